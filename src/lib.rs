@@ -1,0 +1,11 @@
+//! payorch: a payment orchestrator core.
+//!
+//! One normalized charge API over several gateways (Stripe, Efí Pix, Asaas), with idempotency,
+//! per-gateway circuit breakers, failover that never charges twice, and guaranteed webhook
+//! delivery. This crate is the core only: no CLI parsing (clap) and no terminal UI (ratatui);
+//! those live in the binary's `commands/` and `tui/` modules. See `docs/ARCHITECTURE.md`.
+
+pub mod clock;
+pub mod id;
+pub mod model;
+pub mod store;

@@ -1,0 +1,529 @@
+//! Charges, their status machine, the attempts made at gateways, and refunds.
+//!
+//! [`ChargeStatus::transition`] is the one place that decides whether a status change applies,
+//! is a harmless late arrival to ignore, or contradicts what is known and must be rejected.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::customer::Customer;
+use super::gateway::GatewayId;
+use super::money::{Currency, Money, MoneyError};
+use super::tenant::TenantId;
+use crate::clock::Timestamp;
+use crate::id::{ChargeId, RefundId};
+
+/// How the payer pays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMethod {
+    Pix,
+    Card,
+    Boleto,
+}
+
+impl PaymentMethod {
+    pub const ALL: [PaymentMethod; 3] = [
+        PaymentMethod::Pix,
+        PaymentMethod::Card,
+        PaymentMethod::Boleto,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentMethod::Pix => "pix",
+            PaymentMethod::Card => "card",
+            PaymentMethod::Boleto => "boleto",
+        }
+    }
+
+    /// Pix and boleto move no money until the payer acts, so after an ambiguous gateway outcome
+    /// they may fail over (rule 4); a card charge may not.
+    pub fn is_payer_initiated(self) -> bool {
+        matches!(self, PaymentMethod::Pix | PaymentMethod::Boleto)
+    }
+}
+
+impl fmt::Display for PaymentMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A payment method name payorch does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown payment method `{0}` (expected one of: pix, card, boleto)")]
+pub struct UnknownPaymentMethod(pub String);
+
+impl FromStr for PaymentMethod {
+    type Err = UnknownPaymentMethod;
+    fn from_str(s: &str) -> Result<Self, UnknownPaymentMethod> {
+        PaymentMethod::ALL
+            .into_iter()
+            .find(|m| m.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| UnknownPaymentMethod(s.to_string()))
+    }
+}
+
+/// Where a charge is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChargeStatus {
+    /// Accepted by payorch, no gateway answer yet.
+    Pending,
+    /// The payer must act: pay the Pix QR code or the boleto, or complete 3-D Secure.
+    RequiresAction,
+    /// The gateway is processing a payment.
+    Processing,
+    Succeeded,
+    Failed,
+    Canceled,
+    Refunded,
+    PartiallyRefunded,
+    /// A gateway call's result is not known (rule 4); the reconciler resolves it.
+    Unknown,
+}
+
+/// What to do with a reported status change, decided by [`ChargeStatus::transition`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transition {
+    /// The change moves the charge forward: apply it.
+    Apply,
+    /// A late or repeated report of a state already passed: record it, change nothing.
+    Ignore,
+    /// The report contradicts a final state (e.g. failed after succeeded): change nothing and
+    /// flag it for an operator.
+    Reject,
+}
+
+impl ChargeStatus {
+    pub const ALL: [ChargeStatus; 9] = [
+        ChargeStatus::Pending,
+        ChargeStatus::RequiresAction,
+        ChargeStatus::Processing,
+        ChargeStatus::Succeeded,
+        ChargeStatus::Failed,
+        ChargeStatus::Canceled,
+        ChargeStatus::Refunded,
+        ChargeStatus::PartiallyRefunded,
+        ChargeStatus::Unknown,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChargeStatus::Pending => "pending",
+            ChargeStatus::RequiresAction => "requires_action",
+            ChargeStatus::Processing => "processing",
+            ChargeStatus::Succeeded => "succeeded",
+            ChargeStatus::Failed => "failed",
+            ChargeStatus::Canceled => "canceled",
+            ChargeStatus::Refunded => "refunded",
+            ChargeStatus::PartiallyRefunded => "partially_refunded",
+            ChargeStatus::Unknown => "unknown",
+        }
+    }
+
+    /// No further status can apply: failed, canceled, refunded.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            ChargeStatus::Failed | ChargeStatus::Canceled | ChargeStatus::Refunded
+        )
+    }
+
+    /// Money reached the merchant (and may since have been partly or fully returned).
+    pub fn is_paid(self) -> bool {
+        matches!(
+            self,
+            ChargeStatus::Succeeded | ChargeStatus::PartiallyRefunded | ChargeStatus::Refunded
+        )
+    }
+
+    /// Before any final answer: the payer may still pay, or the gateway may still decide.
+    fn is_open(self) -> bool {
+        matches!(
+            self,
+            ChargeStatus::Pending | ChargeStatus::RequiresAction | ChargeStatus::Processing
+        )
+    }
+
+    /// The allowed transitions, in one place.
+    ///
+    /// - open states move forward: pending → requires_action → processing → a final answer;
+    ///   a report of an earlier open state arrives late and is ignored;
+    /// - `unknown` can resolve to any state but refunds (the reconciler asks the gateway);
+    /// - succeeded → partially_refunded → refunded, and partially_refunded repeats (another
+    ///   partial refund); a late open-state report after payment is ignored;
+    /// - a report that contradicts a final outcome (failed after succeeded, succeeded after
+    ///   canceled) is rejected for an operator to look at.
+    pub fn transition(self, next: ChargeStatus) -> Transition {
+        use ChargeStatus::*;
+        use Transition::*;
+        if self == next {
+            return if self == PartiallyRefunded {
+                Apply
+            } else {
+                Ignore
+            };
+        }
+        match (self, next) {
+            // Reports that something is still open, arriving after we know more.
+            (_, Pending | RequiresAction | Processing) if !self.is_open() && self != Unknown => {
+                Ignore
+            }
+            (Pending, _) => Apply,
+            (RequiresAction, Pending) => Ignore,
+            (RequiresAction, _) => Apply,
+            (Processing, Pending | RequiresAction) => Ignore,
+            (Processing, _) => Apply,
+            (Unknown, Refunded | PartiallyRefunded) => Reject,
+            (Unknown, _) => Apply,
+            (Succeeded | PartiallyRefunded, Refunded | PartiallyRefunded) => Apply,
+            (Succeeded | PartiallyRefunded | Refunded, Succeeded) => Ignore,
+            (_, Unknown) => Ignore,
+            _ => Reject,
+        }
+    }
+}
+
+impl fmt::Display for ChargeStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A status name payorch does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown charge status `{0}` (expected one of: pending, requires_action, processing, succeeded, failed, canceled, refunded, partially_refunded, unknown)"
+)]
+pub struct UnknownChargeStatus(pub String);
+
+impl FromStr for ChargeStatus {
+    type Err = UnknownChargeStatus;
+    fn from_str(s: &str) -> Result<Self, UnknownChargeStatus> {
+        ChargeStatus::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s.trim().to_ascii_lowercase())
+            .ok_or_else(|| UnknownChargeStatus(s.to_string()))
+    }
+}
+
+/// How one gateway call ended (rule 3). Every adapter classifies every outcome as one of these.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptOutcome {
+    Success,
+    /// A business answer (card declined): final, the gateway is healthy, no failover.
+    Declined,
+    /// Our request was wrong for that gateway: no failover, not a breaker failure.
+    Invalid,
+    /// The request never left (connection refused, DNS, TLS, breaker open): safe to fail over.
+    UnavailableNotSent,
+    /// The gateway may have acted (timeout after sending, reset mid-body, 5xx).
+    UnavailableAmbiguous,
+    /// 401/403: our credentials were refused.
+    Auth,
+    /// 429.
+    RateLimited,
+}
+
+impl AttemptOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttemptOutcome::Success => "success",
+            AttemptOutcome::Declined => "declined",
+            AttemptOutcome::Invalid => "invalid",
+            AttemptOutcome::UnavailableNotSent => "unavailable_not_sent",
+            AttemptOutcome::UnavailableAmbiguous => "unavailable_ambiguous",
+            AttemptOutcome::Auth => "auth",
+            AttemptOutcome::RateLimited => "rate_limited",
+        }
+    }
+
+    /// Counts against the gateway's health in its circuit breaker.
+    pub fn is_breaker_failure(self) -> bool {
+        matches!(
+            self,
+            AttemptOutcome::UnavailableNotSent
+                | AttemptOutcome::UnavailableAmbiguous
+                | AttemptOutcome::Auth
+                | AttemptOutcome::RateLimited
+        )
+    }
+
+    /// The gateway certainly did not create anything, so another gateway may be tried.
+    pub fn is_safe_to_fail_over(self) -> bool {
+        matches!(
+            self,
+            AttemptOutcome::UnavailableNotSent | AttemptOutcome::Auth | AttemptOutcome::RateLimited
+        )
+    }
+}
+
+impl fmt::Display for AttemptOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One try at one gateway, kept on the charge for the operator.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attempt {
+    pub gateway: GatewayId,
+    pub outcome: AttemptOutcome,
+    pub latency_ms: u64,
+    /// What went wrong, in words, when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The gateway's own error or decline code (`card_declined`, `invalid_access_token`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway_code: Option<String>,
+    /// The gateway's id for what it created, when it created something.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway_reference: Option<String>,
+    pub at: Timestamp,
+}
+
+/// The state of a refund at the gateway.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundStatus {
+    Pending,
+    Succeeded,
+    Failed,
+}
+
+/// Money returned to the payer, in full or in part.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refund {
+    pub id: RefundId,
+    pub amount: i64,
+    pub status: RefundStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway_reference: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// What the payer needs to pay a Pix charge.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PixDetails {
+    /// The EMV BR Code ("Pix copia e cola").
+    pub copy_paste: String,
+    /// The QR code as a base64 PNG, when the gateway provides one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qr_code_png: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Timestamp>,
+}
+
+/// What the payer needs to pay a boleto.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoletoDetails {
+    /// The "linha digitável" typed at a bank.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digitable_line: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub barcode: Option<String>,
+    /// A printable PDF/page at the gateway.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// `YYYY-MM-DD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_date: Option<String>,
+}
+
+/// Why a charge failed, for the merchant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChargeFailure {
+    pub code: String,
+    pub message: String,
+}
+
+/// A charge: the one normalized shape every gateway's payment is mapped to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Charge {
+    pub id: ChargeId,
+    pub tenant: TenantId,
+    pub status: ChargeStatus,
+    /// Minor units.
+    pub amount: i64,
+    pub currency: Currency,
+    /// Minor units returned so far.
+    #[serde(default)]
+    pub amount_refunded: i64,
+    pub method: PaymentMethod,
+    /// The gateway that holds the charge, once one accepted it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<GatewayId>,
+    /// That gateway's id for it (txid, `pi_…`, `pay_…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway_reference: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pix: Option<PixDetails>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boleto: Option<BoletoDetails>,
+    #[serde(default)]
+    pub attempts: Vec<Attempt>,
+    #[serde(default)]
+    pub refunds: Vec<Refund>,
+    pub customer: Customer,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<ChargeFailure>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl Charge {
+    /// The charged amount as [`Money`].
+    pub fn money(&self) -> Result<Money, MoneyError> {
+        Money::from_minor(self.amount, self.currency)
+    }
+
+    /// Minor units that can still be refunded.
+    pub fn refundable(&self) -> i64 {
+        if self.status.is_paid() {
+            (self.amount - self.amount_refunded).max(0)
+        } else {
+            0
+        }
+    }
+
+    /// Moves the charge to `next` when [`ChargeStatus::transition`] allows it. Returns the
+    /// decision so the caller can record ignored and rejected reports.
+    pub fn apply_status(&mut self, next: ChargeStatus, now: Timestamp) -> Transition {
+        let decision = self.status.transition(next);
+        if decision == Transition::Apply {
+            self.status = next;
+            self.updated_at = now;
+        }
+        decision
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ChargeStatus::*;
+
+    fn t(from: ChargeStatus, to: ChargeStatus) -> Transition {
+        from.transition(to)
+    }
+
+    #[test]
+    fn the_happy_paths_apply() {
+        for (a, b) in [
+            (Pending, RequiresAction),
+            (Pending, Succeeded),
+            (Pending, Unknown),
+            (RequiresAction, Processing),
+            (RequiresAction, Succeeded),
+            (RequiresAction, Canceled),
+            (Processing, Succeeded),
+            (Processing, Failed),
+            (Succeeded, PartiallyRefunded),
+            (PartiallyRefunded, PartiallyRefunded),
+            (PartiallyRefunded, Refunded),
+            (Succeeded, Refunded),
+            (Unknown, Succeeded),
+            (Unknown, Failed),
+            (Unknown, RequiresAction),
+        ] {
+            assert_eq!(t(a, b), Transition::Apply, "{a} -> {b}");
+        }
+    }
+
+    #[test]
+    fn late_reports_never_move_a_charge_backwards() {
+        for (a, b) in [
+            (Succeeded, Pending),
+            (Succeeded, RequiresAction),
+            (Succeeded, Processing),
+            (Refunded, Succeeded),
+            (PartiallyRefunded, Succeeded),
+            (Processing, RequiresAction),
+            (RequiresAction, Pending),
+            (Failed, Pending),
+            (Canceled, RequiresAction),
+            (Succeeded, Unknown),
+            (Succeeded, Succeeded),
+            (Failed, Failed),
+        ] {
+            assert_eq!(t(a, b), Transition::Ignore, "{a} -> {b}");
+        }
+    }
+
+    #[test]
+    fn contradictions_are_rejected() {
+        for (a, b) in [
+            (Succeeded, Failed),
+            (Succeeded, Canceled),
+            (Failed, Succeeded),
+            (Canceled, Succeeded),
+            (Refunded, PartiallyRefunded),
+            (Refunded, Failed),
+            (Pending, Refunded),
+            (RequiresAction, PartiallyRefunded),
+            (Unknown, Refunded),
+        ] {
+            assert_eq!(t(a, b), Transition::Reject, "{a} -> {b}");
+        }
+    }
+
+    #[test]
+    fn final_states_only_ever_ignore_or_reject() {
+        for from in ChargeStatus::ALL.into_iter().filter(|s| s.is_final()) {
+            for to in ChargeStatus::ALL {
+                assert_ne!(t(from, to), Transition::Apply, "{from} -> {to}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_paid_charge_is_never_unpaid_by_a_report() {
+        for from in ChargeStatus::ALL.into_iter().filter(|s| s.is_paid()) {
+            for to in ChargeStatus::ALL {
+                if t(from, to) == Transition::Apply {
+                    assert!(to.is_paid(), "{from} -> {to}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for s in ChargeStatus::ALL {
+            assert_eq!(s.as_str().parse::<ChargeStatus>().unwrap(), s);
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        assert!("paid".parse::<ChargeStatus>().is_err());
+        for m in PaymentMethod::ALL {
+            assert_eq!(m.as_str().parse::<PaymentMethod>().unwrap(), m);
+        }
+        assert_eq!("PIX".parse::<PaymentMethod>().unwrap(), PaymentMethod::Pix);
+        assert!("cash".parse::<PaymentMethod>().is_err());
+    }
+
+    #[test]
+    fn outcome_classes_follow_rule_3() {
+        use AttemptOutcome::*;
+        for o in [Success, Declined, Invalid] {
+            assert!(!o.is_breaker_failure() && !o.is_safe_to_fail_over(), "{o}");
+        }
+        for o in [UnavailableNotSent, Auth, RateLimited] {
+            assert!(o.is_breaker_failure() && o.is_safe_to_fail_over(), "{o}");
+        }
+        assert!(UnavailableAmbiguous.is_breaker_failure());
+        assert!(!UnavailableAmbiguous.is_safe_to_fail_over());
+    }
+}

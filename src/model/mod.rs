@@ -1,0 +1,38 @@
+//! The payments vocabulary: money, charges, customers, events, tenants. Pure types, no I/O.
+
+pub mod charge;
+pub mod customer;
+pub mod document;
+pub mod event;
+pub mod gateway;
+pub mod money;
+pub mod tenant;
+
+pub use charge::{
+    Attempt, AttemptOutcome, BoletoDetails, Charge, ChargeFailure, ChargeStatus, PaymentMethod,
+    PixDetails, Refund, RefundStatus, Transition,
+};
+pub use customer::Customer;
+pub use document::{Document, DocumentError, DocumentKind};
+pub use event::{Event, EventData, EventType};
+pub use gateway::GatewayId;
+pub use money::{Currency, Money, MoneyError};
+pub use tenant::{ApiKey, Tenant, TenantId};
+
+/// Bad input, with the field it is about: the shape every edge (HTTP, CLI, config) reports.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{param}: {message}")]
+pub struct ValidationError {
+    /// The field, as the caller named it (`amount`, `customer.document`).
+    pub param: String,
+    pub message: String,
+}
+
+impl ValidationError {
+    pub fn new(param: impl Into<String>, message: impl Into<String>) -> Self {
+        ValidationError {
+            param: param.into(),
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,484 @@
+//! Persistence: the traits the core talks to, and their backends.
+//!
+//! Every operation is a single-item read, a put, or a conditional update of one item (plus
+//! queries over one index), so that each trait has two honest implementations: SQLite
+//! ([`sqlite`], the embedded default) and DynamoDB + SQS (for a fleet). There are no
+//! multi-entity transactions here; flows that touch several records order their writes so a
+//! crash between two of them is recoverable (see the orchestrator).
+//!
+//! [`conformance`] is one test suite, generic over [`Store`], that every backend runs.
+//! SQL lives only in `sqlite.rs`.
+
+// pub mod conformance;  (being written)
+// pub mod sqlite;  (being written)
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Timestamp;
+use crate::id::{ApiKeyId, AuditId, ChargeId, InboundId, MessageId};
+use crate::model::{ApiKey, Charge, ChargeStatus, GatewayId, Tenant, TenantId};
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A create found the item already there.
+    #[error("{entity} `{id}` already exists")]
+    AlreadyExists { entity: &'static str, id: String },
+    /// An update or delete found no such item.
+    #[error("{entity} `{id}` not found")]
+    NotFound { entity: &'static str, id: String },
+    /// A conditional write lost: the item changed since it was read.
+    #[error("{entity} `{id}` was changed concurrently (expected version {expected})")]
+    Conflict {
+        entity: &'static str,
+        id: String,
+        expected: u64,
+    },
+    /// The backend could not be reached or is locked/busy beyond its timeout: retry later.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// Stored data could not be decoded: a bug or manual tampering.
+    #[error("store data is corrupt: {0}")]
+    Corrupt(String),
+    /// Any other backend failure.
+    #[error("store error: {0}")]
+    Backend(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A record with the version its conditional updates must name. Versions start at 1 and grow by
+/// one on every successful update.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Versioned<T> {
+    pub value: T,
+    pub version: u64,
+}
+
+/// The condition a conditional put requires.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expect {
+    /// The item must not exist.
+    Absent,
+    /// The item must exist at exactly this version.
+    Version(u64),
+}
+
+/// One page of a listing, newest first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass back as `starting_after` to get the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tenants and API keys
+
+#[async_trait]
+pub trait TenantStore: Send + Sync {
+    /// Creates a tenant; [`StoreError::AlreadyExists`] when the id is taken.
+    async fn create_tenant(&self, tenant: &Tenant) -> StoreResult<()>;
+    async fn get_tenant(&self, id: &TenantId) -> StoreResult<Option<Tenant>>;
+    /// All tenants, ordered by id.
+    async fn list_tenants(&self) -> StoreResult<Vec<Tenant>>;
+}
+
+#[async_trait]
+pub trait ApiKeyStore: Send + Sync {
+    /// Stores a new key; [`StoreError::AlreadyExists`] when its id or hash is taken.
+    async fn create_api_key(&self, key: &ApiKey) -> StoreResult<()>;
+    /// The key whose secret hashes to `hash`, revoked or not (the caller checks).
+    async fn find_api_key_by_hash(&self, hash: &str) -> StoreResult<Option<ApiKey>>;
+    /// A tenant's keys, oldest first, revoked ones included.
+    async fn list_api_keys(&self, tenant: &TenantId) -> StoreResult<Vec<ApiKey>>;
+    /// Marks a key revoked at `at` and returns it. Revoking a revoked key keeps the first time.
+    /// [`StoreError::NotFound`] when the tenant has no such key.
+    async fn revoke_api_key(
+        &self,
+        tenant: &TenantId,
+        id: &ApiKeyId,
+        at: Timestamp,
+    ) -> StoreResult<ApiKey>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Charges
+
+/// Filters for listing a tenant's charges. Results are newest first (by id).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChargeQuery {
+    pub status: Option<ChargeStatus>,
+    pub gateway: Option<GatewayId>,
+    /// Inclusive lower bound on `created_at`.
+    pub created_from: Option<Timestamp>,
+    /// Exclusive upper bound on `created_at`.
+    pub created_to: Option<Timestamp>,
+    /// Only charges with ids strictly older than this one (the previous page's cursor).
+    pub starting_after: Option<ChargeId>,
+    /// At most this many (backends cap it at 1000); 0 means the default of 20.
+    pub limit: u32,
+}
+
+#[async_trait]
+pub trait ChargeStore: Send + Sync {
+    /// Stores a new charge at version 1; [`StoreError::AlreadyExists`] if the id is taken.
+    async fn create_charge(&self, charge: &Charge) -> StoreResult<()>;
+    /// A tenant's charge. Another tenant's id reads as `None`.
+    async fn get_charge(
+        &self,
+        tenant: &TenantId,
+        id: &ChargeId,
+    ) -> StoreResult<Option<Versioned<Charge>>>;
+    /// Replaces the charge if it is still at `expected_version`; returns the new version.
+    /// [`StoreError::Conflict`] when it moved on, [`StoreError::NotFound`] when absent.
+    async fn update_charge(&self, charge: &Charge, expected_version: u64) -> StoreResult<u64>;
+    async fn list_charges(
+        &self,
+        tenant: &TenantId,
+        query: &ChargeQuery,
+    ) -> StoreResult<Page<Charge>>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Idempotency keys
+
+/// Where the request that first used a key is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum IdempotencyState {
+    /// Still running, held by `owner` until `lease_until`; after that another instance may
+    /// recover it.
+    InFlight {
+        owner: String,
+        lease_until: Timestamp,
+    },
+    /// Finished: the response to replay.
+    Completed {
+        status_code: u16,
+        body: String,
+        completed_at: Timestamp,
+    },
+}
+
+/// One idempotency key of one tenant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdempotencyRecord {
+    pub tenant: TenantId,
+    pub key: String,
+    /// The operation it was used for, e.g. `POST /v1/charges`.
+    pub operation: String,
+    /// Hash of the canonical request body: a different body under the same key is a 422.
+    pub request_hash: String,
+    /// The charge the request created or touched, once known.
+    pub charge_id: Option<ChargeId>,
+    pub state: IdempotencyState,
+    pub created_at: Timestamp,
+    /// After this the key is forgotten and may be used again.
+    pub expires_at: Timestamp,
+}
+
+/// The result of claiming a key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// The key was free (absent or expired): the caller now holds it at this version.
+    Claimed { version: u64 },
+    /// Someone used the key before and it has not expired.
+    Existing(Versioned<IdempotencyRecord>),
+}
+
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// Puts `record` unless an unexpired record holds the same (tenant, key). An expired one
+    /// (`expires_at <= now`) is replaced. Exactly one of several concurrent claimers wins.
+    async fn claim_idempotency_key(
+        &self,
+        record: &IdempotencyRecord,
+        now: Timestamp,
+    ) -> StoreResult<Claim>;
+    async fn get_idempotency_key(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+    ) -> StoreResult<Option<Versioned<IdempotencyRecord>>>;
+    /// Conditional replace (complete, extend or take over a lease); returns the new version.
+    async fn update_idempotency_key(
+        &self,
+        record: &IdempotencyRecord,
+        expected_version: u64,
+    ) -> StoreResult<u64>;
+    /// Conditional delete: releases a key whose request never started (e.g. it failed
+    /// validation), so it may be used again.
+    async fn delete_idempotency_key(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        expected_version: u64,
+    ) -> StoreResult<()>;
+    /// Removes records that expired before `now`; returns how many. (DynamoDB's TTL does this
+    /// itself; the call is then a no-op.)
+    async fn purge_expired_idempotency_keys(&self, now: Timestamp) -> StoreResult<u64>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared state documents (breaker state, routing) and counters (health statistics)
+
+/// Names one state document: e.g. scope = tenant, kind = `breaker`, name = `stripe`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StateKey {
+    pub tenant: TenantId,
+    pub kind: String,
+    pub name: String,
+}
+
+#[async_trait]
+pub trait StateStore: Send + Sync {
+    /// A small JSON document that instances share, e.g. a breaker's state or a routing table.
+    async fn get_state(&self, key: &StateKey) -> StoreResult<Option<Versioned<serde_json::Value>>>;
+    /// Conditional put; returns the new version (1 when created). Exactly one of several
+    /// writers expecting the same version wins; the others get [`StoreError::Conflict`] (or
+    /// [`StoreError::AlreadyExists`] for [`Expect::Absent`]).
+    async fn put_state(
+        &self,
+        key: &StateKey,
+        value: &serde_json::Value,
+        expect: Expect,
+    ) -> StoreResult<u64>;
+    /// Every document of one kind for a tenant, ordered by name.
+    async fn list_state(
+        &self,
+        tenant: &TenantId,
+        kind: &str,
+    ) -> StoreResult<Vec<(String, Versioned<serde_json::Value>)>>;
+}
+
+/// Names a counter bucket: a series (e.g. `gw:stripe`) of a tenant, at a bucket start time.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CounterKey {
+    pub tenant: TenantId,
+    pub series: String,
+    pub bucket: Timestamp,
+}
+
+#[async_trait]
+pub trait CounterStore: Send + Sync {
+    /// Atomically adds each delta to its field of the bucket (creating both as needed); the
+    /// bucket may be forgotten after `expires_at`. Concurrent adds never lose an increment.
+    async fn add_counters(
+        &self,
+        key: &CounterKey,
+        deltas: &BTreeMap<String, i64>,
+        expires_at: Timestamp,
+    ) -> StoreResult<()>;
+    /// The buckets of one series with `from <= bucket < to`, oldest first.
+    async fn read_counters(
+        &self,
+        tenant: &TenantId,
+        series: &str,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<(Timestamp, BTreeMap<String, i64>)>>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inbound webhooks (dedupe + durable record) and the audit log
+
+/// What became of an inbound webhook.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InboundStatus {
+    Received,
+    Applied,
+    Ignored,
+    /// For a charge payorch never made: kept for an operator.
+    UnknownCharge,
+    Rejected,
+}
+
+/// A gateway webhook as received, stored before it is answered 2xx.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboundWebhook {
+    pub id: InboundId,
+    pub tenant: TenantId,
+    pub gateway: GatewayId,
+    /// The gateway's own event id (for Efí, the endToEndId): the dedupe key.
+    pub gateway_event_id: String,
+    pub received_at: Timestamp,
+    pub body: String,
+    pub status: InboundStatus,
+    /// Why it was ignored or rejected, for the operator.
+    pub note: Option<String>,
+}
+
+#[async_trait]
+pub trait InboundWebhookStore: Send + Sync {
+    /// Stores the webhook unless one with the same (tenant, gateway, gateway_event_id) exists.
+    /// Returns `true` when stored (first delivery), `false` for a duplicate.
+    async fn record_inbound(&self, webhook: &InboundWebhook) -> StoreResult<bool>;
+    async fn get_inbound(
+        &self,
+        tenant: &TenantId,
+        gateway: GatewayId,
+        gateway_event_id: &str,
+    ) -> StoreResult<Option<InboundWebhook>>;
+    /// Sets the status and note of a recorded webhook.
+    async fn set_inbound_status(
+        &self,
+        tenant: &TenantId,
+        gateway: GatewayId,
+        gateway_event_id: &str,
+        status: InboundStatus,
+        note: Option<&str>,
+    ) -> StoreResult<()>;
+    /// A tenant's webhooks, newest first.
+    async fn list_inbound(&self, tenant: &TenantId, limit: u32)
+    -> StoreResult<Vec<InboundWebhook>>;
+}
+
+/// One operator action, for `payorch audit list`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: AuditId,
+    pub tenant: TenantId,
+    pub at: Timestamp,
+    /// Who: the OS user of the CLI, or `api:<key id>`.
+    pub actor: String,
+    /// What, as `noun.verb`: `gateway.switch`, `breaker.open`, `apikey.create`.
+    pub action: String,
+    /// What it was done to: a gateway, a key id, a charge id.
+    pub target: String,
+    /// The change in detail (e.g. `{"from":"stripe","to":"efi"}`).
+    pub detail: serde_json::Value,
+    pub reason: Option<String>,
+}
+
+#[async_trait]
+pub trait AuditLog: Send + Sync {
+    async fn append_audit(&self, entry: &AuditEntry) -> StoreResult<()>;
+    /// Newest first; `tenant = None` lists every tenant's entries.
+    async fn list_audit(
+        &self,
+        tenant: Option<&TenantId>,
+        starting_after: Option<&AuditId>,
+        limit: u32,
+    ) -> StoreResult<Page<AuditEntry>>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The delivery queue and its dead-letter queue
+
+/// A message as enqueued: an outbound event for a tenant's endpoint.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueMessage {
+    pub id: MessageId,
+    pub tenant: TenantId,
+    /// The event's JSON, exactly as it will be delivered.
+    pub body: String,
+    pub enqueued_at: Timestamp,
+}
+
+/// A message handed to a consumer, invisible to others until its visibility timeout passes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Received {
+    pub message: QueueMessage,
+    /// Proof of this receipt: `ack`, `retry_later` and `dead_letter` must present it. A
+    /// receipt is stale once the message was received again after its timeout.
+    pub receipt: String,
+    /// How many times the message has been received, this time included.
+    pub receive_count: u32,
+    /// The error recorded by the previous `retry_later`, if any.
+    pub last_error: Option<String>,
+}
+
+/// A message that exhausted its retries.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadLetter {
+    pub message: QueueMessage,
+    pub receive_count: u32,
+    pub last_error: String,
+    pub dead_at: Timestamp,
+}
+
+/// How many messages are where.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueStats {
+    /// Visible now.
+    pub ready: u64,
+    /// Received and not yet acknowledged, or waiting for a retry.
+    pub delayed: u64,
+    pub dead: u64,
+    pub oldest_dead_at: Option<Timestamp>,
+}
+
+#[async_trait]
+pub trait DeliveryQueue: Send + Sync {
+    /// Adds a message, visible after `delay`. Enqueuing an id already queued or dead is
+    /// [`StoreError::AlreadyExists`].
+    async fn enqueue(&self, message: &QueueMessage, delay: Duration) -> StoreResult<()>;
+    /// Up to `max` visible messages, oldest first, each hidden from other receivers for
+    /// `visibility`. Two concurrent receivers never get the same message.
+    async fn receive(
+        &self,
+        max: u32,
+        visibility: Duration,
+        now: Timestamp,
+    ) -> StoreResult<Vec<Received>>;
+    /// Deletes a delivered message. Returns `false` if the receipt is stale (the message was
+    /// received again, or is gone): nothing changes then.
+    async fn ack(&self, id: &MessageId, receipt: &str) -> StoreResult<bool>;
+    /// Hides the message for `delay` more and records `error`. `false` on a stale receipt.
+    async fn retry_later(
+        &self,
+        id: &MessageId,
+        receipt: &str,
+        delay: Duration,
+        error: &str,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+    /// Moves the message to the dead-letter queue with its last error. `false` on a stale
+    /// receipt.
+    async fn dead_letter(
+        &self,
+        id: &MessageId,
+        receipt: &str,
+        error: &str,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+    /// Dead letters, newest first, optionally one tenant's and dead at or after `since`.
+    async fn list_dead(
+        &self,
+        tenant: Option<&TenantId>,
+        since: Option<Timestamp>,
+        limit: u32,
+    ) -> StoreResult<Vec<DeadLetter>>;
+    async fn get_dead(&self, id: &MessageId) -> StoreResult<Option<DeadLetter>>;
+    /// Moves a dead letter back to the queue, visible now, its receive count reset.
+    /// [`StoreError::NotFound`] when no such dead letter.
+    async fn replay_dead(&self, id: &MessageId, now: Timestamp) -> StoreResult<()>;
+    /// Deletes a dead letter for good. [`StoreError::NotFound`] when no such dead letter.
+    async fn purge_dead(&self, id: &MessageId) -> StoreResult<()>;
+    async fn queue_stats(&self, now: Timestamp) -> StoreResult<QueueStats>;
+}
+
+/// Everything the core persists, from one backend.
+#[async_trait]
+pub trait Store:
+    TenantStore
+    + ApiKeyStore
+    + ChargeStore
+    + IdempotencyStore
+    + StateStore
+    + CounterStore
+    + InboundWebhookStore
+    + AuditLog
+    + DeliveryQueue
+{
+    /// A cheap round trip proving the backend answers (for `/readyz`).
+    async fn ping(&self) -> StoreResult<()>;
+    /// A short description for logs and `config show`, e.g. `sqlite:/var/lib/payorch/payorch.db`.
+    fn describe(&self) -> String;
+}
