@@ -7,6 +7,9 @@
 
 pub mod brcode;
 pub mod clock;
+pub mod config;
 pub mod id;
 pub mod model;
+pub mod secret;
 pub mod store;
+pub mod tenancy;

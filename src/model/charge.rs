@@ -153,7 +153,8 @@ impl ChargeStatus {
     /// The allowed transitions, in one place.
     ///
     /// - open states move forward: pending → requires_action → processing → a final answer;
-    ///   a report of an earlier open state arrives late and is ignored;
+    ///   a report of an earlier open state arrives late and is ignored; a refund of a charge
+    ///   that was never paid is rejected;
     /// - `unknown` can resolve to any state but refunds (the reconciler asks the gateway);
     /// - succeeded → partially_refunded → refunded, and partially_refunded repeats (another
     ///   partial refund); a late open-state report after payment is ignored;
@@ -174,6 +175,8 @@ impl ChargeStatus {
             (_, Pending | RequiresAction | Processing) if !self.is_open() && self != Unknown => {
                 Ignore
             }
+            // Nothing was paid yet, so nothing can have been refunded.
+            (Pending | RequiresAction | Processing, Refunded | PartiallyRefunded) => Reject,
             (Pending, _) => Apply,
             (RequiresAction, Pending) => Ignore,
             (RequiresAction, _) => Apply,
