@@ -9,7 +9,7 @@
 //! [`conformance`] is one test suite, generic over [`Store`], that every backend runs.
 //! SQL lives only in `sqlite.rs`.
 
-// pub mod conformance;  (being written)
+pub mod conformance;
 // pub mod sqlite;  (being written)
 
 use std::collections::BTreeMap;
