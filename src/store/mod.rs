@@ -10,7 +10,7 @@
 //! SQL lives only in `sqlite.rs`.
 
 pub mod conformance;
-// pub mod sqlite;  (being written)
+pub mod sqlite;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
