@@ -9,8 +9,8 @@
 //! [`conformance`] is one test suite, generic over [`Store`], that every backend runs.
 //! SQL lives only in `sqlite.rs`.
 
-// pub mod conformance;  (being written)
-// pub mod sqlite;  (being written)
+pub mod conformance;
+pub mod sqlite;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

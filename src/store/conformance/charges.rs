@@ -1,0 +1,372 @@
+//! Conformance cases for charges (conditional updates, tenant isolation, listing) and the
+//! idempotency keys that guard them (claims, expiry, conditional updates, purge).
+
+use std::sync::Arc;
+
+use super::{T0, at, idempotency_record, ok, sample_charge, tenant};
+use crate::id::ChargeId;
+use crate::model::{ChargeStatus, GatewayId};
+use crate::store::{ChargeQuery, Claim, IdempotencyState, Store, StoreError};
+
+pub async fn charge_create_and_get_round_trip<S: Store + 'static>(store: Arc<S>) {
+    let acme = tenant("acme");
+    let charge = sample_charge(&acme, T0);
+    ok(store.create_charge(&charge).await, "create");
+    let got = ok(store.get_charge(&acme, &charge.id).await, "get").expect("stored");
+    assert_eq!(got.version, 1, "versions start at 1");
+    assert_eq!(got.value, charge, "every field round-trips");
+    assert_eq!(
+        ok(
+            store.get_charge(&acme, &ChargeId::generate()).await,
+            "get missing"
+        ),
+        None
+    );
+
+    let mut again = charge.clone();
+    again.amount = 1;
+    let r = store.create_charge(&again).await;
+    assert!(matches!(r, Err(StoreError::AlreadyExists { .. })), "{r:?}");
+    let got = ok(store.get_charge(&acme, &charge.id).await, "get").expect("stored");
+    assert_eq!(
+        (got.value.amount, got.version),
+        (1990, 1),
+        "the duplicate changed nothing"
+    );
+}
+
+pub async fn charge_of_another_tenant_reads_as_none<S: Store + 'static>(store: Arc<S>) {
+    let charge = sample_charge(&tenant("acme"), T0);
+    ok(store.create_charge(&charge).await, "create");
+    assert_eq!(
+        ok(store.get_charge(&tenant("globex"), &charge.id).await, "get"),
+        None
+    );
+    let listed = ok(
+        store
+            .list_charges(&tenant("globex"), &ChargeQuery::default())
+            .await,
+        "list",
+    );
+    assert!(listed.items.is_empty());
+}
+
+pub async fn charge_update_is_conditional<S: Store + 'static>(store: Arc<S>) {
+    let acme = tenant("acme");
+    let mut charge = sample_charge(&acme, T0);
+    ok(store.create_charge(&charge).await, "create");
+    charge.status = ChargeStatus::Succeeded;
+    charge.gateway = Some(GatewayId::Stripe);
+    charge.updated_at = at(50);
+    assert_eq!(ok(store.update_charge(&charge, 1).await, "update v1"), 2);
+    let got = ok(store.get_charge(&acme, &charge.id).await, "get").expect("stored");
+    assert_eq!((got.value.clone(), got.version), (charge.clone(), 2));
+
+    let mut stale = charge.clone();
+    stale.status = ChargeStatus::Failed;
+    match store.update_charge(&stale, 1).await {
+        Err(StoreError::Conflict { expected, .. }) => assert_eq!(expected, 1),
+        other => panic!("a stale update must conflict, got {other:?}"),
+    }
+    let got = ok(store.get_charge(&acme, &charge.id).await, "get").expect("stored");
+    assert_eq!(
+        got.value.status,
+        ChargeStatus::Succeeded,
+        "the loser changed nothing"
+    );
+
+    let missing = sample_charge(&acme, T0);
+    let r = store.update_charge(&missing, 1).await;
+    assert!(matches!(r, Err(StoreError::NotFound { .. })), "{r:?}");
+    let mut foreign = charge.clone();
+    foreign.tenant = tenant("globex");
+    let r = store.update_charge(&foreign, 2).await;
+    assert!(
+        matches!(r, Err(StoreError::NotFound { .. })),
+        "another tenant's charge: {r:?}"
+    );
+}
+
+pub async fn charge_list_newest_first_with_cursor<S: Store + 'static>(store: Arc<S>) {
+    let acme = tenant("acme");
+    let mut ids = Vec::new();
+    for i in 0..25 {
+        let charge = sample_charge(&acme, at(i));
+        ok(store.create_charge(&charge).await, "create");
+        ids.push(charge.id);
+    }
+    ids.reverse();
+    let mut seen = Vec::new();
+    let mut query = ChargeQuery {
+        limit: 10,
+        ..ChargeQuery::default()
+    };
+    let mut sizes = Vec::new();
+    loop {
+        let page = ok(store.list_charges(&acme, &query).await, "list page");
+        sizes.push(page.items.len());
+        seen.extend(page.items.into_iter().map(|c| c.id));
+        match page.next_cursor {
+            Some(cursor) => {
+                query.starting_after = Some(ChargeId::parse(&cursor).expect("cursor is an id"))
+            }
+            None => break,
+        }
+    }
+    assert_eq!(sizes, vec![10, 10, 5]);
+    assert_eq!(seen, ids, "every charge once, newest first");
+
+    // A page that ends exactly at the last item says so.
+    let query = ChargeQuery {
+        limit: 25,
+        ..ChargeQuery::default()
+    };
+    let page = ok(store.list_charges(&acme, &query).await, "list all");
+    assert_eq!((page.items.len(), page.next_cursor), (25, None));
+}
+
+pub async fn charge_list_filters<S: Store + 'static>(store: Arc<S>) {
+    let acme = tenant("acme");
+    let make = |status, gateway, created| {
+        let mut c = sample_charge(&acme, at(created));
+        c.status = status;
+        c.gateway = gateway;
+        c
+    };
+    let charges = [
+        make(ChargeStatus::Pending, None, 0),
+        make(ChargeStatus::Succeeded, Some(GatewayId::Stripe), 100),
+        make(ChargeStatus::Succeeded, Some(GatewayId::Efi), 200),
+        make(ChargeStatus::Failed, Some(GatewayId::Stripe), 300),
+        make(ChargeStatus::Succeeded, Some(GatewayId::Stripe), 400),
+    ];
+    for c in &charges {
+        ok(store.create_charge(c).await, "create");
+    }
+    ok(
+        store
+            .create_charge(&sample_charge(&tenant("globex"), at(100)))
+            .await,
+        "other tenant",
+    );
+    let ids = |q: ChargeQuery| {
+        let store = Arc::clone(&store);
+        let acme = acme.clone();
+        async move {
+            let page = ok(store.list_charges(&acme, &q).await, "list");
+            page.items.into_iter().map(|c| c.id).collect::<Vec<_>>()
+        }
+    };
+    let id = |i: usize| charges[i].id.clone();
+    let q = ChargeQuery::default;
+
+    assert_eq!(ids(q()).await, vec![id(4), id(3), id(2), id(1), id(0)]);
+    let succeeded = ChargeQuery {
+        status: Some(ChargeStatus::Succeeded),
+        ..q()
+    };
+    assert_eq!(ids(succeeded.clone()).await, vec![id(4), id(2), id(1)]);
+    let stripe = ChargeQuery {
+        gateway: Some(GatewayId::Stripe),
+        ..q()
+    };
+    assert_eq!(ids(stripe).await, vec![id(4), id(3), id(1)]);
+    let window = ChargeQuery {
+        created_from: Some(at(100)),
+        created_to: Some(at(300)),
+        ..q()
+    };
+    assert_eq!(
+        ids(window).await,
+        vec![id(2), id(1)],
+        "from inclusive, to exclusive"
+    );
+    let all = ChargeQuery {
+        status: Some(ChargeStatus::Succeeded),
+        gateway: Some(GatewayId::Stripe),
+        created_from: Some(at(100)),
+        ..q()
+    };
+    assert_eq!(ids(all.clone()).await, vec![id(4), id(1)]);
+    let paged = ChargeQuery { limit: 1, ..all };
+    let page = ok(store.list_charges(&acme, &paged).await, "list");
+    assert_eq!(page.next_cursor.as_deref(), Some(id(4).as_str()));
+    let rest = ChargeQuery {
+        starting_after: Some(id(4)),
+        ..paged
+    };
+    let page = ok(store.list_charges(&acme, &rest).await, "list");
+    assert_eq!(
+        page.items.iter().map(|c| c.id.clone()).collect::<Vec<_>>(),
+        vec![id(1)]
+    );
+    assert_eq!(
+        page.next_cursor, None,
+        "filters apply when deciding there is a next page"
+    );
+}
+
+pub async fn charge_list_limit_default_and_cap<S: Store + 'static>(store: Arc<S>) {
+    let acme = tenant("acme");
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..1005 {
+        let store = Arc::clone(&store);
+        let charge = sample_charge(&acme, at(i));
+        tasks.spawn(async move { store.create_charge(&charge).await });
+    }
+    while let Some(done) = tasks.join_next().await {
+        ok(done.expect("create task"), "create");
+    }
+    let page = ok(
+        store.list_charges(&acme, &ChargeQuery::default()).await,
+        "default",
+    );
+    assert_eq!(page.items.len(), 20, "limit 0 means 20");
+    assert!(page.next_cursor.is_some());
+    let huge = ChargeQuery {
+        limit: 5000,
+        ..ChargeQuery::default()
+    };
+    let page = ok(store.list_charges(&acme, &huge).await, "huge");
+    assert_eq!(page.items.len(), 1000, "capped at 1000");
+    assert!(page.next_cursor.is_some());
+}
+
+pub async fn idempotency_claim_then_existing<S: Store + 'static>(store: Arc<S>) {
+    let acme = tenant("acme");
+    let record = idempotency_record(&acme, "k1", "instance-a", T0, at(86_400_000));
+    let claim = ok(store.claim_idempotency_key(&record, T0).await, "claim");
+    assert_eq!(claim, Claim::Claimed { version: 1 });
+    let second = idempotency_record(&acme, "k1", "instance-b", at(5), at(86_400_000));
+    match ok(
+        store.claim_idempotency_key(&second, at(5)).await,
+        "claim again",
+    ) {
+        Claim::Existing(existing) => {
+            assert_eq!((existing.value, existing.version), (record.clone(), 1));
+        }
+        other => panic!("a used key must be Existing, got {other:?}"),
+    }
+    let got = ok(store.get_idempotency_key(&acme, "k1").await, "get").expect("stored");
+    assert_eq!(got.value, record, "the loser changed nothing");
+    assert_eq!(
+        ok(
+            store.get_idempotency_key(&acme, "nope").await,
+            "get missing"
+        ),
+        None
+    );
+}
+
+pub async fn idempotency_keys_are_scoped_by_tenant<S: Store + 'static>(store: Arc<S>) {
+    let a = idempotency_record(&tenant("acme"), "k1", "x", T0, at(1000));
+    let b = idempotency_record(&tenant("globex"), "k1", "x", T0, at(1000));
+    assert_eq!(
+        ok(store.claim_idempotency_key(&a, T0).await, "a"),
+        Claim::Claimed { version: 1 }
+    );
+    assert_eq!(
+        ok(store.claim_idempotency_key(&b, T0).await, "b"),
+        Claim::Claimed { version: 1 }
+    );
+}
+
+pub async fn idempotency_expired_record_is_replaced<S: Store + 'static>(store: Arc<S>) {
+    let acme = tenant("acme");
+    let old = idempotency_record(&acme, "k1", "old", T0, at(1000));
+    ok(store.claim_idempotency_key(&old, T0).await, "claim");
+    let new = idempotency_record(&acme, "k1", "new", at(999), at(5000));
+    let early = ok(
+        store.claim_idempotency_key(&new, at(999)).await,
+        "claim before expiry",
+    );
+    assert!(matches!(early, Claim::Existing(_)), "{early:?}");
+
+    // Expired means expires_at <= now: at exactly 1000 the key is free again.
+    let new = idempotency_record(&acme, "k1", "new", at(1000), at(5000));
+    let version = match ok(
+        store.claim_idempotency_key(&new, at(1000)).await,
+        "claim at expiry",
+    ) {
+        Claim::Claimed { version } => version,
+        other => panic!("an expired key must be claimable, got {other:?}"),
+    };
+    let got = ok(store.get_idempotency_key(&acme, "k1").await, "get").expect("stored");
+    assert_eq!((got.value, got.version), (new.clone(), version));
+
+    // The replacement continues the version sequence: the old holder, who still believes in
+    // version 1, must not be able to complete the new claimant's record.
+    assert!(
+        version > 1,
+        "a replaced key must not reuse version 1, got {version}"
+    );
+    let mut late = old.clone();
+    late.state = IdempotencyState::Completed {
+        status_code: 201,
+        body: "{}".into(),
+        completed_at: at(1001),
+    };
+    let r = store.update_idempotency_key(&late, 1).await;
+    assert!(matches!(r, Err(StoreError::Conflict { .. })), "{r:?}");
+}
+
+pub async fn idempotency_update_and_delete_are_conditional<S: Store + 'static>(store: Arc<S>) {
+    let acme = tenant("acme");
+    let mut record = idempotency_record(&acme, "k1", "a", T0, at(86_400_000));
+    ok(store.claim_idempotency_key(&record, T0).await, "claim");
+    record.charge_id = Some(ChargeId::generate());
+    record.state = IdempotencyState::Completed {
+        status_code: 201,
+        body: "{\"id\":\"ch_x\"}".into(),
+        completed_at: at(10),
+    };
+    assert_eq!(
+        ok(store.update_idempotency_key(&record, 1).await, "complete"),
+        2
+    );
+    let got = ok(store.get_idempotency_key(&acme, "k1").await, "get").expect("stored");
+    assert_eq!((got.value, got.version), (record.clone(), 2));
+
+    let r = store.update_idempotency_key(&record, 1).await;
+    assert!(
+        matches!(r, Err(StoreError::Conflict { expected: 1, .. })),
+        "{r:?}"
+    );
+    let r = store.delete_idempotency_key(&acme, "k1", 1).await;
+    assert!(matches!(r, Err(StoreError::Conflict { .. })), "{r:?}");
+    assert!(ok(store.get_idempotency_key(&acme, "k1").await, "get").is_some());
+
+    ok(store.delete_idempotency_key(&acme, "k1", 2).await, "delete");
+    assert_eq!(
+        ok(store.get_idempotency_key(&acme, "k1").await, "get"),
+        None
+    );
+    let r = store.delete_idempotency_key(&acme, "k1", 2).await;
+    assert!(matches!(r, Err(StoreError::NotFound { .. })), "{r:?}");
+    let r = store.update_idempotency_key(&record, 2).await;
+    assert!(matches!(r, Err(StoreError::NotFound { .. })), "{r:?}");
+    let again = ok(
+        store.claim_idempotency_key(&record, at(20)).await,
+        "reclaim",
+    );
+    assert!(
+        matches!(again, Claim::Claimed { .. }),
+        "a deleted key is free: {again:?}"
+    );
+}
+
+pub async fn idempotency_purge_removes_only_expired<S: Store + 'static>(store: Arc<S>) {
+    let acme = tenant("acme");
+    for (key, expires) in [("gone", 500), ("edge", 1000), ("kept", 1001)] {
+        let r = idempotency_record(&acme, key, "a", T0, at(expires));
+        ok(store.claim_idempotency_key(&r, T0).await, "claim");
+    }
+    let purged = ok(
+        store.purge_expired_idempotency_keys(at(1000)).await,
+        "purge",
+    );
+    assert_eq!(purged, 2, "expires_at <= now is expired");
+    assert!(ok(store.get_idempotency_key(&acme, "gone").await, "get").is_none());
+    assert!(ok(store.get_idempotency_key(&acme, "edge").await, "get").is_none());
+    assert!(ok(store.get_idempotency_key(&acme, "kept").await, "get").is_some());
+}

@@ -1,0 +1,340 @@
+//! SQL for the delivery queue and its dead-letter queue: a `queue` table ordered by
+//! `visible_at`, and a `dead_letters` table that messages move to and back from.
+//!
+//! Receiving is a write: select the visible messages and hide them in one IMMEDIATE
+//! transaction, so two receivers (in this process or another) never get the same message.
+//! Time is what the caller says: a message enqueued with `delay` is visible from
+//! `enqueued_at + delay`; receive, retry and dead-letter use the `now` they are given.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+
+use super::{SqliteStore, decode, encode, insert_new, millis, page_size, sql_error};
+use crate::clock::Timestamp;
+use crate::id::{MessageId, new_ulid};
+use crate::model::TenantId;
+use crate::store::{
+    DeadLetter, DeliveryQueue, QueueMessage, QueueStats, Received, StoreError, StoreResult,
+};
+
+/// The most messages one `receive` hands out.
+const MAX_RECEIVE: u32 = 1000;
+
+/// A count column as `u32`; a negative one is corrupt.
+fn count_of(id: &str, n: i64) -> StoreResult<u32> {
+    u32::try_from(n)
+        .map_err(|_| StoreError::Corrupt(format!("message `{id}` has receive count {n}")))
+}
+
+/// Whether `id` currently holds `receipt` (a stale or unknown receipt is simply `false`).
+fn holds_receipt(conn: &Connection, id: &str, receipt: &str) -> StoreResult<bool> {
+    conn.prepare_cached("SELECT 1 FROM queue WHERE id = ?1 AND receipt = ?2")
+        .and_then(|mut s| s.exists([id, receipt]))
+        .map_err(|e| sql_error(&format!("check the receipt of message `{id}`"), e))
+}
+
+#[async_trait]
+impl DeliveryQueue for SqliteStore {
+    async fn enqueue(&self, message: &QueueMessage, delay: Duration) -> StoreResult<()> {
+        let id = message.id.to_string();
+        let body = encode("message", &id, message)?;
+        let tenant = message.tenant.to_string();
+        let enqueued_at = message.enqueued_at.unix_millis();
+        let visible_at = enqueued_at.saturating_add(millis(delay));
+        self.write(move |c| {
+            let dead = c
+                .prepare_cached("SELECT 1 FROM dead_letters WHERE id = ?1")
+                .and_then(|mut s| s.exists([&id]))
+                .map_err(|e| sql_error(&format!("enqueue message `{id}`"), e))?;
+            if dead {
+                return Err(StoreError::AlreadyExists {
+                    entity: "message",
+                    id: id.clone(),
+                });
+            }
+            insert_new(
+                c,
+                "message",
+                &id,
+                "INSERT INTO queue (id, tenant, enqueued_at, visible_at, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![id, tenant, enqueued_at, visible_at, body],
+            )
+        })
+        .await
+    }
+
+    /// Oldest first means the earliest `visible_at` first (ties by id, i.e. enqueue order).
+    /// `max` 0 receives nothing; it is capped at 1000.
+    async fn receive(
+        &self,
+        max: u32,
+        visibility: Duration,
+        now: Timestamp,
+    ) -> StoreResult<Vec<Received>> {
+        let max = max.min(MAX_RECEIVE);
+        if max == 0 {
+            return Ok(Vec::new());
+        }
+        let now = now.unix_millis();
+        let hidden_until = now.saturating_add(millis(visibility));
+        self.write(move |c| {
+            let ctx = |e| sql_error("receive messages", e);
+            let mut pick = c
+                .prepare_cached(
+                    "SELECT id, body, receive_count, last_error FROM queue
+                     WHERE visible_at <= ?1 ORDER BY visible_at, id LIMIT ?2",
+                )
+                .map_err(ctx)?;
+            let rows = pick
+                .query_map(params![now, max], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                    ))
+                })
+                .map_err(ctx)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(ctx)?;
+            let mut hide = c
+                .prepare_cached(
+                    "UPDATE queue SET visible_at = ?1, receive_count = ?2, receipt = ?3
+                     WHERE id = ?4",
+                )
+                .map_err(ctx)?;
+            let mut received = Vec::with_capacity(rows.len());
+            for (id, body, count, last_error) in rows {
+                let receive_count = count_of(&id, count)?.saturating_add(1);
+                let receipt = format!("{receive_count}.{}", new_ulid());
+                hide.execute(params![hidden_until, receive_count, receipt, id])
+                    .map_err(ctx)?;
+                received.push(Received {
+                    message: decode("message", &id, &body)?,
+                    receipt,
+                    receive_count,
+                    last_error,
+                });
+            }
+            Ok(received)
+        })
+        .await
+    }
+
+    async fn ack(&self, id: &MessageId, receipt: &str) -> StoreResult<bool> {
+        let (id, receipt) = (id.to_string(), receipt.to_string());
+        self.write(move |c| {
+            c.prepare_cached("DELETE FROM queue WHERE id = ?1 AND receipt = ?2")
+                .and_then(|mut s| s.execute([&id, &receipt]))
+                .map(|n| n == 1)
+                .map_err(|e| sql_error(&format!("ack message `{id}`"), e))
+        })
+        .await
+    }
+
+    /// The receipt stays valid (as with SQS's visibility change) until the next receive.
+    async fn retry_later(
+        &self,
+        id: &MessageId,
+        receipt: &str,
+        delay: Duration,
+        error: &str,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let (id, receipt, error) = (id.to_string(), receipt.to_string(), error.to_string());
+        let visible_at = now.unix_millis().saturating_add(millis(delay));
+        self.write(move |c| {
+            c.prepare_cached(
+                "UPDATE queue SET visible_at = ?1, last_error = ?2 WHERE id = ?3 AND receipt = ?4",
+            )
+            .and_then(|mut s| s.execute(params![visible_at, error, id, receipt]))
+            .map(|n| n == 1)
+            .map_err(|e| sql_error(&format!("retry message `{id}` later"), e))
+        })
+        .await
+    }
+
+    async fn dead_letter(
+        &self,
+        id: &MessageId,
+        receipt: &str,
+        error: &str,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let (id, receipt, error) = (id.to_string(), receipt.to_string(), error.to_string());
+        self.write(move |c| {
+            if !holds_receipt(c, &id, &receipt)? {
+                return Ok(false);
+            }
+            let ctx = |e| sql_error(&format!("dead-letter message `{id}`"), e);
+            c.prepare_cached(
+                "INSERT INTO dead_letters
+                    (id, tenant, enqueued_at, dead_at, receive_count, last_error, body)
+                 SELECT id, tenant, enqueued_at, ?1, receive_count, ?2, body
+                 FROM queue WHERE id = ?3",
+            )
+            .and_then(|mut s| s.execute(params![now.unix_millis(), error, id]))
+            .map_err(ctx)?;
+            c.prepare_cached("DELETE FROM queue WHERE id = ?1")
+                .and_then(|mut s| s.execute([&id]))
+                .map_err(ctx)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    /// Newest first by `dead_at`; `limit` 0 means 20, capped at 1000.
+    async fn list_dead(
+        &self,
+        tenant: Option<&TenantId>,
+        since: Option<Timestamp>,
+        limit: u32,
+    ) -> StoreResult<Vec<DeadLetter>> {
+        let mut sql = String::from(
+            "SELECT id, body, receive_count, last_error, dead_at FROM dead_letters WHERE 1 = 1",
+        );
+        let mut args = Vec::new();
+        if let Some(tenant) = tenant {
+            sql.push_str(" AND tenant = ?");
+            args.push(Value::Text(tenant.to_string()));
+        }
+        if let Some(since) = since {
+            sql.push_str(" AND dead_at >= ?");
+            args.push(Value::Integer(since.unix_millis()));
+        }
+        sql.push_str(" ORDER BY dead_at DESC, id DESC LIMIT ?");
+        args.push(Value::Integer(i64::from(page_size(limit))));
+        self.read(move |c| {
+            let ctx = |e| sql_error("list dead letters", e);
+            let mut stmt = c.prepare_cached(&sql).map_err(ctx)?;
+            let rows = stmt
+                .query_map(params_from_iter(args), dead_letter_columns)
+                .map_err(ctx)?;
+            rows.map(|row| row.map_err(ctx).and_then(DeadRow::into_dead_letter))
+                .collect()
+        })
+        .await
+    }
+
+    async fn get_dead(&self, id: &MessageId) -> StoreResult<Option<DeadLetter>> {
+        let id = id.to_string();
+        self.read(move |c| {
+            c.prepare_cached(
+                "SELECT id, body, receive_count, last_error, dead_at FROM dead_letters
+                 WHERE id = ?1",
+            )
+            .and_then(|mut s| s.query_row([&id], dead_letter_columns).optional())
+            .map_err(|e| sql_error(&format!("read dead letter `{id}`"), e))?
+            .map(DeadRow::into_dead_letter)
+            .transpose()
+        })
+        .await
+    }
+
+    /// Back in the queue visible at `now`, receive count 0 and no last error: a fresh start.
+    async fn replay_dead(&self, id: &MessageId, now: Timestamp) -> StoreResult<()> {
+        let id = id.to_string();
+        self.write(move |c| {
+            let ctx = |e| sql_error(&format!("replay dead letter `{id}`"), e);
+            let moved = c
+                .prepare_cached(
+                    "INSERT INTO queue (id, tenant, enqueued_at, visible_at, body)
+                     SELECT id, tenant, enqueued_at, ?1, body FROM dead_letters WHERE id = ?2",
+                )
+                .and_then(|mut s| s.execute(params![now.unix_millis(), id]))
+                .map_err(ctx)?;
+            if moved == 0 {
+                return Err(StoreError::NotFound {
+                    entity: "dead letter",
+                    id: id.clone(),
+                });
+            }
+            c.prepare_cached("DELETE FROM dead_letters WHERE id = ?1")
+                .and_then(|mut s| s.execute([&id]))
+                .map_err(ctx)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn purge_dead(&self, id: &MessageId) -> StoreResult<()> {
+        let id = id.to_string();
+        self.write(move |c| {
+            let gone = c
+                .prepare_cached("DELETE FROM dead_letters WHERE id = ?1")
+                .and_then(|mut s| s.execute([&id]))
+                .map_err(|e| sql_error(&format!("purge dead letter `{id}`"), e))?;
+            if gone == 0 {
+                return Err(StoreError::NotFound {
+                    entity: "dead letter",
+                    id: id.clone(),
+                });
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn queue_stats(&self, now: Timestamp) -> StoreResult<QueueStats> {
+        self.read(move |c| {
+            let ctx = |e| sql_error("read queue stats", e);
+            let (ready, delayed) = c
+                .query_row(
+                    "SELECT count(*) FILTER (WHERE visible_at <= ?1),
+                            count(*) FILTER (WHERE visible_at > ?1) FROM queue",
+                    [now.unix_millis()],
+                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+                )
+                .map_err(ctx)?;
+            let (dead, oldest) = c
+                .query_row("SELECT count(*), min(dead_at) FROM dead_letters", [], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?))
+                })
+                .map_err(ctx)?;
+            let count = |n: i64| {
+                u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("negative count {n}")))
+            };
+            Ok(QueueStats {
+                ready: count(ready)?,
+                delayed: count(delayed)?,
+                dead: count(dead)?,
+                oldest_dead_at: oldest.map(Timestamp::from_unix_millis),
+            })
+        })
+        .await
+    }
+}
+
+/// A `dead_letters` row before decoding.
+struct DeadRow {
+    id: String,
+    body: String,
+    receive_count: i64,
+    last_error: String,
+    dead_at: i64,
+}
+
+fn dead_letter_columns(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeadRow> {
+    Ok(DeadRow {
+        id: r.get(0)?,
+        body: r.get(1)?,
+        receive_count: r.get(2)?,
+        last_error: r.get(3)?,
+        dead_at: r.get(4)?,
+    })
+}
+
+impl DeadRow {
+    fn into_dead_letter(self) -> StoreResult<DeadLetter> {
+        Ok(DeadLetter {
+            message: decode("dead letter", &self.id, &self.body)?,
+            receive_count: count_of(&self.id, self.receive_count)?,
+            last_error: self.last_error,
+            dead_at: Timestamp::from_unix_millis(self.dead_at),
+        })
+    }
+}
