@@ -1,0 +1,211 @@
+//! The operator CLI: the command tree, global flags, and dispatch to one module per noun.
+//! Commands use only the library's public API; output conventions live in `output.rs`.
+
+mod amount;
+mod apikey;
+mod audit;
+mod output;
+mod setup;
+mod tenant;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use clap_complete::Shell;
+
+use payorch::clock::SystemClock;
+use payorch::config::{Config, Loaded, Overrides, ProcessEnv};
+use payorch::model::TenantId;
+use payorch::store::Store;
+use payorch::store::sqlite::SqliteStore;
+use payorch::tenancy::{self, Actor};
+
+pub use output::{CliError, Exit, Format, Output};
+
+/// payorch: one charge API over Stripe, Efí Pix and Asaas, with circuit breakers, safe
+/// failover and guaranteed webhooks.
+#[derive(Debug, Parser)]
+#[command(
+    name = "payorch",
+    version,
+    propagate_version = true,
+    arg_required_else_help = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command accepts.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]
+    #[arg(long, global = true, env = "PAYORCH_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Data directory [default: $XDG_DATA_HOME/payorch]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Tenant to act on [default: the config's `tenant`, else "default"]
+    #[arg(long, global = true, value_name = "TENANT", value_parser = parse_tenant)]
+    pub tenant: Option<TenantId>,
+    /// Output format
+    #[arg(short = 'o', long, global = true, value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+    /// No ANSI colours (also: the NO_COLOR environment variable)
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    /// More log output on stderr (-v info, -vv debug, -vvv trace)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Only errors on stderr
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+fn parse_tenant(s: &str) -> Result<TenantId, String> {
+    TenantId::parse(s).map_err(|e| e.to_string())
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a commented default config file and create the data dir and database
+    Init(setup::InitArgs),
+    /// Inspect the effective configuration
+    #[command(subcommand)]
+    Config(setup::ConfigCommand),
+    /// Create and list tenants (merchants)
+    #[command(subcommand)]
+    Tenant(tenant::TenantCommand),
+    /// Create, list and revoke API keys
+    #[command(subcommand, name = "apikey")]
+    ApiKey(apikey::ApiKeyCommand),
+    /// Read the audit log of operator actions
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
+    /// Convert an amount as people write it (10,50) to the API's minor units (1050)
+    Amount(amount::AmountArgs),
+    /// Print a shell completion script
+    Completions {
+        /// bash, zsh, fish, powershell or elvish
+        shell: Shell,
+    },
+}
+
+/// What every command gets: the loaded configuration and the output conventions.
+pub struct Ctx {
+    pub loaded: Loaded,
+    pub out: Output,
+    pub clock: SystemClock,
+}
+
+impl Ctx {
+    pub fn config(&self) -> &Config {
+        &self.loaded.config
+    }
+
+    /// The tenant this invocation acts on.
+    pub fn tenant(&self) -> &TenantId {
+        &self.loaded.config.tenant
+    }
+
+    /// Opens the configured store, creating it and the `default` tenant on first use.
+    pub async fn store(&self) -> anyhow::Result<Arc<dyn Store>> {
+        let path = self.config().sqlite_path();
+        let store = SqliteStore::open(&path)
+            .with_context(|| format!("cannot open the store at {}", path.display()))?;
+        let store: Arc<dyn Store> = Arc::new(store);
+        tenancy::ensure_default_tenant(store.as_ref(), &self.clock).await?;
+        Ok(store)
+    }
+
+    /// The OS user, for the audit log.
+    pub fn actor(&self) -> Actor {
+        let user = std::env::var("USER")
+            .or_else(|_| std::env::var("LOGNAME"))
+            .unwrap_or_else(|_| "unknown".into());
+        Actor(format!("cli:{user}"))
+    }
+}
+
+/// Parses, runs, reports, and turns the result into an exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version are successes; everything else is a usage error (2).
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { Exit::Usage as u8 } else { 0 });
+        }
+    };
+    let out = Output::new(cli.global.output, cli.global.no_color);
+    match run(cli, out) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            let exit = output::exit_code(&err);
+            out.error(&err, exit);
+            ExitCode::from(exit as u8)
+        }
+    }
+}
+
+fn run(cli: Cli, out: Output) -> anyhow::Result<()> {
+    // Completions need no configuration: they must work on a machine with none.
+    if let Command::Completions { shell } = cli.command {
+        let mut cmd = Cli::command();
+        clap_complete::generate(shell, &mut cmd, "payorch", &mut std::io::stdout());
+        return Ok(());
+    }
+    init_logging(&cli.global);
+    let overrides = Overrides {
+        config_file: cli.global.config.clone(),
+        data_dir: cli.global.data_dir.clone(),
+        tenant: cli.global.tenant.clone(),
+    };
+    let loaded = Config::load(&overrides, &ProcessEnv)?;
+    let ctx = Ctx {
+        loaded,
+        out,
+        clock: SystemClock,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Init(args) => setup::init(&ctx, &cli.global, args).await,
+            Command::Config(cmd) => setup::config(&ctx, cmd),
+            Command::Tenant(cmd) => tenant::run(&ctx, cmd).await,
+            Command::ApiKey(cmd) => apikey::run(&ctx, cmd).await,
+            Command::Audit(cmd) => audit::run(&ctx, cmd).await,
+            Command::Amount(args) => amount::run(&ctx, args),
+            Command::Completions { .. } => Ok(()),
+        }
+    })
+}
+
+/// Logs go to stderr. One-shot commands default to warnings only; `-v` raises, `-q` lowers.
+fn init_logging(global: &GlobalArgs) {
+    let level = if global.quiet {
+        "error"
+    } else {
+        match global.verbose {
+            0 => "warn",
+            1 => "info",
+            2 => "debug",
+            _ => "trace",
+        }
+    };
+    let ansi = !global.no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(level))
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi && std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}

@@ -1,0 +1,97 @@
+//! Helpers for tests that run the real `payorch` binary in an isolated environment.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A sandboxed home: its own HOME, XDG dirs and data dir, so no test reads the developer's
+/// config or writes outside its temp dir.
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+impl Env {
+    pub fn new() -> Self {
+        Env {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.path().join("data")
+    }
+
+    pub fn config_home(&self) -> PathBuf {
+        self.path().join("config")
+    }
+
+    /// `payorch` with this env's HOME/XDG dirs and data dir, colour off, no PAYORCH_* leaks.
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_payorch"));
+        for (k, _) in std::env::vars() {
+            if k.starts_with("PAYORCH_") || k.starts_with("XDG_") {
+                c.env_remove(k);
+            }
+        }
+        c.env("HOME", self.path())
+            .env("XDG_CONFIG_HOME", self.config_home())
+            .env("XDG_DATA_HOME", self.path().join("xdg-data"))
+            .env("NO_COLOR", "1")
+            .env("USER", "tester")
+            .arg("--data-dir")
+            .arg(self.data_dir());
+        c
+    }
+
+    /// Runs `payorch ARGS…` and returns its output.
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run(self.cmd().args(args).output().expect("run payorch"))
+    }
+}
+
+/// A finished run with readable accessors.
+pub struct Run(pub Output);
+
+impl Run {
+    pub fn code(&self) -> i32 {
+        self.0.status.code().unwrap_or(-1)
+    }
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.0.stdout).into_owned()
+    }
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.0.stderr).into_owned()
+    }
+    /// Asserts success and returns stdout.
+    #[track_caller]
+    pub fn ok(&self) -> String {
+        assert_eq!(
+            self.code(),
+            0,
+            "stdout: {}\nstderr: {}",
+            self.stdout(),
+            self.stderr()
+        );
+        self.stdout()
+    }
+    /// Asserts exit `code` and returns stderr.
+    #[track_caller]
+    pub fn fails(&self, code: i32) -> String {
+        assert_eq!(
+            self.code(),
+            code,
+            "stdout: {}\nstderr: {}",
+            self.stdout(),
+            self.stderr()
+        );
+        self.stderr()
+    }
+    #[track_caller]
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.ok()).expect("stdout is JSON")
+    }
+}
