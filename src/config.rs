@@ -168,6 +168,75 @@ impl Default for IdempotencyConfig {
     }
 }
 
+macro_rules! gateway_settings {
+    ($(#[$doc:meta])* $name:ident, $base_url:literal { $($(#[$fdoc:meta])* $field:ident : $ty:ty = $default:expr),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields, default)]
+        pub struct $name {
+            /// Route charges to this gateway at all.
+            pub enabled: bool,
+            /// The API's base URL (the sandbox's when `--sandbox` is given).
+            pub base_url: String,
+            /// TCP + TLS handshake limit: a call that times out here was never sent.
+            pub connect_timeout: HumanDuration,
+            /// Whole-call limit: a call that times out after connecting is ambiguous.
+            pub timeout: HumanDuration,
+            $($(#[$fdoc])* pub $field: $ty,)*
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                $name {
+                    enabled: true,
+                    base_url: $base_url.into(),
+                    connect_timeout: HumanDuration(Duration::from_secs(3)),
+                    timeout: HumanDuration(Duration::from_secs(15)),
+                    $($field: $default,)*
+                }
+            }
+        }
+
+        impl $name {
+            pub fn timeouts(&self) -> crate::gateway::http::Timeouts {
+                crate::gateway::http::Timeouts {
+                    connect: self.connect_timeout.0,
+                    total: self.timeout.0,
+                }
+            }
+        }
+    };
+}
+
+gateway_settings!(
+    /// `[gateways.stripe]`
+    StripeSettings, "https://api.stripe.com" {}
+);
+gateway_settings!(
+    /// `[gateways.efi]`
+    EfiSettings, "https://pix.api.efipay.com.br" {
+        /// The client certificate Efí issued: a `.p12` (empty password) or a PEM with the key.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        certificate: Option<PathBuf> = None,
+        /// The receiving Pix key (chave) registered at Efí.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pix_key: Option<String> = None,
+    }
+);
+gateway_settings!(
+    /// `[gateways.asaas]`
+    AsaasSettings, "https://api.asaas.com" {}
+);
+
+/// `[gateways.*]`: non-secret gateway settings. Secrets live in the keyring or env vars.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GatewaysConfig {
+    pub stripe: StripeSettings,
+    pub efi: EfiSettings,
+    pub asaas: AsaasSettings,
+}
+
 /// The effective configuration.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -181,6 +250,7 @@ pub struct Config {
     pub server: ServerConfig,
     pub log: LogConfig,
     pub idempotency: IdempotencyConfig,
+    pub gateways: GatewaysConfig,
 }
 
 impl Default for Config {
@@ -192,6 +262,7 @@ impl Default for Config {
             server: ServerConfig::default(),
             log: LogConfig::default(),
             idempotency: IdempotencyConfig::default(),
+            gateways: GatewaysConfig::default(),
         }
     }
 }
@@ -254,6 +325,27 @@ const ENV_KEYS: &[(&str, &str, EnvKind)] = &[
     ("PAYORCH_LOG_LEVEL", "log.level", EnvKind::Str),
     ("PAYORCH_LOG_FORMAT", "log.format", EnvKind::Str),
     ("PAYORCH_IDEMPOTENCY_TTL", "idempotency.ttl", EnvKind::Str),
+    (
+        "PAYORCH_STRIPE_BASE_URL",
+        "gateways.stripe.base_url",
+        EnvKind::Str,
+    ),
+    (
+        "PAYORCH_EFI_BASE_URL",
+        "gateways.efi.base_url",
+        EnvKind::Str,
+    ),
+    (
+        "PAYORCH_EFI_CERTIFICATE",
+        "gateways.efi.certificate",
+        EnvKind::Str,
+    ),
+    ("PAYORCH_EFI_PIX_KEY", "gateways.efi.pix_key", EnvKind::Str),
+    (
+        "PAYORCH_ASAAS_BASE_URL",
+        "gateways.asaas.base_url",
+        EnvKind::Str,
+    ),
 ];
 
 /// The names of the environment variables [`Config::load`] reads, for docs and `config show`.
@@ -396,6 +488,18 @@ impl Config {
                     self.log.level
                 ),
             ));
+        }
+        for (name, url) in [
+            ("stripe", &self.gateways.stripe.base_url),
+            ("efi", &self.gateways.efi.base_url),
+            ("asaas", &self.gateways.asaas.base_url),
+        ] {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(invalid(
+                    &format!("gateways.{name}.base_url"),
+                    format!("`{url}` is not an http(s) URL"),
+                ));
+            }
         }
         if self.idempotency.ttl.0 < Duration::from_secs(24 * 3600) {
             return Err(invalid(
@@ -572,6 +676,24 @@ pub const DEFAULT_CONFIG_TOML: &str = r#"# payorch configuration.
 [idempotency]
 # How long an Idempotency-Key is remembered; at least 24h. Env: PAYORCH_IDEMPOTENCY_TTL.
 # ttl = "24h"
+
+# Non-secret gateway settings. Secrets (API keys, client secrets, webhook secrets) go in the
+# OS keyring (`payorch gateway credentials set <gateway>`) or PAYORCH_<GATEWAY>_<FIELD> env vars.
+# Each gateway also takes: enabled, connect_timeout (a call that times out connecting was never
+# sent, so another gateway may be tried) and timeout (after connecting: the outcome is unknown).
+[gateways.stripe]
+# base_url = "https://api.stripe.com"          # env PAYORCH_STRIPE_BASE_URL
+# enabled = true
+# connect_timeout = "3s"
+# timeout = "15s"
+
+[gateways.efi]
+# base_url = "https://pix.api.efipay.com.br"   # env PAYORCH_EFI_BASE_URL; homologation: https://pix-h.api.efipay.com.br
+# certificate = "/etc/payorch/efi.p12"          # env PAYORCH_EFI_CERTIFICATE; .p12 (empty password) or PEM
+# pix_key = "your-pix-key"                      # env PAYORCH_EFI_PIX_KEY
+
+[gateways.asaas]
+# base_url = "https://api.asaas.com"           # env PAYORCH_ASAAS_BASE_URL; sandbox: https://api-sandbox.asaas.com
 "#;
 
 #[cfg(test)]

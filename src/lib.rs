@@ -8,8 +8,10 @@
 pub mod brcode;
 pub mod clock;
 pub mod config;
+pub mod gateway;
 pub mod id;
 pub mod model;
+pub mod sandbox;
 pub mod secret;
 pub mod store;
 pub mod tenancy;

@@ -1,0 +1,101 @@
+//! `payorch sandbox`: local, wire-compatible fakes of Stripe, Efí and Asaas, with a control API
+//! to make a gateway fail and to "pay" pending charges (which sends the gateway's own webhook).
+//!
+//! Each fake lives in its own file and implements [`FakeGateway`]; the server (`server.rs`)
+//! mounts them under `/stripe`, `/efi`, `/asaas`, applies the fault mode in front of them,
+//! serves the control API under `/_sandbox/`, and delivers the webhooks fakes hand it. Nothing
+//! in the core knows it talks to a sandbox: adapters only get a different base URL.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+use crate::clock::Clock;
+use crate::model::GatewayId;
+
+/// How a fake gateway behaves, set with `payorch sandbox mode`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum FaultMode {
+    /// Answers normally.
+    Up,
+    /// Connections are refused; with `status`, every request is answered with that status.
+    Down { status: Option<u16> },
+    /// Answers normally after an added delay.
+    Slow { latency_ms: u64 },
+    /// A share (`error_rate`, 0.0–1.0) of requests is answered with `status`.
+    Flaky { error_rate: f64, status: u16 },
+}
+
+/// A webhook a fake wants sent to the URL registered for its gateway, already signed or
+/// authenticated the gateway's way.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboundWebhook {
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// Query parameters appended to the registered URL (Efí's `hmac=…`), without `?`.
+    pub query: Option<String>,
+}
+
+/// Why a control request failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SandboxError {
+    #[error("{0}")]
+    NotFound(String),
+    /// The charge is not in a state that allows it (e.g. paying a paid charge).
+    #[error("{0}")]
+    Conflict(String),
+}
+
+/// What every fake shares: the clock and the way to send webhooks.
+#[derive(Clone)]
+pub struct SandboxContext {
+    pub clock: Arc<dyn Clock>,
+    webhooks: mpsc::UnboundedSender<(GatewayId, OutboundWebhook)>,
+}
+
+impl SandboxContext {
+    /// A context and the receiving end the server drains to deliver webhooks.
+    pub fn new(
+        clock: Arc<dyn Clock>,
+    ) -> (
+        SandboxContext,
+        mpsc::UnboundedReceiver<(GatewayId, OutboundWebhook)>,
+    ) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (
+            SandboxContext {
+                clock,
+                webhooks: tx,
+            },
+            rx,
+        )
+    }
+
+    /// Queues `webhook` for delivery to the URL registered for `gateway`. Webhooks for a
+    /// gateway with no URL registered are logged and dropped, as a real gateway would.
+    pub fn send_webhook(&self, gateway: GatewayId, webhook: OutboundWebhook) {
+        if self.webhooks.send((gateway, webhook)).is_err() {
+            tracing::warn!(%gateway, "sandbox webhook dropped: the sender has stopped");
+        }
+    }
+}
+
+/// One fake gateway.
+#[async_trait]
+pub trait FakeGateway: Send + Sync + 'static {
+    fn id(&self) -> GatewayId;
+    /// The gateway's API, as the real one serves it, mounted under `/{id}`. Fault injection
+    /// happens outside it.
+    fn router(self: Arc<Self>) -> axum::Router;
+    /// The test credentials the fake accepts, printed at start, with the same field names as
+    /// `payorch gateway credentials` (e.g. `secret_key`, `webhook_secret`).
+    fn credentials(&self) -> Vec<(&'static str, String)>;
+    /// Marks a pending charge paid and sends the gateway's webhook for it through the context.
+    /// Returns the charge as the fake now holds it.
+    fn pay(&self, id: &str) -> Result<serde_json::Value, SandboxError>;
+    /// Every charge the fake holds, oldest first, in the gateway's own JSON shape.
+    fn charges(&self) -> Vec<serde_json::Value>;
+}
