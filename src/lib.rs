@@ -8,6 +8,7 @@
 pub mod brcode;
 pub mod clock;
 pub mod config;
+pub mod credentials;
 pub mod id;
 pub mod model;
 pub mod secret;
