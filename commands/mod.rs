@@ -4,6 +4,7 @@
 mod amount;
 mod apikey;
 mod audit;
+mod gateway;
 mod output;
 mod setup;
 mod tenant;
@@ -87,6 +88,9 @@ pub enum Command {
     /// Read the audit log of operator actions
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Gateways: credentials in the OS keyring
+    #[command(subcommand)]
+    Gateway(gateway::GatewayCommand),
     /// Convert an amount as people write it (10,50) to the API's minor units (1050)
     Amount(amount::AmountArgs),
     /// Print a shell completion script
@@ -184,6 +188,7 @@ fn run(cli: Cli, out: Output) -> anyhow::Result<()> {
             Command::Tenant(cmd) => tenant::run(&ctx, cmd).await,
             Command::ApiKey(cmd) => apikey::run(&ctx, cmd).await,
             Command::Audit(cmd) => audit::run(&ctx, cmd).await,
+            Command::Gateway(cmd) => gateway::run(&ctx, cmd).await,
             Command::Amount(args) => amount::run(&ctx, args),
             Command::Completions { .. } => Ok(()),
         }

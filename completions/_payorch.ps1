@@ -40,6 +40,7 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
             [CompletionResult]::new('tenant', 'tenant', [CompletionResultType]::ParameterValue, 'Create and list tenants (merchants)')
             [CompletionResult]::new('apikey', 'apikey', [CompletionResultType]::ParameterValue, 'Create, list and revoke API keys')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Read the audit log of operator actions')
+            [CompletionResult]::new('gateway', 'gateway', [CompletionResultType]::ParameterValue, 'Gateways: credentials in the OS keyring')
             [CompletionResult]::new('amount', 'amount', [CompletionResultType]::ParameterValue, 'Convert an amount as people write it (10,50) to the API''s minor units (1050)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -322,6 +323,141 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
         'payorch;audit;help;help' {
             break
         }
+        'payorch;gateway' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]')
+            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Data directory [default: $XDG_DATA_HOME/payorch]')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant to act on [default: the config''s `tenant`, else "default"]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No ANSI colours (also: the NO_COLOR environment variable)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('credentials', 'credentials', [CompletionResultType]::ParameterValue, 'Store, inspect and delete a gateway''s secrets (OS keyring; PAYORCH_<GATEWAY>_<FIELD> overrides)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'payorch;gateway;credentials' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]')
+            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Data directory [default: $XDG_DATA_HOME/payorch]')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant to act on [default: the config''s `tenant`, else "default"]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No ANSI colours (also: the NO_COLOR environment variable)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Store secrets in the OS keyring: prompts without echo on a terminal, else reads `field=value` lines from stdin (with --field, a bare value)')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show which secrets are set, where each comes from, and a masked hint (never the value)')
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete secrets from the OS keyring (every field, or only --field)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'payorch;gateway;credentials;set' {
+            [CompletionResult]::new('--field', '--field', [CompletionResultType]::ParameterName, 'Set only this field (e.g. secret_key)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]')
+            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Data directory [default: $XDG_DATA_HOME/payorch]')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant to act on [default: the config''s `tenant`, else "default"]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No ANSI colours (also: the NO_COLOR environment variable)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'payorch;gateway;credentials;show' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]')
+            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Data directory [default: $XDG_DATA_HOME/payorch]')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant to act on [default: the config''s `tenant`, else "default"]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No ANSI colours (also: the NO_COLOR environment variable)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'payorch;gateway;credentials;delete' {
+            [CompletionResult]::new('--field', '--field', [CompletionResultType]::ParameterName, 'Delete only this field (e.g. webhook_secret)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]')
+            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Data directory [default: $XDG_DATA_HOME/payorch]')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant to act on [default: the config''s `tenant`, else "default"]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No ANSI colours (also: the NO_COLOR environment variable)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'payorch;gateway;credentials;help' {
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Store secrets in the OS keyring: prompts without echo on a terminal, else reads `field=value` lines from stdin (with --field, a bare value)')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show which secrets are set, where each comes from, and a masked hint (never the value)')
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete secrets from the OS keyring (every field, or only --field)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'payorch;gateway;credentials;help;set' {
+            break
+        }
+        'payorch;gateway;credentials;help;show' {
+            break
+        }
+        'payorch;gateway;credentials;help;delete' {
+            break
+        }
+        'payorch;gateway;credentials;help;help' {
+            break
+        }
+        'payorch;gateway;help' {
+            [CompletionResult]::new('credentials', 'credentials', [CompletionResultType]::ParameterValue, 'Store, inspect and delete a gateway''s secrets (OS keyring; PAYORCH_<GATEWAY>_<FIELD> overrides)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'payorch;gateway;help;credentials' {
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Store secrets in the OS keyring: prompts without echo on a terminal, else reads `field=value` lines from stdin (with --field, a bare value)')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show which secrets are set, where each comes from, and a masked hint (never the value)')
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete secrets from the OS keyring (every field, or only --field)')
+            break
+        }
+        'payorch;gateway;help;credentials;set' {
+            break
+        }
+        'payorch;gateway;help;credentials;show' {
+            break
+        }
+        'payorch;gateway;help;credentials;delete' {
+            break
+        }
+        'payorch;gateway;help;help' {
+            break
+        }
         'payorch;amount' {
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'ISO 4217 currency: BRL, USD, EUR, JPY, …')
             [CompletionResult]::new('--currency', '--currency', [CompletionResultType]::ParameterName, 'ISO 4217 currency: BRL, USD, EUR, JPY, …')
@@ -365,6 +501,7 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
             [CompletionResult]::new('tenant', 'tenant', [CompletionResultType]::ParameterValue, 'Create and list tenants (merchants)')
             [CompletionResult]::new('apikey', 'apikey', [CompletionResultType]::ParameterValue, 'Create, list and revoke API keys')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Read the audit log of operator actions')
+            [CompletionResult]::new('gateway', 'gateway', [CompletionResultType]::ParameterValue, 'Gateways: credentials in the OS keyring')
             [CompletionResult]::new('amount', 'amount', [CompletionResultType]::ParameterValue, 'Convert an amount as people write it (10,50) to the API''s minor units (1050)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -411,6 +548,25 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
             break
         }
         'payorch;help;audit;list' {
+            break
+        }
+        'payorch;help;gateway' {
+            [CompletionResult]::new('credentials', 'credentials', [CompletionResultType]::ParameterValue, 'Store, inspect and delete a gateway''s secrets (OS keyring; PAYORCH_<GATEWAY>_<FIELD> overrides)')
+            break
+        }
+        'payorch;help;gateway;credentials' {
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Store secrets in the OS keyring: prompts without echo on a terminal, else reads `field=value` lines from stdin (with --field, a bare value)')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show which secrets are set, where each comes from, and a masked hint (never the value)')
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete secrets from the OS keyring (every field, or only --field)')
+            break
+        }
+        'payorch;help;gateway;credentials;set' {
+            break
+        }
+        'payorch;help;gateway;credentials;show' {
+            break
+        }
+        'payorch;help;gateway;credentials;delete' {
             break
         }
         'payorch;help;amount' {

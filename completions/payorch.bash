@@ -31,6 +31,9 @@ _payorch() {
             payorch,config)
                 cmd="payorch__subcmd__config"
                 ;;
+            payorch,gateway)
+                cmd="payorch__subcmd__gateway"
+                ;;
             payorch,help)
                 cmd="payorch__subcmd__help"
                 ;;
@@ -88,6 +91,51 @@ _payorch() {
             payorch__subcmd__config__subcmd__help,show)
                 cmd="payorch__subcmd__config__subcmd__help__subcmd__show"
                 ;;
+            payorch__subcmd__gateway,credentials)
+                cmd="payorch__subcmd__gateway__subcmd__credentials"
+                ;;
+            payorch__subcmd__gateway,help)
+                cmd="payorch__subcmd__gateway__subcmd__help"
+                ;;
+            payorch__subcmd__gateway__subcmd__credentials,delete)
+                cmd="payorch__subcmd__gateway__subcmd__credentials__subcmd__delete"
+                ;;
+            payorch__subcmd__gateway__subcmd__credentials,help)
+                cmd="payorch__subcmd__gateway__subcmd__credentials__subcmd__help"
+                ;;
+            payorch__subcmd__gateway__subcmd__credentials,set)
+                cmd="payorch__subcmd__gateway__subcmd__credentials__subcmd__set"
+                ;;
+            payorch__subcmd__gateway__subcmd__credentials,show)
+                cmd="payorch__subcmd__gateway__subcmd__credentials__subcmd__show"
+                ;;
+            payorch__subcmd__gateway__subcmd__credentials__subcmd__help,delete)
+                cmd="payorch__subcmd__gateway__subcmd__credentials__subcmd__help__subcmd__delete"
+                ;;
+            payorch__subcmd__gateway__subcmd__credentials__subcmd__help,help)
+                cmd="payorch__subcmd__gateway__subcmd__credentials__subcmd__help__subcmd__help"
+                ;;
+            payorch__subcmd__gateway__subcmd__credentials__subcmd__help,set)
+                cmd="payorch__subcmd__gateway__subcmd__credentials__subcmd__help__subcmd__set"
+                ;;
+            payorch__subcmd__gateway__subcmd__credentials__subcmd__help,show)
+                cmd="payorch__subcmd__gateway__subcmd__credentials__subcmd__help__subcmd__show"
+                ;;
+            payorch__subcmd__gateway__subcmd__help,credentials)
+                cmd="payorch__subcmd__gateway__subcmd__help__subcmd__credentials"
+                ;;
+            payorch__subcmd__gateway__subcmd__help,help)
+                cmd="payorch__subcmd__gateway__subcmd__help__subcmd__help"
+                ;;
+            payorch__subcmd__gateway__subcmd__help__subcmd__credentials,delete)
+                cmd="payorch__subcmd__gateway__subcmd__help__subcmd__credentials__subcmd__delete"
+                ;;
+            payorch__subcmd__gateway__subcmd__help__subcmd__credentials,set)
+                cmd="payorch__subcmd__gateway__subcmd__help__subcmd__credentials__subcmd__set"
+                ;;
+            payorch__subcmd__gateway__subcmd__help__subcmd__credentials,show)
+                cmd="payorch__subcmd__gateway__subcmd__help__subcmd__credentials__subcmd__show"
+                ;;
             payorch__subcmd__help,amount)
                 cmd="payorch__subcmd__help__subcmd__amount"
                 ;;
@@ -102,6 +150,9 @@ _payorch() {
                 ;;
             payorch__subcmd__help,config)
                 cmd="payorch__subcmd__help__subcmd__config"
+                ;;
+            payorch__subcmd__help,gateway)
+                cmd="payorch__subcmd__help__subcmd__gateway"
                 ;;
             payorch__subcmd__help,help)
                 cmd="payorch__subcmd__help__subcmd__help"
@@ -126,6 +177,18 @@ _payorch() {
                 ;;
             payorch__subcmd__help__subcmd__config,show)
                 cmd="payorch__subcmd__help__subcmd__config__subcmd__show"
+                ;;
+            payorch__subcmd__help__subcmd__gateway,credentials)
+                cmd="payorch__subcmd__help__subcmd__gateway__subcmd__credentials"
+                ;;
+            payorch__subcmd__help__subcmd__gateway__subcmd__credentials,delete)
+                cmd="payorch__subcmd__help__subcmd__gateway__subcmd__credentials__subcmd__delete"
+                ;;
+            payorch__subcmd__help__subcmd__gateway__subcmd__credentials,set)
+                cmd="payorch__subcmd__help__subcmd__gateway__subcmd__credentials__subcmd__set"
+                ;;
+            payorch__subcmd__help__subcmd__gateway__subcmd__credentials,show)
+                cmd="payorch__subcmd__help__subcmd__gateway__subcmd__credentials__subcmd__show"
                 ;;
             payorch__subcmd__help__subcmd__tenant,create)
                 cmd="payorch__subcmd__help__subcmd__tenant__subcmd__create"
@@ -158,7 +221,7 @@ _payorch() {
 
     case "${cmd}" in
         payorch)
-            opts="-o -v -q -h -V --config --data-dir --tenant --output --no-color --verbose --quiet --help --version init config tenant apikey audit amount completions help"
+            opts="-o -v -q -h -V --config --data-dir --tenant --output --no-color --verbose --quiet --help --version init config tenant apikey audit gateway amount completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -705,8 +768,340 @@ _payorch() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        payorch__subcmd__gateway)
+            opts="-o -v -q -h -V --config --data-dir --tenant --output --no-color --verbose --quiet --help --version credentials help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__gateway__subcmd__credentials)
+            opts="-o -v -q -h -V --config --data-dir --tenant --output --no-color --verbose --quiet --help --version set show delete help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__gateway__subcmd__credentials__subcmd__delete)
+            opts="-o -v -q -h -V --field --config --data-dir --tenant --output --no-color --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --field)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__gateway__subcmd__credentials__subcmd__help)
+            opts="set show delete help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__gateway__subcmd__credentials__subcmd__help__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__gateway__subcmd__credentials__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__gateway__subcmd__credentials__subcmd__help__subcmd__set)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__gateway__subcmd__credentials__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__gateway__subcmd__credentials__subcmd__set)
+            opts="-o -v -q -h -V --field --config --data-dir --tenant --output --no-color --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --field)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__gateway__subcmd__credentials__subcmd__show)
+            opts="-o -v -q -h -V --config --data-dir --tenant --output --no-color --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__gateway__subcmd__help)
+            opts="credentials help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__gateway__subcmd__help__subcmd__credentials)
+            opts="set show delete"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__gateway__subcmd__help__subcmd__credentials__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__gateway__subcmd__help__subcmd__credentials__subcmd__set)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__gateway__subcmd__help__subcmd__credentials__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__gateway__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         payorch__subcmd__help)
-            opts="init config tenant apikey audit amount completions help"
+            opts="init config tenant apikey audit gateway amount completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -848,6 +1243,76 @@ _payorch() {
         payorch__subcmd__help__subcmd__config__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__help__subcmd__gateway)
+            opts="credentials"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__help__subcmd__gateway__subcmd__credentials)
+            opts="set show delete"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__help__subcmd__gateway__subcmd__credentials__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__help__subcmd__gateway__subcmd__credentials__subcmd__set)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__help__subcmd__gateway__subcmd__credentials__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -37,6 +37,7 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand tenant 'Create and list tenants (merchants)'
             cand apikey 'Create, list and revoke API keys'
             cand audit 'Read the audit log of operator actions'
+            cand gateway 'Gateways: credentials in the OS keyring'
             cand amount 'Convert an amount as people write it (10,50) to the API''s minor units (1050)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -291,6 +292,125 @@ set edit:completion:arg-completer[payorch] = {|@words|
         }
         &'payorch;audit;help;help'= {
         }
+        &'payorch;gateway'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand credentials 'Store, inspect and delete a gateway''s secrets (OS keyring; PAYORCH_<GATEWAY>_<FIELD> overrides)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'payorch;gateway;credentials'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand set 'Store secrets in the OS keyring: prompts without echo on a terminal, else reads `field=value` lines from stdin (with --field, a bare value)'
+            cand show 'Show which secrets are set, where each comes from, and a masked hint (never the value)'
+            cand delete 'Delete secrets from the OS keyring (every field, or only --field)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'payorch;gateway;credentials;set'= {
+            cand --field 'Set only this field (e.g. secret_key)'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;gateway;credentials;show'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;gateway;credentials;delete'= {
+            cand --field 'Delete only this field (e.g. webhook_secret)'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;gateway;credentials;help'= {
+            cand set 'Store secrets in the OS keyring: prompts without echo on a terminal, else reads `field=value` lines from stdin (with --field, a bare value)'
+            cand show 'Show which secrets are set, where each comes from, and a masked hint (never the value)'
+            cand delete 'Delete secrets from the OS keyring (every field, or only --field)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'payorch;gateway;credentials;help;set'= {
+        }
+        &'payorch;gateway;credentials;help;show'= {
+        }
+        &'payorch;gateway;credentials;help;delete'= {
+        }
+        &'payorch;gateway;credentials;help;help'= {
+        }
+        &'payorch;gateway;help'= {
+            cand credentials 'Store, inspect and delete a gateway''s secrets (OS keyring; PAYORCH_<GATEWAY>_<FIELD> overrides)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'payorch;gateway;help;credentials'= {
+            cand set 'Store secrets in the OS keyring: prompts without echo on a terminal, else reads `field=value` lines from stdin (with --field, a bare value)'
+            cand show 'Show which secrets are set, where each comes from, and a masked hint (never the value)'
+            cand delete 'Delete secrets from the OS keyring (every field, or only --field)'
+        }
+        &'payorch;gateway;help;credentials;set'= {
+        }
+        &'payorch;gateway;help;credentials;show'= {
+        }
+        &'payorch;gateway;help;credentials;delete'= {
+        }
+        &'payorch;gateway;help;help'= {
+        }
         &'payorch;amount'= {
             cand -c 'ISO 4217 currency: BRL, USD, EUR, JPY, …'
             cand --currency 'ISO 4217 currency: BRL, USD, EUR, JPY, …'
@@ -332,6 +452,7 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand tenant 'Create and list tenants (merchants)'
             cand apikey 'Create, list and revoke API keys'
             cand audit 'Read the audit log of operator actions'
+            cand gateway 'Gateways: credentials in the OS keyring'
             cand amount 'Convert an amount as people write it (10,50) to the API''s minor units (1050)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -366,6 +487,20 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand list 'List audit entries, newest first'
         }
         &'payorch;help;audit;list'= {
+        }
+        &'payorch;help;gateway'= {
+            cand credentials 'Store, inspect and delete a gateway''s secrets (OS keyring; PAYORCH_<GATEWAY>_<FIELD> overrides)'
+        }
+        &'payorch;help;gateway;credentials'= {
+            cand set 'Store secrets in the OS keyring: prompts without echo on a terminal, else reads `field=value` lines from stdin (with --field, a bare value)'
+            cand show 'Show which secrets are set, where each comes from, and a masked hint (never the value)'
+            cand delete 'Delete secrets from the OS keyring (every field, or only --field)'
+        }
+        &'payorch;help;gateway;credentials;set'= {
+        }
+        &'payorch;help;gateway;credentials;show'= {
+        }
+        &'payorch;help;gateway;credentials;delete'= {
         }
         &'payorch;help;amount'= {
         }

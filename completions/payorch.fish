@@ -39,6 +39,7 @@ complete -c payorch -n "__fish_payorch_needs_command" -f -a "config" -d 'Inspect
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "tenant" -d 'Create and list tenants (merchants)'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "apikey" -d 'Create, list and revoke API keys'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "audit" -d 'Read the audit log of operator actions'
+complete -c payorch -n "__fish_payorch_needs_command" -f -a "gateway" -d 'Gateways: credentials in the OS keyring'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "amount" -d 'Convert an amount as people write it (10,50) to the API\'s minor units (1050)'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -190,6 +191,34 @@ complete -c payorch -n "__fish_payorch_using_subcommand audit; and __fish_seen_s
 complete -c payorch -n "__fish_payorch_using_subcommand audit; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c payorch -n "__fish_payorch_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "list" -d 'List audit entries, newest first'
 complete -c payorch -n "__fish_payorch_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from credentials help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from credentials help" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from credentials help" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from credentials help" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'"
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from credentials help" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from credentials help" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from credentials help" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from credentials help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from credentials help" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from credentials help" -f -a "credentials" -d 'Store, inspect and delete a gateway\'s secrets (OS keyring; PAYORCH_<GATEWAY>_<FIELD> overrides)'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from credentials help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from credentials" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from credentials" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from credentials" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from credentials" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'"
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from credentials" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from credentials" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from credentials" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from credentials" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from credentials" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from credentials" -f -a "set" -d 'Store secrets in the OS keyring: prompts without echo on a terminal, else reads `field=value` lines from stdin (with --field, a bare value)'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from credentials" -f -a "show" -d 'Show which secrets are set, where each comes from, and a masked hint (never the value)'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from credentials" -f -a "delete" -d 'Delete secrets from the OS keyring (every field, or only --field)'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from credentials" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "credentials" -d 'Store, inspect and delete a gateway\'s secrets (OS keyring; PAYORCH_<GATEWAY>_<FIELD> overrides)'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c payorch -n "__fish_payorch_using_subcommand amount" -s c -l currency -d 'ISO 4217 currency: BRL, USD, EUR, JPY, …' -r
 complete -c payorch -n "__fish_payorch_using_subcommand amount" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand amount" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
@@ -212,14 +241,15 @@ complete -c payorch -n "__fish_payorch_using_subcommand completions" -s v -l ver
 complete -c payorch -n "__fish_payorch_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr'
 complete -c payorch -n "__fish_payorch_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c payorch -n "__fish_payorch_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit amount completions help" -f -a "init" -d 'Write a commented default config file and create the data dir and database'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit amount completions help" -f -a "config" -d 'Inspect the effective configuration'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit amount completions help" -f -a "tenant" -d 'Create and list tenants (merchants)'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit amount completions help" -f -a "apikey" -d 'Create, list and revoke API keys'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit amount completions help" -f -a "audit" -d 'Read the audit log of operator actions'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit amount completions help" -f -a "amount" -d 'Convert an amount as people write it (10,50) to the API\'s minor units (1050)'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit amount completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit amount completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount completions help" -f -a "init" -d 'Write a commented default config file and create the data dir and database'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount completions help" -f -a "config" -d 'Inspect the effective configuration'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount completions help" -f -a "tenant" -d 'Create and list tenants (merchants)'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount completions help" -f -a "apikey" -d 'Create, list and revoke API keys'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount completions help" -f -a "audit" -d 'Read the audit log of operator actions'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount completions help" -f -a "gateway" -d 'Gateways: credentials in the OS keyring'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount completions help" -f -a "amount" -d 'Convert an amount as people write it (10,50) to the API\'s minor units (1050)'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print the effective configuration (defaults, file, environment and flags merged; secrets masked)'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from tenant" -f -a "create" -d 'Create a tenant'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from tenant" -f -a "list" -d 'List tenants'
@@ -227,3 +257,4 @@ complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_su
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from apikey" -f -a "list" -d 'List the tenant\'s keys (prefix only, never the secret)'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from apikey" -f -a "revoke" -d 'Revoke a key: requests using it are refused from now on'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "list" -d 'List audit entries, newest first'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "credentials" -d 'Store, inspect and delete a gateway\'s secrets (OS keyring; PAYORCH_<GATEWAY>_<FIELD> overrides)'

@@ -8,6 +8,7 @@
 pub mod brcode;
 pub mod clock;
 pub mod config;
+pub mod credentials;
 pub mod gateway;
 pub mod id;
 pub mod model;
