@@ -930,3 +930,497 @@ fn unreadable_events_are_malformed() {
         );
     }
 }
+
+// ---- round trips against the sandbox's fake ----
+
+use payorch::clock::{Clock, ManualClock};
+use payorch::gateway::GatewayEvent;
+use payorch::model::GatewayId;
+use payorch::sandbox::stripe::StripeFake;
+use payorch::sandbox::{FakeGateway, OutboundWebhook, SandboxContext, SandboxError};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+struct Sandbox {
+    fake: Arc<StripeFake>,
+    base: String,
+    clock: Arc<ManualClock>,
+    webhooks: UnboundedReceiver<(GatewayId, OutboundWebhook)>,
+    gw: StripeGateway,
+    secret_key: String,
+}
+
+impl Sandbox {
+    async fn start() -> Sandbox {
+        let clock = Arc::new(ManualClock::new(at(NOW)));
+        let (ctx, webhooks) = SandboxContext::new(clock.clone());
+        let fake = Arc::new(StripeFake::new(ctx));
+        let app = axum::Router::new().nest("/stripe", fake.clone().router());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}/stripe", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let creds: BTreeMap<_, _> = fake.credentials().into_iter().collect();
+        let secret_key = creds["secret_key"].clone();
+        assert!(secret_key.starts_with("sk_test_"));
+        assert!(creds["webhook_secret"].starts_with("whsec_"));
+        let settings = StripeSettings {
+            base_url: base.clone(),
+            ..StripeSettings::default()
+        };
+        let gw = StripeGateway::new(
+            &settings,
+            StripeCredentials {
+                secret_key: Secret::new(&secret_key),
+                webhook_secret: Some(Secret::new(&creds["webhook_secret"])),
+            },
+        )
+        .unwrap();
+        Sandbox {
+            fake,
+            base,
+            clock,
+            webhooks,
+            gw,
+            secret_key,
+        }
+    }
+
+    /// The next queued webhook of type `kind`, verified and parsed by the adapter. The fake
+    /// queues webhooks before it answers, so they are there without waiting.
+    fn event(&mut self, kind: &str) -> GatewayEvent {
+        loop {
+            let (gateway, webhook) = self
+                .webhooks
+                .try_recv()
+                .unwrap_or_else(|_| panic!("no {kind} webhook queued"));
+            assert_eq!(gateway, GatewayId::Stripe);
+            let body: Value = serde_json::from_slice(&webhook.body).unwrap();
+            if body["type"] != kind {
+                continue;
+            }
+            assert_eq!(body["object"], "event");
+            assert_eq!(body["livemode"], false);
+            assert_eq!(body["api_version"], VERSION);
+            assert!(body["id"].as_str().unwrap().starts_with("evt_"));
+            let mut headers = HeaderMap::new();
+            for (k, v) in &webhook.headers {
+                headers.insert(
+                    axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                    v.parse().unwrap(),
+                );
+            }
+            let req = WebhookRequest {
+                headers: &headers,
+                query: webhook.query.as_deref(),
+                body: &webhook.body,
+                now: self.clock.now(),
+            };
+            self.gw.verify_webhook(&req).unwrap();
+            let mut events = self.gw.parse_webhook(&req).unwrap();
+            assert_eq!(events.len(), 1);
+            let event = events.remove(0);
+            assert_eq!(event.event_id, body["id"].as_str().unwrap());
+            return event;
+        }
+    }
+
+    fn raw(&self) -> reqwest::Client {
+        payorch::gateway::http::install_crypto_provider();
+        reqwest::Client::new()
+    }
+}
+
+async fn json_of(response: reqwest::Response) -> Value {
+    serde_json::from_slice(&response.bytes().await.unwrap()).unwrap()
+}
+
+fn fresh_request(method: PaymentMethod, money: Money) -> CreateCharge {
+    let id = ChargeId::generate();
+    CreateCharge {
+        idempotency_key: format!("payorch-{id}-stripe"),
+        charge_id: id,
+        ..charge_request(method, money)
+    }
+}
+
+fn refund_of(reference: &str, amount: i64) -> CreateRefund {
+    let id = RefundId::generate();
+    CreateRefund {
+        idempotency_key: format!("payorch-{id}-stripe"),
+        refund_id: id,
+        charge_reference: reference.into(),
+        payment_reference: None,
+        money: brl(amount),
+        reason: None,
+    }
+}
+
+fn assert_valid_pix(copy_paste: &str, cents: i64) {
+    let code = payorch::brcode::parse(copy_paste).unwrap();
+    assert_eq!(code.amount_cents(), Some(cents));
+    assert!(code.txid().is_some_and(|t| !t.is_empty()));
+}
+
+#[tokio::test]
+async fn round_trip_card_and_pix_through_the_fake() {
+    let mut sb = Sandbox::start().await;
+
+    let card_req = fresh_request(PaymentMethod::Card, usd(2500));
+    let card = sb.gw.create_charge(&card_req).await.unwrap();
+    assert!(card.reference.starts_with("pi_"), "{}", card.reference);
+    assert_eq!(card.status, ChargeStatus::Succeeded);
+    assert_eq!(card.amount, 2500);
+    let e = sb.event("payment_intent.succeeded");
+    assert_eq!(e.reference, card.reference);
+    assert_eq!(e.charge_id, Some(card_req.charge_id.clone()));
+    assert_eq!(e.status, Some(ChargeStatus::Succeeded));
+
+    let pix_req = fresh_request(PaymentMethod::Pix, brl(1990));
+    let pix = sb.gw.create_charge(&pix_req).await.unwrap();
+    assert_eq!(pix.status, ChargeStatus::RequiresAction);
+    let details = pix.pix.clone().unwrap();
+    assert_valid_pix(&details.copy_paste, 1990);
+    assert_eq!(details.expires_at, Some(at(NOW + 3600)));
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(details.qr_code_png.unwrap())
+        .unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+    let e = sb.event("payment_intent.requires_action");
+    assert_eq!(e.status, Some(ChargeStatus::RequiresAction));
+
+    let read = sb.gw.get_charge(&pix.reference).await.unwrap();
+    assert_eq!(read.status, ChargeStatus::RequiresAction);
+    assert_eq!(read.pix.unwrap().copy_paste, details.copy_paste);
+
+    let paid = sb.fake.pay(&pix.reference).unwrap();
+    assert_eq!(paid["status"], "succeeded");
+    let e = sb.event("payment_intent.succeeded");
+    assert_eq!(e.reference, pix.reference);
+    assert_eq!(e.charge_id, Some(pix_req.charge_id.clone()));
+    assert_eq!(e.status, Some(ChargeStatus::Succeeded));
+    assert_eq!(
+        sb.gw.get_charge(&pix.reference).await.unwrap().status,
+        ChargeStatus::Succeeded
+    );
+    assert!(matches!(
+        sb.fake.pay(&pix.reference),
+        Err(SandboxError::Conflict(_))
+    ));
+
+    let r = sb.gw.refund(&refund_of(&pix.reference, 500)).await.unwrap();
+    assert!(r.reference.starts_with("re_"));
+    assert_eq!((r.status, r.amount), (RefundStatus::Succeeded, 500));
+    let e = sb.event("charge.refunded");
+    assert_eq!(e.reference, pix.reference);
+    assert_eq!(e.charge_id, Some(pix_req.charge_id.clone()));
+    assert_eq!(e.status, Some(ChargeStatus::PartiallyRefunded));
+    assert_eq!(e.amount_refunded, Some(500));
+    let read = sb.gw.get_charge(&pix.reference).await.unwrap();
+    assert_eq!(read.status, ChargeStatus::PartiallyRefunded);
+    assert_eq!(read.amount_refunded, 500);
+
+    sb.gw
+        .refund(&refund_of(&pix.reference, 1490))
+        .await
+        .unwrap();
+    let e = sb.event("charge.refunded");
+    assert_eq!(e.status, Some(ChargeStatus::Refunded));
+    assert_eq!(e.amount_refunded, Some(1990));
+    let err = sb
+        .gw
+        .refund(&refund_of(&pix.reference, 1))
+        .await
+        .unwrap_err();
+    assert_eq!(err.outcome, AttemptOutcome::Invalid);
+    assert_eq!(err.code.as_deref(), Some("charge_already_refunded"));
+
+    let found = sb.gw.find_charge(&pix_req).await.unwrap().unwrap();
+    assert_eq!(found.reference, pix.reference);
+    assert_eq!(found.status, ChargeStatus::Succeeded);
+    assert_eq!(
+        sb.gw
+            .find_charge(&fresh_request(PaymentMethod::Pix, brl(1)))
+            .await
+            .unwrap(),
+        None
+    );
+
+    let held = sb.fake.charges();
+    let ids: Vec<&str> = held.iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [card.reference.as_str(), pix.reference.as_str()]);
+    for c in &held {
+        assert_eq!(c["object"], "payment_intent");
+        assert!(
+            c["client_secret"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("{}_secret_", c["id"].as_str().unwrap()))
+        );
+        assert!(c["latest_charge"].as_str().unwrap().starts_with("ch_"));
+    }
+}
+
+#[tokio::test]
+async fn every_pix_payload_the_fake_returns_is_a_valid_br_code() {
+    let sb = Sandbox::start().await;
+    for cents in [1, 50, 1990, 123_456_789, 999_999_999_999] {
+        let pix = sb
+            .gw
+            .create_charge(&fresh_request(PaymentMethod::Pix, brl(cents)))
+            .await
+            .unwrap();
+        assert_valid_pix(&pix.pix.unwrap().copy_paste, cents);
+    }
+    for c in sb.fake.charges() {
+        let data = c["next_action"]["pix_display_qr_code"]["data"]
+            .as_str()
+            .unwrap();
+        assert_valid_pix(data, c["amount"].as_i64().unwrap());
+    }
+    assert_eq!(sb.fake.charges().len(), 5);
+}
+
+#[tokio::test]
+async fn the_fake_replays_idempotent_requests_like_stripe() {
+    let sb = Sandbox::start().await;
+    let req = fresh_request(PaymentMethod::Card, usd(1990));
+    let first = sb.gw.create_charge(&req).await.unwrap();
+    let again = sb.gw.create_charge(&req).await.unwrap();
+    assert_eq!(first.reference, again.reference);
+    assert_eq!(sb.fake.charges().len(), 1);
+
+    // The replay is marked, and byte-for-byte the first answer.
+    let http = sb.raw();
+    let send = |key: &'static str, api_key: &str, body: &'static str| {
+        http.post(format!("{}/v1/payment_intents", sb.base))
+            .bearer_auth(api_key)
+            .header("Idempotency-Key", key)
+            .header("Content-Type", FORM)
+            .body(body)
+            .send()
+    };
+    let body = "amount=700&currency=brl&payment_method=pm_card_visa&confirm=true";
+    let a = send("k1", &sb.secret_key, body).await.unwrap();
+    assert_eq!(a.status(), 200);
+    assert!(a.headers().get("idempotent-replayed").is_none());
+    let a: Value = json_of(a).await;
+    let b = send("k1", &sb.secret_key, body).await.unwrap();
+    assert_eq!(b.headers()["idempotent-replayed"], "true");
+    assert_eq!(json_of(b).await, a);
+
+    // Same key, other parameters: refused, nothing created.
+    let c = send(
+        "k1",
+        &sb.secret_key,
+        "amount=701&currency=brl&payment_method=pm_card_visa&confirm=true",
+    )
+    .await
+    .unwrap();
+    assert_eq!(c.status(), 400);
+    assert_eq!(json_of(c).await["error"]["type"], "idempotency_error");
+    assert_eq!(sb.fake.charges().len(), 2);
+
+    // Keys are scoped per API key.
+    let d = json_of(send("k1", "sk_test_another_account", body).await.unwrap()).await;
+    assert_ne!(d["id"], a["id"]);
+    assert_eq!(sb.fake.charges().len(), 3);
+
+    // The adapter reports a reused key as payorch's mistake.
+    let mut changed = req.clone();
+    changed.money = usd(1991);
+    let err = sb.gw.create_charge(&changed).await.unwrap_err();
+    assert_eq!(err.outcome, AttemptOutcome::Invalid, "{err}");
+    assert_eq!(err.code.as_deref(), Some("idempotency_error"));
+}
+
+#[tokio::test]
+async fn stripe_test_cards_decline_through_the_adapter() {
+    let mut sb = Sandbox::start().await;
+    for (token, outcome, code) in [
+        (
+            "pm_card_chargeDeclined",
+            AttemptOutcome::Declined,
+            "generic_decline",
+        ),
+        (
+            "pm_card_chargeDeclinedInsufficientFunds",
+            AttemptOutcome::Declined,
+            "insufficient_funds",
+        ),
+        (
+            "pm_card_authenticationRequired",
+            AttemptOutcome::Declined,
+            "authentication_required",
+        ),
+        (
+            "pm_card_nonexistent",
+            AttemptOutcome::Invalid,
+            "resource_missing",
+        ),
+    ] {
+        let mut req = fresh_request(PaymentMethod::Card, usd(1990));
+        req.card_token = Some(token.into());
+        let err = sb.gw.create_charge(&req).await.unwrap_err();
+        assert_eq!(err.outcome, outcome, "{token}: {err}");
+        assert_eq!(err.code.as_deref(), Some(code), "{token}");
+        let found = sb.gw.find_charge(&req).await.unwrap();
+        if outcome == AttemptOutcome::Declined {
+            // The declined intent exists at Stripe, failed, with the reason.
+            let found = found.unwrap();
+            assert_eq!(found.status, ChargeStatus::Failed, "{token}");
+            assert_eq!(found.failure.unwrap().code, code);
+            let e = sb.event("payment_intent.payment_failed");
+            assert_eq!(e.reference, found.reference);
+            assert_eq!(e.status, Some(ChargeStatus::Failed));
+            // A retry with the same key replays the decline rather than charging again.
+            let again = sb.gw.create_charge(&req).await.unwrap_err();
+            assert_eq!(again.code.as_deref(), Some(code));
+        } else {
+            assert_eq!(found, None, "a validation error creates nothing");
+        }
+    }
+    let mut mastercard = fresh_request(PaymentMethod::Card, usd(1990));
+    mastercard.card_token = Some("pm_card_mastercard".into());
+    assert_eq!(
+        sb.gw.create_charge(&mastercard).await.unwrap().status,
+        ChargeStatus::Succeeded
+    );
+}
+
+#[tokio::test]
+async fn cancel_and_expiry_through_the_fake() {
+    let mut sb = Sandbox::start().await;
+    let pix = sb
+        .gw
+        .create_charge(&fresh_request(PaymentMethod::Pix, brl(990)))
+        .await
+        .unwrap();
+    let canceled = sb.gw.cancel(&pix.reference).await.unwrap();
+    assert_eq!(canceled.status, ChargeStatus::Canceled);
+    let e = sb.event("payment_intent.canceled");
+    assert_eq!(e.status, Some(ChargeStatus::Canceled));
+    // A retried cancel replays the first answer.
+    assert_eq!(
+        sb.gw.cancel(&pix.reference).await.unwrap().status,
+        ChargeStatus::Canceled
+    );
+    assert!(matches!(
+        sb.fake.pay(&pix.reference),
+        Err(SandboxError::Conflict(_))
+    ));
+    assert!(matches!(
+        sb.fake.pay("pi_nothing"),
+        Err(SandboxError::NotFound(_))
+    ));
+    let err = sb.gw.get_charge("pi_nothing").await.unwrap_err();
+    assert_eq!(
+        (err.outcome, err.http_status),
+        (AttemptOutcome::Invalid, Some(404))
+    );
+
+    // A Pix nobody paid in time fails.
+    let late = sb
+        .gw
+        .create_charge(&fresh_request(PaymentMethod::Pix, brl(990)))
+        .await
+        .unwrap();
+    sb.clock.advance(Duration::from_secs(3601));
+    let read = sb.gw.get_charge(&late.reference).await.unwrap();
+    assert_eq!(read.status, ChargeStatus::Failed);
+    assert!(matches!(
+        sb.fake.pay(&late.reference),
+        Err(SandboxError::Conflict(_))
+    ));
+}
+
+#[tokio::test]
+async fn the_fake_validates_and_authenticates_like_stripe() {
+    let sb = Sandbox::start().await;
+    let http = sb.raw();
+    let create = |body: &'static str| {
+        http.post(format!("{}/v1/payment_intents", sb.base))
+            .bearer_auth(&sb.secret_key)
+            .header("Content-Type", FORM)
+            .body(body)
+            .send()
+    };
+    for (body, param, code) in [
+        ("currency=usd", "amount", Some("parameter_missing")),
+        ("amount=100", "currency", Some("parameter_missing")),
+        (
+            "amount=abc&currency=usd",
+            "amount",
+            Some("parameter_invalid_integer"),
+        ),
+        ("amount=100&currency=xyz", "currency", None),
+        (
+            "amount=100&currency=usd&payment_method_types[]=pix",
+            "currency",
+            Some("payment_intent_invalid_parameter"),
+        ),
+        (
+            "amount=100&currency=usd&amout=1",
+            "amout",
+            Some("parameter_unknown"),
+        ),
+    ] {
+        let r = create(body).await.unwrap();
+        assert_eq!(r.status(), 400, "{body}");
+        let e: Value = json_of(r).await;
+        assert_eq!(e["error"]["type"], "invalid_request_error", "{body}");
+        assert_eq!(e["error"]["param"], param, "{body}");
+        assert_eq!(e["error"]["code"].as_str(), code, "{body}");
+    }
+    assert!(sb.fake.charges().is_empty());
+
+    let url = format!("{}/v1/payment_intents/search?query=x", sb.base);
+    for auth in [
+        None,
+        Some("Bearer sk_live_realmoney123456789"),
+        Some("Bearer pk_test_abc"),
+    ] {
+        let mut r = http.get(&url);
+        if let Some(a) = auth {
+            r = r.header("Authorization", a);
+        }
+        let r = r.send().await.unwrap();
+        assert_eq!(r.status(), 401, "{auth:?}");
+        let e: Value = json_of(r).await;
+        assert_eq!(e["error"]["type"], "invalid_request_error");
+        assert!(
+            !e["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("realmoney")
+        );
+    }
+    // Basic auth with the key as the user name, as Stripe's curl examples do.
+    let r = http
+        .get(format!(
+            "{}/v1/payment_intents/search?query=metadata%5B%27a%27%5D%3A%27b%27",
+            sb.base
+        ))
+        .basic_auth("sk_test_anything", Some(""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(json_of(r).await["object"], "search_result");
+
+    // A gateway error through the adapter names the parameter.
+    let mut req = fresh_request(PaymentMethod::Card, usd(1990));
+    req.card_token = Some("pm_card_visa".into());
+    let bad_key = StripeGateway::new(
+        &StripeSettings {
+            base_url: sb.base.clone(),
+            ..StripeSettings::default()
+        },
+        StripeCredentials {
+            secret_key: Secret::new("sk_live_nottest"),
+            webhook_secret: None,
+        },
+    )
+    .unwrap();
+    let err = bad_key.create_charge(&req).await.unwrap_err();
+    assert_eq!(err.outcome, AttemptOutcome::Auth);
+    assert!(!err.to_string().contains("sk_live_nottest"), "{err}");
+}

@@ -96,19 +96,13 @@ fn invalid(message: impl Into<String>) -> GatewayError {
     error(AttemptOutcome::Invalid, message)
 }
 
-/// Stripe's minor-unit exponent for `currency` (docs.stripe.com/currencies).
+/// Stripe's minor-unit exponent for `currency` (docs.stripe.com/currencies). Every payorch
+/// currency is one where Stripe follows ISO 4217; a special case (Stripe's ISK, HUF, TWD, UGX)
+/// would get its own arm here, and a new currency cannot compile without a decision.
 pub fn stripe_exponent(currency: Currency) -> u32 {
+    use Currency::*;
     match currency {
-        Currency::Clp | Currency::Jpy => 0,
-        Currency::Ars
-        | Currency::Brl
-        | Currency::Cop
-        | Currency::Eur
-        | Currency::Gbp
-        | Currency::Mxn
-        | Currency::Pen
-        | Currency::Usd
-        | Currency::Uyu => 2,
+        Ars | Brl | Clp | Cop | Eur | Gbp | Jpy | Mxn | Pen | Usd | Uyu => currency.exponent(),
     }
 }
 
@@ -898,7 +892,6 @@ mod tests {
     #[test]
     fn stripe_units_are_payorch_units_for_every_currency() {
         for &c in Currency::ALL {
-            assert_eq!(stripe_exponent(c), c.exponent(), "{c}");
             let m = Money::from_minor(1990, c).unwrap();
             assert_eq!(stripe_amount(m).unwrap(), 1990, "{c}");
         }
