@@ -5,6 +5,7 @@
 //! conversions from [`Money`] to the gateway's amount format happen there too (rule 1).
 
 pub mod http;
+pub mod stripe;
 
 use std::collections::BTreeMap;
 use std::fmt;
