@@ -192,7 +192,7 @@ impl TokenSource {
             .header(::http::header::AUTHORIZATION, format!("Basic {basic}"))
             .header(::http::header::CONTENT_TYPE, "application/json")
             .body(r#"{"grant_type":"client_credentials"}"#);
-        let reply = http.send(request).await?;
+        let reply = super::transport::send(request).await?;
         if !reply.is_success() {
             return Err(error_from_reply(WHAT, &reply));
         }

@@ -25,6 +25,7 @@
 //! needs no certificate.
 
 mod auth;
+mod transport;
 mod webhook;
 pub mod wire;
 
@@ -52,6 +53,7 @@ use wire::{
 };
 
 pub use auth::load_identity;
+pub use transport::classify_transport;
 
 /// Efí's secrets: the application's OAuth2 pair and the webhook `hmac` shared secret.
 #[derive(Clone, Debug)]
@@ -178,7 +180,7 @@ impl EfiGateway {
             ::http::header::AUTHORIZATION,
             format!("Bearer {}", token.expose()),
         );
-        self.http.send(request).await
+        transport::send(request).await
     }
 
     async fn read_cob(&self, txid: &str) -> Result<Option<Cob>, GatewayError> {
