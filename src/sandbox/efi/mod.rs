@@ -18,9 +18,9 @@
 //! - **endToEndId / rtrId**: `E`/`D` + Efí's ISPB `09089356` + `yyyyMMddHHmm` + 11 letters and
 //!   digits: 32 characters, the BCB's `[a-zA-Z0-9]{32}`.
 
+mod ledger;
 mod validate;
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
@@ -39,6 +39,9 @@ use crate::gateway::efi::wire::PNG_DATA_PREFIX;
 use crate::model::GatewayId;
 
 use super::{FakeGateway, OutboundWebhook, SandboxContext, SandboxError, qr};
+use ledger::{
+    Cob, Devolucao, Ledger, Pix, cob_json, devolucao_json, pix_json, random_alnum, spi_id,
+};
 use validate::{Violation, efi_error, invalid_cob, invalid_devolucao, is_alnum_id, valor_cents};
 
 /// The sandbox application's credentials (fixed, printed by `payorch sandbox`).
@@ -48,8 +51,6 @@ pub const CLIENT_SECRET: &str = "Client_Secret_payorch_sandbox_efi";
 pub const WEBHOOK_HMAC: &str = "payorch-sandbox-efi-hmac";
 /// How long a token lives, in seconds (Efí: 3600).
 pub const TOKEN_LIFETIME_SECS: u64 = 3600;
-/// Efí's ISPB, the PSP part of its endToEndIds.
-const ISPB: &str = "09089356";
 /// Where the fake's locations live (a BR Code URL, no scheme).
 const LOCATION_HOST: &str = "qrcodes-pix.sandbox.payorch.local";
 const MERCHANT_NAME: &str = "PAYORCH SANDBOX";
@@ -57,153 +58,10 @@ const MERCHANT_CITY: &str = "SAO PAULO";
 /// Homologation pays cobs up to this many centavos by itself.
 const AUTO_PAY_MAX_CENTS: i64 = 1000;
 
-struct Devolucao {
-    id: String,
-    rtr_id: String,
-    valor: String,
-    cents: i64,
-    solicitacao: Timestamp,
-    liquidacao: Option<Timestamp>,
-    status: &'static str,
-}
-
-struct Pix {
-    e2e: String,
-    valor: String,
-    cents: i64,
-    horario: Timestamp,
-    devolucoes: Vec<Devolucao>,
-}
-
-struct Cob {
-    txid: String,
-    loc_id: i64,
-    location: String,
-    criacao: Timestamp,
-    expiracao: u32,
-    devedor: Option<Value>,
-    original: String,
-    cents: i64,
-    chave: String,
-    solicitacao_pagador: Option<String>,
-    status: &'static str,
-    revisao: u32,
-    copia_e_cola: String,
-    pix: Vec<Pix>,
-}
-
-#[derive(Default)]
-struct Ledger {
-    tokens: HashMap<String, Timestamp>,
-    /// Oldest first.
-    cobs: Vec<Cob>,
-    next_loc: i64,
-}
-
-impl Ledger {
-    fn cob(&self, txid: &str) -> Option<&Cob> {
-        self.cobs.iter().find(|c| c.txid == txid)
-    }
-
-    fn cob_mut(&mut self, txid: &str) -> Option<&mut Cob> {
-        self.cobs.iter_mut().find(|c| c.txid == txid)
-    }
-
-    fn pix_mut(&mut self, e2e: &str) -> Option<(&str, &mut Pix)> {
-        self.cobs.iter_mut().find_map(|c| {
-            let txid = c.txid.as_str();
-            c.pix.iter_mut().find(|p| p.e2e == e2e).map(|p| (txid, p))
-        })
-    }
-}
-
 /// The Efí fake.
 pub struct EfiFake {
     ctx: SandboxContext,
     ledger: Mutex<Ledger>,
-}
-
-fn time(t: Timestamp) -> String {
-    t.to_rfc3339()
-}
-
-/// `n` random characters from `[A-Za-z0-9]`.
-fn random_alnum(n: usize) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let mut bytes = vec![0u8; n];
-    if getrandom::fill(&mut bytes).is_err() {
-        // No OS randomness: fall back to a fresh ULID's digits, still unique per call.
-        let ulid = crate::id::new_ulid().to_string();
-        return ulid.chars().cycle().take(n).collect();
-    }
-    bytes
-        .iter()
-        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
-        .collect()
-}
-
-/// `E09089356202611240300abcdefghijk`: the BCB's endToEndId (and, with `D`, the rtrId).
-fn spi_id(kind: char, at: Timestamp) -> String {
-    let t = at.to_offset_date_time();
-    format!(
-        "{kind}{ISPB}{:04}{:02}{:02}{:02}{:02}{}",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        random_alnum(11)
-    )
-}
-
-fn cob_json(c: &Cob) -> Value {
-    let mut v = json!({
-        "calendario": {"criacao": time(c.criacao), "expiracao": c.expiracao},
-        "txid": c.txid,
-        "revisao": c.revisao,
-        "loc": {"id": c.loc_id, "location": c.location, "tipoCob": "cob", "criacao": time(c.criacao)},
-        "location": c.location,
-        "status": c.status,
-        "valor": {"original": c.original},
-        "chave": c.chave,
-        "pixCopiaECola": c.copia_e_cola,
-    });
-    if let Some(d) = &c.devedor {
-        v["devedor"] = d.clone();
-    }
-    if let Some(s) = &c.solicitacao_pagador {
-        v["solicitacaoPagador"] = json!(s);
-    }
-    if !c.pix.is_empty() {
-        v["pix"] = c
-            .pix
-            .iter()
-            .map(|p| pix_json(&c.txid, &c.chave, p))
-            .collect();
-    }
-    v
-}
-
-fn pix_json(txid: &str, chave: &str, p: &Pix) -> Value {
-    let mut v = json!({
-        "endToEndId": p.e2e,
-        "txid": txid,
-        "chave": chave,
-        "valor": p.valor,
-        "horario": time(p.horario),
-    });
-    if !p.devolucoes.is_empty() {
-        v["devolucoes"] = p.devolucoes.iter().map(devolucao_json).collect();
-    }
-    v
-}
-
-fn devolucao_json(d: &Devolucao) -> Value {
-    let mut horario = json!({"solicitacao": time(d.solicitacao)});
-    if let Some(l) = d.liquidacao {
-        horario["liquidacao"] = json!(time(l));
-    }
-    json!({"id": d.id, "rtrId": d.rtr_id, "valor": d.valor, "horario": horario, "status": d.status})
 }
 
 fn cob_not_found() -> Response {
