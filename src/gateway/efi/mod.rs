@@ -1,0 +1,450 @@
+//! The Efí Pix adapter: the Banco Central's Pix API as Efí serves it, over mTLS with an OAuth2
+//! client-credentials token. Immediate charges (`cob`) with a txid derived from payorch's
+//! charge id, their QR code, cancel, devoluções (refunds) and the `{"pix":[…]}` webhooks.
+//!
+//! Endpoints and mappings:
+//! - `POST /oauth/token` (Basic `client_id:client_secret`, `{"grant_type":"client_credentials"}`):
+//!   the bearer token, cached until shortly before `expires_in`; a 401 on any call refreshes it
+//!   once and retries the call once.
+//! - `PUT /v2/cob/{txid}`: create. `txid` = `payorch` + the charge id's ULID, so a retry after
+//!   an ambiguous outcome addresses the same cob. Efí answers a repeated PUT with
+//!   `txid_duplicado`; the adapter then reads the cob and returns it when it is the same charge
+//!   (same amount and key), so creating twice yields one cob. Then `GET /v2/loc/{id}/qrcode`
+//!   for the PNG (a failure there is logged and the charge returned without the image: the
+//!   cob exists and `pixCopiaECola` is enough to pay).
+//! - `GET /v2/cob/{txid}`: read and `find_charge` (404 → none). ATIVA → requires_action,
+//!   CONCLUIDA → succeeded (partially_refunded / refunded after devoluções),
+//!   REMOVIDA_PELO_USUARIO_RECEBEDOR and REMOVIDA_PELO_PSP → canceled.
+//! - `PATCH /v2/cob/{txid}` `{"status":"REMOVIDA_PELO_USUARIO_RECEBEDOR"}`: cancel.
+//! - `PUT /v2/pix/{e2eId}/devolucao/{id}` `{"valor":"7.89"}`: refund, `id` derived from the
+//!   refund id; a repeated id is resolved by `GET` of the same devolução. EM_PROCESSAMENTO →
+//!   pending, DEVOLVIDO → succeeded, NAO_REALIZADO → failed.
+//!
+//! mTLS is required when `base_url` is `https://` (Efí refuses calls without the client
+//! certificate); a plain `http://` base URL, which only the local sandbox on loopback uses,
+//! needs no certificate.
+
+mod auth;
+mod transport;
+mod webhook;
+pub mod wire;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use base64::Engine as _;
+use serde::Serialize;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::EfiSettings;
+use crate::gateway::http::{HttpClient, HttpReply};
+use crate::gateway::{
+    Capabilities, CreateCharge, CreateRefund, Gateway, GatewayCharge, GatewayError, GatewayEvent,
+    GatewayRefund, WebhookError, WebhookRequest,
+};
+use crate::model::{AttemptOutcome, Currency, GatewayId, PaymentMethod};
+use crate::secret::Secret;
+
+use auth::TokenSource;
+use wire::{
+    Calendario, Cob, CobRequest, Devolucao, MAX_PAYER_REQUEST_CHARS, PNG_DATA_PREFIX, QrCode,
+    TXID_DUPLICATE, Valor, devedor_for, devolucao_id_for, error_from_reply, parse_valor,
+    refund_status, txid_for, unreadable,
+};
+
+pub use auth::load_identity;
+pub use transport::classify_transport;
+
+/// Efí's secrets: the application's OAuth2 pair and the webhook `hmac` shared secret.
+#[derive(Clone, Debug)]
+pub struct EfiCredentials {
+    pub client_id: Secret,
+    pub client_secret: Secret,
+    pub webhook_hmac: Option<Secret>,
+}
+
+/// What tests and the sandbox may change beyond the settings.
+pub struct EfiOptions {
+    /// Extra trusted root certificates (a test CA).
+    pub extra_roots: Vec<reqwest::Certificate>,
+    /// The clock token expiry is measured with.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for EfiOptions {
+    fn default() -> Self {
+        EfiOptions {
+            extra_roots: Vec::new(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+/// The Efí Pix gateway.
+pub struct EfiGateway {
+    http: HttpClient,
+    base_url: String,
+    pix_key: Option<String>,
+    tokens: TokenSource,
+    webhook_hmac: Option<Secret>,
+}
+
+fn err(outcome: AttemptOutcome, message: impl Into<String>) -> GatewayError {
+    GatewayError::new(GatewayId::Efi, outcome, message)
+}
+
+/// An HTTP method and, for writes, a JSON body.
+enum Call<'a> {
+    Get,
+    Put(&'a serde_json::Value),
+    Patch(&'a serde_json::Value),
+}
+
+impl EfiGateway {
+    pub fn new(settings: &EfiSettings, credentials: EfiCredentials) -> Result<Self, GatewayError> {
+        Self::with_options(settings, credentials, EfiOptions::default())
+    }
+
+    pub fn with_options(
+        settings: &EfiSettings,
+        credentials: EfiCredentials,
+        options: EfiOptions,
+    ) -> Result<Self, GatewayError> {
+        let base_url = settings.base_url.trim().trim_end_matches('/').to_string();
+        let https = base_url.starts_with("https://");
+        if !https && !base_url.starts_with("http://") {
+            return Err(err(
+                AttemptOutcome::Invalid,
+                format!(
+                    "gateways.efi.base_url `{base_url}` must start with https:// (or http:// for the local sandbox)"
+                ),
+            ));
+        }
+        let identity = match (&settings.certificate, https) {
+            (Some(path), _) => Some(load_identity(path)?),
+            (None, true) => {
+                return Err(err(
+                    AttemptOutcome::Invalid,
+                    "gateways.efi.certificate is not set: Efí requires the client certificate it issued (.p12 or PEM) for every call over https",
+                ));
+            }
+            (None, false) => None,
+        };
+        let http = HttpClient::new(
+            GatewayId::Efi,
+            settings.timeouts(),
+            identity,
+            options.extra_roots,
+        )?;
+        let tokens = TokenSource::new(
+            &base_url,
+            credentials.client_id,
+            credentials.client_secret,
+            options.clock,
+        );
+        Ok(EfiGateway {
+            http,
+            base_url,
+            pix_key: settings.pix_key.clone().filter(|k| !k.trim().is_empty()),
+            tokens,
+            webhook_hmac: credentials.webhook_hmac,
+        })
+    }
+
+    /// One authenticated call; a 401 refreshes the token once and retries once. Any other
+    /// status comes back as a reply for the caller to read.
+    async fn call(&self, path: &str, call: Call<'_>) -> Result<HttpReply, GatewayError> {
+        let token = self.tokens.token(&self.http).await?;
+        let reply = self.send(path, &call, &token).await?;
+        if reply.status != 401 {
+            return Ok(reply);
+        }
+        let token = self.tokens.refresh(&self.http, &token).await?;
+        self.send(path, &call, &token).await
+    }
+
+    async fn send(
+        &self,
+        path: &str,
+        call: &Call<'_>,
+        token: &Secret,
+    ) -> Result<HttpReply, GatewayError> {
+        let url = format!("{}{path}", self.base_url);
+        let client = self.http.client();
+        let request = match call {
+            Call::Get => client.get(url),
+            Call::Put(body) => json_body(client.put(url), body),
+            Call::Patch(body) => json_body(client.patch(url), body),
+        };
+        let request = request.header(
+            ::http::header::AUTHORIZATION,
+            format!("Bearer {}", token.expose()),
+        );
+        transport::send(request).await
+    }
+
+    async fn read_cob(&self, txid: &str) -> Result<Option<Cob>, GatewayError> {
+        let reply = self.call(&format!("/v2/cob/{txid}"), Call::Get).await?;
+        match reply.status {
+            404 => Ok(None),
+            s if (200..300).contains(&s) => parse(&reply, "Efí cob read").map(Some),
+            _ => Err(error_from_reply("Efí cob read", &reply)),
+        }
+    }
+
+    /// The QR PNG (base64, without the `data:` prefix) of a cob's location. Best effort.
+    async fn qr_png(&self, cob: &Cob) -> Option<String> {
+        let loc = cob.loc.as_ref()?;
+        let result = async {
+            let reply = self
+                .call(&format!("/v2/loc/{}/qrcode", loc.id), Call::Get)
+                .await?;
+            if !reply.is_success() {
+                return Err(error_from_reply("Efí QR code", &reply));
+            }
+            parse::<QrCode>(&reply, "Efí QR code")
+        }
+        .await;
+        match result {
+            Ok(qr) => {
+                let png = qr
+                    .imagem_qrcode
+                    .strip_prefix(PNG_DATA_PREFIX)
+                    .unwrap_or(&qr.imagem_qrcode);
+                let valid = base64::engine::general_purpose::STANDARD
+                    .decode(png)
+                    .is_ok();
+                valid.then(|| png.to_string())
+            }
+            Err(e) => {
+                tracing::warn!(txid = %cob.txid, error = %e, "Efí QR code image unavailable; the copy-and-paste code still pays");
+                None
+            }
+        }
+    }
+}
+
+fn json_body(
+    request: reqwest::RequestBuilder,
+    body: &serde_json::Value,
+) -> reqwest::RequestBuilder {
+    request
+        .header(::http::header::CONTENT_TYPE, "application/json")
+        .body(body.to_string())
+}
+
+fn parse<T: serde::de::DeserializeOwned>(reply: &HttpReply, what: &str) -> Result<T, GatewayError> {
+    serde_json::from_slice(&reply.body).map_err(|e| unreadable(what, e, reply.status))
+}
+
+fn to_json(value: &impl Serialize) -> Result<serde_json::Value, GatewayError> {
+    serde_json::to_value(value).map_err(|e| {
+        err(
+            AttemptOutcome::Invalid,
+            format!("cannot encode the request: {e}"),
+        )
+    })
+}
+
+fn charge_of(cob: &Cob, qr: Option<String>, status: u16) -> Result<GatewayCharge, GatewayError> {
+    cob.to_gateway_charge(qr)
+        .map_err(|e| unreadable("Efí cob", e, status))
+}
+
+/// The refused class for creating a charge: 400 and 404 are our mistake (rule 3).
+fn create_error(reply: &HttpReply) -> GatewayError {
+    let mut e = error_from_reply("Efí cob create", reply);
+    if matches!(reply.status, 400 | 404) {
+        e.outcome = AttemptOutcome::Invalid;
+    }
+    e
+}
+
+#[async_trait]
+impl Gateway for EfiGateway {
+    fn id(&self) -> GatewayId {
+        GatewayId::Efi
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            methods: vec![PaymentMethod::Pix],
+            currencies: vec![Currency::Brl],
+            partial_refunds: true,
+        }
+    }
+
+    async fn create_charge(&self, req: &CreateCharge) -> Result<GatewayCharge, GatewayError> {
+        if req.method != PaymentMethod::Pix || req.money.currency() != Currency::Brl {
+            return Err(err(
+                AttemptOutcome::Invalid,
+                format!(
+                    "Efí takes Pix in BRL only, not {} in {}",
+                    req.method,
+                    req.money.currency()
+                ),
+            ));
+        }
+        let Some(chave) = self.pix_key.as_deref() else {
+            return Err(err(
+                AttemptOutcome::Invalid,
+                "gateways.efi.pix_key is not set: Efí needs the receiving Pix key (chave) for every charge",
+            ));
+        };
+        let original = req.money.to_decimal_string();
+        if parse_valor(&original).is_none() {
+            return Err(err(
+                AttemptOutcome::Invalid,
+                format!("amount {original} BRL is larger than a Pix charge can be (9999999999.99)"),
+            ));
+        }
+        let txid = txid_for(&req.charge_id);
+        let expiracao = u32::try_from(req.expires_in.as_secs().max(1))
+            .unwrap_or(u32::MAX)
+            .min(i32::MAX as u32);
+        let body = to_json(&CobRequest {
+            calendario: Calendario {
+                criacao: None,
+                expiracao,
+            },
+            devedor: devedor_for(&req.customer),
+            valor: Valor {
+                original: original.clone(),
+            },
+            chave,
+            solicitacao_pagador: req
+                .description
+                .as_deref()
+                .map(str::trim)
+                .filter(|d| !d.is_empty())
+                .map(|d| d.chars().take(MAX_PAYER_REQUEST_CHARS).collect()),
+        })?;
+        let reply = self
+            .call(&format!("/v2/cob/{txid}"), Call::Put(&body))
+            .await?;
+        let cob: Cob = if reply.is_success() {
+            parse(&reply, "Efí cob create")?
+        } else {
+            let duplicate = matches!(reply.status, 400 | 409)
+                && wire::error_details(&reply).0.as_deref() == Some(TXID_DUPLICATE);
+            if !duplicate {
+                return Err(create_error(&reply));
+            }
+            // A retry of a create that reached Efí: the cob is ours when it says the same.
+            match self.read_cob(&txid).await? {
+                Some(cob)
+                    if cob.valor.original == original
+                        && cob.chave.as_deref().is_none_or(|c| c == chave) =>
+                {
+                    cob
+                }
+                _ => {
+                    return Err(create_error(&reply).with_code(TXID_DUPLICATE));
+                }
+            }
+        };
+        let qr = self.qr_png(&cob).await;
+        charge_of(&cob, qr, reply.status)
+    }
+
+    async fn get_charge(&self, reference: &str) -> Result<GatewayCharge, GatewayError> {
+        check_txid(reference)?;
+        let reply = self
+            .call(&format!("/v2/cob/{reference}"), Call::Get)
+            .await?;
+        if !reply.is_success() {
+            return Err(error_from_reply("Efí cob read", &reply));
+        }
+        charge_of(&parse(&reply, "Efí cob read")?, None, reply.status)
+    }
+
+    async fn find_charge(&self, req: &CreateCharge) -> Result<Option<GatewayCharge>, GatewayError> {
+        match self.read_cob(&txid_for(&req.charge_id)).await? {
+            Some(cob) => charge_of(&cob, None, 200).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn cancel(&self, reference: &str) -> Result<GatewayCharge, GatewayError> {
+        check_txid(reference)?;
+        let body = serde_json::json!({ "status": "REMOVIDA_PELO_USUARIO_RECEBEDOR" });
+        let reply = self
+            .call(&format!("/v2/cob/{reference}"), Call::Patch(&body))
+            .await?;
+        if !reply.is_success() {
+            return Err(error_from_reply("Efí cob cancel", &reply));
+        }
+        charge_of(&parse(&reply, "Efí cob cancel")?, None, reply.status)
+    }
+
+    async fn refund(&self, req: &CreateRefund) -> Result<GatewayRefund, GatewayError> {
+        const WHAT: &str = "Efí devolução";
+        if req.money.currency() != Currency::Brl {
+            return Err(err(AttemptOutcome::Invalid, "Efí refunds BRL only"));
+        }
+        let Some(e2e) = req
+            .payment_reference
+            .as_deref()
+            .filter(|e| !e.is_empty() && e.bytes().all(|b| b.is_ascii_alphanumeric()))
+        else {
+            return Err(err(
+                AttemptOutcome::Invalid,
+                "an Efí refund needs the paid Pix's endToEndId (payment_reference); the charge has none",
+            ));
+        };
+        let id = devolucao_id_for(&req.refund_id);
+        let valor = req.money.to_decimal_string();
+        let path = format!("/v2/pix/{e2e}/devolucao/{id}");
+        let body = serde_json::json!({ "valor": valor });
+        let reply = self.call(&path, Call::Put(&body)).await?;
+        let devolucao: Devolucao = if reply.is_success() {
+            parse(&reply, WHAT)?
+        } else if matches!(reply.status, 400 | 409) {
+            // A retried refund: the id may already be in use by our own earlier request.
+            let existing = self.call(&path, Call::Get).await?;
+            match parse::<Devolucao>(&existing, WHAT) {
+                Ok(d) if existing.is_success() && d.valor == valor => d,
+                _ => return Err(error_from_reply(WHAT, &reply)),
+            }
+        } else {
+            return Err(error_from_reply(WHAT, &reply));
+        };
+        let status = refund_status(&devolucao.status).ok_or_else(|| {
+            unreadable(
+                WHAT,
+                format!("unknown status `{}`", devolucao.status),
+                reply.status,
+            )
+        })?;
+        let amount = parse_valor(&devolucao.valor)
+            .ok_or_else(|| unreadable(WHAT, "valor is not an amount", reply.status))?;
+        Ok(GatewayRefund {
+            reference: devolucao.id,
+            status,
+            gateway_status: devolucao.status,
+            amount,
+        })
+    }
+
+    fn verify_webhook(&self, req: &WebhookRequest<'_>) -> Result<(), WebhookError> {
+        webhook::verify(self.webhook_hmac.as_ref(), req)
+    }
+
+    fn parse_webhook(&self, req: &WebhookRequest<'_>) -> Result<Vec<GatewayEvent>, WebhookError> {
+        webhook::parse(req.body)
+    }
+}
+
+/// A reference must be a txid before it goes into a URL path.
+fn check_txid(reference: &str) -> Result<(), GatewayError> {
+    let ok = (26..=35).contains(&reference.len())
+        && reference.bytes().all(|b| b.is_ascii_alphanumeric());
+    if ok {
+        Ok(())
+    } else {
+        Err(err(
+            AttemptOutcome::Invalid,
+            format!("`{reference}` is not an Efí txid (26 to 35 letters and digits)"),
+        ))
+    }
+}

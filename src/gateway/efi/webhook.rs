@@ -1,0 +1,117 @@
+//! Efí's Pix webhooks: `POST <registered url>/pix?hmac=<secret>` with `{"pix":[…]}`, one
+//! element per received Pix (a POST can carry several).
+//!
+//! Authenticity here is the shared secret Efí appends as the `hmac` query parameter (Efí's
+//! "skip mTLS" mode), compared in constant time. Efí's other scheme, mTLS with Efí's webhook
+//! CA, is terminated by the deployment (the reverse proxy in front of `payorch serve`), not
+//! here. Efí appends `/pix` to the URL it was given; register `…/webhooks/{tenant}/efi` and
+//! route `…/efi/pix` to it, or register with `?ignorar=` as Efí documents.
+
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+
+use crate::clock::Timestamp;
+use crate::gateway::{GatewayEvent, WebhookError, WebhookRequest};
+use crate::model::ChargeStatus;
+use crate::secret::Secret;
+
+use super::wire::{PixRecebido, paid_status, parse_valor, refunded};
+
+/// Checks the `hmac` query parameter against the configured secret.
+pub fn verify(secret: Option<&Secret>, req: &WebhookRequest<'_>) -> Result<(), WebhookError> {
+    let Some(secret) = secret.filter(|s| !s.is_empty()) else {
+        return Err(WebhookError::Unauthenticated(
+            "no Efí webhook hmac is configured (credential `webhook_hmac`), so no Efí webhook can be trusted".into(),
+        ));
+    };
+    let given = req.query.and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "hmac")
+            .map(|(_, v)| v.into_owned())
+    });
+    let Some(given) = given else {
+        return Err(WebhookError::Unauthenticated(
+            "the `hmac` query parameter is missing".into(),
+        ));
+    };
+    if bool::from(given.as_bytes().ct_eq(secret.expose().as_bytes())) {
+        Ok(())
+    } else {
+        Err(WebhookError::Unauthenticated(
+            "the `hmac` query parameter does not match".into(),
+        ))
+    }
+}
+
+#[derive(Deserialize)]
+struct Notification {
+    pix: Vec<PixRecebido>,
+}
+
+/// One event per element of `pix[]`: a payment (`kind` `pix`, event id = endToEndId), or, when
+/// the element lists completed devoluções, a refund (`kind` `pix.devolucao`, event id = the
+/// last completed devolução's `rtrId`, so each refund is news of its own and is not deduped
+/// against the payment).
+pub fn parse(body: &[u8]) -> Result<Vec<GatewayEvent>, WebhookError> {
+    let notification: Notification = serde_json::from_slice(body)
+        .map_err(|e| WebhookError::Malformed(format!("not an Efí Pix notification: {e}")))?;
+    notification.pix.iter().map(event).collect()
+}
+
+fn event(pix: &PixRecebido) -> Result<GatewayEvent, WebhookError> {
+    let malformed = |what: &str| {
+        WebhookError::Malformed(format!(
+            "pix {} has {what}",
+            pix.end_to_end_id.chars().take(40).collect::<String>()
+        ))
+    };
+    if pix.end_to_end_id.is_empty() {
+        return Err(WebhookError::Malformed(
+            "a pix element has an empty endToEndId".into(),
+        ));
+    }
+    let amount =
+        parse_valor(&pix.valor).ok_or_else(|| malformed("a valor that is not an amount"))?;
+    let done = refunded(&pix.devolucoes)
+        .ok_or_else(|| malformed("a devolução whose valor is not an amount"))?;
+    // A Pix to the key with no txid is not a payorch charge: kept, not mapped.
+    let reference = pix.txid.clone().unwrap_or_default();
+    let has_charge = !reference.is_empty();
+    let mapped = |s: ChargeStatus| has_charge.then_some(s);
+    let last_done = pix
+        .devolucoes
+        .iter()
+        .rev()
+        .find(|d| d.status == "DEVOLVIDO");
+    let parse_time = |t: Option<&str>| t.and_then(|t| Timestamp::parse_rfc3339(t).ok());
+    Ok(match last_done {
+        Some(devolucao) => GatewayEvent {
+            event_id: devolucao
+                .rtr_id
+                .clone()
+                .unwrap_or_else(|| format!("{}:{}", pix.end_to_end_id, devolucao.id)),
+            kind: "pix.devolucao".into(),
+            reference,
+            charge_id: None,
+            status: mapped(paid_status(amount, done)),
+            amount_refunded: Some(done),
+            payment_reference: Some(pix.end_to_end_id.clone()),
+            occurred_at: parse_time(
+                devolucao
+                    .horario
+                    .as_ref()
+                    .and_then(|h| h.liquidacao.as_deref().or(h.solicitacao.as_deref())),
+            ),
+        },
+        None => GatewayEvent {
+            event_id: pix.end_to_end_id.clone(),
+            kind: "pix".into(),
+            status: mapped(ChargeStatus::Succeeded),
+            reference,
+            charge_id: None,
+            amount_refunded: None,
+            payment_reference: Some(pix.end_to_end_id.clone()),
+            occurred_at: parse_time(pix.horario.as_deref()),
+        },
+    })
+}

@@ -1,0 +1,154 @@
+//! The Efí fake's records (cobs, received Pix, devoluções), their JSON in Efí's shape, and
+//! the SPI ids it makes up (endToEndId, rtrId).
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+use crate::clock::Timestamp;
+
+/// Efí's ISPB, the PSP part of its endToEndIds.
+const ISPB: &str = "09089356";
+
+pub(super) struct Devolucao {
+    pub(super) id: String,
+    pub(super) rtr_id: String,
+    pub(super) valor: String,
+    pub(super) cents: i64,
+    pub(super) solicitacao: Timestamp,
+    pub(super) liquidacao: Option<Timestamp>,
+    pub(super) status: &'static str,
+}
+
+pub(super) struct Pix {
+    pub(super) e2e: String,
+    pub(super) valor: String,
+    pub(super) cents: i64,
+    pub(super) horario: Timestamp,
+    pub(super) devolucoes: Vec<Devolucao>,
+}
+
+pub(super) struct Cob {
+    pub(super) txid: String,
+    pub(super) loc_id: i64,
+    pub(super) location: String,
+    pub(super) criacao: Timestamp,
+    pub(super) expiracao: u32,
+    pub(super) devedor: Option<Value>,
+    pub(super) original: String,
+    pub(super) cents: i64,
+    pub(super) chave: String,
+    pub(super) solicitacao_pagador: Option<String>,
+    pub(super) status: &'static str,
+    pub(super) revisao: u32,
+    pub(super) copia_e_cola: String,
+    pub(super) pix: Vec<Pix>,
+}
+
+#[derive(Default)]
+pub(super) struct Ledger {
+    pub(super) tokens: HashMap<String, Timestamp>,
+    /// Oldest first.
+    pub(super) cobs: Vec<Cob>,
+    pub(super) next_loc: i64,
+}
+
+impl Ledger {
+    pub(super) fn cob(&self, txid: &str) -> Option<&Cob> {
+        self.cobs.iter().find(|c| c.txid == txid)
+    }
+
+    pub(super) fn cob_mut(&mut self, txid: &str) -> Option<&mut Cob> {
+        self.cobs.iter_mut().find(|c| c.txid == txid)
+    }
+
+    pub(super) fn pix_mut(&mut self, e2e: &str) -> Option<(&str, &mut Pix)> {
+        self.cobs.iter_mut().find_map(|c| {
+            let txid = c.txid.as_str();
+            c.pix.iter_mut().find(|p| p.e2e == e2e).map(|p| (txid, p))
+        })
+    }
+}
+
+pub(super) fn time(t: Timestamp) -> String {
+    t.to_rfc3339()
+}
+
+/// `n` random characters from `[A-Za-z0-9]`.
+pub(super) fn random_alnum(n: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut bytes = vec![0u8; n];
+    if getrandom::fill(&mut bytes).is_err() {
+        // No OS randomness: fall back to a fresh ULID's digits, still unique per call.
+        let ulid = crate::id::new_ulid().to_string();
+        return ulid.chars().cycle().take(n).collect();
+    }
+    bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect()
+}
+
+/// `E09089356202611240300abcdefghijk`: the BCB's endToEndId (and, with `D`, the rtrId).
+pub(super) fn spi_id(kind: char, at: Timestamp) -> String {
+    let t = at.to_offset_date_time();
+    format!(
+        "{kind}{ISPB}{:04}{:02}{:02}{:02}{:02}{}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        random_alnum(11)
+    )
+}
+
+pub(super) fn cob_json(c: &Cob) -> Value {
+    let mut v = json!({
+        "calendario": {"criacao": time(c.criacao), "expiracao": c.expiracao},
+        "txid": c.txid,
+        "revisao": c.revisao,
+        "loc": {"id": c.loc_id, "location": c.location, "tipoCob": "cob", "criacao": time(c.criacao)},
+        "location": c.location,
+        "status": c.status,
+        "valor": {"original": c.original},
+        "chave": c.chave,
+        "pixCopiaECola": c.copia_e_cola,
+    });
+    if let Some(d) = &c.devedor {
+        v["devedor"] = d.clone();
+    }
+    if let Some(s) = &c.solicitacao_pagador {
+        v["solicitacaoPagador"] = json!(s);
+    }
+    if !c.pix.is_empty() {
+        v["pix"] = c
+            .pix
+            .iter()
+            .map(|p| pix_json(&c.txid, &c.chave, p))
+            .collect();
+    }
+    v
+}
+
+pub(super) fn pix_json(txid: &str, chave: &str, p: &Pix) -> Value {
+    let mut v = json!({
+        "endToEndId": p.e2e,
+        "txid": txid,
+        "chave": chave,
+        "valor": p.valor,
+        "horario": time(p.horario),
+    });
+    if !p.devolucoes.is_empty() {
+        v["devolucoes"] = p.devolucoes.iter().map(devolucao_json).collect();
+    }
+    v
+}
+
+pub(super) fn devolucao_json(d: &Devolucao) -> Value {
+    let mut horario = json!({"solicitacao": time(d.solicitacao)});
+    if let Some(l) = d.liquidacao {
+        horario["liquidacao"] = json!(time(l));
+    }
+    json!({"id": d.id, "rtrId": d.rtr_id, "valor": d.valor, "horario": horario, "status": d.status})
+}
