@@ -7,6 +7,7 @@
 //! in the core knows it talks to a sandbox: adapters only get a different base URL.
 
 pub mod qr;
+pub mod server;
 
 use std::sync::Arc;
 
