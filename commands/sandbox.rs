@@ -3,6 +3,7 @@
 //! `webhooks`, `info`, all with `--url`). Neither needs a config file or a data dir.
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -87,7 +88,8 @@ pub enum SandboxCommand {
         #[arg(value_parser = parse_gateway)]
         gateway: GatewayId,
         /// An http:// or https:// URL
-        url: String,
+        #[arg(value_name = "URL")]
+        webhook_url: String,
         #[command(flatten)]
         remote: Remote,
     },
@@ -211,10 +213,10 @@ pub async fn run(out: Output, args: SandboxArgs) -> anyhow::Result<()> {
         }
         SandboxCommand::Webhook {
             gateway,
-            url,
+            webhook_url,
             remote,
         } => {
-            let url = server::parse_webhook_url(&url).map_err(usage)?;
+            let url = server::parse_webhook_url(&webhook_url).map_err(usage)?;
             let body = serde_json::json!({ "url": url.as_str() });
             let path = format!("/_sandbox/{gateway}/webhook");
             let answer = Control::new(&remote)?
@@ -301,14 +303,19 @@ async fn serve(
             ),
         })?;
     let info = running.info();
-    if out.is_json() {
-        // One line, so scripts can read it before the server stops.
-        println!("{}", serde_json::to_string(&info)?);
+    // Printing is best effort: a reader that stops reading (`| head -1`) must not stop the
+    // sandbox.
+    let _ = if out.is_json() {
+        // One line, so scripts can read it while the server runs.
+        serde_json::to_string(&info)
+            .map_err(anyhow::Error::from)
+            .and_then(|line| Ok(writeln!(std::io::stdout(), "{line}")?))
     } else {
-        println!("listening on {}", running.url());
-        print_info(out, &info)?;
-        out.note("Stop with Ctrl-C.");
-    }
+        writeln!(std::io::stdout(), "listening on {}", running.url())
+            .map_err(anyhow::Error::from)
+            .and_then(|()| print_info(out, &info))
+    };
+    out.note("Stop with Ctrl-C.");
     stop.await;
     running.shutdown().await;
     Ok(())
@@ -364,10 +371,10 @@ fn print_info(out: Output, info: &SandboxInfo) -> anyhow::Result<()> {
         })
         .collect();
     if !credentials.is_empty() {
-        println!();
+        writeln!(std::io::stdout())?;
         out.table(&["GATEWAY", "CREDENTIAL", "TEST VALUE"], credentials, "")?;
     }
-    println!();
+    writeln!(std::io::stdout())?;
     out.fields(&[("control", info.control_url.clone())])
 }
 
@@ -547,6 +554,12 @@ impl Control {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_command_tree_is_consistent() {
+        use clap::CommandFactory as _;
+        super::super::Cli::command().debug_assert();
+    }
 
     #[test]
     fn flags_must_fit_the_mode() {
