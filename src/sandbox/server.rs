@@ -7,8 +7,10 @@
 //! others keep answering. `FaultMode::Down { status: None }` closes that gateway's listener and
 //! aborts its open connections (so pooled keep-alive clients see the refusal as well); any other
 //! mode re-binds it on the same port (tokio, through mio, sets `SO_REUSEADDR` on Unix, so the
-//! port is free again despite the server-side `TIME_WAIT` sockets the abort leaves). The shared
-//! main port cannot refuse for one gateway only, so in that mode it answers 503 for it.
+//! port is free again despite the server-side `TIME_WAIT` sockets the abort leaves). Closed
+//! sockets are `shutdown(2)` before they are dropped, so a child process that inherited a copy
+//! of the descriptor for a moment cannot keep them open. The shared main port cannot refuse
+//! for one gateway only, so in that mode it answers 503 for it.
 //! `/_sandbox/info` advertises both URLs; clients that want real refusals use `base_url`.
 //!
 //! **Faults** are decided per request by a middleware that reads the mode under a short lock,
@@ -23,7 +25,9 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
@@ -443,6 +447,7 @@ fn spawn_serving(listener: TcpListener, app: Router) -> Serving {
                 _ = &mut stopped => break,
                 accepted = listener.accept() => match accepted {
                     Ok((stream, _)) => {
+                        let stream = Conn(stream);
                         let service = hyper_util::service::TowerToHyperService::new(app.clone());
                         connections.spawn(async move {
                             let _ = hyper::server::conn::http1::Builder::new()
@@ -460,10 +465,81 @@ fn spawn_serving(listener: TcpListener, app: Router) -> Serving {
                 Some(_) = connections.join_next(), if !connections.is_empty() => {}
             }
         }
+        shut_down(&listener);
         drop(listener);
         connections.shutdown().await;
     });
     Serving { stop, task }
+}
+
+/// Shuts a socket down for every process that holds it. Dropping our descriptor is not
+/// enough: a child process forked at that moment (any `Command::spawn` in this process, which
+/// tests do) briefly holds a copy, and would keep the listener accepting or the connection
+/// open. Errors are ignored: the socket is being dropped anyway.
+fn shut_down(socket: &impl socket2_source::Source) {
+    let _ = socket2::SockRef::from(socket).shutdown(std::net::Shutdown::Both);
+}
+
+#[cfg(unix)]
+mod socket2_source {
+    pub trait Source: std::os::fd::AsFd {}
+    impl<T: std::os::fd::AsFd> Source for T {}
+}
+
+#[cfg(windows)]
+mod socket2_source {
+    pub trait Source: std::os::windows::io::AsSocket {}
+    impl<T: std::os::windows::io::AsSocket> Source for T {}
+}
+
+/// An accepted connection that is shut down (FIN to the client) when dropped, see
+/// [`shut_down`]; so aborting a connection task really closes the connection.
+struct Conn(tokio::net::TcpStream);
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        shut_down(&self.0);
+    }
+}
+
+impl tokio::io::AsyncRead for Conn {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().0).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for Conn {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().0).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().0).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.0.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().0).poll_shutdown(cx)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
