@@ -351,18 +351,28 @@ impl SandboxServer {
         Ok(RunningSandbox {
             addr: SocketAddr::new(host, main_addr.port()),
             shared,
-            main,
+            main: Some(main),
             delivery,
         })
     }
 }
 
 /// A running sandbox.
+/// Dropping it without [`RunningSandbox::shutdown`] stops it too, without waiting.
 pub struct RunningSandbox {
     addr: SocketAddr,
     shared: Arc<Shared>,
-    main: Serving,
+    /// `None` once shut down.
+    main: Option<Serving>,
     delivery: JoinHandle<()>,
+}
+
+impl Drop for RunningSandbox {
+    fn drop(&mut self) {
+        // The main listener stops when its `Serving` is dropped; the delivery task holds the
+        // gateways' listeners through `Shared`, so it must go too.
+        self.delivery.abort();
+    }
 }
 
 impl RunningSandbox {
@@ -387,10 +397,12 @@ impl RunningSandbox {
     }
 
     /// Stops every listener, aborts open connections and pending deliveries.
-    pub async fn shutdown(self) {
+    pub async fn shutdown(mut self) {
         self.delivery.abort();
-        let _ = self.delivery.await;
-        self.main.close().await;
+        let _ = (&mut self.delivery).await;
+        if let Some(main) = self.main.take() {
+            main.close().await;
+        }
         for slot in &self.shared.slots {
             if let Some(serving) = slot.serving.lock().await.take() {
                 serving.close().await;
