@@ -6,6 +6,7 @@ mod apikey;
 mod audit;
 mod gateway;
 mod output;
+mod sandbox;
 mod setup;
 mod tenant;
 
@@ -93,6 +94,8 @@ pub enum Command {
     Gateway(gateway::GatewayCommand),
     /// Convert an amount as people write it (10,50) to the API's minor units (1050)
     Amount(amount::AmountArgs),
+    /// Run local fakes of Stripe, Efí and Asaas with fault injection, or steer a running one
+    Sandbox(sandbox::SandboxArgs),
     /// Print a shell completion script
     Completions {
         /// bash, zsh, fish, powershell or elvish
@@ -165,6 +168,10 @@ fn run(cli: Cli, out: Output) -> anyhow::Result<()> {
         return Ok(());
     }
     init_logging(&cli.global);
+    // The sandbox and its verbs need no config or data dir either: they keep state in memory.
+    if let Command::Sandbox(args) = cli.command {
+        return runtime()?.block_on(sandbox::run(out, args));
+    }
     let overrides = Overrides {
         config_file: cli.global.config.clone(),
         data_dir: cli.global.data_dir.clone(),
@@ -176,12 +183,7 @@ fn run(cli: Cli, out: Output) -> anyhow::Result<()> {
         out,
         clock: SystemClock,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(async move {
+    runtime()?.block_on(async move {
         match cli.command {
             Command::Init(args) => setup::init(&ctx, &cli.global, args).await,
             Command::Config(cmd) => setup::config(&ctx, cmd),
@@ -190,9 +192,17 @@ fn run(cli: Cli, out: Output) -> anyhow::Result<()> {
             Command::Audit(cmd) => audit::run(&ctx, cmd).await,
             Command::Gateway(cmd) => gateway::run(&ctx, cmd).await,
             Command::Amount(args) => amount::run(&ctx, args),
-            Command::Completions { .. } => Ok(()),
+            Command::Sandbox(_) | Command::Completions { .. } => Ok(()),
         }
     })
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }
 
 /// Logs go to stderr. One-shot commands default to warnings only; `-v` raises, `-q` lowers.

@@ -39,6 +39,7 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand audit 'Read the audit log of operator actions'
             cand gateway 'Gateways: credentials in the OS keyring'
             cand amount 'Convert an amount as people write it (10,50) to the API''s minor units (1050)'
+            cand sandbox 'Run local fakes of Stripe, Efí and Asaas with fault injection, or steer a running one'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -430,6 +431,160 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'payorch;sandbox'= {
+            cand --bind 'Address of the main listener; each gateway also gets its own listener on the next ports'
+            cand --webhook-url 'Where a gateway''s webhooks go, e.g. stripe=http://127.0.0.1:8080/webhooks/stripe (repeatable)'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand mode 'Make a gateway fail: up, down (refused, or --status), slow (--latency), flaky (--error-rate)'
+            cand pay 'Mark a pending charge paid; the fake sends its gateway''s webhook'
+            cand charges 'List the charges the fakes hold'
+            cand webhook 'Register the URL a gateway''s webhooks are sent to'
+            cand webhooks 'Show the webhook delivery log'
+            cand info 'Show the gateways: base URLs, test credentials, modes, webhook URLs'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'payorch;sandbox;mode'= {
+            cand --latency 'Added latency in milliseconds (slow)'
+            cand --error-rate 'Share of requests that fail, 0 to 1 (flaky)'
+            cand --status 'Status to answer with (down: instead of refusing connections; flaky: default 503)'
+            cand --url 'The running sandbox''s address'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;sandbox;pay'= {
+            cand --gateway 'The gateway holding it [default: whichever knows the id]'
+            cand --url 'The running sandbox''s address'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;sandbox;charges'= {
+            cand --url 'The running sandbox''s address'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;sandbox;webhook'= {
+            cand --url 'The running sandbox''s address'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;sandbox;webhooks'= {
+            cand --url 'The running sandbox''s address'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;sandbox;info'= {
+            cand --url 'The running sandbox''s address'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;sandbox;help'= {
+            cand mode 'Make a gateway fail: up, down (refused, or --status), slow (--latency), flaky (--error-rate)'
+            cand pay 'Mark a pending charge paid; the fake sends its gateway''s webhook'
+            cand charges 'List the charges the fakes hold'
+            cand webhook 'Register the URL a gateway''s webhooks are sent to'
+            cand webhooks 'Show the webhook delivery log'
+            cand info 'Show the gateways: base URLs, test credentials, modes, webhook URLs'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'payorch;sandbox;help;mode'= {
+        }
+        &'payorch;sandbox;help;pay'= {
+        }
+        &'payorch;sandbox;help;charges'= {
+        }
+        &'payorch;sandbox;help;webhook'= {
+        }
+        &'payorch;sandbox;help;webhooks'= {
+        }
+        &'payorch;sandbox;help;info'= {
+        }
+        &'payorch;sandbox;help;help'= {
+        }
         &'payorch;completions'= {
             cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
             cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
@@ -454,6 +609,7 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand audit 'Read the audit log of operator actions'
             cand gateway 'Gateways: credentials in the OS keyring'
             cand amount 'Convert an amount as people write it (10,50) to the API''s minor units (1050)'
+            cand sandbox 'Run local fakes of Stripe, Efí and Asaas with fault injection, or steer a running one'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -503,6 +659,26 @@ set edit:completion:arg-completer[payorch] = {|@words|
         &'payorch;help;gateway;credentials;delete'= {
         }
         &'payorch;help;amount'= {
+        }
+        &'payorch;help;sandbox'= {
+            cand mode 'Make a gateway fail: up, down (refused, or --status), slow (--latency), flaky (--error-rate)'
+            cand pay 'Mark a pending charge paid; the fake sends its gateway''s webhook'
+            cand charges 'List the charges the fakes hold'
+            cand webhook 'Register the URL a gateway''s webhooks are sent to'
+            cand webhooks 'Show the webhook delivery log'
+            cand info 'Show the gateways: base URLs, test credentials, modes, webhook URLs'
+        }
+        &'payorch;help;sandbox;mode'= {
+        }
+        &'payorch;help;sandbox;pay'= {
+        }
+        &'payorch;help;sandbox;charges'= {
+        }
+        &'payorch;help;sandbox;webhook'= {
+        }
+        &'payorch;help;sandbox;webhooks'= {
+        }
+        &'payorch;help;sandbox;info'= {
         }
         &'payorch;help;completions'= {
         }

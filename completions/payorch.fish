@@ -41,6 +41,7 @@ complete -c payorch -n "__fish_payorch_needs_command" -f -a "apikey" -d 'Create,
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "audit" -d 'Read the audit log of operator actions'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "gateway" -d 'Gateways: credentials in the OS keyring'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "amount" -d 'Convert an amount as people write it (10,50) to the API\'s minor units (1050)'
+complete -c payorch -n "__fish_payorch_needs_command" -f -a "sandbox" -d 'Run local fakes of Stripe, Efí and Asaas with fault injection, or steer a running one'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c payorch -n "__fish_payorch_using_subcommand init" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
@@ -231,6 +232,102 @@ complete -c payorch -n "__fish_payorch_using_subcommand amount" -s v -l verbose 
 complete -c payorch -n "__fish_payorch_using_subcommand amount" -s q -l quiet -d 'Only errors on stderr'
 complete -c payorch -n "__fish_payorch_using_subcommand amount" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c payorch -n "__fish_payorch_using_subcommand amount" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -l bind -d 'Address of the main listener; each gateway also gets its own listener on the next ports' -r
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -l webhook-url -d 'Where a gateway\'s webhooks go, e.g. stripe=http://127.0.0.1:8080/webhooks/stripe (repeatable)' -r
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'"
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -f -a "mode" -d 'Make a gateway fail: up, down (refused, or --status), slow (--latency), flaky (--error-rate)'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -f -a "pay" -d 'Mark a pending charge paid; the fake sends its gateway\'s webhook'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -f -a "charges" -d 'List the charges the fakes hold'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -f -a "webhook" -d 'Register the URL a gateway\'s webhooks are sent to'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -f -a "webhooks" -d 'Show the webhook delivery log'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -f -a "info" -d 'Show the gateways: base URLs, test credentials, modes, webhook URLs'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from mode" -l latency -d 'Added latency in milliseconds (slow)' -r
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from mode" -l error-rate -d 'Share of requests that fail, 0 to 1 (flaky)' -r
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from mode" -l status -d 'Status to answer with (down: instead of refusing connections; flaky: default 503)' -r
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from mode" -l url -d 'The running sandbox\'s address' -r
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from mode" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from mode" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from mode" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from mode" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'"
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from mode" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from mode" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from mode" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from mode" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from mode" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from pay" -l gateway -d 'The gateway holding it [default: whichever knows the id]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from pay" -l url -d 'The running sandbox\'s address' -r
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from pay" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from pay" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from pay" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from pay" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'"
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from pay" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from pay" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from pay" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from pay" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from pay" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from charges" -l url -d 'The running sandbox\'s address' -r
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from charges" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from charges" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from charges" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from charges" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'"
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from charges" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from charges" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from charges" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from charges" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from charges" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from webhook" -l url -d 'The running sandbox\'s address' -r
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from webhook" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from webhook" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from webhook" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from webhook" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'"
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from webhook" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from webhook" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from webhook" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from webhook" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from webhook" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from webhooks" -l url -d 'The running sandbox\'s address' -r
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from webhooks" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from webhooks" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from webhooks" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from webhooks" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'"
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from webhooks" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from webhooks" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from webhooks" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from webhooks" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from webhooks" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from info" -l url -d 'The running sandbox\'s address' -r
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from info" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from info" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from info" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from info" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'"
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from info" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from info" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from info" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from info" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from info" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from help" -f -a "mode" -d 'Make a gateway fail: up, down (refused, or --status), slow (--latency), flaky (--error-rate)'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from help" -f -a "pay" -d 'Mark a pending charge paid; the fake sends its gateway\'s webhook'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from help" -f -a "charges" -d 'List the charges the fakes hold'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from help" -f -a "webhook" -d 'Register the URL a gateway\'s webhooks are sent to'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from help" -f -a "webhooks" -d 'Show the webhook delivery log'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from help" -f -a "info" -d 'Show the gateways: base URLs, test credentials, modes, webhook URLs'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c payorch -n "__fish_payorch_using_subcommand completions" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand completions" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand completions" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
@@ -241,15 +338,16 @@ complete -c payorch -n "__fish_payorch_using_subcommand completions" -s v -l ver
 complete -c payorch -n "__fish_payorch_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr'
 complete -c payorch -n "__fish_payorch_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c payorch -n "__fish_payorch_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount completions help" -f -a "init" -d 'Write a commented default config file and create the data dir and database'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount completions help" -f -a "config" -d 'Inspect the effective configuration'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount completions help" -f -a "tenant" -d 'Create and list tenants (merchants)'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount completions help" -f -a "apikey" -d 'Create, list and revoke API keys'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount completions help" -f -a "audit" -d 'Read the audit log of operator actions'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount completions help" -f -a "gateway" -d 'Gateways: credentials in the OS keyring'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount completions help" -f -a "amount" -d 'Convert an amount as people write it (10,50) to the API\'s minor units (1050)'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount sandbox completions help" -f -a "init" -d 'Write a commented default config file and create the data dir and database'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount sandbox completions help" -f -a "config" -d 'Inspect the effective configuration'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount sandbox completions help" -f -a "tenant" -d 'Create and list tenants (merchants)'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount sandbox completions help" -f -a "apikey" -d 'Create, list and revoke API keys'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount sandbox completions help" -f -a "audit" -d 'Read the audit log of operator actions'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount sandbox completions help" -f -a "gateway" -d 'Gateways: credentials in the OS keyring'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount sandbox completions help" -f -a "amount" -d 'Convert an amount as people write it (10,50) to the API\'s minor units (1050)'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount sandbox completions help" -f -a "sandbox" -d 'Run local fakes of Stripe, Efí and Asaas with fault injection, or steer a running one'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount sandbox completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount sandbox completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print the effective configuration (defaults, file, environment and flags merged; secrets masked)'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from tenant" -f -a "create" -d 'Create a tenant'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from tenant" -f -a "list" -d 'List tenants'
@@ -258,3 +356,9 @@ complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_su
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from apikey" -f -a "revoke" -d 'Revoke a key: requests using it are refused from now on'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "list" -d 'List audit entries, newest first'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "credentials" -d 'Store, inspect and delete a gateway\'s secrets (OS keyring; PAYORCH_<GATEWAY>_<FIELD> overrides)'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from sandbox" -f -a "mode" -d 'Make a gateway fail: up, down (refused, or --status), slow (--latency), flaky (--error-rate)'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from sandbox" -f -a "pay" -d 'Mark a pending charge paid; the fake sends its gateway\'s webhook'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from sandbox" -f -a "charges" -d 'List the charges the fakes hold'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from sandbox" -f -a "webhook" -d 'Register the URL a gateway\'s webhooks are sent to'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from sandbox" -f -a "webhooks" -d 'Show the webhook delivery log'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from sandbox" -f -a "info" -d 'Show the gateways: base URLs, test credentials, modes, webhook URLs'

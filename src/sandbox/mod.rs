@@ -8,6 +8,7 @@
 
 pub mod efi;
 pub mod qr;
+pub mod server;
 pub mod stripe;
 
 use std::sync::Arc;

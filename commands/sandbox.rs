@@ -1,0 +1,608 @@
+//! `payorch sandbox`: runs local fakes of the gateways (`payorch sandbox [--bind]`), and the
+//! verbs that steer a running one over its control API (`mode`, `pay`, `charges`, `webhook`,
+//! `webhooks`, `info`, all with `--url`). Neither needs a config file or a data dir.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand, ValueEnum};
+use serde_json::Value;
+
+use payorch::clock::{Clock, SystemClock};
+use payorch::gateway::http::install_crypto_provider;
+use payorch::model::GatewayId;
+use payorch::sandbox::server::{
+    self, Delivery, GatewayInfo, SandboxInfo, SandboxOptions, SandboxServer, ServerError,
+};
+use payorch::sandbox::{FaultMode, SandboxContext};
+
+use super::{CliError, Exit, Output};
+
+const DEFAULT_URL: &str = "http://127.0.0.1:7700";
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct SandboxArgs {
+    #[command(subcommand)]
+    pub command: Option<SandboxCommand>,
+    /// Address of the main listener; each gateway also gets its own listener on the next ports
+    #[arg(long, value_name = "ADDR", default_value_t = server::DEFAULT_BIND)]
+    pub bind: SocketAddr,
+    /// Where a gateway's webhooks go, e.g. stripe=http://127.0.0.1:8080/webhooks/stripe
+    /// (repeatable)
+    #[arg(long = "webhook-url", value_name = "GATEWAY=URL", value_parser = parse_gateway_url)]
+    pub webhook_urls: Vec<(GatewayId, reqwest::Url)>,
+}
+
+/// Where the running sandbox is.
+#[derive(Debug, Args)]
+pub struct Remote {
+    /// The running sandbox's address
+    #[arg(long, env = "PAYORCH_SANDBOX_URL", value_name = "URL", default_value = DEFAULT_URL)]
+    pub url: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SandboxCommand {
+    /// Make a gateway fail: up, down (refused, or --status), slow (--latency), flaky (--error-rate)
+    Mode {
+        #[arg(value_parser = parse_gateway)]
+        gateway: GatewayId,
+        mode: ModeName,
+        /// Added latency in milliseconds (slow)
+        #[arg(long, value_name = "MS")]
+        latency: Option<u64>,
+        /// Share of requests that fail, 0 to 1 (flaky)
+        #[arg(long, value_name = "R")]
+        error_rate: Option<f64>,
+        /// Status to answer with (down: instead of refusing connections; flaky: default 503)
+        #[arg(long, value_name = "CODE")]
+        status: Option<u16>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Mark a pending charge paid; the fake sends its gateway's webhook
+    Pay {
+        /// The gateway's charge id
+        id: String,
+        /// The gateway holding it [default: whichever knows the id]
+        #[arg(long, value_parser = parse_gateway)]
+        gateway: Option<GatewayId>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// List the charges the fakes hold
+    Charges {
+        /// Only this gateway's
+        #[arg(value_parser = parse_gateway)]
+        gateway: Option<GatewayId>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Register the URL a gateway's webhooks are sent to
+    Webhook {
+        #[arg(value_parser = parse_gateway)]
+        gateway: GatewayId,
+        /// An http:// or https:// URL
+        #[arg(value_name = "URL")]
+        webhook_url: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Show the webhook delivery log
+    Webhooks {
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Show the gateways: base URLs, test credentials, modes, webhook URLs
+    Info {
+        #[command(flatten)]
+        remote: Remote,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ModeName {
+    Up,
+    Down,
+    Slow,
+    Flaky,
+}
+
+fn parse_gateway(s: &str) -> Result<GatewayId, String> {
+    s.parse()
+        .map_err(|e: payorch::model::gateway::UnknownGateway| e.to_string())
+}
+
+fn parse_gateway_url(s: &str) -> Result<(GatewayId, reqwest::Url), String> {
+    let (gateway, url) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}` is not GATEWAY=URL"))?;
+    let url = server::parse_webhook_url(url).map_err(|e| e.to_string())?;
+    Ok((parse_gateway(gateway)?, url))
+}
+
+fn usage(e: impl ToString) -> CliError {
+    CliError::new(Exit::Usage, e.to_string())
+}
+
+pub async fn run(out: Output, args: SandboxArgs) -> anyhow::Result<()> {
+    let Some(command) = args.command else {
+        return serve(out, args.bind, args.webhook_urls).await;
+    };
+    match command {
+        SandboxCommand::Mode {
+            gateway,
+            mode,
+            latency,
+            error_rate,
+            status,
+            remote,
+        } => {
+            let mode = build_mode(mode, latency, error_rate, status)?;
+            let body = serde_json::to_value(&mode)?;
+            let path = format!("/_sandbox/{gateway}/mode");
+            let answer = Control::new(&remote)?
+                .send("PUT", &path, Some(body))
+                .await?;
+            let info: GatewayInfo = serde_json::from_value(answer.clone())?;
+            if out.is_json() {
+                out.json(&answer)?;
+            } else {
+                out.fields(&[
+                    ("gateway", gateway.to_string()),
+                    ("mode", describe(&info.mode)),
+                    ("base_url", info.base_url),
+                ])?;
+            }
+        }
+        SandboxCommand::Pay {
+            id,
+            gateway,
+            remote,
+        } => {
+            let path = match gateway {
+                Some(g) => format!("/_sandbox/{g}/charges/{}/pay", segment(&id)),
+                None => format!("/_sandbox/pay/{}", segment(&id)),
+            };
+            let answer = Control::new(&remote)?.send("POST", &path, None).await?;
+            if out.is_json() {
+                out.json(&answer)?;
+            } else {
+                let gateway = text(&answer["gateway"]);
+                let row = charge_row(&gateway, &answer["charge"]);
+                out.fields(&[
+                    ("gateway", gateway),
+                    ("id", row[1].clone()),
+                    ("status", row[2].clone()),
+                ])?;
+                out.note(
+                    "Paid; the gateway's webhook is on its way (see `payorch sandbox webhooks`).",
+                );
+            }
+        }
+        SandboxCommand::Charges { gateway, remote } => {
+            let control = Control::new(&remote)?;
+            let all: BTreeMap<String, Vec<Value>> = match gateway {
+                Some(g) => {
+                    let list = control
+                        .send("GET", &format!("/_sandbox/{g}/charges"), None)
+                        .await?;
+                    if out.is_json() {
+                        return out.json(&list);
+                    }
+                    BTreeMap::from([(g.to_string(), serde_json::from_value(list)?)])
+                }
+                None => {
+                    let all = control.send("GET", "/_sandbox/charges", None).await?;
+                    if out.is_json() {
+                        return out.json(&all);
+                    }
+                    serde_json::from_value(all)?
+                }
+            };
+            let rows = all
+                .iter()
+                .flat_map(|(g, list)| list.iter().map(move |c| charge_row(g, c)))
+                .collect();
+            out.table(&["GATEWAY", "ID", "STATUS", "AMOUNT"], rows, "No charges.")?;
+        }
+        SandboxCommand::Webhook {
+            gateway,
+            webhook_url,
+            remote,
+        } => {
+            let url = server::parse_webhook_url(&webhook_url).map_err(usage)?;
+            let body = serde_json::json!({ "url": url.as_str() });
+            let path = format!("/_sandbox/{gateway}/webhook");
+            let answer = Control::new(&remote)?
+                .send("PUT", &path, Some(body))
+                .await?;
+            if out.is_json() {
+                out.json(&answer)?;
+            } else {
+                out.fields(&[
+                    ("gateway", gateway.to_string()),
+                    ("webhook_url", text(&answer["webhook_url"])),
+                ])?;
+            }
+        }
+        SandboxCommand::Webhooks { remote } => {
+            let answer = Control::new(&remote)?
+                .send("GET", "/_sandbox/webhooks", None)
+                .await?;
+            if out.is_json() {
+                return out.json(&answer);
+            }
+            let log: Vec<Delivery> = serde_json::from_value(answer)?;
+            let rows = log
+                .iter()
+                .map(|d| {
+                    vec![
+                        d.seq.to_string(),
+                        d.gateway.to_string(),
+                        d.webhook.to_string(),
+                        d.attempt.to_string(),
+                        serde_json::to_value(d.outcome)
+                            .map(|v| text(&v))
+                            .unwrap_or_default(),
+                        d.status
+                            .map(|s| s.to_string())
+                            .or_else(|| d.error.clone())
+                            .unwrap_or_else(|| "-".into()),
+                        d.url.clone().unwrap_or_else(|| "-".into()),
+                        d.at.clone(),
+                    ]
+                })
+                .collect();
+            out.table(
+                &[
+                    "SEQ", "GATEWAY", "WEBHOOK", "ATTEMPT", "OUTCOME", "RESULT", "URL", "AT",
+                ],
+                rows,
+                "No webhooks sent yet.",
+            )?;
+        }
+        SandboxCommand::Info { remote } => {
+            let answer = Control::new(&remote)?
+                .send("GET", "/_sandbox/info", None)
+                .await?;
+            if out.is_json() {
+                return out.json(&answer);
+            }
+            print_info(out, &serde_json::from_value(answer)?)?;
+        }
+    }
+    Ok(())
+}
+
+/// `payorch sandbox`: serve until SIGINT or SIGTERM.
+async fn serve(
+    out: Output,
+    bind: SocketAddr,
+    webhook_urls: Vec<(GatewayId, reqwest::Url)>,
+) -> anyhow::Result<()> {
+    // Before anything is printed: a signal right after the first line must stop us cleanly.
+    let stop = stop_signal()?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let (ctx, webhooks) = SandboxContext::new(Arc::clone(&clock));
+    let mut options = SandboxOptions::new(bind, clock);
+    options.webhook_urls = webhook_urls;
+    let running = SandboxServer::new(server::standard_fakes(&ctx), webhooks, options)
+        .start()
+        .await
+        .map_err(|e| match e {
+            ServerError::Invalid(m) => usage(m),
+            e => CliError::new(
+                Exit::Failure,
+                format!("{e}; choose another address with --bind"),
+            ),
+        })?;
+    let info = running.info();
+    // Printing is best effort: a reader that stops reading (`| head -1`) must not stop the
+    // sandbox.
+    let _ = if out.is_json() {
+        // One line, so scripts can read it while the server runs.
+        serde_json::to_string(&info)
+            .map_err(anyhow::Error::from)
+            .and_then(|line| Ok(writeln!(std::io::stdout(), "{line}")?))
+    } else {
+        writeln!(std::io::stdout(), "listening on {}", running.url())
+            .map_err(anyhow::Error::from)
+            .and_then(|()| print_info(out, &info))
+    };
+    out.note("Stop with Ctrl-C.");
+    stop.await;
+    running.shutdown().await;
+    Ok(())
+}
+
+/// A future that completes on SIGINT or SIGTERM; the handlers are installed now.
+fn stop_signal() -> anyhow::Result<impl Future<Output = ()>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+        let mut int = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+    }
+}
+
+fn print_info(out: Output, info: &SandboxInfo) -> anyhow::Result<()> {
+    let rows = info
+        .gateways
+        .iter()
+        .map(|(g, i)| {
+            vec![
+                g.to_string(),
+                i.base_url.clone(),
+                describe(&i.mode),
+                i.webhook_url.clone().unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    out.table(
+        &["GATEWAY", "BASE URL", "MODE", "WEBHOOK URL"],
+        rows,
+        "No gateways.",
+    )?;
+    let credentials: Vec<Vec<String>> = info
+        .gateways
+        .iter()
+        .flat_map(|(g, i)| {
+            i.credentials
+                .iter()
+                .map(move |(k, v)| vec![g.to_string(), k.clone(), v.clone()])
+        })
+        .collect();
+    if !credentials.is_empty() {
+        writeln!(std::io::stdout())?;
+        out.table(&["GATEWAY", "CREDENTIAL", "TEST VALUE"], credentials, "")?;
+    }
+    writeln!(std::io::stdout())?;
+    out.fields(&[("control", info.control_url.clone())])
+}
+
+/// A mode for people: `up`, `down (refusing connections)`, `slow (250 ms)`, …
+fn describe(mode: &FaultMode) -> String {
+    match mode {
+        FaultMode::Up => "up".into(),
+        FaultMode::Down { status: None } => "down (refusing connections)".into(),
+        FaultMode::Down { status: Some(s) } => format!("down (answers {s})"),
+        FaultMode::Slow { latency_ms } => format!("slow (+{latency_ms} ms)"),
+        FaultMode::Flaky { error_rate, status } => {
+            format!("flaky ({}% answer {status})", error_rate * 100.0)
+        }
+    }
+}
+
+/// The mode the flags describe, or a usage error naming the flag that does not fit.
+fn build_mode(
+    name: ModeName,
+    latency: Option<u64>,
+    error_rate: Option<f64>,
+    status: Option<u16>,
+) -> Result<FaultMode, CliError> {
+    let label = format!("{name:?}").to_lowercase();
+    let allowed: &[&str] = match name {
+        ModeName::Up => &[],
+        ModeName::Down => &["--status"],
+        ModeName::Slow => &["--latency"],
+        ModeName::Flaky => &["--error-rate", "--status"],
+    };
+    for (flag, given) in [
+        ("--latency", latency.is_some()),
+        ("--error-rate", error_rate.is_some()),
+        ("--status", status.is_some()),
+    ] {
+        if given && !allowed.contains(&flag) {
+            return Err(usage(format!("{flag} does not apply to mode {label}")));
+        }
+    }
+    let mode = match name {
+        ModeName::Up => FaultMode::Up,
+        ModeName::Down => FaultMode::Down { status },
+        ModeName::Slow => FaultMode::Slow {
+            latency_ms: latency
+                .ok_or_else(|| usage("mode slow needs --latency MS (e.g. --latency 2000)"))?,
+        },
+        ModeName::Flaky => FaultMode::Flaky {
+            error_rate: error_rate
+                .ok_or_else(|| usage("mode flaky needs --error-rate R (e.g. --error-rate 0.5)"))?,
+            status: status.unwrap_or(503),
+        },
+    };
+    server::validate_mode(&mode).map_err(usage)?;
+    Ok(mode)
+}
+
+/// A JSON value for a table cell: strings bare, null as `-`.
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "-".into(),
+        other => other.to_string(),
+    }
+}
+
+/// GATEWAY, ID, STATUS, AMOUNT of a charge in its gateway's own shape (Stripe `id`/`amount`,
+/// Efí `txid`/`valor.original`, Asaas `id`/`value`).
+fn charge_row(gateway: &str, c: &Value) -> Vec<String> {
+    let first = |keys: &[&str]| {
+        keys.iter()
+            .find_map(|k| c.pointer(k).filter(|v| !v.is_null()))
+            .map(text)
+            .unwrap_or_else(|| "-".into())
+    };
+    vec![
+        gateway.to_string(),
+        first(&["/id", "/txid"]),
+        first(&["/status"]),
+        first(&["/amount", "/value", "/valor/original"]),
+    ]
+}
+
+/// A charge id as one URL path segment.
+fn segment(id: &str) -> String {
+    form_urlencoded::byte_serialize(id.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
+/// A client for a running sandbox's control API.
+struct Control {
+    base: String,
+    client: reqwest::Client,
+}
+
+impl Control {
+    fn new(remote: &Remote) -> anyhow::Result<Control> {
+        let url = reqwest::Url::parse(remote.url.trim())
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .ok_or_else(|| {
+                usage(format!(
+                    "--url `{}` is not an http:// URL of a sandbox (e.g. {DEFAULT_URL})",
+                    remote.url
+                ))
+            })?;
+        install_crypto_provider();
+        let client = reqwest::Client::builder()
+            .tls_backend_rustls()
+            .connect_timeout(Duration::from_secs(3))
+            .timeout(Duration::from_secs(90))
+            .build()
+            .context("cannot build the HTTP client")?;
+        Ok(Control {
+            base: url.as_str().trim_end_matches('/').to_string(),
+            client,
+        })
+    }
+
+    /// Sends one control request; errors become one sentence and the matching exit code.
+    async fn send(&self, method: &str, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
+        let url = format!("{}{path}", self.base);
+        let mut request = match method {
+            "PUT" => self.client.put(&url),
+            "POST" => self.client.post(&url),
+            _ => self.client.get(&url),
+        };
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(serde_json::to_vec(&body)?);
+        }
+        let response = request.send().await.map_err(|e| {
+            if e.is_connect() {
+                CliError::new(
+                    Exit::Unavailable,
+                    format!(
+                        "no sandbox at {}: start one with `payorch sandbox`",
+                        self.base
+                    ),
+                )
+            } else {
+                CliError::new(
+                    Exit::Unavailable,
+                    format!("the sandbox at {} did not answer: {e}", self.base),
+                )
+            }
+        })?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .with_context(|| format!("the sandbox at {} broke off its answer", self.base))?;
+        let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        if status.is_success() {
+            return Ok(value);
+        }
+        let message = value["error"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| {
+                format!(
+                    "the sandbox at {} answered {status}; is it a payorch sandbox?",
+                    self.base
+                )
+            });
+        let exit = match status.as_u16() {
+            400 => Exit::Usage,
+            404 => Exit::NotFound,
+            409 => Exit::Conflict,
+            _ => Exit::Failure,
+        };
+        Err(CliError::new(exit, message).into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_tree_is_consistent() {
+        use clap::CommandFactory as _;
+        super::super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn flags_must_fit_the_mode() {
+        assert_eq!(
+            build_mode(ModeName::Up, None, None, None).unwrap(),
+            FaultMode::Up
+        );
+        assert_eq!(
+            build_mode(ModeName::Flaky, None, Some(0.5), None).unwrap(),
+            FaultMode::Flaky {
+                error_rate: 0.5,
+                status: 503
+            }
+        );
+        for (mode, latency, rate, status, wants) in [
+            (
+                ModeName::Up,
+                None,
+                None,
+                Some(500),
+                "--status does not apply to mode up",
+            ),
+            (ModeName::Down, Some(5), None, None, "--latency"),
+            (ModeName::Slow, None, None, None, "needs --latency"),
+            (ModeName::Flaky, None, None, Some(500), "needs --error-rate"),
+            (ModeName::Flaky, None, Some(2.0), None, "between 0 and 1"),
+            (ModeName::Down, None, None, Some(42), "status 42"),
+        ] {
+            let err = build_mode(mode, latency, rate, status).unwrap_err();
+            assert_eq!(err.exit, Exit::Usage);
+            assert!(err.message.contains(wants), "{}", err.message);
+        }
+    }
+
+    #[test]
+    fn charges_of_every_shape_make_rows() {
+        let stripe = serde_json::json!({"id":"pi_1","status":"requires_action","amount":1990});
+        let efi = serde_json::json!({"txid":"tx1","status":"ATIVA","valor":{"original":"19.90"}});
+        assert_eq!(
+            charge_row("stripe", &stripe),
+            ["stripe", "pi_1", "requires_action", "1990"]
+        );
+        assert_eq!(charge_row("efi", &efi), ["efi", "tx1", "ATIVA", "19.90"]);
+        assert_eq!(segment("a b/c"), "a%20b%2Fc");
+    }
+}
