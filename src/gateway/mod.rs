@@ -4,6 +4,7 @@
 //! A gateway's wire format lives only in its own file (`stripe.rs`, `efi.rs`, `asaas.rs`);
 //! conversions from [`Money`] to the gateway's amount format happen there too (rule 1).
 
+pub mod asaas;
 pub mod http;
 
 use std::collections::BTreeMap;
