@@ -991,3 +991,406 @@ fn malformed_webhooks() {
         assert!(matches!(err, WebhookError::Malformed(_)), "{err}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Round trip against the sandbox fake
+
+mod round_trip {
+    use super::*;
+    use payorch::gateway::GatewayEvent;
+    use payorch::model::GatewayId;
+    use payorch::sandbox::asaas::{
+        AsaasFake, DECLINED_CARD_TOKEN, SANDBOX_API_KEY, SANDBOX_WEBHOOK_TOKEN,
+    };
+    use payorch::sandbox::{FakeGateway, OutboundWebhook, SandboxContext};
+    use tokio::sync::mpsc::UnboundedReceiver;
+
+    /// reqwest is built without its `json` feature.
+    trait JsonBody {
+        async fn json_value(self) -> Value;
+    }
+
+    impl JsonBody for reqwest::Response {
+        async fn json_value(self) -> Value {
+            serde_json::from_slice(&self.bytes().await.unwrap()).unwrap()
+        }
+    }
+
+    struct Sandbox {
+        fake: Arc<AsaasFake>,
+        gw: AsaasGateway,
+        base_url: String,
+        webhooks: UnboundedReceiver<(GatewayId, OutboundWebhook)>,
+        task: tokio::task::JoinHandle<()>,
+    }
+
+    impl Drop for Sandbox {
+        fn drop(&mut self) {
+            self.task.abort();
+        }
+    }
+
+    impl Sandbox {
+        /// The webhooks the fake sent so far, verified and parsed by the adapter. The fake
+        /// queues them before it answers, so they are all here when a call returns.
+        fn events(&mut self) -> Vec<GatewayEvent> {
+            let mut events = vec![];
+            while let Ok((gateway, webhook)) = self.webhooks.try_recv() {
+                assert_eq!(gateway, GatewayId::Asaas);
+                assert_eq!(webhook.query, None);
+                let mut headers = HeaderMap::new();
+                for (name, value) in &webhook.headers {
+                    headers.insert(
+                        http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                        HeaderValue::from_str(value).unwrap(),
+                    );
+                }
+                let req = WebhookRequest {
+                    headers: &headers,
+                    query: None,
+                    body: &webhook.body,
+                    now: Timestamp::parse_rfc3339(NOW).unwrap(),
+                };
+                self.gw.verify_webhook(&req).unwrap();
+                events.extend(self.gw.parse_webhook(&req).unwrap());
+            }
+            events
+        }
+
+        fn kinds(&mut self) -> Vec<(String, Option<ChargeStatus>)> {
+            self.events()
+                .into_iter()
+                .map(|e| (e.kind, e.status))
+                .collect()
+        }
+
+        fn raw(&self, method: http::Method, path: &str) -> reqwest::RequestBuilder {
+            reqwest::Client::new()
+                .request(method, format!("{}{path}", self.base_url))
+                .header("access_token", SANDBOX_API_KEY)
+                .header("user-agent", "payorch-test")
+        }
+    }
+
+    async fn sandbox() -> Sandbox {
+        payorch::gateway::http::install_crypto_provider();
+        let clock = Arc::new(ManualClock::new(Timestamp::parse_rfc3339(NOW).unwrap()));
+        let (ctx, webhooks) = SandboxContext::new(clock.clone());
+        let fake = Arc::new(AsaasFake::new(ctx));
+        let app = Router::new().nest("/asaas", fake.clone().router());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        let base_url = format!("http://{addr}/asaas");
+        let credentials = fake.credentials();
+        let credential = |name: &str| {
+            credentials
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| Secret::new(v.clone()))
+        };
+        let gw = AsaasGateway::new(
+            &settings(&base_url),
+            AsaasCredentials {
+                api_key: credential("api_key").unwrap(),
+                webhook_token: credential("webhook_token"),
+            },
+        )
+        .unwrap()
+        .with_clock(clock);
+        Sandbox {
+            fake,
+            gw,
+            base_url,
+            webhooks,
+            task,
+        }
+    }
+
+    #[tokio::test]
+    async fn pix_is_created_paid_and_refunded_in_two_parts() {
+        let mut sb = sandbox().await;
+        let req = charge_request(PaymentMethod::Pix);
+        let charge = sb.gw.create_charge(&req).await.unwrap();
+        assert_eq!(charge.status, ChargeStatus::RequiresAction);
+        assert!(charge.reference.starts_with("pay_"));
+        let pix = charge.pix.clone().unwrap();
+        let code = payorch::brcode::parse(&pix.copy_paste).unwrap();
+        assert_eq!(code.amount_cents(), Some(1990));
+        assert!(code.is_dynamic());
+        assert!(pix.qr_code_png.is_some());
+        assert_eq!(
+            pix.expires_at,
+            Some(Timestamp::parse_rfc3339("2025-03-13T02:59:59Z").unwrap())
+        );
+        assert_eq!(
+            sb.kinds(),
+            [(
+                "PAYMENT_CREATED".to_string(),
+                Some(ChargeStatus::RequiresAction)
+            )]
+        );
+
+        // Asking again (say after an ambiguous outcome) finds the same payment.
+        let again = sb.gw.create_charge(&req).await.unwrap();
+        assert_eq!(again.reference, charge.reference);
+        assert!(sb.events().is_empty(), "nothing new was created");
+        assert_eq!(sb.fake.charges().len(), 1);
+
+        let paid = sb.fake.pay(&charge.reference).unwrap();
+        assert_eq!(paid["status"], "RECEIVED");
+        let events = sb.events();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].kind, "PAYMENT_RECEIVED");
+        assert_eq!(events[0].status, Some(ChargeStatus::Succeeded));
+        assert_eq!(events[0].reference, charge.reference);
+        assert_eq!(events[0].charge_id.as_ref(), Some(&req.charge_id));
+        assert!(sb.fake.pay(&charge.reference).is_err(), "paid twice");
+
+        let read = sb.gw.get_charge(&charge.reference).await.unwrap();
+        assert_eq!(read.status, ChargeStatus::Succeeded);
+
+        let mut refund = refund_request(500);
+        refund.charge_reference = charge.reference.clone();
+        let partial = sb.gw.refund(&refund).await.unwrap();
+        assert_eq!(partial.status, RefundStatus::Succeeded);
+        assert_eq!(partial.amount, 500);
+        let events = sb.events();
+        assert_eq!(events[0].kind, "PAYMENT_PARTIALLY_REFUNDED");
+        assert_eq!(events[0].status, Some(ChargeStatus::PartiallyRefunded));
+        assert_eq!(events[0].amount_refunded, Some(500));
+        // The same refund again is found, not repeated.
+        assert_eq!(sb.gw.refund(&refund).await.unwrap(), partial);
+        assert!(sb.events().is_empty());
+
+        let mut rest = refund_request(1490);
+        rest.charge_reference = charge.reference.clone();
+        rest.reason = None;
+        let full = sb.gw.refund(&rest).await.unwrap();
+        assert_eq!(full.reference, format!("{}#2", charge.reference));
+        let events = sb.events();
+        assert_eq!(events[0].kind, "PAYMENT_REFUNDED");
+        assert_eq!(events[0].status, Some(ChargeStatus::Refunded));
+        assert_eq!(events[0].amount_refunded, Some(1990));
+        let read = sb.gw.get_charge(&charge.reference).await.unwrap();
+        assert_eq!(read.status, ChargeStatus::Refunded);
+        assert_eq!(read.amount_refunded, 1990);
+
+        let mut more = refund_request(1);
+        more.charge_reference = charge.reference.clone();
+        let err = sb.gw.refund(&more).await.unwrap_err();
+        assert_eq!(err.outcome, AttemptOutcome::Invalid, "{err}");
+    }
+
+    #[tokio::test]
+    async fn boleto_is_confirmed_with_asaas_sandbox_endpoint() {
+        let mut sb = sandbox().await;
+        let req = charge_request(PaymentMethod::Boleto);
+        let charge = sb.gw.create_charge(&req).await.unwrap();
+        let boleto = charge.boleto.unwrap();
+        let line = boleto.digitable_line.unwrap();
+        assert_eq!(line.len(), 47);
+        assert!(line.ends_with("0000001990"), "{line}");
+        assert_eq!(boleto.barcode.unwrap().len(), 44);
+        assert_eq!(boleto.due_date.as_deref(), Some("2025-03-12"));
+        assert!(boleto.url.unwrap().starts_with("https://"));
+        sb.events();
+
+        let confirm = format!("/v3/sandbox/payment/{}/confirm", charge.reference);
+        let answer = sb.raw(http::Method::POST, &confirm).send().await.unwrap();
+        assert_eq!(answer.status(), 200);
+        let body: Value = answer.json_value().await;
+        assert_eq!(body["status"], "RECEIVED");
+        assert_eq!(
+            sb.kinds(),
+            [(
+                "PAYMENT_RECEIVED".to_string(),
+                Some(ChargeStatus::Succeeded)
+            )]
+        );
+        let again = sb.raw(http::Method::POST, &confirm).send().await.unwrap();
+        assert_eq!(again.status(), 400);
+
+        let mut refund = refund_request(1990);
+        refund.charge_reference = charge.reference;
+        let err = sb.gw.refund(&refund).await.unwrap_err();
+        assert_eq!(err.outcome, AttemptOutcome::Invalid);
+    }
+
+    #[tokio::test]
+    async fn cards_are_captured_or_declined() {
+        let mut sb = sandbox().await;
+        let mut req = card_request();
+        let charge = sb.gw.create_charge(&req).await.unwrap();
+        assert_eq!(charge.status, ChargeStatus::Succeeded);
+        assert_eq!(charge.gateway_status, "CONFIRMED");
+        assert_eq!(
+            sb.kinds(),
+            [
+                ("PAYMENT_CREATED".to_string(), Some(ChargeStatus::Succeeded)),
+                (
+                    "PAYMENT_CONFIRMED".to_string(),
+                    Some(ChargeStatus::Succeeded)
+                ),
+            ]
+        );
+
+        req.charge_id = ChargeId::generate();
+        req.card_token = Some(DECLINED_CARD_TOKEN.to_string());
+        let err = sb.gw.create_charge(&req).await.unwrap_err();
+        assert_eq!(err.outcome, AttemptOutcome::Declined, "{err}");
+        assert_eq!(err.code.as_deref(), Some("invalid_creditCard"));
+        assert_eq!(sb.gw.find_charge(&req).await.unwrap(), None);
+        assert!(sb.events().is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_unpaid_pix_is_cancelled() {
+        let mut sb = sandbox().await;
+        let charge = sb
+            .gw
+            .create_charge(&charge_request(PaymentMethod::Pix))
+            .await
+            .unwrap();
+        sb.events();
+        let canceled = sb.gw.cancel(&charge.reference).await.unwrap();
+        assert_eq!(canceled.status, ChargeStatus::Canceled);
+        assert_eq!(
+            sb.kinds(),
+            [("PAYMENT_DELETED".to_string(), Some(ChargeStatus::Canceled))]
+        );
+        assert!(sb.fake.pay(&charge.reference).is_err());
+        let err = sb.gw.cancel(&charge.reference).await.unwrap_err();
+        assert_eq!(err.outcome, AttemptOutcome::Invalid);
+        assert_eq!(
+            sb.gw
+                .get_charge("pay_999999999999")
+                .await
+                .unwrap_err()
+                .outcome,
+            AttemptOutcome::Invalid
+        );
+    }
+
+    #[tokio::test]
+    async fn the_fake_guards_its_door_like_asaas() {
+        let sb = sandbox().await;
+        // A GET with a body: 403.
+        let answer = sb
+            .raw(http::Method::GET, "/v3/payments")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 403);
+        // A wrong key, and none.
+        for key in [Some("$aact_wrong"), None] {
+            let mut request = reqwest::Client::new()
+                .get(format!("{}/v3/payments", sb.base_url))
+                .header("user-agent", "payorch-test");
+            if let Some(key) = key {
+                request = request.header("access_token", key);
+            }
+            let answer = request.send().await.unwrap();
+            assert_eq!(answer.status(), 401);
+            let body: Value = answer.json_value().await;
+            assert!(
+                body["errors"][0]["code"]
+                    .as_str()
+                    .unwrap()
+                    .contains("access_token")
+            );
+        }
+        // No User-Agent.
+        let answer = reqwest::Client::new()
+            .get(format!("{}/v3/payments", sb.base_url))
+            .header("access_token", SANDBOX_API_KEY)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 400);
+        // The adapter with a wrong key is told so the Asaas way.
+        let wrong = AsaasGateway::new(
+            &settings(&sb.base_url),
+            AsaasCredentials {
+                api_key: Secret::new("$aact_wrong"),
+                webhook_token: Some(Secret::new(SANDBOX_WEBHOOK_TOKEN)),
+            },
+        )
+        .unwrap();
+        let err = wrong.get_charge("pay_000000000001").await.unwrap_err();
+        assert_eq!(err.outcome, AttemptOutcome::Auth);
+        assert_eq!(err.code.as_deref(), Some("invalid_access_token"));
+    }
+
+    #[tokio::test]
+    async fn the_fake_validates_like_asaas() {
+        let sb = sandbox().await;
+        let post = |path: &str, body: &str| {
+            sb.raw(http::Method::POST, path)
+                .header("content-type", "application/json")
+                .body(body.to_string())
+        };
+        let code = |answer: reqwest::Response| async move {
+            assert_eq!(answer.status(), 400);
+            let body: Value = answer.json_value().await;
+            body["errors"][0]["code"].as_str().unwrap().to_string()
+        };
+        let bad_cpf = post("/v3/customers", r#"{"name":"Ana","cpfCnpj":"52998224726"}"#);
+        assert_eq!(code(bad_cpf.send().await.unwrap()).await, "invalid_cpfCnpj");
+        let created: Value = post(
+            "/v3/customers",
+            r#"{"name":"Ana","cpfCnpj":"11.222.333/0001-81"}"#,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json_value()
+        .await;
+        let customer = created["id"].as_str().unwrap().to_string();
+        assert_eq!(created["cpfCnpj"], "11222333000181");
+        for (body, expected) in [
+            (format!(r#"{{"customer":"{customer}","billingType":"PIX","value":0,"dueDate":"2025-03-12"}}"#), "invalid_value"),
+            (format!(r#"{{"customer":"{customer}","billingType":"PIX","value":1.999,"dueDate":"2025-03-12"}}"#), "invalid_value"),
+            (format!(r#"{{"customer":"{customer}","billingType":"PIX","value":10,"dueDate":"2025-03-09"}}"#), "invalid_dueDate"),
+            (format!(r#"{{"customer":"{customer}","billingType":"CASH","value":10,"dueDate":"2025-03-12"}}"#), "invalid_billingType"),
+            (r#"{"customer":"cus_nobody","billingType":"PIX","value":10,"dueDate":"2025-03-12"}"#.to_string(), "invalid_customer"),
+            (format!(r#"{{"customer":"{customer}","billingType":"CREDIT_CARD","value":10,"dueDate":"2025-03-12","creditCardToken":"tok"}}"#), "invalid_remoteIp"),
+        ] {
+            assert_eq!(code(post("/v3/payments", &body).send().await.unwrap()).await, expected, "{body}");
+        }
+        // A valid one, and the list envelope with the externalReference filter.
+        let ok = post(
+            "/v3/payments",
+            &format!(r#"{{"customer":"{customer}","billingType":"PIX","value":10.5,"dueDate":"2025-03-10","externalReference":"order-1"}}"#),
+        )
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(ok.status(), 200);
+        let text = ok.text().await.unwrap();
+        assert!(text.contains(r#""value":10.50"#), "{text}");
+        let list: Value = sb
+            .raw(http::Method::GET, "/v3/payments?externalReference=order-1")
+            .send()
+            .await
+            .unwrap()
+            .json_value()
+            .await;
+        assert_eq!(list["object"], "list");
+        assert_eq!(list["totalCount"], 1);
+        assert_eq!(list["hasMore"], false);
+        assert_eq!(list["data"][0]["object"], "payment");
+        assert_eq!(list["data"][0]["externalReference"], "order-1");
+        let none: Value = sb
+            .raw(http::Method::GET, "/v3/payments?externalReference=order-2")
+            .send()
+            .await
+            .unwrap()
+            .json_value()
+            .await;
+        assert_eq!(none["data"], json!([]));
+    }
+}
