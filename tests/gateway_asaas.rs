@@ -675,25 +675,24 @@ async fn every_outcome_class() {
     assert_eq!(err.outcome, AttemptOutcome::UnavailableAmbiguous);
 }
 
-#[tokio::test]
-async fn an_invalid_payment_keeps_asaas_code_and_description() {
-    let req = charge_request(PaymentMethod::Pix);
+/// `create_charge` whose `POST /v3/payments` is answered with `status` and `body`.
+async fn failed_create(req: &CreateCharge, status: u16, body: String) -> GatewayError {
     let srv = server(vec![
         (200, list(&[])),
         (200, customer_list(true)),
-        (
-            400,
-            errors(
-                "invalid_dueDate",
-                "Não é permitido data de vencimento inferior a hoje.",
-            ),
-        ),
+        (status, body),
     ])
     .await;
-    let err = gateway(&srv.base_url)
-        .create_charge(&req)
-        .await
-        .unwrap_err();
+    gateway(&srv.base_url).create_charge(req).await.unwrap_err()
+}
+
+#[tokio::test]
+async fn an_invalid_payment_keeps_asaas_code_and_description() {
+    let body = errors(
+        "invalid_dueDate",
+        "Não é permitido data de vencimento inferior a hoje.",
+    );
+    let err = failed_create(&charge_request(PaymentMethod::Pix), 400, body).await;
     assert_eq!(err.outcome, AttemptOutcome::Invalid);
     assert_eq!(err.code.as_deref(), Some("invalid_dueDate"));
     assert!(err.message.contains("data de vencimento"), "{err}");
@@ -701,23 +700,11 @@ async fn an_invalid_payment_keeps_asaas_code_and_description() {
 
 #[tokio::test]
 async fn a_refused_card_is_declined() {
-    let req = card_request();
-    let srv = server(vec![
-        (200, list(&[])),
-        (200, customer_list(true)),
-        (
-            400,
-            errors(
-                "invalid_creditCard",
-                "Transação não autorizada. Verifique os dados do cartão de crédito e tente novamente.",
-            ),
-        ),
-    ])
-    .await;
-    let err = gateway(&srv.base_url)
-        .create_charge(&req)
-        .await
-        .unwrap_err();
+    let body = errors(
+        "invalid_creditCard",
+        "Transação não autorizada. Verifique os dados do cartão de crédito e tente novamente.",
+    );
+    let err = failed_create(&card_request(), 400, body).await;
     assert_eq!(err.outcome, AttemptOutcome::Declined, "{err}");
     assert_eq!(err.code.as_deref(), Some("invalid_creditCard"));
     assert!(err.message.contains("Transação não autorizada"));

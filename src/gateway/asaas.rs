@@ -1,7 +1,8 @@
 //! The Asaas adapter: customers, `POST /v3/payments` (PIX, BOLETO, CREDIT_CARD), Pix QR codes,
 //! boleto lines, cancellation, refunds, and webhooks authenticated by `asaas-access-token`.
-//! Asaas's wire format lives here (and in its fake, `sandbox/asaas.rs`); webhook parsing is in
-//! `asaas/webhook.rs`. Sources: docs.asaas.com and Asaas's OpenAPI 3.0.1 document.
+//! Asaas's wire format lives here (and in its fake, `sandbox/asaas.rs`): webhooks in
+//! `asaas/webhook.rs`, wire shapes and the exact amount and date conversions in
+//! `asaas/wire.rs`. Sources: docs.asaas.com and Asaas's OpenAPI 3.0.1 document.
 //!
 //! Decisions, made once here:
 //! - **Auth.** `access_token: <key>` on every call (the key keeps its leading `$`; it travels
@@ -39,29 +40,35 @@
 //! - **Statuses**: [`charge_status`] is the one mapping; see its comment.
 
 mod webhook;
+mod wire;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
-use serde::de::{DeserializeOwned, Error as _};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
-use time::macros::{format_description, offset};
-use time::{PrimitiveDateTime, UtcOffset};
+use time::UtcOffset;
+use time::macros::offset;
 
 use super::http::{HttpClient, HttpReply, classify_status};
 use super::{
     Capabilities, CreateCharge, CreateRefund, Gateway, GatewayCharge, GatewayError, GatewayEvent,
     GatewayRefund, WebhookError, WebhookRequest,
 };
-use crate::clock::{Clock, SystemClock, Timestamp};
+use crate::clock::{Clock, SystemClock};
 use crate::config::AsaasSettings;
 use crate::model::{
     AttemptOutcome, BoletoDetails, ChargeStatus, Currency, Customer, DocumentKind, GatewayId,
     Money, PaymentMethod, PixDetails, RefundStatus,
 };
 use crate::secret::Secret;
+use wire::{
+    CustomerRef, Deleted, ErrorBody, IdentificationField, List, NewCustomer, NewPayment, NewRefund,
+    Payment, PixQrCode, brasilia_time,
+};
+pub use wire::{brasilia_date, de_decimal, de_opt_decimal, decimal_json, parse_decimal};
 
 /// The header that carries the API key.
 pub const ACCESS_TOKEN_HEADER: &str = "access_token";
@@ -456,216 +463,6 @@ fn error_from_reply(reply: &HttpReply, what: &str) -> GatewayError {
     err
 }
 
-/// Parses Asaas's `YYYY-MM-DD HH:MM:SS` (Brasília time).
-fn brasilia_time(text: &str) -> Option<Timestamp> {
-    let format = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-    let local = PrimitiveDateTime::parse(text.trim(), format).ok()?;
-    Some(Timestamp::from_offset_date_time(
-        local.assume_offset(BRASILIA),
-    ))
-}
-
-/// `YYYY-MM-DD` of `at` in Brasília time.
-pub fn brasilia_date(at: Timestamp) -> String {
-    let date = at.to_offset_date_time().to_offset(BRASILIA).date();
-    format!(
-        "{:04}-{:02}-{:02}",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    )
-}
-
-/// An amount as Asaas writes it: a JSON number with two decimals, from centavos, no float.
-pub fn decimal_json(minor: i64) -> Box<RawValue> {
-    let sign = if minor < 0 { "-" } else { "" };
-    let abs = minor.unsigned_abs();
-    let text = format!("{sign}{}.{:02}", abs / 100, abs % 100);
-    // Digits, a point and digits: always valid JSON.
-    RawValue::from_string(text).unwrap_or_else(|_| RawValue::NULL.to_owned())
-}
-
-/// Centavos from a JSON number's text (`19.9`, `19.90`, `20`), exactly. Refuses signs other
-/// than a leading `-`, exponents, and non-zero digits past the second decimal.
-pub fn parse_decimal(text: &str) -> Result<i64, String> {
-    let bad = || format!("`{text}` is not an amount with at most two decimals");
-    let (negative, digits) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text),
-    };
-    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
-    if whole.is_empty()
-        || !whole.bytes().all(|b| b.is_ascii_digit())
-        || !fraction.bytes().all(|b| b.is_ascii_digit())
-        || (digits.contains('.') && fraction.is_empty())
-        || fraction.bytes().skip(2).any(|b| b != b'0')
-    {
-        return Err(bad());
-    }
-    let cents: String = fraction.chars().chain("00".chars()).take(2).collect();
-    let minor = whole
-        .parse::<i64>()
-        .ok()
-        .and_then(|w| w.checked_mul(100))
-        .and_then(|w| w.checked_add(cents.parse::<i64>().ok()?))
-        .ok_or_else(bad)?;
-    Ok(if negative { -minor } else { minor })
-}
-
-/// Deserializes an Asaas amount (a JSON number) into centavos, from its raw text.
-pub fn de_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-    let raw = <Box<RawValue>>::deserialize(d)?;
-    parse_decimal(raw.get()).map_err(D::Error::custom)
-}
-
-/// Like [`de_decimal`], for an amount that may be absent or `null`.
-pub fn de_opt_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    let raw = <Option<Box<RawValue>>>::deserialize(d)?;
-    match raw {
-        Some(raw) if raw.get() != "null" => {
-            parse_decimal(raw.get()).map(Some).map_err(D::Error::custom)
-        }
-        _ => Ok(None),
-    }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct NewCustomer<'a> {
-    name: &'a str,
-    cpf_cnpj: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    email: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct NewPayment<'a> {
-    customer: &'a str,
-    billing_type: &'a str,
-    value: Box<RawValue>,
-    due_date: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    description: Option<&'a str>,
-    external_reference: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    credit_card_token: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    remote_ip: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct NewRefund {
-    value: Box<RawValue>,
-    description: String,
-}
-
-#[derive(Deserialize)]
-struct List<T> {
-    #[serde(default = "Vec::new")]
-    data: Vec<T>,
-}
-
-#[derive(Deserialize)]
-struct CustomerRef {
-    id: String,
-    #[serde(default)]
-    deleted: bool,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Payment {
-    id: String,
-    status: String,
-    #[serde(default)]
-    billing_type: Option<String>,
-    #[serde(deserialize_with = "de_decimal")]
-    value: i64,
-    #[serde(default)]
-    due_date: Option<String>,
-    #[serde(default)]
-    external_reference: Option<String>,
-    #[serde(default)]
-    deleted: bool,
-    #[serde(default)]
-    bank_slip_url: Option<String>,
-    #[serde(default)]
-    refunds: Option<Vec<RefundEntry>>,
-}
-
-impl Payment {
-    /// Centavos returned so far: the refunds Asaas lists that were not cancelled; a
-    /// `REFUNDED` payment without a list is refunded in full.
-    fn amount_refunded(&self) -> i64 {
-        refunded_total(&self.status, self.value, self.refunds.as_deref())
-    }
-}
-
-fn refunded_total(status: &str, value: i64, refunds: Option<&[RefundEntry]>) -> i64 {
-    let listed: i64 = refunds
-        .unwrap_or_default()
-        .iter()
-        .filter(|r| r.status.as_deref() != Some("CANCELLED"))
-        .map(|r| r.value)
-        .sum();
-    if listed == 0 && status == "REFUNDED" {
-        value
-    } else {
-        listed
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RefundEntry {
-    #[serde(default)]
-    status: Option<String>,
-    #[serde(deserialize_with = "de_decimal")]
-    value: i64,
-    #[serde(default)]
-    description: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct PixQrCode {
-    #[serde(default)]
-    encoded_image: Option<String>,
-    payload: String,
-    #[serde(default)]
-    expiration_date: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct IdentificationField {
-    #[serde(default)]
-    identification_field: Option<String>,
-    #[serde(default)]
-    bar_code: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Deleted {
-    #[serde(default)]
-    deleted: bool,
-}
-
-#[derive(Deserialize)]
-struct ErrorBody {
-    #[serde(default)]
-    errors: Vec<ErrorItem>,
-}
-
-#[derive(Deserialize)]
-struct ErrorItem {
-    #[serde(default)]
-    code: Option<String>,
-    #[serde(default)]
-    description: Option<String>,
-}
-
 #[async_trait]
 impl Gateway for AsaasGateway {
     fn id(&self) -> GatewayId {
@@ -821,35 +618,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn decimals_round_trip_without_floats() {
-        for (minor, text) in [
-            (1990, "19.90"),
-            (1, "0.01"),
-            (100, "1.00"),
-            (123456789, "1234567.89"),
-        ] {
-            assert_eq!(decimal_json(minor).get(), text);
-            assert_eq!(parse_decimal(text), Ok(minor));
-        }
-        assert_eq!(parse_decimal("19.9"), Ok(1990));
-        assert_eq!(parse_decimal("20"), Ok(2000));
-        assert_eq!(parse_decimal("20.000"), Ok(2000));
-        for bad in [
-            "19.999",
-            "1e3",
-            "+1",
-            "",
-            ".5",
-            "5.",
-            "1.2.3",
-            "abc",
-            "99999999999999999999",
-        ] {
-            assert!(parse_decimal(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
     fn statuses_map_in_one_place() {
         use ChargeStatus::*;
         let cases = [
@@ -877,18 +645,6 @@ mod tests {
                 "{status}"
             );
         }
-    }
-
-    #[test]
-    fn due_dates_are_brasilia_days() {
-        // 2025-03-01 02:30 UTC is still 2025-02-28 in Brasília.
-        let t = Timestamp::parse_rfc3339("2025-03-01T02:30:00Z").unwrap();
-        assert_eq!(brasilia_date(t), "2025-02-28");
-        assert_eq!(
-            brasilia_time("2025-02-28 23:59:59"),
-            Some(Timestamp::parse_rfc3339("2025-03-01T02:59:59Z").unwrap())
-        );
-        assert_eq!(brasilia_time("not a date"), None);
     }
 
     #[test]

@@ -42,13 +42,18 @@ use serde_json::value::RawValue;
 use time::Date;
 use time::macros::format_description;
 
+mod boleto;
+mod views;
+
 use super::{FakeGateway, OutboundWebhook, SandboxContext, SandboxError, qr};
 use crate::brcode::BrCode;
 use crate::gateway::asaas::{
     ACCESS_TOKEN_HEADER, BRASILIA, CARD_REFUSED_CODE, WEBHOOK_TOKEN_HEADER, brasilia_date,
-    decimal_json, parse_decimal,
+    parse_decimal,
 };
 use crate::model::{Currency, Document, DocumentKind, GatewayId};
+use boleto::boleto_line;
+use views::{CustomerView, PaymentView, WebhookView, customer_view, page, view};
 
 /// The API key the fake accepts (Asaas sandbox keys look like `$aact_hmlg_…`).
 pub const SANDBOX_API_KEY: &str = "$aact_hmlg_payorch_sandbox_000000000000000000000000";
@@ -59,8 +64,6 @@ pub const DECLINED_CARD_TOKEN: &str = "payorch-sandbox-declined-card";
 
 const CARD_REFUSED: &str =
     "Transação não autorizada. Verifique os dados do cartão de crédito e tente novamente.";
-/// Asaas's bank code (Asaas IP S.A.), for boleto lines.
-const BANK: &str = "461";
 
 struct FakeCustomer {
     id: String,
@@ -277,181 +280,6 @@ impl AsaasFake {
         self.send(vec![webhook]);
         Ok(answer)
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Answer shapes
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct PaymentView {
-    object: &'static str,
-    id: String,
-    date_created: String,
-    customer: String,
-    value: Box<RawValue>,
-    net_value: Box<RawValue>,
-    billing_type: String,
-    status: String,
-    due_date: String,
-    original_due_date: String,
-    payment_date: Option<String>,
-    client_payment_date: Option<String>,
-    description: Option<String>,
-    external_reference: Option<String>,
-    invoice_url: String,
-    invoice_number: String,
-    bank_slip_url: Option<String>,
-    nosso_numero: Option<String>,
-    credit_card: Option<CardView>,
-    can_be_paid_after_due_date: bool,
-    deleted: bool,
-    anticipated: bool,
-    anticipable: bool,
-    postal_service: bool,
-    refunds: Option<Vec<RefundView>>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct CardView {
-    credit_card_number: &'static str,
-    credit_card_brand: &'static str,
-    credit_card_token: String,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct RefundView {
-    date_created: String,
-    status: &'static str,
-    value: Box<RawValue>,
-    end_to_end_identifier: Option<String>,
-    description: Option<String>,
-    effective_date: String,
-    transaction_receipt_url: Option<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct CustomerView {
-    object: &'static str,
-    id: String,
-    date_created: String,
-    name: String,
-    email: Option<String>,
-    cpf_cnpj: String,
-    person_type: &'static str,
-    deleted: bool,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ListView<T> {
-    object: &'static str,
-    has_more: bool,
-    total_count: usize,
-    limit: usize,
-    offset: usize,
-    data: Vec<T>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct WebhookView<'a> {
-    id: String,
-    event: &'a str,
-    date_created: String,
-    payment: PaymentView,
-}
-
-fn view(p: &FakePayment) -> PaymentView {
-    let boleto = p.billing_type == "BOLETO";
-    PaymentView {
-        object: "payment",
-        id: p.id.clone(),
-        date_created: p.date_created.clone(),
-        customer: p.customer.clone(),
-        value: decimal_json(p.value),
-        net_value: decimal_json(p.value),
-        billing_type: p.billing_type.clone(),
-        status: p.status.clone(),
-        due_date: p.due_date.clone(),
-        original_due_date: p.due_date.clone(),
-        payment_date: p.payment_date.clone(),
-        client_payment_date: p.payment_date.clone(),
-        description: p.description.clone(),
-        external_reference: p.external_reference.clone(),
-        invoice_url: format!("https://sandbox.asaas.com/i/{:012}", p.number),
-        invoice_number: format!("{:08}", p.number),
-        bank_slip_url: boleto.then(|| format!("https://sandbox.asaas.com/b/pdf/{:012}", p.number)),
-        nosso_numero: boleto.then(|| p.number.to_string()),
-        credit_card: p.credit_card_token.as_ref().map(|token| CardView {
-            credit_card_number: "8829",
-            credit_card_brand: "VISA",
-            credit_card_token: token.clone(),
-        }),
-        can_be_paid_after_due_date: boleto,
-        deleted: p.deleted,
-        anticipated: false,
-        anticipable: false,
-        postal_service: false,
-        refunds: (!p.refunds.is_empty()).then(|| {
-            p.refunds
-                .iter()
-                .map(|r| RefundView {
-                    date_created: r.date_created.clone(),
-                    status: "DONE",
-                    value: decimal_json(r.value),
-                    end_to_end_identifier: None,
-                    description: r.description.clone(),
-                    effective_date: r.date_created.clone(),
-                    transaction_receipt_url: None,
-                })
-                .collect()
-        }),
-    }
-}
-
-fn customer_view(c: &FakeCustomer) -> CustomerView {
-    CustomerView {
-        object: "customer",
-        id: c.id.clone(),
-        date_created: c.date_created.clone(),
-        name: c.name.clone(),
-        email: c.email.clone(),
-        cpf_cnpj: c.cpf_cnpj.clone(),
-        person_type: if c.cpf_cnpj.len() == 11 {
-            "FISICA"
-        } else {
-            "JURIDICA"
-        },
-        deleted: false,
-    }
-}
-
-/// One page of `items` as Asaas lists them (`offset`, `limit` up to 100, default 10).
-fn page<T>(items: Vec<T>, query: &HashMap<String, String>) -> Result<ListView<T>, AsaasError> {
-    let number = |key: &str, default: usize| -> Result<usize, AsaasError> {
-        match query.get(key) {
-            None => Ok(default),
-            Some(v) => v
-                .parse()
-                .map_err(|_| bad_request("invalid_parameter", format!("{key} inválido"))),
-        }
-    };
-    let offset = number("offset", 0)?;
-    let limit = number("limit", 10)?.min(100);
-    let total_count = items.len();
-    let data: Vec<T> = items.into_iter().skip(offset).take(limit).collect();
-    Ok(ListView {
-        object: "list",
-        has_more: offset.saturating_add(data.len()) < total_count,
-        total_count,
-        limit,
-        offset,
-        data,
-    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -843,74 +671,6 @@ async fn no_such_endpoint() -> AsaasError {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Boleto lines
-
-/// The digitable line (47 digits) and barcode (44) of a boleto from Asaas's bank, with valid
-/// check digits: mod 10 per field, mod 11 for the barcode.
-fn boleto_line(number: u64, value: i64, due_date: &str) -> (String, String) {
-    let factor = due_factor(due_date);
-    let value = format!("{:010}", value.rem_euclid(10_000_000_000));
-    let free = format!("{:025}", u128::from(number) * 7919 + 1_100_000_000_000);
-    let without_dv = format!("{BANK}9{factor}{value}{free}");
-    let dv = mod11(&without_dv);
-    let barcode = format!("{BANK}9{dv}{factor}{value}{free}");
-    let f1 = format!("{BANK}9{}", &free[..5]);
-    let f2 = &free[5..15];
-    let f3 = &free[15..];
-    let line = format!(
-        "{f1}{}{f2}{}{f3}{}{dv}{factor}{value}",
-        mod10(&f1),
-        mod10(f2),
-        mod10(f3)
-    );
-    (line, barcode)
-}
-
-/// Days from 1997-10-07 to the due date, restarting at 1000 after 9999 (on 2025-02-22).
-fn due_factor(due_date: &str) -> String {
-    let format = format_description!("[year]-[month]-[day]");
-    let base = Date::from_calendar_date(1997, time::Month::October, 7);
-    let days = match (Date::parse(due_date, format), base) {
-        (Ok(due), Ok(base)) => (due - base).whole_days(),
-        _ => 0,
-    };
-    let factor = if days >= 10_000 {
-        1000 + (days - 10_000) % 9000
-    } else {
-        days.max(0)
-    };
-    format!("{factor:04}")
-}
-
-fn digits(text: &str) -> impl DoubleEndedIterator<Item = u32> + '_ {
-    text.chars().filter_map(|c| c.to_digit(10))
-}
-
-fn mod10(field: &str) -> u32 {
-    let sum: u32 = digits(field)
-        .rev()
-        .zip([2, 1].into_iter().cycle())
-        .map(|(d, w)| {
-            let p = d * w;
-            p / 10 + p % 10
-        })
-        .sum();
-    (10 - sum % 10) % 10
-}
-
-fn mod11(barcode: &str) -> u32 {
-    let sum: u32 = digits(barcode)
-        .rev()
-        .zip((2..=9).cycle())
-        .map(|(d, w)| d * w)
-        .sum();
-    match 11 - sum % 11 {
-        0 | 10 | 11 => 1,
-        dv => dv,
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
 
 #[async_trait]
 impl FakeGateway for AsaasFake {
@@ -954,32 +714,5 @@ impl FakeGateway for AsaasFake {
             .iter()
             .filter_map(|p| serde_json::to_value(view(p)).ok())
             .collect()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn boleto_lines_have_valid_check_digits() {
-        let (line, barcode) = boleto_line(42, 1990, "2025-03-12");
-        assert_eq!(line.len(), 47);
-        assert_eq!(barcode.len(), 44);
-        assert!(line.chars().all(|c| c.is_ascii_digit()));
-        assert!(barcode.starts_with("4619"));
-        assert!(line.ends_with("0000001990"));
-        // 2025-02-22 restarted the factor at 1000.
-        assert_eq!(due_factor("2025-02-22"), "1000");
-        assert_eq!(due_factor("2025-02-21"), "9999");
-        assert_eq!(&line[33..37], "1018");
-        // The barcode's check digit is the one in the line's fourth field.
-        assert_eq!(&barcode[4..5], &line[32..33]);
-        assert_eq!(
-            mod11(&format!("{}{}", &barcode[..4], &barcode[5..])),
-            barcode[4..5].parse::<u32>().unwrap()
-        );
-        // Known mod-10 example from the FEBRABAN layout: 0019050095 → 5.
-        assert_eq!(mod10("001905009"), 5);
     }
 }

@@ -6,7 +6,8 @@
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
-use super::{RefundEntry, WEBHOOK_TOKEN_HEADER, brasilia_time, charge_status, de_opt_decimal};
+use super::wire::{RefundEntry, brasilia_time, refunded_total};
+use super::{WEBHOOK_TOKEN_HEADER, charge_status, de_opt_decimal};
 use crate::gateway::{GatewayEvent, WebhookError, WebhookRequest};
 use crate::id::ChargeId;
 use crate::model::ChargeStatus;
@@ -91,7 +92,7 @@ pub(super) fn parse(body: &[u8]) -> Result<Vec<GatewayEvent>, WebhookError> {
     };
     let value = payment.value.unwrap_or(0);
     let status_word = payment.status.as_deref().unwrap_or("");
-    let refunded = super::refunded_total(status_word, value, payment.refunds.as_deref());
+    let refunded = refunded_total(status_word, value, payment.refunds.as_deref());
     let status = event_status(&body.event, || {
         payment
             .status
