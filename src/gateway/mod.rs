@@ -4,8 +4,10 @@
 //! A gateway's wire format lives only in its own file (`stripe.rs`, `efi.rs`, `asaas.rs`);
 //! conversions from [`Money`] to the gateway's amount format happen there too (rule 1).
 
+pub mod asaas;
 pub mod efi;
 pub mod http;
+pub mod registry;
 pub mod stripe;
 
 use std::collections::BTreeMap;

@@ -651,7 +651,7 @@ fn parse_signature_header(header: &str) -> Result<(i64, Vec<&str>), WebhookError
 }
 
 fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())

@@ -6,6 +6,7 @@
 //! serves the control API under `/_sandbox/`, and delivers the webhooks fakes hand it. Nothing
 //! in the core knows it talks to a sandbox: adapters only get a different base URL.
 
+pub mod asaas;
 pub mod efi;
 pub mod qr;
 pub mod server;

@@ -65,6 +65,7 @@ pub fn standard_fakes(ctx: &SandboxContext) -> Vec<Arc<dyn FakeGateway>> {
     vec![
         Arc::new(super::stripe::StripeFake::new(ctx.clone())),
         Arc::new(super::efi::EfiFake::new(ctx.clone())),
+        Arc::new(super::asaas::AsaasFake::new(ctx.clone())),
     ]
 }
 

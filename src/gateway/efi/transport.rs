@@ -63,10 +63,9 @@ fn handshake_refused(e: &(dyn Error + 'static)) -> bool {
         if let Some(inner) = c
             .downcast_ref::<std::io::Error>()
             .and_then(std::io::Error::get_ref)
+            && handshake_refused(inner)
         {
-            if handshake_refused(inner) {
-                return true;
-            }
+            return true;
         }
         cause = c.source();
     }

@@ -1,0 +1,106 @@
+//! Builds the gateway adapters payorch can route to, from the config's non-secret settings and
+//! each gateway's resolved credentials. A gateway that is disabled, or whose credentials are
+//! incomplete, is left out with the reason, so `serve` runs on the gateways it has and
+//! operators see why the others are missing.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::Gateway;
+use super::asaas::{AsaasCredentials, AsaasGateway};
+use super::efi::{EfiCredentials, EfiGateway};
+use super::stripe::{StripeCredentials, StripeGateway};
+use crate::config::GatewaysConfig;
+use crate::credentials::{CredentialError, Credentials};
+use crate::model::GatewayId;
+
+/// The adapters that could be built, and why the others could not.
+#[derive(Default)]
+pub struct Gateways {
+    pub available: BTreeMap<GatewayId, Arc<dyn Gateway>>,
+    /// Gateways left out, with the reason (disabled, a missing credential, a bad certificate).
+    pub unavailable: BTreeMap<GatewayId, String>,
+}
+
+impl Gateways {
+    pub fn get(&self, id: GatewayId) -> Option<&Arc<dyn Gateway>> {
+        self.available.get(&id)
+    }
+}
+
+/// Builds every enabled gateway. `credentials` resolves one gateway's secrets (keyring and env
+/// vars in production; the sandbox's test credentials with `--sandbox`).
+pub fn build(
+    config: &GatewaysConfig,
+    mut credentials: impl FnMut(GatewayId) -> Result<Credentials, CredentialError>,
+) -> Gateways {
+    let mut out = Gateways::default();
+    for id in GatewayId::ALL {
+        let enabled = match id {
+            GatewayId::Stripe => config.stripe.enabled,
+            GatewayId::Efi => config.efi.enabled,
+            GatewayId::Asaas => config.asaas.enabled,
+        };
+        if !enabled {
+            out.unavailable.insert(
+                id,
+                format!("disabled in the config (gateways.{id}.enabled = false)"),
+            );
+            continue;
+        }
+        let built = credentials(id)
+            .map_err(|e| e.to_string())
+            .and_then(|creds| build_one(config, id, &creds));
+        match built {
+            Ok(gateway) => {
+                out.available.insert(id, gateway);
+            }
+            Err(reason) => {
+                out.unavailable.insert(id, reason);
+            }
+        }
+    }
+    out
+}
+
+fn build_one(
+    config: &GatewaysConfig,
+    id: GatewayId,
+    creds: &Credentials,
+) -> Result<Arc<dyn Gateway>, String> {
+    let optional = |field: &str| creds.get(field).cloned();
+    let required = |field: &str| {
+        creds
+            .require(field)
+            .cloned()
+            .map_err(|e: CredentialError| e.to_string())
+    };
+    let built: Result<Arc<dyn Gateway>, super::GatewayError> = match id {
+        GatewayId::Stripe => StripeGateway::new(
+            &config.stripe,
+            StripeCredentials {
+                secret_key: required("secret_key")?,
+                webhook_secret: optional("webhook_secret"),
+            },
+        )
+        .map(|g| Arc::new(g) as Arc<dyn Gateway>),
+        GatewayId::Efi => EfiGateway::new(
+            &config.efi,
+            EfiCredentials {
+                client_id: required("client_id")?,
+                client_secret: required("client_secret")?,
+                webhook_hmac: optional("webhook_hmac"),
+            },
+        )
+        .map(|g| Arc::new(g) as Arc<dyn Gateway>),
+        GatewayId::Asaas => AsaasGateway::new(
+            &config.asaas,
+            AsaasCredentials {
+                api_key: required("api_key")?,
+                webhook_token: optional("webhook_token"),
+            },
+        )
+        .map(|g| Arc::new(g) as Arc<dyn Gateway>),
+    };
+    built.map_err(|e| e.message)
+}

@@ -1,0 +1,718 @@
+//! The Asaas fake that `payorch sandbox` serves under `/asaas`: the customer and payment
+//! endpoints the adapter uses, with Asaas's validation, answer shapes, errors and webhooks.
+//! In memory only; not a general Asaas emulator.
+//!
+//! What it does, and the choices it makes where Asaas's docs say nothing:
+//! - **Auth**: `access_token` must be [`SANDBOX_API_KEY`]; missing → 401
+//!   `access_token_not_found`, wrong → 401 `invalid_access_token`. A request without a
+//!   `User-Agent` → 400 `invalid_user_agent` (Asaas requires one of new accounts; its exact
+//!   answer is undocumented). A GET with a body (`Content-Length` > 0 or chunked) → 403 with no
+//!   body, as the OpenAPI document describes.
+//! - **Validation** like Asaas's: `cpfCnpj` check digits, an existing `customer`, `billingType`
+//!   PIX/BOLETO/CREDIT_CARD, `value` > 0 with at most two decimals, `dueDate` a date not
+//!   before today in Brasília time; a card payment with a token needs `remoteIp`.
+//! - **Cards**: a payment with `creditCardToken` is captured at once (CONFIRMED), except the
+//!   token [`DECLINED_CARD_TOKEN`], refused as Asaas refuses cards (400 `invalid_creditCard`,
+//!   nothing kept). Without a token the payment waits (PENDING) for the invoice page.
+//! - **Paying** (`pay`, or Asaas's own `POST /v3/sandbox/payment/{id}/confirm`): a Pix or boleto
+//!   becomes RECEIVED (`PAYMENT_RECEIVED`), a card CONFIRMED (`PAYMENT_CONFIRMED`).
+//!   `DELETE` sends `PAYMENT_DELETED`; refunds send `PAYMENT_REFUNDED` or
+//!   `PAYMENT_PARTIALLY_REFUNDED` (the status stays RECEIVED until the whole value is back).
+//!   Creation sends `PAYMENT_CREATED` (and a captured card `PAYMENT_CONFIRMED`).
+//! - Lists leave deleted payments out; `GET /v3/payments/{id}` still shows them
+//!   (`deleted: true`). Boleto refunds are refused (Asaas refunds boletos via a payer form).
+//! - Amounts are kept in centavos and written as exact decimal JSON numbers. The `Value`s that
+//!   [`FakeGateway::pay`] and [`FakeGateway::charges`] return for the control API go through
+//!   serde_json's number type; the HTTP API never does.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use time::Date;
+use time::macros::format_description;
+
+mod boleto;
+mod views;
+
+use super::{FakeGateway, OutboundWebhook, SandboxContext, SandboxError, qr};
+use crate::brcode::BrCode;
+use crate::gateway::asaas::{
+    ACCESS_TOKEN_HEADER, BRASILIA, CARD_REFUSED_CODE, WEBHOOK_TOKEN_HEADER, brasilia_date,
+    parse_decimal,
+};
+use crate::model::{Currency, Document, DocumentKind, GatewayId};
+use boleto::boleto_line;
+use views::{CustomerView, PaymentView, WebhookView, customer_view, page, view};
+
+/// The API key the fake accepts (Asaas sandbox keys look like `$aact_hmlg_…`).
+pub const SANDBOX_API_KEY: &str = "$aact_hmlg_payorch_sandbox_000000000000000000000000";
+/// The token the fake sends in `asaas-access-token` with every webhook.
+pub const SANDBOX_WEBHOOK_TOKEN: &str = "payorch_sandbox_asaas_webhook_token";
+/// A `creditCardToken` the fake refuses, to exercise a declined card.
+pub const DECLINED_CARD_TOKEN: &str = "payorch-sandbox-declined-card";
+
+const CARD_REFUSED: &str =
+    "Transação não autorizada. Verifique os dados do cartão de crédito e tente novamente.";
+
+struct FakeCustomer {
+    id: String,
+    name: String,
+    cpf_cnpj: String,
+    email: Option<String>,
+    date_created: String,
+}
+
+struct FakeRefund {
+    date_created: String,
+    value: i64,
+    description: Option<String>,
+}
+
+struct FakePayment {
+    id: String,
+    number: u64,
+    customer: String,
+    billing_type: String,
+    value: i64,
+    status: String,
+    due_date: String,
+    date_created: String,
+    description: Option<String>,
+    external_reference: Option<String>,
+    deleted: bool,
+    payment_date: Option<String>,
+    credit_card_token: Option<String>,
+    refunds: Vec<FakeRefund>,
+}
+
+impl FakePayment {
+    fn refunded(&self) -> i64 {
+        self.refunds.iter().map(|r| r.value).sum()
+    }
+
+    fn is_open(&self) -> bool {
+        !self.deleted && matches!(self.status.as_str(), "PENDING" | "OVERDUE")
+    }
+}
+
+#[derive(Default)]
+struct Ledger {
+    customers: Vec<FakeCustomer>,
+    payments: Vec<FakePayment>,
+    last_id: u64,
+    last_event: u64,
+}
+
+impl Ledger {
+    fn next_id(&mut self) -> u64 {
+        self.last_id += 1;
+        self.last_id
+    }
+
+    fn next_event(&mut self) -> u64 {
+        self.last_event += 1;
+        self.last_event
+    }
+
+    fn index(&self, id: &str) -> Option<usize> {
+        self.payments.iter().position(|p| p.id == id)
+    }
+}
+
+/// The Asaas fake. Its state sits behind one mutex, never held across an await.
+pub struct AsaasFake {
+    ctx: SandboxContext,
+    ledger: Mutex<Ledger>,
+}
+
+/// An Asaas error answer: `{"errors":[{"code","description"}]}`, or no body for a bare status.
+struct AsaasError {
+    status: StatusCode,
+    code: &'static str,
+    description: String,
+}
+
+fn error(status: StatusCode, code: &'static str, description: impl Into<String>) -> AsaasError {
+    AsaasError {
+        status,
+        code,
+        description: description.into(),
+    }
+}
+
+fn bad_request(code: &'static str, description: impl Into<String>) -> AsaasError {
+    error(StatusCode::BAD_REQUEST, code, description)
+}
+
+fn not_found() -> AsaasError {
+    error(StatusCode::NOT_FOUND, "", "")
+}
+
+impl IntoResponse for AsaasError {
+    fn into_response(self) -> Response {
+        if self.code.is_empty() {
+            return self.status.into_response();
+        }
+        let body =
+            serde_json::json!({"errors": [{"code": self.code, "description": self.description}]});
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+/// A JSON answer written with serde_json, so raw decimal amounts stay exact.
+fn json_reply(body: &impl Serialize) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => ([(header::CONTENT_TYPE, "application/json")], bytes).into_response(),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            e.to_string(),
+        )
+        .into_response(),
+    }
+}
+
+type Reply = Result<Response, AsaasError>;
+
+impl AsaasFake {
+    pub fn new(ctx: SandboxContext) -> Self {
+        AsaasFake {
+            ctx,
+            ledger: Mutex::new(Ledger::default()),
+        }
+    }
+
+    fn ledger(&self) -> MutexGuard<'_, Ledger> {
+        // A panic while holding the lock leaves plain data behind: keep serving it.
+        self.ledger.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn today(&self) -> String {
+        brasilia_date(self.ctx.clock.now())
+    }
+
+    /// `YYYY-MM-DD HH:MM:SS` in Brasília time, as Asaas writes timestamps.
+    fn now_text(&self) -> String {
+        let t = self
+            .ctx
+            .clock
+            .now()
+            .to_offset_date_time()
+            .to_offset(BRASILIA);
+        format!(
+            "{} {:02}:{:02}:{:02}",
+            brasilia_date(self.ctx.clock.now()),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )
+    }
+
+    /// The webhook Asaas would send for `event` about `payment`, the `seq`-th this fake sends.
+    fn webhook(&self, seq: u64, event: &str, payment: &FakePayment) -> OutboundWebhook {
+        let body = WebhookView {
+            id: format!(
+                "evt_{:032x}&{seq}",
+                u128::from(seq).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            ),
+            event,
+            date_created: self.now_text(),
+            payment: view(payment),
+        };
+        OutboundWebhook {
+            headers: vec![
+                (
+                    WEBHOOK_TOKEN_HEADER.to_string(),
+                    SANDBOX_WEBHOOK_TOKEN.to_string(),
+                ),
+                ("content-type".to_string(), "application/json".to_string()),
+            ],
+            body: serde_json::to_vec(&body).unwrap_or_default(),
+            query: None,
+        }
+    }
+
+    fn send(&self, webhooks: Vec<OutboundWebhook>) {
+        for webhook in webhooks {
+            self.ctx.send_webhook(GatewayId::Asaas, webhook);
+        }
+    }
+
+    /// Marks an open payment paid: RECEIVED for Pix and boleto, CONFIRMED for a card.
+    fn settle(&self, id: &str) -> Result<PaymentView, SandboxError> {
+        let today = self.today();
+        let mut ledger = self.ledger();
+        let index = ledger
+            .index(id)
+            .ok_or_else(|| SandboxError::NotFound(format!("no Asaas payment {id}")))?;
+        let payment = &ledger.payments[index];
+        if !payment.is_open() {
+            return Err(SandboxError::Conflict(format!(
+                "payment {id} is {}{}, not awaiting payment",
+                payment.status,
+                if payment.deleted { " (deleted)" } else { "" }
+            )));
+        }
+        let seq = ledger.next_event();
+        let payment = &mut ledger.payments[index];
+        let event = if payment.billing_type == "CREDIT_CARD" {
+            payment.status = "CONFIRMED".into();
+            "PAYMENT_CONFIRMED"
+        } else {
+            payment.status = "RECEIVED".into();
+            "PAYMENT_RECEIVED"
+        };
+        payment.payment_date = Some(today);
+        let webhook = self.webhook(seq, event, payment);
+        let answer = view(payment);
+        drop(ledger);
+        self.send(vec![webhook]);
+        Ok(answer)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NewCustomerBody {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    cpf_cnpj: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NewPaymentBody {
+    #[serde(default)]
+    customer: Option<String>,
+    #[serde(default)]
+    billing_type: Option<String>,
+    #[serde(default)]
+    value: Option<Box<RawValue>>,
+    #[serde(default)]
+    due_date: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    external_reference: Option<String>,
+    #[serde(default)]
+    credit_card_token: Option<String>,
+    #[serde(default)]
+    remote_ip: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RefundBody {
+    #[serde(default)]
+    value: Option<Box<RawValue>>,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, AsaasError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| bad_request("invalid_object", format!("JSON inválido: {e}")))
+}
+
+/// Centavos from a request's `value`, which must be a positive number with two decimals.
+fn amount(value: Option<&RawValue>) -> Result<Option<i64>, AsaasError> {
+    let Some(raw) = value.filter(|v| v.get() != "null") else {
+        return Ok(None);
+    };
+    match parse_decimal(raw.get()) {
+        Ok(minor) if minor > 0 => Ok(Some(minor)),
+        _ => Err(bad_request(
+            "invalid_value",
+            "O valor deve ser um número maior que zero com no máximo duas casas decimais.",
+        )),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handlers
+
+type Fake = State<Arc<AsaasFake>>;
+
+/// Asaas's gate: a User-Agent, no body on GET, the right access token.
+async fn guard(req: Request, next: Next) -> Response {
+    let headers = req.headers();
+    let has_body = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim() != "0")
+        || headers.contains_key(header::TRANSFER_ENCODING);
+    if req.method() == Method::GET && has_body {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    if headers
+        .get(header::USER_AGENT)
+        .is_none_or(|v| v.as_bytes().iter().all(u8::is_ascii_whitespace))
+    {
+        return bad_request(
+            "invalid_user_agent",
+            "O cabeçalho User-Agent é obrigatório.",
+        )
+        .into_response();
+    }
+    match headers.get(ACCESS_TOKEN_HEADER) {
+        None => error(
+            StatusCode::UNAUTHORIZED,
+            "access_token_not_found",
+            "O cabeçalho de autenticação 'access_token' é obrigatório e não foi encontrado na requisição",
+        )
+        .into_response(),
+        Some(key) if key.as_bytes() != SANDBOX_API_KEY.as_bytes() => error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_access_token",
+            "A chave de API fornecida é inválida",
+        )
+        .into_response(),
+        Some(_) => next.run(req).await,
+    }
+}
+
+async fn list_customers(State(fake): Fake, Query(q): Query<HashMap<String, String>>) -> Reply {
+    let wanted = q.get("cpfCnpj").map(|d| {
+        d.chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_uppercase()
+    });
+    let ledger = fake.ledger();
+    let found: Vec<CustomerView> = ledger
+        .customers
+        .iter()
+        .filter(|c| wanted.as_ref().is_none_or(|w| *w == c.cpf_cnpj))
+        .filter(|c| q.get("email").is_none_or(|e| c.email.as_ref() == Some(e)))
+        .map(customer_view)
+        .collect();
+    Ok(json_reply(&page(found, &q)?))
+}
+
+async fn create_customer(State(fake): Fake, bytes: Bytes) -> Reply {
+    let req: NewCustomerBody = body(&bytes)?;
+    let name = req
+        .name
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| bad_request("invalid_name", "O nome do cliente deve ser informado."))?;
+    let document = req
+        .cpf_cnpj
+        .as_deref()
+        .and_then(|d| Document::parse(d, Currency::Brl).ok())
+        .filter(|d| matches!(d.kind, DocumentKind::Cpf | DocumentKind::Cnpj))
+        .ok_or_else(|| bad_request("invalid_cpfCnpj", "O CPF/CNPJ informado é inválido."))?;
+    let date_created = fake.today();
+    let mut ledger = fake.ledger();
+    let id = format!("cus_{:012}", ledger.next_id());
+    let customer = FakeCustomer {
+        id,
+        name,
+        cpf_cnpj: document.number,
+        email: req.email.filter(|e| !e.trim().is_empty()),
+        date_created,
+    };
+    let answer = customer_view(&customer);
+    ledger.customers.push(customer);
+    Ok(json_reply(&answer))
+}
+
+async fn create_payment(State(fake): Fake, bytes: Bytes) -> Reply {
+    let req: NewPaymentBody = body(&bytes)?;
+    let billing_type = match req.billing_type.as_deref() {
+        Some(t @ ("PIX" | "BOLETO" | "CREDIT_CARD")) => t.to_string(),
+        _ => {
+            return Err(bad_request(
+                "invalid_billingType",
+                "Informe uma forma de pagamento válida: PIX, BOLETO ou CREDIT_CARD.",
+            ));
+        }
+    };
+    let value = amount(req.value.as_deref())?
+        .ok_or_else(|| bad_request("invalid_value", "O valor da cobrança deve ser informado."))?;
+    let today = fake.today();
+    let format = format_description!("[year]-[month]-[day]");
+    let due = req
+        .due_date
+        .as_deref()
+        .and_then(|d| Date::parse(d, format).ok())
+        .ok_or_else(|| {
+            bad_request(
+                "invalid_dueDate",
+                "Informe uma data de vencimento válida (AAAA-MM-DD).",
+            )
+        })?;
+    if Date::parse(&today, format).is_ok_and(|t| due < t) {
+        return Err(bad_request(
+            "invalid_dueDate",
+            "Não é permitido data de vencimento inferior a hoje.",
+        ));
+    }
+    let token = req.credit_card_token.filter(|t| !t.trim().is_empty());
+    let card_now = billing_type == "CREDIT_CARD" && token.is_some();
+    if card_now {
+        if req
+            .remote_ip
+            .as_deref()
+            .is_none_or(|ip| ip.trim().parse::<IpAddr>().is_err())
+        {
+            return Err(bad_request(
+                "invalid_remoteIp",
+                "O IP de onde o cliente está fazendo a compra deve ser informado.",
+            ));
+        }
+        if token.as_deref() == Some(DECLINED_CARD_TOKEN) {
+            return Err(bad_request(CARD_REFUSED_CODE, CARD_REFUSED));
+        }
+    }
+    let mut ledger = fake.ledger();
+    let customer = req
+        .customer
+        .filter(|c| ledger.customers.iter().any(|known| known.id == *c))
+        .ok_or_else(|| bad_request("invalid_customer", "Customer inválido ou não informado."))?;
+    let number = ledger.next_id();
+    let payment = FakePayment {
+        id: format!("pay_{number:012}"),
+        number,
+        customer,
+        billing_type,
+        value,
+        status: if card_now { "CONFIRMED" } else { "PENDING" }.into(),
+        due_date: due.to_string(),
+        date_created: today.clone(),
+        description: req.description,
+        external_reference: req.external_reference,
+        deleted: false,
+        payment_date: card_now.then_some(today),
+        credit_card_token: token.filter(|_| card_now),
+        refunds: vec![],
+    };
+    let mut webhooks = vec![fake.webhook(ledger.next_event(), "PAYMENT_CREATED", &payment)];
+    if card_now {
+        webhooks.push(fake.webhook(ledger.next_event(), "PAYMENT_CONFIRMED", &payment));
+    }
+    let answer = view(&payment);
+    ledger.payments.push(payment);
+    drop(ledger);
+    fake.send(webhooks);
+    Ok(json_reply(&answer))
+}
+
+async fn list_payments(State(fake): Fake, Query(q): Query<HashMap<String, String>>) -> Reply {
+    let ledger = fake.ledger();
+    let matches =
+        |field: &str, value: Option<&String>| q.get(field).is_none_or(|w| Some(w) == value);
+    let found: Vec<PaymentView> = ledger
+        .payments
+        .iter()
+        .filter(|p| !p.deleted)
+        .filter(|p| matches("externalReference", p.external_reference.as_ref()))
+        .filter(|p| matches("customer", Some(&p.customer)))
+        .filter(|p| matches("billingType", Some(&p.billing_type)))
+        .filter(|p| matches("status", Some(&p.status)))
+        .map(view)
+        .collect();
+    Ok(json_reply(&page(found, &q)?))
+}
+
+async fn get_payment(State(fake): Fake, Path(id): Path<String>) -> Reply {
+    let ledger = fake.ledger();
+    let index = ledger.index(&id).ok_or_else(not_found)?;
+    Ok(json_reply(&view(&ledger.payments[index])))
+}
+
+async fn delete_payment(State(fake): Fake, Path(id): Path<String>) -> Reply {
+    let mut ledger = fake.ledger();
+    let index = ledger.index(&id).ok_or_else(not_found)?;
+    if !ledger.payments[index].is_open() {
+        return Err(bad_request(
+            "invalid_action",
+            "Só é possível remover cobranças aguardando pagamento ou vencidas.",
+        ));
+    }
+    let seq = ledger.next_event();
+    let payment = &mut ledger.payments[index];
+    payment.deleted = true;
+    let webhook = fake.webhook(seq, "PAYMENT_DELETED", payment);
+    drop(ledger);
+    fake.send(vec![webhook]);
+    Ok(json_reply(&serde_json::json!({"deleted": true, "id": id})))
+}
+
+async fn pix_qr_code(State(fake): Fake, Path(id): Path<String>) -> Reply {
+    let (number, value, due_date) = {
+        let ledger = fake.ledger();
+        let p = &ledger.payments[ledger.index(&id).ok_or_else(not_found)?];
+        if p.deleted || p.billing_type == "CREDIT_CARD" {
+            return Err(bad_request(
+                "invalid_action",
+                "Não é possível gerar QR Code Pix para esta cobrança.",
+            ));
+        }
+        (p.number, p.value, p.due_date.clone())
+    };
+    let location = format!("pix-h.asaas.com/pixqrcode/cobv/{number:012}");
+    let payload = BrCode::builder_dynamic(&location, "PAYORCH SANDBOX", "JOINVILLE")
+        .amount_cents(value)
+        .build()
+        .map_err(|e| {
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                e.to_string(),
+            )
+        })?;
+    let image = qr::png_base64(&payload)
+        .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", e))?;
+    Ok(json_reply(&serde_json::json!({
+        "success": true,
+        "encodedImage": image,
+        "payload": payload,
+        "expirationDate": format!("{due_date} 23:59:59"),
+        "description": null,
+    })))
+}
+
+async fn identification_field(State(fake): Fake, Path(id): Path<String>) -> Reply {
+    let ledger = fake.ledger();
+    let p = &ledger.payments[ledger.index(&id).ok_or_else(not_found)?];
+    if p.deleted || p.billing_type != "BOLETO" {
+        return Err(bad_request(
+            "invalid_billingType",
+            "A linha digitável só existe para cobranças por boleto.",
+        ));
+    }
+    let (line, barcode) = boleto_line(p.number, p.value, &p.due_date);
+    Ok(json_reply(&serde_json::json!({
+        "identificationField": line,
+        "nossoNumero": p.number.to_string(),
+        "barCode": barcode,
+    })))
+}
+
+async fn refund_payment(State(fake): Fake, Path(id): Path<String>, bytes: Bytes) -> Reply {
+    let req: RefundBody = body(&bytes)?;
+    let requested = amount(req.value.as_deref())?;
+    let date_created = fake.now_text();
+    let mut ledger = fake.ledger();
+    let index = ledger.index(&id).ok_or_else(not_found)?;
+    let p = &ledger.payments[index];
+    if p.billing_type == "BOLETO" {
+        return Err(bad_request(
+            "invalid_action",
+            "Boletos são estornados pelo formulário de estorno (bankSlip/refund).",
+        ));
+    }
+    if p.deleted
+        || !matches!(
+            p.status.as_str(),
+            "RECEIVED" | "CONFIRMED" | "RECEIVED_IN_CASH"
+        )
+    {
+        return Err(bad_request(
+            "invalid_action",
+            "Só é possível estornar cobranças recebidas ou confirmadas.",
+        ));
+    }
+    let remaining = p.value - p.refunded();
+    let value = requested.unwrap_or(remaining);
+    if value > remaining {
+        return Err(bad_request(
+            "invalid_value",
+            "O valor do estorno não pode ultrapassar o valor disponível da cobrança.",
+        ));
+    }
+    let seq = ledger.next_event();
+    let payment = &mut ledger.payments[index];
+    payment.refunds.push(FakeRefund {
+        date_created,
+        value,
+        description: req.description,
+    });
+    let event = if payment.refunded() == payment.value {
+        payment.status = "REFUNDED".into();
+        "PAYMENT_REFUNDED"
+    } else {
+        "PAYMENT_PARTIALLY_REFUNDED"
+    };
+    let webhook = fake.webhook(seq, event, payment);
+    let answer = view(payment);
+    drop(ledger);
+    fake.send(vec![webhook]);
+    Ok(json_reply(&answer))
+}
+
+async fn confirm_payment(State(fake): Fake, Path(id): Path<String>) -> Reply {
+    match fake.settle(&id) {
+        Ok(answer) => Ok(json_reply(&answer)),
+        Err(SandboxError::NotFound(_)) => Err(not_found()),
+        Err(SandboxError::Conflict(message)) => Err(bad_request("invalid_action", message)),
+    }
+}
+
+async fn no_such_endpoint() -> AsaasError {
+    not_found()
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#[async_trait]
+impl FakeGateway for AsaasFake {
+    fn id(&self) -> GatewayId {
+        GatewayId::Asaas
+    }
+
+    fn router(self: Arc<Self>) -> Router {
+        Router::new()
+            .route("/v3/customers", get(list_customers).post(create_customer))
+            .route("/v3/payments", get(list_payments).post(create_payment))
+            .route("/v3/payments/{id}", get(get_payment).delete(delete_payment))
+            .route("/v3/payments/{id}/pixQrCode", get(pix_qr_code))
+            .route(
+                "/v3/payments/{id}/identificationField",
+                get(identification_field),
+            )
+            .route("/v3/payments/{id}/refund", post(refund_payment))
+            .route("/v3/sandbox/payment/{id}/confirm", post(confirm_payment))
+            .fallback(no_such_endpoint)
+            .layer(middleware::from_fn(guard))
+            .with_state(self)
+    }
+
+    fn credentials(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("api_key", SANDBOX_API_KEY.to_string()),
+            ("webhook_token", SANDBOX_WEBHOOK_TOKEN.to_string()),
+        ]
+    }
+
+    fn pay(&self, id: &str) -> Result<serde_json::Value, SandboxError> {
+        let answer = self.settle(id)?;
+        serde_json::to_value(answer).map_err(|e| SandboxError::Conflict(e.to_string()))
+    }
+
+    fn charges(&self) -> Vec<serde_json::Value> {
+        let ledger = self.ledger();
+        ledger
+            .payments
+            .iter()
+            .filter_map(|p| serde_json::to_value(view(p)).ok())
+            .collect()
+    }
+}

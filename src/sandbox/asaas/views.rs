@@ -1,0 +1,185 @@
+//! The Asaas fake's answers in Asaas's shapes: payments, refunds, customers, list envelopes and
+//! webhook bodies. Amounts are raw decimal JSON numbers, written from centavos.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+use super::{AsaasError, FakeCustomer, FakePayment, bad_request};
+use crate::gateway::asaas::decimal_json;
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct PaymentView {
+    object: &'static str,
+    id: String,
+    date_created: String,
+    customer: String,
+    value: Box<RawValue>,
+    net_value: Box<RawValue>,
+    billing_type: String,
+    status: String,
+    due_date: String,
+    original_due_date: String,
+    payment_date: Option<String>,
+    client_payment_date: Option<String>,
+    description: Option<String>,
+    external_reference: Option<String>,
+    invoice_url: String,
+    invoice_number: String,
+    bank_slip_url: Option<String>,
+    nosso_numero: Option<String>,
+    credit_card: Option<CardView>,
+    can_be_paid_after_due_date: bool,
+    deleted: bool,
+    anticipated: bool,
+    anticipable: bool,
+    postal_service: bool,
+    refunds: Option<Vec<RefundView>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct CardView {
+    credit_card_number: &'static str,
+    credit_card_brand: &'static str,
+    credit_card_token: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct RefundView {
+    date_created: String,
+    status: &'static str,
+    value: Box<RawValue>,
+    end_to_end_identifier: Option<String>,
+    description: Option<String>,
+    effective_date: String,
+    transaction_receipt_url: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct CustomerView {
+    object: &'static str,
+    id: String,
+    date_created: String,
+    name: String,
+    email: Option<String>,
+    cpf_cnpj: String,
+    person_type: &'static str,
+    deleted: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ListView<T> {
+    object: &'static str,
+    has_more: bool,
+    total_count: usize,
+    limit: usize,
+    offset: usize,
+    data: Vec<T>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct WebhookView<'a> {
+    pub(super) id: String,
+    pub(super) event: &'a str,
+    pub(super) date_created: String,
+    pub(super) payment: PaymentView,
+}
+
+pub(super) fn view(p: &FakePayment) -> PaymentView {
+    let boleto = p.billing_type == "BOLETO";
+    PaymentView {
+        object: "payment",
+        id: p.id.clone(),
+        date_created: p.date_created.clone(),
+        customer: p.customer.clone(),
+        value: decimal_json(p.value),
+        net_value: decimal_json(p.value),
+        billing_type: p.billing_type.clone(),
+        status: p.status.clone(),
+        due_date: p.due_date.clone(),
+        original_due_date: p.due_date.clone(),
+        payment_date: p.payment_date.clone(),
+        client_payment_date: p.payment_date.clone(),
+        description: p.description.clone(),
+        external_reference: p.external_reference.clone(),
+        invoice_url: format!("https://sandbox.asaas.com/i/{:012}", p.number),
+        invoice_number: format!("{:08}", p.number),
+        bank_slip_url: boleto.then(|| format!("https://sandbox.asaas.com/b/pdf/{:012}", p.number)),
+        nosso_numero: boleto.then(|| p.number.to_string()),
+        credit_card: p.credit_card_token.as_ref().map(|token| CardView {
+            credit_card_number: "8829",
+            credit_card_brand: "VISA",
+            credit_card_token: token.clone(),
+        }),
+        can_be_paid_after_due_date: boleto,
+        deleted: p.deleted,
+        anticipated: false,
+        anticipable: false,
+        postal_service: false,
+        refunds: (!p.refunds.is_empty()).then(|| {
+            p.refunds
+                .iter()
+                .map(|r| RefundView {
+                    date_created: r.date_created.clone(),
+                    status: "DONE",
+                    value: decimal_json(r.value),
+                    end_to_end_identifier: None,
+                    description: r.description.clone(),
+                    effective_date: r.date_created.clone(),
+                    transaction_receipt_url: None,
+                })
+                .collect()
+        }),
+    }
+}
+
+pub(super) fn customer_view(c: &FakeCustomer) -> CustomerView {
+    CustomerView {
+        object: "customer",
+        id: c.id.clone(),
+        date_created: c.date_created.clone(),
+        name: c.name.clone(),
+        email: c.email.clone(),
+        cpf_cnpj: c.cpf_cnpj.clone(),
+        person_type: if c.cpf_cnpj.len() == 11 {
+            "FISICA"
+        } else {
+            "JURIDICA"
+        },
+        deleted: false,
+    }
+}
+
+/// One page of `items` as Asaas lists them (`offset`, `limit` up to 100, default 10).
+pub(super) fn page<T>(
+    items: Vec<T>,
+    query: &HashMap<String, String>,
+) -> Result<ListView<T>, AsaasError> {
+    let number = |key: &str, default: usize| -> Result<usize, AsaasError> {
+        match query.get(key) {
+            None => Ok(default),
+            Some(v) => v
+                .parse()
+                .map_err(|_| bad_request("invalid_parameter", format!("{key} inválido"))),
+        }
+    };
+    let offset = number("offset", 0)?;
+    let limit = number("limit", 10)?.min(100);
+    let total_count = items.len();
+    let data: Vec<T> = items.into_iter().skip(offset).take(limit).collect();
+    Ok(ListView {
+        object: "list",
+        has_more: offset.saturating_add(data.len()) < total_count,
+        total_count,
+        limit,
+        offset,
+        data,
+    })
+}
