@@ -281,6 +281,7 @@ async fn show(ctx: &Ctx, keyring: &OsKeyring, gateway: GatewayId) -> anyhow::Res
             source: f.value.as_ref().map(|(_, src)| match src {
                 credentials::Source::Keyring => "keyring",
                 credentials::Source::Env(_) => "env",
+                credentials::Source::Sandbox => "sandbox",
             }),
             env_var: credentials::env_var(gateway, f.spec),
             hint: f.value.as_ref().map(|(v, _)| f.spec.hint(v)),

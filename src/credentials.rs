@@ -244,6 +244,8 @@ pub enum Source {
     Keyring,
     /// This environment variable, which overrides the keyring.
     Env(String),
+    /// The test credentials a `payorch sandbox` advertises (`--sandbox URL`).
+    Sandbox,
 }
 
 impl fmt::Display for Source {
@@ -251,6 +253,7 @@ impl fmt::Display for Source {
         match self {
             Source::Keyring => f.write_str("keyring"),
             Source::Env(var) => write!(f, "env {var}"),
+            Source::Sandbox => f.write_str("sandbox"),
         }
     }
 }

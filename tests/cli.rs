@@ -15,6 +15,8 @@ fn help_shows_the_command_tree() {
         "apikey",
         "audit",
         "amount",
+        "gateway",
+        "sandbox",
         "completions",
     ] {
         assert!(help.contains(cmd), "{cmd} missing from:\n{help}");

@@ -11,8 +11,12 @@ use super::asaas::{AsaasCredentials, AsaasGateway};
 use super::efi::{EfiCredentials, EfiGateway};
 use super::stripe::{StripeCredentials, StripeGateway};
 use crate::config::GatewaysConfig;
-use crate::credentials::{CredentialError, Credentials};
-use crate::model::GatewayId;
+use crate::credentials::{self, CredentialError, Credentials, ResolvedField, Source};
+use crate::model::{GatewayId, TenantId};
+use crate::sandbox::server::SandboxInfo;
+
+/// The Pix key (chave) used with the sandbox when `gateways.efi.pix_key` is not configured.
+pub const SANDBOX_PIX_KEY: &str = "sandbox@payorch.dev";
 
 /// The adapters that could be built, and why the others could not.
 #[derive(Default)]
@@ -103,4 +107,39 @@ fn build_one(
         .map(|g| Arc::new(g) as Arc<dyn Gateway>),
     };
     built.map_err(|e| e.message)
+}
+
+/// Builds the gateways against a running `payorch sandbox` (`--sandbox URL`): each adapter is
+/// pointed at the fake's own listener (the one that refuses connections when the fake is
+/// `down`) with the test credentials the sandbox advertises. Timeouts and the Efí Pix key come
+/// from `config` (a sandbox default key when none is set).
+pub fn for_sandbox(config: &GatewaysConfig, info: &SandboxInfo, tenant: &TenantId) -> Gateways {
+    let mut config = config.clone();
+    for (id, gw) in &info.gateways {
+        match id {
+            GatewayId::Stripe => config.stripe.base_url = gw.base_url.clone(),
+            GatewayId::Efi => config.efi.base_url = gw.base_url.clone(),
+            GatewayId::Asaas => config.asaas.base_url = gw.base_url.clone(),
+        }
+    }
+    if config.efi.pix_key.is_none() {
+        config.efi.pix_key = Some(SANDBOX_PIX_KEY.to_string());
+    }
+    build(&config, |id| {
+        let advertised = info.gateways.get(&id);
+        let fields = credentials::fields(id)
+            .iter()
+            .map(|spec| ResolvedField {
+                spec,
+                value: advertised
+                    .and_then(|gw| gw.credentials.get(spec.name))
+                    .map(|v| (crate::secret::Secret::new(v.clone()), Source::Sandbox)),
+            })
+            .collect();
+        Ok(Credentials {
+            tenant: tenant.clone(),
+            gateway: id,
+            fields,
+        })
+    })
 }
