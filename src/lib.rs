@@ -5,6 +5,7 @@
 //! delivery. This crate is the core only: no CLI parsing (clap) and no terminal UI (ratatui);
 //! those live in the binary's `commands/` and `tui/` modules. See `docs/ARCHITECTURE.md`.
 
+pub mod api;
 pub mod brcode;
 pub mod clock;
 pub mod config;

@@ -1,0 +1,711 @@
+//! The merchant API's shapes, shared by `payorch serve` and the CLI: the charge and refund
+//! requests with field-level validation (rule 7), and the error body
+//! `{"error":{"type","code","message","param"}}`. No HTTP framework here: `server/` maps these
+//! to axum, the CLI builds the same JSON and reads the same errors.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::model::{Attempt, Currency, Customer, GatewayId, Money, PaymentMethod, ValidationError};
+
+/// The longest description accepted.
+pub const MAX_DESCRIPTION_CHARS: usize = 500;
+/// Metadata limits (Stripe's, so any gateway can carry it).
+pub const MAX_METADATA_KEYS: usize = 50;
+pub const MAX_METADATA_KEY_CHARS: usize = 40;
+pub const MAX_METADATA_VALUE_CHARS: usize = 500;
+
+/// The class of an API error, as `error.type`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorType {
+    /// The request is wrong: fix it before retrying.
+    InvalidRequestError,
+    /// No or a bad API key.
+    AuthenticationError,
+    /// Idempotency-Key misuse (in flight: 409; reused with another body: 422).
+    IdempotencyError,
+    /// No gateway could take the charge, or a gateway's answer (declines are charges, not
+    /// errors).
+    GatewayError,
+    /// payorch itself failed.
+    ApiError,
+}
+
+/// An error answer of the merchant API.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    /// The HTTP status it is sent with.
+    pub status: u16,
+    pub kind: ErrorType,
+    /// A stable, machine-readable code (`parameter_invalid`, `gateway_unavailable`, …).
+    pub code: String,
+    pub message: String,
+    /// The request field it is about (`amount`, `customer.document`).
+    pub param: Option<String>,
+    /// For `gateway_unavailable`: every attempt made.
+    pub attempts: Vec<Attempt>,
+}
+
+impl ApiError {
+    pub fn new(status: u16, kind: ErrorType, code: &str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            kind,
+            code: code.to_string(),
+            message: message.into(),
+            param: None,
+            attempts: Vec::new(),
+        }
+    }
+
+    /// A 400 about one field.
+    pub fn invalid(param: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
+        let mut e = ApiError::new(400, ErrorType::InvalidRequestError, code, message);
+        e.param = Some(param.into());
+        e
+    }
+
+    /// The JSON body: `{"error":{"type","code","message","param"[,"attempts"]}}`.
+    pub fn body(&self) -> Value {
+        let mut error = serde_json::json!({
+            "type": self.kind,
+            "code": self.code,
+            "message": self.message,
+            "param": self.param,
+        });
+        if !self.attempts.is_empty()
+            && let Some(obj) = error.as_object_mut()
+        {
+            obj.insert(
+                "attempts".into(),
+                serde_json::to_value(&self.attempts).unwrap_or(Value::Null),
+            );
+        }
+        serde_json::json!({ "error": error })
+    }
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(e: ValidationError) -> Self {
+        ApiError::invalid(e.param, "parameter_invalid", e.message)
+    }
+}
+
+/// A validated `POST /v1/charges` body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChargeRequest {
+    pub money: Money,
+    pub method: PaymentMethod,
+    pub customer: Customer,
+    pub description: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+    /// Card only: the gateway token to use at each gateway. A card charge fails over only to
+    /// gateways it has a token for.
+    pub card_tokens: BTreeMap<GatewayId, String>,
+    /// Pin one gateway: no routing, no failover.
+    pub gateway: Option<GatewayId>,
+}
+
+const CHARGE_FIELDS: [&str; 9] = [
+    "amount",
+    "currency",
+    "method",
+    "customer",
+    "description",
+    "metadata",
+    "card",
+    "gateway",
+    // Accepted and ignored so clients can send the object back; never trusted.
+    "object",
+];
+
+fn field<'a>(obj: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    obj.get(name).filter(|v| !v.is_null())
+}
+
+fn string_field<'a>(
+    obj: &'a Map<String, Value>,
+    name: &str,
+    param: &str,
+) -> Result<Option<&'a str>, ApiError> {
+    match field(obj, name) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.as_str())),
+        Some(_) => Err(ApiError::invalid(
+            param,
+            "parameter_invalid",
+            "must be a string",
+        )),
+    }
+}
+
+fn required<'a>(value: Option<&'a str>, param: &str, hint: &str) -> Result<&'a str, ApiError> {
+    value.filter(|s| !s.trim().is_empty()).ok_or_else(|| {
+        ApiError::invalid(param, "parameter_missing", format!("is required ({hint})"))
+    })
+}
+
+fn reject_unknown(obj: &Map<String, Value>, known: &[&str], prefix: &str) -> Result<(), ApiError> {
+    match obj.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(k) => Err(ApiError::invalid(
+            format!("{prefix}{k}"),
+            "parameter_unknown",
+            format!(
+                "is not a known field (expected one of: {})",
+                known.join(", ")
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+impl ChargeRequest {
+    /// Validates a charge request body, naming the first bad field.
+    pub fn parse(body: &Value) -> Result<ChargeRequest, ApiError> {
+        let obj = body.as_object().ok_or_else(|| {
+            ApiError::new(
+                400,
+                ErrorType::InvalidRequestError,
+                "body_invalid",
+                "the body must be a JSON object",
+            )
+        })?;
+        reject_unknown(obj, &CHARGE_FIELDS, "")?;
+
+        let currency_text = required(
+            string_field(obj, "currency", "currency")?,
+            "currency",
+            "an ISO 4217 code such as BRL",
+        )?;
+        let currency = Currency::parse(currency_text)
+            .map_err(|e| ApiError::invalid("currency", "currency_unsupported", e.to_string()))?;
+
+        let amount = match field(obj, "amount") {
+            None => {
+                return Err(ApiError::invalid(
+                    "amount",
+                    "parameter_missing",
+                    "is required (an integer in minor units, e.g. 1990 for R$ 19,90)",
+                ));
+            }
+            Some(v) => v.as_i64().ok_or_else(|| {
+                ApiError::invalid(
+                    "amount",
+                    "amount_invalid",
+                    format!("must be an integer in minor units (e.g. 1990 for R$ 19,90), not {v}"),
+                )
+            })?,
+        };
+        let money = Money::from_minor(amount, currency)
+            .map_err(|e| ApiError::invalid("amount", "amount_invalid", e.to_string()))?;
+
+        let method_text = required(
+            string_field(obj, "method", "method")?,
+            "method",
+            "pix, card or boleto",
+        )?;
+        let method: PaymentMethod =
+            method_text
+                .parse()
+                .map_err(|e: crate::model::charge::UnknownPaymentMethod| {
+                    ApiError::invalid("method", "parameter_invalid", e.to_string())
+                })?;
+
+        let customer = parse_customer(field(obj, "customer"), currency, method)?;
+
+        let description = match string_field(obj, "description", "description")? {
+            Some(d) if d.chars().count() > MAX_DESCRIPTION_CHARS => {
+                return Err(ApiError::invalid(
+                    "description",
+                    "parameter_invalid",
+                    format!("must be at most {MAX_DESCRIPTION_CHARS} characters"),
+                ));
+            }
+            Some(d) if d.chars().any(|c| c.is_control() && c != '\n') => {
+                return Err(ApiError::invalid(
+                    "description",
+                    "parameter_invalid",
+                    "must not contain control characters",
+                ));
+            }
+            Some(d) => Some(d.trim().to_string()).filter(|d| !d.is_empty()),
+            None => None,
+        };
+
+        let metadata = parse_metadata(field(obj, "metadata"))?;
+        let card_tokens = parse_card(field(obj, "card"), method)?;
+
+        let gateway =
+            match string_field(obj, "gateway", "gateway")? {
+                None => None,
+                Some(g) => Some(g.parse::<GatewayId>().map_err(|e| {
+                    ApiError::invalid("gateway", "parameter_invalid", e.to_string())
+                })?),
+            };
+        if let Some(g) = gateway
+            && method == PaymentMethod::Card
+            && !card_tokens.contains_key(&g)
+        {
+            return Err(ApiError::invalid(
+                "card.tokens",
+                "parameter_missing",
+                format!("has no token for the pinned gateway `{g}`"),
+            ));
+        }
+
+        Ok(ChargeRequest {
+            money,
+            method,
+            customer,
+            description,
+            metadata,
+            card_tokens,
+            gateway,
+        })
+    }
+}
+
+fn parse_customer(
+    value: Option<&Value>,
+    currency: Currency,
+    method: PaymentMethod,
+) -> Result<Customer, ApiError> {
+    let obj = match value {
+        None => {
+            return Err(ApiError::invalid(
+                "customer",
+                "parameter_missing",
+                "is required (an object with name, document and email)",
+            ));
+        }
+        Some(Value::Object(o)) => o,
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "customer",
+                "parameter_invalid",
+                "must be an object",
+            ));
+        }
+    };
+    reject_unknown(obj, &["name", "email", "document"], "customer.")?;
+    let name = required(
+        string_field(obj, "name", "customer.name")?,
+        "customer.name",
+        "the payer's name",
+    )?;
+    let email = string_field(obj, "email", "customer.email")?;
+    let document = string_field(obj, "document", "customer.document")?;
+    if method.is_payer_initiated()
+        && currency == Currency::Brl
+        && document.is_none_or(|d| d.trim().is_empty())
+    {
+        return Err(ApiError::invalid(
+            "customer.document",
+            "parameter_missing",
+            format!("is required for {method} charges (the payer's CPF or CNPJ)"),
+        ));
+    }
+    Customer::parse(name, email, document, currency).map_err(ApiError::from)
+}
+
+fn parse_metadata(value: Option<&Value>) -> Result<BTreeMap<String, String>, ApiError> {
+    let obj = match value {
+        None => return Ok(BTreeMap::new()),
+        Some(Value::Object(o)) => o,
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "metadata",
+                "parameter_invalid",
+                "must be an object of string values",
+            ));
+        }
+    };
+    if obj.len() > MAX_METADATA_KEYS {
+        return Err(ApiError::invalid(
+            "metadata",
+            "parameter_invalid",
+            format!(
+                "has {} keys; at most {MAX_METADATA_KEYS} are allowed",
+                obj.len()
+            ),
+        ));
+    }
+    let mut out = BTreeMap::new();
+    for (k, v) in obj {
+        let param = format!("metadata.{k}");
+        if k.is_empty() || k.chars().count() > MAX_METADATA_KEY_CHARS {
+            return Err(ApiError::invalid(
+                param,
+                "parameter_invalid",
+                format!("keys must be 1 to {MAX_METADATA_KEY_CHARS} characters"),
+            ));
+        }
+        let v = match v {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            _ => {
+                return Err(ApiError::invalid(
+                    param,
+                    "parameter_invalid",
+                    "must be a string, number or boolean",
+                ));
+            }
+        };
+        if v.chars().count() > MAX_METADATA_VALUE_CHARS {
+            return Err(ApiError::invalid(
+                param,
+                "parameter_invalid",
+                format!("values must be at most {MAX_METADATA_VALUE_CHARS} characters"),
+            ));
+        }
+        out.insert(k.clone(), v);
+    }
+    Ok(out)
+}
+
+fn parse_card(
+    value: Option<&Value>,
+    method: PaymentMethod,
+) -> Result<BTreeMap<GatewayId, String>, ApiError> {
+    let Some(card) = value else {
+        if method == PaymentMethod::Card {
+            return Err(ApiError::invalid(
+                "card",
+                "parameter_missing",
+                "is required for card charges: {\"tokens\": {\"stripe\": \"pm_…\"}}",
+            ));
+        }
+        return Ok(BTreeMap::new());
+    };
+    if method != PaymentMethod::Card {
+        return Err(ApiError::invalid(
+            "card",
+            "parameter_unexpected",
+            format!("is only for card charges, not {method}"),
+        ));
+    }
+    let obj = card
+        .as_object()
+        .ok_or_else(|| ApiError::invalid("card", "parameter_invalid", "must be an object"))?;
+    reject_unknown(obj, &["tokens"], "card.")?;
+    let tokens = field(obj, "tokens")
+        .and_then(Value::as_object)
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "card.tokens",
+                "parameter_missing",
+                "must be an object of gateway → token, e.g. {\"stripe\": \"pm_…\"}",
+            )
+        })?;
+    let mut out = BTreeMap::new();
+    for (g, t) in tokens {
+        let param = format!("card.tokens.{g}");
+        let gateway: GatewayId =
+            g.parse()
+                .map_err(|e: crate::model::gateway::UnknownGateway| {
+                    ApiError::invalid(param.clone(), "parameter_invalid", e.to_string())
+                })?;
+        let token = t
+            .as_str()
+            .map(str::trim)
+            .filter(|t| !t.is_empty() && t.len() <= 255 && !t.chars().any(char::is_control))
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    param,
+                    "parameter_invalid",
+                    "must be a non-empty token string",
+                )
+            })?;
+        out.insert(gateway, token.to_string());
+    }
+    if out.is_empty() {
+        return Err(ApiError::invalid(
+            "card.tokens",
+            "parameter_missing",
+            "needs at least one gateway's token",
+        ));
+    }
+    Ok(out)
+}
+
+/// A validated `POST /v1/charges/{id}/refunds` body: the amount (default: all that is left).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefundRequest {
+    /// Minor units; `None` refunds everything still refundable.
+    pub amount: Option<i64>,
+    pub reason: Option<String>,
+}
+
+impl RefundRequest {
+    pub fn parse(body: &Value) -> Result<RefundRequest, ApiError> {
+        let empty = Map::new();
+        let obj = match body {
+            Value::Null => &empty,
+            Value::Object(o) => o,
+            _ => {
+                return Err(ApiError::new(
+                    400,
+                    ErrorType::InvalidRequestError,
+                    "body_invalid",
+                    "the body must be a JSON object",
+                ));
+            }
+        };
+        reject_unknown(obj, &["amount", "reason"], "")?;
+        let amount = match field(obj, "amount") {
+            None => None,
+            Some(v) => match v.as_i64() {
+                Some(a) if a > 0 => Some(a),
+                _ => {
+                    return Err(ApiError::invalid(
+                        "amount",
+                        "amount_invalid",
+                        format!("must be a positive integer in minor units, not {v}"),
+                    ));
+                }
+            },
+        };
+        let reason = string_field(obj, "reason", "reason")?
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_string);
+        if reason
+            .as_ref()
+            .is_some_and(|r| r.chars().count() > MAX_DESCRIPTION_CHARS)
+        {
+            return Err(ApiError::invalid(
+                "reason",
+                "parameter_invalid",
+                format!("must be at most {MAX_DESCRIPTION_CHARS} characters"),
+            ));
+        }
+        Ok(RefundRequest { amount, reason })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn pix() -> Value {
+        json!({"amount": 1990, "currency": "BRL", "method": "pix",
+               "customer": {"name": "Maria Silva", "document": "529.982.247-25", "email": "maria@example.com"},
+               "description": "Order 1234", "metadata": {"order_id": "1234"}})
+    }
+
+    fn param_of(body: Value) -> (String, String) {
+        let e = ChargeRequest::parse(&body).unwrap_err();
+        assert_eq!(e.status, 400);
+        (e.param.unwrap_or_default(), e.code)
+    }
+
+    fn with(mut body: Value, path: &[&str], v: Value) -> Value {
+        let mut cur = &mut body;
+        for p in &path[..path.len() - 1] {
+            cur = cur.get_mut(*p).unwrap();
+        }
+        cur[path[path.len() - 1]] = v;
+        body
+    }
+
+    #[test]
+    fn the_documented_request_parses() {
+        let r = ChargeRequest::parse(&pix()).unwrap();
+        assert_eq!(r.money.minor(), 1990);
+        assert_eq!(r.money.currency(), Currency::Brl);
+        assert_eq!(r.method, PaymentMethod::Pix);
+        assert_eq!(r.customer.document.unwrap().number, "52998224725");
+        assert_eq!(r.metadata["order_id"], "1234");
+        let card = json!({"amount": 500, "currency": "usd", "method": "card",
+            "customer": {"name": "Ann"}, "card": {"tokens": {"stripe": "pm_card_visa", "asaas": "tok"}},
+            "gateway": "stripe"});
+        let r = ChargeRequest::parse(&card).unwrap();
+        assert_eq!(r.card_tokens.len(), 2);
+        assert_eq!(r.gateway, Some(GatewayId::Stripe));
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let cases: Vec<(Value, &str, &str)> = vec![
+            (
+                with(pix(), &["amount"], json!("19.90")),
+                "amount",
+                "amount_invalid",
+            ),
+            (
+                with(pix(), &["amount"], json!(19.9)),
+                "amount",
+                "amount_invalid",
+            ),
+            (
+                with(pix(), &["amount"], json!(0)),
+                "amount",
+                "amount_invalid",
+            ),
+            (
+                with(pix(), &["amount"], json!(-5)),
+                "amount",
+                "amount_invalid",
+            ),
+            (
+                with(pix(), &["amount"], Value::Null),
+                "amount",
+                "parameter_missing",
+            ),
+            (
+                with(pix(), &["currency"], json!("XYZ")),
+                "currency",
+                "currency_unsupported",
+            ),
+            (
+                with(pix(), &["currency"], json!(986)),
+                "currency",
+                "parameter_invalid",
+            ),
+            (
+                with(pix(), &["method"], json!("cash")),
+                "method",
+                "parameter_invalid",
+            ),
+            (
+                with(pix(), &["customer"], json!("Maria")),
+                "customer",
+                "parameter_invalid",
+            ),
+            (
+                with(pix(), &["customer", "name"], json!("")),
+                "customer.name",
+                "parameter_missing",
+            ),
+            (
+                with(pix(), &["customer", "document"], json!("111.111.111-11")),
+                "customer.document",
+                "parameter_invalid",
+            ),
+            (
+                with(pix(), &["customer", "document"], Value::Null),
+                "customer.document",
+                "parameter_missing",
+            ),
+            (
+                with(pix(), &["customer", "email"], json!("no-at-sign")),
+                "customer.email",
+                "parameter_invalid",
+            ),
+            (
+                with(pix(), &["customer", "age"], json!(3)),
+                "customer.age",
+                "parameter_unknown",
+            ),
+            (
+                with(pix(), &["amout"], json!(1)),
+                "amout",
+                "parameter_unknown",
+            ),
+            (
+                with(pix(), &["metadata"], json!(["a"])),
+                "metadata",
+                "parameter_invalid",
+            ),
+            (
+                with(pix(), &["metadata", "k"], json!({"x": 1})),
+                "metadata.k",
+                "parameter_invalid",
+            ),
+            (
+                with(pix(), &["description"], json!("x".repeat(501))),
+                "description",
+                "parameter_invalid",
+            ),
+            (
+                with(pix(), &["gateway"], json!("paypal")),
+                "gateway",
+                "parameter_invalid",
+            ),
+            (
+                with(pix(), &["card"], json!({"tokens": {"stripe": "pm_x"}})),
+                "card",
+                "parameter_unexpected",
+            ),
+        ];
+        for (body, param, code) in cases {
+            assert_eq!(
+                param_of(body.clone()),
+                (param.to_string(), code.to_string()),
+                "{body}"
+            );
+        }
+        let card = json!({"amount": 500, "currency": "BRL", "method": "card", "customer": {"name": "Ann"}});
+        assert_eq!(param_of(card.clone()).0, "card");
+        assert_eq!(
+            param_of(with(card.clone(), &["card"], json!({"tokens": {}}))).0,
+            "card.tokens"
+        );
+        assert_eq!(
+            param_of(with(
+                card.clone(),
+                &["card"],
+                json!({"tokens": {"paypal": "x"}})
+            ))
+            .0,
+            "card.tokens.paypal"
+        );
+        let pinned = with(
+            with(card, &["card"], json!({"tokens": {"asaas": "t"}})),
+            &["gateway"],
+            json!("stripe"),
+        );
+        assert_eq!(param_of(pinned).0, "card.tokens");
+        assert_eq!(
+            ChargeRequest::parse(&json!([1])).unwrap_err().code,
+            "body_invalid"
+        );
+    }
+
+    #[test]
+    fn error_body_shape() {
+        let e = ApiError::invalid("amount", "amount_invalid", "must be positive");
+        assert_eq!(
+            e.body(),
+            json!({"error": {"type": "invalid_request_error", "code": "amount_invalid",
+                             "message": "must be positive", "param": "amount"}})
+        );
+    }
+
+    #[test]
+    fn refund_requests() {
+        assert_eq!(RefundRequest::parse(&Value::Null).unwrap().amount, None);
+        assert_eq!(
+            RefundRequest::parse(&json!({"amount": 500}))
+                .unwrap()
+                .amount,
+            Some(500)
+        );
+        assert_eq!(
+            RefundRequest::parse(&json!({"amount": 0}))
+                .unwrap_err()
+                .param
+                .as_deref(),
+            Some("amount")
+        );
+        assert_eq!(
+            RefundRequest::parse(&json!({"amount": "5"}))
+                .unwrap_err()
+                .param
+                .as_deref(),
+            Some("amount")
+        );
+        assert_eq!(
+            RefundRequest::parse(&json!({"amonut": 5}))
+                .unwrap_err()
+                .code,
+            "parameter_unknown"
+        );
+    }
+}
