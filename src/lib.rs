@@ -13,6 +13,7 @@ pub mod credentials;
 pub mod gateway;
 pub mod id;
 pub mod model;
+pub mod orchestrator;
 pub mod sandbox;
 pub mod secret;
 pub mod store;

@@ -1,0 +1,706 @@
+//! The charge and refund flows: the one place that ties routing, breakers, gateways and the
+//! store together, and where rule 4 (failover must not double-charge) is enforced.
+//!
+//! Create: persist the charge as `pending` → for each candidate gateway the breaker admits,
+//! call it with a gateway idempotency key derived from the charge → classify → on a
+//! failover-safe failure try the next → after an ambiguous outcome retry the *same* gateway
+//! with the *same* key, then look the charge up there; a Pix or boleto charge may then fail
+//! over (the possible orphan is recorded and cancelled by the reconciler), a card charge
+//! becomes `unknown` → persist with every attempt → enqueue the normalized event.
+//! No lock is held across a gateway call; every store write is a single-item write.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+
+use crate::api::{ApiError, ChargeRequest, ErrorType, RefundRequest};
+use crate::clock::Clock;
+use crate::gateway::registry::Gateways;
+use crate::gateway::{CreateCharge, CreateRefund, Gateway, GatewayCharge, GatewayError};
+use crate::id::{ChargeId, MessageId, RefundId};
+use crate::model::{
+    Attempt, AttemptOutcome, Charge, ChargeFailure, ChargeStatus, Event, GatewayId, Money, Refund,
+    RefundStatus, TenantId, Transition,
+};
+use crate::store::{Expect, QueueMessage, StateKey, Store, StoreError};
+
+/// What the orchestrator asks of the circuit breakers. Implemented by the breaker fleet; the
+/// calls are in-memory (no store round trip on the charge path).
+pub trait BreakerGate: Send + Sync {
+    /// `Err(why)` when the breaker does not admit a call now.
+    fn admit(&self, tenant: &TenantId, gateway: GatewayId) -> Result<(), String>;
+    /// Records a finished call's outcome and latency.
+    fn record(
+        &self,
+        tenant: &TenantId,
+        gateway: GatewayId,
+        outcome: AttemptOutcome,
+        latency: Duration,
+        error: Option<&str>,
+    );
+}
+
+/// What the orchestrator asks of routing: the gateways to try for one charge, in order.
+#[async_trait]
+pub trait RoutePlanner: Send + Sync {
+    async fn candidates(
+        &self,
+        tenant: &TenantId,
+        request: &ChargeRequest,
+        gateways: &Gateways,
+    ) -> Result<Vec<GatewayId>, ApiError>;
+}
+
+/// Settings of the flows.
+#[derive(Clone, Debug)]
+pub struct FlowSettings {
+    /// How long a Pix QR code or boleto stays payable.
+    pub payable_for: Duration,
+}
+
+impl Default for FlowSettings {
+    fn default() -> Self {
+        FlowSettings {
+            payable_for: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// The orchestration core of one process.
+pub struct Orchestrator {
+    pub store: Arc<dyn Store>,
+    pub gateways: Arc<Gateways>,
+    pub breakers: Arc<dyn BreakerGate>,
+    pub routes: Arc<dyn RoutePlanner>,
+    pub clock: Arc<dyn Clock>,
+    pub settings: FlowSettings,
+}
+
+/// The gateway idempotency key for a charge at a gateway: the same on every retry.
+pub fn gateway_key(charge_id: &ChargeId, gateway: GatewayId) -> String {
+    format!("{charge_id}-{gateway}")
+}
+
+/// State-document kind recording a possible orphan (a Pix/boleto create whose outcome was
+/// ambiguous at a gateway the charge then left). The reconciler cancels what it finds.
+pub const ORPHAN_KIND: &str = "orphan";
+
+fn store_error(e: StoreError) -> ApiError {
+    let status = if matches!(e, StoreError::Unavailable(_)) {
+        503
+    } else {
+        500
+    };
+    ApiError::new(status, ErrorType::ApiError, "store_error", e.to_string())
+}
+
+impl Orchestrator {
+    /// The request a gateway gets for `charge`: deterministic, so a retry is the same call.
+    fn gateway_request(
+        &self,
+        charge: &Charge,
+        request: &ChargeRequest,
+        g: GatewayId,
+    ) -> Result<CreateCharge, ApiError> {
+        Ok(CreateCharge {
+            charge_id: charge.id.clone(),
+            idempotency_key: gateway_key(&charge.id, g),
+            money: request.money,
+            method: request.method,
+            customer: request.customer.clone(),
+            description: request.description.clone(),
+            metadata: request.metadata.clone(),
+            card_token: request.card_tokens.get(&g).cloned(),
+            expires_in: self.settings.payable_for,
+        })
+    }
+
+    /// One call at one gateway, timed, recorded in the breaker and as an attempt.
+    async fn call(
+        &self,
+        tenant: &TenantId,
+        gateway: &dyn Gateway,
+        req: &CreateCharge,
+        attempts: &mut Vec<Attempt>,
+    ) -> Result<GatewayCharge, GatewayError> {
+        let started = Instant::now();
+        let result = gateway.create_charge(req).await;
+        let latency = started.elapsed();
+        let (outcome, error, code, reference) = match &result {
+            Ok(c) => (
+                AttemptOutcome::Success,
+                None,
+                None,
+                Some(c.reference.clone()),
+            ),
+            Err(e) => (e.outcome, Some(e.message.clone()), e.code.clone(), None),
+        };
+        self.breakers
+            .record(tenant, gateway.id(), outcome, latency, error.as_deref());
+        attempts.push(Attempt {
+            gateway: gateway.id(),
+            outcome,
+            latency_ms: u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
+            error,
+            gateway_code: code,
+            gateway_reference: reference,
+            at: self.clock.now(),
+        });
+        result
+    }
+
+    /// Creates a charge (without idempotency: the caller holds the key). Returns the charge as
+    /// persisted, or an error response when no gateway could take it (the failed charge is
+    /// persisted too, for operators).
+    pub async fn create_charge(
+        &self,
+        tenant: &TenantId,
+        request: &ChargeRequest,
+    ) -> Result<Charge, ApiError> {
+        let candidates = self
+            .routes
+            .candidates(tenant, request, &self.gateways)
+            .await?;
+        let now = self.clock.now();
+        let mut charge = Charge {
+            id: ChargeId::generate(),
+            tenant: tenant.clone(),
+            status: ChargeStatus::Pending,
+            amount: request.money.minor(),
+            currency: request.money.currency(),
+            amount_refunded: 0,
+            method: request.method,
+            gateway: None,
+            gateway_reference: None,
+            pix: None,
+            boleto: None,
+            attempts: Vec::new(),
+            refunds: Vec::new(),
+            customer: request.customer.clone(),
+            description: request.description.clone(),
+            metadata: request.metadata.clone(),
+            failure: None,
+            created_at: now,
+            updated_at: now,
+        };
+        // Durable before any gateway call: a crash from here on leaves a record to reconcile.
+        self.store
+            .create_charge(&charge)
+            .await
+            .map_err(store_error)?;
+
+        let mut unresolved: Option<GatewayId> = None;
+        let mut terminal: Option<(GatewayId, Result<GatewayCharge, GatewayError>)> = None;
+        for g in candidates {
+            let Some(gateway) = self.gateways.get(g) else {
+                continue;
+            };
+            if let Err(why) = self.breakers.admit(tenant, g) {
+                charge.attempts.push(Attempt {
+                    gateway: g,
+                    outcome: AttemptOutcome::UnavailableNotSent,
+                    latency_ms: 0,
+                    error: Some(format!("circuit breaker: {why}")),
+                    gateway_code: Some("breaker_open".into()),
+                    gateway_reference: None,
+                    at: self.clock.now(),
+                });
+                continue;
+            }
+            let req = self.gateway_request(&charge, request, g)?;
+            let first = self
+                .call(tenant, gateway.as_ref(), &req, &mut charge.attempts)
+                .await;
+            let result = match first {
+                Err(e) if e.outcome == AttemptOutcome::UnavailableAmbiguous => {
+                    self.resolve_ambiguous(tenant, gateway.as_ref(), &req, &mut charge.attempts)
+                        .await
+                }
+                other => other,
+            };
+            match result {
+                Ok(c) => {
+                    terminal = Some((g, Ok(c)));
+                    break;
+                }
+                Err(e) if e.outcome.is_safe_to_fail_over() => continue,
+                Err(e) if e.outcome == AttemptOutcome::UnavailableAmbiguous => {
+                    if request.method.is_payer_initiated() {
+                        // Nothing moves until the payer pays: fail over, and let the reconciler
+                        // cancel whatever this gateway may have created.
+                        self.record_orphan(tenant, &charge.id, g).await;
+                        continue;
+                    }
+                    unresolved = Some(g);
+                    terminal = Some((g, Err(e)));
+                    break;
+                }
+                Err(e) => {
+                    terminal = Some((g, Err(e)));
+                    break;
+                }
+            }
+        }
+
+        let now = self.clock.now();
+        match terminal {
+            Some((g, Ok(gc))) => {
+                charge.gateway = Some(g);
+                charge.gateway_reference = Some(gc.reference.clone());
+                charge.pix = gc.pix.clone();
+                charge.boleto = gc.boleto.clone();
+                charge.failure = gc.failure.clone();
+                charge.apply_status(gc.status, now);
+            }
+            Some((g, Err(e))) if unresolved.is_some() => {
+                charge.gateway = Some(g);
+                charge.failure = Some(ChargeFailure {
+                    code: "outcome_unknown".into(),
+                    message: format!("{e}; payorch will reconcile with {g}"),
+                });
+                charge.apply_status(ChargeStatus::Unknown, now);
+            }
+            Some((g, Err(e))) => {
+                charge.gateway = Some(g);
+                charge.failure = Some(ChargeFailure {
+                    code: e
+                        .code
+                        .clone()
+                        .unwrap_or_else(|| e.outcome.as_str().to_string()),
+                    message: e.message.clone(),
+                });
+                charge.apply_status(ChargeStatus::Failed, now);
+            }
+            None => {
+                charge.failure = Some(ChargeFailure {
+                    code: "gateway_unavailable".into(),
+                    message: "no gateway could take the charge".into(),
+                });
+                charge.apply_status(ChargeStatus::Failed, now);
+            }
+        }
+        self.store
+            .update_charge(&charge, 1)
+            .await
+            .map_err(store_error)?;
+        self.enqueue_event(&charge).await?;
+        if charge.gateway.is_none() {
+            let mut e = ApiError::new(
+                503,
+                ErrorType::GatewayError,
+                "gateway_unavailable",
+                format!(
+                    "no gateway could take charge {}: every candidate failed or was unavailable",
+                    charge.id
+                ),
+            );
+            e.attempts = charge.attempts.clone();
+            return Err(e);
+        }
+        Ok(charge)
+    }
+
+    /// Rule 4 after an ambiguous outcome: retry the same gateway with the same key, then ask
+    /// the gateway what it holds under payorch's keys. Only a charge found or a definitive
+    /// answer (declined, invalid) settles it; anything else stays ambiguous, whatever class
+    /// the retry's own failure had, because the first call may have created the charge.
+    async fn resolve_ambiguous(
+        &self,
+        tenant: &TenantId,
+        gateway: &dyn Gateway,
+        req: &CreateCharge,
+        attempts: &mut Vec<Attempt>,
+    ) -> Result<GatewayCharge, GatewayError> {
+        let retry = self.call(tenant, gateway, req, attempts).await;
+        let e = match retry {
+            Ok(c) => return Ok(c),
+            Err(e)
+                if matches!(
+                    e.outcome,
+                    AttemptOutcome::Declined | AttemptOutcome::Invalid
+                ) =>
+            {
+                return Err(e);
+            }
+            Err(e) => e,
+        };
+        match gateway.find_charge(req).await {
+            Ok(Some(found)) => Ok(found),
+            Ok(None) => Err(GatewayError {
+                outcome: AttemptOutcome::UnavailableAmbiguous,
+                message: format!("{} (no charge found at the gateway yet)", e.message),
+                ..e
+            }),
+            Err(lookup) => Err(GatewayError {
+                outcome: AttemptOutcome::UnavailableAmbiguous,
+                message: format!("{}; the lookup failed too: {}", e.message, lookup.message),
+                ..e
+            }),
+        }
+    }
+
+    async fn record_orphan(&self, tenant: &TenantId, charge: &ChargeId, g: GatewayId) {
+        let key = StateKey {
+            tenant: tenant.clone(),
+            kind: ORPHAN_KIND.into(),
+            name: format!("{charge}:{g}"),
+        };
+        let value = serde_json::json!({"charge": charge, "gateway": g, "state": "pending"});
+        if let Err(e) = self.store.put_state(&key, &value, Expect::Absent).await {
+            tracing::warn!(%charge, %g, error = %e, "could not record a possible orphan; the reconciler will find it from the charge's attempts");
+        }
+    }
+
+    /// Enqueues the normalized event for the charge's current status.
+    pub async fn enqueue_event(&self, charge: &Charge) -> Result<(), ApiError> {
+        let event = Event::for_charge(charge, self.clock.now());
+        let body = serde_json::to_string(&event)
+            .map_err(|e| ApiError::new(500, ErrorType::ApiError, "internal", e.to_string()))?;
+        let message = QueueMessage {
+            id: MessageId::generate(),
+            tenant: charge.tenant.clone(),
+            body,
+            enqueued_at: self.clock.now(),
+        };
+        self.store
+            .enqueue(&message, Duration::ZERO)
+            .await
+            .map_err(store_error)
+    }
+
+    /// A tenant's charge, or a 404 naming it.
+    pub async fn get_charge(&self, tenant: &TenantId, id: &str) -> Result<(Charge, u64), ApiError> {
+        let not_found = || {
+            let mut e = ApiError::new(
+                404,
+                ErrorType::InvalidRequestError,
+                "resource_missing",
+                format!("no charge `{id}`"),
+            );
+            e.param = Some("id".into());
+            e
+        };
+        let id = ChargeId::parse(id).map_err(|_| not_found())?;
+        let v = self
+            .store
+            .get_charge(tenant, &id)
+            .await
+            .map_err(store_error)?
+            .ok_or_else(not_found)?;
+        Ok((v.value, v.version))
+    }
+
+    /// Refunds (part of) a charge at the gateway that holds it.
+    pub async fn refund(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        request: &RefundRequest,
+    ) -> Result<Charge, ApiError> {
+        let (mut charge, version) = self.get_charge(tenant, id).await?;
+        let refundable = charge.refundable();
+        if refundable == 0 {
+            return Err(ApiError::new(
+                400,
+                ErrorType::InvalidRequestError,
+                "charge_not_refundable",
+                format!(
+                    "charge {} is {} with nothing left to refund",
+                    charge.id, charge.status
+                ),
+            ));
+        }
+        let amount = request.amount.unwrap_or(refundable);
+        if amount > refundable {
+            return Err(ApiError::invalid(
+                "amount",
+                "amount_too_large",
+                format!("{amount} is more than the {refundable} still refundable"),
+            ));
+        }
+        let (Some(g), Some(reference)) = (charge.gateway, charge.gateway_reference.clone()) else {
+            return Err(ApiError::new(
+                409,
+                ErrorType::InvalidRequestError,
+                "charge_not_refundable",
+                "the charge has no gateway reference",
+            ));
+        };
+        let gateway = self.gateways.get(g).ok_or_else(|| {
+            ApiError::new(
+                503,
+                ErrorType::GatewayError,
+                "gateway_unavailable",
+                format!("{g}, which holds this charge, is not configured"),
+            )
+        })?;
+        // The paid Pix's end-to-end id, when the gateway needs it (Efí).
+        let payment_reference = gateway
+            .get_charge(&reference)
+            .await
+            .ok()
+            .and_then(|c| c.payment_reference);
+        let refund_id = RefundId::generate();
+        let money = Money::from_minor(amount, charge.currency)
+            .map_err(|e| ApiError::invalid("amount", "amount_invalid", e.to_string()))?;
+        let result = gateway
+            .refund(&CreateRefund {
+                refund_id: refund_id.clone(),
+                charge_reference: reference,
+                payment_reference,
+                money,
+                idempotency_key: format!("{refund_id}-{g}"),
+                reason: request.reason.clone(),
+            })
+            .await;
+        let now = self.clock.now();
+        let refund = match result {
+            Ok(r) => Refund {
+                id: refund_id,
+                amount,
+                status: r.status,
+                gateway_reference: Some(r.reference),
+                reason: request.reason.clone(),
+                created_at: now,
+                updated_at: now,
+            },
+            Err(e) => {
+                let status = if e.outcome == AttemptOutcome::Declined
+                    || e.outcome == AttemptOutcome::Invalid
+                {
+                    402
+                } else {
+                    503
+                };
+                return Err(ApiError::new(
+                    status,
+                    ErrorType::GatewayError,
+                    "refund_failed",
+                    e.to_string(),
+                ));
+            }
+        };
+        if refund.status != RefundStatus::Failed {
+            charge.amount_refunded += amount;
+            let next = if charge.amount_refunded >= charge.amount {
+                ChargeStatus::Refunded
+            } else {
+                ChargeStatus::PartiallyRefunded
+            };
+            if charge.apply_status(next, now) == Transition::Reject {
+                tracing::warn!(charge = %charge.id, status = %charge.status, "refund reported on a charge in an unexpected state");
+            }
+        }
+        charge.refunds.push(refund);
+        charge.updated_at = now;
+        self.store
+            .update_charge(&charge, version)
+            .await
+            .map_err(store_error)?;
+        self.enqueue_event(&charge).await?;
+        Ok(charge)
+    }
+}
+
+/// What one reconciliation pass did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ReconcileReport {
+    /// `unknown` charges resolved, with the status the gateway reported.
+    pub resolved: Vec<(ChargeId, ChargeStatus)>,
+    /// Orphans cancelled at a gateway the charge left: (charge, gateway, gateway reference).
+    pub orphans_cancelled: Vec<(ChargeId, GatewayId, String)>,
+    /// Orphans the payer paid anyway: money to return, for an operator.
+    pub orphans_paid: Vec<(ChargeId, GatewayId, String)>,
+    /// Charges or orphans left for a later pass (the gateway did not answer).
+    pub deferred: usize,
+}
+
+/// How long after the last attempt a lookup that finds nothing is believed: some gateways'
+/// searches (Stripe's) lag behind writes.
+pub const LOOKUP_GRACE: Duration = Duration::from_secs(120);
+
+impl Orchestrator {
+    /// The lookup request for a persisted charge at `g` (the same keys the create used).
+    fn lookup_request(&self, charge: &Charge, g: GatewayId) -> Option<CreateCharge> {
+        Some(CreateCharge {
+            charge_id: charge.id.clone(),
+            idempotency_key: gateway_key(&charge.id, g),
+            money: charge.money().ok()?,
+            method: charge.method,
+            customer: charge.customer.clone(),
+            description: charge.description.clone(),
+            metadata: charge.metadata.clone(),
+            card_token: None,
+            expires_in: self.settings.payable_for,
+        })
+    }
+
+    /// One pass of the reconciler: resolves `unknown` charges by asking their gateway, and
+    /// cancels Pix/boleto orphans left at gateways a charge failed over from.
+    pub async fn reconcile_once(&self) -> Result<ReconcileReport, StoreError> {
+        let mut report = ReconcileReport::default();
+        for tenant in self.store.list_tenants().await? {
+            self.reconcile_unknown(&tenant.id, &mut report).await?;
+            self.reconcile_orphans(&tenant.id, &mut report).await?;
+        }
+        Ok(report)
+    }
+
+    async fn reconcile_unknown(
+        &self,
+        tenant: &TenantId,
+        report: &mut ReconcileReport,
+    ) -> Result<(), StoreError> {
+        let mut query = crate::store::ChargeQuery {
+            status: Some(ChargeStatus::Unknown),
+            limit: 100,
+            ..Default::default()
+        };
+        loop {
+            let page = self.store.list_charges(tenant, &query).await?;
+            for charge in &page.items {
+                let (Some(g), Some(gateway)) = (
+                    charge.gateway,
+                    charge.gateway.and_then(|g| self.gateways.get(g)),
+                ) else {
+                    report.deferred += 1;
+                    continue;
+                };
+                let Some(req) = self.lookup_request(charge, g) else {
+                    continue;
+                };
+                let found = match gateway.find_charge(&req).await {
+                    Ok(found) => found,
+                    Err(e) => {
+                        tracing::warn!(charge = %charge.id, %g, error = %e, "reconcile: lookup failed; will retry");
+                        report.deferred += 1;
+                        continue;
+                    }
+                };
+                let now = self.clock.now();
+                let Some(versioned) = self.store.get_charge(tenant, &charge.id).await? else {
+                    continue;
+                };
+                let mut current = versioned.value;
+                match found {
+                    Some(gc) => {
+                        current.gateway_reference = Some(gc.reference.clone());
+                        current.pix = gc.pix.clone().or(current.pix);
+                        current.failure = gc.failure.clone();
+                        current.apply_status(gc.status, now);
+                    }
+                    None if now.since(current.updated_at) >= LOOKUP_GRACE => {
+                        current.failure = Some(ChargeFailure {
+                            code: "not_created".into(),
+                            message: format!(
+                                "{g} holds no charge for it: the ambiguous call created nothing"
+                            ),
+                        });
+                        current.apply_status(ChargeStatus::Failed, now);
+                    }
+                    None => {
+                        report.deferred += 1;
+                        continue;
+                    }
+                }
+                match self.store.update_charge(&current, versioned.version).await {
+                    Ok(_) => {
+                        report.resolved.push((current.id.clone(), current.status));
+                        if let Err(e) = self.enqueue_event(&current).await {
+                            tracing::warn!(charge = %current.id, error = %e, "reconcile: event not enqueued");
+                        }
+                    }
+                    // Someone else (a webhook, another reconciler) moved it: theirs stands.
+                    Err(StoreError::Conflict { .. }) => report.deferred += 1,
+                    Err(e) => return Err(e),
+                }
+            }
+            match page.next_cursor.and_then(|c| ChargeId::parse(&c).ok()) {
+                Some(next) => query.starting_after = Some(next),
+                None => return Ok(()),
+            }
+        }
+    }
+
+    async fn reconcile_orphans(
+        &self,
+        tenant: &TenantId,
+        report: &mut ReconcileReport,
+    ) -> Result<(), StoreError> {
+        for (name, doc) in self.store.list_state(tenant, ORPHAN_KIND).await? {
+            if doc.value.get("state").and_then(|s| s.as_str()) != Some("pending") {
+                continue;
+            }
+            let parsed = name
+                .split_once(':')
+                .and_then(|(c, g)| Some((ChargeId::parse(c).ok()?, g.parse::<GatewayId>().ok()?)));
+            let Some((charge_id, g)) = parsed else {
+                continue;
+            };
+            let (Some(gateway), Some(charge)) = (
+                self.gateways.get(g),
+                self.store.get_charge(tenant, &charge_id).await?,
+            ) else {
+                report.deferred += 1;
+                continue;
+            };
+            let Some(req) = self.lookup_request(&charge.value, g) else {
+                continue;
+            };
+            let outcome = match gateway.find_charge(&req).await {
+                Ok(Some(found)) if found.status.is_paid() => {
+                    tracing::warn!(charge = %charge_id, %g, reference = %found.reference, "orphan was paid: the payer must be refunded by an operator");
+                    report
+                        .orphans_paid
+                        .push((charge_id.clone(), g, found.reference.clone()));
+                    serde_json::json!({"state": "paid", "reference": found.reference})
+                }
+                Ok(Some(found)) if found.status.is_final() => {
+                    serde_json::json!({"state": "closed", "reference": found.reference})
+                }
+                Ok(Some(found)) => match gateway.cancel(&found.reference).await {
+                    Ok(_) => {
+                        report.orphans_cancelled.push((
+                            charge_id.clone(),
+                            g,
+                            found.reference.clone(),
+                        ));
+                        serde_json::json!({"state": "cancelled", "reference": found.reference})
+                    }
+                    Err(e) => {
+                        tracing::warn!(charge = %charge_id, %g, error = %e, "reconcile: orphan cancel failed; will retry");
+                        report.deferred += 1;
+                        continue;
+                    }
+                },
+                Ok(None) if self.clock.now().since(charge.value.created_at) >= LOOKUP_GRACE => {
+                    serde_json::json!({"state": "none"})
+                }
+                Ok(None) | Err(_) => {
+                    report.deferred += 1;
+                    continue;
+                }
+            };
+            let key = StateKey {
+                tenant: tenant.clone(),
+                kind: ORPHAN_KIND.into(),
+                name,
+            };
+            let mut value = outcome;
+            if let Some(obj) = value.as_object_mut() {
+                obj.insert("charge".into(), serde_json::json!(charge_id));
+                obj.insert("gateway".into(), serde_json::json!(g));
+            }
+            match self
+                .store
+                .put_state(&key, &value, Expect::Version(doc.version))
+                .await
+            {
+                Ok(_) | Err(StoreError::Conflict { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
