@@ -12,6 +12,7 @@ pub mod credentials;
 pub mod gateway;
 pub mod id;
 pub mod model;
+pub mod routing;
 pub mod sandbox;
 pub mod secret;
 pub mod store;
