@@ -1,6 +1,8 @@
-//! `payorch gateway …`: the gateways a tenant routes to. For now `gateway credentials
-//! set|show|delete`, a gateway's secrets in the OS keyring; `list|switch|fallback` come later.
-//! Secret values are read here (no-echo prompt or stdin) and never printed.
+//! `payorch gateway …`: the gateways a tenant routes to. Here `gateway credentials
+//! set|show|delete`, a gateway's secrets in the OS keyring (read by no-echo prompt or stdin,
+//! never printed); `list|switch|fallback`, the routing table, are in `gateway/routing.rs`.
+
+mod routing;
 
 use std::io::{IsTerminal, Read};
 use std::sync::Arc;
@@ -24,6 +26,35 @@ const MAX_STDIN_BYTES: u64 = 64 * 1024;
 
 #[derive(Debug, Subcommand)]
 pub enum GatewayCommand {
+    /// Every gateway: its role in the tenant's routing, whether it is available, what it takes
+    List,
+    /// Make a gateway the tenant's primary; the old primary becomes the first fallback
+    Switch {
+        /// stripe, efi or asaas
+        #[arg(value_parser = parse_gateway)]
+        gateway: GatewayId,
+        /// Why, for the audit log
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Set the tenant's fallbacks, tried in order after the primary
+    Fallback {
+        /// Comma-separated, in order: efi,asaas
+        #[arg(
+            value_parser = parse_gateway,
+            value_delimiter = ',',
+            value_name = "GATEWAY,…",
+            required_unless_present = "none",
+            conflicts_with = "none"
+        )]
+        gateways: Vec<GatewayId>,
+        /// No fallbacks: charges go to the primary only
+        #[arg(long)]
+        none: bool,
+        /// Why, for the audit log
+        #[arg(long)]
+        reason: Option<String>,
+    },
     /// Store, inspect and delete a gateway's secrets (OS keyring; PAYORCH_<GATEWAY>_<FIELD> overrides)
     #[command(subcommand)]
     Credentials(CredentialsCommand),
@@ -65,6 +96,11 @@ fn parse_gateway(s: &str) -> Result<GatewayId, String> {
 
 pub async fn run(ctx: &Ctx, cmd: GatewayCommand) -> anyhow::Result<()> {
     match cmd {
+        GatewayCommand::List => routing::list(ctx).await,
+        GatewayCommand::Switch { gateway, reason } => routing::switch(ctx, gateway, reason).await,
+        GatewayCommand::Fallback {
+            gateways, reason, ..
+        } => routing::fallback(ctx, gateways, reason).await,
         GatewayCommand::Credentials(cmd) => credentials_command(ctx, cmd).await,
     }
 }

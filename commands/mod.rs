@@ -89,7 +89,7 @@ pub enum Command {
     /// Read the audit log of operator actions
     #[command(subcommand)]
     Audit(audit::AuditCommand),
-    /// Gateways: credentials in the OS keyring
+    /// Gateways: the routing table (list, switch, fallback) and credentials in the OS keyring
     #[command(subcommand)]
     Gateway(gateway::GatewayCommand),
     /// Convert an amount as people write it (10,50) to the API's minor units (1050)

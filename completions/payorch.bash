@@ -97,8 +97,17 @@ _payorch() {
             payorch__subcmd__gateway,credentials)
                 cmd="payorch__subcmd__gateway__subcmd__credentials"
                 ;;
+            payorch__subcmd__gateway,fallback)
+                cmd="payorch__subcmd__gateway__subcmd__fallback"
+                ;;
             payorch__subcmd__gateway,help)
                 cmd="payorch__subcmd__gateway__subcmd__help"
+                ;;
+            payorch__subcmd__gateway,list)
+                cmd="payorch__subcmd__gateway__subcmd__list"
+                ;;
+            payorch__subcmd__gateway,switch)
+                cmd="payorch__subcmd__gateway__subcmd__switch"
                 ;;
             payorch__subcmd__gateway__subcmd__credentials,delete)
                 cmd="payorch__subcmd__gateway__subcmd__credentials__subcmd__delete"
@@ -127,8 +136,17 @@ _payorch() {
             payorch__subcmd__gateway__subcmd__help,credentials)
                 cmd="payorch__subcmd__gateway__subcmd__help__subcmd__credentials"
                 ;;
+            payorch__subcmd__gateway__subcmd__help,fallback)
+                cmd="payorch__subcmd__gateway__subcmd__help__subcmd__fallback"
+                ;;
             payorch__subcmd__gateway__subcmd__help,help)
                 cmd="payorch__subcmd__gateway__subcmd__help__subcmd__help"
+                ;;
+            payorch__subcmd__gateway__subcmd__help,list)
+                cmd="payorch__subcmd__gateway__subcmd__help__subcmd__list"
+                ;;
+            payorch__subcmd__gateway__subcmd__help,switch)
+                cmd="payorch__subcmd__gateway__subcmd__help__subcmd__switch"
                 ;;
             payorch__subcmd__gateway__subcmd__help__subcmd__credentials,delete)
                 cmd="payorch__subcmd__gateway__subcmd__help__subcmd__credentials__subcmd__delete"
@@ -186,6 +204,15 @@ _payorch() {
                 ;;
             payorch__subcmd__help__subcmd__gateway,credentials)
                 cmd="payorch__subcmd__help__subcmd__gateway__subcmd__credentials"
+                ;;
+            payorch__subcmd__help__subcmd__gateway,fallback)
+                cmd="payorch__subcmd__help__subcmd__gateway__subcmd__fallback"
+                ;;
+            payorch__subcmd__help__subcmd__gateway,list)
+                cmd="payorch__subcmd__help__subcmd__gateway__subcmd__list"
+                ;;
+            payorch__subcmd__help__subcmd__gateway,switch)
+                cmd="payorch__subcmd__help__subcmd__gateway__subcmd__switch"
                 ;;
             payorch__subcmd__help__subcmd__gateway__subcmd__credentials,delete)
                 cmd="payorch__subcmd__help__subcmd__gateway__subcmd__credentials__subcmd__delete"
@@ -835,7 +862,7 @@ _payorch() {
             return 0
             ;;
         payorch__subcmd__gateway)
-            opts="-o -v -q -h -V --config --data-dir --tenant --output --no-color --verbose --quiet --help --version credentials help"
+            opts="-o -v -q -h -V --config --data-dir --tenant --output --no-color --verbose --quiet --help --version list switch fallback credentials help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1082,8 +1109,46 @@ _payorch() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        payorch__subcmd__gateway__subcmd__fallback)
+            opts="-o -v -q -h -V --none --reason --config --data-dir --tenant --output --no-color --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         payorch__subcmd__gateway__subcmd__help)
-            opts="credentials help"
+            opts="list switch fallback credentials help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1152,6 +1217,20 @@ _payorch() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        payorch__subcmd__gateway__subcmd__help__subcmd__fallback)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         payorch__subcmd__gateway__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -1159,6 +1238,106 @@ _payorch() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__gateway__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__gateway__subcmd__help__subcmd__switch)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__gateway__subcmd__list)
+            opts="-o -v -q -h -V --config --data-dir --tenant --output --no-color --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__gateway__subcmd__switch)
+            opts="-o -v -q -h -V --reason --config --data-dir --tenant --output --no-color --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1321,7 +1500,7 @@ _payorch() {
             return 0
             ;;
         payorch__subcmd__help__subcmd__gateway)
-            opts="credentials"
+            opts="list switch fallback credentials"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1379,6 +1558,48 @@ _payorch() {
         payorch__subcmd__help__subcmd__gateway__subcmd__credentials__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__help__subcmd__gateway__subcmd__fallback)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__help__subcmd__gateway__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__help__subcmd__gateway__subcmd__switch)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -37,7 +37,7 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand tenant 'Create and list tenants (merchants)'
             cand apikey 'Create, list and revoke API keys'
             cand audit 'Read the audit log of operator actions'
-            cand gateway 'Gateways: credentials in the OS keyring'
+            cand gateway 'Gateways: the routing table (list, switch, fallback) and credentials in the OS keyring'
             cand amount 'Convert an amount as people write it (10,50) to the API''s minor units (1050)'
             cand sandbox 'Run local fakes of Stripe, Efí and Asaas with fault injection, or steer a running one'
             cand completions 'Print a shell completion script'
@@ -308,8 +308,62 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand list 'Every gateway: its role in the tenant''s routing, whether it is available, what it takes'
+            cand switch 'Make a gateway the tenant''s primary; the old primary becomes the first fallback'
+            cand fallback 'Set the tenant''s fallbacks, tried in order after the primary'
             cand credentials 'Store, inspect and delete a gateway''s secrets (OS keyring; PAYORCH_<GATEWAY>_<FIELD> overrides)'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'payorch;gateway;list'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;gateway;switch'= {
+            cand --reason 'Why, for the audit log'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;gateway;fallback'= {
+            cand --reason 'Why, for the audit log'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --none 'No fallbacks: charges go to the primary only'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
         }
         &'payorch;gateway;credentials'= {
             cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
@@ -396,8 +450,17 @@ set edit:completion:arg-completer[payorch] = {|@words|
         &'payorch;gateway;credentials;help;help'= {
         }
         &'payorch;gateway;help'= {
+            cand list 'Every gateway: its role in the tenant''s routing, whether it is available, what it takes'
+            cand switch 'Make a gateway the tenant''s primary; the old primary becomes the first fallback'
+            cand fallback 'Set the tenant''s fallbacks, tried in order after the primary'
             cand credentials 'Store, inspect and delete a gateway''s secrets (OS keyring; PAYORCH_<GATEWAY>_<FIELD> overrides)'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'payorch;gateway;help;list'= {
+        }
+        &'payorch;gateway;help;switch'= {
+        }
+        &'payorch;gateway;help;fallback'= {
         }
         &'payorch;gateway;help;credentials'= {
             cand set 'Store secrets in the OS keyring: prompts without echo on a terminal, else reads `field=value` lines from stdin (with --field, a bare value)'
@@ -607,7 +670,7 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand tenant 'Create and list tenants (merchants)'
             cand apikey 'Create, list and revoke API keys'
             cand audit 'Read the audit log of operator actions'
-            cand gateway 'Gateways: credentials in the OS keyring'
+            cand gateway 'Gateways: the routing table (list, switch, fallback) and credentials in the OS keyring'
             cand amount 'Convert an amount as people write it (10,50) to the API''s minor units (1050)'
             cand sandbox 'Run local fakes of Stripe, Efí and Asaas with fault injection, or steer a running one'
             cand completions 'Print a shell completion script'
@@ -645,7 +708,16 @@ set edit:completion:arg-completer[payorch] = {|@words|
         &'payorch;help;audit;list'= {
         }
         &'payorch;help;gateway'= {
+            cand list 'Every gateway: its role in the tenant''s routing, whether it is available, what it takes'
+            cand switch 'Make a gateway the tenant''s primary; the old primary becomes the first fallback'
+            cand fallback 'Set the tenant''s fallbacks, tried in order after the primary'
             cand credentials 'Store, inspect and delete a gateway''s secrets (OS keyring; PAYORCH_<GATEWAY>_<FIELD> overrides)'
+        }
+        &'payorch;help;gateway;list'= {
+        }
+        &'payorch;help;gateway;switch'= {
+        }
+        &'payorch;help;gateway;fallback'= {
         }
         &'payorch;help;gateway;credentials'= {
             cand set 'Store secrets in the OS keyring: prompts without echo on a terminal, else reads `field=value` lines from stdin (with --field, a bare value)'

@@ -39,7 +39,7 @@ complete -c payorch -n "__fish_payorch_needs_command" -f -a "config" -d 'Inspect
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "tenant" -d 'Create and list tenants (merchants)'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "apikey" -d 'Create, list and revoke API keys'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "audit" -d 'Read the audit log of operator actions'
-complete -c payorch -n "__fish_payorch_needs_command" -f -a "gateway" -d 'Gateways: credentials in the OS keyring'
+complete -c payorch -n "__fish_payorch_needs_command" -f -a "gateway" -d 'Gateways: the routing table (list, switch, fallback) and credentials in the OS keyring'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "amount" -d 'Convert an amount as people write it (10,50) to the API\'s minor units (1050)'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "sandbox" -d 'Run local fakes of Stripe, Efí and Asaas with fault injection, or steer a running one'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "completions" -d 'Print a shell completion script'
@@ -192,18 +192,54 @@ complete -c payorch -n "__fish_payorch_using_subcommand audit; and __fish_seen_s
 complete -c payorch -n "__fish_payorch_using_subcommand audit; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c payorch -n "__fish_payorch_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "list" -d 'List audit entries, newest first'
 complete -c payorch -n "__fish_payorch_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from credentials help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
-complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from credentials help" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
-complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from credentials help" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
-complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from credentials help" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback credentials help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback credentials help" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback credentials help" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback credentials help" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
 json\t'Stable JSON for scripts'"
-complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from credentials help" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
-complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from credentials help" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
-complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from credentials help" -s q -l quiet -d 'Only errors on stderr'
-complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from credentials help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from credentials help" -s V -l version -d 'Print version'
-complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from credentials help" -f -a "credentials" -d 'Store, inspect and delete a gateway\'s secrets (OS keyring; PAYORCH_<GATEWAY>_<FIELD> overrides)'
-complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from credentials help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback credentials help" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback credentials help" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback credentials help" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback credentials help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback credentials help" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback credentials help" -f -a "list" -d 'Every gateway: its role in the tenant\'s routing, whether it is available, what it takes'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback credentials help" -f -a "switch" -d 'Make a gateway the tenant\'s primary; the old primary becomes the first fallback'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback credentials help" -f -a "fallback" -d 'Set the tenant\'s fallbacks, tried in order after the primary'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback credentials help" -f -a "credentials" -d 'Store, inspect and delete a gateway\'s secrets (OS keyring; PAYORCH_<GATEWAY>_<FIELD> overrides)'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback credentials help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from list" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from list" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from list" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'"
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from list" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from switch" -l reason -d 'Why, for the audit log' -r
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from switch" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from switch" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from switch" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from switch" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'"
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from switch" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from switch" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from switch" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from switch" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from switch" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from fallback" -l reason -d 'Why, for the audit log' -r
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from fallback" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from fallback" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from fallback" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from fallback" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'"
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from fallback" -l none -d 'No fallbacks: charges go to the primary only'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from fallback" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from fallback" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from fallback" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from fallback" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from fallback" -s V -l version -d 'Print version'
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from credentials" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from credentials" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from credentials" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
@@ -218,6 +254,9 @@ complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from credentials" -f -a "show" -d 'Show which secrets are set, where each comes from, and a masked hint (never the value)'
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from credentials" -f -a "delete" -d 'Delete secrets from the OS keyring (every field, or only --field)'
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from credentials" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "list" -d 'Every gateway: its role in the tenant\'s routing, whether it is available, what it takes'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "switch" -d 'Make a gateway the tenant\'s primary; the old primary becomes the first fallback'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "fallback" -d 'Set the tenant\'s fallbacks, tried in order after the primary'
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "credentials" -d 'Store, inspect and delete a gateway\'s secrets (OS keyring; PAYORCH_<GATEWAY>_<FIELD> overrides)'
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c payorch -n "__fish_payorch_using_subcommand amount" -s c -l currency -d 'ISO 4217 currency: BRL, USD, EUR, JPY, …' -r
@@ -343,7 +382,7 @@ complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_see
 complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount sandbox completions help" -f -a "tenant" -d 'Create and list tenants (merchants)'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount sandbox completions help" -f -a "apikey" -d 'Create, list and revoke API keys'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount sandbox completions help" -f -a "audit" -d 'Read the audit log of operator actions'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount sandbox completions help" -f -a "gateway" -d 'Gateways: credentials in the OS keyring'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount sandbox completions help" -f -a "gateway" -d 'Gateways: the routing table (list, switch, fallback) and credentials in the OS keyring'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount sandbox completions help" -f -a "amount" -d 'Convert an amount as people write it (10,50) to the API\'s minor units (1050)'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount sandbox completions help" -f -a "sandbox" -d 'Run local fakes of Stripe, Efí and Asaas with fault injection, or steer a running one'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount sandbox completions help" -f -a "completions" -d 'Print a shell completion script'
@@ -355,6 +394,9 @@ complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_su
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from apikey" -f -a "list" -d 'List the tenant\'s keys (prefix only, never the secret)'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from apikey" -f -a "revoke" -d 'Revoke a key: requests using it are refused from now on'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "list" -d 'List audit entries, newest first'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "list" -d 'Every gateway: its role in the tenant\'s routing, whether it is available, what it takes'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "switch" -d 'Make a gateway the tenant\'s primary; the old primary becomes the first fallback'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "fallback" -d 'Set the tenant\'s fallbacks, tried in order after the primary'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "credentials" -d 'Store, inspect and delete a gateway\'s secrets (OS keyring; PAYORCH_<GATEWAY>_<FIELD> overrides)'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from sandbox" -f -a "mode" -d 'Make a gateway fail: up, down (refused, or --status), slow (--latency), flaky (--error-rate)'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from sandbox" -f -a "pay" -d 'Mark a pending charge paid; the fake sends its gateway\'s webhook'

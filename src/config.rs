@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::model::TenantId;
+use crate::model::{GatewayId, TenantId};
+use crate::routing::{RoutingTable, TableError};
 
 /// The config file's name inside the config dir.
 pub const FILE_NAME: &str = "payorch.toml";
@@ -237,6 +238,44 @@ pub struct GatewaysConfig {
     pub asaas: AsaasSettings,
 }
 
+impl GatewaysConfig {
+    /// `gateways.<id>.enabled`.
+    pub fn is_enabled(&self, id: GatewayId) -> bool {
+        match id {
+            GatewayId::Stripe => self.stripe.enabled,
+            GatewayId::Efi => self.efi.enabled,
+            GatewayId::Asaas => self.asaas.enabled,
+        }
+    }
+}
+
+/// `[routing]`: the routing table of a tenant that has none stored yet. Once an operator runs
+/// `payorch gateway switch` or `gateway fallback`, the tenant's stored table wins.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RoutingSettings {
+    /// The gateway tried first.
+    pub primary: GatewayId,
+    /// Tried in this order when the primary cannot take a charge.
+    pub fallbacks: Vec<GatewayId>,
+}
+
+impl Default for RoutingSettings {
+    fn default() -> Self {
+        RoutingSettings {
+            primary: GatewayId::Stripe,
+            fallbacks: vec![GatewayId::Efi, GatewayId::Asaas],
+        }
+    }
+}
+
+impl RoutingSettings {
+    /// The table these settings describe; `load` has checked it, a hand-built config may not be.
+    pub fn table(&self) -> Result<RoutingTable, TableError> {
+        RoutingTable::new(self.primary, self.fallbacks.clone())
+    }
+}
+
 /// The effective configuration.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -251,6 +290,7 @@ pub struct Config {
     pub log: LogConfig,
     pub idempotency: IdempotencyConfig,
     pub gateways: GatewaysConfig,
+    pub routing: RoutingSettings,
 }
 
 impl Default for Config {
@@ -263,6 +303,7 @@ impl Default for Config {
             log: LogConfig::default(),
             idempotency: IdempotencyConfig::default(),
             gateways: GatewaysConfig::default(),
+            routing: RoutingSettings::default(),
         }
     }
 }
@@ -303,6 +344,8 @@ impl<const N: usize> Env for [(&str, &str); N] {
 enum EnvKind {
     Str,
     Int,
+    /// Comma-separated: `efi,asaas`.
+    List,
 }
 
 /// Every setting that an environment variable can override: (variable, key path, kind).
@@ -345,6 +388,12 @@ const ENV_KEYS: &[(&str, &str, EnvKind)] = &[
         "PAYORCH_ASAAS_BASE_URL",
         "gateways.asaas.base_url",
         EnvKind::Str,
+    ),
+    ("PAYORCH_ROUTING_PRIMARY", "routing.primary", EnvKind::Str),
+    (
+        "PAYORCH_ROUTING_FALLBACKS",
+        "routing.fallbacks",
+        EnvKind::List,
     ),
 ];
 
@@ -402,6 +451,13 @@ impl Config {
                         message: format!("`{raw}` is not a whole number"),
                     })?)
                 }
+                EnvKind::List => toml::Value::Array(
+                    raw.split(',')
+                        .map(str::trim)
+                        .filter(|item| !item.is_empty())
+                        .map(|item| toml::Value::String(item.to_string()))
+                        .collect(),
+                ),
             };
             set_path(&mut table, path, value);
             env_overrides.push(var.to_string());
@@ -501,6 +557,7 @@ impl Config {
                 ));
             }
         }
+        self.validate_routing(&invalid)?;
         if self.idempotency.ttl.0 < Duration::from_secs(24 * 3600) {
             return Err(invalid(
                 "idempotency.ttl",
@@ -509,6 +566,34 @@ impl Config {
                     self.idempotency.ttl
                 ),
             ));
+        }
+        Ok(())
+    }
+
+    /// `[routing]`: a valid table whose gateways are all enabled. (Credentials are not checked
+    /// here: a gateway without them is skipped at charge time and `gateway list` says why.)
+    fn validate_routing(
+        &self,
+        invalid: &dyn Fn(&str, String) -> ConfigError,
+    ) -> Result<(), ConfigError> {
+        self.routing
+            .table()
+            .map_err(|e| invalid("routing.fallbacks", e.to_string()))?;
+        let disabled = |id: GatewayId| {
+            format!(
+                "{id} is disabled (gateways.{id}.enabled = false): enable it or route elsewhere"
+            )
+        };
+        if !self.gateways.is_enabled(self.routing.primary) {
+            return Err(invalid("routing.primary", disabled(self.routing.primary)));
+        }
+        if let Some(id) = self
+            .routing
+            .fallbacks
+            .iter()
+            .find(|id| !self.gateways.is_enabled(**id))
+        {
+            return Err(invalid("routing.fallbacks", disabled(*id)));
         }
         Ok(())
     }
@@ -694,6 +779,14 @@ pub const DEFAULT_CONFIG_TOML: &str = r#"# payorch configuration.
 
 [gateways.asaas]
 # base_url = "https://api.asaas.com"           # env PAYORCH_ASAAS_BASE_URL; sandbox: https://api-sandbox.asaas.com
+
+# The routing table of a tenant until an operator changes it with `payorch gateway switch` or
+# `payorch gateway fallback` (stored per tenant; every running `serve` sees a change within 1 s).
+# A charge goes to the primary, then to each fallback in order, skipping gateways that do not
+# take its method and currency, lack credentials, or whose circuit breaker is open.
+[routing]
+# primary = "stripe"                            # env PAYORCH_ROUTING_PRIMARY
+# fallbacks = ["efi", "asaas"]                  # env PAYORCH_ROUTING_FALLBACKS="efi,asaas"
 "#;
 
 #[cfg(test)]
@@ -848,6 +941,51 @@ mod tests {
             err.to_string().contains("PAYORCH_TENANT") || err.to_string().contains("tenant"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn routing_from_file_and_env_is_checked_and_names_the_key() {
+        let l = load(None, &[]).unwrap();
+        assert_eq!(l.config.routing.primary, GatewayId::Stripe);
+        assert_eq!(
+            l.config.routing.fallbacks,
+            [GatewayId::Efi, GatewayId::Asaas]
+        );
+        let l = load(
+            Some("[routing]\nprimary = \"asaas\"\nfallbacks = [\"stripe\"]\n"),
+            &[
+                ("PAYORCH_ROUTING_PRIMARY", "efi"),
+                ("PAYORCH_ROUTING_FALLBACKS", " asaas , stripe "),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            l.config.routing.table().unwrap(),
+            RoutingTable::new(GatewayId::Efi, vec![GatewayId::Asaas, GatewayId::Stripe]).unwrap()
+        );
+
+        let err = load(None, &[("PAYORCH_ROUTING_PRIMARY", "paypal")]).unwrap_err();
+        assert!(err.to_string().contains("PAYORCH_ROUTING_PRIMARY"), "{err}");
+        assert!(err.to_string().contains("paypal"), "{err}");
+        let err = load(Some("[routing]\nfallbacks = [\"efi\", \"efi\"]\n"), &[]).unwrap_err();
+        assert!(err.to_string().contains("`routing.fallbacks`"), "{err}");
+        assert!(err.to_string().contains("efi is listed twice"), "{err}");
+        let err = load(None, &[("PAYORCH_ROUTING_FALLBACKS", "stripe")]).unwrap_err();
+        assert!(
+            err.to_string().contains("PAYORCH_ROUTING_FALLBACKS"),
+            "{err}"
+        );
+        let err = load(Some("[gateways.stripe]\nenabled = false\n"), &[]).unwrap_err();
+        assert!(err.to_string().contains("`routing.primary`"), "{err}");
+        assert!(err.to_string().contains("stripe is disabled"), "{err}");
+        let err = load(
+            Some("[gateways.asaas]\nenabled = false\n"),
+            &[("PAYORCH_ROUTING_PRIMARY", "efi")],
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("`routing.fallbacks`"), "{err}");
+        let err = load(Some("[routing]\nprimary = \"paypal\"\n"), &[]).unwrap_err();
+        assert!(err.to_string().contains("routing.primary"), "{err}");
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod gateway;
 pub mod id;
 pub mod model;
 pub mod orchestrator;
+pub mod routing;
 pub mod sandbox;
 pub mod secret;
 pub mod store;

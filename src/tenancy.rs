@@ -8,7 +8,7 @@ use crate::clock::Clock;
 use crate::id::{ApiKeyId, AuditId};
 use crate::model::{ApiKey, Tenant, TenantId, ValidationError};
 use crate::secret::Secret;
-use crate::store::{AuditEntry, Store, StoreError};
+use crate::store::{AuditEntry, AuditLog, Store, StoreError};
 
 /// Every payorch API key starts with this, so leaked keys are easy to scan for.
 pub const KEY_PREFIX: &str = "po_sk_";
@@ -18,6 +18,8 @@ const KEY_RANDOM_BYTES: usize = 24;
 const VISIBLE_CHARS: usize = KEY_PREFIX.len() + 8;
 /// The longest tenant or key name accepted.
 const MAX_NAME_CHARS: usize = 100;
+/// The longest reason an operator may give for an action.
+const MAX_REASON_CHARS: usize = 500;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TenancyError {
@@ -66,13 +68,30 @@ pub fn hash_secret(secret: &str) -> String {
 }
 
 fn validate_name(param: &str, name: Option<&str>) -> Result<Option<String>, ValidationError> {
+    validate_text(param, name, MAX_NAME_CHARS)
+}
+
+/// An operator's reason for an action (`--reason`): trimmed, at most 500 characters, no
+/// control characters; empty means none.
+pub fn validate_reason(
+    param: &str,
+    reason: Option<&str>,
+) -> Result<Option<String>, ValidationError> {
+    validate_text(param, reason, MAX_REASON_CHARS)
+}
+
+fn validate_text(
+    param: &str,
+    name: Option<&str>,
+    max_chars: usize,
+) -> Result<Option<String>, ValidationError> {
     let Some(name) = name.map(str::trim).filter(|n| !n.is_empty()) else {
         return Ok(None);
     };
-    if name.chars().count() > MAX_NAME_CHARS {
+    if name.chars().count() > max_chars {
         return Err(ValidationError::new(
             param,
-            format!("must be at most {MAX_NAME_CHARS} characters"),
+            format!("must be at most {max_chars} characters"),
         ));
     }
     if name.chars().any(char::is_control) {
@@ -234,7 +253,7 @@ pub async fn authenticate(store: &dyn Store, presented: Option<&str>) -> Result<
     }
 }
 
-/// Appends one operator action to the audit log.
+/// Appends one operator action, without a reason, to the audit log.
 pub async fn audit(
     store: &dyn Store,
     clock: &dyn Clock,
@@ -244,18 +263,53 @@ pub async fn audit(
     target: &str,
     detail: serde_json::Value,
 ) -> Result<(), StoreError> {
-    store
-        .append_audit(&AuditEntry {
-            id: AuditId::generate(),
-            tenant: tenant.clone(),
-            at: clock.now(),
-            actor: actor.0.clone(),
-            action: action.to_string(),
-            target: target.to_string(),
+    audit_with_reason(
+        store,
+        clock,
+        actor,
+        tenant,
+        Action {
+            name: action,
+            target,
             detail,
             reason: None,
-        })
-        .await
+        },
+    )
+    .await
+}
+
+/// One operator action as the audit log records it (the log adds the id, time and actor).
+#[derive(Clone, Debug)]
+pub struct Action<'a> {
+    /// `noun.verb`: `gateway.switch`, `breaker.open`.
+    pub name: &'a str,
+    /// What it was done to: a gateway, a key id, a charge id.
+    pub target: &'a str,
+    /// The change in detail, e.g. `{"from":"stripe","to":"efi"}`.
+    pub detail: serde_json::Value,
+    /// Why, in the operator's words (see [`validate_reason`]).
+    pub reason: Option<&'a str>,
+}
+
+/// Appends one operator action, with the operator's reason, to the audit log.
+pub async fn audit_with_reason(
+    log: &dyn AuditLog,
+    clock: &dyn Clock,
+    actor: &Actor,
+    tenant: &TenantId,
+    action: Action<'_>,
+) -> Result<(), StoreError> {
+    log.append_audit(&AuditEntry {
+        id: AuditId::generate(),
+        tenant: tenant.clone(),
+        at: clock.now(),
+        actor: actor.0.clone(),
+        action: action.name.to_string(),
+        target: action.target.to_string(),
+        detail: action.detail,
+        reason: action.reason.map(str::to_string),
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -1,0 +1,287 @@
+//! `payorch gateway switch|fallback|list`: a tenant's routing table as operators see and
+//! change it. The rules (validation, conditional writes, audit) are the library's
+//! `payorch::routing`; this file parses, maps errors to exit codes, and prints.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use payorch::config::ProcessEnv;
+use payorch::credentials::{self, OsKeyring};
+use payorch::gateway::Capabilities;
+use payorch::gateway::registry::{self, Gateways};
+use payorch::model::{Currency, GatewayId, PaymentMethod, TenantId};
+use payorch::routing::{Change, Current, Role, Routing, RoutingError, RoutingTable};
+
+use super::tenant_store;
+use crate::commands::output::or_dash;
+use crate::commands::{CliError, Ctx, Exit};
+
+/// The tenant's routing service on the configured store, and the tenant (which must exist).
+async fn routing(ctx: &Ctx) -> anyhow::Result<(Routing, &TenantId)> {
+    let (store, tenant) = tenant_store(ctx).await?;
+    let routing = Routing::new(store, Arc::new(ctx.clock), ctx.config()).map_err(cli)?;
+    Ok((routing, tenant))
+}
+
+/// A routing error as one sentence with its exit code. Store errors keep theirs.
+fn cli(err: RoutingError) -> anyhow::Error {
+    let exit = match &err {
+        RoutingError::Store(_) => return err.into(),
+        RoutingError::Table(_) | RoutingError::Invalid(_) | RoutingError::Disabled { .. } => {
+            Exit::Usage
+        }
+        RoutingError::Contended { .. } => Exit::Conflict,
+        RoutingError::Corrupt { .. } => Exit::Failure,
+    };
+    CliError::new(exit, err.to_string()).into()
+}
+
+pub async fn switch(ctx: &Ctx, gateway: GatewayId, reason: Option<String>) -> anyhow::Result<()> {
+    let (routing, tenant) = routing(ctx).await?;
+    let change = routing
+        .switch(tenant, gateway, &ctx.actor(), reason.as_deref())
+        .await
+        .map_err(cli)?;
+    let summary = if change.changed() {
+        format!(
+            "switched the primary of tenant `{tenant}` from {} to {}",
+            change.before.primary(),
+            change.after.primary()
+        )
+    } else {
+        format!("{gateway} already is the primary of tenant `{tenant}`; nothing changed")
+    };
+    report(ctx, tenant, &change, &summary)
+}
+
+pub async fn fallback(
+    ctx: &Ctx,
+    fallbacks: Vec<GatewayId>,
+    reason: Option<String>,
+) -> anyhow::Result<()> {
+    let (routing, tenant) = routing(ctx).await?;
+    let change = routing
+        .set_fallbacks(tenant, fallbacks, &ctx.actor(), reason.as_deref())
+        .await
+        .map_err(cli)?;
+    let summary = if change.changed() {
+        format!("set the fallbacks of tenant `{tenant}`")
+    } else {
+        format!("the fallbacks of tenant `{tenant}` already are these; nothing changed")
+    };
+    report(ctx, tenant, &change, &summary)
+}
+
+#[derive(Serialize)]
+struct ChangeView<'a> {
+    tenant: &'a TenantId,
+    changed: bool,
+    before: &'a RoutingTable,
+    after: &'a RoutingTable,
+}
+
+/// Prints the table after a change, and notes about gateways charges will skip.
+fn report(ctx: &Ctx, tenant: &TenantId, change: &Change, summary: &str) -> anyhow::Result<()> {
+    if ctx.out.is_json() {
+        return ctx.out.json(&ChangeView {
+            tenant,
+            changed: change.changed(),
+            before: &change.before,
+            after: &change.after,
+        });
+    }
+    let rows = change
+        .after
+        .order()
+        .map(|g| vec![change.after.role(g).to_string(), g.to_string()])
+        .collect();
+    ctx.out.table(&["ROLE", "GATEWAY"], rows, "")?;
+    ctx.out.note(summary);
+    if change.changed() {
+        ctx.out.note(
+            "every running `payorch serve` follows within a second; recorded in the audit log",
+        );
+        let gateways = build_gateways(ctx, tenant);
+        for g in change.after.order() {
+            if let Some(why) = gateways.unavailable.get(&g) {
+                ctx.out.note(&format!(
+                    "warning: {g} is unavailable here, so charges skip it until that is fixed: {why}"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The adapters this process could build, with credentials resolved like `serve` does
+/// (environment variables over the OS keyring).
+fn build_gateways(ctx: &Ctx, tenant: &TenantId) -> Gateways {
+    let keyring = OsKeyring::new(&ProcessEnv);
+    registry::build(&ctx.config().gateways, |id| {
+        credentials::resolve(&keyring, &ProcessEnv, tenant, id)
+    })
+}
+
+/// Whether a gateway can be routed to from here.
+#[derive(Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+enum Status {
+    Available,
+    /// Enabled, but not built: missing credentials, a bad certificate.
+    Unavailable,
+    /// `gateways.<id>.enabled = false`.
+    Disabled,
+}
+
+#[derive(Serialize)]
+struct CapabilitiesView {
+    methods: Vec<PaymentMethod>,
+    currencies: Vec<Currency>,
+    partial_refunds: bool,
+}
+
+impl From<Capabilities> for CapabilitiesView {
+    fn from(c: Capabilities) -> Self {
+        CapabilitiesView {
+            methods: c.methods,
+            currencies: c.currencies,
+            partial_refunds: c.partial_refunds,
+        }
+    }
+}
+
+/// One row of `gateway list`. (Breaker columns join when the breaker lands.)
+#[derive(Serialize)]
+struct GatewayRow {
+    gateway: GatewayId,
+    /// `primary`, `fallback` or `not_routed`.
+    role: &'static str,
+    /// 1-based position among the fallbacks.
+    fallback_position: Option<usize>,
+    status: Status,
+    /// Why it is unavailable or disabled.
+    reason: Option<String>,
+    /// What it takes; known only for gateways that could be built.
+    capabilities: Option<CapabilitiesView>,
+}
+
+#[derive(Serialize)]
+struct RoutingView<'a> {
+    primary: GatewayId,
+    fallbacks: &'a [GatewayId],
+    /// `stored` (set by switch/fallback) or `config` (the `[routing]` default).
+    source: &'static str,
+    version: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct ListView<'a> {
+    tenant: &'a TenantId,
+    routing: RoutingView<'a>,
+    gateways: Vec<GatewayRow>,
+}
+
+pub async fn list(ctx: &Ctx) -> anyhow::Result<()> {
+    let (routing, tenant) = routing(ctx).await?;
+    let Current { table, version } = routing.current(tenant).await.map_err(cli)?;
+    let mut gateways = build_gateways(ctx, tenant);
+    // The table's order first, then the gateways it does not route to.
+    let routed: Vec<GatewayId> = table.order().collect();
+    let unrouted = GatewayId::ALL.into_iter().filter(|g| !routed.contains(g));
+    let order: Vec<GatewayId> = routed.iter().copied().chain(unrouted).collect();
+    let rows: Vec<GatewayRow> = order
+        .into_iter()
+        .map(|id| {
+            let role = table.role(id);
+            let (status, reason) = match gateways.unavailable.remove(&id) {
+                Some(why) if !ctx.config().gateways.is_enabled(id) => (Status::Disabled, Some(why)),
+                Some(why) => (Status::Unavailable, Some(why)),
+                None => (Status::Available, None),
+            };
+            GatewayRow {
+                gateway: id,
+                role: match role {
+                    Role::Primary => "primary",
+                    Role::Fallback(_) => "fallback",
+                    Role::NotRouted => "not_routed",
+                },
+                fallback_position: match role {
+                    Role::Fallback(n) => Some(n),
+                    _ => None,
+                },
+                status,
+                reason,
+                capabilities: gateways.get(id).map(|g| g.capabilities().into()),
+            }
+        })
+        .collect();
+    if ctx.out.is_json() {
+        return ctx.out.json(&ListView {
+            tenant,
+            routing: RoutingView {
+                primary: table.primary(),
+                fallbacks: table.fallbacks(),
+                source: if version.is_some() {
+                    "stored"
+                } else {
+                    "config"
+                },
+                version,
+            },
+            gateways: rows,
+        });
+    }
+    let table_rows = rows
+        .iter()
+        .map(|r| {
+            let caps = r.capabilities.as_ref();
+            let join = |items: Vec<String>| items.join(",");
+            vec![
+                r.gateway.to_string(),
+                table.role(r.gateway).to_string(),
+                match r.status {
+                    Status::Available => "available",
+                    Status::Unavailable => "unavailable",
+                    Status::Disabled => "disabled",
+                }
+                .to_string(),
+                or_dash(caps.map(|c| join(c.methods.iter().map(|m| m.to_string()).collect()))),
+                or_dash(caps.map(|c| currencies_cell(&c.currencies))),
+                or_dash(r.reason.as_deref()),
+            ]
+        })
+        .collect();
+    ctx.out.table(
+        &[
+            "GATEWAY",
+            "ROLE",
+            "STATUS",
+            "METHODS",
+            "CURRENCIES",
+            "REASON",
+        ],
+        table_rows,
+        "",
+    )?;
+    ctx.out.note(&format!(
+        "tenant `{tenant}`: {table} ({}); change with `payorch gateway switch|fallback`",
+        match version {
+            Some(_) => "set by an operator",
+            None => "the config's [routing] default",
+        }
+    ));
+    Ok(())
+}
+
+/// Every currency payorch knows reads as `all`; otherwise the codes.
+fn currencies_cell(currencies: &[Currency]) -> String {
+    if Currency::ALL.iter().all(|c| currencies.contains(c)) {
+        return "all".into();
+    }
+    currencies
+        .iter()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
