@@ -6,6 +6,7 @@
 //! those live in the binary's `commands/` and `tui/` modules. See `docs/ARCHITECTURE.md`.
 
 pub mod brcode;
+pub mod breaker;
 pub mod clock;
 pub mod config;
 pub mod credentials;
