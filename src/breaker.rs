@@ -533,7 +533,12 @@ impl Breaker {
         self.settle_probes(now)
     }
 
-    /// Fleet: calls refused for want of a probe permit since the last call; resets the count.
+    /// Fleet: calls refused for want of a probe permit since the last take.
+    pub fn probe_demand(&self) -> u32 {
+        self.probes.demand
+    }
+
+    /// Fleet: the same, resetting the count.
     pub fn take_probe_demand(&mut self) -> u32 {
         std::mem::take(&mut self.probes.demand)
     }

@@ -7,6 +7,7 @@
 
 pub mod brcode;
 pub mod breaker;
+pub mod breakers;
 pub mod clock;
 pub mod config;
 pub mod credentials;
