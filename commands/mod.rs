@@ -4,6 +4,7 @@
 mod amount;
 mod apikey;
 mod audit;
+mod breaker;
 mod gateway;
 mod output;
 mod sandbox;
@@ -92,6 +93,9 @@ pub enum Command {
     /// Gateways: the routing table (list, switch, fallback) and credentials in the OS keyring
     #[command(subcommand)]
     Gateway(gateway::GatewayCommand),
+    /// Circuit breakers per gateway: status, and forcing them open, closed or back to automatic
+    #[command(subcommand)]
+    Breaker(breaker::BreakerCommand),
     /// Convert an amount as people write it (10,50) to the API's minor units (1050)
     Amount(amount::AmountArgs),
     /// Run local fakes of Stripe, Efí and Asaas with fault injection, or steer a running one
@@ -191,6 +195,7 @@ fn run(cli: Cli, out: Output) -> anyhow::Result<()> {
             Command::ApiKey(cmd) => apikey::run(&ctx, cmd).await,
             Command::Audit(cmd) => audit::run(&ctx, cmd).await,
             Command::Gateway(cmd) => gateway::run(&ctx, cmd).await,
+            Command::Breaker(cmd) => breaker::run(&ctx, cmd).await,
             Command::Amount(args) => amount::run(&ctx, args),
             Command::Sandbox(_) | Command::Completions { .. } => Ok(()),
         }

@@ -38,6 +38,7 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand apikey 'Create, list and revoke API keys'
             cand audit 'Read the audit log of operator actions'
             cand gateway 'Gateways: the routing table (list, switch, fallback) and credentials in the OS keyring'
+            cand breaker 'Circuit breakers per gateway: status, and forcing them open, closed or back to automatic'
             cand amount 'Convert an amount as people write it (10,50) to the API''s minor units (1050)'
             cand sandbox 'Run local fakes of Stripe, Efí and Asaas with fault injection, or steer a running one'
             cand completions 'Print a shell completion script'
@@ -475,6 +476,113 @@ set edit:completion:arg-completer[payorch] = {|@words|
         }
         &'payorch;gateway;help;help'= {
         }
+        &'payorch;breaker'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand status 'Every gateway''s breaker: state, forced or not, failure and slow-call rates (fleet-wide)'
+            cand open 'Force a gateway''s breaker open: no charge goes to it (until --for ends, then half-open)'
+            cand close 'Force a gateway''s breaker closed: every charge may go to it, failures never open it'
+            cand auto 'Return a gateway''s breaker to automatic: closed, with a fresh window'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'payorch;breaker;status'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --all-tenants 'Every tenant''s breakers, not only --tenant''s'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;breaker;open'= {
+            cand --for 'How long, e.g. 10m or 2h; without it, until `breaker auto` or `breaker close`'
+            cand --reason 'Why, for the audit log'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;breaker;close'= {
+            cand --reason 'Why, for the audit log'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;breaker;auto'= {
+            cand --reason 'Why, for the audit log'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;breaker;help'= {
+            cand status 'Every gateway''s breaker: state, forced or not, failure and slow-call rates (fleet-wide)'
+            cand open 'Force a gateway''s breaker open: no charge goes to it (until --for ends, then half-open)'
+            cand close 'Force a gateway''s breaker closed: every charge may go to it, failures never open it'
+            cand auto 'Return a gateway''s breaker to automatic: closed, with a fresh window'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'payorch;breaker;help;status'= {
+        }
+        &'payorch;breaker;help;open'= {
+        }
+        &'payorch;breaker;help;close'= {
+        }
+        &'payorch;breaker;help;auto'= {
+        }
+        &'payorch;breaker;help;help'= {
+        }
         &'payorch;amount'= {
             cand -c 'ISO 4217 currency: BRL, USD, EUR, JPY, …'
             cand --currency 'ISO 4217 currency: BRL, USD, EUR, JPY, …'
@@ -671,6 +779,7 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand apikey 'Create, list and revoke API keys'
             cand audit 'Read the audit log of operator actions'
             cand gateway 'Gateways: the routing table (list, switch, fallback) and credentials in the OS keyring'
+            cand breaker 'Circuit breakers per gateway: status, and forcing them open, closed or back to automatic'
             cand amount 'Convert an amount as people write it (10,50) to the API''s minor units (1050)'
             cand sandbox 'Run local fakes of Stripe, Efí and Asaas with fault injection, or steer a running one'
             cand completions 'Print a shell completion script'
@@ -729,6 +838,20 @@ set edit:completion:arg-completer[payorch] = {|@words|
         &'payorch;help;gateway;credentials;show'= {
         }
         &'payorch;help;gateway;credentials;delete'= {
+        }
+        &'payorch;help;breaker'= {
+            cand status 'Every gateway''s breaker: state, forced or not, failure and slow-call rates (fleet-wide)'
+            cand open 'Force a gateway''s breaker open: no charge goes to it (until --for ends, then half-open)'
+            cand close 'Force a gateway''s breaker closed: every charge may go to it, failures never open it'
+            cand auto 'Return a gateway''s breaker to automatic: closed, with a fresh window'
+        }
+        &'payorch;help;breaker;status'= {
+        }
+        &'payorch;help;breaker;open'= {
+        }
+        &'payorch;help;breaker;close'= {
+        }
+        &'payorch;help;breaker;auto'= {
         }
         &'payorch;help;amount'= {
         }

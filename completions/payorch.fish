@@ -40,6 +40,7 @@ complete -c payorch -n "__fish_payorch_needs_command" -f -a "tenant" -d 'Create 
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "apikey" -d 'Create, list and revoke API keys'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "audit" -d 'Read the audit log of operator actions'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "gateway" -d 'Gateways: the routing table (list, switch, fallback) and credentials in the OS keyring'
+complete -c payorch -n "__fish_payorch_needs_command" -f -a "breaker" -d 'Circuit breakers per gateway: status, and forcing them open, closed or back to automatic'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "amount" -d 'Convert an amount as people write it (10,50) to the API\'s minor units (1050)'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "sandbox" -d 'Run local fakes of Stripe, Efí and Asaas with fault injection, or steer a running one'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "completions" -d 'Print a shell completion script'
@@ -259,6 +260,71 @@ complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "fallback" -d 'Set the tenant\'s fallbacks, tried in order after the primary'
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "credentials" -d 'Store, inspect and delete a gateway\'s secrets (OS keyring; PAYORCH_<GATEWAY>_<FIELD> overrides)'
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and not __fish_seen_subcommand_from status open close auto help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and not __fish_seen_subcommand_from status open close auto help" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and not __fish_seen_subcommand_from status open close auto help" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and not __fish_seen_subcommand_from status open close auto help" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'"
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and not __fish_seen_subcommand_from status open close auto help" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and not __fish_seen_subcommand_from status open close auto help" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and not __fish_seen_subcommand_from status open close auto help" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and not __fish_seen_subcommand_from status open close auto help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and not __fish_seen_subcommand_from status open close auto help" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and not __fish_seen_subcommand_from status open close auto help" -f -a "status" -d 'Every gateway\'s breaker: state, forced or not, failure and slow-call rates (fleet-wide)'
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and not __fish_seen_subcommand_from status open close auto help" -f -a "open" -d 'Force a gateway\'s breaker open: no charge goes to it (until --for ends, then half-open)'
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and not __fish_seen_subcommand_from status open close auto help" -f -a "close" -d 'Force a gateway\'s breaker closed: every charge may go to it, failures never open it'
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and not __fish_seen_subcommand_from status open close auto help" -f -a "auto" -d 'Return a gateway\'s breaker to automatic: closed, with a fresh window'
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and not __fish_seen_subcommand_from status open close auto help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from status" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from status" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from status" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from status" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'"
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from status" -l all-tenants -d 'Every tenant\'s breakers, not only --tenant\'s'
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from status" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from status" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from open" -l for -d 'How long, e.g. 10m or 2h; without it, until `breaker auto` or `breaker close`' -r
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from open" -l reason -d 'Why, for the audit log' -r
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from open" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from open" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from open" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from open" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'"
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from open" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from open" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from open" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from open" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from open" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from close" -l reason -d 'Why, for the audit log' -r
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from close" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from close" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from close" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from close" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'"
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from close" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from close" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from close" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from close" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from close" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from auto" -l reason -d 'Why, for the audit log' -r
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from auto" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from auto" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from auto" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from auto" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'"
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from auto" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from auto" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from auto" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from auto" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from auto" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from help" -f -a "status" -d 'Every gateway\'s breaker: state, forced or not, failure and slow-call rates (fleet-wide)'
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from help" -f -a "open" -d 'Force a gateway\'s breaker open: no charge goes to it (until --for ends, then half-open)'
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from help" -f -a "close" -d 'Force a gateway\'s breaker closed: every charge may go to it, failures never open it'
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from help" -f -a "auto" -d 'Return a gateway\'s breaker to automatic: closed, with a fresh window'
+complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c payorch -n "__fish_payorch_using_subcommand amount" -s c -l currency -d 'ISO 4217 currency: BRL, USD, EUR, JPY, …' -r
 complete -c payorch -n "__fish_payorch_using_subcommand amount" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand amount" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
@@ -377,16 +443,17 @@ complete -c payorch -n "__fish_payorch_using_subcommand completions" -s v -l ver
 complete -c payorch -n "__fish_payorch_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr'
 complete -c payorch -n "__fish_payorch_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c payorch -n "__fish_payorch_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount sandbox completions help" -f -a "init" -d 'Write a commented default config file and create the data dir and database'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount sandbox completions help" -f -a "config" -d 'Inspect the effective configuration'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount sandbox completions help" -f -a "tenant" -d 'Create and list tenants (merchants)'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount sandbox completions help" -f -a "apikey" -d 'Create, list and revoke API keys'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount sandbox completions help" -f -a "audit" -d 'Read the audit log of operator actions'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount sandbox completions help" -f -a "gateway" -d 'Gateways: the routing table (list, switch, fallback) and credentials in the OS keyring'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount sandbox completions help" -f -a "amount" -d 'Convert an amount as people write it (10,50) to the API\'s minor units (1050)'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount sandbox completions help" -f -a "sandbox" -d 'Run local fakes of Stripe, Efí and Asaas with fault injection, or steer a running one'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount sandbox completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway amount sandbox completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway breaker amount sandbox completions help" -f -a "init" -d 'Write a commented default config file and create the data dir and database'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway breaker amount sandbox completions help" -f -a "config" -d 'Inspect the effective configuration'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway breaker amount sandbox completions help" -f -a "tenant" -d 'Create and list tenants (merchants)'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway breaker amount sandbox completions help" -f -a "apikey" -d 'Create, list and revoke API keys'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway breaker amount sandbox completions help" -f -a "audit" -d 'Read the audit log of operator actions'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway breaker amount sandbox completions help" -f -a "gateway" -d 'Gateways: the routing table (list, switch, fallback) and credentials in the OS keyring'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway breaker amount sandbox completions help" -f -a "breaker" -d 'Circuit breakers per gateway: status, and forcing them open, closed or back to automatic'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway breaker amount sandbox completions help" -f -a "amount" -d 'Convert an amount as people write it (10,50) to the API\'s minor units (1050)'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway breaker amount sandbox completions help" -f -a "sandbox" -d 'Run local fakes of Stripe, Efí and Asaas with fault injection, or steer a running one'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway breaker amount sandbox completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway breaker amount sandbox completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print the effective configuration (defaults, file, environment and flags merged; secrets masked)'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from tenant" -f -a "create" -d 'Create a tenant'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from tenant" -f -a "list" -d 'List tenants'
@@ -398,6 +465,10 @@ complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_su
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "switch" -d 'Make a gateway the tenant\'s primary; the old primary becomes the first fallback'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "fallback" -d 'Set the tenant\'s fallbacks, tried in order after the primary'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "credentials" -d 'Store, inspect and delete a gateway\'s secrets (OS keyring; PAYORCH_<GATEWAY>_<FIELD> overrides)'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from breaker" -f -a "status" -d 'Every gateway\'s breaker: state, forced or not, failure and slow-call rates (fleet-wide)'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from breaker" -f -a "open" -d 'Force a gateway\'s breaker open: no charge goes to it (until --for ends, then half-open)'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from breaker" -f -a "close" -d 'Force a gateway\'s breaker closed: every charge may go to it, failures never open it'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from breaker" -f -a "auto" -d 'Return a gateway\'s breaker to automatic: closed, with a fresh window'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from sandbox" -f -a "mode" -d 'Make a gateway fail: up, down (refused, or --status), slow (--latency), flaky (--error-rate)'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from sandbox" -f -a "pay" -d 'Mark a pending charge paid; the fake sends its gateway\'s webhook'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from sandbox" -f -a "charges" -d 'List the charges the fakes hold'

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::breaker::BreakerSettings;
 use crate::model::{GatewayId, TenantId};
 use crate::routing::{RoutingTable, TableError};
 
@@ -291,6 +292,8 @@ pub struct Config {
     pub idempotency: IdempotencyConfig,
     pub gateways: GatewaysConfig,
     pub routing: RoutingSettings,
+    /// `[breaker]`: circuit-breaker tuning, with `[breaker.<gateway>]` overrides.
+    pub breaker: BreakerSettings,
 }
 
 impl Default for Config {
@@ -304,6 +307,7 @@ impl Default for Config {
             idempotency: IdempotencyConfig::default(),
             gateways: GatewaysConfig::default(),
             routing: RoutingSettings::default(),
+            breaker: BreakerSettings::default(),
         }
     }
 }
@@ -567,6 +571,9 @@ impl Config {
                 ),
             ));
         }
+        self.breaker
+            .validate()
+            .map_err(|(key, message)| invalid(&key, message))?;
         Ok(())
     }
 
@@ -787,6 +794,31 @@ pub const DEFAULT_CONFIG_TOML: &str = r#"# payorch configuration.
 [routing]
 # primary = "stripe"                            # env PAYORCH_ROUTING_PRIMARY
 # fallbacks = ["efi", "asaas"]                  # env PAYORCH_ROUTING_FALLBACKS="efi,asaas"
+# Circuit breakers, one per (tenant, gateway), shared by every `serve` instance through the store.
+# Failures are unavailable, ambiguous (timeout, 5xx), auth (401/403) and rate-limited (429)
+# outcomes; declines and invalid requests are not. Keys here are the defaults for every gateway;
+# a [breaker.<gateway>] table overrides any of them for one gateway.
+[breaker]
+# How often each instance shares outcomes and state transitions with the store.
+# sync_interval = "250ms"
+# "count": the last window_size calls; "time": the calls of the last window_duration.
+# sliding_window = "count"
+# window_size = 100
+# window_duration = "60s"                       # whole seconds, 1s..1h
+# Open when this percentage of the window's calls failed, or was slow, once it holds minimum_calls.
+# failure_rate_threshold = 50
+# slow_call_rate_threshold = 100
+# slow_call_duration = "5s"
+# minimum_calls = 20
+# Stay open this long, then admit permitted_calls_in_half_open probes (for the whole fleet):
+# all must succeed to close; one failure reopens it.
+# wait_in_open = "30s"
+# permitted_calls_in_half_open = 5
+# Reopen when the probes have not completed after this long (unset: wait for them).
+# max_wait_in_half_open = "2m"
+
+[breaker.stripe]
+# failure_rate_threshold = 50
 "#;
 
 #[cfg(test)]
@@ -986,6 +1018,29 @@ mod tests {
         assert!(err.to_string().contains("`routing.fallbacks`"), "{err}");
         let err = load(Some("[routing]\nprimary = \"paypal\"\n"), &[]).unwrap_err();
         assert!(err.to_string().contains("routing.primary"), "{err}");
+    }
+
+    #[test]
+    fn breaker_section_loads_validates_and_renders() {
+        let l = load(
+            Some("[breaker]\nminimum_calls = 8\n[breaker.efi]\nwait_in_open = \"1m\"\n"),
+            &[],
+        )
+        .unwrap();
+        let efi = l.config.breaker.for_gateway(crate::model::GatewayId::Efi);
+        assert_eq!((efi.minimum_calls, efi.wait_in_open.0.as_secs()), (8, 60));
+        let shown = l.config.to_toml();
+        assert!(shown.contains("[breaker.efi]"), "{shown}");
+        let again: Config = toml::from_str(&shown).unwrap();
+        assert_eq!(again.breaker.for_gateway(crate::model::GatewayId::Efi), efi);
+
+        let err = load(Some("[breaker.efi]\nminimum_calls = 0\n"), &[]).unwrap_err();
+        assert!(
+            err.to_string().contains("breaker.efi.minimum_calls"),
+            "{err}"
+        );
+        let err = load(Some("[breaker]\nwait = \"1s\"\n"), &[]).unwrap_err();
+        assert!(err.to_string().contains("wait"), "{err}");
     }
 
     #[test]

@@ -7,6 +7,8 @@
 
 pub mod api;
 pub mod brcode;
+pub mod breaker;
+pub mod breakers;
 pub mod clock;
 pub mod config;
 pub mod credentials;

@@ -1,0 +1,470 @@
+//! The fleet layer: two `Breakers` instances (two `serve` processes) sharing one SQLite store,
+//! driven by a `ManualClock` and explicit `sync_now()` calls (nothing sleeps).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use payorch::breaker::{Admission, BreakerSettings, BreakerState, Rejection};
+use payorch::breakers::{Breakers, OperatorCommand};
+use payorch::clock::{Clock, ManualClock, Timestamp};
+use payorch::id::AuditId;
+use payorch::model::{AttemptOutcome, GatewayId, TenantId};
+use payorch::store::sqlite::SqliteStore;
+use payorch::store::{
+    AuditEntry, AuditLog, CounterKey, CounterStore, Expect, Page, StateKey, StateStore, Store,
+    StoreError, StoreResult, Versioned,
+};
+use payorch::tenancy::Actor;
+use tempfile::TempDir;
+
+const STRIPE: GatewayId = GatewayId::Stripe;
+
+fn settings() -> BreakerSettings {
+    toml::from_str(
+        "window_size = 10\nminimum_calls = 4\nwait_in_open = \"30s\"\npermitted_calls_in_half_open = 3\n",
+    )
+    .expect("settings")
+}
+
+fn acme() -> TenantId {
+    TenantId::parse("acme").expect("tenant")
+}
+
+/// A store whose state, counter and audit calls can be made to fail, like a network partition.
+struct Flaky {
+    inner: Arc<SqliteStore>,
+    down: AtomicBool,
+}
+
+impl Flaky {
+    fn check(&self) -> StoreResult<()> {
+        if self.down.load(Ordering::SeqCst) {
+            Err(StoreError::Unavailable("partitioned by the test".into()))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[async_trait]
+impl StateStore for Flaky {
+    async fn get_state(&self, key: &StateKey) -> StoreResult<Option<Versioned<serde_json::Value>>> {
+        self.check()?;
+        self.inner.get_state(key).await
+    }
+    async fn put_state(
+        &self,
+        key: &StateKey,
+        value: &serde_json::Value,
+        expect: Expect,
+    ) -> StoreResult<u64> {
+        self.check()?;
+        self.inner.put_state(key, value, expect).await
+    }
+    async fn list_state(
+        &self,
+        tenant: &TenantId,
+        kind: &str,
+    ) -> StoreResult<Vec<(String, Versioned<serde_json::Value>)>> {
+        self.check()?;
+        self.inner.list_state(tenant, kind).await
+    }
+}
+
+#[async_trait]
+impl CounterStore for Flaky {
+    async fn add_counters(
+        &self,
+        key: &CounterKey,
+        deltas: &BTreeMap<String, i64>,
+        expires_at: Timestamp,
+    ) -> StoreResult<()> {
+        self.check()?;
+        self.inner.add_counters(key, deltas, expires_at).await
+    }
+    async fn read_counters(
+        &self,
+        tenant: &TenantId,
+        series: &str,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<(Timestamp, BTreeMap<String, i64>)>> {
+        self.check()?;
+        self.inner.read_counters(tenant, series, from, to).await
+    }
+}
+
+#[async_trait]
+impl AuditLog for Flaky {
+    async fn append_audit(&self, entry: &AuditEntry) -> StoreResult<()> {
+        self.check()?;
+        self.inner.append_audit(entry).await
+    }
+    async fn list_audit(
+        &self,
+        tenant: Option<&TenantId>,
+        starting_after: Option<&AuditId>,
+        limit: u32,
+    ) -> StoreResult<Page<AuditEntry>> {
+        self.check()?;
+        self.inner.list_audit(tenant, starting_after, limit).await
+    }
+}
+
+struct Fleet {
+    store: Arc<SqliteStore>,
+    clock: Arc<ManualClock>,
+    _dir: TempDir,
+}
+
+impl Fleet {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Arc::new(SqliteStore::open(&dir.path().join("payorch.db")).expect("store"));
+        Fleet {
+            store,
+            clock: Arc::new(ManualClock::new(Timestamp::from_unix_millis(
+                1_800_000_000_000,
+            ))),
+            _dir: dir,
+        }
+    }
+
+    fn instance(&self) -> Breakers {
+        let store: Arc<dyn Store> = self.store.clone();
+        let clock: Arc<dyn Clock> = self.clock.clone();
+        Breakers::new(store, clock, settings())
+    }
+
+    fn flaky_instance(&self) -> (Breakers, Arc<Flaky>) {
+        let flaky = Arc::new(Flaky {
+            inner: self.store.clone(),
+            down: AtomicBool::new(false),
+        });
+        let clock: Arc<dyn Clock> = self.clock.clone();
+        let b = Breakers::with_parts(
+            flaky.clone(),
+            flaky.clone(),
+            flaky.clone(),
+            clock,
+            settings(),
+        );
+        (b, flaky)
+    }
+
+    async fn doc(&self, gateway: GatewayId) -> Versioned<serde_json::Value> {
+        let key = StateKey {
+            tenant: acme(),
+            kind: "breaker".into(),
+            name: gateway.as_str().into(),
+        };
+        self.store
+            .get_state(&key)
+            .await
+            .expect("read")
+            .expect("a shared document")
+    }
+}
+
+fn trip(b: &Breakers) {
+    for _ in 0..4 {
+        assert!(b.admit(&acme(), STRIPE).is_allowed());
+        b.record(
+            &acme(),
+            STRIPE,
+            AttemptOutcome::UnavailableNotSent,
+            Duration::from_millis(3),
+            Some("connection refused"),
+        );
+    }
+    assert!(!b.admit(&acme(), STRIPE).is_allowed(), "tripped locally");
+}
+
+/// Two instances whose stripe breaker a tripped (b adopted it), at the end of the wait in open.
+async fn half_open_fleet() -> (Fleet, Breakers, Breakers) {
+    let fleet = Fleet::new();
+    let (a, b) = (fleet.instance(), fleet.instance());
+    trip(&a);
+    a.sync_now().await.expect("a");
+    b.watch(&acme());
+    b.sync_now().await.expect("b");
+    fleet.clock.advance(Duration::from_secs(30));
+    (fleet, a, b)
+}
+
+fn state(b: &Breakers) -> BreakerState {
+    b.local_status()
+        .into_iter()
+        .find(|s| s.gateway == STRIPE)
+        .map(|s| s.state)
+        .expect("a stripe breaker")
+}
+
+#[tokio::test]
+async fn a_trip_by_one_instance_is_adopted_by_the_other_after_a_sync() {
+    let fleet = Fleet::new();
+    let (a, b) = (fleet.instance(), fleet.instance());
+    b.watch(&acme());
+    trip(&a);
+    assert!(
+        b.admit(&acme(), STRIPE).is_allowed(),
+        "b has not synced yet"
+    );
+    a.sync_now().await.expect("a syncs");
+    b.sync_now().await.expect("b syncs");
+    assert_eq!(
+        b.admit(&acme(), STRIPE),
+        Admission::Rejected {
+            reason: Rejection::Open,
+            retry_at: Some(fleet.clock.now().plus(Duration::from_secs(30)))
+        }
+    );
+    let doc = fleet.doc(STRIPE).await;
+    assert_eq!(doc.value["state"], "open");
+    assert_eq!(doc.value["changed_by"], a.instance_id());
+    assert_eq!(doc.value["last_error"]["message"], "connection refused");
+
+    // The fleet view reads the shared state and the flushed counters.
+    let status = b.fleet_status(&acme()).await.expect("status");
+    let stripe = status.iter().find(|s| s.gateway == STRIPE).expect("stripe");
+    assert_eq!(
+        (stripe.state, stripe.calls, stripe.failures),
+        (BreakerState::Open, 4, 4)
+    );
+    assert_eq!(stripe.failure_permille, 1000);
+    let efi = status
+        .iter()
+        .find(|s| s.gateway == GatewayId::Efi)
+        .expect("efi");
+    assert_eq!(
+        (efi.state, efi.calls, efi.since),
+        (BreakerState::Closed, 0, None)
+    );
+}
+
+#[tokio::test]
+async fn when_two_instances_trip_at_once_exactly_one_write_wins() {
+    let fleet = Fleet::new();
+    let (a, b) = (fleet.instance(), fleet.instance());
+    trip(&a);
+    fleet.clock.advance(Duration::from_millis(7));
+    trip(&b);
+    let (ra, rb) = tokio::join!(a.sync_now(), b.sync_now());
+    ra.expect("a");
+    rb.expect("b");
+    a.sync_now().await.expect("a again");
+    b.sync_now().await.expect("b again");
+    let doc = fleet.doc(STRIPE).await;
+    assert_eq!(doc.version, 1, "one transition, one write: {doc:?}");
+    assert_eq!(doc.value["epoch"], 1);
+    let winner = doc.value["changed_by"].as_str().expect("changed_by");
+    assert!(winner == a.instance_id() || winner == b.instance_id());
+    // Both follow the winner's open period.
+    let until = doc.value["until"].as_str().expect("until");
+    for i in [&a, &b] {
+        let s = i
+            .local_status()
+            .into_iter()
+            .find(|s| s.gateway == STRIPE)
+            .expect("stripe");
+        assert_eq!(s.state, BreakerState::Open);
+        assert_eq!(s.until.map(|t| t.to_rfc3339()).as_deref(), Some(until));
+    }
+}
+
+#[tokio::test]
+async fn half_open_probes_are_claimed_within_one_fleet_budget_then_close_it() {
+    let (fleet, a, b) = half_open_fleet().await;
+    // Both see traffic waiting: neither holds a permit yet, so both refuse and ask for some.
+    for _ in 0..5 {
+        assert!(!a.admit(&acme(), STRIPE).is_allowed());
+        assert!(!b.admit(&acme(), STRIPE).is_allowed());
+    }
+    let (ra, rb) = tokio::join!(a.sync_now(), b.sync_now());
+    ra.expect("a");
+    rb.expect("b");
+    let probes = |i: &Breakers| {
+        (0..5)
+            .filter(|_| i.admit(&acme(), STRIPE) == Admission::Probe)
+            .count()
+    };
+    let (pa, pb) = (probes(&a), probes(&b));
+    a.sync_now().await.expect("a");
+    b.sync_now().await.expect("b");
+    let (pa2, pb2) = (probes(&a), probes(&b));
+    assert_eq!(
+        pa + pb + pa2 + pb2,
+        3,
+        "the fleet admits exactly the budget: {pa} {pb} {pa2} {pb2}"
+    );
+    let claims = fleet.doc(STRIPE).await.value["probes"]["claims"]
+        .as_array()
+        .map(Vec::len);
+    assert_eq!(claims, Some(3));
+
+    // Every probe succeeds, wherever it ran: after the syncs both instances are closed.
+    for (i, n) in [(&a, pa + pa2), (&b, pb + pb2)] {
+        for _ in 0..n {
+            i.record(
+                &acme(),
+                STRIPE,
+                AttemptOutcome::Success,
+                Duration::from_millis(20),
+                None,
+            );
+        }
+    }
+    for _ in 0..2 {
+        a.sync_now().await.expect("a");
+        b.sync_now().await.expect("b");
+    }
+    assert_eq!(
+        (state(&a), state(&b)),
+        (BreakerState::Closed, BreakerState::Closed)
+    );
+    let doc = fleet.doc(STRIPE).await;
+    assert_eq!(
+        (doc.value["state"].as_str(), doc.value["epoch"].as_u64()),
+        (Some("closed"), Some(2))
+    );
+}
+
+#[tokio::test]
+async fn a_failed_probe_anywhere_reopens_it_for_the_fleet() {
+    let (fleet, a, b) = half_open_fleet().await;
+    assert!(!b.admit(&acme(), STRIPE).is_allowed());
+    b.sync_now().await.expect("b claims");
+    assert_eq!(b.admit(&acme(), STRIPE), Admission::Probe);
+    b.record(
+        &acme(),
+        STRIPE,
+        AttemptOutcome::Auth,
+        Duration::from_millis(5),
+        Some("401"),
+    );
+    b.sync_now().await.expect("b reopens");
+    a.sync_now().await.expect("a adopts");
+    assert_eq!(state(&a), BreakerState::Open);
+    let doc = fleet.doc(STRIPE).await;
+    assert_eq!(doc.value["changed_by"], b.instance_id());
+    assert_eq!(doc.value["last_error"]["message"], "401");
+}
+
+#[tokio::test]
+async fn an_operator_force_open_is_obeyed_by_every_instance_after_a_sync() {
+    let fleet = Fleet::new();
+    let (a, b) = (fleet.instance(), fleet.instance());
+    b.watch(&acme());
+    let until = fleet.clock.now().plus(Duration::from_secs(600));
+    let actor = Actor("cli:ops".into());
+    a.command(
+        &actor,
+        &acme(),
+        STRIPE,
+        OperatorCommand::Open {
+            until: Some(until),
+            reason: Some("stripe incident".into()),
+        },
+    )
+    .await
+    .expect("force open");
+    let rejected = Admission::Rejected {
+        reason: Rejection::ForcedOpen,
+        retry_at: Some(until),
+    };
+    assert_eq!(
+        a.admit(&acme(), STRIPE),
+        rejected,
+        "at once where it was issued"
+    );
+    b.sync_now().await.expect("b");
+    assert_eq!(b.admit(&acme(), STRIPE), rejected);
+    // Failures meanwhile change nothing; the end of the forced period is half-open.
+    fleet.clock.advance(Duration::from_secs(600));
+    assert!(
+        !b.admit(&acme(), STRIPE).is_allowed(),
+        "half-open waits for a claim"
+    );
+    b.sync_now().await.expect("b claims");
+    assert_eq!(b.admit(&acme(), STRIPE), Admission::Probe);
+
+    b.command(
+        &actor,
+        &acme(),
+        STRIPE,
+        OperatorCommand::Auto { reason: None },
+    )
+    .await
+    .expect("auto");
+    a.sync_now().await.expect("a");
+    assert_eq!(a.admit(&acme(), STRIPE), Admission::Allowed);
+    let audit = fleet
+        .store
+        .list_audit(Some(&acme()), None, 10)
+        .await
+        .expect("audit");
+    let actions: Vec<(&str, Option<&str>)> = audit
+        .items
+        .iter()
+        .map(|e| (e.action.as_str(), e.reason.as_deref()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("breaker.auto", None),
+            ("breaker.open", Some("stripe incident"))
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_broken_store_never_blocks_admissions_and_is_caught_up_later() {
+    let fleet = Fleet::new();
+    let (a, flaky) = fleet.flaky_instance();
+    let b = fleet.instance();
+    b.watch(&acme());
+    flaky.down.store(true, Ordering::SeqCst);
+    assert!(a.admit(&acme(), GatewayId::Efi).is_allowed());
+    let err = a.sync_now().await.expect_err("the store is down");
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err}");
+    assert!(a.store_degraded());
+    // It still decides, from what it knows: efi admits, stripe trips and rejects.
+    trip(&a);
+    a.sync_now().await.expect_err("still down");
+    assert!(a.admit(&acme(), GatewayId::Efi).is_allowed());
+    assert!(!a.admit(&acme(), STRIPE).is_allowed());
+
+    // Back up: the transition and the counted calls reach the store; b adopts the state.
+    flaky.down.store(false, Ordering::SeqCst);
+    a.sync_now().await.expect("caught up");
+    assert!(!a.store_degraded());
+    b.sync_now().await.expect("b");
+    assert!(!b.admit(&acme(), STRIPE).is_allowed());
+    let status = b.fleet_status(&acme()).await.expect("status");
+    let stripe = status.iter().find(|s| s.gateway == STRIPE).expect("stripe");
+    assert_eq!((stripe.calls, stripe.failures), (4, 4));
+}
+
+#[tokio::test]
+async fn declines_never_open_it() {
+    let fleet = Fleet::new();
+    let a = fleet.instance();
+    for _ in 0..50 {
+        assert!(a.admit(&acme(), STRIPE).is_allowed());
+        a.record(
+            &acme(),
+            STRIPE,
+            AttemptOutcome::Declined,
+            Duration::from_millis(40),
+            None,
+        );
+    }
+    assert_eq!(state(&a), BreakerState::Closed);
+    a.sync_now().await.expect("sync");
+    let status = a.fleet_status(&acme()).await.expect("status");
+    let stripe = status.iter().find(|s| s.gateway == STRIPE).expect("stripe");
+    assert_eq!((stripe.calls, stripe.failures), (50, 0));
+}
