@@ -11,6 +11,7 @@ pub mod config;
 pub mod credentials;
 pub mod gateway;
 pub mod id;
+pub mod idempotency;
 pub mod model;
 pub mod sandbox;
 pub mod secret;
