@@ -14,6 +14,7 @@ pub mod config;
 pub mod credentials;
 pub mod gateway;
 pub mod id;
+pub mod idempotency;
 pub mod model;
 pub mod orchestrator;
 pub mod routing;
