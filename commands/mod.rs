@@ -5,9 +5,11 @@ mod amount;
 mod apikey;
 mod audit;
 mod breaker;
+mod charge;
 mod gateway;
 mod output;
 mod sandbox;
+mod serve;
 mod setup;
 mod tenant;
 
@@ -87,6 +89,13 @@ pub enum Command {
     /// Create, list and revoke API keys
     #[command(subcommand, name = "apikey")]
     ApiKey(apikey::ApiKeyCommand),
+    /// Run the HTTP core: merchant API, health, metrics, breaker sync, reconciler
+    Serve(serve::ServeArgs),
+    /// Create, show, list and refund charges (in-process, same core as `serve`)
+    #[command(subcommand)]
+    Charge(charge::ChargeCommand),
+    /// Resolve unknown charges and cancel orphans once, by asking the gateways
+    Reconcile(charge::ReconcileArgs),
     /// Read the audit log of operator actions
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -171,7 +180,9 @@ fn run(cli: Cli, out: Output) -> anyhow::Result<()> {
         clap_complete::generate(shell, &mut cmd, "payorch", &mut std::io::stdout());
         return Ok(());
     }
-    init_logging(&cli.global);
+    if !matches!(cli.command, Command::Serve(_)) {
+        init_logging(&cli.global);
+    }
     // The sandbox and its verbs need no config or data dir either: they keep state in memory.
     if let Command::Sandbox(args) = cli.command {
         return runtime()?.block_on(sandbox::run(out, args));
@@ -197,6 +208,12 @@ fn run(cli: Cli, out: Output) -> anyhow::Result<()> {
             Command::Gateway(cmd) => gateway::run(&ctx, cmd).await,
             Command::Breaker(cmd) => breaker::run(&ctx, cmd).await,
             Command::Amount(args) => amount::run(&ctx, args),
+            Command::Serve(args) => {
+                serve::init_logging(&ctx, &cli.global, &args);
+                serve::run(&ctx, args).await
+            }
+            Command::Charge(cmd) => charge::run(&ctx, cmd).await,
+            Command::Reconcile(args) => charge::reconcile(&ctx, args).await,
             Command::Sandbox(_) | Command::Completions { .. } => Ok(()),
         }
     })

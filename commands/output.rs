@@ -61,6 +61,9 @@ pub fn exit_code(err: &anyhow::Error) -> Exit {
         if let Some(e) = cause.downcast_ref::<CliError>() {
             return e.exit;
         }
+        if let Some(payorch::runtime::RuntimeError::Sandbox { .. }) = cause.downcast_ref() {
+            return Exit::Unavailable;
+        }
         if cause.is::<ConfigError>() {
             return Exit::Config;
         }

@@ -36,6 +36,9 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand config 'Inspect the effective configuration'
             cand tenant 'Create and list tenants (merchants)'
             cand apikey 'Create, list and revoke API keys'
+            cand serve 'Run the HTTP core: merchant API, health, metrics, breaker sync, reconciler'
+            cand charge 'Create, show, list and refund charges (in-process, same core as `serve`)'
+            cand reconcile 'Resolve unknown charges and cancel orphans once, by asking the gateways'
             cand audit 'Read the audit log of operator actions'
             cand gateway 'Gateways: the routing table (list, switch, fallback) and credentials in the OS keyring'
             cand breaker 'Circuit breakers per gateway: status, and forcing them open, closed or back to automatic'
@@ -248,6 +251,165 @@ set edit:completion:arg-completer[payorch] = {|@words|
         &'payorch;apikey;help;revoke'= {
         }
         &'payorch;apikey;help;help'= {
+        }
+        &'payorch;serve'= {
+            cand --bind 'Address to listen on [default: the config''s server.bind]; port 0 picks a free port'
+            cand --sandbox 'Use a running `payorch sandbox` at URL for every gateway (its test credentials)'
+            cand --log-format 'Log lines as text or JSON [default: the config''s log.format]'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;charge'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand create 'Create a charge (prints the charge, the attempts, and for Pix the code to pay)'
+            cand get 'Show one charge'
+            cand list 'List charges, newest first'
+            cand refund 'Refund a charge, fully or in part, at the gateway that holds it'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'payorch;charge;create'= {
+            cand --amount 'Amount as people write it (10.50 or 10,50), or minor units with --minor'
+            cand --currency 'currency'
+            cand --method 'pix, card or boleto'
+            cand --customer-name 'customer-name'
+            cand --customer-document 'CPF or CNPJ (required for Pix and boleto in BRL)'
+            cand --customer-email 'customer-email'
+            cand --description 'description'
+            cand --metadata 'KEY=VALUE, repeatable'
+            cand --card-token 'GATEWAY=TOKEN for card charges, repeatable (e.g. stripe=pm_card_visa)'
+            cand --gateway 'Pin one gateway: no routing, no failover'
+            cand --idempotency-key 'Reuse to retry safely; generated and printed when not given'
+            cand --sandbox 'Use a running `payorch sandbox` at URL for every gateway'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --minor '--amount is in minor units (cents)'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;charge;get'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;charge;list'= {
+            cand --status 'status'
+            cand --gateway 'gateway'
+            cand --limit 'limit'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;charge;refund'= {
+            cand --amount 'Amount to refund [default: everything still refundable]'
+            cand --reason 'reason'
+            cand --idempotency-key 'idempotency-key'
+            cand --sandbox 'sandbox'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --minor 'minor'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;charge;help'= {
+            cand create 'Create a charge (prints the charge, the attempts, and for Pix the code to pay)'
+            cand get 'Show one charge'
+            cand list 'List charges, newest first'
+            cand refund 'Refund a charge, fully or in part, at the gateway that holds it'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'payorch;charge;help;create'= {
+        }
+        &'payorch;charge;help;get'= {
+        }
+        &'payorch;charge;help;list'= {
+        }
+        &'payorch;charge;help;refund'= {
+        }
+        &'payorch;charge;help;help'= {
+        }
+        &'payorch;reconcile'= {
+            cand --sandbox 'sandbox'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
         }
         &'payorch;audit'= {
             cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
@@ -777,6 +939,9 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand config 'Inspect the effective configuration'
             cand tenant 'Create and list tenants (merchants)'
             cand apikey 'Create, list and revoke API keys'
+            cand serve 'Run the HTTP core: merchant API, health, metrics, breaker sync, reconciler'
+            cand charge 'Create, show, list and refund charges (in-process, same core as `serve`)'
+            cand reconcile 'Resolve unknown charges and cancel orphans once, by asking the gateways'
             cand audit 'Read the audit log of operator actions'
             cand gateway 'Gateways: the routing table (list, switch, fallback) and credentials in the OS keyring'
             cand breaker 'Circuit breakers per gateway: status, and forcing them open, closed or back to automatic'
@@ -810,6 +975,24 @@ set edit:completion:arg-completer[payorch] = {|@words|
         &'payorch;help;apikey;list'= {
         }
         &'payorch;help;apikey;revoke'= {
+        }
+        &'payorch;help;serve'= {
+        }
+        &'payorch;help;charge'= {
+            cand create 'Create a charge (prints the charge, the attempts, and for Pix the code to pay)'
+            cand get 'Show one charge'
+            cand list 'List charges, newest first'
+            cand refund 'Refund a charge, fully or in part, at the gateway that holds it'
+        }
+        &'payorch;help;charge;create'= {
+        }
+        &'payorch;help;charge;get'= {
+        }
+        &'payorch;help;charge;list'= {
+        }
+        &'payorch;help;charge;refund'= {
+        }
+        &'payorch;help;reconcile'= {
         }
         &'payorch;help;audit'= {
             cand list 'List audit entries, newest first'

@@ -38,6 +38,9 @@ complete -c payorch -n "__fish_payorch_needs_command" -f -a "init" -d 'Write a c
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "config" -d 'Inspect the effective configuration'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "tenant" -d 'Create and list tenants (merchants)'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "apikey" -d 'Create, list and revoke API keys'
+complete -c payorch -n "__fish_payorch_needs_command" -f -a "serve" -d 'Run the HTTP core: merchant API, health, metrics, breaker sync, reconciler'
+complete -c payorch -n "__fish_payorch_needs_command" -f -a "charge" -d 'Create, show, list and refund charges (in-process, same core as `serve`)'
+complete -c payorch -n "__fish_payorch_needs_command" -f -a "reconcile" -d 'Resolve unknown charges and cancel orphans once, by asking the gateways'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "audit" -d 'Read the audit log of operator actions'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "gateway" -d 'Gateways: the routing table (list, switch, fallback) and credentials in the OS keyring'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "breaker" -d 'Circuit breakers per gateway: status, and forcing them open, closed or back to automatic'
@@ -166,6 +169,112 @@ complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the tenant\'s keys (prefix only, never the secret)'
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from help" -f -a "revoke" -d 'Revoke a key: requests using it are refused from now on'
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c payorch -n "__fish_payorch_using_subcommand serve" -l bind -d 'Address to listen on [default: the config\'s server.bind]; port 0 picks a free port' -r
+complete -c payorch -n "__fish_payorch_using_subcommand serve" -l sandbox -d 'Use a running `payorch sandbox` at URL for every gateway (its test credentials)' -r
+complete -c payorch -n "__fish_payorch_using_subcommand serve" -l log-format -d 'Log lines as text or JSON [default: the config\'s log.format]' -r -f -a "text\t''
+json\t''"
+complete -c payorch -n "__fish_payorch_using_subcommand serve" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand serve" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand serve" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand serve" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'"
+complete -c payorch -n "__fish_payorch_using_subcommand serve" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand serve" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand serve" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand serve" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and not __fish_seen_subcommand_from create get list refund help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and not __fish_seen_subcommand_from create get list refund help" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and not __fish_seen_subcommand_from create get list refund help" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and not __fish_seen_subcommand_from create get list refund help" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'"
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and not __fish_seen_subcommand_from create get list refund help" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and not __fish_seen_subcommand_from create get list refund help" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and not __fish_seen_subcommand_from create get list refund help" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and not __fish_seen_subcommand_from create get list refund help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and not __fish_seen_subcommand_from create get list refund help" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and not __fish_seen_subcommand_from create get list refund help" -f -a "create" -d 'Create a charge (prints the charge, the attempts, and for Pix the code to pay)'
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and not __fish_seen_subcommand_from create get list refund help" -f -a "get" -d 'Show one charge'
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and not __fish_seen_subcommand_from create get list refund help" -f -a "list" -d 'List charges, newest first'
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and not __fish_seen_subcommand_from create get list refund help" -f -a "refund" -d 'Refund a charge, fully or in part, at the gateway that holds it'
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and not __fish_seen_subcommand_from create get list refund help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l amount -d 'Amount as people write it (10.50 or 10,50), or minor units with --minor' -r
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l currency -r
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l method -d 'pix, card or boleto' -r
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l customer-name -r
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l customer-document -d 'CPF or CNPJ (required for Pix and boleto in BRL)' -r
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l customer-email -r
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l description -r
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l metadata -d 'KEY=VALUE, repeatable' -r
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l card-token -d 'GATEWAY=TOKEN for card charges, repeatable (e.g. stripe=pm_card_visa)' -r
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l gateway -d 'Pin one gateway: no routing, no failover' -r
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l idempotency-key -d 'Reuse to retry safely; generated and printed when not given' -r
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l sandbox -d 'Use a running `payorch sandbox` at URL for every gateway' -r
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'"
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l minor -d '--amount is in minor units (cents)'
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from get" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from get" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from get" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from get" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'"
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from get" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from get" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from get" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from get" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from list" -l status -r
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from list" -l gateway -r
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from list" -l limit -r
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from list" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from list" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from list" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'"
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from list" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from refund" -l amount -d 'Amount to refund [default: everything still refundable]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from refund" -l reason -r
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from refund" -l idempotency-key -r
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from refund" -l sandbox -r
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from refund" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from refund" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from refund" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from refund" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'"
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from refund" -l minor
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from refund" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from refund" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from refund" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from refund" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from refund" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a charge (prints the charge, the attempts, and for Pix the code to pay)'
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from help" -f -a "get" -d 'Show one charge'
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from help" -f -a "list" -d 'List charges, newest first'
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from help" -f -a "refund" -d 'Refund a charge, fully or in part, at the gateway that holds it'
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c payorch -n "__fish_payorch_using_subcommand reconcile" -l sandbox -r
+complete -c payorch -n "__fish_payorch_using_subcommand reconcile" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand reconcile" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand reconcile" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand reconcile" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'"
+complete -c payorch -n "__fish_payorch_using_subcommand reconcile" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand reconcile" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand reconcile" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand reconcile" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand reconcile" -s V -l version -d 'Print version'
 complete -c payorch -n "__fish_payorch_using_subcommand audit; and not __fish_seen_subcommand_from list help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand audit; and not __fish_seen_subcommand_from list help" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand audit; and not __fish_seen_subcommand_from list help" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
@@ -443,23 +552,30 @@ complete -c payorch -n "__fish_payorch_using_subcommand completions" -s v -l ver
 complete -c payorch -n "__fish_payorch_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr'
 complete -c payorch -n "__fish_payorch_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c payorch -n "__fish_payorch_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway breaker amount sandbox completions help" -f -a "init" -d 'Write a commented default config file and create the data dir and database'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway breaker amount sandbox completions help" -f -a "config" -d 'Inspect the effective configuration'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway breaker amount sandbox completions help" -f -a "tenant" -d 'Create and list tenants (merchants)'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway breaker amount sandbox completions help" -f -a "apikey" -d 'Create, list and revoke API keys'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway breaker amount sandbox completions help" -f -a "audit" -d 'Read the audit log of operator actions'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway breaker amount sandbox completions help" -f -a "gateway" -d 'Gateways: the routing table (list, switch, fallback) and credentials in the OS keyring'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway breaker amount sandbox completions help" -f -a "breaker" -d 'Circuit breakers per gateway: status, and forcing them open, closed or back to automatic'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway breaker amount sandbox completions help" -f -a "amount" -d 'Convert an amount as people write it (10,50) to the API\'s minor units (1050)'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway breaker amount sandbox completions help" -f -a "sandbox" -d 'Run local fakes of Stripe, Efí and Asaas with fault injection, or steer a running one'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway breaker amount sandbox completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey audit gateway breaker amount sandbox completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker amount sandbox completions help" -f -a "init" -d 'Write a commented default config file and create the data dir and database'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker amount sandbox completions help" -f -a "config" -d 'Inspect the effective configuration'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker amount sandbox completions help" -f -a "tenant" -d 'Create and list tenants (merchants)'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker amount sandbox completions help" -f -a "apikey" -d 'Create, list and revoke API keys'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker amount sandbox completions help" -f -a "serve" -d 'Run the HTTP core: merchant API, health, metrics, breaker sync, reconciler'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker amount sandbox completions help" -f -a "charge" -d 'Create, show, list and refund charges (in-process, same core as `serve`)'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker amount sandbox completions help" -f -a "reconcile" -d 'Resolve unknown charges and cancel orphans once, by asking the gateways'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker amount sandbox completions help" -f -a "audit" -d 'Read the audit log of operator actions'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker amount sandbox completions help" -f -a "gateway" -d 'Gateways: the routing table (list, switch, fallback) and credentials in the OS keyring'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker amount sandbox completions help" -f -a "breaker" -d 'Circuit breakers per gateway: status, and forcing them open, closed or back to automatic'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker amount sandbox completions help" -f -a "amount" -d 'Convert an amount as people write it (10,50) to the API\'s minor units (1050)'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker amount sandbox completions help" -f -a "sandbox" -d 'Run local fakes of Stripe, Efí and Asaas with fault injection, or steer a running one'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker amount sandbox completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker amount sandbox completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print the effective configuration (defaults, file, environment and flags merged; secrets masked)'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from tenant" -f -a "create" -d 'Create a tenant'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from tenant" -f -a "list" -d 'List tenants'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from apikey" -f -a "create" -d 'Create a key for the tenant (--tenant); its secret is shown only this once'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from apikey" -f -a "list" -d 'List the tenant\'s keys (prefix only, never the secret)'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from apikey" -f -a "revoke" -d 'Revoke a key: requests using it are refused from now on'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from charge" -f -a "create" -d 'Create a charge (prints the charge, the attempts, and for Pix the code to pay)'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from charge" -f -a "get" -d 'Show one charge'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from charge" -f -a "list" -d 'List charges, newest first'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from charge" -f -a "refund" -d 'Refund a charge, fully or in part, at the gateway that holds it'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "list" -d 'List audit entries, newest first'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "list" -d 'Every gateway: its role in the tenant\'s routing, whether it is available, what it takes'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "switch" -d 'Make a gateway the tenant\'s primary; the old primary becomes the first fallback'

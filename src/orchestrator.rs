@@ -150,12 +150,14 @@ impl Orchestrator {
         result
     }
 
-    /// Creates a charge (without idempotency: the caller holds the key). Returns the charge as
+    /// Creates a charge with id `id` (the caller generates it and records it on its
+    /// idempotency lease first, so a recoverer can find the charge). Returns the charge as
     /// persisted, or an error response when no gateway could take it (the failed charge is
     /// persisted too, for operators).
     pub async fn create_charge(
         &self,
         tenant: &TenantId,
+        id: ChargeId,
         request: &ChargeRequest,
     ) -> Result<Charge, ApiError> {
         let candidates = self
@@ -164,7 +166,7 @@ impl Orchestrator {
             .await?;
         let now = self.clock.now();
         let mut charge = Charge {
-            id: ChargeId::generate(),
+            id,
             tenant: tenant.clone(),
             status: ChargeStatus::Pending,
             amount: request.money.minor(),
@@ -185,10 +187,32 @@ impl Orchestrator {
             updated_at: now,
         };
         // Durable before any gateway call: a crash from here on leaves a record to reconcile.
-        self.store
-            .create_charge(&charge)
-            .await
-            .map_err(store_error)?;
+        // A charge that already exists under this id is being recovered (its first holder
+        // died): a decided one is answered as is; a pending one runs the flow again, which is
+        // idempotent at every gateway because the gateway keys derive from the charge id.
+        let mut version = 1;
+        match self.store.create_charge(&charge).await {
+            Ok(()) => {}
+            Err(StoreError::AlreadyExists { .. }) => {
+                let existing = self
+                    .store
+                    .get_charge(tenant, &charge.id)
+                    .await
+                    .map_err(store_error)?
+                    .ok_or_else(|| {
+                        store_error(StoreError::NotFound {
+                            entity: "charge",
+                            id: charge.id.to_string(),
+                        })
+                    })?;
+                if existing.value.status != ChargeStatus::Pending {
+                    return Ok(existing.value);
+                }
+                charge = existing.value;
+                version = existing.version;
+            }
+            Err(e) => return Err(store_error(e)),
+        }
 
         let mut unresolved: Option<GatewayId> = None;
         let mut terminal: Option<(GatewayId, Result<GatewayCharge, GatewayError>)> = None;
@@ -281,7 +305,7 @@ impl Orchestrator {
             }
         }
         self.store
-            .update_charge(&charge, 1)
+            .update_charge(&charge, version)
             .await
             .map_err(store_error)?;
         self.enqueue_event(&charge).await?;
@@ -702,5 +726,77 @@ impl Orchestrator {
             }
         }
         Ok(())
+    }
+}
+
+#[async_trait]
+impl RoutePlanner for crate::routing::Routing {
+    async fn candidates(
+        &self,
+        tenant: &TenantId,
+        request: &ChargeRequest,
+        gateways: &Gateways,
+    ) -> Result<Vec<GatewayId>, ApiError> {
+        let table = self.table(tenant).await.map_err(|e| {
+            ApiError::new(
+                503,
+                ErrorType::ApiError,
+                "routing_unavailable",
+                e.to_string(),
+            )
+        })?;
+        let candidates = crate::routing::Candidates::from_gateways(gateways);
+        crate::routing::plan(
+            &table,
+            &candidates,
+            request.method,
+            request.money.currency(),
+            request.gateway,
+            |g| request.card_tokens.contains_key(&g),
+        )
+        .map_err(|no_route| {
+            // The merchant must change the request (422), or an operator must restore a
+            // gateway (503).
+            let (status, code) = if no_route.is_charge_problem() {
+                (422, "no_gateway_for_charge")
+            } else {
+                (503, "gateway_unavailable")
+            };
+            let mut e = ApiError::new(status, ErrorType::GatewayError, code, no_route.to_string());
+            if request.gateway.is_some() {
+                e.param = Some("gateway".into());
+            }
+            e
+        })
+    }
+}
+
+impl BreakerGate for crate::breakers::Breakers {
+    fn admit(&self, tenant: &TenantId, gateway: GatewayId) -> Result<(), String> {
+        match crate::breakers::Breakers::admit(self, tenant, gateway) {
+            crate::breaker::Admission::Rejected { reason, retry_at } => {
+                let why = match reason {
+                    crate::breaker::Rejection::Open => "open after failures",
+                    crate::breaker::Rejection::ProbesTaken => "half-open, every probe taken",
+                    crate::breaker::Rejection::ForcedOpen => "forced open by an operator",
+                };
+                Err(match retry_at {
+                    Some(at) => format!("{why} (until {at})"),
+                    None => why.to_string(),
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn record(
+        &self,
+        tenant: &TenantId,
+        gateway: GatewayId,
+        outcome: AttemptOutcome,
+        latency: Duration,
+        error: Option<&str>,
+    ) {
+        let _ = crate::breakers::Breakers::record(self, tenant, gateway, outcome, latency, error);
     }
 }

@@ -17,6 +17,10 @@ fn help_shows_the_command_tree() {
         "amount",
         "gateway",
         "sandbox",
+        "serve",
+        "charge",
+        "breaker",
+        "reconcile",
         "completions",
     ] {
         assert!(help.contains(cmd), "{cmd} missing from:\n{help}");

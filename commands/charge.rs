@@ -1,0 +1,418 @@
+//! `payorch charge create|get|list|refund` and `payorch reconcile`: the merchant API's flows,
+//! run in-process on the configured store and gateways (or a sandbox), with the same
+//! validation and idempotency as `serve`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use clap::{Args, Subcommand};
+use serde_json::{Value, json};
+
+use payorch::clock::{Clock, SystemClock};
+use payorch::model::{Charge, ChargeStatus, Currency, GatewayId};
+use payorch::runtime::{self, Answer, Core};
+use payorch::store::ChargeQuery;
+
+use super::output::or_dash;
+use super::{CliError, Ctx, Exit};
+
+#[derive(Debug, Subcommand)]
+pub enum ChargeCommand {
+    /// Create a charge (prints the charge, the attempts, and for Pix the code to pay)
+    Create(CreateArgs),
+    /// Show one charge
+    Get {
+        /// The charge id (`ch_…`)
+        id: String,
+    },
+    /// List charges, newest first
+    List {
+        #[arg(long, value_parser = |s: &str| s.parse::<ChargeStatus>().map_err(|e| e.to_string()))]
+        status: Option<ChargeStatus>,
+        #[arg(long, value_parser = |s: &str| s.parse::<GatewayId>().map_err(|e| e.to_string()))]
+        gateway: Option<GatewayId>,
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100))]
+        limit: u32,
+    },
+    /// Refund a charge, fully or in part, at the gateway that holds it
+    Refund(RefundArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Amount as people write it (10.50 or 10,50), or minor units with --minor
+    #[arg(long, allow_hyphen_values = true)]
+    amount: String,
+    /// --amount is in minor units (cents)
+    #[arg(long)]
+    minor: bool,
+    #[arg(long, default_value = "BRL", value_parser = |s: &str| Currency::parse(s).map_err(|e| e.to_string()))]
+    currency: Currency,
+    /// pix, card or boleto
+    #[arg(long)]
+    method: String,
+    #[arg(long)]
+    customer_name: String,
+    /// CPF or CNPJ (required for Pix and boleto in BRL)
+    #[arg(long)]
+    customer_document: Option<String>,
+    #[arg(long)]
+    customer_email: Option<String>,
+    #[arg(long)]
+    description: Option<String>,
+    /// KEY=VALUE, repeatable
+    #[arg(long, value_name = "KEY=VALUE")]
+    metadata: Vec<String>,
+    /// GATEWAY=TOKEN for card charges, repeatable (e.g. stripe=pm_card_visa)
+    #[arg(long, value_name = "GATEWAY=TOKEN")]
+    card_token: Vec<String>,
+    /// Pin one gateway: no routing, no failover
+    #[arg(long)]
+    gateway: Option<String>,
+    /// Reuse to retry safely; generated and printed when not given
+    #[arg(long)]
+    idempotency_key: Option<String>,
+    /// Use a running `payorch sandbox` at URL for every gateway
+    #[arg(long, value_name = "URL")]
+    sandbox: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RefundArgs {
+    /// The charge id (`ch_…`)
+    id: String,
+    /// Amount to refund [default: everything still refundable]
+    #[arg(long)]
+    amount: Option<String>,
+    #[arg(long)]
+    minor: bool,
+    #[arg(long)]
+    reason: Option<String>,
+    #[arg(long)]
+    idempotency_key: Option<String>,
+    #[arg(long, value_name = "URL")]
+    sandbox: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    #[arg(long, value_name = "URL")]
+    sandbox: Option<String>,
+}
+
+fn pairs(flag: &str, items: &[String]) -> Result<BTreeMap<String, String>, CliError> {
+    items
+        .iter()
+        .map(|i| {
+            i.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+                .filter(|(k, _)| !k.is_empty())
+                .ok_or_else(|| {
+                    CliError::new(Exit::Usage, format!("{flag}: `{i}` is not KEY=VALUE"))
+                })
+        })
+        .collect()
+}
+
+async fn core(ctx: &Ctx, sandbox: &Option<String>) -> anyhow::Result<Core> {
+    let store = ctx.store().await?;
+    let config = ctx.config().clone();
+    let gateways = match sandbox {
+        Some(url) => runtime::sandbox_gateways(&config, url, ctx.tenant()).await?,
+        None => runtime::configured_gateways(&config, ctx.tenant()),
+    };
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    Ok(Core::assemble(config, store, gateways, clock)?)
+}
+
+/// The exit code an API answer deserves.
+fn exit_for(status: u16) -> Exit {
+    match status {
+        400 | 422 => Exit::Usage,
+        404 => Exit::NotFound,
+        409 => Exit::Conflict,
+        503 => Exit::Unavailable,
+        _ => Exit::Failure,
+    }
+}
+
+/// Prints a charge answer, or turns an error answer into the CLI error.
+fn print_answer(ctx: &Ctx, a: &Answer, key: &str) -> anyhow::Result<()> {
+    let body: Value = serde_json::from_str(&a.body).unwrap_or(Value::Null);
+    if a.status >= 400 {
+        let msg = body["error"]["message"]
+            .as_str()
+            .unwrap_or("the request failed");
+        let param = body["error"]["param"]
+            .as_str()
+            .map(|p| format!("{p}: "))
+            .unwrap_or_default();
+        let mut text = format!("{param}{msg}");
+        if let Some(attempts) = body["error"]["attempts"].as_array() {
+            for at in attempts {
+                text.push_str(&format!(
+                    "\n  {} {}: {}",
+                    at["gateway"].as_str().unwrap_or("?"),
+                    at["outcome"].as_str().unwrap_or("?"),
+                    at["error"].as_str().unwrap_or("")
+                ));
+            }
+        }
+        return Err(CliError::new(exit_for(a.status), text).into());
+    }
+    let charge: Charge = serde_json::from_value(body.clone())?;
+    if ctx.out.is_json() {
+        ctx.out.json(&body)?;
+    } else {
+        show(ctx, &charge)?;
+        if a.replayed {
+            ctx.out.note(&format!(
+                "(replayed: Idempotency-Key `{key}` was used before; this is its first answer)"
+            ));
+        }
+    }
+    if charge.status == ChargeStatus::Failed {
+        return Err(CliError::new(
+            Exit::Failure,
+            format!(
+                "charge {} failed: {}",
+                charge.id,
+                charge
+                    .failure
+                    .as_ref()
+                    .map(|f| f.message.as_str())
+                    .unwrap_or("no reason given")
+            ),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+fn show(ctx: &Ctx, c: &Charge) -> anyhow::Result<()> {
+    let money = c
+        .money()
+        .map(|m| m.to_string())
+        .unwrap_or_else(|_| c.amount.to_string());
+    ctx.out.fields(&[
+        ("id", c.id.to_string()),
+        ("status", c.status.to_string()),
+        ("amount", money),
+        ("refunded", c.amount_refunded.to_string()),
+        ("method", c.method.to_string()),
+        ("gateway", or_dash(c.gateway)),
+        ("reference", or_dash(c.gateway_reference.as_deref())),
+        ("customer", c.customer.name.clone()),
+        ("created", c.created_at.to_rfc3339()),
+    ])?;
+    if let Some(f) = &c.failure {
+        ctx.out
+            .fields(&[("failure", format!("{}: {}", f.code, f.message))])?;
+    }
+    if !c.attempts.is_empty() {
+        println!();
+        let rows = c
+            .attempts
+            .iter()
+            .map(|a| {
+                vec![
+                    a.gateway.to_string(),
+                    a.outcome.to_string(),
+                    format!("{} ms", a.latency_ms),
+                    or_dash(a.error.as_deref()),
+                ]
+            })
+            .collect();
+        ctx.out
+            .table(&["GATEWAY", "OUTCOME", "LATENCY", "ERROR"], rows, "")?;
+    }
+    if let Some(pix) = &c.pix {
+        println!("\nPix copia e cola:\n{}", pix.copy_paste);
+        if let Ok(code) = qrcode::QrCode::new(pix.copy_paste.as_bytes()) {
+            let art = code
+                .render::<qrcode::render::unicode::Dense1x2>()
+                .dark_color(qrcode::render::unicode::Dense1x2::Light)
+                .light_color(qrcode::render::unicode::Dense1x2::Dark)
+                .build();
+            println!("\n{art}");
+        }
+    }
+    Ok(())
+}
+
+fn new_key() -> String {
+    format!("cli_{}", payorch::id::new_ulid())
+}
+
+pub async fn run(ctx: &Ctx, cmd: ChargeCommand) -> anyhow::Result<()> {
+    match cmd {
+        ChargeCommand::Create(args) => {
+            let money =
+                super::amount::parse_amount("--amount", &args.amount, args.currency, args.minor)?;
+            let tokens = pairs("--card-token", &args.card_token)?;
+            let metadata = pairs("--metadata", &args.metadata)?;
+            let mut body = json!({
+                "amount": money.minor(),
+                "currency": args.currency.code(),
+                "method": args.method,
+                "customer": {"name": args.customer_name, "document": args.customer_document, "email": args.customer_email},
+                "description": args.description,
+                "metadata": metadata,
+                "gateway": args.gateway,
+            });
+            if !tokens.is_empty() {
+                body["card"] = json!({ "tokens": tokens });
+            }
+            let key = args.idempotency_key.clone().unwrap_or_else(new_key);
+            let core = core(ctx, &args.sandbox).await?;
+            let a = runtime::create_charge(
+                &core.orchestrator,
+                &core.idempotency,
+                ctx.tenant(),
+                &key,
+                &body,
+            )
+            .await;
+            if args.idempotency_key.is_none() {
+                ctx.out.note(&format!(
+                    "Idempotency-Key: {key}   (pass --idempotency-key {key} to retry safely)"
+                ));
+            }
+            print_answer(ctx, &a, &key)
+        }
+        ChargeCommand::Refund(args) => {
+            let core = core(ctx, &args.sandbox).await?;
+            let (charge, _) = core
+                .orchestrator
+                .get_charge(ctx.tenant(), &args.id)
+                .await
+                .map_err(|e| CliError::new(exit_for(e.status), e.message))?;
+            let mut body = json!({ "reason": args.reason });
+            if let Some(a) = &args.amount {
+                body["amount"] = json!(
+                    super::amount::parse_amount("--amount", a, charge.currency, args.minor)?
+                        .minor()
+                );
+            }
+            let key = args.idempotency_key.clone().unwrap_or_else(new_key);
+            let a = runtime::refund(
+                &core.orchestrator,
+                &core.idempotency,
+                ctx.tenant(),
+                &args.id,
+                &key,
+                &body,
+            )
+            .await;
+            print_answer(ctx, &a, &key)
+        }
+        ChargeCommand::Get { id } => {
+            let store = ctx.store().await?;
+            payorch::tenancy::require_tenant(store.as_ref(), ctx.tenant()).await?;
+            let not_found = || {
+                CliError::new(
+                    Exit::NotFound,
+                    format!("tenant `{}` has no charge `{id}`", ctx.tenant()),
+                )
+            };
+            let cid = payorch::id::ChargeId::parse(&id)
+                .map_err(|e| CliError::new(Exit::Usage, e.to_string()))?;
+            let charge = store
+                .get_charge(ctx.tenant(), &cid)
+                .await?
+                .ok_or_else(not_found)?
+                .value;
+            if ctx.out.is_json() {
+                ctx.out.json(&runtime::charge_json(&charge))
+            } else {
+                show(ctx, &charge)
+            }
+        }
+        ChargeCommand::List {
+            status,
+            gateway,
+            limit,
+        } => {
+            let store = ctx.store().await?;
+            payorch::tenancy::require_tenant(store.as_ref(), ctx.tenant()).await?;
+            let page = store
+                .list_charges(
+                    ctx.tenant(),
+                    &ChargeQuery {
+                        status,
+                        gateway,
+                        limit,
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            if ctx.out.is_json() {
+                let data: Vec<Value> = page.items.iter().map(runtime::charge_json).collect();
+                return ctx
+                    .out
+                    .json(&json!({"data": data, "next_cursor": page.next_cursor}));
+            }
+            let rows = page
+                .items
+                .iter()
+                .map(|c| {
+                    let failed_over = c
+                        .attempts
+                        .first()
+                        .map(|a| Some(a.gateway) != c.gateway)
+                        .unwrap_or(false);
+                    vec![
+                        c.id.to_string(),
+                        c.status.to_string(),
+                        c.money().map(|m| m.to_string()).unwrap_or_default(),
+                        c.method.to_string(),
+                        or_dash(c.gateway),
+                        if failed_over {
+                            "yes".into()
+                        } else {
+                            "-".into()
+                        },
+                        c.created_at.to_rfc3339(),
+                    ]
+                })
+                .collect();
+            ctx.out.table(
+                &[
+                    "ID",
+                    "STATUS",
+                    "AMOUNT",
+                    "METHOD",
+                    "GATEWAY",
+                    "FAILED OVER",
+                    "CREATED",
+                ],
+                rows,
+                "No charges.",
+            )
+        }
+    }
+}
+
+pub async fn reconcile(ctx: &Ctx, args: ReconcileArgs) -> anyhow::Result<()> {
+    let core = core(ctx, &args.sandbox).await?;
+    let report = core.orchestrator.reconcile_once().await?;
+    if ctx.out.is_json() {
+        return ctx.out.json(&report);
+    }
+    ctx.out.fields(&[
+        ("resolved", report.resolved.len().to_string()),
+        (
+            "orphans cancelled",
+            report.orphans_cancelled.len().to_string(),
+        ),
+        ("orphans paid", report.orphans_paid.len().to_string()),
+        ("deferred", report.deferred.to_string()),
+    ])?;
+    for (id, status) in &report.resolved {
+        println!("  {id} -> {status}");
+    }
+    for (id, g, reference) in &report.orphans_paid {
+        println!("  PAID ORPHAN: {id} at {g} ({reference}): refund the payer");
+    }
+    Ok(())
+}

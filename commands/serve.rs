@@ -1,0 +1,116 @@
+//! `payorch serve`: the HTTP core (merchant API, health, metrics) with the breaker sync, the
+//! reconciler and the idempotency purge in the background. Stops accepting on SIGINT/SIGTERM,
+//! finishes the requests in flight, and exits 0.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::Args;
+
+use payorch::clock::{Clock, SystemClock};
+use payorch::config::LogFormat;
+use payorch::runtime::{self, Core};
+
+use super::Ctx;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: the config's server.bind]; port 0 picks a free port
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<SocketAddr>,
+    /// Use a running `payorch sandbox` at URL for every gateway (its test credentials)
+    #[arg(long, value_name = "URL")]
+    pub sandbox: Option<String>,
+    /// Log lines as text or JSON [default: the config's log.format]
+    #[arg(long, value_enum)]
+    pub log_format: Option<CliLogFormat>,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum CliLogFormat {
+    Text,
+    Json,
+}
+
+/// Logs for a long-running server: the config's level (or -v/-q), text or JSON, on stderr.
+pub fn init_logging(ctx: &Ctx, global: &super::GlobalArgs, args: &ServeArgs) {
+    let level = if global.quiet {
+        "error".to_string()
+    } else if global.verbose > 0 {
+        ["info", "debug", "trace"][usize::from(global.verbose.min(3)) - 1].to_string()
+    } else {
+        ctx.config().log.level.clone()
+    };
+    let json = match args.log_format {
+        Some(CliLogFormat::Json) => true,
+        Some(CliLogFormat::Text) => false,
+        None => ctx.config().log.format == LogFormat::Json,
+    };
+    let filter = tracing_subscriber::EnvFilter::new(level);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.with_ansi(false).try_init()
+    };
+}
+
+pub async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<()> {
+    let store = ctx.store().await?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let config = ctx.config().clone();
+    let gateways = match &args.sandbox {
+        Some(url) => runtime::sandbox_gateways(&config, url, ctx.tenant()).await?,
+        None => runtime::configured_gateways(&config, ctx.tenant()),
+    };
+    for (g, why) in &gateways.unavailable {
+        tracing::warn!(gateway = %g, reason = %why, "gateway unavailable");
+    }
+    let bind = match args.bind {
+        Some(b) => b,
+        None => config.bind_addr()?,
+    };
+    let core = Core::assemble(config, store, gateways, clock)?;
+    let app = payorch::server::router(core.app_state());
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("cannot listen on {bind}"))?;
+    let addr = listener.local_addr()?;
+    // The first line on stdout, for people and for scripts that started it on port 0.
+    println!("listening on http://{addr}");
+    tracing::info!(%addr, store = %core.store.describe(), gateways = ?core.gateways.available.keys().collect::<Vec<_>>(), "serving");
+    let background = core.spawn_background().await;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the server stopped")?;
+    drop(background);
+    tracing::info!("stopped: every request in flight was answered");
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: no new connections; finishing requests in flight");
+}

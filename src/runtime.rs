@@ -1,0 +1,362 @@
+//! A running core assembled from configuration: the store, the gateways (configured, or a
+//! sandbox's), the fleet breakers, routing, idempotency and the orchestrator, plus the
+//! background work `serve` runs (breaker sync, reconciler, idempotency purge). `serve` and
+//! `charge create` both start from here, so the CLI runs exactly the core the server runs.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::api::{ApiError, ChargeRequest, ErrorType, RefundRequest};
+use crate::breakers::{Breakers, SyncTask};
+use crate::clock::Clock;
+use crate::config::{Config, ProcessEnv};
+use crate::credentials::{self, OsKeyring};
+use crate::gateway::registry::{self, Gateways};
+use crate::id::ChargeId;
+use crate::idempotency::{Begin, IdempotencyError, request_hash};
+use crate::idempotency::{IdempotencyKeys, IdempotencySettings};
+use crate::model::{GatewayId, TenantId};
+use crate::orchestrator::{FlowSettings, Orchestrator};
+use crate::routing::Routing;
+use crate::sandbox::server::SandboxInfo;
+use crate::server::AppState;
+use crate::server::metrics::Metrics;
+use crate::store::Store;
+
+/// How often `serve` reconciles unknown charges and orphans.
+pub const RECONCILE_EVERY: Duration = Duration::from_secs(30);
+/// How often `serve` purges expired idempotency keys.
+pub const PURGE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Why the core could not be assembled.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("no sandbox at {url}: {reason} (start one with `payorch sandbox`)")]
+    Sandbox { url: String, reason: String },
+    #[error("routing: {0}")]
+    Routing(String),
+}
+
+/// Builds the gateways from `[gateways.*]` and the credentials of `tenant` (keyring, with
+/// `PAYORCH_<GATEWAY>_<FIELD>` environment variables winning).
+pub fn configured_gateways(config: &Config, tenant: &TenantId) -> Gateways {
+    let keyring = OsKeyring::new(&ProcessEnv);
+    registry::build(&config.gateways, |g: GatewayId| {
+        credentials::resolve(&keyring, &ProcessEnv, tenant, g)
+    })
+}
+
+/// Builds the gateways against a running `payorch sandbox` at `url`.
+pub async fn sandbox_gateways(
+    config: &Config,
+    url: &str,
+    tenant: &TenantId,
+) -> Result<Gateways, RuntimeError> {
+    crate::gateway::http::install_crypto_provider();
+    let err = |reason: String| RuntimeError::Sandbox {
+        url: url.to_string(),
+        reason,
+    };
+    let info_url = format!("{}/_sandbox/info", url.trim_end_matches('/'));
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .map_err(|e| err(e.to_string()))?;
+    let response = client
+        .get(&info_url)
+        .send()
+        .await
+        .map_err(|e| err(e.to_string()))?;
+    if !response.status().is_success() {
+        return Err(err(format!("{info_url} answered {}", response.status())));
+    }
+    let bytes = response.bytes().await.map_err(|e| err(e.to_string()))?;
+    let info: SandboxInfo = serde_json::from_slice(&bytes)
+        .map_err(|e| err(format!("not a sandbox info document: {e}")))?;
+    Ok(registry::for_sandbox(&config.gateways, &info, tenant))
+}
+
+/// Every part of a running core.
+pub struct Core {
+    pub config: Config,
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub gateways: Arc<Gateways>,
+    pub breakers: Arc<Breakers>,
+    pub routing: Arc<Routing>,
+    pub idempotency: Arc<IdempotencyKeys>,
+    pub orchestrator: Arc<Orchestrator>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl Core {
+    pub fn assemble(
+        config: Config,
+        store: Arc<dyn Store>,
+        gateways: Gateways,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Core, RuntimeError> {
+        let gateways = Arc::new(gateways);
+        let breakers = Arc::new(Breakers::new(
+            store.clone(),
+            clock.clone(),
+            config.breaker.clone(),
+        ));
+        let routing = Arc::new(
+            Routing::new(store.clone(), clock.clone(), &config)
+                .map_err(|e| RuntimeError::Routing(e.to_string()))?,
+        );
+        let idempotency = Arc::new(IdempotencyKeys::new(
+            store.clone(),
+            clock.clone(),
+            IdempotencySettings::from_config(&config.idempotency),
+        ));
+        let orchestrator = Arc::new(Orchestrator {
+            store: store.clone(),
+            gateways: gateways.clone(),
+            breakers: breakers.clone(),
+            routes: routing.clone(),
+            clock: clock.clone(),
+            settings: FlowSettings::default(),
+        });
+        Ok(Core {
+            config,
+            store,
+            clock,
+            gateways,
+            breakers,
+            routing,
+            idempotency,
+            orchestrator,
+            metrics: Arc::new(Metrics::new()),
+        })
+    }
+
+    /// The HTTP handlers' state.
+    pub fn app_state(&self) -> AppState {
+        AppState {
+            orchestrator: self.orchestrator.clone(),
+            store: self.store.clone(),
+            idempotency: self.idempotency.clone(),
+            metrics: self.metrics.clone(),
+            body_limit: usize::try_from(self.config.server.body_limit).unwrap_or(64 * 1024),
+        }
+    }
+
+    /// Starts the background work of `serve`; it stops when the returned value is dropped.
+    pub async fn spawn_background(&self) -> Background {
+        if let Ok(tenants) = self.store.list_tenants().await {
+            for t in tenants {
+                self.breakers.watch(&t.id);
+            }
+        }
+        let sync = self.breakers.spawn_sync();
+        let orchestrator = self.orchestrator.clone();
+        let idempotency = self.idempotency.clone();
+        let reconciler = tokio::spawn(async move {
+            let mut reconcile = tokio::time::interval(RECONCILE_EVERY);
+            let mut purge = tokio::time::interval(PURGE_EVERY);
+            loop {
+                tokio::select! {
+                    _ = reconcile.tick() => match orchestrator.reconcile_once().await {
+                        Ok(r) if r != Default::default() => tracing::info!(?r, "reconciled"),
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "reconcile pass failed"),
+                    },
+                    _ = purge.tick() => if let Err(e) = idempotency.purge_expired().await {
+                        tracing::warn!(error = %e, "idempotency purge failed");
+                    },
+                }
+            }
+        });
+        Background {
+            _sync: sync,
+            reconciler,
+        }
+    }
+}
+
+/// `serve`'s background tasks; dropping this stops them.
+pub struct Background {
+    _sync: SyncTask,
+    reconciler: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        self.reconciler.abort();
+    }
+}
+
+/// A finished API request, independent of the transport: what to answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Answer {
+    pub status: u16,
+    /// The JSON body.
+    pub body: String,
+    /// The stored answer of an earlier request with the same idempotency key.
+    pub replayed: bool,
+}
+
+impl Answer {
+    fn error(e: &ApiError) -> Answer {
+        Answer {
+            status: e.status,
+            body: e.body().to_string(),
+            replayed: false,
+        }
+    }
+}
+
+/// A charge as the API shows it: the stored record plus `"object": "charge"`.
+pub fn charge_json(charge: &crate::model::Charge) -> Value {
+    let mut v = serde_json::to_value(charge).unwrap_or(Value::Null);
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("object".into(), Value::String("charge".into()));
+    }
+    v
+}
+
+/// `POST /v1/charges` under an idempotency key (rule 2), for `serve` and `charge create`.
+pub async fn create_charge(
+    orchestrator: &Orchestrator,
+    keys: &IdempotencyKeys,
+    tenant: &TenantId,
+    key: &str,
+    body: &Value,
+) -> Answer {
+    let fresh = ChargeId::generate();
+    idempotent(
+        keys,
+        tenant,
+        key,
+        "POST /v1/charges",
+        body,
+        Some(fresh),
+        |id| async move {
+            let request = ChargeRequest::parse(body)?;
+            let id = id.unwrap_or_else(ChargeId::generate);
+            let charge = orchestrator.create_charge(tenant, id, &request).await?;
+            Ok((201, charge_json(&charge)))
+        },
+    )
+    .await
+}
+
+/// `POST /v1/charges/{id}/refunds` under an idempotency key.
+pub async fn refund(
+    orchestrator: &Orchestrator,
+    keys: &IdempotencyKeys,
+    tenant: &TenantId,
+    charge: &str,
+    key: &str,
+    body: &Value,
+) -> Answer {
+    let operation = format!("POST /v1/charges/{charge}/refunds");
+    idempotent(keys, tenant, key, &operation, body, None, |_| async move {
+        let request = RefundRequest::parse(body)?;
+        let charge = orchestrator.refund(tenant, charge, &request).await?;
+        Ok((200, charge_json(&charge)))
+    })
+    .await
+}
+
+/// Runs a mutating request under its idempotency key: replays, 409s and 422s per rule 2.
+/// `charge` is the id the request will create, recorded on the key before anything else
+/// happens; `run` gets the id to use: the recorded one when a died holder's key is recovered,
+/// so the flow resumes that charge (idempotently at the gateways) instead of making another.
+async fn idempotent<'a, F, Fut>(
+    keys: &IdempotencyKeys,
+    tenant: &TenantId,
+    key: &str,
+    operation: &str,
+    body: &Value,
+    charge: Option<ChargeId>,
+    run: F,
+) -> Answer
+where
+    F: FnOnce(Option<ChargeId>) -> Fut,
+    Fut: std::future::Future<Output = Result<(u16, Value), ApiError>> + 'a,
+{
+    let hash = request_hash(operation, body);
+    let (mut lease, charge) = match keys.begin(tenant, key, operation, &hash).await {
+        Ok(Begin::Proceed(lease)) => (lease, charge),
+        Ok(Begin::Recover(lease, record)) => (lease, record.charge_id.or(charge)),
+        Ok(Begin::Replay { status_code, body }) => {
+            return Answer {
+                status: status_code,
+                body,
+                replayed: true,
+            };
+        }
+        Ok(Begin::InProgress) => {
+            return Answer::error(&ApiError::new(
+                409,
+                ErrorType::IdempotencyError,
+                "idempotency_key_in_use",
+                format!(
+                    "a request with Idempotency-Key `{key}` is still being processed; retry later"
+                ),
+            ));
+        }
+        Ok(Begin::Mismatch) => {
+            let mut e = ApiError::new(
+                422,
+                ErrorType::IdempotencyError,
+                "idempotency_key_reused",
+                format!("Idempotency-Key `{key}` was already used with a different request"),
+            );
+            e.param = Some("Idempotency-Key".into());
+            return Answer::error(&e);
+        }
+        Err(IdempotencyError::InvalidKey(v)) => return Answer::error(&ApiError::from(v)),
+        Err(e) => {
+            return Answer::error(&ApiError::new(
+                503,
+                ErrorType::ApiError,
+                "store_unavailable",
+                e.to_string(),
+            ));
+        }
+    };
+    if let Some(id) = &charge
+        && lease.charge_id() != Some(id)
+        && let Err(e) = lease.attach_charge(id.clone()).await
+    {
+        return Answer::error(&ApiError::new(
+            503,
+            ErrorType::ApiError,
+            "store_unavailable",
+            e.to_string(),
+        ));
+    }
+    match run(charge).await {
+        Ok((status, value)) => {
+            let text = value.to_string();
+            if let Err(e) = lease.complete(status, text.clone()).await {
+                tracing::warn!(error = %e, "could not store the idempotent response");
+            }
+            Answer {
+                status,
+                body: text,
+                replayed: false,
+            }
+        }
+        // Rejected before anything happened: the key may be used again (as Stripe does).
+        Err(e) if e.status == 400 && e.kind == ErrorType::InvalidRequestError => {
+            if let Err(err) = lease.release().await {
+                tracing::warn!(error = %err, "could not release an idempotency key");
+            }
+            Answer::error(&e)
+        }
+        Err(e) => {
+            let a = Answer::error(&e);
+            if let Err(err) = lease.complete(a.status, a.body.clone()).await {
+                tracing::warn!(error = %err, "could not store the idempotent error response");
+            }
+            a
+        }
+    }
+}

@@ -1,0 +1,411 @@
+//! `payorch serve`'s HTTP surface (axum): the merchant API under `/v1`, health and metrics.
+//! Handlers only translate HTTP to the core and back: authentication by API key, body limits,
+//! JSON parsing, idempotency, `X-Request-Id`; the flows live in the orchestrator.
+
+pub mod metrics;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::api::{ApiError, ErrorType};
+use crate::clock::Timestamp;
+use crate::id::ChargeId;
+use crate::idempotency::{IdempotencyKeys, validate_key};
+use crate::model::{ApiKey, Charge, ChargeStatus, GatewayId};
+use crate::orchestrator::Orchestrator;
+use crate::store::{ChargeQuery, Store};
+use metrics::{HttpLabels, Metrics};
+
+/// Everything a request handler needs.
+#[derive(Clone)]
+pub struct AppState {
+    pub orchestrator: Arc<Orchestrator>,
+    pub store: Arc<dyn Store>,
+    pub idempotency: Arc<IdempotencyKeys>,
+    pub metrics: Arc<Metrics>,
+    /// Largest accepted request body, bytes.
+    pub body_limit: usize,
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
+const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+
+/// The router with every route and layer.
+pub fn router(state: AppState) -> Router {
+    let limit = state.body_limit;
+    Router::new()
+        .route("/v1/charges", post(create_charge).get(list_charges))
+        .route("/v1/charges/{id}", get(read_charge))
+        .route("/v1/charges/{id}/refunds", post(refund_charge))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            request_context,
+        ))
+        .with_state(state)
+}
+
+/// Accepts or generates `X-Request-Id`, echoes it, logs the request under it, counts it.
+async fn request_context(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.chars().all(|c| c.is_ascii_graphic()))
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("req_{}", crate::id::new_ulid()));
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        req.headers_mut().insert(REQUEST_ID, v);
+    }
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().clone();
+    let span = tracing::info_span!("request", request_id = %id, %method, route = %route);
+    let _enter = span.enter();
+    drop(_enter);
+    let mut response = next.run(req).await;
+    let status = response.status().as_u16();
+    tracing::info!(parent: &span, status, "answered");
+    state
+        .metrics
+        .http_requests
+        .get_or_create(&HttpLabels {
+            route,
+            status: status.to_string(),
+        })
+        .inc();
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID, v);
+    }
+    response
+}
+
+fn error_response(e: &ApiError) -> Response {
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, axum::Json(e.body())).into_response()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        error_response(&self)
+    }
+}
+
+pub use crate::runtime::charge_json;
+
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<ApiKey, ApiError> {
+    let token = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        });
+    crate::tenancy::authenticate(state.store.as_ref(), token)
+        .await
+        .map_err(|e| match e {
+            crate::tenancy::AuthError::Store(s) => {
+                ApiError::new(503, ErrorType::ApiError, "store_unavailable", s.to_string())
+            }
+            other => ApiError::new(
+                401,
+                ErrorType::AuthenticationError,
+                "invalid_api_key",
+                other.to_string(),
+            ),
+        })
+}
+
+/// The body as JSON, or a 400/413 that says what is wrong with it.
+fn json_body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Value, ApiError> {
+    let bytes = body.map_err(|r| {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                413,
+                ErrorType::InvalidRequestError,
+                "body_too_large",
+                format!("the body is larger than {limit} bytes"),
+            )
+        } else {
+            ApiError::new(
+                400,
+                ErrorType::InvalidRequestError,
+                "body_invalid",
+                r.body_text(),
+            )
+        }
+    })?;
+    if bytes.is_empty() {
+        return Ok(Value::Null);
+    }
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::new(
+            400,
+            ErrorType::InvalidRequestError,
+            "invalid_json",
+            format!("the body is not valid JSON: {e}"),
+        )
+    })
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
+    let key = headers
+        .get(IDEMPOTENCY_KEY)
+        .map(|v| v.to_str().map(str::to_string))
+        .transpose()
+        .map_err(|_| {
+            ApiError::invalid(
+                "Idempotency-Key",
+                "idempotency_key_invalid",
+                "must be printable ASCII",
+            )
+        })?
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "Idempotency-Key",
+                "idempotency_key_missing",
+                "the header is required on every POST (any unique string, e.g. a UUID)",
+            )
+        })?;
+    validate_key(&key).map_err(ApiError::from)?;
+    Ok(key)
+}
+
+/// An [`Answer`] as an HTTP response.
+fn answer(a: crate::runtime::Answer) -> Response {
+    let status = StatusCode::from_u16(a.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut r = (
+        status,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        a.body,
+    )
+        .into_response();
+    if a.replayed {
+        r.headers_mut()
+            .insert(REPLAYED, HeaderValue::from_static("true"));
+    }
+    r
+}
+
+/// What every POST needs first: the caller's key, the JSON body, the idempotency key.
+async fn mutating(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(ApiKey, Value, String), ApiError> {
+    let key = authenticate(state, headers).await?;
+    let value = json_body(body, state.body_limit)?;
+    let idem = idempotency_key(headers)?;
+    Ok((key, value, idem))
+}
+
+async fn create_charge(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let (key, value, idem) = match mutating(&state, &headers, body).await {
+        Ok(parts) => parts,
+        Err(e) => return e.into_response(),
+    };
+    let a = crate::runtime::create_charge(
+        &state.orchestrator,
+        &state.idempotency,
+        &key.tenant,
+        &idem,
+        &value,
+    )
+    .await;
+    if let Ok(charge) = serde_json::from_str::<Charge>(&a.body)
+        && !a.replayed
+    {
+        state.metrics.observe_charge(&charge);
+    }
+    answer(a)
+}
+
+async fn refund_charge(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let (key, value, idem) = match mutating(&state, &headers, body).await {
+        Ok(parts) => parts,
+        Err(e) => return e.into_response(),
+    };
+    answer(
+        crate::runtime::refund(
+            &state.orchestrator,
+            &state.idempotency,
+            &key.tenant,
+            &id,
+            &idem,
+            &value,
+        )
+        .await,
+    )
+}
+
+async fn read_charge(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let key = match authenticate(&state, &headers).await {
+        Ok(k) => k,
+        Err(e) => return e.into_response(),
+    };
+    match state.orchestrator.get_charge(&key.tenant, &id).await {
+        Ok((charge, _)) => axum::Json(charge_json(&charge)).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `GET /v1/charges` filters.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    status: Option<String>,
+    gateway: Option<String>,
+    /// RFC 3339, inclusive.
+    created_gte: Option<String>,
+    /// RFC 3339, exclusive.
+    created_lt: Option<String>,
+    limit: Option<String>,
+    starting_after: Option<String>,
+}
+
+fn parse_list(p: &ListParams) -> Result<ChargeQuery, ApiError> {
+    let bad = |param: &str, msg: String| ApiError::invalid(param, "parameter_invalid", msg);
+    let time = |param: &str, v: &Option<String>| -> Result<Option<Timestamp>, ApiError> {
+        v.as_deref()
+            .map(|s| Timestamp::parse_rfc3339(s).map_err(|e| bad(param, e.to_string())))
+            .transpose()
+    };
+    Ok(ChargeQuery {
+        status: p
+            .status
+            .as_deref()
+            .map(|s| {
+                s.parse::<ChargeStatus>()
+                    .map_err(|e| bad("status", e.to_string()))
+            })
+            .transpose()?,
+        gateway: p
+            .gateway
+            .as_deref()
+            .map(|s| {
+                s.parse::<GatewayId>()
+                    .map_err(|e| bad("gateway", e.to_string()))
+            })
+            .transpose()?,
+        created_from: time("created_gte", &p.created_gte)?,
+        created_to: time("created_lt", &p.created_lt)?,
+        starting_after: p
+            .starting_after
+            .as_deref()
+            .map(|s| ChargeId::parse(s).map_err(|e| bad("starting_after", e.to_string())))
+            .transpose()?,
+        limit: match p.limit.as_deref() {
+            None => 20,
+            Some(l) => match l.parse::<u32>() {
+                Ok(n) if (1..=100).contains(&n) => n,
+                _ => return Err(bad("limit", format!("`{l}` is not a number from 1 to 100"))),
+            },
+        },
+    })
+}
+
+async fn list_charges(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let key = match authenticate(&state, &headers).await {
+        Ok(k) => k,
+        Err(e) => return e.into_response(),
+    };
+    let query = match params
+        .map_err(|e| {
+            ApiError::new(
+                400,
+                ErrorType::InvalidRequestError,
+                "parameter_invalid",
+                e.body_text(),
+            )
+        })
+        .and_then(|Query(p)| parse_list(&p))
+    {
+        Ok(q) => q,
+        Err(e) => return e.into_response(),
+    };
+    match state.store.list_charges(&key.tenant, &query).await {
+        Ok(page) => axum::Json(serde_json::json!({
+            "object": "list",
+            "data": page.items.iter().map(charge_json).collect::<Vec<_>>(),
+            "has_more": page.next_cursor.is_some(),
+            "next_cursor": page.next_cursor,
+        }))
+        .into_response(),
+        Err(e) => ApiError::new(503, ErrorType::ApiError, "store_unavailable", e.to_string())
+            .into_response(),
+    }
+}
+
+async fn healthz() -> Response {
+    axum::Json(serde_json::json!({"status": "ok"})).into_response()
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => {
+            axum::Json(serde_json::json!({"status": "ready", "store": state.store.describe()}))
+                .into_response()
+        }
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(serde_json::json!({"status": "unavailable", "error": e.to_string()})),
+        )
+            .into_response(),
+    }
+}
+
+async fn metrics_text(State(state): State<AppState>) -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn not_found() -> Response {
+    ApiError::new(
+        404,
+        ErrorType::InvalidRequestError,
+        "route_missing",
+        "no such route (see /v1/charges)",
+    )
+    .into_response()
+}
