@@ -745,8 +745,22 @@ async fn inject(State(fault): State<Arc<Fault>>, request: Request, next: Next) -
     match fault.decide() {
         Action::Pass => next.run(request).await,
         Action::Delay(latency) => {
-            tokio::time::sleep(latency).await;
-            next.run(request).await
+            // Like a real gateway, a slow request is processed even when the client gives up
+            // waiting: a timeout after sending must be able to leave a charge behind (the
+            // ambiguous case rule 4 is about). So read the body now and finish in a task of
+            // its own, which a dropped connection does not cancel.
+            let (parts, body) = request.into_parts();
+            let bytes = match axum::body::to_bytes(body, 1 << 20).await {
+                Ok(b) => b,
+                Err(_) => return StatusCode::BAD_REQUEST.into_response(),
+            };
+            let request = Request::from_parts(parts, axum::body::Body::from(bytes));
+            let task = tokio::spawn(async move {
+                tokio::time::sleep(latency).await;
+                next.run(request).await
+            });
+            task.await
+                .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
         }
         Action::Fail(status, why) => {
             let code = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);

@@ -1,0 +1,609 @@
+//! `payorch serve` as a merchant and an operator meet it: the real `serve` binary in front of
+//! the real `payorch sandbox`, driven over HTTP and with the CLI. Covers idempotency under
+//! concurrency, failover with the breaker, operator overrides on a running server, rule 4 for
+//! ambiguous card outcomes, orphan cancellation, bad input, and graceful shutdown.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// Tuned so the breaker reacts within a handful of calls in tests.
+const CONFIG: &str = r#"
+[breaker]
+minimum_calls = 4
+window_size = 10
+wait_in_open = "1s"
+permitted_calls_in_half_open = 2
+sync_interval = "100ms"
+
+[gateways.stripe]
+timeout = "2s"
+"#;
+
+fn first_line(child: &mut Child) -> String {
+    let out = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(out)
+        .read_line(&mut line)
+        .expect("first line");
+    line.trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected: {line:?}"))
+        .to_string()
+}
+
+/// A sandbox and a serve on one fresh data dir, with an API key; both killed on drop.
+struct Stack {
+    env: common::Env,
+    config: String,
+    sandbox: Child,
+    sandbox_url: String,
+    serve: Option<Child>,
+    url: String,
+    key: String,
+    http: reqwest::Client,
+}
+
+impl Stack {
+    fn start() -> Stack {
+        let env = common::Env::new();
+        let config = env.path().join("payorch.toml");
+        std::fs::write(&config, CONFIG).unwrap();
+        let config = config.to_str().unwrap().to_string();
+        let mut sandbox = env
+            .cmd()
+            .args(["sandbox", "--bind", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let sandbox_url = first_line(&mut sandbox);
+        let key = env
+            .run(&["--config", &config, "apikey", "create", "-o", "json"])
+            .json()["secret"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        payorch::gateway::http::install_crypto_provider();
+        let mut stack = Stack {
+            env,
+            config,
+            sandbox,
+            sandbox_url,
+            serve: None,
+            url: String::new(),
+            key,
+            http: reqwest::Client::new(),
+        };
+        stack.start_serve();
+        stack
+    }
+
+    fn start_serve(&mut self) {
+        let log = std::fs::File::create(self.env.path().join("serve.log")).unwrap();
+        let mut serve = self
+            .env
+            .cmd()
+            .args([
+                "--config",
+                &self.config,
+                "serve",
+                "--bind",
+                "127.0.0.1:0",
+                "--sandbox",
+                &self.sandbox_url,
+            ])
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        self.url = first_line(&mut serve);
+        self.serve = Some(serve);
+    }
+
+    /// `payorch ARGS…` on this stack's config and data dir; asserts success.
+    fn cli(&self, args: &[&str]) -> String {
+        let mut full = vec!["--config", self.config.as_str()];
+        full.extend_from_slice(args);
+        self.env.run(&full).ok()
+    }
+
+    fn sandbox(&self, args: &[&str]) -> String {
+        let mut full = vec!["sandbox"];
+        full.extend_from_slice(args);
+        full.extend_from_slice(&["--url", &self.sandbox_url]);
+        self.env.run(&full).ok()
+    }
+
+    fn fake_charges(&self, gateway: &str) -> Vec<Value> {
+        let out = self.sandbox(&["charges", gateway, "-o", "json"]);
+        serde_json::from_str::<Value>(&out)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
+    async fn post(
+        &self,
+        path: &str,
+        key: Option<&str>,
+        body: &Value,
+    ) -> (u16, reqwest::header::HeaderMap, Value) {
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .bearer_auth(&self.key)
+            .header("content-type", "application/json")
+            .body(serde_json::to_string(&body).unwrap());
+        if let Some(k) = key {
+            req = req.header("Idempotency-Key", k);
+        }
+        let resp = req.send().await.expect("POST");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        (
+            status,
+            headers,
+            serde_json::from_slice(&resp.bytes().await.unwrap_or_default()).unwrap_or(Value::Null),
+        )
+    }
+
+    async fn get(&self, path: &str, bearer: &str) -> (u16, Value) {
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(bearer)
+            .send()
+            .await
+            .expect("GET");
+        (
+            resp.status().as_u16(),
+            serde_json::from_slice(&resp.bytes().await.unwrap_or_default()).unwrap_or(Value::Null),
+        )
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        if let Some(s) = self.serve.as_mut() {
+            let _ = s.kill();
+            let _ = s.wait();
+        }
+        let _ = self.sandbox.kill();
+        let _ = self.sandbox.wait();
+    }
+}
+
+fn pix(amount: i64) -> Value {
+    json!({"amount": amount, "currency": "BRL", "method": "pix",
+           "customer": {"name": "Maria Silva", "document": "529.982.247-25", "email": "maria@example.com"},
+           "description": "Order 1234", "metadata": {"order_id": "1234"}})
+}
+
+fn card(tokens: Value) -> Value {
+    json!({"amount": 5000, "currency": "BRL", "method": "card",
+           "customer": {"name": "Maria Silva", "document": "529.982.247-25"},
+           "card": {"tokens": tokens}})
+}
+
+/// Polls `check` until it holds; a hang guard, not a timing assertion.
+async fn eventually<F: FnMut() -> bool>(what: &str, mut check: F) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !check() {
+        assert!(Instant::now() < deadline, "never happened: {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_duplicates_reach_the_gateway_once() {
+    let stack = Stack::start();
+    let before = stack.fake_charges("stripe").len();
+    let body = pix(1990);
+    let mut tasks = Vec::new();
+    for _ in 0..100 {
+        let http = stack.http.clone();
+        let url = format!("{}/v1/charges", stack.url);
+        let (key, body) = (stack.key.clone(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            let r = http
+                .post(url)
+                .bearer_auth(key)
+                .header("Idempotency-Key", "order-1234")
+                .header("content-type", "application/json")
+                .body(serde_json::to_string(&body).unwrap())
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            (
+                status,
+                serde_json::from_slice::<Value>(&r.bytes().await.unwrap()).unwrap_or(Value::Null),
+            )
+        }));
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    for t in tasks {
+        let (status, v) = t.await.unwrap();
+        match status {
+            201 => {
+                ids.insert(v["id"].as_str().unwrap().to_string());
+            }
+            409 => assert_eq!(v["error"]["code"], "idempotency_key_in_use"),
+            other => panic!("unexpected {other}: {v}"),
+        }
+    }
+    assert_eq!(ids.len(), 1, "every 201 is the first response: {ids:?}");
+    assert_eq!(
+        stack.fake_charges("stripe").len(),
+        before + 1,
+        "exactly one charge at the gateway"
+    );
+
+    // The same key again: the first answer, replayed.
+    let (status, headers, v) = stack.post("/v1/charges", Some("order-1234"), &body).await;
+    assert_eq!(status, 201);
+    assert_eq!(headers["idempotent-replayed"], "true");
+    assert!(ids.contains(v["id"].as_str().unwrap()));
+    // The same key with another body: 422, nothing created.
+    let (status, _, v) = stack
+        .post("/v1/charges", Some("order-1234"), &pix(2000))
+        .await;
+    assert_eq!(status, 422, "{v}");
+    assert_eq!(v["error"]["param"], "Idempotency-Key");
+    assert_eq!(stack.fake_charges("stripe").len(), before + 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_down_primary_fails_over_opens_its_breaker_and_recovers() {
+    let stack = Stack::start();
+    stack.sandbox(&["mode", "stripe", "down"]);
+    let stripe_before = stack.fake_charges("stripe").len();
+    for i in 0..8 {
+        let (status, _, v) = stack
+            .post("/v1/charges", Some(&format!("down-{i}")), &pix(1990))
+            .await;
+        assert_eq!(status, 201, "{v}");
+        assert_eq!(v["gateway"], "efi", "{v}");
+        assert_eq!(v["attempts"][0]["gateway"], "stripe");
+        assert_eq!(v["attempts"][0]["outcome"], "unavailable_not_sent");
+        assert_eq!(
+            v["attempts"].as_array().unwrap().last().unwrap()["outcome"],
+            "success"
+        );
+    }
+    assert_eq!(stack.fake_charges("stripe").len(), stripe_before);
+    // The breaker opened and every instance can see it.
+    eventually("stripe's breaker open in the store", || {
+        let s: Value =
+            serde_json::from_str(&stack.cli(&["breaker", "status", "-o", "json"])).unwrap();
+        s.to_string().contains("\"open\"")
+    })
+    .await;
+    let (_, _, v) = stack
+        .post("/v1/charges", Some("while-open"), &pix(1990))
+        .await;
+    assert_eq!(v["gateway"], "efi");
+    assert_eq!(v["attempts"][0]["gateway_code"], "breaker_open", "{v}");
+
+    // Back up: after the wait, half-open probes succeed and it closes.
+    stack.sandbox(&["mode", "stripe", "up"]);
+    let mut n = 0;
+    let mut last = Value::Null;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while last["gateway"] != "stripe" {
+        assert!(
+            Instant::now() < deadline,
+            "stripe never took traffic again: {last}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        n += 1;
+        last = stack
+            .post("/v1/charges", Some(&format!("recover-{n}")), &pix(1990))
+            .await
+            .2;
+    }
+    let mut status = String::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while status.is_empty() || status.contains("\"open\"") || status.contains("half") {
+        assert!(
+            Instant::now() < deadline,
+            "stripe's breaker never closed: {status}"
+        );
+        // Half-open closes only after every permitted probe succeeded: keep traffic coming.
+        n += 1;
+        let (_, _, v) = stack
+            .post("/v1/charges", Some(&format!("recover-{n}")), &pix(1990))
+            .await;
+        assert_ne!(v["status"], "failed", "{v}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        status = stack.cli(&["breaker", "status", "-o", "json"]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_overrides_reach_a_running_serve() {
+    let stack = Stack::start();
+    let (_, _, v) = stack.post("/v1/charges", Some("before"), &pix(1990)).await;
+    assert_eq!(v["gateway"], "stripe");
+
+    stack.cli(&["gateway", "switch", "asaas", "--reason", "stripe incident"]);
+    let mut i = 0;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        i += 1;
+        let (_, _, v) = stack
+            .post("/v1/charges", Some(&format!("switch-{i}")), &pix(1990))
+            .await;
+        if v["gateway"] == "asaas" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the switch never reached serve: {v}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    stack.cli(&[
+        "breaker",
+        "open",
+        "asaas",
+        "--for",
+        "10m",
+        "--reason",
+        "maintenance",
+    ]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        i += 1;
+        let (_, _, v) = stack
+            .post("/v1/charges", Some(&format!("forced-{i}")), &pix(1990))
+            .await;
+        if v["gateway"] != "asaas" {
+            assert_eq!(v["attempts"][0]["gateway"], "asaas");
+            assert_eq!(v["attempts"][0]["gateway_code"], "breaker_open", "{v}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the forced open never reached serve"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let audit = stack.cli(&["audit", "list", "-o", "json"]);
+    assert!(
+        audit.contains("gateway.switch") && audit.contains("breaker.open"),
+        "{audit}"
+    );
+    assert!(
+        audit.contains("stripe incident") && audit.contains("maintenance"),
+        "{audit}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ambiguous_card_outcome_never_charges_a_second_gateway() {
+    let stack = Stack::start();
+    stack.sandbox(&["mode", "stripe", "down", "--status", "503"]);
+    let asaas_before = stack.fake_charges("asaas").len();
+    let (status, _, v) = stack
+        .post(
+            "/v1/charges",
+            Some("card-1"),
+            &card(json!({"stripe": "pm_card_visa", "asaas": "tok_ok"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{v}");
+    assert_eq!(v["status"], "unknown", "{v}");
+    assert_eq!(v["gateway"], "stripe");
+    let outcomes: Vec<&str> = v["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        outcomes,
+        ["unavailable_ambiguous", "unavailable_ambiguous"],
+        "retried once at the same gateway"
+    );
+    assert_eq!(
+        stack.fake_charges("asaas").len(),
+        asaas_before,
+        "no second gateway was charged"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pix_orphan_is_cancelled_by_the_reconciler() {
+    let stack = Stack::start();
+    // Stripe answers after the adapter's 2 s timeout: the intent is created, the answer lost.
+    stack.sandbox(&["mode", "stripe", "slow", "--latency", "3000"]);
+    let (status, _, v) = stack
+        .post("/v1/charges", Some("orphan-1"), &pix(1990))
+        .await;
+    assert_eq!(status, 201, "{v}");
+    assert_eq!(
+        v["gateway"], "efi",
+        "Pix may fail over after an ambiguous outcome: {v}"
+    );
+    stack.sandbox(&["mode", "stripe", "up"]);
+    // Wait until the slow calls have landed at the fake (they were in flight).
+    eventually("the orphan exists at stripe", || {
+        !stack.fake_charges("stripe").is_empty()
+    })
+    .await;
+    let report: Value = serde_json::from_str(&stack.cli(&[
+        "reconcile",
+        "--sandbox",
+        &stack.sandbox_url,
+        "-o",
+        "json",
+    ]))
+    .unwrap();
+    assert!(
+        !report["orphans_cancelled"].as_array().unwrap().is_empty(),
+        "{report}"
+    );
+    let stripe = stack.fake_charges("stripe");
+    assert!(
+        stripe.iter().all(|pi| pi["status"] == "canceled"),
+        "{stripe:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_get_documented_errors_and_write_nothing() {
+    let stack = Stack::start();
+    let before = stack.fake_charges("stripe").len();
+    let cases: Vec<(Value, Option<&str>, u16, &str)> = vec![
+        (pix(1990), None, 400, "Idempotency-Key"),
+        (
+            json!({"amount": "19.90", "currency": "BRL", "method": "pix"}),
+            Some("b1"),
+            400,
+            "amount",
+        ),
+        (
+            json!({"amount": 1990, "currency": "XYZ", "method": "pix"}),
+            Some("b2"),
+            400,
+            "currency",
+        ),
+        (
+            {
+                let mut b = pix(1990);
+                b["customer"]["document"] = json!("111.111.111-11");
+                b
+            },
+            Some("b3"),
+            400,
+            "customer.document",
+        ),
+        (
+            json!({"amount": 1990, "currency": "JPY", "method": "boleto", "customer": {"name": "A"}}),
+            Some("b4"),
+            422,
+            "",
+        ),
+    ];
+    for (body, key, status, param) in cases {
+        let (s, _, v) = stack.post("/v1/charges", key, &body).await;
+        assert_eq!(s, status, "{body} -> {v}");
+        if !param.is_empty() {
+            assert_eq!(v["error"]["param"], param, "{v}");
+        }
+        assert!(
+            v["error"]["type"].is_string() && v["error"]["message"].is_string(),
+            "{v}"
+        );
+    }
+    // Not JSON, too big, a wrong key.
+    let r = stack
+        .http
+        .post(format!("{}/v1/charges", stack.url))
+        .bearer_auth(&stack.key)
+        .header("Idempotency-Key", "j")
+        .body("{\"amount\":")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let big = "x".repeat(200_000);
+    let r = stack
+        .http
+        .post(format!("{}/v1/charges", stack.url))
+        .bearer_auth(&stack.key)
+        .header("Idempotency-Key", "big")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    let (s, v) = stack.get("/v1/charges", "po_sk_0000").await;
+    assert_eq!(
+        (s, v["error"]["type"].as_str()),
+        (401, Some("authentication_error"))
+    );
+    assert_eq!(
+        stack.fake_charges("stripe").len(),
+        before,
+        "nothing reached a gateway"
+    );
+    let listed = stack.get("/v1/charges", &stack.key).await.1;
+    assert!(
+        listed["data"].as_array().unwrap().is_empty(),
+        "nothing was written: {listed}"
+    );
+
+    // Another tenant's charge reads as not found.
+    let (_, _, mine) = stack.post("/v1/charges", Some("mine"), &pix(1990)).await;
+    stack.cli(&["tenant", "create", "other"]);
+    let other_key = stack.cli(&["--tenant", "other", "apikey", "create", "-o", "json"]);
+    let other_key = serde_json::from_str::<Value>(&other_key).unwrap()["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (s, _) = stack
+        .get(
+            &format!("/v1/charges/{}", mine["id"].as_str().unwrap()),
+            &other_key,
+        )
+        .await;
+    assert_eq!(s, 404);
+    assert_eq!(
+        stack.get("/v1/charges", &other_key).await.1["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_finishes_requests_in_flight() {
+    let mut stack = Stack::start();
+    stack.sandbox(&["mode", "stripe", "slow", "--latency", "1500"]);
+    let http = stack.http.clone();
+    let (url, key) = (format!("{}/v1/charges", stack.url), stack.key.clone());
+    let in_flight = tokio::spawn(async move {
+        let r = http
+            .post(url)
+            .bearer_auth(key)
+            .header("Idempotency-Key", "slow-1")
+            .header("content-type", "application/json")
+            .body(serde_json::to_string(&pix(1990)).unwrap())
+            .send()
+            .await
+            .unwrap();
+        (
+            r.status().as_u16(),
+            serde_json::from_slice::<Value>(&r.bytes().await.unwrap()).unwrap_or(Value::Null),
+        )
+    });
+    // Let the request get to the (slow) gateway, then ask serve to stop. If SIGTERM came
+    // first, the request would be refused or never sent, and the assertions below catch it.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut serve = stack.serve.take().unwrap();
+    let pid = serve.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let (status, v) = in_flight.await.unwrap();
+    assert!(
+        status == 201,
+        "the request in flight was answered: {status} {v}"
+    );
+    let exit = serve.wait().unwrap();
+    assert!(exit.success(), "serve exits 0 after SIGTERM: {exit:?}");
+}
