@@ -141,6 +141,7 @@ impl Core {
             store: self.store.clone(),
             idempotency: self.idempotency.clone(),
             metrics: self.metrics.clone(),
+            breakers: self.breakers.clone(),
             body_limit: usize::try_from(self.config.server.body_limit).unwrap_or(64 * 1024),
         }
     }

@@ -607,3 +607,196 @@ async fn sigterm_finishes_requests_in_flight() {
     let exit = serve.wait().unwrap();
     assert!(exit.success(), "serve exits 0 after SIGTERM: {exit:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refunds_go_to_the_gateway_that_holds_the_charge() {
+    let stack = Stack::start();
+    let (status, _, charge) = stack
+        .post(
+            "/v1/charges",
+            Some("card-ok"),
+            &card(json!({"stripe": "pm_card_visa"})),
+        )
+        .await;
+    assert_eq!(
+        (status, charge["status"].as_str()),
+        (201, Some("succeeded")),
+        "{charge}"
+    );
+    let id = charge["id"].as_str().unwrap();
+    let path = format!("/v1/charges/{id}/refunds");
+
+    let (s, _, v) = stack
+        .post(&path, Some("r-too-much"), &json!({"amount": 999_999}))
+        .await;
+    assert_eq!(
+        (s, v["error"]["param"].as_str()),
+        (400, Some("amount")),
+        "{v}"
+    );
+    let (s, _, v) = stack
+        .post(
+            &path,
+            Some("r-1"),
+            &json!({"amount": 1000, "reason": "damaged"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["status"], "partially_refunded");
+    assert_eq!(v["amount_refunded"], 1000);
+    // A replay does not refund twice.
+    let (s, headers, v) = stack
+        .post(
+            &path,
+            Some("r-1"),
+            &json!({"amount": 1000, "reason": "damaged"}),
+        )
+        .await;
+    assert_eq!((s, v["amount_refunded"].as_i64()), (200, Some(1000)));
+    assert_eq!(headers["idempotent-replayed"], "true");
+    let (s, _, v) = stack.post(&path, Some("r-2"), &json!({})).await;
+    assert_eq!(
+        (s, v["status"].as_str(), v["amount_refunded"].as_i64()),
+        (200, Some("refunded"), Some(5000)),
+        "{v}"
+    );
+    let (s, _, _) = stack
+        .post(
+            "/v1/charges/ch_01M85WGE415ZCP43F421KT256Y/refunds",
+            Some("r-3"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(s, 404);
+    let refunds = stack.fake_charges("stripe");
+    assert!(
+        refunds
+            .iter()
+            .any(|pi| pi["id"] == charge["gateway_reference"]),
+        "{refunds:?}"
+    );
+
+    // The operator's views of the same traffic.
+    let metrics = stack
+        .http
+        .get(format!("{}/metrics", stack.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(
+            "payorch_charges_total{tenant=\"default\",gateway=\"stripe\",status=\"succeeded\"} 1"
+        ),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("payorch_breaker_state{tenant=\"default\",gateway=\"stripe\"} 0"),
+        "{metrics}"
+    );
+    let list: Value = serde_json::from_str(&stack.cli(&["gateway", "list", "-o", "json"])).unwrap();
+    let stripe = list["gateways"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["gateway"] == "stripe")
+        .unwrap()
+        .clone();
+    assert_eq!(stripe["role"], "primary");
+    assert_eq!(stripe["breaker"]["state"], "closed", "{stripe}");
+}
+
+#[test]
+fn the_charge_commands_run_the_same_core() {
+    let stack = Stack::start();
+    let sb = stack.sandbox_url.clone();
+    let out = stack.cli(&[
+        "charge",
+        "create",
+        "--amount",
+        "19,90",
+        "--method",
+        "pix",
+        "--customer-name",
+        "Maria Silva",
+        "--customer-document",
+        "529.982.247-25",
+        "--sandbox",
+        &sb,
+        "--idempotency-key",
+        "cli-1",
+    ]);
+    assert!(
+        out.contains("requires_action") && out.contains("Pix copia e cola"),
+        "{out}"
+    );
+    assert!(
+        out.contains('▀') || out.contains('▄') || out.contains('█'),
+        "a QR code is drawn: {out}"
+    );
+    let again = stack.cli(&[
+        "charge",
+        "create",
+        "--amount",
+        "19,90",
+        "--method",
+        "pix",
+        "--customer-name",
+        "Maria Silva",
+        "--customer-document",
+        "529.982.247-25",
+        "--sandbox",
+        &sb,
+        "--idempotency-key",
+        "cli-1",
+        "-o",
+        "json",
+    ]);
+    let charge: Value = serde_json::from_str(&again).unwrap();
+    let id = charge["id"].as_str().unwrap();
+    assert!(out.contains(id), "the replay is the same charge");
+    let listed: Value =
+        serde_json::from_str(&stack.cli(&["charge", "list", "-o", "json"])).unwrap();
+    assert_eq!(listed["data"].as_array().unwrap().len(), 1);
+    assert!(stack.cli(&["charge", "get", id]).contains("Maria Silva"));
+
+    // Bad input names the flag and creates nothing.
+    let mut args = vec![
+        "--config",
+        stack.config.as_str(),
+        "charge",
+        "create",
+        "--amount",
+        "10.505",
+        "--method",
+        "pix",
+        "--customer-name",
+        "A",
+        "--customer-document",
+        "529.982.247-25",
+        "--sandbox",
+        sb.as_str(),
+    ];
+    let err = stack.env.run(&args).fails(2);
+    assert!(err.contains("--amount") && err.contains("10.505"), "{err}");
+    args[5] = "10";
+    args[11] = "111.111.111-11";
+    let err = stack.env.run(&args).fails(2);
+    assert!(err.contains("customer.document"), "{err}");
+    let err = stack
+        .env
+        .run(&[
+            "--config",
+            stack.config.as_str(),
+            "charge",
+            "get",
+            "ch_01M85WGE415ZCP43F421KT256Y",
+        ])
+        .fails(3);
+    assert!(err.contains("no charge"), "{err}");
+    let listed: Value =
+        serde_json::from_str(&stack.cli(&["charge", "list", "-o", "json"])).unwrap();
+    assert_eq!(listed["data"].as_array().unwrap().len(), 1);
+}

@@ -164,6 +164,8 @@ struct GatewayRow {
     reason: Option<String>,
     /// What it takes; known only for gateways that could be built.
     capabilities: Option<CapabilitiesView>,
+    /// Its circuit breaker, fleet-wide (shared state and counters from the store).
+    breaker: Option<payorch::breakers::BreakerStatus>,
 }
 
 #[derive(Serialize)]
@@ -186,6 +188,12 @@ pub async fn list(ctx: &Ctx) -> anyhow::Result<()> {
     let (routing, tenant) = routing(ctx).await?;
     let Current { table, version } = routing.current(tenant).await.map_err(cli)?;
     let mut gateways = build_gateways(ctx, tenant);
+    let breakers = payorch::breakers::Breakers::new(
+        ctx.store().await?,
+        std::sync::Arc::new(payorch::clock::SystemClock),
+        ctx.config().breaker.clone(),
+    );
+    let mut breaker_status = breakers.fleet_status(tenant).await?;
     // The table's order first, then the gateways it does not route to.
     let routed: Vec<GatewayId> = table.order().collect();
     let unrouted = GatewayId::ALL.into_iter().filter(|g| !routed.contains(g));
@@ -213,6 +221,10 @@ pub async fn list(ctx: &Ctx) -> anyhow::Result<()> {
                 status,
                 reason,
                 capabilities: gateways.get(id).map(|g| g.capabilities().into()),
+                breaker: breaker_status
+                    .iter()
+                    .position(|b| b.gateway == id)
+                    .map(|i| breaker_status.swap_remove(i)),
             }
         })
         .collect();
@@ -248,6 +260,16 @@ pub async fn list(ctx: &Ctx) -> anyhow::Result<()> {
                 .to_string(),
                 or_dash(caps.map(|c| join(c.methods.iter().map(|m| m.to_string()).collect()))),
                 or_dash(caps.map(|c| currencies_cell(&c.currencies))),
+                breaker_cell(r.breaker.as_ref()),
+                r.breaker
+                    .as_ref()
+                    .map(|b| format!("{}% / {}%", b.failure_permille / 10, b.slow_permille / 10))
+                    .unwrap_or_else(|| "-".into()),
+                r.breaker
+                    .as_ref()
+                    .map(|b| b.calls.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                last_error_cell(r.breaker.as_ref()),
                 or_dash(r.reason.as_deref()),
             ]
         })
@@ -259,6 +281,10 @@ pub async fn list(ctx: &Ctx) -> anyhow::Result<()> {
             "STATUS",
             "METHODS",
             "CURRENCIES",
+            "BREAKER",
+            "FAIL / SLOW",
+            "CALLS",
+            "LAST ERROR",
             "REASON",
         ],
         table_rows,
@@ -272,6 +298,34 @@ pub async fn list(ctx: &Ctx) -> anyhow::Result<()> {
         }
     ));
     Ok(())
+}
+
+/// `closed`, `open`, `half_open`, with `(forced)` for operator overrides.
+fn breaker_cell(b: Option<&payorch::breakers::BreakerStatus>) -> String {
+    let Some(b) = b else { return "-".into() };
+    let state = serde_json::to_value(b.state)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| "?".into());
+    if b.forced {
+        format!("{state} (forced)")
+    } else {
+        state
+    }
+}
+
+/// The last failure and how long ago it was.
+fn last_error_cell(b: Option<&payorch::breakers::BreakerStatus>) -> String {
+    let Some(e) = b.and_then(|b| b.last_error.as_ref()) else {
+        return "-".into();
+    };
+    let now = payorch::clock::Clock::now(&payorch::clock::SystemClock);
+    let ago = now.since(e.at).as_secs();
+    let mut msg: String = e.message.chars().take(40).collect();
+    if e.message.chars().count() > 40 {
+        msg.push('…');
+    }
+    format!("{msg} ({ago}s ago)")
 }
 
 /// Every currency payorch knows reads as `all`; otherwise the codes.

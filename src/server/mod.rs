@@ -33,6 +33,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub idempotency: Arc<IdempotencyKeys>,
     pub metrics: Arc<Metrics>,
+    /// This process's breakers, for the breaker-state gauge.
+    pub breakers: Arc<crate::breakers::Breakers>,
     /// Largest accepted request body, bytes.
     pub body_limit: usize,
 }
@@ -390,6 +392,23 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 async fn metrics_text(State(state): State<AppState>) -> Response {
+    for b in state.breakers.local_status() {
+        let value = match b.state {
+            crate::breaker::BreakerState::Closed => 0,
+            crate::breaker::BreakerState::HalfOpen => 1,
+            crate::breaker::BreakerState::Open => 2,
+            crate::breaker::BreakerState::ForcedOpen => 3,
+            crate::breaker::BreakerState::ForcedClosed => 4,
+        };
+        state
+            .metrics
+            .breaker_state
+            .get_or_create(&metrics::BreakerLabels {
+                tenant: b.tenant.to_string(),
+                gateway: b.gateway.to_string(),
+            })
+            .set(value);
+    }
     (
         [(
             axum::http::header::CONTENT_TYPE,
