@@ -118,8 +118,8 @@ async fn core(ctx: &Ctx, sandbox: &Option<String>) -> anyhow::Result<Core> {
     let store = ctx.store().await?;
     let config = ctx.config().clone();
     let gateways = match sandbox {
-        Some(url) => runtime::sandbox_gateways(&config, url, ctx.tenant()).await?,
-        None => runtime::configured_gateways(&config, ctx.tenant()),
+        Some(url) => runtime::sandbox_gateways(&config, url).await?,
+        None => runtime::configured_gateways(&config),
     };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     Ok(Core::assemble(config, store, gateways, clock)?)
@@ -304,6 +304,22 @@ pub async fn run(ctx: &Ctx, cmd: ChargeCommand) -> anyhow::Result<()> {
                 &body,
             )
             .await;
+            if a.status < 400 && !a.replayed {
+                let detail = json!({"amount": body.get("amount"), "idempotency_key": key});
+                payorch::tenancy::audit_with_reason(
+                    core.store.as_ref(),
+                    &ctx.clock,
+                    &ctx.actor(),
+                    ctx.tenant(),
+                    payorch::tenancy::Action {
+                        name: "charge.refund",
+                        target: &args.id,
+                        detail,
+                        reason: args.reason.as_deref(),
+                    },
+                )
+                .await?;
+            }
             print_answer(ctx, &a, &key)
         }
         ChargeCommand::Get { id } => {

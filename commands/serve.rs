@@ -63,12 +63,10 @@ pub async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let config = ctx.config().clone();
     let gateways = match &args.sandbox {
-        Some(url) => runtime::sandbox_gateways(&config, url, ctx.tenant()).await?,
-        None => runtime::configured_gateways(&config, ctx.tenant()),
+        Some(url) => runtime::sandbox_gateways(&config, url).await?,
+        None => runtime::configured_gateways(&config),
     };
-    for (g, why) in &gateways.unavailable {
-        tracing::warn!(gateway = %g, reason = %why, "gateway unavailable");
-    }
+    let mine = gateways.for_tenant(ctx.tenant());
     let bind = match args.bind {
         Some(b) => b,
         None => config.bind_addr()?,
@@ -81,7 +79,7 @@ pub async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     // The first line on stdout, for people and for scripts that started it on port 0.
     println!("listening on http://{addr}");
-    tracing::info!(%addr, store = %core.store.describe(), gateways = ?core.gateways.available.keys().collect::<Vec<_>>(), "serving");
+    tracing::info!(%addr, store = %core.store.describe(), gateways = ?mine.available.keys().collect::<Vec<_>>(), "serving");
     let background = core.spawn_background().await;
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())

@@ -52,6 +52,21 @@ pub trait RoutePlanner: Send + Sync {
     ) -> Result<Vec<GatewayId>, ApiError>;
 }
 
+/// Where a tenant's gateway adapters come from: each tenant charges through its own gateway
+/// accounts (its credentials), never another tenant's.
+pub trait GatewayDirectory: Send + Sync {
+    fn for_tenant(&self, tenant: &TenantId) -> Arc<Gateways>;
+}
+
+/// One set of gateways for every tenant: the sandbox's test accounts, or tests.
+pub struct SharedGateways(pub Arc<Gateways>);
+
+impl GatewayDirectory for SharedGateways {
+    fn for_tenant(&self, _tenant: &TenantId) -> Arc<Gateways> {
+        self.0.clone()
+    }
+}
+
 /// Settings of the flows.
 #[derive(Clone, Debug)]
 pub struct FlowSettings {
@@ -70,7 +85,8 @@ impl Default for FlowSettings {
 /// The orchestration core of one process.
 pub struct Orchestrator {
     pub store: Arc<dyn Store>,
-    pub gateways: Arc<Gateways>,
+    /// Each tenant's gateways, built from that tenant's credentials.
+    pub gateways: Arc<dyn GatewayDirectory>,
     pub breakers: Arc<dyn BreakerGate>,
     pub routes: Arc<dyn RoutePlanner>,
     pub clock: Arc<dyn Clock>,
@@ -160,10 +176,8 @@ impl Orchestrator {
         id: ChargeId,
         request: &ChargeRequest,
     ) -> Result<Charge, ApiError> {
-        let candidates = self
-            .routes
-            .candidates(tenant, request, &self.gateways)
-            .await?;
+        let gateways = self.gateways.for_tenant(tenant);
+        let candidates = self.routes.candidates(tenant, request, &gateways).await?;
         let now = self.clock.now();
         let mut charge = Charge {
             id,
@@ -217,7 +231,7 @@ impl Orchestrator {
         let mut unresolved: Option<GatewayId> = None;
         let mut terminal: Option<(GatewayId, Result<GatewayCharge, GatewayError>)> = None;
         for g in candidates {
-            let Some(gateway) = self.gateways.get(g) else {
+            let Some(gateway) = gateways.get(g) else {
                 continue;
             };
             if let Err(why) = self.breakers.admit(tenant, g) {
@@ -451,14 +465,19 @@ impl Orchestrator {
                 "the charge has no gateway reference",
             ));
         };
-        let gateway = self.gateways.get(g).ok_or_else(|| {
-            ApiError::new(
-                503,
-                ErrorType::GatewayError,
-                "gateway_unavailable",
-                format!("{g}, which holds this charge, is not configured"),
-            )
-        })?;
+        let gateway = self
+            .gateways
+            .for_tenant(tenant)
+            .get(g)
+            .cloned()
+            .ok_or_else(|| {
+                ApiError::new(
+                    503,
+                    ErrorType::GatewayError,
+                    "gateway_unavailable",
+                    format!("{g}, which holds this charge, is not configured"),
+                )
+            })?;
         // The paid Pix's end-to-end id, when the gateway needs it (Efí).
         let payment_reference = gateway
             .get_charge(&reference)
@@ -576,6 +595,7 @@ impl Orchestrator {
         tenant: &TenantId,
         report: &mut ReconcileReport,
     ) -> Result<(), StoreError> {
+        let gateways = self.gateways.for_tenant(tenant);
         let mut query = crate::store::ChargeQuery {
             status: Some(ChargeStatus::Unknown),
             limit: 100,
@@ -586,7 +606,7 @@ impl Orchestrator {
             for charge in &page.items {
                 let (Some(g), Some(gateway)) = (
                     charge.gateway,
-                    charge.gateway.and_then(|g| self.gateways.get(g)),
+                    charge.gateway.and_then(|g| gateways.get(g).cloned()),
                 ) else {
                     report.deferred += 1;
                     continue;
@@ -652,6 +672,7 @@ impl Orchestrator {
         tenant: &TenantId,
         report: &mut ReconcileReport,
     ) -> Result<(), StoreError> {
+        let gateways = self.gateways.for_tenant(tenant);
         for (name, doc) in self.store.list_state(tenant, ORPHAN_KIND).await? {
             if doc.value.get("state").and_then(|s| s.as_str()) != Some("pending") {
                 continue;
@@ -663,7 +684,7 @@ impl Orchestrator {
                 continue;
             };
             let (Some(gateway), Some(charge)) = (
-                self.gateways.get(g),
+                gateways.get(g).cloned(),
                 self.store.get_charge(tenant, &charge_id).await?,
             ) else {
                 report.deferred += 1;

@@ -3,7 +3,8 @@
 //! background work `serve` runs (breaker sync, reconciler, idempotency purge). `serve` and
 //! `charge create` both start from here, so the CLI runs exactly the core the server runs.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -18,7 +19,7 @@ use crate::id::ChargeId;
 use crate::idempotency::{Begin, IdempotencyError, request_hash};
 use crate::idempotency::{IdempotencyKeys, IdempotencySettings};
 use crate::model::{GatewayId, TenantId};
-use crate::orchestrator::{FlowSettings, Orchestrator};
+use crate::orchestrator::{FlowSettings, GatewayDirectory, Orchestrator, SharedGateways};
 use crate::routing::Routing;
 use crate::sandbox::server::SandboxInfo;
 use crate::server::AppState;
@@ -39,21 +40,55 @@ pub enum RuntimeError {
     Routing(String),
 }
 
-/// Builds the gateways from `[gateways.*]` and the credentials of `tenant` (keyring, with
-/// `PAYORCH_<GATEWAY>_<FIELD>` environment variables winning).
-pub fn configured_gateways(config: &Config, tenant: &TenantId) -> Gateways {
-    let keyring = OsKeyring::new(&ProcessEnv);
-    registry::build(&config.gateways, |g: GatewayId| {
-        credentials::resolve(&keyring, &ProcessEnv, tenant, g)
-    })
+/// Each tenant's gateways from `[gateways.*]` and that tenant's credentials (keyring, with
+/// `PAYORCH_<GATEWAY>_<FIELD>` environment variables winning), built on first use and kept for
+/// the life of the process (restart `serve` after changing credentials).
+pub struct ConfiguredGateways {
+    config: crate::config::GatewaysConfig,
+    keyring: OsKeyring,
+    built: Mutex<HashMap<TenantId, Arc<Gateways>>>,
 }
 
-/// Builds the gateways against a running `payorch sandbox` at `url`.
+impl ConfiguredGateways {
+    pub fn new(config: &Config) -> Self {
+        ConfiguredGateways {
+            config: config.gateways.clone(),
+            keyring: OsKeyring::new(&ProcessEnv),
+            built: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl GatewayDirectory for ConfiguredGateways {
+    fn for_tenant(&self, tenant: &TenantId) -> Arc<Gateways> {
+        let mut built = self.built.lock().unwrap_or_else(|p| p.into_inner());
+        built
+            .entry(tenant.clone())
+            .or_insert_with(|| {
+                let gateways = registry::build(&self.config, |g: GatewayId| {
+                    credentials::resolve(&self.keyring, &ProcessEnv, tenant, g)
+                });
+                for (g, why) in &gateways.unavailable {
+                    tracing::warn!(%tenant, gateway = %g, reason = %why, "gateway unavailable for this tenant");
+                }
+                Arc::new(gateways)
+            })
+            .clone()
+    }
+}
+
+/// Every tenant's gateways from the configuration and the keyring.
+pub fn configured_gateways(config: &Config) -> Arc<dyn GatewayDirectory> {
+    Arc::new(ConfiguredGateways::new(config))
+}
+
+/// One set of gateways, for every tenant, against a running `payorch sandbox` at `url` (its
+/// test accounts).
 pub async fn sandbox_gateways(
     config: &Config,
     url: &str,
-    tenant: &TenantId,
-) -> Result<Gateways, RuntimeError> {
+) -> Result<Arc<dyn GatewayDirectory>, RuntimeError> {
+    let tenant = TenantId::default_tenant();
     crate::gateway::http::install_crypto_provider();
     let err = |reason: String| RuntimeError::Sandbox {
         url: url.to_string(),
@@ -75,7 +110,11 @@ pub async fn sandbox_gateways(
     let bytes = response.bytes().await.map_err(|e| err(e.to_string()))?;
     let info: SandboxInfo = serde_json::from_slice(&bytes)
         .map_err(|e| err(format!("not a sandbox info document: {e}")))?;
-    Ok(registry::for_sandbox(&config.gateways, &info, tenant))
+    Ok(Arc::new(SharedGateways(Arc::new(registry::for_sandbox(
+        &config.gateways,
+        &info,
+        &tenant,
+    )))))
 }
 
 /// Every part of a running core.
@@ -83,7 +122,7 @@ pub struct Core {
     pub config: Config,
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
-    pub gateways: Arc<Gateways>,
+    pub gateways: Arc<dyn GatewayDirectory>,
     pub breakers: Arc<Breakers>,
     pub routing: Arc<Routing>,
     pub idempotency: Arc<IdempotencyKeys>,
@@ -95,10 +134,9 @@ impl Core {
     pub fn assemble(
         config: Config,
         store: Arc<dyn Store>,
-        gateways: Gateways,
+        gateways: Arc<dyn GatewayDirectory>,
         clock: Arc<dyn Clock>,
     ) -> Result<Core, RuntimeError> {
-        let gateways = Arc::new(gateways);
         let breakers = Arc::new(Breakers::new(
             store.clone(),
             clock.clone(),

@@ -542,6 +542,50 @@ async fn bad_requests_get_documented_errors_and_write_nothing() {
         "nothing was written: {listed}"
     );
 
+    // Every gateway down: 503 gateway_unavailable, with every attempt.
+    for g in ["stripe", "efi", "asaas"] {
+        stack.sandbox(&["mode", g, "down"]);
+    }
+    let (s, _, v) = stack
+        .post("/v1/charges", Some("all-down"), &pix(1990))
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (503, Some("gateway_unavailable")),
+        "{v}"
+    );
+    let tried: Vec<&str> = v["error"]["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["gateway"].as_str().unwrap())
+        .collect();
+    assert_eq!(tried, ["stripe", "efi", "asaas"], "{v}");
+    for g in ["stripe", "efi", "asaas"] {
+        stack.sandbox(&["mode", g, "up"]);
+    }
+    // X-Request-Id is echoed when given, generated when not.
+    let r = stack
+        .http
+        .get(format!("{}/healthz", stack.url))
+        .header("X-Request-Id", "trace-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["x-request-id"], "trace-42");
+    let r = stack
+        .http
+        .get(format!("{}/healthz", stack.url))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .starts_with("req_")
+    );
+
     // Another tenant's charge reads as not found.
     let (_, _, mine) = stack.post("/v1/charges", Some("mine"), &pix(1990)).await;
     stack.cli(&["tenant", "create", "other"]);
@@ -761,6 +805,43 @@ fn the_charge_commands_run_the_same_core() {
         serde_json::from_str(&stack.cli(&["charge", "list", "-o", "json"])).unwrap();
     assert_eq!(listed["data"].as_array().unwrap().len(), 1);
     assert!(stack.cli(&["charge", "get", id]).contains("Maria Silva"));
+    let card = stack.cli(&[
+        "charge",
+        "create",
+        "--amount",
+        "50",
+        "--method",
+        "card",
+        "--customer-name",
+        "Ann",
+        "--card-token",
+        "stripe=pm_card_visa",
+        "--sandbox",
+        &sb,
+        "-o",
+        "json",
+    ]);
+    let card: Value = serde_json::from_str(&card).unwrap();
+    assert_eq!(card["status"], "succeeded", "{card}");
+    let refunded = stack.cli(&[
+        "charge",
+        "refund",
+        card["id"].as_str().unwrap(),
+        "--amount",
+        "10",
+        "--reason",
+        "damaged",
+        "--sandbox",
+        &sb,
+        "-o",
+        "json",
+    ]);
+    assert!(refunded.contains("partially_refunded"), "{refunded}");
+    let audit = stack.cli(&["audit", "list", "-o", "json"]);
+    assert!(
+        audit.contains("charge.refund") && audit.contains("damaged"),
+        "{audit}"
+    );
 
     // Bad input names the flag and creates nothing.
     let mut args = vec![
@@ -798,5 +879,9 @@ fn the_charge_commands_run_the_same_core() {
     assert!(err.contains("no charge"), "{err}");
     let listed: Value =
         serde_json::from_str(&stack.cli(&["charge", "list", "-o", "json"])).unwrap();
-    assert_eq!(listed["data"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        listed["data"].as_array().unwrap().len(),
+        2,
+        "the refused inputs created nothing"
+    );
 }
