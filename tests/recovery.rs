@@ -1,0 +1,175 @@
+//! Rule 2's hardest case: the process holding an idempotency key dies after the gateway created
+//! the charge. After the lease expires, a retry with the same key must find that charge at the
+//! gateway (the keys derive from the charge id recorded on the lease), not charge again.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use payorch::clock::{Clock, ManualClock, SystemClock, Timestamp};
+use payorch::config::Config;
+use payorch::gateway::{CreateCharge, registry};
+use payorch::id::ChargeId;
+use payorch::idempotency::{Begin, request_hash};
+use payorch::model::{
+    Charge, ChargeStatus, Currency, Customer, GatewayId, Money, PaymentMethod, TenantId,
+};
+use payorch::orchestrator::{SharedGateways, gateway_key};
+use payorch::runtime::{self, Core};
+use payorch::sandbox::SandboxContext;
+use payorch::sandbox::server::{SandboxOptions, SandboxServer, standard_fakes};
+use payorch::store::Store;
+use payorch::store::sqlite::SqliteStore;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_holders_charge_is_found_at_the_gateway_not_made_again() {
+    // The sandbox, in-process.
+    let (ctx, hooks) = SandboxContext::new(Arc::new(SystemClock));
+    let sandbox = SandboxServer::new(
+        standard_fakes(&ctx),
+        hooks,
+        SandboxOptions::new("127.0.0.1:0".parse().unwrap(), Arc::new(SystemClock)),
+    )
+    .start()
+    .await
+    .unwrap();
+    let info = sandbox.info();
+    let tenant = TenantId::default_tenant();
+    let gateways = Arc::new(registry::for_sandbox(
+        &Config::default().gateways,
+        &info,
+        &tenant,
+    ));
+
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&dir.path().join("payorch.db")).unwrap());
+    payorch::tenancy::ensure_default_tenant(store.as_ref(), &SystemClock)
+        .await
+        .unwrap();
+    let clock = Arc::new(ManualClock::new(SystemClock.now()));
+    let core = Core::assemble(
+        Config::default(),
+        store.clone(),
+        Arc::new(SharedGateways(gateways.clone())),
+        clock.clone(),
+    )
+    .unwrap();
+
+    let body = json!({"amount": 1990, "currency": "BRL", "method": "pix",
+                      "customer": {"name": "Maria Silva", "document": "529.982.247-25"}});
+    let operation = "POST /v1/charges";
+
+    // The first holder: claims the key, records its charge id, persists the pending charge,
+    // reaches Stripe… and dies before answering.
+    let Begin::Proceed(mut lease) = core
+        .idempotency
+        .begin(
+            &tenant,
+            "order-1",
+            operation,
+            &request_hash(operation, &body),
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("a fresh key proceeds")
+    };
+    let id = ChargeId::generate();
+    lease.attach_charge(id.clone()).await.unwrap();
+    let now = clock.now();
+    let customer =
+        Customer::parse("Maria Silva", None, Some("529.982.247-25"), Currency::Brl).unwrap();
+    let pending = Charge {
+        id: id.clone(),
+        tenant: tenant.clone(),
+        status: ChargeStatus::Pending,
+        amount: 1990,
+        currency: Currency::Brl,
+        amount_refunded: 0,
+        method: PaymentMethod::Pix,
+        gateway: None,
+        gateway_reference: None,
+        pix: None,
+        boleto: None,
+        attempts: vec![],
+        refunds: vec![],
+        customer: customer.clone(),
+        description: None,
+        metadata: Default::default(),
+        failure: None,
+        created_at: now,
+        updated_at: now,
+    };
+    store.create_charge(&pending).await.unwrap();
+    let stripe = gateways.get(GatewayId::Stripe).unwrap();
+    let created_by_the_dead = stripe
+        .create_charge(&CreateCharge {
+            charge_id: id.clone(),
+            idempotency_key: gateway_key(&id, GatewayId::Stripe),
+            money: Money::from_minor(1990, Currency::Brl).unwrap(),
+            method: PaymentMethod::Pix,
+            customer,
+            description: None,
+            metadata: Default::default(),
+            card_token: None,
+            expires_in: Duration::from_secs(3600),
+        })
+        .await
+        .unwrap();
+    drop(lease);
+
+    // While the lease holds, a retry is told to wait.
+    let a = runtime::create_charge(
+        &core.orchestrator,
+        &core.idempotency,
+        &tenant,
+        "order-1",
+        &body,
+    )
+    .await;
+    assert_eq!(a.status, 409, "{}", a.body);
+
+    // The lease expires; the retry recovers the key and resumes the same charge.
+    clock.set(Timestamp::from_unix_millis(
+        clock.now().unix_millis() + 61_000,
+    ));
+    let a = runtime::create_charge(
+        &core.orchestrator,
+        &core.idempotency,
+        &tenant,
+        "order-1",
+        &body,
+    )
+    .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    let charge: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+    assert_eq!(charge["id"], id.as_str(), "the same charge, not a new one");
+    assert_eq!(charge["gateway"], "stripe");
+    assert_eq!(
+        charge["gateway_reference"],
+        created_by_the_dead.reference.as_str(),
+        "found at the gateway"
+    );
+    assert_eq!(charge["status"], "requires_action");
+
+    // Exactly one intent exists at Stripe, and the key now replays.
+    let body_text = reqwest_get(&format!("{}/_sandbox/stripe/charges", sandbox.url())).await;
+    let intents: serde_json::Value = serde_json::from_str(&body_text).unwrap();
+    assert_eq!(intents.as_array().unwrap().len(), 1, "{intents}");
+    let again = runtime::create_charge(
+        &core.orchestrator,
+        &core.idempotency,
+        &tenant,
+        "order-1",
+        &body,
+    )
+    .await;
+    assert!(again.replayed);
+    sandbox.shutdown().await;
+}
+
+async fn reqwest_get(url: &str) -> String {
+    payorch::gateway::http::install_crypto_provider();
+    reqwest::get(url).await.unwrap().text().await.unwrap()
+}
