@@ -17,6 +17,7 @@ pub mod id;
 pub mod idempotency;
 pub mod model;
 pub mod orchestrator;
+pub mod qr;
 pub mod routing;
 pub mod runtime;
 pub mod sandbox;

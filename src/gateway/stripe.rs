@@ -31,7 +31,6 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
@@ -61,8 +60,6 @@ pub const SIGNATURE_TOLERANCE: Duration = Duration::from_secs(300);
 /// Stripe's bounds for `payment_method_options[pix][expires_after_seconds]`.
 const PIX_EXPIRY_SECONDS: std::ops::RangeInclusive<u64> = 10..=1_209_600;
 /// The QR image is a courtesy: fetched with its own short limit, and never large.
-const QR_IMAGE_TIMEOUT: Duration = Duration::from_secs(5);
-const QR_IMAGE_MAX_BYTES: usize = 512 * 1024;
 /// Stripe's metadata limits.
 const METADATA_MAX_KEYS: usize = 50;
 const METADATA_KEY_MAX: usize = 40;
@@ -216,8 +213,6 @@ struct NextAction {
 struct PixQrCode {
     #[serde(default)]
     data: Option<String>,
-    #[serde(default)]
-    image_url_png: Option<String>,
     #[serde(default)]
     expires_at: Option<i64>,
 }
@@ -585,33 +580,6 @@ impl StripeGateway {
         Ok(form)
     }
 
-    /// The PNG behind `image_url_png`, base64. Best effort: the BR Code is what pays, so a
-    /// failure here is logged and the charge goes on without an image. No credentials are
-    /// sent: the image lives on a public host.
-    async fn fetch_qr_png(&self, url: &str) -> Option<String> {
-        let request = self.http.client().get(url).timeout(QR_IMAGE_TIMEOUT);
-        match self.http.send(request).await {
-            Ok(reply)
-                if reply.is_success()
-                    && reply.body.len() <= QR_IMAGE_MAX_BYTES
-                    && reply.body.starts_with(b"\x89PNG\r\n\x1a\n") =>
-            {
-                Some(base64::engine::general_purpose::STANDARD.encode(&reply.body))
-            }
-            Ok(reply) => {
-                tracing::warn!(
-                    status = reply.status,
-                    "stripe pix QR image is not a PNG; going on without it"
-                );
-                None
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot fetch the stripe pix QR image; going on without it");
-                None
-            }
-        }
-    }
-
     fn webhook_secret(&self) -> Result<&Secret, WebhookError> {
         self.credentials
             .webhook_secret
@@ -749,9 +717,11 @@ impl Gateway for StripeGateway {
             .post("/v1/payment_intents", form, &req.idempotency_key)
             .await?;
         let mut charge = intent.to_gateway_charge();
-        let image = intent.pix_qr().and_then(|qr| qr.image_url_png.as_deref());
-        if let (Some(pix), Some(url)) = (charge.pix.as_mut(), image) {
-            pix.qr_code_png = self.fetch_qr_png(url).await;
+        // The QR image is rendered here from the BR Code rather than fetched from
+        // `image_url_png`: one less network call on the charge path, and no dependency on
+        // Stripe's image host. It encodes exactly the payload the payer would copy.
+        if let Some(pix) = charge.pix.as_mut() {
+            pix.qr_code_png = crate::qr::png_base64(&pix.copy_paste).ok();
         }
         Ok(charge)
     }

@@ -45,13 +45,14 @@ use time::macros::format_description;
 mod boleto;
 mod views;
 
-use super::{FakeGateway, OutboundWebhook, SandboxContext, SandboxError, qr};
+use super::{FakeGateway, OutboundWebhook, SandboxContext, SandboxError};
 use crate::brcode::BrCode;
 use crate::gateway::asaas::{
     ACCESS_TOKEN_HEADER, BRASILIA, CARD_REFUSED_CODE, WEBHOOK_TOKEN_HEADER, brasilia_date,
     parse_decimal,
 };
 use crate::model::{Currency, Document, DocumentKind, GatewayId};
+use crate::qr;
 use boleto::boleto_line;
 use views::{CustomerView, PaymentView, WebhookView, customer_view, page, view};
 

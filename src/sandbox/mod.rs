@@ -8,7 +8,6 @@
 
 pub mod asaas;
 pub mod efi;
-pub mod qr;
 pub mod server;
 pub mod stripe;
 

@@ -979,7 +979,7 @@ impl StripeFake {
             Some(qr.get("data")?.as_str()?.to_string())
         });
         let png = data
-            .and_then(|d| super::qr::png_base64(&d).ok())
+            .and_then(|d| crate::qr::png_base64(&d).ok())
             .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok());
         match png {
             Some(bytes) => ([(header::CONTENT_TYPE, "image/png")], bytes).into_response(),

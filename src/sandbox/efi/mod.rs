@@ -38,7 +38,8 @@ use crate::clock::Timestamp;
 use crate::gateway::efi::wire::PNG_DATA_PREFIX;
 use crate::model::GatewayId;
 
-use super::{FakeGateway, OutboundWebhook, SandboxContext, SandboxError, qr};
+use super::{FakeGateway, OutboundWebhook, SandboxContext, SandboxError};
+use crate::qr;
 use ledger::{
     Cob, Devolucao, Ledger, Pix, cob_json, devolucao_json, pix_json, random_alnum, spi_id,
 };

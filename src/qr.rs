@@ -1,5 +1,7 @@
-//! QR code images for the fakes: a payload rendered as a PNG, base64-encoded, the way the
-//! gateways return Pix QR codes (Efí `imagemQrcode`, Asaas `encodedImage`).
+//! QR code images: a payload (a Pix BR Code) rendered as a PNG, base64-encoded, the way the
+//! gateways return Pix QR codes (Efí `imagemQrcode`, Asaas `encodedImage`). Used by the Stripe
+//! adapter (rendered locally instead of fetching Stripe's image on the charge path) and by the
+//! sandbox's fakes. No I/O.
 
 use base64::Engine as _;
 use qrcode::{Color, EcLevel, QrCode};
