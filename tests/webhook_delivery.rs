@@ -30,6 +30,8 @@ struct Merchant {
     /// (webhook-id, body) of every verified delivery, whatever the answer.
     seen: Mutex<Vec<(String, String)>>,
     bad_signatures: Mutex<u32>,
+    /// How long the merchant thinks before answering.
+    delay: Mutex<Duration>,
 }
 
 async fn receive(State(m): State<Arc<Merchant>>, headers: HeaderMap, body: Bytes) -> Response {
@@ -50,6 +52,8 @@ async fn receive(State(m): State<Arc<Merchant>>, headers: HeaderMap, body: Bytes
         h("webhook-id").unwrap_or_default().to_string(),
         String::from_utf8_lossy(&body).into_owned(),
     ));
+    let delay = *m.delay.lock().unwrap();
+    tokio::time::sleep(delay).await;
     let (status, retry_after) = *m.answer.lock().unwrap();
     let mut response = (StatusCode::from_u16(status).unwrap(), "merchant says").into_response();
     if let Some(ra) = retry_after {
@@ -91,6 +95,7 @@ async fn fixture(settings: DeliverySettings) -> Fixture {
         answer: Mutex::new((200, None)),
         seen: Mutex::new(Vec::new()),
         bad_signatures: Mutex::new(0),
+        delay: Mutex::new(Duration::ZERO),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hooks", listener.local_addr().unwrap());
@@ -263,6 +268,29 @@ async fn retry_after_and_429_push_the_retry_back() {
     f.advance(31);
     f.answer(200, None);
     assert_eq!(f.once().await.delivered, 1);
+}
+
+#[tokio::test]
+async fn a_timeout_is_retried_no_sooner_than_a_minute_later() {
+    let f = fixture(DeliverySettings {
+        attempt_timeout: Duration::from_millis(300),
+        ..settings(&[5])
+    })
+    .await;
+    f.set_endpoint(&f.url).await;
+    *f.merchant.delay.lock().unwrap() = Duration::from_secs(3);
+    let (msg, _) = f.enqueue().await;
+    assert_eq!(f.once().await.retried, 1);
+    f.advance(30);
+    assert_eq!(
+        f.once().await.received,
+        0,
+        "a timeout backs off at least a minute"
+    );
+    *f.merchant.delay.lock().unwrap() = Duration::ZERO;
+    f.advance(31);
+    assert_eq!(f.once().await.delivered, 1);
+    assert!(f.store.get_dead(&msg).await.unwrap().is_none());
 }
 
 #[tokio::test]

@@ -183,6 +183,11 @@ enum Outcome {
 
 /// Delivers batches from the queue: the worker's engine, also driven directly by tests.
 pub struct Deliverer {
+    inner: Arc<Inner>,
+}
+
+/// What every delivery task of a [`Deliverer`] shares.
+struct Inner {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     settings: DeliverySettings,
@@ -205,51 +210,72 @@ impl Deliverer {
             .build()
             .map_err(|e| WebhookError::Client(e.to_string()))?;
         Ok(Deliverer {
-            store,
-            clock,
-            settings,
-            client,
+            inner: Arc::new(Inner {
+                store,
+                clock,
+                settings,
+                client,
+            }),
         })
     }
 
     pub fn settings(&self) -> &DeliverySettings {
-        &self.settings
+        &self.inner.settings
     }
 
-    /// Receives one batch and delivers each message in it, once. Returns what happened; an
-    /// error only when the queue itself could not be read.
+    /// Receives one batch and delivers its messages concurrently, once each (so every attempt
+    /// ends well within the batch's visibility timeout). Returns what happened; an error only
+    /// when the queue itself could not be read.
     pub async fn deliver_once(&self) -> Result<DeliveryReport, WebhookError> {
-        let now = self.clock.now();
-        let batch = self
+        let inner = &self.inner;
+        let batch = inner
             .store
-            .receive(self.settings.batch_size, self.settings.visibility(), now)
+            .receive(
+                inner.settings.batch_size,
+                inner.settings.visibility(),
+                inner.clock.now(),
+            )
             .await?;
         let mut report = DeliveryReport {
             received: u32::try_from(batch.len()).unwrap_or(u32::MAX),
             ..DeliveryReport::default()
         };
+        let mut tasks = tokio::task::JoinSet::new();
         for r in batch {
-            match self.deliver(&r).await {
-                Ok(Some(d)) => match d {
+            let inner = inner.clone();
+            tasks.spawn(async move {
+                let result = inner.deliver(&r).await;
+                (r.message.id, result)
+            });
+        }
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok((_, Ok(Some(d)))) => match d {
                     Disposition::Delivered => report.delivered += 1,
                     Disposition::Retried => report.retried += 1,
                     Disposition::Dead => report.dead += 1,
                     Disposition::Held => report.held += 1,
                 },
-                Ok(None) => {
-                    tracing::warn!(message = %r.message.id, "webhook receipt went stale; another receiver has the message");
+                Ok((id, Ok(None))) => {
+                    tracing::warn!(message = %id, "webhook receipt went stale; another receiver has the message");
+                    report.lost_receipt += 1;
+                }
+                Ok((id, Err(e))) => {
+                    // The message stays hidden until its visibility timeout, then comes back.
+                    tracing::warn!(message = %id, error = %e, "webhook delivery bookkeeping failed");
                     report.lost_receipt += 1;
                 }
                 Err(e) => {
-                    // The message stays hidden until its visibility timeout, then comes back.
-                    tracing::warn!(message = %r.message.id, error = %e, "webhook delivery bookkeeping failed");
+                    tracing::error!(error = %e, "a webhook delivery task failed");
                     report.lost_receipt += 1;
                 }
             }
         }
         Ok(report)
     }
+}
 
+impl Inner {
     /// Delivers one received message; `None` when its receipt went stale.
     async fn deliver(&self, r: &Received) -> Result<Option<Disposition>, WebhookError> {
         let msg = &r.message;
