@@ -317,6 +317,8 @@ impl Inner {
             .post(&endpoint.url, &webhook_id, timestamp, &signature, &msg.body)
             .await;
         let stale = |ok: bool| ok.then_some(());
+        // Waits count from the answer, not from the start of the attempt.
+        let answered = self.clock.now();
         match outcome {
             Outcome::Delivered => {
                 Ok(stale(self.store.ack(&msg.id, &r.receipt).await?)
@@ -329,7 +331,7 @@ impl Inner {
                     error: Some(error.clone()),
                 });
                 let reason = format!("410 Gone at {now}");
-                endpoint::disable(self.store.as_ref(), &msg.tenant, &reason, now).await?;
+                endpoint::disable(self.store.as_ref(), &msg.tenant, &reason, answered).await?;
                 tracing::warn!(tenant = %msg.tenant, "webhook endpoint answered 410 Gone: disabled it; events are kept until `payorch webhook endpoint enable`");
                 self.hold(r, &mut log, error).await
             }
@@ -349,7 +351,7 @@ impl Inner {
                 let Some(base) = self.settings.retry_schedule.get(index).copied() else {
                     let done = self
                         .store
-                        .dead_letter(&msg.id, &r.receipt, &log.encode(), now)
+                        .dead_letter(&msg.id, &r.receipt, &log.encode(), answered)
                         .await?;
                     if done {
                         tracing::warn!(message = %msg.id, tenant = %msg.tenant, error = %log.last_error, "webhook moved to the DLQ");
@@ -365,7 +367,7 @@ impl Inner {
                 }
                 let done = self
                     .store
-                    .retry_later(&msg.id, &r.receipt, delay, &log.encode(), now)
+                    .retry_later(&msg.id, &r.receipt, delay, &log.encode(), answered)
                     .await?;
                 Ok(stale(done).map(|()| Disposition::Retried))
             }
