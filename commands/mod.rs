@@ -6,12 +6,14 @@ mod apikey;
 mod audit;
 mod breaker;
 mod charge;
+mod dlq;
 mod gateway;
 mod output;
 mod sandbox;
 mod serve;
 mod setup;
 mod tenant;
+mod webhook;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -105,6 +107,12 @@ pub enum Command {
     /// Circuit breakers per gateway: status, and forcing them open, closed or back to automatic
     #[command(subcommand)]
     Breaker(breaker::BreakerCommand),
+    /// Outbound webhooks: the tenant's endpoint and its signing secret
+    #[command(subcommand)]
+    Webhook(webhook::WebhookCommand),
+    /// The dead-letter queue of undeliverable webhooks: list, show, replay, purge
+    #[command(subcommand)]
+    Dlq(dlq::DlqCommand),
     /// Convert an amount as people write it (10,50) to the API's minor units (1050)
     Amount(amount::AmountArgs),
     /// Run local fakes of Stripe, Efí and Asaas with fault injection, or steer a running one
@@ -207,6 +215,8 @@ fn run(cli: Cli, out: Output) -> anyhow::Result<()> {
             Command::Audit(cmd) => audit::run(&ctx, cmd).await,
             Command::Gateway(cmd) => gateway::run(&ctx, cmd).await,
             Command::Breaker(cmd) => breaker::run(&ctx, cmd).await,
+            Command::Webhook(cmd) => webhook::run(&ctx, cmd).await,
+            Command::Dlq(cmd) => dlq::run(&ctx, cmd).await,
             Command::Amount(args) => amount::run(&ctx, args),
             Command::Serve(args) => {
                 serve::init_logging(&ctx, &cli.global, &args);

@@ -42,6 +42,8 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand audit 'Read the audit log of operator actions'
             cand gateway 'Gateways: the routing table (list, switch, fallback) and credentials in the OS keyring'
             cand breaker 'Circuit breakers per gateway: status, and forcing them open, closed or back to automatic'
+            cand webhook 'Outbound webhooks: the tenant''s endpoint and its signing secret'
+            cand dlq 'The dead-letter queue of undeliverable webhooks: list, show, replay, purge'
             cand amount 'Convert an amount as people write it (10,50) to the API''s minor units (1050)'
             cand sandbox 'Run local fakes of Stripe, Efí and Asaas with fault injection, or steer a running one'
             cand completions 'Print a shell completion script'
@@ -745,6 +747,283 @@ set edit:completion:arg-completer[payorch] = {|@words|
         }
         &'payorch;breaker;help;help'= {
         }
+        &'payorch;webhook'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand endpoint 'The tenant''s endpoint: set its URL, show it, re-enable it after a 410'
+            cand secret 'The signing secret: rotate it, keeping the old one valid for an overlap'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'payorch;webhook;endpoint'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand set 'Deliver the tenant''s events to URL (a new endpoint''s signing secret is shown only once)'
+            cand show 'The endpoint, its state and its signing secret (masked)'
+            cand enable 'Resume deliveries after the endpoint answered 410 Gone (kept events then flow)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'payorch;webhook;endpoint;set'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;webhook;endpoint;show'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --reveal 'Print the signing secrets in full'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;webhook;endpoint;enable'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;webhook;endpoint;help'= {
+            cand set 'Deliver the tenant''s events to URL (a new endpoint''s signing secret is shown only once)'
+            cand show 'The endpoint, its state and its signing secret (masked)'
+            cand enable 'Resume deliveries after the endpoint answered 410 Gone (kept events then flow)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'payorch;webhook;endpoint;help;set'= {
+        }
+        &'payorch;webhook;endpoint;help;show'= {
+        }
+        &'payorch;webhook;endpoint;help;enable'= {
+        }
+        &'payorch;webhook;endpoint;help;help'= {
+        }
+        &'payorch;webhook;secret'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand rotate 'Replace the signing secret; deliveries carry both signatures during the overlap'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'payorch;webhook;secret;rotate'= {
+            cand --overlap 'How long the old secret keeps signing too (0s: not at all)'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;webhook;secret;help'= {
+            cand rotate 'Replace the signing secret; deliveries carry both signatures during the overlap'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'payorch;webhook;secret;help;rotate'= {
+        }
+        &'payorch;webhook;secret;help;help'= {
+        }
+        &'payorch;webhook;help'= {
+            cand endpoint 'The tenant''s endpoint: set its URL, show it, re-enable it after a 410'
+            cand secret 'The signing secret: rotate it, keeping the old one valid for an overlap'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'payorch;webhook;help;endpoint'= {
+            cand set 'Deliver the tenant''s events to URL (a new endpoint''s signing secret is shown only once)'
+            cand show 'The endpoint, its state and its signing secret (masked)'
+            cand enable 'Resume deliveries after the endpoint answered 410 Gone (kept events then flow)'
+        }
+        &'payorch;webhook;help;endpoint;set'= {
+        }
+        &'payorch;webhook;help;endpoint;show'= {
+        }
+        &'payorch;webhook;help;endpoint;enable'= {
+        }
+        &'payorch;webhook;help;secret'= {
+            cand rotate 'Replace the signing secret; deliveries carry both signatures during the overlap'
+        }
+        &'payorch;webhook;help;secret;rotate'= {
+        }
+        &'payorch;webhook;help;help'= {
+        }
+        &'payorch;dlq'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand list 'The tenant''s dead letters, newest first'
+            cand show 'One dead letter: its event, last error and every recorded attempt'
+            cand replay 'Put dead letters back in the delivery queue, to be delivered now'
+            cand purge 'Delete dead letters for good (asks first unless --yes)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'payorch;dlq;list'= {
+            cand --limit 'At most this many'
+            cand --since 'Only those that died at or after this: RFC 3339 (2026-11-24T03:00:00Z) or an age (24h)'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;dlq;show'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;dlq;replay'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --all 'Every dead letter of the tenant'
+            cand --dry-run 'Only say what would be replayed'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;dlq;purge'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --all 'Every dead letter of the tenant'
+            cand -y 'Do not ask for confirmation (needed without a terminal)'
+            cand --yes 'Do not ask for confirmation (needed without a terminal)'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;dlq;help'= {
+            cand list 'The tenant''s dead letters, newest first'
+            cand show 'One dead letter: its event, last error and every recorded attempt'
+            cand replay 'Put dead letters back in the delivery queue, to be delivered now'
+            cand purge 'Delete dead letters for good (asks first unless --yes)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'payorch;dlq;help;list'= {
+        }
+        &'payorch;dlq;help;show'= {
+        }
+        &'payorch;dlq;help;replay'= {
+        }
+        &'payorch;dlq;help;purge'= {
+        }
+        &'payorch;dlq;help;help'= {
+        }
         &'payorch;amount'= {
             cand -c 'ISO 4217 currency: BRL, USD, EUR, JPY, …'
             cand --currency 'ISO 4217 currency: BRL, USD, EUR, JPY, …'
@@ -945,6 +1224,8 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand audit 'Read the audit log of operator actions'
             cand gateway 'Gateways: the routing table (list, switch, fallback) and credentials in the OS keyring'
             cand breaker 'Circuit breakers per gateway: status, and forcing them open, closed or back to automatic'
+            cand webhook 'Outbound webhooks: the tenant''s endpoint and its signing secret'
+            cand dlq 'The dead-letter queue of undeliverable webhooks: list, show, replay, purge'
             cand amount 'Convert an amount as people write it (10,50) to the API''s minor units (1050)'
             cand sandbox 'Run local fakes of Stripe, Efí and Asaas with fault injection, or steer a running one'
             cand completions 'Print a shell completion script'
@@ -1035,6 +1316,40 @@ set edit:completion:arg-completer[payorch] = {|@words|
         &'payorch;help;breaker;close'= {
         }
         &'payorch;help;breaker;auto'= {
+        }
+        &'payorch;help;webhook'= {
+            cand endpoint 'The tenant''s endpoint: set its URL, show it, re-enable it after a 410'
+            cand secret 'The signing secret: rotate it, keeping the old one valid for an overlap'
+        }
+        &'payorch;help;webhook;endpoint'= {
+            cand set 'Deliver the tenant''s events to URL (a new endpoint''s signing secret is shown only once)'
+            cand show 'The endpoint, its state and its signing secret (masked)'
+            cand enable 'Resume deliveries after the endpoint answered 410 Gone (kept events then flow)'
+        }
+        &'payorch;help;webhook;endpoint;set'= {
+        }
+        &'payorch;help;webhook;endpoint;show'= {
+        }
+        &'payorch;help;webhook;endpoint;enable'= {
+        }
+        &'payorch;help;webhook;secret'= {
+            cand rotate 'Replace the signing secret; deliveries carry both signatures during the overlap'
+        }
+        &'payorch;help;webhook;secret;rotate'= {
+        }
+        &'payorch;help;dlq'= {
+            cand list 'The tenant''s dead letters, newest first'
+            cand show 'One dead letter: its event, last error and every recorded attempt'
+            cand replay 'Put dead letters back in the delivery queue, to be delivered now'
+            cand purge 'Delete dead letters for good (asks first unless --yes)'
+        }
+        &'payorch;help;dlq;list'= {
+        }
+        &'payorch;help;dlq;show'= {
+        }
+        &'payorch;help;dlq;replay'= {
+        }
+        &'payorch;help;dlq;purge'= {
         }
         &'payorch;help;amount'= {
         }

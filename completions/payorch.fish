@@ -44,6 +44,8 @@ complete -c payorch -n "__fish_payorch_needs_command" -f -a "reconcile" -d 'Reso
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "audit" -d 'Read the audit log of operator actions'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "gateway" -d 'Gateways: the routing table (list, switch, fallback) and credentials in the OS keyring'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "breaker" -d 'Circuit breakers per gateway: status, and forcing them open, closed or back to automatic'
+complete -c payorch -n "__fish_payorch_needs_command" -f -a "webhook" -d 'Outbound webhooks: the tenant\'s endpoint and its signing secret'
+complete -c payorch -n "__fish_payorch_needs_command" -f -a "dlq" -d 'The dead-letter queue of undeliverable webhooks: list, show, replay, purge'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "amount" -d 'Convert an amount as people write it (10,50) to the API\'s minor units (1050)'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "sandbox" -d 'Run local fakes of Stripe, Efí and Asaas with fault injection, or steer a running one'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "completions" -d 'Print a shell completion script'
@@ -434,6 +436,114 @@ complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen
 complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from help" -f -a "close" -d 'Force a gateway\'s breaker closed: every charge may go to it, failures never open it'
 complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from help" -f -a "auto" -d 'Return a gateway\'s breaker to automatic: closed, with a fresh window'
 complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and not __fish_seen_subcommand_from endpoint secret help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and not __fish_seen_subcommand_from endpoint secret help" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and not __fish_seen_subcommand_from endpoint secret help" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and not __fish_seen_subcommand_from endpoint secret help" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'"
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and not __fish_seen_subcommand_from endpoint secret help" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and not __fish_seen_subcommand_from endpoint secret help" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and not __fish_seen_subcommand_from endpoint secret help" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and not __fish_seen_subcommand_from endpoint secret help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and not __fish_seen_subcommand_from endpoint secret help" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and not __fish_seen_subcommand_from endpoint secret help" -f -a "endpoint" -d 'The tenant\'s endpoint: set its URL, show it, re-enable it after a 410'
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and not __fish_seen_subcommand_from endpoint secret help" -f -a "secret" -d 'The signing secret: rotate it, keeping the old one valid for an overlap'
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and not __fish_seen_subcommand_from endpoint secret help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from endpoint" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from endpoint" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from endpoint" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from endpoint" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'"
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from endpoint" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from endpoint" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from endpoint" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from endpoint" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from endpoint" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from endpoint" -f -a "set" -d 'Deliver the tenant\'s events to URL (a new endpoint\'s signing secret is shown only once)'
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from endpoint" -f -a "show" -d 'The endpoint, its state and its signing secret (masked)'
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from endpoint" -f -a "enable" -d 'Resume deliveries after the endpoint answered 410 Gone (kept events then flow)'
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from endpoint" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from secret" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from secret" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from secret" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from secret" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'"
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from secret" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from secret" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from secret" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from secret" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from secret" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from secret" -f -a "rotate" -d 'Replace the signing secret; deliveries carry both signatures during the overlap'
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from secret" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from help" -f -a "endpoint" -d 'The tenant\'s endpoint: set its URL, show it, re-enable it after a 410'
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from help" -f -a "secret" -d 'The signing secret: rotate it, keeping the old one valid for an overlap'
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and not __fish_seen_subcommand_from list show replay purge help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and not __fish_seen_subcommand_from list show replay purge help" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and not __fish_seen_subcommand_from list show replay purge help" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and not __fish_seen_subcommand_from list show replay purge help" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'"
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and not __fish_seen_subcommand_from list show replay purge help" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and not __fish_seen_subcommand_from list show replay purge help" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and not __fish_seen_subcommand_from list show replay purge help" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and not __fish_seen_subcommand_from list show replay purge help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and not __fish_seen_subcommand_from list show replay purge help" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and not __fish_seen_subcommand_from list show replay purge help" -f -a "list" -d 'The tenant\'s dead letters, newest first'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and not __fish_seen_subcommand_from list show replay purge help" -f -a "show" -d 'One dead letter: its event, last error and every recorded attempt'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and not __fish_seen_subcommand_from list show replay purge help" -f -a "replay" -d 'Put dead letters back in the delivery queue, to be delivered now'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and not __fish_seen_subcommand_from list show replay purge help" -f -a "purge" -d 'Delete dead letters for good (asks first unless --yes)'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and not __fish_seen_subcommand_from list show replay purge help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from list" -l limit -d 'At most this many' -r
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from list" -l since -d 'Only those that died at or after this: RFC 3339 (2026-11-24T03:00:00Z) or an age (24h)' -r
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from list" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from list" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from list" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'"
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from list" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from show" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from show" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from show" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'"
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from show" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from show" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from replay" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from replay" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from replay" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from replay" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'"
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from replay" -l all -d 'Every dead letter of the tenant'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from replay" -l dry-run -d 'Only say what would be replayed'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from replay" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from replay" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from replay" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from replay" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from replay" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from purge" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'"
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l all -d 'Every dead letter of the tenant'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from purge" -s y -l yes -d 'Do not ask for confirmation (needed without a terminal)'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from purge" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from purge" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from purge" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from purge" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "list" -d 'The tenant\'s dead letters, newest first'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "show" -d 'One dead letter: its event, last error and every recorded attempt'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "replay" -d 'Put dead letters back in the delivery queue, to be delivered now'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "purge" -d 'Delete dead letters for good (asks first unless --yes)'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c payorch -n "__fish_payorch_using_subcommand amount" -s c -l currency -d 'ISO 4217 currency: BRL, USD, EUR, JPY, …' -r
 complete -c payorch -n "__fish_payorch_using_subcommand amount" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand amount" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
@@ -552,20 +662,22 @@ complete -c payorch -n "__fish_payorch_using_subcommand completions" -s v -l ver
 complete -c payorch -n "__fish_payorch_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr'
 complete -c payorch -n "__fish_payorch_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c payorch -n "__fish_payorch_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker amount sandbox completions help" -f -a "init" -d 'Write a commented default config file and create the data dir and database'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker amount sandbox completions help" -f -a "config" -d 'Inspect the effective configuration'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker amount sandbox completions help" -f -a "tenant" -d 'Create and list tenants (merchants)'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker amount sandbox completions help" -f -a "apikey" -d 'Create, list and revoke API keys'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker amount sandbox completions help" -f -a "serve" -d 'Run the HTTP core: merchant API, health, metrics, breaker sync, reconciler'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker amount sandbox completions help" -f -a "charge" -d 'Create, show, list and refund charges (in-process, same core as `serve`)'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker amount sandbox completions help" -f -a "reconcile" -d 'Resolve unknown charges and cancel orphans once, by asking the gateways'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker amount sandbox completions help" -f -a "audit" -d 'Read the audit log of operator actions'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker amount sandbox completions help" -f -a "gateway" -d 'Gateways: the routing table (list, switch, fallback) and credentials in the OS keyring'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker amount sandbox completions help" -f -a "breaker" -d 'Circuit breakers per gateway: status, and forcing them open, closed or back to automatic'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker amount sandbox completions help" -f -a "amount" -d 'Convert an amount as people write it (10,50) to the API\'s minor units (1050)'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker amount sandbox completions help" -f -a "sandbox" -d 'Run local fakes of Stripe, Efí and Asaas with fault injection, or steer a running one'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker amount sandbox completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker amount sandbox completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq amount sandbox completions help" -f -a "init" -d 'Write a commented default config file and create the data dir and database'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq amount sandbox completions help" -f -a "config" -d 'Inspect the effective configuration'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq amount sandbox completions help" -f -a "tenant" -d 'Create and list tenants (merchants)'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq amount sandbox completions help" -f -a "apikey" -d 'Create, list and revoke API keys'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq amount sandbox completions help" -f -a "serve" -d 'Run the HTTP core: merchant API, health, metrics, breaker sync, reconciler'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq amount sandbox completions help" -f -a "charge" -d 'Create, show, list and refund charges (in-process, same core as `serve`)'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq amount sandbox completions help" -f -a "reconcile" -d 'Resolve unknown charges and cancel orphans once, by asking the gateways'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq amount sandbox completions help" -f -a "audit" -d 'Read the audit log of operator actions'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq amount sandbox completions help" -f -a "gateway" -d 'Gateways: the routing table (list, switch, fallback) and credentials in the OS keyring'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq amount sandbox completions help" -f -a "breaker" -d 'Circuit breakers per gateway: status, and forcing them open, closed or back to automatic'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq amount sandbox completions help" -f -a "webhook" -d 'Outbound webhooks: the tenant\'s endpoint and its signing secret'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq amount sandbox completions help" -f -a "dlq" -d 'The dead-letter queue of undeliverable webhooks: list, show, replay, purge'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq amount sandbox completions help" -f -a "amount" -d 'Convert an amount as people write it (10,50) to the API\'s minor units (1050)'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq amount sandbox completions help" -f -a "sandbox" -d 'Run local fakes of Stripe, Efí and Asaas with fault injection, or steer a running one'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq amount sandbox completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq amount sandbox completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print the effective configuration (defaults, file, environment and flags merged; secrets masked)'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from tenant" -f -a "create" -d 'Create a tenant'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from tenant" -f -a "list" -d 'List tenants'
@@ -585,6 +697,12 @@ complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_su
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from breaker" -f -a "open" -d 'Force a gateway\'s breaker open: no charge goes to it (until --for ends, then half-open)'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from breaker" -f -a "close" -d 'Force a gateway\'s breaker closed: every charge may go to it, failures never open it'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from breaker" -f -a "auto" -d 'Return a gateway\'s breaker to automatic: closed, with a fresh window'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from webhook" -f -a "endpoint" -d 'The tenant\'s endpoint: set its URL, show it, re-enable it after a 410'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from webhook" -f -a "secret" -d 'The signing secret: rotate it, keeping the old one valid for an overlap'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "list" -d 'The tenant\'s dead letters, newest first'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "show" -d 'One dead letter: its event, last error and every recorded attempt'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "replay" -d 'Put dead letters back in the delivery queue, to be delivered now'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "purge" -d 'Delete dead letters for good (asks first unless --yes)'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from sandbox" -f -a "mode" -d 'Make a gateway fail: up, down (refused, or --status), slow (--latency), flaky (--error-rate)'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from sandbox" -f -a "pay" -d 'Mark a pending charge paid; the fake sends its gateway\'s webhook'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from sandbox" -f -a "charges" -d 'List the charges the fakes hold'

@@ -277,6 +277,30 @@ impl RoutingSettings {
     }
 }
 
+/// `[webhooks]`: outbound delivery to merchants' endpoints.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhooksConfig {
+    /// The waits before each retry; the first attempt is immediate, and after the last retry
+    /// the event goes to the DLQ.
+    pub retry_schedule: Vec<HumanDuration>,
+    /// One delivery attempt's whole time limit.
+    pub attempt_timeout: HumanDuration,
+}
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        let (s, m, h) = (1, 60, 3600);
+        WebhooksConfig {
+            retry_schedule: [5 * s, 5 * m, 30 * m, 2 * h, 5 * h, 10 * h, 10 * h]
+                .into_iter()
+                .map(|secs| HumanDuration(Duration::from_secs(secs)))
+                .collect(),
+            attempt_timeout: HumanDuration(Duration::from_secs(15)),
+        }
+    }
+}
+
 /// The effective configuration.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -294,6 +318,8 @@ pub struct Config {
     pub routing: RoutingSettings,
     /// `[breaker]`: circuit-breaker tuning, with `[breaker.<gateway>]` overrides.
     pub breaker: BreakerSettings,
+    /// `[webhooks]`: outbound delivery.
+    pub webhooks: WebhooksConfig,
 }
 
 impl Default for Config {
@@ -308,6 +334,7 @@ impl Default for Config {
             gateways: GatewaysConfig::default(),
             routing: RoutingSettings::default(),
             breaker: BreakerSettings::default(),
+            webhooks: WebhooksConfig::default(),
         }
     }
 }
@@ -398,6 +425,16 @@ const ENV_KEYS: &[(&str, &str, EnvKind)] = &[
         "PAYORCH_ROUTING_FALLBACKS",
         "routing.fallbacks",
         EnvKind::List,
+    ),
+    (
+        "PAYORCH_WEBHOOKS_RETRY_SCHEDULE",
+        "webhooks.retry_schedule",
+        EnvKind::List,
+    ),
+    (
+        "PAYORCH_WEBHOOKS_ATTEMPT_TIMEOUT",
+        "webhooks.attempt_timeout",
+        EnvKind::Str,
     ),
 ];
 
@@ -574,6 +611,33 @@ impl Config {
         self.breaker
             .validate()
             .map_err(|(key, message)| invalid(&key, message))?;
+        if self.webhooks.retry_schedule.len() > 50 {
+            return Err(invalid(
+                "webhooks.retry_schedule",
+                format!(
+                    "{} retries is more than the 50 allowed",
+                    self.webhooks.retry_schedule.len()
+                ),
+            ));
+        }
+        if let Some(d) = self
+            .webhooks
+            .retry_schedule
+            .iter()
+            .find(|d| d.0 > Duration::from_secs(7 * 24 * 3600))
+        {
+            return Err(invalid(
+                "webhooks.retry_schedule",
+                format!("{d} is longer than the 7 days a retry may wait"),
+            ));
+        }
+        let t = self.webhooks.attempt_timeout.0;
+        if t < Duration::from_secs(1) || t > Duration::from_secs(300) {
+            return Err(invalid(
+                "webhooks.attempt_timeout",
+                format!("{} is outside 1s..=5m", self.webhooks.attempt_timeout),
+            ));
+        }
         Ok(())
     }
 
@@ -819,6 +883,14 @@ pub const DEFAULT_CONFIG_TOML: &str = r#"# payorch configuration.
 
 [breaker.stripe]
 # failure_rate_threshold = 50
+
+# Outbound webhooks to the merchant's endpoint (`payorch webhook endpoint set <url>`), signed per
+# Standard Webhooks. Only a 2xx answer is success; failures are retried after these waits (each
+# varied by up to 20%, at least the endpoint's Retry-After, at least 1m after a 429 or a timeout),
+# then the event goes to the dead-letter queue (`payorch dlq`). The first attempt is immediate.
+[webhooks]
+# retry_schedule = ["5s", "5m", "30m", "2h", "5h", "10h", "10h"]   # env PAYORCH_WEBHOOKS_RETRY_SCHEDULE="5s,5m"
+# attempt_timeout = "15s"                       # env PAYORCH_WEBHOOKS_ATTEMPT_TIMEOUT; 1s..5m
 "#;
 
 #[cfg(test)]
@@ -1041,6 +1113,35 @@ mod tests {
         );
         let err = load(Some("[breaker]\nwait = \"1s\"\n"), &[]).unwrap_err();
         assert!(err.to_string().contains("wait"), "{err}");
+    }
+
+    #[test]
+    fn webhooks_section_from_file_and_env_is_checked() {
+        let l = load(None, &[]).unwrap();
+        assert_eq!(l.config.webhooks, WebhooksConfig::default());
+        let l = load(
+            Some("[webhooks]\nretry_schedule = [\"1s\"]\nattempt_timeout = \"5s\"\n"),
+            &[("PAYORCH_WEBHOOKS_RETRY_SCHEDULE", "1s, 2s")],
+        )
+        .unwrap();
+        assert_eq!(
+            l.config.webhooks.retry_schedule,
+            vec![
+                HumanDuration(Duration::from_secs(1)),
+                HumanDuration(Duration::from_secs(2))
+            ]
+        );
+        assert_eq!(l.config.webhooks.attempt_timeout.0, Duration::from_secs(5));
+        let err = load(None, &[("PAYORCH_WEBHOOKS_RETRY_SCHEDULE", "1s,later")]).unwrap_err();
+        assert!(
+            err.to_string().contains("PAYORCH_WEBHOOKS_RETRY_SCHEDULE"),
+            "{err}"
+        );
+        let err = load(None, &[("PAYORCH_WEBHOOKS_ATTEMPT_TIMEOUT", "1h")]).unwrap_err();
+        assert!(
+            err.to_string().contains("webhooks.attempt_timeout"),
+            "{err}"
+        );
     }
 
     #[test]

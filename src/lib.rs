@@ -25,3 +25,4 @@ pub mod secret;
 pub mod server;
 pub mod store;
 pub mod tenancy;
+pub mod webhook;

@@ -1,0 +1,366 @@
+//! `payorch dlq list|show|replay|purge`: the tenant's outbound events that exhausted their
+//! retries. `show` lists every recorded attempt; `replay` puts events back in the delivery
+//! queue (visible now, a fresh retry schedule); `purge` deletes them for good, after asking
+//! (or with `--yes`). Replays and purges are audited.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use payorch::clock::{Clock, Timestamp};
+use payorch::config::HumanDuration;
+use payorch::id::MessageId;
+use payorch::model::TenantId;
+use payorch::store::{DeadLetter, Store, StoreError};
+use payorch::tenancy;
+use payorch::webhook::outbound::{AttemptRecord, DeliveryLog};
+
+use super::output::or_dash;
+use super::{CliError, Ctx, Exit};
+
+/// The most dead letters one `--all` touches; run again for more.
+const MAX_ALL: u32 = 1000;
+/// How much of the last error a table cell shows.
+const ERROR_CELL: usize = 60;
+
+#[derive(Debug, Subcommand)]
+pub enum DlqCommand {
+    /// The tenant's dead letters, newest first
+    List {
+        /// At most this many
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        limit: u32,
+        /// Only those that died at or after this: RFC 3339 (2026-11-24T03:00:00Z) or an age (24h)
+        #[arg(long, value_name = "TIME|AGE", value_parser = parse_since)]
+        since: Option<Since>,
+    },
+    /// One dead letter: its event, last error and every recorded attempt
+    Show {
+        /// The message id (`msg_…`), as `dlq list` shows it
+        #[arg(value_parser = parse_id)]
+        id: MessageId,
+    },
+    /// Put dead letters back in the delivery queue, to be delivered now
+    Replay {
+        #[command(flatten)]
+        which: Which,
+        /// Only say what would be replayed
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Delete dead letters for good (asks first unless --yes)
+    Purge {
+        #[command(flatten)]
+        which: Which,
+        /// Do not ask for confirmation (needed without a terminal)
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+}
+
+/// Some ids, or `--all`.
+#[derive(Debug, Args)]
+pub struct Which {
+    /// Message ids (`msg_…`)
+    #[arg(value_parser = parse_id, required_unless_present = "all", conflicts_with = "all")]
+    ids: Vec<MessageId>,
+    /// Every dead letter of the tenant
+    #[arg(long)]
+    all: bool,
+}
+
+fn parse_id(s: &str) -> Result<MessageId, String> {
+    MessageId::parse(s).map_err(|e| e.to_string())
+}
+
+/// `--since`: a point in time or an age.
+#[derive(Clone, Copy, Debug)]
+pub enum Since {
+    At(Timestamp),
+    Ago(HumanDuration),
+}
+
+fn parse_since(s: &str) -> Result<Since, String> {
+    if let Ok(t) = Timestamp::parse_rfc3339(s) {
+        return Ok(Since::At(t));
+    }
+    s.parse::<HumanDuration>().map(Since::Ago).map_err(|_| {
+        format!("`{s}` is neither an RFC 3339 time (2026-11-24T03:00:00Z) nor an age (24h)")
+    })
+}
+
+/// A dead letter as printed.
+#[derive(Serialize)]
+struct DeadView {
+    id: String,
+    tenant: TenantId,
+    event_id: Option<String>,
+    event_type: Option<String>,
+    enqueued_at: String,
+    dead_at: String,
+    attempts: usize,
+    last_error: String,
+    attempt_log: Vec<AttemptRecord>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<serde_json::Value>,
+}
+
+impl DeadView {
+    fn new(d: &DeadLetter, with_body: bool) -> Self {
+        let log = DeliveryLog::decode(&d.last_error);
+        let event: Option<serde_json::Value> = serde_json::from_str(&d.message.body).ok();
+        let field = |k: &str| {
+            event
+                .as_ref()
+                .and_then(|e| e.get(k))
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        };
+        DeadView {
+            id: d.message.id.to_string(),
+            tenant: d.message.tenant.clone(),
+            event_id: field("id"),
+            event_type: field("type"),
+            enqueued_at: d.message.enqueued_at.to_rfc3339(),
+            dead_at: d.dead_at.to_rfc3339(),
+            attempts: log.attempts.len(),
+            last_error: log.last_error,
+            attempt_log: log.attempts,
+            body: if with_body { event } else { None },
+        }
+    }
+}
+
+fn cell(text: &str) -> String {
+    let one_line = text.replace('\n', " ");
+    if one_line.chars().count() > ERROR_CELL {
+        let head: String = one_line.chars().take(ERROR_CELL - 1).collect();
+        format!("{head}…")
+    } else {
+        one_line
+    }
+}
+
+/// The tenant's dead letter `id`; another tenant's reads as not found.
+async fn get_own(
+    store: &dyn Store,
+    tenant: &TenantId,
+    id: &MessageId,
+) -> anyhow::Result<DeadLetter> {
+    match store.get_dead(id).await? {
+        Some(d) if d.message.tenant == *tenant => Ok(d),
+        _ => Err(StoreError::NotFound {
+            entity: "dead letter",
+            id: id.to_string(),
+        }
+        .into()),
+    }
+}
+
+/// The dead letters `which` names, checked to exist and belong to the tenant.
+async fn resolve(
+    ctx: &Ctx,
+    store: &dyn Store,
+    tenant: &TenantId,
+    which: &Which,
+) -> anyhow::Result<Vec<MessageId>> {
+    if which.all {
+        let dead = store.list_dead(Some(tenant), None, MAX_ALL).await?;
+        if dead.len() >= MAX_ALL as usize {
+            ctx.out.note(&format!(
+                "Only the newest {MAX_ALL} dead letters this time: run the command again for the rest."
+            ));
+        }
+        return Ok(dead.into_iter().map(|d| d.message.id).collect());
+    }
+    let mut ids = Vec::new();
+    for id in &which.ids {
+        get_own(store, tenant, id).await?;
+        if !ids.contains(id) {
+            ids.push(id.clone());
+        }
+    }
+    Ok(ids)
+}
+
+/// Asks on the terminal; without one, refuses (exit 2) so scripts must say `--yes`.
+fn confirm(question: &str) -> anyhow::Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::new(
+            Exit::Usage,
+            "refusing to purge without confirmation and no terminal to ask on: pass --yes",
+        )
+        .into());
+    }
+    eprint!("{question} [y/N] ");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
+}
+
+#[derive(Serialize)]
+struct Done<'a> {
+    action: &'a str,
+    dry_run: bool,
+    ids: Vec<String>,
+}
+
+fn report(ctx: &Ctx, action: &str, dry_run: bool, ids: &[MessageId]) -> anyhow::Result<()> {
+    let done = &Done {
+        action,
+        dry_run,
+        ids: ids.iter().map(ToString::to_string).collect(),
+    };
+    if ctx.out.is_json() {
+        return ctx.out.json(done);
+    }
+    let verb = match (done.action, done.dry_run) {
+        ("replay", true) => "Would replay",
+        ("replay", false) => "Replayed",
+        _ => "Purged",
+    };
+    let mut out = std::io::stdout().lock();
+    for id in &done.ids {
+        writeln!(out, "{id}")?;
+    }
+    ctx.out
+        .note(&format!("{verb} {} dead letter(s).", done.ids.len()));
+    Ok(())
+}
+
+pub async fn run(ctx: &Ctx, cmd: DlqCommand) -> anyhow::Result<()> {
+    let store = ctx.store().await?;
+    let tenant = ctx.tenant();
+    tenancy::require_tenant(store.as_ref(), tenant).await?;
+    let now = ctx.clock.now();
+    match cmd {
+        DlqCommand::List { limit, since } => {
+            let since = since.map(|s| match s {
+                Since::At(t) => t,
+                Since::Ago(d) => now.minus(d.0),
+            });
+            let dead = store.list_dead(Some(tenant), since, limit).await?;
+            let views: Vec<DeadView> = dead.iter().map(|d| DeadView::new(d, false)).collect();
+            if ctx.out.is_json() {
+                return ctx.out.json(&views);
+            }
+            let rows = views
+                .into_iter()
+                .map(|v| {
+                    vec![
+                        v.id,
+                        or_dash(v.event_type),
+                        v.dead_at,
+                        v.attempts.to_string(),
+                        cell(&v.last_error),
+                    ]
+                })
+                .collect();
+            ctx.out.table(
+                &["ID", "EVENT", "DEAD AT", "ATTEMPTS", "LAST ERROR"],
+                rows,
+                &format!("Tenant `{tenant}` has no dead letters."),
+            )?;
+        }
+        DlqCommand::Show { id } => {
+            let d = get_own(store.as_ref(), tenant, &id).await?;
+            let view = DeadView::new(&d, true);
+            if ctx.out.is_json() {
+                return ctx.out.json(&view);
+            }
+            ctx.out.fields(&[
+                ("id", view.id.clone()),
+                ("tenant", view.tenant.to_string()),
+                ("event", or_dash(view.event_id.clone())),
+                ("type", or_dash(view.event_type.clone())),
+                ("enqueued_at", view.enqueued_at.clone()),
+                ("dead_at", view.dead_at.clone()),
+                ("last_error", view.last_error.clone()),
+            ])?;
+            println!();
+            let rows = view
+                .attempt_log
+                .iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    vec![
+                        (i + 1).to_string(),
+                        a.at.to_rfc3339(),
+                        or_dash(a.status),
+                        or_dash(a.error.as_deref().map(cell)),
+                    ]
+                })
+                .collect();
+            ctx.out.table(
+                &["#", "AT", "STATUS", "ERROR"],
+                rows,
+                "No attempts recorded.",
+            )?;
+        }
+        DlqCommand::Replay { which, dry_run } => {
+            let ids = resolve(ctx, store.as_ref(), tenant, &which).await?;
+            if !dry_run {
+                for id in &ids {
+                    store.replay_dead(id, ctx.clock.now()).await?;
+                }
+                if !ids.is_empty() {
+                    audit(ctx, store.as_ref(), tenant, "dlq.replay", &which, &ids).await?;
+                }
+            }
+            report(ctx, "replay", dry_run, &ids)?;
+        }
+        DlqCommand::Purge { which, yes } => {
+            let ids = resolve(ctx, store.as_ref(), tenant, &which).await?;
+            if !ids.is_empty()
+                && !yes
+                && !confirm(&format!(
+                    "Delete {} dead letter(s) of tenant `{tenant}` for good?",
+                    ids.len()
+                ))?
+            {
+                ctx.out.note("Nothing purged.");
+                return Ok(());
+            }
+            for id in &ids {
+                store.purge_dead(id).await?;
+            }
+            if !ids.is_empty() {
+                audit(ctx, store.as_ref(), tenant, "dlq.purge", &which, &ids).await?;
+            }
+            report(ctx, "purge", false, &ids)?;
+        }
+    }
+    Ok(())
+}
+
+async fn audit(
+    ctx: &Ctx,
+    store: &dyn Store,
+    tenant: &TenantId,
+    action: &str,
+    which: &Which,
+    ids: &[MessageId],
+) -> anyhow::Result<()> {
+    let target = if which.all {
+        "all".to_string()
+    } else {
+        ids.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    tenancy::audit(
+        store,
+        &ctx.clock,
+        &ctx.actor(),
+        tenant,
+        action,
+        &target,
+        serde_json::json!({"ids": ids, "count": ids.len()}),
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,7 @@
+//! Outbound webhooks: events signed per Standard Webhooks ([`signing`]) and delivered to each
+//! tenant's endpoint ([`endpoint`]) by the delivery worker ([`outbound`]), with retries, a
+//! dead-letter queue and replay.
+
+pub mod endpoint;
+pub mod outbound;
+pub mod signing;
