@@ -85,7 +85,7 @@ pub async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the server stopped")?;
-    drop(background);
+    background.shutdown().await;
     tracing::info!("stopped: every request in flight was answered");
     Ok(())
 }

@@ -210,9 +210,15 @@ impl Core {
                 }
             }
         });
+        let delivery = crate::webhook::outbound::spawn_delivery_worker(
+            self.store.clone(),
+            self.clock.clone(),
+            crate::webhook::outbound::DeliverySettings::from_config(&self.config.webhooks),
+        );
         Background {
             _sync: sync,
             reconciler,
+            delivery: Some(delivery),
         }
     }
 }
@@ -221,6 +227,17 @@ impl Core {
 pub struct Background {
     _sync: SyncTask,
     reconciler: tokio::task::JoinHandle<()>,
+    delivery: Option<crate::webhook::outbound::DeliveryWorker>,
+}
+
+impl Background {
+    /// Stops the tasks, letting webhook deliveries in progress finish (a delivery cut short
+    /// would be retried anyway once its visibility timeout passes).
+    pub async fn shutdown(mut self) {
+        if let Some(d) = self.delivery.take() {
+            d.shutdown().await;
+        }
+    }
 }
 
 impl Drop for Background {
