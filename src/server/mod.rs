@@ -1,7 +1,9 @@
-//! `payorch serve`'s HTTP surface (axum): the merchant API under `/v1`, health and metrics.
+//! `payorch serve`'s HTTP surface (axum): the merchant API under `/v1`, gateway webhooks in
+//! (`inbound`), health and metrics.
 //! Handlers only translate HTTP to the core and back: authentication by API key, body limits,
 //! JSON parsing, idempotency, `X-Request-Id`; the flows live in the orchestrator.
 
+pub mod inbound;
 pub mod metrics;
 
 use std::sync::Arc;
@@ -50,6 +52,14 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/charges", post(create_charge).get(list_charges))
         .route("/v1/charges/{id}", get(read_charge))
         .route("/v1/charges/{id}/refunds", post(refund_charge))
+        .route(
+            "/webhooks/{tenant}/{gateway}",
+            post(inbound::receive).layer(DefaultBodyLimit::max(inbound::WEBHOOK_BODY_LIMIT)),
+        )
+        .route(
+            "/webhooks/{tenant}/{gateway}/pix",
+            post(inbound::receive).layer(DefaultBodyLimit::max(inbound::WEBHOOK_BODY_LIMIT)),
+        )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
