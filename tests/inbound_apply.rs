@@ -98,6 +98,23 @@ impl Fixture {
         s.ready + s.delayed
     }
 
+    async fn inbound(&self, event: &GatewayEvent) -> InboundStatus {
+        self.store
+            .get_inbound(&self.tenant, GatewayId::Stripe, &event.event_id)
+            .await
+            .expect("read")
+            .expect("recorded")
+            .status
+    }
+
+    async fn receive(&self, event: &GatewayEvent) -> Applied {
+        self.core
+            .orchestrator
+            .receive_gateway_event(&self.tenant, GatewayId::Stripe, event, "{}")
+            .await
+            .expect("receive")
+    }
+
     async fn apply(&self, event: &GatewayEvent) -> Applied {
         self.core
             .orchestrator
@@ -229,64 +246,33 @@ async fn unknown_charges_in_flight_creates_orphans_and_wrong_references() {
 #[tokio::test]
 async fn receiving_records_dedupes_and_resumes_what_was_not_settled() {
     let f = fixture().await;
-    let o = &f.core.orchestrator;
     let id = f
         .charge(Some(GatewayId::Stripe), ChargeStatus::RequiresAction)
         .await;
     let paid = event(&id, Some(ChargeStatus::Succeeded));
-    let a = o
-        .receive_gateway_event(&f.tenant, GatewayId::Stripe, &paid, "{}")
-        .await
-        .expect("receive");
+    let a = f.receive(&paid).await;
     assert_eq!(a, Applied::Applied(ChargeStatus::Succeeded));
-    let record = f
-        .store
-        .get_inbound(&f.tenant, GatewayId::Stripe, &paid.event_id)
-        .await
-        .expect("read")
-        .expect("recorded");
-    assert_eq!(record.status, InboundStatus::Applied);
+    assert_eq!(f.inbound(&paid).await, InboundStatus::Applied);
     let version = f.status(&id).await.2;
     let queued = f.queued().await;
     // Redelivered: a no-op.
-    let a = o
-        .receive_gateway_event(&f.tenant, GatewayId::Stripe, &paid, "{}")
-        .await
-        .expect("receive");
+    let a = f.receive(&paid).await;
     assert_eq!(a, Applied::Duplicate);
     assert_eq!(f.status(&id).await.2, version);
     assert_eq!(f.queued().await, queued);
 
     // Unknown charge: recorded as such.
     let ghost = event(&ChargeId::generate(), Some(ChargeStatus::Succeeded));
-    let a = o
-        .receive_gateway_event(&f.tenant, GatewayId::Stripe, &ghost, "{}")
-        .await
-        .expect("receive");
+    let a = f.receive(&ghost).await;
     assert!(matches!(a, Applied::UnknownCharge(_)));
-    let record = f
-        .store
-        .get_inbound(&f.tenant, GatewayId::Stripe, &ghost.event_id)
-        .await
-        .expect("read")
-        .expect("recorded");
-    assert_eq!(record.status, InboundStatus::UnknownCharge);
+    assert_eq!(f.inbound(&ghost).await, InboundStatus::UnknownCharge);
 
     // Too early: stays `received`, and the redelivery is processed, not deduped away.
     let creating = f.charge(None, ChargeStatus::Pending).await;
     let early = event(&creating, Some(ChargeStatus::Succeeded));
-    let a = o
-        .receive_gateway_event(&f.tenant, GatewayId::Stripe, &early, "{}")
-        .await
-        .expect("receive");
+    let a = f.receive(&early).await;
     assert!(matches!(a, Applied::NotYet(_)));
-    let record = f
-        .store
-        .get_inbound(&f.tenant, GatewayId::Stripe, &early.event_id)
-        .await
-        .expect("read")
-        .expect("recorded");
-    assert_eq!(record.status, InboundStatus::Received);
+    assert_eq!(f.inbound(&early).await, InboundStatus::Received);
     let (mut charge, version) = {
         let v = f
             .store
@@ -303,9 +289,6 @@ async fn receiving_records_dedupes_and_resumes_what_was_not_settled() {
         .update_charge(&charge, version)
         .await
         .expect("create flow ends");
-    let a = o
-        .receive_gateway_event(&f.tenant, GatewayId::Stripe, &early, "{}")
-        .await
-        .expect("receive");
+    let a = f.receive(&early).await;
     assert_eq!(a, Applied::Applied(ChargeStatus::Succeeded));
 }

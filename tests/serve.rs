@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
@@ -23,18 +22,6 @@ sync_interval = "100ms"
 [gateways.stripe]
 timeout = "2s"
 "#;
-
-fn first_line(child: &mut Child) -> String {
-    let out = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(out)
-        .read_line(&mut line)
-        .expect("first line");
-    line.trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected: {line:?}"))
-        .to_string()
-}
 
 /// A sandbox and a serve on one fresh data dir, with an API key; both killed on drop.
 struct Stack {
@@ -61,7 +48,7 @@ impl Stack {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let sandbox_url = first_line(&mut sandbox);
+        let sandbox_url = common::first_line(&mut sandbox);
         let key = env
             .run(&["--config", &config, "apikey", "create", "-o", "json"])
             .json()["secret"]
@@ -101,7 +88,7 @@ impl Stack {
             .stderr(log)
             .spawn()
             .unwrap();
-        self.url = first_line(&mut serve);
+        self.url = common::first_line(&mut serve);
         self.serve = Some(serve);
     }
 

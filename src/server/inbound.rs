@@ -6,7 +6,7 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
 use crate::api::{ApiError, ErrorType};
@@ -84,23 +84,7 @@ async fn handle(
                 "{gateway_id} is not configured for tenant `{tenant_id}`"
             ))
         })?;
-    let bytes = body.map_err(|r| {
-        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                413,
-                ErrorType::InvalidRequestError,
-                "body_too_large",
-                format!("a webhook body may be at most {WEBHOOK_BODY_LIMIT} bytes"),
-            )
-        } else {
-            ApiError::new(
-                400,
-                ErrorType::InvalidRequestError,
-                "body_invalid",
-                r.body_text(),
-            )
-        }
-    })?;
+    let bytes = super::body_bytes(body, WEBHOOK_BODY_LIMIT)?;
     let request = WebhookRequest {
         headers,
         query,

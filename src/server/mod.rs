@@ -146,9 +146,9 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<ApiKey, A
         })
 }
 
-/// The body as JSON, or a 400/413 that says what is wrong with it.
-fn json_body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Value, ApiError> {
-    let bytes = body.map_err(|r| {
+/// The body's bytes, or a 400/413 that says what is wrong with it.
+fn body_bytes(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
+    body.map_err(|r| {
         if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
                 413,
@@ -164,7 +164,12 @@ fn json_body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Value,
                 r.body_text(),
             )
         }
-    })?;
+    })
+}
+
+/// The body as JSON, or a 400/413 that says what is wrong with it.
+fn json_body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Value, ApiError> {
+    let bytes = body_bytes(body, limit)?;
     if bytes.is_empty() {
         return Ok(Value::Null);
     }
