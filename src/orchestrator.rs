@@ -530,25 +530,57 @@ impl Orchestrator {
                 ));
             }
         };
-        if refund.status != RefundStatus::Failed {
-            charge.amount_refunded += amount;
-            let next = if charge.amount_refunded >= charge.amount {
-                ChargeStatus::Refunded
-            } else {
-                ChargeStatus::PartiallyRefunded
-            };
-            if charge.apply_status(next, now) == Transition::Reject {
-                tracing::warn!(charge = %charge.id, status = %charge.status, "refund reported on a charge in an unexpected state");
+        // The gateway's refund webhook (or a concurrent refund) may move the charge before
+        // this write: on a conflict, merge this refund into the fresh charge and write again.
+        let refunded_before = charge.amount_refunded;
+        let mut version = version;
+        for _ in 0..WEBHOOK_UPDATE_TRIES {
+            let mut updated = charge.clone();
+            updated.refunds.push(refund.clone());
+            if refund.status != RefundStatus::Failed {
+                record_refund(&mut updated, refunded_before + amount, now);
+            }
+            updated.updated_at = now;
+            match self.store.update_charge(&updated, version).await {
+                Ok(_) => {
+                    self.enqueue_event(&updated).await?;
+                    return Ok(updated);
+                }
+                Err(StoreError::Conflict { .. }) => {
+                    (charge, version) = self.get_charge(tenant, id).await?;
+                }
+                Err(e) => return Err(store_error(e)),
             }
         }
-        charge.refunds.push(refund);
-        charge.updated_at = now;
-        self.store
-            .update_charge(&charge, version)
-            .await
-            .map_err(store_error)?;
-        self.enqueue_event(&charge).await?;
-        Ok(charge)
+        Err(store_error(StoreError::Unavailable(format!(
+            "charge {} kept changing while refund {} was recorded; the gateway has the refund",
+            charge.id, refund.id
+        ))))
+    }
+}
+
+/// Records a successful refund on `charge`: the amount refunded is the largest of what is
+/// already known (a gateway webhook may have reported this very refund), the refunds payorch
+/// made, and `expected` (what was known before this refund plus its amount).
+fn record_refund(charge: &mut Charge, expected: i64, now: crate::clock::Timestamp) {
+    let made: i64 = charge
+        .refunds
+        .iter()
+        .filter(|r| r.status != RefundStatus::Failed)
+        .map(|r| r.amount)
+        .sum();
+    charge.amount_refunded = charge
+        .amount_refunded
+        .max(made)
+        .max(expected)
+        .min(charge.amount);
+    let next = if charge.amount_refunded >= charge.amount {
+        ChargeStatus::Refunded
+    } else {
+        ChargeStatus::PartiallyRefunded
+    };
+    if charge.apply_status(next, now) == Transition::Reject {
+        tracing::warn!(charge = %charge.id, status = %charge.status, "refund reported on a charge in an unexpected state");
     }
 }
 
@@ -1005,6 +1037,14 @@ impl Orchestrator {
                 return Ok(Applied::Rejected(format!(
                     "charge {} is `{known}` at {gateway}, the event is about `{}`",
                     charge.id, event.reference
+                )));
+            }
+            if let Some(reported) = event.amount_refunded
+                && reported < charge.amount_refunded
+            {
+                return Ok(Applied::Ignored(format!(
+                    "reports {reported} refunded, less than the {} already known: an earlier refund's news",
+                    charge.amount_refunded
                 )));
             }
             let before = (charge.status, charge.amount_refunded);

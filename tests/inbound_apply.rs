@@ -192,6 +192,11 @@ async fn refunds_set_the_amount_refunded() {
     );
     assert_eq!(f.status(&id).await.0, ChargeStatus::Refunded);
     assert_eq!(f.status(&id).await.1, 1990);
+    // The first partial refund's news, arriving last: an earlier state, ignored.
+    let mut late = partial.clone();
+    late.event_id = format!("evt_{}", payorch::id::new_ulid());
+    assert!(matches!(f.apply(&late).await, Applied::Ignored(_)));
+    assert_eq!(f.status(&id).await.1, 1990);
 }
 
 #[tokio::test]

@@ -124,6 +124,25 @@ impl Stack {
         }
     }
 
+    async fn refund(&self, id: &str, key: &str, body: &Value) -> (u16, Value) {
+        let resp = self
+            .http
+            .post(format!("{}/v1/charges/{id}/refunds", self.url))
+            .bearer_auth(&self.key)
+            .header("Idempotency-Key", key)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("POST refund");
+        let status = resp.status().as_u16();
+        let bytes = resp.bytes().await.unwrap_or_default();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
     /// The inbound records serve stored, read from its SQLite file.
     async fn inbound(&self) -> Vec<InboundWebhook> {
         let store = SqliteStore::open(&self.env.data_dir().join("payorch.db")).expect("store");
@@ -323,6 +342,23 @@ async fn the_whole_inbound_path<H: Hooks>(hooks: H) {
         assert_eq!(v["received"][0]["result"], "ignored", "{v}");
         assert_eq!(stack.charge(&id).await["status"], "succeeded");
     }
+
+    // Refunds through the API while the gateway's refund webhooks come in: each counted once.
+    let before_refunds = stack.inbound().await.len();
+    for (n, amount) in [(1, json!({"amount": 1000})), (2, json!({}))] {
+        let (status, v) = stack.refund(&id, &format!("refund-{n}"), &amount).await;
+        assert_eq!(status, 200, "{v}");
+    }
+    // Each gateway sends one webhook per refund; both are recorded (and change nothing).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while stack.inbound().await.len() < before_refunds + 2 {
+        assert!(Instant::now() < deadline, "the refund webhooks never came");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let refunded = stack.charge(&id).await;
+    assert_eq!(refunded["status"], "refunded", "{refunded}");
+    assert_eq!(refunded["amount_refunded"], 1990, "{refunded}");
+    assert_eq!(refunded["refunds"].as_array().map(Vec::len), Some(2));
 
     // A wrong signature or secret: 401, nothing stored.
     let count = stack.inbound().await.len();
