@@ -866,6 +866,10 @@ impl BreakerGate for crate::breakers::Breakers {
 /// How many times a webhook's conditional charge update is retried after losing a race.
 const WEBHOOK_UPDATE_TRIES: usize = 8;
 
+/// How long a webhook record left `received` (without a note) is taken to be still in progress
+/// at another delivery; after that, a crash is assumed and a redelivery processes it again.
+pub const INBOUND_IN_FLIGHT_GRACE: Duration = Duration::from_secs(30);
+
 /// What one gateway event did. The server answers 2xx for every variant but [`Applied::NotYet`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Applied {
@@ -880,6 +884,10 @@ pub enum Applied {
     /// The charge's create flow is still running: nothing changed; the gateway should deliver
     /// it again later (the server answers 503 and the record stays `received`).
     NotYet(String),
+    /// Another delivery of the same gateway event is being processed right now: nothing
+    /// changed; the server answers 503 so the gateway delivers again (nothing is lost if that
+    /// other delivery fails).
+    InFlight,
     /// The same gateway event was received and settled before: a no-op.
     Duplicate,
 }
@@ -892,7 +900,9 @@ impl Applied {
             Applied::Ignored(_) => Some(InboundStatus::Ignored),
             Applied::Rejected(_) => Some(InboundStatus::Rejected),
             Applied::UnknownCharge(_) => Some(InboundStatus::UnknownCharge),
-            Applied::NotYet(_) | Applied::Duplicate => None,
+            // Stays `received`, with the note saying why, so a redelivery processes it.
+            Applied::NotYet(_) => Some(InboundStatus::Received),
+            Applied::InFlight | Applied::Duplicate => None,
         }
     }
 
@@ -904,7 +914,7 @@ impl Applied {
             | Applied::Rejected(n)
             | Applied::UnknownCharge(n)
             | Applied::NotYet(n) => Some(n.clone()),
-            Applied::Duplicate => None,
+            Applied::InFlight | Applied::Duplicate => None,
         }
     }
 }
@@ -913,7 +923,9 @@ impl Orchestrator {
     /// Receives one authentic gateway event: records it durably (the dedupe on the gateway's
     /// event id), applies it with [`Self::apply_gateway_event`] and records the outcome, all
     /// before returning, so a 2xx answered after this loses nothing (rule 5). A record left
-    /// `received` by a crash or a [`Applied::NotYet`] is processed again on redelivery.
+    /// `received` by a [`Applied::NotYet`], or by a crash (older than
+    /// [`INBOUND_IN_FLIGHT_GRACE`]), is processed again on redelivery; a younger one is another
+    /// delivery still at work ([`Applied::InFlight`]).
     pub async fn receive_gateway_event(
         &self,
         tenant: &TenantId,
@@ -938,7 +950,14 @@ impl Orchestrator {
                 .get_inbound(tenant, gateway, &event.event_id)
                 .await?
             {
-                Some(existing) if existing.status == InboundStatus::Received => resumed = true,
+                Some(existing) if existing.status == InboundStatus::Received => {
+                    let stale =
+                        self.clock.now().since(existing.received_at) >= INBOUND_IN_FLIGHT_GRACE;
+                    if existing.note.is_none() && !stale {
+                        return Ok(Applied::InFlight);
+                    }
+                    resumed = true;
+                }
                 _ => return Ok(Applied::Duplicate),
             }
         }

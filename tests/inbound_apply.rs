@@ -4,6 +4,7 @@
 //! and the dedupe on the gateway's event id.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use payorch::clock::{Clock, ManualClock, SystemClock};
 use payorch::config::Config;
@@ -16,12 +17,13 @@ use payorch::model::{
 use payorch::orchestrator::{Applied, SharedGateways};
 use payorch::runtime::Core;
 use payorch::store::sqlite::SqliteStore;
-use payorch::store::{InboundStatus, Store};
+use payorch::store::{InboundStatus, InboundWebhook, Store};
 
 struct Fixture {
     _dir: tempfile::TempDir,
     store: Arc<dyn Store>,
-    core: Core,
+    core: Arc<Core>,
+    clock: Arc<ManualClock>,
     tenant: TenantId,
 }
 
@@ -37,13 +39,14 @@ async fn fixture() -> Fixture {
         Config::default(),
         store.clone(),
         Arc::new(SharedGateways(Arc::new(Gateways::default()))),
-        clock,
+        clock.clone(),
     )
     .expect("core");
     Fixture {
         _dir: dir,
         store,
-        core,
+        core: Arc::new(core),
+        clock,
         tenant: TenantId::default_tenant(),
     }
 }
@@ -296,4 +299,70 @@ async fn receiving_records_dedupes_and_resumes_what_was_not_settled() {
         .expect("create flow ends");
     let a = f.receive(&early).await;
     assert_eq!(a, Applied::Applied(ChargeStatus::Succeeded));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_deliveries_of_one_event_apply_it_once() {
+    let f = fixture().await;
+    let id = f
+        .charge(Some(GatewayId::Stripe), ChargeStatus::RequiresAction)
+        .await;
+    let before = f.queued().await;
+    let paid = event(&id, Some(ChargeStatus::Succeeded));
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let (core, tenant, paid) = (f.core.clone(), f.tenant.clone(), paid.clone());
+        tasks.push(tokio::spawn(async move {
+            core.orchestrator
+                .receive_gateway_event(&tenant, GatewayId::Stripe, &paid, "{}")
+                .await
+                .expect("receive")
+        }));
+    }
+    let mut applied = 0;
+    for t in tasks {
+        match t.await.expect("task") {
+            Applied::Applied(_) => applied += 1,
+            Applied::InFlight | Applied::Duplicate => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(applied, 1);
+    assert_eq!(f.queued().await, before + 1, "one normalized event");
+    assert_eq!(f.inbound(&paid).await, InboundStatus::Applied);
+}
+
+#[tokio::test]
+async fn a_record_a_crash_left_behind_is_processed_on_redelivery() {
+    let f = fixture().await;
+    let id = f
+        .charge(Some(GatewayId::Stripe), ChargeStatus::RequiresAction)
+        .await;
+    let paid = event(&id, Some(ChargeStatus::Succeeded));
+    // A process recorded the webhook and died before applying it.
+    let recorded = f
+        .store
+        .record_inbound(&InboundWebhook {
+            id: payorch::id::InboundId::generate(),
+            tenant: f.tenant.clone(),
+            gateway: GatewayId::Stripe,
+            gateway_event_id: paid.event_id.clone(),
+            received_at: f.clock.now(),
+            body: "{}".into(),
+            status: InboundStatus::Received,
+            note: None,
+        })
+        .await
+        .expect("record");
+    assert!(recorded);
+    // Soon after, it looks like a delivery still at work: retry later, nothing changes.
+    assert_eq!(f.receive(&paid).await, Applied::InFlight);
+    assert_eq!(f.status(&id).await.0, ChargeStatus::RequiresAction);
+    // Later, the redelivery processes it.
+    f.clock.advance(Duration::from_secs(31));
+    assert_eq!(
+        f.receive(&paid).await,
+        Applied::Applied(ChargeStatus::Succeeded)
+    );
+    assert_eq!(f.inbound(&paid).await, InboundStatus::Applied);
 }

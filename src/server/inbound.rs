@@ -119,8 +119,15 @@ async fn handle(
             .await
             .map_err(unavailable)?;
         tracing::info!(tenant = %tenant_id, gateway = %gateway_id, event = %event.event_id, result = ?applied, "gateway webhook");
-        if let Applied::NotYet(why) = &applied {
-            too_early = Some(why.clone());
+        match &applied {
+            Applied::NotYet(why) => too_early = Some(why.clone()),
+            Applied::InFlight => {
+                too_early = Some(format!(
+                    "{gateway_id} event `{}` is being processed by another delivery",
+                    event.event_id
+                ));
+            }
+            _ => {}
         }
         results.push(serde_json::json!({
             "event_id": event.event_id,
@@ -130,6 +137,7 @@ async fn handle(
                 Applied::Rejected(_) => "rejected",
                 Applied::UnknownCharge(_) => "unknown_charge",
                 Applied::NotYet(_) => "not_yet",
+                Applied::InFlight => "in_flight",
                 Applied::Duplicate => "duplicate",
             },
             "note": applied.note(),
