@@ -415,6 +415,22 @@ async fn the_whole_inbound_path<H: Hooks>(hooks: H) {
         .expect("the unknown charge's webhook is recorded");
     assert_eq!(ghost_record.status, InboundStatus::UnknownCharge);
 
+    // Operators see what webhooks did.
+    let metrics = stack
+        .http
+        .get(format!("{}/metrics", stack.url))
+        .send()
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("text");
+    for result in ["applied", "duplicate", "unknown_charge"] {
+        let line =
+            format!("payorch_gateway_webhooks_total{{gateway=\"{gw}\",result=\"{result}\"}}");
+        assert!(metrics.contains(&line), "{line} missing from:\n{metrics}");
+    }
+
     // Unknown tenant or gateway: 404.
     let (status, _) = stack
         .post(&format!("/webhooks/nobody/{gw}"), &[], b"{}".to_vec())

@@ -15,6 +15,7 @@ use crate::model::{GatewayId, TenantId};
 use crate::orchestrator::Applied;
 
 use super::AppState;
+use super::metrics::WebhookLabels;
 
 /// Largest accepted gateway webhook body, bytes (an Efí POST with many Pix stays far below).
 pub const WEBHOOK_BODY_LIMIT: usize = 256 * 1024;
@@ -129,17 +130,26 @@ async fn handle(
             }
             _ => {}
         }
+        let result = match &applied {
+            Applied::Applied(_) => "applied",
+            Applied::Ignored(_) => "ignored",
+            Applied::Rejected(_) => "rejected",
+            Applied::UnknownCharge(_) => "unknown_charge",
+            Applied::NotYet(_) => "not_yet",
+            Applied::InFlight => "in_flight",
+            Applied::Duplicate => "duplicate",
+        };
+        state
+            .metrics
+            .gateway_webhooks
+            .get_or_create(&WebhookLabels {
+                gateway: gateway_id.to_string(),
+                result: result.to_string(),
+            })
+            .inc();
         results.push(serde_json::json!({
             "event_id": event.event_id,
-            "result": match &applied {
-                Applied::Applied(_) => "applied",
-                Applied::Ignored(_) => "ignored",
-                Applied::Rejected(_) => "rejected",
-                Applied::UnknownCharge(_) => "unknown_charge",
-                Applied::NotYet(_) => "not_yet",
-                Applied::InFlight => "in_flight",
-                Applied::Duplicate => "duplicate",
-            },
+            "result": result,
             "note": applied.note(),
         }));
     }
