@@ -75,9 +75,13 @@ impl Stack {
         self.env.run(&full).ok()
     }
 
-    /// A Pix charge pinned to `gateway`: (id, gateway reference).
+    /// A Pix charge of R$ 19,90 pinned to `gateway`: (id, gateway reference).
     async fn pix_charge(&self, gateway: &str) -> (String, String) {
-        let body = json!({"amount": 1990, "currency": "BRL", "method": "pix",
+        self.pix_charge_of(gateway, 1990).await
+    }
+
+    async fn pix_charge_of(&self, gateway: &str, amount: i64) -> (String, String) {
+        let body = json!({"amount": amount, "currency": "BRL", "method": "pix",
             "customer": {"name": "Maria Silva", "document": "529.982.247-25", "email": "maria@example.com"},
             "gateway": gateway});
         let resp = self
@@ -146,6 +150,17 @@ impl Stack {
             status,
             serde_json::from_slice(&bytes).unwrap_or(Value::Null),
         )
+    }
+
+    async fn metrics(&self) -> String {
+        self.http
+            .get(format!("{}/metrics", self.url))
+            .send()
+            .await
+            .expect("GET /metrics")
+            .text()
+            .await
+            .expect("text")
     }
 
     /// The inbound records serve stored, read from its SQLite file.
@@ -416,15 +431,7 @@ async fn the_whole_inbound_path<H: Hooks>(hooks: H) {
     assert_eq!(ghost_record.status, InboundStatus::UnknownCharge);
 
     // Operators see what webhooks did.
-    let metrics = stack
-        .http
-        .get(format!("{}/metrics", stack.url))
-        .send()
-        .await
-        .expect("GET /metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = stack.metrics().await;
     for result in ["applied", "duplicate", "unknown_charge"] {
         let line =
             format!("payorch_gateway_webhooks_total{{gateway=\"{gw}\",result=\"{result}\"}}");
@@ -455,4 +462,27 @@ async fn efi_webhooks_drive_charges() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn asaas_webhooks_drive_charges() {
     the_whole_inbound_path(Asaas).await;
+}
+
+/// Efí's homologation rule: a Pix of R$ 0,01–10,00 is paid at once, so its webhook can arrive
+/// while payorch is still creating the charge. That early delivery is answered 503 and the
+/// gateway's redelivery applies it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_that_races_the_create_is_applied_on_redelivery() {
+    let stack = Stack::start();
+    stack.sandbox(&[
+        "webhook",
+        "efi",
+        &format!("{}/webhooks/default/efi", stack.url),
+    ]);
+    for _ in 0..3 {
+        let (id, _) = stack.pix_charge_of("efi", 500).await;
+        stack.wait_for(&id, "succeeded").await;
+    }
+    // Each payment applied exactly once (however many deliveries it took).
+    let metrics = stack.metrics().await;
+    assert!(
+        metrics.contains("payorch_gateway_webhooks_total{gateway=\"efi\",result=\"applied\"} 3"),
+        "{metrics}"
+    );
 }
