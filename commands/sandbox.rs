@@ -32,7 +32,7 @@ pub struct SandboxArgs {
     /// Address of the main listener; each gateway also gets its own listener on the next ports
     #[arg(long, value_name = "ADDR", default_value_t = server::DEFAULT_BIND)]
     pub bind: SocketAddr,
-    /// Where a gateway's webhooks go, e.g. stripe=http://127.0.0.1:8080/webhooks/stripe
+    /// Where a gateway's webhooks go, e.g. stripe=http://127.0.0.1:8080/webhooks/default/stripe
     /// (repeatable)
     #[arg(long = "webhook-url", value_name = "GATEWAY=URL", value_parser = parse_gateway_url)]
     pub webhook_urls: Vec<(GatewayId, reqwest::Url)>,

@@ -557,7 +557,7 @@ complete -c payorch -n "__fish_payorch_using_subcommand amount" -s q -l quiet -d
 complete -c payorch -n "__fish_payorch_using_subcommand amount" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c payorch -n "__fish_payorch_using_subcommand amount" -s V -l version -d 'Print version'
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -l bind -d 'Address of the main listener; each gateway also gets its own listener on the next ports' -r
-complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -l webhook-url -d 'Where a gateway\'s webhooks go, e.g. stripe=http://127.0.0.1:8080/webhooks/stripe (repeatable)' -r
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -l webhook-url -d 'Where a gateway\'s webhooks go, e.g. stripe=http://127.0.0.1:8080/webhooks/default/stripe (repeatable)' -r
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r

@@ -41,6 +41,14 @@ pub struct HttpLabels {
     pub status: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WebhookLabels {
+    pub gateway: String,
+    /// What the event did: applied, ignored, rejected, unknown_charge, duplicate, not_yet,
+    /// in_flight.
+    pub result: String,
+}
+
 /// Every metric `serve` exports.
 pub struct Metrics {
     registry: Mutex<Registry>,
@@ -50,6 +58,8 @@ pub struct Metrics {
     /// 0 closed, 1 half-open, 2 open, 3 forced open, 4 forced closed.
     pub breaker_state: Family<BreakerLabels, Gauge>,
     pub http_requests: Family<HttpLabels, Counter>,
+    /// Gateway webhook events received (authentic and parsed), by what they did.
+    pub gateway_webhooks: Family<WebhookLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -93,6 +103,12 @@ impl Metrics {
             "HTTP requests, by route and status",
             http_requests.clone(),
         );
+        let gateway_webhooks = Family::<WebhookLabels, Counter>::default();
+        registry.register(
+            "gateway_webhooks",
+            "Gateway webhook events received, by gateway and result",
+            gateway_webhooks.clone(),
+        );
         Metrics {
             registry: Mutex::new(registry),
             charges,
@@ -100,6 +116,7 @@ impl Metrics {
             failovers,
             breaker_state,
             http_requests,
+            gateway_webhooks,
         }
     }
 

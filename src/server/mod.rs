@@ -1,7 +1,9 @@
-//! `payorch serve`'s HTTP surface (axum): the merchant API under `/v1`, health and metrics.
+//! `payorch serve`'s HTTP surface (axum): the merchant API under `/v1`, gateway webhooks in
+//! (`inbound`), health and metrics.
 //! Handlers only translate HTTP to the core and back: authentication by API key, body limits,
 //! JSON parsing, idempotency, `X-Request-Id`; the flows live in the orchestrator.
 
+pub mod inbound;
 pub mod metrics;
 
 use std::sync::Arc;
@@ -50,6 +52,14 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/charges", post(create_charge).get(list_charges))
         .route("/v1/charges/{id}", get(read_charge))
         .route("/v1/charges/{id}/refunds", post(refund_charge))
+        .route(
+            "/webhooks/{tenant}/{gateway}",
+            post(inbound::receive).layer(DefaultBodyLimit::max(inbound::WEBHOOK_BODY_LIMIT)),
+        )
+        .route(
+            "/webhooks/{tenant}/{gateway}/pix",
+            post(inbound::receive).layer(DefaultBodyLimit::max(inbound::WEBHOOK_BODY_LIMIT)),
+        )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
@@ -136,9 +146,9 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<ApiKey, A
         })
 }
 
-/// The body as JSON, or a 400/413 that says what is wrong with it.
-fn json_body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Value, ApiError> {
-    let bytes = body.map_err(|r| {
+/// The body's bytes, or a 400/413 that says what is wrong with it.
+fn body_bytes(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
+    body.map_err(|r| {
         if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
                 413,
@@ -154,7 +164,12 @@ fn json_body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Value,
                 r.body_text(),
             )
         }
-    })?;
+    })
+}
+
+/// The body as JSON, or a 400/413 that says what is wrong with it.
+fn json_body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Value, ApiError> {
+    let bytes = body_bytes(body, limit)?;
     if bytes.is_empty() {
         return Ok(Value::Null);
     }

@@ -95,3 +95,18 @@ impl Run {
         serde_json::from_str(&self.ok()).expect("stdout is JSON")
     }
 }
+
+/// The URL a `payorch serve` or `payorch sandbox` child announces on its first stdout line
+/// (`listening on <url>`).
+pub fn first_line(child: &mut std::process::Child) -> String {
+    use std::io::{BufRead, BufReader};
+    let out = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(out)
+        .read_line(&mut line)
+        .expect("first line");
+    line.trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected: {line:?}"))
+        .to_string()
+}

@@ -12,6 +12,7 @@ use subtle::ConstantTimeEq;
 
 use crate::clock::Timestamp;
 use crate::gateway::{GatewayEvent, WebhookError, WebhookRequest};
+use crate::id::ChargeId;
 use crate::model::ChargeStatus;
 use crate::secret::Secret;
 
@@ -58,6 +59,13 @@ pub fn parse(body: &[u8]) -> Result<Vec<GatewayEvent>, WebhookError> {
     notification.pix.iter().map(event).collect()
 }
 
+/// payorch's charge id behind a txid it chose (`payorch` + the charge id's ULID, see
+/// [`super::wire::txid_for`]); `None` for a txid payorch did not make.
+pub fn charge_id_of(txid: &str) -> Option<ChargeId> {
+    let ulid = txid.strip_prefix(super::wire::ID_PREFIX)?;
+    ChargeId::parse(&format!("{}_{ulid}", ChargeId::PREFIX)).ok()
+}
+
 fn event(pix: &PixRecebido) -> Result<GatewayEvent, WebhookError> {
     let malformed = |what: &str| {
         WebhookError::Malformed(format!(
@@ -78,6 +86,7 @@ fn event(pix: &PixRecebido) -> Result<GatewayEvent, WebhookError> {
     let reference = pix.txid.clone().unwrap_or_default();
     let has_charge = !reference.is_empty();
     let mapped = |s: ChargeStatus| has_charge.then_some(s);
+    let charge_id = charge_id_of(&reference);
     let last_done = pix
         .devolucoes
         .iter()
@@ -92,7 +101,7 @@ fn event(pix: &PixRecebido) -> Result<GatewayEvent, WebhookError> {
                 .unwrap_or_else(|| format!("{}:{}", pix.end_to_end_id, devolucao.id)),
             kind: "pix.devolucao".into(),
             reference,
-            charge_id: None,
+            charge_id: charge_id.clone(),
             status: mapped(paid_status(amount, done)),
             amount_refunded: Some(done),
             payment_reference: Some(pix.end_to_end_id.clone()),
@@ -108,10 +117,41 @@ fn event(pix: &PixRecebido) -> Result<GatewayEvent, WebhookError> {
             kind: "pix".into(),
             status: mapped(ChargeStatus::Succeeded),
             reference,
-            charge_id: None,
+            charge_id,
             amount_refunded: None,
             payment_reference: Some(pix.end_to_end_id.clone()),
             occurred_at: parse_time(pix.horario.as_deref()),
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gateway::efi::wire::txid_for;
+
+    #[test]
+    fn a_txid_payorch_chose_names_its_charge() {
+        let id = ChargeId::generate();
+        assert_eq!(charge_id_of(&txid_for(&id)), Some(id));
+        assert_eq!(charge_id_of("somebodyelsestxid0123456789"), None);
+        assert_eq!(charge_id_of("payorchNOTAULID"), None);
+        assert_eq!(charge_id_of(""), None);
+    }
+
+    #[test]
+    fn a_pix_webhook_carries_the_charge_id_of_its_txid() {
+        let id = ChargeId::generate();
+        let body = serde_json::json!({"pix": [{
+            "endToEndId": "E12345678202401011200abcdefghijk",
+            "txid": txid_for(&id),
+            "valor": "19.90",
+            "horario": "2024-01-01T12:00:00.000Z"
+        }]});
+        let events = parse(body.to_string().as_bytes()).expect("parses");
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].charge_id, Some(id));
+        assert_eq!(events[0].status, Some(ChargeStatus::Succeeded));
+        assert_eq!(events[0].event_id, "E12345678202401011200abcdefghijk");
+    }
 }

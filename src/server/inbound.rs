@@ -1,0 +1,166 @@
+//! Gateway webhooks into payorch: `POST /webhooks/{tenant}/{gateway}` (and `…/pix`, where Efí
+//! posts). Checks the tenant, the gateway and the size, then authenticity with the tenant's own
+//! adapter before anything is stored; the orchestrator records, dedupes and applies each event.
+//! No business logic here: only HTTP in and out.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+
+use crate::api::{ApiError, ErrorType};
+use crate::gateway::{WebhookError, WebhookRequest};
+use crate::model::{GatewayId, TenantId};
+use crate::orchestrator::Applied;
+
+use super::AppState;
+use super::metrics::WebhookLabels;
+
+/// Largest accepted gateway webhook body, bytes (an Efí POST with many Pix stays far below).
+pub const WEBHOOK_BODY_LIMIT: usize = 256 * 1024;
+
+/// How long a gateway is asked to wait before delivering again a webhook that came too early.
+const RETRY_AFTER_SECONDS: &str = "5";
+
+fn not_found(what: String) -> ApiError {
+    ApiError::new(
+        404,
+        ErrorType::InvalidRequestError,
+        "resource_missing",
+        what,
+    )
+}
+
+fn unavailable(e: impl std::fmt::Display) -> ApiError {
+    ApiError::new(503, ErrorType::ApiError, "store_unavailable", e.to_string())
+}
+
+/// `POST /webhooks/{tenant}/{gateway}[/pix]`.
+pub async fn receive(
+    State(state): State<AppState>,
+    Path((tenant, gateway)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    match handle(&state, &tenant, &gateway, query.as_deref(), &headers, body).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn handle(
+    state: &AppState,
+    tenant: &str,
+    gateway: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let tenant_id =
+        TenantId::parse(tenant).map_err(|_| not_found(format!("no tenant `{tenant}`")))?;
+    if state
+        .store
+        .get_tenant(&tenant_id)
+        .await
+        .map_err(unavailable)?
+        .is_none()
+    {
+        return Err(not_found(format!("no tenant `{tenant}`")));
+    }
+    let gateway_id = gateway.parse::<GatewayId>().map_err(|_| {
+        not_found(format!(
+            "no gateway `{gateway}` (expected stripe, efi or asaas)"
+        ))
+    })?;
+    let adapter = state
+        .orchestrator
+        .gateways
+        .for_tenant(&tenant_id)
+        .get(gateway_id)
+        .cloned()
+        .ok_or_else(|| {
+            not_found(format!(
+                "{gateway_id} is not configured for tenant `{tenant_id}`"
+            ))
+        })?;
+    let bytes = super::body_bytes(body, WEBHOOK_BODY_LIMIT)?;
+    let request = WebhookRequest {
+        headers,
+        query,
+        body: &bytes,
+        now: state.orchestrator.clock.now(),
+    };
+    // Authenticity first: nothing of the body is read or stored before it passes.
+    let events = adapter
+        .verify_webhook(&request)
+        .and_then(|()| adapter.parse_webhook(&request))
+        .map_err(|e| match e {
+            WebhookError::Unauthenticated(why) => ApiError::new(
+                401,
+                ErrorType::AuthenticationError,
+                "webhook_unauthenticated",
+                why,
+            ),
+            WebhookError::Malformed(why) => ApiError::new(
+                400,
+                ErrorType::InvalidRequestError,
+                "webhook_malformed",
+                why,
+            ),
+        })?;
+    let text = String::from_utf8_lossy(&bytes);
+    let mut results = Vec::with_capacity(events.len());
+    let mut too_early = None;
+    for event in &events {
+        let applied = state
+            .orchestrator
+            .receive_gateway_event(&tenant_id, gateway_id, event, &text)
+            .await
+            .map_err(unavailable)?;
+        tracing::info!(tenant = %tenant_id, gateway = %gateway_id, event = %event.event_id, result = ?applied, "gateway webhook");
+        match &applied {
+            Applied::NotYet(why) => too_early = Some(why.clone()),
+            Applied::InFlight => {
+                too_early = Some(format!(
+                    "{gateway_id} event `{}` is being processed by another delivery",
+                    event.event_id
+                ));
+            }
+            _ => {}
+        }
+        let result = match &applied {
+            Applied::Applied(_) => "applied",
+            Applied::Ignored(_) => "ignored",
+            Applied::Rejected(_) => "rejected",
+            Applied::UnknownCharge(_) => "unknown_charge",
+            Applied::NotYet(_) => "not_yet",
+            Applied::InFlight => "in_flight",
+            Applied::Duplicate => "duplicate",
+        };
+        state
+            .metrics
+            .gateway_webhooks
+            .get_or_create(&WebhookLabels {
+                gateway: gateway_id.to_string(),
+                result: result.to_string(),
+            })
+            .inc();
+        results.push(serde_json::json!({
+            "event_id": event.event_id,
+            "result": result,
+            "note": applied.note(),
+        }));
+    }
+    if let Some(why) = too_early {
+        let mut r =
+            ApiError::new(503, ErrorType::ApiError, "charge_not_ready", why).into_response();
+        r.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            HeaderValue::from_static(RETRY_AFTER_SECONDS),
+        );
+        return Ok(r);
+    }
+    Ok(axum::Json(serde_json::json!({"received": results})).into_response())
+}

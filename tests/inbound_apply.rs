@@ -1,0 +1,368 @@
+//! `Orchestrator::apply_gateway_event` and `receive_gateway_event` on a real SqliteStore: the
+//! model's transition rules applied to gateway news (apply, ignore a late report, reject a
+//! contradiction), refunds, unknown charges, a charge still being created, an orphan's news,
+//! and the dedupe on the gateway's event id.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use payorch::clock::{Clock, ManualClock, SystemClock};
+use payorch::config::Config;
+use payorch::gateway::GatewayEvent;
+use payorch::gateway::registry::Gateways;
+use payorch::id::ChargeId;
+use payorch::model::{
+    Charge, ChargeStatus, Currency, Customer, GatewayId, PaymentMethod, TenantId,
+};
+use payorch::orchestrator::{Applied, SharedGateways};
+use payorch::runtime::Core;
+use payorch::store::sqlite::SqliteStore;
+use payorch::store::{InboundStatus, InboundWebhook, Store};
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    store: Arc<dyn Store>,
+    core: Arc<Core>,
+    clock: Arc<ManualClock>,
+    tenant: TenantId,
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&dir.path().join("payorch.db")).expect("store"));
+    payorch::tenancy::ensure_default_tenant(store.as_ref(), &SystemClock)
+        .await
+        .expect("tenant");
+    let clock = Arc::new(ManualClock::new(SystemClock.now()));
+    let core = Core::assemble(
+        Config::default(),
+        store.clone(),
+        Arc::new(SharedGateways(Arc::new(Gateways::default()))),
+        clock.clone(),
+    )
+    .expect("core");
+    Fixture {
+        _dir: dir,
+        store,
+        core: Arc::new(core),
+        clock,
+        tenant: TenantId::default_tenant(),
+    }
+}
+
+impl Fixture {
+    /// A Pix charge created at `gateway` (reference `reference`) in `status`.
+    async fn charge(&self, gateway: Option<GatewayId>, status: ChargeStatus) -> ChargeId {
+        let now = SystemClock.now();
+        let id = ChargeId::generate();
+        let charge = Charge {
+            id: id.clone(),
+            tenant: self.tenant.clone(),
+            status,
+            amount: 1990,
+            currency: Currency::Brl,
+            amount_refunded: 0,
+            method: PaymentMethod::Pix,
+            gateway,
+            gateway_reference: gateway.map(|_| format!("ref-{id}")),
+            pix: None,
+            boleto: None,
+            attempts: vec![],
+            refunds: vec![],
+            customer: Customer::parse("Maria Silva", None, Some("529.982.247-25"), Currency::Brl)
+                .expect("customer"),
+            description: None,
+            metadata: Default::default(),
+            failure: None,
+            created_at: now,
+            updated_at: now,
+        };
+        self.store.create_charge(&charge).await.expect("create");
+        id
+    }
+
+    async fn status(&self, id: &ChargeId) -> (ChargeStatus, i64, u64) {
+        let v = self
+            .store
+            .get_charge(&self.tenant, id)
+            .await
+            .expect("read")
+            .expect("exists");
+        (v.value.status, v.value.amount_refunded, v.version)
+    }
+
+    async fn queued(&self) -> u64 {
+        let s = self
+            .store
+            .queue_stats(SystemClock.now())
+            .await
+            .expect("stats");
+        s.ready + s.delayed
+    }
+
+    async fn inbound(&self, event: &GatewayEvent) -> InboundStatus {
+        self.store
+            .get_inbound(&self.tenant, GatewayId::Stripe, &event.event_id)
+            .await
+            .expect("read")
+            .expect("recorded")
+            .status
+    }
+
+    async fn receive(&self, event: &GatewayEvent) -> Applied {
+        self.core
+            .orchestrator
+            .receive_gateway_event(&self.tenant, GatewayId::Stripe, event, "{}")
+            .await
+            .expect("receive")
+    }
+
+    async fn apply(&self, event: &GatewayEvent) -> Applied {
+        self.core
+            .orchestrator
+            .apply_gateway_event(&self.tenant, GatewayId::Stripe, event)
+            .await
+            .expect("apply")
+    }
+}
+
+fn event(id: &ChargeId, status: Option<ChargeStatus>) -> GatewayEvent {
+    GatewayEvent {
+        event_id: format!("evt_{}", payorch::id::new_ulid()),
+        kind: "payment_intent.succeeded".into(),
+        reference: format!("ref-{id}"),
+        charge_id: Some(id.clone()),
+        status,
+        amount_refunded: None,
+        payment_reference: None,
+        occurred_at: None,
+    }
+}
+
+#[tokio::test]
+async fn a_payment_applies_once_and_enqueues_its_event() {
+    let f = fixture().await;
+    let id = f
+        .charge(Some(GatewayId::Stripe), ChargeStatus::RequiresAction)
+        .await;
+    let before = f.queued().await;
+    let a = f.apply(&event(&id, Some(ChargeStatus::Succeeded))).await;
+    assert_eq!(a, Applied::Applied(ChargeStatus::Succeeded));
+    assert_eq!(f.status(&id).await.0, ChargeStatus::Succeeded);
+    assert_eq!(
+        f.queued().await,
+        before + 1,
+        "one normalized event enqueued"
+    );
+
+    // A late "requires_action" after succeeded: ignored, nothing changes, nothing enqueued.
+    let (_, _, version) = f.status(&id).await;
+    let a = f
+        .apply(&event(&id, Some(ChargeStatus::RequiresAction)))
+        .await;
+    assert!(matches!(a, Applied::Ignored(_)), "{a:?}");
+    // A contradiction: rejected for an operator.
+    let a = f.apply(&event(&id, Some(ChargeStatus::Failed))).await;
+    assert!(matches!(a, Applied::Rejected(_)), "{a:?}");
+    // An event payorch does not map: ignored.
+    let a = f.apply(&event(&id, None)).await;
+    assert!(matches!(a, Applied::Ignored(_)), "{a:?}");
+    assert_eq!(f.status(&id).await, (ChargeStatus::Succeeded, 0, version));
+    assert_eq!(f.queued().await, before + 1);
+}
+
+#[tokio::test]
+async fn refunds_set_the_amount_refunded() {
+    let f = fixture().await;
+    let id = f
+        .charge(Some(GatewayId::Stripe), ChargeStatus::Succeeded)
+        .await;
+    let mut partial = event(&id, Some(ChargeStatus::PartiallyRefunded));
+    partial.amount_refunded = Some(500);
+    assert_eq!(
+        f.apply(&partial).await,
+        Applied::Applied(ChargeStatus::PartiallyRefunded)
+    );
+    assert_eq!(f.status(&id).await.1, 500);
+    // The same partial refund reported again changes nothing.
+    assert!(matches!(f.apply(&partial).await, Applied::Ignored(_)));
+    let mut full = event(&id, Some(ChargeStatus::Refunded));
+    full.amount_refunded = Some(1990);
+    assert_eq!(
+        f.apply(&full).await,
+        Applied::Applied(ChargeStatus::Refunded)
+    );
+    assert_eq!(f.status(&id).await.0, ChargeStatus::Refunded);
+    assert_eq!(f.status(&id).await.1, 1990);
+    // The first partial refund's news, arriving last: an earlier state, ignored.
+    let mut late = partial.clone();
+    late.event_id = format!("evt_{}", payorch::id::new_ulid());
+    assert!(matches!(f.apply(&late).await, Applied::Ignored(_)));
+    assert_eq!(f.status(&id).await.1, 1990);
+}
+
+#[tokio::test]
+async fn unknown_charges_in_flight_creates_orphans_and_wrong_references() {
+    let f = fixture().await;
+    // No such charge, or no charge id at all.
+    let ghost = ChargeId::generate();
+    assert!(matches!(
+        f.apply(&event(&ghost, Some(ChargeStatus::Succeeded))).await,
+        Applied::UnknownCharge(_)
+    ));
+    let mut anonymous = event(&ghost, Some(ChargeStatus::Succeeded));
+    anonymous.charge_id = None;
+    assert!(matches!(
+        f.apply(&anonymous).await,
+        Applied::UnknownCharge(_)
+    ));
+
+    // Still being created: a payment is news for later; an open status is the create's own.
+    let creating = f.charge(None, ChargeStatus::Pending).await;
+    assert!(matches!(
+        f.apply(&event(&creating, Some(ChargeStatus::Succeeded)))
+            .await,
+        Applied::NotYet(_)
+    ));
+    assert!(matches!(
+        f.apply(&event(&creating, Some(ChargeStatus::RequiresAction)))
+            .await,
+        Applied::Ignored(_)
+    ));
+    assert_eq!(f.status(&creating).await.0, ChargeStatus::Pending);
+
+    // Held by another gateway: news of an orphan, rejected for an operator.
+    let at_efi = f
+        .charge(Some(GatewayId::Efi), ChargeStatus::RequiresAction)
+        .await;
+    assert!(matches!(
+        f.apply(&event(&at_efi, Some(ChargeStatus::Succeeded)))
+            .await,
+        Applied::Rejected(_)
+    ));
+    // The right gateway but another reference.
+    let at_stripe = f
+        .charge(Some(GatewayId::Stripe), ChargeStatus::RequiresAction)
+        .await;
+    let mut other = event(&at_stripe, Some(ChargeStatus::Succeeded));
+    other.reference = "pi_somebody_else".into();
+    assert!(matches!(f.apply(&other).await, Applied::Rejected(_)));
+    assert_eq!(f.status(&at_stripe).await.0, ChargeStatus::RequiresAction);
+}
+
+#[tokio::test]
+async fn receiving_records_dedupes_and_resumes_what_was_not_settled() {
+    let f = fixture().await;
+    let id = f
+        .charge(Some(GatewayId::Stripe), ChargeStatus::RequiresAction)
+        .await;
+    let paid = event(&id, Some(ChargeStatus::Succeeded));
+    let a = f.receive(&paid).await;
+    assert_eq!(a, Applied::Applied(ChargeStatus::Succeeded));
+    assert_eq!(f.inbound(&paid).await, InboundStatus::Applied);
+    let version = f.status(&id).await.2;
+    let queued = f.queued().await;
+    // Redelivered: a no-op.
+    let a = f.receive(&paid).await;
+    assert_eq!(a, Applied::Duplicate);
+    assert_eq!(f.status(&id).await.2, version);
+    assert_eq!(f.queued().await, queued);
+
+    // Unknown charge: recorded as such.
+    let ghost = event(&ChargeId::generate(), Some(ChargeStatus::Succeeded));
+    let a = f.receive(&ghost).await;
+    assert!(matches!(a, Applied::UnknownCharge(_)));
+    assert_eq!(f.inbound(&ghost).await, InboundStatus::UnknownCharge);
+
+    // Too early: stays `received`, and the redelivery is processed, not deduped away.
+    let creating = f.charge(None, ChargeStatus::Pending).await;
+    let early = event(&creating, Some(ChargeStatus::Succeeded));
+    let a = f.receive(&early).await;
+    assert!(matches!(a, Applied::NotYet(_)));
+    assert_eq!(f.inbound(&early).await, InboundStatus::Received);
+    let (mut charge, version) = {
+        let v = f
+            .store
+            .get_charge(&f.tenant, &creating)
+            .await
+            .expect("read")
+            .expect("exists");
+        (v.value, v.version)
+    };
+    charge.gateway = Some(GatewayId::Stripe);
+    charge.gateway_reference = Some(format!("ref-{creating}"));
+    charge.status = ChargeStatus::RequiresAction;
+    f.store
+        .update_charge(&charge, version)
+        .await
+        .expect("create flow ends");
+    let a = f.receive(&early).await;
+    assert_eq!(a, Applied::Applied(ChargeStatus::Succeeded));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_deliveries_of_one_event_apply_it_once() {
+    let f = fixture().await;
+    let id = f
+        .charge(Some(GatewayId::Stripe), ChargeStatus::RequiresAction)
+        .await;
+    let before = f.queued().await;
+    let paid = event(&id, Some(ChargeStatus::Succeeded));
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let (core, tenant, paid) = (f.core.clone(), f.tenant.clone(), paid.clone());
+        tasks.push(tokio::spawn(async move {
+            core.orchestrator
+                .receive_gateway_event(&tenant, GatewayId::Stripe, &paid, "{}")
+                .await
+                .expect("receive")
+        }));
+    }
+    let mut applied = 0;
+    for t in tasks {
+        match t.await.expect("task") {
+            Applied::Applied(_) => applied += 1,
+            Applied::InFlight | Applied::Duplicate => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(applied, 1);
+    assert_eq!(f.queued().await, before + 1, "one normalized event");
+    assert_eq!(f.inbound(&paid).await, InboundStatus::Applied);
+}
+
+#[tokio::test]
+async fn a_record_a_crash_left_behind_is_processed_on_redelivery() {
+    let f = fixture().await;
+    let id = f
+        .charge(Some(GatewayId::Stripe), ChargeStatus::RequiresAction)
+        .await;
+    let paid = event(&id, Some(ChargeStatus::Succeeded));
+    // A process recorded the webhook and died before applying it.
+    let recorded = f
+        .store
+        .record_inbound(&InboundWebhook {
+            id: payorch::id::InboundId::generate(),
+            tenant: f.tenant.clone(),
+            gateway: GatewayId::Stripe,
+            gateway_event_id: paid.event_id.clone(),
+            received_at: f.clock.now(),
+            body: "{}".into(),
+            status: InboundStatus::Received,
+            note: None,
+        })
+        .await
+        .expect("record");
+    assert!(recorded);
+    // Soon after, it looks like a delivery still at work: retry later, nothing changes.
+    assert_eq!(f.receive(&paid).await, Applied::InFlight);
+    assert_eq!(f.status(&id).await.0, ChargeStatus::RequiresAction);
+    // Later, the redelivery processes it.
+    f.clock.advance(Duration::from_secs(31));
+    assert_eq!(
+        f.receive(&paid).await,
+        Applied::Applied(ChargeStatus::Succeeded)
+    );
+    assert_eq!(f.inbound(&paid).await, InboundStatus::Applied);
+}
