@@ -873,3 +873,91 @@ fn the_charge_commands_run_the_same_core() {
         "the refused inputs created nothing"
     );
 }
+
+/// Issue 5's whole path, for every gateway: a Pix charge, the payer pays (`payorch sandbox
+/// pay`), the gateway's own signed webhook reaches `serve`, and a `charge.succeeded` event
+/// signed per Standard Webhooks reaches the merchant, who verifies it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paid_pix_reaches_the_merchant_as_a_signed_event_for_every_gateway() {
+    use axum::http::HeaderMap;
+    use payorch::clock::{Clock, SystemClock};
+    use payorch::secret::Secret;
+    use payorch::webhook::signing::{Delivery, verify};
+
+    let stack = Stack::start();
+    // The merchant's receiver: keeps every delivery.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(HeaderMap, Vec<u8>)>();
+    let app = axum::Router::new().route(
+        "/events",
+        axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+            let tx = tx.clone();
+            async move {
+                let _ = tx.send((headers, body.to_vec()));
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let receiver = format!("http://{}/events", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let set: Value =
+        serde_json::from_str(&stack.cli(&["-o", "json", "webhook", "endpoint", "set", &receiver]))
+            .unwrap();
+    let secret = Secret::new(set["secret"].as_str().unwrap());
+
+    for gateway in ["stripe", "efi", "asaas"] {
+        stack.sandbox(&[
+            "webhook",
+            gateway,
+            &format!("{}/webhooks/default/{gateway}", stack.url),
+        ]);
+        let mut body = pix(1990);
+        body["gateway"] = json!(gateway);
+        let (status, _, charge) = stack
+            .post("/v1/charges", Some(&format!("e2e-{gateway}")), &body)
+            .await;
+        assert_eq!(status, 201, "{charge}");
+        let id = charge["id"].as_str().unwrap().to_string();
+        stack.sandbox(&[
+            "pay",
+            charge["gateway_reference"].as_str().unwrap(),
+            "--gateway",
+            gateway,
+        ]);
+
+        // Every delivery is verified; wait for this charge's charge.succeeded.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let (headers, bytes) = tokio::time::timeout(left, rx.recv())
+                .await
+                .unwrap_or_else(|_| panic!("no charge.succeeded for {gateway}"))
+                .unwrap();
+            let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
+            verify(
+                &[&secret],
+                Delivery {
+                    id: h("webhook-id"),
+                    timestamp: h("webhook-timestamp"),
+                    signature: h("webhook-signature"),
+                    body: &bytes,
+                },
+                SystemClock.now(),
+                Duration::from_secs(300),
+            )
+            .unwrap_or_else(|e| panic!("a delivery that does not verify: {e}"));
+            let event: Value = serde_json::from_slice(&bytes).unwrap();
+            assert_eq!(
+                h("webhook-id"),
+                event["id"].as_str(),
+                "webhook-id is the event id"
+            );
+            if event["type"] == "charge.succeeded" && event["data"]["charge"]["id"] == id.as_str() {
+                assert_eq!(event["data"]["charge"]["gateway"], gateway);
+                break;
+            }
+        }
+        let (_, now) = stack.get(&format!("/v1/charges/{id}"), &stack.key).await;
+        assert_eq!(now["status"], "succeeded", "{now}");
+    }
+}
