@@ -6,6 +6,7 @@
 mod common;
 
 use std::process::{Child, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -37,9 +38,14 @@ struct Stack {
 
 impl Stack {
     fn start() -> Stack {
+        Stack::start_with("")
+    }
+
+    /// With `extra` appended to the test config (e.g. a `[webhooks]` section).
+    fn start_with(extra: &str) -> Stack {
         let env = common::Env::new();
         let config = env.path().join("payorch.toml");
-        std::fs::write(&config, CONFIG).unwrap();
+        std::fs::write(&config, format!("{CONFIG}\n{extra}")).unwrap();
         let config = config.to_str().unwrap().to_string();
         let mut sandbox = env
             .cmd()
@@ -960,4 +966,134 @@ async fn a_paid_pix_reaches_the_merchant_as_a_signed_event_for_every_gateway() {
         let (_, now) = stack.get(&format!("/v1/charges/{id}"), &stack.key).await;
         assert_eq!(now["status"], "succeeded", "{now}");
     }
+}
+
+/// A merchant receiver whose answer can be changed: counts 2xx deliveries per webhook-id.
+struct Merchant {
+    url: String,
+    status: Arc<std::sync::atomic::AtomicU16>,
+    delivered: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+async fn merchant() -> Merchant {
+    use axum::http::{HeaderMap, StatusCode};
+    let status = Arc::new(std::sync::atomic::AtomicU16::new(500));
+    let delivered = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (st, dl) = (status.clone(), delivered.clone());
+    let app = axum::Router::new().route(
+        "/events",
+        axum::routing::post(move |headers: HeaderMap| {
+            let (st, dl) = (st.clone(), dl.clone());
+            async move {
+                let code = st.load(std::sync::atomic::Ordering::SeqCst);
+                if (200..300).contains(&code) {
+                    let id = headers
+                        .get("webhook-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_string();
+                    dl.lock().unwrap().push(id);
+                }
+                StatusCode::from_u16(code).unwrap()
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/events", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Merchant {
+        url,
+        status,
+        delivered,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_merchant_gets_its_events_from_the_dlq_after_a_replay() {
+    // Two attempts one second apart, then the DLQ.
+    let stack =
+        Stack::start_with("[webhooks]\nretry_schedule = [\"1s\"]\nattempt_timeout = \"2s\"\n");
+    let shop = merchant().await;
+    stack.cli(&["webhook", "endpoint", "set", &shop.url]);
+    let (_, _, charge) = stack
+        .post(
+            "/v1/charges",
+            Some("dlq-1"),
+            &card(json!({"stripe": "pm_card_visa"})),
+        )
+        .await;
+    assert_eq!(charge["status"], "succeeded", "{charge}");
+
+    let mut dead = Value::Null;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while dead.as_array().is_none_or(|d| d.is_empty()) {
+        assert!(Instant::now() < deadline, "the event never reached the DLQ");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        dead = serde_json::from_str(&stack.cli(&["dlq", "list", "-o", "json"])).unwrap();
+    }
+    let entry = dead[0].to_string();
+    assert!(entry.contains("500"), "the last error is kept: {entry}");
+    assert!(shop.delivered.lock().unwrap().is_empty());
+
+    shop.status.store(200, std::sync::atomic::Ordering::SeqCst);
+    stack.cli(&["dlq", "replay", "--all"]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while shop.delivered.lock().unwrap().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the replayed event was never delivered"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let listed: Value = serde_json::from_str(&stack.cli(&["dlq", "list", "-o", "json"])).unwrap();
+    assert!(listed.as_array().unwrap().is_empty(), "{listed}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_loses_no_queued_event() {
+    // Plenty of retries, so nothing reaches the DLQ while serve is down.
+    let stack_config = "[webhooks]\nretry_schedule = [\"1s\",\"1s\",\"1s\",\"1s\",\"1s\",\"1s\",\"1s\",\"1s\",\"1s\",\"1s\",\"1s\",\"1s\",\"1s\",\"1s\",\"1s\",\"1s\",\"1s\",\"1s\",\"1s\",\"1s\"]\n";
+    let mut stack = Stack::start_with(stack_config);
+    let shop = merchant().await;
+    stack.cli(&["webhook", "endpoint", "set", &shop.url]);
+    let mut charges = Vec::new();
+    for i in 0..5 {
+        let (s, _, c) = stack
+            .post(
+                "/v1/charges",
+                Some(&format!("kill-{i}")),
+                &card(json!({"stripe": "pm_card_visa"})),
+            )
+            .await;
+        assert_eq!(s, 201, "{c}");
+        charges.push(c["id"].as_str().unwrap().to_string());
+    }
+    // The merchant is failing, so events are queued and being retried; kill serve hard.
+    let mut serve = stack.serve.take().unwrap();
+    serve.kill().unwrap();
+    serve.wait().unwrap();
+    shop.status.store(200, std::sync::atomic::Ordering::SeqCst);
+    stack.start_serve();
+
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let got = shop.delivered.lock().unwrap().clone();
+        if got.len() >= charges.len() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "only {} of {} events delivered after the restart",
+            got.len(),
+            charges.len()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let got = shop.delivered.lock().unwrap().clone();
+    let unique: std::collections::BTreeSet<&String> = got.iter().collect();
+    assert_eq!(
+        unique.len(),
+        charges.len(),
+        "every event delivered at least once: {got:?}"
+    );
 }
