@@ -68,6 +68,9 @@ pub struct Which {
     /// Every dead letter of the tenant
     #[arg(long)]
     all: bool,
+    /// With --all: only those dead since this time (RFC 3339) or for at most this long (24h)
+    #[arg(long, value_parser = parse_since, value_name = "WHEN")]
+    since: Option<Since>,
 }
 
 fn parse_id(s: &str) -> Result<MessageId, String> {
@@ -165,8 +168,20 @@ async fn resolve(
     tenant: &TenantId,
     which: &Which,
 ) -> anyhow::Result<Vec<MessageId>> {
+    if which.since.is_some() && !which.all {
+        return Err(CliError::new(
+            Exit::Usage,
+            "--since narrows --all: give --all, or ids without --since",
+        )
+        .into());
+    }
     if which.all {
-        let dead = store.list_dead(Some(tenant), None, MAX_ALL).await?;
+        let now = ctx.clock.now();
+        let since = which.since.map(|s| match s {
+            Since::At(t) => t,
+            Since::Ago(d) => now.minus(d.0),
+        });
+        let dead = store.list_dead(Some(tenant), since, MAX_ALL).await?;
         if dead.len() >= MAX_ALL as usize {
             ctx.out.note(&format!(
                 "Only the newest {MAX_ALL} dead letters this time: run the command again for the rest."
@@ -182,6 +197,21 @@ async fn resolve(
         }
     }
     Ok(ids)
+}
+
+/// A progress bar on stderr for bulk work; hidden in JSON mode, for a single item, and when
+/// stderr is not a terminal (indicatif draws nothing there).
+fn progress(ctx: &Ctx, len: usize, what: &str) -> indicatif::ProgressBar {
+    if ctx.out.is_json() || len < 2 {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len as u64);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} ({eta})")
+    {
+        bar.set_style(style);
+    }
+    bar.set_message(what.to_string());
+    bar
 }
 
 /// Asks on the terminal; without one, refuses (exit 2) so scripts must say `--yes`.
@@ -302,9 +332,12 @@ pub async fn run(ctx: &Ctx, cmd: DlqCommand) -> anyhow::Result<()> {
         DlqCommand::Replay { which, dry_run } => {
             let ids = resolve(ctx, store.as_ref(), tenant, &which).await?;
             if !dry_run {
+                let bar = progress(ctx, ids.len(), "replaying");
                 for id in &ids {
                     store.replay_dead(id, ctx.clock.now()).await?;
+                    bar.inc(1);
                 }
+                bar.finish_and_clear();
                 if !ids.is_empty() {
                     audit(ctx, store.as_ref(), tenant, "dlq.replay", &which, &ids).await?;
                 }
@@ -323,9 +356,12 @@ pub async fn run(ctx: &Ctx, cmd: DlqCommand) -> anyhow::Result<()> {
                 ctx.out.note("Nothing purged.");
                 return Ok(());
             }
+            let bar = progress(ctx, ids.len(), "purging");
             for id in &ids {
                 store.purge_dead(id).await?;
+                bar.inc(1);
             }
+            bar.finish_and_clear();
             if !ids.is_empty() {
                 audit(ctx, store.as_ref(), tenant, "dlq.purge", &which, &ids).await?;
             }

@@ -1868,12 +1868,16 @@ _payorch() {
             return 0
             ;;
         payorch__subcmd__dlq__subcmd__purge)
-            opts="-y -o -v -q -h -V --all --yes --config --data-dir --tenant --output --no-color --verbose --quiet --help --version"
+            opts="-y -o -v -q -h -V --all --since --yes --config --data-dir --tenant --output --no-color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1902,12 +1906,16 @@ _payorch() {
             return 0
             ;;
         payorch__subcmd__dlq__subcmd__replay)
-            opts="-o -v -q -h -V --all --dry-run --config --data-dir --tenant --output --no-color --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --all --since --dry-run --config --data-dir --tenant --output --no-color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -971,6 +971,7 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand --version 'Print version'
         }
         &'payorch;dlq;replay'= {
+            cand --since 'With --all: only those dead since this time (RFC 3339) or for at most this long (24h)'
             cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
             cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
             cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
@@ -989,6 +990,7 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand --version 'Print version'
         }
         &'payorch;dlq;purge'= {
+            cand --since 'With --all: only those dead since this time (RFC 3339) or for at most this long (24h)'
             cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
             cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
             cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'

@@ -515,6 +515,7 @@ complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_sub
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Only errors on stderr'
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from replay" -l since -d 'With --all: only those dead since this time (RFC 3339) or for at most this long (24h)' -r
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from replay" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from replay" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from replay" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
@@ -527,6 +528,7 @@ complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_sub
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from replay" -s q -l quiet -d 'Only errors on stderr'
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from replay" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from replay" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l since -d 'With --all: only those dead since this time (RFC 3339) or for at most this long (24h)' -r
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r

@@ -182,6 +182,36 @@ async fn dlq_list_show_replay_and_purge() {
         .unwrap();
     assert_eq!((stats.ready, stats.dead), (1, 3));
 
+    // --since narrows --all (and needs it); a far-future time selects nothing.
+    let err = env
+        .run(&["dlq", "replay", ids[1].as_str(), "--since", "1h"])
+        .fails(2);
+    assert!(err.contains("--since") || err.contains("--all"), "{err}");
+    let none = env
+        .run(&[
+            "dlq",
+            "replay",
+            "--all",
+            "--since",
+            "2999-01-01T00:00:00Z",
+            "--dry-run",
+            "-o",
+            "json",
+        ])
+        .ok();
+    assert!(!none.contains(ids[1].as_str()), "{none}");
+    let some = env
+        .run(&[
+            "dlq",
+            "replay",
+            "--all",
+            "--since",
+            "2019-01-01T00:00:00Z",
+            "--dry-run",
+        ])
+        .ok();
+    assert!(some.contains(ids[1].as_str()), "{some}");
+
     // Purge without a terminal and without --yes: refused, nothing deleted.
     let err = env.run(&["dlq", "purge", ids[1].as_str()]).fails(2);
     assert!(err.contains("--yes"), "{err}");
