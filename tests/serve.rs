@@ -1097,3 +1097,65 @@ async fn sigkill_loses_no_queued_event() {
         "every event delivered at least once: {got:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replayed_old_stripe_webhook_is_refused_and_stores_nothing() {
+    use hmac::{Hmac, Mac};
+    let stack = Stack::start();
+    let (_, _, charge) = stack.post("/v1/charges", Some("old-1"), &pix(1990)).await;
+    let payload = json!({
+        "id": "evt_replayed_old", "object": "event", "type": "payment_intent.succeeded",
+        "created": 1_700_000_000, "livemode": false,
+        "data": {"object": {"id": charge["gateway_reference"], "object": "payment_intent",
+                 "status": "succeeded", "amount": 1990, "currency": "brl",
+                 "metadata": {"payorch_charge_id": charge["id"]}}}
+    })
+    .to_string();
+    let sign = |t: i64| {
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(
+            payorch::sandbox::stripe::SANDBOX_WEBHOOK_SECRET.as_bytes(),
+        )
+        .unwrap();
+        mac.update(format!("{t}.{payload}").as_bytes());
+        let hex: String = mac
+            .finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        format!("t={t},v1={hex}")
+    };
+    let post = |sig: String| {
+        stack
+            .http
+            .post(format!("{}/webhooks/default/stripe", stack.url))
+            .header("Stripe-Signature", sig)
+            .header("content-type", "application/json")
+            .body(payload.clone())
+            .send()
+    };
+    let now = payorch::clock::Clock::now(&payorch::clock::SystemClock).unix_seconds();
+    // Correctly signed, but an hour old: a replay.
+    let r = post(sign(now - 3600)).await.unwrap();
+    assert_eq!(r.status(), 401);
+    let (_, after) = stack
+        .get(
+            &format!("/v1/charges/{}", charge["id"].as_str().unwrap()),
+            &stack.key,
+        )
+        .await;
+    assert_eq!(
+        after["status"], "requires_action",
+        "nothing applied: {after}"
+    );
+    // The same body signed now is accepted and applied: the refusal was the timestamp.
+    let r = post(sign(now)).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let (_, after) = stack
+        .get(
+            &format!("/v1/charges/{}", charge["id"].as_str().unwrap()),
+            &stack.key,
+        )
+        .await;
+    assert_eq!(after["status"], "succeeded", "{after}");
+}
