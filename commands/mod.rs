@@ -7,6 +7,7 @@ mod audit;
 mod breaker;
 mod charge;
 mod dlq;
+mod events;
 mod gateway;
 mod output;
 mod sandbox;
@@ -113,6 +114,9 @@ pub enum Command {
     /// The dead-letter queue of undeliverable webhooks: list, show, replay, purge
     #[command(subcommand)]
     Dlq(dlq::DlqCommand),
+    /// The tenant's outbound events: list, show, and resend one to the merchant
+    #[command(subcommand)]
+    Events(events::EventsCommand),
     /// Convert an amount as people write it (10,50) to the API's minor units (1050)
     Amount(amount::AmountArgs),
     /// Run local fakes of Stripe, Efí and Asaas with fault injection, or steer a running one
@@ -217,6 +221,7 @@ fn run(cli: Cli, out: Output) -> anyhow::Result<()> {
             Command::Breaker(cmd) => breaker::run(&ctx, cmd).await,
             Command::Webhook(cmd) => webhook::run(&ctx, cmd).await,
             Command::Dlq(cmd) => dlq::run(&ctx, cmd).await,
+            Command::Events(cmd) => events::run(&ctx, cmd).await,
             Command::Amount(args) => amount::run(&ctx, args),
             Command::Serve(args) => {
                 serve::init_logging(&ctx, &cli.global, &args);

@@ -44,6 +44,7 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand breaker 'Circuit breakers per gateway: status, and forcing them open, closed or back to automatic'
             cand webhook 'Outbound webhooks: the tenant''s endpoint and its signing secret'
             cand dlq 'The dead-letter queue of undeliverable webhooks: list, show, replay, purge'
+            cand events 'The tenant''s outbound events: list, show, and resend one to the merchant'
             cand amount 'Convert an amount as people write it (10,50) to the API''s minor units (1050)'
             cand sandbox 'Run local fakes of Stripe, Efí and Asaas with fault injection, or steer a running one'
             cand completions 'Print a shell completion script'
@@ -1026,6 +1027,92 @@ set edit:completion:arg-completer[payorch] = {|@words|
         }
         &'payorch;dlq;help;help'= {
         }
+        &'payorch;events'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand list 'The tenant''s events, newest first'
+            cand show 'One event''s JSON, exactly as it is delivered'
+            cand resend 'Deliver an event again: the same body and event id, queued now'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'payorch;events;list'= {
+            cand --type 'Only events of this type, e.g. charge.succeeded'
+            cand --charge 'Only events about this charge (`ch_…`)'
+            cand --limit 'At most this many'
+            cand --starting-after 'Only events older than this event id (the previous page''s last one)'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;events;show'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;events;resend'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;events;help'= {
+            cand list 'The tenant''s events, newest first'
+            cand show 'One event''s JSON, exactly as it is delivered'
+            cand resend 'Deliver an event again: the same body and event id, queued now'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'payorch;events;help;list'= {
+        }
+        &'payorch;events;help;show'= {
+        }
+        &'payorch;events;help;resend'= {
+        }
+        &'payorch;events;help;help'= {
+        }
         &'payorch;amount'= {
             cand -c 'ISO 4217 currency: BRL, USD, EUR, JPY, …'
             cand --currency 'ISO 4217 currency: BRL, USD, EUR, JPY, …'
@@ -1228,6 +1315,7 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand breaker 'Circuit breakers per gateway: status, and forcing them open, closed or back to automatic'
             cand webhook 'Outbound webhooks: the tenant''s endpoint and its signing secret'
             cand dlq 'The dead-letter queue of undeliverable webhooks: list, show, replay, purge'
+            cand events 'The tenant''s outbound events: list, show, and resend one to the merchant'
             cand amount 'Convert an amount as people write it (10,50) to the API''s minor units (1050)'
             cand sandbox 'Run local fakes of Stripe, Efí and Asaas with fault injection, or steer a running one'
             cand completions 'Print a shell completion script'
@@ -1352,6 +1440,17 @@ set edit:completion:arg-completer[payorch] = {|@words|
         &'payorch;help;dlq;replay'= {
         }
         &'payorch;help;dlq;purge'= {
+        }
+        &'payorch;help;events'= {
+            cand list 'The tenant''s events, newest first'
+            cand show 'One event''s JSON, exactly as it is delivered'
+            cand resend 'Deliver an event again: the same body and event id, queued now'
+        }
+        &'payorch;help;events;list'= {
+        }
+        &'payorch;help;events;show'= {
+        }
+        &'payorch;help;events;resend'= {
         }
         &'payorch;help;amount'= {
         }

@@ -46,6 +46,7 @@ complete -c payorch -n "__fish_payorch_needs_command" -f -a "gateway" -d 'Gatewa
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "breaker" -d 'Circuit breakers per gateway: status, and forcing them open, closed or back to automatic'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "webhook" -d 'Outbound webhooks: the tenant\'s endpoint and its signing secret'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "dlq" -d 'The dead-letter queue of undeliverable webhooks: list, show, replay, purge'
+complete -c payorch -n "__fish_payorch_needs_command" -f -a "events" -d 'The tenant\'s outbound events: list, show, and resend one to the merchant'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "amount" -d 'Convert an amount as people write it (10,50) to the API\'s minor units (1050)'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "sandbox" -d 'Run local fakes of Stripe, Efí and Asaas with fault injection, or steer a running one'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "completions" -d 'Print a shell completion script'
@@ -546,6 +547,58 @@ complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_sub
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "replay" -d 'Put dead letters back in the delivery queue, to be delivered now'
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "purge" -d 'Delete dead letters for good (asks first unless --yes)'
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c payorch -n "__fish_payorch_using_subcommand events; and not __fish_seen_subcommand_from list show resend help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand events; and not __fish_seen_subcommand_from list show resend help" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand events; and not __fish_seen_subcommand_from list show resend help" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand events; and not __fish_seen_subcommand_from list show resend help" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'"
+complete -c payorch -n "__fish_payorch_using_subcommand events; and not __fish_seen_subcommand_from list show resend help" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand events; and not __fish_seen_subcommand_from list show resend help" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand events; and not __fish_seen_subcommand_from list show resend help" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand events; and not __fish_seen_subcommand_from list show resend help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand events; and not __fish_seen_subcommand_from list show resend help" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand events; and not __fish_seen_subcommand_from list show resend help" -f -a "list" -d 'The tenant\'s events, newest first'
+complete -c payorch -n "__fish_payorch_using_subcommand events; and not __fish_seen_subcommand_from list show resend help" -f -a "show" -d 'One event\'s JSON, exactly as it is delivered'
+complete -c payorch -n "__fish_payorch_using_subcommand events; and not __fish_seen_subcommand_from list show resend help" -f -a "resend" -d 'Deliver an event again: the same body and event id, queued now'
+complete -c payorch -n "__fish_payorch_using_subcommand events; and not __fish_seen_subcommand_from list show resend help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from list" -l type -d 'Only events of this type, e.g. charge.succeeded' -r
+complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from list" -l charge -d 'Only events about this charge (`ch_…`)' -r
+complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from list" -l limit -d 'At most this many' -r
+complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from list" -l starting-after -d 'Only events older than this event id (the previous page\'s last one)' -r
+complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from list" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from list" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from list" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'"
+complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from list" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from show" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from show" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from show" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'"
+complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from show" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from show" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from resend" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from resend" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from resend" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from resend" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'"
+complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from resend" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from resend" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from resend" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from resend" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from resend" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from help" -f -a "list" -d 'The tenant\'s events, newest first'
+complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from help" -f -a "show" -d 'One event\'s JSON, exactly as it is delivered'
+complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from help" -f -a "resend" -d 'Deliver an event again: the same body and event id, queued now'
+complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c payorch -n "__fish_payorch_using_subcommand amount" -s c -l currency -d 'ISO 4217 currency: BRL, USD, EUR, JPY, …' -r
 complete -c payorch -n "__fish_payorch_using_subcommand amount" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand amount" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
@@ -664,22 +717,23 @@ complete -c payorch -n "__fish_payorch_using_subcommand completions" -s v -l ver
 complete -c payorch -n "__fish_payorch_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr'
 complete -c payorch -n "__fish_payorch_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c payorch -n "__fish_payorch_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq amount sandbox completions help" -f -a "init" -d 'Write a commented default config file and create the data dir and database'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq amount sandbox completions help" -f -a "config" -d 'Inspect the effective configuration'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq amount sandbox completions help" -f -a "tenant" -d 'Create and list tenants (merchants)'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq amount sandbox completions help" -f -a "apikey" -d 'Create, list and revoke API keys'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq amount sandbox completions help" -f -a "serve" -d 'Run the HTTP core: merchant API, health, metrics, breaker sync, reconciler'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq amount sandbox completions help" -f -a "charge" -d 'Create, show, list and refund charges (in-process, same core as `serve`)'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq amount sandbox completions help" -f -a "reconcile" -d 'Resolve unknown charges and cancel orphans once, by asking the gateways'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq amount sandbox completions help" -f -a "audit" -d 'Read the audit log of operator actions'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq amount sandbox completions help" -f -a "gateway" -d 'Gateways: the routing table (list, switch, fallback) and credentials in the OS keyring'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq amount sandbox completions help" -f -a "breaker" -d 'Circuit breakers per gateway: status, and forcing them open, closed or back to automatic'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq amount sandbox completions help" -f -a "webhook" -d 'Outbound webhooks: the tenant\'s endpoint and its signing secret'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq amount sandbox completions help" -f -a "dlq" -d 'The dead-letter queue of undeliverable webhooks: list, show, replay, purge'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq amount sandbox completions help" -f -a "amount" -d 'Convert an amount as people write it (10,50) to the API\'s minor units (1050)'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq amount sandbox completions help" -f -a "sandbox" -d 'Run local fakes of Stripe, Efí and Asaas with fault injection, or steer a running one'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq amount sandbox completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq amount sandbox completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq events amount sandbox completions help" -f -a "init" -d 'Write a commented default config file and create the data dir and database'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq events amount sandbox completions help" -f -a "config" -d 'Inspect the effective configuration'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq events amount sandbox completions help" -f -a "tenant" -d 'Create and list tenants (merchants)'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq events amount sandbox completions help" -f -a "apikey" -d 'Create, list and revoke API keys'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq events amount sandbox completions help" -f -a "serve" -d 'Run the HTTP core: merchant API, health, metrics, breaker sync, reconciler'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq events amount sandbox completions help" -f -a "charge" -d 'Create, show, list and refund charges (in-process, same core as `serve`)'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq events amount sandbox completions help" -f -a "reconcile" -d 'Resolve unknown charges and cancel orphans once, by asking the gateways'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq events amount sandbox completions help" -f -a "audit" -d 'Read the audit log of operator actions'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq events amount sandbox completions help" -f -a "gateway" -d 'Gateways: the routing table (list, switch, fallback) and credentials in the OS keyring'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq events amount sandbox completions help" -f -a "breaker" -d 'Circuit breakers per gateway: status, and forcing them open, closed or back to automatic'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq events amount sandbox completions help" -f -a "webhook" -d 'Outbound webhooks: the tenant\'s endpoint and its signing secret'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq events amount sandbox completions help" -f -a "dlq" -d 'The dead-letter queue of undeliverable webhooks: list, show, replay, purge'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq events amount sandbox completions help" -f -a "events" -d 'The tenant\'s outbound events: list, show, and resend one to the merchant'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq events amount sandbox completions help" -f -a "amount" -d 'Convert an amount as people write it (10,50) to the API\'s minor units (1050)'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq events amount sandbox completions help" -f -a "sandbox" -d 'Run local fakes of Stripe, Efí and Asaas with fault injection, or steer a running one'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq events amount sandbox completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant apikey serve charge reconcile audit gateway breaker webhook dlq events amount sandbox completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print the effective configuration (defaults, file, environment and flags merged; secrets masked)'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from tenant" -f -a "create" -d 'Create a tenant'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from tenant" -f -a "list" -d 'List tenants'
@@ -705,6 +759,9 @@ complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_su
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "show" -d 'One dead letter: its event, last error and every recorded attempt'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "replay" -d 'Put dead letters back in the delivery queue, to be delivered now'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "purge" -d 'Delete dead letters for good (asks first unless --yes)'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from events" -f -a "list" -d 'The tenant\'s events, newest first'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from events" -f -a "show" -d 'One event\'s JSON, exactly as it is delivered'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from events" -f -a "resend" -d 'Deliver an event again: the same body and event id, queued now'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from sandbox" -f -a "mode" -d 'Make a gateway fail: up, down (refused, or --status), slow (--latency), flaky (--error-rate)'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from sandbox" -f -a "pay" -d 'Mark a pending charge paid; the fake sends its gateway\'s webhook'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from sandbox" -f -a "charges" -d 'List the charges the fakes hold'

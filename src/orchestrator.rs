@@ -399,9 +399,12 @@ impl Orchestrator {
         self.enqueue_charge_event(charge).await.map_err(store_error)
     }
 
-    /// [`Self::enqueue_event`] with the store's own error.
+    /// [`Self::enqueue_event`] with the store's own error. The event goes to the event log
+    /// first (for `payorch events`), then to the delivery queue as the same JSON; a crash
+    /// between the two leaves a logged event that `payorch events resend` can deliver.
     async fn enqueue_charge_event(&self, charge: &Charge) -> Result<(), StoreError> {
         let event = Event::for_charge(charge, self.clock.now());
+        self.store.record_event(&event).await?;
         let body = serde_json::to_string(&event)
             .map_err(|e| StoreError::Backend(format!("event not serializable: {e}")))?;
         let message = QueueMessage {

@@ -163,6 +163,35 @@ impl Stack {
             .expect("text")
     }
 
+    /// Polls `/metrics` until it contains `line`: the counter is bumped after the charge
+    /// update and its event are written, so a charge can read as applied a moment before.
+    async fn wait_for_metric(&self, line: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let metrics = self.metrics().await;
+            if metrics.contains(line) || Instant::now() >= deadline {
+                return metrics;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Polls the inbound records until one of `gw` is applied (its status is set after the
+    /// charge update and its event are written); returns the records either way.
+    async fn wait_for_applied(&self, gw: &str) -> Vec<InboundWebhook> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let inbound = self.inbound().await;
+            let applied = inbound
+                .iter()
+                .any(|w| w.gateway.as_str() == gw && w.status == InboundStatus::Applied);
+            if applied || Instant::now() >= deadline {
+                return inbound;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// The inbound records serve stored, read from its SQLite file.
     async fn inbound(&self) -> Vec<InboundWebhook> {
         let store = SqliteStore::open(&self.env.data_dir().join("payorch.db")).expect("store");
@@ -333,7 +362,7 @@ async fn the_whole_inbound_path<H: Hooks>(hooks: H) {
     let (id, reference) = stack.pix_charge(gw).await;
     stack.sandbox(&["pay", &reference]);
     let paid = stack.wait_for(&id, "succeeded").await;
-    let applied = stack.inbound().await;
+    let applied = stack.wait_for_applied(gw).await;
     assert!(
         applied
             .iter()
@@ -480,9 +509,7 @@ async fn a_payment_that_races_the_create_is_applied_on_redelivery() {
         stack.wait_for(&id, "succeeded").await;
     }
     // Each payment applied exactly once (however many deliveries it took).
-    let metrics = stack.metrics().await;
-    assert!(
-        metrics.contains("payorch_gateway_webhooks_total{gateway=\"efi\",result=\"applied\"} 3"),
-        "{metrics}"
-    );
+    let applied = "payorch_gateway_webhooks_total{gateway=\"efi\",result=\"applied\"} 3";
+    let metrics = stack.wait_for_metric(applied).await;
+    assert!(metrics.contains(applied), "{metrics}");
 }

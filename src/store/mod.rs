@@ -19,8 +19,8 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Timestamp;
-use crate::id::{ApiKeyId, AuditId, ChargeId, InboundId, MessageId};
-use crate::model::{ApiKey, Charge, ChargeStatus, GatewayId, Tenant, TenantId};
+use crate::id::{ApiKeyId, AuditId, ChargeId, EventId, InboundId, MessageId};
+use crate::model::{ApiKey, Charge, ChargeStatus, Event, EventType, GatewayId, Tenant, TenantId};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -369,6 +369,29 @@ pub trait AuditLog: Send + Sync {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The event log: every outbound event as it was first enqueued
+
+/// Filters for listing a tenant's events. Results are newest first (by id).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EventQuery {
+    pub kind: Option<EventType>,
+    pub charge: Option<ChargeId>,
+    /// Only events with ids strictly older than this one (the previous page's cursor).
+    pub starting_after: Option<EventId>,
+    /// At most this many (backends cap it at 1000); 0 means the default of 20.
+    pub limit: u32,
+}
+
+#[async_trait]
+pub trait EventLog: Send + Sync {
+    /// Stores an event; [`StoreError::AlreadyExists`] when its id is taken.
+    async fn record_event(&self, event: &Event) -> StoreResult<()>;
+    /// A tenant's event. Another tenant's id reads as `None`.
+    async fn get_event(&self, tenant: &TenantId, id: &EventId) -> StoreResult<Option<Event>>;
+    async fn list_events(&self, tenant: &TenantId, query: &EventQuery) -> StoreResult<Page<Event>>;
+}
+
+// ---------------------------------------------------------------------------------------------
 // The delivery queue and its dead-letter queue
 
 /// A message as enqueued: an outbound event for a tenant's endpoint.
@@ -475,6 +498,7 @@ pub trait Store:
     + CounterStore
     + InboundWebhookStore
     + AuditLog
+    + EventLog
     + DeliveryQueue
 {
     /// A cheap round trip proving the backend answers (for `/readyz`).

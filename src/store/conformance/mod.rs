@@ -26,6 +26,7 @@
 mod accounts;
 mod charges;
 mod concurrency;
+mod events;
 mod queue;
 mod state;
 mod webhooks;
@@ -33,6 +34,7 @@ mod webhooks;
 pub use accounts::*;
 pub use charges::*;
 pub use concurrency::*;
+pub use events::*;
 pub use queue::*;
 pub use state::*;
 pub use webhooks::*;
@@ -83,6 +85,9 @@ macro_rules! store_conformance_tests {
             inbound_record_dedupes,
             inbound_status_and_listing,
             audit_append_and_paginate,
+            event_record_get_and_tenant_isolation,
+            event_list_filters_newest_first,
+            event_list_paginates_with_cursor,
             queue_enqueue_receive_ack,
             queue_delay_hides_until_due,
             queue_receive_oldest_first_up_to_max,

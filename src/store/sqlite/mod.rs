@@ -8,6 +8,7 @@
 
 mod accounts;
 mod charges;
+mod events;
 mod queue;
 mod schema;
 mod state;

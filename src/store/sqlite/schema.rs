@@ -125,6 +125,20 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX dead_letters_by_dead_at ON dead_letters (dead_at DESC, id DESC);
     CREATE INDEX dead_letters_by_tenant ON dead_letters (tenant, dead_at DESC, id DESC);
     ",
+    // 2: the event log behind `payorch events`.
+    "
+    CREATE TABLE events (
+        id         TEXT PRIMARY KEY,
+        tenant     TEXT NOT NULL,
+        type       TEXT NOT NULL,
+        charge_id  TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        body       TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX events_by_tenant ON events (tenant, id DESC);
+    CREATE INDEX events_by_tenant_type ON events (tenant, type, id DESC);
+    CREATE INDEX events_by_tenant_charge ON events (tenant, charge_id, id DESC);
+    ",
 ];
 
 /// The schema version this binary writes.

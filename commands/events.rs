@@ -1,0 +1,173 @@
+//! `payorch events list|show|resend`: the tenant's outbound events as the event log keeps
+//! them. `list` filters by type and charge, newest first; `show` prints one event's JSON;
+//! `resend` puts the same event (same id, so the merchant can dedupe on `webhook-id`) in the
+//! delivery queue again, and is audited as `events.resend`.
+
+use std::time::Duration;
+
+use clap::Subcommand;
+use serde::Serialize;
+
+use payorch::clock::Clock;
+use payorch::id::{ChargeId, EventId, MessageId};
+use payorch::model::{Event, EventType, TenantId};
+use payorch::store::{EventQuery, QueueMessage, Store, StoreError};
+use payorch::tenancy;
+
+use super::Ctx;
+
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// The tenant's events, newest first
+    List {
+        /// Only events of this type, e.g. charge.succeeded
+        #[arg(long = "type", value_name = "TYPE", value_parser = parse_type)]
+        kind: Option<EventType>,
+        /// Only events about this charge (`ch_…`)
+        #[arg(long, value_name = "CHARGE", value_parser = parse_charge)]
+        charge: Option<ChargeId>,
+        /// At most this many
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        limit: u32,
+        /// Only events older than this event id (the previous page's last one)
+        #[arg(long, value_name = "EVENT", value_parser = parse_id)]
+        starting_after: Option<EventId>,
+    },
+    /// One event's JSON, exactly as it is delivered
+    Show {
+        /// The event id (`evt_…`)
+        #[arg(value_parser = parse_id)]
+        id: EventId,
+    },
+    /// Deliver an event again: the same body and event id, queued now
+    Resend {
+        /// The event id (`evt_…`)
+        #[arg(value_parser = parse_id)]
+        id: EventId,
+    },
+}
+
+fn parse_type(s: &str) -> Result<EventType, String> {
+    s.parse::<EventType>().map_err(|e| e.to_string())
+}
+
+fn parse_charge(s: &str) -> Result<ChargeId, String> {
+    ChargeId::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_id(s: &str) -> Result<EventId, String> {
+    EventId::parse(s).map_err(|e| e.to_string())
+}
+
+/// An event as one listing row.
+#[derive(Serialize)]
+struct EventRow {
+    id: String,
+    #[serde(rename = "type")]
+    kind: String,
+    charge: String,
+    status: String,
+    created_at: String,
+}
+
+impl EventRow {
+    fn new(e: &Event) -> Self {
+        EventRow {
+            id: e.id.to_string(),
+            kind: e.kind.to_string(),
+            charge: e.data.charge.id.to_string(),
+            status: e.data.charge.status.to_string(),
+            created_at: e.created_at.to_rfc3339(),
+        }
+    }
+}
+
+/// The tenant's event `id`, or not found (exit 3).
+async fn get_own(store: &dyn Store, tenant: &TenantId, id: &EventId) -> anyhow::Result<Event> {
+    match store.get_event(tenant, id).await? {
+        Some(event) => Ok(event),
+        None => Err(StoreError::NotFound {
+            entity: "event",
+            id: id.to_string(),
+        }
+        .into()),
+    }
+}
+
+pub async fn run(ctx: &Ctx, cmd: EventsCommand) -> anyhow::Result<()> {
+    let store = ctx.store().await?;
+    let tenant = ctx.tenant();
+    tenancy::require_tenant(store.as_ref(), tenant).await?;
+    match cmd {
+        EventsCommand::List {
+            kind,
+            charge,
+            limit,
+            starting_after,
+        } => {
+            let query = EventQuery {
+                kind,
+                charge,
+                starting_after,
+                limit,
+            };
+            let page = store.list_events(tenant, &query).await?;
+            let rows: Vec<EventRow> = page.items.iter().map(EventRow::new).collect();
+            if ctx.out.is_json() {
+                return ctx.out.json(&serde_json::json!({
+                    "data": rows,
+                    "next_cursor": page.next_cursor,
+                }));
+            }
+            let cells = rows
+                .into_iter()
+                .map(|r| vec![r.id, r.kind, r.charge, r.status, r.created_at])
+                .collect();
+            ctx.out.table(
+                &["ID", "TYPE", "CHARGE", "STATUS", "CREATED"],
+                cells,
+                &format!("Tenant `{tenant}` has no matching events."),
+            )?;
+            if let Some(cursor) = page.next_cursor {
+                ctx.out.note(&format!(
+                    "More: payorch events list --starting-after {cursor}"
+                ));
+            }
+        }
+        EventsCommand::Show { id } => {
+            let event = get_own(store.as_ref(), tenant, &id).await?;
+            ctx.out.json(&event)?;
+        }
+        EventsCommand::Resend { id } => {
+            let event = get_own(store.as_ref(), tenant, &id).await?;
+            let message = QueueMessage {
+                id: MessageId::generate(),
+                tenant: tenant.clone(),
+                body: serde_json::to_string(&event)?,
+                enqueued_at: ctx.clock.now(),
+            };
+            store.enqueue(&message, Duration::ZERO).await?;
+            tenancy::audit(
+                store.as_ref(),
+                &ctx.clock,
+                &ctx.actor(),
+                tenant,
+                "events.resend",
+                &id.to_string(),
+                serde_json::json!({"message_id": message.id.to_string(), "type": event.kind}),
+            )
+            .await?;
+            if ctx.out.is_json() {
+                return ctx.out.json(&serde_json::json!({
+                    "event": id.to_string(),
+                    "message_id": message.id.to_string(),
+                }));
+            }
+            println!(
+                "Queued event {id} for delivery again (message {}).",
+                message.id
+            );
+        }
+    }
+    Ok(())
+}
