@@ -118,6 +118,14 @@ impl EfiFake {
     }
 
     /// A 401 unless the request carries a live token.
+    /// A write's prelude: the bearer token first (401), then the JSON body (400).
+    fn authorized_json(&self, headers: &HeaderMap, body: &Bytes) -> Result<Value, Box<Response>> {
+        if let Some(r) = self.refuse_unauthorized(headers) {
+            return Err(Box::new(r));
+        }
+        parse_json(body)
+    }
+
     fn refuse_unauthorized(&self, headers: &HeaderMap) -> Option<Response> {
         let token = headers
             .get(axum::http::header::AUTHORIZATION)
@@ -181,10 +189,7 @@ impl EfiFake {
         headers: HeaderMap,
         body: Bytes,
     ) -> Response {
-        if let Some(r) = fake.refuse_unauthorized(&headers) {
-            return r;
-        }
-        let body = match parse_json(&body) {
+        let body = match fake.authorized_json(&headers, &body) {
             Ok(b) => b,
             Err(r) => return *r,
         };
@@ -281,10 +286,7 @@ impl EfiFake {
         headers: HeaderMap,
         body: Bytes,
     ) -> Response {
-        if let Some(r) = fake.refuse_unauthorized(&headers) {
-            return r;
-        }
-        let body = match parse_json(&body) {
+        let body = match fake.authorized_json(&headers, &body) {
             Ok(b) => b,
             Err(r) => return *r,
         };
@@ -349,10 +351,7 @@ impl EfiFake {
         headers: HeaderMap,
         body: Bytes,
     ) -> Response {
-        if let Some(r) = fake.refuse_unauthorized(&headers) {
-            return r;
-        }
-        let body = match parse_json(&body) {
+        let body = match fake.authorized_json(&headers, &body) {
             Ok(b) => b,
             Err(r) => return *r,
         };
