@@ -4,35 +4,18 @@
 
 mod common;
 
-use std::process::{Child, Stdio};
-
 use payorch::clock::{Clock, SystemClock};
 use payorch::store::DeliveryQueue;
 use payorch::store::sqlite::SqliteStore;
 use serde_json::Value;
 
 /// A running `payorch sandbox`, killed on drop.
-struct Sandbox(Child);
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_list_show_and_resend_a_charges_event() {
     let env = common::Env::new();
-    let mut child = env
-        .cmd()
-        .args(["sandbox", "--bind", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the sandbox");
-    let url = common::first_line(&mut child);
-    let _sandbox = Sandbox(child);
+    let sandbox = env.start_sandbox();
+    let url = sandbox.url.clone();
 
     let charge = env
         .run(&[

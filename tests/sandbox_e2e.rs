@@ -6,8 +6,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,7 +25,7 @@ use tokio::sync::{Mutex, mpsc};
 
 /// The real `payorch sandbox`, killed when dropped.
 struct Sandbox {
-    child: Child,
+    _process: common::SandboxProcess,
     url: String,
     env: common::Env,
 }
@@ -35,24 +33,13 @@ struct Sandbox {
 impl Sandbox {
     fn start() -> Sandbox {
         let env = common::Env::new();
-        let mut child = env
-            .cmd()
-            .args(["sandbox", "--bind", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start payorch sandbox");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut first = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut first)
-            .expect("read the first line");
-        let url = first
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line: {first:?}"))
-            .to_string();
-        Sandbox { child, url, env }
+        let process = env.start_sandbox();
+        let url = process.url.clone();
+        Sandbox {
+            _process: process,
+            url,
+            env,
+        }
     }
 
     /// Runs a `payorch sandbox …` verb against this sandbox and asserts it succeeded.
@@ -66,13 +53,6 @@ impl Sandbox {
     async fn info(&self) -> SandboxInfo {
         let body = reqwest_get(&format!("{}/_sandbox/info", self.url)).await;
         serde_json::from_str(&body).expect("info JSON")
-    }
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -28,7 +28,7 @@ timeout = "2s"
 struct Stack {
     env: common::Env,
     config: String,
-    sandbox: Child,
+    _sandbox: common::SandboxProcess,
     sandbox_url: String,
     serve: Option<Child>,
     url: String,
@@ -47,14 +47,8 @@ impl Stack {
         let config = env.path().join("payorch.toml");
         std::fs::write(&config, format!("{CONFIG}\n{extra}")).unwrap();
         let config = config.to_str().unwrap().to_string();
-        let mut sandbox = env
-            .cmd()
-            .args(["sandbox", "--bind", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let sandbox_url = common::first_line(&mut sandbox);
+        let sandbox = env.start_sandbox();
+        let sandbox_url = sandbox.url.clone();
         let key = env
             .run(&["--config", &config, "apikey", "create", "-o", "json"])
             .json()["secret"]
@@ -65,7 +59,7 @@ impl Stack {
         let mut stack = Stack {
             env,
             config,
-            sandbox,
+            _sandbox: sandbox,
             sandbox_url,
             serve: None,
             url: String::new(),
@@ -167,8 +161,6 @@ impl Drop for Stack {
             let _ = s.kill();
             let _ = s.wait();
         }
-        let _ = self.sandbox.kill();
-        let _ = self.sandbox.wait();
     }
 }
 

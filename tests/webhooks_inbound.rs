@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 /// A sandbox and a serve on one fresh data dir, with an API key; both killed on drop.
 struct Stack {
     env: common::Env,
-    sandbox: Child,
+    _sandbox: common::SandboxProcess,
     sandbox_url: String,
     serve: Child,
     url: String,
@@ -30,14 +30,8 @@ struct Stack {
 impl Stack {
     fn start() -> Stack {
         let env = common::Env::new();
-        let mut sandbox = env
-            .cmd()
-            .args(["sandbox", "--bind", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("sandbox");
-        let sandbox_url = common::first_line(&mut sandbox);
+        let sandbox = env.start_sandbox();
+        let sandbox_url = sandbox.url.clone();
         let key = env.run(&["apikey", "create", "-o", "json"]).json()["secret"]
             .as_str()
             .expect("secret")
@@ -54,7 +48,7 @@ impl Stack {
         payorch::gateway::http::install_crypto_provider();
         Stack {
             env,
-            sandbox,
+            _sandbox: sandbox,
             sandbox_url,
             serve,
             url,
@@ -224,8 +218,6 @@ impl Drop for Stack {
     fn drop(&mut self) {
         let _ = self.serve.kill();
         let _ = self.serve.wait();
-        let _ = self.sandbox.kill();
-        let _ = self.sandbox.wait();
     }
 }
 

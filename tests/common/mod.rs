@@ -110,3 +110,32 @@ pub fn first_line(child: &mut std::process::Child) -> String {
         .unwrap_or_else(|| panic!("unexpected: {line:?}"))
         .to_string()
 }
+
+/// A running `payorch sandbox` on free ports, killed when dropped.
+pub struct SandboxProcess {
+    child: std::process::Child,
+    /// `http://127.0.0.1:PORT`, as the sandbox printed it.
+    pub url: String,
+}
+
+impl Env {
+    /// Starts `payorch sandbox --bind 127.0.0.1:0` and waits for its `listening on` line.
+    pub fn start_sandbox(&self) -> SandboxProcess {
+        let mut child = self
+            .cmd()
+            .args(["sandbox", "--bind", "127.0.0.1:0"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start payorch sandbox");
+        let url = first_line(&mut child);
+        SandboxProcess { child, url }
+    }
+}
+
+impl Drop for SandboxProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
