@@ -1,0 +1,260 @@
+//! Gateway webhooks in: what one authentic, parsed gateway event does to its charge.
+
+use std::time::Duration;
+
+use crate::gateway::GatewayEvent;
+use crate::id::InboundId;
+use crate::model::{Charge, ChargeStatus, GatewayId, TenantId, Transition};
+use crate::store::{InboundStatus, InboundWebhook, StoreError};
+
+use super::{Orchestrator, WEBHOOK_UPDATE_TRIES};
+
+/// How long a webhook record left `received` (without a note) is taken to be still in progress
+/// at another delivery; after that, a crash is assumed and a redelivery processes it again.
+pub const INBOUND_IN_FLIGHT_GRACE: Duration = Duration::from_secs(30);
+
+/// What one gateway event did. The server answers 2xx for every variant but [`Applied::NotYet`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Applied {
+    /// The charge moved to this status; its normalized event is enqueued.
+    Applied(ChargeStatus),
+    /// Late, repeated or unmapped news: recorded, nothing changed.
+    Ignored(String),
+    /// Contradicts what payorch knows (e.g. failed after succeeded): recorded for an operator.
+    Rejected(String),
+    /// No charge of this tenant matches it: recorded for an operator.
+    UnknownCharge(String),
+    /// The charge's create flow is still running: nothing changed; the gateway should deliver
+    /// it again later (the server answers 503 and the record stays `received`).
+    NotYet(String),
+    /// Another delivery of the same gateway event is being processed right now: nothing
+    /// changed; the server answers 503 so the gateway delivers again (nothing is lost if that
+    /// other delivery fails).
+    InFlight,
+    /// The same gateway event was received and settled before: a no-op.
+    Duplicate,
+}
+
+impl Applied {
+    /// The inbound record's status for this result (`None`: leave it as it is).
+    pub fn inbound_status(&self) -> Option<InboundStatus> {
+        match self {
+            Applied::Applied(_) => Some(InboundStatus::Applied),
+            Applied::Ignored(_) => Some(InboundStatus::Ignored),
+            Applied::Rejected(_) => Some(InboundStatus::Rejected),
+            Applied::UnknownCharge(_) => Some(InboundStatus::UnknownCharge),
+            // Stays `received`, with the note saying why, so a redelivery processes it.
+            Applied::NotYet(_) => Some(InboundStatus::Received),
+            Applied::InFlight | Applied::Duplicate => None,
+        }
+    }
+
+    /// Why, for the operator.
+    pub fn note(&self) -> Option<String> {
+        match self {
+            Applied::Applied(status) => Some(format!("charge moved to {status}")),
+            Applied::Ignored(n)
+            | Applied::Rejected(n)
+            | Applied::UnknownCharge(n)
+            | Applied::NotYet(n) => Some(n.clone()),
+            Applied::InFlight | Applied::Duplicate => None,
+        }
+    }
+}
+
+impl Orchestrator {
+    /// Receives one authentic gateway event: records it durably (the dedupe on the gateway's
+    /// event id), applies it with [`Self::apply_gateway_event`] and records the outcome, all
+    /// before returning, so a 2xx answered after this loses nothing (rule 5). A record left
+    /// `received` by a [`Applied::NotYet`], or by a crash (older than
+    /// [`INBOUND_IN_FLIGHT_GRACE`]), is processed again on redelivery; a younger one is another
+    /// delivery still at work ([`Applied::InFlight`]).
+    pub async fn receive_gateway_event(
+        &self,
+        tenant: &TenantId,
+        gateway: GatewayId,
+        event: &GatewayEvent,
+        body: &str,
+    ) -> Result<Applied, StoreError> {
+        let record = InboundWebhook {
+            id: InboundId::generate(),
+            tenant: tenant.clone(),
+            gateway,
+            gateway_event_id: event.event_id.clone(),
+            received_at: self.clock.now(),
+            body: body.to_string(),
+            status: InboundStatus::Received,
+            note: None,
+        };
+        let mut resumed = false;
+        if !self.store.record_inbound(&record).await? {
+            match self
+                .store
+                .get_inbound(tenant, gateway, &event.event_id)
+                .await?
+            {
+                Some(existing) if existing.status == InboundStatus::Received => {
+                    let stale =
+                        self.clock.now().since(existing.received_at) >= INBOUND_IN_FLIGHT_GRACE;
+                    if existing.note.is_none() && !stale {
+                        return Ok(Applied::InFlight);
+                    }
+                    resumed = true;
+                }
+                _ => return Ok(Applied::Duplicate),
+            }
+        }
+        let mut applied = self.apply_gateway_event(tenant, gateway, event).await?;
+        if resumed && let Applied::Ignored(_) = applied {
+            // An earlier delivery may have moved the charge and died before its event was
+            // enqueued: enqueue it again (delivery is at least once, never less).
+            if let (Some(status), Some(charge)) =
+                (event.status, self.charge_for_event(tenant, event).await?)
+                && charge.value.status == status
+            {
+                self.enqueue_charge_event(&charge.value).await?;
+                applied = Applied::Applied(status);
+            }
+        }
+        if let Some(status) = applied.inbound_status() {
+            let note = applied.note();
+            self.store
+                .set_inbound_status(tenant, gateway, &event.event_id, status, note.as_deref())
+                .await?;
+        }
+        Ok(applied)
+    }
+
+    /// The charge a gateway event is about: by the charge id the gateway echoes (Stripe
+    /// metadata, Asaas `externalReference`, the Efí txid). The store has no index on gateway
+    /// references, so an event without a charge id names no charge.
+    async fn charge_for_event(
+        &self,
+        tenant: &TenantId,
+        event: &GatewayEvent,
+    ) -> Result<Option<crate::store::Versioned<Charge>>, StoreError> {
+        match &event.charge_id {
+            Some(id) => self.store.get_charge(tenant, id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Applies one gateway event to its charge with the model's transition rules: a
+    /// conditional update, retried when another writer moved the charge first. `Apply` updates
+    /// the status (and `amount_refunded` for refunds) and enqueues the normalized event;
+    /// `Ignore` and `Reject` change nothing. Writes nothing to the inbound record (see
+    /// [`Self::receive_gateway_event`]).
+    pub async fn apply_gateway_event(
+        &self,
+        tenant: &TenantId,
+        gateway: GatewayId,
+        event: &GatewayEvent,
+    ) -> Result<Applied, StoreError> {
+        let Some(next) = event.status else {
+            return Ok(Applied::Ignored(format!(
+                "`{}` events do not change a charge",
+                event.kind
+            )));
+        };
+        for _ in 0..WEBHOOK_UPDATE_TRIES {
+            let Some(versioned) = self.charge_for_event(tenant, event).await? else {
+                return Ok(Applied::UnknownCharge(format!(
+                    "no charge of this tenant matches {gateway} reference `{}`",
+                    event.reference
+                )));
+            };
+            let mut charge = versioned.value;
+            match charge.gateway {
+                None if charge.status == ChargeStatus::Pending
+                    && matches!(
+                        next,
+                        ChargeStatus::Pending
+                            | ChargeStatus::RequiresAction
+                            | ChargeStatus::Processing
+                    ) =>
+                {
+                    return Ok(Applied::Ignored(format!(
+                        "reports {next} while charge {} is being created: the create flow records that itself",
+                        charge.id
+                    )));
+                }
+                None if charge.status == ChargeStatus::Pending => {
+                    return Ok(Applied::NotYet(format!(
+                        "charge {} is still being created",
+                        charge.id
+                    )));
+                }
+                Some(held) if held != gateway => {
+                    return Ok(Applied::Rejected(format!(
+                        "charge {} is held by {held}, not {gateway}: news of an orphan at {gateway}",
+                        charge.id
+                    )));
+                }
+                _ => {}
+            }
+            if let Some(known) = &charge.gateway_reference
+                && !event.reference.is_empty()
+                && known != &event.reference
+            {
+                return Ok(Applied::Rejected(format!(
+                    "charge {} is `{known}` at {gateway}, the event is about `{}`",
+                    charge.id, event.reference
+                )));
+            }
+            if let Some(reported) = event.amount_refunded
+                && reported < charge.amount_refunded
+            {
+                return Ok(Applied::Ignored(format!(
+                    "reports {reported} refunded, less than the {} already known: an earlier refund's news",
+                    charge.amount_refunded
+                )));
+            }
+            let before = (charge.status, charge.amount_refunded);
+            let now = self.clock.now();
+            match charge.apply_status(next, now) {
+                Transition::Ignore => {
+                    return Ok(Applied::Ignored(format!(
+                        "reports {next} on a {} charge: a late or repeated report",
+                        charge.status
+                    )));
+                }
+                Transition::Reject => {
+                    return Ok(Applied::Rejected(format!(
+                        "reports {next}, which contradicts the charge's {} status",
+                        charge.status
+                    )));
+                }
+                Transition::Apply => {}
+            }
+            if matches!(
+                next,
+                ChargeStatus::Refunded | ChargeStatus::PartiallyRefunded
+            ) {
+                let reported = match (next, event.amount_refunded) {
+                    (_, Some(amount)) => amount,
+                    (ChargeStatus::Refunded, None) => charge.amount,
+                    _ => charge.amount_refunded,
+                };
+                charge.amount_refunded = charge.amount_refunded.max(reported.min(charge.amount));
+            }
+            if (charge.status, charge.amount_refunded) == before {
+                return Ok(Applied::Ignored(format!(
+                    "reports the {next} payorch already knows"
+                )));
+            }
+            charge.updated_at = now;
+            match self.store.update_charge(&charge, versioned.version).await {
+                Ok(_) => {
+                    self.enqueue_charge_event(&charge).await?;
+                    return Ok(Applied::Applied(charge.status));
+                }
+                Err(StoreError::Conflict { .. }) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::Unavailable(format!(
+            "the charge of {gateway} event `{}` kept changing; try again",
+            event.event_id
+        )))
+    }
+}

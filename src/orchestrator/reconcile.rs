@@ -1,0 +1,214 @@
+//! The reconciler: resolves `unknown` charges and cancels orphans by asking the gateways.
+
+use std::time::Duration;
+
+use crate::gateway::CreateCharge;
+use crate::id::ChargeId;
+use crate::model::{Charge, ChargeFailure, ChargeStatus, GatewayId, TenantId};
+use crate::store::{Expect, StateKey, StoreError};
+
+use super::{ORPHAN_KIND, Orchestrator, gateway_key};
+
+/// What one reconciliation pass did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ReconcileReport {
+    /// `unknown` charges resolved, with the status the gateway reported.
+    pub resolved: Vec<(ChargeId, ChargeStatus)>,
+    /// Orphans cancelled at a gateway the charge left: (charge, gateway, gateway reference).
+    pub orphans_cancelled: Vec<(ChargeId, GatewayId, String)>,
+    /// Orphans the payer paid anyway: money to return, for an operator.
+    pub orphans_paid: Vec<(ChargeId, GatewayId, String)>,
+    /// Charges or orphans left for a later pass (the gateway did not answer).
+    pub deferred: usize,
+}
+
+/// How long after the last attempt a lookup that finds nothing is believed: some gateways'
+/// searches (Stripe's) lag behind writes.
+pub const LOOKUP_GRACE: Duration = Duration::from_secs(120);
+
+impl Orchestrator {
+    /// The lookup request for a persisted charge at `g` (the same keys the create used).
+    fn lookup_request(&self, charge: &Charge, g: GatewayId) -> Option<CreateCharge> {
+        Some(CreateCharge {
+            charge_id: charge.id.clone(),
+            idempotency_key: gateway_key(&charge.id, g),
+            money: charge.money().ok()?,
+            method: charge.method,
+            customer: charge.customer.clone(),
+            description: charge.description.clone(),
+            metadata: charge.metadata.clone(),
+            card_token: None,
+            expires_in: self.settings.payable_for,
+        })
+    }
+
+    /// One pass of the reconciler: resolves `unknown` charges by asking their gateway, and
+    /// cancels Pix/boleto orphans left at gateways a charge failed over from.
+    pub async fn reconcile_once(&self) -> Result<ReconcileReport, StoreError> {
+        let mut report = ReconcileReport::default();
+        for tenant in self.store.list_tenants().await? {
+            self.reconcile_unknown(&tenant.id, &mut report).await?;
+            self.reconcile_orphans(&tenant.id, &mut report).await?;
+        }
+        Ok(report)
+    }
+
+    async fn reconcile_unknown(
+        &self,
+        tenant: &TenantId,
+        report: &mut ReconcileReport,
+    ) -> Result<(), StoreError> {
+        let gateways = self.gateways.for_tenant(tenant);
+        let mut query = crate::store::ChargeQuery {
+            status: Some(ChargeStatus::Unknown),
+            limit: 100,
+            ..Default::default()
+        };
+        loop {
+            let page = self.store.list_charges(tenant, &query).await?;
+            for charge in &page.items {
+                let (Some(g), Some(gateway)) = (
+                    charge.gateway,
+                    charge.gateway.and_then(|g| gateways.get(g).cloned()),
+                ) else {
+                    report.deferred += 1;
+                    continue;
+                };
+                let Some(req) = self.lookup_request(charge, g) else {
+                    continue;
+                };
+                let found = match gateway.find_charge(&req).await {
+                    Ok(found) => found,
+                    Err(e) => {
+                        tracing::warn!(charge = %charge.id, %g, error = %e, "reconcile: lookup failed; will retry");
+                        report.deferred += 1;
+                        continue;
+                    }
+                };
+                let now = self.clock.now();
+                let Some(versioned) = self.store.get_charge(tenant, &charge.id).await? else {
+                    continue;
+                };
+                let mut current = versioned.value;
+                match found {
+                    Some(gc) => {
+                        current.gateway_reference = Some(gc.reference.clone());
+                        current.pix = gc.pix.clone().or(current.pix);
+                        current.failure = gc.failure.clone();
+                        current.apply_status(gc.status, now);
+                    }
+                    None if now.since(current.updated_at) >= LOOKUP_GRACE => {
+                        current.failure = Some(ChargeFailure {
+                            code: "not_created".into(),
+                            message: format!(
+                                "{g} holds no charge for it: the ambiguous call created nothing"
+                            ),
+                        });
+                        current.apply_status(ChargeStatus::Failed, now);
+                    }
+                    None => {
+                        report.deferred += 1;
+                        continue;
+                    }
+                }
+                match self.store.update_charge(&current, versioned.version).await {
+                    Ok(_) => {
+                        report.resolved.push((current.id.clone(), current.status));
+                        if let Err(e) = self.enqueue_event(&current).await {
+                            tracing::warn!(charge = %current.id, error = %e, "reconcile: event not enqueued");
+                        }
+                    }
+                    // Someone else (a webhook, another reconciler) moved it: theirs stands.
+                    Err(StoreError::Conflict { .. }) => report.deferred += 1,
+                    Err(e) => return Err(e),
+                }
+            }
+            match page.next_cursor.and_then(|c| ChargeId::parse(&c).ok()) {
+                Some(next) => query.starting_after = Some(next),
+                None => return Ok(()),
+            }
+        }
+    }
+
+    async fn reconcile_orphans(
+        &self,
+        tenant: &TenantId,
+        report: &mut ReconcileReport,
+    ) -> Result<(), StoreError> {
+        let gateways = self.gateways.for_tenant(tenant);
+        for (name, doc) in self.store.list_state(tenant, ORPHAN_KIND).await? {
+            if doc.value.get("state").and_then(|s| s.as_str()) != Some("pending") {
+                continue;
+            }
+            let parsed = name
+                .split_once(':')
+                .and_then(|(c, g)| Some((ChargeId::parse(c).ok()?, g.parse::<GatewayId>().ok()?)));
+            let Some((charge_id, g)) = parsed else {
+                continue;
+            };
+            let (Some(gateway), Some(charge)) = (
+                gateways.get(g).cloned(),
+                self.store.get_charge(tenant, &charge_id).await?,
+            ) else {
+                report.deferred += 1;
+                continue;
+            };
+            let Some(req) = self.lookup_request(&charge.value, g) else {
+                continue;
+            };
+            let outcome = match gateway.find_charge(&req).await {
+                Ok(Some(found)) if found.status.is_paid() => {
+                    tracing::warn!(charge = %charge_id, %g, reference = %found.reference, "orphan was paid: the payer must be refunded by an operator");
+                    report
+                        .orphans_paid
+                        .push((charge_id.clone(), g, found.reference.clone()));
+                    serde_json::json!({"state": "paid", "reference": found.reference})
+                }
+                Ok(Some(found)) if found.status.is_final() => {
+                    serde_json::json!({"state": "closed", "reference": found.reference})
+                }
+                Ok(Some(found)) => match gateway.cancel(&found.reference).await {
+                    Ok(_) => {
+                        report.orphans_cancelled.push((
+                            charge_id.clone(),
+                            g,
+                            found.reference.clone(),
+                        ));
+                        serde_json::json!({"state": "cancelled", "reference": found.reference})
+                    }
+                    Err(e) => {
+                        tracing::warn!(charge = %charge_id, %g, error = %e, "reconcile: orphan cancel failed; will retry");
+                        report.deferred += 1;
+                        continue;
+                    }
+                },
+                Ok(None) if self.clock.now().since(charge.value.created_at) >= LOOKUP_GRACE => {
+                    serde_json::json!({"state": "none"})
+                }
+                Ok(None) | Err(_) => {
+                    report.deferred += 1;
+                    continue;
+                }
+            };
+            let key = StateKey {
+                tenant: tenant.clone(),
+                kind: ORPHAN_KIND.into(),
+                name,
+            };
+            let mut value = outcome;
+            if let Some(obj) = value.as_object_mut() {
+                obj.insert("charge".into(), serde_json::json!(charge_id));
+                obj.insert("gateway".into(), serde_json::json!(g));
+            }
+            match self
+                .store
+                .put_state(&key, &value, Expect::Version(doc.version))
+                .await
+            {
+                Ok(_) | Err(StoreError::Conflict { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
