@@ -1,0 +1,431 @@
+//! Loading: built-in defaults <- the TOML file <- `PAYORCH_*` variables <- flags, then one
+//! validation pass whose errors name the file, line, column and dotted key, or the variable.
+
+use super::*;
+
+/// Values from command-line flags: they win over everything.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// `--config FILE`: must exist. Without it the default path is used if it exists.
+    pub config_file: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub tenant: Option<TenantId>,
+}
+
+/// Where the environment comes from: the process in production, a map in tests.
+pub trait Env {
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.is_empty())
+    }
+}
+
+impl<const N: usize> Env for [(&str, &str); N] {
+    fn var(&self, name: &str) -> Option<String> {
+        self.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string())
+    }
+}
+
+/// How a `PAYORCH_*` variable's text becomes a TOML value.
+#[derive(Clone, Copy)]
+enum EnvKind {
+    Str,
+    Int,
+    /// Comma-separated: `efi,asaas`.
+    List,
+}
+
+/// Every setting that an environment variable can override: (variable, key path, kind).
+/// Documented in the README; keep the two in step.
+const ENV_KEYS: &[(&str, &str, EnvKind)] = &[
+    ("PAYORCH_DATA_DIR", "data_dir", EnvKind::Str),
+    ("PAYORCH_TENANT", "tenant", EnvKind::Str),
+    ("PAYORCH_STORE_BACKEND", "store.backend", EnvKind::Str),
+    (
+        "PAYORCH_STORE_SQLITE_PATH",
+        "store.sqlite_path",
+        EnvKind::Str,
+    ),
+    ("PAYORCH_SERVER_BIND", "server.bind", EnvKind::Str),
+    (
+        "PAYORCH_SERVER_BODY_LIMIT",
+        "server.body_limit",
+        EnvKind::Int,
+    ),
+    ("PAYORCH_LOG_LEVEL", "log.level", EnvKind::Str),
+    ("PAYORCH_LOG_FORMAT", "log.format", EnvKind::Str),
+    ("PAYORCH_IDEMPOTENCY_TTL", "idempotency.ttl", EnvKind::Str),
+    (
+        "PAYORCH_STRIPE_BASE_URL",
+        "gateways.stripe.base_url",
+        EnvKind::Str,
+    ),
+    (
+        "PAYORCH_EFI_BASE_URL",
+        "gateways.efi.base_url",
+        EnvKind::Str,
+    ),
+    (
+        "PAYORCH_EFI_CERTIFICATE",
+        "gateways.efi.certificate",
+        EnvKind::Str,
+    ),
+    ("PAYORCH_EFI_PIX_KEY", "gateways.efi.pix_key", EnvKind::Str),
+    (
+        "PAYORCH_ASAAS_BASE_URL",
+        "gateways.asaas.base_url",
+        EnvKind::Str,
+    ),
+    ("PAYORCH_ROUTING_PRIMARY", "routing.primary", EnvKind::Str),
+    (
+        "PAYORCH_ROUTING_FALLBACKS",
+        "routing.fallbacks",
+        EnvKind::List,
+    ),
+    (
+        "PAYORCH_WEBHOOKS_RETRY_SCHEDULE",
+        "webhooks.retry_schedule",
+        EnvKind::List,
+    ),
+    (
+        "PAYORCH_WEBHOOKS_ATTEMPT_TIMEOUT",
+        "webhooks.attempt_timeout",
+        EnvKind::Str,
+    ),
+];
+
+/// The names of the environment variables [`Config::load`] reads, for docs and `config show`.
+pub fn env_var_names() -> impl Iterator<Item = &'static str> {
+    ENV_KEYS.iter().map(|(v, _, _)| *v)
+}
+
+/// `$XDG_CONFIG_HOME/payorch/payorch.toml`, else `~/.config/payorch/payorch.toml`.
+pub fn default_config_file(env: &dyn Env) -> Option<PathBuf> {
+    xdg_dir(env, "XDG_CONFIG_HOME", ".config").map(|d| d.join("payorch").join(FILE_NAME))
+}
+
+/// `$XDG_DATA_HOME/payorch`, else `~/.local/share/payorch`.
+pub fn default_data_dir(env: &dyn Env) -> Option<PathBuf> {
+    xdg_dir(env, "XDG_DATA_HOME", ".local/share").map(|d| d.join("payorch"))
+}
+
+fn xdg_dir(env: &dyn Env, var: &str, fallback: &str) -> Option<PathBuf> {
+    // The XDG spec says relative values are invalid and must be ignored.
+    env.var(var)
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| env.var("HOME").map(|h| PathBuf::from(h).join(fallback)))
+}
+
+/// Where the configuration was loaded from, for `config show`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Loaded {
+    pub config: Config,
+    /// The file that was read, if any.
+    pub file: Option<PathBuf>,
+    /// The `PAYORCH_*` variables that were set.
+    pub env_overrides: Vec<String>,
+}
+
+impl Config {
+    /// Loads defaults ← file ← environment ← flags, and validates the result.
+    pub fn load(overrides: &Overrides, env: &dyn Env) -> Result<Loaded, ConfigError> {
+        let (file, mut table) = match &overrides.config_file {
+            Some(path) => (Some(path.clone()), read_table(path)?),
+            None => match default_config_file(env).filter(|p| p.exists()) {
+                Some(path) => (Some(path.clone()), read_table(&path)?),
+                None => (None, toml::Table::new()),
+            },
+        };
+        let mut env_overrides = Vec::new();
+        for (var, path, kind) in ENV_KEYS {
+            let Some(raw) = env.var(var) else { continue };
+            let value = match kind {
+                EnvKind::Str => toml::Value::String(raw.clone()),
+                EnvKind::Int => {
+                    toml::Value::Integer(raw.trim().parse().map_err(|_| ConfigError::Env {
+                        var: var.to_string(),
+                        message: format!("`{raw}` is not a whole number"),
+                    })?)
+                }
+                EnvKind::List => toml::Value::Array(
+                    raw.split(',')
+                        .map(str::trim)
+                        .filter(|item| !item.is_empty())
+                        .map(|item| toml::Value::String(item.to_string()))
+                        .collect(),
+                ),
+            };
+            set_path(&mut table, path, value);
+            env_overrides.push(var.to_string());
+        }
+        let mut config: Config = Config::deserialize(toml::Value::Table(table.clone()))
+            .map_err(|e| attribute_error(&e, &file, &env_overrides))?;
+        if let Some(d) = &overrides.data_dir {
+            config.data_dir = Some(d.clone());
+        }
+        if let Some(t) = &overrides.tenant {
+            config.tenant = t.clone();
+        }
+        if config.data_dir.is_none() {
+            config.data_dir = Some(default_data_dir(env).ok_or(ConfigError::NoHome {
+                what: "data",
+                hint: "--data-dir, PAYORCH_DATA_DIR, XDG_DATA_HOME",
+            })?);
+        }
+        config.validate(&file, &env_overrides)?;
+        Ok(Loaded {
+            config,
+            file,
+            env_overrides,
+        })
+    }
+
+    fn validate(&self, file: &Option<PathBuf>, env: &[String]) -> Result<(), ConfigError> {
+        let origin = |key: &str| origin_of(key, file, env);
+        let invalid = |key: &str, message: String| ConfigError::Invalid {
+            key: key.to_string(),
+            origin: origin(key),
+            message,
+        };
+        self.bind_addr().map_err(|_| {
+            invalid(
+                "server.bind",
+                format!(
+                    "`{}` is not an address with a port (e.g. 127.0.0.1:8080)",
+                    self.server.bind
+                ),
+            )
+        })?;
+        if !(1024..=64 * 1024 * 1024).contains(&self.server.body_limit) {
+            return Err(invalid(
+                "server.body_limit",
+                format!(
+                    "{} bytes is outside 1024..=67108864",
+                    self.server.body_limit
+                ),
+            ));
+        }
+        if tracing_subscriber_filter_ok(&self.log.level).is_err() {
+            return Err(invalid(
+                "log.level",
+                format!(
+                    "`{}` is not a log level (error, warn, info, debug, trace) or filter",
+                    self.log.level
+                ),
+            ));
+        }
+        for (name, url) in [
+            ("stripe", &self.gateways.stripe.base_url),
+            ("efi", &self.gateways.efi.base_url),
+            ("asaas", &self.gateways.asaas.base_url),
+        ] {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(invalid(
+                    &format!("gateways.{name}.base_url"),
+                    format!("`{url}` is not an http(s) URL"),
+                ));
+            }
+        }
+        self.validate_routing(&invalid)?;
+        if self.idempotency.ttl.0 < Duration::from_secs(24 * 3600) {
+            return Err(invalid(
+                "idempotency.ttl",
+                format!(
+                    "{} is shorter than the 24h minimum that clients rely on",
+                    self.idempotency.ttl
+                ),
+            ));
+        }
+        self.breaker
+            .validate()
+            .map_err(|(key, message)| invalid(&key, message))?;
+        if self.webhooks.retry_schedule.len() > 50 {
+            return Err(invalid(
+                "webhooks.retry_schedule",
+                format!(
+                    "{} retries is more than the 50 allowed",
+                    self.webhooks.retry_schedule.len()
+                ),
+            ));
+        }
+        if let Some(d) = self
+            .webhooks
+            .retry_schedule
+            .iter()
+            .find(|d| d.0 > Duration::from_secs(7 * 24 * 3600))
+        {
+            return Err(invalid(
+                "webhooks.retry_schedule",
+                format!("{d} is longer than the 7 days a retry may wait"),
+            ));
+        }
+        let t = self.webhooks.attempt_timeout.0;
+        if t < Duration::from_secs(1) || t > Duration::from_secs(300) {
+            return Err(invalid(
+                "webhooks.attempt_timeout",
+                format!("{} is outside 1s..=5m", self.webhooks.attempt_timeout),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `[routing]`: a valid table whose gateways are all enabled. (Credentials are not checked
+    /// here: a gateway without them is skipped at charge time and `gateway list` says why.)
+    fn validate_routing(
+        &self,
+        invalid: &dyn Fn(&str, String) -> ConfigError,
+    ) -> Result<(), ConfigError> {
+        self.routing
+            .table()
+            .map_err(|e| invalid("routing.fallbacks", e.to_string()))?;
+        let disabled = |id: GatewayId| {
+            format!(
+                "{id} is disabled (gateways.{id}.enabled = false): enable it or route elsewhere"
+            )
+        };
+        if !self.gateways.is_enabled(self.routing.primary) {
+            return Err(invalid("routing.primary", disabled(self.routing.primary)));
+        }
+        if let Some(id) = self
+            .routing
+            .fallbacks
+            .iter()
+            .find(|id| !self.gateways.is_enabled(**id))
+        {
+            return Err(invalid("routing.fallbacks", disabled(*id)));
+        }
+        Ok(())
+    }
+}
+
+/// Accepts plain levels and `target=level` directive lists, as `tracing`'s env filter does.
+fn tracing_subscriber_filter_ok(level: &str) -> Result<(), ()> {
+    const LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
+    let ok = !level.trim().is_empty()
+        && level.split(',').all(|d| {
+            let lvl = d
+                .rsplit('=')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            LEVELS.contains(&lvl.as_str()) || (d.contains('=') && lvl.is_empty())
+        });
+    if ok { Ok(()) } else { Err(()) }
+}
+
+fn origin_of(key: &str, file: &Option<PathBuf>, env: &[String]) -> Option<String> {
+    ENV_KEYS
+        .iter()
+        .find(|(var, path, _)| *path == key && env.iter().any(|e| e == var))
+        .map(|(var, _, _)| format!("environment variable {var}"))
+        .or_else(|| {
+            file.as_ref()
+                .map(|f| format!("config file {}", f.display()))
+        })
+}
+
+fn read_table(path: &Path) -> Result<toml::Table, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    // Parse into a document first to learn spans, then deserialize to catch unknown keys and
+    // types against the text, so errors carry line, column and key.
+    let table: toml::Table = toml::from_str(&text).map_err(|e| parse_error(path, &text, &e))?;
+    toml::from_str::<Config>(&text).map_err(|e| parse_error(path, &text, &e))?;
+    Ok(table)
+}
+
+/// Turns a TOML error with a byte span into file/line/column/key.
+fn parse_error(path: &Path, text: &str, e: &toml::de::Error) -> ConfigError {
+    let (line, column, key) = match e.span() {
+        Some(span) => locate(text, span.start),
+        None => (1, 1, None),
+    };
+    ConfigError::Parse {
+        path: path.to_path_buf(),
+        line,
+        column,
+        key,
+        message: e.message().trim().to_string(),
+    }
+}
+
+/// Line and column (1-based) of byte `offset`, and the dotted key defined on that line.
+fn locate(text: &str, offset: usize) -> (usize, usize, Option<String>) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let column = before[line_start..].chars().count() + 1;
+    let line_text = text[line_start..].lines().next().unwrap_or("");
+    let section = text[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('[') && l.ends_with(']'))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+    let key = line_text
+        .split_once('=')
+        .map(|(k, _)| k.trim().trim_matches('"').to_string())
+        .filter(|k| !k.is_empty() && !k.starts_with('#'))
+        .map(|k| match &section {
+            Some(s) => format!("{s}.{k}"),
+            None => k,
+        })
+        .or_else(|| section.filter(|_| line_text.trim().starts_with('[')));
+    (line, column, key)
+}
+
+fn set_path(table: &mut toml::Table, path: &str, value: toml::Value) {
+    let mut parts: Vec<&str> = path.split('.').collect();
+    let Some(last) = parts.pop() else { return };
+    let mut t = table;
+    for p in parts {
+        let entry = t
+            .entry(p.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if !entry.is_table() {
+            *entry = toml::Value::Table(toml::Table::new());
+        }
+        let Some(next) = entry.as_table_mut() else {
+            return;
+        };
+        t = next;
+    }
+    t.insert(last.to_string(), value);
+}
+
+/// A deserialization error of the merged table: blame the env var if one set that key.
+fn attribute_error(e: &toml::de::Error, file: &Option<PathBuf>, env: &[String]) -> ConfigError {
+    let msg = e.message().trim().to_string();
+    for (var, path, _) in ENV_KEYS {
+        let leaf = path.rsplit('.').next().unwrap_or(path);
+        if env.iter().any(|v| v == var) && msg.contains(leaf) {
+            return ConfigError::Env {
+                var: var.to_string(),
+                message: msg,
+            };
+        }
+    }
+    // Environment values of the wrong shape (e.g. an unknown backend) fail here; name them all.
+    ConfigError::Invalid {
+        key: "(configuration)".into(),
+        origin: match (file, env.is_empty()) {
+            (_, false) => Some(format!("environment variables {}", env.join(", "))),
+            (Some(f), true) => Some(format!("config file {}", f.display())),
+            (None, true) => None,
+        },
+        message: msg,
+    }
+}

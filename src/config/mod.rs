@@ -1,0 +1,386 @@
+//! Configuration: built-in defaults, then `payorch.toml`, then `PAYORCH_*` environment
+//! variables, then command-line flags (the caller applies [`Overrides`]).
+//!
+//! Errors name where the bad value came from: the file with line, column and key, or the
+//! environment variable. This module reads files and the environment; it opens no store.
+
+mod load;
+
+pub use load::{
+    Env, Loaded, Overrides, ProcessEnv, default_config_file, default_data_dir, env_var_names,
+};
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::breaker::BreakerSettings;
+use crate::model::{GatewayId, TenantId};
+use crate::routing::{RoutingTable, TableError};
+
+/// The config file's name inside the config dir.
+pub const FILE_NAME: &str = "payorch.toml";
+/// The SQLite database's name inside the data dir.
+pub const SQLITE_FILE_NAME: &str = "payorch.db";
+
+/// Why configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path}, line {line}, column {column}{}: {message}", key.as_ref().map(|k| format!(", key `{k}`")).unwrap_or_default())]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        key: Option<String>,
+        message: String,
+    },
+    #[error("environment variable {var}: {message}")]
+    Env { var: String, message: String },
+    #[error("config key `{key}`{}: {message}", origin.as_ref().map(|o| format!(" (from {o})")).unwrap_or_default())]
+    Invalid {
+        key: String,
+        origin: Option<String>,
+        message: String,
+    },
+    #[error(
+        "cannot find a home for payorch's {what}: set {hint}, or the HOME environment variable"
+    )]
+    NoHome {
+        what: &'static str,
+        hint: &'static str,
+    },
+}
+
+/// A duration written the human way in config and flags: `500ms`, `30s`, `10m`, `24h`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HumanDuration(pub Duration);
+
+impl FromStr for HumanDuration {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        humantime::parse_duration(s.trim())
+            .map(HumanDuration)
+            .map_err(|e| format!("`{s}` is not a duration ({e}); write e.g. 500ms, 30s, 10m, 24h"))
+    }
+}
+
+impl fmt::Display for HumanDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", humantime::format_duration(self.0))
+    }
+}
+
+impl Serialize for HumanDuration {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for HumanDuration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Which persistence backend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StoreBackend {
+    /// One SQLite file in the data dir: the embedded default.
+    Sqlite,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    pub backend: StoreBackend,
+    /// The SQLite file; default `<data_dir>/payorch.db`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sqlite_path: Option<PathBuf>,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            backend: StoreBackend::Sqlite,
+            sqlite_path: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address `payorch serve` listens on.
+    pub bind: String,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            bind: "127.0.0.1:8080".into(),
+            body_limit: 64 * 1024,
+        }
+    }
+}
+
+/// Log line format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `error`, `warn`, `info`, `debug`, `trace`, or a tracing filter like `payorch=debug`.
+    pub level: String,
+    pub format: LogFormat,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            level: "info".into(),
+            format: LogFormat::Text,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IdempotencyConfig {
+    /// How long a key is remembered (at least 24h).
+    pub ttl: HumanDuration,
+}
+
+impl Default for IdempotencyConfig {
+    fn default() -> Self {
+        IdempotencyConfig {
+            ttl: HumanDuration(Duration::from_secs(24 * 3600)),
+        }
+    }
+}
+
+macro_rules! gateway_settings {
+    ($(#[$doc:meta])* $name:ident, $base_url:literal { $($(#[$fdoc:meta])* $field:ident : $ty:ty = $default:expr),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields, default)]
+        pub struct $name {
+            /// Route charges to this gateway at all.
+            pub enabled: bool,
+            /// The API's base URL (the sandbox's when `--sandbox` is given).
+            pub base_url: String,
+            /// TCP + TLS handshake limit: a call that times out here was never sent.
+            pub connect_timeout: HumanDuration,
+            /// Whole-call limit: a call that times out after connecting is ambiguous.
+            pub timeout: HumanDuration,
+            $($(#[$fdoc])* pub $field: $ty,)*
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                $name {
+                    enabled: true,
+                    base_url: $base_url.into(),
+                    connect_timeout: HumanDuration(Duration::from_secs(3)),
+                    timeout: HumanDuration(Duration::from_secs(15)),
+                    $($field: $default,)*
+                }
+            }
+        }
+
+        impl $name {
+            pub fn timeouts(&self) -> crate::gateway::http::Timeouts {
+                crate::gateway::http::Timeouts {
+                    connect: self.connect_timeout.0,
+                    total: self.timeout.0,
+                }
+            }
+        }
+    };
+}
+
+gateway_settings!(
+    /// `[gateways.stripe]`
+    StripeSettings, "https://api.stripe.com" {}
+);
+gateway_settings!(
+    /// `[gateways.efi]`
+    EfiSettings, "https://pix.api.efipay.com.br" {
+        /// The client certificate Efí issued: a `.p12` (empty password) or a PEM with the key.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        certificate: Option<PathBuf> = None,
+        /// The receiving Pix key (chave) registered at Efí.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pix_key: Option<String> = None,
+    }
+);
+gateway_settings!(
+    /// `[gateways.asaas]`
+    AsaasSettings, "https://api.asaas.com" {}
+);
+
+/// `[gateways.*]`: non-secret gateway settings. Secrets live in the keyring or env vars.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GatewaysConfig {
+    pub stripe: StripeSettings,
+    pub efi: EfiSettings,
+    pub asaas: AsaasSettings,
+}
+
+impl GatewaysConfig {
+    /// `gateways.<id>.enabled`.
+    pub fn is_enabled(&self, id: GatewayId) -> bool {
+        match id {
+            GatewayId::Stripe => self.stripe.enabled,
+            GatewayId::Efi => self.efi.enabled,
+            GatewayId::Asaas => self.asaas.enabled,
+        }
+    }
+}
+
+/// `[routing]`: the routing table of a tenant that has none stored yet. Once an operator runs
+/// `payorch gateway switch` or `gateway fallback`, the tenant's stored table wins.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RoutingSettings {
+    /// The gateway tried first.
+    pub primary: GatewayId,
+    /// Tried in this order when the primary cannot take a charge.
+    pub fallbacks: Vec<GatewayId>,
+}
+
+impl Default for RoutingSettings {
+    fn default() -> Self {
+        RoutingSettings {
+            primary: GatewayId::Stripe,
+            fallbacks: vec![GatewayId::Efi, GatewayId::Asaas],
+        }
+    }
+}
+
+impl RoutingSettings {
+    /// The table these settings describe; `load` has checked it, a hand-built config may not be.
+    pub fn table(&self) -> Result<RoutingTable, TableError> {
+        RoutingTable::new(self.primary, self.fallbacks.clone())
+    }
+}
+
+/// `[webhooks]`: outbound delivery to merchants' endpoints.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhooksConfig {
+    /// The waits before each retry; the first attempt is immediate, and after the last retry
+    /// the event goes to the DLQ.
+    pub retry_schedule: Vec<HumanDuration>,
+    /// One delivery attempt's whole time limit.
+    pub attempt_timeout: HumanDuration,
+}
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        let (s, m, h) = (1, 60, 3600);
+        WebhooksConfig {
+            retry_schedule: [5 * s, 5 * m, 30 * m, 2 * h, 5 * h, 10 * h, 10 * h]
+                .into_iter()
+                .map(|secs| HumanDuration(Duration::from_secs(secs)))
+                .collect(),
+            attempt_timeout: HumanDuration(Duration::from_secs(15)),
+        }
+    }
+}
+
+/// The effective configuration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where state lives; default `$XDG_DATA_HOME/payorch` (`~/.local/share/payorch`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    /// The tenant CLI commands act on when `--tenant` is not given.
+    pub tenant: TenantId,
+    pub store: StoreConfig,
+    pub server: ServerConfig,
+    pub log: LogConfig,
+    pub idempotency: IdempotencyConfig,
+    pub gateways: GatewaysConfig,
+    pub routing: RoutingSettings,
+    /// `[breaker]`: circuit-breaker tuning, with `[breaker.<gateway>]` overrides.
+    pub breaker: BreakerSettings,
+    /// `[webhooks]`: outbound delivery.
+    pub webhooks: WebhooksConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: None,
+            tenant: TenantId::default_tenant(),
+            store: StoreConfig::default(),
+            server: ServerConfig::default(),
+            log: LogConfig::default(),
+            idempotency: IdempotencyConfig::default(),
+            gateways: GatewaysConfig::default(),
+            routing: RoutingSettings::default(),
+            breaker: BreakerSettings::default(),
+            webhooks: WebhooksConfig::default(),
+        }
+    }
+}
+
+impl Config {
+    /// The data dir; always set after [`Config::load`].
+    pub fn data_dir(&self) -> PathBuf {
+        self.data_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(".payorch"))
+    }
+
+    /// The SQLite file the embedded store uses.
+    pub fn sqlite_path(&self) -> PathBuf {
+        self.store
+            .sqlite_path
+            .clone()
+            .unwrap_or_else(|| self.data_dir().join(SQLITE_FILE_NAME))
+    }
+
+    /// `server.bind` as an address (validated by `load`).
+    pub fn bind_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.server.bind.parse().map_err(|_| ConfigError::Invalid {
+            key: "server.bind".into(),
+            origin: None,
+            message: format!(
+                "`{}` is not an address with a port (e.g. 127.0.0.1:8080)",
+                self.server.bind
+            ),
+        })
+    }
+
+    /// The effective configuration as TOML, for `config show`.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render config: {e}\n"))
+    }
+}
+
+/// The commented config `payorch init` writes. Every value is the built-in default.
+pub const DEFAULT_CONFIG_TOML: &str = include_str!("payorch.toml");
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,264 @@
+//! Precedence, every source's error naming its file/line/key or variable, and the commented
+//! default file `payorch init` writes.
+
+use super::*;
+
+fn write(dir: &Path, text: &str) -> PathBuf {
+    let p = dir.join(FILE_NAME);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn load(text: Option<&str>, env: &dyn Env) -> Result<Loaded, ConfigError> {
+    let dir = tempfile::tempdir().unwrap();
+    let overrides = Overrides {
+        config_file: text.map(|t| write(dir.path(), t)),
+        data_dir: Some(dir.path().join("data")),
+        tenant: None,
+    };
+    Config::load(&overrides, env)
+}
+
+#[test]
+fn defaults_without_a_file() {
+    let l = load(None, &[("HOME", "/home/x")]).unwrap();
+    assert!(l.file.is_none());
+    assert_eq!(l.config.server.bind, "127.0.0.1:8080");
+    assert_eq!(l.config.tenant.as_str(), "default");
+}
+
+#[test]
+fn the_init_template_is_valid_and_all_defaults() {
+    let l = load(Some(DEFAULT_CONFIG_TOML), &[("HOME", "/h")]).unwrap();
+    let expected = Config {
+        data_dir: l.config.data_dir.clone(),
+        ..Config::default()
+    };
+    assert_eq!(l.config, expected);
+    // Uncommenting every setting still parses.
+    let uncommented: String = DEFAULT_CONFIG_TOML
+        .lines()
+        .map(|l| match l.strip_prefix("# ") {
+            Some(rest) if rest.contains(" = ") => rest.to_string(),
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    load(Some(&uncommented), &[("HOME", "/h")]).unwrap();
+}
+
+#[test]
+fn file_then_env_then_flags() {
+    let file = "tenant = \"acme\"\n[server]\nbind = \"0.0.0.0:9000\"\nbody_limit = 2048\n";
+    let l = load(Some(file), &[("PAYORCH_SERVER_BODY_LIMIT", "4096")]).unwrap();
+    assert_eq!(l.config.tenant.as_str(), "acme");
+    assert_eq!(l.config.server.bind, "0.0.0.0:9000");
+    assert_eq!(l.config.server.body_limit, 4096);
+    assert_eq!(l.env_overrides, vec!["PAYORCH_SERVER_BODY_LIMIT"]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let overrides = Overrides {
+        config_file: Some(write(dir.path(), file)),
+        data_dir: Some(dir.path().join("flag-data")),
+        tenant: Some(TenantId::parse("flagged").unwrap()),
+    };
+    let l = Config::load(
+        &overrides,
+        &[("PAYORCH_TENANT", "from-env"), ("PAYORCH_DATA_DIR", "/env")],
+    )
+    .unwrap();
+    assert_eq!(l.config.tenant.as_str(), "flagged");
+    assert_eq!(l.config.data_dir(), dir.path().join("flag-data"));
+    assert_eq!(
+        l.config.sqlite_path(),
+        dir.path().join("flag-data").join("payorch.db")
+    );
+}
+
+#[test]
+fn xdg_dirs() {
+    let env = [
+        ("XDG_DATA_HOME", "/xdg/data"),
+        ("XDG_CONFIG_HOME", "relative"),
+        ("HOME", "/home/u"),
+    ];
+    assert_eq!(
+        default_data_dir(&env).unwrap(),
+        PathBuf::from("/xdg/data/payorch")
+    );
+    assert_eq!(
+        default_config_file(&env).unwrap(),
+        PathBuf::from("/home/u/.config/payorch/payorch.toml")
+    );
+    let none: [(&str, &str); 0] = [];
+    assert!(default_data_dir(&none).is_none());
+    let err = Config::load(&Overrides::default(), &none).unwrap_err();
+    assert!(err.to_string().contains("--data-dir"), "{err}");
+}
+
+#[test]
+fn unknown_key_names_file_line_and_key() {
+    let err = load(
+        Some("# comment\n[server]\nbind = \"127.0.0.1:1\"\nbindd = \"x\"\n"),
+        &[],
+    )
+    .unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("line 4"), "{msg}");
+    assert!(msg.contains("`server.bindd`"), "{msg}");
+    assert!(msg.contains(FILE_NAME), "{msg}");
+}
+
+#[test]
+fn wrong_type_names_the_key() {
+    let err = load(Some("[server]\nbody_limit = \"big\"\n"), &[]).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("line 2") && msg.contains("server.body_limit"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn broken_toml_names_the_line() {
+    let err = load(Some("[server\nbind = 1\n"), &[]).unwrap_err();
+    assert!(err.to_string().contains("line 1"), "{err}");
+}
+
+#[test]
+fn bad_values_are_refused_with_their_origin() {
+    let err = load(Some("[server]\nbind = \"localhost\"\n"), &[]).unwrap_err();
+    assert!(err.to_string().contains("server.bind"), "{err}");
+    assert!(err.to_string().contains("config file"), "{err}");
+
+    let err = load(None, &[("PAYORCH_SERVER_BIND", "nope")]).unwrap_err();
+    assert!(err.to_string().contains("PAYORCH_SERVER_BIND"), "{err}");
+
+    let err = load(None, &[("PAYORCH_SERVER_BODY_LIMIT", "lots")]).unwrap_err();
+    assert!(
+        err.to_string().contains("PAYORCH_SERVER_BODY_LIMIT"),
+        "{err}"
+    );
+
+    let err = load(None, &[("PAYORCH_IDEMPOTENCY_TTL", "1h")]).unwrap_err();
+    assert!(err.to_string().contains("24h"), "{err}");
+
+    let err = load(None, &[("PAYORCH_LOG_LEVEL", "loud")]).unwrap_err();
+    assert!(err.to_string().contains("log.level"), "{err}");
+
+    let err = load(None, &[("PAYORCH_TENANT", "Not Valid")]).unwrap_err();
+    assert!(
+        err.to_string().contains("PAYORCH_TENANT") || err.to_string().contains("tenant"),
+        "{err}"
+    );
+}
+
+#[test]
+fn routing_from_file_and_env_is_checked_and_names_the_key() {
+    let l = load(None, &[]).unwrap();
+    assert_eq!(l.config.routing.primary, GatewayId::Stripe);
+    assert_eq!(
+        l.config.routing.fallbacks,
+        [GatewayId::Efi, GatewayId::Asaas]
+    );
+    let l = load(
+        Some("[routing]\nprimary = \"asaas\"\nfallbacks = [\"stripe\"]\n"),
+        &[
+            ("PAYORCH_ROUTING_PRIMARY", "efi"),
+            ("PAYORCH_ROUTING_FALLBACKS", " asaas , stripe "),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        l.config.routing.table().unwrap(),
+        RoutingTable::new(GatewayId::Efi, vec![GatewayId::Asaas, GatewayId::Stripe]).unwrap()
+    );
+
+    let err = load(None, &[("PAYORCH_ROUTING_PRIMARY", "paypal")]).unwrap_err();
+    assert!(err.to_string().contains("PAYORCH_ROUTING_PRIMARY"), "{err}");
+    assert!(err.to_string().contains("paypal"), "{err}");
+    let err = load(Some("[routing]\nfallbacks = [\"efi\", \"efi\"]\n"), &[]).unwrap_err();
+    assert!(err.to_string().contains("`routing.fallbacks`"), "{err}");
+    assert!(err.to_string().contains("efi is listed twice"), "{err}");
+    let err = load(None, &[("PAYORCH_ROUTING_FALLBACKS", "stripe")]).unwrap_err();
+    assert!(
+        err.to_string().contains("PAYORCH_ROUTING_FALLBACKS"),
+        "{err}"
+    );
+    let err = load(Some("[gateways.stripe]\nenabled = false\n"), &[]).unwrap_err();
+    assert!(err.to_string().contains("`routing.primary`"), "{err}");
+    assert!(err.to_string().contains("stripe is disabled"), "{err}");
+    let err = load(
+        Some("[gateways.asaas]\nenabled = false\n"),
+        &[("PAYORCH_ROUTING_PRIMARY", "efi")],
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("`routing.fallbacks`"), "{err}");
+    let err = load(Some("[routing]\nprimary = \"paypal\"\n"), &[]).unwrap_err();
+    assert!(err.to_string().contains("routing.primary"), "{err}");
+}
+
+#[test]
+fn breaker_section_loads_validates_and_renders() {
+    let l = load(
+        Some("[breaker]\nminimum_calls = 8\n[breaker.efi]\nwait_in_open = \"1m\"\n"),
+        &[],
+    )
+    .unwrap();
+    let efi = l.config.breaker.for_gateway(crate::model::GatewayId::Efi);
+    assert_eq!((efi.minimum_calls, efi.wait_in_open.0.as_secs()), (8, 60));
+    let shown = l.config.to_toml();
+    assert!(shown.contains("[breaker.efi]"), "{shown}");
+    let again: Config = toml::from_str(&shown).unwrap();
+    assert_eq!(again.breaker.for_gateway(crate::model::GatewayId::Efi), efi);
+
+    let err = load(Some("[breaker.efi]\nminimum_calls = 0\n"), &[]).unwrap_err();
+    assert!(
+        err.to_string().contains("breaker.efi.minimum_calls"),
+        "{err}"
+    );
+    let err = load(Some("[breaker]\nwait = \"1s\"\n"), &[]).unwrap_err();
+    assert!(err.to_string().contains("wait"), "{err}");
+}
+
+#[test]
+fn webhooks_section_from_file_and_env_is_checked() {
+    let l = load(None, &[]).unwrap();
+    assert_eq!(l.config.webhooks, WebhooksConfig::default());
+    let l = load(
+        Some("[webhooks]\nretry_schedule = [\"1s\"]\nattempt_timeout = \"5s\"\n"),
+        &[("PAYORCH_WEBHOOKS_RETRY_SCHEDULE", "1s, 2s")],
+    )
+    .unwrap();
+    assert_eq!(
+        l.config.webhooks.retry_schedule,
+        vec![
+            HumanDuration(Duration::from_secs(1)),
+            HumanDuration(Duration::from_secs(2))
+        ]
+    );
+    assert_eq!(l.config.webhooks.attempt_timeout.0, Duration::from_secs(5));
+    let err = load(None, &[("PAYORCH_WEBHOOKS_RETRY_SCHEDULE", "1s,later")]).unwrap_err();
+    assert!(
+        err.to_string().contains("PAYORCH_WEBHOOKS_RETRY_SCHEDULE"),
+        "{err}"
+    );
+    let err = load(None, &[("PAYORCH_WEBHOOKS_ATTEMPT_TIMEOUT", "1h")]).unwrap_err();
+    assert!(
+        err.to_string().contains("webhooks.attempt_timeout"),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_explicit_file_is_an_error() {
+    let overrides = Overrides {
+        config_file: Some(PathBuf::from("/nonexistent/payorch.toml")),
+        ..Default::default()
+    };
+    let err = Config::load(&overrides, &[("HOME", "/h")]).unwrap_err();
+    assert!(
+        err.to_string().contains("/nonexistent/payorch.toml"),
+        "{err}"
+    );
+}
