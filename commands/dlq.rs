@@ -332,19 +332,15 @@ pub async fn run(ctx: &Ctx, cmd: DlqCommand) -> anyhow::Result<()> {
         DlqCommand::Replay { which, dry_run } => {
             let ids = resolve(ctx, store.as_ref(), tenant, &which).await?;
             if !dry_run {
-                let bar = progress(ctx, ids.len(), "replaying");
-                let target = dlq::target_label(which.all, &ids);
-                dlq::replay(
+                bulk(
+                    ctx,
                     store.as_ref(),
-                    &ctx.clock,
-                    &ctx.actor(),
                     tenant,
+                    dlq::Operation::Replay,
+                    &which,
                     &ids,
-                    &target,
-                    |_| bar.inc(1),
                 )
                 .await?;
-                bar.finish_and_clear();
             }
             report(ctx, "replay", dry_run, &ids)?;
         }
@@ -360,21 +356,45 @@ pub async fn run(ctx: &Ctx, cmd: DlqCommand) -> anyhow::Result<()> {
                 ctx.out.note("Nothing purged.");
                 return Ok(());
             }
-            let bar = progress(ctx, ids.len(), "purging");
-            let target = dlq::target_label(which.all, &ids);
-            dlq::purge(
+            bulk(
+                ctx,
                 store.as_ref(),
-                &ctx.clock,
-                &ctx.actor(),
                 tenant,
+                dlq::Operation::Purge,
+                &which,
                 &ids,
-                &target,
-                |_| bar.inc(1),
             )
             .await?;
-            bar.finish_and_clear();
             report(ctx, "purge", false, &ids)?;
         }
     }
+    Ok(())
+}
+
+/// Replays or purges `ids` with a progress bar, audited as one entry.
+async fn bulk(
+    ctx: &Ctx,
+    store: &dyn Store,
+    tenant: &TenantId,
+    operation: dlq::Operation,
+    which: &Which,
+    ids: &[MessageId],
+) -> anyhow::Result<()> {
+    let what = match operation {
+        dlq::Operation::Replay => "replaying",
+        dlq::Operation::Purge => "purging",
+    };
+    let bar = progress(ctx, ids.len(), what);
+    let target = dlq::target_label(which.all, ids);
+    let batch = dlq::Batch {
+        operation,
+        ids,
+        target: &target,
+    };
+    dlq::apply(store, &ctx.clock, &ctx.actor(), tenant, batch, |_| {
+        bar.inc(1)
+    })
+    .await?;
+    bar.finish_and_clear();
     Ok(())
 }

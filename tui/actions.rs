@@ -140,7 +140,6 @@ impl Operator {
                     tenant,
                     &ids,
                     &dlq::target_label(true, &ids),
-                    |_| {},
                 )
                 .await?;
                 let more = if ids.len() >= dlq::MAX_ALL as usize {

@@ -24,7 +24,7 @@ use payorch::model::{
 };
 use payorch::routing::Routing;
 use payorch::store::sqlite::SqliteStore;
-use payorch::store::{AuditEntry, CounterKey, QueueMessage, Store};
+use payorch::store::{AuditEntry, QueueMessage, Store};
 use payorch::tenancy::Actor;
 
 use super::DemoControl;
@@ -115,17 +115,7 @@ impl Fixture {
     /// flushes them.
     async fn traffic(&self, gateway: GatewayId, back: u32, agg: Aggregate) {
         let bucket = shared::bucket_of(self.clock.now()).minus(BUCKET * back);
-        let key = CounterKey {
-            tenant: acme(),
-            series: shared::series(gateway),
-            bucket,
-        };
-        self.store
-            .add_counters(
-                &key,
-                &agg.to_fields(),
-                bucket.plus(shared::COUNTER_RETENTION),
-            )
+        shared::flush(self.store.as_ref(), &acme(), gateway, bucket, &agg)
             .await
             .unwrap();
     }

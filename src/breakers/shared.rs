@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::breaker::{BreakerConfig, BreakerState, Mode, ProbePermits, SlidingWindow, Totals};
 use crate::clock::Timestamp;
 use crate::model::{GatewayId, TenantId};
-use crate::store::{CounterStore, StateKey, StoreError, Versioned};
+use crate::store::{CounterKey, CounterStore, StateKey, StoreError, Versioned};
 
 /// The state-document kind for breakers.
 pub const KIND: &str = "breaker";
@@ -251,6 +251,26 @@ pub fn status_span(config: &BreakerConfig) -> Duration {
         SlidingWindow::Time => config.window_duration.0,
         SlidingWindow::Count => Duration::from_secs(60),
     }
+}
+
+/// Adds `calls` to `gateway`'s counter bucket that starts at `bucket` (kept for
+/// [`COUNTER_RETENTION`]): what every instance's sync flushes, and all the read side sees.
+pub async fn flush(
+    counters: &dyn CounterStore,
+    tenant: &TenantId,
+    gateway: GatewayId,
+    bucket: Timestamp,
+    calls: &Aggregate,
+) -> Result<(), StoreError> {
+    let key = CounterKey {
+        tenant: tenant.clone(),
+        series: series(gateway),
+        bucket,
+    };
+    let expires = bucket.plus(COUNTER_RETENTION);
+    counters
+        .add_counters(&key, &calls.to_fields(), expires)
+        .await
 }
 
 /// Fleet-wide calls of the last `span`, from the flushed counters.

@@ -6,9 +6,9 @@ use super::*;
 use crate::breaker::BreakerState;
 use crate::breakers::OperatorCommand;
 use crate::clock::ManualClock;
+use crate::store::DeliveryQueue;
 use crate::store::conformance::queue_message;
 use crate::store::sqlite::SqliteStore;
-use crate::store::{CounterKey, CounterStore, DeliveryQueue};
 use crate::tenancy::Actor;
 
 /// 2027-01-15T08:00:05Z: 5 s into a bucket.
@@ -40,17 +40,7 @@ impl Fixture {
     /// Adds `agg` to the bucket `back` buckets before the current one.
     async fn flush(&self, gateway: GatewayId, back: u32, agg: Aggregate) {
         let bucket = shared::bucket_of(self.clock.now()).minus(BUCKET * back);
-        let key = CounterKey {
-            tenant: tenant(),
-            series: shared::series(gateway),
-            bucket,
-        };
-        self.store
-            .add_counters(
-                &key,
-                &agg.to_fields(),
-                bucket.plus(shared::COUNTER_RETENTION),
-            )
+        shared::flush(self.store.as_ref(), &tenant(), gateway, bucket, &agg)
             .await
             .unwrap();
     }

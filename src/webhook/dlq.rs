@@ -22,9 +22,69 @@ pub async fn dead_ids(
     Ok(dead.into_iter().map(|d| d.message.id).collect())
 }
 
-/// Puts `ids` back in the delivery queue, visible now with a fresh retry schedule, calling
-/// `on_each` after each; then appends one `dlq.replay` audit entry (`target` names what was
-/// asked for: `all` or the ids) with `{"ids", "count"}`. Nothing is audited for no ids.
+/// What to do with dead letters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operation {
+    /// Back in the delivery queue, visible now, with a fresh retry schedule.
+    Replay,
+    /// Deleted for good.
+    Purge,
+}
+
+impl Operation {
+    /// The audit action: `dlq.replay`, `dlq.purge`.
+    pub fn action(self) -> &'static str {
+        match self {
+            Operation::Replay => "dlq.replay",
+            Operation::Purge => "dlq.purge",
+        }
+    }
+}
+
+/// Which dead letters to act on, and how.
+#[derive(Clone, Copy, Debug)]
+pub struct Batch<'a> {
+    pub operation: Operation,
+    pub ids: &'a [MessageId],
+    /// What the audit entry names as its target: `all`, or the ids ([`target_label`]).
+    pub target: &'a str,
+}
+
+/// Replays or purges the batch's ids, calling `on_each` after each; then appends one audit
+/// entry ([`Operation::action`]) with `{"ids", "count"}`. Nothing is audited for no ids.
+/// Stops at the first store error (the ones done stay done; nothing is audited then).
+pub async fn apply(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    actor: &Actor,
+    tenant: &TenantId,
+    batch: Batch<'_>,
+    mut on_each: impl FnMut(&MessageId),
+) -> Result<(), StoreError> {
+    for id in batch.ids {
+        match batch.operation {
+            Operation::Replay => store.replay_dead(id, clock.now()).await?,
+            Operation::Purge => store.purge_dead(id).await?,
+        }
+        on_each(id);
+    }
+    if batch.ids.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = batch.ids.iter().map(ToString::to_string).collect();
+    tenancy::audit(
+        store,
+        clock,
+        actor,
+        tenant,
+        batch.operation.action(),
+        batch.target,
+        serde_json::json!({"ids": ids, "count": ids.len()}),
+    )
+    .await
+}
+
+/// [`apply`] with [`Operation::Replay`]: what the dashboard's `r` does.
 pub async fn replay(
     store: &dyn Store,
     clock: &dyn Clock,
@@ -32,31 +92,13 @@ pub async fn replay(
     tenant: &TenantId,
     ids: &[MessageId],
     target: &str,
-    mut on_each: impl FnMut(&MessageId),
 ) -> Result<(), StoreError> {
-    for id in ids {
-        store.replay_dead(id, clock.now()).await?;
-        on_each(id);
-    }
-    audit(store, clock, actor, tenant, "dlq.replay", target, ids).await
-}
-
-/// Deletes `ids` for good, calling `on_each` after each; then one `dlq.purge` audit entry,
-/// like [`replay`].
-pub async fn purge(
-    store: &dyn Store,
-    clock: &dyn Clock,
-    actor: &Actor,
-    tenant: &TenantId,
-    ids: &[MessageId],
-    target: &str,
-    mut on_each: impl FnMut(&MessageId),
-) -> Result<(), StoreError> {
-    for id in ids {
-        store.purge_dead(id).await?;
-        on_each(id);
-    }
-    audit(store, clock, actor, tenant, "dlq.purge", target, ids).await
+    let batch = Batch {
+        operation: Operation::Replay,
+        ids,
+        target,
+    };
+    apply(store, clock, actor, tenant, batch, |_| {}).await
 }
 
 /// What an audit entry's target says for `ids`: `all` when every dead letter was asked for,
@@ -70,29 +112,4 @@ pub fn target_label(all: bool, ids: &[MessageId]) -> String {
             .collect::<Vec<_>>()
             .join(",")
     }
-}
-
-async fn audit(
-    store: &dyn Store,
-    clock: &dyn Clock,
-    actor: &Actor,
-    tenant: &TenantId,
-    action: &str,
-    target: &str,
-    ids: &[MessageId],
-) -> Result<(), StoreError> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
-    tenancy::audit(
-        store,
-        clock,
-        actor,
-        tenant,
-        action,
-        target,
-        serde_json::json!({"ids": ids, "count": ids.len()}),
-    )
-    .await
 }
