@@ -185,17 +185,17 @@ fn draw_gateways(
     wide: bool,
 ) {
     let mut headers = vec![
-        "GATEWAY", "ROLE", "BREAKER", "OK", "FAIL", "P50", "P95", "REQ/S",
+        " GATEWAY", "ROLE", "BREAKER", "OK", "FAIL", "P50", "P95", "REQ/S",
     ];
     let mut widths = vec![
-        Constraint::Length(11),
+        Constraint::Length(12),
         Constraint::Length(10),
         Constraint::Length(13),
         Constraint::Length(6),
         Constraint::Length(6),
         Constraint::Length(6),
         Constraint::Length(6),
-        Constraint::Length(6),
+        Constraint::Length(5),
     ];
     if wide {
         headers.extend(["WINDOW", "UP 1H", "LAST ERROR"]);
@@ -209,7 +209,9 @@ fn draw_gateways(
         widths.push(Constraint::Length(6));
     }
     let rows = health.gateways.iter().enumerate().map(|(i, g)| {
-        let mut name = g.gateway.to_string();
+        // The selection is marked in text too (reverse video may not show everywhere).
+        let mark = if i == app.selected { '›' } else { ' ' };
+        let mut name = format!("{mark}{}", g.gateway);
         if app.down.contains(&g.gateway) {
             name.push_str(" DOWN");
         }

@@ -191,22 +191,42 @@ impl Drop for InputThread {
 
 type PanicHook = Box<dyn Fn(&PanicHookInfo<'_>) + Sync + Send + 'static>;
 
-/// Raw mode and the alternate screen while it lives; on drop, and in a panic before the panic
-/// is printed, the terminal is put back as it was. The panic hook it installs is removed again
-/// on drop (the previous one is reinstated).
-struct TerminalGuard {
-    previous_hook: Arc<PanicHook>,
+/// While it lives, a panic first runs `restore`, then whatever panic hook was installed before
+/// (which prints the panic, now onto a normal screen). Dropping it reinstates that hook.
+struct PanicRestore {
+    previous: Arc<PanicHook>,
 }
 
-impl TerminalGuard {
-    fn enter() -> anyhow::Result<Self> {
-        let previous_hook: Arc<PanicHook> = Arc::new(std::panic::take_hook());
-        let chained = previous_hook.clone();
+impl PanicRestore {
+    fn install(restore: fn()) -> Self {
+        let previous: Arc<PanicHook> = Arc::new(std::panic::take_hook());
+        let chained = previous.clone();
         std::panic::set_hook(Box::new(move |info| {
             restore();
             chained(info);
         }));
-        let guard = TerminalGuard { previous_hook };
+        PanicRestore { previous }
+    }
+}
+
+impl Drop for PanicRestore {
+    fn drop(&mut self) {
+        let previous = self.previous.clone();
+        std::panic::set_hook(Box::new(move |info| previous(info)));
+    }
+}
+
+/// Raw mode and the alternate screen while it lives; on drop, and in a panic before the panic
+/// is printed, the terminal is put back as it was.
+struct TerminalGuard {
+    _panic: PanicRestore,
+}
+
+impl TerminalGuard {
+    fn enter() -> anyhow::Result<Self> {
+        let guard = TerminalGuard {
+            _panic: PanicRestore::install(restore),
+        };
         terminal::enable_raw_mode()?;
         execute!(
             std::io::stdout(),
@@ -220,8 +240,6 @@ impl TerminalGuard {
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         restore();
-        let previous = self.previous_hook.clone();
-        std::panic::set_hook(Box::new(move |info| previous(info)));
     }
 }
 

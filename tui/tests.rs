@@ -671,3 +671,29 @@ async fn x_toggles_a_gateway_in_the_demo_without_asking() {
         "the demo's own switch is not an operator action"
     );
 }
+
+static RESTORED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+fn count_restore() {
+    RESTORED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+}
+
+#[test]
+fn a_panic_restores_the_terminal_first_and_the_hook_goes_away_after() {
+    use std::sync::atomic::Ordering;
+    let guard = super::PanicRestore::install(count_restore);
+    let caught = std::panic::catch_unwind(|| panic!("boom while drawing"));
+    assert!(caught.is_err());
+    assert_eq!(
+        RESTORED.load(Ordering::SeqCst),
+        1,
+        "restored before the panic printed"
+    );
+    drop(guard);
+    let _ = std::panic::catch_unwind(|| panic!("boom after the dashboard"));
+    assert_eq!(
+        RESTORED.load(Ordering::SeqCst),
+        1,
+        "the hook is gone with the guard"
+    );
+}

@@ -6,6 +6,7 @@ use super::*;
 use crate::breaker::BreakerState;
 use crate::breakers::OperatorCommand;
 use crate::clock::ManualClock;
+use crate::model::AttemptOutcome;
 use crate::store::DeliveryQueue;
 use crate::store::conformance::queue_message;
 use crate::store::sqlite::SqliteStore;
@@ -162,13 +163,35 @@ async fn roles_breaker_state_and_last_error_follow_the_store() {
         )
         .await
         .unwrap();
+    // Timeouts trip asaas; the sync writes the transition with the last error.
+    for _ in 0..40 {
+        breakers.record(
+            &tenant(),
+            GatewayId::Asaas,
+            AttemptOutcome::UnavailableAmbiguous,
+            Duration::from_secs(3),
+            Some("timeout after 3 s"),
+        );
+    }
+    breakers.sync_now().await.unwrap();
+    f.clock.advance(Duration::from_secs(7));
+    let mut f = f;
+    f.config.gateways.efi.enabled = false;
     let h = f.reader().read(&tenant()).await.unwrap();
+    let asaas = &h.gateways[2];
+    assert_eq!(asaas.breaker.state, BreakerState::Open);
+    let error = asaas.last_error.as_ref().expect("the last error is shared");
+    assert_eq!(error.message, "timeout after 3 s");
+    assert_eq!(h.at.since(error.at), Duration::from_secs(7));
+    assert_eq!(asaas.window_calls, 40, "the sync flushed the calls too");
+    assert_eq!(asaas.failure_permille, Some(1000));
+    assert!(!h.gateways[1].enabled);
+    assert!(h.gateways[0].enabled);
     assert_eq!(h.routing.primary(), GatewayId::Efi);
     assert_eq!(h.gateways[1].role, Role::Primary);
     assert_eq!(h.gateways[0].role, Role::Fallback(1));
     assert_eq!(h.gateways[0].breaker.state, BreakerState::ForcedOpen);
     assert_eq!(h.gateways[0].breaker.reason.as_deref(), Some("maintenance"));
-    assert!(h.gateways.iter().all(|g| g.enabled));
 }
 
 #[tokio::test]
