@@ -88,9 +88,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
     frame.render_widget(Paragraph::new(header_line(app, theme)), header);
     match &app.snapshot {
         Some(s) => {
-            draw_gateways(frame, gateways, app, &s.health, theme, wide);
+            draw_gateways(frame, gateways, app, s, theme, wide);
             let g = &s.health.gateways[app.selected.min(s.health.gateways.len() - 1)];
-            frame.render_widget(Paragraph::new(detail_line(g, s.health.at, theme)), detail);
+            frame.render_widget(Paragraph::new(detail_line(g, s, theme)), detail);
             draw_traffic(frame, traffic, &s.health, theme);
             frame.render_widget(Paragraph::new(dlq_line(&s.health, theme)), dlq);
             draw_feeds(frame, feeds, app, s, theme, area.width);
@@ -176,14 +176,8 @@ impl BgIf for Style {
     }
 }
 
-fn draw_gateways(
-    frame: &mut Frame,
-    area: Rect,
-    app: &App,
-    health: &TenantHealth,
-    theme: Theme,
-    wide: bool,
-) {
+fn draw_gateways(frame: &mut Frame, area: Rect, app: &App, s: &Snapshot, theme: Theme, wide: bool) {
+    let health = &s.health;
     let mut headers = vec![
         " GATEWAY", "ROLE", "BREAKER", "OK", "FAIL", "P50", "P95", "REQ/S",
     ];
@@ -241,7 +235,7 @@ fn draw_gateways(
         if wide {
             cells.push(Cell::from(g.window_calls.to_string()));
             cells.push(Cell::from(percent(g.uptime_permille)));
-            cells.push(Cell::from(last_error(g, health.at)));
+            cells.push(Cell::from(last_error(s, g.gateway)));
         } else {
             cells.push(Cell::from(percent(g.uptime_permille)));
         }
@@ -261,7 +255,8 @@ fn draw_gateways(
 }
 
 /// More about the selected gateway: its breaker's why and when, and its last error.
-fn detail_line(g: &GatewayHealth, now: Timestamp, theme: Theme) -> Line<'static> {
+fn detail_line(g: &GatewayHealth, s: &Snapshot, theme: Theme) -> Line<'static> {
+    let now = s.health.at;
     let b = &g.breaker;
     let mut text = format!(" {}: {}", g.gateway, state_label(b.state));
     if let Some(since) = b.since {
@@ -278,14 +273,14 @@ fn detail_line(g: &GatewayHealth, now: Timestamp, theme: Theme) -> Line<'static>
         text.push_str(&format!(" ({reason})"));
     }
     text.push_str(" · last error: ");
-    text.push_str(&last_error(g, now));
+    text.push_str(&last_error(s, g.gateway));
     text.push_str(&format!(" · {} calls in window", g.window_calls));
     Line::from(Span::styled(text, theme.dim()))
 }
 
-fn last_error(g: &GatewayHealth, now: Timestamp) -> String {
-    match &g.last_error {
-        Some(e) => format!("{} ago: {}", age(now, e.at), one_line(&e.message)),
+fn last_error(s: &Snapshot, gateway: GatewayId) -> String {
+    match s.last_error(gateway) {
+        Some(e) => format!("{} ago: {}", age(s.health.at, e.at), one_line(&e.message)),
         None => "-".into(),
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
+use payorch::breakers::LastError;
 use payorch::health::TenantHealth;
 use payorch::model::{Charge, GatewayId, TenantId};
 use payorch::store::AuditEntry;
@@ -19,6 +20,38 @@ pub struct Snapshot {
     pub charges: Vec<Charge>,
     /// The tenant's newest audit entries, newest first.
     pub audit: Vec<AuditEntry>,
+}
+
+impl Snapshot {
+    /// The newest failure of `gateway` the dashboard knows of: the breaker's shared last error
+    /// (which instances write with each state transition) or, when newer, the newest failed
+    /// attempt at it (a failure by the breaker's rules) among the feed's charges, which every
+    /// instance writes.
+    pub fn last_error(&self, gateway: GatewayId) -> Option<LastError> {
+        let from_breaker = self
+            .health
+            .gateways
+            .iter()
+            .find(|g| g.gateway == gateway)
+            .and_then(|g| g.last_error.clone());
+        let from_charges = self
+            .charges
+            .iter()
+            .flat_map(|c| &c.attempts)
+            .filter(|a| a.gateway == gateway && a.outcome.is_breaker_failure())
+            .max_by_key(|a| a.at)
+            .map(|a| LastError {
+                message: a
+                    .error
+                    .clone()
+                    .unwrap_or_else(|| a.outcome.as_str().to_string()),
+                at: a.at,
+            });
+        match (from_breaker, from_charges) {
+            (Some(b), Some(c)) => Some(if c.at > b.at { c } else { b }),
+            (b, c) => b.or(c),
+        }
+    }
 }
 
 /// A change to traffic or to the DLQ an operator asked for.

@@ -163,7 +163,9 @@ impl Fixture {
                     gateway: *gateway,
                     outcome: *outcome,
                     latency_ms: 40,
-                    error: None,
+                    error: outcome
+                        .is_breaker_failure()
+                        .then(|| format!("{gateway}: connection refused")),
                     gateway_code: None,
                     gateway_reference: None,
                     at: created_at,
@@ -463,6 +465,35 @@ async fn without_colour_no_cell_has_a_colour_and_with_it_states_do() {
             assert_eq!(coloured, 0, "NO_COLOR: not one coloured cell");
         }
     }
+}
+
+#[tokio::test]
+async fn the_last_error_is_the_newest_of_the_breakers_and_the_charges() {
+    let f = Fixture::new().await;
+    primary_open(&f).await;
+    f.charge(
+        4,
+        20,
+        ChargeStatus::Succeeded,
+        &[
+            (Asaas, AttemptOutcome::RateLimited),
+            (Efi, AttemptOutcome::Success),
+        ],
+    )
+    .await;
+    let op = f.operator(None);
+    let app = f.app(&op, false).await;
+    let s = app.snapshot.as_ref().unwrap();
+    // Stripe: the breaker's (written when it opened, now) beats the charges' (4 s ago).
+    let stripe = s.last_error(Stripe).unwrap();
+    assert_eq!(stripe.message, "timeout after 3 s (request sent)");
+    // Asaas never tripped: only a charge knows of its failure.
+    let asaas = s.last_error(Asaas).unwrap();
+    assert_eq!(asaas.message, "asaas: connection refused");
+    assert_eq!(asaas.at, ago(&f, 20));
+    assert_eq!(s.last_error(Efi), None, "a success is no error");
+    let screen = render(&app, 120, 40);
+    assert!(screen.contains("20s ago: asaas: connection"), "{screen}");
 }
 
 #[tokio::test]
