@@ -40,6 +40,14 @@ impl Theme {
         }
     }
 
+    fn on(self, fg: Color, bg: Color) -> Style {
+        if self.color {
+            Style::new().fg(fg).bg(bg)
+        } else {
+            Style::new()
+        }
+    }
+
     fn state(self, state: BreakerState) -> Style {
         match state {
             BreakerState::Closed => self.fg(Color::Green),
@@ -89,8 +97,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
     match &app.snapshot {
         Some(s) => {
             draw_gateways(frame, gateways, app, s, theme, wide);
-            let g = &s.health.gateways[app.selected.min(s.health.gateways.len() - 1)];
-            frame.render_widget(Paragraph::new(detail_line(g, s, theme)), detail);
+            if let Some(g) = s.health.gateways.get(app.selected) {
+                frame.render_widget(Paragraph::new(detail_line(g, s, theme)), detail);
+            }
             draw_traffic(frame, traffic, &s.health, theme);
             frame.render_widget(Paragraph::new(dlq_line(&s.health, theme)), dlq);
             draw_feeds(frame, feeds, app, s, theme, area.width);
@@ -142,8 +151,7 @@ fn header_line(app: &App, theme: Theme) -> Line<'static> {
         spans.push(Span::styled(
             " DEMO ",
             theme
-                .fg(Color::Black)
-                .bg_if(theme.color, Color::Yellow)
+                .on(Color::Black, Color::Yellow)
                 .add_modifier(Modifier::BOLD),
         ));
         if !app.down.is_empty() {
@@ -163,17 +171,6 @@ fn header_line(app: &App, theme: Theme) -> Line<'static> {
         theme.dim(),
     ));
     Line::from(spans)
-}
-
-/// `bg` only with colour on.
-trait BgIf {
-    fn bg_if(self, color: bool, c: Color) -> Self;
-}
-
-impl BgIf for Style {
-    fn bg_if(self, color: bool, c: Color) -> Self {
-        if color { self.bg(c) } else { self }
-    }
 }
 
 fn draw_gateways(frame: &mut Frame, area: Rect, app: &App, s: &Snapshot, theme: Theme, wide: bool) {
