@@ -14,13 +14,12 @@ use payorch::id::MessageId;
 use payorch::model::TenantId;
 use payorch::store::{DeadLetter, Store, StoreError};
 use payorch::tenancy;
+use payorch::webhook::dlq;
 use payorch::webhook::outbound::{AttemptRecord, DeliveryLog};
 
 use super::output::or_dash;
 use super::{CliError, Ctx, Exit};
 
-/// The most dead letters one `--all` touches; run again for more.
-const MAX_ALL: u32 = 1000;
 /// How much of the last error a table cell shows.
 const ERROR_CELL: usize = 60;
 
@@ -181,13 +180,14 @@ async fn resolve(
             Since::At(t) => t,
             Since::Ago(d) => now.minus(d.0),
         });
-        let dead = store.list_dead(Some(tenant), since, MAX_ALL).await?;
-        if dead.len() >= MAX_ALL as usize {
+        let ids = dlq::dead_ids(store, tenant, since).await?;
+        if ids.len() >= dlq::MAX_ALL as usize {
             ctx.out.note(&format!(
-                "Only the newest {MAX_ALL} dead letters this time: run the command again for the rest."
+                "Only the newest {} dead letters this time: run the command again for the rest.",
+                dlq::MAX_ALL
             ));
         }
-        return Ok(dead.into_iter().map(|d| d.message.id).collect());
+        return Ok(ids);
     }
     let mut ids = Vec::new();
     for id in &which.ids {
@@ -332,15 +332,15 @@ pub async fn run(ctx: &Ctx, cmd: DlqCommand) -> anyhow::Result<()> {
         DlqCommand::Replay { which, dry_run } => {
             let ids = resolve(ctx, store.as_ref(), tenant, &which).await?;
             if !dry_run {
-                let bar = progress(ctx, ids.len(), "replaying");
-                for id in &ids {
-                    store.replay_dead(id, ctx.clock.now()).await?;
-                    bar.inc(1);
-                }
-                bar.finish_and_clear();
-                if !ids.is_empty() {
-                    audit(ctx, store.as_ref(), tenant, "dlq.replay", &which, &ids).await?;
-                }
+                bulk(
+                    ctx,
+                    store.as_ref(),
+                    tenant,
+                    dlq::Operation::Replay,
+                    &which,
+                    &ids,
+                )
+                .await?;
             }
             report(ctx, "replay", dry_run, &ids)?;
         }
@@ -356,47 +356,45 @@ pub async fn run(ctx: &Ctx, cmd: DlqCommand) -> anyhow::Result<()> {
                 ctx.out.note("Nothing purged.");
                 return Ok(());
             }
-            let bar = progress(ctx, ids.len(), "purging");
-            for id in &ids {
-                store.purge_dead(id).await?;
-                bar.inc(1);
-            }
-            bar.finish_and_clear();
-            if !ids.is_empty() {
-                audit(ctx, store.as_ref(), tenant, "dlq.purge", &which, &ids).await?;
-            }
+            bulk(
+                ctx,
+                store.as_ref(),
+                tenant,
+                dlq::Operation::Purge,
+                &which,
+                &ids,
+            )
+            .await?;
             report(ctx, "purge", false, &ids)?;
         }
     }
     Ok(())
 }
 
-async fn audit(
+/// Replays or purges `ids` with a progress bar, audited as one entry.
+async fn bulk(
     ctx: &Ctx,
     store: &dyn Store,
     tenant: &TenantId,
-    action: &str,
+    operation: dlq::Operation,
     which: &Which,
     ids: &[MessageId],
 ) -> anyhow::Result<()> {
-    let target = if which.all {
-        "all".to_string()
-    } else {
-        ids.iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(",")
+    let what = match operation {
+        dlq::Operation::Replay => "replaying",
+        dlq::Operation::Purge => "purging",
     };
-    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
-    tenancy::audit(
-        store,
-        &ctx.clock,
-        &ctx.actor(),
-        tenant,
-        action,
-        &target,
-        serde_json::json!({"ids": ids, "count": ids.len()}),
-    )
+    let bar = progress(ctx, ids.len(), what);
+    let target = dlq::target_label(which.all, ids);
+    let batch = dlq::Batch {
+        operation,
+        ids,
+        target: &target,
+    };
+    dlq::apply(store, &ctx.clock, &ctx.actor(), tenant, batch, |_| {
+        bar.inc(1)
+    })
     .await?;
+    bar.finish_and_clear();
     Ok(())
 }

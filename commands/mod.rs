@@ -6,6 +6,7 @@ mod apikey;
 mod audit;
 mod breaker;
 mod charge;
+mod dashboard;
 mod dlq;
 mod events;
 mod gateway;
@@ -108,6 +109,8 @@ pub enum Command {
     /// Circuit breakers per gateway: status, and forcing them open, closed or back to automatic
     #[command(subcommand)]
     Breaker(breaker::BreakerCommand),
+    /// Live gateway health of the tenant (fleet-wide), with keys to switch, force and replay
+    Dashboard(dashboard::DashboardArgs),
     /// Outbound webhooks: the tenant's endpoint and its signing secret
     #[command(subcommand)]
     Webhook(webhook::WebhookCommand),
@@ -192,7 +195,8 @@ fn run(cli: Cli, out: Output) -> anyhow::Result<()> {
         clap_complete::generate(shell, &mut cmd, "payorch", &mut std::io::stdout());
         return Ok(());
     }
-    if !matches!(cli.command, Command::Serve(_)) {
+    // The dashboard owns the terminal: log lines on stderr would tear through its screen.
+    if !matches!(cli.command, Command::Serve(_) | Command::Dashboard(_)) {
         init_logging(&cli.global);
     }
     // The sandbox and its verbs need no config or data dir either: they keep state in memory.
@@ -219,6 +223,7 @@ fn run(cli: Cli, out: Output) -> anyhow::Result<()> {
             Command::Audit(cmd) => audit::run(&ctx, cmd).await,
             Command::Gateway(cmd) => gateway::run(&ctx, cmd).await,
             Command::Breaker(cmd) => breaker::run(&ctx, cmd).await,
+            Command::Dashboard(args) => dashboard::run(&ctx, cli.global.no_color, args).await,
             Command::Webhook(cmd) => webhook::run(&ctx, cmd).await,
             Command::Dlq(cmd) => dlq::run(&ctx, cmd).await,
             Command::Events(cmd) => events::run(&ctx, cmd).await,

@@ -42,6 +42,7 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand audit 'Read the audit log of operator actions'
             cand gateway 'Gateways: the routing table (list, switch, fallback) and credentials in the OS keyring'
             cand breaker 'Circuit breakers per gateway: status, and forcing them open, closed or back to automatic'
+            cand dashboard 'Live gateway health of the tenant (fleet-wide), with keys to switch, force and replay'
             cand webhook 'Outbound webhooks: the tenant''s endpoint and its signing secret'
             cand dlq 'The dead-letter queue of undeliverable webhooks: list, show, replay, purge'
             cand events 'The tenant''s outbound events: list, show, and resend one to the merchant'
@@ -748,6 +749,23 @@ set edit:completion:arg-completer[payorch] = {|@words|
         }
         &'payorch;breaker;help;help'= {
         }
+        &'payorch;dashboard'= {
+            cand --refresh 'How often to re-read the store, from 200ms to 1h'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'payorch;webhook'= {
             cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
             cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
@@ -1313,6 +1331,7 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand audit 'Read the audit log of operator actions'
             cand gateway 'Gateways: the routing table (list, switch, fallback) and credentials in the OS keyring'
             cand breaker 'Circuit breakers per gateway: status, and forcing them open, closed or back to automatic'
+            cand dashboard 'Live gateway health of the tenant (fleet-wide), with keys to switch, force and replay'
             cand webhook 'Outbound webhooks: the tenant''s endpoint and its signing secret'
             cand dlq 'The dead-letter queue of undeliverable webhooks: list, show, replay, purge'
             cand events 'The tenant''s outbound events: list, show, and resend one to the merchant'
@@ -1406,6 +1425,8 @@ set edit:completion:arg-completer[payorch] = {|@words|
         &'payorch;help;breaker;close'= {
         }
         &'payorch;help;breaker;auto'= {
+        }
+        &'payorch;help;dashboard'= {
         }
         &'payorch;help;webhook'= {
             cand endpoint 'The tenant''s endpoint: set its URL, show it, re-enable it after a 410'

@@ -13,6 +13,7 @@ pub mod clock;
 pub mod config;
 pub mod credentials;
 pub mod gateway;
+pub mod health;
 pub mod id;
 pub mod idempotency;
 pub mod model;

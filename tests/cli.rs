@@ -22,6 +22,7 @@ fn help_shows_the_command_tree() {
         "breaker",
         "reconcile",
         "completions",
+        "dashboard",
     ] {
         assert!(help.contains(cmd), "{cmd} missing from:\n{help}");
     }

@@ -32,8 +32,8 @@ use crate::model::{AttemptOutcome, GatewayId, TenantId};
 use crate::store::{AuditEntry, AuditLog, CounterStore, Expect, StateStore, Store, StoreError};
 use crate::tenancy::Actor;
 
-use shared::{Aggregate, ProbeLedger, state_key};
-pub use shared::{BreakerStatus, LastError, SharedBreaker};
+pub use shared::{Aggregate, BreakerStatus, LastError, SharedBreaker};
+use shared::{ProbeLedger, state_key};
 
 /// Why an operator action on a breaker failed.
 #[derive(Debug, thiserror::Error)]
@@ -301,6 +301,25 @@ impl Breakers {
     /// and the calls all instances flushed.
     pub async fn fleet_status(&self, tenant: &TenantId) -> Result<Vec<BreakerStatus>, StoreError> {
         let now = self.clock.now();
+        let mut recent = BTreeMap::new();
+        for gateway in GatewayId::ALL {
+            let span = shared::status_span(&self.settings.for_gateway(gateway));
+            let calls =
+                shared::read_recent(self.counters.as_ref(), tenant, gateway, span, now).await?;
+            recent.insert(gateway, calls);
+        }
+        self.fleet_status_from(tenant, &recent, now).await
+    }
+
+    /// [`Breakers::fleet_status`] with each gateway's calls over its status span
+    /// ([`shared::status_span`]) already read by the caller (the dashboard reads an hour of
+    /// counters once and derives the window from it). A gateway missing from `recent` had none.
+    pub async fn fleet_status_from(
+        &self,
+        tenant: &TenantId,
+        recent: &BTreeMap<GatewayId, Aggregate>,
+        now: Timestamp,
+    ) -> Result<Vec<BreakerStatus>, StoreError> {
         let docs = self.state.list_state(tenant, shared::KIND).await?;
         let mut out = Vec::new();
         for gateway in GatewayId::ALL {
@@ -311,15 +330,14 @@ impl Breakers {
             };
             let config = self.settings.for_gateway(gateway);
             let span = shared::status_span(&config);
-            let recent =
-                shared::read_recent(self.counters.as_ref(), tenant, gateway, span, now).await?;
+            let calls = recent.get(&gateway).copied().unwrap_or_default();
             let count = |v: i64| u64::try_from(v).unwrap_or(0);
             out.push(
                 BreakerStatus::from_shared(tenant, gateway, &config, doc.as_ref(), now)
                     .with_counts(
-                        count(recent.calls),
-                        count(recent.failures),
-                        count(recent.slow),
+                        count(calls.calls),
+                        count(calls.failures),
+                        count(calls.slow),
                         format!("last {}", humantime::format_duration(span)),
                     ),
             );

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::breaker::{BreakerConfig, BreakerState, Mode, ProbePermits, SlidingWindow, Totals};
 use crate::clock::Timestamp;
 use crate::model::{GatewayId, TenantId};
-use crate::store::{CounterStore, StateKey, StoreError, Versioned};
+use crate::store::{CounterKey, CounterStore, StateKey, StoreError, Versioned};
 
 /// The state-document kind for breakers.
 pub const KIND: &str = "breaker";
@@ -22,14 +22,32 @@ pub const BUCKET: Duration = Duration::from_secs(10);
 /// How long counter buckets are kept.
 pub const COUNTER_RETENTION: Duration = Duration::from_secs(24 * 3600);
 /// Upper bounds (ms, exclusive) of the latency histogram's fields; the last field is the rest.
-pub const LATENCY_BOUNDS_MS: [u64; 4] = [100, 500, 1000, 5000];
-pub const LATENCY_FIELDS: [&str; 5] = [
+/// Fine enough for a p50/p95 a person reads (see [`Aggregate::quantile`]).
+pub const LATENCY_BOUNDS_MS: [u64; 10] = [10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000];
+/// The counter field of each histogram slot: one per bound, then the rest.
+pub const LATENCY_FIELDS: [&str; 11] = [
+    "latency_lt_10ms",
+    "latency_lt_25ms",
+    "latency_lt_50ms",
     "latency_lt_100ms",
+    "latency_lt_250ms",
     "latency_lt_500ms",
     "latency_lt_1s",
+    "latency_lt_2500ms",
     "latency_lt_5s",
-    "latency_ge_5s",
+    "latency_lt_10s",
+    "latency_ge_10s",
 ];
+
+/// A latency quantile as the histogram knows it: at most a bucket's upper bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Quantile {
+    /// Below this many milliseconds (the upper bound of the bucket holding the q-th call).
+    Below(u64),
+    /// At or over the last bound ([`LATENCY_BOUNDS_MS`]'s last).
+    AtLeast(u64),
+}
 
 /// The counter series of a gateway's calls.
 pub fn series(gateway: GatewayId) -> String {
@@ -137,7 +155,8 @@ pub struct Aggregate {
     /// Calls the breaker refused (they never reached the gateway).
     pub rejected: i64,
     pub latency_ms_sum: i64,
-    pub latency: [i64; 5],
+    /// Calls per [`LATENCY_FIELDS`] slot.
+    pub latency: [i64; 11],
 }
 
 impl Aggregate {
@@ -165,6 +184,29 @@ impl Aggregate {
         for (a, b) in self.latency.iter_mut().zip(other.latency) {
             *a += b;
         }
+    }
+
+    /// The `permille`-th per-mille latency quantile (500: p50, 950: p95) of the calls in the
+    /// histogram, as the upper bound of the bucket that holds it; `None` without calls.
+    pub fn quantile(&self, permille: u32) -> Option<Quantile> {
+        let total: i64 = self.latency.iter().map(|n| (*n).max(0)).sum();
+        if total <= 0 {
+            return None;
+        }
+        // The rank of the q-th call, 1-based: ceil(total * q / 1000), at least 1.
+        let rank = (total * i64::from(permille.min(1000)) + 999) / 1000;
+        let rank = rank.max(1);
+        let mut seen = 0;
+        for (slot, n) in self.latency.iter().enumerate() {
+            seen += (*n).max(0);
+            if seen >= rank {
+                return Some(match LATENCY_BOUNDS_MS.get(slot) {
+                    Some(bound) => Quantile::Below(*bound),
+                    None => Quantile::AtLeast(LATENCY_BOUNDS_MS[LATENCY_BOUNDS_MS.len() - 1]),
+                });
+            }
+        }
+        None
     }
 
     /// The counter fields, without zeros.
@@ -209,6 +251,26 @@ pub fn status_span(config: &BreakerConfig) -> Duration {
         SlidingWindow::Time => config.window_duration.0,
         SlidingWindow::Count => Duration::from_secs(60),
     }
+}
+
+/// Adds `calls` to `gateway`'s counter bucket that starts at `bucket` (kept for
+/// [`COUNTER_RETENTION`]): what every instance's sync flushes, and all the read side sees.
+pub async fn flush(
+    counters: &dyn CounterStore,
+    tenant: &TenantId,
+    gateway: GatewayId,
+    bucket: Timestamp,
+    calls: &Aggregate,
+) -> Result<(), StoreError> {
+    let key = CounterKey {
+        tenant: tenant.clone(),
+        series: series(gateway),
+        bucket,
+    };
+    let expires = bucket.plus(COUNTER_RETENTION);
+    counters
+        .add_counters(&key, &calls.to_fields(), expires)
+        .await
 }
 
 /// Fleet-wide calls of the last `span`, from the flushed counters.
@@ -309,5 +371,64 @@ impl BreakerStatus {
         self.slow = slow;
         self.window = window;
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_latencies(ms: &[u64]) -> Aggregate {
+        let mut a = Aggregate::default();
+        for m in ms {
+            a.add_call(false, false, Duration::from_millis(*m));
+        }
+        a
+    }
+
+    #[test]
+    fn latencies_land_in_the_bucket_below_their_bound() {
+        let a = with_latencies(&[0, 9, 10, 99, 100, 9_999, 10_000, 60_000]);
+        let f = a.to_fields();
+        assert_eq!(f["latency_lt_10ms"], 2);
+        assert_eq!(f["latency_lt_25ms"], 1);
+        assert_eq!(f["latency_lt_100ms"], 1);
+        assert_eq!(f["latency_lt_250ms"], 1);
+        assert_eq!(f["latency_lt_10s"], 1);
+        assert_eq!(f["latency_ge_10s"], 2);
+        assert!(!f.contains_key("latency_lt_50ms"), "zeros are left out");
+    }
+
+    #[test]
+    fn fields_round_trip() {
+        let mut a = with_latencies(&[3, 30, 300, 3_000, 30_000]);
+        a.failures = 2;
+        a.slow = 1;
+        a.rejected = 4;
+        assert_eq!(Aggregate::from_fields(&a.to_fields()), a);
+        assert_eq!(
+            Aggregate::from_fields(&BTreeMap::new()),
+            Aggregate::default()
+        );
+    }
+
+    #[test]
+    fn quantiles_are_the_upper_bound_of_the_bucket_holding_the_call() {
+        assert_eq!(Aggregate::default().quantile(500), None);
+        // 10 calls: 6 under 10 ms, 3 under 250 ms, 1 over 10 s.
+        let a = with_latencies(&[1, 2, 3, 4, 5, 6, 120, 130, 140, 12_000]);
+        assert_eq!(a.quantile(500), Some(Quantile::Below(10)));
+        assert_eq!(a.quantile(600), Some(Quantile::Below(10)));
+        assert_eq!(a.quantile(610), Some(Quantile::Below(250)));
+        assert_eq!(a.quantile(900), Some(Quantile::Below(250)));
+        assert_eq!(a.quantile(950), Some(Quantile::AtLeast(10_000)));
+        assert_eq!(
+            a.quantile(0),
+            Some(Quantile::Below(10)),
+            "p0 is the first call"
+        );
+        let one = with_latencies(&[700]);
+        assert_eq!(one.quantile(500), Some(Quantile::Below(1000)));
+        assert_eq!(one.quantile(950), Some(Quantile::Below(1000)));
     }
 }

@@ -11,7 +11,7 @@ use super::{Breakers, Entry, Pending};
 use crate::breaker::{BreakerState, Mode};
 use crate::clock::Timestamp;
 use crate::model::{GatewayId, TenantId};
-use crate::store::{CounterKey, Expect, StoreError, Versioned};
+use crate::store::{Expect, StoreError, Versioned};
 
 /// Unflushed buckets older than this are dropped (the store was down too long to matter).
 const MAX_UNFLUSHED_AGE: Duration = Duration::from_secs(3600);
@@ -275,17 +275,7 @@ impl Breakers {
         let mut rest = batches.into_iter();
         for (gateway, bucket, agg) in rest.by_ref() {
             let at = Timestamp::from_unix_millis(bucket);
-            let key = CounterKey {
-                tenant: tenant.clone(),
-                series: shared::series(gateway),
-                bucket: at,
-            };
-            let expires = at.plus(shared::COUNTER_RETENTION);
-            if let Err(e) = self
-                .counters
-                .add_counters(&key, &agg.to_fields(), expires)
-                .await
-            {
+            if let Err(e) = shared::flush(self.counters.as_ref(), tenant, gateway, at, &agg).await {
                 failed = Some((e, vec![(gateway, bucket, agg)]));
                 break;
             }

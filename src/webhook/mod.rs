@@ -1,7 +1,8 @@
 //! Outbound webhooks: events signed per Standard Webhooks ([`signing`]) and delivered to each
 //! tenant's endpoint ([`endpoint`]) by the delivery worker ([`outbound`]), with retries, a
-//! dead-letter queue and replay.
+//! dead-letter queue and replay ([`dlq`]: what operators do with it).
 
+pub mod dlq;
 pub mod endpoint;
 pub mod outbound;
 pub mod signing;

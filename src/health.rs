@@ -1,0 +1,282 @@
+//! The fleet-wide health of one tenant's gateways, as the dashboard shows it: a read model
+//! over what every `serve` instance shares through the store (breaker documents, the 10 s
+//! `gw:<gateway>` counter buckets, the routing table) plus the tenant's dead-letter queue.
+//! Reads only; no terminal here (drawing is the binary's `tui/`).
+//!
+//! How the numbers are made, from one hour of counter buckets per gateway:
+//! - **success / failure rate** and **calls in window**: the breaker's status span (its time
+//!   window, or the last minute for a count window), as `payorch breaker status` shows it.
+//! - **last minute**: the six complete 10 s buckets before the current one (so it lags by up
+//!   to a bucket, but never shows a half-filled bucket as a drop). **Requests per second** is
+//!   their calls / 60; **p50 / p95** come from their latency histogram and are the upper bound
+//!   of the histogram bucket that holds the quantile ([`Quantile`]).
+//! - **uptime over the last hour**: of the hour's 10 s buckets in which the gateway saw
+//!   traffic (calls, or calls its breaker refused), the share in which it was usable: its
+//!   breaker refused nothing and fewer than half of its calls failed. `None` without traffic.
+//! - **series**: the last [`SERIES_BUCKETS`] buckets (the current one included), oldest first,
+//!   for sparklines.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::breakers::shared::{self, BUCKET};
+use crate::breakers::{Aggregate, BreakerStatus, Breakers, LastError};
+use crate::clock::{Clock, Timestamp};
+use crate::config::{Config, GatewaysConfig};
+use crate::model::{GatewayId, TenantId};
+use crate::routing::{Role, Routing, RoutingError, RoutingTable};
+use crate::store::{Store, StoreError};
+use crate::webhook::dlq;
+
+pub use crate::breakers::shared::Quantile;
+
+/// How many buckets a gateway's series holds: five minutes of 10 s buckets.
+pub const SERIES_BUCKETS: usize = 30;
+/// How far back uptime looks.
+pub const UPTIME_SPAN: Duration = Duration::from_secs(3600);
+/// The span of "last minute" figures (rps, p50, p95).
+pub const MINUTE: Duration = Duration::from_secs(60);
+
+/// Why health could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum HealthError {
+    #[error(transparent)]
+    Routing(#[from] RoutingError),
+    #[error("cannot read the gateways' health")]
+    Store(#[from] StoreError),
+}
+
+/// One counter bucket of a gateway, for sparklines.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Point {
+    pub calls: u64,
+    pub failures: u64,
+    /// Calls the breaker refused.
+    pub rejected: u64,
+}
+
+/// One gateway of a tenant, fleet-wide.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct GatewayHealth {
+    pub gateway: GatewayId,
+    /// `gateways.<id>.enabled` in this process's config.
+    pub enabled: bool,
+    #[serde(serialize_with = "role_text")]
+    pub role: Role,
+    /// State, forced or not, and calls/failures over the breaker's window.
+    pub breaker: BreakerStatus,
+    /// Share of the window's calls that did not fail, per mille; `None` without calls.
+    pub success_permille: Option<u32>,
+    pub failure_permille: Option<u32>,
+    /// Latency quantiles over the last minute; `None` without calls.
+    pub p50: Option<Quantile>,
+    pub p95: Option<Quantile>,
+    /// Requests per second over the last minute, in thousandths (1500: 1.5 req/s).
+    pub milli_rps: u64,
+    /// Calls in the breaker's window.
+    pub window_calls: u64,
+    pub last_error: Option<LastError>,
+    /// Uptime over the last hour, per mille (see the module docs); `None` without traffic.
+    pub uptime_permille: Option<u32>,
+    /// The last [`SERIES_BUCKETS`] buckets, oldest first.
+    pub series: Vec<Point>,
+}
+
+fn role_text<S: serde::Serializer>(role: &Role, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(role)
+}
+
+/// A tenant's dead-letter queue in two numbers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct DlqSummary {
+    /// Dead letters, counted up to [`dlq::MAX_ALL`].
+    pub depth: u32,
+    /// There are at least [`dlq::MAX_ALL`] (show "1000+").
+    pub capped: bool,
+    /// When the oldest counted one died.
+    pub oldest_dead_at: Option<Timestamp>,
+}
+
+/// Everything the dashboard shows about a tenant's gateways, as of `at`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TenantHealth {
+    pub tenant: TenantId,
+    pub at: Timestamp,
+    pub routing: RoutingTable,
+    /// Every gateway, in [`GatewayId::ALL`] order.
+    pub gateways: Vec<GatewayHealth>,
+    pub dlq: DlqSummary,
+}
+
+/// Reads tenants' health from the shared store.
+pub struct HealthReader {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    breakers: Breakers,
+    routing: Routing,
+    gateways: GatewaysConfig,
+}
+
+impl HealthReader {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        config: &Config,
+    ) -> Result<Self, RoutingError> {
+        Ok(HealthReader {
+            breakers: Breakers::new(store.clone(), clock.clone(), config.breaker.clone()),
+            routing: Routing::new(store.clone(), clock.clone(), config)?,
+            gateways: config.gateways.clone(),
+            store,
+            clock,
+        })
+    }
+
+    /// `tenant`'s health now: one counters read per gateway (the last hour), the breaker
+    /// documents, the routing table and the dead-letter queue.
+    pub async fn read(&self, tenant: &TenantId) -> Result<TenantHealth, HealthError> {
+        let now = self.clock.now();
+        let routing = self.routing.current(tenant).await?.table;
+        let mut hours = BTreeMap::new();
+        for gateway in GatewayId::ALL {
+            hours.insert(gateway, self.hour(tenant, gateway, now).await?);
+        }
+        let mut windows = BTreeMap::new();
+        for gateway in GatewayId::ALL {
+            let span = shared::status_span(&self.breakers.settings().for_gateway(gateway));
+            let from = shared::bucket_of(now.minus(span));
+            windows.insert(gateway, sum(&hours[&gateway], from, now.plus(BUCKET)));
+        }
+        let statuses = self
+            .breakers
+            .fleet_status_from(tenant, &windows, now)
+            .await?;
+        let gateways = statuses
+            .into_iter()
+            .map(|status| {
+                let gateway = status.gateway;
+                gateway_health(
+                    status,
+                    self.gateways.is_enabled(gateway),
+                    routing.role(gateway),
+                    &hours[&gateway],
+                    now,
+                )
+            })
+            .collect();
+        Ok(TenantHealth {
+            tenant: tenant.clone(),
+            at: now,
+            routing,
+            gateways,
+            dlq: self.dlq(tenant).await?,
+        })
+    }
+
+    async fn hour(
+        &self,
+        tenant: &TenantId,
+        gateway: GatewayId,
+        now: Timestamp,
+    ) -> Result<Vec<(Timestamp, Aggregate)>, StoreError> {
+        let from = shared::bucket_of(now.minus(UPTIME_SPAN));
+        let buckets = self
+            .store
+            .read_counters(tenant, &shared::series(gateway), from, now.plus(BUCKET))
+            .await?;
+        Ok(buckets
+            .iter()
+            .map(|(at, fields)| (*at, Aggregate::from_fields(fields)))
+            .collect())
+    }
+
+    async fn dlq(&self, tenant: &TenantId) -> Result<DlqSummary, StoreError> {
+        let dead = self
+            .store
+            .list_dead(Some(tenant), None, dlq::MAX_ALL)
+            .await?;
+        Ok(DlqSummary {
+            depth: u32::try_from(dead.len()).unwrap_or(u32::MAX),
+            capped: dead.len() >= dlq::MAX_ALL as usize,
+            oldest_dead_at: dead.iter().map(|d| d.dead_at).min(),
+        })
+    }
+}
+
+/// The buckets with `from <= start < to`, merged.
+fn sum(buckets: &[(Timestamp, Aggregate)], from: Timestamp, to: Timestamp) -> Aggregate {
+    let mut total = Aggregate::default();
+    for (_, a) in buckets.iter().filter(|(at, _)| from <= *at && *at < to) {
+        total.merge(a);
+    }
+    total
+}
+
+fn count(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+/// One gateway's figures from its breaker status and its last hour of buckets (oldest first).
+fn gateway_health(
+    breaker: BreakerStatus,
+    enabled: bool,
+    role: Role,
+    hour: &[(Timestamp, Aggregate)],
+    now: Timestamp,
+) -> GatewayHealth {
+    let current = shared::bucket_of(now);
+    let minute = sum(hour, current.minus(MINUTE), current);
+    let calls = breaker.calls;
+    let failure_permille = (calls > 0).then_some(breaker.failure_permille);
+    let milli_rps = count(minute.calls) * 1000 / MINUTE.as_secs();
+    let series = (0..SERIES_BUCKETS)
+        .rev()
+        .map(|back| {
+            let start = current.minus(BUCKET * u32::try_from(back).unwrap_or(0));
+            let a = sum(hour, start, start.plus(BUCKET));
+            Point {
+                calls: count(a.calls),
+                failures: count(a.failures),
+                rejected: count(a.rejected),
+            }
+        })
+        .collect();
+    GatewayHealth {
+        gateway: breaker.gateway,
+        enabled,
+        role,
+        success_permille: failure_permille.map(|f| 1000 - f.min(1000)),
+        failure_permille,
+        p50: minute.quantile(500),
+        p95: minute.quantile(950),
+        milli_rps,
+        window_calls: calls,
+        last_error: breaker.last_error.clone(),
+        uptime_permille: uptime(hour),
+        series,
+        breaker,
+    }
+}
+
+/// Per mille of the active buckets in which the gateway was usable (see the module docs).
+fn uptime(hour: &[(Timestamp, Aggregate)]) -> Option<u32> {
+    let active: Vec<&Aggregate> = hour
+        .iter()
+        .map(|(_, a)| a)
+        .filter(|a| a.calls > 0 || a.rejected > 0)
+        .collect();
+    if active.is_empty() {
+        return None;
+    }
+    let usable = active
+        .iter()
+        .filter(|a| a.rejected == 0 && a.failures * 2 < a.calls)
+        .count();
+    u32::try_from(usable * 1000 / active.len()).ok()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,302 @@
+//! The dashboard's state: what was last read from the store, which gateway is selected, which
+//! mode the screen is in, and what each key does to that state. Pure: no terminal, no store;
+//! a key that should change something in the store returns a [`Command`] for the event loop
+//! to run through `actions.rs`.
+
+use std::time::Duration;
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use payorch::breakers::LastError;
+use payorch::health::TenantHealth;
+use payorch::model::{Charge, GatewayId, TenantId};
+use payorch::store::AuditEntry;
+
+/// Everything one refresh reads.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    pub health: TenantHealth,
+    /// The tenant's newest charges, newest first.
+    pub charges: Vec<Charge>,
+    /// The tenant's newest audit entries, newest first.
+    pub audit: Vec<AuditEntry>,
+}
+
+impl Snapshot {
+    /// The newest failure of `gateway` the dashboard knows of: the breaker's shared last error
+    /// (which instances write with each state transition) or, when newer, the newest failed
+    /// attempt at it (a failure by the breaker's rules) among the feed's charges, which every
+    /// instance writes.
+    pub fn last_error(&self, gateway: GatewayId) -> Option<LastError> {
+        let from_breaker = self
+            .health
+            .gateways
+            .iter()
+            .find(|g| g.gateway == gateway)
+            .and_then(|g| g.last_error.clone());
+        let from_charges = self
+            .charges
+            .iter()
+            .flat_map(|c| &c.attempts)
+            .filter(|a| a.gateway == gateway && a.outcome.is_breaker_failure())
+            .max_by_key(|a| a.at)
+            .map(|a| LastError {
+                message: a
+                    .error
+                    .clone()
+                    .unwrap_or_else(|| a.outcome.as_str().to_string()),
+                at: a.at,
+            });
+        match (from_breaker, from_charges) {
+            (Some(b), Some(c)) => Some(if c.at > b.at { c } else { b }),
+            (b, c) => b.or(c),
+        }
+    }
+}
+
+/// A change to traffic or to the DLQ an operator asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Make the gateway the tenant's primary (`gateway switch`).
+    MakePrimary(GatewayId),
+    /// Force its breaker open (`breaker open`).
+    ForceOpen(GatewayId),
+    /// Force its breaker closed (`breaker close`).
+    ForceClosed(GatewayId),
+    /// Back to automatic (`breaker auto`).
+    Automatic(GatewayId),
+    /// Replay every dead letter of the tenant (`dlq replay --all`).
+    ReplayDlq,
+    /// `payorch demo` only: take the gateway down or bring it back.
+    DemoToggle(GatewayId),
+}
+
+impl Action {
+    /// The confirmation question.
+    pub fn question(&self, tenant: &TenantId) -> String {
+        match self {
+            Action::MakePrimary(g) => format!("Make {g} the primary of tenant `{tenant}`?"),
+            Action::ForceOpen(g) => {
+                format!("Force the {g} breaker open? No charge of `{tenant}` will go to {g}.")
+            }
+            Action::ForceClosed(g) => {
+                format!("Force the {g} breaker closed? Failures will not open it.")
+            }
+            Action::Automatic(g) => format!("Return the {g} breaker to automatic?"),
+            Action::ReplayDlq => {
+                format!("Replay every dead letter of tenant `{tenant}` now?")
+            }
+            Action::DemoToggle(g) => format!("Toggle {g} in the demo?"),
+        }
+    }
+}
+
+/// What the event loop must do after a key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Run a confirmed action against the store, then refresh.
+    Perform(Action),
+    /// The tenant changed: read it now.
+    Reload,
+}
+
+/// What the screen shows on top of the panels, and where keys go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    /// Asking whether to run this action (y / Enter runs it, n / Esc cancels).
+    Confirm(Action),
+    Help,
+    /// Typing the charges filter.
+    Filter,
+    /// Choosing a tenant; the index into `App::tenants`.
+    TenantPicker(usize),
+}
+
+/// The whole dashboard state.
+#[derive(Clone, Debug)]
+pub struct App {
+    pub tenant: TenantId,
+    /// Every tenant of the store, for `t`.
+    pub tenants: Vec<TenantId>,
+    pub snapshot: Option<Snapshot>,
+    /// Index into [`GatewayId::ALL`] (the order of the gateway rows).
+    pub selected: usize,
+    pub mode: Mode,
+    /// Narrows the charges feed: a case-insensitive substring of the charge id, its status,
+    /// its gateway or any attempted gateway.
+    pub filter: String,
+    /// The last action's result, or why a refresh failed.
+    pub status: Option<String>,
+    pub color: bool,
+    pub refresh: Duration,
+    /// `payorch demo`: `x` is live, the header says DEMO.
+    pub demo: bool,
+    /// The gateways the demo has taken down.
+    pub down: Vec<GatewayId>,
+    pub quit: bool,
+}
+
+impl App {
+    pub fn new(tenant: TenantId, refresh: Duration, color: bool, demo: bool) -> Self {
+        App {
+            tenants: vec![tenant.clone()],
+            tenant,
+            snapshot: None,
+            selected: 0,
+            mode: Mode::Normal,
+            filter: String::new(),
+            status: None,
+            color,
+            refresh,
+            demo,
+            down: Vec::new(),
+            quit: false,
+        }
+    }
+
+    /// The gateway of the selected row.
+    pub fn selected_gateway(&self) -> GatewayId {
+        GatewayId::ALL[self.selected.min(GatewayId::ALL.len() - 1)]
+    }
+
+    /// The charges the feed shows: the snapshot's, narrowed by the filter.
+    pub fn visible_charges(&self) -> Vec<&Charge> {
+        let Some(snapshot) = &self.snapshot else {
+            return Vec::new();
+        };
+        let needle = self.filter.trim().to_lowercase();
+        snapshot
+            .charges
+            .iter()
+            .filter(|c| needle.is_empty() || charge_matches(c, &needle))
+            .collect()
+    }
+
+    /// Handles one key; returns what the event loop must do, if anything.
+    pub fn on_key(&mut self, key: KeyEvent) -> Option<Command> {
+        if key.kind == KeyEventKind::Release {
+            return None;
+        }
+        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+            self.quit = true;
+            return None;
+        }
+        match self.mode.clone() {
+            Mode::Normal => self.on_normal_key(key.code),
+            Mode::Confirm(action) => {
+                match key.code {
+                    KeyCode::Char('y' | 'Y') | KeyCode::Enter => {
+                        self.mode = Mode::Normal;
+                        return Some(Command::Perform(action));
+                    }
+                    KeyCode::Char('n' | 'N' | 'q') | KeyCode::Esc => {
+                        self.mode = Mode::Normal;
+                        self.status = Some("Cancelled: nothing changed.".into());
+                    }
+                    _ => {}
+                }
+                None
+            }
+            Mode::Help => {
+                self.mode = Mode::Normal;
+                None
+            }
+            Mode::Filter => {
+                match key.code {
+                    KeyCode::Enter => self.mode = Mode::Normal,
+                    KeyCode::Esc => {
+                        self.filter.clear();
+                        self.mode = Mode::Normal;
+                    }
+                    KeyCode::Backspace => {
+                        self.filter.pop();
+                    }
+                    KeyCode::Char(c) if !c.is_control() && self.filter.chars().count() < 40 => {
+                        self.filter.push(c);
+                    }
+                    _ => {}
+                }
+                None
+            }
+            Mode::TenantPicker(index) => {
+                let last = self.tenants.len().saturating_sub(1);
+                match key.code {
+                    KeyCode::Up | KeyCode::Char('k') => {
+                        self.mode = Mode::TenantPicker(index.saturating_sub(1));
+                    }
+                    KeyCode::Down | KeyCode::Char('j') => {
+                        self.mode = Mode::TenantPicker((index + 1).min(last));
+                    }
+                    KeyCode::Esc | KeyCode::Char('q') => self.mode = Mode::Normal,
+                    KeyCode::Enter => {
+                        self.mode = Mode::Normal;
+                        if let Some(t) = self.tenants.get(index).cloned()
+                            && t != self.tenant
+                        {
+                            self.tenant = t;
+                            self.snapshot = None;
+                            self.status = Some(format!("Tenant `{}`.", self.tenant));
+                            return Some(Command::Reload);
+                        }
+                    }
+                    _ => {}
+                }
+                None
+            }
+        }
+    }
+
+    fn on_normal_key(&mut self, code: KeyCode) -> Option<Command> {
+        let gateway = self.selected_gateway();
+        let ask = |action: Action| Mode::Confirm(action);
+        match code {
+            KeyCode::Char('q') => self.quit = true,
+            KeyCode::Up | KeyCode::Char('k') => self.selected = self.selected.saturating_sub(1),
+            KeyCode::Down | KeyCode::Char('j') => {
+                self.selected = (self.selected + 1).min(GatewayId::ALL.len() - 1);
+            }
+            KeyCode::Char('s') => self.mode = ask(Action::MakePrimary(gateway)),
+            KeyCode::Char('o') => self.mode = ask(Action::ForceOpen(gateway)),
+            KeyCode::Char('c') => self.mode = ask(Action::ForceClosed(gateway)),
+            KeyCode::Char('a') => self.mode = ask(Action::Automatic(gateway)),
+            KeyCode::Char('r') => {
+                let empty = self
+                    .snapshot
+                    .as_ref()
+                    .is_some_and(|s| s.health.dlq.depth == 0);
+                if empty {
+                    self.status = Some("The DLQ is empty: nothing to replay.".into());
+                } else {
+                    self.mode = ask(Action::ReplayDlq);
+                }
+            }
+            KeyCode::Char('x') if self.demo => {
+                return Some(Command::Perform(Action::DemoToggle(gateway)));
+            }
+            KeyCode::Char('t') => {
+                let at = self
+                    .tenants
+                    .iter()
+                    .position(|t| *t == self.tenant)
+                    .unwrap_or(0);
+                self.mode = Mode::TenantPicker(at);
+            }
+            KeyCode::Char('/') => self.mode = Mode::Filter,
+            KeyCode::Char('?') => self.mode = Mode::Help,
+            KeyCode::Esc => self.status = None,
+            _ => {}
+        }
+        None
+    }
+}
+
+fn charge_matches(charge: &Charge, needle: &str) -> bool {
+    charge.id.to_string().to_lowercase().contains(needle)
+        || charge.status.as_str().contains(needle)
+        || charge.gateway.is_some_and(|g| g.as_str().contains(needle))
+        || charge
+            .attempts
+            .iter()
+            .any(|a| a.gateway.as_str().contains(needle))
+}
