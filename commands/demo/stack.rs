@@ -18,7 +18,7 @@ use payorch::breakers::Breakers;
 use payorch::clock::{Clock, SystemClock};
 use payorch::config::{Config, HumanDuration};
 use payorch::id::{ChargeId, EventId};
-use payorch::model::{ChargeStatus, GatewayId, TenantId};
+use payorch::model::{GatewayId, TenantId};
 use payorch::runtime::{self, Background, Core};
 use payorch::sandbox::server::{self, RunningSandbox, SandboxOptions, SandboxServer};
 use payorch::sandbox::{FaultMode, SandboxContext};
@@ -29,7 +29,7 @@ use payorch::webhook::endpoint;
 
 use super::merchant::Merchant;
 use super::outage::AppliedOutage;
-use super::summary::{BreakerChange, BreakerTuning, Facts};
+use super::summary::{BreakerChange, BreakerTuning, Facts, Reconciled};
 use super::traffic::{Sent, Traffic, TrafficSettings};
 
 /// How long `finish` waits for charges in flight and their payers.
@@ -319,6 +319,7 @@ impl Demo {
             switching: tokio::sync::Mutex::new(()),
         }));
         let traffic = Traffic::start(TrafficSettings {
+            started,
             api_url: serve_url,
             api_key: key.secret,
             sandbox_url,
@@ -425,15 +426,20 @@ impl Demo {
         let sent = traffic.stop(TRAFFIC_DRAIN).await;
         let paid = sent.iter().filter(|s| s.paid).count();
 
-        // Rule 4's leftovers: resolve them now rather than on the 30-second schedule.
-        let mut reconciled = 0;
-        let before = read_charges(store.as_ref(), &tenant, &sent).await?;
-        if before.iter().any(|c| c.status == ChargeStatus::Unknown) {
-            match core.orchestrator.reconcile_once().await {
-                Ok(report) => reconciled = report.resolved.len(),
-                Err(e) => tracing::warn!(error = %e, "demo: the final reconcile failed"),
+        // Rule 4's leftovers (unknown card charges, Pix orphans at a gateway a charge left):
+        // one reconciler pass now rather than on serve's 30-second schedule.
+        let reconciled = match core.orchestrator.reconcile_once().await {
+            Ok(report) => Reconciled {
+                resolved: report.resolved.len(),
+                orphans_cancelled: report.orphans_cancelled.len(),
+                orphans_paid: report.orphans_paid.len(),
+                deferred: report.deferred,
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "demo: the final reconcile failed");
+                Reconciled::default()
             }
-        }
+        };
         drain(&sandbox, store.as_ref(), &tenant, &merchant, paid).await;
 
         breakers.task.abort();

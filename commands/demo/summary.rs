@@ -35,6 +35,19 @@ pub struct BreakerTuning {
     pub permitted_calls_in_half_open: u32,
 }
 
+/// The reconciler's pass at the end of the run (rule 4's leftovers).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Reconciled {
+    /// `unknown` charges resolved by asking their gateway.
+    pub resolved: usize,
+    /// Pix left at a gateway a charge failed over from, cancelled there.
+    pub orphans_cancelled: usize,
+    /// Such orphans the payer paid anyway: money to return.
+    pub orphans_paid: usize,
+    /// Left for a later pass (the gateway could not say yet).
+    pub deferred: usize,
+}
+
 /// Everything gathered at the end of a run.
 pub struct Facts {
     pub elapsed: Duration,
@@ -50,8 +63,7 @@ pub struct Facts {
     pub breakers: Vec<BreakerChange>,
     pub outages: Vec<AppliedOutage>,
     pub tuning: BreakerTuning,
-    /// `unknown` charges the reconciler resolved at the end.
-    pub reconciled: usize,
+    pub reconciled: Reconciled,
     pub data_dir: Option<PathBuf>,
 }
 
@@ -69,6 +81,9 @@ pub struct Charges {
     /// Charges a healthy gateway could have taken but no gateway did (5xx, no route,
     /// gateway errors), and requests never answered with a charge.
     pub failed: u64,
+    /// Failed while every gateway for the method was down by the demo's own outages: no
+    /// healthy gateway could have taken them (not counted in `failed`).
+    pub unavailable: u64,
     /// Outcome not known (rule 4): left for the reconciler.
     pub unknown: u64,
     /// Canceled or refunded (the demo does neither; listed so nothing goes uncounted).
@@ -115,7 +130,7 @@ pub struct Summary {
     pub failovers: u64,
     pub breakers: Vec<BreakerChange>,
     pub events: Events,
-    pub reconciled: usize,
+    pub reconciled: Reconciled,
     /// One line per failed or unknown charge (at most 20).
     pub problem_charges: Vec<String>,
     /// The kept data dir (`--keep`).
@@ -153,7 +168,12 @@ impl Summary {
             }
             c.paid_by_payers += u64::from(s.paid);
             c.retried += u64::from(s.tries > 1);
+            let all_down = all_down(&f.outages, s);
             let Some(charge) = s.charge.as_deref().and_then(|id| stored.get(id)) else {
+                if all_down {
+                    c.unavailable += 1;
+                    continue;
+                }
                 c.failed += 1;
                 note(format!(
                     "request {} ({}): {}",
@@ -176,6 +196,7 @@ impl Summary {
                 Class::Succeeded => c.succeeded += 1,
                 Class::Pending => c.pending += 1,
                 Class::Declined => c.declined += 1,
+                Class::Failed if all_down => c.unavailable += 1,
                 Class::Failed => {
                     c.failed += 1;
                     note(format!(
@@ -300,6 +321,13 @@ impl Summary {
             "  failed    {:>5}   that a healthy gateway could have taken",
             c.failed
         );
+        if c.unavailable > 0 {
+            let _ = writeln!(
+                s,
+                "  unavailable {:>3}   every gateway for the method was down",
+                c.unavailable
+            );
+        }
         let _ = writeln!(s, "  unknown   {:>5}", c.unknown);
         if c.other > 0 {
             let _ = writeln!(s, "  other     {:>5}   canceled or refunded", c.other);
@@ -313,9 +341,17 @@ impl Summary {
         let _ = writeln!(s, "  gateways    {gateways}");
         let _ = writeln!(
             s,
-            "  failovers   {} (merchant retries with the same key: {}; reconciled at the end: {})",
-            self.failovers, c.retried, self.reconciled
+            "  failovers   {} (merchant retries with the same key: {})",
+            self.failovers, c.retried
         );
+        let r = &self.reconciled;
+        if *r != Reconciled::default() {
+            let _ = writeln!(
+                s,
+                "  reconciled  {} unknown resolved, {} orphan(s) cancelled, {} orphan(s) paid, {} deferred",
+                r.resolved, r.orphans_cancelled, r.orphans_paid, r.deferred
+            );
+        }
         for line in &self.problem_charges {
             let _ = writeln!(s, "    {line}");
         }
@@ -404,6 +440,197 @@ fn method(m: PaymentMethod) -> &'static str {
     }
 }
 
+/// The gateways that can take a charge of this kind in the demo's routing (stripe first;
+/// efi takes Pix only).
+fn candidates(pix: bool) -> &'static [GatewayId] {
+    if pix {
+        &[GatewayId::Stripe, GatewayId::Efi, GatewayId::Asaas]
+    } else {
+        &[GatewayId::Stripe, GatewayId::Asaas]
+    }
+}
+
+/// Every candidate gateway was down (by an applied outage) for the whole request.
+fn all_down(outages: &[AppliedOutage], s: &Sent) -> bool {
+    let down_at = |g: GatewayId, t: f64| {
+        outages
+            .iter()
+            .any(|o| o.gateway == g && o.down_at_secs <= t && o.up_at_secs.is_none_or(|up| t < up))
+    };
+    candidates(s.pix)
+        .iter()
+        .all(|g| down_at(*g, s.sent_at_secs) && down_at(*g, s.answered_at_secs))
+}
+
 fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn charge(status: &str, method: &str, gateway: &str, attempts: Value) -> Charge {
+        serde_json::from_value(json!({
+            "id": payorch::id::ChargeId::generate().to_string(),
+            "tenant": "default", "status": status, "amount": 1990, "currency": "BRL",
+            "method": method, "gateway": gateway, "attempts": attempts,
+            "customer": {"name": "Maria Silva", "document": {"type": "cpf", "number": "52998224725"}},
+            "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"
+        }))
+        .unwrap()
+    }
+
+    fn attempt(gateway: &str, outcome: &str) -> Value {
+        json!({"gateway": gateway, "outcome": outcome, "latency_ms": 3, "at": "2026-01-01T00:00:00Z"})
+    }
+
+    fn sent(n: u64, pix: bool, c: Option<&Charge>, at: f64) -> Sent {
+        Sent {
+            n,
+            pix,
+            charge: c.map(|c| c.id.to_string()),
+            http_status: Some(if c.is_some() { 201 } else { 503 }),
+            error: c
+                .is_none()
+                .then(|| "503: no gateway could take it".to_string()),
+            tries: 1,
+            sent_at_secs: at,
+            answered_at_secs: at,
+            ..Sent::default()
+        }
+    }
+
+    fn facts(sent: Vec<Sent>, charges: Vec<Charge>, outages: Vec<AppliedOutage>) -> Facts {
+        let emitted: BTreeSet<String> = ["evt_1", "evt_2"].map(String::from).into();
+        Facts {
+            elapsed: Duration::from_secs(20),
+            rate: 4.0,
+            seed: 1,
+            sent,
+            charges,
+            received: Received {
+                ids: emitted.clone(),
+                ..Received::default()
+            },
+            emitted,
+            queue: QueueStats::default(),
+            breakers: Vec::new(),
+            outages,
+            tuning: BreakerTuning {
+                window_size: 5,
+                minimum_calls: 3,
+                failure_rate_threshold: 50,
+                wait_in_open_secs: 3.0,
+                permitted_calls_in_half_open: 2,
+            },
+            reconciled: Reconciled::default(),
+            data_dir: None,
+        }
+    }
+
+    #[test]
+    fn charges_are_classed_and_failovers_read_from_the_attempts() {
+        let ok = charge(
+            "succeeded",
+            "card",
+            "stripe",
+            json!([attempt("stripe", "success")]),
+        );
+        let moved = charge(
+            "requires_action",
+            "pix",
+            "efi",
+            json!([
+                attempt("stripe", "unavailable_not_sent"),
+                attempt("efi", "success")
+            ]),
+        );
+        let declined = charge(
+            "failed",
+            "card",
+            "stripe",
+            json!([attempt("stripe", "declined")]),
+        );
+        let unknown = charge(
+            "unknown",
+            "card",
+            "stripe",
+            json!([attempt("stripe", "unavailable_ambiguous")]),
+        );
+        let all = vec![ok, moved, declined, unknown];
+        let sent = all
+            .iter()
+            .enumerate()
+            .map(|(i, c)| sent(i as u64, c.method == PaymentMethod::Pix, Some(c), 1.0))
+            .collect();
+        let s = Summary::from_facts(facts(sent, all, Vec::new()));
+        let c = &s.charges;
+        assert_eq!(
+            (
+                c.created,
+                c.succeeded,
+                c.pending,
+                c.declined,
+                c.failed,
+                c.unknown
+            ),
+            (4, 1, 1, 1, 0, 1)
+        );
+        assert_eq!(s.failovers, 1);
+        assert_eq!(s.by_gateway[&GatewayId::Stripe], 3);
+        assert_eq!(s.problem_charges.len(), 1, "the unknown one is listed");
+        assert!(s.ok, "{:?}", s.problems);
+    }
+
+    #[test]
+    fn a_failure_counts_unless_every_gateway_for_the_method_was_down() {
+        let outage = |g, down, up| AppliedOutage {
+            gateway: g,
+            down_at_secs: down,
+            up_at_secs: up,
+        };
+        // Cards go to stripe or asaas: both down from 5 s to 8 s.
+        let outages = vec![
+            outage(GatewayId::Stripe, 5.0, Some(12.0)),
+            outage(GatewayId::Asaas, 5.0, Some(8.0)),
+        ];
+        let card_all_down = sent(1, false, None, 6.0);
+        let card_asaas_up = sent(2, false, None, 9.0);
+        let pix_efi_up = sent(3, true, None, 6.0);
+        let s = Summary::from_facts(facts(
+            vec![card_all_down, card_asaas_up, pix_efi_up],
+            Vec::new(),
+            outages,
+        ));
+        assert_eq!((s.charges.unavailable, s.charges.failed), (1, 2));
+        assert!(!s.ok);
+        assert!(
+            s.problems[1].contains("2 charge(s) failed"),
+            "{:?}",
+            s.problems
+        );
+    }
+
+    #[test]
+    fn undelivered_events_and_the_dlq_fail_the_run() {
+        let mut f = facts(Vec::new(), Vec::new(), Vec::new());
+        f.received.ids.remove("evt_2");
+        f.queue.dead = 1;
+        let s = Summary::from_facts(f);
+        assert_eq!(
+            (s.events.emitted, s.events.delivered, s.events.undelivered),
+            (2, 1, 1)
+        );
+        assert!(!s.ok);
+        let all = s.problems.join("; ");
+        assert!(all.contains("no charge was created"), "{all}");
+        assert!(
+            all.contains("1 of 2 emitted event(s) never reached"),
+            "{all}"
+        );
+        assert!(all.contains("1 event(s) in the DLQ"), "{all}");
+    }
 }

@@ -169,11 +169,17 @@ pub struct Sent {
     pub failover: bool,
     /// The payer paid it through the sandbox.
     pub paid: bool,
+    /// Seconds from the demo's start to the first try, and to its answer (retries replay
+    /// that answer under the same key, or wait for it).
+    pub sent_at_secs: f64,
+    pub answered_at_secs: f64,
 }
 
 /// Where to send charges and payments.
 #[derive(Clone)]
 pub struct TrafficSettings {
+    /// The demo's start, which `Sent`'s times count from.
+    pub started: std::time::Instant,
     /// `http://127.0.0.1:PORT` of the merchant API.
     pub api_url: String,
     pub api_key: Secret,
@@ -295,6 +301,7 @@ async fn send(shared: &Shared, planned: Planned) -> Sent {
     let mut sent = Sent {
         n: planned.n,
         pix: planned.method == PaymentMethod::Pix,
+        sent_at_secs: s.started.elapsed().as_secs_f64(),
         ..Sent::default()
     };
     let mut answer = Value::Null;
@@ -312,6 +319,9 @@ async fn send(shared: &Shared, planned: Planned) -> Sent {
             .body(body.clone())
             .send()
             .await;
+        if attempt == 0 {
+            sent.answered_at_secs = s.started.elapsed().as_secs_f64();
+        }
         let response = match response {
             Ok(r) => r,
             Err(e) => {
