@@ -366,3 +366,106 @@ async fn a_record_a_crash_left_behind_is_processed_on_redelivery() {
     );
     assert_eq!(f.inbound(&paid).await, InboundStatus::Applied);
 }
+
+/// The events the log holds for `id`.
+async fn logged(f: &Fixture, id: &ChargeId) -> Vec<payorch::model::Event> {
+    f.store
+        .list_events(
+            &f.tenant,
+            &payorch::store::EventQuery {
+                charge: Some(id.clone()),
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("events")
+        .items
+}
+
+/// A gateway reports a card paid while payorch is still creating the charge ("not yet", 503);
+/// the create flow then records the success and its event. The redelivery must not enqueue a
+/// second `charge.succeeded` (the merchant would see one payment twice under two event ids).
+#[tokio::test]
+async fn a_redelivery_after_not_yet_adds_no_second_event_for_what_the_create_flow_recorded() {
+    let f = fixture().await;
+    let creating = f.charge(None, ChargeStatus::Pending).await;
+    let paid = event(&creating, Some(ChargeStatus::Succeeded));
+    assert!(matches!(f.receive(&paid).await, Applied::NotYet(_)));
+    // The create flow ends: succeeded at Stripe, its event logged and queued.
+    let v = f
+        .store
+        .get_charge(&f.tenant, &creating)
+        .await
+        .expect("read")
+        .expect("exists");
+    let mut charge = v.value;
+    charge.gateway = Some(GatewayId::Stripe);
+    charge.gateway_reference = Some(format!("ref-{creating}"));
+    charge.status = ChargeStatus::Succeeded;
+    f.store
+        .update_charge(&charge, v.version)
+        .await
+        .expect("create flow ends");
+    f.core
+        .orchestrator
+        .enqueue_event(&charge)
+        .await
+        .expect("the create flow's event");
+    let queued = f.queued().await;
+
+    let again = f.receive(&paid).await;
+    assert!(matches!(again, Applied::Ignored(_)), "{again:?}");
+    assert_eq!(f.inbound(&paid).await, InboundStatus::Ignored);
+    assert_eq!(f.queued().await, queued, "no second event queued");
+    assert_eq!(logged(&f, &creating).await.len(), 1);
+}
+
+/// After a "not yet", a later delivery applied the event and died before logging it: the next
+/// redelivery still enqueues it (at least once, never less).
+#[tokio::test]
+async fn a_redelivery_after_not_yet_still_enqueues_an_event_a_crash_lost() {
+    let f = fixture().await;
+    let creating = f.charge(None, ChargeStatus::Pending).await;
+    let paid = event(&creating, Some(ChargeStatus::Succeeded));
+    assert!(matches!(f.receive(&paid).await, Applied::NotYet(_)));
+    let v = f
+        .store
+        .get_charge(&f.tenant, &creating)
+        .await
+        .expect("read")
+        .expect("exists");
+    let mut charge = v.value;
+    charge.gateway = Some(GatewayId::Stripe);
+    charge.gateway_reference = Some(format!("ref-{creating}"));
+    charge.status = ChargeStatus::RequiresAction;
+    let version = f
+        .store
+        .update_charge(&charge, v.version)
+        .await
+        .expect("create flow ends");
+    f.core
+        .orchestrator
+        .enqueue_event(&charge)
+        .await
+        .expect("the create flow's event");
+    // The crashed delivery: moved the charge, logged nothing.
+    charge.status = ChargeStatus::Succeeded;
+    f.store
+        .update_charge(&charge, version)
+        .await
+        .expect("moved");
+    let queued = f.queued().await;
+
+    assert_eq!(
+        f.receive(&paid).await,
+        Applied::Applied(ChargeStatus::Succeeded)
+    );
+    assert_eq!(f.queued().await, queued + 1);
+    let kinds: Vec<String> = logged(&f, &creating)
+        .await
+        .iter()
+        .map(|e| e.kind.to_string())
+        .collect();
+    assert!(kinds.contains(&"charge.succeeded".to_string()), "{kinds:?}");
+}
