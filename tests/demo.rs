@@ -65,6 +65,7 @@ fn an_outage_of_the_primary_fails_over_with_no_failed_sale_and_every_event_deliv
     assert_eq!(e["dlq"], 0);
     assert_eq!(e["queued"], 0);
     assert_eq!(e["bad_signatures"], 0);
+    assert_eq!(e["repeated"], 0, "no news sent twice: {s:#}");
     assert!(
         e["by_type"]["charge.succeeded"].as_u64().unwrap_or(0) > 0,
         "paid Pix and approved cards: {s:#}"

@@ -18,7 +18,7 @@ use payorch::breakers::Breakers;
 use payorch::clock::{Clock, SystemClock};
 use payorch::config::{Config, HumanDuration};
 use payorch::id::{ChargeId, EventId};
-use payorch::model::{GatewayId, TenantId};
+use payorch::model::{Event, GatewayId, TenantId};
 use payorch::runtime::{self, Background, Core};
 use payorch::sandbox::server::{self, RunningSandbox, SandboxOptions, SandboxServer};
 use payorch::sandbox::{FaultMode, SandboxContext};
@@ -446,7 +446,9 @@ impl Demo {
         let breaker_changes = breakers.changes();
         let outages = handle.outages();
         let charges = read_charges(store.as_ref(), &tenant, &sent).await?;
-        let emitted = emitted(store.as_ref(), &tenant).await?;
+        let log = event_log(store.as_ref(), &tenant).await?;
+        let repeated_events = repeated(&log);
+        let emitted = log.iter().map(|e| e.id.to_string()).collect();
         let queue = store.queue_stats(SystemClock.now()).await?;
         let received = merchant.received();
         let tuning = {
@@ -482,6 +484,7 @@ impl Demo {
             sent,
             charges,
             emitted,
+            repeated_events,
             queue,
             received,
             breakers: breaker_changes,
@@ -564,17 +567,41 @@ async fn read_charges(
 
 /// Ids of every event in the event log.
 async fn emitted(store: &dyn Store, tenant: &TenantId) -> anyhow::Result<BTreeSet<String>> {
-    let mut ids = BTreeSet::new();
+    Ok(event_log(store, tenant)
+        .await?
+        .iter()
+        .map(|e| e.id.to_string())
+        .collect())
+}
+
+/// Events that repeat news already sent: the same charge, type and refunded amount.
+fn repeated(events: &[Event]) -> u64 {
+    let distinct: BTreeSet<(String, String, i64)> = events
+        .iter()
+        .map(|e| {
+            (
+                e.data.charge.id.to_string(),
+                e.kind.to_string(),
+                e.data.charge.amount_refunded,
+            )
+        })
+        .collect();
+    (events.len() - distinct.len()) as u64
+}
+
+/// Every event in the event log.
+async fn event_log(store: &dyn Store, tenant: &TenantId) -> anyhow::Result<Vec<Event>> {
+    let mut events = Vec::new();
     let mut query = EventQuery {
         limit: 1000,
         ..EventQuery::default()
     };
     loop {
         let page = store.list_events(tenant, &query).await?;
-        ids.extend(page.items.iter().map(|e| e.id.to_string()));
+        events.extend(page.items);
         match page.next_cursor.as_deref().map(EventId::parse) {
             Some(Ok(cursor)) => query.starting_after = Some(cursor),
-            _ => return Ok(ids),
+            _ => return Ok(events),
         }
     }
 }

@@ -58,6 +58,8 @@ pub struct Facts {
     pub charges: Vec<Charge>,
     /// Ids of every event in the event log.
     pub emitted: BTreeSet<String>,
+    /// Events repeating news already sent (same charge, type and refunded amount).
+    pub repeated_events: u64,
     pub queue: QueueStats,
     pub received: Received,
     pub breakers: Vec<BreakerChange>,
@@ -106,6 +108,9 @@ pub struct Events {
     pub undelivered: u64,
     /// Deliveries the merchant refused for a bad signature.
     pub bad_signatures: u64,
+    /// Emitted events that repeat news already sent for the same charge (delivery is at least
+    /// once, so a crash may cause some; a healthy run has none).
+    pub repeated: u64,
     /// Still in the delivery queue (ready or waiting for a retry).
     pub queued: u64,
     /// In the dead-letter queue.
@@ -228,6 +233,7 @@ impl Summary {
             delivered,
             undelivered: f.emitted.len() as u64 - delivered,
             bad_signatures: f.received.bad_signatures,
+            repeated: f.repeated_events,
             queued: f.queue.ready + f.queue.delayed,
             dlq: f.queue.dead,
             by_type: f.received.by_type.clone(),
@@ -390,8 +396,8 @@ impl Summary {
         }
         let _ = writeln!(
             s,
-            "  undelivered {}, bad signatures {}, still queued {}, DLQ {}",
-            e.undelivered, e.bad_signatures, e.queued, e.dlq
+            "  undelivered {}, repeated {}, bad signatures {}, still queued {}, DLQ {}",
+            e.undelivered, e.repeated, e.bad_signatures, e.queued, e.dlq
         );
         if let Some(dir) = &self.data_dir {
             let _ = writeln!(s);
@@ -516,6 +522,7 @@ mod tests {
                 ..Received::default()
             },
             emitted,
+            repeated_events: 0,
             queue: QueueStats::default(),
             breakers: Vec::new(),
             outages,
