@@ -5,6 +5,7 @@
 //! schedule instead and prints the summary (`-o json` for scripts). This file holds the flags,
 //! the schedule loop and the exit code; not the stack, the traffic or the summary's maths.
 
+mod control;
 mod merchant;
 mod outage;
 mod stack;
@@ -145,7 +146,7 @@ pub async fn run(out: Output, global: &GlobalArgs, args: DemoArgs) -> anyhow::Re
 /// .await
 /// ```
 ///
-/// plus `impl crate::tui::DemoControl for stack::DemoHandle` forwarding `toggle` and `down`.
+/// plus `impl crate::tui::DemoControl for control::DemoHandle` forwarding `toggle` and `down`.
 async fn run_interactive(demo: &Demo, color: bool) -> anyhow::Result<()> {
     // What the dashboard takes, ready for it.
     let _dashboard_inputs = (

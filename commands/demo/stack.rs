@@ -1,7 +1,7 @@
 //! The demo's whole world in one process: a throwaway data dir and SQLite store, the sandbox
 //! with its three fakes, the core behind `serve`'s router on 127.0.0.1:0 with its background
 //! work, the merchant's receiver, and the traffic. [`Demo`] starts it, takes gateways down and
-//! up ([`DemoHandle`], also what the dashboard's keys call), and [`Demo::finish`] stops it in
+//! up (through `control.rs`'s `DemoHandle`, also what the dashboard's keys call), and [`Demo::finish`] stops it in
 //! order and gathers the facts for the summary. No config file or user data dir is touched.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -20,15 +20,15 @@ use payorch::config::{Config, HumanDuration};
 use payorch::id::{ChargeId, EventId};
 use payorch::model::{Event, GatewayId, TenantId};
 use payorch::runtime::{self, Background, Core};
+use payorch::sandbox::SandboxContext;
 use payorch::sandbox::server::{self, RunningSandbox, SandboxOptions, SandboxServer};
-use payorch::sandbox::{FaultMode, SandboxContext};
 use payorch::store::sqlite::SqliteStore;
 use payorch::store::{EventQuery, Store};
 use payorch::tenancy::{self, Actor};
 use payorch::webhook::endpoint;
 
+use super::control::DemoHandle;
 use super::merchant::Merchant;
-use super::outage::AppliedOutage;
 use super::summary::{BreakerChange, BreakerTuning, Facts, Reconciled};
 use super::traffic::{Sent, Traffic, TrafficSettings};
 
@@ -75,106 +75,8 @@ pub fn demo_config(data_dir: &Path) -> Config {
     config
 }
 
-/// Takes gateways down and up in the demo's sandbox. Cheap to clone; the dashboard's demo keys
-/// use it (`impl DemoControl for DemoHandle`).
-#[derive(Clone)]
-pub struct DemoHandle(Arc<Control>);
-
-struct Control {
-    http: reqwest::Client,
-    sandbox_url: String,
-    started: Instant,
-    down: Mutex<BTreeSet<GatewayId>>,
-    outages: Mutex<Vec<AppliedOutage>>,
-    /// One switch at a time, so `toggle` reads and changes the state as one step.
-    switching: tokio::sync::Mutex<()>,
-}
-
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-impl DemoHandle {
-    /// Down if up, up if down; a one-line message says which.
-    pub async fn toggle(&self, gateway: GatewayId) -> anyhow::Result<String> {
-        let _one = self.0.switching.lock().await;
-        let down = !lock(&self.0.down).contains(&gateway);
-        self.switch(gateway, down).await
-    }
-
-    /// Takes `gateway` down (`down`) or brings it back up; nothing if it already is.
-    pub async fn set(&self, gateway: GatewayId, down: bool) -> anyhow::Result<String> {
-        let _one = self.0.switching.lock().await;
-        if lock(&self.0.down).contains(&gateway) == down {
-            return Ok(format!(
-                "{gateway} is already {}",
-                if down { "down" } else { "up" }
-            ));
-        }
-        self.switch(gateway, down).await
-    }
-
-    /// The gateways down now.
-    pub fn down(&self) -> Vec<GatewayId> {
-        lock(&self.0.down).iter().copied().collect()
-    }
-
-    /// Every outage so far, scheduled or by hand.
-    pub fn outages(&self) -> Vec<AppliedOutage> {
-        lock(&self.0.outages).clone()
-    }
-
-    async fn switch(&self, gateway: GatewayId, down: bool) -> anyhow::Result<String> {
-        let mode = if down {
-            FaultMode::Down { status: None }
-        } else {
-            FaultMode::Up
-        };
-        let url = format!("{}/_sandbox/{gateway}/mode", self.0.sandbox_url);
-        let response = self
-            .0
-            .http
-            .put(&url)
-            .header("content-type", "application/json")
-            .body(serde_json::to_vec(&mode)?)
-            .send()
-            .await
-            .with_context(|| format!("the sandbox did not answer {url}"))?;
-        if !response.status().is_success() {
-            anyhow::bail!(
-                "the sandbox refused to take {gateway} {}: {}",
-                if down { "down" } else { "up" },
-                response.status()
-            );
-        }
-        let at = self.0.started.elapsed().as_secs_f64();
-        let at = (at * 10.0).round() / 10.0;
-        let mut outages = lock(&self.0.outages);
-        let mut set = lock(&self.0.down);
-        if down {
-            set.insert(gateway);
-            outages.push(AppliedOutage {
-                gateway,
-                down_at_secs: at,
-                up_at_secs: None,
-            });
-            tracing::info!(%gateway, "demo: gateway down");
-            Ok(format!(
-                "{gateway} is down at {at:.1}s: its listener refuses connections"
-            ))
-        } else {
-            set.remove(&gateway);
-            if let Some(o) = outages
-                .iter_mut()
-                .rev()
-                .find(|o| o.gateway == gateway && o.up_at_secs.is_none())
-            {
-                o.up_at_secs = Some(at);
-            }
-            tracing::info!(%gateway, "demo: gateway up");
-            Ok(format!("{gateway} is back up at {at:.1}s"))
-        }
-    }
 }
 
 /// The breaker transitions of one tenant, polled from the in-process breakers.
@@ -308,16 +210,7 @@ impl Demo {
         let background = core.spawn_background().await;
         let started = Instant::now();
         let breakers = BreakerLog::start(core.breakers.clone(), tenant.clone(), started);
-        let handle = DemoHandle(Arc::new(Control {
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(5))
-                .build()?,
-            sandbox_url: sandbox_url.clone(),
-            started,
-            down: Mutex::new(BTreeSet::new()),
-            outages: Mutex::new(Vec::new()),
-            switching: tokio::sync::Mutex::new(()),
-        }));
+        let handle = DemoHandle::new(sandbox_url.clone(), started)?;
         let traffic = Traffic::start(TrafficSettings {
             started,
             api_url: serve_url,
