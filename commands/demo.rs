@@ -165,7 +165,7 @@ async fn run_interactive(demo: &Demo, color: bool) -> anyhow::Result<()> {
 }
 
 /// Applies the outage switches on time, prints a progress line every few seconds (headless),
-/// and returns at the end of `duration` (never without one, unless Ctrl-C).
+/// and returns at the end of `duration` (never without one), or early on Ctrl-C or SIGTERM.
 async fn schedule(
     demo: &Demo,
     switches: &[Switch],
@@ -175,8 +175,8 @@ async fn schedule(
     let handle = demo.handle();
     let mut pending = switches.iter().peekable();
     let mut next_progress = PROGRESS_EVERY;
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
+    let interrupted = interrupted();
+    tokio::pin!(interrupted);
     loop {
         let now = demo.elapsed();
         while let Some(s) = pending.peek()
@@ -207,13 +207,35 @@ async fn schedule(
         next = next.saturating_sub(now).max(Duration::from_millis(10));
         tokio::select! {
             () = tokio::time::sleep(next) => {}
-            _ = &mut ctrl_c => {
+            () = &mut interrupted => {
                 if progress {
                     eprintln!("[{:>5.1}s] interrupted: finishing early", demo.elapsed().as_secs_f64());
                 }
                 return Ok(());
             }
         }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM: the run ends early and still cleans up and summarizes.
+async fn interrupted() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
     }
 }
 
