@@ -175,7 +175,7 @@ async fn schedule(
     let handle = demo.handle();
     let mut pending = switches.iter().peekable();
     let mut next_progress = PROGRESS_EVERY;
-    let interrupted = interrupted();
+    let interrupted = super::serve::signalled();
     tokio::pin!(interrupted);
     loop {
         let now = demo.elapsed();
@@ -214,28 +214,6 @@ async fn schedule(
                 return Ok(());
             }
         }
-    }
-}
-
-/// Resolves on Ctrl-C or SIGTERM: the run ends early and still cleans up and summarizes.
-async fn interrupted() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
     }
 }
 
