@@ -129,3 +129,51 @@ impl DemoHandle {
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use payorch::clock::{Clock, SystemClock};
+    use payorch::sandbox::SandboxContext;
+    use payorch::sandbox::server::{self, SandboxOptions, SandboxServer};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn toggle_takes_a_gateway_down_and_back_and_keeps_the_record() {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let (ctx, webhooks) = SandboxContext::new(clock.clone());
+        let options = SandboxOptions::new("127.0.0.1:0".parse().unwrap(), clock);
+        let sandbox = SandboxServer::new(server::standard_fakes(&ctx), webhooks, options)
+            .start()
+            .await
+            .unwrap();
+        let handle = DemoHandle::new(sandbox.url(), Instant::now()).unwrap();
+        let mode = |g: GatewayId| sandbox.info().gateways[&g].mode.clone();
+
+        let down = handle.toggle(GatewayId::Stripe).await.unwrap();
+        assert!(down.starts_with("stripe is down"), "{down}");
+        assert_eq!(handle.down(), vec![GatewayId::Stripe]);
+        assert_eq!(mode(GatewayId::Stripe), FaultMode::Down { status: None });
+        assert_eq!(mode(GatewayId::Efi), FaultMode::Up);
+        // Setting what already is changes nothing.
+        let again = handle.set(GatewayId::Stripe, true).await.unwrap();
+        assert_eq!(again, "stripe is already down");
+        assert_eq!(handle.outages().len(), 1);
+
+        let up = handle.toggle(GatewayId::Stripe).await.unwrap();
+        assert!(up.starts_with("stripe is back up"), "{up}");
+        assert!(handle.down().is_empty());
+        assert_eq!(mode(GatewayId::Stripe), FaultMode::Up);
+        let record = handle.outages();
+        assert_eq!(record.len(), 1);
+        assert_eq!(record[0].gateway, GatewayId::Stripe);
+        assert!(
+            record[0]
+                .up_at_secs
+                .is_some_and(|up| up >= record[0].down_at_secs)
+        );
+        sandbox.shutdown().await;
+    }
+}
