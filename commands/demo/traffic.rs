@@ -223,7 +223,7 @@ impl Traffic {
         })
     }
 
-    /// Every finished request so far.
+    /// Every answered request so far (a payer may still be about to pay).
     pub fn sent(&self) -> Vec<Sent> {
         self.shared
             .sent
@@ -282,19 +282,13 @@ async fn pace(shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
         n += 1;
         let planned = plan(&mut rng, n);
         let task_shared = shared.clone();
-        set.spawn(async move {
-            let sent = send(&task_shared, planned).await;
-            task_shared
-                .sent
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(sent);
-        });
+        set.spawn(async move { send(&task_shared, planned).await });
     }
 }
 
-/// One charge, as a careful merchant sends it, then (maybe) its payer paying.
-async fn send(shared: &Shared, planned: Planned) -> Sent {
+/// One charge, as a careful merchant sends it, recorded once answered; then (maybe) its
+/// payer paying.
+async fn send(shared: &Shared, planned: Planned) {
     let s = &shared.settings;
     let key = format!("demo-{:016x}-{}", s.seed, planned.n);
     let body = planned.body.to_string();
@@ -357,16 +351,34 @@ async fn send(shared: &Shared, planned: Planned) -> Sent {
     } else if sent.error.is_none() {
         sent.error = Some(error_text(sent.http_status.unwrap_or(0), &answer));
     }
-    if let (Some(after), Some("requires_action"), Some(gateway), Some(reference)) = (
+    let payer = match (
         planned.pays_after,
         sent.status.as_deref(),
         sent.gateway.clone(),
         answer["gateway_reference"].as_str(),
     ) {
+        (Some(after), Some("requires_action"), Some(gateway), Some(reference)) => {
+            Some((after, gateway, reference.to_string()))
+        }
+        _ => None,
+    };
+    let index = {
+        let mut all = shared.sent.lock().unwrap_or_else(PoisonError::into_inner);
+        all.push(sent);
+        all.len() - 1
+    };
+    if let Some((after, gateway, reference)) = payer {
         tokio::time::sleep(after).await;
-        sent.paid = pay(shared, &gateway, reference).await;
+        let paid = pay(shared, &gateway, &reference).await;
+        if let Some(s) = shared
+            .sent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_mut(index)
+        {
+            s.paid = paid;
+        }
     }
-    sent
 }
 
 fn error_text(status: u16, answer: &Value) -> String {
