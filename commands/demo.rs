@@ -20,7 +20,6 @@ use payorch::model::GatewayId;
 
 use self::outage::{Outage, Switch};
 use self::stack::{Demo, DemoOptions};
-use self::summary::Summary;
 use super::{CliError, Exit, GlobalArgs, Output};
 
 /// A headless run's length when `--duration` is not given.
@@ -112,7 +111,7 @@ pub async fn run(out: Output, global: &GlobalArgs, args: DemoArgs) -> anyhow::Re
     if progress {
         eprintln!("payorch demo: stopping traffic and waiting for the last webhooks…");
     }
-    let summary = Summary::from_facts(demo.finish().await?);
+    let summary = demo.finish().await?;
     ran?;
     if out.is_json() {
         out.json(&summary)?;

@@ -29,7 +29,7 @@ use payorch::webhook::endpoint;
 
 use super::control::DemoHandle;
 use super::merchant::Merchant;
-use super::summary::{BreakerChange, BreakerTuning, Facts, Reconciled};
+use super::summary::{BreakerChange, BreakerTuning, Facts, Reconciled, Summary};
 use super::traffic::{Sent, Traffic, TrafficSettings};
 
 /// How long `finish` waits for charges in flight and their payers.
@@ -296,8 +296,8 @@ impl Demo {
     }
 
     /// Stops the traffic, waits (bounded) for the charges in flight, their payers and the
-    /// webhooks, stops everything, and gathers the facts. The data dir is removed unless kept.
-    pub async fn finish(self) -> anyhow::Result<Facts> {
+    /// webhooks, stops everything, and sums the run up. The data dir is removed unless kept.
+    pub async fn finish(self) -> anyhow::Result<Summary> {
         let Demo {
             options,
             started,
@@ -370,7 +370,7 @@ impl Demo {
                 .with_context(|| format!("cannot remove the demo data dir {}", path.display()))?;
             None
         };
-        Ok(Facts {
+        Ok(Summary::from_facts(Facts {
             elapsed,
             rate: options.rate,
             seed: options.seed,
@@ -385,7 +385,7 @@ impl Demo {
             tuning,
             reconciled,
             data_dir,
-        })
+        }))
     }
 }
 
