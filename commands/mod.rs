@@ -7,6 +7,7 @@ mod audit;
 mod breaker;
 mod charge;
 mod dashboard;
+mod demo;
 mod dlq;
 mod events;
 mod gateway;
@@ -124,6 +125,9 @@ pub enum Command {
     Amount(amount::AmountArgs),
     /// Run local fakes of Stripe, Efí and Asaas with fault injection, or steer a running one
     Sandbox(sandbox::SandboxArgs),
+    /// The tour: sandbox, core, merchant and traffic in one process; take a gateway down
+    /// and watch failover
+    Demo(demo::DemoArgs),
     /// Print a shell completion script
     Completions {
         /// bash, zsh, fish, powershell or elvish
@@ -195,9 +199,17 @@ fn run(cli: Cli, out: Output) -> anyhow::Result<()> {
         clap_complete::generate(shell, &mut cmd, "payorch", &mut std::io::stdout());
         return Ok(());
     }
-    // The dashboard owns the terminal: log lines on stderr would tear through its screen.
-    if !matches!(cli.command, Command::Serve(_) | Command::Dashboard(_)) {
+    // The dashboard owns the terminal: log lines on stderr would tear through its screen. The
+    // demo's terminal belongs to its dashboard and summary: logs only when asked (-v).
+    let demo = matches!(cli.command, Command::Demo(_));
+    if !matches!(cli.command, Command::Serve(_) | Command::Dashboard(_))
+        && (!demo || cli.global.verbose > 0)
+    {
         init_logging(&cli.global);
+    }
+    // The demo needs no config or data dir: it builds both and throws them away.
+    if let Command::Demo(args) = cli.command {
+        return runtime()?.block_on(demo::run(out, &cli.global, args));
     }
     // The sandbox and its verbs need no config or data dir either: they keep state in memory.
     if let Command::Sandbox(args) = cli.command {
@@ -234,7 +246,7 @@ fn run(cli: Cli, out: Output) -> anyhow::Result<()> {
             }
             Command::Charge(cmd) => charge::run(&ctx, cmd).await,
             Command::Reconcile(args) => charge::reconcile(&ctx, args).await,
-            Command::Sandbox(_) | Command::Completions { .. } => Ok(()),
+            Command::Sandbox(_) | Command::Demo(_) | Command::Completions { .. } => Ok(()),
         }
     })
 }

@@ -90,8 +90,14 @@ pub async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Resolves on SIGINT or SIGTERM.
+/// Resolves on SIGINT or SIGTERM, then says what happens next.
 async fn shutdown_signal() {
+    signalled().await;
+    tracing::info!("shutting down: no new connections; finishing requests in flight");
+}
+
+/// Resolves on SIGINT or SIGTERM (also the demo's early end).
+pub async fn signalled() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -110,5 +116,4 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = term => {},
     }
-    tracing::info!("shutting down: no new connections; finishing requests in flight");
 }

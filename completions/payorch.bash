@@ -40,6 +40,9 @@ _payorch() {
             payorch,dashboard)
                 cmd="payorch__subcmd__dashboard"
                 ;;
+            payorch,demo)
+                cmd="payorch__subcmd__demo"
+                ;;
             payorch,dlq)
                 cmd="payorch__subcmd__dlq"
                 ;;
@@ -318,6 +321,9 @@ _payorch() {
                 ;;
             payorch__subcmd__help,dashboard)
                 cmd="payorch__subcmd__help__subcmd__dashboard"
+                ;;
+            payorch__subcmd__help,demo)
+                cmd="payorch__subcmd__help__subcmd__demo"
                 ;;
             payorch__subcmd__help,dlq)
                 cmd="payorch__subcmd__help__subcmd__dlq"
@@ -605,7 +611,7 @@ _payorch() {
 
     case "${cmd}" in
         payorch)
-            opts="-o -v -q -h -V --config --data-dir --tenant --output --no-color --verbose --quiet --help --version init config tenant apikey serve charge reconcile audit gateway breaker dashboard webhook dlq events amount sandbox completions help"
+            opts="-o -v -q -h -V --config --data-dir --tenant --output --no-color --verbose --quiet --help --version init config tenant apikey serve charge reconcile audit gateway breaker dashboard webhook dlq events amount sandbox demo completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1790,6 +1796,56 @@ _payorch() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        payorch__subcmd__demo)
+            opts="-o -v -q -h -V --headless --duration --outage --rate --seed --keep --config --data-dir --tenant --output --no-color --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --outage)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --seed)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         payorch__subcmd__dlq)
             opts="-o -v -q -h -V --config --data-dir --tenant --output --no-color --verbose --quiet --help --version list show replay purge help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -2767,7 +2823,7 @@ _payorch() {
             return 0
             ;;
         payorch__subcmd__help)
-            opts="init config tenant apikey serve charge reconcile audit gateway breaker dashboard webhook dlq events amount sandbox completions help"
+            opts="init config tenant apikey serve charge reconcile audit gateway breaker dashboard webhook dlq events amount sandbox demo completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3061,6 +3117,20 @@ _payorch() {
             return 0
             ;;
         payorch__subcmd__help__subcmd__dashboard)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__help__subcmd__demo)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -48,6 +48,7 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand events 'The tenant''s outbound events: list, show, and resend one to the merchant'
             cand amount 'Convert an amount as people write it (10,50) to the API''s minor units (1050)'
             cand sandbox 'Run local fakes of Stripe, Efí and Asaas with fault injection, or steer a running one'
+            cand demo 'The tour: sandbox, core, merchant and traffic in one process; take a gateway down and watch failover'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -1304,6 +1305,28 @@ set edit:completion:arg-completer[payorch] = {|@words|
         }
         &'payorch;sandbox;help;help'= {
         }
+        &'payorch;demo'= {
+            cand --duration 'How long to run, e.g. 20s or 2m [default: 30s with --headless; with the dashboard, until q]'
+            cand --outage 'Take GATEWAY down (connections refused) from FROM to TO after the start, e.g. stripe:5s-12s (repeatable)'
+            cand --rate 'Charges per second (0.1 to 50)'
+            cand --seed 'Seed for reproducible traffic [default: random, printed in the summary]'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --headless 'No dashboard: apply the --outage schedule, then print the summary (for scripts, tests)'
+            cand --keep 'Keep the temporary data dir at the end and print its path'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'payorch;completions'= {
             cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
             cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
@@ -1337,6 +1360,7 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand events 'The tenant''s outbound events: list, show, and resend one to the merchant'
             cand amount 'Convert an amount as people write it (10,50) to the API''s minor units (1050)'
             cand sandbox 'Run local fakes of Stripe, Efí and Asaas with fault injection, or steer a running one'
+            cand demo 'The tour: sandbox, core, merchant and traffic in one process; take a gateway down and watch failover'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -1494,6 +1518,8 @@ set edit:completion:arg-completer[payorch] = {|@words|
         &'payorch;help;sandbox;webhooks'= {
         }
         &'payorch;help;sandbox;info'= {
+        }
+        &'payorch;help;demo'= {
         }
         &'payorch;help;completions'= {
         }

@@ -6,10 +6,11 @@
 //! How the numbers are made, from one hour of counter buckets per gateway:
 //! - **success / failure rate** and **calls in window**: the breaker's status span (its time
 //!   window, or the last minute for a count window), as `payorch breaker status` shows it.
-//! - **last minute**: the six complete 10 s buckets before the current one (so it lags by up
-//!   to a bucket, but never shows a half-filled bucket as a drop). **Requests per second** is
-//!   their calls / 60; **p50 / p95** come from their latency histogram and are the upper bound
-//!   of the histogram bucket that holds the quantile ([`Quantile`]).
+//! - **p50 / p95**: over the last minute (the six 10 s buckets before the current one, and
+//!   the current one so far), from the latency histogram: the upper bound of the histogram
+//!   bucket that holds the quantile ([`Quantile`]).
+//! - **requests per second**: the calls of the previous 10 s bucket and of the current one so
+//!   far, over the time they span (10 to 20 s): it follows a failover within seconds.
 //! - **uptime over the last hour**: of the hour's 10 s buckets in which the gateway saw
 //!   traffic (calls, or calls its breaker refused), the share in which it was usable: its
 //!   breaker refused nothing and fewer than half of its calls failed. `None` without traffic.
@@ -37,7 +38,7 @@ pub use crate::breakers::shared::Quantile;
 pub const SERIES_BUCKETS: usize = 30;
 /// How far back uptime looks.
 pub const UPTIME_SPAN: Duration = Duration::from_secs(3600);
-/// The span of "last minute" figures (rps, p50, p95).
+/// The span of the latency quantiles (p50, p95).
 pub const MINUTE: Duration = Duration::from_secs(60);
 
 /// Why health could not be read.
@@ -74,7 +75,7 @@ pub struct GatewayHealth {
     /// Latency quantiles over the last minute; `None` without calls.
     pub p50: Option<Quantile>,
     pub p95: Option<Quantile>,
-    /// Requests per second over the last minute, in thousandths (1500: 1.5 req/s).
+    /// Requests per second over the last 10-20 s, in thousandths (1500: 1.5 req/s).
     pub milli_rps: u64,
     /// Calls in the breaker's window.
     pub window_calls: u64,
@@ -228,10 +229,14 @@ fn gateway_health(
     now: Timestamp,
 ) -> GatewayHealth {
     let current = shared::bucket_of(now);
-    let minute = sum(hour, current.minus(MINUTE), current);
+    let minute = sum(hour, current.minus(MINUTE), now.plus(BUCKET));
     let calls = breaker.calls;
     let failure_permille = (calls > 0).then_some(breaker.failure_permille);
-    let milli_rps = count(minute.calls) * 1000 / MINUTE.as_secs();
+    // The previous bucket and the current one so far: a rate that follows a change within
+    // seconds without jumping about on a half-filled bucket.
+    let recent = sum(hour, current.minus(BUCKET), now.plus(BUCKET));
+    let elapsed_ms = BUCKET.as_millis() as i64 + (now.unix_millis() - current.unix_millis());
+    let milli_rps = count(recent.calls) * 1_000_000 / count(elapsed_ms.max(1));
     let series = (0..SERIES_BUCKETS)
         .rev()
         .map(|back| {

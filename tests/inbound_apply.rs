@@ -366,3 +366,92 @@ async fn a_record_a_crash_left_behind_is_processed_on_redelivery() {
     );
     assert_eq!(f.inbound(&paid).await, InboundStatus::Applied);
 }
+
+/// The events the log holds for `id`.
+async fn logged(f: &Fixture, id: &ChargeId) -> Vec<payorch::model::Event> {
+    f.store
+        .list_events(
+            &f.tenant,
+            &payorch::store::EventQuery {
+                charge: Some(id.clone()),
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("events")
+        .items
+}
+
+/// A payment reported while its charge is still being created ("not yet", 503), then the
+/// create flow ending in `status` at Stripe with its event logged and queued. Returns the
+/// charge, its version, and the gateway event (to redeliver).
+async fn not_yet_then_created(f: &Fixture, status: ChargeStatus) -> (Charge, u64, GatewayEvent) {
+    let creating = f.charge(None, ChargeStatus::Pending).await;
+    let paid = event(&creating, Some(ChargeStatus::Succeeded));
+    assert!(matches!(f.receive(&paid).await, Applied::NotYet(_)));
+    let v = f
+        .store
+        .get_charge(&f.tenant, &creating)
+        .await
+        .expect("read")
+        .expect("exists");
+    let mut charge = v.value;
+    charge.gateway = Some(GatewayId::Stripe);
+    charge.gateway_reference = Some(format!("ref-{creating}"));
+    charge.status = status;
+    let version = f
+        .store
+        .update_charge(&charge, v.version)
+        .await
+        .expect("create flow ends");
+    f.core
+        .orchestrator
+        .enqueue_event(&charge)
+        .await
+        .expect("the create flow's event");
+    (charge, version, paid)
+}
+
+/// A gateway reports a card paid while payorch is still creating the charge; the create flow
+/// then records the success and its event. The redelivery must not enqueue a second
+/// `charge.succeeded` (the merchant would see one payment twice under two event ids).
+#[tokio::test]
+async fn a_redelivery_after_not_yet_adds_no_second_event_for_what_the_create_flow_recorded() {
+    let f = fixture().await;
+    let (charge, _, paid) = not_yet_then_created(&f, ChargeStatus::Succeeded).await;
+    let queued = f.queued().await;
+
+    let again = f.receive(&paid).await;
+    assert!(matches!(again, Applied::Ignored(_)), "{again:?}");
+    assert_eq!(f.inbound(&paid).await, InboundStatus::Ignored);
+    assert_eq!(f.queued().await, queued, "no second event queued");
+    assert_eq!(logged(&f, &charge.id).await.len(), 1);
+}
+
+/// After a "not yet", a later delivery applied the event and died before logging it: the next
+/// redelivery still enqueues it (at least once, never less).
+#[tokio::test]
+async fn a_redelivery_after_not_yet_still_enqueues_an_event_a_crash_lost() {
+    let f = fixture().await;
+    let (mut charge, version, paid) = not_yet_then_created(&f, ChargeStatus::RequiresAction).await;
+    // The crashed delivery: moved the charge, logged nothing.
+    charge.status = ChargeStatus::Succeeded;
+    f.store
+        .update_charge(&charge, version)
+        .await
+        .expect("moved");
+    let queued = f.queued().await;
+
+    assert_eq!(
+        f.receive(&paid).await,
+        Applied::Applied(ChargeStatus::Succeeded)
+    );
+    assert_eq!(f.queued().await, queued + 1);
+    let kinds: Vec<String> = logged(&f, &charge.id)
+        .await
+        .iter()
+        .map(|e| e.kind.to_string())
+        .collect();
+    assert!(kinds.contains(&"charge.succeeded".to_string()), "{kinds:?}");
+}

@@ -109,7 +109,10 @@ pub fn draw(frame: &mut Frame, app: &App) {
             frame.render_widget(Paragraph::new(text), gateways);
         }
     }
-    frame.render_widget(Paragraph::new(footer_line(app, theme)), footer);
+    frame.render_widget(
+        Paragraph::new(footer_line(app, theme, footer.width)),
+        footer,
+    );
     match &app.mode {
         Mode::Confirm(action) => {
             let text = vec![
@@ -440,7 +443,7 @@ fn audit_line(e: &AuditEntry, now: Timestamp) -> Line<'static> {
     ))
 }
 
-fn footer_line(app: &App, theme: Theme) -> Line<'static> {
+fn footer_line(app: &App, theme: Theme, width: u16) -> Line<'static> {
     if app.mode == Mode::Filter {
         return Line::from(vec![
             Span::styled(" filter charges: ", theme.bold()),
@@ -454,13 +457,18 @@ fn footer_line(app: &App, theme: Theme) -> Line<'static> {
     if let Some(status) = &app.status {
         return Line::from(Span::styled(format!(" {status}"), theme.bold()));
     }
-    let x = if app.demo { " x down/up" } else { "" };
-    Line::from(Span::styled(
-        format!(
-            " ? help  q quit  ↑↓ select  s primary  o open  c close  a auto  r replay{x}  t tenant  / filter"
-        ),
-        theme.dim(),
-    ))
+    let x = if app.demo { "  x down/up" } else { "" };
+    let wide = format!(
+        " ? help  q quit  ↑↓ select  s primary  o open  c close  a auto  r replay{x}  t tenant  / filter"
+    );
+    // On a narrow terminal the keys in short, so none is cut off.
+    let text = if wide.chars().count() <= usize::from(width) {
+        wide
+    } else {
+        let x = if app.demo { " x down/up" } else { "" };
+        format!(" ?help q quit s primary o/c/a breaker r replay{x} t tenant /filter")
+    };
+    Line::from(Span::styled(text, theme.dim()))
 }
 
 fn help_lines(app: &App) -> Vec<Line<'static>> {

@@ -231,6 +231,9 @@ impl TerminalGuard {
         execute!(
             std::io::stdout(),
             terminal::EnterAlternateScreen,
+            // Once, so nothing a terminal without a clean alternate screen still shows stays
+            // behind the cells that never change; every frame then writes only what changed.
+            terminal::Clear(terminal::ClearType::All),
             cursor::Hide
         )?;
         Ok(guard)

@@ -38,7 +38,9 @@ impl Snapshot {
             .charges
             .iter()
             .flat_map(|c| &c.attempts)
-            .filter(|a| a.gateway == gateway && a.outcome.is_breaker_failure())
+            .filter(|a| {
+                a.gateway == gateway && a.outcome.is_breaker_failure() && !a.refused_by_breaker()
+            })
             .max_by_key(|a| a.at)
             .map(|a| LastError {
                 message: a

@@ -274,6 +274,9 @@ impl fmt::Display for AttemptOutcome {
 }
 
 /// One try at one gateway, kept on the charge for the operator.
+/// `Attempt::gateway_code` of a call the circuit breaker refused: it never reached the gateway.
+pub const BREAKER_OPEN_CODE: &str = "breaker_open";
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attempt {
     pub gateway: GatewayId,
@@ -289,6 +292,13 @@ pub struct Attempt {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gateway_reference: Option<String>,
     pub at: Timestamp,
+}
+
+impl Attempt {
+    /// The circuit breaker refused this call: no request was sent, so no gateway error.
+    pub fn refused_by_breaker(&self) -> bool {
+        self.gateway_code.as_deref() == Some(BREAKER_OPEN_CODE)
+    }
 }
 
 /// The state of a refund at the gateway.

@@ -9,8 +9,8 @@ pub mod money;
 pub mod tenant;
 
 pub use charge::{
-    Attempt, AttemptOutcome, BoletoDetails, Charge, ChargeFailure, ChargeStatus, PaymentMethod,
-    PixDetails, Refund, RefundStatus, Transition,
+    Attempt, AttemptOutcome, BREAKER_OPEN_CODE, BoletoDetails, Charge, ChargeFailure, ChargeStatus,
+    PaymentMethod, PixDetails, Refund, RefundStatus, Transition,
 };
 pub use customer::Customer;
 pub use document::{Document, DocumentError, DocumentKind};

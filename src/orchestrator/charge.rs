@@ -7,7 +7,8 @@ use crate::api::{ApiError, ChargeRequest, ErrorType};
 use crate::gateway::{CreateCharge, Gateway, GatewayCharge, GatewayError};
 use crate::id::{ChargeId, MessageId};
 use crate::model::{
-    Attempt, AttemptOutcome, Charge, ChargeFailure, ChargeStatus, Event, GatewayId, TenantId,
+    Attempt, AttemptOutcome, BREAKER_OPEN_CODE, Charge, ChargeFailure, ChargeStatus, Event,
+    GatewayId, TenantId,
 };
 use crate::store::{Expect, QueueMessage, StateKey, StoreError};
 
@@ -142,7 +143,7 @@ impl Orchestrator {
                     outcome: AttemptOutcome::UnavailableNotSent,
                     latency_ms: 0,
                     error: Some(format!("circuit breaker: {why}")),
-                    gateway_code: Some("breaker_open".into()),
+                    gateway_code: Some(BREAKER_OPEN_CODE.into()),
                     gateway_reference: None,
                     at: self.clock.now(),
                 });

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use crate::gateway::GatewayEvent;
 use crate::id::InboundId;
-use crate::model::{Charge, ChargeStatus, GatewayId, TenantId, Transition};
-use crate::store::{InboundStatus, InboundWebhook, StoreError};
+use crate::model::{Charge, ChargeStatus, Event, GatewayId, TenantId, Transition};
+use crate::store::{EventQuery, InboundStatus, InboundWebhook, StoreError};
 
 use super::{Orchestrator, WEBHOOK_UPDATE_TRIES};
 
@@ -87,6 +87,8 @@ impl Orchestrator {
             note: None,
         };
         let mut resumed = false;
+        // The earlier delivery answered "not yet" (it changed nothing; see `Applied::NotYet`).
+        let mut after_not_yet = false;
         if !self.store.record_inbound(&record).await? {
             match self
                 .store
@@ -100,6 +102,7 @@ impl Orchestrator {
                         return Ok(Applied::InFlight);
                     }
                     resumed = true;
+                    after_not_yet = existing.note.is_some();
                 }
                 _ => return Ok(Applied::Duplicate),
             }
@@ -107,10 +110,14 @@ impl Orchestrator {
         let mut applied = self.apply_gateway_event(tenant, gateway, event).await?;
         if resumed && let Applied::Ignored(_) = applied {
             // An earlier delivery may have moved the charge and died before its event was
-            // enqueued: enqueue it again (delivery is at least once, never less).
+            // enqueued: enqueue it again (delivery is at least once, never less). After a "not
+            // yet", though, it is usually the create flow that moved the charge, and it logged
+            // and enqueued that event itself: a second one would reach the merchant as the
+            // same news under another event id. So then only when the log lacks it.
             if let (Some(status), Some(charge)) =
                 (event.status, self.charge_for_event(tenant, event).await?)
                 && charge.value.status == status
+                && !(after_not_yet && self.state_is_logged(&charge.value).await?)
             {
                 self.enqueue_charge_event(&charge.value).await?;
                 applied = Applied::Applied(status);
@@ -123,6 +130,23 @@ impl Orchestrator {
                 .await?;
         }
         Ok(applied)
+    }
+
+    /// The event log already holds an event showing `charge` as it is now (its status and
+    /// refunded amount).
+    async fn state_is_logged(&self, charge: &Charge) -> Result<bool, StoreError> {
+        let kind = Event::for_charge(charge, self.clock.now()).kind;
+        let query = EventQuery {
+            kind: Some(kind),
+            charge: Some(charge.id.clone()),
+            starting_after: None,
+            limit: 100,
+        };
+        let page = self.store.list_events(&charge.tenant, &query).await?;
+        Ok(page.items.iter().any(|e| {
+            e.data.charge.status == charge.status
+                && e.data.charge.amount_refunded == charge.amount_refunded
+        }))
     }
 
     /// The charge a gateway event is about: by the charge id the gateway echoes (Stripe

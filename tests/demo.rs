@@ -1,0 +1,157 @@
+//! `payorch demo --headless` as a script meets it: the real binary runs the whole stack in one
+//! process with an outage of the primary, and its JSON summary shows no failed sale, the
+//! failovers, the breaker opening and closing, and every event delivered. Bad flags exit 2
+//! naming the flag. Every run gets its own TMPDIR, which must be empty afterwards.
+
+mod common;
+
+use std::time::Instant;
+
+use serde_json::Value;
+
+/// `payorch demo ARGS…` with TMPDIR inside the test's env; returns the run and that TMPDIR.
+fn demo(env: &common::Env, args: &[&str]) -> (common::Run, std::path::PathBuf) {
+    let tmp = env.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let mut cmd = env.cmd();
+    cmd.env("TMPDIR", &tmp).arg("demo").args(args);
+    (common::Run(cmd.output().expect("run payorch demo")), tmp)
+}
+
+fn left_in(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn an_outage_of_the_primary_fails_over_with_no_failed_sale_and_every_event_delivered() {
+    let env = common::Env::new();
+    let started = Instant::now();
+    let (run, tmp) = demo(
+        &env,
+        &[
+            "--headless",
+            "--duration",
+            "20s",
+            "--outage",
+            "stripe:5s-12s",
+            "-o",
+            "json",
+        ],
+    );
+    eprintln!(
+        "payorch demo --headless --duration 20s took {:?}",
+        started.elapsed()
+    );
+    let s: Value = run.json();
+    let c = &s["charges"];
+    let e = &s["events"];
+    assert_eq!(s["ok"], true, "{s:#}");
+    assert!(c["created"].as_u64().unwrap() > 0, "{s:#}");
+    assert!(c["pix"].as_u64().unwrap() > 0 && c["card"].as_u64().unwrap() > 0);
+    assert_eq!(c["failed"], 0, "{s:#}");
+    assert_eq!(
+        c["requested"], c["created"],
+        "every request got a charge: {s:#}"
+    );
+    assert!(s["failovers"].as_u64().unwrap() > 0, "{s:#}");
+    // Efí took Pix and Asaas took cards while Stripe was down.
+    assert!(s["by_gateway"]["efi"].as_u64().unwrap_or(0) > 0, "{s:#}");
+    assert!(e["emitted"].as_u64().unwrap() > 0);
+    assert_eq!(e["delivered"], e["emitted"], "{s:#}");
+    assert_eq!(e["undelivered"], 0);
+    assert_eq!(e["dlq"], 0);
+    assert_eq!(e["queued"], 0);
+    assert_eq!(e["bad_signatures"], 0);
+    assert_eq!(e["repeated"], 0, "no news sent twice: {s:#}");
+    assert!(
+        e["by_type"]["charge.succeeded"].as_u64().unwrap_or(0) > 0,
+        "paid Pix and approved cards: {s:#}"
+    );
+    // The outage as applied, and Stripe's breaker: opened during it, closed after it.
+    assert_eq!(s["outages"][0]["gateway"], "stripe");
+    assert!(s["outages"][0]["up_at_secs"].is_number(), "{s:#}");
+    let stripe: Vec<&Value> = s["breakers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["gateway"] == "stripe")
+        .collect();
+    let opened = stripe.iter().position(|b| b["to"] == "open");
+    let closed = stripe.iter().rposition(|b| b["to"] == "closed");
+    assert!(
+        matches!((opened, closed), (Some(o), Some(c)) if o < c),
+        "stripe's breaker opened and closed again: {s:#}"
+    );
+    assert!(left_in(&tmp).is_empty(), "left behind: {:?}", left_in(&tmp));
+}
+
+#[test]
+fn keep_keeps_the_data_dir_and_names_it() {
+    let env = common::Env::new();
+    let (run, tmp) = demo(
+        &env,
+        &[
+            "--headless",
+            "--duration",
+            "2s",
+            "--seed",
+            "7",
+            "--keep",
+            "-o",
+            "json",
+        ],
+    );
+    let s: Value = run.json();
+    assert_eq!(s["seed"], 7);
+    let dir = std::path::PathBuf::from(s["data_dir"].as_str().expect("data_dir"));
+    assert!(dir.starts_with(&tmp), "{dir:?} is not under TMPDIR");
+    assert!(
+        dir.join(payorch::config::SQLITE_FILE_NAME).exists(),
+        "the store is kept: {:?}",
+        left_in(&dir)
+    );
+}
+
+#[test]
+fn bad_flags_exit_2_naming_the_flag_and_leave_nothing() {
+    let env = common::Env::new();
+    for (args, flag) in [
+        (&["--headless", "--outage", "nope:1s-2s"][..], "--outage"),
+        (&["--headless", "--outage", "stripe:5s-3s"][..], "--outage"),
+        (
+            &[
+                "--headless",
+                "--duration",
+                "10s",
+                "--outage",
+                "stripe:5s-12s",
+            ][..],
+            "--outage",
+        ),
+        (
+            &[
+                "--headless",
+                "--outage",
+                "stripe:1s-5s",
+                "--outage",
+                "stripe:4s-6s",
+            ][..],
+            "--outage",
+        ),
+        (&["--headless", "--duration", "0s"][..], "--duration"),
+        (&["--headless", "--rate", "0"][..], "--rate"),
+    ] {
+        let (run, tmp) = demo(&env, args);
+        let err = run.fails(2);
+        assert!(err.contains(flag), "{args:?}: {err}");
+        assert!(run.stdout().is_empty(), "{args:?}: {}", run.stdout());
+        assert!(
+            left_in(&tmp).is_empty(),
+            "{args:?} left {:?}",
+            left_in(&tmp)
+        );
+    }
+}
