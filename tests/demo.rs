@@ -116,6 +116,21 @@ fn keep_keeps_the_data_dir_and_names_it() {
 }
 
 #[test]
+fn without_a_terminal_the_demo_runs_headless_instead_of_failing() {
+    // `cargo run --release -- demo` from a script or CI: stdout is a pipe, so no dashboard.
+    let env = common::Env::new();
+    let (run, tmp) = demo(&env, &["--duration", "2s", "--seed", "11"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert!(
+        run.stderr().contains("not a terminal, so no dashboard"),
+        "{}",
+        run.stderr()
+    );
+    assert!(run.stdout().contains("failed        0"), "{}", run.stdout());
+    assert!(left_in(&tmp).is_empty(), "left behind: {:?}", left_in(&tmp));
+}
+
+#[test]
 fn bad_flags_exit_2_naming_the_flag_and_leave_nothing() {
     let env = common::Env::new();
     for (args, flag) in [
