@@ -30,7 +30,6 @@ use crate::config::{Config, GatewaysConfig};
 use crate::model::{GatewayId, TenantId};
 use crate::routing::{Role, Routing, RoutingError, RoutingTable};
 use crate::store::{Store, StoreError};
-use crate::webhook::dlq;
 
 pub use crate::breakers::shared::Quantile;
 
@@ -93,11 +92,9 @@ fn role_text<S: serde::Serializer>(role: &Role, s: S) -> Result<S::Ok, S::Error>
 /// A tenant's dead-letter queue in two numbers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct DlqSummary {
-    /// Dead letters, counted up to [`dlq::MAX_ALL`].
-    pub depth: u32,
-    /// There are at least [`dlq::MAX_ALL`] (show "1000+").
-    pub capped: bool,
-    /// When the oldest counted one died.
+    /// Dead letters of the tenant.
+    pub depth: u64,
+    /// When the oldest one died.
     pub oldest_dead_at: Option<Timestamp>,
 }
 
@@ -195,14 +192,13 @@ impl HealthReader {
     }
 
     async fn dlq(&self, tenant: &TenantId) -> Result<DlqSummary, StoreError> {
-        let dead = self
+        let stats = self
             .store
-            .list_dead(Some(tenant), None, dlq::MAX_ALL)
+            .queue_stats(Some(tenant), self.clock.now())
             .await?;
         Ok(DlqSummary {
-            depth: u32::try_from(dead.len()).unwrap_or(u32::MAX),
-            capped: dead.len() >= dlq::MAX_ALL as usize,
-            oldest_dead_at: dead.iter().map(|d| d.dead_at).min(),
+            depth: stats.dead,
+            oldest_dead_at: stats.oldest_dead_at,
         })
     }
 }

@@ -75,13 +75,13 @@ async fn events_list_show_and_resend_a_charges_event() {
     // `resend` queues the same event again, and is audited.
     let store = SqliteStore::open(&env.data_dir().join("payorch.db")).expect("store");
     let before = store
-        .queue_stats(SystemClock.now())
+        .queue_stats(None, SystemClock.now())
         .await
         .expect("stats")
         .ready;
     env.run(&["events", "resend", &event_id]).ok();
     let after = store
-        .queue_stats(SystemClock.now())
+        .queue_stats(None, SystemClock.now())
         .await
         .expect("stats")
         .ready;

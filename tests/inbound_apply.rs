@@ -95,7 +95,7 @@ impl Fixture {
     async fn queued(&self) -> u64 {
         let s = self
             .store
-            .queue_stats(SystemClock.now())
+            .queue_stats(None, SystemClock.now())
             .await
             .expect("stats");
         s.ready + s.delayed

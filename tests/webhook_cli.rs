@@ -177,7 +177,7 @@ async fn dlq_list_show_replay_and_purge() {
     env.run(&["dlq", "replay", ids[0].as_str()]).ok();
     assert!(store.get_dead(&ids[0]).await.unwrap().is_none());
     let stats = store
-        .queue_stats(Timestamp::from_unix_millis(i64::MAX / 2))
+        .queue_stats(None, Timestamp::from_unix_millis(i64::MAX / 2))
         .await
         .unwrap();
     assert_eq!((stats.ready, stats.dead), (1, 3));

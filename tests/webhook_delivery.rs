@@ -174,7 +174,7 @@ async fn a_2xx_acks_the_event_signed_with_its_event_id() {
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].0, event_id, "webhook-id is the event id");
     assert!(seen[0].1.contains("charge.succeeded"));
-    let stats = f.store.queue_stats(f.clock.now()).await.unwrap();
+    let stats = f.store.queue_stats(None, f.clock.now()).await.unwrap();
     assert_eq!((stats.ready, stats.delayed, stats.dead), (0, 0, 0));
     assert_eq!(*f.merchant.bad_signatures.lock().unwrap(), 0);
 }
@@ -211,7 +211,7 @@ async fn failures_follow_the_schedule_then_the_dlq_then_replay_delivers() {
     f.store.replay_dead(&msg, f.clock.now()).await.unwrap();
     let r = f.once().await;
     assert_eq!(r.delivered, 1, "{r:?}");
-    let stats = f.store.queue_stats(f.clock.now()).await.unwrap();
+    let stats = f.store.queue_stats(None, f.clock.now()).await.unwrap();
     assert_eq!((stats.ready, stats.delayed, stats.dead), (0, 0, 0));
 }
 

@@ -329,11 +329,6 @@ fn dlq_line(health: &TenantHealth, theme: Theme) -> Line<'static> {
             Span::styled("empty", theme.fg(Color::Green)),
         ]);
     }
-    let depth = if d.capped {
-        format!("{}+", d.depth)
-    } else {
-        d.depth.to_string()
-    };
     let oldest = d
         .oldest_dead_at
         .map(|t| format!(", oldest died {} ago", age(health.at, t)))
@@ -341,7 +336,7 @@ fn dlq_line(health: &TenantHealth, theme: Theme) -> Line<'static> {
     Line::from(vec![
         Span::styled(" DLQ ", theme.bold()),
         Span::styled(
-            format!("{depth} dead letter(s)"),
+            format!("{} dead letter(s)", d.depth),
             theme.fg(Color::Red).add_modifier(Modifier::BOLD),
         ),
         Span::raw(format!("{oldest} · r replays them")),

@@ -342,7 +342,7 @@ impl Demo {
         let log = event_log(store.as_ref(), &tenant).await?;
         let repeated_events = repeated(&log);
         let emitted = log.iter().map(|e| e.id.to_string()).collect();
-        let queue = store.queue_stats(SystemClock.now()).await?;
+        let queue = store.queue_stats(None, SystemClock.now()).await?;
         let received = merchant.received();
         let tuning = {
             let b = config.breaker.for_gateway(GatewayId::Stripe);
@@ -433,7 +433,7 @@ async fn is_calm(
         && last
             .values()
             .all(|o| *o != server::DeliveryOutcome::Retrying);
-    let Ok(queue) = store.queue_stats(SystemClock.now()).await else {
+    let Ok(queue) = store.queue_stats(None, SystemClock.now()).await else {
         return false;
     };
     let Ok(emitted) = emitted(store, tenant).await else {

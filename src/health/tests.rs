@@ -223,7 +223,6 @@ async fn the_dlq_summary_counts_the_tenants_dead_letters() {
     }
     let h = f.reader().read(&tenant()).await.unwrap();
     assert_eq!(h.dlq.depth, 2);
-    assert!(!h.dlq.capped);
     assert_eq!(
         h.dlq.oldest_dead_at,
         Some(now.minus(Duration::from_millis(90_000)))

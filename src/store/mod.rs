@@ -484,7 +484,12 @@ pub trait DeliveryQueue: Send + Sync {
     async fn replay_dead(&self, id: &MessageId, now: Timestamp) -> StoreResult<()>;
     /// Deletes a dead letter for good. [`StoreError::NotFound`] when no such dead letter.
     async fn purge_dead(&self, id: &MessageId) -> StoreResult<()>;
-    async fn queue_stats(&self, now: Timestamp) -> StoreResult<QueueStats>;
+    /// Where messages are: every tenant's, or one tenant's (the dashboard's DLQ panel).
+    async fn queue_stats(
+        &self,
+        tenant: Option<&TenantId>,
+        now: Timestamp,
+    ) -> StoreResult<QueueStats>;
 }
 
 /// Everything the core persists, from one backend.

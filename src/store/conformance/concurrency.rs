@@ -227,6 +227,6 @@ pub async fn concurrent_receivers_get_each_message_once<S: Store + 'static>(stor
         }
     }
     assert_eq!(seen, all, "every message received, none lost");
-    let stats = ok(store.queue_stats(at(3_600_000)).await, "stats");
+    let stats = ok(store.queue_stats(None, at(3_600_000)).await, "stats");
     assert_eq!((stats.ready, stats.delayed), (0, 0));
 }

@@ -110,7 +110,7 @@ pub async fn queue_visibility_timeout_and_stale_receipts<S: Store + 'static>(sto
     assert!(!ok(stale.await, "stale dead-letter"));
     assert_eq!(ok(store.get_dead(&msg.id).await, "get dead"), None);
     receive_none(&*store, 30_001).await;
-    let stats = ok(store.queue_stats(at(30_001)).await, "stats");
+    let stats = ok(store.queue_stats(None, at(30_001)).await, "stats");
     assert_eq!((stats.ready, stats.delayed, stats.dead), (0, 1, 0));
 
     assert!(ok(
@@ -225,7 +225,7 @@ pub async fn queue_list_and_purge_dead<S: Store + 'static>(store: Arc<S>) {
 
 pub async fn queue_stats_count_where_messages_are<S: Store + 'static>(store: Arc<S>) {
     assert_eq!(
-        ok(store.queue_stats(T0).await, "empty"),
+        ok(store.queue_stats(None, T0).await, "empty"),
         QueueStats::default()
     );
     let acme = tenant("acme");
@@ -245,7 +245,7 @@ pub async fn queue_stats_count_where_messages_are<S: Store + 'static>(store: Arc
         "dead"
     ));
 
-    let stats = ok(store.queue_stats(at(10)).await, "stats");
+    let stats = ok(store.queue_stats(None, at(10)).await, "stats");
     assert_eq!(
         stats,
         QueueStats {
@@ -255,10 +255,39 @@ pub async fn queue_stats_count_where_messages_are<S: Store + 'static>(store: Arc
             oldest_dead_at: Some(at(7))
         }
     );
-    let stats = ok(store.queue_stats(at(60_000)).await, "stats later");
+    let stats = ok(store.queue_stats(None, at(60_000)).await, "stats later");
     assert_eq!(
         (stats.ready, stats.delayed),
         (2, 0),
         "the delayed one is due"
     );
+
+    // One tenant's view counts only its own messages and dead letters.
+    let other = tenant("other");
+    ok(
+        store
+            .enqueue(&queue_message(&other, T0), Duration::ZERO)
+            .await,
+        "enqueue for another tenant",
+    );
+    let mine = ok(store.queue_stats(Some(&acme), at(10)).await, "acme's");
+    assert_eq!(
+        mine,
+        QueueStats {
+            ready: 1,
+            delayed: 1,
+            dead: 1,
+            oldest_dead_at: Some(at(7))
+        }
+    );
+    let theirs = ok(store.queue_stats(Some(&other), at(10)).await, "other's");
+    assert_eq!(
+        theirs,
+        QueueStats {
+            ready: 1,
+            ..QueueStats::default()
+        }
+    );
+    let all = ok(store.queue_stats(None, at(10)).await, "everyone's");
+    assert_eq!((all.ready, all.delayed, all.dead), (2, 1, 1));
 }

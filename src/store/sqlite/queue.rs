@@ -279,19 +279,33 @@ impl DeliveryQueue for SqliteStore {
         .await
     }
 
-    async fn queue_stats(&self, now: Timestamp) -> StoreResult<QueueStats> {
+    async fn queue_stats(
+        &self,
+        tenant: Option<&TenantId>,
+        now: Timestamp,
+    ) -> StoreResult<QueueStats> {
+        // One tenant's: the dead letters' tenant index serves it; the queue is short.
+        let (filter, tenant) = match tenant {
+            Some(t) => (" WHERE tenant = ?2", Some(t.to_string())),
+            None => (" WHERE ?2 IS NULL", None),
+        };
+        let live = format!(
+            "SELECT count(*) FILTER (WHERE visible_at <= ?1), count(*) FILTER (WHERE visible_at > ?1) \
+             FROM queue{filter}"
+        );
+        let dead = format!(
+            "SELECT count(*), min(dead_at) FROM dead_letters{}",
+            filter.replace("?2", "?1")
+        );
         self.read(move |c| {
             let ctx = |e| sql_error("read queue stats", e);
             let (ready, delayed) = c
-                .query_row(
-                    "SELECT count(*) FILTER (WHERE visible_at <= ?1),
-                            count(*) FILTER (WHERE visible_at > ?1) FROM queue",
-                    [now.unix_millis()],
-                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
-                )
+                .query_row(&live, params![now.unix_millis(), tenant], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+                })
                 .map_err(ctx)?;
             let (dead, oldest) = c
-                .query_row("SELECT count(*), min(dead_at) FROM dead_letters", [], |r| {
+                .query_row(&dead, params![tenant], |r| {
                     Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?))
                 })
                 .map_err(ctx)?;
