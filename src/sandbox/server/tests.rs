@@ -1,0 +1,126 @@
+//! The sandbox server against real sockets: listeners, faults, control API, delivery.
+
+use super::*;
+
+fn flaky(rate: f64) -> Fault {
+    let fault = Fault::default();
+    fault.set(FaultMode::Flaky {
+        error_rate: rate,
+        status: 500,
+    });
+    fault
+}
+
+fn failures(fault: &Fault, n: usize) -> usize {
+    (0..n)
+        .filter(|_| matches!(fault.decide(), Action::Fail(500, _)))
+        .count()
+}
+
+#[test]
+fn flaky_fails_exactly_its_share() {
+    assert_eq!(failures(&flaky(0.0), 100), 0);
+    assert_eq!(failures(&flaky(1.0), 100), 100);
+    assert_eq!(failures(&flaky(0.5), 100), 50);
+    assert_eq!(failures(&flaky(0.25), 100), 25);
+    assert_eq!(failures(&flaky(0.1), 10), 1);
+    assert_eq!(failures(&flaky(1.0 / 3.0), 9), 3);
+    // Every second request, starting with the second.
+    let half = flaky(0.5);
+    let pattern: Vec<bool> = (0..4)
+        .map(|_| matches!(half.decide(), Action::Fail(..)))
+        .collect();
+    assert_eq!(pattern, [false, true, false, true]);
+}
+
+#[test]
+fn modes_are_validated() {
+    let ok = [
+        FaultMode::Up,
+        FaultMode::Down { status: None },
+        FaultMode::Down { status: Some(500) },
+        FaultMode::Slow { latency_ms: 0 },
+        FaultMode::Slow {
+            latency_ms: MAX_LATENCY_MS,
+        },
+        FaultMode::Flaky {
+            error_rate: 0.0,
+            status: 100,
+        },
+        FaultMode::Flaky {
+            error_rate: 1.0,
+            status: 599,
+        },
+    ];
+    for mode in ok {
+        assert!(validate_mode(&mode).is_ok(), "{mode:?}");
+    }
+    let bad = [
+        FaultMode::Down { status: Some(42) },
+        FaultMode::Down { status: Some(600) },
+        FaultMode::Slow {
+            latency_ms: MAX_LATENCY_MS + 1,
+        },
+        FaultMode::Flaky {
+            error_rate: 2.0,
+            status: 500,
+        },
+        FaultMode::Flaky {
+            error_rate: -0.1,
+            status: 500,
+        },
+        FaultMode::Flaky {
+            error_rate: f64::NAN,
+            status: 500,
+        },
+        FaultMode::Flaky {
+            error_rate: 0.5,
+            status: 99,
+        },
+    ];
+    for mode in bad {
+        assert!(validate_mode(&mode).is_err(), "{mode:?}");
+    }
+}
+
+#[test]
+fn webhook_urls_must_be_http() {
+    assert!(parse_webhook_url("http://127.0.0.1:9/hook").is_ok());
+    assert!(parse_webhook_url("https://example.com/w?x=1").is_ok());
+    for bad in [
+        "ftp://example.com/",
+        "not a url",
+        "",
+        "/relative",
+        "mailto:a@b.c",
+    ] {
+        let err = parse_webhook_url(bad).unwrap_err().to_string();
+        assert!(err.contains("is not a webhook URL"), "{bad}: {err}");
+    }
+}
+
+#[test]
+fn queries_are_appended() {
+    let u = reqwest::Url::parse("http://h/w").unwrap();
+    assert_eq!(with_query(&u, None).as_str(), "http://h/w");
+    assert_eq!(with_query(&u, Some("hmac=x")).as_str(), "http://h/w?hmac=x");
+    let q = reqwest::Url::parse("http://h/w?a=1").unwrap();
+    assert_eq!(
+        with_query(&q, Some("hmac=x")).as_str(),
+        "http://h/w?a=1&hmac=x"
+    );
+}
+
+#[test]
+fn bound_everywhere_advertises_loopback() {
+    assert_eq!(
+        advertised_ip(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    );
+    assert_eq!(
+        advertised_ip(IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
+        IpAddr::V6(Ipv6Addr::LOCALHOST)
+    );
+    let lan = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
+    assert_eq!(advertised_ip(lan), lan);
+}
