@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use payorch::breaker::{Admission, BreakerSettings, BreakerState, Rejection};
-use payorch::breakers::{Breakers, OperatorCommand};
+use payorch::breakers::{Breakers, LastError, OperatorCommand};
 use payorch::clock::{Clock, ManualClock, Timestamp};
 use payorch::id::AuditId;
 use payorch::model::{AttemptOutcome, GatewayId, TenantId};
@@ -243,6 +243,59 @@ async fn a_trip_by_one_instance_is_adopted_by_the_other_after_a_sync() {
         (efi.state, efi.calls, efi.since),
         (BreakerState::Closed, 0, None)
     );
+}
+
+/// Stripe's last error in `b`'s fleet view; its breaker must still be closed.
+async fn last_error_seen_by(b: &Breakers) -> Option<LastError> {
+    let status = b.fleet_status(&acme()).await.expect("status");
+    let stripe = status.into_iter().find(|s| s.gateway == STRIPE).unwrap();
+    assert_eq!(stripe.state, BreakerState::Closed);
+    stripe.last_error
+}
+
+#[tokio::test]
+async fn a_failure_that_changes_no_state_is_still_the_fleets_last_error() {
+    let fleet = Fleet::new();
+    let (a, b) = (fleet.instance(), fleet.instance());
+    // One failure among successes: the breaker stays closed, no breaker document is written.
+    for outcome in [
+        AttemptOutcome::Success,
+        AttemptOutcome::UnavailableAmbiguous,
+    ] {
+        assert!(a.admit(&acme(), STRIPE).is_allowed());
+        a.record(
+            &acme(),
+            STRIPE,
+            outcome,
+            Duration::from_millis(40),
+            Some("timeout after 3 s"),
+        );
+    }
+    a.sync_now().await.expect("a");
+    let failed_at = fleet.clock.now();
+    let last = last_error_seen_by(&b)
+        .await
+        .expect("another instance sees a's last error");
+    assert_eq!(
+        (last.message.as_str(), last.at),
+        ("timeout after 3 s", failed_at)
+    );
+
+    // A newer failure replaces it (once the sharing interval has passed), an older one never.
+    fleet.clock.advance(Duration::from_secs(5));
+    b.record(
+        &acme(),
+        STRIPE,
+        AttemptOutcome::UnavailableNotSent,
+        Duration::from_millis(2),
+        Some("connection refused"),
+    );
+    b.sync_now().await.expect("b");
+    a.sync_now()
+        .await
+        .expect("a again: its error is older and is not written back");
+    let last = last_error_seen_by(&a).await.expect("the newest");
+    assert_eq!(last.message, "connection refused");
 }
 
 #[tokio::test]

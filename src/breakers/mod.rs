@@ -111,6 +111,8 @@ struct Entry {
     /// Outcome aggregates not yet flushed, by bucket start (ms).
     unflushed: BTreeMap<i64, Aggregate>,
     last_error: Option<LastError>,
+    /// When the last error this instance shared (the `gateway_error` document) happened.
+    error_shared: Option<Timestamp>,
 }
 
 type Table = HashMap<TenantId, HashMap<GatewayId, Entry>>;
@@ -201,6 +203,7 @@ impl Breakers {
                 reported: (0, 0),
                 unflushed: BTreeMap::new(),
                 last_error: None,
+                error_shared: None,
             })
     }
 
@@ -321,6 +324,7 @@ impl Breakers {
         now: Timestamp,
     ) -> Result<Vec<BreakerStatus>, StoreError> {
         let docs = self.state.list_state(tenant, shared::KIND).await?;
+        let errors = shared::read_errors(self.state.as_ref(), tenant).await?;
         let mut out = Vec::new();
         for gateway in GatewayId::ALL {
             let key = state_key(tenant, gateway);
@@ -332,15 +336,15 @@ impl Breakers {
             let span = shared::status_span(&config);
             let calls = recent.get(&gateway).copied().unwrap_or_default();
             let count = |v: i64| u64::try_from(v).unwrap_or(0);
-            out.push(
-                BreakerStatus::from_shared(tenant, gateway, &config, doc.as_ref(), now)
-                    .with_counts(
-                        count(calls.calls),
-                        count(calls.failures),
-                        count(calls.slow),
-                        format!("last {}", humantime::format_duration(span)),
-                    ),
-            );
+            let mut status =
+                BreakerStatus::from_shared(tenant, gateway, &config, doc.as_ref(), now);
+            status.last_error = shared::newest(status.last_error, errors.get(&gateway).cloned());
+            out.push(status.with_counts(
+                count(calls.calls),
+                count(calls.failures),
+                count(calls.slow),
+                format!("last {}", humantime::format_duration(span)),
+            ));
         }
         Ok(out)
     }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::breaker::{BreakerConfig, BreakerState, Mode, ProbePermits, SlidingWindow, Totals};
 use crate::clock::Timestamp;
 use crate::model::{GatewayId, TenantId};
-use crate::store::{CounterKey, CounterStore, StateKey, StoreError, Versioned};
+use crate::store::{CounterKey, CounterStore, StateKey, StateStore, StoreError, Versioned};
 
 /// The state-document kind for breakers.
 pub const KIND: &str = "breaker";
@@ -49,6 +49,12 @@ pub enum Quantile {
     AtLeast(u64),
 }
 
+/// The state-document kind of a gateway's newest failure, fleet-wide (name = the gateway).
+/// Apart from the breaker's document, so sharing an error never races a state transition.
+pub const ERROR_KIND: &str = "gateway_error";
+/// An instance shares a newer failure at most this often per gateway.
+pub const ERROR_SHARE_EVERY: Duration = Duration::from_secs(2);
+
 /// The counter series of a gateway's calls.
 pub fn series(gateway: GatewayId) -> String {
     format!("gw:{gateway}")
@@ -60,6 +66,39 @@ pub fn state_key(tenant: &TenantId, gateway: GatewayId) -> StateKey {
         kind: KIND.into(),
         name: gateway.as_str().into(),
     }
+}
+
+pub fn error_key(tenant: &TenantId, gateway: GatewayId) -> StateKey {
+    StateKey {
+        tenant: tenant.clone(),
+        kind: ERROR_KIND.into(),
+        name: gateway.as_str().into(),
+    }
+}
+
+/// The newer of two failures.
+pub fn newest(a: Option<LastError>, b: Option<LastError>) -> Option<LastError> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if b.at > a.at { b } else { a }),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Every gateway's shared newest failure for `tenant` (undecodable documents are skipped: the
+/// error text is for people, never for a decision).
+pub async fn read_errors(
+    state: &dyn StateStore,
+    tenant: &TenantId,
+) -> Result<BTreeMap<GatewayId, LastError>, StoreError> {
+    Ok(state
+        .list_state(tenant, ERROR_KIND)
+        .await?
+        .into_iter()
+        .filter_map(|(name, v)| {
+            let gateway = name.parse::<GatewayId>().ok()?;
+            Some((gateway, serde_json::from_value(v.value).ok()?))
+        })
+        .collect())
 }
 
 /// The most recent breaker failure seen, with its error text.

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::shared::{self, Aggregate, ProbeClaim, SharedBreaker, state_key};
+use super::shared::{self, Aggregate, LastError, ProbeClaim, SharedBreaker, state_key};
 use super::{Breakers, Entry, Pending};
 use crate::breaker::{BreakerState, Mode};
 use crate::clock::Timestamp;
@@ -141,6 +141,9 @@ impl Breakers {
                 first_error.get_or_insert(e);
             }
             if let Err(e) = self.flush(&tenant).await {
+                first_error.get_or_insert(e);
+            }
+            if let Err(e) = self.share_errors(&tenant).await {
                 first_error.get_or_insert(e);
             }
         }
@@ -292,6 +295,55 @@ impl Breakers {
             }
         }
         Err(error)
+    }
+}
+
+impl Breakers {
+    /// Writes each gateway's newest failure this instance saw to the `gateway_error` document
+    /// when it is newer than what is there (at most every [`shared::ERROR_SHARE_EVERY`]), so
+    /// `breaker status` and the dashboard show the last error of every instance, also of
+    /// failures that changed no state. A lost race leaves it to the next sync.
+    async fn share_errors(&self, tenant: &TenantId) -> Result<(), StoreError> {
+        let due: Vec<(GatewayId, LastError)> = match self.lock().get(tenant) {
+            Some(gateways) => gateways
+                .iter()
+                .filter_map(|(gateway, entry)| {
+                    let error = entry.last_error.clone()?;
+                    let due = entry
+                        .error_shared
+                        .is_none_or(|at| error.at >= at.plus(shared::ERROR_SHARE_EVERY));
+                    due.then_some((*gateway, error))
+                })
+                .collect(),
+            None => return Ok(()),
+        };
+        for (gateway, error) in due {
+            let key = shared::error_key(tenant, gateway);
+            let current = self.state.get_state(&key).await?;
+            // An unreadable document is replaced: it only ever holds text for people.
+            let newer = current.as_ref().is_none_or(|c| {
+                !matches!(serde_json::from_value::<LastError>(c.value.clone()),
+                    Ok(shared) if shared.at >= error.at)
+            });
+            if newer {
+                let expect = current.map_or(Expect::Absent, |c| Expect::Version(c.version));
+                let value = serde_json::to_value(&error)
+                    .map_err(|e| StoreError::Backend(format!("cannot encode an error: {e}")))?;
+                match self.state.put_state(&key, &value, expect).await {
+                    Ok(_) => {}
+                    Err(StoreError::Conflict { .. } | StoreError::AlreadyExists { .. }) => continue,
+                    Err(e) => return Err(e),
+                }
+            }
+            if let Some(entry) = self
+                .lock()
+                .get_mut(tenant)
+                .and_then(|g| g.get_mut(&gateway))
+            {
+                entry.error_shared = Some(error.at);
+            }
+        }
+        Ok(())
     }
 }
 
