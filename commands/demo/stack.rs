@@ -239,15 +239,6 @@ impl Demo {
         })
     }
 
-    /// Down if up, up if down; a one-line message says which.
-    #[expect(
-        dead_code,
-        reason = "the dashboard's demo keys call it once tui/ is merged"
-    )]
-    pub async fn toggle(&self, gateway: GatewayId) -> anyhow::Result<String> {
-        self.handle.toggle(gateway).await
-    }
-
     /// The gateways down now.
     pub fn down(&self) -> Vec<GatewayId> {
         self.handle.down()
@@ -273,12 +264,6 @@ impl Demo {
     /// Who the dashboard's operator actions are audited as.
     pub fn actor(&self) -> Actor {
         actor()
-    }
-
-    /// The temporary data dir (removed by `finish` unless kept).
-    #[expect(dead_code, reason = "for the dashboard's header once tui/ is merged")]
-    pub fn data_dir(&self) -> &Path {
-        self.dir.path()
     }
 
     pub fn elapsed(&self) -> Duration {
