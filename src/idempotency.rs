@@ -131,11 +131,11 @@ impl IdempotencySettings {
     /// retry), so a live holder is never recovered from under itself.
     pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
 
-    /// The configured TTL, the default lease, and [`process_owner`].
+    /// The configured TTL and lease, and [`process_owner`].
     pub fn from_config(config: &IdempotencyConfig) -> Self {
         IdempotencySettings {
             ttl: config.ttl.0,
-            lease: Self::DEFAULT_LEASE,
+            lease: config.lease.0,
             owner: process_owner(),
         }
     }

@@ -26,8 +26,6 @@ use crate::server::AppState;
 use crate::server::metrics::Metrics;
 use crate::store::Store;
 
-/// How often `serve` reconciles unknown charges and orphans.
-pub const RECONCILE_EVERY: Duration = Duration::from_secs(30);
 /// How often `serve` purges expired idempotency keys.
 pub const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
@@ -194,8 +192,9 @@ impl Core {
         let sync = self.breakers.spawn_sync();
         let orchestrator = self.orchestrator.clone();
         let idempotency = self.idempotency.clone();
+        let every = self.config.recovery.every.0;
         let reconciler = tokio::spawn(async move {
-            let mut reconcile = tokio::time::interval(RECONCILE_EVERY);
+            let mut reconcile = tokio::time::interval(every);
             let mut purge = tokio::time::interval(PURGE_EVERY);
             loop {
                 tokio::select! {

@@ -64,6 +64,17 @@ const ENV_KEYS: &[(&str, &str, EnvKind)] = &[
     ("PAYORCH_LOG_FORMAT", "log.format", EnvKind::Str),
     ("PAYORCH_IDEMPOTENCY_TTL", "idempotency.ttl", EnvKind::Str),
     (
+        "PAYORCH_IDEMPOTENCY_LEASE",
+        "idempotency.lease",
+        EnvKind::Str,
+    ),
+    ("PAYORCH_RECOVERY_EVERY", "recovery.every", EnvKind::Str),
+    (
+        "PAYORCH_RECOVERY_LOOKUP_GRACE",
+        "recovery.lookup_grace",
+        EnvKind::Str,
+    ),
+    (
         "PAYORCH_STRIPE_BASE_URL",
         "gateways.stripe.base_url",
         EnvKind::Str,
@@ -244,6 +255,29 @@ impl Config {
                     self.idempotency.ttl
                 ),
             ));
+        }
+        for (key, value, min, max) in [
+            ("idempotency.lease", self.idempotency.lease.0, 1, 3600),
+            ("recovery.every", self.recovery.every.0, 1, 3600),
+            (
+                "recovery.lookup_grace",
+                self.recovery.lookup_grace.0,
+                0,
+                24 * 3600,
+            ),
+        ] {
+            let (lo, hi) = (Duration::from_secs(min), Duration::from_secs(max));
+            if value < lo || value > hi {
+                return Err(invalid(
+                    key,
+                    format!(
+                        "{} is outside {}..{}",
+                        HumanDuration(value),
+                        HumanDuration(lo),
+                        HumanDuration(hi)
+                    ),
+                ));
+            }
         }
         self.breaker
             .validate()

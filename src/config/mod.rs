@@ -166,12 +166,37 @@ impl Default for LogConfig {
 pub struct IdempotencyConfig {
     /// How long a key is remembered (at least 24h).
     pub ttl: HumanDuration,
+    /// How long the process running a request may go without a sign of life before another
+    /// request with the same key (or the reconciler) takes its work over. A running flow renews
+    /// it; it must be longer than one gateway call (`gateways.*.timeout`).
+    pub lease: HumanDuration,
 }
 
 impl Default for IdempotencyConfig {
     fn default() -> Self {
         IdempotencyConfig {
             ttl: HumanDuration(Duration::from_secs(24 * 3600)),
+            lease: HumanDuration(Duration::from_secs(60)),
+        }
+    }
+}
+
+/// `[recovery]`: how `serve` finishes work that a dead or disconnected process left behind.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RecoveryConfig {
+    /// How often the reconciler runs: abandoned charges and refunds, `unknown` charges, orphans.
+    pub every: HumanDuration,
+    /// How long after a call a gateway lookup that finds nothing is believed (Stripe's search
+    /// lags behind its writes).
+    pub lookup_grace: HumanDuration,
+}
+
+impl Default for RecoveryConfig {
+    fn default() -> Self {
+        RecoveryConfig {
+            every: HumanDuration(Duration::from_secs(30)),
+            lookup_grace: HumanDuration(Duration::from_secs(120)),
         }
     }
 }
@@ -320,6 +345,8 @@ pub struct Config {
     pub server: ServerConfig,
     pub log: LogConfig,
     pub idempotency: IdempotencyConfig,
+    /// `[recovery]`: the reconciler.
+    pub recovery: RecoveryConfig,
     pub gateways: GatewaysConfig,
     pub routing: RoutingSettings,
     /// `[breaker]`: circuit-breaker tuning, with `[breaker.<gateway>]` overrides.
@@ -337,6 +364,7 @@ impl Default for Config {
             server: ServerConfig::default(),
             log: LogConfig::default(),
             idempotency: IdempotencyConfig::default(),
+            recovery: RecoveryConfig::default(),
             gateways: GatewaysConfig::default(),
             routing: RoutingSettings::default(),
             breaker: BreakerSettings::default(),
