@@ -1,6 +1,7 @@
 //! `payorch serve`: the HTTP core (merchant API, health, metrics) with the breaker sync, the
 //! reconciler and the idempotency purge in the background. Stops accepting on SIGINT/SIGTERM,
-//! finishes the requests in flight, and exits 0.
+//! finishes the requests and money flows in flight (also those whose client hung up), and
+//! exits 0.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -85,8 +86,10 @@ pub async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the server stopped")?;
+    // Money flows whose client hung up run on in tasks of their own: let them finish too.
+    core.orchestrator.drain().await;
     background.shutdown().await;
-    tracing::info!("stopped: every request in flight was answered");
+    tracing::info!("stopped: every request and money flow in flight was finished");
     Ok(())
 }
 

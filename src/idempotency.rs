@@ -59,7 +59,7 @@ use sha2::{Digest, Sha256};
 
 use crate::clock::{Clock, Timestamp};
 use crate::config::IdempotencyConfig;
-use crate::id::ChargeId;
+use crate::id::{ChargeId, RefundId};
 use crate::model::{TenantId, ValidationError};
 use crate::store::{Claim, IdempotencyRecord, IdempotencyState, IdempotencyStore, StoreError};
 
@@ -283,6 +283,7 @@ impl IdempotencyKeys {
                 operation: operation.to_string(),
                 request_hash: request_hash.to_string(),
                 charge_id: None,
+                refund_id: None,
                 state: IdempotencyState::InFlight {
                     owner: token,
                     lease_until,
@@ -418,6 +419,20 @@ impl Lease {
     pub async fn attach_charge(&mut self, charge_id: ChargeId) -> Result<(), IdempotencyError> {
         let mut next = self.renewed()?;
         next.charge_id = Some(charge_id);
+        self.write(next).await
+    }
+
+    /// The refund attached to the key, by this holder or a previous one.
+    pub fn refund_id(&self) -> Option<&RefundId> {
+        self.record.refund_id.as_ref()
+    }
+
+    /// Records the id of the refund this request makes, and renews the lease. Call it before
+    /// the refund is recorded on its charge, so a retry of the key resumes that refund (with
+    /// the same gateway key) instead of making another.
+    pub async fn attach_refund(&mut self, refund_id: RefundId) -> Result<(), IdempotencyError> {
+        let mut next = self.renewed()?;
+        next.refund_id = Some(refund_id);
         self.write(next).await
     }
 

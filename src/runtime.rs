@@ -14,8 +14,9 @@ use crate::breakers::{Breakers, SyncTask};
 use crate::clock::Clock;
 use crate::config::{Config, ProcessEnv};
 use crate::credentials::{self, OsKeyring};
+use crate::failpoint::Failpoints;
 use crate::gateway::registry::{self, Gateways};
-use crate::id::ChargeId;
+use crate::id::{ChargeId, RefundId};
 use crate::idempotency::{Begin, IdempotencyError, request_hash};
 use crate::idempotency::{IdempotencyKeys, IdempotencySettings};
 use crate::model::{GatewayId, TenantId};
@@ -36,6 +37,8 @@ pub enum RuntimeError {
     Sandbox { url: String, reason: String },
     #[error("routing: {0}")]
     Routing(String),
+    #[error("{0}")]
+    Failpoints(String),
 }
 
 /// Each tenant's gateways from `[gateways.*]` and that tenant's credentials (keyring, with
@@ -155,7 +158,9 @@ impl Core {
             breakers: breakers.clone(),
             routes: routing.clone(),
             clock: clock.clone(),
-            settings: FlowSettings::default(),
+            settings: FlowSettings::from_config(&config),
+            failpoints: Arc::new(Failpoints::from_env().map_err(RuntimeError::Failpoints)?),
+            flows: tokio_util::task::TaskTracker::new(),
         });
         Ok(Core {
             config,
@@ -274,71 +279,164 @@ pub fn charge_json(charge: &crate::model::Charge) -> Value {
     v
 }
 
-/// `POST /v1/charges` under an idempotency key (rule 2), for `serve` and `charge create`.
+/// What a request under an idempotency key makes, recorded on the key before anything else
+/// happens, so a retry after a crash resumes that very charge or refund.
+#[derive(Clone, Debug)]
+enum Resource {
+    Charge(ChargeId),
+    Refund(RefundId),
+}
+
+/// `POST /v1/charges` under an idempotency key (rule 2), for `serve` and `charge create`. The
+/// flow runs in a task of its own: dropping this future (a client that hung up) does not stop
+/// it, and its outcome is stored for the key either way.
 pub async fn create_charge(
-    orchestrator: &Orchestrator,
-    keys: &IdempotencyKeys,
+    orchestrator: &Arc<Orchestrator>,
+    keys: &Arc<IdempotencyKeys>,
     tenant: &TenantId,
     key: &str,
     body: &Value,
 ) -> Answer {
-    let fresh = ChargeId::generate();
-    idempotent(
-        keys,
-        tenant,
-        key,
-        "POST /v1/charges",
-        body,
-        Some(fresh),
-        |id| async move {
-            let request = ChargeRequest::parse(body)?;
-            let id = id.unwrap_or_else(ChargeId::generate);
-            let charge = orchestrator.create_charge(tenant, id, &request).await?;
-            Ok((201, charge_json(&charge)))
-        },
-    )
-    .await
+    let (o, keys, tenant, key, body) = (
+        orchestrator.clone(),
+        keys.clone(),
+        tenant.clone(),
+        key.to_string(),
+        body.clone(),
+    );
+    let fresh = Resource::Charge(ChargeId::generate());
+    orchestrator
+        .run_flow(async move {
+            let (o, tenant, body) = (&o, &tenant, &body);
+            idempotent(
+                &keys,
+                tenant,
+                &key,
+                "POST /v1/charges",
+                body,
+                fresh,
+                |made, resumed| async move {
+                    let request = ChargeRequest::parse(body)?;
+                    let Resource::Charge(id) = made else {
+                        return Err(wrong_resource());
+                    };
+                    let charge = if resumed {
+                        o.resume_charge(tenant, id, &request).await?
+                    } else {
+                        o.create_charge(tenant, id, &request).await?
+                    };
+                    Ok((201, charge_json(&charge)))
+                },
+            )
+            .await
+        })
+        .await
+        .unwrap_or_else(flow_died)
 }
 
-/// `POST /v1/charges/{id}/refunds` under an idempotency key.
+/// `POST /v1/charges/{id}/refunds` under an idempotency key, in a task of its own like
+/// [`create_charge`].
 pub async fn refund(
-    orchestrator: &Orchestrator,
-    keys: &IdempotencyKeys,
+    orchestrator: &Arc<Orchestrator>,
+    keys: &Arc<IdempotencyKeys>,
     tenant: &TenantId,
     charge: &str,
     key: &str,
     body: &Value,
 ) -> Answer {
-    let operation = format!("POST /v1/charges/{charge}/refunds");
-    idempotent(keys, tenant, key, &operation, body, None, |_| async move {
-        let request = RefundRequest::parse(body)?;
-        let charge = orchestrator.refund(tenant, charge, &request).await?;
-        Ok((200, charge_json(&charge)))
-    })
-    .await
+    let (o, keys, tenant, charge, key, body) = (
+        orchestrator.clone(),
+        keys.clone(),
+        tenant.clone(),
+        charge.to_string(),
+        key.to_string(),
+        body.clone(),
+    );
+    let fresh = Resource::Refund(RefundId::generate());
+    orchestrator
+        .run_flow(async move {
+            let (o, tenant, charge, body) = (&o, &tenant, &charge, &body);
+            let operation = format!("POST /v1/charges/{charge}/refunds");
+            idempotent(
+                &keys,
+                tenant,
+                &key,
+                &operation,
+                body,
+                fresh,
+                |made, _| async move {
+                    let request = RefundRequest::parse(body)?;
+                    let Resource::Refund(refund_id) = made else {
+                        return Err(wrong_resource());
+                    };
+                    let charge = o.refund(tenant, charge, &refund_id, &request).await?;
+                    Ok((200, charge_json(&charge)))
+                },
+            )
+            .await
+        })
+        .await
+        .unwrap_or_else(flow_died)
+}
+
+fn wrong_resource() -> ApiError {
+    ApiError::new(
+        500,
+        ErrorType::ApiError,
+        "idempotency_key_corrupt",
+        "the idempotency key records a different kind of request",
+    )
+}
+
+/// The answer when a flow's task panicked (a bug, or a crash point armed by a test). Its key
+/// stays in flight, so a retry after the lease resumes whatever the flow left.
+fn flow_died() -> Answer {
+    Answer::error(&ApiError::new(
+        500,
+        ErrorType::ApiError,
+        "internal_error",
+        "the request stopped unexpectedly; retry it with the same Idempotency-Key",
+    ))
+}
+
+/// Whether an error answer is final for its key. Not final: the work may still be going on
+/// or half done (another process holds it, a refund's outcome is unknown, the store failed);
+/// the key stays in flight and a retry after the lease resumes the work.
+fn settles_key(e: &ApiError) -> bool {
+    !matches!(
+        e.code.as_str(),
+        "idempotency_key_in_use" | "refund_outcome_unknown" | "store_error" | "store_unavailable"
+    )
 }
 
 /// Runs a mutating request under its idempotency key: replays, 409s and 422s per rule 2.
-/// `charge` is the id the request will create, recorded on the key before anything else
-/// happens; `run` gets the id to use: the recorded one when a died holder's key is recovered,
-/// so the flow resumes that charge (idempotently at the gateways) instead of making another.
+/// `fresh` is what the request will make, recorded on the key before anything else happens;
+/// `run` gets what to make (the recorded one when a dead holder's key is recovered, so the flow
+/// resumes it, idempotently at the gateways, instead of making another) and whether it was
+/// recovered. While `run` works, the lease is renewed, so nobody takes over a live flow.
 async fn idempotent<'a, F, Fut>(
     keys: &IdempotencyKeys,
     tenant: &TenantId,
     key: &str,
     operation: &str,
     body: &Value,
-    charge: Option<ChargeId>,
+    fresh: Resource,
     run: F,
 ) -> Answer
 where
-    F: FnOnce(Option<ChargeId>) -> Fut,
+    F: FnOnce(Resource, bool) -> Fut,
     Fut: std::future::Future<Output = Result<(u16, Value), ApiError>> + 'a,
 {
     let hash = request_hash(operation, body);
-    let (mut lease, charge) = match keys.begin(tenant, key, operation, &hash).await {
-        Ok(Begin::Proceed(lease)) => (lease, charge),
-        Ok(Begin::Recover(lease, record)) => (lease, record.charge_id.or(charge)),
+    let (mut lease, made, resumed) = match keys.begin(tenant, key, operation, &hash).await {
+        Ok(Begin::Proceed(lease)) => (lease, fresh, false),
+        Ok(Begin::Recover(lease, record)) => {
+            let made = match fresh {
+                Resource::Charge(id) => Resource::Charge(record.charge_id.unwrap_or(id)),
+                Resource::Refund(id) => Resource::Refund(record.refund_id.unwrap_or(id)),
+            };
+            (lease, made, true)
+        }
         Ok(Begin::Replay { status_code, body }) => {
             return Answer {
                 status: status_code,
@@ -376,10 +474,16 @@ where
             ));
         }
     };
-    if let Some(id) = &charge
-        && lease.charge_id() != Some(id)
-        && let Err(e) = lease.attach_charge(id.clone()).await
-    {
+    let attached = match &made {
+        Resource::Charge(id) if lease.charge_id() != Some(id) => {
+            lease.attach_charge(id.clone()).await
+        }
+        Resource::Refund(id) if lease.refund_id() != Some(id) => {
+            lease.attach_refund(id.clone()).await
+        }
+        _ => Ok(()),
+    };
+    if let Err(e) = attached {
         return Answer::error(&ApiError::new(
             503,
             ErrorType::ApiError,
@@ -387,7 +491,18 @@ where
             e.to_string(),
         ));
     }
-    match run(charge).await {
+    let flow = run(made, resumed);
+    tokio::pin!(flow);
+    let beat = keys.settings().lease / 3;
+    let result = loop {
+        tokio::select! {
+            result = &mut flow => break result,
+            _ = tokio::time::sleep(beat) => if let Err(e) = lease.extend().await {
+                tracing::warn!(key, error = %e, "could not renew an idempotency lease");
+            },
+        }
+    };
+    match result {
         Ok((status, value)) => {
             let text = value.to_string();
             if let Err(e) = lease.complete(status, text.clone()).await {
@@ -406,6 +521,7 @@ where
             }
             Answer::error(&e)
         }
+        Err(e) if !settles_key(&e) => Answer::error(&e),
         Err(e) => {
             let a = Answer::error(&e);
             if let Err(err) = lease.complete(a.status, a.body.clone()).await {

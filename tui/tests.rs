@@ -168,6 +168,7 @@ impl Fixture {
                         .then(|| format!("{gateway}: connection refused")),
                     gateway_code: None,
                     gateway_reference: None,
+                    idempotency_key: None,
                     at: created_at,
                 })
                 .collect(),

@@ -232,6 +232,10 @@ pub enum AttemptOutcome {
     Auth,
     /// 429.
     RateLimited,
+    /// Recorded before the request left (the write-ahead record, rule 5); no answer recorded
+    /// yet. Found on a stored charge, it means the process making the call stopped: whoever
+    /// resumes the charge asks that gateway what happened before trying another.
+    InFlight,
 }
 
 impl AttemptOutcome {
@@ -244,6 +248,7 @@ impl AttemptOutcome {
             AttemptOutcome::UnavailableAmbiguous => "unavailable_ambiguous",
             AttemptOutcome::Auth => "auth",
             AttemptOutcome::RateLimited => "rate_limited",
+            AttemptOutcome::InFlight => "in_flight",
         }
     }
 
@@ -255,6 +260,15 @@ impl AttemptOutcome {
                 | AttemptOutcome::UnavailableAmbiguous
                 | AttemptOutcome::Auth
                 | AttemptOutcome::RateLimited
+        )
+    }
+
+    /// The gateway may hold something for this attempt that payorch has not seen: the call's
+    /// answer is unknown (ambiguous) or was never recorded (in flight).
+    pub fn is_unresolved(self) -> bool {
+        matches!(
+            self,
+            AttemptOutcome::UnavailableAmbiguous | AttemptOutcome::InFlight
         )
     }
 
@@ -291,6 +305,11 @@ pub struct Attempt {
     /// The gateway's id for what it created, when it created something.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gateway_reference: Option<String>,
+    /// The key the request carried at the gateway (its `Idempotency-Key`, the Efí txid's
+    /// source, the Asaas `externalReference`), recorded before the request left, so whoever
+    /// resumes the charge can ask that gateway about this very call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
     pub at: Timestamp,
 }
 
@@ -308,6 +327,10 @@ pub enum RefundStatus {
     Pending,
     Succeeded,
     Failed,
+    /// Recorded before the request left for the gateway; its answer is not recorded yet. The
+    /// amount is reserved (not refundable twice). Resumed with the same gateway key by a retry
+    /// of the same `Idempotency-Key` or by the reconciler.
+    InFlight,
 }
 
 /// Money returned to the payer, in full or in part.
@@ -403,13 +426,32 @@ impl Charge {
         Money::from_minor(self.amount, self.currency)
     }
 
-    /// Minor units that can still be refunded.
+    /// Minor units that can still be refunded: the amount less what was refunded and what
+    /// refunds in flight have reserved.
     pub fn refundable(&self) -> i64 {
         if self.status.is_paid() {
-            (self.amount - self.amount_refunded).max(0)
+            let reserved: i64 = self
+                .refunds
+                .iter()
+                .filter(|r| r.status == RefundStatus::InFlight)
+                .map(|r| r.amount)
+                .sum();
+            (self.amount - self.amount_refunded - reserved).max(0)
         } else {
             0
         }
+    }
+
+    /// The last attempt that reached for a gateway (a call the breaker refused never did), if
+    /// its answer is unknown: the gateway to ask before any other is tried (rule 4). Only the
+    /// last can be unresolved: a flow moves on from a gateway only once it is resolved, or, for
+    /// Pix and boleto, once it was recorded as a possible orphan.
+    pub fn unresolved_attempt(&self) -> Option<&Attempt> {
+        self.attempts
+            .iter()
+            .rev()
+            .find(|a| !a.refused_by_breaker())
+            .filter(|a| a.outcome.is_unresolved())
     }
 
     /// Moves the charge to `next` when [`ChargeStatus::transition`] allows it. Returns the

@@ -1,9 +1,19 @@
-//! Creating a charge: routing, breakers, the gateway call, rule 4 after an ambiguous outcome,
-//! and the normalized event.
+//! Creating a charge: routing, breakers, write-ahead attempts, the gateway calls, rule 4 after
+//! an ambiguous outcome, and the final commit that stores the outcome with its event.
+//!
+//! Every gateway call is preceded by a durable record naming it (an `in_flight` attempt with
+//! the gateway and the gateway key, one conditional write; the first one is the charge's own
+//! creation), and every write is conditional on the version this run last wrote. So a process
+//! that dies anywhere leaves a charge that says which gateway to ask, and a run that lost its
+//! charge to a recoverer finds out at its next write and stops. Resuming is `recover.rs`.
 
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
 use crate::api::{ApiError, ChargeRequest, ErrorType};
+use crate::clock::Timestamp;
+use crate::failpoint;
+use crate::gateway::registry::Gateways;
 use crate::gateway::{CreateCharge, Gateway, GatewayCharge, GatewayError};
 use crate::id::{ChargeId, MessageId};
 use crate::model::{
@@ -12,67 +22,65 @@ use crate::model::{
 };
 use crate::store::{Expect, QueueMessage, StateKey, StoreError};
 
-use super::{ORPHAN_KIND, Orchestrator, gateway_key, store_error};
+use super::{ORPHAN_KIND, Orchestrator, gateway_key, in_progress, store_error};
+
+/// Why a run stopped before deciding the charge.
+#[derive(Debug)]
+pub(super) enum Stop {
+    /// A conditional write lost: another process took the charge over (its holder looked dead)
+    /// or decided it. Its outcome stands; this run must not write again.
+    Superseded,
+    /// The store failed; the charge stays as last written, for a retry or the reconciler.
+    Store(StoreError),
+}
+
+impl From<StoreError> for Stop {
+    fn from(e: StoreError) -> Self {
+        Stop::Store(e)
+    }
+}
+
+/// How a charge ends up, before it is written.
+pub(super) enum Decision {
+    /// `g` holds the charge (created, found after an ambiguous call, or declined by the
+    /// gateway with a charge object: `gc.status` says which).
+    Held(GatewayId, Box<GatewayCharge>),
+    /// `g` answered definitively: the charge failed there (a decline, an invalid request).
+    Failed(GatewayId, GatewayError),
+    /// `g` may hold a card charge nobody can see yet: no failover; the reconciler asks again.
+    Unknown(GatewayId, GatewayError),
+    /// No gateway took it, and none may hold it.
+    NoGateway(String),
+}
+
+/// What asking a gateway about an unresolved call found out.
+pub(super) enum Resolution {
+    Found(Box<GatewayCharge>),
+    /// A definitive answer without a charge: declined or invalid.
+    Refused(GatewayError),
+    /// The gateway holds nothing for it, and the call is old enough for that to be believed.
+    NotCreated,
+    /// Still unknown.
+    Undecided(GatewayError),
+}
+
+/// One run of the charge flow over one charge.
+pub(super) struct ChargeRun<'a> {
+    pub(super) o: &'a Orchestrator,
+    pub(super) gateways: Arc<Gateways>,
+    /// The merchant's request; `None` when the reconciler or a webhook resumes the charge: they
+    /// have no card token, so they may ask gateways but never call one to create.
+    pub(super) request: Option<&'a ChargeRequest>,
+    pub(super) charge: Charge,
+    /// The version this run last wrote; 0 before the charge is stored.
+    pub(super) version: u64,
+}
 
 impl Orchestrator {
-    /// The request a gateway gets for `charge`: deterministic, so a retry is the same call.
-    fn gateway_request(
-        &self,
-        charge: &Charge,
-        request: &ChargeRequest,
-        g: GatewayId,
-    ) -> Result<CreateCharge, ApiError> {
-        Ok(CreateCharge {
-            charge_id: charge.id.clone(),
-            idempotency_key: gateway_key(&charge.id, g),
-            money: request.money,
-            method: request.method,
-            customer: request.customer.clone(),
-            description: request.description.clone(),
-            metadata: request.metadata.clone(),
-            card_token: request.card_tokens.get(&g).cloned(),
-            expires_in: self.settings.payable_for,
-        })
-    }
-
-    /// One call at one gateway, timed, recorded in the breaker and as an attempt.
-    async fn call(
-        &self,
-        tenant: &TenantId,
-        gateway: &dyn Gateway,
-        req: &CreateCharge,
-        attempts: &mut Vec<Attempt>,
-    ) -> Result<GatewayCharge, GatewayError> {
-        let started = Instant::now();
-        let result = gateway.create_charge(req).await;
-        let latency = started.elapsed();
-        let (outcome, error, code, reference) = match &result {
-            Ok(c) => (
-                AttemptOutcome::Success,
-                None,
-                None,
-                Some(c.reference.clone()),
-            ),
-            Err(e) => (e.outcome, Some(e.message.clone()), e.code.clone(), None),
-        };
-        self.breakers
-            .record(tenant, gateway.id(), outcome, latency, error.as_deref());
-        attempts.push(Attempt {
-            gateway: gateway.id(),
-            outcome,
-            latency_ms: u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
-            error,
-            gateway_code: code,
-            gateway_reference: reference,
-            at: self.clock.now(),
-        });
-        result
-    }
-
     /// Creates a charge with id `id` (the caller generates it and records it on its
     /// idempotency lease first, so a recoverer can find the charge). Returns the charge as
-    /// persisted, or an error response when no gateway could take it (the failed charge is
-    /// persisted too, for operators).
+    /// stored, or an error answer when no gateway could take it (the failed charge is stored
+    /// too, for operators).
     pub async fn create_charge(
         &self,
         tenant: &TenantId,
@@ -82,7 +90,7 @@ impl Orchestrator {
         let gateways = self.gateways.for_tenant(tenant);
         let candidates = self.routes.candidates(tenant, request, &gateways).await?;
         let now = self.clock.now();
-        let mut charge = Charge {
+        let charge = Charge {
             id,
             tenant: tenant.clone(),
             status: ChargeStatus::Pending,
@@ -103,130 +111,46 @@ impl Orchestrator {
             created_at: now,
             updated_at: now,
         };
-        // Durable before any gateway call: a crash from here on leaves a record to reconcile.
-        // A charge that already exists under this id is being recovered (its first holder
-        // died): a decided one is answered as is; a pending one runs the flow again, which is
-        // idempotent at every gateway because the gateway keys derive from the charge id.
-        let mut version = 1;
-        match self.store.create_charge(&charge).await {
-            Ok(()) => {}
-            Err(StoreError::AlreadyExists { .. }) => {
-                let existing = self
+        let mut run = ChargeRun {
+            o: self,
+            gateways,
+            request: Some(request),
+            charge,
+            version: 0,
+        };
+        let decided = run.route(candidates, &[]).await;
+        let result = match decided {
+            Ok(decision) => run.finish(decision).await,
+            Err(stop) => Err(stop),
+        };
+        self.answer(tenant, &run.charge.id, result).await
+    }
+
+    /// The answer to the merchant for a run's result: the charge, or why there is none yet.
+    pub(super) async fn answer(
+        &self,
+        tenant: &TenantId,
+        id: &ChargeId,
+        result: Result<Charge, Stop>,
+    ) -> Result<Charge, ApiError> {
+        let charge = match result {
+            Ok(charge) => charge,
+            Err(Stop::Store(e)) => return Err(store_error(e)),
+            // Someone else took the charge over: answer what it is now.
+            Err(Stop::Superseded) => {
+                let current = self
                     .store
-                    .get_charge(tenant, &charge.id)
+                    .get_charge(tenant, id)
                     .await
                     .map_err(store_error)?
-                    .ok_or_else(|| {
-                        store_error(StoreError::NotFound {
-                            entity: "charge",
-                            id: charge.id.to_string(),
-                        })
-                    })?;
-                if existing.value.status != ChargeStatus::Pending {
-                    return Ok(existing.value);
-                }
-                charge = existing.value;
-                version = existing.version;
-            }
-            Err(e) => return Err(store_error(e)),
-        }
-
-        let mut unresolved: Option<GatewayId> = None;
-        let mut terminal: Option<(GatewayId, Result<GatewayCharge, GatewayError>)> = None;
-        for g in candidates {
-            let Some(gateway) = gateways.get(g) else {
-                continue;
-            };
-            if let Err(why) = self.breakers.admit(tenant, g) {
-                charge.attempts.push(Attempt {
-                    gateway: g,
-                    outcome: AttemptOutcome::UnavailableNotSent,
-                    latency_ms: 0,
-                    error: Some(format!("circuit breaker: {why}")),
-                    gateway_code: Some(BREAKER_OPEN_CODE.into()),
-                    gateway_reference: None,
-                    at: self.clock.now(),
-                });
-                continue;
-            }
-            let req = self.gateway_request(&charge, request, g)?;
-            let first = self
-                .call(tenant, gateway.as_ref(), &req, &mut charge.attempts)
-                .await;
-            let result = match first {
-                Err(e) if e.outcome == AttemptOutcome::UnavailableAmbiguous => {
-                    self.resolve_ambiguous(tenant, gateway.as_ref(), &req, &mut charge.attempts)
-                        .await
-                }
-                other => other,
-            };
-            match result {
-                Ok(c) => {
-                    terminal = Some((g, Ok(c)));
-                    break;
-                }
-                Err(e) if e.outcome.is_safe_to_fail_over() => continue,
-                Err(e) if e.outcome == AttemptOutcome::UnavailableAmbiguous => {
-                    if request.method.is_payer_initiated() {
-                        // Nothing moves until the payer pays: fail over, and let the reconciler
-                        // cancel whatever this gateway may have created.
-                        self.record_orphan(tenant, &charge.id, g).await;
-                        continue;
-                    }
-                    unresolved = Some(g);
-                    terminal = Some((g, Err(e)));
-                    break;
-                }
-                Err(e) => {
-                    terminal = Some((g, Err(e)));
-                    break;
+                    .map(|v| v.value);
+                match current {
+                    Some(c) if c.status != ChargeStatus::Pending => c,
+                    _ => return Err(in_progress(format_args!("charge {id}"))),
                 }
             }
-        }
-
-        let now = self.clock.now();
-        match terminal {
-            Some((g, Ok(gc))) => {
-                charge.gateway = Some(g);
-                charge.gateway_reference = Some(gc.reference.clone());
-                charge.pix = gc.pix.clone();
-                charge.boleto = gc.boleto.clone();
-                charge.failure = gc.failure.clone();
-                charge.apply_status(gc.status, now);
-            }
-            Some((g, Err(e))) if unresolved.is_some() => {
-                charge.gateway = Some(g);
-                charge.failure = Some(ChargeFailure {
-                    code: "outcome_unknown".into(),
-                    message: format!("{e}; payorch will reconcile with {g}"),
-                });
-                charge.apply_status(ChargeStatus::Unknown, now);
-            }
-            Some((g, Err(e))) => {
-                charge.gateway = Some(g);
-                charge.failure = Some(ChargeFailure {
-                    code: e
-                        .code
-                        .clone()
-                        .unwrap_or_else(|| e.outcome.as_str().to_string()),
-                    message: e.message.clone(),
-                });
-                charge.apply_status(ChargeStatus::Failed, now);
-            }
-            None => {
-                charge.failure = Some(ChargeFailure {
-                    code: "gateway_unavailable".into(),
-                    message: "no gateway could take the charge".into(),
-                });
-                charge.apply_status(ChargeStatus::Failed, now);
-            }
-        }
-        self.store
-            .update_charge(&charge, version)
-            .await
-            .map_err(store_error)?;
-        self.enqueue_event(&charge).await?;
-        if charge.gateway.is_none() {
+        };
+        if charge.gateway.is_none() && charge.status == ChargeStatus::Failed {
             let mut e = ApiError::new(
                 503,
                 ErrorType::GatewayError,
@@ -242,58 +166,9 @@ impl Orchestrator {
         Ok(charge)
     }
 
-    /// Rule 4 after an ambiguous outcome: retry the same gateway with the same key, then ask
-    /// the gateway what it holds under payorch's keys. Only a charge found or a definitive
-    /// answer (declined, invalid) settles it; anything else stays ambiguous, whatever class
-    /// the retry's own failure had, because the first call may have created the charge.
-    async fn resolve_ambiguous(
-        &self,
-        tenant: &TenantId,
-        gateway: &dyn Gateway,
-        req: &CreateCharge,
-        attempts: &mut Vec<Attempt>,
-    ) -> Result<GatewayCharge, GatewayError> {
-        let retry = self.call(tenant, gateway, req, attempts).await;
-        let e = match retry {
-            Ok(c) => return Ok(c),
-            Err(e)
-                if matches!(
-                    e.outcome,
-                    AttemptOutcome::Declined | AttemptOutcome::Invalid
-                ) =>
-            {
-                return Err(e);
-            }
-            Err(e) => e,
-        };
-        match gateway.find_charge(req).await {
-            Ok(Some(found)) => Ok(found),
-            Ok(None) => Err(GatewayError {
-                outcome: AttemptOutcome::UnavailableAmbiguous,
-                message: format!("{} (no charge found at the gateway yet)", e.message),
-                ..e
-            }),
-            Err(lookup) => Err(GatewayError {
-                outcome: AttemptOutcome::UnavailableAmbiguous,
-                message: format!("{}; the lookup failed too: {}", e.message, lookup.message),
-                ..e
-            }),
-        }
-    }
-
-    async fn record_orphan(&self, tenant: &TenantId, charge: &ChargeId, g: GatewayId) {
-        let key = StateKey {
-            tenant: tenant.clone(),
-            kind: ORPHAN_KIND.into(),
-            name: format!("{charge}:{g}"),
-        };
-        let value = serde_json::json!({"charge": charge, "gateway": g, "state": "pending"});
-        if let Err(e) = self.store.put_state(&key, &value, Expect::Absent).await {
-            tracing::warn!(%charge, %g, error = %e, "could not record a possible orphan; the reconciler will find it from the charge's attempts");
-        }
-    }
-
-    /// Enqueues the normalized event for the charge's current status.
+    /// Enqueues the normalized event for the charge's current status, on its own (for
+    /// operators' resends; the flows write it with the charge, see
+    /// [`ChargeRun::finish`]).
     pub async fn enqueue_event(&self, charge: &Charge) -> Result<(), ApiError> {
         self.enqueue_charge_event(charge).await.map_err(store_error)
     }
@@ -302,8 +177,16 @@ impl Orchestrator {
     /// first (for `payorch events`), then to the delivery queue as the same JSON; a crash
     /// between the two leaves a logged event that `payorch events resend` can deliver.
     pub(super) async fn enqueue_charge_event(&self, charge: &Charge) -> Result<(), StoreError> {
-        let event = Event::for_charge(charge, self.clock.now());
+        let (event, message) = self.news(charge)?;
         self.store.record_event(&event).await?;
+        self.store
+            .enqueue(&message, std::time::Duration::ZERO)
+            .await
+    }
+
+    /// The normalized event for `charge` as it is, and its delivery.
+    pub(super) fn news(&self, charge: &Charge) -> Result<(Event, QueueMessage), StoreError> {
+        let event = Event::for_charge(charge, self.clock.now());
         let body = serde_json::to_string(&event)
             .map_err(|e| StoreError::Backend(format!("event not serializable: {e}")))?;
         let message = QueueMessage {
@@ -312,7 +195,19 @@ impl Orchestrator {
             body,
             enqueued_at: self.clock.now(),
         };
-        self.store.enqueue(&message, Duration::ZERO).await
+        Ok((event, message))
+    }
+
+    /// Writes `charge` (read at `version`) with its news in one commit.
+    pub(super) async fn store_with_news(
+        &self,
+        charge: &Charge,
+        version: u64,
+    ) -> Result<u64, StoreError> {
+        let (event, message) = self.news(charge)?;
+        self.store
+            .update_charge_emitting(charge, version, &event, &message)
+            .await
     }
 
     /// A tenant's charge, or a 404 naming it.
@@ -335,5 +230,293 @@ impl Orchestrator {
             .map_err(store_error)?
             .ok_or_else(not_found)?;
         Ok((v.value, v.version))
+    }
+
+    pub(super) async fn record_orphan(&self, tenant: &TenantId, charge: &ChargeId, g: GatewayId) {
+        let key = StateKey {
+            tenant: tenant.clone(),
+            kind: ORPHAN_KIND.into(),
+            name: format!("{charge}:{g}"),
+        };
+        let value = serde_json::json!({"charge": charge, "gateway": g, "state": "pending"});
+        match self.store.put_state(&key, &value, Expect::Absent).await {
+            Ok(_) | Err(StoreError::Conflict { .. } | StoreError::AlreadyExists { .. }) => {}
+            Err(e) => {
+                tracing::warn!(%charge, %g, error = %e, "could not record a possible orphan; the reconciler will find it from the charge's attempts");
+            }
+        }
+    }
+}
+
+impl ChargeRun<'_> {
+    /// The request a gateway gets for this charge: deterministic, so a retry is the same call.
+    /// Without the merchant's request (a resumed charge), it carries no card token: good for
+    /// lookups only.
+    pub(super) fn gateway_request(&self, g: GatewayId) -> Result<CreateCharge, Stop> {
+        let c = &self.charge;
+        let money = match self.request {
+            Some(r) => r.money,
+            None => c
+                .money()
+                .map_err(|e| Stop::Store(StoreError::Corrupt(format!("charge {}: {e}", c.id))))?,
+        };
+        Ok(CreateCharge {
+            charge_id: c.id.clone(),
+            idempotency_key: gateway_key(&c.id, g),
+            money,
+            method: c.method,
+            customer: c.customer.clone(),
+            description: c.description.clone(),
+            metadata: c.metadata.clone(),
+            card_token: self.request.and_then(|r| r.card_tokens.get(&g).cloned()),
+            expires_in: self.o.settings.payable_for,
+        })
+    }
+
+    /// Writes the charge as this run holds it: creates it the first time, else replaces it if
+    /// nobody wrote since this run did.
+    pub(super) async fn save(&mut self) -> Result<(), Stop> {
+        if self.version == 0 {
+            match self.o.store.create_charge(&self.charge).await {
+                Ok(()) => self.version = 1,
+                Err(StoreError::AlreadyExists { .. }) => return Err(Stop::Superseded),
+                Err(e) => return Err(Stop::Store(e)),
+            }
+            self.o.failpoints.hit(failpoint::CHARGE_STORED);
+            return Ok(());
+        }
+        match self.o.store.update_charge(&self.charge, self.version).await {
+            Ok(v) => {
+                self.version = v;
+                Ok(())
+            }
+            Err(StoreError::Conflict { .. } | StoreError::NotFound { .. }) => Err(Stop::Superseded),
+            Err(e) => Err(Stop::Store(e)),
+        }
+    }
+
+    /// Tries the candidates in order, skipping `skip` (gateways this charge already left as
+    /// possible orphans), until one decides the charge.
+    pub(super) async fn route(
+        &mut self,
+        candidates: Vec<GatewayId>,
+        skip: &[GatewayId],
+    ) -> Result<Decision, Stop> {
+        let tenant = self.charge.tenant.clone();
+        for g in candidates.into_iter().filter(|g| !skip.contains(g)) {
+            let Some(gateway) = self.gateways.get(g).cloned() else {
+                continue;
+            };
+            if let Err(why) = self.o.breakers.admit(&tenant, g) {
+                self.charge.attempts.push(Attempt {
+                    gateway: g,
+                    outcome: AttemptOutcome::UnavailableNotSent,
+                    latency_ms: 0,
+                    error: Some(format!("circuit breaker: {why}")),
+                    gateway_code: Some(BREAKER_OPEN_CODE.into()),
+                    gateway_reference: None,
+                    idempotency_key: None,
+                    at: self.o.clock.now(),
+                });
+                continue;
+            }
+            let req = self.gateway_request(g)?;
+            let since = self.o.clock.now();
+            let result = match self.call(gateway.as_ref(), &req).await? {
+                Err(e) if e.outcome == AttemptOutcome::UnavailableAmbiguous => {
+                    self.resolve(gateway.as_ref(), &req, since, e).await?
+                }
+                Ok(gc) => Resolution::Found(Box::new(gc)),
+                Err(e) if e.outcome.is_safe_to_fail_over() => continue,
+                Err(e) => Resolution::Refused(e),
+            };
+            match result {
+                Resolution::Found(gc) => return Ok(Decision::Held(g, gc)),
+                Resolution::Refused(e) => return Ok(Decision::Failed(g, e)),
+                Resolution::NotCreated => continue,
+                Resolution::Undecided(e) => {
+                    if !self.charge.method.is_payer_initiated() {
+                        return Ok(Decision::Unknown(g, e));
+                    }
+                    // Nothing moves until the payer pays: fail over, and let the reconciler
+                    // cancel whatever this gateway may have created.
+                    self.o.record_orphan(&tenant, &self.charge.id, g).await;
+                }
+            }
+        }
+        Ok(Decision::NoGateway(
+            "no gateway could take the charge".into(),
+        ))
+    }
+
+    /// One call at one gateway: recorded durably before it leaves (rule 5), timed, recorded
+    /// in the breaker, its answer kept on the attempt (stored with the next write).
+    pub(super) async fn call(
+        &mut self,
+        gateway: &dyn Gateway,
+        req: &CreateCharge,
+    ) -> Result<Result<GatewayCharge, GatewayError>, Stop> {
+        let now = self.o.clock.now();
+        self.charge.attempts.push(Attempt {
+            gateway: gateway.id(),
+            outcome: AttemptOutcome::InFlight,
+            latency_ms: 0,
+            error: None,
+            gateway_code: None,
+            gateway_reference: None,
+            idempotency_key: Some(req.idempotency_key.clone()),
+            at: now,
+        });
+        self.charge.updated_at = now;
+        self.save().await?;
+        self.o.failpoints.hit(failpoint::CHARGE_ATTEMPT_RECORDED);
+
+        let started = Instant::now();
+        let result = gateway.create_charge(req).await;
+        let latency = started.elapsed();
+        self.o.failpoints.hit(failpoint::CHARGE_GATEWAY_ANSWERED);
+
+        let (outcome, error, code, reference) = match &result {
+            Ok(c) => (
+                AttemptOutcome::Success,
+                None,
+                None,
+                Some(c.reference.clone()),
+            ),
+            Err(e) => (e.outcome, Some(e.message.clone()), e.code.clone(), None),
+        };
+        self.o.breakers.record(
+            &self.charge.tenant,
+            gateway.id(),
+            outcome,
+            latency,
+            error.as_deref(),
+        );
+        if let Some(attempt) = self.charge.attempts.last_mut() {
+            attempt.outcome = outcome;
+            attempt.latency_ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX);
+            attempt.error = error;
+            attempt.gateway_code = code;
+            attempt.gateway_reference = reference;
+        }
+        Ok(result)
+    }
+
+    /// Rule 4 after an ambiguous outcome at `gateway` (of a call made at `since`): with the
+    /// merchant's request, retry the same gateway with the same key; then ask the gateway what
+    /// it holds under payorch's keys. Only a charge found or a definitive answer (declined,
+    /// invalid) settles it, or a lookup that finds nothing once the grace has passed;
+    /// anything else stays undecided, whatever class the retry's own failure had, because the
+    /// first call may have created the charge.
+    pub(super) async fn resolve(
+        &mut self,
+        gateway: &dyn Gateway,
+        req: &CreateCharge,
+        since: Timestamp,
+        first: GatewayError,
+    ) -> Result<Resolution, Stop> {
+        let mut why = first;
+        if self.request.is_some() {
+            match self.call(gateway, req).await? {
+                Ok(c) => return Ok(Resolution::Found(Box::new(c))),
+                Err(e)
+                    if matches!(
+                        e.outcome,
+                        AttemptOutcome::Declined | AttemptOutcome::Invalid
+                    ) =>
+                {
+                    return Ok(Resolution::Refused(e));
+                }
+                Err(e) => why = e,
+            }
+        }
+        let found = gateway.find_charge(req).await;
+        Ok(match found {
+            Ok(Some(found)) => Resolution::Found(Box::new(found)),
+            Ok(None) if self.o.clock.now().since(since) >= self.o.settings.lookup_grace => {
+                Resolution::NotCreated
+            }
+            Ok(None) => Resolution::Undecided(GatewayError {
+                outcome: AttemptOutcome::UnavailableAmbiguous,
+                message: format!("{} (no charge found at the gateway yet)", why.message),
+                ..why
+            }),
+            Err(lookup) => Resolution::Undecided(GatewayError {
+                outcome: AttemptOutcome::UnavailableAmbiguous,
+                message: format!("{}; the lookup failed too: {}", why.message, lookup.message),
+                ..why
+            }),
+        })
+    }
+
+    /// Writes the decision with its event in one commit and returns the charge as stored.
+    pub(super) async fn finish(&mut self, decision: Decision) -> Result<Charge, Stop> {
+        let now = self.o.clock.now();
+        let charge = &mut self.charge;
+        match decision {
+            Decision::Held(g, gc) => {
+                charge.gateway = Some(g);
+                charge.gateway_reference = Some(gc.reference.clone());
+                charge.pix = gc.pix.clone();
+                charge.boleto = gc.boleto.clone();
+                charge.failure = gc.failure.clone();
+                // An attempt whose answer never came is settled by what was found.
+                if let Some(a) = charge.attempts.iter_mut().rev().find(|a| a.gateway == g)
+                    && a.outcome.is_unresolved()
+                {
+                    a.outcome = AttemptOutcome::Success;
+                    a.gateway_reference = Some(gc.reference.clone());
+                }
+                charge.apply_status(gc.status, now);
+            }
+            Decision::Unknown(g, e) => {
+                charge.gateway = Some(g);
+                charge.failure = Some(ChargeFailure {
+                    code: "outcome_unknown".into(),
+                    message: format!("{e}; payorch will reconcile with {g}"),
+                });
+                charge.apply_status(ChargeStatus::Unknown, now);
+            }
+            Decision::Failed(g, e) => {
+                charge.gateway = Some(g);
+                charge.failure = Some(ChargeFailure {
+                    code: e
+                        .code
+                        .clone()
+                        .unwrap_or_else(|| e.outcome.as_str().to_string()),
+                    message: e.message.clone(),
+                });
+                charge.apply_status(ChargeStatus::Failed, now);
+            }
+            Decision::NoGateway(why) => {
+                charge.failure = Some(ChargeFailure {
+                    code: "gateway_unavailable".into(),
+                    message: why,
+                });
+                charge.apply_status(ChargeStatus::Failed, now);
+            }
+        }
+        charge.updated_at = now;
+        if self.version == 0 {
+            // Decided before any call (every breaker refused): store it, then its news.
+            let pending = Charge {
+                status: ChargeStatus::Pending,
+                ..self.charge.clone()
+            };
+            match self.o.store.create_charge(&pending).await {
+                Ok(()) => self.version = 1,
+                Err(StoreError::AlreadyExists { .. }) => return Err(Stop::Superseded),
+                Err(e) => return Err(Stop::Store(e)),
+            }
+        }
+        match self.o.store_with_news(&self.charge, self.version).await {
+            Ok(v) => self.version = v,
+            Err(StoreError::Conflict { .. } | StoreError::NotFound { .. }) => {
+                return Err(Stop::Superseded);
+            }
+            Err(e) => return Err(Stop::Store(e)),
+        }
+        self.o.failpoints.hit(failpoint::CHARGE_FINAL_STORED);
+        Ok(self.charge.clone())
     }
 }

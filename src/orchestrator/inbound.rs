@@ -107,7 +107,9 @@ impl Orchestrator {
                 _ => return Ok(Applied::Duplicate),
             }
         }
+        self.failpoints.hit(crate::failpoint::INBOUND_RECORDED);
         let mut applied = self.apply_gateway_event(tenant, gateway, event).await?;
+        self.failpoints.hit(crate::failpoint::INBOUND_APPLIED);
         if resumed && let Applied::Ignored(_) = applied {
             // An earlier delivery may have moved the charge and died before its event was
             // enqueued: enqueue it again (delivery is at least once, never less). After a "not
@@ -187,6 +189,16 @@ impl Orchestrator {
                     event.reference
                 )));
             };
+            // The charge's holder stopped before deciding it: finish it now (asking the gateway
+            // first, like every resumer), then apply this news to what it became.
+            if versioned.value.status == ChargeStatus::Pending
+                && self.is_abandoned(versioned.value.updated_at)
+            {
+                match self.take_over(tenant, versioned, None).await {
+                    Ok(_) | Err(super::charge::Stop::Superseded) => continue,
+                    Err(super::charge::Stop::Store(e)) => return Err(e),
+                }
+            }
             let mut charge = versioned.value;
             match charge.gateway {
                 None if charge.status == ChargeStatus::Pending
@@ -234,6 +246,10 @@ impl Orchestrator {
                 )));
             }
             let before = (charge.status, charge.amount_refunded);
+            if charge.gateway_reference.is_none() && !event.reference.is_empty() {
+                // An `unknown` charge learns its reference from the gateway's own news.
+                charge.gateway_reference = Some(event.reference.clone());
+            }
             let now = self.clock.now();
             match charge.apply_status(next, now) {
                 Transition::Ignore => {
@@ -267,11 +283,8 @@ impl Orchestrator {
                 )));
             }
             charge.updated_at = now;
-            match self.store.update_charge(&charge, versioned.version).await {
-                Ok(_) => {
-                    self.enqueue_charge_event(&charge).await?;
-                    return Ok(Applied::Applied(charge.status));
-                }
+            match self.store_with_news(&charge, versioned.version).await {
+                Ok(_) => return Ok(Applied::Applied(charge.status)),
                 Err(StoreError::Conflict { .. }) => continue,
                 Err(e) => return Err(e),
             }

@@ -1,32 +1,41 @@
 //! The charge and refund flows: the one place that ties routing, breakers, gateways and the
 //! store together, and where rule 4 (failover must not double-charge) is enforced.
 //!
-//! Create: persist the charge as `pending` → for each candidate gateway the breaker admits,
-//! call it with a gateway idempotency key derived from the charge → classify → on a
-//! failover-safe failure try the next → after an ambiguous outcome retry the *same* gateway
-//! with the *same* key, then look the charge up there; a Pix or boleto charge may then fail
-//! over (the possible orphan is recorded and cancelled by the reconciler), a card charge
-//! becomes `unknown` → persist with every attempt → enqueue the normalized event.
-//! No lock is held across a gateway call; every store write is a single-item write.
+//! Create: for each candidate gateway the breaker admits, durably record the attempt (gateway
+//! and gateway key; the first one creates the `pending` charge) → call it with a gateway
+//! idempotency key derived from the charge → classify → on a failover-safe failure try the
+//! next → after an ambiguous outcome retry the *same* gateway with the *same* key, then look
+//! the charge up there; a Pix or boleto charge may then fail over (the possible orphan is
+//! recorded and cancelled by the reconciler), a card charge becomes `unknown` → store the
+//! outcome with every attempt and the normalized event in one commit.
+//! No lock is held across a gateway call; every write is conditional on the version the flow
+//! last wrote, so a flow that lost its charge to a recoverer stops at its next write.
 //!
-//! The flows live in one file each: `charge.rs` (create, rule 4), `refund.rs`, `reconcile.rs`
-//! (unknown charges and orphans) and `inbound.rs` (what a gateway webhook does to its charge).
+//! The flows live in one file each: `charge.rs` (create, rule 4), `recover.rs` (resuming a
+//! charge whose holder stopped: the protocol every resumer follows), `refund.rs`,
+//! `reconcile.rs` (abandoned charges and refunds, unknown charges, orphans) and `inbound.rs`
+//! (what a gateway webhook does to its charge). Money flows run in tasks of their own
+//! ([`Orchestrator::run_flow`]), so a client that hangs up cannot cut one short.
 
 mod charge;
 mod inbound;
 mod reconcile;
+mod recover;
 mod refund;
 
 pub use inbound::{Applied, INBOUND_IN_FLIGHT_GRACE};
 pub use reconcile::{LOOKUP_GRACE, ReconcileReport};
+pub use refund::REFUND_KIND;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use tokio_util::task::TaskTracker;
 
 use crate::api::{ApiError, ChargeRequest, ErrorType};
 use crate::clock::Clock;
+use crate::failpoint::Failpoints;
 use crate::gateway::registry::Gateways;
 use crate::id::ChargeId;
 use crate::model::{AttemptOutcome, GatewayId, TenantId};
@@ -79,12 +88,32 @@ impl GatewayDirectory for SharedGateways {
 pub struct FlowSettings {
     /// How long a Pix QR code or boleto stays payable.
     pub payable_for: Duration,
+    /// A `pending` charge or an in-flight refund not written for this long has lost its holder
+    /// (the process died or hung): a retry of its key, the reconciler or a gateway webhook may
+    /// take it over. The idempotency lease (`idempotency.lease`): a live flow writes more often.
+    pub abandoned_after: Duration,
+    /// How long after a call a gateway lookup that finds nothing is believed
+    /// (`recovery.lookup_grace`).
+    pub lookup_grace: Duration,
 }
 
 impl Default for FlowSettings {
     fn default() -> Self {
         FlowSettings {
             payable_for: Duration::from_secs(3600),
+            abandoned_after: Duration::from_secs(60),
+            lookup_grace: Duration::from_secs(120),
+        }
+    }
+}
+
+impl FlowSettings {
+    /// The settings `config` asks for.
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        FlowSettings {
+            abandoned_after: config.idempotency.lease.0,
+            lookup_grace: config.recovery.lookup_grace.0,
+            ..FlowSettings::default()
         }
     }
 }
@@ -98,6 +127,35 @@ pub struct Orchestrator {
     pub routes: Arc<dyn RoutePlanner>,
     pub clock: Arc<dyn Clock>,
     pub settings: FlowSettings,
+    /// Crash points for tests; nothing is armed in production (see [`crate::failpoint`]).
+    pub failpoints: Arc<Failpoints>,
+    /// The money flows running in tasks of their own (see [`Orchestrator::run_flow`]).
+    pub flows: TaskTracker,
+}
+
+impl Orchestrator {
+    /// Runs a money flow to its end in a task of its own (rule 5): a client that hangs up
+    /// drops only its wait for the answer, never the flow. A flow that panics (a bug, or an
+    /// armed crash point) answers `None`. [`Orchestrator::drain`] waits for every flow.
+    pub async fn run_flow<T, F>(&self, flow: F) -> Option<T>
+    where
+        F: std::future::Future<Output = T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.flows.spawn(flow).await.ok()
+    }
+
+    /// Stops accepting new flows and waits until the running ones have finished (graceful
+    /// shutdown: no flow is cut in the middle).
+    pub async fn drain(&self) {
+        self.flows.close();
+        self.flows.wait().await;
+    }
+
+    /// The charge's holder has written nothing for [`FlowSettings::abandoned_after`].
+    pub fn is_abandoned(&self, last_written: crate::clock::Timestamp) -> bool {
+        self.clock.now().since(last_written) >= self.settings.abandoned_after
+    }
 }
 
 /// The gateway idempotency key for a charge at a gateway: the same on every retry.
@@ -111,6 +169,16 @@ pub const ORPHAN_KIND: &str = "orphan";
 
 /// How many times a webhook's conditional charge update is retried after losing a race.
 const WEBHOOK_UPDATE_TRIES: usize = 8;
+
+/// 409 for a charge or refund that another process is working on right now.
+fn in_progress(what: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        409,
+        ErrorType::IdempotencyError,
+        "idempotency_key_in_use",
+        format!("{what} is still being processed; retry later"),
+    )
+}
 
 fn store_error(e: StoreError) -> ApiError {
     let status = if matches!(e, StoreError::Unavailable(_)) {

@@ -1,17 +1,25 @@
-//! The reconciler: resolves `unknown` charges and cancels orphans by asking the gateways.
+//! The reconciler: owns abandoned work. It finishes `pending` charges and in-flight refunds
+//! whose holder stopped (by the recovery protocol of `recover.rs`), resolves `unknown` charges
+//! and cancels orphans, always by asking the gateways first.
 
 use std::time::Duration;
 
+use crate::failpoint;
 use crate::gateway::CreateCharge;
-use crate::id::ChargeId;
-use crate::model::{Charge, ChargeFailure, ChargeStatus, GatewayId, TenantId};
+use crate::id::{ChargeId, RefundId};
+use crate::model::{Charge, ChargeFailure, ChargeStatus, GatewayId, RefundStatus, TenantId};
 use crate::store::{Expect, StateKey, StoreError};
 
+use super::charge::Stop;
 use super::{ORPHAN_KIND, Orchestrator, gateway_key};
 
 /// What one reconciliation pass did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ReconcileReport {
+    /// Abandoned `pending` charges finished, with the status they ended in.
+    pub abandoned: Vec<(ChargeId, ChargeStatus)>,
+    /// Refunds left in flight by a holder that stopped, settled.
+    pub refunds: Vec<(RefundId, RefundStatus)>,
     /// `unknown` charges resolved, with the status the gateway reported.
     pub resolved: Vec<(ChargeId, ChargeStatus)>,
     /// Orphans cancelled at a gateway the charge left: (charge, gateway, gateway reference).
@@ -22,8 +30,8 @@ pub struct ReconcileReport {
     pub deferred: usize,
 }
 
-/// How long after the last attempt a lookup that finds nothing is believed: some gateways'
-/// searches (Stripe's) lag behind writes.
+/// How long after the last attempt a lookup that finds nothing is believed by default: some
+/// gateways' searches (Stripe's) lag behind writes. `recovery.lookup_grace` sets it.
 pub const LOOKUP_GRACE: Duration = Duration::from_secs(120);
 
 impl Orchestrator {
@@ -42,15 +50,78 @@ impl Orchestrator {
         })
     }
 
-    /// One pass of the reconciler: resolves `unknown` charges by asking their gateway, and
-    /// cancels Pix/boleto orphans left at gateways a charge failed over from.
+    /// One pass of the reconciler: finishes abandoned charges and refunds, resolves
+    /// `unknown` charges by asking their gateway, and cancels Pix/boleto orphans left at
+    /// gateways a charge failed over from.
     pub async fn reconcile_once(&self) -> Result<ReconcileReport, StoreError> {
         let mut report = ReconcileReport::default();
         for tenant in self.store.list_tenants().await? {
+            self.reconcile_abandoned(&tenant.id, &mut report).await?;
+            let (refunds, deferred) = self.reconcile_refunds(&tenant.id).await?;
+            report.refunds.extend(refunds);
+            report.deferred += deferred;
             self.reconcile_unknown(&tenant.id, &mut report).await?;
             self.reconcile_orphans(&tenant.id, &mut report).await?;
         }
         Ok(report)
+    }
+
+    /// Every charge of the tenant in `status`, newest first (the reconciler's statuses hold few).
+    async fn charges_with_status(
+        &self,
+        tenant: &TenantId,
+        status: ChargeStatus,
+    ) -> Result<Vec<Charge>, StoreError> {
+        let mut query = crate::store::ChargeQuery {
+            status: Some(status),
+            limit: 100,
+            ..Default::default()
+        };
+        let mut all = Vec::new();
+        loop {
+            let page = self.store.list_charges(tenant, &query).await?;
+            all.extend(page.items);
+            match page.next_cursor.and_then(|c| ChargeId::parse(&c).ok()) {
+                Some(next) => query.starting_after = Some(next),
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// Finishes the tenant's `pending` charges whose holder has written nothing for
+    /// [`super::FlowSettings::abandoned_after`].
+    async fn reconcile_abandoned(
+        &self,
+        tenant: &TenantId,
+        report: &mut ReconcileReport,
+    ) -> Result<(), StoreError> {
+        for charge in &self
+            .charges_with_status(tenant, ChargeStatus::Pending)
+            .await?
+        {
+            if !self.is_abandoned(charge.updated_at) {
+                continue;
+            }
+            // Read again for the version the takeover is conditional on.
+            let Some(found) = self.store.get_charge(tenant, &charge.id).await? else {
+                continue;
+            };
+            if found.value.status != ChargeStatus::Pending
+                || !self.is_abandoned(found.value.updated_at)
+            {
+                continue;
+            }
+            match self.take_over(tenant, found, None).await {
+                Ok(c) => report.abandoned.push((c.id.clone(), c.status)),
+                // Another resumer (a retried key, a webhook, another instance) won.
+                Err(Stop::Superseded) => report.deferred += 1,
+                Err(Stop::Store(e)) => {
+                    tracing::warn!(charge = %charge.id, error = %e, "reconcile: abandoned charge not finished; will retry");
+                    report.deferred += 1;
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn reconcile_unknown(
@@ -59,75 +130,70 @@ impl Orchestrator {
         report: &mut ReconcileReport,
     ) -> Result<(), StoreError> {
         let gateways = self.gateways.for_tenant(tenant);
-        let mut query = crate::store::ChargeQuery {
-            status: Some(ChargeStatus::Unknown),
-            limit: 100,
-            ..Default::default()
-        };
-        loop {
-            let page = self.store.list_charges(tenant, &query).await?;
-            for charge in &page.items {
-                let (Some(g), Some(gateway)) = (
-                    charge.gateway,
-                    charge.gateway.and_then(|g| gateways.get(g).cloned()),
-                ) else {
+        for charge in &self
+            .charges_with_status(tenant, ChargeStatus::Unknown)
+            .await?
+        {
+            let (Some(g), Some(gateway)) = (
+                charge.gateway,
+                charge.gateway.and_then(|g| gateways.get(g).cloned()),
+            ) else {
+                report.deferred += 1;
+                continue;
+            };
+            let Some(req) = self.lookup_request(charge, g) else {
+                continue;
+            };
+            let found = gateway.find_charge(&req).await;
+            self.failpoints.hit(failpoint::RECONCILE_GATEWAY_ANSWERED);
+            let found = match found {
+                Ok(found) => found,
+                Err(e) => {
+                    tracing::warn!(charge = %charge.id, %g, error = %e, "reconcile: lookup failed; will retry");
                     report.deferred += 1;
                     continue;
-                };
-                let Some(req) = self.lookup_request(charge, g) else {
-                    continue;
-                };
-                let found = match gateway.find_charge(&req).await {
-                    Ok(found) => found,
-                    Err(e) => {
-                        tracing::warn!(charge = %charge.id, %g, error = %e, "reconcile: lookup failed; will retry");
-                        report.deferred += 1;
-                        continue;
-                    }
-                };
-                let now = self.clock.now();
-                let Some(versioned) = self.store.get_charge(tenant, &charge.id).await? else {
-                    continue;
-                };
-                let mut current = versioned.value;
-                match found {
-                    Some(gc) => {
-                        current.gateway_reference = Some(gc.reference.clone());
-                        current.pix = gc.pix.clone().or(current.pix);
-                        current.failure = gc.failure.clone();
-                        current.apply_status(gc.status, now);
-                    }
-                    None if now.since(current.updated_at) >= LOOKUP_GRACE => {
-                        current.failure = Some(ChargeFailure {
-                            code: "not_created".into(),
-                            message: format!(
-                                "{g} holds no charge for it: the ambiguous call created nothing"
-                            ),
-                        });
-                        current.apply_status(ChargeStatus::Failed, now);
-                    }
-                    None => {
-                        report.deferred += 1;
-                        continue;
-                    }
                 }
-                match self.store.update_charge(&current, versioned.version).await {
-                    Ok(_) => {
-                        report.resolved.push((current.id.clone(), current.status));
-                        if let Err(e) = self.enqueue_event(&current).await {
-                            tracing::warn!(charge = %current.id, error = %e, "reconcile: event not enqueued");
-                        }
-                    }
-                    // Someone else (a webhook, another reconciler) moved it: theirs stands.
-                    Err(StoreError::Conflict { .. }) => report.deferred += 1,
-                    Err(e) => return Err(e),
+            };
+            let now = self.clock.now();
+            let Some(versioned) = self.store.get_charge(tenant, &charge.id).await? else {
+                continue;
+            };
+            let mut current = versioned.value;
+            match found {
+                Some(gc) => {
+                    current.gateway_reference = Some(gc.reference.clone());
+                    current.pix = gc.pix.clone().or(current.pix);
+                    current.failure = gc.failure.clone();
+                    current.apply_status(gc.status, now);
+                }
+                None if now.since(current.updated_at) >= self.settings.lookup_grace => {
+                    current.failure = Some(ChargeFailure {
+                        code: "not_created".into(),
+                        message: format!(
+                            "{g} holds no charge for it: the ambiguous call created nothing"
+                        ),
+                    });
+                    current.apply_status(ChargeStatus::Failed, now);
+                }
+                None => {
+                    report.deferred += 1;
+                    continue;
                 }
             }
-            match page.next_cursor.and_then(|c| ChargeId::parse(&c).ok()) {
-                Some(next) => query.starting_after = Some(next),
-                None => return Ok(()),
+            if current.status == ChargeStatus::Unknown {
+                // The gateway still reports nothing final: nothing to tell the merchant.
+                report.deferred += 1;
+                continue;
+            }
+            current.updated_at = now;
+            match self.store_with_news(&current, versioned.version).await {
+                Ok(_) => report.resolved.push((current.id.clone(), current.status)),
+                // Someone else (a webhook, another reconciler) moved it: theirs stands.
+                Err(StoreError::Conflict { .. }) => report.deferred += 1,
+                Err(e) => return Err(e),
             }
         }
+        Ok(())
     }
 
     async fn reconcile_orphans(
@@ -153,6 +219,31 @@ impl Orchestrator {
                 report.deferred += 1;
                 continue;
             };
+            // A charge that was recovered at this very gateway adopted what it found there:
+            // that is the charge itself, not an orphan. A pending charge's own recovery decides
+            // first (it may adopt it).
+            if charge.value.gateway == Some(g) || charge.value.status == ChargeStatus::Pending {
+                if charge.value.gateway == Some(g) {
+                    let key = StateKey {
+                        tenant: tenant.clone(),
+                        kind: ORPHAN_KIND.into(),
+                        name: name.clone(),
+                    };
+                    let value =
+                        serde_json::json!({"charge": charge_id, "gateway": g, "state": "adopted"});
+                    match self
+                        .store
+                        .put_state(&key, &value, Expect::Version(doc.version))
+                        .await
+                    {
+                        Ok(_) | Err(StoreError::Conflict { .. }) => {}
+                        Err(e) => return Err(e),
+                    }
+                } else {
+                    report.deferred += 1;
+                }
+                continue;
+            }
             let Some(req) = self.lookup_request(&charge.value, g) else {
                 continue;
             };
@@ -182,7 +273,10 @@ impl Orchestrator {
                         continue;
                     }
                 },
-                Ok(None) if self.clock.now().since(charge.value.created_at) >= LOOKUP_GRACE => {
+                Ok(None)
+                    if self.clock.now().since(charge.value.created_at)
+                        >= self.settings.lookup_grace =>
+                {
                     serde_json::json!({"state": "none"})
                 }
                 Ok(None) | Err(_) => {

@@ -137,6 +137,18 @@ pub trait ChargeStore: Send + Sync {
     /// Replaces the charge if it is still at `expected_version`; returns the new version.
     /// [`StoreError::Conflict`] when it moved on, [`StoreError::NotFound`] when absent.
     async fn update_charge(&self, charge: &Charge, expected_version: u64) -> StoreResult<u64>;
+    /// [`Self::update_charge`] together with the charge's news, atomically: the event goes to
+    /// the event log and its delivery to the queue in the same commit as the charge (one
+    /// transaction; `TransactWriteItems` on DynamoDB, with the delivery as an outbox item). So a
+    /// crash can never leave a charge moved without its event, nor an event without its charge.
+    /// On a conflict nothing is written.
+    async fn update_charge_emitting(
+        &self,
+        charge: &Charge,
+        expected_version: u64,
+        event: &Event,
+        message: &QueueMessage,
+    ) -> StoreResult<u64>;
     async fn list_charges(
         &self,
         tenant: &TenantId,
@@ -176,6 +188,9 @@ pub struct IdempotencyRecord {
     pub request_hash: String,
     /// The charge the request created or touched, once known.
     pub charge_id: Option<ChargeId>,
+    /// The refund the request makes, once its id was chosen (a refund request).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_id: Option<crate::id::RefundId>,
     pub state: IdempotencyState,
     pub created_at: Timestamp,
     /// After this the key is forgotten and may be used again.

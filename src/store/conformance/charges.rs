@@ -87,6 +87,74 @@ pub async fn charge_update_is_conditional<S: Store + 'static>(store: Arc<S>) {
     );
 }
 
+pub async fn charge_update_with_its_news_is_one_commit<S: Store + 'static>(store: Arc<S>) {
+    let acme = tenant("acme");
+    let mut charge = sample_charge(&acme, T0);
+    ok(store.create_charge(&charge).await, "create");
+    charge.status = ChargeStatus::Succeeded;
+    charge.updated_at = at(50);
+    let news = |charge: &crate::model::Charge| {
+        let event = crate::model::Event::for_charge(charge, at(50));
+        let message = crate::store::QueueMessage {
+            id: crate::id::MessageId::generate(),
+            tenant: acme.clone(),
+            body: serde_json::to_string(&event).expect("json"),
+            enqueued_at: at(50),
+        };
+        (event, message)
+    };
+    let (event, message) = news(&charge);
+    let v = ok(
+        store
+            .update_charge_emitting(&charge, 1, &event, &message)
+            .await,
+        "update with news",
+    );
+    assert_eq!(v, 2);
+    let got = ok(store.get_charge(&acme, &charge.id).await, "get").expect("stored");
+    assert_eq!(got.value.status, ChargeStatus::Succeeded);
+    assert!(
+        ok(store.get_event(&acme, &event.id).await, "event").is_some(),
+        "the event is logged"
+    );
+    let received = ok(
+        store
+            .receive(10, std::time::Duration::from_secs(30), at(51))
+            .await,
+        "receive",
+    );
+    assert_eq!(
+        received.iter().map(|r| &r.message.id).collect::<Vec<_>>(),
+        vec![&message.id],
+        "its delivery is queued"
+    );
+
+    // A stale version writes none of the three.
+    let mut stale = charge.clone();
+    stale.status = ChargeStatus::Refunded;
+    let (event, message) = news(&stale);
+    let r = store
+        .update_charge_emitting(&stale, 1, &event, &message)
+        .await;
+    assert!(matches!(r, Err(StoreError::Conflict { .. })), "{r:?}");
+    let got = ok(store.get_charge(&acme, &charge.id).await, "get").expect("stored");
+    assert_eq!(
+        (got.value.status, got.version),
+        (ChargeStatus::Succeeded, 2)
+    );
+    assert_eq!(ok(store.get_event(&acme, &event.id).await, "event"), None);
+    let received = ok(
+        store
+            .receive(10, std::time::Duration::from_secs(30), at(100))
+            .await,
+        "receive",
+    );
+    assert!(
+        received.iter().all(|r| r.message.id != message.id),
+        "the loser's delivery was not queued"
+    );
+}
+
 pub async fn charge_list_newest_first_with_cursor<S: Store + 'static>(store: Arc<S>) {
     let acme = tenant("acme");
     let mut ids = Vec::new();

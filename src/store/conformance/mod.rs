@@ -72,6 +72,7 @@ macro_rules! store_conformance_tests {
             charge_create_and_get_round_trip,
             charge_of_another_tenant_reads_as_none,
             charge_update_is_conditional,
+            charge_update_with_its_news_is_one_commit,
             charge_list_newest_first_with_cursor,
             charge_list_filters,
             charge_list_limit_default_and_cap,
@@ -175,6 +176,7 @@ pub fn idempotency_record(
         operation: "POST /v1/charges".into(),
         request_hash: "hash-of-the-body".into(),
         charge_id: None,
+        refund_id: None,
         state: IdempotencyState::InFlight {
             owner: owner.to_string(),
             lease_until: now.plus(std::time::Duration::from_secs(30)),

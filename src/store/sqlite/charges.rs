@@ -1,20 +1,24 @@
 //! SQL for charges and the idempotency keys that guard their creation.
 //! Not the charge flow: the orchestrator decides what to write and when.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use rusqlite::types::Value;
-use rusqlite::{params, params_from_iter};
+use rusqlite::{Connection, params, params_from_iter};
 
+use super::events::EventRow;
+use super::queue::MessageRow;
 use super::{
     SqliteStore, Target, encode, insert_new, into_page, page_size, query_bodies, query_versioned,
     sql_error, version_param, write_at_version,
 };
 use crate::clock::Timestamp;
 use crate::id::ChargeId;
-use crate::model::{Charge, GatewayId, TenantId};
+use crate::model::{Charge, Event, GatewayId, TenantId};
 use crate::store::{
-    ChargeQuery, ChargeStore, Claim, IdempotencyRecord, IdempotencyStore, Page, StoreResult,
-    Versioned,
+    ChargeQuery, ChargeStore, Claim, IdempotencyRecord, IdempotencyStore, Page, QueueMessage,
+    StoreResult, Versioned,
 };
 
 #[async_trait]
@@ -52,32 +56,25 @@ impl ChargeStore for SqliteStore {
 
     async fn update_charge(&self, charge: &Charge, expected_version: u64) -> StoreResult<u64> {
         let row = ChargeRow::new(charge)?;
-        let expected = version_param(expected_version);
+        self.write(move |c| row.update(c, expected_version)).await
+    }
+
+    /// One write job, so one transaction: all three or nothing.
+    async fn update_charge_emitting(
+        &self,
+        charge: &Charge,
+        expected_version: u64,
+        event: &Event,
+        message: &QueueMessage,
+    ) -> StoreResult<u64> {
+        let row = ChargeRow::new(charge)?;
+        let event = EventRow::new(event)?;
+        let message = MessageRow::new(message, Duration::ZERO)?;
         self.write(move |c| {
-            let target = Target {
-                entity: "charge",
-                id: &row.id,
-                exists_sql: "SELECT 1 FROM charges WHERE id = ?1 AND tenant = ?2",
-                key: &[&row.id, &row.tenant],
-            };
-            write_at_version(
-                c,
-                "UPDATE charges SET status = ?1, gateway = ?2, updated_at = ?3, body = ?4,
-                        version = version + 1
-                 WHERE id = ?5 AND tenant = ?6 AND version = ?7",
-                params![
-                    row.status,
-                    row.gateway,
-                    row.updated_at,
-                    row.body,
-                    row.id,
-                    row.tenant,
-                    expected
-                ],
-                &target,
-                expected_version,
-            )?;
-            Ok(expected_version + 1)
+            let version = row.update(c, expected_version)?;
+            event.insert(c)?;
+            message.insert(c)?;
+            Ok(version)
         })
         .await
     }
@@ -133,6 +130,34 @@ struct ChargeRow {
 }
 
 impl ChargeRow {
+    /// Replaces the charge if it is still at `expected_version`; returns the new version.
+    fn update(&self, c: &Connection, expected_version: u64) -> StoreResult<u64> {
+        let target = Target {
+            entity: "charge",
+            id: &self.id,
+            exists_sql: "SELECT 1 FROM charges WHERE id = ?1 AND tenant = ?2",
+            key: &[&self.id, &self.tenant],
+        };
+        write_at_version(
+            c,
+            "UPDATE charges SET status = ?1, gateway = ?2, updated_at = ?3, body = ?4,
+                    version = version + 1
+             WHERE id = ?5 AND tenant = ?6 AND version = ?7",
+            params![
+                self.status,
+                self.gateway,
+                self.updated_at,
+                self.body,
+                self.id,
+                self.tenant,
+                version_param(expected_version)
+            ],
+            &target,
+            expected_version,
+        )?;
+        Ok(expected_version + 1)
+    }
+
     fn new(charge: &Charge) -> StoreResult<ChargeRow> {
         let id = charge.id.to_string();
         Ok(ChargeRow {

@@ -2,34 +2,62 @@
 //! Not delivery (that is the queue and `webhook/outbound`).
 
 use async_trait::async_trait;
-use rusqlite::params_from_iter;
 use rusqlite::types::Value;
+use rusqlite::{Connection, params_from_iter};
 
 use super::{SqliteStore, encode, insert_new, into_page, page_size, query_bodies};
 use crate::id::EventId;
 use crate::model::{Event, TenantId};
 use crate::store::{EventLog, EventQuery, Page, StoreResult};
 
+/// An event's columns, computed before the write is queued.
+pub(super) struct EventRow {
+    id: String,
+    tenant: String,
+    kind: &'static str,
+    charge: String,
+    created_at: i64,
+    body: String,
+}
+
+impl EventRow {
+    pub(super) fn new(event: &Event) -> StoreResult<EventRow> {
+        let id = event.id.to_string();
+        Ok(EventRow {
+            body: encode("event", &id, event)?,
+            tenant: event.tenant.to_string(),
+            kind: event.kind.as_str(),
+            charge: event.data.charge.id.to_string(),
+            created_at: event.created_at.unix_millis(),
+            id,
+        })
+    }
+
+    /// Inserts the event, inside the caller's write job.
+    pub(super) fn insert(&self, c: &Connection) -> StoreResult<()> {
+        insert_new(
+            c,
+            "event",
+            &self.id,
+            "INSERT INTO events (id, tenant, type, charge_id, created_at, body)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            rusqlite::params![
+                self.id,
+                self.tenant,
+                self.kind,
+                self.charge,
+                self.created_at,
+                self.body
+            ],
+        )
+    }
+}
+
 #[async_trait]
 impl EventLog for SqliteStore {
     async fn record_event(&self, event: &Event) -> StoreResult<()> {
-        let id = event.id.to_string();
-        let body = encode("event", &id, event)?;
-        let tenant = event.tenant.to_string();
-        let kind = event.kind.as_str();
-        let charge = event.data.charge.id.to_string();
-        let created_at = event.created_at.unix_millis();
-        self.write(move |c| {
-            insert_new(
-                c,
-                "event",
-                &id,
-                "INSERT INTO events (id, tenant, type, charge_id, created_at, body)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                rusqlite::params![id, tenant, kind, charge, created_at, body],
-            )
-        })
-        .await
+        let row = EventRow::new(event)?;
+        self.write(move |c| row.insert(c)).await
     }
 
     async fn get_event(&self, tenant: &TenantId, id: &EventId) -> StoreResult<Option<Event>> {

@@ -36,35 +36,64 @@ fn holds_receipt(conn: &Connection, id: &str, receipt: &str) -> StoreResult<bool
         .map_err(|e| sql_error(&format!("check the receipt of message `{id}`"), e))
 }
 
+/// A message's columns for `enqueue`, computed before the write is queued.
+pub(super) struct MessageRow {
+    id: String,
+    tenant: String,
+    enqueued_at: i64,
+    visible_at: i64,
+    body: String,
+}
+
+impl MessageRow {
+    pub(super) fn new(message: &QueueMessage, delay: Duration) -> StoreResult<MessageRow> {
+        let id = message.id.to_string();
+        let enqueued_at = message.enqueued_at.unix_millis();
+        Ok(MessageRow {
+            body: encode("message", &id, message)?,
+            tenant: message.tenant.to_string(),
+            enqueued_at,
+            visible_at: enqueued_at.saturating_add(millis(delay)),
+            id,
+        })
+    }
+
+    /// Enqueues the message, inside the caller's write job; a message that is (or was) in the
+    /// DLQ under the same id is not enqueued again.
+    pub(super) fn insert(&self, c: &Connection) -> StoreResult<()> {
+        let id = &self.id;
+        let dead = c
+            .prepare_cached("SELECT 1 FROM dead_letters WHERE id = ?1")
+            .and_then(|mut s| s.exists([id]))
+            .map_err(|e| sql_error(&format!("enqueue message `{id}`"), e))?;
+        if dead {
+            return Err(StoreError::AlreadyExists {
+                entity: "message",
+                id: id.clone(),
+            });
+        }
+        insert_new(
+            c,
+            "message",
+            id,
+            "INSERT INTO queue (id, tenant, enqueued_at, visible_at, body)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                id,
+                self.tenant,
+                self.enqueued_at,
+                self.visible_at,
+                self.body
+            ],
+        )
+    }
+}
+
 #[async_trait]
 impl DeliveryQueue for SqliteStore {
     async fn enqueue(&self, message: &QueueMessage, delay: Duration) -> StoreResult<()> {
-        let id = message.id.to_string();
-        let body = encode("message", &id, message)?;
-        let tenant = message.tenant.to_string();
-        let enqueued_at = message.enqueued_at.unix_millis();
-        let visible_at = enqueued_at.saturating_add(millis(delay));
-        self.write(move |c| {
-            let dead = c
-                .prepare_cached("SELECT 1 FROM dead_letters WHERE id = ?1")
-                .and_then(|mut s| s.exists([&id]))
-                .map_err(|e| sql_error(&format!("enqueue message `{id}`"), e))?;
-            if dead {
-                return Err(StoreError::AlreadyExists {
-                    entity: "message",
-                    id: id.clone(),
-                });
-            }
-            insert_new(
-                c,
-                "message",
-                &id,
-                "INSERT INTO queue (id, tenant, enqueued_at, visible_at, body)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![id, tenant, enqueued_at, visible_at, body],
-            )
-        })
-        .await
+        let row = MessageRow::new(message, delay)?;
+        self.write(move |c| row.insert(c)).await
     }
 
     /// Oldest first means the earliest `visible_at` first (ties by id, i.e. enqueue order).
