@@ -62,6 +62,9 @@ pub enum Action {
     Panic,
     /// Abort the process, as `kill -9` would (real-process tests).
     Abort,
+    /// Wait there until [`Failpoints::release`]: a process that hangs, then carries on
+    /// (in-process tests of what happens around a stalled holder).
+    Pause,
 }
 
 #[cfg(debug_assertions)]
@@ -78,6 +81,17 @@ struct Armed {
 pub struct Failpoints {
     #[cfg(debug_assertions)]
     armed: Mutex<Vec<Armed>>,
+    /// Where a flow waits now (a `Pause`d point), and the signal that lets it go.
+    #[cfg(debug_assertions)]
+    pause: Pause,
+}
+
+#[cfg(debug_assertions)]
+#[derive(Debug, Default)]
+struct Pause {
+    at: Mutex<Option<&'static str>>,
+    reached: tokio::sync::Notify,
+    release: tokio::sync::Notify,
 }
 
 impl Failpoints {
@@ -139,10 +153,31 @@ impl Failpoints {
         self.armed.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
-    /// Marks the flow passing `name`: crashes there when it is armed (debug builds only).
+    /// Waits until a flow is paused at a `Pause` point; returns the point.
+    pub async fn paused(&self) -> &'static str {
+        #[cfg(debug_assertions)]
+        loop {
+            let reached = self.pause.reached.notified();
+            if let Some(at) = *self.pause.at.lock().unwrap_or_else(|p| p.into_inner()) {
+                return at;
+            }
+            reached.await;
+        }
+        #[cfg(not(debug_assertions))]
+        std::future::pending().await
+    }
+
+    /// Lets the flow paused at a `Pause` point carry on.
+    pub fn release(&self) {
+        #[cfg(debug_assertions)]
+        self.pause.release.notify_one();
+    }
+
+    /// Marks the flow passing `name`: crashes or waits there when it is armed (debug builds
+    /// only).
     #[inline(always)]
     #[allow(unused_variables)]
-    pub fn hit(&self, name: &'static str) {
+    pub async fn hit(&self, name: &'static str) {
         #[cfg(debug_assertions)]
         {
             let fire = {
@@ -161,6 +196,13 @@ impl Failpoints {
                 Some(Action::Abort) => {
                     eprintln!("payorch: crash point `{name}`: aborting");
                     std::process::abort()
+                }
+                Some(Action::Pause) => {
+                    let released = self.pause.release.notified();
+                    *self.pause.at.lock().unwrap_or_else(|p| p.into_inner()) = Some(name);
+                    self.pause.reached.notify_waiters();
+                    released.await;
+                    *self.pause.at.lock().unwrap_or_else(|p| p.into_inner()) = None;
                 }
                 None => {}
             }

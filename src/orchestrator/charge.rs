@@ -282,7 +282,7 @@ impl ChargeRun<'_> {
                 Err(StoreError::AlreadyExists { .. }) => return Err(Stop::Superseded),
                 Err(e) => return Err(Stop::Store(e)),
             }
-            self.o.failpoints.hit(failpoint::CHARGE_STORED);
+            self.o.failpoints.hit(failpoint::CHARGE_STORED).await;
             return Ok(());
         }
         match self.o.store.update_charge(&self.charge, self.version).await {
@@ -369,12 +369,23 @@ impl ChargeRun<'_> {
         });
         self.charge.updated_at = now;
         self.save().await?;
-        self.o.failpoints.hit(failpoint::CHARGE_ATTEMPT_RECORDED);
+        self.o
+            .failpoints
+            .hit(failpoint::CHARGE_ATTEMPT_RECORDED)
+            .await;
+        // A holder that stalled here for so long that a recoverer may have taken the charge over
+        // (and concluded this call was never made) must not send it now.
+        if self.o.is_abandoned(now) {
+            return Err(Stop::Superseded);
+        }
 
         let started = Instant::now();
         let result = gateway.create_charge(req).await;
         let latency = started.elapsed();
-        self.o.failpoints.hit(failpoint::CHARGE_GATEWAY_ANSWERED);
+        self.o
+            .failpoints
+            .hit(failpoint::CHARGE_GATEWAY_ANSWERED)
+            .await;
 
         let (outcome, error, code, reference) = match &result {
             Ok(c) => (
@@ -516,7 +527,7 @@ impl ChargeRun<'_> {
             }
             Err(e) => return Err(Stop::Store(e)),
         }
-        self.o.failpoints.hit(failpoint::CHARGE_FINAL_STORED);
+        self.o.failpoints.hit(failpoint::CHARGE_FINAL_STORED).await;
         Ok(self.charge.clone())
     }
 }

@@ -107,9 +107,11 @@ impl Orchestrator {
                 _ => return Ok(Applied::Duplicate),
             }
         }
-        self.failpoints.hit(crate::failpoint::INBOUND_RECORDED);
+        self.failpoints
+            .hit(crate::failpoint::INBOUND_RECORDED)
+            .await;
         let mut applied = self.apply_gateway_event(tenant, gateway, event).await?;
-        self.failpoints.hit(crate::failpoint::INBOUND_APPLIED);
+        self.failpoints.hit(crate::failpoint::INBOUND_APPLIED).await;
         if resumed && let Applied::Ignored(_) = applied {
             // An earlier delivery may have moved the charge and died before its event was
             // enqueued: enqueue it again (delivery is at least once, never less). After a "not

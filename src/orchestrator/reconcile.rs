@@ -145,7 +145,9 @@ impl Orchestrator {
                 continue;
             };
             let found = gateway.find_charge(&req).await;
-            self.failpoints.hit(failpoint::RECONCILE_GATEWAY_ANSWERED);
+            self.failpoints
+                .hit(failpoint::RECONCILE_GATEWAY_ANSWERED)
+                .await;
             let found = match found {
                 Ok(found) => found,
                 Err(e) => {

@@ -119,7 +119,9 @@ impl Orchestrator {
                 .resolve(gateway.as_ref(), &req, last.at, error())
                 .await?;
             if request.is_none() {
-                self.failpoints.hit(failpoint::RECONCILE_GATEWAY_ANSWERED);
+                self.failpoints
+                    .hit(failpoint::RECONCILE_GATEWAY_ANSWERED)
+                    .await;
             }
             match resolution {
                 Resolution::Found(gc) => return run.finish(Decision::Held(g, gc)).await,

@@ -127,7 +127,7 @@ impl Orchestrator {
             charge.updated_at = now;
             match self.store.update_charge(&charge, version).await {
                 Ok(_) => {
-                    self.failpoints.hit(failpoint::REFUND_RECORDED);
+                    self.failpoints.hit(failpoint::REFUND_RECORDED).await;
                     return Ok(Begun::Send(Outgoing {
                         charge: charge.id,
                         gateway: g,
@@ -174,7 +174,9 @@ impl Orchestrator {
                         reason: out.refund.reason.clone(),
                     })
                     .await;
-                self.failpoints.hit(failpoint::REFUND_GATEWAY_ANSWERED);
+                self.failpoints
+                    .hit(failpoint::REFUND_GATEWAY_ANSWERED)
+                    .await;
                 r
             }
         };
@@ -199,7 +201,7 @@ impl Orchestrator {
             .record_refund_outcome(tenant, &out, status, reference)
             .await
             .map_err(store_error)?;
-        self.failpoints.hit(failpoint::REFUND_FINAL_STORED);
+        self.failpoints.hit(failpoint::REFUND_FINAL_STORED).await;
         if let Err(e) = self
             .mark_refund(tenant, &out.charge, &out.refund.id, false)
             .await

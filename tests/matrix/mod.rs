@@ -80,7 +80,7 @@ pub const TIMEOUT: Duration = Duration::from_millis(250);
 pub const LEASE: Duration = Duration::from_secs(5);
 
 impl Case {
-    fn gateways(&self) -> Vec<GatewayId> {
+    pub fn gateways(&self) -> Vec<GatewayId> {
         use GatewayId::*;
         let all = match self.method {
             // The reproduction: Asaas first, Stripe behind it.
@@ -95,7 +95,7 @@ impl Case {
         all.into_iter().take(n).collect()
     }
 
-    fn body(&self) -> Value {
+    pub fn body(&self) -> Value {
         let declined = self.behaviour == Behaviour::Decline;
         match self.method {
             Method::Card => json!({
@@ -115,7 +115,7 @@ impl Case {
         }
     }
 
-    fn config(&self) -> Config {
+    pub fn config(&self) -> Config {
         let mut config = Config::default();
         let route = self.gateways();
         config.routing.primary = route[0];
@@ -510,7 +510,7 @@ async fn run_case(case: Case) -> Result<bool, String> {
 }
 
 /// The invariants of one case, after recovery.
-async fn check(
+pub async fn check(
     world: &World,
     case: &Case,
     retried: Option<&Answer>,
