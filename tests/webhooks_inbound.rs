@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use payorch::clock::{Clock, SystemClock};
@@ -32,19 +32,8 @@ impl Stack {
         let env = common::Env::new();
         let sandbox = env.start_sandbox();
         let sandbox_url = sandbox.url.clone();
-        let key = env.run(&["apikey", "create", "-o", "json"]).json()["secret"]
-            .as_str()
-            .expect("secret")
-            .to_string();
-        let log = std::fs::File::create(env.path().join("serve.log")).expect("log");
-        let mut serve = env
-            .cmd()
-            .args(["serve", "--bind", "127.0.0.1:0", "--sandbox", &sandbox_url])
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .expect("serve");
-        let url = common::first_line(&mut serve);
+        let key = env.api_key();
+        let (serve, url) = env.start_serve(&sandbox_url);
         payorch::gateway::http::install_crypto_provider();
         Stack {
             env,

@@ -392,15 +392,21 @@ async fn healthz() -> Response {
     axum::Json(serde_json::json!({"status": "ok"})).into_response()
 }
 
+/// Ready when the store can commit a write (for SQLite a real heartbeat commit, cached for a
+/// second; see `Store::ping`); else 503 with the store's error.
 async fn readyz(State(state): State<AppState>) -> Response {
+    let store = state.store.describe();
     match state.store.ping().await {
         Ok(()) => {
-            axum::Json(serde_json::json!({"status": "ready", "store": state.store.describe()}))
-                .into_response()
+            axum::Json(serde_json::json!({"status": "ready", "store": store})).into_response()
         }
         Err(e) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            axum::Json(serde_json::json!({"status": "unavailable", "error": e.to_string()})),
+            axum::Json(serde_json::json!({
+                "status": "unavailable",
+                "store": store,
+                "error": e.to_string(),
+            })),
         )
             .into_response(),
     }

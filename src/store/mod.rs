@@ -521,7 +521,9 @@ pub trait Store:
     + EventLog
     + DeliveryQueue
 {
-    /// A cheap round trip proving the backend answers (for `/readyz`).
+    /// Proves the backend can serve a charge now (for `/readyz`): it answers a read and commits
+    /// a small write, promptly. Cheap enough to be polled every second; a backend may reuse
+    /// its answer briefly (SQLite: up to one second, see `store::sqlite`).
     async fn ping(&self) -> StoreResult<()>;
     /// A short description for logs and `config show`, e.g. `sqlite:/var/lib/payorch/payorch.db`.
     fn describe(&self) -> String;

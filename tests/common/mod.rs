@@ -133,6 +133,36 @@ impl Env {
     }
 }
 
+impl Env {
+    /// The secret of a new API key of the default tenant.
+    pub fn api_key(&self) -> String {
+        self.run(&["apikey", "create", "-o", "json"]).json()["secret"]
+            .as_str()
+            .expect("an API key secret")
+            .to_string()
+    }
+
+    /// Starts `payorch serve --bind 127.0.0.1:0 --sandbox URL` with its log in [`Env::serve_log`]
+    /// and returns it with the URL it announced. The caller kills it.
+    pub fn start_serve(&self, sandbox_url: &str) -> (std::process::Child, String) {
+        let log = std::fs::File::create(self.path().join("serve.log")).expect("serve.log");
+        let mut serve = self
+            .cmd()
+            .args(["serve", "--bind", "127.0.0.1:0", "--sandbox", sandbox_url])
+            .stdout(std::process::Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("start payorch serve");
+        let url = first_line(&mut serve);
+        (serve, url)
+    }
+
+    /// What the `serve` started by [`Env::start_serve`] has logged so far.
+    pub fn serve_log(&self) -> String {
+        std::fs::read_to_string(self.path().join("serve.log")).unwrap_or_default()
+    }
+}
+
 impl Drop for SandboxProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -5,27 +5,41 @@
 //! small pool of read connections through `spawn_blocking`. Several processes may open the same
 //! file: writes take the write lock with `BEGIN IMMEDIATE`, wait on it (busy timeout) and retry
 //! a busy batch with backoff before answering [`StoreError::Unavailable`].
+//!
+//! A file that cannot be used (read-only, an I/O error, full, cannot be opened) is also
+//! [`StoreError::Unavailable`] (a 503, not a 500): an operator or the OS has to act, and the
+//! store recovers by itself once they did, without a restart. The writer swaps in a fresh
+//! connection once one can write (see [`writer`]) and the read pool then drops its idle ones;
+//! a read connection is not pooled after an `Unavailable` or if SQLite could only open it
+//! read-only. No connection is opened with "create" after the first, so a file moved away is
+//! never silently replaced by an empty one. `ping` (`/readyz`) commits a real write
+//! ([`readiness`]).
 
 mod accounts;
 mod charges;
 mod events;
 mod queue;
+mod readiness;
 mod schema;
 mod state;
+#[cfg(test)]
+mod tests;
 mod webhooks;
 mod writer;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Params, ffi};
+use rusqlite::{Connection, ErrorCode, MAIN_DB, OpenFlags, OptionalExtension, Params, ffi};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 
 use super::{Page, Store, StoreError, StoreResult, Versioned};
+use readiness::{Health, READY_DEADLINE, READY_MAX_AGE, Readiness};
 use writer::Writer;
 
 /// How long a statement waits for another connection's lock before giving up with BUSY.
@@ -42,6 +56,9 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Writer,
     readers: Arc<Readers>,
+    /// Whether the file takes commits, as the writer last saw; shared with it.
+    health: Arc<Health>,
+    readiness: Readiness,
 }
 
 impl SqliteStore {
@@ -55,19 +72,34 @@ impl SqliteStore {
                 StoreError::Backend(format!("cannot create {}: {e}", parent.display()))
             })?;
         }
-        let conn = open_connection(path, false)?;
+        let conn = open_connection(path, Role::Create)?;
         schema::migrate(&conn, path)?;
-        let writer = Writer::start(conn).map_err(|e| {
+        let readers = Arc::new(Readers {
+            path: path.to_path_buf(),
+            idle: Mutex::new(Vec::new()),
+            permits: Semaphore::new(MAX_READERS),
+            generation: AtomicU64::new(0),
+        });
+        let health = Arc::new(Health::new(path));
+        let reopen = {
+            let (readers, path) = (Arc::clone(&readers), path.to_path_buf());
+            Box::new(move || {
+                let conn = reopen_writer(&path)?;
+                // Idle readers may hold the same trouble (or a file since replaced): drop them,
+                // now that the fresh writer keeps the file open (see `writer`).
+                readers.retire();
+                Ok(conn)
+            })
+        };
+        let writer = Writer::start(conn, reopen, Arc::clone(&health)).map_err(|e| {
             StoreError::Backend(format!("cannot start the SQLite writer thread: {e}"))
         })?;
         Ok(SqliteStore {
             path: path.to_path_buf(),
             writer,
-            readers: Arc::new(Readers {
-                path: path.to_path_buf(),
-                idle: Mutex::new(Vec::new()),
-                permits: Semaphore::new(MAX_READERS),
-            }),
+            readers,
+            health,
+            readiness: Readiness::new(READY_MAX_AGE, READY_DEADLINE),
         })
     }
 
@@ -98,8 +130,11 @@ impl SqliteStore {
 /// Idle read connections, opened on demand, at most [`MAX_READERS`] in use at once.
 struct Readers {
     path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
+    /// Each with the generation it was opened in.
+    idle: Mutex<Vec<(u64, Connection)>>,
     permits: Semaphore,
+    /// Bumped by [`Readers::retire`]: connections of an older generation are not reused.
+    generation: AtomicU64,
 }
 
 impl Readers {
@@ -116,40 +151,93 @@ impl Readers {
             .map_err(|_| StoreError::Backend("the SQLite read pool is closed".into()))?;
         let readers = Arc::clone(self);
         tokio::task::spawn_blocking(move || {
-            let conn = match readers.take_idle() {
-                Some(conn) => conn,
-                None => open_connection(&readers.path, true)?,
+            let (generation, conn) = match readers.take_idle() {
+                Some(idle) => idle,
+                None => (
+                    readers.generation.load(Ordering::SeqCst),
+                    open_connection(&readers.path, Role::Reader)?,
+                ),
             };
             let out = work(&conn);
-            readers.put_idle(conn);
+            // After an Unavailable (busy, or a file in trouble) or from a connection SQLite
+            // could only open read-only, the next read gets a fresh connection.
+            let healthy = !matches!(out, Err(StoreError::Unavailable(_)))
+                && !conn.is_readonly(MAIN_DB).unwrap_or(true);
+            if healthy {
+                readers.put_idle(generation, conn);
+            }
             out
         })
         .await
         .map_err(|e| StoreError::Backend(format!("SQLite read task failed: {e}")))?
     }
 
-    fn take_idle(&self) -> Option<Connection> {
-        self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop()
+    /// An idle connection of the current generation; older ones are closed on the way.
+    fn take_idle(&self) -> Option<(u64, Connection)> {
+        let current = self.generation.load(Ordering::SeqCst);
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        while let Some((generation, conn)) = idle.pop() {
+            if generation == current {
+                return Some((generation, conn));
+            }
+        }
+        None
     }
 
-    fn put_idle(&self, conn: Connection) {
+    fn put_idle(&self, generation: u64, conn: Connection) {
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-        if idle.len() < MAX_READERS {
-            idle.push(conn);
+        if idle.len() < MAX_READERS && generation == self.generation.load(Ordering::SeqCst) {
+            idle.push((generation, conn));
         }
+    }
+
+    /// Closes the idle connections and keeps those in use from coming back to the pool.
+    fn retire(&self) {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        idle.clear();
     }
 }
 
-/// Opens one connection with payorch's pragmas. Read connections are `query_only`.
-fn open_connection(path: &Path, read_only: bool) -> StoreResult<Connection> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-        | OpenFlags::SQLITE_OPEN_CREATE
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let ctx = |e: rusqlite::Error| {
-        StoreError::Backend(format!(
-            "cannot open SQLite database {}: {e}",
+/// Which connection [`open_connection`] opens.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// The writer's first connection: creates the file if it is missing.
+    Create,
+    /// A writer's replacement: the file must exist.
+    Writer,
+    /// A read connection (`query_only`); the file must exist.
+    Reader,
+}
+
+/// A fresh writer connection after a failure of the file: it must be writable (SQLite silently
+/// opens a file it cannot write read-only, for good) and at this binary's schema.
+fn reopen_writer(path: &Path) -> StoreResult<Connection> {
+    let conn = open_connection(path, Role::Writer)?;
+    if conn.is_readonly(MAIN_DB).unwrap_or(true) {
+        return Err(StoreError::Unavailable(format!(
+            "{} can only be opened read-only: the file, its -wal/-shm files or its directory \
+             are not writable",
             path.display()
-        ))
+        )));
+    }
+    schema::migrate(&conn, path)?;
+    Ok(conn)
+}
+
+/// Opens one connection with payorch's pragmas. Read connections are `query_only`.
+fn open_connection(path: &Path, role: Role) -> StoreResult<Connection> {
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if role == Role::Create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let ctx = |e: rusqlite::Error| {
+        let context = format!("cannot open SQLite database {}", path.display());
+        match role {
+            // At start-up this is a setup problem (a wrong path), not an outage.
+            Role::Create => StoreError::Backend(format!("{context}: {e}")),
+            Role::Writer | Role::Reader => sql_error(&context, e),
+        }
     };
     let conn = Connection::open_with_flags(path, flags).map_err(ctx)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(ctx)?;
@@ -157,7 +245,7 @@ fn open_connection(path: &Path, read_only: bool) -> StoreResult<Connection> {
     // FULL: the WAL is fsynced on every commit, so an acknowledged write survives power loss.
     conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
         .map_err(ctx)?;
-    if read_only {
+    if role == Role::Reader {
         conn.execute_batch("PRAGMA query_only = ON;").map_err(ctx)?;
     }
     conn.set_prepared_statement_cache_capacity(64);
@@ -167,19 +255,48 @@ fn open_connection(path: &Path, read_only: bool) -> StoreResult<Connection> {
 // ---------------------------------------------------------------------------------------------
 // Shared helpers for the record and queue modules.
 
-/// Maps a SQLite error: busy/locked → `Unavailable`, undecodable column → `Corrupt`.
-/// Uniqueness violations are mapped by the caller, who knows the entity ([`insert_new`]).
+/// What a SQLite failure says about the database, beyond the one statement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Trouble {
+    /// Another connection holds the lock: wait and retry.
+    Busy,
+    /// The file cannot be used now (read-only, an I/O error, full, cannot be opened): someone
+    /// has to act; afterwards a fresh connection may be needed.
+    File,
+    /// Anything else (a constraint, a bug, corruption).
+    Other,
+}
+
+fn trouble(e: &rusqlite::Error) -> Trouble {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Trouble::Busy,
+        Some(
+            ErrorCode::ReadOnly
+            | ErrorCode::SystemIoFailure
+            | ErrorCode::DiskFull
+            | ErrorCode::CannotOpen,
+        ) => Trouble::File,
+        _ => Trouble::Other,
+    }
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    trouble(e) == Trouble::Busy
+}
+
+/// Maps a SQLite error: busy/locked and a file in trouble → `Unavailable` (retry later),
+/// undecodable column → `Corrupt`. Uniqueness violations are mapped by the caller, who knows
+/// the entity ([`insert_new`]).
 fn sql_error(context: &str, e: rusqlite::Error) -> StoreError {
     use rusqlite::Error as E;
     match &e {
         E::InvalidColumnType(..)
         | E::FromSqlConversionFailure(..)
         | E::IntegralValueOutOfRange(..) => StoreError::Corrupt(format!("{context}: {e}")),
-        _ => match e.sqlite_error_code() {
-            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
-                StoreError::Unavailable(format!("{context}: database is busy ({e})"))
-            }
-            _ => StoreError::Backend(format!("{context}: {e}")),
+        _ => match trouble(&e) {
+            Trouble::Busy => StoreError::Unavailable(format!("{context}: database is busy ({e})")),
+            Trouble::File => StoreError::Unavailable(format!("{context}: {e}")),
+            Trouble::Other => StoreError::Backend(format!("{context}: {e}")),
         },
     }
 }
@@ -355,14 +472,19 @@ fn millis(d: Duration) -> i64 {
 
 #[async_trait]
 impl Store for SqliteStore {
-    /// Proves both paths answer: a read connection and the writer thread (an empty commit).
+    /// Proves both paths work: a read connection answers and the writer commits the heartbeat
+    /// (a real write to the file), within [`READY_DEADLINE`]; the answer is reused for up to
+    /// [`READY_MAX_AGE`] unless the store became (un)writable meanwhile. See [`readiness`].
     async fn ping(&self) -> StoreResult<()> {
-        self.read(|c| {
-            c.query_row("SELECT 1", [], |_| Ok(()))
-                .map_err(|e| sql_error("ping", e))
-        })
-        .await?;
-        self.write(|_| Ok(())).await
+        let probe = async {
+            self.read(|c| {
+                c.query_row("SELECT 1", [], |_| Ok(()))
+                    .map_err(|e| sql_error("ping", e))
+            })
+            .await?;
+            self.write(readiness::beat).await
+        };
+        self.readiness.check(&self.health, probe).await
     }
 
     fn describe(&self) -> String {
