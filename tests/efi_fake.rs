@@ -29,22 +29,12 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 const SPEC: &str = "bcb-pix-api-v2.9.0.yaml";
 
-/// The spec: `$PAYORCH_BCB_PIX_SPEC`, or `shared/specs/` next to or above the package.
+/// The spec, kept in the repository's `specs/` (see `specs/README.md` for its source and
+/// licence): a test never reads anything outside the repository.
 fn spec_path() -> PathBuf {
-    if let Some(p) = std::env::var_os("PAYORCH_BCB_PIX_SPEC") {
-        return PathBuf::from(p);
-    }
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let found = manifest
-        .ancestors()
-        .map(|dir| dir.join("shared").join("specs").join(SPEC))
-        .find(|p| p.is_file());
-    found.unwrap_or_else(|| {
-        panic!(
-            "the BCB Pix API spec {SPEC} was not found in shared/specs/ above {} (e.g. /work/shared/specs/{SPEC}); set PAYORCH_BCB_PIX_SPEC to its path",
-            manifest.display()
-        )
-    })
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("specs")
+        .join(SPEC)
 }
 
 /// What the tests check against, straight from the spec.
