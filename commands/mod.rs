@@ -217,6 +217,8 @@ fn run(cli: Cli, out: Output) -> anyhow::Result<()> {
     }
     let overrides = Overrides {
         config_file: cli.global.config.clone(),
+        // `init` creates the file it is pointed at; every other command needs it to exist.
+        config_file_may_be_new: matches!(cli.command, Command::Init(_)),
         data_dir: cli.global.data_dir.clone(),
         tenant: cli.global.tenant.clone(),
     };

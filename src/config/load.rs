@@ -6,8 +6,12 @@ use super::*;
 /// Values from command-line flags: they win over everything.
 #[derive(Clone, Debug, Default)]
 pub struct Overrides {
-    /// `--config FILE`: must exist. Without it the default path is used if it exists.
+    /// `--config FILE`: must exist (unless `config_file_may_be_new`). Without it the default
+    /// path is used if it exists.
     pub config_file: Option<PathBuf>,
+    /// `payorch init`: a `config_file` that does not exist yet is the one to create, so it
+    /// reads as empty (built-in defaults) instead of being an error.
+    pub config_file_may_be_new: bool,
     pub data_dir: Option<PathBuf>,
     pub tenant: Option<TenantId>,
 }
@@ -150,6 +154,9 @@ impl Config {
     /// Loads defaults ← file ← environment ← flags, and validates the result.
     pub fn load(overrides: &Overrides, env: &dyn Env) -> Result<Loaded, ConfigError> {
         let (file, mut table) = match &overrides.config_file {
+            Some(path) if overrides.config_file_may_be_new && !path.exists() => {
+                (None, toml::Table::new())
+            }
             Some(path) => (Some(path.clone()), read_table(path)?),
             None => match default_config_file(env).filter(|p| p.exists()) {
                 Some(path) => (Some(path.clone()), read_table(&path)?),

@@ -14,7 +14,7 @@ fn load(text: Option<&str>, env: &dyn Env) -> Result<Loaded, ConfigError> {
     let overrides = Overrides {
         config_file: text.map(|t| write(dir.path(), t)),
         data_dir: Some(dir.path().join("data")),
-        tenant: None,
+        ..Default::default()
     };
     Config::load(&overrides, env)
 }
@@ -61,6 +61,7 @@ fn file_then_env_then_flags() {
         config_file: Some(write(dir.path(), file)),
         data_dir: Some(dir.path().join("flag-data")),
         tenant: Some(TenantId::parse("flagged").unwrap()),
+        ..Default::default()
     };
     let l = Config::load(
         &overrides,
@@ -261,4 +262,23 @@ fn missing_explicit_file_is_an_error() {
         err.to_string().contains("/nonexistent/payorch.toml"),
         "{err}"
     );
+}
+
+#[test]
+fn a_new_file_for_init_reads_as_defaults_not_the_default_file() {
+    // `payorch --config ./payorch.toml init` creates that file: it must not be an error, and
+    // the user's default config file must not stand in for it.
+    let home = tempfile::tempdir().unwrap();
+    let default = home.path().join(".config/payorch");
+    std::fs::create_dir_all(&default).unwrap();
+    write(&default, "tenant = \"from-default-file\"\n");
+    let home_str = home.path().to_str().unwrap();
+    let overrides = Overrides {
+        config_file: Some(home.path().join("new/payorch.toml")),
+        config_file_may_be_new: true,
+        ..Default::default()
+    };
+    let l = Config::load(&overrides, &[("HOME", home_str)]).unwrap();
+    assert!(l.file.is_none(), "{:?}", l.file);
+    assert_eq!(l.config.tenant.as_str(), "default");
 }

@@ -31,6 +31,13 @@ impl Env {
 
     /// `payorch` with this env's HOME/XDG dirs and data dir, colour off, no PAYORCH_* leaks.
     pub fn cmd(&self) -> Command {
+        let mut c = self.cmd_without_data_dir();
+        c.arg("--data-dir").arg(self.data_dir());
+        c
+    }
+
+    /// [`Env::cmd`] without `--data-dir`, for runs that pass their own (as the README does).
+    pub fn cmd_without_data_dir(&self) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_payorch"));
         for (k, _) in std::env::vars() {
             if k.starts_with("PAYORCH_") || k.starts_with("XDG_") {
@@ -41,9 +48,7 @@ impl Env {
             .env("XDG_CONFIG_HOME", self.config_home())
             .env("XDG_DATA_HOME", self.path().join("xdg-data"))
             .env("NO_COLOR", "1")
-            .env("USER", "tester")
-            .arg("--data-dir")
-            .arg(self.data_dir());
+            .env("USER", "tester");
         c
     }
 
