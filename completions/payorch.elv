@@ -259,7 +259,7 @@ set edit:completion:arg-completer[payorch] = {|@words|
         }
         &'payorch;serve'= {
             cand --bind 'Address to listen on [default: the config''s server.bind]; port 0 picks a free port'
-            cand --sandbox 'Use a running `payorch sandbox` at URL for every gateway (its test credentials)'
+            cand --sandbox 'Use a running `payorch sandbox` at URL for every gateway (its test credentials), and have it send its webhooks here, to the tenant''s inbound routes (--tenant)'
             cand --log-format 'Log lines as text or JSON [default: the config''s log.format]'
             cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
             cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'

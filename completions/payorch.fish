@@ -175,7 +175,7 @@ complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from help" -f -a "revoke" -d 'Revoke a key: requests using it are refused from now on'
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c payorch -n "__fish_payorch_using_subcommand serve" -l bind -d 'Address to listen on [default: the config\'s server.bind]; port 0 picks a free port' -r
-complete -c payorch -n "__fish_payorch_using_subcommand serve" -l sandbox -d 'Use a running `payorch sandbox` at URL for every gateway (its test credentials)' -r
+complete -c payorch -n "__fish_payorch_using_subcommand serve" -l sandbox -d 'Use a running `payorch sandbox` at URL for every gateway (its test credentials), and have it send its webhooks here, to the tenant\'s inbound routes (--tenant)' -r
 complete -c payorch -n "__fish_payorch_using_subcommand serve" -l log-format -d 'Log lines as text or JSON [default: the config\'s log.format]' -r -f -a "text\t''
 json\t''"
 complete -c payorch -n "__fish_payorch_using_subcommand serve" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F

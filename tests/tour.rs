@@ -5,7 +5,15 @@
 
 mod common;
 
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
 use common::Env;
+use payorch::clock::{Clock, SystemClock};
+use payorch::secret::Secret;
+use payorch::webhook::signing::{self, Delivery};
 
 /// `payorch --config ./payorch.toml --data-dir ./data init`, run in the env's dir.
 #[test]
@@ -40,3 +48,227 @@ fn init_creates_the_config_file_it_is_pointed_at() {
     assert!(err.contains("./missing.toml"), "{err}");
     assert!(!env.path().join("missing.toml").exists());
 }
+
+/// A process killed when dropped, so a failing test leaves nothing running.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// One POST the merchant received: the Standard Webhooks headers and the raw body.
+#[derive(Clone, Debug)]
+struct Received {
+    id: Option<String>,
+    timestamp: Option<String>,
+    signature: Option<String>,
+    body: Vec<u8>,
+}
+
+/// The merchant's backend: a local HTTP receiver that records every delivery and answers 204.
+/// Its runtime, and so the receiver, ends when it is dropped.
+struct Merchant {
+    url: String,
+    received: Arc<Mutex<Vec<Received>>>,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Merchant {
+    fn start() -> Merchant {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let app = axum::Router::new()
+            .route("/hooks", axum::routing::post(receive))
+            .with_state(received.clone());
+        let listener = rt
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("bind the merchant");
+        let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+        rt.spawn(async move { axum::serve(listener, app).await });
+        Merchant { url, received, rt }
+    }
+
+    fn received(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+}
+
+async fn receive(
+    axum::extract::State(received): axum::extract::State<Arc<Mutex<Vec<Received>>>>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> axum::http::StatusCode {
+    let h = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    received.lock().unwrap().push(Received {
+        id: h("webhook-id"),
+        timestamp: h("webhook-timestamp"),
+        signature: h("webhook-signature"),
+        body: body.to_vec(),
+    });
+    axum::http::StatusCode::NO_CONTENT
+}
+
+/// Polls `check` every 100 ms until it gives a value, for at most `limit`; panics with `what`.
+#[track_caller]
+fn wait_for<T>(what: &str, limit: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "gave up waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The merchant API of a running `serve`, as the README's curl commands use it.
+struct Api {
+    url: String,
+    key: String,
+    http: reqwest::Client,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Api {
+    fn new(url: &str, key: String) -> Api {
+        payorch::gateway::http::install_crypto_provider();
+        Api {
+            url: url.to_string(),
+            key,
+            http: reqwest::Client::new(),
+            rt: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime"),
+        }
+    }
+
+    /// `POST /v1/charges` with `body` (a JSON text) under `idempotency_key`: status and JSON.
+    fn create(&self, idempotency_key: &str, body: &str) -> (u16, Value) {
+        let request = self
+            .http
+            .post(format!("{}/v1/charges", self.url))
+            .bearer_auth(&self.key)
+            .header("Idempotency-Key", idempotency_key)
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        self.send(request)
+    }
+
+    fn get(&self, id: &str) -> Value {
+        let request = self
+            .http
+            .get(format!("{}/v1/charges/{id}", self.url))
+            .bearer_auth(&self.key);
+        let (status, charge) = self.send(request);
+        assert_eq!(status, 200, "{charge:#}");
+        charge
+    }
+
+    fn send(&self, request: reqwest::RequestBuilder) -> (u16, Value) {
+        self.rt.block_on(async {
+            let response = request.send().await.expect("serve answers");
+            let status = response.status().as_u16();
+            let bytes = response.bytes().await.expect("a body");
+            (status, serde_json::from_slice(&bytes).expect("a JSON body"))
+        })
+    }
+}
+
+/// The README's quick tour, end to end: `init`, `sandbox`, `serve --sandbox`, a merchant
+/// endpoint, a Pix charge through the API, `sandbox pay`, the charge `succeeded`, and a
+/// `charge.succeeded` at the merchant whose signature verifies. Then the primary goes down, the
+/// next Pix is taken by Efí, and paying it there ends the same way.
+#[test]
+fn the_quick_tour_ends_with_a_paid_pix_and_a_verified_webhook_at_the_merchant() {
+    let env = Env::new();
+    let init = env.run(&["init"]).ok();
+    assert!(init.contains("(written)"), "{init}");
+    let sandbox = env.start_sandbox();
+    let (serve, serve_url) = env.start_serve(&sandbox.url);
+    let _serve = Killed(serve);
+
+    // serve told the sandbox where to send each gateway's webhooks.
+    let info = env
+        .run(&["sandbox", "info", "--url", &sandbox.url, "-o", "json"])
+        .json();
+    for gateway in ["stripe", "efi", "asaas"] {
+        assert_eq!(
+            info["gateways"][gateway]["webhook_url"],
+            format!("{serve_url}/webhooks/default/{gateway}"),
+            "{info:#}\n{}",
+            env.serve_log()
+        );
+    }
+
+    let merchant = Merchant::start();
+    let endpoint = env
+        .run(&["webhook", "endpoint", "set", &merchant.url, "-o", "json"])
+        .json();
+    let secret = Secret::new(endpoint["secret"].as_str().expect("the secret, once"));
+    let api = Api::new(&serve_url, env.api_key());
+
+    let pay_and_verify = |charge: &Value| {
+        let id = charge["id"].as_str().expect("a charge id");
+        let reference = charge["gateway_reference"].as_str().expect("a reference");
+        env.run(&["sandbox", "pay", reference, "--url", &sandbox.url])
+            .ok();
+        let paid = wait_for("the charge to succeed", Duration::from_secs(60), || {
+            let c = api.get(id);
+            (c["status"] == "succeeded").then_some(c)
+        });
+        assert_eq!(paid["gateway"], charge["gateway"]);
+        let delivery = wait_for(
+            "charge.succeeded at the merchant",
+            Duration::from_secs(60),
+            || {
+                merchant.received().into_iter().find(|r| {
+                    let event: Value = serde_json::from_slice(&r.body).unwrap_or_default();
+                    event["type"] == "charge.succeeded" && event["data"]["charge"]["id"] == id
+                })
+            },
+        );
+        signing::verify(
+            &[&secret],
+            Delivery {
+                id: delivery.id.as_deref(),
+                timestamp: delivery.timestamp.as_deref(),
+                signature: delivery.signature.as_deref(),
+                body: &delivery.body,
+            },
+            SystemClock.now(),
+            signing::DEFAULT_TOLERANCE,
+        )
+        .expect("the merchant verifies the signature");
+    };
+
+    let (status, first) = api.create("o-1", PIX);
+    assert_eq!(status, 201, "{first:#}");
+    assert_eq!(first["status"], "requires_action", "{first:#}");
+    assert_eq!(first["gateway"], "stripe", "{first:#}");
+    pay_and_verify(&first);
+
+    env.run(&["sandbox", "mode", "stripe", "down", "--url", &sandbox.url])
+        .ok();
+    let (status, second) = api.create("o-2", PIX);
+    assert_eq!(status, 201, "{second:#}");
+    assert_eq!(second["gateway"], "efi", "{second:#}");
+    assert_eq!(second["attempts"][0]["outcome"], "unavailable_not_sent");
+    pay_and_verify(&second);
+    drop(merchant.rt);
+}
+
+/// The quick tour's Pix charge.
+const PIX: &str = r#"{"amount":1990,"currency":"BRL","method":"pix","customer":{"name":"Maria Silva","document":"529.982.247-25"}}"#;
