@@ -27,7 +27,11 @@ const MAX_STDIN_BYTES: u64 = 64 * 1024;
 #[derive(Debug, Subcommand)]
 pub enum GatewayCommand {
     /// Every gateway: its role in the tenant's routing, whether it is available, what it takes
-    List,
+    List {
+        /// Show the gateways a `serve --sandbox URL` uses: the sandbox's test accounts
+        #[arg(long, value_name = "URL")]
+        sandbox: Option<String>,
+    },
     /// Make a gateway the tenant's primary; the old primary becomes the first fallback
     Switch {
         /// stripe, efi or asaas
@@ -96,7 +100,7 @@ fn parse_gateway(s: &str) -> Result<GatewayId, String> {
 
 pub async fn run(ctx: &Ctx, cmd: GatewayCommand) -> anyhow::Result<()> {
     match cmd {
-        GatewayCommand::List => routing::list(ctx).await,
+        GatewayCommand::List { sandbox } => routing::list(ctx, sandbox.as_deref()).await,
         GatewayCommand::Switch { gateway, reason } => routing::switch(ctx, gateway, reason).await,
         GatewayCommand::Fallback {
             gateways, reason, ..

@@ -483,6 +483,7 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'payorch;gateway;list'= {
+            cand --sandbox 'Show the gateways a `serve --sandbox URL` uses: the sandbox''s test accounts'
             cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
             cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
             cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'

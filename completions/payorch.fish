@@ -322,6 +322,7 @@ complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback credentials help" -f -a "fallback" -d 'Set the tenant\'s fallbacks, tried in order after the primary'
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback credentials help" -f -a "credentials" -d 'Store, inspect and delete a gateway\'s secrets (OS keyring; PAYORCH_<GATEWAY>_<FIELD> overrides)'
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback credentials help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from list" -l sandbox -d 'Show the gateways a `serve --sandbox URL` uses: the sandbox\'s test accounts' -r
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from list" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from list" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from list" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r

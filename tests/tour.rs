@@ -267,6 +267,43 @@ fn the_quick_tour_ends_with_a_paid_pix_and_a_verified_webhook_at_the_merchant() 
     assert_eq!(second["gateway"], "efi", "{second:#}");
     assert_eq!(second["attempts"][0]["outcome"], "unavailable_not_sent");
     pay_and_verify(&second);
+
+    // `gateway list` shows what serve charges through (`--sandbox`, as serve has it), and its
+    // rows, like every table of the tour, fit 120 columns.
+    let listed = env
+        .run(&["gateway", "list", "--sandbox", &sandbox.url, "-o", "json"])
+        .json();
+    assert_eq!(listed["sandbox"], sandbox.url.as_str());
+    for g in listed["gateways"].as_array().expect("gateways") {
+        assert_eq!(g["status"], "available", "{listed:#}");
+    }
+    let table = env
+        .run(&["gateway", "list", "--sandbox", &sandbox.url])
+        .ok();
+    assert_eq!(table.matches(" available ").count(), 3, "{table}");
+    let here = env.run(&["gateway", "list"]);
+    assert!(here.ok().contains("unavailable"), "no credentials here");
+    assert!(here.stderr().contains("--sandbox URL"), "{}", here.stderr());
+    for args in [
+        &["gateway", "list"][..],
+        &["gateway", "list", "--sandbox", &sandbox.url],
+        &["breaker", "status"],
+        &["audit", "list"],
+        &["apikey", "list"],
+        &["charge", "list"],
+        &["events", "list"],
+        &["sandbox", "webhooks", "--url", &sandbox.url],
+        &["sandbox", "charges", "--url", &sandbox.url],
+        &["sandbox", "info", "--url", &sandbox.url],
+    ] {
+        let out = env.run(args).ok();
+        let widest = out.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+        assert!(
+            widest <= 120,
+            "`payorch {}` is {widest} wide:\n{out}",
+            args.join(" ")
+        );
+    }
     drop(merchant.rt);
 }
 

@@ -12,6 +12,7 @@ use payorch::gateway::Capabilities;
 use payorch::gateway::registry::{self, Gateways};
 use payorch::model::{Currency, GatewayId, PaymentMethod, TenantId};
 use payorch::routing::{Change, Current, Role, Routing, RoutingError, RoutingTable};
+use payorch::runtime;
 
 use super::tenant_store;
 use crate::commands::output::or_dash;
@@ -180,14 +181,22 @@ struct RoutingView<'a> {
 #[derive(Serialize)]
 struct ListView<'a> {
     tenant: &'a TenantId,
+    /// `--sandbox URL`: the statuses are those of the sandbox's test accounts.
+    sandbox: Option<&'a str>,
     routing: RoutingView<'a>,
     gateways: Vec<GatewayRow>,
 }
 
-pub async fn list(ctx: &Ctx) -> anyhow::Result<()> {
+pub async fn list(ctx: &Ctx, sandbox: Option<&str>) -> anyhow::Result<()> {
     let (routing, tenant) = routing(ctx).await?;
     let Current { table, version } = routing.current(tenant).await.map_err(cli)?;
-    let mut gateways = build_gateways(ctx, tenant);
+    // What `serve` would build: the sandbox's accounts, or the config and credentials here.
+    let gateways: Arc<Gateways> = match sandbox {
+        Some(url) => runtime::sandbox_gateways(ctx.config(), url)
+            .await?
+            .for_tenant(tenant),
+        None => Arc::new(build_gateways(ctx, tenant)),
+    };
     let breakers = payorch::breakers::Breakers::new(
         ctx.store().await?,
         std::sync::Arc::new(payorch::clock::SystemClock),
@@ -202,7 +211,7 @@ pub async fn list(ctx: &Ctx) -> anyhow::Result<()> {
         .into_iter()
         .map(|id| {
             let role = table.role(id);
-            let (status, reason) = match gateways.unavailable.remove(&id) {
+            let (status, reason) = match gateways.unavailable.get(&id).cloned() {
                 Some(why) if !ctx.config().gateways.is_enabled(id) => (Status::Disabled, Some(why)),
                 Some(why) => (Status::Unavailable, Some(why)),
                 None => (Status::Available, None),
@@ -231,6 +240,7 @@ pub async fn list(ctx: &Ctx) -> anyhow::Result<()> {
     if ctx.out.is_json() {
         return ctx.out.json(&ListView {
             tenant,
+            sandbox,
             routing: RoutingView {
                 primary: table.primary(),
                 fallbacks: table.fallbacks(),
@@ -252,12 +262,7 @@ pub async fn list(ctx: &Ctx) -> anyhow::Result<()> {
             vec![
                 r.gateway.to_string(),
                 table.role(r.gateway).to_string(),
-                match r.status {
-                    Status::Available => "available",
-                    Status::Unavailable => "unavailable",
-                    Status::Disabled => "disabled",
-                }
-                .to_string(),
+                status_word(r.status).to_string(),
                 or_dash(caps.map(|c| join(c.methods.iter().map(|m| m.to_string()).collect()))),
                 or_dash(caps.map(|c| currencies_cell(&c.currencies))),
                 breaker_cell(r.breaker.as_ref()),
@@ -270,7 +275,6 @@ pub async fn list(ctx: &Ctx) -> anyhow::Result<()> {
                     .map(|b| b.calls.to_string())
                     .unwrap_or_else(|| "-".into()),
                 last_error_cell(r.breaker.as_ref()),
-                or_dash(r.reason.as_deref()),
             ]
         })
         .collect();
@@ -285,7 +289,6 @@ pub async fn list(ctx: &Ctx) -> anyhow::Result<()> {
             "FAIL / SLOW",
             "CALLS",
             "LAST ERROR",
-            "REASON",
         ],
         table_rows,
         "",
@@ -297,7 +300,30 @@ pub async fn list(ctx: &Ctx) -> anyhow::Result<()> {
             None => "the config's [routing] default",
         }
     ));
+    // Why a gateway is unavailable or disabled: whole sentences, too long for a column.
+    for r in &rows {
+        if let Some(why) = &r.reason {
+            let gateway = r.gateway.to_string();
+            let why = why.strip_prefix(&format!("{gateway} ")).unwrap_or(why);
+            ctx.out
+                .note(&format!("{gateway} is {}: {why}", status_word(r.status)));
+        }
+    }
+    if sandbox.is_none() && rows.iter().any(|r| r.status == Status::Unavailable) {
+        ctx.out.note(
+            "(statuses are for this machine's config and credentials; for a `serve --sandbox URL`, \
+             see `payorch gateway list --sandbox URL`)",
+        );
+    }
     Ok(())
+}
+
+fn status_word(status: Status) -> &'static str {
+    match status {
+        Status::Available => "available",
+        Status::Unavailable => "unavailable",
+        Status::Disabled => "disabled",
+    }
 }
 
 /// `closed`, `open`, `half_open`, with `(forced)` for operator overrides.
@@ -314,18 +340,21 @@ fn breaker_cell(b: Option<&payorch::breakers::BreakerStatus>) -> String {
     }
 }
 
-/// The last failure and how long ago it was.
+/// How long ago the last failure was, then what it was (cut to fit the table, so the age
+/// comes first).
 fn last_error_cell(b: Option<&payorch::breakers::BreakerStatus>) -> String {
     let Some(e) = b.and_then(|b| b.last_error.as_ref()) else {
         return "-".into();
     };
     let now = payorch::clock::Clock::now(&payorch::clock::SystemClock);
     let ago = now.since(e.at).as_secs();
-    let mut msg: String = e.message.chars().take(40).collect();
-    if e.message.chars().count() > 40 {
-        msg.push('…');
-    }
-    format!("{msg} ({ago}s ago)")
+    let ago = match ago {
+        0..60 => format!("{ago}s"),
+        60..3600 => format!("{}m", ago / 60),
+        3600..86400 => format!("{}h", ago / 3600),
+        _ => format!("{}d", ago / 86400),
+    };
+    format!("{ago} ago: {}", e.message)
 }
 
 /// Every currency payorch knows reads as `all`; otherwise the codes.
