@@ -309,3 +309,59 @@ fn the_quick_tour_ends_with_a_paid_pix_and_a_verified_webhook_at_the_merchant() 
 
 /// The quick tour's Pix charge.
 const PIX: &str = r#"{"amount":1990,"currency":"BRL","method":"pix","customer":{"name":"Maria Silva","document":"529.982.247-25"}}"#;
+
+/// The JSON bodies of the README's `curl …/v1/charges … -d '{…}'` examples.
+fn readme_charge_examples() -> Vec<Value> {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    readme
+        .split("curl -s localhost:8080/v1/charges ")
+        .skip(1)
+        .filter_map(|rest| {
+            let body = rest.split_once("-d '")?.1.split_once('\'')?.0;
+            Some(serde_json::from_str(body).expect("a README example is JSON"))
+        })
+        .collect()
+}
+
+/// Every documented charge request succeeds on every gateway it can be routed to: each is sent
+/// pinned to each gateway that takes its method (for a card, each it carries a token for).
+#[test]
+fn every_documented_charge_example_succeeds_on_every_gateway_it_can_fail_over_to() {
+    let examples = readme_charge_examples();
+    for method in ["pix", "card"] {
+        assert!(
+            examples.iter().any(|e| e["method"] == method),
+            "the README shows a {method} charge request: {examples:#?}"
+        );
+    }
+    let env = Env::new();
+    let sandbox = env.start_sandbox();
+    let (serve, serve_url) = env.start_serve(&sandbox.url);
+    let _serve = Killed(serve);
+    let api = Api::new(&serve_url, env.api_key());
+    for (n, example) in examples.iter().enumerate() {
+        let gateways: Vec<String> = match example["method"].as_str() {
+            Some("card") => example["card"]["tokens"]
+                .as_object()
+                .expect("a card example carries tokens")
+                .keys()
+                .cloned()
+                .collect(),
+            _ => vec!["stripe".into(), "efi".into(), "asaas".into()],
+        };
+        for gateway in gateways {
+            let mut body = example.clone();
+            body["gateway"] = gateway.clone().into();
+            let (status, charge) = api.create(&format!("readme-{n}-{gateway}"), &body.to_string());
+            assert_eq!(status, 201, "{gateway}: {example}\n{charge:#}");
+            assert!(
+                matches!(
+                    charge["status"].as_str(),
+                    Some("succeeded" | "requires_action")
+                ),
+                "{gateway} did not take the README's example {example}:\n{charge:#}"
+            );
+        }
+    }
+}
