@@ -2,8 +2,10 @@
 //! process on loopback (see `demo/stack.rs`): a throwaway data dir, the sandbox, the core
 //! behind `serve`'s router, a merchant receiver that verifies signatures, and steady traffic.
 //! With the dashboard, keys take a gateway down and back; `--headless` applies an `--outage`
-//! schedule instead and prints the summary (`-o json` for scripts). This file holds the flags,
-//! the schedule loop and the exit code; not the stack, the traffic or the summary's maths.
+//! schedule instead (by default an outage of the primary in the middle of the run, so a first
+//! run shows failover and recovery) and prints the summary (`-o json` for scripts). This file
+//! holds the flags, the schedule loop and the exit code; not the stack, the traffic or the
+//! summary's maths.
 
 mod control;
 mod merchant;
@@ -13,6 +15,7 @@ mod summary;
 mod traffic;
 
 use std::io::IsTerminal;
+use std::path::Path;
 use std::time::Duration;
 
 use clap::Args;
@@ -42,9 +45,12 @@ pub struct DemoArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub duration: Option<Duration>,
     /// Take GATEWAY down (connections refused) from FROM to TO after the start, e.g.
-    /// stripe:5s-12s (repeatable)
+    /// stripe:5s-12s (repeatable) [default headless: the primary, from 20% to 50% of the run]
     #[arg(long = "outage", value_name = "GATEWAY:FROM-TO", value_parser = outage::parse)]
     pub outages: Vec<Outage>,
+    /// Headless: no outage at all (all gateways up the whole run)
+    #[arg(long, conflicts_with = "outages")]
+    pub no_outage: bool,
     /// Charges per second (0.1 to 50)
     #[arg(long, value_name = "N", default_value_t = 4.0, value_parser = parse_rate)]
     pub rate: f64,
@@ -95,10 +101,29 @@ pub async fn run(out: Output, global: &GlobalArgs, args: DemoArgs) -> anyhow::Re
         (true, d) => Some(d.unwrap_or(DEFAULT_HEADLESS)),
         (false, d) => d,
     };
-    outage::validate(&args.outages, duration).map_err(|m| CliError::new(Exit::Usage, m))?;
-    let switches = outage::switches(&args.outages);
-    let seed = args.seed.unwrap_or_else(traffic::random_seed);
     let progress = !global.quiet && !out.is_json();
+    let mut outages = args.outages;
+    // A first headless run shows what payorch is for: the primary goes down and comes back.
+    let primary = stack::demo_config(Path::new("")).routing.primary;
+    if headless
+        && outages.is_empty()
+        && !args.no_outage
+        && let Some(o) = duration.map(|d| outage::default_for(primary, d))
+        && o.from < o.to
+    {
+        if progress {
+            eprintln!(
+                "payorch demo: {} (the primary) goes down from {:.1}s to {:.1}s (choose with --outage, none with --no-outage)",
+                o.gateway,
+                o.from.as_secs_f64(),
+                o.to.as_secs_f64()
+            );
+        }
+        outages.push(o);
+    }
+    outage::validate(&outages, duration).map_err(|m| CliError::new(Exit::Usage, m))?;
+    let switches = outage::switches(&outages);
+    let seed = args.seed.unwrap_or_else(traffic::random_seed);
 
     let demo = Demo::start(DemoOptions {
         rate: args.rate,

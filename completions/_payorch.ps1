@@ -1445,7 +1445,7 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
         }
         'payorch;demo' {
             [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'How long to run, e.g. 20s or 2m [default: 30s with --headless; with the dashboard, until q]')
-            [CompletionResult]::new('--outage', '--outage', [CompletionResultType]::ParameterName, 'Take GATEWAY down (connections refused) from FROM to TO after the start, e.g. stripe:5s-12s (repeatable)')
+            [CompletionResult]::new('--outage', '--outage', [CompletionResultType]::ParameterName, 'Take GATEWAY down (connections refused) from FROM to TO after the start, e.g. stripe:5s-12s (repeatable) [default headless: the primary, from 20% to 50% of the run]')
             [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Charges per second (0.1 to 50)')
             [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed for reproducible traffic [default: random, printed in the summary]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]')
@@ -1454,6 +1454,7 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--headless', '--headless', [CompletionResultType]::ParameterName, 'No dashboard: apply the --outage schedule, then print the summary (for scripts, tests)')
+            [CompletionResult]::new('--no-outage', '--no-outage', [CompletionResultType]::ParameterName, 'Headless: no outage at all (all gateways up the whole run)')
             [CompletionResult]::new('--keep', '--keep', [CompletionResultType]::ParameterName, 'Keep the temporary data dir at the end and print its path')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No ANSI colours (also: the NO_COLOR environment variable)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace)')

@@ -1797,7 +1797,7 @@ _payorch() {
             return 0
             ;;
         payorch__subcmd__demo)
-            opts="-o -v -q -h -V --headless --duration --outage --rate --seed --keep --config --data-dir --tenant --output --no-color --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --headless --duration --outage --no-outage --rate --seed --keep --config --data-dir --tenant --output --no-color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

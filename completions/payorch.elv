@@ -1308,7 +1308,7 @@ set edit:completion:arg-completer[payorch] = {|@words|
         }
         &'payorch;demo'= {
             cand --duration 'How long to run, e.g. 20s or 2m [default: 30s with --headless; with the dashboard, until q]'
-            cand --outage 'Take GATEWAY down (connections refused) from FROM to TO after the start, e.g. stripe:5s-12s (repeatable)'
+            cand --outage 'Take GATEWAY down (connections refused) from FROM to TO after the start, e.g. stripe:5s-12s (repeatable) [default headless: the primary, from 20% to 50% of the run]'
             cand --rate 'Charges per second (0.1 to 50)'
             cand --seed 'Seed for reproducible traffic [default: random, printed in the summary]'
             cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
@@ -1317,6 +1317,7 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand -o 'Output format'
             cand --output 'Output format'
             cand --headless 'No dashboard: apply the --outage schedule, then print the summary (for scripts, tests)'
+            cand --no-outage 'Headless: no outage at all (all gateways up the whole run)'
             cand --keep 'Keep the temporary data dir at the end and print its path'
             cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'

@@ -722,7 +722,7 @@ complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from help" -f -a "info" -d 'Show the gateways: base URLs, test credentials, modes, webhook URLs'
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c payorch -n "__fish_payorch_using_subcommand demo" -l duration -d 'How long to run, e.g. 20s or 2m [default: 30s with --headless; with the dashboard, until q]' -r
-complete -c payorch -n "__fish_payorch_using_subcommand demo" -l outage -d 'Take GATEWAY down (connections refused) from FROM to TO after the start, e.g. stripe:5s-12s (repeatable)' -r
+complete -c payorch -n "__fish_payorch_using_subcommand demo" -l outage -d 'Take GATEWAY down (connections refused) from FROM to TO after the start, e.g. stripe:5s-12s (repeatable) [default headless: the primary, from 20% to 50% of the run]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand demo" -l rate -d 'Charges per second (0.1 to 50)' -r
 complete -c payorch -n "__fish_payorch_using_subcommand demo" -l seed -d 'Seed for reproducible traffic [default: random, printed in the summary]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand demo" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
@@ -731,6 +731,7 @@ complete -c payorch -n "__fish_payorch_using_subcommand demo" -l tenant -d 'Tena
 complete -c payorch -n "__fish_payorch_using_subcommand demo" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
 json\t'Stable JSON for scripts'"
 complete -c payorch -n "__fish_payorch_using_subcommand demo" -l headless -d 'No dashboard: apply the --outage schedule, then print the summary (for scripts, tests)'
+complete -c payorch -n "__fish_payorch_using_subcommand demo" -l no-outage -d 'Headless: no outage at all (all gateways up the whole run)'
 complete -c payorch -n "__fish_payorch_using_subcommand demo" -l keep -d 'Keep the temporary data dir at the end and print its path'
 complete -c payorch -n "__fish_payorch_using_subcommand demo" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand demo" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'

@@ -1,7 +1,8 @@
 //! `payorch demo --headless` as a script meets it: the real binary runs the whole stack in one
-//! process with an outage of the primary, and its JSON summary shows no failed sale, the
-//! failovers, the breaker opening and closing, and every event delivered. Bad flags exit 2
-//! naming the flag. Every run gets its own TMPDIR, which must be empty afterwards.
+//! process with an outage of the primary (by default, with nothing asked), and its JSON summary
+//! shows no failed sale, the failovers, the breaker opening and closing, and every event
+//! delivered. Bad flags exit 2 naming the flag. Every run gets its own TMPDIR, which must be
+//! empty afterwards.
 
 mod common;
 
@@ -25,22 +26,13 @@ fn left_in(dir: &std::path::Path) -> Vec<String> {
         .collect()
 }
 
+/// With no `--outage`, the headless run takes the primary down for the middle of the run
+/// (4 s to 10 s of 20 s), as `cargo run --release -- demo` does without a terminal.
 #[test]
 fn an_outage_of_the_primary_fails_over_with_no_failed_sale_and_every_event_delivered() {
     let env = common::Env::new();
     let started = Instant::now();
-    let (run, tmp) = demo(
-        &env,
-        &[
-            "--headless",
-            "--duration",
-            "20s",
-            "--outage",
-            "stripe:5s-12s",
-            "-o",
-            "json",
-        ],
-    );
+    let (run, tmp) = demo(&env, &["--headless", "--duration", "20s", "-o", "json"]);
     eprintln!(
         "payorch demo --headless --duration 20s took {:?}",
         started.elapsed()
@@ -71,8 +63,13 @@ fn an_outage_of_the_primary_fails_over_with_no_failed_sale_and_every_event_deliv
         "paid Pix and approved cards: {s:#}"
     );
     // The outage as applied, and Stripe's breaker: opened during it, closed after it.
-    assert_eq!(s["outages"][0]["gateway"], "stripe");
-    assert!(s["outages"][0]["up_at_secs"].is_number(), "{s:#}");
+    assert_eq!(s["outages"][0]["gateway"], "stripe", "{s:#}");
+    let (down, up) = (
+        &s["outages"][0]["down_at_secs"],
+        &s["outages"][0]["up_at_secs"],
+    );
+    assert!(down.as_f64().is_some_and(|t| t >= 4.0), "{s:#}");
+    assert!(up.as_f64().is_some_and(|t| t >= 10.0), "{s:#}");
     let stripe: Vec<&Value> = s["breakers"]
         .as_array()
         .unwrap()
@@ -100,12 +97,14 @@ fn keep_keeps_the_data_dir_and_names_it() {
             "--seed",
             "7",
             "--keep",
+            "--no-outage",
             "-o",
             "json",
         ],
     );
     let s: Value = run.json();
     assert_eq!(s["seed"], 7);
+    assert_eq!(s["outages"], serde_json::json!([]), "--no-outage: {s:#}");
     let dir = std::path::PathBuf::from(s["data_dir"].as_str().expect("data_dir"));
     assert!(dir.starts_with(&tmp), "{dir:?} is not under TMPDIR");
     assert!(
@@ -127,6 +126,13 @@ fn without_a_terminal_the_demo_runs_headless_instead_of_failing() {
         run.stderr()
     );
     assert!(run.stdout().contains("failed        0"), "{}", run.stdout());
+    // Even a first, short run shows the primary going down and coming back.
+    assert!(
+        run.stdout().contains("outages     stripe down "),
+        "{}",
+        run.stdout()
+    );
+    assert!(run.stderr().contains("--no-outage"), "{}", run.stderr());
     assert!(left_in(&tmp).is_empty(), "left behind: {:?}", left_in(&tmp));
 }
 
@@ -157,6 +163,10 @@ fn bad_flags_exit_2_naming_the_flag_and_leave_nothing() {
             "--outage",
         ),
         (&["--headless", "--duration", "0s"][..], "--duration"),
+        (
+            &["--headless", "--no-outage", "--outage", "stripe:1s-2s"][..],
+            "--no-outage",
+        ),
         (&["--headless", "--rate", "0"][..], "--rate"),
     ] {
         let (run, tmp) = demo(&env, args);

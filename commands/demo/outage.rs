@@ -94,6 +94,20 @@ pub fn validate(outages: &[Outage], duration: Option<Duration>) -> Result<(), St
     Ok(())
 }
 
+/// The outage a headless run without `--outage` shows: `primary` down from a fifth to half of
+/// the run (6 s to 15 s of the default 30 s), which leaves the second half for its breaker to
+/// open, half-open and close again. Whole tenths of a second.
+pub fn default_for(primary: GatewayId, duration: Duration) -> Outage {
+    let at = |share: u128| {
+        Duration::from_millis((duration.as_millis() * share / 1000 / 100 * 100) as u64)
+    };
+    Outage {
+        gateway: primary,
+        from: at(200),
+        to: at(500),
+    }
+}
+
 /// The switches of a schedule, in time order (an up before a down at the same instant).
 pub fn switches(outages: &[Outage]) -> Vec<Switch> {
     let mut out: Vec<Switch> = outages
@@ -161,6 +175,22 @@ mod tests {
         let c = parse("stripe:12s-15s").unwrap();
         let d = parse("efi:6s-8s").unwrap();
         assert_eq!(validate(&[a, c, d], Some(secs(20))), Ok(()));
+    }
+
+    #[test]
+    fn the_default_outage_takes_the_primary_down_for_the_middle_of_the_run() {
+        let o = default_for(GatewayId::Stripe, secs(30));
+        assert_eq!(
+            (o.gateway, o.from, o.to),
+            (GatewayId::Stripe, secs(6), secs(15))
+        );
+        let short = default_for(GatewayId::Stripe, Duration::from_millis(2_500));
+        assert_eq!(short.from, Duration::from_millis(500));
+        assert_eq!(short.to, Duration::from_millis(1_200));
+        assert_eq!(
+            validate(&[short], Some(Duration::from_millis(2_500))),
+            Ok(())
+        );
     }
 
     #[test]
