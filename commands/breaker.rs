@@ -192,5 +192,25 @@ fn print_status(ctx: &Ctx, rows: &[BreakerStatus]) -> anyhow::Result<()> {
         ],
         table,
         "No breakers.",
-    )
+    )?;
+    // The whole reasons and errors, which the table may have cut to fit.
+    for s in rows {
+        if s.forced {
+            let reason = s.reason.as_deref().unwrap_or("no reason");
+            ctx.out.note(&format!(
+                "{} {}: {} by an operator: {reason}",
+                s.tenant, s.gateway, s.state
+            ));
+        }
+        if let Some(e) = &s.last_error {
+            ctx.out.note(&format!(
+                "{} {}: last error at {}: {}",
+                s.tenant,
+                s.gateway,
+                e.at.to_rfc3339(),
+                e.message
+            ));
+        }
+    }
+    Ok(())
 }

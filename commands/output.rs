@@ -12,6 +12,8 @@ use payorch::model::ValidationError;
 use payorch::store::StoreError;
 use payorch::tenancy::TenancyError;
 
+mod fit;
+
 /// `-o table|json`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -180,9 +182,9 @@ impl Output {
 }
 
 /// A borderless table with upper-case headers, like `kubectl` or `stripe`, at most
-/// [`MAX_TABLE_WIDTH`] columns wide.
+/// [`fit::MAX_TABLE_WIDTH`] columns wide.
 pub fn make_table(headers: &[&str], mut rows: Vec<Vec<String>>) -> Table {
-    fit(headers, &mut rows, MAX_TABLE_WIDTH);
+    fit::fit(headers, &mut rows, fit::MAX_TABLE_WIDTH);
     let mut table = Table::new();
     table
         .load_preset(presets::NOTHING)
@@ -197,108 +199,4 @@ pub fn make_table(headers: &[&str], mut rows: Vec<Vec<String>>) -> Table {
 /// `-` for a missing value in a table cell.
 pub fn or_dash(v: Option<impl ToString>) -> String {
     v.map(|v| v.to_string()).unwrap_or_else(|| "-".into())
-}
-
-/// The widest a table may be, so it reads on a 120-column terminal without wrapping.
-pub const MAX_TABLE_WIDTH: usize = 120;
-
-/// Cuts cells with `…` until a table (one space of padding each side of each column) is at
-/// most `max` characters wide: free text first (columns with a space in some cell: errors,
-/// reasons), widest first, down to 12 characters; then, if that is not enough, any column but
-/// the first (usually the id), widest first, down to 8. Headers are never cut. The whole values
-/// stay in `-o json`.
-fn fit(headers: &[&str], rows: &mut [Vec<String>], max: usize) {
-    let len = |s: &str| s.chars().count();
-    let mut widths: Vec<usize> = headers.iter().map(|h| len(h)).collect();
-    for row in rows.iter() {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.lines().map(len).max().unwrap_or(0));
-        }
-    }
-    let total = |widths: &[usize]| widths.iter().map(|w| w + 2).sum::<usize>();
-    if total(&widths) <= max {
-        return;
-    }
-    let prose: Vec<bool> = (0..widths.len())
-        .map(|i| {
-            rows.iter()
-                .any(|r| r.get(i).is_some_and(|c| c.contains(' ')))
-        })
-        .collect();
-    let mut target = widths.clone();
-    let passes: [(&dyn Fn(usize) -> bool, usize); 2] = [(&|i| prose[i], 12), (&|i| i > 0, 8)];
-    for (eligible, floor) in passes {
-        while total(&target) > max {
-            let widest = (0..target.len())
-                .filter(|&i| eligible(i) && target[i] > floor.max(len(headers[i])))
-                .max_by_key(|&i| (target[i], i));
-            match widest {
-                Some(i) => target[i] -= 1,
-                None => break,
-            }
-        }
-    }
-    for row in rows.iter_mut() {
-        for (cell, &w) in row.iter_mut().zip(&target) {
-            if len(cell) > w {
-                *cell = cell
-                    .chars()
-                    .take(w.saturating_sub(1))
-                    .chain(['…'])
-                    .collect();
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod fit_tests {
-    use super::*;
-
-    fn width(table: &Table) -> usize {
-        table
-            .to_string()
-            .lines()
-            .map(|l| l.chars().count())
-            .max()
-            .unwrap_or(0)
-    }
-
-    #[test]
-    fn long_free_text_is_cut_first_and_ids_are_kept_whole() {
-        let id = "key_01M9175DDJPEQGBV913Y408ERE".to_string();
-        let reason = "stripe secret_key is not set for tenant `default`: run `payorch gateway \
-                      credentials set stripe --tenant default`, or set PAYORCH_STRIPE_SECRET_KEY"
-            .to_string();
-        let rows = vec![vec![id.clone(), "available".into(), reason.clone()]];
-        let table = make_table(&["ID", "STATUS", "REASON"], rows);
-        let text = table.to_string();
-        assert!(width(&table) <= MAX_TABLE_WIDTH, "{text}");
-        assert!(text.contains(&id), "{text}");
-        assert!(text.contains("stripe secret_key is not set"), "{text}");
-        assert!(text.contains('…'), "{text}");
-        assert!(!text.contains("PAYORCH_STRIPE_SECRET_KEY"), "{text}");
-    }
-
-    #[test]
-    fn a_table_that_fits_is_left_alone() {
-        let rows = vec![vec!["efi".to_string(), "a short reason".to_string()]];
-        let text = make_table(&["GATEWAY", "REASON"], rows).to_string();
-        assert!(
-            text.contains("a short reason") && !text.contains('…'),
-            "{text}"
-        );
-    }
-
-    #[test]
-    fn many_wide_columns_still_fit() {
-        let cell = "x".repeat(60);
-        let rows = vec![vec![cell.clone(); 6]];
-        let table = make_table(&["A", "B", "C", "D", "E", "F"], rows);
-        assert!(width(&table) <= MAX_TABLE_WIDTH, "{table}");
-        assert!(
-            table.to_string().contains(&cell),
-            "the first column is whole"
-        );
-    }
 }

@@ -53,10 +53,16 @@ fn force_open_for_a_while_then_back_to_automatic() {
         "every gateway has a row"
     );
 
-    let table = env.run(&["breaker", "status"]).ok();
+    // The table (cut to 120 columns) says forced; the whole reason is under it.
+    let shown = env.run(&["breaker", "status"]);
+    let table = shown.ok();
+    assert!(table.contains("forced_open"), "{table}");
     assert!(
-        table.contains("forced_open") && table.contains("stripe incident INC-42"),
-        "{table}"
+        shown
+            .stderr()
+            .contains("stripe: forced_open by an operator: stripe incident INC-42"),
+        "{}",
+        shown.stderr()
     );
 
     let audit = env.run(&["audit", "list", "-o", "json"]).json();
