@@ -365,3 +365,35 @@ fn every_documented_charge_example_succeeds_on_every_gateway_it_can_fail_over_to
         }
     }
 }
+
+/// The README's `sqlite3 <db> '<query>'` examples run on a database `init` made.
+#[test]
+fn the_documented_sqlite_queries_run_on_the_store() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let queries: Vec<&str> = readme
+        .lines()
+        .filter_map(|l| l.strip_prefix("sqlite3 ~/.local/share/payorch/payorch.db "))
+        .filter_map(|rest| {
+            let quote = rest.chars().next()?;
+            rest[1..].split_once(quote).map(|(sql, _)| sql)
+        })
+        .collect();
+    assert!(!queries.is_empty(), "the README shows sqlite3 queries");
+    let env = Env::new();
+    env.run(&["init"]).ok();
+    let db = rusqlite::Connection::open(env.data_dir().join("payorch.db")).expect("open");
+    for sql in queries {
+        let mut statement = db
+            .prepare(sql)
+            .unwrap_or_else(|e| panic!("the README's `{sql}`: {e}"));
+        let rows = statement
+            .query_map([], |row| row.get::<_, Option<String>>(1))
+            .unwrap_or_else(|e| panic!("the README's `{sql}`: {e}"))
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap_or_else(|e| panic!("the README's `{sql}`: {e}"));
+        if sql.contains("from tenants") {
+            assert_eq!(rows, [Some("Default tenant".to_string())], "{sql}");
+        }
+    }
+}
