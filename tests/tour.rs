@@ -337,6 +337,24 @@ fn every_documented_charge_example_succeeds_on_every_gateway_it_can_fail_over_to
     }
     let env = Env::new();
     let sandbox = env.start_sandbox();
+
+    // serve sends the sandbox's webhooks to its tenant, which must exist (exit 3 otherwise).
+    let mut unknown = Killed(
+        env.cmd()
+            .args(["--tenant", "nope", "serve", "--bind", "127.0.0.1:0"])
+            .args(["--sandbox", &sandbox.url])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start payorch serve"),
+    );
+    let exit = wait_for(
+        "serve to refuse an unknown tenant",
+        Duration::from_secs(60),
+        || unknown.0.try_wait().expect("try_wait"),
+    );
+    assert_eq!(exit.code(), Some(3));
+
     let (serve, serve_url) = env.start_serve(&sandbox.url);
     let _serve = Killed(serve);
     let api = Api::new(&serve_url, env.api_key());
