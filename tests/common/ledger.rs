@@ -179,46 +179,60 @@ pub fn describe(c: &Charge) -> String {
     )
 }
 
-/// The money invariants, one line per violation:
-/// - no payorch charge id is captured more than once, across all gateways;
-/// - every capture belongs to a charge payorch reports paid, at that gateway and reference;
-/// - every charge payorch reports paid has that capture, and wherever payorch names a gateway
-///   reference, the gateway's status for it is payorch's status.
+/// The money invariants, one line per violation: [`double_captures`], [`stray_captures`] and
+/// [`state_mismatches`].
 pub fn money_violations(charges: &[Charge], held: &[Held]) -> Vec<String> {
+    let mut out = double_captures(held);
+    out.extend(stray_captures(charges, held));
+    out.extend(state_mismatches(charges, held));
+    out
+}
+
+/// Payorch charge ids captured more than once, across all gateways.
+pub fn double_captures(held: &[Held]) -> Vec<String> {
+    let mut captures: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for h in held.iter().filter(|h| h.captured()) {
+        if let Some(id) = &h.charge {
+            captures.entry(id).or_default().push(h.to_string());
+        }
+    }
+    captures
+        .into_iter()
+        .filter(|(_, hs)| hs.len() > 1)
+        .map(|(id, hs)| format!("charge {id} captured {} times: {}", hs.len(), hs.join(", ")))
+        .collect()
+}
+
+/// Captures that do not belong to a charge payorch reports paid at that gateway and reference.
+pub fn stray_captures(charges: &[Charge], held: &[Held]) -> Vec<String> {
     let by_id: HashMap<String, &Charge> = charges.iter().map(|c| (c.id.to_string(), c)).collect();
     let mut out = Vec::new();
-    let mut captures: BTreeMap<&str, Vec<&Held>> = BTreeMap::new();
     for h in held.iter().filter(|h| h.captured()) {
-        match &h.charge {
-            Some(id) => captures.entry(id).or_default().push(h),
-            None => out.push(format!("{h}: a capture no payorch charge made")),
+        let Some(id) = &h.charge else {
+            out.push(format!("{h}: a capture no payorch charge made"));
+            continue;
+        };
+        match by_id.get(id) {
+            None => out.push(format!(
+                "{h}: captured for {id}, which payorch does not have"
+            )),
+            Some(c)
+                if c.status.is_paid()
+                    && c.gateway == Some(h.gateway)
+                    && c.gateway_reference.as_deref() == Some(h.reference.as_str()) => {}
+            Some(c) => out.push(format!(
+                "{h}: captured for {id}, but payorch has {}",
+                describe(c)
+            )),
         }
     }
-    for (id, hs) in &captures {
-        if hs.len() > 1 {
-            let list: Vec<String> = hs.iter().map(|h| h.to_string()).collect();
-            out.push(format!(
-                "charge {id} captured {} times: {}",
-                hs.len(),
-                list.join(", ")
-            ));
-        }
-        for h in hs {
-            match by_id.get(*id) {
-                None => out.push(format!(
-                    "{h}: captured for {id}, which payorch does not have"
-                )),
-                Some(c)
-                    if c.status.is_paid()
-                        && c.gateway == Some(h.gateway)
-                        && c.gateway_reference.as_deref() == Some(h.reference.as_str()) => {}
-                Some(c) => out.push(format!(
-                    "{h}: captured for {id}, but payorch has {}",
-                    describe(c)
-                )),
-            }
-        }
-    }
+    out
+}
+
+/// Charges whose state is not the gateway's: paid without a reference, or a gateway reference
+/// that the gateway does not hold or holds in another status.
+pub fn state_mismatches(charges: &[Charge], held: &[Held]) -> Vec<String> {
+    let mut out = Vec::new();
     for c in charges {
         let (Some(g), Some(reference)) = (c.gateway, c.gateway_reference.as_deref()) else {
             if c.status.is_paid() {
