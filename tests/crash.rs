@@ -90,9 +90,17 @@ async fn crash_mid_failover(stack: &mut ServeStack) -> (String, String) {
             .await
     });
     let db = stack.db();
-    let id = wait_for("the charge is stored as pending", BOUND, || async {
+    // The write-ahead record of the Stripe call is stored just before the request leaves.
+    let id = wait_for("the Stripe call is recorded in flight", BOUND, || async {
         match ledger::payorch_charges(&db).await.as_slice() {
-            [c] if c.status == ChargeStatus::Pending => Ok(c.id.to_string()),
+            [c] if c.status == ChargeStatus::Pending
+                && c.attempts.iter().any(|a| {
+                    a.gateway == GatewayId::Stripe
+                        && a.outcome == payorch::model::AttemptOutcome::InFlight
+                }) =>
+            {
+                Ok(c.id.to_string())
+            }
             other => Err(format!(
                 "{:?}",
                 other.iter().map(describe).collect::<Vec<_>>()
@@ -100,8 +108,8 @@ async fn crash_mid_failover(stack: &mut ServeStack) -> (String, String) {
         }
     })
     .await;
-    // Asaas refuses at once; Stripe holds the request for 4 s. Kill inside that window.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Stripe holds the request for 4 s: kill inside that window, once the request is there.
+    tokio::time::sleep(Duration::from_millis(800)).await;
     stack.kill_serve();
     let answer = client.await.expect("the client task");
     assert!(
