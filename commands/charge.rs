@@ -210,7 +210,7 @@ fn show(ctx: &Ctx, c: &Charge) -> anyhow::Result<()> {
             .fields(&[("failure", format!("{}: {}", f.code, f.message))])?;
     }
     if !c.attempts.is_empty() {
-        println!();
+        ctx.out.line("")?;
         let rows = c
             .attempts
             .iter()
@@ -227,14 +227,15 @@ fn show(ctx: &Ctx, c: &Charge) -> anyhow::Result<()> {
             .table(&["GATEWAY", "OUTCOME", "LATENCY", "ERROR"], rows, "")?;
     }
     if let Some(pix) = &c.pix {
-        println!("\nPix copia e cola:\n{}", pix.copy_paste);
+        ctx.out
+            .line(&format!("\nPix copia e cola:\n{}", pix.copy_paste))?;
         if let Ok(code) = qrcode::QrCode::new(pix.copy_paste.as_bytes()) {
             let art = code
                 .render::<qrcode::render::unicode::Dense1x2>()
                 .dark_color(qrcode::render::unicode::Dense1x2::Light)
                 .light_color(qrcode::render::unicode::Dense1x2::Dark)
                 .build();
-            println!("\n{art}");
+            ctx.out.line(&format!("\n{art}"))?;
         }
     }
     Ok(())
@@ -425,10 +426,12 @@ pub async fn reconcile(ctx: &Ctx, args: ReconcileArgs) -> anyhow::Result<()> {
         ("deferred", report.deferred.to_string()),
     ])?;
     for (id, status) in &report.resolved {
-        println!("  {id} -> {status}");
+        ctx.out.line(&format!("  {id} -> {status}"))?;
     }
     for (id, g, reference) in &report.orphans_paid {
-        println!("  PAID ORPHAN: {id} at {g} ({reference}): refund the payer");
+        ctx.out.line(&format!(
+            "  PAID ORPHAN: {id} at {g} ({reference}): refund the payer"
+        ))?;
     }
     Ok(())
 }

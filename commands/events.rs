@@ -163,10 +163,10 @@ pub async fn run(ctx: &Ctx, cmd: EventsCommand) -> anyhow::Result<()> {
                     "message_id": message.id.to_string(),
                 }));
             }
-            println!(
+            ctx.out.line(&format!(
                 "Queued event {id} for delivery again (message {}).",
                 message.id
-            );
+            ))?;
         }
     }
     Ok(())

@@ -196,8 +196,9 @@ fn run(cli: Cli, out: Output) -> anyhow::Result<()> {
     // Completions need no configuration: they must work on a machine with none.
     if let Command::Completions { shell } = cli.command {
         let mut cmd = Cli::command();
-        clap_complete::generate(shell, &mut cmd, "payorch", &mut std::io::stdout());
-        return Ok(());
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut cmd, "payorch", &mut script);
+        return output::stdout(|out| std::io::Write::write_all(out, &script));
     }
     // The dashboard owns the terminal: log lines on stderr would tear through its screen. The
     // demo's terminal belongs to its dashboard and summary: logs only when asked (-v).
