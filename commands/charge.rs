@@ -27,6 +27,7 @@ pub enum ChargeCommand {
     },
     /// List charges, newest first
     List {
+        /// Only charges in this status (`failed` includes declined ones)
         #[arg(long, value_parser = |s: &str| s.parse::<ChargeStatus>().map_err(|e| e.to_string()))]
         status: Option<ChargeStatus>,
         #[arg(long, value_parser = |s: &str| s.parse::<GatewayId>().map_err(|e| e.to_string()))]
@@ -172,21 +173,30 @@ fn print_answer(ctx: &Ctx, a: &Answer, key: &str) -> anyhow::Result<()> {
         }
     }
     if charge.status == ChargeStatus::Failed {
-        return Err(CliError::new(
-            Exit::Failure,
-            format!(
-                "charge {} failed: {}",
-                charge.id,
-                charge
-                    .failure
-                    .as_ref()
-                    .map(|f| f.message.as_str())
-                    .unwrap_or("no reason given")
-            ),
-        )
-        .into());
+        let why = charge
+            .failure
+            .as_ref()
+            .map(|f| f.message.as_str())
+            .unwrap_or("no reason given");
+        let what = match charge.decline_code() {
+            Some(code) => format!("was declined ({code})"),
+            None => "failed".into(),
+        };
+        return Err(
+            CliError::new(Exit::Failure, format!("charge {} {what}: {why}", charge.id)).into(),
+        );
     }
     Ok(())
+}
+
+/// A charge's status as an operator reads it: a decline says so, with its reason
+/// (`declined (insufficient_funds)`), where the JSON keeps Stripe's `failed` and adds
+/// `decline_code`.
+pub fn status_text(c: &Charge) -> String {
+    match c.decline_code() {
+        Some(code) => format!("declined ({code})"),
+        None => c.status.to_string(),
+    }
 }
 
 fn show(ctx: &Ctx, c: &Charge) -> anyhow::Result<()> {
@@ -194,9 +204,9 @@ fn show(ctx: &Ctx, c: &Charge) -> anyhow::Result<()> {
         .money()
         .map(|m| m.to_string())
         .unwrap_or_else(|_| c.amount.to_string());
-    ctx.out.fields(&[
+    let mut fields = vec![
         ("id", c.id.to_string()),
-        ("status", c.status.to_string()),
+        ("status", status_text(c)),
         ("amount", money),
         ("refunded", c.amount_refunded.to_string()),
         ("method", c.method.to_string()),
@@ -204,11 +214,16 @@ fn show(ctx: &Ctx, c: &Charge) -> anyhow::Result<()> {
         ("reference", or_dash(c.gateway_reference.as_deref())),
         ("customer", c.customer.name.clone()),
         ("created", c.created_at.to_rfc3339()),
-    ])?;
+    ];
     if let Some(f) = &c.failure {
-        ctx.out
-            .fields(&[("failure", format!("{}: {}", f.code, f.message))])?;
+        let label = if c.decline_code().is_some() {
+            "declined"
+        } else {
+            "failure"
+        };
+        fields.push((label, format!("{}: {}", f.code, f.message)));
     }
+    ctx.out.fields(&fields)?;
     if !c.attempts.is_empty() {
         ctx.out.line("")?;
         let rows = c
@@ -380,7 +395,7 @@ pub async fn run(ctx: &Ctx, cmd: ChargeCommand) -> anyhow::Result<()> {
                         .unwrap_or(false);
                     vec![
                         c.id.to_string(),
-                        c.status.to_string(),
+                        status_text(c),
                         c.money().map(|m| m.to_string()).unwrap_or_default(),
                         c.method.to_string(),
                         or_dash(c.gateway),

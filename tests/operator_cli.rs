@@ -66,3 +66,59 @@ fn a_closed_stdout_ends_the_command_quietly_with_its_exit_code() {
         "every charge was made"
     );
 }
+
+#[test]
+fn a_decline_reads_as_a_decline_with_its_reason_everywhere() {
+    let env = Env::new();
+    let sb = env.start_sandbox();
+    let args = card_args(&sb, "50", "pm_card_chargeDeclinedInsufficientFunds");
+    let made = env.cmd().args(&args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&made.stderr);
+    assert_eq!(
+        made.status.code(),
+        Some(1),
+        "a decline is a failed charge: {stderr}"
+    );
+    assert!(
+        stderr.contains("declined (insufficient_funds)"),
+        "create says why: {stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&made.stdout);
+    assert!(
+        stdout.contains("declined (insufficient_funds)"),
+        "the charge as printed: {stdout}"
+    );
+
+    // JSON keeps Stripe's status model and adds the reason.
+    let list = env.run(&["charge", "list", "-o", "json"]).json();
+    let charge = &list["data"][0];
+    assert_eq!(charge["status"], "failed");
+    assert_eq!(charge["decline_code"], "insufficient_funds");
+    let id = charge["id"].as_str().unwrap();
+
+    let table = env.run(&["charge", "list"]).ok();
+    let row = table.lines().find(|l| l.contains(id)).unwrap();
+    assert!(row.contains("declined (insufficient_funds)"), "{table}");
+    let got = env.run(&["charge", "get", id]).ok();
+    assert!(got.contains("declined (insufficient_funds)"), "{got}");
+    assert!(!got.contains("failed"), "{got}");
+    let got = env.run(&["charge", "get", id, "-o", "json"]).json();
+    assert_eq!(got["decline_code"], "insufficient_funds");
+
+    // The event the merchant receives carries it, and the events list reads it.
+    let events = env
+        .run(&["events", "list", "--charge", id, "-o", "json"])
+        .json();
+    let event = &events["data"][0];
+    assert_eq!(event["type"], "charge.failed");
+    assert_eq!(event["decline_code"], "insufficient_funds");
+    let shown = env
+        .run(&["events", "show", event["id"].as_str().unwrap()])
+        .json();
+    assert_eq!(
+        shown["data"]["charge"]["decline_code"],
+        "insufficient_funds"
+    );
+    let table = env.run(&["events", "list", "--charge", id]).ok();
+    assert!(table.contains("declined (insufficient_funds)"), "{table}");
+}

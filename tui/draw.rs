@@ -385,8 +385,16 @@ fn charge_line(c: &Charge, now: Timestamp, theme: Theme, whole_id: bool) -> Line
         .money()
         .map(|m| m.to_string())
         .unwrap_or_else(|_| format!("{} {}", c.amount, c.currency));
-    let status_style = match c.status.as_str() {
+    let decline = c.decline_code();
+    // A decline is the issuer's answer, not a breakage: its own word and colour, and its reason.
+    let status = if decline.is_some() {
+        "declined"
+    } else {
+        c.status.as_str()
+    };
+    let status_style = match status {
         "succeeded" => theme.fg(Color::Green),
+        "declined" => theme.fg(Color::Magenta),
         "failed" | "unknown" => theme.fg(Color::Red),
         "requires_action" | "pending" | "processing" => theme.fg(Color::Yellow),
         _ => Style::new(),
@@ -414,13 +422,17 @@ fn charge_line(c: &Charge, now: Timestamp, theme: Theme, whole_id: bool) -> Line
             .collect();
         format!("…{tail}")
     };
-    Line::from(vec![
+    let mut spans = vec![
         Span::styled(format!("{:>4} ", age(now, c.created_at)), theme.dim()),
-        Span::styled(format!("{:<15} ", c.status.as_str()), status_style),
+        Span::styled(format!("{status:<15} "), status_style),
         Span::raw(format!("{gateway:<6} {amount:>13} ")),
         Span::raw(route.join("→")),
-        Span::styled(format!(" {id}"), theme.dim()),
-    ])
+    ];
+    if let Some(code) = decline {
+        spans.push(Span::styled(format!(" {code}"), status_style));
+    }
+    spans.push(Span::styled(format!(" {id}"), theme.dim()));
+    Line::from(spans)
 }
 
 fn audit_line(e: &AuditEntry, now: Timestamp) -> Line<'static> {
