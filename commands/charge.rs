@@ -9,10 +9,12 @@ use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
 use payorch::clock::{Clock, SystemClock};
-use payorch::model::{Charge, ChargeStatus, Currency, GatewayId};
+use payorch::id::RefundId;
+use payorch::model::{Charge, ChargeStatus, Currency, GatewayId, RefundStatus};
 use payorch::runtime::{self, Answer, Core};
 use payorch::store::ChargeQuery;
 
+use super::amount::major;
 use super::output::or_dash;
 use super::{CliError, Ctx, Exit};
 
@@ -137,35 +139,57 @@ fn exit_for(status: u16) -> Exit {
     }
 }
 
-/// Prints a charge answer, or turns an error answer into the CLI error.
-fn print_answer(ctx: &Ctx, a: &Answer, key: &str) -> anyhow::Result<()> {
-    let body: Value = serde_json::from_str(&a.body).unwrap_or(Value::Null);
-    if a.status >= 400 {
-        let msg = body["error"]["message"]
-            .as_str()
-            .unwrap_or("the request failed");
-        let param = body["error"]["param"]
-            .as_str()
-            .map(|p| format!("{p}: "))
-            .unwrap_or_default();
-        let mut text = format!("{param}{msg}");
-        if let Some(attempts) = body["error"]["attempts"].as_array() {
-            for at in attempts {
-                text.push_str(&format!(
-                    "\n  {} {}: {}",
-                    at["gateway"].as_str().unwrap_or("?"),
-                    at["outcome"].as_str().unwrap_or("?"),
-                    at["error"].as_str().unwrap_or("")
-                ));
-            }
-        }
-        return Err(CliError::new(exit_for(a.status), text).into());
+/// The CLI error an API error answer makes (the field, the message, the attempts), or `None`
+/// for a success.
+fn answer_error(a: &Answer) -> Option<CliError> {
+    if a.status < 400 {
+        return None;
     }
+    let body: Value = serde_json::from_str(&a.body).unwrap_or(Value::Null);
+    let msg = body["error"]["message"]
+        .as_str()
+        .unwrap_or("the request failed");
+    let param = body["error"]["param"]
+        .as_str()
+        .map(|p| format!("{p}: "))
+        .unwrap_or_default();
+    let mut text = format!("{param}{msg}");
+    if let Some(attempts) = body["error"]["attempts"].as_array() {
+        for at in attempts {
+            text.push_str(&format!(
+                "\n  {} {}: {}",
+                at["gateway"].as_str().unwrap_or("?"),
+                at["outcome"].as_str().unwrap_or("?"),
+                at["error"].as_str().unwrap_or("")
+            ));
+        }
+    }
+    Some(CliError::new(exit_for(a.status), text))
+}
+
+/// The API error code of an error answer (`amount_too_large`).
+fn error_code(a: &Answer) -> Option<String> {
+    let body: Value = serde_json::from_str(&a.body).ok()?;
+    body["error"]["code"].as_str().map(String::from)
+}
+
+/// Prints a charge answer (as JSON, or for people through `show`), or turns an error answer
+/// into the CLI error. A charge that failed ends with exit 1 after it was printed.
+fn print_answer(
+    ctx: &Ctx,
+    a: &Answer,
+    key: &str,
+    show: impl FnOnce(&Charge) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    if let Some(e) = answer_error(a) {
+        return Err(e.into());
+    }
+    let body: Value = serde_json::from_str(&a.body)?;
     let charge: Charge = serde_json::from_value(body.clone())?;
     if ctx.out.is_json() {
         ctx.out.json(&body)?;
     } else {
-        show(ctx, &charge)?;
+        show(&charge)?;
         if a.replayed {
             ctx.out.note(&format!(
                 "(replayed: Idempotency-Key `{key}` was used before; this is its first answer)"
@@ -200,15 +224,12 @@ pub fn status_text(c: &Charge) -> String {
 }
 
 fn show(ctx: &Ctx, c: &Charge) -> anyhow::Result<()> {
-    let money = c
-        .money()
-        .map(|m| m.to_string())
-        .unwrap_or_else(|_| c.amount.to_string());
+    let money = major(c.amount, c.currency);
     let mut fields = vec![
         ("id", c.id.to_string()),
         ("status", status_text(c)),
         ("amount", money),
-        ("refunded", c.amount_refunded.to_string()),
+        ("refunded", major(c.amount_refunded, c.currency)),
         ("method", c.method.to_string()),
         ("gateway", or_dash(c.gateway)),
         ("reference", or_dash(c.gateway_reference.as_deref())),
@@ -241,6 +262,27 @@ fn show(ctx: &Ctx, c: &Charge) -> anyhow::Result<()> {
         ctx.out
             .table(&["GATEWAY", "OUTCOME", "LATENCY", "ERROR"], rows, "")?;
     }
+    if !c.refunds.is_empty() {
+        ctx.out.line("")?;
+        let rows = c
+            .refunds
+            .iter()
+            .map(|r| {
+                vec![
+                    r.id.to_string(),
+                    major(r.amount, c.currency),
+                    refund_status(r.status).into(),
+                    or_dash(r.reason.as_deref()),
+                    r.created_at.to_rfc3339(),
+                ]
+            })
+            .collect();
+        ctx.out.table(
+            &["REFUND", "AMOUNT", "STATUS", "REASON", "CREATED"],
+            rows,
+            "",
+        )?;
+    }
     if let Some(pix) = &c.pix {
         ctx.out
             .line(&format!("\nPix copia e cola:\n{}", pix.copy_paste))?;
@@ -254,6 +296,37 @@ fn show(ctx: &Ctx, c: &Charge) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn refund_status(s: RefundStatus) -> &'static str {
+    match s {
+        RefundStatus::Pending => "pending",
+        RefundStatus::Succeeded => "succeeded",
+        RefundStatus::Failed => "failed",
+        RefundStatus::InFlight => "in_flight",
+    }
+}
+
+/// What `charge refund` prints for people: the refund this request made (its id first), then
+/// its charge as `charge get` shows it.
+fn show_refund(ctx: &Ctx, charge: &Charge, refund: Option<&RefundId>) -> anyhow::Result<()> {
+    if let Some(r) = refund.and_then(|id| charge.refunds.iter().find(|r| r.id == *id)) {
+        ctx.out.fields(&[
+            ("refund", r.id.to_string()),
+            ("amount", major(r.amount, charge.currency)),
+            ("status", refund_status(r.status).into()),
+            ("reason", or_dash(r.reason.as_deref())),
+        ])?;
+        ctx.out.line("")?;
+    }
+    show(ctx, charge)
+}
+
+/// Tells the operator the key generated for them, so a retry is safe.
+fn note_generated_key(ctx: &Ctx, key: &str) {
+    ctx.out.note(&format!(
+        "Idempotency-Key: {key}   (pass --idempotency-key {key} to retry safely)"
+    ));
 }
 
 fn new_key() -> String {
@@ -290,11 +363,9 @@ pub async fn run(ctx: &Ctx, cmd: ChargeCommand) -> anyhow::Result<()> {
             )
             .await;
             if args.idempotency_key.is_none() {
-                ctx.out.note(&format!(
-                    "Idempotency-Key: {key}   (pass --idempotency-key {key} to retry safely)"
-                ));
+                note_generated_key(ctx, &key);
             }
-            print_answer(ctx, &a, &key)
+            print_answer(ctx, &a, &key, |c| show(ctx, c))
         }
         ChargeCommand::Refund(args) => {
             let core = core(ctx, &args.sandbox).await?;
@@ -304,13 +375,22 @@ pub async fn run(ctx: &Ctx, cmd: ChargeCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(|e| CliError::new(exit_for(e.status), e.message))?;
             let mut body = json!({ "reason": args.reason });
-            if let Some(a) = &args.amount {
-                body["amount"] = json!(
-                    super::amount::parse_amount("--amount", a, charge.currency, args.minor)?
-                        .minor()
-                );
+            let requested = match &args.amount {
+                Some(a) => Some(super::amount::parse_amount(
+                    "--amount",
+                    a,
+                    charge.currency,
+                    args.minor,
+                )?),
+                None => None,
+            };
+            if let Some(m) = requested {
+                body["amount"] = json!(m.minor());
             }
             let key = args.idempotency_key.clone().unwrap_or_else(new_key);
+            if args.idempotency_key.is_none() {
+                note_generated_key(ctx, &key);
+            }
             let a = runtime::refund(
                 &core.orchestrator,
                 &core.idempotency,
@@ -336,7 +416,26 @@ pub async fn run(ctx: &Ctx, cmd: ChargeCommand) -> anyhow::Result<()> {
                 )
                 .await?;
             }
-            print_answer(ctx, &a, &key)
+            if let Some(mut e) = answer_error(&a) {
+                // Said the way the operator typed it: major units with the currency.
+                if let (Some(m), Some("amount_too_large")) = (requested, error_code(&a).as_deref())
+                    && let Ok((now, _)) = core.orchestrator.get_charge(ctx.tenant(), &args.id).await
+                {
+                    e.message = format!(
+                        "--amount: {m} is more than the {} still refundable on charge {}",
+                        major(now.refundable(), now.currency),
+                        args.id
+                    );
+                }
+                return Err(e.into());
+            }
+            // The refund this key made: the one it recorded (a replay's too).
+            let refund = core
+                .store
+                .get_idempotency_key(ctx.tenant(), &key)
+                .await?
+                .and_then(|r| r.value.refund_id);
+            print_answer(ctx, &a, &key, |c| show_refund(ctx, c, refund.as_ref()))
         }
         ChargeCommand::Get { id } => {
             let store = ctx.store().await?;
@@ -396,7 +495,7 @@ pub async fn run(ctx: &Ctx, cmd: ChargeCommand) -> anyhow::Result<()> {
                     vec![
                         c.id.to_string(),
                         status_text(c),
-                        c.money().map(|m| m.to_string()).unwrap_or_default(),
+                        major(c.amount, c.currency),
                         c.method.to_string(),
                         or_dash(c.gateway),
                         if failed_over {

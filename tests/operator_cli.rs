@@ -122,3 +122,69 @@ fn a_decline_reads_as_a_decline_with_its_reason_everywhere() {
     let table = env.run(&["events", "list", "--charge", id]).ok();
     assert!(table.contains("declined (insufficient_funds)"), "{table}");
 }
+
+#[test]
+fn refunds_read_in_major_units_with_the_refund_id() {
+    let env = Env::new();
+    let sb = env.start_sandbox();
+    let mut args = card_args(&sb, "50", "pm_card_visa");
+    args.extend(["-o", "json"].map(String::from));
+    let made = env.cmd().args(&args).output().unwrap();
+    let charge: serde_json::Value = serde_json::from_slice(&made.stdout).unwrap();
+    let id = charge["id"].as_str().unwrap();
+
+    let out = env
+        .run(&[
+            "charge",
+            "refund",
+            id,
+            "--amount",
+            "10",
+            "--sandbox",
+            &sb.url,
+        ])
+        .ok();
+    let refund_id = out
+        .lines()
+        .find_map(|l| l.strip_prefix("refund"))
+        .map(str::trim)
+        .unwrap_or_else(|| panic!("no refund id: {out}"));
+    assert!(refund_id.starts_with("re_"), "{out}");
+    let line = |key: &str| {
+        out.lines()
+            .find(|l| l.split_whitespace().next() == Some(key))
+            .unwrap_or_else(|| panic!("no {key}: {out}"))
+            .to_string()
+    };
+    assert!(line("amount").ends_with("10.00 USD"), "{out}");
+    assert!(line("refunded").ends_with("10.00 USD"), "{out}");
+    assert!(!out.contains(" 1000"), "no minor units: {out}");
+
+    // `-o json` keeps minor units, and names the refund in `refunds`.
+    let got = env.run(&["charge", "get", id, "-o", "json"]).json();
+    assert_eq!(got["amount_refunded"], 1000);
+    assert_eq!(got["refunds"][0]["id"], refund_id);
+    let shown = env.run(&["charge", "get", id]).ok();
+    assert!(
+        shown.contains(refund_id) && shown.contains("10.00 USD"),
+        "{shown}"
+    );
+
+    // Too much: said in the units typed, with the currency.
+    let err = env
+        .run(&[
+            "charge",
+            "refund",
+            id,
+            "--amount",
+            "100",
+            "--sandbox",
+            &sb.url,
+        ])
+        .fails(2);
+    assert!(
+        err.contains("--amount") && err.contains("100.00 USD") && err.contains("40.00 USD"),
+        "{err}"
+    );
+    assert!(!err.contains("10000") && !err.contains("4000"), "{err}");
+}
