@@ -173,6 +173,21 @@ fn error_code(a: &Answer) -> Option<String> {
     body["error"]["code"].as_str().map(String::from)
 }
 
+/// Says that an answer is the stored one of an earlier request with the same key, as the API's
+/// `Idempotent-Replayed` header does: nothing was done again, whatever the answer says. On
+/// stderr, so stdout stays the very answer the first request printed (in JSON mode too).
+fn note_replay(ctx: &Ctx, a: &Answer, key: &str) {
+    if a.replayed {
+        let message = format!(
+            "replayed: the stored answer of an earlier request with key `{key}`; nothing was done again"
+        );
+        ctx.out.notice(
+            &message,
+            &json!({"replayed": true, "idempotency_key": key, "message": message}),
+        );
+    }
+}
+
 /// Prints a charge answer (as JSON, or for people through `show`), or turns an error answer
 /// into the CLI error. A charge that failed ends with exit 1 after it was printed.
 fn print_answer(
@@ -181,6 +196,7 @@ fn print_answer(
     key: &str,
     show: impl FnOnce(&Charge) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
+    note_replay(ctx, a, key);
     if let Some(e) = answer_error(a) {
         return Err(e.into());
     }
@@ -190,11 +206,6 @@ fn print_answer(
         ctx.out.json(&body)?;
     } else {
         show(&charge)?;
-        if a.replayed {
-            ctx.out.note(&format!(
-                "(replayed: Idempotency-Key `{key}` was used before; this is its first answer)"
-            ));
-        }
     }
     if charge.status == ChargeStatus::Failed {
         let why = charge

@@ -187,6 +187,16 @@ impl Output {
         }
     }
 
+    /// Something a script should know too, on stderr: `text` for people, `json` as one line in
+    /// JSON mode (stdout keeps its shape).
+    pub fn notice(&self, text: &str, json: &serde_json::Value) {
+        if self.is_json() {
+            stderr_line(&json.to_string());
+        } else {
+            stderr_line(text);
+        }
+    }
+
     /// Reports a failure on stderr: `error: …` for people, `{"error":{…}}` in JSON mode.
     pub fn error(&self, err: &anyhow::Error, exit: Exit) {
         let message = err

@@ -188,3 +188,66 @@ fn refunds_read_in_major_units_with_the_refund_id() {
     );
     assert!(!err.contains("10000") && !err.contains("4000"), "{err}");
 }
+
+#[test]
+fn a_replayed_answer_says_so_on_stderr_in_every_format() {
+    let env = Env::new();
+    let sb = env.start_sandbox();
+    let mut args = card_args(&sb, "50", "pm_card_visa");
+    args.extend(["--idempotency-key", "order-77", "-o", "json"].map(String::from));
+    let first = env.cmd().args(&args).output().unwrap();
+    let again = env.cmd().args(&args).output().unwrap();
+    assert_eq!(again.status.code(), Some(0));
+    assert_eq!(
+        first.stdout, again.stdout,
+        "stdout is the stored answer itself"
+    );
+    let first_err = String::from_utf8_lossy(&first.stderr);
+    assert!(!first_err.contains("replayed"), "{first_err}");
+    let err = String::from_utf8_lossy(&again.stderr);
+    let note: serde_json::Value = serde_json::from_str(err.trim())
+        .unwrap_or_else(|e| panic!("one JSON line in JSON mode ({e}): {err}"));
+    assert_eq!(note["replayed"], true);
+    assert_eq!(note["idempotency_key"], "order-77");
+
+    // A declined card's stored answer, for people: the note, then the decline (exit 1).
+    let mut args = card_args(&sb, "50", "pm_card_chargeDeclined");
+    args.extend(["--idempotency-key", "order-78"].map(String::from));
+    env.cmd().args(&args).output().unwrap();
+    let again = env.cmd().args(&args).output().unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        err.contains("replayed: the stored answer of an earlier request with key `order-78`"),
+        "{err}"
+    );
+
+    // A refund too.
+    let charge: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
+    let refund = [
+        "charge",
+        "refund",
+        charge["id"].as_str().unwrap(),
+        "--amount",
+        "5",
+        "--idempotency-key",
+        "refund-1",
+        "--sandbox",
+        &sb.url,
+    ];
+    let once = env.run(&refund);
+    assert!(!once.stderr().contains("replayed"), "{}", once.stderr());
+    let twice = env.run(&refund);
+    assert_eq!(once.ok(), twice.ok(), "the same refund, the same answer");
+    assert!(twice.stderr().contains("replayed:"), "{}", twice.stderr());
+    let got = env
+        .run(&[
+            "charge",
+            "get",
+            charge["id"].as_str().unwrap(),
+            "-o",
+            "json",
+        ])
+        .json();
+    assert_eq!(got["amount_refunded"], 500, "refunded once");
+}
