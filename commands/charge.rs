@@ -32,8 +32,10 @@ pub enum ChargeCommand {
         /// Only charges in this status (`failed` includes declined ones)
         #[arg(long, value_parser = |s: &str| s.parse::<ChargeStatus>().map_err(|e| e.to_string()))]
         status: Option<ChargeStatus>,
+        /// Only charges held by this gateway: stripe, efi or asaas
         #[arg(long, value_parser = |s: &str| s.parse::<GatewayId>().map_err(|e| e.to_string()))]
         gateway: Option<GatewayId>,
+        /// How many charges to show, 1 to 100
         #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100))]
         limit: u32,
     },
@@ -49,18 +51,22 @@ pub struct CreateArgs {
     /// --amount is in minor units (cents)
     #[arg(long)]
     minor: bool,
+    /// ISO 4217 currency of --amount: BRL, USD, EUR, JPY, …
     #[arg(long, default_value = "BRL", value_parser = |s: &str| Currency::parse(s).map_err(|e| e.to_string()))]
     currency: Currency,
     /// pix, card or boleto
     #[arg(long)]
     method: String,
+    /// The payer's name
     #[arg(long)]
     customer_name: String,
     /// CPF or CNPJ (required for Pix and boleto in BRL)
     #[arg(long)]
     customer_document: Option<String>,
+    /// The payer's email (gateways send receipts to it)
     #[arg(long)]
     customer_email: Option<String>,
+    /// What the charge is for, shown to the payer where the gateway shows it
     #[arg(long)]
     description: Option<String>,
     /// KEY=VALUE, repeatable
@@ -84,21 +90,27 @@ pub struct CreateArgs {
 pub struct RefundArgs {
     /// The charge id (`ch_…`)
     id: String,
-    /// Amount to refund [default: everything still refundable]
+    /// Amount to refund, in the charge's currency (10.50 or 10,50) [default: everything still
+    /// refundable]
     #[arg(long)]
     amount: Option<String>,
+    /// --amount is in minor units (cents)
     #[arg(long)]
     minor: bool,
+    /// Why, for the gateway and the audit log
     #[arg(long)]
     reason: Option<String>,
+    /// Reuse to retry safely; generated and printed when not given
     #[arg(long)]
     idempotency_key: Option<String>,
+    /// Use a running `payorch sandbox` at URL for every gateway
     #[arg(long, value_name = "URL")]
     sandbox: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct ReconcileArgs {
+    /// Use a running `payorch sandbox` at URL for every gateway
     #[arg(long, value_name = "URL")]
     sandbox: Option<String>,
 }

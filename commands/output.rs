@@ -130,14 +130,17 @@ pub struct Output {
     pub format: Format,
     /// ANSI colour on stderr (off with `--no-color`, `NO_COLOR`, or when not a terminal).
     pub color: bool,
+    /// `-q`: only errors on stderr (no notes, hints or warnings).
+    pub quiet: bool,
 }
 
 impl Output {
-    pub fn new(format: Format, no_color: bool) -> Self {
+    pub fn new(format: Format, no_color: bool, quiet: bool) -> Self {
         let env_says_no = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         Output {
             format,
             color: !no_color && !env_says_no && std::io::stderr().is_terminal(),
+            quiet,
         }
     }
 
@@ -180,16 +183,20 @@ impl Output {
         })
     }
 
-    /// A line for people on stderr (progress, hints); suppressed in JSON mode.
+    /// A line for people on stderr (progress, hints, warnings); suppressed in JSON mode and by
+    /// `-q`.
     pub fn note(&self, text: &str) {
-        if !self.is_json() {
+        if !self.is_json() && !self.quiet {
             stderr_line(text);
         }
     }
 
     /// Something a script should know too, on stderr: `text` for people, `json` as one line in
-    /// JSON mode (stdout keeps its shape).
+    /// JSON mode (stdout keeps its shape). Suppressed by `-q`.
     pub fn notice(&self, text: &str, json: &serde_json::Value) {
+        if self.quiet {
+            return;
+        }
         if self.is_json() {
             stderr_line(&json.to_string());
         } else {

@@ -50,8 +50,10 @@ pub struct Remote {
 pub enum SandboxCommand {
     /// Make a gateway fail: up, down (refused, or --status), slow (--latency), flaky (--error-rate)
     Mode {
+        /// The fake to steer: stripe, efi or asaas
         #[arg(value_parser = parse_gateway)]
         gateway: GatewayId,
+        /// How it behaves from now on
         mode: ModeName,
         /// Added latency in milliseconds (slow)
         #[arg(long, value_name = "MS")]
@@ -85,6 +87,7 @@ pub enum SandboxCommand {
     },
     /// Register the URL a gateway's webhooks are sent to
     Webhook {
+        /// The fake whose webhooks go to URL: stripe, efi or asaas
         #[arg(value_parser = parse_gateway)]
         gateway: GatewayId,
         /// An http:// or https:// URL

@@ -251,3 +251,76 @@ fn a_replayed_answer_says_so_on_stderr_in_every_format() {
         .json();
     assert_eq!(got["amount_refunded"], 500, "refunded once");
 }
+
+#[test]
+fn quiet_means_only_errors_on_stderr() {
+    let env = Env::new();
+    // No gateway credentials here: switching warns that charges will skip them.
+    let loud = env.run(&["gateway", "switch", "efi"]);
+    assert!(loud.stderr().contains("warning:"), "{}", loud.stderr());
+    let quiet = env.run(&["gateway", "switch", "stripe", "-q"]);
+    quiet.ok();
+    assert_eq!(quiet.stderr(), "", "-q prints no notes or warnings");
+    // Errors still speak.
+    let err = env.run(&["gateway", "switch", "paypal", "-q"]);
+    assert_ne!(err.code(), 0);
+    assert!(err.stderr().contains("paypal"), "{}", err.stderr());
+
+    let sb = env.start_sandbox();
+    let made = env
+        .cmd()
+        .args(card_args(&sb, "50", "pm_card_visa"))
+        .arg("-q")
+        .output()
+        .unwrap();
+    assert_eq!(made.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&made.stderr),
+        "",
+        "no key hint with -q"
+    );
+}
+
+#[test]
+fn help_describes_every_charge_flag_and_sets_the_global_ones_apart() {
+    let env = Env::new();
+    let create = env.run(&["charge", "create", "--help"]).ok();
+    let refund = env.run(&["charge", "refund", "--help"]).ok();
+    for (help, flag) in [
+        (&create, "--customer-name"),
+        (&create, "--customer-email"),
+        (&create, "--description"),
+        (&create, "--currency"),
+        (&refund, "--minor"),
+        (&refund, "--reason"),
+    ] {
+        // Long help: the flag on its line, its description indented on the next.
+        let mut lines = help
+            .lines()
+            .skip_while(|l| !l.trim_start().starts_with(flag));
+        lines
+            .next()
+            .unwrap_or_else(|| panic!("{flag} missing:\n{help}"));
+        let description = lines.next().unwrap_or_default().trim();
+        assert!(
+            !description.is_empty(),
+            "{flag} has no description:\n{help}"
+        );
+    }
+    for help in [&create, &refund] {
+        let heading = help
+            .find("Global options:")
+            .unwrap_or_else(|| panic!("no heading for the global flags:\n{help}"));
+        let (own, global) = help.split_at(heading);
+        for flag in ["--tenant", "--output", "--quiet", "--config"] {
+            assert!(
+                global.contains(flag) && !own.contains(flag),
+                "{flag}:\n{help}"
+            );
+        }
+        assert!(
+            own.contains("--sandbox") && !global.contains("--sandbox"),
+            "{help}"
+        );
+    }
+}
