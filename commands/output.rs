@@ -7,6 +7,7 @@
 //! its outcome deserves. Lines on stderr are best effort for the same reason.
 
 use std::io::{self, IsTerminal, Write};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anstyle::{AnsiColor, Style};
@@ -240,6 +241,44 @@ pub fn make_table(headers: &[&str], rows: Vec<Vec<String>>) -> Table {
         table.add_row(row);
     }
     table
+}
+
+/// Why a server (`serve`, `sandbox`) cannot listen on `addr`, in one sentence that says how
+/// to fix it, with the README's exit code: an address in use is unavailable (6: stop what holds
+/// it, or choose another); an address this machine cannot use (not one of its own, a privileged
+/// port) is a bad value (2 from a flag, 5 from the config). `choose` says where the address is
+/// chosen (`--bind ADDR`, or the config key too).
+pub fn bind_error(addr: SocketAddr, err: &io::Error, choose: &str, from_config: bool) -> CliError {
+    let bad_value = if from_config {
+        Exit::Config
+    } else {
+        Exit::Usage
+    };
+    let (exit, why) = match err.kind() {
+        io::ErrorKind::AddrInUse => (
+            Exit::Unavailable,
+            format!(
+                "the address is already in use (another payorch, or another program, listens \
+                 there); stop that process, or choose another address with {choose}"
+            ),
+        ),
+        io::ErrorKind::PermissionDenied => (
+            bad_value,
+            format!(
+                "not allowed to listen there (ports below 1024 need privileges); choose another \
+                 address with {choose}"
+            ),
+        ),
+        io::ErrorKind::AddrNotAvailable => (
+            bad_value,
+            format!("it is not an address of this machine; choose one with {choose}"),
+        ),
+        _ => (
+            Exit::Failure,
+            format!("{err}; choose another address with {choose}"),
+        ),
+    };
+    CliError::new(exit, format!("cannot listen on {addr}: {why}"))
 }
 
 /// `-` for a missing value in a table cell.

@@ -20,6 +20,7 @@ use payorch::sandbox::server::{
 };
 use payorch::sandbox::{FaultMode, SandboxContext};
 
+use super::output::bind_error;
 use super::{CliError, Exit, Output};
 
 const DEFAULT_URL: &str = "http://127.0.0.1:7700";
@@ -300,10 +301,7 @@ async fn serve(
         .await
         .map_err(|e| match e {
             ServerError::Invalid(m) => usage(m),
-            e => CliError::new(
-                Exit::Failure,
-                format!("{e}; choose another address with --bind"),
-            ),
+            ServerError::Bind { addr, source } => bind_error(addr, &source, "--bind ADDR", false),
         })?;
     let info = running.info();
     // Printing is best effort: a reader that stops reading (`| head -1`) must not stop the

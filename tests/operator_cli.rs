@@ -324,3 +324,38 @@ fn help_describes_every_charge_flag_and_sets_the_global_ones_apart() {
         );
     }
 }
+
+#[test]
+fn serve_on_a_port_in_use_says_how_to_fix_it_with_the_exit_code_of_the_table() {
+    let env = Env::new();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let err = env.run(&["serve", "--bind", &addr]).fails(6);
+    let error: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(error.len(), 1, "one sentence: {err}");
+    assert!(
+        error[0].contains(&addr)
+            && error[0].contains("already in use")
+            && error[0].contains("--bind"),
+        "{err}"
+    );
+    // From the config: the hint names where it is set, too.
+    let err = env
+        .cmd()
+        .env("PAYORCH_SERVER_BIND", &addr)
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert_eq!(err.status.code(), Some(6));
+    let err = String::from_utf8_lossy(&err.stderr);
+    assert!(
+        err.contains("server.bind") && err.contains("--bind"),
+        "{err}"
+    );
+    // The sandbox says the same.
+    let err = env.run(&["sandbox", "--bind", &addr]).fails(6);
+    assert!(
+        err.contains("already in use") && err.contains("--bind"),
+        "{err}"
+    );
+}
