@@ -16,6 +16,7 @@ mod sandbox;
 mod serve;
 mod setup;
 mod tenant;
+mod user;
 mod webhook;
 
 use std::path::PathBuf;
@@ -166,12 +167,9 @@ impl Ctx {
         Ok(store)
     }
 
-    /// The OS user, for the audit log.
+    /// The OS user, for the audit log (see `user.rs`).
     pub fn actor(&self) -> Actor {
-        let user = std::env::var("USER")
-            .or_else(|_| std::env::var("LOGNAME"))
-            .unwrap_or_else(|_| "unknown".into());
-        Actor(format!("cli:{user}"))
+        Actor(format!("cli:{}", user::os_user()))
     }
 }
 

@@ -359,3 +359,37 @@ fn serve_on_a_port_in_use_says_how_to_fix_it_with_the_exit_code_of_the_table() {
         "{err}"
     );
 }
+
+#[test]
+fn the_audit_actor_is_the_real_user_when_the_environment_names_none() {
+    let env = Env::new();
+    let made = env
+        .cmd()
+        .env_remove("USER")
+        .env_remove("LOGNAME")
+        .args(["tenant", "create", "shop"])
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let audit = env
+        .run(&["audit", "list", "--all-tenants", "-o", "json"])
+        .json();
+    let actor = audit["entries"][0]["actor"].as_str().unwrap().to_string();
+    // What the system calls this process's real user.
+    let id = |flag: &str| {
+        let out = std::process::Command::new("id").arg(flag).output().unwrap();
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    };
+    let want = match id("-run") {
+        Some(name) => format!("cli:{name}"),
+        None => format!("cli:uid:{}", id("-ru").unwrap()),
+    };
+    assert_eq!(actor, want);
+    assert_ne!(actor, "cli:unknown");
+}
