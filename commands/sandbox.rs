@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use payorch::clock::{Clock, SystemClock};
 use payorch::gateway::http::install_crypto_provider;
-use payorch::model::GatewayId;
+use payorch::model::{Currency, GatewayId, Money};
 use payorch::sandbox::server::{
     self, Delivery, GatewayInfo, SandboxInfo, SandboxOptions, SandboxServer, ServerError,
 };
@@ -454,8 +454,26 @@ fn charge_row(gateway: &str, c: &Value) -> Vec<String> {
         gateway.to_string(),
         first(&["/id", "/txid"]),
         first(&["/status"]),
-        first(&["/amount", "/value", "/valor/original"]),
+        amount_cell(c).unwrap_or_else(|| first(&["/amount", "/value", "/valor/original"])),
     ]
+}
+
+/// A charge's amount in major units with its currency, as every amount the CLI prints for
+/// people, from each gateway's shape: Stripe's minor units and `currency`, Efí's decimal
+/// string and Asaas's decimal number (both BRL only). `None` when it is none of these.
+fn amount_cell(c: &Value) -> Option<String> {
+    if let Some(minor) = c["amount"].as_i64() {
+        let currency = Currency::parse(c["currency"].as_str()?).ok()?;
+        return Some(super::amount::major(minor, currency));
+    }
+    let decimal = match (c.pointer("/valor/original"), c.get("value")) {
+        (Some(Value::String(s)), _) => s.clone(),
+        (_, Some(Value::Number(n))) => n.to_string(),
+        _ => return None,
+    };
+    Money::parse_major(&decimal, Currency::Brl)
+        .ok()
+        .map(|m| m.to_string())
 }
 
 /// A charge id as one URL path segment.
