@@ -205,10 +205,8 @@ fn note_replay(ctx: &Ctx, a: &Answer, key: &str) {
 fn print_answer(
     ctx: &Ctx,
     a: &Answer,
-    key: &str,
     show: impl FnOnce(&Charge) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    note_replay(ctx, a, key);
     if let Some(e) = answer_error(a) {
         return Err(e.into());
     }
@@ -388,7 +386,8 @@ pub async fn run(ctx: &Ctx, cmd: ChargeCommand) -> anyhow::Result<()> {
             if args.idempotency_key.is_none() {
                 note_generated_key(ctx, &key);
             }
-            print_answer(ctx, &a, &key, |c| show(ctx, c))
+            note_replay(ctx, &a, &key);
+            print_answer(ctx, &a, |c| show(ctx, c))
         }
         ChargeCommand::Refund(args) => {
             let core = core(ctx, &args.sandbox).await?;
@@ -398,15 +397,11 @@ pub async fn run(ctx: &Ctx, cmd: ChargeCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(|e| CliError::new(exit_for(e.status), e.message))?;
             let mut body = json!({ "reason": args.reason });
-            let requested = match &args.amount {
-                Some(a) => Some(super::amount::parse_amount(
-                    "--amount",
-                    a,
-                    charge.currency,
-                    args.minor,
-                )?),
-                None => None,
-            };
+            let requested = args
+                .amount
+                .as_deref()
+                .map(|a| super::amount::parse_amount("--amount", a, charge.currency, args.minor))
+                .transpose()?;
             if let Some(m) = requested {
                 body["amount"] = json!(m.minor());
             }
@@ -439,6 +434,7 @@ pub async fn run(ctx: &Ctx, cmd: ChargeCommand) -> anyhow::Result<()> {
                 )
                 .await?;
             }
+            note_replay(ctx, &a, &key);
             if let Some(mut e) = answer_error(&a) {
                 // Said the way the operator typed it: major units with the currency.
                 if let (Some(m), Some("amount_too_large")) = (requested, error_code(&a).as_deref())
@@ -458,7 +454,7 @@ pub async fn run(ctx: &Ctx, cmd: ChargeCommand) -> anyhow::Result<()> {
                 .get_idempotency_key(ctx.tenant(), &key)
                 .await?
                 .and_then(|r| r.value.refund_id);
-            print_answer(ctx, &a, &key, |c| show_refund(ctx, c, refund.as_ref()))
+            print_answer(ctx, &a, |c| show_refund(ctx, c, refund.as_ref()))
         }
         ChargeCommand::Get { id } => {
             let store = ctx.store().await?;
