@@ -9,10 +9,12 @@ use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
 use payorch::clock::{Clock, SystemClock};
-use payorch::model::{Charge, ChargeStatus, Currency, GatewayId};
+use payorch::id::RefundId;
+use payorch::model::{Charge, ChargeStatus, Currency, GatewayId, RefundStatus};
 use payorch::runtime::{self, Answer, Core};
 use payorch::store::ChargeQuery;
 
+use super::amount::major;
 use super::output::or_dash;
 use super::{CliError, Ctx, Exit};
 
@@ -27,10 +29,13 @@ pub enum ChargeCommand {
     },
     /// List charges, newest first
     List {
+        /// Only charges in this status (`failed` includes declined ones)
         #[arg(long, value_parser = |s: &str| s.parse::<ChargeStatus>().map_err(|e| e.to_string()))]
         status: Option<ChargeStatus>,
+        /// Only charges held by this gateway: stripe, efi or asaas
         #[arg(long, value_parser = |s: &str| s.parse::<GatewayId>().map_err(|e| e.to_string()))]
         gateway: Option<GatewayId>,
+        /// How many charges to show, 1 to 100
         #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100))]
         limit: u32,
     },
@@ -46,18 +51,22 @@ pub struct CreateArgs {
     /// --amount is in minor units (cents)
     #[arg(long)]
     minor: bool,
+    /// ISO 4217 currency of --amount: BRL, USD, EUR, JPY, …
     #[arg(long, default_value = "BRL", value_parser = |s: &str| Currency::parse(s).map_err(|e| e.to_string()))]
     currency: Currency,
     /// pix, card or boleto
     #[arg(long)]
     method: String,
+    /// The payer's name
     #[arg(long)]
     customer_name: String,
     /// CPF or CNPJ (required for Pix and boleto in BRL)
     #[arg(long)]
     customer_document: Option<String>,
+    /// The payer's email (gateways send receipts to it)
     #[arg(long)]
     customer_email: Option<String>,
+    /// What the charge is for, shown to the payer where the gateway shows it
     #[arg(long)]
     description: Option<String>,
     /// KEY=VALUE, repeatable
@@ -81,21 +90,27 @@ pub struct CreateArgs {
 pub struct RefundArgs {
     /// The charge id (`ch_…`)
     id: String,
-    /// Amount to refund [default: everything still refundable]
+    /// Amount to refund, in the charge's currency (10.50 or 10,50) [default: everything still
+    /// refundable]
     #[arg(long)]
     amount: Option<String>,
+    /// --amount is in minor units (cents)
     #[arg(long)]
     minor: bool,
+    /// Why, for the gateway and the audit log
     #[arg(long)]
     reason: Option<String>,
+    /// Reuse to retry safely; generated and printed when not given
     #[arg(long)]
     idempotency_key: Option<String>,
+    /// Use a running `payorch sandbox` at URL for every gateway
     #[arg(long, value_name = "URL")]
     sandbox: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct ReconcileArgs {
+    /// Use a running `payorch sandbox` at URL for every gateway
     #[arg(long, value_name = "URL")]
     sandbox: Option<String>,
 }
@@ -136,81 +151,123 @@ fn exit_for(status: u16) -> Exit {
     }
 }
 
-/// Prints a charge answer, or turns an error answer into the CLI error.
-fn print_answer(ctx: &Ctx, a: &Answer, key: &str) -> anyhow::Result<()> {
-    let body: Value = serde_json::from_str(&a.body).unwrap_or(Value::Null);
-    if a.status >= 400 {
-        let msg = body["error"]["message"]
-            .as_str()
-            .unwrap_or("the request failed");
-        let param = body["error"]["param"]
-            .as_str()
-            .map(|p| format!("{p}: "))
-            .unwrap_or_default();
-        let mut text = format!("{param}{msg}");
-        if let Some(attempts) = body["error"]["attempts"].as_array() {
-            for at in attempts {
-                text.push_str(&format!(
-                    "\n  {} {}: {}",
-                    at["gateway"].as_str().unwrap_or("?"),
-                    at["outcome"].as_str().unwrap_or("?"),
-                    at["error"].as_str().unwrap_or("")
-                ));
-            }
-        }
-        return Err(CliError::new(exit_for(a.status), text).into());
+/// The CLI error an API error answer makes (the field, the message, the attempts), or `None`
+/// for a success.
+fn answer_error(a: &Answer) -> Option<CliError> {
+    if a.status < 400 {
+        return None;
     }
+    let body: Value = serde_json::from_str(&a.body).unwrap_or(Value::Null);
+    let msg = body["error"]["message"]
+        .as_str()
+        .unwrap_or("the request failed");
+    let param = body["error"]["param"]
+        .as_str()
+        .map(|p| format!("{p}: "))
+        .unwrap_or_default();
+    let mut text = format!("{param}{msg}");
+    if let Some(attempts) = body["error"]["attempts"].as_array() {
+        for at in attempts {
+            text.push_str(&format!(
+                "\n  {} {}: {}",
+                at["gateway"].as_str().unwrap_or("?"),
+                at["outcome"].as_str().unwrap_or("?"),
+                at["error"].as_str().unwrap_or("")
+            ));
+        }
+    }
+    Some(CliError::new(exit_for(a.status), text))
+}
+
+/// The API error code of an error answer (`amount_too_large`).
+fn error_code(a: &Answer) -> Option<String> {
+    let body: Value = serde_json::from_str(&a.body).ok()?;
+    body["error"]["code"].as_str().map(String::from)
+}
+
+/// Says that an answer is the stored one of an earlier request with the same key, as the API's
+/// `Idempotent-Replayed` header does: nothing was done again, whatever the answer says. On
+/// stderr, so stdout stays the very answer the first request printed (in JSON mode too).
+fn note_replay(ctx: &Ctx, a: &Answer, key: &str) {
+    if a.replayed {
+        let message = format!(
+            "replayed: the stored answer of an earlier request with key `{key}`; nothing was done again"
+        );
+        ctx.out.notice(
+            &message,
+            &json!({"replayed": true, "idempotency_key": key, "message": message}),
+        );
+    }
+}
+
+/// Prints a charge answer (as JSON, or for people through `show`), or turns an error answer
+/// into the CLI error. A charge that failed ends with exit 1 after it was printed.
+fn print_answer(
+    ctx: &Ctx,
+    a: &Answer,
+    show: impl FnOnce(&Charge) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    if let Some(e) = answer_error(a) {
+        return Err(e.into());
+    }
+    let body: Value = serde_json::from_str(&a.body)?;
     let charge: Charge = serde_json::from_value(body.clone())?;
     if ctx.out.is_json() {
         ctx.out.json(&body)?;
     } else {
-        show(ctx, &charge)?;
-        if a.replayed {
-            ctx.out.note(&format!(
-                "(replayed: Idempotency-Key `{key}` was used before; this is its first answer)"
-            ));
-        }
+        show(&charge)?;
     }
     if charge.status == ChargeStatus::Failed {
-        return Err(CliError::new(
-            Exit::Failure,
-            format!(
-                "charge {} failed: {}",
-                charge.id,
-                charge
-                    .failure
-                    .as_ref()
-                    .map(|f| f.message.as_str())
-                    .unwrap_or("no reason given")
-            ),
-        )
-        .into());
+        let why = charge
+            .failure
+            .as_ref()
+            .map(|f| f.message.as_str())
+            .unwrap_or("no reason given");
+        let what = match charge.decline_code() {
+            Some(code) => format!("was declined ({code})"),
+            None => "failed".into(),
+        };
+        return Err(
+            CliError::new(Exit::Failure, format!("charge {} {what}: {why}", charge.id)).into(),
+        );
     }
     Ok(())
 }
 
+/// A charge's status as an operator reads it: a decline says so, with its reason
+/// (`declined (insufficient_funds)`), where the JSON keeps Stripe's `failed` and adds
+/// `decline_code`.
+pub fn status_text(c: &Charge) -> String {
+    match c.decline_code() {
+        Some(code) => format!("declined ({code})"),
+        None => c.status.to_string(),
+    }
+}
+
 fn show(ctx: &Ctx, c: &Charge) -> anyhow::Result<()> {
-    let money = c
-        .money()
-        .map(|m| m.to_string())
-        .unwrap_or_else(|_| c.amount.to_string());
-    ctx.out.fields(&[
+    let money = major(c.amount, c.currency);
+    let mut fields = vec![
         ("id", c.id.to_string()),
-        ("status", c.status.to_string()),
+        ("status", status_text(c)),
         ("amount", money),
-        ("refunded", c.amount_refunded.to_string()),
+        ("refunded", major(c.amount_refunded, c.currency)),
         ("method", c.method.to_string()),
         ("gateway", or_dash(c.gateway)),
         ("reference", or_dash(c.gateway_reference.as_deref())),
         ("customer", c.customer.name.clone()),
         ("created", c.created_at.to_rfc3339()),
-    ])?;
+    ];
     if let Some(f) = &c.failure {
-        ctx.out
-            .fields(&[("failure", format!("{}: {}", f.code, f.message))])?;
+        let label = if c.decline_code().is_some() {
+            "declined"
+        } else {
+            "failure"
+        };
+        fields.push((label, format!("{}: {}", f.code, f.message)));
     }
+    ctx.out.fields(&fields)?;
     if !c.attempts.is_empty() {
-        println!();
+        ctx.out.line("")?;
         let rows = c
             .attempts
             .iter()
@@ -226,18 +283,71 @@ fn show(ctx: &Ctx, c: &Charge) -> anyhow::Result<()> {
         ctx.out
             .table(&["GATEWAY", "OUTCOME", "LATENCY", "ERROR"], rows, "")?;
     }
+    if !c.refunds.is_empty() {
+        ctx.out.line("")?;
+        let rows = c
+            .refunds
+            .iter()
+            .map(|r| {
+                vec![
+                    r.id.to_string(),
+                    major(r.amount, c.currency),
+                    refund_status(r.status).into(),
+                    or_dash(r.reason.as_deref()),
+                    r.created_at.to_rfc3339(),
+                ]
+            })
+            .collect();
+        ctx.out.table(
+            &["REFUND", "AMOUNT", "STATUS", "REASON", "CREATED"],
+            rows,
+            "",
+        )?;
+    }
     if let Some(pix) = &c.pix {
-        println!("\nPix copia e cola:\n{}", pix.copy_paste);
+        ctx.out
+            .line(&format!("\nPix copia e cola:\n{}", pix.copy_paste))?;
         if let Ok(code) = qrcode::QrCode::new(pix.copy_paste.as_bytes()) {
             let art = code
                 .render::<qrcode::render::unicode::Dense1x2>()
                 .dark_color(qrcode::render::unicode::Dense1x2::Light)
                 .light_color(qrcode::render::unicode::Dense1x2::Dark)
                 .build();
-            println!("\n{art}");
+            ctx.out.line(&format!("\n{art}"))?;
         }
     }
     Ok(())
+}
+
+fn refund_status(s: RefundStatus) -> &'static str {
+    match s {
+        RefundStatus::Pending => "pending",
+        RefundStatus::Succeeded => "succeeded",
+        RefundStatus::Failed => "failed",
+        RefundStatus::InFlight => "in_flight",
+    }
+}
+
+/// What `charge refund` prints for people: the refund this request made (its id first), then
+/// its charge as `charge get` shows it.
+fn show_refund(ctx: &Ctx, charge: &Charge, refund: Option<&RefundId>) -> anyhow::Result<()> {
+    if let Some(r) = refund.and_then(|id| charge.refunds.iter().find(|r| r.id == *id)) {
+        ctx.out.fields(&[
+            ("refund", r.id.to_string()),
+            ("amount", major(r.amount, charge.currency)),
+            ("status", refund_status(r.status).into()),
+            ("reason", or_dash(r.reason.as_deref())),
+        ])?;
+        ctx.out.line("")?;
+    }
+    show(ctx, charge)
+}
+
+/// Tells the operator the key generated for them, so a retry is safe.
+fn note_generated_key(ctx: &Ctx, key: &str) {
+    ctx.out.note(&format!(
+        "Idempotency-Key: {key}   (pass --idempotency-key {key} to retry safely)"
+    ));
 }
 
 fn new_key() -> String {
@@ -274,11 +384,10 @@ pub async fn run(ctx: &Ctx, cmd: ChargeCommand) -> anyhow::Result<()> {
             )
             .await;
             if args.idempotency_key.is_none() {
-                ctx.out.note(&format!(
-                    "Idempotency-Key: {key}   (pass --idempotency-key {key} to retry safely)"
-                ));
+                note_generated_key(ctx, &key);
             }
-            print_answer(ctx, &a, &key)
+            note_replay(ctx, &a, &key);
+            print_answer(ctx, &a, |c| show(ctx, c))
         }
         ChargeCommand::Refund(args) => {
             let core = core(ctx, &args.sandbox).await?;
@@ -288,13 +397,18 @@ pub async fn run(ctx: &Ctx, cmd: ChargeCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(|e| CliError::new(exit_for(e.status), e.message))?;
             let mut body = json!({ "reason": args.reason });
-            if let Some(a) = &args.amount {
-                body["amount"] = json!(
-                    super::amount::parse_amount("--amount", a, charge.currency, args.minor)?
-                        .minor()
-                );
+            let requested = args
+                .amount
+                .as_deref()
+                .map(|a| super::amount::parse_amount("--amount", a, charge.currency, args.minor))
+                .transpose()?;
+            if let Some(m) = requested {
+                body["amount"] = json!(m.minor());
             }
             let key = args.idempotency_key.clone().unwrap_or_else(new_key);
+            if args.idempotency_key.is_none() {
+                note_generated_key(ctx, &key);
+            }
             let a = runtime::refund(
                 &core.orchestrator,
                 &core.idempotency,
@@ -320,7 +434,27 @@ pub async fn run(ctx: &Ctx, cmd: ChargeCommand) -> anyhow::Result<()> {
                 )
                 .await?;
             }
-            print_answer(ctx, &a, &key)
+            note_replay(ctx, &a, &key);
+            if let Some(mut e) = answer_error(&a) {
+                // Said the way the operator typed it: major units with the currency.
+                if let (Some(m), Some("amount_too_large")) = (requested, error_code(&a).as_deref())
+                    && let Ok((now, _)) = core.orchestrator.get_charge(ctx.tenant(), &args.id).await
+                {
+                    e.message = format!(
+                        "--amount: {m} is more than the {} still refundable on charge {}",
+                        major(now.refundable(), now.currency),
+                        args.id
+                    );
+                }
+                return Err(e.into());
+            }
+            // The refund this key made: the one it recorded (a replay's too).
+            let refund = core
+                .store
+                .get_idempotency_key(ctx.tenant(), &key)
+                .await?
+                .and_then(|r| r.value.refund_id);
+            print_answer(ctx, &a, |c| show_refund(ctx, c, refund.as_ref()))
         }
         ChargeCommand::Get { id } => {
             let store = ctx.store().await?;
@@ -379,8 +513,8 @@ pub async fn run(ctx: &Ctx, cmd: ChargeCommand) -> anyhow::Result<()> {
                         .unwrap_or(false);
                     vec![
                         c.id.to_string(),
-                        c.status.to_string(),
-                        c.money().map(|m| m.to_string()).unwrap_or_default(),
+                        status_text(c),
+                        major(c.amount, c.currency),
                         c.method.to_string(),
                         or_dash(c.gateway),
                         if failed_over {
@@ -425,10 +559,12 @@ pub async fn reconcile(ctx: &Ctx, args: ReconcileArgs) -> anyhow::Result<()> {
         ("deferred", report.deferred.to_string()),
     ])?;
     for (id, status) in &report.resolved {
-        println!("  {id} -> {status}");
+        ctx.out.line(&format!("  {id} -> {status}"))?;
     }
     for (id, g, reference) in &report.orphans_paid {
-        println!("  PAID ORPHAN: {id} at {g} ({reference}): refund the payer");
+        ctx.out.line(&format!(
+            "  PAID ORPHAN: {id} at {g} ({reference}): refund the payer"
+        ))?;
     }
     Ok(())
 }

@@ -251,10 +251,12 @@ fn report(ctx: &Ctx, action: &str, dry_run: bool, ids: &[MessageId]) -> anyhow::
         ("replay", false) => "Replayed",
         _ => "Purged",
     };
-    let mut out = std::io::stdout().lock();
-    for id in &done.ids {
-        writeln!(out, "{id}")?;
-    }
+    super::output::stdout(|out| {
+        for id in &done.ids {
+            writeln!(out, "{id}")?;
+        }
+        Ok(())
+    })?;
     ctx.out
         .note(&format!("{verb} {} dead letter(s).", done.ids.len()));
     Ok(())
@@ -309,7 +311,7 @@ pub async fn run(ctx: &Ctx, cmd: DlqCommand) -> anyhow::Result<()> {
                 ("dead_at", view.dead_at.clone()),
                 ("last_error", view.last_error.clone()),
             ])?;
-            println!();
+            ctx.out.line("")?;
             let rows = view
                 .attempt_log
                 .iter()

@@ -67,6 +67,9 @@ struct EventRow {
     kind: String,
     charge: String,
     status: String,
+    /// Why the charge was declined, when it was (its status is `failed`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decline_code: Option<String>,
     created_at: String,
 }
 
@@ -77,6 +80,7 @@ impl EventRow {
             kind: e.kind.to_string(),
             charge: e.data.charge.id.to_string(),
             status: e.data.charge.status.to_string(),
+            decline_code: e.data.charge.decline_code().map(String::from),
             created_at: e.created_at.to_rfc3339(),
         }
     }
@@ -119,9 +123,14 @@ pub async fn run(ctx: &Ctx, cmd: EventsCommand) -> anyhow::Result<()> {
                     "next_cursor": page.next_cursor,
                 }));
             }
-            let cells = rows
-                .into_iter()
-                .map(|r| vec![r.id, r.kind, r.charge, r.status, r.created_at])
+            let cells = page
+                .items
+                .iter()
+                .zip(rows)
+                .map(|(e, r)| {
+                    let status = super::charge::status_text(&e.data.charge);
+                    vec![r.id, r.kind, r.charge, status, r.created_at]
+                })
                 .collect();
             ctx.out.table(
                 &["ID", "TYPE", "CHARGE", "STATUS", "CREATED"],
@@ -163,10 +172,10 @@ pub async fn run(ctx: &Ctx, cmd: EventsCommand) -> anyhow::Result<()> {
                     "message_id": message.id.to_string(),
                 }));
             }
-            println!(
+            ctx.out.line(&format!(
                 "Queued event {id} for delivery again (message {}).",
                 message.id
-            );
+            ))?;
         }
     }
     Ok(())

@@ -16,6 +16,7 @@ mod sandbox;
 mod serve;
 mod setup;
 mod tenant;
+mod user;
 mod webhook;
 
 use std::path::PathBuf;
@@ -51,8 +52,12 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The help heading of the flags every command accepts, apart from each command's own.
+pub const GLOBAL_HEADING: &str = "Global options";
+
 /// Flags every command accepts.
 #[derive(Debug, Args)]
+#[command(next_help_heading = GLOBAL_HEADING)]
 pub struct GlobalArgs {
     /// Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]
     #[arg(long, global = true, env = "PAYORCH_CONFIG", value_name = "FILE")]
@@ -162,12 +167,9 @@ impl Ctx {
         Ok(store)
     }
 
-    /// The OS user, for the audit log.
+    /// The OS user, for the audit log (see `user.rs`).
     pub fn actor(&self) -> Actor {
-        let user = std::env::var("USER")
-            .or_else(|_| std::env::var("LOGNAME"))
-            .unwrap_or_else(|_| "unknown".into());
-        Actor(format!("cli:{user}"))
+        Actor(format!("cli:{}", user::os_user()))
     }
 }
 
@@ -181,7 +183,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { Exit::Usage as u8 } else { 0 });
         }
     };
-    let out = Output::new(cli.global.output, cli.global.no_color);
+    let out = Output::new(cli.global.output, cli.global.no_color, cli.global.quiet);
     match run(cli, out) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -196,8 +198,9 @@ fn run(cli: Cli, out: Output) -> anyhow::Result<()> {
     // Completions need no configuration: they must work on a machine with none.
     if let Command::Completions { shell } = cli.command {
         let mut cmd = Cli::command();
-        clap_complete::generate(shell, &mut cmd, "payorch", &mut std::io::stdout());
-        return Ok(());
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut cmd, "payorch", &mut script);
+        return output::stdout(|out| std::io::Write::write_all(out, &script));
     }
     // The dashboard owns the terminal: log lines on stderr would tear through its screen. The
     // demo's terminal belongs to its dashboard and summary: logs only when asked (-v).
@@ -279,4 +282,49 @@ fn init_logging(global: &GlobalArgs) {
         .with_writer(std::io::stderr)
         .with_ansi(ansi && std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every argument of `cmd` and its subcommands, with the command's path.
+    fn arguments(cmd: &clap::Command, path: &str, out: &mut Vec<(String, clap::Arg)>) {
+        for arg in cmd.get_arguments() {
+            out.push((path.to_string(), arg.clone()));
+        }
+        for sub in cmd.get_subcommands() {
+            arguments(sub, &format!("{path} {}", sub.get_name()), out);
+        }
+    }
+
+    fn every_argument() -> Vec<(String, clap::Arg)> {
+        let mut cmd = Cli::command();
+        cmd.build();
+        let mut out = Vec::new();
+        arguments(&cmd, "payorch", &mut out);
+        out
+    }
+
+    #[test]
+    fn every_flag_and_argument_says_what_it_is_for() {
+        let bare: Vec<String> = every_argument()
+            .iter()
+            .filter(|(_, a)| a.get_help().is_none() && a.get_long_help().is_none())
+            .map(|(path, a)| format!("{path} {}", a.get_id()))
+            .collect();
+        assert!(bare.is_empty(), "no description in --help: {bare:#?}");
+    }
+
+    #[test]
+    fn global_flags_have_a_heading_of_their_own_in_every_command() {
+        for (path, arg) in every_argument() {
+            let heading = arg.get_help_heading();
+            if arg.is_global_set() {
+                assert_eq!(heading, Some(GLOBAL_HEADING), "{path} --{}", arg.get_id());
+            } else {
+                assert_ne!(heading, Some(GLOBAL_HEADING), "{path} --{}", arg.get_id());
+            }
+        }
+    }
 }

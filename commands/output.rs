@@ -1,7 +1,14 @@
 //! How commands talk to people and scripts: tables or stable JSON on stdout, errors as one
 //! sentence on stderr, and exit codes that mean something.
+//!
+//! Every write to stdout goes through [`stdout`]: a reader that stops reading (`payorch charge
+//! create … | head -2`) closes the pipe, and that must not turn a charge that was made into a
+//! panic or an error. The rest of the output is dropped and the command ends with the exit code
+//! its outcome deserves. Lines on stderr are best effort for the same reason.
 
-use std::io::{IsTerminal, Write};
+use std::io::{self, IsTerminal, Write};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anstyle::{AnsiColor, Style};
 use comfy_table::{ContentArrangement, Table, presets};
@@ -94,20 +101,49 @@ pub fn exit_code(err: &anyhow::Error) -> Exit {
     Exit::Failure
 }
 
+/// Set once a write found stdout closed: nothing more is written there.
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Runs `write` on stdout (flushed). A closed stdout (`EPIPE`: the reader went away) is not the
+/// command's failure: what it did stands, so this answers `Ok` and drops whatever is printed
+/// after it. Any other write error is one.
+pub fn stdout(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> anyhow::Result<()> {
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    let mut out = io::stdout().lock();
+    match write(&mut out).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+            STDOUT_CLOSED.store(true, Ordering::Relaxed);
+            Ok(())
+        }
+        other => Ok(other?),
+    }
+}
+
+/// One line on stderr, best effort: a closed stderr is no reason to fail (or panic, as
+/// `eprintln!` would) after the work was done.
+fn stderr_line(line: &str) {
+    let _ = writeln!(io::stderr().lock(), "{line}");
+}
+
 /// Where and how to print.
 #[derive(Clone, Copy, Debug)]
 pub struct Output {
     pub format: Format,
     /// ANSI colour on stderr (off with `--no-color`, `NO_COLOR`, or when not a terminal).
     pub color: bool,
+    /// `-q`: only errors on stderr (no notes, hints or warnings).
+    pub quiet: bool,
 }
 
 impl Output {
-    pub fn new(format: Format, no_color: bool) -> Self {
+    pub fn new(format: Format, no_color: bool, quiet: bool) -> Self {
         let env_says_no = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         Output {
             format,
             color: !no_color && !env_says_no && std::io::stderr().is_terminal(),
+            quiet,
         }
     }
 
@@ -117,10 +153,13 @@ impl Output {
 
     /// Prints `value` as pretty JSON on stdout.
     pub fn json<T: Serialize + ?Sized>(&self, value: &T) -> anyhow::Result<()> {
-        let mut out = std::io::stdout().lock();
-        serde_json::to_writer_pretty(&mut out, value)?;
-        writeln!(out)?;
-        Ok(())
+        let text = serde_json::to_string_pretty(value)?;
+        self.line(&text)
+    }
+
+    /// Prints `text` and a newline on stdout.
+    pub fn line(&self, text: &str) -> anyhow::Result<()> {
+        stdout(|out| writeln!(out, "{text}"))
     }
 
     /// Prints a table with `headers` on stdout; an empty table prints `empty` instead.
@@ -130,29 +169,41 @@ impl Output {
         rows: Vec<Vec<String>>,
         empty: &str,
     ) -> anyhow::Result<()> {
-        let mut out = std::io::stdout().lock();
         if rows.is_empty() {
-            writeln!(out, "{empty}")?;
-            return Ok(());
+            return self.line(empty);
         }
-        writeln!(out, "{}", make_table(headers, rows))?;
-        Ok(())
+        self.line(&make_table(headers, rows).to_string())
     }
 
     /// Prints `key  value` lines, aligned, for a single object.
     pub fn fields(&self, fields: &[(&str, String)]) -> anyhow::Result<()> {
         let width = fields.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-        let mut out = std::io::stdout().lock();
-        for (k, v) in fields {
-            writeln!(out, "{k:<width$}  {v}")?;
-        }
-        Ok(())
+        stdout(|out| {
+            for (k, v) in fields {
+                writeln!(out, "{k:<width$}  {v}")?;
+            }
+            Ok(())
+        })
     }
 
-    /// A line for people on stderr (progress, hints); suppressed in JSON mode.
+    /// A line for people on stderr (progress, hints, warnings); suppressed in JSON mode and by
+    /// `-q`.
     pub fn note(&self, text: &str) {
-        if !self.is_json() {
-            eprintln!("{text}");
+        if !self.is_json() && !self.quiet {
+            stderr_line(text);
+        }
+    }
+
+    /// Something a script should know too, on stderr: `text` for people, `json` as one line in
+    /// JSON mode (stdout keeps its shape). Suppressed by `-q`.
+    pub fn notice(&self, text: &str, json: &serde_json::Value) {
+        if self.quiet {
+            return;
+        }
+        if self.is_json() {
+            stderr_line(&json.to_string());
+        } else {
+            stderr_line(text);
         }
     }
 
@@ -171,12 +222,12 @@ impl Output {
             .join(": ");
         if self.is_json() {
             let body = serde_json::json!({"error": {"message": message, "exit_code": exit as u8}});
-            eprintln!("{body}");
+            stderr_line(&body.to_string());
         } else if self.color {
             let style = Style::new().fg_color(Some(AnsiColor::Red.into())).bold();
-            eprintln!("{style}error:{style:#} {message}");
+            stderr_line(&format!("{style}error:{style:#} {message}"));
         } else {
-            eprintln!("error: {message}");
+            stderr_line(&format!("error: {message}"));
         }
     }
 }
@@ -194,6 +245,44 @@ pub fn make_table(headers: &[&str], mut rows: Vec<Vec<String>>) -> Table {
         table.add_row(row);
     }
     table
+}
+
+/// Why a server (`serve`, `sandbox`) cannot listen on `addr`, in one sentence that says how
+/// to fix it, with the README's exit code: an address in use is unavailable (6: stop what holds
+/// it, or choose another); an address this machine cannot use (not one of its own, a privileged
+/// port) is a bad value (2 from a flag, 5 from the config). `choose` says where the address is
+/// chosen (`--bind ADDR`, or the config key too).
+pub fn bind_error(addr: SocketAddr, err: &io::Error, choose: &str, from_config: bool) -> CliError {
+    let bad_value = if from_config {
+        Exit::Config
+    } else {
+        Exit::Usage
+    };
+    let (exit, why) = match err.kind() {
+        io::ErrorKind::AddrInUse => (
+            Exit::Unavailable,
+            format!(
+                "the address is already in use (another payorch, or another program, listens \
+                 there); stop that process, or choose another address with {choose}"
+            ),
+        ),
+        io::ErrorKind::PermissionDenied => (
+            bad_value,
+            format!(
+                "not allowed to listen there (ports below 1024 need privileges); choose another \
+                 address with {choose}"
+            ),
+        ),
+        io::ErrorKind::AddrNotAvailable => (
+            bad_value,
+            format!("it is not an address of this machine; choose one with {choose}"),
+        ),
+        _ => (
+            Exit::Failure,
+            format!("{err}; choose another address with {choose}"),
+        ),
+    };
+    CliError::new(exit, format!("cannot listen on {addr}: {why}"))
 }
 
 /// `-` for a missing value in a table cell.

@@ -14,12 +14,13 @@ use serde_json::Value;
 
 use payorch::clock::{Clock, SystemClock};
 use payorch::gateway::http::install_crypto_provider;
-use payorch::model::GatewayId;
+use payorch::model::{Currency, GatewayId, Money};
 use payorch::sandbox::server::{
     self, Delivery, GatewayInfo, SandboxInfo, SandboxOptions, SandboxServer, ServerError,
 };
 use payorch::sandbox::{FaultMode, SandboxContext};
 
+use super::output::bind_error;
 use super::{CliError, Exit, Output};
 
 const DEFAULT_URL: &str = "http://127.0.0.1:7700";
@@ -50,8 +51,10 @@ pub struct Remote {
 pub enum SandboxCommand {
     /// Make a gateway fail: up, down (refused, or --status), slow (--latency), flaky (--error-rate)
     Mode {
+        /// The fake to steer: stripe, efi or asaas
         #[arg(value_parser = parse_gateway)]
         gateway: GatewayId,
+        /// How it behaves from now on
         mode: ModeName,
         /// Added latency in milliseconds (slow)
         #[arg(long, value_name = "MS")]
@@ -85,6 +88,7 @@ pub enum SandboxCommand {
     },
     /// Register the URL a gateway's webhooks are sent to
     Webhook {
+        /// The fake whose webhooks go to URL: stripe, efi or asaas
         #[arg(value_parser = parse_gateway)]
         gateway: GatewayId,
         /// An http:// or https:// URL
@@ -297,10 +301,7 @@ async fn serve(
         .await
         .map_err(|e| match e {
             ServerError::Invalid(m) => usage(m),
-            e => CliError::new(
-                Exit::Failure,
-                format!("{e}; choose another address with --bind"),
-            ),
+            ServerError::Bind { addr, source } => bind_error(addr, &source, "--bind ADDR", false),
         })?;
     let info = running.info();
     // Printing is best effort: a reader that stops reading (`| head -1`) must not stop the
@@ -453,8 +454,26 @@ fn charge_row(gateway: &str, c: &Value) -> Vec<String> {
         gateway.to_string(),
         first(&["/id", "/txid"]),
         first(&["/status"]),
-        first(&["/amount", "/value", "/valor/original"]),
+        amount_cell(c).unwrap_or_else(|| first(&["/amount", "/value", "/valor/original"])),
     ]
+}
+
+/// A charge's amount in major units with its currency, as every amount the CLI prints for
+/// people, from each gateway's shape: Stripe's minor units and `currency`, Efí's decimal
+/// string and Asaas's decimal number (both BRL only). `None` when it is none of these.
+fn amount_cell(c: &Value) -> Option<String> {
+    if let Some(minor) = c["amount"].as_i64() {
+        let currency = Currency::parse(c["currency"].as_str()?).ok()?;
+        return Some(super::amount::major(minor, currency));
+    }
+    let decimal = match (c.pointer("/valor/original"), c.get("value")) {
+        (Some(Value::String(s)), _) => s.clone(),
+        (_, Some(Value::Number(n))) => n.to_string(),
+        _ => return None,
+    };
+    Money::parse_major(&decimal, Currency::Brl)
+        .ok()
+        .map(|m| m.to_string())
 }
 
 /// A charge id as one URL path segment.

@@ -79,9 +79,14 @@ pub async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<()> {
     };
     let core = Core::assemble(config, store, gateways, clock)?;
     let app = payorch::server::router(core.app_state());
-    let listener = tokio::net::TcpListener::bind(bind)
-        .await
-        .with_context(|| format!("cannot listen on {bind}"))?;
+    let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| {
+        // Where the address came from is where it is changed.
+        let choose = match args.bind {
+            Some(_) => "--bind ADDR",
+            None => "--bind ADDR (or server.bind in the config, PAYORCH_SERVER_BIND)",
+        };
+        super::output::bind_error(bind, &e, choose, args.bind.is_none())
+    })?;
     let addr = listener.local_addr()?;
     let registered = match &args.sandbox {
         Some(url) => {

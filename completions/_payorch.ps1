@@ -327,12 +327,12 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
         }
         'payorch;charge;create' {
             [CompletionResult]::new('--amount', '--amount', [CompletionResultType]::ParameterName, 'Amount as people write it (10.50 or 10,50), or minor units with --minor')
-            [CompletionResult]::new('--currency', '--currency', [CompletionResultType]::ParameterName, 'currency')
+            [CompletionResult]::new('--currency', '--currency', [CompletionResultType]::ParameterName, 'ISO 4217 currency of --amount: BRL, USD, EUR, JPY, …')
             [CompletionResult]::new('--method', '--method', [CompletionResultType]::ParameterName, 'pix, card or boleto')
-            [CompletionResult]::new('--customer-name', '--customer-name', [CompletionResultType]::ParameterName, 'customer-name')
+            [CompletionResult]::new('--customer-name', '--customer-name', [CompletionResultType]::ParameterName, 'The payer''s name')
             [CompletionResult]::new('--customer-document', '--customer-document', [CompletionResultType]::ParameterName, 'CPF or CNPJ (required for Pix and boleto in BRL)')
-            [CompletionResult]::new('--customer-email', '--customer-email', [CompletionResultType]::ParameterName, 'customer-email')
-            [CompletionResult]::new('--description', '--description', [CompletionResultType]::ParameterName, 'description')
+            [CompletionResult]::new('--customer-email', '--customer-email', [CompletionResultType]::ParameterName, 'The payer''s email (gateways send receipts to it)')
+            [CompletionResult]::new('--description', '--description', [CompletionResultType]::ParameterName, 'What the charge is for, shown to the payer where the gateway shows it')
             [CompletionResult]::new('--metadata', '--metadata', [CompletionResultType]::ParameterName, 'KEY=VALUE, repeatable')
             [CompletionResult]::new('--card-token', '--card-token', [CompletionResultType]::ParameterName, 'GATEWAY=TOKEN for card charges, repeatable (e.g. stripe=pm_card_visa)')
             [CompletionResult]::new('--gateway', '--gateway', [CompletionResultType]::ParameterName, 'Pin one gateway: no routing, no failover')
@@ -373,9 +373,9 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
             break
         }
         'payorch;charge;list' {
-            [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'status')
-            [CompletionResult]::new('--gateway', '--gateway', [CompletionResultType]::ParameterName, 'gateway')
-            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'limit')
+            [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'Only charges in this status (`failed` includes declined ones)')
+            [CompletionResult]::new('--gateway', '--gateway', [CompletionResultType]::ParameterName, 'Only charges held by this gateway: stripe, efi or asaas')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'How many charges to show, 1 to 100')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]')
             [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Data directory [default: $XDG_DATA_HOME/payorch]')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant to act on [default: the config''s `tenant`, else "default"]')
@@ -393,16 +393,16 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
             break
         }
         'payorch;charge;refund' {
-            [CompletionResult]::new('--amount', '--amount', [CompletionResultType]::ParameterName, 'Amount to refund [default: everything still refundable]')
-            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'reason')
-            [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'idempotency-key')
-            [CompletionResult]::new('--sandbox', '--sandbox', [CompletionResultType]::ParameterName, 'sandbox')
+            [CompletionResult]::new('--amount', '--amount', [CompletionResultType]::ParameterName, 'Amount to refund, in the charge''s currency (10.50 or 10,50) [default: everything still refundable]')
+            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why, for the gateway and the audit log')
+            [CompletionResult]::new('--idempotency-key', '--idempotency-key', [CompletionResultType]::ParameterName, 'Reuse to retry safely; generated and printed when not given')
+            [CompletionResult]::new('--sandbox', '--sandbox', [CompletionResultType]::ParameterName, 'Use a running `payorch sandbox` at URL for every gateway')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]')
             [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Data directory [default: $XDG_DATA_HOME/payorch]')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant to act on [default: the config''s `tenant`, else "default"]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
-            [CompletionResult]::new('--minor', '--minor', [CompletionResultType]::ParameterName, 'minor')
+            [CompletionResult]::new('--minor', '--minor', [CompletionResultType]::ParameterName, '--amount is in minor units (cents)')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No ANSI colours (also: the NO_COLOR environment variable)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace)')
@@ -438,7 +438,7 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
             break
         }
         'payorch;reconcile' {
-            [CompletionResult]::new('--sandbox', '--sandbox', [CompletionResultType]::ParameterName, 'sandbox')
+            [CompletionResult]::new('--sandbox', '--sandbox', [CompletionResultType]::ParameterName, 'Use a running `payorch sandbox` at URL for every gateway')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]')
             [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Data directory [default: $XDG_DATA_HOME/payorch]')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant to act on [default: the config''s `tenant`, else "default"]')

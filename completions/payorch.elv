@@ -299,12 +299,12 @@ set edit:completion:arg-completer[payorch] = {|@words|
         }
         &'payorch;charge;create'= {
             cand --amount 'Amount as people write it (10.50 or 10,50), or minor units with --minor'
-            cand --currency 'currency'
+            cand --currency 'ISO 4217 currency of --amount: BRL, USD, EUR, JPY, …'
             cand --method 'pix, card or boleto'
-            cand --customer-name 'customer-name'
+            cand --customer-name 'The payer''s name'
             cand --customer-document 'CPF or CNPJ (required for Pix and boleto in BRL)'
-            cand --customer-email 'customer-email'
-            cand --description 'description'
+            cand --customer-email 'The payer''s email (gateways send receipts to it)'
+            cand --description 'What the charge is for, shown to the payer where the gateway shows it'
             cand --metadata 'KEY=VALUE, repeatable'
             cand --card-token 'GATEWAY=TOKEN for card charges, repeatable (e.g. stripe=pm_card_visa)'
             cand --gateway 'Pin one gateway: no routing, no failover'
@@ -343,9 +343,9 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand --version 'Print version'
         }
         &'payorch;charge;list'= {
-            cand --status 'status'
-            cand --gateway 'gateway'
-            cand --limit 'limit'
+            cand --status 'Only charges in this status (`failed` includes declined ones)'
+            cand --gateway 'Only charges held by this gateway: stripe, efi or asaas'
+            cand --limit 'How many charges to show, 1 to 100'
             cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
             cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
             cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
@@ -362,16 +362,16 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand --version 'Print version'
         }
         &'payorch;charge;refund'= {
-            cand --amount 'Amount to refund [default: everything still refundable]'
-            cand --reason 'reason'
-            cand --idempotency-key 'idempotency-key'
-            cand --sandbox 'sandbox'
+            cand --amount 'Amount to refund, in the charge''s currency (10.50 or 10,50) [default: everything still refundable]'
+            cand --reason 'Why, for the gateway and the audit log'
+            cand --idempotency-key 'Reuse to retry safely; generated and printed when not given'
+            cand --sandbox 'Use a running `payorch sandbox` at URL for every gateway'
             cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
             cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
             cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
             cand -o 'Output format'
             cand --output 'Output format'
-            cand --minor 'minor'
+            cand --minor '--amount is in minor units (cents)'
             cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
             cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
@@ -400,7 +400,7 @@ set edit:completion:arg-completer[payorch] = {|@words|
         &'payorch;charge;help;help'= {
         }
         &'payorch;reconcile'= {
-            cand --sandbox 'sandbox'
+            cand --sandbox 'Use a running `payorch sandbox` at URL for every gateway'
             cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
             cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
             cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'

@@ -204,12 +204,12 @@ complete -c payorch -n "__fish_payorch_using_subcommand charge; and not __fish_s
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and not __fish_seen_subcommand_from create get list refund help" -f -a "refund" -d 'Refund a charge, fully or in part, at the gateway that holds it'
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and not __fish_seen_subcommand_from create get list refund help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l amount -d 'Amount as people write it (10.50 or 10,50), or minor units with --minor' -r
-complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l currency -r
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l currency -d 'ISO 4217 currency of --amount: BRL, USD, EUR, JPY, …' -r
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l method -d 'pix, card or boleto' -r
-complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l customer-name -r
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l customer-name -d 'The payer\'s name' -r
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l customer-document -d 'CPF or CNPJ (required for Pix and boleto in BRL)' -r
-complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l customer-email -r
-complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l description -r
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l customer-email -d 'The payer\'s email (gateways send receipts to it)' -r
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l description -d 'What the charge is for, shown to the payer where the gateway shows it' -r
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l metadata -d 'KEY=VALUE, repeatable' -r
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l card-token -d 'GATEWAY=TOKEN for card charges, repeatable (e.g. stripe=pm_card_visa)' -r
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l gateway -d 'Pin one gateway: no routing, no failover' -r
@@ -236,9 +236,9 @@ complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from get" -s q -l quiet -d 'Only errors on stderr'
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from get" -s V -l version -d 'Print version'
-complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from list" -l status -r
-complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from list" -l gateway -r
-complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from list" -l limit -r
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from list" -l status -d 'Only charges in this status (`failed` includes declined ones)' -r
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from list" -l gateway -d 'Only charges held by this gateway: stripe, efi or asaas' -r
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from list" -l limit -d 'How many charges to show, 1 to 100' -r
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from list" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from list" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from list" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
@@ -249,16 +249,16 @@ complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only errors on stderr'
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
-complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from refund" -l amount -d 'Amount to refund [default: everything still refundable]' -r
-complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from refund" -l reason -r
-complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from refund" -l idempotency-key -r
-complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from refund" -l sandbox -r
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from refund" -l amount -d 'Amount to refund, in the charge\'s currency (10.50 or 10,50) [default: everything still refundable]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from refund" -l reason -d 'Why, for the gateway and the audit log' -r
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from refund" -l idempotency-key -d 'Reuse to retry safely; generated and printed when not given' -r
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from refund" -l sandbox -d 'Use a running `payorch sandbox` at URL for every gateway' -r
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from refund" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from refund" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from refund" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from refund" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
 json\t'Stable JSON for scripts'"
-complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from refund" -l minor
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from refund" -l minor -d '--amount is in minor units (cents)'
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from refund" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from refund" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from refund" -s q -l quiet -d 'Only errors on stderr'
@@ -269,7 +269,7 @@ complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from help" -f -a "list" -d 'List charges, newest first'
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from help" -f -a "refund" -d 'Refund a charge, fully or in part, at the gateway that holds it'
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c payorch -n "__fish_payorch_using_subcommand reconcile" -l sandbox -r
+complete -c payorch -n "__fish_payorch_using_subcommand reconcile" -l sandbox -d 'Use a running `payorch sandbox` at URL for every gateway' -r
 complete -c payorch -n "__fish_payorch_using_subcommand reconcile" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand reconcile" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand reconcile" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r

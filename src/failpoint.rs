@@ -84,6 +84,9 @@ pub struct Failpoints {
     /// Where a flow waits now (a `Pause`d point), and the signal that lets it go.
     #[cfg(debug_assertions)]
     pause: Pause,
+    /// The points that fired, in order.
+    #[cfg(debug_assertions)]
+    fired: Mutex<Vec<&'static str>>,
 }
 
 #[cfg(debug_assertions)]
@@ -167,6 +170,19 @@ impl Failpoints {
         std::future::pending().await
     }
 
+    /// Whether the armed point `name` has fired (a flow crashed or paused there).
+    #[allow(unused_variables)]
+    pub fn has_fired(&self, name: &str) -> bool {
+        #[cfg(debug_assertions)]
+        return self
+            .fired
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&name);
+        #[cfg(not(debug_assertions))]
+        false
+    }
+
     /// Lets the flow paused at a `Pause` point carry on.
     pub fn release(&self) {
         #[cfg(debug_assertions)]
@@ -191,6 +207,12 @@ impl Failpoints {
                     None => None,
                 }
             };
+            if fire.is_some() {
+                self.fired
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(name);
+            }
             match fire {
                 Some(Action::Panic) => panic!("payorch crash point `{name}`"),
                 Some(Action::Abort) => {

@@ -4,11 +4,18 @@
 //! Reads only; no terminal here (drawing is the binary's `tui/`).
 //!
 //! How the numbers are made, from one hour of counter buckets per gateway:
-//! - **success / failure rate** and **calls in window**: the breaker's status span (its time
-//!   window, or the last minute for a count window), as `payorch breaker status` shows it.
-//! - **p50 / p95**: over the last minute (the six 10 s buckets before the current one, and
-//!   the current one so far), from the latency histogram: the upper bound of the histogram
-//!   bucket that holds the quantile ([`Quantile`]).
+//! - **success / failure rate**: over the last minute (the six 10 s buckets before the current
+//!   one, and the current one so far), of every call routed to the gateway, those its breaker
+//!   refused included: the share that succeeded, and the share that failed or was refused. A
+//!   breaker that opens turns the figures at once (refused calls used to count nowhere, so an
+//!   open breaker's rate was made of the successes before the outage).
+//! - **refused share** and **last success**: the last minute's share of calls the breaker
+//!   refused, and the end of the newest bucket of the hour with a call that succeeded: what
+//!   the dashboard says about an open breaker.
+//! - **calls in window**: the breaker's status span (its time window, or the last minute for
+//!   a count window), as `payorch breaker status` shows it.
+//! - **p50 / p95**: over the last minute, from the latency histogram: the upper bound of the
+//!   histogram bucket that holds the quantile ([`Quantile`]).
 //! - **requests per second**: the calls of the previous 10 s bucket and of the current one so
 //!   far, over the time they span (10 to 20 s): it follows a failover within seconds.
 //! - **uptime over the last hour**: of the hour's 10 s buckets in which the gateway saw
@@ -68,9 +75,19 @@ pub struct GatewayHealth {
     pub role: Role,
     /// State, forced or not, and calls/failures over the breaker's window.
     pub breaker: BreakerStatus,
-    /// Share of the window's calls that did not fail, per mille; `None` without calls.
+    /// The last minute: calls made, how many of them failed, calls the breaker refused.
+    pub minute: Point,
+    /// Of the last minute's calls (refused ones included), the share that succeeded:
+    /// `1000 - failure_permille`; `None` without any.
     pub success_permille: Option<u32>,
+    /// Of the last minute's calls (refused ones included), the share that failed or was
+    /// refused, per mille, floored as the breaker's rate is.
     pub failure_permille: Option<u32>,
+    /// Of the last minute's calls, the share the breaker refused, per mille.
+    pub refused_permille: Option<u32>,
+    /// When it last succeeded within the hour, to the 10 s bucket: the end of the newest
+    /// bucket with a call that did not fail (at most `now`); `None` without one.
+    pub last_success: Option<Timestamp>,
     /// Latency quantiles over the last minute; `None` without calls.
     pub p50: Option<Quantile>,
     pub p95: Option<Quantile>,
@@ -226,8 +243,17 @@ fn gateway_health(
 ) -> GatewayHealth {
     let current = shared::bucket_of(now);
     let minute = sum(hour, current.minus(MINUTE), now.plus(BUCKET));
-    let calls = breaker.calls;
-    let failure_permille = (calls > 0).then_some(breaker.failure_permille);
+    let routed = count(minute.calls) + count(minute.rejected);
+    let share = |part: u64| {
+        (routed > 0).then(|| u32::try_from(part.min(routed) * 1000 / routed).unwrap_or(1000))
+    };
+    // Floored like the breaker's own rate; the success share is the rest.
+    let failure_permille = share(count(minute.failures) + count(minute.rejected));
+    let last_success = hour
+        .iter()
+        .filter(|(_, a)| a.calls > a.failures)
+        .map(|(at, _)| at.plus(BUCKET).min(now))
+        .max();
     // The previous bucket and the current one so far: a rate that follows a change within
     // seconds without jumping about on a half-filled bucket.
     let recent = sum(hour, current.minus(BUCKET), now.plus(BUCKET));
@@ -249,12 +275,19 @@ fn gateway_health(
         gateway: breaker.gateway,
         enabled,
         role,
-        success_permille: failure_permille.map(|f| 1000 - f.min(1000)),
+        minute: Point {
+            calls: count(minute.calls),
+            failures: count(minute.failures),
+            rejected: count(minute.rejected),
+        },
+        success_permille: failure_permille.map(|f| 1000 - f),
         failure_permille,
+        refused_permille: share(count(minute.rejected)),
+        last_success,
         p50: minute.quantile(500),
         p95: minute.quantile(950),
         milli_rps,
-        window_calls: calls,
+        window_calls: breaker.calls,
         last_error: breaker.last_error.clone(),
         uptime_permille: uptime(hour),
         series,

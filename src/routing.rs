@@ -372,6 +372,7 @@ mod tests {
             methods: vec![PaymentMethod::Pix],
             currencies: vec![Currency::Brl],
             partial_refunds: true,
+            method_currencies: Vec::new(),
         }
     }
 
@@ -461,7 +462,15 @@ mod tests {
             [Stripe, Asaas]
         );
         assert_eq!(go(PaymentMethod::Card, Currency::Usd).unwrap(), [Stripe]);
-        assert_eq!(go(PaymentMethod::Pix, Currency::Usd).unwrap(), [Stripe]);
+        // Stripe takes USD cards, but its Pix is BRL only: nobody can take a USD Pix.
+        let err = go(PaymentMethod::Pix, Currency::Usd).unwrap_err();
+        assert!(err.is_charge_problem());
+        assert!(err.excluded.contains(&Excluded {
+            gateway: Stripe,
+            why: Exclusion::CurrencyNotSupported {
+                currency: Currency::Usd
+            }
+        }));
 
         let err = go(PaymentMethod::Boleto, Currency::Usd).unwrap_err();
         assert_eq!(

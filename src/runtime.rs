@@ -161,6 +161,7 @@ impl Core {
             settings: FlowSettings::from_config(&config),
             failpoints: Arc::new(Failpoints::from_env().map_err(RuntimeError::Failpoints)?),
             flows: tokio_util::task::TaskTracker::new(),
+            known_tenants: Default::default(),
         });
         Ok(Core {
             config,
@@ -308,6 +309,9 @@ pub async fn create_charge(
     orchestrator
         .run_flow(async move {
             let (o, tenant, body) = (&o, &tenant, &body);
+            if let Err(e) = o.require_tenant(tenant).await {
+                return Answer::error(&e);
+            }
             idempotent(
                 &keys,
                 tenant,
@@ -316,16 +320,25 @@ pub async fn create_charge(
                 body,
                 fresh,
                 |made, resumed| async move {
-                    let request = ChargeRequest::parse(body)?;
+                    let request = ChargeRequest::parse(body).map_err(untouched)?;
                     let Resource::Charge(id) = made else {
-                        return Err(wrong_resource());
+                        return Err(untouched(wrong_resource()));
                     };
-                    let charge = if resumed {
-                        o.resume_charge(tenant, id, &request).await?
+                    let result = if resumed {
+                        o.resume_charge(tenant, id.clone(), &request).await
                     } else {
-                        o.create_charge(tenant, id, &request).await?
+                        o.create_charge(tenant, id.clone(), &request).await
                     };
-                    Ok((201, charge_json(&charge)))
+                    match result {
+                        Ok(charge) => Ok((201, charge_json(&charge))),
+                        // No charge stored means no gateway was called (each call is recorded
+                        // first): the request changed nothing.
+                        Err(e) => {
+                            let stored = o.store.get_charge(tenant, &id).await;
+                            let changed = !matches!(stored, Ok(None));
+                            Err(Failure { error: e, changed })
+                        }
+                    }
                 },
             )
             .await
@@ -356,6 +369,9 @@ pub async fn refund(
     orchestrator
         .run_flow(async move {
             let (o, tenant, charge, body) = (&o, &tenant, &charge, &body);
+            if let Err(e) = o.require_tenant(tenant).await {
+                return Answer::error(&e);
+            }
             let operation = format!("POST /v1/charges/{charge}/refunds");
             idempotent(
                 &keys,
@@ -365,18 +381,45 @@ pub async fn refund(
                 body,
                 fresh,
                 |made, _| async move {
-                    let request = RefundRequest::parse(body)?;
+                    let request = RefundRequest::parse(body).map_err(untouched)?;
                     let Resource::Refund(refund_id) = made else {
-                        return Err(wrong_resource());
+                        return Err(untouched(wrong_resource()));
                     };
-                    let charge = o.refund(tenant, charge, &refund_id, &request).await?;
-                    Ok((200, charge_json(&charge)))
+                    match o.refund(tenant, charge, &refund_id, &request).await {
+                        Ok(charge) => Ok((200, charge_json(&charge))),
+                        // Not recorded on its charge means never sent to the gateway.
+                        Err(e) => {
+                            let recorded = match o.get_charge(tenant, charge).await {
+                                Ok((c, _)) => c.refunds.iter().any(|r| r.id == refund_id),
+                                Err(found) => found.status != 404,
+                            };
+                            Err(Failure {
+                                error: e,
+                                changed: recorded,
+                            })
+                        }
+                    }
                 },
             )
             .await
         })
         .await
         .unwrap_or_else(flow_died)
+}
+
+/// A failed request, and whether it may have changed anything (stored a charge or refund, and
+/// so possibly reached a gateway). One that changed nothing does not use its key up: a retry,
+/// after fixing the request or the configuration, runs afresh (as Stripe does).
+struct Failure {
+    error: ApiError,
+    changed: bool,
+}
+
+fn untouched(error: ApiError) -> Failure {
+    Failure {
+        error,
+        changed: false,
+    }
 }
 
 fn wrong_resource() -> ApiError {
@@ -425,7 +468,7 @@ async fn idempotent<'a, F, Fut>(
 ) -> Answer
 where
     F: FnOnce(Resource, bool) -> Fut,
-    Fut: std::future::Future<Output = Result<(u16, Value), ApiError>> + 'a,
+    Fut: std::future::Future<Output = Result<(u16, Value), Failure>> + 'a,
 {
     let hash = request_hash(operation, body);
     let (mut lease, made, resumed) = match keys.begin(tenant, key, operation, &hash).await {
@@ -514,15 +557,18 @@ where
                 replayed: false,
             }
         }
-        // Rejected before anything happened: the key may be used again (as Stripe does).
-        Err(e) if e.status == 400 && e.kind == ErrorType::InvalidRequestError => {
+        // Nothing happened: the key may be used again (as Stripe does).
+        Err(Failure {
+            error,
+            changed: false,
+        }) => {
             if let Err(err) = lease.release().await {
                 tracing::warn!(error = %err, "could not release an idempotency key");
             }
-            Answer::error(&e)
+            Answer::error(&error)
         }
-        Err(e) if !settles_key(&e) => Answer::error(&e),
-        Err(e) => {
+        Err(Failure { error: e, .. }) if !settles_key(&e) => Answer::error(&e),
+        Err(Failure { error: e, .. }) => {
             let a = Answer::error(&e);
             if let Err(err) = lease.complete(a.status, a.body.clone()).await {
                 tracing::warn!(error = %err, "could not store the idempotent error response");

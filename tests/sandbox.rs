@@ -885,10 +885,10 @@ fn the_binary_refuses_bad_start_flags() {
     assert!(err.contains("http://"), "{err}");
     let err = env.run(&["sandbox", "--bind", "nowhere"]).fails(2);
     assert!(err.contains("nowhere"), "{err}");
-    // The address is taken: a clear failure.
+    // The address is taken: a clear failure, unavailable (6) as the exit-code table has it.
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
-    let err = env.run(&["sandbox", "--bind", &addr]).fails(1);
+    let err = env.run(&["sandbox", "--bind", &addr]).fails(6);
     assert!(err.contains(&addr) && err.contains("--bind"), "{err}");
 }
 

@@ -8,15 +8,18 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use payorch::breaker::BreakerState;
 use payorch::clock::Timestamp;
-use payorch::health::{GatewayHealth, Quantile, TenantHealth};
+use payorch::health::{Quantile, TenantHealth};
 use payorch::model::{AttemptOutcome, Charge, GatewayId};
 use payorch::store::AuditEntry;
 
 use super::state::{App, Mode, Snapshot};
+
+mod gateways;
+use gateways::{detail_line, draw_gateways};
 
 /// Width from which the table shows every column and the feeds show whole charge ids.
 const WIDE: u16 = 120;
@@ -176,115 +179,6 @@ fn header_line(app: &App, theme: Theme) -> Line<'static> {
     Line::from(spans)
 }
 
-fn draw_gateways(frame: &mut Frame, area: Rect, app: &App, s: &Snapshot, theme: Theme, wide: bool) {
-    let health = &s.health;
-    let mut headers = vec![
-        " GATEWAY", "ROLE", "BREAKER", "OK", "FAIL", "P50", "P95", "REQ/S",
-    ];
-    let mut widths = vec![
-        Constraint::Length(12),
-        Constraint::Length(10),
-        Constraint::Length(13),
-        Constraint::Length(6),
-        Constraint::Length(6),
-        Constraint::Length(6),
-        Constraint::Length(6),
-        Constraint::Length(5),
-    ];
-    if wide {
-        headers.extend(["WINDOW", "UP 1H", "LAST ERROR"]);
-        widths.extend([
-            Constraint::Length(7),
-            Constraint::Length(6),
-            Constraint::Min(10),
-        ]);
-    } else {
-        headers.push("UP 1H");
-        widths.push(Constraint::Length(6));
-    }
-    let rows = health.gateways.iter().enumerate().map(|(i, g)| {
-        // The selection is marked in text too (reverse video may not show everywhere).
-        let mark = if i == app.selected { '›' } else { ' ' };
-        let mut name = format!("{mark}{}", g.gateway);
-        if app.down.contains(&g.gateway) {
-            name.push_str(" DOWN");
-        }
-        let role = if g.enabled {
-            g.role.to_string()
-        } else {
-            "disabled".into()
-        };
-        let state = g.breaker.state;
-        let mut cells = vec![
-            Cell::from(name),
-            Cell::from(role),
-            Cell::from(Span::styled(state_label(state), theme.state(state))),
-            Cell::from(percent(g.success_permille)),
-            Cell::from(Span::styled(
-                percent(g.failure_permille),
-                if g.failure_permille.unwrap_or(0) > 0 {
-                    theme.fg(Color::Red)
-                } else {
-                    Style::new()
-                },
-            )),
-            Cell::from(latency(g.p50)),
-            Cell::from(latency(g.p95)),
-            Cell::from(rate(g.milli_rps)),
-        ];
-        if wide {
-            cells.push(Cell::from(g.window_calls.to_string()));
-            cells.push(Cell::from(percent(g.uptime_permille)));
-            cells.push(Cell::from(last_error(s, g.gateway)));
-        } else {
-            cells.push(Cell::from(percent(g.uptime_permille)));
-        }
-        let row = Row::new(cells);
-        if i == app.selected {
-            row.style(Style::new().add_modifier(Modifier::REVERSED))
-        } else {
-            row
-        }
-    });
-    let header = Row::new(headers).style(theme.bold());
-    let table = Table::new(rows, widths)
-        .header(header)
-        .column_spacing(1)
-        .block(Block::bordered().title(" Gateways (fleet-wide) "));
-    frame.render_widget(table, area);
-}
-
-/// More about the selected gateway: its breaker's why and when, and its last error.
-fn detail_line(g: &GatewayHealth, s: &Snapshot, theme: Theme) -> Line<'static> {
-    let now = s.health.at;
-    let b = &g.breaker;
-    let mut text = format!(" {}: {}", g.gateway, state_label(b.state));
-    if let Some(since) = b.since {
-        text.push_str(&format!(" for {}", age(now, since)));
-    }
-    if let Some(until) = b.until {
-        text.push_str(&format!(", {} left", age(until, now)));
-    }
-    // Who: an operator's name for forced states (automatic ones are an instance's id).
-    if let Some(who) = b.changed_by.as_ref().filter(|_| b.forced) {
-        text.push_str(&format!(" by {who}"));
-    }
-    if let Some(reason) = &b.reason {
-        text.push_str(&format!(" ({reason})"));
-    }
-    text.push_str(" · last error: ");
-    text.push_str(&last_error(s, g.gateway));
-    text.push_str(&format!(" · {} calls in window", g.window_calls));
-    Line::from(Span::styled(text, theme.dim()))
-}
-
-fn last_error(s: &Snapshot, gateway: GatewayId) -> String {
-    match s.last_error(gateway) {
-        Some(e) => format!("{} ago: {}", age(s.health.at, e.at), one_line(&e.message)),
-        None => "-".into(),
-    }
-}
-
 fn draw_traffic(frame: &mut Frame, area: Rect, health: &TenantHealth, theme: Theme) {
     let lines = health
         .gateways
@@ -385,8 +279,16 @@ fn charge_line(c: &Charge, now: Timestamp, theme: Theme, whole_id: bool) -> Line
         .money()
         .map(|m| m.to_string())
         .unwrap_or_else(|_| format!("{} {}", c.amount, c.currency));
-    let status_style = match c.status.as_str() {
+    let decline = c.decline_code();
+    // A decline is the issuer's answer, not a breakage: its own word and colour, and its reason.
+    let status = if decline.is_some() {
+        "declined"
+    } else {
+        c.status.as_str()
+    };
+    let status_style = match status {
         "succeeded" => theme.fg(Color::Green),
+        "declined" => theme.fg(Color::Magenta),
         "failed" | "unknown" => theme.fg(Color::Red),
         "requires_action" | "pending" | "processing" => theme.fg(Color::Yellow),
         _ => Style::new(),
@@ -414,13 +316,17 @@ fn charge_line(c: &Charge, now: Timestamp, theme: Theme, whole_id: bool) -> Line
             .collect();
         format!("…{tail}")
     };
-    Line::from(vec![
+    let mut spans = vec![
         Span::styled(format!("{:>4} ", age(now, c.created_at)), theme.dim()),
-        Span::styled(format!("{:<15} ", c.status.as_str()), status_style),
+        Span::styled(format!("{status:<15} "), status_style),
         Span::raw(format!("{gateway:<6} {amount:>13} ")),
         Span::raw(route.join("→")),
-        Span::styled(format!(" {id}"), theme.dim()),
-    ])
+    ];
+    if let Some(code) = decline {
+        spans.push(Span::styled(format!(" {code}"), status_style));
+    }
+    spans.push(Span::styled(format!(" {id}"), theme.dim()));
+    Line::from(spans)
 }
 
 fn audit_line(e: &AuditEntry, now: Timestamp) -> Line<'static> {

@@ -125,8 +125,8 @@ pub struct App {
     /// Index into [`GatewayId::ALL`] (the order of the gateway rows).
     pub selected: usize,
     pub mode: Mode,
-    /// Narrows the charges feed: a case-insensitive substring of the charge id, its status,
-    /// its gateway or any attempted gateway.
+    /// Narrows the charges feed: a case-insensitive substring of the charge id, its status
+    /// (`declined` and the decline's reason too), its gateway or any attempted gateway.
     pub filter: String,
     /// The last action's result, or why a refresh failed.
     pub status: Option<String>,
@@ -294,8 +294,11 @@ impl App {
 }
 
 fn charge_matches(charge: &Charge, needle: &str) -> bool {
+    let decline = charge.decline_code();
     charge.id.to_string().to_lowercase().contains(needle)
         || charge.status.as_str().contains(needle)
+        || decline
+            .is_some_and(|code| "declined".contains(needle) || code.to_lowercase().contains(needle))
         || charge.gateway.is_some_and(|g| g.as_str().contains(needle))
         || charge
             .attempts

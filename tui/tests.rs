@@ -34,6 +34,9 @@ use super::state::{Action, App, Command, Mode};
 
 use GatewayId::{Asaas, Efi, Stripe};
 
+/// What an operator reads: declines in the feed, an open breaker's row.
+mod operator;
+
 /// 2027-01-15T08:00:05Z: 5 s into a counter bucket.
 const NOW_MS: i64 = 1_800_000_005_000;
 
@@ -144,8 +147,20 @@ impl Fixture {
         status: ChargeStatus,
         attempts: &[(GatewayId, AttemptOutcome)],
     ) {
+        let charge = self.charge_record(n, secs_ago, status, attempts);
+        self.store.create_charge(&charge).await.unwrap();
+    }
+
+    /// The charge [`Fixture::charge`] stores, to change before storing it.
+    fn charge_record(
+        &self,
+        n: u8,
+        secs_ago: u64,
+        status: ChargeStatus,
+        attempts: &[(GatewayId, AttemptOutcome)],
+    ) -> Charge {
         let created_at = ago(self, secs_ago);
-        let charge = Charge {
+        Charge {
             id: ChargeId::parse(&format!("ch_01KF3T1VQ0000000000000000{n}")).unwrap(),
             tenant: acme(),
             status,
@@ -183,8 +198,7 @@ impl Fixture {
             failure: None,
             created_at,
             updated_at: created_at,
-        };
-        self.store.create_charge(&charge).await.unwrap();
+        }
     }
 
     /// A dead letter of acme that died `secs_ago`.

@@ -40,13 +40,25 @@ fn flags_must_fit_the_mode() {
 }
 
 #[test]
-fn charges_of_every_shape_make_rows() {
-    let stripe = serde_json::json!({"id":"pi_1","status":"requires_action","amount":1990});
+fn charges_of_every_shape_make_rows_with_amounts_in_major_units() {
+    let stripe =
+        serde_json::json!({"id":"pi_1","status":"requires_action","amount":1990,"currency":"usd"});
     let efi = serde_json::json!({"txid":"tx1","status":"ATIVA","valor":{"original":"19.90"}});
+    let asaas = serde_json::json!({"id":"pay_1","status":"PENDING","value":19.9});
     assert_eq!(
         charge_row("stripe", &stripe),
-        ["stripe", "pi_1", "requires_action", "1990"]
+        ["stripe", "pi_1", "requires_action", "19.90 USD"]
     );
-    assert_eq!(charge_row("efi", &efi), ["efi", "tx1", "ATIVA", "19.90"]);
+    assert_eq!(
+        charge_row("efi", &efi),
+        ["efi", "tx1", "ATIVA", "19.90 BRL"]
+    );
+    assert_eq!(
+        charge_row("asaas", &asaas),
+        ["asaas", "pay_1", "PENDING", "19.90 BRL"]
+    );
+    // A shape it does not know: the raw value rather than nothing.
+    let odd = serde_json::json!({"id":"x","status":"?","amount":1990});
+    assert_eq!(charge_row("stripe", &odd)[3], "1990");
     assert_eq!(segment("a b/c"), "a%20b%2Fc");
 }

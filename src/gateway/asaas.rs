@@ -478,6 +478,7 @@ impl Gateway for AsaasGateway {
             ],
             currencies: vec![Currency::Brl],
             partial_refunds: true,
+            method_currencies: Vec::new(),
         }
     }
 

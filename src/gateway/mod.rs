@@ -30,11 +30,19 @@ pub struct Capabilities {
     pub currencies: Vec<Currency>,
     /// Partial refunds are supported.
     pub partial_refunds: bool,
+    /// Methods that take fewer currencies than the gateway does (Stripe's Pix: BRL only).
+    pub method_currencies: Vec<(PaymentMethod, Vec<Currency>)>,
 }
 
 impl Capabilities {
     pub fn supports(&self, method: PaymentMethod, currency: Currency) -> bool {
-        self.methods.contains(&method) && self.currencies.contains(&currency)
+        self.methods.contains(&method)
+            && self.currencies.contains(&currency)
+            && self
+                .method_currencies
+                .iter()
+                .find(|(m, _)| *m == method)
+                .is_none_or(|(_, only)| only.contains(&currency))
     }
 }
 

@@ -127,6 +127,56 @@ async fn rates_latency_and_throughput_come_from_the_counters() {
 }
 
 #[tokio::test]
+async fn an_open_breaker_reads_as_refusals_over_the_last_minute_not_as_old_successes() {
+    let f = Fixture::new();
+    // An outage inside the last minute: 90 successes, then 20 timeouts, then the open breaker
+    // refuses 90 calls. The successes alone would read 81.8 % OK.
+    for back in 4..=6 {
+        f.flush(GatewayId::Stripe, back, calls(30, 0, 40)).await;
+    }
+    f.flush(GatewayId::Stripe, 3, calls(20, 20, 3000)).await;
+    for back in 0..=2 {
+        f.flush(GatewayId::Stripe, back, rejected(30)).await;
+    }
+    // Older than the minute: counted for the last success only.
+    f.flush(GatewayId::Efi, 30, calls(5, 0, 40)).await;
+    let h = f.reader().read(&tenant()).await.unwrap();
+    let stripe = &h.gateways[0];
+    assert_eq!(
+        stripe.minute,
+        Point {
+            calls: 110,
+            failures: 20,
+            rejected: 90
+        }
+    );
+    assert_eq!(
+        stripe.failure_permille,
+        Some(550),
+        "20 failed and 90 refused of 200"
+    );
+    assert_eq!(stripe.success_permille, Some(450));
+    assert_eq!(stripe.refused_permille, Some(450));
+    // The newest success was in the bucket four back, which ended 35 s before now.
+    assert_eq!(
+        stripe.last_success.map(|t| h.at.since(t)),
+        Some(Duration::from_secs(35))
+    );
+    let efi = &h.gateways[1];
+    assert_eq!((efi.success_permille, efi.refused_permille), (None, None));
+    assert_eq!(
+        efi.last_success.map(|t| h.at.since(t)),
+        Some(Duration::from_secs(5 + 290)),
+        "the end of the bucket 30 back"
+    );
+    assert_eq!(h.gateways[2].last_success, None, "no success in the hour");
+    // A success in the current bucket is at most now.
+    f.flush(GatewayId::Asaas, 0, calls(1, 0, 40)).await;
+    let h = f.reader().read(&tenant()).await.unwrap();
+    assert_eq!(h.gateways[2].last_success, Some(h.at));
+}
+
+#[tokio::test]
 async fn uptime_counts_active_buckets_where_the_gateway_was_usable() {
     let f = Fixture::new();
     // Four active buckets in the hour: healthy, mostly failing, refused by the breaker,

@@ -16,6 +16,9 @@ use super::tenant::TenantId;
 use crate::clock::Timestamp;
 use crate::id::{ChargeId, RefundId};
 
+pub mod decline;
+pub use decline::GENERIC_DECLINE;
+
 /// How the payer pays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -383,7 +386,11 @@ pub struct ChargeFailure {
 }
 
 /// A charge: the one normalized shape every gateway's payment is mapped to.
+///
+/// Its JSON (the API's, the events', the CLI's) is the record plus what is derived from it
+/// (`decline_code`, see [`decline`]); the derive below is the record's part.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Charge {
     pub id: ChargeId,
     pub tenant: TenantId,

@@ -87,8 +87,6 @@ impl Orchestrator {
             note: None,
         };
         let mut resumed = false;
-        // The earlier delivery answered "not yet" (it changed nothing; see `Applied::NotYet`).
-        let mut after_not_yet = false;
         if !self.store.record_inbound(&record).await? {
             match self
                 .store
@@ -102,7 +100,6 @@ impl Orchestrator {
                         return Ok(Applied::InFlight);
                     }
                     resumed = true;
-                    after_not_yet = existing.note.is_some();
                 }
                 _ => return Ok(Applied::Duplicate),
             }
@@ -113,15 +110,14 @@ impl Orchestrator {
         let mut applied = self.apply_gateway_event(tenant, gateway, event).await?;
         self.failpoints.hit(crate::failpoint::INBOUND_APPLIED).await;
         if resumed && let Applied::Ignored(_) = applied {
-            // An earlier delivery may have moved the charge and died before its event was
-            // enqueued: enqueue it again (delivery is at least once, never less). After a "not
-            // yet", though, it is usually the create flow that moved the charge, and it logged
-            // and enqueued that event itself: a second one would reach the merchant as the
-            // same news under another event id. So then only when the log lacks it.
+            // A charge moves together with its event (one commit), so an earlier delivery that
+            // moved it and then died left its event queued: sending another would tell the
+            // merchant the same news twice under two event ids. Only a charge whose state the
+            // event log lacks (written before moves and events were one commit) gets it now.
             if let (Some(status), Some(charge)) =
                 (event.status, self.charge_for_event(tenant, event).await?)
                 && charge.value.status == status
-                && !(after_not_yet && self.state_is_logged(&charge.value).await?)
+                && !self.state_is_logged(&charge.value).await?
             {
                 self.enqueue_charge_event(&charge.value).await?;
                 applied = Applied::Applied(status);

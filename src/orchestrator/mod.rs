@@ -131,6 +131,8 @@ pub struct Orchestrator {
     pub failpoints: Arc<Failpoints>,
     /// The money flows running in tasks of their own (see [`Orchestrator::run_flow`]).
     pub flows: TaskTracker,
+    /// Tenants seen to exist (tenants are never deleted), so checking one costs a read once.
+    pub known_tenants: std::sync::Mutex<std::collections::HashSet<TenantId>>,
 }
 
 impl Orchestrator {
@@ -150,6 +152,42 @@ impl Orchestrator {
     pub async fn drain(&self) {
         self.flows.close();
         self.flows.wait().await;
+    }
+
+    /// Refuses a tenant that does not exist, before anything can reach a gateway: a charge
+    /// stored under it could never be read, and its gateway account is nobody's.
+    pub async fn require_tenant(&self, tenant: &TenantId) -> Result<(), ApiError> {
+        let known = |t: &TenantId| {
+            self.known_tenants
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .contains(t)
+        };
+        if known(tenant) {
+            return Ok(());
+        }
+        match self.store.get_tenant(tenant).await {
+            Ok(Some(_)) => {
+                self.known_tenants
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(tenant.clone());
+                Ok(())
+            }
+            Ok(None) => {
+                let mut e = ApiError::new(
+                    404,
+                    ErrorType::InvalidRequestError,
+                    "tenant_missing",
+                    format!(
+                        "there is no tenant `{tenant}` (create it with `payorch tenant create {tenant}`)"
+                    ),
+                );
+                e.param = Some("tenant".into());
+                Err(e)
+            }
+            Err(e) => Err(store_error(e)),
+        }
     }
 
     /// The charge's holder has written nothing for [`FlowSettings::abandoned_after`].

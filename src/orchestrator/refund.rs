@@ -104,10 +104,18 @@ impl Orchestrator {
             }
             let amount = request.amount.unwrap_or(refundable);
             if amount > refundable {
+                let major = |minor: i64| {
+                    Money::from_minor(minor, charge.currency)
+                        .map_or_else(|_| format!("{minor} (minor units)"), |m| m.to_string())
+                };
                 return Err(ApiError::invalid(
                     "amount",
                     "amount_too_large",
-                    format!("{amount} is more than the {refundable} still refundable"),
+                    format!(
+                        "{} is more than the {} still refundable",
+                        major(amount),
+                        major(refundable)
+                    ),
                 ));
             }
             let refund = Refund {

@@ -1,6 +1,9 @@
 //! Helpers for tests that run the real `payorch` binary in an isolated environment.
 #![allow(dead_code)]
 
+pub mod ledger;
+pub mod stack;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -170,6 +173,52 @@ impl Env {
 
 impl Drop for SandboxProcess {
     fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A running `payorch serve` on a free port, killed with SIGKILL when dropped, so a test that
+/// panics leaves no server behind.
+pub struct ServeProcess {
+    child: std::process::Child,
+    /// `http://127.0.0.1:PORT`, as serve printed it.
+    pub url: String,
+}
+
+impl Env {
+    /// Starts `payorch --config CONFIG serve --bind 127.0.0.1:0 --sandbox SANDBOX_URL` on this
+    /// env's data dir and waits for its `listening on` line. Its logs are appended to
+    /// `serve.log` in the env's dir, so the logs of every restart stay together.
+    pub fn start_serve_with(&self, config: &str, sandbox_url: &str) -> ServeProcess {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.path().join("serve.log"))
+            .expect("serve.log");
+        let mut child = self
+            .cmd()
+            .args(["--config", config, "serve", "--bind", "127.0.0.1:0"])
+            .args(["--sandbox", sandbox_url])
+            .stdout(std::process::Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("start payorch serve");
+        let url = first_line(&mut child);
+        ServeProcess { child, url }
+    }
+}
+
+impl ServeProcess {
+    /// `kill -9`: no graceful shutdown, nothing in flight finishes. Returns once it is gone.
+    pub fn kill9(self) {
+        drop(self);
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        // `Child::kill` is SIGKILL on Unix.
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -271,6 +271,7 @@ impl Gateway for EfiGateway {
             methods: vec![PaymentMethod::Pix],
             currencies: vec![Currency::Brl],
             partial_refunds: true,
+            method_currencies: Vec::new(),
         }
     }
 

@@ -370,6 +370,8 @@ impl Gateway for StripeGateway {
             methods: vec![PaymentMethod::Card, PaymentMethod::Pix],
             currencies: Currency::ALL.to_vec(),
             partial_refunds: true,
+            // Stripe's Pix charges Brazilian reais only.
+            method_currencies: vec![(PaymentMethod::Pix, vec![Currency::Brl])],
         }
     }
 
