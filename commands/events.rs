@@ -145,6 +145,7 @@ pub async fn run(ctx: &Ctx, cmd: EventsCommand) -> anyhow::Result<()> {
                 tenant: tenant.clone(),
                 body: serde_json::to_string(&event)?,
                 enqueued_at: ctx.clock.now(),
+                group: None,
             };
             store.enqueue(&message, Duration::ZERO).await?;
             tenancy::audit(

@@ -98,6 +98,7 @@ async fn bury(env: &common::Env, n: usize) -> Vec<MessageId> {
             body: serde_json::json!({"id": EventId::generate(), "type": "charge.succeeded"})
                 .to_string(),
             enqueued_at: now,
+            group: None,
         };
         store.enqueue(&message, Duration::ZERO).await.unwrap();
         ids.push(message.id);

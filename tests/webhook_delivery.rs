@@ -141,6 +141,7 @@ impl Fixture {
             tenant: self.tenant.clone(),
             body,
             enqueued_at: self.clock.now(),
+            group: None,
         };
         self.store.enqueue(&message, Duration::ZERO).await.unwrap();
         (message.id, event_id)

@@ -194,6 +194,7 @@ impl Orchestrator {
             tenant: charge.tenant.clone(),
             body,
             enqueued_at: self.clock.now(),
+            group: None,
         };
         Ok((event, message))
     }
