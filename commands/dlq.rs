@@ -1,7 +1,8 @@
 //! `payorch dlq list|show|replay|purge`: the tenant's outbound events that exhausted their
-//! retries. `show` lists every recorded attempt; `replay` puts events back in the delivery
-//! queue (visible now, a fresh retry schedule); `purge` deletes them for good, after asking
-//! (or with `--yes`). Replays and purges are audited.
+//! retries. `show` lists every recorded attempt and the charge whose newer events wait for it;
+//! `replay` puts events back in the delivery queue (visible now, a fresh retry schedule, ahead
+//! of their charge's newer events); `purge` deletes them for good, after asking (or with
+//! `--yes`), which lets their charge's newer events go. Replays and purges are audited.
 
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -104,6 +105,9 @@ struct DeadView {
     attempts: usize,
     last_error: String,
     attempt_log: Vec<AttemptRecord>,
+    /// Its message group (the charge): the group's newer events wait for this one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     body: Option<serde_json::Value>,
 }
@@ -129,6 +133,7 @@ impl DeadView {
             attempts: log.attempts.len(),
             last_error: log.last_error,
             attempt_log: log.attempts,
+            group: d.message.group.clone(),
             body: if with_body { event } else { None },
         }
     }
@@ -302,7 +307,7 @@ pub async fn run(ctx: &Ctx, cmd: DlqCommand) -> anyhow::Result<()> {
             if ctx.out.is_json() {
                 return ctx.out.json(&view);
             }
-            ctx.out.fields(&[
+            let mut fields = vec![
                 ("id", view.id.clone()),
                 ("tenant", view.tenant.to_string()),
                 ("event", or_dash(view.event_id.clone())),
@@ -310,7 +315,14 @@ pub async fn run(ctx: &Ctx, cmd: DlqCommand) -> anyhow::Result<()> {
                 ("enqueued_at", view.enqueued_at.clone()),
                 ("dead_at", view.dead_at.clone()),
                 ("last_error", view.last_error.clone()),
-            ])?;
+            ];
+            if let Some(group) = &view.group {
+                fields.push((
+                    "holds",
+                    format!("newer events of {group} wait until this one is replayed or purged"),
+                ));
+            }
+            ctx.out.fields(&fields)?;
             ctx.out.line("")?;
             let rows = view
                 .attempt_log

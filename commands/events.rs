@@ -154,6 +154,8 @@ pub async fn run(ctx: &Ctx, cmd: EventsCommand) -> anyhow::Result<()> {
                 tenant: tenant.clone(),
                 body: serde_json::to_string(&event)?,
                 enqueued_at: ctx.clock.now(),
+                // After whatever of the charge is still queued, never beside it.
+                group: Some(event.data.charge.id.to_string()),
             };
             store.enqueue(&message, Duration::ZERO).await?;
             tenancy::audit(

@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use payorch::clock::Timestamp;
-use payorch::id::{EventId, MessageId};
+use payorch::id::{ChargeId, EventId, MessageId};
 use payorch::model::TenantId;
 use payorch::store::sqlite::SqliteStore;
 use payorch::store::{DeliveryQueue, QueueMessage};
@@ -98,6 +98,7 @@ async fn bury(env: &common::Env, n: usize) -> Vec<MessageId> {
             body: serde_json::json!({"id": EventId::generate(), "type": "charge.succeeded"})
                 .to_string(),
             enqueued_at: now,
+            group: Some(ChargeId::generate().to_string()),
         };
         store.enqueue(&message, Duration::ZERO).await.unwrap();
         ids.push(message.id);
@@ -160,11 +161,16 @@ async fn dlq_list_show_replay_and_purge() {
         shown.contains("connection refused") && shown.contains("503"),
         "{shown}"
     );
+    assert!(
+        shown.contains("newer events of ch_") && shown.contains("replayed or purged"),
+        "what the dead letter holds back: {shown}"
+    );
     let json = env
         .run(&["-o", "json", "dlq", "show", ids[0].as_str()])
         .json();
     assert_eq!(json["attempt_log"].as_array().unwrap().len(), 2);
     assert_eq!(json["event_type"], "charge.succeeded");
+    assert!(json["group"].as_str().unwrap().starts_with("ch_"), "{json}");
     env.run(&["dlq", "show", MessageId::generate().as_str()])
         .fails(3);
 

@@ -208,6 +208,7 @@ impl Fixture {
             tenant: acme(),
             body: r#"{"id":"evt_1","type":"charge.succeeded"}"#.into(),
             enqueued_at: ago(self, secs_ago + 60),
+            group: None,
         };
         self.store.enqueue(&msg, Duration::ZERO).await.unwrap();
         let got = self

@@ -184,7 +184,9 @@ impl Orchestrator {
             .await
     }
 
-    /// The normalized event for `charge` as it is, and its delivery.
+    /// The normalized event for `charge` as it is, and its delivery. The delivery's group is
+    /// the charge: the merchant gets one charge's events one at a time, in the order the queue
+    /// took them, which is the order of the charge's versions (each written with its news).
     pub(super) fn news(&self, charge: &Charge) -> Result<(Event, QueueMessage), StoreError> {
         let event = Event::for_charge(charge, self.clock.now());
         let body = serde_json::to_string(&event)
@@ -194,6 +196,7 @@ impl Orchestrator {
             tenant: charge.tenant.clone(),
             body,
             enqueued_at: self.clock.now(),
+            group: Some(charge.id.to_string()),
         };
         Ok((event, message))
     }

@@ -417,6 +417,13 @@ pub struct QueueMessage {
     /// The event's JSON, exactly as it will be delivered.
     pub body: String,
     pub enqueued_at: Timestamp,
+    /// The message group (SQS FIFO's `MessageGroupId`): messages of one group are handed out
+    /// one at a time, in the order they were enqueued; see [`DeliveryQueue`]. A charge's events
+    /// use the charge id. `None`: no order with any other message. Names are compared across
+    /// the whole queue, so they must be unique across tenants (charge ids are). Messages stored
+    /// before groups existed read as `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
 }
 
 /// A message handed to a consumer, invisible to others until its visibility timeout passes.
@@ -444,7 +451,7 @@ pub struct DeadLetter {
 /// How many messages are where.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueueStats {
-    /// Visible now.
+    /// Visible now (one may still wait for an older message of its group).
     pub ready: u64,
     /// Received and not yet acknowledged, or waiting for a retry.
     pub delayed: u64,
@@ -452,13 +459,29 @@ pub struct QueueStats {
     pub oldest_dead_at: Option<Timestamp>,
 }
 
+/// The delivery queue: at-least-once, with visibility timeouts, and FIFO within a message group.
+///
+/// **Groups.** A message's place in its group is the order the queue accepted it (not its
+/// `enqueued_at`, which is the sender's clock). [`DeliveryQueue::receive`] never hands out a
+/// message while an older message of its group is still in the queue: visible, received and
+/// not yet acknowledged, waiting for a retry, or **dead** (in the dead-letter queue). So a
+/// group's messages are in flight one at a time, in order, and a dead letter holds its group:
+/// the newer messages wait (unreceived, no attempts counted) until an operator replays it,
+/// which puts it back in its original place, ahead of them, or purges it, which lets them go.
+/// Messages without a group, and other groups, are never held back by a group.
+///
+/// (SQS FIFO does the in-flight part natively. It releases a group when a message goes to its
+/// DLQ; an SQS backend holds it instead by keeping the dead message in the FIFO queue, hidden,
+/// with its copy in the DLQ for listing: replay makes it visible, purge deletes it.)
 #[async_trait]
 pub trait DeliveryQueue: Send + Sync {
-    /// Adds a message, visible after `delay`. Enqueuing an id already queued or dead is
-    /// [`StoreError::AlreadyExists`].
+    /// Adds a message, visible after `delay`, last in its group. Enqueuing an id already
+    /// queued or dead is [`StoreError::AlreadyExists`].
     async fn enqueue(&self, message: &QueueMessage, delay: Duration) -> StoreResult<()>;
     /// Up to `max` visible messages, oldest first, each hidden from other receivers for
-    /// `visibility`. Two concurrent receivers never get the same message.
+    /// `visibility`. Two concurrent receivers never get the same message. A message whose
+    /// group has an older message in the queue or the DLQ is not received (see above); so
+    /// one batch holds at most one message of a group.
     async fn receive(
         &self,
         max: u32,
@@ -478,7 +501,7 @@ pub trait DeliveryQueue: Send + Sync {
         now: Timestamp,
     ) -> StoreResult<bool>;
     /// Moves the message to the dead-letter queue with its last error. `false` on a stale
-    /// receipt.
+    /// receipt. Its group's newer messages wait until it is replayed or purged.
     async fn dead_letter(
         &self,
         id: &MessageId,
@@ -494,10 +517,12 @@ pub trait DeliveryQueue: Send + Sync {
         limit: u32,
     ) -> StoreResult<Vec<DeadLetter>>;
     async fn get_dead(&self, id: &MessageId) -> StoreResult<Option<DeadLetter>>;
-    /// Moves a dead letter back to the queue, visible now, its receive count reset.
+    /// Moves a dead letter back to the queue, visible now, its receive count reset, in its
+    /// original place in its group (ahead of the newer messages it held).
     /// [`StoreError::NotFound`] when no such dead letter.
     async fn replay_dead(&self, id: &MessageId, now: Timestamp) -> StoreResult<()>;
-    /// Deletes a dead letter for good. [`StoreError::NotFound`] when no such dead letter.
+    /// Deletes a dead letter for good; its group's next message may then be received.
+    /// [`StoreError::NotFound`] when no such dead letter.
     async fn purge_dead(&self, id: &MessageId) -> StoreResult<()>;
     /// Where messages are: every tenant's, or one tenant's (the dashboard's DLQ panel).
     async fn queue_stats(

@@ -25,9 +25,10 @@ pub async fn dead_ids(
 /// What to do with dead letters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Operation {
-    /// Back in the delivery queue, visible now, with a fresh retry schedule.
+    /// Back in the delivery queue, visible now, with a fresh retry schedule, ahead of the
+    /// newer events of its charge (its message group), which waited for it.
     Replay,
-    /// Deleted for good.
+    /// Deleted for good; the newer events of its charge may then be delivered.
     Purge,
 }
 

@@ -9,7 +9,8 @@
 //!
 //! Several workers (tasks or processes) share the queue safely: `receive` hides each message
 //! from other receivers for longer than an attempt can take, and every outcome is reported
-//! with the receipt, so a stale worker changes nothing.
+//! with the receipt, so a stale worker changes nothing. Order is the queue's: it hands out a
+//! charge's events (one message group) one at a time, so no batch holds two of one charge.
 //!
 //! Each message's delivery history ([`DeliveryLog`]: attempts with time and status or error)
 //! travels with it as the queue's error text (JSON), written atomically with `retry_later` and

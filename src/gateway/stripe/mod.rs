@@ -243,7 +243,12 @@ impl StripeGateway {
         let reply = self.http.send(request).await?;
         if !reply.is_success() {
             let err = self.error_from(&reply);
-            tracing::warn!(error = %err, "stripe call failed");
+            // A decline is the issuer's business answer, not trouble at Stripe.
+            if err.outcome == AttemptOutcome::Declined {
+                tracing::info!(error = %err, "stripe declined");
+            } else {
+                tracing::warn!(error = %err, "stripe call failed");
+            }
             return Err(err);
         }
         serde_json::from_slice(&reply.body).map_err(|e| {

@@ -100,6 +100,7 @@ pub async fn charge_update_with_its_news_is_one_commit<S: Store + 'static>(store
             tenant: acme.clone(),
             body: serde_json::to_string(&event).expect("json"),
             enqueued_at: at(50),
+            group: None,
         };
         (event, message)
     };

@@ -1,15 +1,18 @@
 //! Conformance cases under contention: many tasks racing on one key, one version, one counter
-//! or one queue. Each asserts the exact outcome (one winner, an exact sum, each message once),
-//! never a timing.
+//! or one queue. Each asserts the exact outcome (one winner, an exact sum, each message once,
+//! each message group in order), never a timing.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::json;
 use tokio::task::JoinSet;
 
-use super::{T0, at, idempotency_record, ok, queue_message, sample_charge, tenant};
+use super::{
+    T0, at, grouped_message, idempotency_record, ok, queue_message, sample_charge, tenant,
+};
+use crate::id::MessageId;
 use crate::store::{Claim, CounterKey, Expect, StateKey, Store, StoreError, StoreResult};
 
 /// How many tasks race in each case.
@@ -229,4 +232,52 @@ pub async fn concurrent_receivers_get_each_message_once<S: Store + 'static>(stor
     assert_eq!(seen, all, "every message received, none lost");
     let stats = ok(store.queue_stats(None, at(3_600_000)).await, "stats");
     assert_eq!((stats.ready, stats.delayed), (0, 0));
+}
+
+pub async fn concurrent_receivers_keep_each_group_in_order<S: Store + 'static>(store: Arc<S>) {
+    const GROUPS: usize = 12;
+    const PER_GROUP: usize = 5;
+    let acme = tenant("acme");
+    let mut expected: BTreeMap<String, Vec<MessageId>> = BTreeMap::new();
+    for i in 0..PER_GROUP {
+        for g in 0..GROUPS {
+            let group = format!("ch_{g}");
+            let msg = grouped_message(&acme, &group, at(i as i64));
+            ok(store.enqueue(&msg, Duration::ZERO).await, "enqueue");
+            expected.entry(group).or_default().push(msg.id);
+        }
+    }
+    // Each receiver notes a message when it gets it, before its ack, so a group's notes are
+    // in receive order: the next message of a group can only be received after that ack.
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let results = race(&store, |store, _| {
+        let log = Arc::clone(&log);
+        async move {
+            loop {
+                let batch = store.receive(7, Duration::from_secs(30), at(10)).await?;
+                if batch.is_empty() {
+                    return Ok(());
+                }
+                for got in batch {
+                    let group = got.message.group.clone().unwrap_or_default();
+                    log.lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push((group, got.message.id.clone()));
+                    assert!(
+                        store.ack(&got.message.id, &got.receipt).await?,
+                        "fresh receipt refused"
+                    );
+                }
+            }
+        }
+    })
+    .await;
+    for r in results {
+        ok(r, "receiver");
+    }
+    let mut received: BTreeMap<String, Vec<MessageId>> = BTreeMap::new();
+    for (group, id) in log.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
+        received.entry(group).or_default().push(id);
+    }
+    assert_eq!(received, expected, "each group received whole, in order");
 }

@@ -28,6 +28,7 @@ mod charges;
 mod concurrency;
 mod events;
 mod queue;
+mod queue_groups;
 mod state;
 mod webhooks;
 
@@ -36,6 +37,7 @@ pub use charges::*;
 pub use concurrency::*;
 pub use events::*;
 pub use queue::*;
+pub use queue_groups::*;
 pub use state::*;
 pub use webhooks::*;
 
@@ -58,6 +60,7 @@ pub const WALL_CLOCK_SENSITIVE: &[&str] = &[
     "queue_visibility_timeout_and_stale_receipts",
     "queue_retry_later_hides_and_records_the_error",
     "queue_stats_count_where_messages_are",
+    "queue_group_waits_for_a_retry_and_a_lapsed_receipt",
 ];
 
 /// Expands into one `#[tokio::test]` per conformance case. `$factory` is an expression whose
@@ -97,12 +100,18 @@ macro_rules! store_conformance_tests {
             queue_dead_letter_and_replay,
             queue_list_and_purge_dead,
             queue_stats_count_where_messages_are,
+            queue_group_hands_out_one_message_at_a_time_in_order,
+            queue_group_order_is_the_queue_s_not_the_sender_s_clock,
+            queue_group_waits_for_a_retry_and_a_lapsed_receipt,
+            queue_group_is_held_by_its_dead_letter_until_a_replay,
+            queue_group_is_released_by_purging_its_dead_letter,
             ping_and_describe,
             concurrent_idempotency_claims_one_wins,
             concurrent_put_state_one_wins,
             concurrent_charge_updates_one_wins,
             concurrent_counter_adds_sum_exactly,
             concurrent_receivers_get_each_message_once,
+            concurrent_receivers_keep_each_group_in_order,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {
@@ -186,7 +195,7 @@ pub fn idempotency_record(
     }
 }
 
-/// A queue message for `tenant`, enqueued at `enqueued_at`.
+/// A queue message for `tenant`, enqueued at `enqueued_at`, in no group.
 pub fn queue_message(tenant: &TenantId, enqueued_at: Timestamp) -> QueueMessage {
     let id = MessageId::generate();
     QueueMessage {
@@ -194,5 +203,14 @@ pub fn queue_message(tenant: &TenantId, enqueued_at: Timestamp) -> QueueMessage 
         id,
         tenant: tenant.clone(),
         enqueued_at,
+        group: None,
+    }
+}
+
+/// [`queue_message`] in message group `group`.
+pub fn grouped_message(tenant: &TenantId, group: &str, enqueued_at: Timestamp) -> QueueMessage {
+    QueueMessage {
+        group: Some(group.to_string()),
+        ..queue_message(tenant, enqueued_at)
     }
 }

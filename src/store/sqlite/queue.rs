@@ -5,6 +5,12 @@
 //! transaction, so two receivers (in this process or another) never get the same message.
 //! Time is what the caller says: a message enqueued with `delay` is visible from
 //! `enqueued_at + delay`; receive, retry and dead-letter use the `now` they are given.
+//!
+//! Groups: `seq` is the arrival order (AUTOINCREMENT: never reused, so a dead letter keeps its
+//! place for a replay). A message is `blocked` while an older message of its group (`grp`) is
+//! queued or dead; enqueue, ack, replay and purge keep that flag true, each with a probe of the
+//! `(grp, seq)` indexes, so that `receive` reads only unblocked rows through the partial index
+//! `queue_ready` and never walks a group's backlog.
 
 use std::time::Duration;
 
@@ -23,6 +29,20 @@ use crate::store::{
 /// The most messages one `receive` hands out.
 const MAX_RECEIVE: u32 = 1000;
 
+/// The receivable messages: unblocked (heads of groups, or in none) and visible, oldest
+/// first, ties in arrival order. Reads only such rows, in order, through `queue_ready`.
+const RECEIVE: &str = "SELECT seq, id, body, receive_count, last_error FROM queue
+     WHERE blocked = 0 AND visible_at <= ?1 ORDER BY visible_at, seq LIMIT ?2";
+
+/// Whether a message of group ?1 is queued or dead (two probes of the group indexes).
+const GROUP_BUSY: &str = "SELECT EXISTS (SELECT 1 FROM queue WHERE grp = ?1)
+     OR EXISTS (SELECT 1 FROM dead_letters WHERE grp = ?1)";
+
+/// Unblocks the oldest queued message of group ?1 unless a dead letter of the group is older.
+const RELEASE_NEXT: &str = "UPDATE queue SET blocked = 0
+     WHERE seq = (SELECT min(seq) FROM queue WHERE grp = ?1) AND blocked = 1
+       AND NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.grp = ?1 AND d.seq < queue.seq)";
+
 /// A count column as `u32`; a negative one is corrupt.
 fn count_of(id: &str, n: i64) -> StoreResult<u32> {
     u32::try_from(n)
@@ -36,10 +56,27 @@ fn holds_receipt(conn: &Connection, id: &str, receipt: &str) -> StoreResult<bool
         .map_err(|e| sql_error(&format!("check the receipt of message `{id}`"), e))
 }
 
+/// Whether a message of `group` is queued or dead: a message enqueued now waits behind it.
+fn group_is_busy(conn: &Connection, group: &str) -> StoreResult<bool> {
+    conn.prepare_cached(GROUP_BUSY)
+        .and_then(|mut s| s.query_row([group], |r| r.get::<_, bool>(0)))
+        .map_err(|e| sql_error(&format!("look at message group `{group}`"), e))
+}
+
+/// Unblocks the oldest queued message of `group` unless a dead letter of the group is older:
+/// after the message ahead of it left (acked or purged).
+fn release_next(conn: &Connection, group: &str) -> StoreResult<()> {
+    conn.prepare_cached(RELEASE_NEXT)
+        .and_then(|mut s| s.execute([group]))
+        .map(drop)
+        .map_err(|e| sql_error(&format!("release message group `{group}`"), e))
+}
+
 /// A message's columns for `enqueue`, computed before the write is queued.
 pub(super) struct MessageRow {
     id: String,
     tenant: String,
+    group: Option<String>,
     enqueued_at: i64,
     visible_at: i64,
     body: String,
@@ -52,14 +89,15 @@ impl MessageRow {
         Ok(MessageRow {
             body: encode("message", &id, message)?,
             tenant: message.tenant.to_string(),
+            group: message.group.clone(),
             enqueued_at,
             visible_at: enqueued_at.saturating_add(millis(delay)),
             id,
         })
     }
 
-    /// Enqueues the message, inside the caller's write job; a message that is (or was) in the
-    /// DLQ under the same id is not enqueued again.
+    /// Enqueues the message last in its group, inside the caller's write job; a message that
+    /// is (or was) in the DLQ under the same id is not enqueued again.
     pub(super) fn insert(&self, c: &Connection) -> StoreResult<()> {
         let id = &self.id;
         let dead = c
@@ -72,15 +110,21 @@ impl MessageRow {
                 id: id.clone(),
             });
         }
+        let blocked = match &self.group {
+            Some(group) => group_is_busy(c, group)?,
+            None => false,
+        };
         insert_new(
             c,
             "message",
             id,
-            "INSERT INTO queue (id, tenant, enqueued_at, visible_at, body)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO queue (id, tenant, grp, blocked, enqueued_at, visible_at, body)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 id,
                 self.tenant,
+                self.group,
+                blocked,
                 self.enqueued_at,
                 self.visible_at,
                 self.body
@@ -96,7 +140,8 @@ impl DeliveryQueue for SqliteStore {
         self.write(move |c| row.insert(c)).await
     }
 
-    /// Oldest first means the earliest `visible_at` first (ties by id, i.e. enqueue order).
+    /// Oldest first means the earliest `visible_at` first (ties in arrival order). Only heads
+    /// of groups (and ungrouped messages) are candidates: `blocked = 0` through `queue_ready`.
     /// `max` 0 receives nothing; it is capped at 1000.
     async fn receive(
         &self,
@@ -112,19 +157,15 @@ impl DeliveryQueue for SqliteStore {
         let hidden_until = now.saturating_add(millis(visibility));
         self.write(move |c| {
             let ctx = |e| sql_error("receive messages", e);
-            let mut pick = c
-                .prepare_cached(
-                    "SELECT id, body, receive_count, last_error FROM queue
-                     WHERE visible_at <= ?1 ORDER BY visible_at, id LIMIT ?2",
-                )
-                .map_err(ctx)?;
+            let mut pick = c.prepare_cached(RECEIVE).map_err(ctx)?;
             let rows = pick
                 .query_map(params![now, max], |r| {
                     Ok((
-                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(0)?,
                         r.get::<_, String>(1)?,
-                        r.get::<_, i64>(2)?,
-                        r.get::<_, Option<String>>(3)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, Option<String>>(4)?,
                     ))
                 })
                 .map_err(ctx)?
@@ -133,14 +174,14 @@ impl DeliveryQueue for SqliteStore {
             let mut hide = c
                 .prepare_cached(
                     "UPDATE queue SET visible_at = ?1, receive_count = ?2, receipt = ?3
-                     WHERE id = ?4",
+                     WHERE seq = ?4",
                 )
                 .map_err(ctx)?;
             let mut received = Vec::with_capacity(rows.len());
-            for (id, body, count, last_error) in rows {
+            for (seq, id, body, count, last_error) in rows {
                 let receive_count = count_of(&id, count)?.saturating_add(1);
                 let receipt = format!("{receive_count}.{}", new_ulid());
-                hide.execute(params![hidden_until, receive_count, receipt, id])
+                hide.execute(params![hidden_until, receive_count, receipt, seq])
                     .map_err(ctx)?;
                 received.push(Received {
                     message: decode("message", &id, &body)?,
@@ -154,13 +195,26 @@ impl DeliveryQueue for SqliteStore {
         .await
     }
 
+    /// The group's next message becomes receivable in the same commit.
     async fn ack(&self, id: &MessageId, receipt: &str) -> StoreResult<bool> {
         let (id, receipt) = (id.to_string(), receipt.to_string());
         self.write(move |c| {
-            c.prepare_cached("DELETE FROM queue WHERE id = ?1 AND receipt = ?2")
-                .and_then(|mut s| s.execute([&id, &receipt]))
-                .map(|n| n == 1)
-                .map_err(|e| sql_error(&format!("ack message `{id}`"), e))
+            let deleted = c
+                .prepare_cached("DELETE FROM queue WHERE id = ?1 AND receipt = ?2 RETURNING grp")
+                .and_then(|mut s| {
+                    s.query_row([&id, &receipt], |r| r.get::<_, Option<String>>(0))
+                        .optional()
+                })
+                .map_err(|e| sql_error(&format!("ack message `{id}`"), e))?;
+            match deleted {
+                None => Ok(false),
+                Some(group) => {
+                    if let Some(group) = group {
+                        release_next(c, &group)?;
+                    }
+                    Ok(true)
+                }
+            }
         })
         .await
     }
@@ -187,6 +241,7 @@ impl DeliveryQueue for SqliteStore {
         .await
     }
 
+    /// The group stays held: its next message is not released (see [`DeliveryQueue`]).
     async fn dead_letter(
         &self,
         id: &MessageId,
@@ -202,8 +257,8 @@ impl DeliveryQueue for SqliteStore {
             let ctx = |e| sql_error(&format!("dead-letter message `{id}`"), e);
             c.prepare_cached(
                 "INSERT INTO dead_letters
-                    (id, tenant, enqueued_at, dead_at, receive_count, last_error, body)
-                 SELECT id, tenant, enqueued_at, ?1, receive_count, ?2, body
+                    (id, tenant, grp, seq, enqueued_at, dead_at, receive_count, last_error, body)
+                 SELECT id, tenant, grp, seq, enqueued_at, ?1, receive_count, ?2, body
                  FROM queue WHERE id = ?3",
             )
             .and_then(|mut s| s.execute(params![now.unix_millis(), error, id]))
@@ -264,46 +319,74 @@ impl DeliveryQueue for SqliteStore {
         .await
     }
 
-    /// Back in the queue visible at `now`, receive count 0 and no last error: a fresh start.
+    /// Back in the queue visible at `now`, receive count 0 and no last error: a fresh start,
+    /// under its old `seq` (its place in its group; a dead letter from before groups gets a
+    /// new one). Newer messages of the group stay blocked, now behind it.
     async fn replay_dead(&self, id: &MessageId, now: Timestamp) -> StoreResult<()> {
         let id = id.to_string();
         self.write(move |c| {
             let ctx = |e| sql_error(&format!("replay dead letter `{id}`"), e);
             let moved = c
                 .prepare_cached(
-                    "INSERT INTO queue (id, tenant, enqueued_at, visible_at, body)
-                     SELECT id, tenant, enqueued_at, ?1, body FROM dead_letters WHERE id = ?2",
+                    "INSERT INTO queue (seq, id, tenant, grp, blocked, enqueued_at, visible_at, body)
+                     SELECT d.seq, d.id, d.tenant, d.grp,
+                            d.grp IS NOT NULL AND (
+                                EXISTS (SELECT 1 FROM queue q
+                                        WHERE q.grp = d.grp AND q.seq < d.seq)
+                                OR EXISTS (SELECT 1 FROM dead_letters o
+                                           WHERE o.grp = d.grp AND o.seq < d.seq)),
+                            d.enqueued_at, ?1, d.body
+                     FROM dead_letters d WHERE d.id = ?2
+                     RETURNING seq, grp",
                 )
-                .and_then(|mut s| s.execute(params![now.unix_millis(), id]))
+                .and_then(|mut s| {
+                    s.query_row(params![now.unix_millis(), id], |r| {
+                        Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?))
+                    })
+                    .optional()
+                })
                 .map_err(ctx)?;
-            if moved == 0 {
+            let Some((seq, group)) = moved else {
                 return Err(StoreError::NotFound {
                     entity: "dead letter",
                     id: id.clone(),
                 });
-            }
+            };
             c.prepare_cached("DELETE FROM dead_letters WHERE id = ?1")
                 .and_then(|mut s| s.execute([&id]))
                 .map_err(ctx)?;
+            if let Some(group) = group {
+                // Nothing newer of the group can be unblocked while it was dead; keep it so.
+                c.prepare_cached(
+                    "UPDATE queue SET blocked = 1 WHERE grp = ?1 AND seq > ?2 AND blocked = 0",
+                )
+                .and_then(|mut s| s.execute(params![group, seq]))
+                .map_err(ctx)?;
+            }
             Ok(())
         })
         .await
     }
 
+    /// Releases the group's next message in the same commit.
     async fn purge_dead(&self, id: &MessageId) -> StoreResult<()> {
         let id = id.to_string();
         self.write(move |c| {
             let gone = c
-                .prepare_cached("DELETE FROM dead_letters WHERE id = ?1")
-                .and_then(|mut s| s.execute([&id]))
+                .prepare_cached("DELETE FROM dead_letters WHERE id = ?1 RETURNING grp")
+                .and_then(|mut s| {
+                    s.query_row([&id], |r| r.get::<_, Option<String>>(0))
+                        .optional()
+                })
                 .map_err(|e| sql_error(&format!("purge dead letter `{id}`"), e))?;
-            if gone == 0 {
-                return Err(StoreError::NotFound {
+            match gone {
+                None => Err(StoreError::NotFound {
                     entity: "dead letter",
                     id: id.clone(),
-                });
+                }),
+                Some(Some(group)) => release_next(c, &group),
+                Some(None) => Ok(()),
             }
-            Ok(())
         })
         .await
     }
@@ -381,3 +464,6 @@ impl DeadRow {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

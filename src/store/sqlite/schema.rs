@@ -16,7 +16,7 @@ use super::{is_busy, sql_error};
 use crate::store::{StoreError, StoreResult};
 
 /// Migration `i` takes the database from `user_version` i to i + 1.
-const MIGRATIONS: &[&str] = &[
+pub(super) const MIGRATIONS: &[&str] = &[
     // 1: the first schema.
     "
     CREATE TABLE tenants (
@@ -146,6 +146,38 @@ const MIGRATIONS: &[&str] = &[
         beats INTEGER NOT NULL,
         at    INTEGER NOT NULL
     ) STRICT;
+    ",
+    // 4: message groups (one charge's events in order; see `queue.rs`). `seq` is the queue's
+    // own arrival order, never reused (AUTOINCREMENT), kept by a dead letter so that a replay
+    // returns to its place; `grp` the group; `blocked` is 1 while an older message of the group
+    // is queued or dead, so that `receive` reads only the heads of groups (`queue_ready`).
+    // Messages already queued keep their order and have no group.
+    "
+    CREATE TABLE queue_grouped (
+        seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+        id            TEXT NOT NULL UNIQUE,
+        tenant        TEXT NOT NULL,
+        grp           TEXT,
+        blocked       INTEGER NOT NULL DEFAULT 0,
+        enqueued_at   INTEGER NOT NULL,
+        visible_at    INTEGER NOT NULL,
+        receive_count INTEGER NOT NULL DEFAULT 0,
+        receipt       TEXT,
+        last_error    TEXT,
+        body          TEXT NOT NULL
+    ) STRICT;
+    INSERT INTO queue_grouped
+        (id, tenant, enqueued_at, visible_at, receive_count, receipt, last_error, body)
+    SELECT id, tenant, enqueued_at, visible_at, receive_count, receipt, last_error, body
+    FROM queue ORDER BY visible_at, id;
+    DROP TABLE queue;
+    ALTER TABLE queue_grouped RENAME TO queue;
+    CREATE INDEX queue_ready ON queue (visible_at, seq) WHERE blocked = 0;
+    CREATE INDEX queue_by_group ON queue (grp, seq) WHERE grp IS NOT NULL;
+
+    ALTER TABLE dead_letters ADD COLUMN grp TEXT;
+    ALTER TABLE dead_letters ADD COLUMN seq INTEGER;
+    CREATE INDEX dead_letters_by_group ON dead_letters (grp, seq) WHERE grp IS NOT NULL;
     ",
 ];
 

@@ -1,7 +1,11 @@
 //! The outbound delivery worker against a local merchant receiver (axum) that verifies the
 //! Standard Webhooks signature. Time is a ManualClock and the worker is driven with
-//! `deliver_once`, so retry schedules run without sleeping.
+//! `deliver_once`, so retry schedules run without sleeping. `order.rs`: the order one charge's
+//! events reach the merchant in.
 
+mod order;
+
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -13,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 
 use payorch::clock::{Clock, ManualClock, Timestamp};
-use payorch::id::{EventId, MessageId};
+use payorch::id::{ChargeId, EventId, MessageId};
 use payorch::model::TenantId;
 use payorch::secret::Secret;
 use payorch::store::sqlite::SqliteStore;
@@ -32,6 +36,17 @@ struct Merchant {
     bad_signatures: Mutex<u32>,
     /// How long the merchant thinks before answering.
     delay: Mutex<Duration>,
+    /// Per charge: deliveries in progress now, and the most there ever were at once.
+    in_flight: Mutex<HashMap<String, (u32, u32)>>,
+}
+
+/// The charge an event body is about (`data.charge.id`).
+fn charge_of(body: &[u8]) -> String {
+    let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    v["data"]["charge"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 async fn receive(State(m): State<Arc<Merchant>>, headers: HeaderMap, body: Bytes) -> Response {
@@ -52,8 +67,18 @@ async fn receive(State(m): State<Arc<Merchant>>, headers: HeaderMap, body: Bytes
         h("webhook-id").unwrap_or_default().to_string(),
         String::from_utf8_lossy(&body).into_owned(),
     ));
+    let charge = charge_of(&body);
+    {
+        let mut in_flight = m.in_flight.lock().unwrap();
+        let (now, max) = in_flight.entry(charge.clone()).or_default();
+        *now += 1;
+        *max = (*max).max(*now);
+    }
     let delay = *m.delay.lock().unwrap();
     tokio::time::sleep(delay).await;
+    if let Some((now, _)) = m.in_flight.lock().unwrap().get_mut(&charge) {
+        *now -= 1;
+    }
     let (status, retry_after) = *m.answer.lock().unwrap();
     let mut response = (StatusCode::from_u16(status).unwrap(), "merchant says").into_response();
     if let Some(ra) = retry_after {
@@ -62,6 +87,12 @@ async fn receive(State(m): State<Arc<Merchant>>, headers: HeaderMap, body: Bytes
             .insert("retry-after", HeaderValue::from_static(ra));
     }
     response
+}
+
+/// A URL on a port nobody listens on: connections are refused.
+fn closed_url() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("http://{}/hooks", l.local_addr().unwrap())
 }
 
 struct Fixture {
@@ -96,6 +127,7 @@ async fn fixture(settings: DeliverySettings) -> Fixture {
         seen: Mutex::new(Vec::new()),
         bad_signatures: Mutex::new(0),
         delay: Mutex::new(Duration::ZERO),
+        in_flight: Mutex::new(HashMap::new()),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hooks", listener.local_addr().unwrap());
@@ -125,15 +157,23 @@ impl Fixture {
         *self.merchant.secrets.lock().unwrap() = vec![e.secret];
     }
 
-    /// Enqueues an event as the orchestrator does; returns (message id, event id).
+    /// Enqueues an event of a charge of its own, as the orchestrator does; returns (message
+    /// id, event id).
     async fn enqueue(&self) -> (MessageId, String) {
+        let charge = ChargeId::generate().to_string();
+        self.enqueue_event(&charge, "charge.succeeded").await
+    }
+
+    /// Enqueues the event `kind` of charge `charge`, as the orchestrator does (in the charge's
+    /// message group).
+    async fn enqueue_event(&self, charge: &str, kind: &str) -> (MessageId, String) {
         let event_id = EventId::generate().to_string();
         let body = serde_json::json!({
             "id": event_id,
-            "type": "charge.succeeded",
+            "type": kind,
             "tenant": self.tenant,
             "created_at": self.clock.now(),
-            "data": {"charge": {"id": "ch_x", "amount": 1050}},
+            "data": {"charge": {"id": charge, "amount": 1050}},
         })
         .to_string();
         let message = QueueMessage {
@@ -141,6 +181,7 @@ impl Fixture {
             tenant: self.tenant.clone(),
             body,
             enqueued_at: self.clock.now(),
+            group: Some(charge.to_string()),
         };
         self.store.enqueue(&message, Duration::ZERO).await.unwrap();
         (message.id, event_id)
@@ -218,12 +259,7 @@ async fn failures_follow_the_schedule_then_the_dlq_then_replay_delivers() {
 #[tokio::test]
 async fn connection_refused_is_retried_then_dead_then_delivered_once_the_receiver_is_up() {
     let f = fixture(settings(&[1])).await;
-    // A port nobody listens on.
-    let closed = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://{}/hooks", l.local_addr().unwrap())
-    };
-    f.set_endpoint(&closed).await;
+    f.set_endpoint(&closed_url()).await;
     let (msg, _) = f.enqueue().await;
     assert_eq!(f.once().await.retried, 1);
     f.advance(2);
