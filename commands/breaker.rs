@@ -137,6 +137,19 @@ pub async fn run(ctx: &Ctx, cmd: BreakerCommand) -> anyhow::Result<()> {
     print_status(ctx, &row)
 }
 
+/// The columns of `breaker status`.
+const STATUS_HEADERS: [&str; 9] = [
+    "TENANT",
+    "GATEWAY",
+    "STATE",
+    "FORCED",
+    "FAILURES",
+    "SLOW",
+    "CALLS",
+    "UNTIL/SINCE",
+    "LAST ERROR",
+];
+
 fn percent(permille: u32, calls: u64) -> String {
     if calls == 0 {
         "-".into()
@@ -178,21 +191,7 @@ fn print_status(ctx: &Ctx, rows: &[BreakerStatus]) -> anyhow::Result<()> {
             ]
         })
         .collect();
-    ctx.out.table(
-        &[
-            "TENANT",
-            "GATEWAY",
-            "STATE",
-            "FORCED",
-            "FAILURES",
-            "SLOW",
-            "CALLS",
-            "UNTIL/SINCE",
-            "LAST ERROR",
-        ],
-        table,
-        "No breakers.",
-    )?;
+    ctx.out.table(&STATUS_HEADERS, table, "No breakers.")?;
     // The whole reasons and errors, which the table may have cut to fit.
     for s in rows {
         if s.forced {
@@ -213,4 +212,50 @@ fn print_status(ctx: &Ctx, rows: &[BreakerStatus]) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::STATUS_HEADERS;
+    use crate::commands::output::make_table;
+
+    /// The README's `breaker status` example is what prints: a long forced reason is cut to fit
+    /// 120 columns (it is whole under the table), the time keeps its seconds.
+    #[test]
+    fn the_readme_example_is_what_prints() {
+        let row = |cells: [&str; 9]| cells.map(str::to_string).to_vec();
+        let rows = vec![
+            row([
+                "default",
+                "stripe",
+                "forced_open",
+                "yes (stripe incident)",
+                "-",
+                "-",
+                "0 (last 1m)",
+                "until 2026-11-24T04:21:10.621Z",
+                "-",
+            ]),
+            row([
+                "default",
+                "efi",
+                "closed",
+                "no",
+                "2.5%",
+                "0.0%",
+                "40 (last 1m)",
+                "-",
+                "-",
+            ]),
+        ];
+        let text = make_table(&STATUS_HEADERS, rows).to_string();
+        let readme = include_str!("../README.md");
+        for line in text.lines().map(str::trim_end) {
+            assert!(line.chars().count() <= 120, "{line}");
+            assert!(
+                readme.contains(&format!("#  {line}\n")),
+                "not in the README: {line}"
+            );
+        }
+    }
 }

@@ -528,13 +528,7 @@ pub async fn run(ctx: &Ctx, cmd: ChargeCommand) -> anyhow::Result<()> {
                 .collect();
             ctx.out.table(
                 &[
-                    "ID",
-                    "STATUS",
-                    "AMOUNT",
-                    "METHOD",
-                    "GATEWAY",
-                    "FAILED OVER",
-                    "CREATED",
+                    "ID", "STATUS", "AMOUNT", "METHOD", "GATEWAY", "FAILOVER", "CREATED",
                 ],
                 rows,
                 "No charges.",

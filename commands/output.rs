@@ -172,7 +172,10 @@ impl Output {
         if rows.is_empty() {
             return self.line(empty);
         }
-        self.line(&make_table(headers, rows).to_string())
+        let text = make_table(headers, rows).to_string();
+        // Shorter cells of the last column are padded with spaces: nothing to show.
+        let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
+        self.line(&lines.join("\n"))
     }
 
     /// Prints `key  value` lines, aligned, for a single object.
@@ -232,8 +235,8 @@ impl Output {
     }
 }
 
-/// A borderless table with upper-case headers, like `kubectl` or `stripe`, at most
-/// [`fit::MAX_TABLE_WIDTH`] columns wide.
+/// A borderless table with upper-case headers, like `kubectl` or `stripe`: columns two spaces
+/// apart, nothing before the first or after the last, at most [`fit::MAX_TABLE_WIDTH`] wide.
 pub fn make_table(headers: &[&str], mut rows: Vec<Vec<String>>) -> Table {
     fit::fit(headers, &mut rows, fit::MAX_TABLE_WIDTH);
     let mut table = Table::new();
@@ -243,6 +246,10 @@ pub fn make_table(headers: &[&str], mut rows: Vec<Vec<String>>) -> Table {
         .set_header(headers.to_vec());
     for row in rows {
         table.add_row(row);
+    }
+    let last = headers.len().saturating_sub(1);
+    for (i, column) in table.column_iter_mut().enumerate() {
+        column.set_padding((u16::from(i > 0), u16::from(i < last)));
     }
     table
 }

@@ -1,17 +1,18 @@
-//! Fitting a table to [`MAX_TABLE_WIDTH`] columns by cutting cells with `…`, so no row wraps
-//! on a 120-column terminal. Which cells give way first is decided by what they hold (free
-//! text, times, other values, ids); the tables themselves and `-o json` are not this room's.
+//! Fitting a table to [`MAX_TABLE_WIDTH`] columns, so no row wraps on a 120-column terminal:
+//! times lose their fractions of a second, then cells are cut with `…`. Which cells give way
+//! first is decided by what they hold (free text, other values; never times' seconds or ids);
+//! the tables themselves and `-o json` are not this room's.
 
 /// The widest a table may be, so it reads on a 120-column terminal without wrapping.
 pub const MAX_TABLE_WIDTH: usize = 120;
 
-/// What a column holds, in the order columns give way.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+/// What a column holds, which decides how it gives way.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Kind {
     /// Words (a space in some cell): errors, reasons. Cut first, down to 12 characters.
     Prose,
-    /// A time (`2026-11-24T04:21:10.621Z`, maybe after a word): cut no shorter than its
-    /// seconds.
+    /// A time (`2026-11-24T04:21:10.621Z`, maybe after a word): loses its fraction of a
+    /// second, never more.
     Time,
     /// Anything else (states, amounts, types): down to 8 characters.
     Other,
@@ -20,33 +21,55 @@ enum Kind {
     Kept,
 }
 
-/// Cuts cells with `…` until the table (one space of padding each side of each column) is at
-/// most `max` characters wide, column kind by kind ([`Kind`]): the widest free text first, the
-/// rightmost other columns first. Headers are never cut.
+/// Fits the table (columns two spaces apart) in `max` characters: first times lose their
+/// fractions of a second (`…:10.621Z` reads `…:10Z`), then cells are cut with `…`, column kind
+/// by kind ([`Kind`]): the widest free text first, the rightmost other columns first. Headers
+/// are never cut.
 pub fn fit(headers: &[&str], rows: &mut [Vec<String>], max: usize) {
-    let mut widths: Vec<usize> = headers.iter().map(|h| len(h)).collect();
-    for row in rows.iter() {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(len(cell));
+    let widths_of = |rows: &[Vec<String>]| {
+        let mut widths: Vec<usize> = headers.iter().map(|h| len(h)).collect();
+        for row in rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(len(cell));
+            }
+        }
+        widths
+    };
+    let total = |widths: &[usize]| {
+        widths
+            .iter()
+            .map(|w| w + 2)
+            .sum::<usize>()
+            .saturating_sub(2)
+    };
+    if total(&widths_of(rows)) <= max {
+        return;
+    }
+    let kinds: Vec<Kind> = (0..headers.len())
+        .map(|i| {
+            let cells = rows
+                .iter()
+                .filter_map(move |r| r.get(i).map(String::as_str));
+            kind(i, cells.filter(|c| *c != "-"))
+        })
+        .collect();
+    for row in rows.iter_mut() {
+        for (cell, k) in row.iter_mut().zip(&kinds) {
+            if *k == Kind::Time {
+                *cell = whole_seconds(cell);
+            }
         }
     }
-    let total = |widths: &[usize]| widths.iter().map(|w| w + 2).sum::<usize>();
+    let widths = widths_of(rows);
     if total(&widths) <= max {
         return;
     }
-    let column = |i: usize| {
-        rows.iter()
-            .filter_map(move |r| r.get(i).map(String::as_str))
-    };
-    let kinds: Vec<Kind> = (0..widths.len())
-        .map(|i| kind(i, column(i).filter(|c| *c != "-")))
-        .collect();
     let floors: Vec<usize> = (0..widths.len())
         .map(|i| {
             let floor = match kinds[i] {
                 Kind::Prose => 12,
-                // The seconds, and room for the `…` after them.
-                Kind::Time => column(i).filter_map(seconds_end).max().unwrap_or(8) + 1,
+                // Whole seconds are kept.
+                Kind::Time => widths[i],
                 Kind::Other => 8,
                 Kind::Kept => widths[i],
             };
@@ -54,7 +77,7 @@ pub fn fit(headers: &[&str], rows: &mut [Vec<String>], max: usize) {
         })
         .collect();
     let mut target = widths.clone();
-    for pass in [Kind::Prose, Kind::Time, Kind::Other] {
+    for pass in [Kind::Prose, Kind::Other] {
         while total(&target) > max {
             // Free text: the widest gives way. Other columns: the rightmost (tables put what
             // matters most on the left).
@@ -101,6 +124,27 @@ fn kind<'a>(i: usize, mut cells: impl Iterator<Item = &'a str> + Clone) -> Kind 
     } else {
         Kind::Other
     }
+}
+
+/// `cell` with the fraction of a second of its leading time dropped:
+/// `until 2026-11-24T04:21:10.621Z` becomes `until 2026-11-24T04:21:10Z`.
+fn whole_seconds(cell: &str) -> String {
+    let Some(end) = seconds_end(cell) else {
+        return cell.to_string();
+    };
+    let chars: Vec<char> = cell.chars().collect();
+    let digits = chars[end..]
+        .iter()
+        .skip(1)
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    if chars.get(end) != Some(&'.') || digits == 0 {
+        return cell.to_string();
+    }
+    chars[..end]
+        .iter()
+        .chain(&chars[end + 1 + digits..])
+        .collect()
 }
 
 /// An id people copy from a table: a short lower-case prefix, `_`, and a long alphanumeric
@@ -182,7 +226,10 @@ mod tests {
         let text = table.to_string();
         assert!(width(&table) <= MAX_TABLE_WIDTH, "{text}");
         assert!(text.contains("ch_01M9181FNSVAX6ET0SXHZSR3E2"), "{text}");
-        assert!(text.contains("2026-12-04T19:21:05"), "{text}");
+        assert!(
+            text.contains("2026-12-04T19:21:05Z"),
+            "whole seconds: {text}"
+        );
         assert!(
             text.contains("charge.requires_action"),
             "the type is left whole: {text}"
@@ -192,6 +239,14 @@ mod tests {
         assert_eq!(seconds_end("until 2026-11-24T04:21:10.621Z"), Some(25));
         assert_eq!(seconds_end("2026-11-24"), None);
         assert_eq!(seconds_end("refused (2026-11-24T04:21:10.621Z)"), None);
+        assert_eq!(
+            whole_seconds("until 2026-11-24T04:21:10.621Z"),
+            "until 2026-11-24T04:21:10Z"
+        );
+        assert_eq!(
+            whole_seconds("2026-11-24T04:21:10Z"),
+            "2026-11-24T04:21:10Z"
+        );
     }
 
     #[test]
