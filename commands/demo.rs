@@ -154,7 +154,7 @@ pub async fn run(out: Output, global: &GlobalArgs, args: DemoArgs) -> anyhow::Re
     if out.is_json() {
         out.json(&summary)?;
     } else {
-        print!("{}", summary.render());
+        super::output::stdout(|w| write!(w, "{}", summary.render()))?;
     }
     if !summary.ok {
         return Err(CliError::new(

@@ -96,7 +96,7 @@ pub async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<()> {
         None => Vec::new(),
     };
     // The first line on stdout, for people and for scripts that started it on port 0.
-    println!("listening on http://{addr}");
+    super::output::stdout(|w| writeln!(w, "listening on http://{addr}"))?;
     // Then what the sandbox was told, for people. A script that read only the first line may
     // have closed the pipe: that is no reason to stop serving.
     if let Some(url) = &args.sandbox {

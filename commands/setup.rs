@@ -101,6 +101,8 @@ pub fn config(ctx: &Ctx, cmd: ConfigCommand) -> anyhow::Result<()> {
     } else {
         format!("# environment: {}", loaded.env_overrides.join(", "))
     };
-    println!("{source}\n{env}\n{}", loaded.config.to_toml().trim_end());
+    super::output::stdout(|w| {
+        writeln!(w, "{source}\n{env}\n{}", loaded.config.to_toml().trim_end())
+    })?;
     Ok(())
 }

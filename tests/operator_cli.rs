@@ -68,6 +68,23 @@ fn a_closed_stdout_ends_the_command_quietly_with_its_exit_code() {
 }
 
 #[test]
+fn config_show_on_a_closed_stdout_exits_0_without_a_panic() {
+    let env = Env::new();
+    let mut child = env
+        .cmd()
+        .args(["config", "show"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start payorch");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
 fn a_decline_reads_as_a_decline_with_its_reason_everywhere() {
     let env = Env::new();
     let sb = env.start_sandbox();
