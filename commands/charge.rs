@@ -304,7 +304,13 @@ fn show(ctx: &Ctx, c: &Charge) -> anyhow::Result<()> {
             "",
         )?;
     }
-    if let Some(pix) = &c.pix {
+    // The code to pay, only while there is something to pay: a paid, failed or refunded
+    // charge's QR code would invite a second payment.
+    if let Some(pix) = c
+        .pix
+        .as_ref()
+        .filter(|_| c.status == ChargeStatus::RequiresAction)
+    {
         ctx.out
             .line(&format!("\nPix copia e cola:\n{}", pix.copy_paste))?;
         if let Ok(code) = qrcode::QrCode::new(pix.copy_paste.as_bytes()) {

@@ -223,6 +223,8 @@ fn the_quick_tour_ends_with_a_paid_pix_and_a_verified_webhook_at_the_merchant() 
     let pay_and_verify = |charge: &Value| {
         let id = charge["id"].as_str().expect("a charge id");
         let reference = charge["gateway_reference"].as_str().expect("a reference");
+        let unpaid = env.run(&["charge", "get", id]).ok();
+        assert!(unpaid.contains("Pix copia e cola"), "{unpaid}");
         env.run(&["sandbox", "pay", reference, "--url", &sandbox.url])
             .ok();
         let paid = wait_for("the charge to succeed", Duration::from_secs(60), || {
@@ -230,6 +232,9 @@ fn the_quick_tour_ends_with_a_paid_pix_and_a_verified_webhook_at_the_merchant() 
             (c["status"] == "succeeded").then_some(c)
         });
         assert_eq!(paid["gateway"], charge["gateway"]);
+        // Paid: no code that would invite a second payment.
+        let shown = env.run(&["charge", "get", id]).ok();
+        assert!(!shown.contains("Pix copia e cola"), "{shown}");
         let delivery = wait_for(
             "charge.succeeded at the merchant",
             Duration::from_secs(60),
