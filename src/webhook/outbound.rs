@@ -30,6 +30,7 @@ use crate::store::{Received, Store, StoreError};
 
 use super::endpoint::{self, EndpointError};
 use super::signing::{self, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP};
+use super::target::{self, GuardedResolver, TargetPolicy};
 
 /// At least this long after a 429 or a timeout.
 const MIN_BACKOFF_THROTTLED: Duration = Duration::from_secs(60);
@@ -37,8 +38,6 @@ const MIN_BACKOFF_THROTTLED: Duration = Duration::from_secs(60);
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
 /// How many attempts a log keeps (the newest).
 const MAX_LOGGED_ATTEMPTS: usize = 20;
-/// How much of a failed response's body the log keeps.
-const MAX_BODY_SNIPPET: usize = 200;
 
 /// Why the worker could not do its job (per-message delivery failures are not errors).
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +69,8 @@ pub struct DeliverySettings {
     pub hold_delay: Duration,
     /// Concurrent delivery loops in one worker.
     pub concurrency: usize,
+    /// Which endpoint URLs and addresses may be called ([`super::target`]).
+    pub targets: TargetPolicy,
 }
 
 impl Default for DeliverySettings {
@@ -88,6 +89,9 @@ impl DeliverySettings {
             poll_interval: Duration::from_secs(1),
             hold_delay: Duration::from_secs(60),
             concurrency: 4,
+            targets: TargetPolicy {
+                allow_private: c.allow_private_targets,
+            },
         }
     }
 
@@ -206,7 +210,13 @@ impl Deliverer {
             .tls_backend_rustls()
             .timeout(settings.attempt_timeout)
             .connect_timeout(settings.attempt_timeout.min(Duration::from_secs(10)))
+            // A 3xx is a failed delivery; the host is resolved (and checked) by the guard only,
+            // never by a proxy from the environment.
             .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .dns_resolver(GuardedResolver {
+                policy: settings.targets,
+            })
             .user_agent(concat!("payorch-webhooks/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| WebhookError::Client(e.to_string()))?;
@@ -404,6 +414,15 @@ impl Inner {
         signature: &str,
         body: &str,
     ) -> Outcome {
+        // A stored URL may predate the policy; IP literals never reach the resolver.
+        if let Err(e) = target::check_url(url, self.settings.targets) {
+            return Outcome::Failed {
+                status: None,
+                error: e.to_string(),
+                retry_after: None,
+                throttled: false,
+            };
+        }
         let sent = self
             .client
             .post(url)
@@ -434,12 +453,11 @@ impl Inner {
             .get(http::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| parse_retry_after(v, self.clock.now()));
-        let text = response.text().await.unwrap_or_default();
-        let snippet: String = text.chars().take(MAX_BODY_SNIPPET).collect();
-        let error = if snippet.trim().is_empty() {
+        let snippet = target::body_excerpt(response).await;
+        let error = if snippet.is_empty() {
             format!("HTTP {status}")
         } else {
-            format!("HTTP {status}: {}", snippet.trim())
+            format!("HTTP {status}: {snippet}")
         };
         if status == 410 {
             return Outcome::Gone(error);
@@ -468,8 +486,12 @@ fn event_id(body: &str) -> Option<String> {
     v.get("id")?.as_str().map(str::to_string)
 }
 
-/// A transport failure in one line, with its cause (reqwest's top level says little).
+/// A transport failure in one line, with its cause (reqwest's top level says little); a
+/// refusal by the policy's resolver is that refusal alone.
 fn transport_error(e: &reqwest::Error) -> String {
+    if let Some(refused) = target::refusal_in(e) {
+        return refused.to_string();
+    }
     let mut text = if e.is_timeout() {
         "timed out".to_string()
     } else if e.is_connect() {

@@ -180,6 +180,36 @@ fn redact(url: &str) -> String {
     url.to_string()
 }
 
+/// How much of a failed response's body the delivery log keeps, in characters.
+pub const MAX_BODY_EXCERPT: usize = 200;
+
+/// A short, printable excerpt of a response body for the delivery log: at most
+/// [`MAX_BODY_EXCERPT`] characters of its first bytes, control characters replaced by spaces.
+/// The rest is never read, so a large or endless body costs nothing.
+pub async fn body_excerpt(mut response: reqwest::Response) -> String {
+    let limit = MAX_BODY_EXCERPT * 4;
+    let mut bytes = Vec::new();
+    while bytes.len() < limit {
+        match response.chunk().await {
+            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    bytes.truncate(limit);
+    sanitize(&String::from_utf8_lossy(&bytes))
+}
+
+/// `text` cut to [`MAX_BODY_EXCERPT`] characters, control characters as spaces, trimmed.
+pub fn sanitize(text: &str) -> String {
+    let clean: String = text
+        .chars()
+        .filter(|c| *c != char::REPLACEMENT_CHARACTER)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(MAX_BODY_EXCERPT)
+        .collect();
+    clean.trim().to_string()
+}
+
 /// The delivery client's DNS: resolves a name and hands the connector only addresses that
 /// passed [`check_ip`] (all of them, or the lookup fails with [`TargetError::Refused`]).
 #[derive(Clone, Copy, Debug)]

@@ -114,6 +114,13 @@ async fn the_resolver_refuses_local_names_and_addresses() {
         .err()
         .expect("localhost is refused");
     assert!(refusal_in(e.as_ref()).is_some(), "{e}");
+    // A name is judged by the addresses it resolves to.
+    let e = strict
+        .resolve("127.0.0.1".parse().unwrap())
+        .await
+        .err()
+        .expect("a loopback answer is refused");
+    assert!(e.to_string().contains("loopback"), "{e}");
     let open = GuardedResolver {
         policy: TargetPolicy::ALLOW_PRIVATE,
     };
@@ -123,4 +130,10 @@ async fn the_resolver_refuses_local_names_and_addresses() {
         .unwrap()
         .collect();
     assert!(addrs.iter().all(|a| a.ip().is_loopback()), "{addrs:?}");
+}
+
+#[test]
+fn excerpts_are_short_and_printable() {
+    assert_eq!(sanitize("  token\r\n\u{1b}[31mred\0 "), "token   [31mred");
+    assert_eq!(sanitize(&"x".repeat(5000)).len(), MAX_BODY_EXCERPT);
 }
