@@ -17,7 +17,7 @@
 //! `dead_letter`; `payorch dlq show` decodes it. A replayed dead letter starts a fresh log.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
@@ -31,6 +31,13 @@ use crate::store::{Received, Store, StoreError};
 use super::endpoint::{self, EndpointError};
 use super::signing::{self, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP};
 use super::target::{self, GuardedResolver, TargetPolicy};
+
+mod timing;
+mod transport;
+
+use timing::jitter;
+pub use timing::parse_retry_after;
+use transport::transport_error;
 
 /// At least this long after a 429 or a timeout.
 const MIN_BACKOFF_THROTTLED: Duration = Duration::from_secs(60);
@@ -484,54 +491,6 @@ enum Disposition {
 fn event_id(body: &str) -> Option<String> {
     let v: serde_json::Value = serde_json::from_str(body).ok()?;
     v.get("id")?.as_str().map(str::to_string)
-}
-
-/// A transport failure in one line, with its cause (reqwest's top level says little); a
-/// refusal by the policy's resolver is that refusal alone.
-fn transport_error(e: &reqwest::Error) -> String {
-    if let Some(refused) = target::refusal_in(e) {
-        return refused.to_string();
-    }
-    let mut text = if e.is_timeout() {
-        "timed out".to_string()
-    } else if e.is_connect() {
-        "cannot connect".to_string()
-    } else {
-        "request failed".to_string()
-    };
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}
-
-/// `Retry-After`: delay-seconds or an HTTP date, as a wait from `now`.
-pub fn parse_retry_after(value: &str, now: Timestamp) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    let ms = at.duration_since(SystemTime::UNIX_EPOCH).ok()?.as_millis();
-    let at = Timestamp::from_unix_millis(i64::try_from(ms).ok()?);
-    Some(at.since(now))
-}
-
-/// `base` varied randomly by up to `percent` either way.
-fn jitter(base: Duration, percent: u32) -> Duration {
-    if percent == 0 || base.is_zero() {
-        return base;
-    }
-    let span = u64::from(percent.min(100)) * 2 + 1;
-    let Ok(r) = getrandom::u64() else {
-        return base;
-    };
-    let factor = 100 - u64::from(percent.min(100)) + r % span; // percent of base
-    let ms = u64::try_from(base.as_millis()).unwrap_or(u64::MAX);
-    Duration::from_millis(ms.saturating_mul(factor) / 100)
 }
 
 /// A running delivery worker. Dropping it stops it; [`DeliveryWorker::shutdown`] stops it
