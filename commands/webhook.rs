@@ -13,6 +13,7 @@ use payorch::model::TenantId;
 use payorch::secret::Secret;
 use payorch::tenancy;
 use payorch::webhook::endpoint::{self, Endpoint, EndpointError};
+use payorch::webhook::target::TargetPolicy;
 
 use super::output::or_dash;
 use super::{CliError, Ctx, Exit};
@@ -31,7 +32,8 @@ pub enum WebhookCommand {
 pub enum EndpointCommand {
     /// Deliver the tenant's events to URL (a new endpoint's signing secret is shown only once)
     Set {
-        /// http(s) URL of the merchant's receiver
+        /// https URL of the merchant's receiver (http and private or loopback addresses only
+        /// with `webhooks.allow_private_targets`)
         url: String,
     },
     /// The endpoint, its state and its signing secret (masked)
@@ -172,7 +174,10 @@ pub async fn run(ctx: &Ctx, cmd: WebhookCommand) -> anyhow::Result<()> {
     };
     match cmd {
         WebhookCommand::Endpoint(EndpointCommand::Set { url }) => {
-            let (e, created) = endpoint::set(store.as_ref(), tenant, &url, now)
+            let policy = TargetPolicy {
+                allow_private: ctx.config().webhooks.allow_private_targets,
+            };
+            let (e, created) = endpoint::set(store.as_ref(), tenant, &url, policy, now)
                 .await
                 .map_err(endpoint_error)?;
             audit(

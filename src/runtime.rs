@@ -215,6 +215,12 @@ impl Core {
                 }
             }
         });
+        if self.config.webhooks.allow_private_targets {
+            tracing::warn!(
+                "webhooks.allow_private_targets is on: webhooks may go to loopback, private and \
+                 link-local addresses and over plain http (for development and internal networks)"
+            );
+        }
         let delivery = crate::webhook::outbound::spawn_delivery_worker(
             self.store.clone(),
             self.clock.clone(),

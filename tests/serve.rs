@@ -43,7 +43,7 @@ impl Stack {
 
     /// With `extra` appended to the test config (e.g. a `[webhooks]` section).
     fn start_with(extra: &str) -> Stack {
-        let env = common::Env::new();
+        let env = common::Env::allowing_private_targets();
         let config = env.path().join("payorch.toml");
         std::fs::write(&config, format!("{CONFIG}\n{extra}")).unwrap();
         let config = config.to_str().unwrap().to_string();

@@ -193,7 +193,7 @@ impl Api {
 /// next Pix is taken by Efí, and paying it there ends the same way.
 #[test]
 fn the_quick_tour_ends_with_a_paid_pix_and_a_verified_webhook_at_the_merchant() {
-    let env = Env::new();
+    let env = Env::allowing_private_targets();
     let init = env.run(&["init"]).ok();
     assert!(init.contains("(written)"), "{init}");
     let sandbox = env.start_sandbox();

@@ -13,6 +13,50 @@ use payorch::store::sqlite::SqliteStore;
 use payorch::store::{DeliveryQueue, QueueMessage};
 use payorch::webhook::outbound::{AttemptRecord, DeliveryLog};
 
+/// The SSRF inputs: refused with exit 2 and the field named, nothing stored; with
+/// `PAYORCH_WEBHOOKS_ALLOW_PRIVATE_TARGETS` a loopback http receiver is accepted.
+#[test]
+fn endpoint_set_refuses_local_targets_http_and_credentials() {
+    let env = common::Env::new();
+    for url in [
+        "https://169.254.169.254/latest/meta-data/",
+        "https://10.0.0.1/hook",
+        "https://192.168.1.1/hook",
+        "https://[::1]/hook",
+        "https://[fd00::1]/hook",
+        "https://0.0.0.0:22/",
+        "https://localhost/hook",
+        "https://2130706433/hook",
+        "https://0x7f.1/hook",
+        "https://metadata.google.internal/computeMetadata/v1/",
+        "https://admin:hunter2@shop.example/hook",
+        "http://shop.example/hook",
+    ] {
+        let err = env.run(&["webhook", "endpoint", "set", url]).fails(2);
+        assert!(err.contains("url: "), "{url}: {err}");
+        assert!(!err.contains("hunter2"), "{url}: {err}");
+    }
+    env.run(&["webhook", "endpoint", "show"]).fails(3);
+    let err = env
+        .run(&["webhook", "endpoint", "set", "http://127.0.0.1:9/hook"])
+        .fails(2);
+    assert!(err.contains("webhooks.allow_private_targets"), "{err}");
+
+    let allowed = common::Env::allowing_private_targets();
+    allowed
+        .run(&["webhook", "endpoint", "set", "http://127.0.0.1:9/hook"])
+        .ok();
+    let err = allowed
+        .run(&[
+            "webhook",
+            "endpoint",
+            "set",
+            "http://user:pass@127.0.0.1:9/",
+        ])
+        .fails(2);
+    assert!(err.contains("credentials"), "{err}");
+}
+
 #[test]
 fn endpoint_set_shows_the_secret_once_then_masks_it() {
     let env = common::Env::new();

@@ -26,6 +26,7 @@ use payorch::store::sqlite::SqliteStore;
 use payorch::store::{EventQuery, Store};
 use payorch::tenancy::{self, Actor};
 use payorch::webhook::endpoint;
+use payorch::webhook::target::TargetPolicy;
 
 use super::control::DemoHandle;
 use super::merchant::Merchant;
@@ -72,6 +73,8 @@ pub fn demo_config(data_dir: &Path) -> Config {
     };
     config.webhooks.retry_schedule = vec![secs(1), secs(2), secs(4)];
     config.webhooks.attempt_timeout = secs(5);
+    // The demo's merchant receiver listens on loopback, over plain http.
+    config.webhooks.allow_private_targets = true;
     config
 }
 
@@ -171,9 +174,15 @@ impl Demo {
 
         // The merchant's receiver, and the tenant's endpoint pointed at it.
         let merchant = Merchant::start().await?;
-        let (endpoint, _) = endpoint::set(store.as_ref(), &tenant, &merchant.url, clock.now())
-            .await
-            .map_err(|e| anyhow::anyhow!("the demo's webhook endpoint: {e}"))?;
+        let (endpoint, _) = endpoint::set(
+            store.as_ref(),
+            &tenant,
+            &merchant.url,
+            TargetPolicy::ALLOW_PRIVATE,
+            clock.now(),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("the demo's webhook endpoint: {e}"))?;
         merchant.trust(endpoint.secret.clone());
 
         // serve's listener first: the sandbox's webhooks go to its inbound routes.

@@ -45,6 +45,8 @@ enum EnvKind {
     Int,
     /// Comma-separated: `efi,asaas`.
     List,
+    /// `true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`).
+    Bool,
 }
 
 /// Every setting that an environment variable can override: (variable, key path, kind).
@@ -115,6 +117,11 @@ const ENV_KEYS: &[(&str, &str, EnvKind)] = &[
         "webhooks.attempt_timeout",
         EnvKind::Str,
     ),
+    (
+        "PAYORCH_WEBHOOKS_ALLOW_PRIVATE_TARGETS",
+        "webhooks.allow_private_targets",
+        EnvKind::Bool,
+    ),
 ];
 
 /// The names of the environment variables [`Config::load`] reads, for docs and `config show`.
@@ -173,6 +180,18 @@ impl Config {
                         var: var.to_string(),
                         message: format!("`{raw}` is not a whole number"),
                     })?)
+                }
+                EnvKind::Bool => {
+                    toml::Value::Boolean(match raw.trim().to_ascii_lowercase().as_str() {
+                        "true" | "1" | "yes" | "on" => true,
+                        "false" | "0" | "no" | "off" => false,
+                        _ => {
+                            return Err(ConfigError::Env {
+                                var: var.to_string(),
+                                message: format!("`{raw}` is not true or false"),
+                            });
+                        }
+                    })
                 }
                 EnvKind::List => toml::Value::Array(
                     raw.split(',')

@@ -317,6 +317,9 @@ pub struct WebhooksConfig {
     pub retry_schedule: Vec<HumanDuration>,
     /// One delivery attempt's whole time limit.
     pub attempt_timeout: HumanDuration,
+    /// Deliver to loopback, private and link-local addresses and local names, and over plain
+    /// http: for a laptop, CI or an internal network. Off: public https targets only.
+    pub allow_private_targets: bool,
 }
 
 impl Default for WebhooksConfig {
@@ -328,6 +331,7 @@ impl Default for WebhooksConfig {
                 .map(|secs| HumanDuration(Duration::from_secs(secs)))
                 .collect(),
             attempt_timeout: HumanDuration(Duration::from_secs(15)),
+            allow_private_targets: false,
         }
     }
 }

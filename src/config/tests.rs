@@ -244,6 +244,21 @@ fn webhooks_section_from_file_and_env_is_checked() {
         err.to_string().contains("PAYORCH_WEBHOOKS_RETRY_SCHEDULE"),
         "{err}"
     );
+    assert!(!l.config.webhooks.allow_private_targets, "off by default");
+    let l = load(
+        Some("[webhooks]\nallow_private_targets = true\n"),
+        &[("PAYORCH_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "false")],
+    )
+    .unwrap();
+    assert!(!l.config.webhooks.allow_private_targets, "the env wins");
+    let l = load(None, &[("PAYORCH_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "1")]).unwrap();
+    assert!(l.config.webhooks.allow_private_targets);
+    let err = load(None, &[("PAYORCH_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "maybe")]).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("PAYORCH_WEBHOOKS_ALLOW_PRIVATE_TARGETS"),
+        "{err}"
+    );
     let err = load(None, &[("PAYORCH_WEBHOOKS_ATTEMPT_TIMEOUT", "1h")]).unwrap_err();
     assert!(
         err.to_string().contains("webhooks.attempt_timeout"),

@@ -16,6 +16,7 @@ use crate::secret::Secret;
 use crate::store::{Expect, StateKey, StateStore, StoreError};
 
 use super::signing::{self, SignatureError};
+use super::target::{self, TargetError, TargetPolicy};
 
 /// The state document kind.
 pub const KIND: &str = "webhook_endpoint";
@@ -27,8 +28,9 @@ const WRITE_ATTEMPTS: usize = 5;
 /// Why an endpoint operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum EndpointError {
-    #[error("the webhook URL `{0}` is not an absolute http(s) URL")]
-    BadUrl(String),
+    /// The URL breaks the outbound policy ([`super::target`]); the message names the field.
+    #[error("url: {0}")]
+    BadUrl(#[from] TargetError),
     #[error(
         "tenant `{0}` has no webhook endpoint: set one with `payorch webhook endpoint set <url>`"
     )]
@@ -120,15 +122,11 @@ fn key(tenant: &TenantId) -> StateKey {
     }
 }
 
-/// Checks a merchant's URL: absolute, http or https, with a host.
-pub fn validate_url(url: &str) -> Result<String, EndpointError> {
-    let url = url.trim();
-    match reqwest::Url::parse(url) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {
-            Ok(url.to_string())
-        }
-        _ => Err(EndpointError::BadUrl(url.to_string())),
-    }
+/// Checks a merchant's URL against the outbound policy ([`target::check_url`]): absolute
+/// https (http only with the allowance), no credentials, no host known to be local.
+pub fn validate_url(url: &str, policy: TargetPolicy) -> Result<String, EndpointError> {
+    target::check_url(url, policy)?;
+    Ok(url.trim().to_string())
 }
 
 /// The tenant's endpoint and its document version, if one is set.
@@ -176,15 +174,17 @@ where
         .into())
 }
 
-/// Sets the endpoint's URL (enabling it). A new endpoint gets a fresh secret, returned as the
-/// second value so it can be shown once; an existing one keeps its secrets.
+/// Sets the endpoint's URL (enabling it), once it passes the outbound `policy` (nothing is
+/// written otherwise). A new endpoint gets a fresh secret, returned as the second value so it
+/// can be shown once; an existing one keeps its secrets.
 pub async fn set(
     store: &dyn StateStore,
     tenant: &TenantId,
     url: &str,
+    policy: TargetPolicy,
     now: Timestamp,
 ) -> Result<(Endpoint, bool), EndpointError> {
-    let url = validate_url(url)?;
+    let url = validate_url(url, policy)?;
     let fresh = signing::generate_secret()?;
     let mut created = false;
     let endpoint = update(store, tenant, |current| {
@@ -289,21 +289,50 @@ mod tests {
         let tenant = TenantId::default_tenant();
         assert!(get(&store, &tenant).await.unwrap().is_none());
         assert!(matches!(
-            set(&store, &tenant, "ftp://x", t(1)).await,
+            set(
+                &store,
+                &tenant,
+                "ftp://x",
+                TargetPolicy::ALLOW_PRIVATE,
+                t(1)
+            )
+            .await,
             Err(EndpointError::BadUrl(_))
         ));
+        for url in ["https://10.0.0.1/hook", "http://shop.example/h"] {
+            let e = set(&store, &tenant, url, TargetPolicy::STRICT, t(1))
+                .await
+                .unwrap_err();
+            assert!(e.to_string().starts_with("url: "), "{e}");
+        }
+        assert!(
+            get(&store, &tenant).await.unwrap().is_none(),
+            "nothing written"
+        );
         assert!(matches!(
             enable(&store, &tenant, t(1)).await,
             Err(EndpointError::NotConfigured(_))
         ));
-        let (e, created) = set(&store, &tenant, "http://127.0.0.1:9/hook", t(1))
-            .await
-            .unwrap();
+        let (e, created) = set(
+            &store,
+            &tenant,
+            "http://127.0.0.1:9/hook",
+            TargetPolicy::ALLOW_PRIVATE,
+            t(1),
+        )
+        .await
+        .unwrap();
         assert!(created && e.enabled);
         signing::validate_secret(&e.secret).unwrap();
-        let (e2, created) = set(&store, &tenant, "https://example.com/h", t(2))
-            .await
-            .unwrap();
+        let (e2, created) = set(
+            &store,
+            &tenant,
+            "https://example.com/h",
+            TargetPolicy::STRICT,
+            t(2),
+        )
+        .await
+        .unwrap();
         assert!(!created);
         assert_eq!(e2.secret, e.secret, "changing the URL keeps the secret");
 

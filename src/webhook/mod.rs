@@ -6,3 +6,4 @@ pub mod dlq;
 pub mod endpoint;
 pub mod outbound;
 pub mod signing;
+pub mod target;

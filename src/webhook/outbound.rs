@@ -17,7 +17,7 @@
 //! `dead_letter`; `payorch dlq show` decodes it. A replayed dead letter starts a fresh log.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
@@ -30,6 +30,14 @@ use crate::store::{Received, Store, StoreError};
 
 use super::endpoint::{self, EndpointError};
 use super::signing::{self, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP};
+use super::target::{self, GuardedResolver, TargetPolicy};
+
+mod timing;
+mod transport;
+
+use timing::jitter;
+pub use timing::parse_retry_after;
+use transport::transport_error;
 
 /// At least this long after a 429 or a timeout.
 const MIN_BACKOFF_THROTTLED: Duration = Duration::from_secs(60);
@@ -37,8 +45,6 @@ const MIN_BACKOFF_THROTTLED: Duration = Duration::from_secs(60);
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
 /// How many attempts a log keeps (the newest).
 const MAX_LOGGED_ATTEMPTS: usize = 20;
-/// How much of a failed response's body the log keeps.
-const MAX_BODY_SNIPPET: usize = 200;
 
 /// Why the worker could not do its job (per-message delivery failures are not errors).
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +76,8 @@ pub struct DeliverySettings {
     pub hold_delay: Duration,
     /// Concurrent delivery loops in one worker.
     pub concurrency: usize,
+    /// Which endpoint URLs and addresses may be called ([`super::target`]).
+    pub targets: TargetPolicy,
 }
 
 impl Default for DeliverySettings {
@@ -88,6 +96,9 @@ impl DeliverySettings {
             poll_interval: Duration::from_secs(1),
             hold_delay: Duration::from_secs(60),
             concurrency: 4,
+            targets: TargetPolicy {
+                allow_private: c.allow_private_targets,
+            },
         }
     }
 
@@ -206,7 +217,13 @@ impl Deliverer {
             .tls_backend_rustls()
             .timeout(settings.attempt_timeout)
             .connect_timeout(settings.attempt_timeout.min(Duration::from_secs(10)))
+            // A 3xx is a failed delivery; the host is resolved (and checked) by the guard only,
+            // never by a proxy from the environment.
             .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .dns_resolver(GuardedResolver {
+                policy: settings.targets,
+            })
             .user_agent(concat!("payorch-webhooks/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| WebhookError::Client(e.to_string()))?;
@@ -404,6 +421,15 @@ impl Inner {
         signature: &str,
         body: &str,
     ) -> Outcome {
+        // A stored URL may predate the policy; IP literals never reach the resolver.
+        if let Err(e) = target::check_url(url, self.settings.targets) {
+            return Outcome::Failed {
+                status: None,
+                error: e.to_string(),
+                retry_after: None,
+                throttled: false,
+            };
+        }
         let sent = self
             .client
             .post(url)
@@ -434,12 +460,11 @@ impl Inner {
             .get(http::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| parse_retry_after(v, self.clock.now()));
-        let text = response.text().await.unwrap_or_default();
-        let snippet: String = text.chars().take(MAX_BODY_SNIPPET).collect();
-        let error = if snippet.trim().is_empty() {
+        let snippet = target::body_excerpt(response).await;
+        let error = if snippet.is_empty() {
             format!("HTTP {status}")
         } else {
-            format!("HTTP {status}: {}", snippet.trim())
+            format!("HTTP {status}: {snippet}")
         };
         if status == 410 {
             return Outcome::Gone(error);
@@ -466,50 +491,6 @@ enum Disposition {
 fn event_id(body: &str) -> Option<String> {
     let v: serde_json::Value = serde_json::from_str(body).ok()?;
     v.get("id")?.as_str().map(str::to_string)
-}
-
-/// A transport failure in one line, with its cause (reqwest's top level says little).
-fn transport_error(e: &reqwest::Error) -> String {
-    let mut text = if e.is_timeout() {
-        "timed out".to_string()
-    } else if e.is_connect() {
-        "cannot connect".to_string()
-    } else {
-        "request failed".to_string()
-    };
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}
-
-/// `Retry-After`: delay-seconds or an HTTP date, as a wait from `now`.
-pub fn parse_retry_after(value: &str, now: Timestamp) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    let ms = at.duration_since(SystemTime::UNIX_EPOCH).ok()?.as_millis();
-    let at = Timestamp::from_unix_millis(i64::try_from(ms).ok()?);
-    Some(at.since(now))
-}
-
-/// `base` varied randomly by up to `percent` either way.
-fn jitter(base: Duration, percent: u32) -> Duration {
-    if percent == 0 || base.is_zero() {
-        return base;
-    }
-    let span = u64::from(percent.min(100)) * 2 + 1;
-    let Ok(r) = getrandom::u64() else {
-        return base;
-    };
-    let factor = 100 - u64::from(percent.min(100)) + r % span; // percent of base
-    let ms = u64::try_from(base.as_millis()).unwrap_or(u64::MAX);
-    Duration::from_millis(ms.saturating_mul(factor) / 100)
 }
 
 /// A running delivery worker. Dropping it stops it; [`DeliveryWorker::shutdown`] stops it

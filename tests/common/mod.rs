@@ -11,12 +11,24 @@ use std::process::{Command, Output};
 /// config or writes outside its temp dir.
 pub struct Env {
     pub dir: tempfile::TempDir,
+    /// `webhooks.allow_private_targets` for every run: the test's merchant is on loopback.
+    pub allow_private_targets: bool,
 }
 
 impl Env {
     pub fn new() -> Self {
         Env {
             dir: tempfile::tempdir().expect("temp dir"),
+            allow_private_targets: false,
+        }
+    }
+
+    /// An env whose runs may deliver webhooks to the loopback receivers the test starts
+    /// (`PAYORCH_WEBHOOKS_ALLOW_PRIVATE_TARGETS=true`).
+    pub fn allowing_private_targets() -> Self {
+        Env {
+            allow_private_targets: true,
+            ..Env::new()
         }
     }
 
@@ -52,6 +64,9 @@ impl Env {
             .env("XDG_DATA_HOME", self.path().join("xdg-data"))
             .env("NO_COLOR", "1")
             .env("USER", "tester");
+        if self.allow_private_targets {
+            c.env("PAYORCH_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true");
+        }
         c
     }
 

@@ -4,6 +4,7 @@
 //! events reach the merchant in.
 
 mod order;
+mod targets;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -25,6 +26,7 @@ use payorch::store::{QueueMessage, Store};
 use payorch::webhook::endpoint;
 use payorch::webhook::outbound::{Deliverer, DeliveryLog, DeliveryReport, DeliverySettings};
 use payorch::webhook::signing::{self, DEFAULT_TOLERANCE, Delivery};
+use payorch::webhook::target::TargetPolicy;
 
 /// The merchant: verifies every delivery, answers with the configured status.
 struct Merchant {
@@ -109,6 +111,8 @@ fn settings(schedule: &[u64]) -> DeliverySettings {
     DeliverySettings {
         retry_schedule: schedule.iter().map(|s| Duration::from_secs(*s)).collect(),
         attempt_timeout: Duration::from_secs(5),
+        // The merchant listens on loopback, over plain http.
+        targets: TargetPolicy::ALLOW_PRIVATE,
         ..DeliverySettings::default()
     }
 }
@@ -151,9 +155,15 @@ async fn fixture(settings: DeliverySettings) -> Fixture {
 impl Fixture {
     /// Points the tenant's endpoint at `url` and tells the merchant its secret.
     async fn set_endpoint(&self, url: &str) {
-        let (e, _) = endpoint::set(self.store.as_ref(), &self.tenant, url, self.clock.now())
-            .await
-            .unwrap();
+        let (e, _) = endpoint::set(
+            self.store.as_ref(),
+            &self.tenant,
+            url,
+            TargetPolicy::ALLOW_PRIVATE,
+            self.clock.now(),
+        )
+        .await
+        .unwrap();
         *self.merchant.secrets.lock().unwrap() = vec![e.secret];
     }
 
