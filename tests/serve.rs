@@ -495,6 +495,7 @@ async fn bad_requests_get_documented_errors_and_write_nothing() {
         .post(format!("{}/v1/charges", stack.url))
         .bearer_auth(&stack.key)
         .header("Idempotency-Key", "j")
+        .header("Content-Type", "application/json")
         .body("{\"amount\":")
         .send()
         .await

@@ -232,6 +232,14 @@ impl Config {
                 ),
             ));
         }
+        for (currency, max) in &self.amount_limits.0 {
+            if *max <= 0 {
+                return Err(invalid(
+                    &format!("amount_limits.{currency}"),
+                    format!("{max} is not a positive amount in minor units"),
+                ));
+            }
+        }
         if tracing_subscriber_filter_ok(&self.log.level).is_err() {
             return Err(invalid(
                 "log.level",

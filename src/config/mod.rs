@@ -19,7 +19,7 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::breaker::BreakerSettings;
-use crate::model::{GatewayId, TenantId};
+use crate::model::{Currency, GatewayId, TenantId};
 use crate::routing::{RoutingTable, TableError};
 
 /// The config file's name inside the config dir.
@@ -332,6 +332,24 @@ impl Default for WebhooksConfig {
     }
 }
 
+/// `[amount_limits]`: the largest amount of one charge per currency, in minor units
+/// (`BRL = 100000000` is R$ 1,000,000.00). A currency not named keeps its built-in limit
+/// ([`Currency::default_max_charge`]); `payorch serve` refuses a larger charge with a 400 naming
+/// `amount` before anything is stored.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AmountLimits(pub std::collections::BTreeMap<Currency, i64>);
+
+impl AmountLimits {
+    /// The largest amount of one charge in `currency`, minor units.
+    pub fn max_charge(&self, currency: Currency) -> i64 {
+        self.0
+            .get(&currency)
+            .copied()
+            .unwrap_or_else(|| currency.default_max_charge())
+    }
+}
+
 /// The effective configuration.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -353,6 +371,8 @@ pub struct Config {
     pub breaker: BreakerSettings,
     /// `[webhooks]`: outbound delivery.
     pub webhooks: WebhooksConfig,
+    /// `[amount_limits]`: the largest charge per currency.
+    pub amount_limits: AmountLimits,
 }
 
 impl Default for Config {
@@ -369,6 +389,7 @@ impl Default for Config {
             routing: RoutingSettings::default(),
             breaker: BreakerSettings::default(),
             webhooks: WebhooksConfig::default(),
+            amount_limits: AmountLimits::default(),
         }
     }
 }

@@ -282,3 +282,17 @@ fn a_new_file_for_init_reads_as_defaults_not_the_default_file() {
     assert!(l.file.is_none(), "{:?}", l.file);
     assert_eq!(l.config.tenant.as_str(), "default");
 }
+
+#[test]
+fn amount_limits_override_one_currency_and_keep_the_rest() {
+    use crate::model::Currency;
+    let l = load(Some("[amount_limits]\nBRL = 500\n"), &[]).unwrap();
+    assert_eq!(l.config.amount_limits.max_charge(Currency::Brl), 500);
+    assert_eq!(
+        l.config.amount_limits.max_charge(Currency::Usd),
+        Currency::Usd.default_max_charge()
+    );
+    let err = load(Some("[amount_limits]\nBRL = 0\n"), &[]).unwrap_err();
+    assert!(err.to_string().contains("amount_limits.BRL"), "{err}");
+    assert!(load(Some("[amount_limits]\nXYZ = 5\n"), &[]).is_err());
+}

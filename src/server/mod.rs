@@ -39,6 +39,8 @@ pub struct AppState {
     pub breakers: Arc<crate::breakers::Breakers>,
     /// Largest accepted request body, bytes.
     pub body_limit: usize,
+    /// The largest charge per currency.
+    pub amount_limits: crate::config::AmountLimits,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -127,10 +129,10 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<ApiKey, A
     let token = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        });
+        .and_then(|v| v.split_once(' '))
+        // The scheme is case-insensitive (RFC 9110 §11.1): `Bearer`, `bearer`, `BEARER`.
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim_start_matches(' '));
     crate::tenancy::authenticate(state.store.as_ref(), token)
         .await
         .map_err(|e| match e {
@@ -167,20 +169,56 @@ fn body_bytes(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes
     })
 }
 
-/// The body as JSON, or a 400/413 that says what is wrong with it.
-fn json_body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Value, ApiError> {
+/// A body must say it is JSON: `Content-Type: application/json` (parameters such as
+/// `charset=utf-8` allowed), else 415. A request without a body (a full refund) may leave the
+/// header out; one that sends it must still say JSON.
+fn require_json(headers: &HeaderMap, has_body: bool) -> Result<(), ApiError> {
+    let content_type = headers.get(axum::http::header::CONTENT_TYPE);
+    let is_json = content_type
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
+    if is_json || (content_type.is_none() && !has_body) {
+        return Ok(());
+    }
+    let mut e = ApiError::new(
+        415,
+        ErrorType::InvalidRequestError,
+        "content_type_unsupported",
+        "the body must be sent with `Content-Type: application/json`",
+    );
+    e.param = Some("Content-Type".into());
+    Err(e)
+}
+
+/// The body as JSON, or a 400/413/415 that says what is wrong with it. An object that names a
+/// key twice is refused, naming the key.
+fn json_body(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    limit: usize,
+) -> Result<Value, ApiError> {
     let bytes = body_bytes(body, limit)?;
+    require_json(headers, !bytes.is_empty())?;
     if bytes.is_empty() {
         return Ok(Value::Null);
     }
-    serde_json::from_slice(&bytes).map_err(|e| {
+    let value = serde_json::from_slice(&bytes).map_err(|e| {
         ApiError::new(
             400,
             ErrorType::InvalidRequestError,
             "invalid_json",
             format!("the body is not valid JSON: {e}"),
         )
-    })
+    })?;
+    if let Some(param) = crate::api::strict::duplicate_key(&bytes) {
+        return Err(ApiError::invalid(
+            param,
+            "parameter_duplicated",
+            "is given more than once; send each field once",
+        ));
+    }
+    Ok(value)
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
@@ -229,7 +267,7 @@ async fn mutating(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(ApiKey, Value, String), ApiError> {
     let key = authenticate(state, headers).await?;
-    let value = json_body(body, state.body_limit)?;
+    let value = json_body(headers, body, state.body_limit)?;
     let idem = idempotency_key(headers)?;
     Ok((key, value, idem))
 }
@@ -243,6 +281,12 @@ async fn create_charge(
         Ok(parts) => parts,
         Err(e) => return e.into_response(),
     };
+    // Before the idempotency key or the charge is stored.
+    if let Err(e) =
+        crate::api::strict::check_charge_limit(&value, |c| state.amount_limits.max_charge(c))
+    {
+        return e.into_response();
+    }
     let a = crate::runtime::create_charge(
         &state.orchestrator,
         &state.idempotency,
