@@ -64,6 +64,21 @@ const ENV_KEYS: &[(&str, &str, EnvKind)] = &[
         "server.body_limit",
         EnvKind::Int,
     ),
+    (
+        "PAYORCH_SERVER_HEADER_READ_TIMEOUT",
+        "server.header_read_timeout",
+        EnvKind::Str,
+    ),
+    (
+        "PAYORCH_SERVER_MAX_HEADER_BYTES",
+        "server.max_header_bytes",
+        EnvKind::Int,
+    ),
+    (
+        "PAYORCH_SERVER_MAX_CONNECTIONS",
+        "server.max_connections",
+        EnvKind::Int,
+    ),
     ("PAYORCH_LOG_LEVEL", "log.level", EnvKind::Str),
     ("PAYORCH_LOG_FORMAT", "log.format", EnvKind::Str),
     ("PAYORCH_IDEMPOTENCY_TTL", "idempotency.ttl", EnvKind::Str),
@@ -230,6 +245,28 @@ impl Config {
                     "{} bytes is outside 1024..=67108864",
                     self.server.body_limit
                 ),
+            ));
+        }
+        let header_timeout = self.server.header_read_timeout.0;
+        if !(Duration::from_millis(100)..=Duration::from_secs(300)).contains(&header_timeout) {
+            return Err(invalid(
+                "server.header_read_timeout",
+                format!("{} is outside 100ms..=5m", self.server.header_read_timeout),
+            ));
+        }
+        if !(8 * 1024..=1024 * 1024).contains(&self.server.max_header_bytes) {
+            return Err(invalid(
+                "server.max_header_bytes",
+                format!(
+                    "{} bytes is outside 8192..=1048576",
+                    self.server.max_header_bytes
+                ),
+            ));
+        }
+        if !(1..=1_000_000).contains(&self.server.max_connections) {
+            return Err(invalid(
+                "server.max_connections",
+                format!("{} is outside 1..=1000000", self.server.max_connections),
             ));
         }
         for (currency, max) in &self.amount_limits.0 {

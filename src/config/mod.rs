@@ -125,6 +125,13 @@ pub struct ServerConfig {
     pub bind: String,
     /// Largest request body accepted, in bytes.
     pub body_limit: u64,
+    /// How long a client may take to send a request's headers, counted from when the server
+    /// starts waiting for them: also how long an idle keep-alive connection is kept.
+    pub header_read_timeout: HumanDuration,
+    /// Largest request head (request line and headers) accepted, bytes; larger is a 431.
+    pub max_header_bytes: u64,
+    /// Connections served at once; more wait in the listen backlog until one closes.
+    pub max_connections: u64,
 }
 
 impl Default for ServerConfig {
@@ -132,6 +139,9 @@ impl Default for ServerConfig {
         ServerConfig {
             bind: "127.0.0.1:8080".into(),
             body_limit: 64 * 1024,
+            header_read_timeout: HumanDuration(Duration::from_secs(10)),
+            max_header_bytes: 16 * 1024,
+            max_connections: 1024,
         }
     }
 }

@@ -1,0 +1,150 @@
+//! `payorch serve`'s connection limits (issue 12, defect 3), on the library's serve loop with
+//! the real router, over raw TCP to a loopback listener of the test's own: a head that is too
+//! large is a 431, a body announced too large is a 413 before it is read, a client that sends
+//! its head slowly and an idle keep-alive connection are closed, and connections past the
+//! maximum wait until one closes. Slow clients are judged with generous bounds, not timings.
+
+mod matrix;
+
+use std::time::Duration;
+
+use matrix::{Behaviour, Case, Method, Recovery, Route, World};
+use payorch::server::listen::{ConnectionLimits, serve};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Far longer than any limit under test: a connection still open after this was not limited.
+const BOUND: Duration = Duration::from_secs(30);
+
+struct Server {
+    addr: std::net::SocketAddr,
+    _world: World,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+async fn start(limits: ConnectionLimits) -> Server {
+    let case = Case {
+        point: "none",
+        nth: 1,
+        behaviour: Behaviour::Success,
+        method: Method::Pix,
+        route: Route::Alone,
+        recovery: Recovery::Reconciler,
+    };
+    let world = World::new(case.config()).await;
+    let core = world.core();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = payorch::server::router(core.app_state());
+    let task = tokio::spawn(serve(listener, app, limits, std::future::pending()));
+    Server {
+        addr,
+        _world: world,
+        _task: task,
+    }
+}
+
+/// Everything the server sends until it closes the connection (or `BOUND` passes: `None`).
+async fn read_to_close(stream: &mut TcpStream) -> Option<String> {
+    let mut out = Vec::new();
+    match tokio::time::timeout(BOUND, stream.read_to_end(&mut out)).await {
+        Ok(_) => Some(String::from_utf8_lossy(&out).into_owned()),
+        Err(_) => None,
+    }
+}
+
+/// The status line of one answer read from `stream`, within `BOUND`.
+async fn status_of(stream: &mut TcpStream) -> String {
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(BOUND, stream.read(&mut buf))
+        .await
+        .expect("an answer within the bound")
+        .unwrap();
+    let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+    text.lines().next().unwrap_or_default().to_string()
+}
+
+const HEALTH: &[u8] = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_head_over_the_limit_is_refused_with_431() {
+    let server = start(ConnectionLimits::default()).await;
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    let big = "a".repeat(100 * 1024);
+    let request = format!("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {big}\r\n\r\n");
+    // The server may answer and close before it has read everything: a write error is fine.
+    let _ = stream.write_all(request.as_bytes()).await;
+    let status = status_of(&mut stream).await;
+    assert!(status.starts_with("HTTP/1.1 431"), "{status}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_announced_too_large_is_refused_with_413_before_it_is_read() {
+    let server = start(ConnectionLimits::default()).await;
+    for path in ["/v1/charges", "/webhooks/default/stripe"] {
+        let mut stream = TcpStream::connect(server.addr).await.unwrap();
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 999999999\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let answer = read_to_close(&mut stream)
+            .await
+            .expect("an answer without sending the body");
+        assert!(answer.starts_with("HTTP/1.1 413"), "{path}: {answer}");
+        assert!(answer.contains("\"body_too_large\""), "{path}: {answer}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_head_and_an_idle_keep_alive_connection_are_closed() {
+    let limits = ConnectionLimits {
+        header_read_timeout: Duration::from_millis(500),
+        ..ConnectionLimits::default()
+    };
+    let server = start(limits).await;
+    // Half a head, then nothing.
+    let mut slow = TcpStream::connect(server.addr).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    assert!(
+        read_to_close(&mut slow).await.is_some(),
+        "a connection that never finishes its head must be closed"
+    );
+    // One request answered, then idle on a keep-alive connection.
+    let mut idle = TcpStream::connect(server.addr).await.unwrap();
+    idle.write_all(HEALTH).await.unwrap();
+    let answer = read_to_close(&mut idle)
+        .await
+        .expect("an idle keep-alive connection must be closed");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_past_the_maximum_wait_until_one_closes() {
+    let limits = ConnectionLimits {
+        header_read_timeout: Duration::from_secs(60),
+        max_connections: 2,
+        ..ConnectionLimits::default()
+    };
+    let server = start(limits).await;
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut s = TcpStream::connect(server.addr).await.unwrap();
+        s.write_all(HEALTH).await.unwrap();
+        assert!(status_of(&mut s).await.starts_with("HTTP/1.1 200"));
+        held.push(s);
+    }
+    // The third is in the backlog: connected, but not served while two are held.
+    let mut third = TcpStream::connect(server.addr).await.unwrap();
+    third.write_all(HEALTH).await.unwrap();
+    let mut buf = [0u8; 64];
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), third.read(&mut buf))
+            .await
+            .is_err(),
+        "a third connection was served while two were held"
+    );
+    drop(held.pop());
+    assert!(status_of(&mut third).await.starts_with("HTTP/1.1 200"));
+}
