@@ -78,6 +78,55 @@ async fn a_head_over_the_limit_is_refused_with_431() {
     assert!(status.starts_with("HTTP/1.1 431"), "{status}");
 }
 
+/// The answer's status line and its body as JSON (`Value::Null` when it is not JSON).
+fn split_answer(answer: &str) -> (String, serde_json::Value) {
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((answer, ""));
+    let status = head.lines().next().unwrap_or_default().to_string();
+    (status, serde_json::from_str(body).unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn header_level_refusals_are_json_errors() {
+    let server = start(ConnectionLimits::default()).await;
+    let big = "a".repeat(100 * 1024);
+    let cases: [(Vec<u8>, &str, &str); 3] = [
+        (
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\n\r\n".to_vec(),
+            "HTTP/1.1 400",
+            "request_malformed",
+        ),
+        (
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\n: no-name\r\n\r\n".to_vec(),
+            "HTTP/1.1 400",
+            "request_malformed",
+        ),
+        (
+            format!("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {big}\r\n\r\n").into_bytes(),
+            "HTTP/1.1 431",
+            "headers_too_large",
+        ),
+    ];
+    for (request, status, code) in cases {
+        let mut stream = TcpStream::connect(server.addr).await.unwrap();
+        let _ = stream.write_all(&request).await;
+        let answer = read_to_close(&mut stream).await.expect("an answer");
+        let (line, body) = split_answer(&answer);
+        assert!(line.starts_with(status), "{answer}");
+        assert_eq!(body["error"]["code"], code, "{answer}");
+        assert!(body["error"]["message"].is_string(), "{answer}");
+    }
+    // A method a route does not take.
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    stream
+        .write_all(b"DELETE /v1/charges HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let answer = read_to_close(&mut stream).await.expect("an answer");
+    let (line, body) = split_answer(&answer);
+    assert!(line.starts_with("HTTP/1.1 405"), "{answer}");
+    assert_eq!(body["error"]["code"], "method_not_allowed", "{answer}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_announced_too_large_is_refused_with_413_before_it_is_read() {
     let server = start(ConnectionLimits::default()).await;

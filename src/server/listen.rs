@@ -4,7 +4,8 @@
 //! - a request's head must arrive within `header_read_timeout`, counted from when the server
 //!   starts waiting for it: the same clock bounds a slow client and an idle keep-alive
 //!   connection (hyper starts it for every head it waits for, the first and each next one);
-//! - a head larger than `max_header_bytes` is answered 431 (hyper's read buffer limit);
+//! - a head larger than `max_header_bytes` is answered 431 (hyper's read buffer limit), and
+//!   every answer hyper makes itself is given a JSON error body (`head_errors`);
 //! - at most `max_connections` are served at once; more wait in the listen backlog;
 //! - a body announced larger than its route's limit is answered 413 before it is read (the
 //!   router's `request_context`).
@@ -81,8 +82,10 @@ pub async fn serve(
             () = shutdown.as_mut() => break,
         };
         let _ = stream.set_nodelay(true);
-        let conn =
-            builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        let conn = builder.serve_connection(
+            TokioIo::new(super::head_errors::JsonHeadErrors::new(stream)),
+            TowerToHyperService::new(app.clone()),
+        );
         let mut stopping = stopping.clone();
         connections.spawn(async move {
             let _permit = permit;

@@ -3,6 +3,7 @@
 //! Handlers only translate HTTP to the core and back: authentication by API key, body limits,
 //! JSON parsing, idempotency, `X-Request-Id`; the flows live in the orchestrator.
 
+mod head_errors;
 pub mod inbound;
 pub mod listen;
 pub mod metrics;
@@ -67,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -519,6 +521,16 @@ async fn not_found() -> Response {
         ErrorType::InvalidRequestError,
         "route_missing",
         "no such route (see /v1/charges)",
+    )
+    .into_response()
+}
+
+async fn method_not_allowed() -> Response {
+    ApiError::new(
+        405,
+        ErrorType::InvalidRequestError,
+        "method_not_allowed",
+        "this route does not take that method",
     )
     .into_response()
 }
