@@ -23,6 +23,10 @@ struct Server {
 }
 
 async fn start(limits: ConnectionLimits) -> Server {
+    start_with(limits, Duration::from_secs(30)).await
+}
+
+async fn start_with(limits: ConnectionLimits, body_read_timeout: Duration) -> Server {
     let case = Case {
         point: "none",
         nth: 1,
@@ -31,7 +35,9 @@ async fn start(limits: ConnectionLimits) -> Server {
         route: Route::Alone,
         recovery: Recovery::Reconciler,
     };
-    let world = World::new(case.config()).await;
+    let mut config = case.config();
+    config.server.body_read_timeout = payorch::config::HumanDuration(body_read_timeout);
+    let world = World::new(config).await;
     let core = world.core();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -196,4 +202,23 @@ async fn connections_past_the_maximum_wait_until_one_closes() {
     );
     drop(held.pop());
     assert!(status_of(&mut third).await.starts_with("HTTP/1.1 200"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_stops_arriving_is_answered_408() {
+    let server = start_with(ConnectionLimits::default(), Duration::from_millis(500)).await;
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    stream
+        .write_all(
+            b"POST /v1/charges HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+              Content-Length: 100\r\n\r\n{\"amount\":",
+        )
+        .await
+        .unwrap();
+    let answer = read_to_close(&mut stream)
+        .await
+        .expect("a body that stops arriving must not hold the connection");
+    let (line, body) = split_answer(&answer);
+    assert!(line.starts_with("HTTP/1.1 408"), "{answer}");
+    assert_eq!(body["error"]["code"], "body_timeout", "{answer}");
 }

@@ -70,6 +70,11 @@ const ENV_KEYS: &[(&str, &str, EnvKind)] = &[
         EnvKind::Str,
     ),
     (
+        "PAYORCH_SERVER_BODY_READ_TIMEOUT",
+        "server.body_read_timeout",
+        EnvKind::Str,
+    ),
+    (
         "PAYORCH_SERVER_MAX_HEADER_BYTES",
         "server.max_header_bytes",
         EnvKind::Int,
@@ -252,6 +257,13 @@ impl Config {
             return Err(invalid(
                 "server.header_read_timeout",
                 format!("{} is outside 100ms..=5m", self.server.header_read_timeout),
+            ));
+        }
+        let body_timeout = self.server.body_read_timeout.0;
+        if !(Duration::from_millis(100)..=Duration::from_secs(600)).contains(&body_timeout) {
+            return Err(invalid(
+                "server.body_read_timeout",
+                format!("{} is outside 100ms..=10m", self.server.body_read_timeout),
             ));
         }
         if !(8 * 1024..=1024 * 1024).contains(&self.server.max_header_bytes) {

@@ -128,6 +128,8 @@ pub struct ServerConfig {
     /// How long a client may take to send a request's headers, counted from when the server
     /// starts waiting for them: also how long an idle keep-alive connection is kept.
     pub header_read_timeout: HumanDuration,
+    /// How long a request's body may take to arrive once its head has; then a 408.
+    pub body_read_timeout: HumanDuration,
     /// Largest request head (request line and headers) accepted, bytes; larger is a 431.
     pub max_header_bytes: u64,
     /// Connections served at once; more wait in the listen backlog until one closes.
@@ -140,6 +142,7 @@ impl Default for ServerConfig {
             bind: "127.0.0.1:8080".into(),
             body_limit: 64 * 1024,
             header_read_timeout: HumanDuration(Duration::from_secs(10)),
+            body_read_timeout: HumanDuration(Duration::from_secs(30)),
             max_header_bytes: 16 * 1024,
             max_connections: 1024,
         }

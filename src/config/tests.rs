@@ -306,6 +306,7 @@ fn connection_limits_have_defaults_and_ranges() {
     );
     assert_eq!(l.config.server.max_header_bytes, 16 * 1024);
     assert_eq!(l.config.server.max_connections, 1024);
+    assert_eq!(l.config.server.body_read_timeout.0, Duration::from_secs(30));
     let l = load(
         Some("[server]\nheader_read_timeout = \"2s\"\nmax_connections = 8\n"),
         &[("PAYORCH_SERVER_MAX_HEADER_BYTES", "32768")],
@@ -321,6 +322,7 @@ fn connection_limits_have_defaults_and_ranges() {
         "[server]\nheader_read_timeout = \"1h\"\n",
         "[server]\nmax_header_bytes = 100\n",
         "[server]\nmax_connections = 0\n",
+        "[server]\nbody_read_timeout = \"1ms\"\n",
     ] {
         assert!(load(Some(bad), &[]).is_err(), "{bad}");
     }

@@ -7,8 +7,9 @@
 //! - a head larger than `max_header_bytes` is answered 431 (hyper's read buffer limit), and
 //!   every answer hyper makes itself is given a JSON error body (`head_errors`);
 //! - at most `max_connections` are served at once; more wait in the listen backlog;
-//! - a body announced larger than its route's limit is answered 413 before it is read (the
-//!   router's `request_context`).
+//! - a body announced larger than its route's limit is answered 413 before it is read, and one
+//!   that does not arrive within `server.body_read_timeout` 408 (the router's `body` module, so that
+//!   they hold in-process too).
 //!
 //! On shutdown the listener closes, every connection finishes the request in flight and then
 //! closes, and [`serve`] returns when the last one has.

@@ -3,6 +3,7 @@
 //! Handlers only translate HTTP to the core and back: authentication by API key, body limits,
 //! JSON parsing, idempotency, `X-Request-Id`; the flows live in the orchestrator.
 
+mod body;
 mod head_errors;
 pub mod inbound;
 pub mod listen;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub breakers: Arc<crate::breakers::Breakers>,
     /// Largest accepted request body, bytes.
     pub body_limit: usize,
+    /// How long a request's body may take to arrive.
+    pub body_read_timeout: std::time::Duration,
     /// The largest charge per currency.
     pub amount_limits: crate::config::AmountLimits,
 }
@@ -98,9 +101,10 @@ async fn request_context(State(state): State<AppState>, mut req: Request, next: 
     let span = tracing::info_span!("request", request_id = %id, %method, route = %route);
     let _enter = span.enter();
     drop(_enter);
-    let mut response = match announced_too_large(&req, state.body_limit) {
-        Some(e) => e.into_response(),
-        None => next.run(req).await,
+    let mut response = match body::read_whole(req, state.body_limit, state.body_read_timeout).await
+    {
+        Ok(req) => next.run(req).await,
+        Err(e) => e.into_response(),
     };
     let status = response.status().as_u16();
     tracing::info!(parent: &span, status, "answered");
@@ -116,31 +120,6 @@ async fn request_context(State(state): State<AppState>, mut req: Request, next: 
         response.headers_mut().insert(REQUEST_ID, v);
     }
     response
-}
-
-/// A body whose `Content-Length` is over its route's limit is refused at once, unread: a
-/// client that announces 999999999 bytes and sends nothing gets its 413 instead of a wait.
-fn announced_too_large(req: &Request, body_limit: usize) -> Option<ApiError> {
-    let announced = req
-        .headers()
-        .get(axum::http::header::CONTENT_LENGTH)?
-        .to_str()
-        .ok()?
-        .parse::<u64>()
-        .ok()?;
-    let limit = if req.uri().path().starts_with("/webhooks/") {
-        inbound::WEBHOOK_BODY_LIMIT
-    } else {
-        body_limit
-    };
-    (announced > limit as u64).then(|| {
-        ApiError::new(
-            413,
-            ErrorType::InvalidRequestError,
-            "body_too_large",
-            format!("the body is larger than {limit} bytes"),
-        )
-    })
 }
 
 fn error_response(e: &ApiError) -> Response {
