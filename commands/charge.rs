@@ -379,6 +379,17 @@ pub async fn run(ctx: &Ctx, cmd: ChargeCommand) -> anyhow::Result<()> {
             if !tokens.is_empty() {
                 body["card"] = json!({ "tokens": tokens });
             }
+            // The same per-currency limit as `serve`, before anything is stored.
+            if let Err(e) = payorch::api::strict::check_charge_limit(&body, |c| {
+                ctx.config().amount_limits.max_charge(c)
+            }) {
+                let refused = runtime::Answer {
+                    status: e.status,
+                    body: e.body().to_string(),
+                    replayed: false,
+                };
+                return print_answer(ctx, &refused, |c| show(ctx, c));
+            }
             let key = args.idempotency_key.clone().unwrap_or_else(new_key);
             let core = core(ctx, &args.sandbox).await?;
             let a = runtime::create_charge(

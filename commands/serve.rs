@@ -77,6 +77,11 @@ pub async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<()> {
         Some(b) => b,
         None => config.bind_addr()?,
     };
+    let limits = payorch::server::listen::ConnectionLimits {
+        header_read_timeout: config.server.header_read_timeout.0,
+        max_header_bytes: usize::try_from(config.server.max_header_bytes).unwrap_or(16 * 1024),
+        max_connections: usize::try_from(config.server.max_connections).unwrap_or(1024),
+    };
     let core = Core::assemble(config, store, gateways, clock)?;
     let app = payorch::server::router(core.app_state());
     let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| {
@@ -113,10 +118,7 @@ pub async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<()> {
     }
     tracing::info!(%addr, store = %core.store.describe(), gateways = ?mine.available.keys().collect::<Vec<_>>(), "serving");
     let background = core.spawn_background().await;
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("the server stopped")?;
+    payorch::server::listen::serve(listener, app, limits, shutdown_signal()).await;
     // Money flows whose client hung up run on in tasks of their own: let them finish too.
     core.orchestrator.drain().await;
     background.shutdown().await;

@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+pub mod strict;
+
 use crate::model::{Attempt, Currency, Customer, GatewayId, Money, PaymentMethod, ValidationError};
 
 /// The longest description accepted.

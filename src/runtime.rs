@@ -185,6 +185,8 @@ impl Core {
             metrics: self.metrics.clone(),
             breakers: self.breakers.clone(),
             body_limit: usize::try_from(self.config.server.body_limit).unwrap_or(64 * 1024),
+            body_read_timeout: self.config.server.body_read_timeout.0,
+            amount_limits: self.config.amount_limits.clone(),
         }
     }
 

@@ -412,3 +412,31 @@ fn the_audit_actor_is_the_real_user_when_the_environment_names_none() {
     assert_eq!(actor, want);
     assert_ne!(actor, "cli:unknown");
 }
+
+/// `charge create` keeps the same per-currency limit as `serve` (`[amount_limits]`), before
+/// anything is stored: no sandbox is needed to be refused.
+#[test]
+fn charge_create_refuses_an_amount_over_the_currency_limit() {
+    let env = Env::new();
+    env.run(&["init"]).ok();
+    let refused = env.run(&[
+        "charge",
+        "create",
+        "--amount",
+        "92233720368547758.07",
+        "--currency",
+        "BRL",
+        "--method",
+        "pix",
+        "--customer-name",
+        "Maria Silva",
+        "--customer-document",
+        "529.982.247-25",
+    ]);
+    assert_ne!(refused.code(), 0, "{}", refused.stdout());
+    let said = format!("{}{}", refused.stdout(), refused.stderr());
+    assert!(said.contains("amount"), "{said}");
+    assert!(said.contains("largest charge"), "{said}");
+    let listed = env.run(&["charge", "list", "-o", "json"]).ok();
+    assert!(!listed.contains("ch_"), "nothing stored: {listed}");
+}

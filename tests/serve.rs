@@ -495,6 +495,7 @@ async fn bad_requests_get_documented_errors_and_write_nothing() {
         .post(format!("{}/v1/charges", stack.url))
         .bearer_auth(&stack.key)
         .header("Idempotency-Key", "j")
+        .header("Content-Type", "application/json")
         .body("{\"amount\":")
         .send()
         .await
@@ -1150,4 +1151,42 @@ async fn a_replayed_old_stripe_webhook_is_refused_and_stores_nothing() {
         )
         .await;
     assert_eq!(after["status"], "succeeded", "{after}");
+}
+
+/// `[server]` connection limits reach the real `serve` (issue 12, defect 3): a head over
+/// `max_header_bytes` (here 8 KiB, under the 16 KiB default) is a JSON 431, and a body announced
+/// at 999999999 bytes is a 413 without being sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_limits_from_the_config_hold_on_serve() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let stack = Stack::start_with("[server]\nmax_header_bytes = 8192\n");
+    let addr = stack.url.trim_start_matches("http://").to_string();
+    let answer = |request: String| {
+        let addr = addr.clone();
+        async move {
+            let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+            let _ = stream.write_all(request.as_bytes()).await;
+            let mut out = Vec::new();
+            tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut out))
+                .await
+                .expect("an answer and a close within 30 s")
+                .unwrap();
+            String::from_utf8_lossy(&out).into_owned()
+        }
+    };
+    let big = "a".repeat(12 * 1024);
+    let a = answer(format!(
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {big}\r\n\r\n"
+    ))
+    .await;
+    assert!(a.starts_with("HTTP/1.1 431"), "{a}");
+    assert!(a.contains("\"headers_too_large\""), "{a}");
+    let a = answer(
+        "POST /v1/charges HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+         Content-Length: 999999999\r\n\r\n"
+            .to_string(),
+    )
+    .await;
+    assert!(a.starts_with("HTTP/1.1 413"), "{a}");
+    assert!(a.contains("\"body_too_large\""), "{a}");
 }

@@ -66,6 +66,26 @@ const ENV_KEYS: &[(&str, &str, EnvKind)] = &[
         "server.body_limit",
         EnvKind::Int,
     ),
+    (
+        "PAYORCH_SERVER_HEADER_READ_TIMEOUT",
+        "server.header_read_timeout",
+        EnvKind::Str,
+    ),
+    (
+        "PAYORCH_SERVER_BODY_READ_TIMEOUT",
+        "server.body_read_timeout",
+        EnvKind::Str,
+    ),
+    (
+        "PAYORCH_SERVER_MAX_HEADER_BYTES",
+        "server.max_header_bytes",
+        EnvKind::Int,
+    ),
+    (
+        "PAYORCH_SERVER_MAX_CONNECTIONS",
+        "server.max_connections",
+        EnvKind::Int,
+    ),
     ("PAYORCH_LOG_LEVEL", "log.level", EnvKind::Str),
     ("PAYORCH_LOG_FORMAT", "log.format", EnvKind::Str),
     ("PAYORCH_IDEMPOTENCY_TTL", "idempotency.ttl", EnvKind::Str),
@@ -250,6 +270,43 @@ impl Config {
                     self.server.body_limit
                 ),
             ));
+        }
+        let header_timeout = self.server.header_read_timeout.0;
+        if !(Duration::from_millis(100)..=Duration::from_secs(300)).contains(&header_timeout) {
+            return Err(invalid(
+                "server.header_read_timeout",
+                format!("{} is outside 100ms..=5m", self.server.header_read_timeout),
+            ));
+        }
+        let body_timeout = self.server.body_read_timeout.0;
+        if !(Duration::from_millis(100)..=Duration::from_secs(600)).contains(&body_timeout) {
+            return Err(invalid(
+                "server.body_read_timeout",
+                format!("{} is outside 100ms..=10m", self.server.body_read_timeout),
+            ));
+        }
+        if !(8 * 1024..=1024 * 1024).contains(&self.server.max_header_bytes) {
+            return Err(invalid(
+                "server.max_header_bytes",
+                format!(
+                    "{} bytes is outside 8192..=1048576",
+                    self.server.max_header_bytes
+                ),
+            ));
+        }
+        if !(1..=1_000_000).contains(&self.server.max_connections) {
+            return Err(invalid(
+                "server.max_connections",
+                format!("{} is outside 1..=1000000", self.server.max_connections),
+            ));
+        }
+        for (currency, max) in &self.amount_limits.0 {
+            if *max <= 0 {
+                return Err(invalid(
+                    &format!("amount_limits.{currency}"),
+                    format!("{max} is not a positive amount in minor units"),
+                ));
+            }
         }
         if tracing_subscriber_filter_ok(&self.log.level).is_err() {
             return Err(invalid(

@@ -19,7 +19,7 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::breaker::BreakerSettings;
-use crate::model::{GatewayId, TenantId};
+use crate::model::{Currency, GatewayId, TenantId};
 use crate::routing::{RoutingTable, TableError};
 
 /// The config file's name inside the config dir.
@@ -125,6 +125,15 @@ pub struct ServerConfig {
     pub bind: String,
     /// Largest request body accepted, in bytes.
     pub body_limit: u64,
+    /// How long a client may take to send a request's headers, counted from when the server
+    /// starts waiting for them: also how long an idle keep-alive connection is kept.
+    pub header_read_timeout: HumanDuration,
+    /// How long a request's body may take to arrive once its head has; then a 408.
+    pub body_read_timeout: HumanDuration,
+    /// Largest request head (request line and headers) accepted, bytes; larger is a 431.
+    pub max_header_bytes: u64,
+    /// Connections served at once; more wait in the listen backlog until one closes.
+    pub max_connections: u64,
 }
 
 impl Default for ServerConfig {
@@ -132,6 +141,10 @@ impl Default for ServerConfig {
         ServerConfig {
             bind: "127.0.0.1:8080".into(),
             body_limit: 64 * 1024,
+            header_read_timeout: HumanDuration(Duration::from_secs(10)),
+            body_read_timeout: HumanDuration(Duration::from_secs(30)),
+            max_header_bytes: 16 * 1024,
+            max_connections: 1024,
         }
     }
 }
@@ -336,6 +349,24 @@ impl Default for WebhooksConfig {
     }
 }
 
+/// `[amount_limits]`: the largest amount of one charge per currency, in minor units
+/// (`BRL = 100000000` is R$ 1,000,000.00). A currency not named keeps its built-in limit
+/// ([`Currency::default_max_charge`]); `payorch serve` refuses a larger charge with a 400 naming
+/// `amount` before anything is stored.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AmountLimits(pub std::collections::BTreeMap<Currency, i64>);
+
+impl AmountLimits {
+    /// The largest amount of one charge in `currency`, minor units.
+    pub fn max_charge(&self, currency: Currency) -> i64 {
+        self.0
+            .get(&currency)
+            .copied()
+            .unwrap_or_else(|| currency.default_max_charge())
+    }
+}
+
 /// The effective configuration.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -357,6 +388,8 @@ pub struct Config {
     pub breaker: BreakerSettings,
     /// `[webhooks]`: outbound delivery.
     pub webhooks: WebhooksConfig,
+    /// `[amount_limits]`: the largest charge per currency.
+    pub amount_limits: AmountLimits,
 }
 
 impl Default for Config {
@@ -373,6 +406,7 @@ impl Default for Config {
             routing: RoutingSettings::default(),
             breaker: BreakerSettings::default(),
             webhooks: WebhooksConfig::default(),
+            amount_limits: AmountLimits::default(),
         }
     }
 }

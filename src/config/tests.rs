@@ -297,3 +297,48 @@ fn a_new_file_for_init_reads_as_defaults_not_the_default_file() {
     assert!(l.file.is_none(), "{:?}", l.file);
     assert_eq!(l.config.tenant.as_str(), "default");
 }
+
+#[test]
+fn amount_limits_override_one_currency_and_keep_the_rest() {
+    use crate::model::Currency;
+    let l = load(Some("[amount_limits]\nBRL = 500\n"), &[]).unwrap();
+    assert_eq!(l.config.amount_limits.max_charge(Currency::Brl), 500);
+    assert_eq!(
+        l.config.amount_limits.max_charge(Currency::Usd),
+        Currency::Usd.default_max_charge()
+    );
+    let err = load(Some("[amount_limits]\nBRL = 0\n"), &[]).unwrap_err();
+    assert!(err.to_string().contains("amount_limits.BRL"), "{err}");
+    assert!(load(Some("[amount_limits]\nXYZ = 5\n"), &[]).is_err());
+}
+
+#[test]
+fn connection_limits_have_defaults_and_ranges() {
+    let l = load(None, &[]).unwrap();
+    assert_eq!(
+        l.config.server.header_read_timeout.0,
+        Duration::from_secs(10)
+    );
+    assert_eq!(l.config.server.max_header_bytes, 16 * 1024);
+    assert_eq!(l.config.server.max_connections, 1024);
+    assert_eq!(l.config.server.body_read_timeout.0, Duration::from_secs(30));
+    let l = load(
+        Some("[server]\nheader_read_timeout = \"2s\"\nmax_connections = 8\n"),
+        &[("PAYORCH_SERVER_MAX_HEADER_BYTES", "32768")],
+    )
+    .unwrap();
+    assert_eq!(
+        l.config.server.header_read_timeout.0,
+        Duration::from_secs(2)
+    );
+    assert_eq!(l.config.server.max_connections, 8);
+    assert_eq!(l.config.server.max_header_bytes, 32768);
+    for bad in [
+        "[server]\nheader_read_timeout = \"1h\"\n",
+        "[server]\nmax_header_bytes = 100\n",
+        "[server]\nmax_connections = 0\n",
+        "[server]\nbody_read_timeout = \"1ms\"\n",
+    ] {
+        assert!(load(Some(bad), &[]).is_err(), "{bad}");
+    }
+}

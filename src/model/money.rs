@@ -74,6 +74,25 @@ impl Currency {
         }
     }
 
+    /// The built-in largest amount of one charge, minor units: about R$ 1,000,000 in each
+    /// currency (rounded to a round number in its own units), so a typo or an overflow attempt
+    /// is refused before anything is stored. `[amount_limits]` in the config overrides it.
+    pub fn default_max_charge(self) -> i64 {
+        match self {
+            Currency::Ars => 20_000_000_000, // ARS 200,000,000.00
+            Currency::Brl => 100_000_000,    // R$ 1,000,000.00
+            Currency::Clp => 200_000_000,    // CLP 200,000,000
+            Currency::Cop => 80_000_000_000, // COP 800,000,000.00
+            Currency::Eur => 20_000_000,     // EUR 200,000.00
+            Currency::Gbp => 20_000_000,     // GBP 200,000.00
+            Currency::Jpy => 30_000_000,     // JPY 30,000,000
+            Currency::Mxn => 400_000_000,    // MXN 4,000,000.00
+            Currency::Pen => 80_000_000,     // PEN 800,000.00
+            Currency::Usd => 20_000_000,     // USD 200,000.00
+            Currency::Uyu => 800_000_000,    // UYU 8,000,000.00
+        }
+    }
+
     /// Parses a code, case-insensitively (`brl`, `BRL`). Nothing is trimmed: ` BRL` is refused.
     pub fn parse(input: &str) -> Result<Currency, MoneyError> {
         Currency::ALL

@@ -3,7 +3,10 @@
 //! Handlers only translate HTTP to the core and back: authentication by API key, body limits,
 //! JSON parsing, idempotency, `X-Request-Id`; the flows live in the orchestrator.
 
+mod body;
+mod head_errors;
 pub mod inbound;
+pub mod listen;
 pub mod metrics;
 
 use std::sync::Arc;
@@ -39,6 +42,10 @@ pub struct AppState {
     pub breakers: Arc<crate::breakers::Breakers>,
     /// Largest accepted request body, bytes.
     pub body_limit: usize,
+    /// How long a request's body may take to arrive.
+    pub body_read_timeout: std::time::Duration,
+    /// The largest charge per currency.
+    pub amount_limits: crate::config::AmountLimits,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -64,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -93,7 +101,11 @@ async fn request_context(State(state): State<AppState>, mut req: Request, next: 
     let span = tracing::info_span!("request", request_id = %id, %method, route = %route);
     let _enter = span.enter();
     drop(_enter);
-    let mut response = next.run(req).await;
+    let mut response = match body::read_whole(req, state.body_limit, state.body_read_timeout).await
+    {
+        Ok(req) => next.run(req).await,
+        Err(e) => e.into_response(),
+    };
     let status = response.status().as_u16();
     tracing::info!(parent: &span, status, "answered");
     state
@@ -127,10 +139,10 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<ApiKey, A
     let token = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        });
+        .and_then(|v| v.split_once(' '))
+        // The scheme is case-insensitive (RFC 9110 §11.1): `Bearer`, `bearer`, `BEARER`.
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim_start_matches(' '));
     crate::tenancy::authenticate(state.store.as_ref(), token)
         .await
         .map_err(|e| match e {
@@ -167,20 +179,56 @@ fn body_bytes(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes
     })
 }
 
-/// The body as JSON, or a 400/413 that says what is wrong with it.
-fn json_body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Value, ApiError> {
+/// A body must say it is JSON: `Content-Type: application/json` (parameters such as
+/// `charset=utf-8` allowed), else 415. A request without a body (a full refund) may leave the
+/// header out; one that sends it must still say JSON.
+fn require_json(headers: &HeaderMap, has_body: bool) -> Result<(), ApiError> {
+    let content_type = headers.get(axum::http::header::CONTENT_TYPE);
+    let is_json = content_type
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
+    if is_json || (content_type.is_none() && !has_body) {
+        return Ok(());
+    }
+    let mut e = ApiError::new(
+        415,
+        ErrorType::InvalidRequestError,
+        "content_type_unsupported",
+        "the body must be sent with `Content-Type: application/json`",
+    );
+    e.param = Some("Content-Type".into());
+    Err(e)
+}
+
+/// The body as JSON, or a 400/413/415 that says what is wrong with it. An object that names a
+/// key twice is refused, naming the key.
+fn json_body(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    limit: usize,
+) -> Result<Value, ApiError> {
     let bytes = body_bytes(body, limit)?;
+    require_json(headers, !bytes.is_empty())?;
     if bytes.is_empty() {
         return Ok(Value::Null);
     }
-    serde_json::from_slice(&bytes).map_err(|e| {
+    let value = serde_json::from_slice(&bytes).map_err(|e| {
         ApiError::new(
             400,
             ErrorType::InvalidRequestError,
             "invalid_json",
             format!("the body is not valid JSON: {e}"),
         )
-    })
+    })?;
+    if let Some(param) = crate::api::strict::duplicate_key(&bytes) {
+        return Err(ApiError::invalid(
+            param,
+            "parameter_duplicated",
+            "is given more than once; send each field once",
+        ));
+    }
+    Ok(value)
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
@@ -229,7 +277,7 @@ async fn mutating(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(ApiKey, Value, String), ApiError> {
     let key = authenticate(state, headers).await?;
-    let value = json_body(body, state.body_limit)?;
+    let value = json_body(headers, body, state.body_limit)?;
     let idem = idempotency_key(headers)?;
     Ok((key, value, idem))
 }
@@ -243,6 +291,12 @@ async fn create_charge(
         Ok(parts) => parts,
         Err(e) => return e.into_response(),
     };
+    // Before the idempotency key or the charge is stored.
+    if let Err(e) =
+        crate::api::strict::check_charge_limit(&value, |c| state.amount_limits.max_charge(c))
+    {
+        return e.into_response();
+    }
     let a = crate::runtime::create_charge(
         &state.orchestrator,
         &state.idempotency,
@@ -446,6 +500,16 @@ async fn not_found() -> Response {
         ErrorType::InvalidRequestError,
         "route_missing",
         "no such route (see /v1/charges)",
+    )
+    .into_response()
+}
+
+async fn method_not_allowed() -> Response {
+    ApiError::new(
+        405,
+        ErrorType::InvalidRequestError,
+        "method_not_allowed",
+        "this route does not take that method",
     )
     .into_response()
 }

@@ -1,0 +1,242 @@
+//! Strict input on the merchant API (issue 12, defect 5), against the real router on a loopback
+//! listener of the test's own: amounts above the currency's limit, bodies that are not said to
+//! be JSON, the `Authorization` scheme in any case, and JSON objects that name a key twice. Each
+//! refusal is a JSON error naming what is wrong, and nothing is stored.
+
+mod matrix;
+
+use matrix::{Behaviour, Case, Method, Recovery, Route, World};
+use serde_json::{Value, json};
+
+struct Api {
+    world: World,
+    base: String,
+    secret: String,
+    http: reqwest::Client,
+    _server: tokio::task::JoinHandle<()>,
+}
+
+fn case(method: Method) -> Case {
+    Case {
+        point: "none",
+        nth: 1,
+        behaviour: Behaviour::Success,
+        method,
+        route: Route::Alone,
+        recovery: Recovery::Reconciler,
+    }
+}
+
+impl Api {
+    async fn start() -> Api {
+        let mut config = case(Method::Card).config();
+        config.routing.primary = payorch::model::GatewayId::Stripe;
+        let world = World::new(config).await;
+        let core = world.core();
+        let issued = payorch::tenancy::issue_api_key(
+            core.store.as_ref(),
+            core.clock.as_ref(),
+            &payorch::tenancy::Actor("test".into()),
+            &world.tenant,
+            Some("strict input test"),
+        )
+        .await
+        .expect("an api key");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let app = payorch::server::router(core.app_state());
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Api {
+            world,
+            base,
+            secret: issued.secret.expose().to_string(),
+            http: reqwest::Client::new(),
+            _server: server,
+        }
+    }
+
+    /// POSTs `body` as it is, with the given Content-Type (none when `None`).
+    async fn post(
+        &self,
+        path: &str,
+        key: &str,
+        content_type: Option<&str>,
+        body: String,
+    ) -> (u16, Value) {
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("Authorization", format!("Bearer {}", self.secret))
+            .header("Idempotency-Key", key)
+            .body(body);
+        if let Some(ct) = content_type {
+            request = request.header("Content-Type", ct);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        let body = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("not a JSON answer ({e}), status {status}: {text:?}"));
+        (status, body)
+    }
+
+    async fn stored(&self) -> usize {
+        self.world
+            .store
+            .list_charges(
+                &self.world.tenant,
+                &payorch::store::ChargeQuery {
+                    limit: 100,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .items
+            .len()
+    }
+}
+
+fn assert_error(answer: &(u16, Value), status: u16, param: &str) {
+    assert_eq!(answer.0, status, "{}", answer.1);
+    assert_eq!(answer.1["error"]["param"], param, "{}", answer.1);
+    assert!(answer.1["error"]["type"].is_string(), "{}", answer.1);
+    assert!(answer.1["error"]["code"].is_string(), "{}", answer.1);
+    assert!(answer.1["error"]["message"].is_string(), "{}", answer.1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn amounts_above_the_currency_limit_are_refused_before_anything_is_stored() {
+    let api = Api::start().await;
+    let card = case(Method::Card).body();
+    let pix = case(Method::Pix).body();
+    let cases = [
+        (card.clone(), json!(i64::MAX), "BRL"),
+        (card.clone(), json!(i64::MAX), "USD"),
+        (card.clone(), json!(1_000_000_000_000_000_i64), "USD"),
+        (card.clone(), json!(1_000_000_000_000_i64), "JPY"),
+        (pix.clone(), json!(i64::MAX), "BRL"),
+        (pix.clone(), json!(100_000_001), "BRL"),
+    ];
+    for (i, (mut body, amount, currency)) in cases.into_iter().enumerate() {
+        body["amount"] = amount;
+        body["currency"] = json!(currency);
+        let answer = api
+            .post(
+                "/v1/charges",
+                &format!("big-{i}"),
+                Some("application/json"),
+                body.to_string(),
+            )
+            .await;
+        assert_error(&answer, 400, "amount");
+        assert_eq!(answer.1["error"]["code"], "amount_too_large");
+    }
+    assert_eq!(api.stored().await, 0, "a refused charge must not be stored");
+    // At the limit is fine.
+    let mut body = pix;
+    body["amount"] = json!(100_000_000);
+    let answer = api
+        .post(
+            "/v1/charges",
+            "at-limit",
+            Some("application/json"),
+            body.to_string(),
+        )
+        .await;
+    assert_eq!(answer.0, 201, "{}", answer.1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_must_be_sent_as_json() {
+    let api = Api::start().await;
+    let body = case(Method::Pix).body().to_string();
+    for (i, ct) in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        None,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let answer = api
+            .post("/v1/charges", &format!("ct-{i}"), ct, body.clone())
+            .await;
+        assert_error(&answer, 415, "Content-Type");
+    }
+    assert_eq!(api.stored().await, 0);
+    let answer = api
+        .post(
+            "/v1/charges",
+            "ct-ok",
+            Some("Application/JSON; charset=utf-8"),
+            body,
+        )
+        .await;
+    assert_eq!(answer.0, 201, "{}", answer.1);
+    // A full refund has no body, and needs no Content-Type.
+    let id = answer.1["id"].as_str().unwrap();
+    let refund = api
+        .post(
+            &format!("/v1/charges/{id}/refunds"),
+            "refund-no-body",
+            None,
+            String::new(),
+        )
+        .await;
+    assert_ne!(refund.0, 415, "{}", refund.1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_authorization_scheme_is_case_insensitive() {
+    let api = Api::start().await;
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let response = api
+            .http
+            .get(format!("{}/v1/charges", api.base))
+            .header("Authorization", format!("{scheme} {}", api.secret))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200, "scheme {scheme}");
+    }
+    let response = api
+        .http
+        .get(format!("{}/v1/charges", api.base))
+        .header("Authorization", format!("Basic {}", api.secret))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 401);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_given_twice_is_refused_naming_it() {
+    let api = Api::start().await;
+    let customer = r#"{"name": "Maria Silva", "document": "529.982.247-25"}"#;
+    let cases = [
+        (
+            format!(r#"{{"amount": 1990, "amount": 1, "currency": "BRL", "method": "pix", "customer": {customer}}}"#),
+            "amount",
+        ),
+        (
+            r#"{"amount": 1990, "currency": "BRL", "method": "pix", "customer": {"name": "Maria Silva", "name": "X", "document": "529.982.247-25"}}"#.to_string(),
+            "customer.name",
+        ),
+    ];
+    for (i, (body, param)) in cases.into_iter().enumerate() {
+        let answer = api
+            .post(
+                "/v1/charges",
+                &format!("dup-{i}"),
+                Some("application/json"),
+                body,
+            )
+            .await;
+        assert_error(&answer, 400, param);
+        assert_eq!(answer.1["error"]["code"], "parameter_duplicated");
+    }
+    assert_eq!(api.stored().await, 0);
+}
