@@ -226,21 +226,9 @@ impl Orchestrator {
             // first (it may adopt it).
             if charge.value.gateway == Some(g) || charge.value.status == ChargeStatus::Pending {
                 if charge.value.gateway == Some(g) {
-                    let key = StateKey {
-                        tenant: tenant.clone(),
-                        kind: ORPHAN_KIND.into(),
-                        name: name.clone(),
-                    };
-                    let value =
-                        serde_json::json!({"charge": charge_id, "gateway": g, "state": "adopted"});
-                    match self
-                        .store
-                        .put_state(&key, &value, Expect::Version(doc.version))
-                        .await
-                    {
-                        Ok(_) | Err(StoreError::Conflict { .. }) => {}
-                        Err(e) => return Err(e),
-                    }
+                    let adopted = serde_json::json!({"state": "adopted"});
+                    self.settle_orphan(tenant, name, doc.version, adopted, &charge_id, g)
+                        .await?;
                 } else {
                     report.deferred += 1;
                 }
@@ -286,25 +274,39 @@ impl Orchestrator {
                     continue;
                 }
             };
-            let key = StateKey {
-                tenant: tenant.clone(),
-                kind: ORPHAN_KIND.into(),
-                name,
-            };
-            let mut value = outcome;
-            if let Some(obj) = value.as_object_mut() {
-                obj.insert("charge".into(), serde_json::json!(charge_id));
-                obj.insert("gateway".into(), serde_json::json!(g));
-            }
-            match self
-                .store
-                .put_state(&key, &value, Expect::Version(doc.version))
-                .await
-            {
-                Ok(_) | Err(StoreError::Conflict { .. }) => {}
-                Err(e) => return Err(e),
-            }
+            self.settle_orphan(tenant, name, doc.version, outcome, &charge_id, g)
+                .await?;
         }
         Ok(())
+    }
+
+    /// Records what became of an orphan (`outcome` plus its charge and gateway), if nobody
+    /// wrote its document since version `version`.
+    async fn settle_orphan(
+        &self,
+        tenant: &TenantId,
+        name: String,
+        version: u64,
+        mut outcome: serde_json::Value,
+        charge: &ChargeId,
+        g: GatewayId,
+    ) -> Result<(), StoreError> {
+        let key = StateKey {
+            tenant: tenant.clone(),
+            kind: ORPHAN_KIND.into(),
+            name,
+        };
+        if let Some(obj) = outcome.as_object_mut() {
+            obj.insert("charge".into(), serde_json::json!(charge));
+            obj.insert("gateway".into(), serde_json::json!(g));
+        }
+        match self
+            .store
+            .put_state(&key, &outcome, Expect::Version(version))
+            .await
+        {
+            Ok(_) | Err(StoreError::Conflict { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 }
