@@ -9,6 +9,32 @@ pub(super) async fn bind(addr: SocketAddr) -> Result<TcpListener, ServerError> {
         .map_err(|source| ServerError::Bind { addr, source })
 }
 
+/// Holds `addr` without listening on it: connections to it are refused, and the kernel does not
+/// hand the port to another program that asks for any free one. `SO_REUSEADDR` lets it bind
+/// beside the closed listener's connections in TIME_WAIT.
+pub(super) fn reserve(addr: SocketAddr) -> std::io::Result<socket2::Socket> {
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        None,
+    )?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    Ok(socket)
+}
+
+/// Starts listening on a socket [`reserve`] held.
+pub(super) fn listen_on(
+    socket: socket2::Socket,
+    addr: SocketAddr,
+) -> Result<TcpListener, ServerError> {
+    let listening = socket
+        .listen(1024)
+        .and_then(|()| socket.set_nonblocking(true))
+        .and_then(|()| TcpListener::from_std(socket.into()));
+    listening.map_err(|source| ServerError::Bind { addr, source })
+}
+
 pub(super) fn local_addr(
     listener: &TcpListener,
     addr: SocketAddr,

@@ -340,6 +340,7 @@ impl SandboxServer {
                 ),
                 app: own_app.clone(),
                 serving: tokio::sync::Mutex::new(Some(spawn_serving(listener, own_app))),
+                reserved: Mutex::new(None),
             }));
         }
         let (log_len, _) = watch::channel(0);
@@ -513,6 +514,10 @@ struct Slot {
     app: Router,
     /// `None` while refusing connections. The async lock serializes mode changes.
     serving: tokio::sync::Mutex<Option<Serving>>,
+    /// While refusing connections: the port, bound but not listening, so that nothing else
+    /// takes it meanwhile (a port left free is soon handed to another program by the kernel,
+    /// and the gateway could not come back up on its advertised address).
+    reserved: Mutex<Option<socket2::Socket>>,
 }
 
 impl Slot {
@@ -540,10 +545,15 @@ impl Slot {
             self.fault.set(mode);
             if let Some(s) = serving.take() {
                 s.close().await;
+                *lock(&self.reserved) = reserve(self.addr).ok();
             }
         } else {
             if serving.is_none() {
-                let listener = bind(self.addr).await?;
+                let reserved = lock(&self.reserved).take();
+                let listener = match reserved {
+                    Some(socket) => listen_on(socket, self.addr)?,
+                    None => bind(self.addr).await?,
+                };
                 *serving = Some(spawn_serving(listener, self.app.clone()));
             }
             self.fault.set(mode);
