@@ -11,18 +11,6 @@ use std::time::Duration;
 use matrix::{Behaviour, Case, Method, Recovery, Route, World, create};
 use payorch::failpoint::Action;
 use payorch::model::{ChargeStatus, GatewayId};
-use payorch::runtime::Core;
-
-/// Serves `core`'s HTTP API (gateway webhooks included) at `addr` (port 0: a free one).
-async fn serve(core: &Core, addr: &str) -> (String, tokio::task::JoinHandle<()>) {
-    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = payorch::server::router(core.app_state());
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    (base, task)
-}
 
 fn pix_case() -> Case {
     Case {
@@ -43,7 +31,7 @@ async fn a_paid_pix_survives_a_crash_at(point: &str) {
         .orchestrator
         .failpoints
         .arm_with(point, Action::Panic, 0);
-    let (doomed_url, doomed_server) = serve(&doomed, "127.0.0.1:0").await;
+    let (doomed_url, doomed_server) = matrix::serve(&doomed, "127.0.0.1:0").await;
     world.set_webhooks(&doomed_url).await;
 
     let a = create(&doomed, &world.tenant, "pix-1", &case.body()).await;
@@ -78,7 +66,7 @@ async fn a_paid_pix_survives_a_crash_at(point: &str) {
         .advance(payorch::orchestrator::INBOUND_IN_FLIGHT_GRACE + Duration::from_secs(1));
     let survivor = world.core();
     let addr = doomed_url.trim_start_matches("http://").to_string();
-    let (_, survivor_server) = serve(&survivor, &addr).await;
+    let (_, survivor_server) = matrix::serve(&survivor, &addr).await;
     // Until the redelivery has settled the webhook's record (the charge may have moved
     // before the crash already).
     let mut charge = None;

@@ -33,22 +33,8 @@ async fn charges_whose_client_hung_up_run_to_the_end() {
         )
         .await;
     let core = world.core();
-    let issued = payorch::tenancy::issue_api_key(
-        core.store.as_ref(),
-        core.clock.as_ref(),
-        &payorch::tenancy::Actor("test".into()),
-        &world.tenant,
-        Some("hang-up test"),
-    )
-    .await
-    .expect("an api key");
-    let bearer = format!("Bearer {}", issued.secret.expose());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = payorch::server::router(core.app_state());
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let bearer = format!("Bearer {}", world.api_key(&core).await);
+    let (base, server) = matrix::serve(&core, "127.0.0.1:0").await;
 
     // Merchants that wait 200 ms for an answer, then close the connection.
     let client = reqwest::Client::builder()

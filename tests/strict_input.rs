@@ -33,25 +33,12 @@ impl Api {
         config.routing.primary = payorch::model::GatewayId::Stripe;
         let world = World::new(config).await;
         let core = world.core();
-        let issued = payorch::tenancy::issue_api_key(
-            core.store.as_ref(),
-            core.clock.as_ref(),
-            &payorch::tenancy::Actor("test".into()),
-            &world.tenant,
-            Some("strict input test"),
-        )
-        .await
-        .expect("an api key");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let app = payorch::server::router(core.app_state());
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let secret = world.api_key(&core).await;
+        let (base, server) = matrix::serve(&core, "127.0.0.1:0").await;
         Api {
             world,
             base,
-            secret: issued.secret.expose().to_string(),
+            secret,
             http: reqwest::Client::new(),
             _server: server,
         }

@@ -267,6 +267,20 @@ impl World {
         }
     }
 
+    /// An API key of this world's tenant: its secret.
+    pub async fn api_key(&self, core: &Core) -> String {
+        let issued = payorch::tenancy::issue_api_key(
+            core.store.as_ref(),
+            core.clock.as_ref(),
+            &payorch::tenancy::Actor("test".into()),
+            &self.tenant,
+            Some("test"),
+        )
+        .await
+        .expect("an api key");
+        issued.secret.expose().to_string()
+    }
+
     /// Makes gateway `g` behave as `behaviour` for the calls to come.
     pub async fn behave(&self, g: GatewayId, behaviour: Behaviour) {
         let mode = match behaviour {
@@ -432,6 +446,18 @@ pub enum State {
     Live,
     /// Declined, cancelled, deleted.
     Dead,
+}
+
+/// Serves `core`'s HTTP API (merchant API and gateway webhooks) at `addr` (port 0: a free
+/// one); returns its base URL and the serving task.
+pub async fn serve(core: &Core, addr: &str) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = payorch::server::router(core.app_state());
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (base, task)
 }
 
 pub async fn create(core: &Core, tenant: &TenantId, key: &str, body: &Value) -> Answer {
