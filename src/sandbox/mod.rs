@@ -1,7 +1,7 @@
 //! `payorch sandbox`: local, wire-compatible fakes of Stripe, Efí and Asaas, with a control API
 //! to make a gateway fail and to "pay" pending charges (which sends the gateway's own webhook).
 //!
-//! Each fake lives in its own file and implements [`FakeGateway`]; the server (`server.rs`)
+//! Each fake lives in its own file and implements [`FakeGateway`]; the server (`server/`)
 //! mounts them under `/stripe`, `/efi`, `/asaas`, applies the fault mode in front of them,
 //! serves the control API under `/_sandbox/`, and delivers the webhooks fakes hand it. Nothing
 //! in the core knows it talks to a sandbox: adapters only get a different base URL.

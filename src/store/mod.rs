@@ -7,7 +7,7 @@
 //! crash between two of them is recoverable (see the orchestrator).
 //!
 //! [`conformance`] is one test suite, generic over [`Store`], that every backend runs.
-//! SQL lives only in `sqlite.rs`.
+//! SQL lives only in `sqlite/`.
 
 pub mod conformance;
 pub mod sqlite;

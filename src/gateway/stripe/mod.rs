@@ -1,6 +1,6 @@
 //! The Stripe adapter: PaymentIntents (card and Pix) over Stripe's form-encoded API, refunds,
 //! and `Stripe-Signature` webhooks. Stripe's wire format lives here and in the sandbox fake
-//! (`sandbox/stripe.rs`) only. Not here: routing, retries, failover, persistence.
+//! (`sandbox/stripe/`) only. Not here: routing, retries, failover, persistence.
 //!
 //! Decisions, checked against Stripe's docs:
 //! - **API version.** Every request pins `Stripe-Version: 2026-09-30.endive`, the version
@@ -66,7 +66,6 @@ pub const REFUND_ID_METADATA: &str = "payorch_refund_id";
 pub const SIGNATURE_TOLERANCE: Duration = Duration::from_secs(300);
 /// Stripe's bounds for `payment_method_options[pix][expires_after_seconds]`.
 const PIX_EXPIRY_SECONDS: std::ops::RangeInclusive<u64> = 10..=1_209_600;
-/// The QR image is a courtesy: fetched with its own short limit, and never large.
 /// Stripe's metadata limits.
 const METADATA_MAX_KEYS: usize = 50;
 const METADATA_KEY_MAX: usize = 40;
