@@ -4,6 +4,7 @@
 //! schedules) takes a `&dyn Clock`, so tests drive time with [`ManualClock`] instead of sleeping.
 
 use std::fmt;
+use std::str::FromStr;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
@@ -178,5 +179,37 @@ mod tests {
             Timestamp::from_unix_millis(5).since(c.now()),
             Duration::ZERO
         );
+    }
+}
+
+/// A duration written the human way in config and flags: `500ms`, `30s`, `10m`, `24h`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HumanDuration(pub Duration);
+
+impl FromStr for HumanDuration {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        humantime::parse_duration(s.trim())
+            .map(HumanDuration)
+            .map_err(|e| format!("`{s}` is not a duration ({e}); write e.g. 500ms, 30s, 10m, 24h"))
+    }
+}
+
+impl fmt::Display for HumanDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", humantime::format_duration(self.0))
+    }
+}
+
+impl Serialize for HumanDuration {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for HumanDuration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
     }
 }

@@ -10,7 +10,7 @@ mod os_keyring;
 
 use std::fmt;
 
-use crate::config::Env;
+use crate::env::Env;
 use crate::model::{GatewayId, TenantId};
 use crate::secret::Secret;
 

@@ -16,8 +16,6 @@ use regex::Regex;
 
 /// Forbidden directions not yet removed: (from, to, why it is still there).
 const KNOWN: &[(&str, &str, &str)] = &[
-    ("breaker", "config", "`HumanDuration` is defined in config"),
-    ("credentials", "config", "`Env` is defined in config"),
     (
         "gateway",
         "config",

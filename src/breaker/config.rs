@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::config::HumanDuration;
+use crate::clock::HumanDuration;
 use crate::model::GatewayId;
 
 /// What the sliding window counts over.

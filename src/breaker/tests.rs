@@ -5,7 +5,7 @@ use std::time::Duration;
 use proptest::prelude::*;
 
 use super::*;
-use crate::config::HumanDuration;
+use crate::clock::HumanDuration;
 
 const T0: i64 = 1_800_000_000_000;
 

@@ -180,7 +180,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::config::HumanDuration;
+    use crate::clock::HumanDuration;
 
     fn at(secs: i64) -> Timestamp {
         Timestamp::from_unix_millis(secs * 1000)

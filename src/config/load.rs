@@ -16,28 +16,6 @@ pub struct Overrides {
     pub tenant: Option<TenantId>,
 }
 
-/// Where the environment comes from: the process in production, a map in tests.
-pub trait Env {
-    fn var(&self, name: &str) -> Option<String>;
-}
-
-/// The process environment.
-pub struct ProcessEnv;
-
-impl Env for ProcessEnv {
-    fn var(&self, name: &str) -> Option<String> {
-        std::env::var(name).ok().filter(|v| !v.is_empty())
-    }
-}
-
-impl<const N: usize> Env for [(&str, &str); N] {
-    fn var(&self, name: &str) -> Option<String> {
-        self.iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.to_string())
-    }
-}
-
 /// How a `PAYORCH_*` variable's text becomes a TOML value.
 #[derive(Clone, Copy)]
 enum EnvKind {

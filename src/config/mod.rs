@@ -6,19 +6,17 @@
 
 mod load;
 
-pub use load::{
-    Env, Loaded, Overrides, ProcessEnv, default_config_file, default_data_dir, env_var_names,
-};
+pub use crate::env::{Env, ProcessEnv};
+pub use load::{Loaded, Overrides, default_config_file, default_data_dir, env_var_names};
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 use crate::breaker::BreakerSettings;
+pub use crate::clock::HumanDuration;
 use crate::model::{Currency, GatewayId, TenantId};
 use crate::routing::{RoutingTable, TableError};
 
@@ -58,38 +56,6 @@ pub enum ConfigError {
         what: &'static str,
         hint: &'static str,
     },
-}
-
-/// A duration written the human way in config and flags: `500ms`, `30s`, `10m`, `24h`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct HumanDuration(pub Duration);
-
-impl FromStr for HumanDuration {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        humantime::parse_duration(s.trim())
-            .map(HumanDuration)
-            .map_err(|e| format!("`{s}` is not a duration ({e}); write e.g. 500ms, 30s, 10m, 24h"))
-    }
-}
-
-impl fmt::Display for HumanDuration {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", humantime::format_duration(self.0))
-    }
-}
-
-impl Serialize for HumanDuration {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for HumanDuration {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
 }
 
 /// Which persistence backend.

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use serde::Serialize;
 
 use super::{CredentialError, CredentialStore, FieldSpec, account, env_var};
-use crate::config::Env;
+use crate::env::Env;
 use crate::model::{GatewayId, TenantId};
 use crate::secret::Secret;
 
