@@ -24,6 +24,7 @@
 mod config;
 mod window;
 
+use std::fmt;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -142,6 +143,16 @@ pub enum Rejection {
     ProbesTaken,
     /// An operator forced it open.
     ForcedOpen,
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Rejection::Open => "open after failures",
+            Rejection::ProbesTaken => "half-open, every probe taken",
+            Rejection::ForcedOpen => "forced open by an operator",
+        })
+    }
 }
 
 /// The answer to "may I call this gateway now?".

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::api::{ApiError, ChargeRequest, ErrorType};
+use crate::breaker::Admission;
 use crate::clock::Timestamp;
 use crate::failpoint;
 use crate::gateway::registry::Gateways;
@@ -310,12 +311,16 @@ impl ChargeRun<'_> {
             let Some(gateway) = self.gateways.get(g).cloned() else {
                 continue;
             };
-            if let Err(why) = self.o.breakers.admit(&tenant, g) {
+            if let Admission::Rejected { reason, retry_at } = self.o.breakers.admit(&tenant, g) {
+                let until = retry_at.map(|at| format!(" (until {at})"));
                 self.charge.attempts.push(Attempt {
                     gateway: g,
                     outcome: AttemptOutcome::UnavailableNotSent,
                     latency_ms: 0,
-                    error: Some(format!("circuit breaker: {why}")),
+                    error: Some(format!(
+                        "circuit breaker: {reason}{}",
+                        until.unwrap_or_default()
+                    )),
                     gateway_code: Some(BREAKER_OPEN_CODE.into()),
                     gateway_reference: None,
                     idempotency_key: None,

@@ -34,6 +34,7 @@ use async_trait::async_trait;
 use tokio_util::task::TaskTracker;
 
 use crate::api::{ApiError, ChargeRequest, ErrorType};
+use crate::breaker::Admission;
 use crate::clock::Clock;
 use crate::failpoint::Failpoints;
 use crate::gateway::registry::Gateways;
@@ -44,8 +45,8 @@ use crate::store::{Store, StoreError};
 /// What the orchestrator asks of the circuit breakers. Implemented by the breaker fleet; the
 /// calls are in-memory (no store round trip on the charge path).
 pub trait BreakerGate: Send + Sync {
-    /// `Err(why)` when the breaker does not admit a call now.
-    fn admit(&self, tenant: &TenantId, gateway: GatewayId) -> Result<(), String>;
+    /// Whether the breaker admits a call now; a refusal says why and until when.
+    fn admit(&self, tenant: &TenantId, gateway: GatewayId) -> Admission;
     /// Records a finished call's outcome and latency.
     fn record(
         &self,
@@ -270,21 +271,8 @@ impl RoutePlanner for crate::routing::Routing {
 }
 
 impl BreakerGate for crate::breakers::Breakers {
-    fn admit(&self, tenant: &TenantId, gateway: GatewayId) -> Result<(), String> {
-        match crate::breakers::Breakers::admit(self, tenant, gateway) {
-            crate::breaker::Admission::Rejected { reason, retry_at } => {
-                let why = match reason {
-                    crate::breaker::Rejection::Open => "open after failures",
-                    crate::breaker::Rejection::ProbesTaken => "half-open, every probe taken",
-                    crate::breaker::Rejection::ForcedOpen => "forced open by an operator",
-                };
-                Err(match retry_at {
-                    Some(at) => format!("{why} (until {at})"),
-                    None => why.to_string(),
-                })
-            }
-            _ => Ok(()),
-        }
+    fn admit(&self, tenant: &TenantId, gateway: GatewayId) -> Admission {
+        crate::breakers::Breakers::admit(self, tenant, gateway)
     }
 
     fn record(
