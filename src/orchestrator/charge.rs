@@ -21,9 +21,10 @@ use crate::model::{
     Attempt, AttemptOutcome, BREAKER_OPEN_CODE, Charge, ChargeFailure, ChargeStatus, Event,
     GatewayId, TenantId,
 };
-use crate::store::{Expect, QueueMessage, StateKey, StoreError};
+use crate::store::{Expect, QueueMessage, StoreError};
 
-use super::{ORPHAN_KIND, Orchestrator, gateway_key, in_progress, store_error};
+use super::marks::{Orphan, OrphanState};
+use super::{Orchestrator, gateway_key, in_progress, store_error};
 
 /// Why a run stopped before deciding the charge.
 #[derive(Debug)]
@@ -237,12 +238,13 @@ impl Orchestrator {
     }
 
     pub(super) async fn record_orphan(&self, tenant: &TenantId, charge: &ChargeId, g: GatewayId) {
-        let key = StateKey {
-            tenant: tenant.clone(),
-            kind: ORPHAN_KIND.into(),
-            name: format!("{charge}:{g}"),
-        };
-        let value = serde_json::json!({"charge": charge, "gateway": g, "state": "pending"});
+        let key = Orphan::key(tenant, charge, g);
+        let value = Orphan {
+            charge: charge.clone(),
+            gateway: g,
+            state: OrphanState::Pending,
+        }
+        .to_value();
         match self.store.put_state(&key, &value, Expect::Absent).await {
             Ok(_) | Err(StoreError::Conflict { .. } | StoreError::AlreadyExists { .. }) => {}
             Err(e) => {

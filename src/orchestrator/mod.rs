@@ -19,13 +19,14 @@
 
 mod charge;
 mod inbound;
+mod marks;
 mod reconcile;
 mod recover;
 mod refund;
 
 pub use inbound::{Applied, INBOUND_IN_FLIGHT_GRACE};
+pub use marks::{ORPHAN_KIND, REFUND_KIND};
 pub use reconcile::{LOOKUP_GRACE, ReconcileReport};
-pub use refund::REFUND_KIND;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -201,10 +202,6 @@ impl Orchestrator {
 pub fn gateway_key(charge_id: &ChargeId, gateway: GatewayId) -> String {
     format!("{charge_id}-{gateway}")
 }
-
-/// State-document kind recording a possible orphan (a Pix/boleto create whose outcome was
-/// ambiguous at a gateway the charge then left). The reconciler cancels what it finds.
-pub const ORPHAN_KIND: &str = "orphan";
 
 /// How many times a webhook's conditional charge update is retried after losing a race.
 const WEBHOOK_UPDATE_TRIES: usize = 8;

@@ -8,10 +8,11 @@ use crate::failpoint;
 use crate::gateway::CreateCharge;
 use crate::id::{ChargeId, RefundId};
 use crate::model::{Charge, ChargeFailure, ChargeStatus, GatewayId, RefundStatus, TenantId};
-use crate::store::{Expect, StateKey, StoreError};
+use crate::store::{Expect, StoreError};
 
 use super::charge::Stop;
-use super::{ORPHAN_KIND, Orchestrator, gateway_key};
+use super::marks::{ORPHAN_KIND, Orphan, OrphanState};
+use super::{Orchestrator, gateway_key};
 
 /// What one reconciliation pass did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -204,14 +205,13 @@ impl Orchestrator {
         report: &mut ReconcileReport,
     ) -> Result<(), StoreError> {
         let gateways = self.gateways.for_tenant(tenant);
-        for (name, doc) in self.store.list_state(tenant, ORPHAN_KIND).await? {
-            if doc.value.get("state").and_then(|s| s.as_str()) != Some("pending") {
-                continue;
-            }
-            let parsed = name
-                .split_once(':')
-                .and_then(|(c, g)| Some((ChargeId::parse(c).ok()?, g.parse::<GatewayId>().ok()?)));
-            let Some((charge_id, g)) = parsed else {
+        for (_, doc) in self.store.list_state(tenant, ORPHAN_KIND).await? {
+            let Some(Orphan {
+                charge: charge_id,
+                gateway: g,
+                state: OrphanState::Pending,
+            }) = Orphan::parse(&doc.value)
+            else {
                 continue;
             };
             let (Some(gateway), Some(charge)) = (
@@ -226,8 +226,7 @@ impl Orchestrator {
             // first (it may adopt it).
             if charge.value.gateway == Some(g) || charge.value.status == ChargeStatus::Pending {
                 if charge.value.gateway == Some(g) {
-                    let adopted = serde_json::json!({"state": "adopted"});
-                    self.settle_orphan(tenant, name, doc.version, adopted, &charge_id, g)
+                    self.settle_orphan(tenant, doc.version, OrphanState::Adopted, &charge_id, g)
                         .await?;
                 } else {
                     report.deferred += 1;
@@ -243,11 +242,13 @@ impl Orchestrator {
                     report
                         .orphans_paid
                         .push((charge_id.clone(), g, found.reference.clone()));
-                    serde_json::json!({"state": "paid", "reference": found.reference})
+                    OrphanState::Paid {
+                        reference: found.reference,
+                    }
                 }
-                Ok(Some(found)) if found.status.is_final() => {
-                    serde_json::json!({"state": "closed", "reference": found.reference})
-                }
+                Ok(Some(found)) if found.status.is_final() => OrphanState::Closed {
+                    reference: found.reference,
+                },
                 Ok(Some(found)) => match gateway.cancel(&found.reference).await {
                     Ok(_) => {
                         report.orphans_cancelled.push((
@@ -255,7 +256,9 @@ impl Orchestrator {
                             g,
                             found.reference.clone(),
                         ));
-                        serde_json::json!({"state": "cancelled", "reference": found.reference})
+                        OrphanState::Cancelled {
+                            reference: found.reference,
+                        }
                     }
                     Err(e) => {
                         tracing::warn!(charge = %charge_id, %g, error = %e, "reconcile: orphan cancel failed; will retry");
@@ -267,39 +270,36 @@ impl Orchestrator {
                     if self.clock.now().since(charge.value.created_at)
                         >= self.settings.lookup_grace =>
                 {
-                    serde_json::json!({"state": "none"})
+                    OrphanState::None
                 }
                 Ok(None) | Err(_) => {
                     report.deferred += 1;
                     continue;
                 }
             };
-            self.settle_orphan(tenant, name, doc.version, outcome, &charge_id, g)
+            self.settle_orphan(tenant, doc.version, outcome, &charge_id, g)
                 .await?;
         }
         Ok(())
     }
 
-    /// Records what became of an orphan (`outcome` plus its charge and gateway), if nobody
+    /// Records what became of an orphan (`state`), if nobody
     /// wrote its document since version `version`.
     async fn settle_orphan(
         &self,
         tenant: &TenantId,
-        name: String,
         version: u64,
-        mut outcome: serde_json::Value,
+        state: OrphanState,
         charge: &ChargeId,
         g: GatewayId,
     ) -> Result<(), StoreError> {
-        let key = StateKey {
-            tenant: tenant.clone(),
-            kind: ORPHAN_KIND.into(),
-            name,
-        };
-        if let Some(obj) = outcome.as_object_mut() {
-            obj.insert("charge".into(), serde_json::json!(charge));
-            obj.insert("gateway".into(), serde_json::json!(g));
+        let key = Orphan::key(tenant, charge, g);
+        let outcome = Orphan {
+            charge: charge.clone(),
+            gateway: g,
+            state,
         }
+        .to_value();
         match self
             .store
             .put_state(&key, &outcome, Expect::Version(version))

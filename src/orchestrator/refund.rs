@@ -13,13 +13,10 @@ use crate::model::{
     AttemptOutcome, Charge, ChargeStatus, GatewayId, Money, Refund, RefundStatus, TenantId,
     Transition,
 };
-use crate::store::{Expect, StateKey, StoreError};
+use crate::store::{Expect, StoreError};
 
+use super::marks::{REFUND_KIND, RefundMark, RefundMarkState};
 use super::{Orchestrator, WEBHOOK_UPDATE_TRIES, in_progress, store_error};
-
-/// State-document kind naming a refund that was recorded in flight: the reconciler's work list
-/// (`<charge>:<refund>` → `{"state": "in_flight" | "done"}`).
-pub const REFUND_KIND: &str = "refund";
 
 /// A refund ready to be sent.
 struct Outgoing {
@@ -296,13 +293,17 @@ impl Orchestrator {
         refund: &RefundId,
         in_flight: bool,
     ) -> Result<(), StoreError> {
-        let key = StateKey {
-            tenant: tenant.clone(),
-            kind: REFUND_KIND.into(),
-            name: format!("{charge}:{refund}"),
-        };
-        let state = if in_flight { "in_flight" } else { "done" };
-        let value = serde_json::json!({"charge": charge, "refund": refund, "state": state});
+        let key = RefundMark::key(tenant, charge, refund);
+        let value = RefundMark {
+            charge: charge.clone(),
+            refund: refund.clone(),
+            state: if in_flight {
+                RefundMarkState::InFlight
+            } else {
+                RefundMarkState::Done
+            },
+        }
+        .to_value();
         let expect = if in_flight {
             Expect::Absent
         } else {
@@ -324,14 +325,13 @@ impl Orchestrator {
         tenant: &TenantId,
     ) -> Result<(Vec<(RefundId, RefundStatus)>, usize), StoreError> {
         let (mut resolved, mut deferred) = (Vec::new(), 0);
-        for (name, doc) in self.store.list_state(tenant, REFUND_KIND).await? {
-            if doc.value.get("state").and_then(|s| s.as_str()) != Some("in_flight") {
-                continue;
-            }
-            let parsed = name
-                .split_once(':')
-                .and_then(|(c, r)| Some((ChargeId::parse(c).ok()?, RefundId::parse(r).ok()?)));
-            let Some((charge_id, refund_id)) = parsed else {
+        for (_, doc) in self.store.list_state(tenant, REFUND_KIND).await? {
+            let Some(RefundMark {
+                charge: charge_id,
+                refund: refund_id,
+                state: RefundMarkState::InFlight,
+            }) = RefundMark::parse(&doc.value)
+            else {
                 continue;
             };
             let charge = self.store.get_charge(tenant, &charge_id).await?;
