@@ -23,7 +23,7 @@ use crate::model::{
 };
 use crate::store::{Expect, QueueMessage, StoreError};
 
-use super::marks::{Orphan, OrphanState};
+use super::marks::{Marker, Orphan, OrphanState};
 use super::{Orchestrator, gateway_key, in_progress, store_error};
 
 /// Why a run stopped before deciding the charge.

@@ -3,6 +3,7 @@
 //! `<charge>:<gateway>` or `<charge>:<refund>` under its kind; the stored JSON is
 //! `{"charge", "gateway" | "refund", "state", ["reference"]}`.
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::id::{ChargeId, RefundId};
@@ -15,6 +16,21 @@ pub const ORPHAN_KIND: &str = "orphan";
 
 /// State-document kind naming a refund that was recorded in flight: the reconciler's work list.
 pub const REFUND_KIND: &str = "refund";
+
+/// A marker's document to and from its stored JSON.
+pub trait Marker: Serialize + DeserializeOwned {
+    /// The document, if it is one (a document written by another version may not be).
+    fn parse(value: &serde_json::Value) -> Option<Self> {
+        Self::deserialize(value).ok()
+    }
+
+    fn to_value(&self) -> serde_json::Value {
+        serde_json::to_value(self).expect("a marker serializes")
+    }
+}
+
+impl Marker for Orphan {}
+impl Marker for RefundMark {}
 
 /// What became of a possible orphan.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,15 +67,6 @@ impl Orphan {
             name: format!("{charge}:{gateway}"),
         }
     }
-
-    /// The document, if it is one (a document written by another version may not be).
-    pub fn parse(value: &serde_json::Value) -> Option<Orphan> {
-        serde_json::from_value(value.clone()).ok()
-    }
-
-    pub fn to_value(&self) -> serde_json::Value {
-        serde_json::to_value(self).expect("an orphan record serializes")
-    }
 }
 
 /// Where a refund recorded in flight stands, for the reconciler.
@@ -85,14 +92,6 @@ impl RefundMark {
             kind: REFUND_KIND.into(),
             name: format!("{charge}:{refund}"),
         }
-    }
-
-    pub fn parse(value: &serde_json::Value) -> Option<RefundMark> {
-        serde_json::from_value(value.clone()).ok()
-    }
-
-    pub fn to_value(&self) -> serde_json::Value {
-        serde_json::to_value(self).expect("a refund marker serializes")
     }
 }
 

@@ -11,7 +11,7 @@ use crate::model::{Charge, ChargeFailure, ChargeStatus, GatewayId, RefundStatus,
 use crate::store::{Expect, StoreError};
 
 use super::charge::Stop;
-use super::marks::{ORPHAN_KIND, Orphan, OrphanState};
+use super::marks::{Marker, ORPHAN_KIND, Orphan, OrphanState};
 use super::{Orchestrator, gateway_key};
 
 /// What one reconciliation pass did.

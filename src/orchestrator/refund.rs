@@ -15,7 +15,7 @@ use crate::model::{
 };
 use crate::store::{Expect, StoreError};
 
-use super::marks::{REFUND_KIND, RefundMark, RefundMarkState};
+use super::marks::{Marker, REFUND_KIND, RefundMark, RefundMarkState};
 use super::{Orchestrator, WEBHOOK_UPDATE_TRIES, in_progress, store_error};
 
 /// A refund ready to be sent.
