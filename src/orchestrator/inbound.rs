@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::clock::Timestamp;
 use crate::gateway::GatewayEvent;
 use crate::id::InboundId;
 use crate::model::{Charge, ChargeStatus, Event, GatewayId, TenantId, Transition};
@@ -198,87 +199,12 @@ impl Orchestrator {
                 }
             }
             let mut charge = versioned.value;
-            match charge.gateway {
-                None if charge.status == ChargeStatus::Pending
-                    && matches!(
-                        next,
-                        ChargeStatus::Pending
-                            | ChargeStatus::RequiresAction
-                            | ChargeStatus::Processing
-                    ) =>
-                {
-                    return Ok(Applied::Ignored(format!(
-                        "reports {next} while charge {} is being created: the create flow records that itself",
-                        charge.id
-                    )));
-                }
-                None if charge.status == ChargeStatus::Pending => {
-                    return Ok(Applied::NotYet(format!(
-                        "charge {} is still being created",
-                        charge.id
-                    )));
-                }
-                Some(held) if held != gateway => {
-                    return Ok(Applied::Rejected(format!(
-                        "charge {} is held by {held}, not {gateway}: news of an orphan at {gateway}",
-                        charge.id
-                    )));
-                }
-                _ => {}
-            }
-            if let Some(known) = &charge.gateway_reference
-                && !event.reference.is_empty()
-                && known != &event.reference
-            {
-                return Ok(Applied::Rejected(format!(
-                    "charge {} is `{known}` at {gateway}, the event is about `{}`",
-                    charge.id, event.reference
-                )));
-            }
-            if let Some(reported) = event.amount_refunded
-                && reported < charge.amount_refunded
-            {
-                return Ok(Applied::Ignored(format!(
-                    "reports {reported} refunded, less than the {} already known: an earlier refund's news",
-                    charge.amount_refunded
-                )));
-            }
-            let before = (charge.status, charge.amount_refunded);
-            if charge.gateway_reference.is_none() && !event.reference.is_empty() {
-                // An `unknown` charge learns its reference from the gateway's own news.
-                charge.gateway_reference = Some(event.reference.clone());
+            if let Some(refusal) = refuse_news(&charge, gateway, event, next) {
+                return Ok(refusal);
             }
             let now = self.clock.now();
-            match charge.apply_status(next, now) {
-                Transition::Ignore => {
-                    return Ok(Applied::Ignored(format!(
-                        "reports {next} on a {} charge: a late or repeated report",
-                        charge.status
-                    )));
-                }
-                Transition::Reject => {
-                    return Ok(Applied::Rejected(format!(
-                        "reports {next}, which contradicts the charge's {} status",
-                        charge.status
-                    )));
-                }
-                Transition::Apply => {}
-            }
-            if matches!(
-                next,
-                ChargeStatus::Refunded | ChargeStatus::PartiallyRefunded
-            ) {
-                let reported = match (next, event.amount_refunded) {
-                    (_, Some(amount)) => amount,
-                    (ChargeStatus::Refunded, None) => charge.amount,
-                    _ => charge.amount_refunded,
-                };
-                charge.amount_refunded = charge.amount_refunded.max(reported.min(charge.amount));
-            }
-            if (charge.status, charge.amount_refunded) == before {
-                return Ok(Applied::Ignored(format!(
-                    "reports the {next} payorch already knows"
-                )));
+            if let Some(unchanged) = apply_news(&mut charge, event, next, now) {
+                return Ok(unchanged);
             }
             charge.updated_at = now;
             match self.store_with_news(&charge, versioned.version).await {
@@ -292,4 +218,106 @@ impl Orchestrator {
             event.event_id
         )))
     }
+}
+
+/// Why news from `gateway` cannot apply to `charge` as it stands, if it cannot: the charge is
+/// still being created, is held by another gateway, is another payment there, or already knows
+/// of more refunded than the news says.
+fn refuse_news(
+    charge: &Charge,
+    gateway: GatewayId,
+    event: &GatewayEvent,
+    next: ChargeStatus,
+) -> Option<Applied> {
+    match charge.gateway {
+        None if charge.status == ChargeStatus::Pending
+            && matches!(
+                next,
+                ChargeStatus::Pending | ChargeStatus::RequiresAction | ChargeStatus::Processing
+            ) =>
+        {
+            return Some(Applied::Ignored(format!(
+                "reports {next} while charge {} is being created: the create flow records that itself",
+                charge.id
+            )));
+        }
+        None if charge.status == ChargeStatus::Pending => {
+            return Some(Applied::NotYet(format!(
+                "charge {} is still being created",
+                charge.id
+            )));
+        }
+        Some(held) if held != gateway => {
+            return Some(Applied::Rejected(format!(
+                "charge {} is held by {held}, not {gateway}: news of an orphan at {gateway}",
+                charge.id
+            )));
+        }
+        _ => {}
+    }
+    if let Some(known) = &charge.gateway_reference
+        && !event.reference.is_empty()
+        && known != &event.reference
+    {
+        return Some(Applied::Rejected(format!(
+            "charge {} is `{known}` at {gateway}, the event is about `{}`",
+            charge.id, event.reference
+        )));
+    }
+    if let Some(reported) = event.amount_refunded
+        && reported < charge.amount_refunded
+    {
+        return Some(Applied::Ignored(format!(
+            "reports {reported} refunded, less than the {} already known: an earlier refund's news",
+            charge.amount_refunded
+        )));
+    }
+    None
+}
+
+/// Applies the news to `charge` with the model's transition rules (status, the reference an
+/// `unknown` charge learns, the refunded amount). `Some` says why nothing changed.
+fn apply_news(
+    charge: &mut Charge,
+    event: &GatewayEvent,
+    next: ChargeStatus,
+    now: Timestamp,
+) -> Option<Applied> {
+    let before = (charge.status, charge.amount_refunded);
+    if charge.gateway_reference.is_none() && !event.reference.is_empty() {
+        // An `unknown` charge learns its reference from the gateway's own news.
+        charge.gateway_reference = Some(event.reference.clone());
+    }
+    match charge.apply_status(next, now) {
+        Transition::Ignore => {
+            return Some(Applied::Ignored(format!(
+                "reports {next} on a {} charge: a late or repeated report",
+                charge.status
+            )));
+        }
+        Transition::Reject => {
+            return Some(Applied::Rejected(format!(
+                "reports {next}, which contradicts the charge's {} status",
+                charge.status
+            )));
+        }
+        Transition::Apply => {}
+    }
+    if matches!(
+        next,
+        ChargeStatus::Refunded | ChargeStatus::PartiallyRefunded
+    ) {
+        let reported = match (next, event.amount_refunded) {
+            (_, Some(amount)) => amount,
+            (ChargeStatus::Refunded, None) => charge.amount,
+            _ => charge.amount_refunded,
+        };
+        charge.amount_refunded = charge.amount_refunded.max(reported.min(charge.amount));
+    }
+    if (charge.status, charge.amount_refunded) == before {
+        return Some(Applied::Ignored(format!(
+            "reports the {next} payorch already knows"
+        )));
+    }
+    None
 }
