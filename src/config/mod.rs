@@ -403,8 +403,8 @@ impl Default for LimitsConfig {
             key_burst: 200,
             tenant: rate(500, Period::Second),
             tenant_burst: 1000,
-            inbound: rate(100, Period::Second),
-            inbound_burst: 200,
+            inbound: rate(500, Period::Second),
+            inbound_burst: 1000,
             instances: 1,
         }
     }
