@@ -1,7 +1,8 @@
 //! `payorch serve`'s HTTP surface (axum): the merchant API under `/v1`, gateway webhooks in
 //! (`inbound`), health and metrics.
-//! Handlers only translate HTTP to the core and back: authentication by API key, body limits,
-//! JSON parsing, idempotency, `X-Request-Id`; the flows live in the orchestrator.
+//! Handlers only translate HTTP to the core and back: authentication by API key and rate limits
+//! (`limits`, a layer on every `/v1` route that hands the handler the caller's key), body
+//! limits, JSON parsing, idempotency, `X-Request-Id`; the flows live in the orchestrator.
 
 mod body;
 mod head_errors;
