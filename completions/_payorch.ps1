@@ -208,12 +208,14 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create a key for the tenant (--tenant); its secret is shown only this once')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the tenant''s keys (prefix only, never the secret)')
+            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Change a key''s own request rate (`--rate-limit 200/s`, `off`, or `default`)')
             [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke a key: requests using it are refused from now on')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'payorch;apikey;create' {
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'A label, e.g. "checkout backend"')
+            [CompletionResult]::new('--rate-limit', '--rate-limit', [CompletionResultType]::ParameterName, 'This key''s own request rate instead of `[limits] key`: COUNT/s, COUNT/min, COUNT/h (burst: one period''s worth), or `off` (the tenant''s limit still applies)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]')
             [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Data directory [default: $XDG_DATA_HOME/payorch]')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant to act on [default: the config''s `tenant`, else "default"]')
@@ -231,6 +233,24 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
             break
         }
         'payorch;apikey;list' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]')
+            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Data directory [default: $XDG_DATA_HOME/payorch]')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant to act on [default: the config''s `tenant`, else "default"]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No ANSI colours (also: the NO_COLOR environment variable)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'payorch;apikey;update' {
+            [CompletionResult]::new('--rate-limit', '--rate-limit', [CompletionResultType]::ParameterName, 'COUNT/s, COUNT/min, COUNT/h, `off` (no limit of its own), or `default` (back to `[limits] key`)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]')
             [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Data directory [default: $XDG_DATA_HOME/payorch]')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant to act on [default: the config''s `tenant`, else "default"]')
@@ -267,6 +287,7 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
         'payorch;apikey;help' {
             [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create a key for the tenant (--tenant); its secret is shown only this once')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the tenant''s keys (prefix only, never the secret)')
+            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Change a key''s own request rate (`--rate-limit 200/s`, `off`, or `default`)')
             [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke a key: requests using it are refused from now on')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -275,6 +296,9 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
             break
         }
         'payorch;apikey;help;list' {
+            break
+        }
+        'payorch;apikey;help;update' {
             break
         }
         'payorch;apikey;help;revoke' {
@@ -1530,6 +1554,7 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
         'payorch;help;apikey' {
             [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create a key for the tenant (--tenant); its secret is shown only this once')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the tenant''s keys (prefix only, never the secret)')
+            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Change a key''s own request rate (`--rate-limit 200/s`, `off`, or `default`)')
             [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke a key: requests using it are refused from now on')
             break
         }
@@ -1537,6 +1562,9 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
             break
         }
         'payorch;help;apikey;list' {
+            break
+        }
+        'payorch;help;apikey;update' {
             break
         }
         'payorch;help;apikey;revoke' {

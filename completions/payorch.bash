@@ -85,6 +85,9 @@ _payorch() {
             payorch__subcmd__apikey,revoke)
                 cmd="payorch__subcmd__apikey__subcmd__revoke"
                 ;;
+            payorch__subcmd__apikey,update)
+                cmd="payorch__subcmd__apikey__subcmd__update"
+                ;;
             payorch__subcmd__apikey__subcmd__help,create)
                 cmd="payorch__subcmd__apikey__subcmd__help__subcmd__create"
                 ;;
@@ -96,6 +99,9 @@ _payorch() {
                 ;;
             payorch__subcmd__apikey__subcmd__help,revoke)
                 cmd="payorch__subcmd__apikey__subcmd__help__subcmd__revoke"
+                ;;
+            payorch__subcmd__apikey__subcmd__help,update)
+                cmd="payorch__subcmd__apikey__subcmd__help__subcmd__update"
                 ;;
             payorch__subcmd__audit,help)
                 cmd="payorch__subcmd__audit__subcmd__help"
@@ -363,6 +369,9 @@ _payorch() {
                 ;;
             payorch__subcmd__help__subcmd__apikey,revoke)
                 cmd="payorch__subcmd__help__subcmd__apikey__subcmd__revoke"
+                ;;
+            payorch__subcmd__help__subcmd__apikey,update)
+                cmd="payorch__subcmd__help__subcmd__apikey__subcmd__update"
                 ;;
             payorch__subcmd__help__subcmd__audit,list)
                 cmd="payorch__subcmd__help__subcmd__audit__subcmd__list"
@@ -687,7 +696,7 @@ _payorch() {
             return 0
             ;;
         payorch__subcmd__apikey)
-            opts="-o -v -q -h -V --config --data-dir --tenant --output --no-color --verbose --quiet --help --version create list revoke help"
+            opts="-o -v -q -h -V --config --data-dir --tenant --output --no-color --verbose --quiet --help --version create list update revoke help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -721,13 +730,17 @@ _payorch() {
             return 0
             ;;
         payorch__subcmd__apikey__subcmd__create)
-            opts="-o -v -q -h -V --name --config --data-dir --tenant --output --no-color --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --name --rate-limit --config --data-dir --tenant --output --no-color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rate-limit)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -759,7 +772,7 @@ _payorch() {
             return 0
             ;;
         payorch__subcmd__apikey__subcmd__help)
-            opts="create list revoke help"
+            opts="create list update revoke help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -828,6 +841,20 @@ _payorch() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        payorch__subcmd__apikey__subcmd__help__subcmd__update)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         payorch__subcmd__apikey__subcmd__list)
             opts="-o -v -q -h -V --config --data-dir --tenant --output --no-color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -869,6 +896,44 @@ _payorch() {
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__apikey__subcmd__update)
+            opts="-o -v -q -h -V --rate-limit --config --data-dir --tenant --output --no-color --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --rate-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2855,7 +2920,7 @@ _payorch() {
             return 0
             ;;
         payorch__subcmd__help__subcmd__apikey)
-            opts="create list revoke"
+            opts="create list update revoke"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2897,6 +2962,20 @@ _payorch() {
             return 0
             ;;
         payorch__subcmd__help__subcmd__apikey__subcmd__revoke)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__help__subcmd__apikey__subcmd__update)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -191,11 +191,13 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand --version 'Print version'
             cand create 'Create a key for the tenant (--tenant); its secret is shown only this once'
             cand list 'List the tenant''s keys (prefix only, never the secret)'
+            cand update 'Change a key''s own request rate (`--rate-limit 200/s`, `off`, or `default`)'
             cand revoke 'Revoke a key: requests using it are refused from now on'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'payorch;apikey;create'= {
             cand --name 'A label, e.g. "checkout backend"'
+            cand --rate-limit 'This key''s own request rate instead of `[limits] key`: COUNT/s, COUNT/min, COUNT/h (burst: one period''s worth), or `off` (the tenant''s limit still applies)'
             cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
             cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
             cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
@@ -212,6 +214,23 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand --version 'Print version'
         }
         &'payorch;apikey;list'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;apikey;update'= {
+            cand --rate-limit 'COUNT/s, COUNT/min, COUNT/h, `off` (no limit of its own), or `default` (back to `[limits] key`)'
             cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
             cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
             cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
@@ -246,12 +265,15 @@ set edit:completion:arg-completer[payorch] = {|@words|
         &'payorch;apikey;help'= {
             cand create 'Create a key for the tenant (--tenant); its secret is shown only this once'
             cand list 'List the tenant''s keys (prefix only, never the secret)'
+            cand update 'Change a key''s own request rate (`--rate-limit 200/s`, `off`, or `default`)'
             cand revoke 'Revoke a key: requests using it are refused from now on'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'payorch;apikey;help;create'= {
         }
         &'payorch;apikey;help;list'= {
+        }
+        &'payorch;apikey;help;update'= {
         }
         &'payorch;apikey;help;revoke'= {
         }
@@ -1384,11 +1406,14 @@ set edit:completion:arg-completer[payorch] = {|@words|
         &'payorch;help;apikey'= {
             cand create 'Create a key for the tenant (--tenant); its secret is shown only this once'
             cand list 'List the tenant''s keys (prefix only, never the secret)'
+            cand update 'Change a key''s own request rate (`--rate-limit 200/s`, `off`, or `default`)'
             cand revoke 'Revoke a key: requests using it are refused from now on'
         }
         &'payorch;help;apikey;create'= {
         }
         &'payorch;help;apikey;list'= {
+        }
+        &'payorch;help;apikey;update'= {
         }
         &'payorch;help;apikey;revoke'= {
         }

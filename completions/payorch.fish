@@ -125,21 +125,23 @@ complete -c payorch -n "__fish_payorch_using_subcommand tenant; and __fish_seen_
 complete -c payorch -n "__fish_payorch_using_subcommand tenant; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a tenant'
 complete -c payorch -n "__fish_payorch_using_subcommand tenant; and __fish_seen_subcommand_from help" -f -a "list" -d 'List tenants'
 complete -c payorch -n "__fish_payorch_using_subcommand tenant; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c payorch -n "__fish_payorch_using_subcommand apikey; and not __fish_seen_subcommand_from create list revoke help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
-complete -c payorch -n "__fish_payorch_using_subcommand apikey; and not __fish_seen_subcommand_from create list revoke help" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
-complete -c payorch -n "__fish_payorch_using_subcommand apikey; and not __fish_seen_subcommand_from create list revoke help" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
-complete -c payorch -n "__fish_payorch_using_subcommand apikey; and not __fish_seen_subcommand_from create list revoke help" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+complete -c payorch -n "__fish_payorch_using_subcommand apikey; and not __fish_seen_subcommand_from create list update revoke help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand apikey; and not __fish_seen_subcommand_from create list update revoke help" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand apikey; and not __fish_seen_subcommand_from create list update revoke help" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand apikey; and not __fish_seen_subcommand_from create list update revoke help" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
 json\t'Stable JSON for scripts'"
-complete -c payorch -n "__fish_payorch_using_subcommand apikey; and not __fish_seen_subcommand_from create list revoke help" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
-complete -c payorch -n "__fish_payorch_using_subcommand apikey; and not __fish_seen_subcommand_from create list revoke help" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
-complete -c payorch -n "__fish_payorch_using_subcommand apikey; and not __fish_seen_subcommand_from create list revoke help" -s q -l quiet -d 'Only errors on stderr'
-complete -c payorch -n "__fish_payorch_using_subcommand apikey; and not __fish_seen_subcommand_from create list revoke help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c payorch -n "__fish_payorch_using_subcommand apikey; and not __fish_seen_subcommand_from create list revoke help" -s V -l version -d 'Print version'
-complete -c payorch -n "__fish_payorch_using_subcommand apikey; and not __fish_seen_subcommand_from create list revoke help" -f -a "create" -d 'Create a key for the tenant (--tenant); its secret is shown only this once'
-complete -c payorch -n "__fish_payorch_using_subcommand apikey; and not __fish_seen_subcommand_from create list revoke help" -f -a "list" -d 'List the tenant\'s keys (prefix only, never the secret)'
-complete -c payorch -n "__fish_payorch_using_subcommand apikey; and not __fish_seen_subcommand_from create list revoke help" -f -a "revoke" -d 'Revoke a key: requests using it are refused from now on'
-complete -c payorch -n "__fish_payorch_using_subcommand apikey; and not __fish_seen_subcommand_from create list revoke help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c payorch -n "__fish_payorch_using_subcommand apikey; and not __fish_seen_subcommand_from create list update revoke help" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand apikey; and not __fish_seen_subcommand_from create list update revoke help" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand apikey; and not __fish_seen_subcommand_from create list update revoke help" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand apikey; and not __fish_seen_subcommand_from create list update revoke help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand apikey; and not __fish_seen_subcommand_from create list update revoke help" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand apikey; and not __fish_seen_subcommand_from create list update revoke help" -f -a "create" -d 'Create a key for the tenant (--tenant); its secret is shown only this once'
+complete -c payorch -n "__fish_payorch_using_subcommand apikey; and not __fish_seen_subcommand_from create list update revoke help" -f -a "list" -d 'List the tenant\'s keys (prefix only, never the secret)'
+complete -c payorch -n "__fish_payorch_using_subcommand apikey; and not __fish_seen_subcommand_from create list update revoke help" -f -a "update" -d 'Change a key\'s own request rate (`--rate-limit 200/s`, `off`, or `default`)'
+complete -c payorch -n "__fish_payorch_using_subcommand apikey; and not __fish_seen_subcommand_from create list update revoke help" -f -a "revoke" -d 'Revoke a key: requests using it are refused from now on'
+complete -c payorch -n "__fish_payorch_using_subcommand apikey; and not __fish_seen_subcommand_from create list update revoke help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from create" -l name -d 'A label, e.g. "checkout backend"' -r
+complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from create" -l rate-limit -d 'This key\'s own request rate instead of `[limits] key`: COUNT/s, COUNT/min, COUNT/h (burst: one period\'s worth), or `off` (the tenant\'s limit still applies)' -r
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from create" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from create" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from create" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
@@ -160,6 +162,17 @@ complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only errors on stderr'
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from update" -l rate-limit -d 'COUNT/s, COUNT/min, COUNT/h, `off` (no limit of its own), or `default` (back to `[limits] key`)' -r
+complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from update" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from update" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from update" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from update" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'"
+complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from update" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from update" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from update" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from update" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from update" -s V -l version -d 'Print version'
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from revoke" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from revoke" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from revoke" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
@@ -172,6 +185,7 @@ complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from revoke" -s V -l version -d 'Print version'
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a key for the tenant (--tenant); its secret is shown only this once'
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the tenant\'s keys (prefix only, never the secret)'
+complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from help" -f -a "update" -d 'Change a key\'s own request rate (`--rate-limit 200/s`, `off`, or `default`)'
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from help" -f -a "revoke" -d 'Revoke a key: requests using it are refused from now on'
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c payorch -n "__fish_payorch_using_subcommand serve" -l bind -d 'Address to listen on [default: the config\'s server.bind]; port 0 picks a free port' -r
@@ -772,6 +786,7 @@ complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_su
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from tenant" -f -a "list" -d 'List tenants'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from apikey" -f -a "create" -d 'Create a key for the tenant (--tenant); its secret is shown only this once'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from apikey" -f -a "list" -d 'List the tenant\'s keys (prefix only, never the secret)'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from apikey" -f -a "update" -d 'Change a key\'s own request rate (`--rate-limit 200/s`, `off`, or `default`)'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from apikey" -f -a "revoke" -d 'Revoke a key: requests using it are refused from now on'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from charge" -f -a "create" -d 'Create a charge (prints the charge, the attempts, and for Pix the code to pay)'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from charge" -f -a "get" -d 'Show one charge'

@@ -32,6 +32,9 @@ pub enum ErrorType {
     /// No gateway could take the charge, or a gateway's answer (declines are charges, not
     /// errors).
     GatewayError,
+    /// Too many requests: over the API key's, the tenant's or a gateway's rate limit (429,
+    /// with `Retry-After`). Nothing was done, so the same request may be sent again later.
+    RateLimitError,
     /// payorch itself failed.
     ApiError,
 }

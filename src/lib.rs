@@ -21,6 +21,7 @@ pub mod idempotency;
 pub mod model;
 pub mod orchestrator;
 pub mod qr;
+pub mod ratelimit;
 pub mod routing;
 pub mod runtime;
 pub mod sandbox;

@@ -21,6 +21,7 @@ use crate::idempotency::{Begin, IdempotencyError, request_hash};
 use crate::idempotency::{IdempotencyKeys, IdempotencySettings};
 use crate::model::{GatewayId, TenantId};
 use crate::orchestrator::{FlowSettings, GatewayDirectory, Orchestrator, SharedGateways};
+use crate::ratelimit::RateLimits;
 use crate::routing::Routing;
 use crate::sandbox::server::SandboxInfo;
 use crate::server::AppState;
@@ -129,6 +130,8 @@ pub struct Core {
     pub idempotency: Arc<IdempotencyKeys>,
     pub orchestrator: Arc<Orchestrator>,
     pub metrics: Arc<Metrics>,
+    /// `serve`'s request rate limits (`[limits]`), on the core's clock.
+    pub rate_limits: Arc<RateLimits>,
 }
 
 impl Core {
@@ -163,6 +166,7 @@ impl Core {
             flows: tokio_util::task::TaskTracker::new(),
             known_tenants: Default::default(),
         });
+        let rate_limits = Arc::new(RateLimits::new(&config.limits, clock.clone()));
         Ok(Core {
             config,
             store,
@@ -173,6 +177,7 @@ impl Core {
             idempotency,
             orchestrator,
             metrics: Arc::new(Metrics::new()),
+            rate_limits,
         })
     }
 
@@ -187,6 +192,7 @@ impl Core {
             body_limit: usize::try_from(self.config.server.body_limit).unwrap_or(64 * 1024),
             body_read_timeout: self.config.server.body_read_timeout.0,
             amount_limits: self.config.amount_limits.clone(),
+            rate_limits: self.rate_limits.clone(),
         }
     }
 

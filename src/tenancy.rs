@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 
 use crate::clock::Clock;
 use crate::id::{ApiKeyId, AuditId};
-use crate::model::{ApiKey, Tenant, TenantId, ValidationError};
+use crate::model::{ApiKey, RateLimit, Tenant, TenantId, ValidationError};
 use crate::secret::Secret;
 use crate::store::{AuditEntry, AuditLog, Store, StoreError};
 
@@ -171,6 +171,18 @@ pub async fn issue_api_key(
     tenant: &TenantId,
     name: Option<&str>,
 ) -> Result<IssuedKey, TenancyError> {
+    issue_limited_api_key(store, clock, actor, tenant, name, None).await
+}
+
+/// [`issue_api_key`] with the key's own rate limit (`None`: the `[limits] key` default).
+pub async fn issue_limited_api_key(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    actor: &Actor,
+    tenant: &TenantId,
+    name: Option<&str>,
+    rate_limit: Option<RateLimit>,
+) -> Result<IssuedKey, TenancyError> {
     let name = validate_name("name", name)?;
     require_tenant(store, tenant).await?;
     let mut random = [0u8; KEY_RANDOM_BYTES];
@@ -185,6 +197,7 @@ pub async fn issue_api_key(
         hash: hash_secret(secret.expose()),
         created_at: clock.now(),
         revoked_at: None,
+        rate_limit,
     };
     store.create_api_key(&key).await?;
     audit(
@@ -194,7 +207,11 @@ pub async fn issue_api_key(
         tenant,
         "apikey.create",
         key.id.as_str(),
-        serde_json::json!({"prefix": key.prefix, "name": key.name}),
+        serde_json::json!({
+            "prefix": key.prefix,
+            "name": key.name,
+            "rate_limit": key.rate_limit.map(|r| r.to_string()),
+        }),
     )
     .await?;
     Ok(IssuedKey { key, secret })
@@ -227,6 +244,51 @@ pub async fn revoke_api_key(
         "apikey.revoke",
         id.as_str(),
         serde_json::json!({"prefix": key.prefix}),
+    )
+    .await?;
+    Ok(key)
+}
+
+/// Sets a key's own rate limit (`None`: back to the `[limits] key` default), audited as
+/// `apikey.update` with the limit before and after. A revoked key may be updated (it stays
+/// refused).
+pub async fn set_api_key_rate_limit(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    actor: &Actor,
+    tenant: &TenantId,
+    id: &ApiKeyId,
+    rate_limit: Option<RateLimit>,
+) -> Result<ApiKey, TenancyError> {
+    require_tenant(store, tenant).await?;
+    let unknown = || TenancyError::UnknownKey {
+        tenant: tenant.clone(),
+        id: id.to_string(),
+    };
+    let before = store
+        .list_api_keys(tenant)
+        .await?
+        .into_iter()
+        .find(|k| &k.id == id)
+        .ok_or_else(unknown)?
+        .rate_limit;
+    let key = match store.set_api_key_rate_limit(tenant, id, rate_limit).await {
+        Ok(k) => k,
+        Err(StoreError::NotFound { .. }) => return Err(unknown()),
+        Err(e) => return Err(e.into()),
+    };
+    let shown = |r: Option<RateLimit>| r.map(|r| r.to_string());
+    audit(
+        store,
+        clock,
+        actor,
+        tenant,
+        "apikey.update",
+        id.as_str(),
+        serde_json::json!({
+            "prefix": key.prefix,
+            "rate_limit": {"from": shown(before), "to": shown(key.rate_limit)},
+        }),
     )
     .await?;
     Ok(key)

@@ -120,6 +120,21 @@ const ENV_KEYS: &[(&str, &str, EnvKind)] = &[
         "webhooks.allow_private_targets",
         EnvKind::Bool,
     ),
+    ("PAYORCH_LIMITS_KEY", "limits.key", EnvKind::Str),
+    ("PAYORCH_LIMITS_KEY_BURST", "limits.key_burst", EnvKind::Int),
+    ("PAYORCH_LIMITS_TENANT", "limits.tenant", EnvKind::Str),
+    (
+        "PAYORCH_LIMITS_TENANT_BURST",
+        "limits.tenant_burst",
+        EnvKind::Int,
+    ),
+    ("PAYORCH_LIMITS_INBOUND", "limits.inbound", EnvKind::Str),
+    (
+        "PAYORCH_LIMITS_INBOUND_BURST",
+        "limits.inbound_burst",
+        EnvKind::Int,
+    ),
+    ("PAYORCH_LIMITS_INSTANCES", "limits.instances", EnvKind::Int),
 ];
 
 /// The names of the environment variables [`Config::load`] reads, for docs and `config show`.
@@ -277,6 +292,16 @@ impl Config {
                 "server.max_connections",
                 format!("{} is outside 1..=1000000", self.server.max_connections),
             ));
+        }
+        for (key, burst) in [
+            ("limits.key_burst", self.limits.key_burst),
+            ("limits.tenant_burst", self.limits.tenant_burst),
+            ("limits.inbound_burst", self.limits.inbound_burst),
+            ("limits.instances", self.limits.instances),
+        ] {
+            if !(1..=1_000_000).contains(&burst) {
+                return Err(invalid(key, format!("{burst} is outside 1..=1000000")));
+            }
         }
         for (currency, max) in &self.amount_limits.0 {
             if *max <= 0 {

@@ -10,6 +10,7 @@ pub use crate::env::{Env, ProcessEnv};
 pub use load::{Loaded, Overrides, default_config_file, default_data_dir, env_var_names};
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -17,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::breaker::BreakerSettings;
 pub use crate::clock::HumanDuration;
-use crate::model::{Currency, GatewayId, TenantId};
+use crate::model::{Currency, GatewayId, Period, Rate, RateLimit, TenantId};
 use crate::routing::{RoutingTable, TableError};
 
 /// The config file's name inside the config dir.
@@ -333,6 +334,48 @@ impl AmountLimits {
     }
 }
 
+/// `[limits]`: request rates `payorch serve` accepts, each a token bucket (GCRA) refilled at
+/// the rate and holding up to its burst. A request must pass its API key's bucket and its
+/// tenant's; a gateway's webhooks to a tenant have a bucket of their own. Over a limit: 429 with
+/// `Retry-After`. Kept in each process's memory: with `instances = N` each instance enforces
+/// 1/N of every rate and burst, so a fleet of N behind a balancer enforces about the whole.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Every API key's rate, unless the key has its own (`apikey update --rate-limit`).
+    pub key: RateLimit,
+    /// The most requests a key may send at once after being idle.
+    pub key_burst: u32,
+    /// All of one tenant's keys together.
+    pub tenant: RateLimit,
+    pub tenant_burst: u32,
+    /// One gateway's webhooks to one tenant (`POST /webhooks/{tenant}/{gateway}`).
+    pub inbound: RateLimit,
+    pub inbound_burst: u32,
+    /// How many `serve` instances share the traffic: each enforces 1/N of the limits.
+    pub instances: u32,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        let rate = |count, period| {
+            RateLimit::Limited(Rate {
+                count: NonZeroU32::new(count).unwrap_or(NonZeroU32::MIN),
+                period,
+            })
+        };
+        LimitsConfig {
+            key: rate(100, Period::Second),
+            key_burst: 200,
+            tenant: rate(500, Period::Second),
+            tenant_burst: 1000,
+            inbound: rate(500, Period::Second),
+            inbound_burst: 1000,
+            instances: 1,
+        }
+    }
+}
+
 /// The effective configuration.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -356,6 +399,8 @@ pub struct Config {
     pub webhooks: WebhooksConfig,
     /// `[amount_limits]`: the largest charge per currency.
     pub amount_limits: AmountLimits,
+    /// `[limits]`: request rates.
+    pub limits: LimitsConfig,
 }
 
 impl Default for Config {
@@ -373,6 +418,7 @@ impl Default for Config {
             breaker: BreakerSettings::default(),
             webhooks: WebhooksConfig::default(),
             amount_limits: AmountLimits::default(),
+            limits: LimitsConfig::default(),
         }
     }
 }

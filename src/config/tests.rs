@@ -342,3 +342,37 @@ fn connection_limits_have_defaults_and_ranges() {
         assert!(load(Some(bad), &[]).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn rate_limits_from_file_and_env_name_the_bad_key() {
+    use crate::model::RateLimit;
+    let l = load(None, &[]).unwrap();
+    assert_eq!(l.config.limits, LimitsConfig::default());
+    assert_eq!(l.config.limits.key.to_string(), "100/s");
+    let l = load(
+        Some("[limits]\nkey = \"3/min\"\nkey_burst = 3\ntenant = \"off\"\n"),
+        &[
+            ("PAYORCH_LIMITS_INBOUND", "12000/min"),
+            ("PAYORCH_LIMITS_INSTANCES", "4"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(l.config.limits.key.to_string(), "3/min");
+    assert_eq!(l.config.limits.key_burst, 3);
+    assert_eq!(l.config.limits.tenant, RateLimit::Off);
+    assert_eq!(l.config.limits.inbound.to_string(), "12000/min");
+    assert_eq!(l.config.limits.instances, 4);
+
+    let err = load(Some("[limits]\nkey = \"fast\"\n"), &[]).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("limits.key") && text.contains("200/s"),
+        "{text}"
+    );
+    let err = load(None, &[("PAYORCH_LIMITS_TENANT", "10/day")]).unwrap_err();
+    assert!(err.to_string().contains("PAYORCH_LIMITS_TENANT"), "{err}");
+    let err = load(None, &[("PAYORCH_LIMITS_KEY_BURST", "0")]).unwrap_err();
+    assert!(err.to_string().contains("limits.key_burst"), "{err}");
+    let err = load(Some("[limits]\ninstances = 0\n"), &[]).unwrap_err();
+    assert!(err.to_string().contains("limits.instances"), "{err}");
+}

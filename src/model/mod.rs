@@ -6,6 +6,7 @@ pub mod document;
 pub mod event;
 pub mod gateway;
 pub mod money;
+pub mod rate_limit;
 pub mod tenant;
 
 pub use charge::{
@@ -17,6 +18,7 @@ pub use document::{Document, DocumentError, DocumentKind};
 pub use event::{Event, EventData, EventType};
 pub use gateway::GatewayId;
 pub use money::{Currency, Money, MoneyError};
+pub use rate_limit::{Period, Rate, RateLimit, RateLimitError};
 pub use tenant::{ApiKey, Tenant, TenantId};
 
 /// Bad input, with the field it is about: the shape every edge (HTTP, CLI, config) reports.

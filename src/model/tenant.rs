@@ -105,6 +105,10 @@ pub struct ApiKey {
     pub hash: String,
     pub created_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
+    /// This key's own request rate (`payorch apikey create|update --rate-limit`), instead of
+    /// `[limits] key`; `off` exempts the key (its tenant's limit still applies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<super::RateLimit>,
 }
 
 impl ApiKey {

@@ -110,6 +110,19 @@ async fn handle(
                 why,
             ),
         })?;
+    // Counted once authentic (a forged flood cannot spend the gateway's budget) and before
+    // anything is stored: a gateway retries a 429, and the retry is then processed as new.
+    let standings = match state.rate_limits.check_inbound(&tenant_id, gateway_id) {
+        Ok(s) => s,
+        Err(refused) => {
+            return Ok(super::limits::refuse(
+                state,
+                &refused,
+                &tenant_id,
+                Some(gateway_id),
+            ));
+        }
+    };
     let text = String::from_utf8_lossy(&bytes);
     let mut results = Vec::with_capacity(events.len());
     let mut too_early = None;
@@ -153,14 +166,18 @@ async fn handle(
             "note": applied.note(),
         }));
     }
-    if let Some(why) = too_early {
-        let mut r =
-            ApiError::new(503, ErrorType::ApiError, "charge_not_ready", why).into_response();
-        r.headers_mut().insert(
-            axum::http::header::RETRY_AFTER,
-            HeaderValue::from_static(RETRY_AFTER_SECONDS),
-        );
-        return Ok(r);
-    }
-    Ok(axum::Json(serde_json::json!({"received": results})).into_response())
+    let mut r = match too_early {
+        Some(why) => {
+            let mut r =
+                ApiError::new(503, ErrorType::ApiError, "charge_not_ready", why).into_response();
+            r.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECONDS),
+            );
+            r
+        }
+        None => axum::Json(serde_json::json!({"received": results})).into_response(),
+    };
+    super::limits::set_headers(r.headers_mut(), &standings);
+    Ok(r)
 }

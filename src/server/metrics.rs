@@ -49,6 +49,15 @@ pub struct WebhookLabels {
     pub result: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RateLimitLabels {
+    /// The bucket that refused: key, tenant or inbound.
+    pub scope: String,
+    pub tenant: String,
+    /// For `inbound`: the gateway whose webhooks were refused; empty otherwise.
+    pub gateway: String,
+}
+
 /// Every metric `serve` exports.
 pub struct Metrics {
     registry: Mutex<Registry>,
@@ -60,6 +69,8 @@ pub struct Metrics {
     pub http_requests: Family<HttpLabels, Counter>,
     /// Gateway webhook events received (authentic and parsed), by what they did.
     pub gateway_webhooks: Family<WebhookLabels, Counter>,
+    /// Requests refused with a 429, by the bucket that refused them.
+    pub rate_limited: Family<RateLimitLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -109,6 +120,12 @@ impl Metrics {
             "Gateway webhook events received, by gateway and result",
             gateway_webhooks.clone(),
         );
+        let rate_limited = Family::<RateLimitLabels, Counter>::default();
+        registry.register(
+            "rate_limited",
+            "Requests refused with 429, by scope (key, tenant, inbound), tenant and gateway",
+            rate_limited.clone(),
+        );
         Metrics {
             registry: Mutex::new(registry),
             charges,
@@ -117,6 +134,7 @@ impl Metrics {
             breaker_state,
             http_requests,
             gateway_webhooks,
+            rate_limited,
         }
     }
 

@@ -1,17 +1,18 @@
 //! `payorch serve`'s HTTP surface (axum): the merchant API under `/v1`, gateway webhooks in
 //! (`inbound`), health and metrics.
-//! Handlers only translate HTTP to the core and back: authentication by API key, body limits,
-//! JSON parsing, idempotency, `X-Request-Id`; the flows live in the orchestrator.
+//! Handlers only translate HTTP to the core and back: authentication by API key and rate limits
+//! (`limits`, a layer on every `/v1` route that hands the handler the caller's key), body
+//! limits, JSON parsing, idempotency, `X-Request-Id`; the flows live in the orchestrator.
 
 mod body;
 mod head_errors;
 pub mod inbound;
+mod limits;
 pub mod listen;
 pub mod metrics;
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
@@ -19,6 +20,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::{Extension, Router};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -46,6 +48,8 @@ pub struct AppState {
     pub body_read_timeout: std::time::Duration,
     /// The largest charge per currency.
     pub amount_limits: crate::config::AmountLimits,
+    /// Request rate limits: per API key, per tenant, per gateway's webhooks.
+    pub rate_limits: Arc<crate::ratelimit::RateLimits>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -55,10 +59,17 @@ const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 /// The router with every route and layer.
 pub fn router(state: AppState) -> Router {
     let limit = state.body_limit;
+    let guard = || middleware::from_fn_with_state(state.clone(), limits::guard_api);
     Router::new()
-        .route("/v1/charges", post(create_charge).get(list_charges))
-        .route("/v1/charges/{id}", get(read_charge))
-        .route("/v1/charges/{id}/refunds", post(refund_charge))
+        .route(
+            "/v1/charges",
+            post(create_charge).get(list_charges).route_layer(guard()),
+        )
+        .route("/v1/charges/{id}", get(read_charge).route_layer(guard()))
+        .route(
+            "/v1/charges/{id}/refunds",
+            post(refund_charge).route_layer(guard()),
+        )
         .route(
             "/webhooks/{tenant}/{gateway}",
             post(inbound::receive).layer(DefaultBodyLimit::max(inbound::WEBHOOK_BODY_LIMIT)),
@@ -270,24 +281,25 @@ fn answer(a: crate::runtime::Answer) -> Response {
     r
 }
 
-/// What every POST needs first: the caller's key, the JSON body, the idempotency key.
-async fn mutating(
+/// What every POST needs after its key passed [`limits::guard_api`]: the JSON body and the
+/// idempotency key.
+fn mutating(
     state: &AppState,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<(ApiKey, Value, String), ApiError> {
-    let key = authenticate(state, headers).await?;
+) -> Result<(Value, String), ApiError> {
     let value = json_body(headers, body, state.body_limit)?;
     let idem = idempotency_key(headers)?;
-    Ok((key, value, idem))
+    Ok((value, idem))
 }
 
 async fn create_charge(
     State(state): State<AppState>,
+    Extension(key): Extension<ApiKey>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let (key, value, idem) = match mutating(&state, &headers, body).await {
+    let (value, idem) = match mutating(&state, &headers, body) {
         Ok(parts) => parts,
         Err(e) => return e.into_response(),
     };
@@ -315,11 +327,12 @@ async fn create_charge(
 
 async fn refund_charge(
     State(state): State<AppState>,
+    Extension(key): Extension<ApiKey>,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let (key, value, idem) = match mutating(&state, &headers, body).await {
+    let (value, idem) = match mutating(&state, &headers, body) {
         Ok(parts) => parts,
         Err(e) => return e.into_response(),
     };
@@ -338,13 +351,9 @@ async fn refund_charge(
 
 async fn read_charge(
     State(state): State<AppState>,
+    Extension(key): Extension<ApiKey>,
     Path(id): Path<String>,
-    headers: HeaderMap,
 ) -> Response {
-    let key = match authenticate(&state, &headers).await {
-        Ok(k) => k,
-        Err(e) => return e.into_response(),
-    };
     match state.orchestrator.get_charge(&key.tenant, &id).await {
         Ok((charge, _)) => axum::Json(charge_json(&charge)).into_response(),
         Err(e) => e.into_response(),
@@ -408,13 +417,9 @@ fn parse_list(p: &ListParams) -> Result<ChargeQuery, ApiError> {
 
 async fn list_charges(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Extension(key): Extension<ApiKey>,
     params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let key = match authenticate(&state, &headers).await {
-        Ok(k) => k,
-        Err(e) => return e.into_response(),
-    };
     let query = match params
         .map_err(|e| {
             ApiError::new(

@@ -20,7 +20,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::Timestamp;
 use crate::id::{ApiKeyId, AuditId, ChargeId, EventId, InboundId, MessageId};
-use crate::model::{ApiKey, Charge, ChargeStatus, Event, EventType, GatewayId, Tenant, TenantId};
+use crate::model::{
+    ApiKey, Charge, ChargeStatus, Event, EventType, GatewayId, RateLimit, Tenant, TenantId,
+};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -103,6 +105,14 @@ pub trait ApiKeyStore: Send + Sync {
         tenant: &TenantId,
         id: &ApiKeyId,
         at: Timestamp,
+    ) -> StoreResult<ApiKey>;
+    /// Sets (or with `None` clears) a key's own rate limit and returns the key, revoked or not.
+    /// [`StoreError::NotFound`] when the tenant has no such key.
+    async fn set_api_key_rate_limit(
+        &self,
+        tenant: &TenantId,
+        id: &ApiKeyId,
+        limit: Option<RateLimit>,
     ) -> StoreResult<ApiKey>;
 }
 

@@ -60,6 +60,7 @@ fn api_key(tenant_slug: &str, hash: &str, created_ms: i64) -> ApiKey {
         hash: hash.into(),
         created_at: at(created_ms),
         revoked_at: None,
+        rate_limit: None,
     }
 }
 
@@ -125,6 +126,42 @@ pub async fn api_key_revoke_keeps_the_first_time<S: Store + 'static>(store: Arc<
         (key.tenant.clone(), ApiKeyId::generate()),
     ] {
         let r = store.revoke_api_key(&t, &id, at(300)).await;
+        assert!(matches!(r, Err(StoreError::NotFound { .. })), "{r:?}");
+    }
+}
+
+pub async fn api_key_rate_limit_is_set_and_cleared<S: Store + 'static>(store: Arc<S>) {
+    use crate::model::RateLimit;
+    let key = api_key("acme", "aa11", 0);
+    let other = api_key("acme", "bb22", 10);
+    for k in [&key, &other] {
+        ok(store.create_api_key(k).await, "create");
+    }
+    let limit: RateLimit = "200/s".parse().expect("a rate");
+    for wanted in [Some(limit), Some(RateLimit::Off), None] {
+        let updated = ok(
+            store
+                .set_api_key_rate_limit(&key.tenant, &key.id, wanted)
+                .await,
+            "set rate limit",
+        );
+        assert_eq!(updated.rate_limit, wanted);
+        assert_eq!(
+            ok(store.find_api_key_by_hash("aa11").await, "find").map(|k| k.rate_limit),
+            Some(wanted),
+            "stored"
+        );
+    }
+    assert_eq!(
+        ok(store.find_api_key_by_hash("bb22").await, "find other"),
+        Some(other),
+        "another key is untouched"
+    );
+    for (t, id) in [
+        (tenant("globex"), key.id.clone()),
+        (key.tenant.clone(), ApiKeyId::generate()),
+    ] {
+        let r = store.set_api_key_rate_limit(&t, &id, Some(limit)).await;
         assert!(matches!(r, Err(StoreError::NotFound { .. })), "{r:?}");
     }
 }

@@ -72,6 +72,7 @@ macro_rules! store_conformance_tests {
             tenants_create_get_list,
             api_keys_create_find_list,
             api_key_revoke_keeps_the_first_time,
+            api_key_rate_limit_is_set_and_cleared,
             charge_create_and_get_round_trip,
             charge_of_another_tenant_reads_as_none,
             charge_update_is_conditional,

@@ -9,7 +9,7 @@ use rusqlite::types::Value;
 use super::{SqliteStore, encode, insert_new, into_page, page_size, query_bodies, sql_error};
 use crate::clock::Timestamp;
 use crate::id::{ApiKeyId, AuditId};
-use crate::model::{ApiKey, Tenant, TenantId};
+use crate::model::{ApiKey, RateLimit, Tenant, TenantId};
 use crate::store::{ApiKeyStore, AuditEntry, AuditLog, Page, StoreError, StoreResult, TenantStore};
 
 #[async_trait]
@@ -92,13 +92,7 @@ impl ApiKeyStore for SqliteStore {
     ) -> StoreResult<ApiKey> {
         let (tenant, id) = (tenant.to_string(), id.to_string());
         self.write(move |c| {
-            let sql = "SELECT id, body FROM api_keys WHERE id = ?1 AND tenant = ?2";
-            let mut key: ApiKey = query_bodies(c, "API key", sql, [&id, &tenant])?
-                .pop()
-                .ok_or_else(|| StoreError::NotFound {
-                    entity: "API key",
-                    id: id.clone(),
-                })?;
+            let mut key = tenant_key(c, &tenant, &id)?;
             if key.revoked_at.is_none() {
                 key.revoked_at = Some(at);
                 let body = encode("API key", &id, &key)?;
@@ -110,6 +104,36 @@ impl ApiKeyStore for SqliteStore {
         })
         .await
     }
+
+    async fn set_api_key_rate_limit(
+        &self,
+        tenant: &TenantId,
+        id: &ApiKeyId,
+        limit: Option<RateLimit>,
+    ) -> StoreResult<ApiKey> {
+        let (tenant, id) = (tenant.to_string(), id.to_string());
+        self.write(move |c| {
+            let mut key = tenant_key(c, &tenant, &id)?;
+            key.rate_limit = limit;
+            let body = encode("API key", &id, &key)?;
+            c.prepare_cached("UPDATE api_keys SET body = ?1 WHERE id = ?2")
+                .and_then(|mut s| s.execute(params![body, id]))
+                .map_err(|e| sql_error(&format!("update API key `{id}`"), e))?;
+            Ok(key)
+        })
+        .await
+    }
+}
+
+/// The key `id` of `tenant`, or [`StoreError::NotFound`].
+fn tenant_key(c: &rusqlite::Connection, tenant: &str, id: &str) -> StoreResult<ApiKey> {
+    let sql = "SELECT id, body FROM api_keys WHERE id = ?1 AND tenant = ?2";
+    query_bodies(c, "API key", sql, [id, tenant])?
+        .pop()
+        .ok_or_else(|| StoreError::NotFound {
+            entity: "API key",
+            id: id.to_string(),
+        })
 }
 
 #[async_trait]
