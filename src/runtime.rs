@@ -191,7 +191,8 @@ impl Core {
     }
 
     /// Starts the background work of `serve`; it stops when the returned value is dropped.
-    pub async fn spawn_background(&self) -> Background {
+    /// `keys` decrypt the webhook endpoints' signing secrets ([`crate::datakey`]).
+    pub async fn spawn_background(&self, keys: Arc<crate::datakey::DataKeys>) -> Background {
         if let Ok(tenants) = self.store.list_tenants().await {
             for t in tenants {
                 self.breakers.watch(&t.id);
@@ -227,6 +228,7 @@ impl Core {
             self.store.clone(),
             self.clock.clone(),
             crate::webhook::outbound::DeliverySettings::from_config(&self.config.webhooks),
+            keys,
         );
         Background {
             _sync: sync,

@@ -13,6 +13,8 @@ pub struct Env {
     pub dir: tempfile::TempDir,
     /// `webhooks.allow_private_targets` for every run: the test's merchant is on loopback.
     pub allow_private_targets: bool,
+    /// `PAYORCH_DATA_KEY` for every run (base64): a random key of this env's own.
+    pub data_key: String,
 }
 
 impl Env {
@@ -20,6 +22,11 @@ impl Env {
         Env {
             dir: tempfile::tempdir().expect("temp dir"),
             allow_private_targets: false,
+            data_key: payorch::datakey::DataKey::generate()
+                .expect("a data key")
+                .to_base64()
+                .expose()
+                .to_string(),
         }
     }
 
@@ -67,6 +74,8 @@ impl Env {
         if self.allow_private_targets {
             c.env("PAYORCH_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true");
         }
+        // Each env its own data key: parallel tests never share (or rotate) a keyring entry.
+        c.env("PAYORCH_DATA_KEY", &self.data_key);
         c
     }
 
