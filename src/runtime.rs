@@ -202,9 +202,12 @@ impl Core {
         let orchestrator = self.orchestrator.clone();
         let idempotency = self.idempotency.clone();
         let every = self.config.recovery.every.0;
+        let (store, clock) = (self.store.clone(), self.clock.clone());
+        let retention = self.config.retention.inbound_bodies.0;
         let reconciler = tokio::spawn(async move {
             let mut reconcile = tokio::time::interval(every);
             let mut purge = tokio::time::interval(PURGE_EVERY);
+            let mut prune = tokio::time::interval(PURGE_EVERY);
             loop {
                 tokio::select! {
                     _ = reconcile.tick() => match orchestrator.reconcile_once().await {
@@ -214,6 +217,12 @@ impl Core {
                     },
                     _ = purge.tick() => if let Err(e) = idempotency.purge_expired().await {
                         tracing::warn!(error = %e, "idempotency purge failed");
+                    },
+                    // `[retention] inbound_bodies`: the bodies go, the dedupe records stay.
+                    _ = prune.tick() => match store.prune_inbound_bodies(clock.now().minus(retention)).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(bodies = n, "pruned inbound webhook bodies past their retention"),
+                        Err(e) => tracing::warn!(error = %e, "inbound webhook body pruning failed"),
                     },
                 }
             }
@@ -288,6 +297,15 @@ pub fn charge_json(charge: &crate::model::Charge) -> Value {
         obj.insert("object".into(), Value::String("charge".into()));
     }
     v
+}
+
+/// A charge as listings show it (`GET /v1/charges`, the CLI): [`charge_json`] with the
+/// customer's document masked. The merchant gets back what it sent only from the charge's own
+/// endpoints (create, `GET /v1/charges/{id}`); a listing, the usual leak, never carries it.
+pub fn charge_json_masked(charge: &crate::model::Charge) -> Value {
+    let mut masked = charge.clone();
+    masked.customer = charge.customer.masked();
+    charge_json(&masked)
 }
 
 /// What a request under an idempotency key makes, recorded on the key before anything else

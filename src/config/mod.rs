@@ -214,6 +214,23 @@ impl Default for RecoveryConfig {
     }
 }
 
+/// `[retention]`: how long personal data that payorch keeps only for diagnosis stays.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    /// Raw inbound gateway webhook bodies (already redacted of documents, names and e-mails):
+    /// emptied after this; the dedupe record stays.
+    pub inbound_bodies: HumanDuration,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            inbound_bodies: HumanDuration(Duration::from_secs(30 * 24 * 3600)),
+        }
+    }
+}
+
 macro_rules! gateway_settings {
     ($(#[$doc:meta])* $name:ident, $base_url:literal { $($(#[$fdoc:meta])* $field:ident : $ty:ty = $default:expr),* $(,)? }) => {
         $(#[$doc])*
@@ -390,6 +407,8 @@ pub struct Config {
     pub webhooks: WebhooksConfig,
     /// `[amount_limits]`: the largest charge per currency.
     pub amount_limits: AmountLimits,
+    /// `[retention]`: how long diagnostic copies of personal data are kept.
+    pub retention: RetentionConfig,
 }
 
 impl Default for Config {
@@ -407,6 +426,7 @@ impl Default for Config {
             breaker: BreakerSettings::default(),
             webhooks: WebhooksConfig::default(),
             amount_limits: AmountLimits::default(),
+            retention: RetentionConfig::default(),
         }
     }
 }
