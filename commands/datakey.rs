@@ -32,14 +32,23 @@ pub enum DataKeyCommand {
     Import,
 }
 
-/// Data key errors with the exit codes they deserve.
+/// The exit code a data key error deserves: a key to provide or a variable to fix is a
+/// configuration problem (5); a keyring that cannot be used, like the store, is 6.
+pub fn exit_code(e: &DataKeyError) -> Exit {
+    match e {
+        DataKeyError::Keyring(_) => Exit::Unavailable,
+        DataKeyError::BadEnv { .. }
+        | DataKeyError::EnvManaged
+        | DataKeyError::Missing { .. }
+        | DataKeyError::BadEntry { .. } => Exit::Config,
+        DataKeyError::Tampered { .. } | DataKeyError::Malformed | DataKeyError::Random(_) => {
+            Exit::Failure
+        }
+    }
+}
+
 fn key_error(e: DataKeyError) -> anyhow::Error {
-    let exit = match e {
-        DataKeyError::BadEnv { .. } | DataKeyError::EnvManaged => Exit::Config,
-        DataKeyError::Missing { .. } => Exit::NotFound,
-        _ => Exit::Failure,
-    };
-    CliError::new(exit, e.to_string()).into()
+    CliError::new(exit_code(&e), e.to_string()).into()
 }
 
 #[derive(Serialize)]

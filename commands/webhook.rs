@@ -149,7 +149,9 @@ pub fn endpoint_error(e: EndpointError) -> anyhow::Error {
         EndpointError::NotConfigured(_) => CliError::new(Exit::NotFound, e.to_string()).into(),
         EndpointError::Store(s) => s.into(),
         EndpointError::Signature(s) => s.into(),
-        EndpointError::DataKey { .. } => CliError::new(Exit::Config, e.to_string()).into(),
+        EndpointError::DataKey { ref source, .. } => {
+            CliError::new(super::datakey::exit_code(source), e.to_string()).into()
+        }
     }
 }
 

@@ -60,7 +60,8 @@ pub enum DataKeyError {
     BadEnv { var: &'static str, problem: String },
     #[error("the keyring entry `{account}` is not a list of base64 data keys: {problem}")]
     BadEntry { account: String, problem: String },
-    #[error("{0}")]
+    /// The keyring could not be used (none on this machine, locked, refused).
+    #[error("{0}; or give the data key in {ENV_KEY} instead of the keyring")]
     Keyring(String),
     #[error(
         "a stored secret does not decrypt with data key `{key_id}`: it was altered or copied from elsewhere"
