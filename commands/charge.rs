@@ -255,6 +255,10 @@ fn show(ctx: &Ctx, c: &Charge) -> anyhow::Result<()> {
         ("gateway", or_dash(c.gateway)),
         ("reference", or_dash(c.gateway_reference.as_deref())),
         ("customer", c.customer.name.clone()),
+        (
+            "document",
+            or_dash(c.customer.document.as_ref().map(|d| d.masked())),
+        ),
         ("created", c.created_at.to_rfc3339()),
     ];
     if let Some(f) = &c.failure {
@@ -490,7 +494,7 @@ pub async fn run(ctx: &Ctx, cmd: ChargeCommand) -> anyhow::Result<()> {
                 .ok_or_else(not_found)?
                 .value;
             if ctx.out.is_json() {
-                ctx.out.json(&runtime::charge_json(&charge))
+                ctx.out.json(&runtime::charge_json_masked(&charge))
             } else {
                 show(ctx, &charge)
             }
@@ -514,7 +518,7 @@ pub async fn run(ctx: &Ctx, cmd: ChargeCommand) -> anyhow::Result<()> {
                 )
                 .await?;
             if ctx.out.is_json() {
-                let data: Vec<Value> = page.items.iter().map(runtime::charge_json).collect();
+                let data: Vec<Value> = page.items.iter().map(runtime::charge_json_masked).collect();
                 return ctx
                     .out
                     .json(&json!({"data": data, "next_cursor": page.next_cursor}));

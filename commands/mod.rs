@@ -7,6 +7,7 @@ mod audit;
 mod breaker;
 mod charge;
 mod dashboard;
+mod datakey;
 mod demo;
 mod dlq;
 mod events;
@@ -29,6 +30,7 @@ use clap_complete::Shell;
 
 use payorch::clock::SystemClock;
 use payorch::config::{Config, Loaded, Overrides, ProcessEnv};
+use payorch::datakey::DataKeys;
 use payorch::model::TenantId;
 use payorch::store::Store;
 use payorch::store::sqlite::SqliteStore;
@@ -96,6 +98,9 @@ pub enum Command {
     /// Create and list tenants (merchants)
     #[command(subcommand)]
     Tenant(tenant::TenantCommand),
+    /// The data key that encrypts webhook signing secrets at rest: show, back up, rotate, import
+    #[command(subcommand, name = "datakey")]
+    DataKey(datakey::DataKeyCommand),
     /// Create, list and revoke API keys
     #[command(subcommand, name = "apikey")]
     ApiKey(apikey::ApiKeyCommand),
@@ -162,9 +167,34 @@ impl Ctx {
         let path = self.config().sqlite_path();
         let store = SqliteStore::open(&path)
             .with_context(|| format!("cannot open the store at {}", path.display()))?;
+        // On stderr for every command (warnings are logged by default), `serve` included.
+        for loose in payorch::store::sqlite::private::loose_permissions(&path) {
+            tracing::warn!("{loose}");
+        }
         let store: Arc<dyn Store> = Arc::new(store);
         tenancy::ensure_default_tenant(store.as_ref(), &self.clock).await?;
         Ok(store)
+    }
+
+    /// The data keys that encrypt stored secrets: `PAYORCH_DATA_KEY`, else the OS keyring
+    /// (see `payorch::datakey`). A bad variable is a configuration error.
+    pub fn data_keys(&self) -> anyhow::Result<Arc<DataKeys>> {
+        DataKeys::from_env(&ProcessEnv)
+            .map(Arc::new)
+            .map_err(|e| CliError::new(Exit::Config, e.to_string()).into())
+    }
+
+    /// Records an operator action on this invocation's tenant in the audit log.
+    pub async fn audit(
+        &self,
+        store: &dyn Store,
+        action: &str,
+        target: &str,
+        detail: serde_json::Value,
+    ) -> anyhow::Result<()> {
+        let (clock, actor) = (&self.clock, self.actor());
+        tenancy::audit(store, clock, &actor, self.tenant(), action, target, detail).await?;
+        Ok(())
     }
 
     /// The OS user, for the audit log (see `user.rs`).
@@ -242,6 +272,7 @@ fn run(cli: Cli, out: Output) -> anyhow::Result<()> {
             Command::Breaker(cmd) => breaker::run(&ctx, cmd).await,
             Command::Dashboard(args) => dashboard::run(&ctx, cli.global.no_color, args).await,
             Command::Webhook(cmd) => webhook::run(&ctx, cmd).await,
+            Command::DataKey(cmd) => datakey::run(&ctx, cmd).await,
             Command::Dlq(cmd) => dlq::run(&ctx, cmd).await,
             Command::Events(cmd) => events::run(&ctx, cmd).await,
             Command::Amount(args) => amount::run(&ctx, args),

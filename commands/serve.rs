@@ -66,6 +66,7 @@ pub fn init_logging(ctx: &Ctx, global: &super::GlobalArgs, args: &ServeArgs) {
 
 pub async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<()> {
     let store = ctx.store().await?;
+    let keys = ctx.data_keys()?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let config = ctx.config().clone();
     let gateways = match &args.sandbox {
@@ -117,7 +118,7 @@ pub async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<()> {
         let _ = out.flush();
     }
     tracing::info!(%addr, store = %core.store.describe(), gateways = ?mine.available.keys().collect::<Vec<_>>(), "serving");
-    let background = core.spawn_background().await;
+    let background = core.spawn_background(keys).await;
     payorch::server::listen::serve(listener, app, limits, shutdown_signal()).await;
     // Money flows whose client hung up run on in tasks of their own: let them finish too.
     core.orchestrator.drain().await;

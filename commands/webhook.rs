@@ -149,27 +149,24 @@ pub fn endpoint_error(e: EndpointError) -> anyhow::Error {
         EndpointError::NotConfigured(_) => CliError::new(Exit::NotFound, e.to_string()).into(),
         EndpointError::Store(s) => s.into(),
         EndpointError::Signature(s) => s.into(),
+        EndpointError::DataKey { ref source, .. } => {
+            CliError::new(super::datakey::exit_code(source), e.to_string()).into()
+        }
     }
 }
 
 pub async fn run(ctx: &Ctx, cmd: WebhookCommand) -> anyhow::Result<()> {
     let store = ctx.store().await?;
+    let keys = ctx.data_keys()?;
+    let keys = keys.as_ref();
     let tenant = ctx.tenant();
     tenancy::require_tenant(store.as_ref(), tenant).await?;
     let now = ctx.clock.now();
     let audit = |action: &'static str, detail: serde_json::Value| {
         let store = store.clone();
         async move {
-            tenancy::audit(
-                store.as_ref(),
-                &ctx.clock,
-                &ctx.actor(),
-                tenant,
-                action,
-                "webhook_endpoint",
-                detail,
-            )
-            .await
+            ctx.audit(store.as_ref(), action, "webhook_endpoint", detail)
+                .await
         }
     };
     match cmd {
@@ -177,7 +174,7 @@ pub async fn run(ctx: &Ctx, cmd: WebhookCommand) -> anyhow::Result<()> {
             let policy = TargetPolicy {
                 allow_private: ctx.config().webhooks.allow_private_targets,
             };
-            let (e, created) = endpoint::set(store.as_ref(), tenant, &url, policy, now)
+            let (e, created) = endpoint::set(store.as_ref(), keys, tenant, &url, policy, now)
                 .await
                 .map_err(endpoint_error)?;
             audit(
@@ -198,21 +195,21 @@ pub async fn run(ctx: &Ctx, cmd: WebhookCommand) -> anyhow::Result<()> {
             }
         }
         WebhookCommand::Endpoint(EndpointCommand::Show { reveal }) => {
-            let (e, _) = endpoint::get(store.as_ref(), tenant)
+            let (e, _) = endpoint::get(store.as_ref(), keys, tenant)
                 .await
                 .map_err(endpoint_error)?
                 .ok_or_else(|| endpoint_error(EndpointError::NotConfigured(tenant.clone())))?;
             EndpointView::new(tenant, &e, reveal, now).print(ctx)?;
         }
         WebhookCommand::Endpoint(EndpointCommand::Enable) => {
-            let e = endpoint::enable(store.as_ref(), tenant, now)
+            let e = endpoint::enable(store.as_ref(), keys, tenant, now)
                 .await
                 .map_err(endpoint_error)?;
             audit("webhook.endpoint_enable", serde_json::json!({"url": e.url})).await?;
             EndpointView::new(tenant, &e, false, now).print(ctx)?;
         }
         WebhookCommand::Secret(SecretCommand::Rotate { overlap }) => {
-            let e = endpoint::rotate_secret(store.as_ref(), tenant, overlap.0, now)
+            let e = endpoint::rotate_secret(store.as_ref(), keys, tenant, overlap.0, now)
                 .await
                 .map_err(endpoint_error)?;
             audit(

@@ -35,6 +35,7 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand init 'Write a commented default config file and create the data dir and database'
             cand config 'Inspect the effective configuration'
             cand tenant 'Create and list tenants (merchants)'
+            cand datakey 'The data key that encrypts webhook signing secrets at rest: show, back up, rotate, import'
             cand apikey 'Create, list and revoke API keys'
             cand serve 'Run the HTTP core: merchant API, health, metrics, breaker sync, reconciler'
             cand charge 'Create, show, list and refund charges (in-process, same core as `serve`)'
@@ -173,6 +174,109 @@ set edit:completion:arg-completer[payorch] = {|@words|
         &'payorch;tenant;help;list'= {
         }
         &'payorch;tenant;help;help'= {
+        }
+        &'payorch;datakey'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand show 'Where the data key comes from, its id, and which key each endpoint''s secret is under'
+            cand rotate 'Re-encrypt every stored secret under a new data key (in the keyring), or under PAYORCH_DATA_KEY after you changed it (the old one in PAYORCH_DATA_KEY_PREVIOUS)'
+            cand generate 'Print a new random data key (base64) for PAYORCH_DATA_KEY; stores nothing'
+            cand import 'Make a backed-up data key (base64, read from stdin) the keyring''s current key again'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'payorch;datakey;show'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --reveal 'Also print the keys themselves (base64), to back them up somewhere safe'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;datakey;rotate'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;datakey;generate'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;datakey;import'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;datakey;help'= {
+            cand show 'Where the data key comes from, its id, and which key each endpoint''s secret is under'
+            cand rotate 'Re-encrypt every stored secret under a new data key (in the keyring), or under PAYORCH_DATA_KEY after you changed it (the old one in PAYORCH_DATA_KEY_PREVIOUS)'
+            cand generate 'Print a new random data key (base64) for PAYORCH_DATA_KEY; stores nothing'
+            cand import 'Make a backed-up data key (base64, read from stdin) the keyring''s current key again'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'payorch;datakey;help;show'= {
+        }
+        &'payorch;datakey;help;rotate'= {
+        }
+        &'payorch;datakey;help;generate'= {
+        }
+        &'payorch;datakey;help;import'= {
+        }
+        &'payorch;datakey;help;help'= {
         }
         &'payorch;apikey'= {
             cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
@@ -1371,6 +1475,7 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand init 'Write a commented default config file and create the data dir and database'
             cand config 'Inspect the effective configuration'
             cand tenant 'Create and list tenants (merchants)'
+            cand datakey 'The data key that encrypts webhook signing secrets at rest: show, back up, rotate, import'
             cand apikey 'Create, list and revoke API keys'
             cand serve 'Run the HTTP core: merchant API, health, metrics, breaker sync, reconciler'
             cand charge 'Create, show, list and refund charges (in-process, same core as `serve`)'
@@ -1402,6 +1507,20 @@ set edit:completion:arg-completer[payorch] = {|@words|
         &'payorch;help;tenant;create'= {
         }
         &'payorch;help;tenant;list'= {
+        }
+        &'payorch;help;datakey'= {
+            cand show 'Where the data key comes from, its id, and which key each endpoint''s secret is under'
+            cand rotate 'Re-encrypt every stored secret under a new data key (in the keyring), or under PAYORCH_DATA_KEY after you changed it (the old one in PAYORCH_DATA_KEY_PREVIOUS)'
+            cand generate 'Print a new random data key (base64) for PAYORCH_DATA_KEY; stores nothing'
+            cand import 'Make a backed-up data key (base64, read from stdin) the keyring''s current key again'
+        }
+        &'payorch;help;datakey;show'= {
+        }
+        &'payorch;help;datakey;rotate'= {
+        }
+        &'payorch;help;datakey;generate'= {
+        }
+        &'payorch;help;datakey;import'= {
         }
         &'payorch;help;apikey'= {
             cand create 'Create a key for the tenant (--tenant); its secret is shown only this once'

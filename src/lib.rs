@@ -12,6 +12,7 @@ pub mod breakers;
 pub mod clock;
 pub mod config;
 pub mod credentials;
+pub mod datakey;
 pub mod env;
 pub mod failpoint;
 pub mod gateway;

@@ -197,7 +197,8 @@ impl Core {
     }
 
     /// Starts the background work of `serve`; it stops when the returned value is dropped.
-    pub async fn spawn_background(&self) -> Background {
+    /// `keys` decrypt the webhook endpoints' signing secrets ([`crate::datakey`]).
+    pub async fn spawn_background(&self, keys: Arc<crate::datakey::DataKeys>) -> Background {
         if let Ok(tenants) = self.store.list_tenants().await {
             for t in tenants {
                 self.breakers.watch(&t.id);
@@ -207,9 +208,12 @@ impl Core {
         let orchestrator = self.orchestrator.clone();
         let idempotency = self.idempotency.clone();
         let every = self.config.recovery.every.0;
+        let (store, clock) = (self.store.clone(), self.clock.clone());
+        let retention = self.config.retention.inbound_bodies.0;
         let reconciler = tokio::spawn(async move {
             let mut reconcile = tokio::time::interval(every);
             let mut purge = tokio::time::interval(PURGE_EVERY);
+            let mut prune = tokio::time::interval(PURGE_EVERY);
             loop {
                 tokio::select! {
                     _ = reconcile.tick() => match orchestrator.reconcile_once().await {
@@ -219,6 +223,12 @@ impl Core {
                     },
                     _ = purge.tick() => if let Err(e) = idempotency.purge_expired().await {
                         tracing::warn!(error = %e, "idempotency purge failed");
+                    },
+                    // `[retention] inbound_bodies`: the bodies go, the dedupe records stay.
+                    _ = prune.tick() => match store.prune_inbound_bodies(clock.now().minus(retention)).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(bodies = n, "pruned inbound webhook bodies past their retention"),
+                        Err(e) => tracing::warn!(error = %e, "inbound webhook body pruning failed"),
                     },
                 }
             }
@@ -233,6 +243,7 @@ impl Core {
             self.store.clone(),
             self.clock.clone(),
             crate::webhook::outbound::DeliverySettings::from_config(&self.config.webhooks),
+            keys,
         );
         Background {
             _sync: sync,
@@ -292,6 +303,15 @@ pub fn charge_json(charge: &crate::model::Charge) -> Value {
         obj.insert("object".into(), Value::String("charge".into()));
     }
     v
+}
+
+/// A charge as listings show it (`GET /v1/charges`, the CLI): [`charge_json`] with the
+/// customer's document masked. The merchant gets back what it sent only from the charge's own
+/// endpoints (create, `GET /v1/charges/{id}`); a listing, the usual leak, never carries it.
+pub fn charge_json_masked(charge: &crate::model::Charge) -> Value {
+    let mut masked = charge.clone();
+    masked.customer = charge.customer.masked();
+    charge_json(&masked)
 }
 
 /// What a request under an idempotency key makes, recorded on the key before anything else

@@ -17,6 +17,7 @@ use payorch::breaker::{BreakerOverrides, BreakerState, SlidingWindow, SyncInterv
 use payorch::breakers::Breakers;
 use payorch::clock::{Clock, SystemClock};
 use payorch::config::{Config, HumanDuration};
+use payorch::datakey::{DataKey, DataKeys};
 use payorch::id::{ChargeId, EventId};
 use payorch::model::{Event, GatewayId, TenantId};
 use payorch::runtime::{self, Background, Core};
@@ -172,10 +173,15 @@ impl Demo {
         )
         .await?;
 
-        // The merchant's receiver, and the tenant's endpoint pointed at it.
+        // The merchant's receiver, and the tenant's endpoint pointed at it. The data key lives
+        // in memory, like the rest of the demo: nothing goes to the operator's keyring.
         let merchant = Merchant::start().await?;
+        let keys = Arc::new(DataKeys::in_memory(vec![
+            DataKey::generate().context("the demo's data key")?,
+        ]));
         let (endpoint, _) = endpoint::set(
             store.as_ref(),
+            &keys,
             &tenant,
             &merchant.url,
             TargetPolicy::ALLOW_PRIVATE,
@@ -216,7 +222,7 @@ impl Demo {
                 })
                 .await;
         });
-        let background = core.spawn_background().await;
+        let background = core.spawn_background(keys).await;
         let started = Instant::now();
         let breakers = BreakerLog::start(core.breakers.clone(), tenant.clone(), started);
         let handle = DemoHandle::new(sandbox_url.clone(), started)?;

@@ -74,6 +74,11 @@ const ENV_KEYS: &[(&str, &str, EnvKind)] = &[
     ),
     ("PAYORCH_RECOVERY_EVERY", "recovery.every", EnvKind::Str),
     (
+        "PAYORCH_RETENTION_INBOUND_BODIES",
+        "retention.inbound_bodies",
+        EnvKind::Str,
+    ),
+    (
         "PAYORCH_RECOVERY_LOOKUP_GRACE",
         "recovery.lookup_grace",
         EnvKind::Str,
@@ -345,6 +350,12 @@ impl Config {
         for (key, value, min, max) in [
             ("idempotency.lease", self.idempotency.lease.0, 1, 3600),
             ("recovery.every", self.recovery.every.0, 1, 3600),
+            (
+                "retention.inbound_bodies",
+                self.retention.inbound_bodies.0,
+                1,
+                10 * 365 * 24 * 3600,
+            ),
             (
                 "recovery.lookup_grace",
                 self.recovery.lookup_grace.0,

@@ -181,6 +181,23 @@ impl Default for RecoveryConfig {
     }
 }
 
+/// `[retention]`: how long personal data that payorch keeps only for diagnosis stays.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    /// Raw inbound gateway webhook bodies (already redacted of documents, names and e-mails):
+    /// emptied after this; the dedupe record stays.
+    pub inbound_bodies: HumanDuration,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            inbound_bodies: HumanDuration(Duration::from_secs(30 * 24 * 3600)),
+        }
+    }
+}
+
 macro_rules! gateway_settings {
     ($(#[$doc:meta])* $name:ident, $base_url:literal { $($(#[$fdoc:meta])* $field:ident : $ty:ty = $default:expr),* $(,)? }) => {
         $(#[$doc])*
@@ -401,6 +418,8 @@ pub struct Config {
     pub amount_limits: AmountLimits,
     /// `[limits]`: request rates.
     pub limits: LimitsConfig,
+    /// `[retention]`: how long diagnostic copies of personal data are kept.
+    pub retention: RetentionConfig,
 }
 
 impl Default for Config {
@@ -419,6 +438,7 @@ impl Default for Config {
             webhooks: WebhooksConfig::default(),
             amount_limits: AmountLimits::default(),
             limits: LimitsConfig::default(),
+            retention: RetentionConfig::default(),
         }
     }
 }

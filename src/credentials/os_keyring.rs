@@ -142,6 +142,44 @@ impl OsKeyring {
     }
 }
 
+/// Entries that are not gateway credentials (the data key, `crate::datakey`), addressed by
+/// their account name alone. Errors are sentences naming the keyring and the entry, never a
+/// value.
+impl OsKeyring {
+    pub fn get_entry(&self, account: &str) -> Result<Option<String>, String> {
+        self.entry_op("read", account, |b| b.get(account))
+    }
+
+    pub fn set_entry(&self, account: &str, value: &str) -> Result<(), String> {
+        self.entry_op("store", account, |b| b.set(account, value))
+    }
+
+    pub fn delete_entry(&self, account: &str) -> Result<bool, String> {
+        self.entry_op("delete", account, |b| b.delete(account))
+    }
+
+    fn entry_op<T>(
+        &self,
+        op: &str,
+        account: &str,
+        run: impl FnOnce(&dyn Backend) -> Result<T, Failure>,
+    ) -> Result<T, String> {
+        let (kind, backend) = self.opened();
+        let backend = backend
+            .as_ref()
+            .map_err(|reason| format!("no keyring available: {reason}"))?;
+        run(backend.as_ref()).map_err(|failure| {
+            let why = match failure {
+                Failure::Unavailable(reason) => return format!("no keyring available: {reason}"),
+                Failure::Locked(reason) => format!("access refused ({reason}): unlock it"),
+                Failure::Corrupt => "the stored value is not text".into(),
+                Failure::Other(reason) => reason,
+            };
+            format!("the {kind} could not {op} `{account}`: {why}")
+        })
+    }
+}
+
 impl CredentialStore for OsKeyring {
     fn get(
         &self,

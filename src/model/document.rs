@@ -110,6 +110,36 @@ impl Document {
     }
 }
 
+impl Document {
+    /// The document as listings and logs show it (LGPD: no more than an operator needs to
+    /// tell customers apart): a CPF keeps its middle six digits, `***.982.247-**`; a CNPJ its
+    /// middle, `**.***.333/0001-**`; any other document its last four characters, `****6789`.
+    /// The one masking function: every table, listing and log line that shows a document uses it.
+    pub fn masked(&self) -> String {
+        let shown: &[usize] = match self.kind {
+            DocumentKind::Cpf => &[3, 4, 5, 6, 7, 8],
+            DocumentKind::Cnpj => &[5, 6, 7, 8, 9, 10, 11],
+            DocumentKind::Other => {
+                let chars: Vec<char> = self.number.chars().collect();
+                let keep = if chars.len() > 6 { 4 } else { 0 };
+                let tail: String = chars[chars.len() - keep..].iter().collect();
+                return format!("****{tail}");
+            }
+        };
+        let hidden: String = self
+            .number
+            .chars()
+            .enumerate()
+            .map(|(i, c)| if shown.contains(&i) { c } else { '*' })
+            .collect();
+        Document {
+            kind: self.kind,
+            number: hidden,
+        }
+        .formatted()
+    }
+}
+
 /// A CPF or CNPJ, formatted or bare, normalized to upper case without punctuation.
 fn parse_brazilian(text: &str) -> Result<Document, DocumentError> {
     let input = || text.to_string();
@@ -210,6 +240,23 @@ mod tests {
 
     fn brl(input: &str) -> Result<Document, DocumentError> {
         Document::parse(input, Currency::Brl)
+    }
+
+    #[test]
+    fn masked_documents_keep_only_what_tells_customers_apart() {
+        let masked = |input: &str, currency| Document::parse(input, currency).unwrap().masked();
+        assert_eq!(masked("529.982.247-25", Currency::Brl), "***.982.247-**");
+        assert_eq!(masked("52998224725", Currency::Brl), "***.982.247-**");
+        assert_eq!(
+            masked("11.222.333/0001-81", Currency::Brl),
+            "**.***.333/0001-**"
+        );
+        assert_eq!(
+            masked("12.ABC.345/01DE-35", Currency::Brl),
+            "**.***.345/01DE-**"
+        );
+        assert_eq!(masked("P123456789", Currency::Usd), "****6789");
+        assert_eq!(masked("A12", Currency::Usd), "****");
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod document;
 pub mod event;
 pub mod gateway;
 pub mod money;
+pub mod pii;
 pub mod rate_limit;
 pub mod tenant;
 

@@ -83,7 +83,9 @@ impl Orchestrator {
             gateway,
             gateway_event_id: event.event_id.clone(),
             received_at: self.clock.now(),
-            body: body.to_string(),
+            // Verified on the raw bytes by the caller; kept for diagnosis without personal data
+            // (nothing parses it back: dedupe is on the event id).
+            body: crate::model::pii::redact_body(body),
             status: InboundStatus::Received,
             note: None,
         };

@@ -437,7 +437,7 @@ async fn list_charges(
     match state.store.list_charges(&key.tenant, &query).await {
         Ok(page) => axum::Json(serde_json::json!({
             "object": "list",
-            "data": page.items.iter().map(charge_json).collect::<Vec<_>>(),
+            "data": page.items.iter().map(crate::runtime::charge_json_masked).collect::<Vec<_>>(),
             "has_more": page.next_cursor.is_some(),
             "next_cursor": page.next_cursor,
         }))

@@ -362,6 +362,11 @@ pub trait InboundWebhookStore: Send + Sync {
     /// A tenant's webhooks, newest first.
     async fn list_inbound(&self, tenant: &TenantId, limit: u32)
     -> StoreResult<Vec<InboundWebhook>>;
+    /// Empties the `body` of every webhook (of every tenant) received before `before`, keeping
+    /// the record itself, so a late redelivery is still deduplicated (the retention of
+    /// `[retention] inbound_bodies`). Returns how many bodies were emptied; a second call
+    /// with the same time empties none.
+    async fn prune_inbound_bodies(&self, before: Timestamp) -> StoreResult<u64>;
 }
 
 /// One operator action, for `payorch audit list`.

@@ -25,6 +25,7 @@ use tokio::task::JoinHandle;
 
 use crate::clock::{Clock, Timestamp};
 use crate::config::WebhooksConfig;
+use crate::datakey::DataKeys;
 use crate::gateway::http::install_crypto_provider;
 use crate::store::{Received, Store, StoreError};
 
@@ -204,6 +205,8 @@ struct Inner {
     clock: Arc<dyn Clock>,
     settings: DeliverySettings,
     client: reqwest::Client,
+    /// Decrypt the endpoints' signing secrets.
+    keys: Arc<DataKeys>,
 }
 
 impl Deliverer {
@@ -211,6 +214,7 @@ impl Deliverer {
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         settings: DeliverySettings,
+        keys: Arc<DataKeys>,
     ) -> Result<Deliverer, WebhookError> {
         install_crypto_provider();
         let client = reqwest::Client::builder()
@@ -233,6 +237,7 @@ impl Deliverer {
                 clock,
                 settings,
                 client,
+                keys,
             }),
         })
     }
@@ -302,7 +307,16 @@ impl Inner {
             .as_deref()
             .map(DeliveryLog::decode)
             .unwrap_or_default();
-        let endpoint = match endpoint::get(self.store.as_ref(), &msg.tenant).await? {
+        let found = match endpoint::get(self.store.as_ref(), &self.keys, &msg.tenant).await {
+            // A secret that cannot be decrypted (its data key is missing): the event waits,
+            // it is never sent unsigned; the message says how to provide the key or recover.
+            Err(e @ EndpointError::DataKey { .. }) => {
+                tracing::error!(tenant = %msg.tenant, error = %e, "cannot sign webhook deliveries");
+                return self.hold(r, &mut log, e.to_string()).await;
+            }
+            other => other?,
+        };
+        let endpoint = match found {
             Some((e, _)) if e.enabled => e,
             Some((e, _)) => {
                 let why = e
@@ -349,7 +363,14 @@ impl Inner {
                     error: Some(error.clone()),
                 });
                 let reason = format!("410 Gone at {now}");
-                endpoint::disable(self.store.as_ref(), &msg.tenant, &reason, answered).await?;
+                endpoint::disable(
+                    self.store.as_ref(),
+                    &self.keys,
+                    &msg.tenant,
+                    &reason,
+                    answered,
+                )
+                .await?;
                 tracing::warn!(tenant = %msg.tenant, "webhook endpoint answered 410 Gone: disabled it; events are kept until `payorch webhook endpoint enable`");
                 self.hold(r, &mut log, error).await
             }
@@ -526,14 +547,15 @@ pub fn spawn_delivery_worker(
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     settings: DeliverySettings,
+    keys: Arc<DataKeys>,
 ) -> DeliveryWorker {
     let (stop, stopped) = watch::channel(false);
     let loops = settings.concurrency.max(1);
     let tasks = (0..loops)
         .map(|_| {
             let (store, clock, settings) = (store.clone(), clock.clone(), settings.clone());
-            let stopped = stopped.clone();
-            tokio::spawn(run_loop(store, clock, settings, stopped))
+            let (keys, stopped) = (keys.clone(), stopped.clone());
+            tokio::spawn(run_loop(store, clock, settings, keys, stopped))
         })
         .collect();
     DeliveryWorker { stop, tasks }
@@ -543,11 +565,12 @@ async fn run_loop(
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     settings: DeliverySettings,
+    keys: Arc<DataKeys>,
     mut stopped: watch::Receiver<bool>,
 ) {
     let poll = settings.poll_interval;
     let deliverer = loop {
-        match Deliverer::new(store.clone(), clock.clone(), settings.clone()) {
+        match Deliverer::new(store.clone(), clock.clone(), settings.clone(), keys.clone()) {
             Ok(d) => break d,
             Err(e) => {
                 tracing::error!(error = %e, "webhook delivery worker cannot start; retrying");

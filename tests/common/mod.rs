@@ -13,6 +13,9 @@ pub struct Env {
     pub dir: tempfile::TempDir,
     /// `webhooks.allow_private_targets` for every run: the test's merchant is on loopback.
     pub allow_private_targets: bool,
+    /// `PAYORCH_DATA_KEY` for every run (base64): a random key of this env's own. `None`:
+    /// the data key lives in the OS keyring, under [`Env::keyring_account`].
+    pub data_key: Option<String>,
 }
 
 impl Env {
@@ -20,6 +23,13 @@ impl Env {
         Env {
             dir: tempfile::tempdir().expect("temp dir"),
             allow_private_targets: false,
+            data_key: Some(
+                payorch::datakey::DataKey::generate()
+                    .expect("a data key")
+                    .to_base64()
+                    .expose()
+                    .to_string(),
+            ),
         }
     }
 
@@ -30,6 +40,17 @@ impl Env {
             allow_private_targets: true,
             ..Env::new()
         }
+    }
+
+    /// The keyring account of this env's data key when [`Env::data_key`] is `None`: unique
+    /// to the env (its temp dir's name).
+    pub fn keyring_account(&self) -> String {
+        let dir = self
+            .path()
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy();
+        format!("test-data-key-{}-{dir}", std::process::id())
     }
 
     pub fn path(&self) -> &Path {
@@ -66,6 +87,18 @@ impl Env {
             .env("USER", "tester");
         if self.allow_private_targets {
             c.env("PAYORCH_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true");
+        }
+        // Each env its own data key: parallel tests never share (or rotate) a keyring entry.
+        // Without one, the OS keyring under this env's own account (the kernel keyutils store:
+        // no D-Bus session), so a test of the keyring path touches no other test's entry.
+        match &self.data_key {
+            Some(key) => {
+                c.env("PAYORCH_DATA_KEY", key);
+            }
+            None => {
+                c.env("PAYORCH_DATA_KEY_ACCOUNT", self.keyring_account())
+                    .env_remove("DBUS_SESSION_BUS_ADDRESS");
+            }
         }
         c
     }

@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 
 use payorch::clock::{Clock, ManualClock, Timestamp};
+use payorch::datakey::{DataKey, DataKeys};
 use payorch::id::{ChargeId, EventId, MessageId};
 use payorch::model::TenantId;
 use payorch::secret::Secret;
@@ -105,6 +106,8 @@ struct Fixture {
     url: String,
     tenant: TenantId,
     deliverer: Deliverer,
+    /// The data key of this fixture, in memory: tests never touch the OS keyring here.
+    keys: Arc<DataKeys>,
 }
 
 fn settings(schedule: &[u64]) -> DeliverySettings {
@@ -140,7 +143,8 @@ async fn fixture(settings: DeliverySettings) -> Fixture {
         .with_state(merchant.clone());
     tokio::spawn(async move { axum::serve(listener, app).await });
     let tenant = TenantId::default_tenant();
-    let deliverer = Deliverer::new(store.clone(), clock.clone(), settings).unwrap();
+    let keys = Arc::new(DataKeys::in_memory(vec![DataKey::generate().unwrap()]));
+    let deliverer = Deliverer::new(store.clone(), clock.clone(), settings, keys.clone()).unwrap();
     Fixture {
         _dir: dir,
         store,
@@ -149,6 +153,7 @@ async fn fixture(settings: DeliverySettings) -> Fixture {
         url,
         tenant,
         deliverer,
+        keys,
     }
 }
 
@@ -157,6 +162,7 @@ impl Fixture {
     async fn set_endpoint(&self, url: &str) {
         let (e, _) = endpoint::set(
             self.store.as_ref(),
+            &self.keys,
             &self.tenant,
             url,
             TargetPolicy::ALLOW_PRIVATE,
@@ -346,7 +352,7 @@ async fn gone_disables_the_endpoint_and_keeps_the_event_until_it_is_enabled() {
     f.answer(410, None);
     let (msg, _) = f.enqueue().await;
     assert_eq!(f.once().await.held, 1);
-    let (e, _) = endpoint::get(f.store.as_ref(), &f.tenant)
+    let (e, _) = endpoint::get(f.store.as_ref(), &f.keys, &f.tenant)
         .await
         .unwrap()
         .unwrap();
@@ -362,7 +368,7 @@ async fn gone_disables_the_endpoint_and_keeps_the_event_until_it_is_enabled() {
     assert!(f.store.get_dead(&msg).await.unwrap().is_none());
 
     f.answer(200, None);
-    endpoint::enable(f.store.as_ref(), &f.tenant, f.clock.now())
+    endpoint::enable(f.store.as_ref(), &f.keys, &f.tenant, f.clock.now())
         .await
         .unwrap();
     f.advance(61);
@@ -389,6 +395,7 @@ async fn after_a_rotation_both_old_and_new_secrets_verify() {
     // The merchant still knows only the old secret.
     let rotated = endpoint::rotate_secret(
         f.store.as_ref(),
+        &f.keys,
         &f.tenant,
         Duration::from_secs(3600),
         f.clock.now(),
@@ -416,7 +423,13 @@ async fn two_deliverers_never_deliver_the_same_attempt_twice() {
     for _ in 0..20 {
         f.enqueue().await;
     }
-    let other = Deliverer::new(f.store.clone(), f.clock.clone(), settings(&[5])).unwrap();
+    let other = Deliverer::new(
+        f.store.clone(),
+        f.clock.clone(),
+        settings(&[5]),
+        f.keys.clone(),
+    )
+    .unwrap();
     let (a, b) = tokio::join!(f.deliverer.deliver_once(), other.deliver_once());
     let (a, b) = (a.unwrap(), b.unwrap());
     let (a2, b2) = tokio::join!(f.deliverer.deliver_once(), other.deliver_once());
@@ -436,8 +449,12 @@ async fn the_spawned_worker_delivers_and_stops_when_dropped() {
         poll_interval: Duration::from_millis(20),
         ..settings(&[5])
     };
-    let worker =
-        payorch::webhook::outbound::spawn_delivery_worker(f.store.clone(), f.clock.clone(), s);
+    let worker = payorch::webhook::outbound::spawn_delivery_worker(
+        f.store.clone(),
+        f.clock.clone(),
+        s,
+        f.keys.clone(),
+    );
     f.enqueue().await;
     for _ in 0..250 {
         if !f.seen().is_empty() {

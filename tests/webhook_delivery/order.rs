@@ -106,7 +106,7 @@ async fn a_charge_s_backlog_reaches_the_merchant_in_order_after_an_outage() {
         match outage {
             Outage::NoEndpoint | Outage::Down => f.set_endpoint(&f.url).await,
             Outage::Gone => {
-                endpoint::enable(f.store.as_ref(), &f.tenant, f.clock.now())
+                endpoint::enable(f.store.as_ref(), &f.keys, &f.tenant, f.clock.now())
                     .await
                     .unwrap();
             }

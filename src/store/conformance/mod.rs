@@ -89,6 +89,7 @@ macro_rules! store_conformance_tests {
             counters_add_and_read_ranges,
             inbound_record_dedupes,
             inbound_status_and_listing,
+            inbound_prune_drops_old_bodies_and_keeps_dedupe,
             audit_append_and_paginate,
             event_record_get_and_tenant_isolation,
             event_list_filters_newest_first,

@@ -102,3 +102,42 @@ pub async fn inbound_status_and_listing<S: Store + 'static>(store: Arc<S>) {
         3
     );
 }
+
+pub async fn inbound_prune_drops_old_bodies_and_keeps_dedupe<S: Store + 'static>(store: Arc<S>) {
+    let old = inbound("acme", GatewayId::Stripe, "evt_old", 0);
+    let other_tenant = inbound("beta", GatewayId::Asaas, "evt_beta", 10);
+    let young = inbound("acme", GatewayId::Stripe, "evt_young", 1_000);
+    for w in [&old, &other_tenant, &young] {
+        assert!(ok(store.record_inbound(w).await, "record"));
+    }
+    assert_eq!(ok(store.prune_inbound_bodies(at(1_000)).await, "prune"), 2);
+    assert_eq!(
+        ok(store.prune_inbound_bodies(at(1_000)).await, "prune again"),
+        0,
+        "nothing left to prune"
+    );
+    let get = |w: &InboundWebhook| {
+        let (store, w) = (store.clone(), w.clone());
+        async move {
+            ok(
+                store
+                    .get_inbound(&w.tenant, w.gateway, &w.gateway_event_id)
+                    .await,
+                "get",
+            )
+            .expect("the record outlives its body")
+        }
+    };
+    let pruned = get(&old).await;
+    assert_eq!(pruned.body, "");
+    assert_eq!(
+        (pruned.id, pruned.status, pruned.received_at),
+        (old.id.clone(), old.status, old.received_at),
+        "everything but the body is kept"
+    );
+    assert_eq!(get(&other_tenant).await.body, "", "every tenant's");
+    assert_eq!(get(&young).await, young, "a younger body is kept");
+    // A late redelivery of a pruned webhook is still a duplicate.
+    let late = inbound("acme", GatewayId::Stripe, "evt_old", 5_000);
+    assert!(!ok(store.record_inbound(&late).await, "redelivery"));
+}

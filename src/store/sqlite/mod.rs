@@ -18,6 +18,7 @@
 mod accounts;
 mod charges;
 mod events;
+pub mod private;
 mod queue;
 mod readiness;
 mod schema;
@@ -68,10 +69,14 @@ impl SqliteStore {
     /// than this binary knows.
     pub fn open(path: &Path) -> StoreResult<SqliteStore> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| {
+            private::create_dir(parent).map_err(|e| {
                 StoreError::Backend(format!("cannot create {}: {e}", parent.display()))
             })?;
         }
+        // Created 0600 before SQLite opens it: SQLite gives its `-wal` and `-shm` files the
+        // main file's mode.
+        private::create_file(path)
+            .map_err(|e| StoreError::Backend(format!("cannot create {}: {e}", path.display())))?;
         let conn = open_connection(path, Role::Create)?;
         schema::migrate(&conn, path)?;
         let readers = Arc::new(Readers {

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use rusqlite::params;
 
 use super::{SqliteStore, encode, is_unique_violation, page_size, query_bodies, sql_error};
+use crate::clock::Timestamp;
 use crate::model::{GatewayId, TenantId};
 use crate::store::{InboundStatus, InboundWebhook, InboundWebhookStore, StoreError, StoreResult};
 
@@ -113,6 +114,21 @@ impl InboundWebhookStore for SqliteStore {
                 .and_then(|mut s| s.execute(params![inbound_status(status), body, id]))
                 .map_err(|e| sql_error(&format!("update inbound webhook `{id}`"), e))?;
             Ok(())
+        })
+        .await
+    }
+
+    /// One statement: the record's JSON keeps every field but its body.
+    async fn prune_inbound_bodies(&self, before: Timestamp) -> StoreResult<u64> {
+        let before = before.unix_millis();
+        self.write(move |c| {
+            c.prepare_cached(
+                "UPDATE inbound_webhooks SET body = json_set(body, '$.body', '')
+                 WHERE received_at < ?1 AND json_extract(body, '$.body') <> ''",
+            )
+            .and_then(|mut s| s.execute(params![before]))
+            .map(|n| n as u64)
+            .map_err(|e| sql_error("prune inbound webhook bodies", e))
         })
         .await
     }
