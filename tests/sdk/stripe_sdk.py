@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 import traceback
+import urllib.error
 import urllib.request
 import uuid
 
@@ -281,6 +282,7 @@ def declines():
     )
     assert e.error.decline_code == "generic_decline", e.error
     assert e.error.payment_intent.id == pi.id
+    first_attempt = e.error.charge
     e = expect_error(
         stripe.CardError,
         lambda: stripe.PaymentIntent.confirm(
@@ -292,9 +294,11 @@ def declines():
     after = stripe.PaymentIntent.retrieve(pi.id)
     assert after.status == "requires_payment_method"
     assert after.last_payment_error.decline_code == "insufficient_funds", after
-    # Each attempt left a charge behind; the first one failed.
-    first_charge = stripe.Charge.retrieve(after.latest_charge)
-    assert first_charge.status == "failed" or first_charge.paid is False
+    # Each attempt left a failed charge behind, the earlier one too.
+    for charge_id in (first_attempt, after.latest_charge):
+        charge = stripe.Charge.retrieve(charge_id)
+        assert charge.status == "failed" and charge.paid is False, charge
+    assert first_attempt != after.latest_charge
 
 
 @check
@@ -344,6 +348,12 @@ def error_shapes():
         status=404,
     )
     assert "Unrecognized request URL" in str(e), e
+    # A base URL that forgot the /stripe prefix still gets a JSON answer, not a bare 404.
+    try:
+        urllib.request.urlopen(stripe.api_base.removesuffix("/stripe") + "/v1/payment_intents")
+        raise AssertionError("a route outside /stripe answered")
+    except urllib.error.HTTPError as e:
+        assert e.code == 404 and "/stripe" in json.load(e)["error"], e
 
 
 @check
