@@ -1155,7 +1155,8 @@ async fn round_trip_card_and_pix_through_the_fake() {
 #[tokio::test]
 async fn every_pix_payload_the_fake_returns_is_a_valid_br_code() {
     let sb = Sandbox::start().await;
-    for cents in [1, 50, 1990, 123_456_789, 999_999_999_999] {
+    // Stripe's least and greatest BRL amounts (R$0.50, eight digits) and two between.
+    for cents in [50, 1990, 123_456, 99_999_999] {
         let pix = sb
             .gw
             .create_charge(&fresh_request(PaymentMethod::Pix, brl(cents)))
@@ -1169,7 +1170,17 @@ async fn every_pix_payload_the_fake_returns_is_a_valid_br_code() {
             .unwrap();
         assert_valid_pix(data, c["amount"].as_i64().unwrap());
     }
-    assert_eq!(sb.fake.charges().len(), 5);
+    assert_eq!(sb.fake.charges().len(), 4);
+    // Outside Stripe's limits the fake refuses, as Stripe does, and creates nothing.
+    for (cents, code) in [(49, "amount_too_small"), (100_000_000, "amount_too_large")] {
+        let err = sb
+            .gw
+            .create_charge(&fresh_request(PaymentMethod::Pix, brl(cents)))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code.as_deref(), Some(code), "{cents}: {err:?}");
+    }
+    assert_eq!(sb.fake.charges().len(), 4);
 }
 
 #[tokio::test]

@@ -306,7 +306,11 @@ impl SandboxServer {
                 .router()
                 .layer(middleware::from_fn_with_state(Arc::clone(&fault), inject));
             main_app = main_app.nest(&prefix, api.clone());
-            let own_app = Router::new().nest(&prefix, api);
+            // Outside the prefix (a client whose base URL lacks it): a JSON 404 naming it.
+            let hint = format!("no such route: {id}'s API is under {prefix} on this port");
+            let own_app = Router::new()
+                .nest(&prefix, api)
+                .fallback(move || std::future::ready(ApiError::not_found(hint.clone())));
             let port = match main_addr.port() {
                 _ if options.bind.port() == 0 => 0,
                 p => u16::try_from(i + 1)

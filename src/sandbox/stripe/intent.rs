@@ -21,59 +21,99 @@ pub(super) struct Intent {
     pub(super) canceled_at: Option<i64>,
     pub(super) cancellation_reason: Option<String>,
     pub(super) pix_expires_at: Option<i64>,
+    /// `automatic_async`, `automatic` or `manual`.
+    pub(super) capture_method: String,
+    /// Captured so far (the whole amount, or `amount_to_capture` of a manual capture).
+    pub(super) amount_received: i64,
+    pub(super) customer: Option<String>,
+    /// `automatic_payment_methods[enabled]`: the methods were chosen by the fake's "dashboard"
+    /// (card, and Pix for BRL), not by `payment_method_types`.
+    pub(super) automatic_methods: bool,
 }
 
 impl Intent {
-    pub(super) fn to_json(&self, expand_charge: bool) -> Value {
-        let latest_charge = match (&self.latest_charge, expand_charge) {
-            (Some(_), true) => self.charge_json(),
-            (Some(id), false) => json!(id),
-            (None, _) => Value::Null,
-        };
-        json!({
+    /// The intent as `version` shapes it, `latest_charge` as an id (see [`Intent::expand`]).
+    pub(super) fn to_json(&self, version: &ApiVersion) -> Value {
+        let mut body = json!({
             "id": self.id,
             "object": "payment_intent",
             "amount": self.amount,
-            "amount_capturable": 0,
-            "amount_received": if self.status == "succeeded" { self.amount } else { 0 },
+            "amount_capturable": if self.status == "requires_capture" { self.amount } else { 0 },
+            "amount_received": self.amount_received,
+            "automatic_payment_methods": if self.automatic_methods {
+                json!({"allow_redirects": "always", "enabled": true})
+            } else {
+                Value::Null
+            },
             "canceled_at": self.canceled_at,
             "cancellation_reason": self.cancellation_reason,
-            "capture_method": "automatic_async",
+            "capture_method": self.capture_method,
             "client_secret": self.client_secret,
             "confirmation_method": "automatic",
             "created": self.created,
             "currency": self.currency,
+            "customer": self.customer,
             "description": self.description,
             "last_payment_error": self.last_payment_error,
-            "latest_charge": latest_charge,
             "livemode": false,
             "metadata": self.metadata,
             "next_action": self.next_action,
             "payment_method": self.payment_method,
             "payment_method_types": self.method_types,
             "status": self.status,
-        })
+        });
+        if version.charges_list() {
+            // Before 2022-11-15 an intent listed its charges in full instead of `latest_charge`.
+            let data: Vec<Value> = self
+                .latest_charge
+                .iter()
+                .map(|_| self.charge_json())
+                .collect();
+            body["charges"] = json!({"object": "list", "data": data, "has_more": false,
+                "total_count": data.len(), "url": format!("/v1/charges?payment_intent={}", self.id)});
+        } else {
+            body["latest_charge"] = json!(self.latest_charge);
+        }
+        body
+    }
+
+    /// Replaces `latest_charge` by the Charge when `expand` asks for it (the caller checked
+    /// the paths; `customer` is expanded by the ledger, which holds customers).
+    pub(super) fn expand_charge(&self, body: &mut Value, expand: &[String]) {
+        if expand.iter().any(|e| e == "latest_charge") && self.latest_charge.is_some() {
+            body["latest_charge"] = self.charge_json();
+        }
     }
 
     /// The Stripe Charge of the last attempt; it carries the intent's metadata, as Stripe's do.
+    /// An uncaptured authorization is `succeeded` but not `captured`; a partial capture counts
+    /// the released remainder as refunded, as Stripe does.
     pub(super) fn charge_json(&self) -> Value {
-        let paid = self.status == "succeeded";
+        let authorized = matches!(self.status, "succeeded" | "requires_capture")
+            || (self.status == "canceled" && self.last_payment_error.is_none());
+        let captured = self.status == "succeeded";
+        let released = if captured {
+            self.amount - self.amount_received
+        } else {
+            0
+        };
         json!({
             "id": self.latest_charge,
             "object": "charge",
             "amount": self.amount,
-            "amount_captured": if paid { self.amount } else { 0 },
-            "amount_refunded": self.amount_refunded,
-            "captured": paid,
+            "amount_captured": self.amount_received,
+            "amount_refunded": self.amount_refunded + released,
+            "captured": captured,
             "created": self.created,
             "currency": self.currency,
+            "customer": self.customer,
             "livemode": false,
             "metadata": self.metadata,
-            "paid": paid,
+            "paid": authorized,
             "payment_intent": self.id,
             "payment_method": self.payment_method,
-            "refunded": paid && self.amount_refunded >= self.amount,
-            "status": if paid { "succeeded" } else { "failed" },
+            "refunded": captured && self.amount_refunded + released >= self.amount,
+            "status": if authorized { "succeeded" } else { "failed" },
         })
     }
 
@@ -90,14 +130,31 @@ impl Intent {
             "code": "payment_intent_payment_attempt_expired",
             "message": "The payment attempt for this PaymentIntent has expired.",
         }));
-        Some(("payment_intent.payment_failed", self.to_json(false)))
+        Some(("payment_intent.payment_failed", self.event_json()))
     }
 
-    pub(super) fn succeed(&mut self) {
-        self.status = "succeeded";
+    /// The payment went through: captured at once, or held for a manual capture. Returns the
+    /// event Stripe sends for it.
+    pub(super) fn succeed(&mut self) -> (&'static str, Value) {
         self.next_action = None;
         self.last_payment_error = None;
         self.latest_charge = Some(random_id("ch", 24));
+        if self.capture_method == "manual" {
+            self.status = "requires_capture";
+            (
+                "payment_intent.amount_capturable_updated",
+                self.event_json(),
+            )
+        } else {
+            self.status = "succeeded";
+            self.amount_received = self.amount;
+            ("payment_intent.succeeded", self.event_json())
+        }
+    }
+
+    /// The intent as webhook events carry it: in the account's (the adapter's pinned) version.
+    pub(super) fn event_json(&self) -> Value {
+        self.to_json(&ApiVersion::pinned())
     }
 
     /// Confirms with a payment method: Stripe's test cards, or Pix. Validation errors leave the
@@ -165,10 +222,7 @@ impl Intent {
                 self.status = "requires_action";
                 self.next_action = Some(json!({"type": "use_stripe_sdk", "use_stripe_sdk": {
                     "type": "three_d_secure_redirect", "stripe_js": "https://hooks.stripe.com/3d_secure_2/hosted"}}));
-                return Ok(vec![(
-                    "payment_intent.requires_action",
-                    self.to_json(false),
-                )]);
+                return Ok(vec![("payment_intent.requires_action", self.event_json())]);
             }
             _ => {
                 return Err(ApiError::invalid(
@@ -180,22 +234,19 @@ impl Intent {
         };
         self.payment_method = Some(pm.clone());
         match declined {
-            None => {
-                self.succeed();
-                Ok(vec![("payment_intent.succeeded", self.to_json(false))])
-            }
+            None => Ok(vec![self.succeed()]),
             Some(error) => {
                 self.status = "requires_payment_method";
                 self.latest_charge = Some(random_id("ch", 24));
                 self.last_payment_error = Some(error.clone());
                 let mut body = json!({ "error": error });
-                body["error"]["payment_intent"] = self.to_json(false);
+                body["error"]["payment_intent"] = self.event_json();
                 body["error"]["charge"] = json!(self.latest_charge);
                 Err(ApiError {
                     status: 402,
                     body,
                     saved: true,
-                    events: vec![("payment_intent.payment_failed", self.to_json(false))],
+                    events: vec![("payment_intent.payment_failed", self.event_json())],
                 })
             }
         }
@@ -207,6 +258,13 @@ impl Intent {
         now: i64,
         host: &str,
     ) -> Result<Vec<(&'static str, Value)>, ApiError> {
+        if self.capture_method == "manual" {
+            return Err(ApiError::invalid(
+                Some("payment_intent_invalid_parameter"),
+                "The payment method type pix does not support manual capture (capture_method=manual).",
+                Some("capture_method"),
+            ));
+        }
         if !self.method_types.iter().any(|t| t == "pix") {
             return Err(ApiError::invalid(
                 Some("payment_intent_incompatible_payment_method"),
@@ -264,9 +322,6 @@ impl Intent {
                 "image_url_svg": null,
             }}),
         );
-        Ok(vec![(
-            "payment_intent.requires_action",
-            self.to_json(false),
-        )])
+        Ok(vec![("payment_intent.requires_action", self.event_json())])
     }
 }

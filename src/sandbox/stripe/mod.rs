@@ -1,7 +1,15 @@
-//! The sandbox's Stripe: an in-memory, wire-compatible fake of the PaymentIntents and Refunds
-//! endpoints payorch's adapter uses, in test mode, with Stripe's test cards, validation errors,
-//! idempotency and signed webhooks. Not a full Stripe: no customers, captures, disputes,
-//! payouts, or minimum charge amounts; search understands only `metadata['k']:'v'`.
+//! The sandbox's Stripe: an in-memory, wire-compatible fake of the PaymentIntents, Charges,
+//! Refunds, Events and (minimal) Customers endpoints, in test mode, with Stripe's test cards,
+//! validation errors, idempotency, manual capture, minimum charge amounts and signed webhooks,
+//! good enough for Stripe's official client libraries (`tests/sdk/stripe_sdk.py` drives it with
+//! the Python one). Not a full Stripe: no disputes, payouts, PaymentMethods or SetupIntents;
+//! search understands only `metadata['k']:'v'`; only Stripe's `pm_card_*` test tokens pay.
+//!
+//! Requests are decoded by `form.rs` (every array encoding Stripe accepts), versioned by
+//! `version.rs` (`Stripe-Version`), listed by `list.rs` (cursor pagination); `reads.rs` holds
+//! the GET routes besides retrieving an intent. Unknown routes answer Stripe's JSON 404.
+//! Events are kept for `GET /v1/events`, the newest [`EVENT_CAPACITY`] only, so a long demo
+//! stays in bounded memory; intents, refunds and customers live as long as the process.
 //!
 //! Credentials: any `sk_test_…` key is accepted (Bearer, or as the Basic-auth user, as Stripe
 //! does); the fake reports [`SANDBOX_SECRET_KEY`] and signs webhooks with
@@ -12,13 +20,21 @@
 //! Pix intents carry a dynamic BR Code (amount and txid set) and a PNG served by the fake at
 //! `/stripe/_qr/{pi_id}.png`. A Pix not paid by `expires_at` fails when next looked at.
 
+mod form;
 mod intent;
+mod list;
+mod reads;
+mod version;
 mod wire;
 
+use form::*;
 use intent::*;
+use list::*;
+use reads::*;
+use version::*;
 use wire::*;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
@@ -41,6 +57,9 @@ use crate::secret::Secret;
 pub const SANDBOX_SECRET_KEY: &str = "sk_test_51PayorchSandboxStripeKey000000000000000000000000";
 /// The webhook signing secret the sandbox signs with.
 pub const SANDBOX_WEBHOOK_SECRET: &str = "whsec_payorchSandboxStripeWebhookSecret0000";
+
+/// How many events `GET /v1/events` keeps; the oldest are dropped first.
+pub const EVENT_CAPACITY: usize = 10_000;
 
 /// Currencies the fake takes (lowercase, as Stripe writes them).
 const CURRENCIES: &[&str] = &[
@@ -65,10 +84,35 @@ const CREATE_PARAMS: &[&str] = &[
     "confirm",
     "description",
     "payment_method_types[]",
+    "automatic_payment_methods[enabled]",
+    "automatic_payment_methods[allow_redirects]",
+    "capture_method",
+    "customer",
     "receipt_email",
 ];
 const CANCEL_PARAMS: &[&str] = &["cancellation_reason"];
-const REFUND_PARAMS: &[&str] = &["payment_intent", "amount", "reason"];
+const CAPTURE_PARAMS: &[&str] = &["amount_to_capture"];
+const REFUND_PARAMS: &[&str] = &["payment_intent", "charge", "amount", "reason"];
+/// What an intent's answer can expand.
+const INTENT_EXPANSIONS: &[&str] = &["latest_charge", "customer"];
+
+/// Stripe's minimum charge per currency, in the currency's minor unit, from "Minimum and
+/// maximum charge amounts" at https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts
+/// (the settlement-currency table; a charge in another currency must convert to at least
+/// USD 0.50, which depends on the day's rate: the fake enforces only the table's currencies).
+const MINIMUM_CHARGE: &[(&str, i64, &str)] = &[
+    ("aud", 50, "$0.50"),
+    ("brl", 50, "R$0.50"),
+    ("cad", 50, "$0.50"),
+    ("chf", 50, "0.50 Fr"),
+    ("eur", 50, "€0.50"),
+    ("gbp", 30, "£0.30"),
+    ("jpy", 50, "¥50"),
+    ("mxn", 1000, "$10"),
+    ("usd", 50, "$0.50"),
+];
+/// "The amount value supports up to eight digits" (same page).
+const MAX_AMOUNT: i64 = 99_999_999;
 const PIX_DEFAULT_EXPIRY: i64 = 86_400;
 const CANCELABLE: &[&str] = &[
     "requires_payment_method",
@@ -89,6 +133,14 @@ struct Ledger {
     intents: HashMap<String, Intent>,
     /// Intent ids, oldest first.
     order: Vec<String>,
+    /// Every charge id (declined attempts too) → its intent.
+    charges: HashMap<String, String>,
+    refunds: HashMap<String, Value>,
+    /// Refund ids, oldest first.
+    refund_order: Vec<String>,
+    customers: HashMap<String, Value>,
+    /// The newest [`EVENT_CAPACITY`] events, oldest first.
+    events: VecDeque<Item>,
     /// (API key, Idempotency-Key) → the first answer.
     idempotency: HashMap<(String, String), Saved>,
 }
@@ -134,6 +186,18 @@ impl StripeFake {
                 "type": kind,
             });
             let body = event.to_string().into_bytes();
+            {
+                let mut ledger = self.ledger();
+                if ledger.events.len() == EVENT_CAPACITY {
+                    ledger.events.pop_front();
+                }
+                let id = event["id"].as_str().unwrap_or_default().to_string();
+                ledger.events.push_back(Item {
+                    id,
+                    created,
+                    body: event,
+                });
+            }
             let signature = webhook_signature(&secret, created, &body);
             self.ctx.send_webhook(
                 GatewayId::Stripe,
@@ -172,7 +236,10 @@ impl StripeFake {
             Ok(k) => k,
             Err(e) => return error_response(e),
         };
-        let params: Params = form_urlencoded::parse(body).into_owned().collect();
+        let params = match canonical(body) {
+            Ok(p) => p,
+            Err(e) => return error_response(e),
+        };
         let key = headers
             .get("idempotency-key")
             .map(|v| v.to_str().map(str::to_string));
@@ -227,8 +294,13 @@ impl StripeFake {
     fn create(&self, headers: &HeaderMap, body: &[u8]) -> Response {
         let now = self.now();
         let host = host_of(headers);
+        let version = match ApiVersion::of(headers) {
+            Ok(v) => v,
+            Err(e) => return error_response(e),
+        };
         self.post(headers, "POST /v1/payment_intents".into(), body, |ledger, params| {
             check_known(&params, &[CREATE_PARAMS, CONFIRM_PARAMS])?;
+            let expand = expansions(&params, INTENT_EXPANSIONS)?;
             let amount = param(&params, "amount").ok_or_else(|| {
                 ApiError::invalid(Some("parameter_missing"), "Missing required param: amount.", Some("amount"))
             })?;
@@ -250,28 +322,23 @@ impl StripeFake {
                     Some("currency"),
                 ));
             }
-            let mut method_types: Vec<String> = params
-                .iter()
-                .filter(|(k, _)| k == "payment_method_types[]")
-                .map(|(_, v)| v.clone())
-                .collect();
-            if method_types.is_empty() {
-                method_types.push("card".into());
+            check_amount_limits(amount, &currency)?;
+            let capture_method = match param(&params, "capture_method") {
+                None => version.default_capture_method().to_string(),
+                Some(m @ ("automatic" | "automatic_async" | "manual")) => m.to_string(),
+                Some(other) => {
+                    return Err(ApiError::invalid(
+                        Some("parameter_invalid_string"),
+                        format!("Invalid capture_method: must be one of automatic, automatic_async, or manual (got {other})."),
+                        Some("capture_method"),
+                    ));
+                }
+            };
+            let customer = param(&params, "customer").map(str::to_string);
+            if let Some(c) = customer.as_deref().filter(|c| !ledger.customers.contains_key(*c)) {
+                return Err(ApiError::invalid(Some("resource_missing"), format!("No such customer: '{c}'"), Some("customer")));
             }
-            if let Some(bad) = method_types.iter().find(|t| !matches!(t.as_str(), "card" | "pix")) {
-                return Err(ApiError::invalid(
-                    Some("payment_intent_invalid_parameter"),
-                    format!("The payment method type \"{bad}\" is invalid. Please ensure the provided type is activated in your dashboard."),
-                    Some("payment_method_types"),
-                ));
-            }
-            if method_types.iter().any(|t| t == "pix") && currency != "brl" {
-                return Err(ApiError::invalid(
-                    Some("payment_intent_invalid_parameter"),
-                    format!("The currency provided ({currency}) is invalid for one or more payment method types on this PaymentIntent. The payment method type pix only supports: brl."),
-                    Some("currency"),
-                ));
-            }
+            let (method_types, automatic_methods) = method_types(&params, &version, &currency, &capture_method)?;
             let id = random_id("pi", 24);
             let mut intent = Intent {
                 client_secret: format!("{id}_secret_{}", &random_id("s", 25)[2..]),
@@ -291,8 +358,12 @@ impl StripeFake {
                 canceled_at: None,
                 cancellation_reason: None,
                 pix_expires_at: None,
+                capture_method,
+                amount_received: 0,
+                customer,
+                automatic_methods,
             };
-            let mut events = vec![("payment_intent.created", intent.to_json(false))];
+            let mut events = vec![("payment_intent.created", intent.event_json())];
             let confirmed = if is_true(&params, "confirm") {
                 intent.confirm(&params, now, &host)
             } else {
@@ -302,9 +373,8 @@ impl StripeFake {
             match confirmed {
                 Ok(more) => {
                     events.extend(more);
-                    let body = intent.to_json(false);
-                    ledger.order.push(id.clone());
-                    ledger.intents.insert(id, intent);
+                    ledger.add_intent(intent);
+                    let body = ledger.intent_view(&id, &version, &expand);
                     Ok(Outcome { status: 200, body, events })
                 }
                 // A decline created the intent (and is saved under the key); a validation
@@ -312,8 +382,7 @@ impl StripeFake {
                 Err(mut e) if e.saved => {
                     events.append(&mut e.events);
                     e.events = events;
-                    ledger.order.push(id.clone());
-                    ledger.intents.insert(id, intent);
+                    ledger.add_intent(intent);
                     Err(e)
                 }
                 Err(e) => Err(e),
@@ -335,22 +404,21 @@ impl StripeFake {
             .get_mut(id)
             .ok_or_else(|| ApiError::not_found("payment_intent", id, "intent"))?;
         events.extend(intent.expire_if_due(now));
-        f(intent)
+        let result = f(intent);
+        ledger.index_charge(id);
+        result
     }
 
     fn retrieve(&self, headers: &HeaderMap, id: &str, query: Option<&str>) -> Response {
-        if let Err(e) = api_key(headers) {
-            return error_response(e);
-        }
-        let expand = query.is_some_and(|q| {
-            form_urlencoded::parse(q.as_bytes())
-                .any(|(k, v)| k == "expand[]" && v == "latest_charge")
-        });
         let mut events = Vec::new();
-        let found = {
+        let found = (|| {
+            let (version, params) = read_request(headers, query)?;
+            check_known(&params, &[&["client_secret"]])?;
+            let expand = expansions(&params, INTENT_EXPANSIONS)?;
             let mut ledger = self.ledger();
-            self.with_intent(&mut ledger, id, &mut events, |i| Ok(i.to_json(expand)))
-        };
+            self.with_intent(&mut ledger, id, &mut events, |_| Ok(()))?;
+            Ok(ledger.intent_view(id, &version, &expand))
+        })();
         self.send_events(events);
         match found {
             Ok(body) => respond(200, &body, false),
@@ -358,77 +426,67 @@ impl StripeFake {
         }
     }
 
-    fn search(&self, headers: &HeaderMap, query: Option<&str>) -> Response {
-        if let Err(e) = api_key(headers) {
-            return error_response(e);
-        }
-        let q = query
-            .into_iter()
-            .flat_map(|q| form_urlencoded::parse(q.as_bytes()))
-            .find(|(k, _)| k == "query")
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default();
-        let clause = q
-            .trim()
-            .strip_prefix("metadata['")
-            .and_then(|r| r.split_once("']:'"))
-            .and_then(|(k, v)| Some((k.to_string(), v.strip_suffix('\'')?.to_string())));
-        let Some((key, value)) = clause else {
-            return error_response(ApiError::invalid(
-                Some("parameter_invalid_string"),
-                format!(
-                    "The sandbox understands only queries like metadata['key']:'value', not `{q}`."
-                ),
-                Some("query"),
-            ));
+    /// The POST routes on one intent (`/confirm`, `/cancel`, `/capture`): `act` changes it
+    /// (or refuses), and the answer is the intent as the client's version and `expand` show it.
+    fn act_on_intent(
+        &self,
+        headers: &HeaderMap,
+        id: &str,
+        verb: &str,
+        known: &[&str],
+        body: &[u8],
+        act: impl FnOnce(&mut Intent, &Params) -> Result<Vec<(&'static str, Value)>, ApiError>,
+    ) -> Response {
+        let version = match ApiVersion::of(headers) {
+            Ok(v) => v,
+            Err(e) => return error_response(e),
         };
-        let ledger = self.ledger();
-        let data: Vec<Value> = ledger
-            .order
-            .iter()
-            .rev()
-            .filter_map(|id| ledger.intents.get(id))
-            .filter(|i| i.metadata.get(&key) == Some(&value))
-            .map(|i| i.to_json(false))
-            .collect();
-        let body = json!({"object": "search_result", "data": data, "has_more": false,
-                          "next_page": null, "url": "/v1/payment_intents/search"});
-        respond(200, &body, false)
+        let endpoint = format!("POST /v1/payment_intents/{id}/{verb}");
+        self.post(headers, endpoint, body, |ledger, params| {
+            check_known(&params, &[known])?;
+            let expand = expansions(&params, INTENT_EXPANSIONS)?;
+            let mut events = Vec::new();
+            let raised =
+                self.with_intent(ledger, id, &mut events, |intent| act(intent, &params))?;
+            events.extend(raised);
+            Ok(Outcome {
+                status: 200,
+                body: ledger.intent_view(id, &version, &expand),
+                events,
+            })
+        })
     }
 
     fn confirm(&self, headers: &HeaderMap, id: &str, body: &[u8]) -> Response {
         let now = self.now();
         let host = host_of(headers);
-        let endpoint = format!("POST /v1/payment_intents/{id}/confirm");
-        self.post(headers, endpoint, body, |ledger, params| {
-            check_known(&params, &[CONFIRM_PARAMS])?;
-            let mut events = Vec::new();
-            let (body, raised) = self.with_intent(ledger, id, &mut events, |intent| {
+        self.act_on_intent(
+            headers,
+            id,
+            "confirm",
+            CONFIRM_PARAMS,
+            body,
+            |intent, params| {
                 if !matches!(
                     intent.status,
                     "requires_payment_method" | "requires_confirmation"
                 ) {
                     return Err(unexpected_state(intent, "confirm"));
                 }
-                let raised = intent.confirm(&params, now, &host)?;
-                Ok((intent.to_json(false), raised))
-            })?;
-            events.extend(raised);
-            Ok(Outcome {
-                status: 200,
-                body,
-                events,
-            })
-        })
+                intent.confirm(params, now, &host)
+            },
+        )
     }
 
     fn cancel(&self, headers: &HeaderMap, id: &str, body: &[u8]) -> Response {
         let now = self.now();
-        let endpoint = format!("POST /v1/payment_intents/{id}/cancel");
-        self.post(headers, endpoint, body, |ledger, params| {
-            check_known(&params, &[CANCEL_PARAMS])?;
-            let mut events = Vec::new();
-            let body = self.with_intent(ledger, id, &mut events, |intent| {
+        self.act_on_intent(
+            headers,
+            id,
+            "cancel",
+            CANCEL_PARAMS,
+            body,
+            |intent, params| {
                 if !CANCELABLE.contains(&intent.status) {
                     return Err(unexpected_state(intent, "cancel"));
                 }
@@ -436,15 +494,47 @@ impl StripeFake {
                 intent.next_action = None;
                 intent.canceled_at = Some(now);
                 intent.cancellation_reason =
-                    param(&params, "cancellation_reason").map(str::to_string);
-                Ok(intent.to_json(false))
-            })?;
-            events.push(("payment_intent.canceled", body.clone()));
-            Ok(Outcome {
-                status: 200,
-                body,
-                events,
-            })
+                    param(params, "cancellation_reason").map(str::to_string);
+                Ok(vec![("payment_intent.canceled", intent.event_json())])
+            },
+        )
+    }
+
+    /// Captures an authorization held by `capture_method=manual`: all of it, or
+    /// `amount_to_capture` (the rest is released, as Stripe does).
+    fn capture(&self, headers: &HeaderMap, id: &str, body: &[u8]) -> Response {
+        self.act_on_intent(headers, id, "capture", CAPTURE_PARAMS, body, |intent, params| {
+            if intent.status != "requires_capture" {
+                return Err(ApiError::invalid(
+                    Some("payment_intent_unexpected_state"),
+                    format!(
+                        "This PaymentIntent could not be captured because it has a status of {}. Only a PaymentIntent with one of the following statuses may be captured: requires_capture.",
+                        intent.status
+                    ),
+                    None,
+                ));
+            }
+            let key = "amount_to_capture";
+            let amount = match param(params, key) {
+                None => intent.amount,
+                Some(a) => a.parse::<i64>().ok().filter(|a| *a >= 1).ok_or_else(|| {
+                    ApiError::invalid(Some("parameter_invalid_integer"), format!("Invalid integer: {a}"), Some(key))
+                })?,
+            };
+            if amount > intent.amount {
+                return Err(ApiError::invalid(
+                    Some("amount_too_large"),
+                    format!("The amount_to_capture ({amount}) must be less than or equal to the PaymentIntent's amount_capturable ({}).", intent.amount),
+                    Some(key),
+                ));
+            }
+            intent.status = "succeeded";
+            intent.amount_received = amount;
+            let body = intent.event_json();
+            Ok(vec![
+                ("charge.captured", intent.charge_json()),
+                ("payment_intent.succeeded", body),
+            ])
         })
     }
 
@@ -452,13 +542,20 @@ impl StripeFake {
         let now = self.now();
         self.post(headers, "POST /v1/refunds".into(), body, |ledger, params| {
             check_known(&params, &[REFUND_PARAMS])?;
-            let id = param(&params, "payment_intent").ok_or_else(|| {
-                ApiError::invalid(
-                    Some("parameter_missing"),
-                    "One of the following params should be provided for this request: payment_intent or charge.",
-                    Some("payment_intent"),
-                )
-            })?.to_string();
+            let expand = expansions(&params, REFUND_EXPANSIONS)?;
+            let id = match (param(&params, "payment_intent"), param(&params, "charge")) {
+                (Some(pi), _) => pi.to_string(),
+                (None, Some(ch)) => ledger.charges.get(ch).cloned().ok_or_else(|| {
+                    ApiError::invalid(Some("resource_missing"), format!("No such charge: '{ch}'"), Some("charge"))
+                })?,
+                (None, None) => {
+                    return Err(ApiError::invalid(
+                        Some("parameter_missing"),
+                        "One of the following params should be provided for this request: payment_intent or charge.",
+                        Some("payment_intent"),
+                    ));
+                }
+            };
             let mut events = Vec::new();
             let refund = self.with_intent(ledger, &id, &mut events, |intent| {
                 if intent.status != "succeeded" {
@@ -468,7 +565,7 @@ impl StripeFake {
                         Some("payment_intent"),
                     ));
                 }
-                let remaining = intent.amount - intent.amount_refunded;
+                let remaining = intent.amount_received - intent.amount_refunded;
                 if remaining == 0 {
                     return Err(ApiError::invalid(
                         Some("charge_already_refunded"),
@@ -494,7 +591,7 @@ impl StripeFake {
             })?;
             let (amount, charge, currency, charge_id) = refund;
             events.push(("charge.refunded", charge));
-            let body = json!({
+            let refund = json!({
                 "id": random_id("re", 24),
                 "object": "refund",
                 "amount": amount,
@@ -506,8 +603,42 @@ impl StripeFake {
                 "reason": param(&params, "reason"),
                 "status": "succeeded",
             });
+            let body = ledger.add_refund(refund, &expand);
             Ok(Outcome { status: 200, body, events })
         })
+    }
+    fn search(&self, headers: &HeaderMap, query: Option<&str>) -> Response {
+        let (version, params) = match read_request(headers, query) {
+            Ok(r) => r,
+            Err(e) => return error_response(e),
+        };
+        let q = param(&params, "query").unwrap_or_default();
+        let clause = q
+            .trim()
+            .strip_prefix("metadata['")
+            .and_then(|r| r.split_once("']:'"))
+            .and_then(|(k, v)| Some((k.to_string(), v.strip_suffix('\'')?.to_string())));
+        let Some((key, value)) = clause else {
+            return error_response(ApiError::invalid(
+                Some("parameter_invalid_string"),
+                format!(
+                    "The sandbox understands only queries like metadata['key']:'value', not `{q}`."
+                ),
+                Some("query"),
+            ));
+        };
+        let ledger = self.ledger();
+        let data: Vec<Value> = ledger
+            .order
+            .iter()
+            .rev()
+            .filter_map(|id| ledger.intents.get(id))
+            .filter(|i| i.metadata.get(&key) == Some(&value))
+            .map(|i| ledger.intent_view(&i.id, &version, &[]))
+            .collect();
+        let body = json!({"object": "search_result", "data": data, "has_more": false,
+                          "next_page": null, "url": "/v1/payment_intents/search"});
+        respond(200, &body, false)
     }
 
     fn qr_png(&self, file: &str) -> Response {
@@ -548,54 +679,65 @@ impl FakeGateway for StripeFake {
     }
 
     fn router(self: Arc<Self>) -> Router {
-        Router::new()
-            .route(
-                "/v1/payment_intents",
-                post(|State(f): Fake, h: HeaderMap, b: Bytes| async move { f.create(&h, &b) }),
-            )
-            .route(
-                "/v1/payment_intents/search",
+        // Handlers by shape: a POST with a body, a GET with a query, each on a path id or not.
+        type Body = Bytes;
+        macro_rules! post_at {
+            ($f:ident) => {
+                post(|State(f): Fake, h: HeaderMap, b: Body| async move { f.$f(&h, &b) })
+            };
+        }
+        macro_rules! post_on {
+            ($f:ident) => {
+                post(
+                    |State(f): Fake, Path(id): Path<String>, h: HeaderMap, b: Body| async move {
+                        f.$f(&h, &id, &b)
+                    },
+                )
+            };
+        }
+        macro_rules! get_at {
+            ($f:ident) => {
                 get(
                     |State(f): Fake, h: HeaderMap, RawQuery(q): RawQuery| async move {
-                        f.search(&h, q.as_deref())
+                        f.$f(&h, q.as_deref())
                     },
-                ),
-            )
-            .route(
-                "/v1/payment_intents/{id}",
+                )
+            };
+        }
+        macro_rules! get_on {
+            ($f:ident) => {
                 get(
                     |State(f): Fake,
                      Path(id): Path<String>,
                      h: HeaderMap,
-                     RawQuery(q): RawQuery| async move {
-                        f.retrieve(&h, &id, q.as_deref())
-                    },
-                ),
-            )
+                     RawQuery(q): RawQuery| async move { f.$f(&h, &id, q.as_deref()) },
+                )
+            };
+        }
+        Router::new()
             .route(
-                "/v1/payment_intents/{id}/confirm",
-                post(
-                    |State(f): Fake, Path(id): Path<String>, h: HeaderMap, b: Bytes| async move {
-                        f.confirm(&h, &id, &b)
-                    },
-                ),
+                "/v1/payment_intents",
+                post_at!(create).merge(get_at!(list_intents)),
             )
-            .route(
-                "/v1/payment_intents/{id}/cancel",
-                post(
-                    |State(f): Fake, Path(id): Path<String>, h: HeaderMap, b: Bytes| async move {
-                        f.cancel(&h, &id, &b)
-                    },
-                ),
-            )
-            .route(
-                "/v1/refunds",
-                post(|State(f): Fake, h: HeaderMap, b: Bytes| async move { f.refund(&h, &b) }),
-            )
+            .route("/v1/payment_intents/search", get_at!(search))
+            .route("/v1/payment_intents/{id}", get_on!(retrieve))
+            .route("/v1/payment_intents/{id}/confirm", post_on!(confirm))
+            .route("/v1/payment_intents/{id}/cancel", post_on!(cancel))
+            .route("/v1/payment_intents/{id}/capture", post_on!(capture))
+            .route("/v1/charges/{id}", get_on!(get_charge))
+            .route("/v1/refunds", post_at!(refund).merge(get_at!(list_refunds)))
+            .route("/v1/refunds/{id}", get_on!(get_refund))
+            .route("/v1/events", get_at!(list_events))
+            .route("/v1/events/{id}", get_on!(get_event))
+            .route("/v1/customers", post_at!(create_customer))
+            .route("/v1/customers/{id}", get_on!(get_customer))
             .route(
                 "/_qr/{file}",
                 get(|State(f): Fake, Path(file): Path<String>| async move { f.qr_png(&file) }),
             )
+            .fallback(unrecognized)
+            .method_not_allowed_fallback(unrecognized)
+            .layer(axum::middleware::from_fn(echo_version))
             .with_state(self)
     }
 
@@ -618,9 +760,8 @@ impl FakeGateway for StripeFake {
             let mut events: Vec<_> = intent.expire_if_due(now).into_iter().collect();
             let is_pix = intent.pix_expires_at.is_some();
             let result = if intent.status == "requires_action" && is_pix {
-                intent.succeed();
-                let body = intent.to_json(false);
-                events.push(("payment_intent.succeeded", body.clone()));
+                let (kind, body) = intent.succeed();
+                events.push((kind, body.clone()));
                 Ok(body)
             } else {
                 Err(SandboxError::Conflict(format!(
@@ -629,6 +770,7 @@ impl FakeGateway for StripeFake {
                     if is_pix { "Pix" } else { "not Pix" }
                 )))
             };
+            ledger.index_charge(id);
             (result, events)
         };
         self.send_events(events);
@@ -641,7 +783,7 @@ impl FakeGateway for StripeFake {
             .order
             .iter()
             .filter_map(|id| ledger.intents.get(id))
-            .map(|i| i.to_json(false))
+            .map(Intent::event_json)
             .collect()
     }
 }

@@ -57,3 +57,75 @@ fn unknown_parameters_are_named() {
     let empty_key = vec![("metadata[]".to_string(), "1".to_string())];
     assert!(check_known(&empty_key, &[CREATE_PARAMS]).is_err());
 }
+
+#[test]
+fn stripes_amount_limits_hold_per_currency() {
+    let code = |amount, currency| {
+        check_amount_limits(amount, currency).err().map(|e| {
+            e.body["error"]["code"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+    };
+    assert_eq!(code(49, "usd").as_deref(), Some("amount_too_small"));
+    assert_eq!(code(50, "usd"), None);
+    assert_eq!(code(29, "gbp").as_deref(), Some("amount_too_small"));
+    assert_eq!(code(30, "gbp"), None);
+    assert_eq!(code(999, "mxn").as_deref(), Some("amount_too_small"));
+    assert_eq!(code(49, "brl").as_deref(), Some("amount_too_small"));
+    // Outside Stripe's table only the eight-digit maximum is enforced.
+    assert_eq!(code(1, "clp"), None);
+    assert_eq!(code(MAX_AMOUNT, "brl"), None);
+    assert_eq!(
+        code(MAX_AMOUNT + 1, "brl").as_deref(),
+        Some("amount_too_large")
+    );
+}
+
+#[test]
+fn payment_method_types_default_as_the_api_version_says() {
+    let params = |pairs: &[(&str, &str)]| -> Params {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let pinned = ApiVersion::pinned();
+    let old = ApiVersion::parse("2022-11-15").unwrap();
+    let types = |p: &Params, v: &ApiVersion, currency, capture| {
+        method_types(p, v, currency, capture).ok().unwrap()
+    };
+    let none = params(&[]);
+    assert_eq!(
+        types(&none, &pinned, "brl", "automatic_async"),
+        (vec!["card".to_string(), "pix".into()], true)
+    );
+    assert_eq!(
+        types(&none, &pinned, "brl", "manual"),
+        (vec!["card".to_string()], true)
+    );
+    assert_eq!(
+        types(&none, &pinned, "usd", "automatic_async"),
+        (vec!["card".to_string()], true)
+    );
+    assert_eq!(
+        types(&none, &old, "brl", "automatic"),
+        (vec!["card".to_string()], false)
+    );
+    let asked = params(&[("automatic_payment_methods[enabled]", "true")]);
+    assert!(types(&asked, &old, "brl", "automatic").1);
+    let both = params(&[
+        ("automatic_payment_methods[enabled]", "true"),
+        ("payment_method_types[]", "card"),
+    ]);
+    let err = method_types(&both, &pinned, "brl", "automatic_async")
+        .err()
+        .unwrap();
+    assert_eq!(err.body["error"]["param"], "automatic_payment_methods");
+    let pix_in_usd = params(&[("payment_method_types[]", "pix")]);
+    let err = method_types(&pix_in_usd, &pinned, "usd", "automatic_async")
+        .err()
+        .unwrap();
+    assert_eq!(err.body["error"]["param"], "currency");
+}

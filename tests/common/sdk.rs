@@ -1,0 +1,55 @@
+//! Running the SDK conformance scripts (`tests/sdk/*.py`): each drives a sandbox fake with a
+//! gateway's official client library, installed into a venv by `scripts/sdk-deps`.
+//!
+//! The venv's python is `$PAYORCH_SDK_PYTHON` (set by `scripts/test`), else
+//! `.venv-sdk/bin/python` in the clone. A missing venv fails the test, saying how to make it.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// The env var naming the python of the SDK venv.
+pub const SDK_PYTHON_VAR: &str = "PAYORCH_SDK_PYTHON";
+
+/// The SDK venv's python; panics, saying to run `scripts/sdk-deps`, when it is missing.
+pub fn sdk_python() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let python = std::env::var_os(SDK_PYTHON_VAR)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| manifest.join(".venv-sdk/bin/python"));
+    assert!(
+        python.is_file(),
+        "the official gateway SDKs are not installed: no python at {} ({SDK_PYTHON_VAR} or \
+         .venv-sdk/bin/python). Run `scripts/sdk-deps` (scripts/test does) and try again.",
+        python.display()
+    );
+    python
+}
+
+/// Runs `tests/sdk/SCRIPT ARGS…` with the SDK venv's python and returns its stdout; panics
+/// with everything it printed when it fails. The script may reach loopback only: proxies set
+/// in the environment are dropped.
+#[track_caller]
+pub fn run_sdk_script(script: &str, args: &[&str]) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/sdk")
+        .join(script);
+    let mut cmd = Command::new(sdk_python());
+    cmd.arg(&path).args(args);
+    for var in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"] {
+        cmd.env_remove(var).env_remove(var.to_lowercase());
+    }
+    let out = cmd
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("PYTHONUNBUFFERED", "1")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", path.display()));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{script} failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
