@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod ledger;
+pub mod openapi;
 pub mod stack;
 
 use std::path::{Path, PathBuf};
