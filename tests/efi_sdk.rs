@@ -38,13 +38,7 @@ fn python() -> PathBuf {
     p
 }
 
-fn client() -> reqwest::Client {
-    payorch::gateway::http::install_crypto_provider();
-    reqwest::Client::builder()
-        .tls_backend_rustls()
-        .build()
-        .unwrap()
-}
+use common::http_client as client;
 
 async fn get(url: &str) -> Value {
     let out = client()
