@@ -126,12 +126,36 @@ async fn the_asaas_fake_answers_as_asaas_documents() {
         .post(
             "/v3/payments",
             json!({"customer": cus, "billingType": "UNDEFINED", "value": 129.90, "dueDate": "2099-06-10",
-                   "description": "Pedido 056984", "externalReference": "056984"}),
+                   "description": "Pedido 056984", "externalReference": "056984",
+                   "discount": {"value": 10, "dueDateLimitDays": 0, "type": "PERCENTAGE"},
+                   "fine": {"value": 1}, "interest": {"value": 2}}),
         )
         .await;
     assert_eq!(status, 200, "{undefined}");
     s.assert_valid("PaymentGetResponseDTO", &undefined);
     assert_eq!(undefined["billingType"], "UNDEFINED");
+    assert_eq!(
+        (
+            &undefined["discount"],
+            &undefined["fine"],
+            &undefined["interest"]
+        ),
+        (
+            &json!({"value": 10.0, "dueDateLimitDays": 0, "type": "PERCENTAGE"}),
+            &json!({"value": 1.0}),
+            &json!({"value": 2.0})
+        )
+    );
+    let (status, bad) = asaas
+        .post(
+            "/v3/payments",
+            json!({"customer": cus, "billingType": "PIX", "value": 10, "dueDate": "2099-06-10",
+                   "discount": {"value": -1}}),
+        )
+        .await;
+    assert_eq!(status, 400);
+    s.assert_valid("ErrorResponse", &bad);
+    assert_eq!(bad["errors"][0]["code"], "invalid_discount");
     let und = undefined["id"].as_str().unwrap();
 
     // Remove, restore (once).

@@ -142,6 +142,84 @@ struct FakePayment {
     payment_date: Option<String>,
     credit_card_token: Option<String>,
     refunds: Vec<FakeRefund>,
+    terms: Terms,
+}
+
+/// A payment's `discount`, `fine` and `interest`, as given on create (hundredths: centavos
+/// for a FIXED discount, hundredths of a percent otherwise). Stored and answered back; the
+/// fake applies none of them to what is paid.
+#[derive(Clone, Copy)]
+struct Terms {
+    discount: i64,
+    discount_days: u32,
+    discount_type: &'static str,
+    fine: i64,
+    interest: i64,
+}
+
+impl Default for Terms {
+    fn default() -> Self {
+        Terms {
+            discount: 0,
+            discount_days: 0,
+            discount_type: "FIXED",
+            fine: 0,
+            interest: 0,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TermBody {
+    #[serde(default)]
+    value: Option<Box<RawValue>>,
+    #[serde(default)]
+    due_date_limit_days: Option<u32>,
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
+}
+
+/// The `discount`, `fine` and `interest` of a create request (Asaas's `PaymentDiscountDTO`,
+/// `PaymentFineDTO`, `PaymentInterestDTO`): values zero or more with two decimals.
+fn terms(
+    discount: Option<TermBody>,
+    fine: Option<TermBody>,
+    interest: Option<TermBody>,
+) -> Result<Terms, AsaasError> {
+    let value = |t: &TermBody, code: &'static str, what: &str| -> Result<i64, AsaasError> {
+        match t.value.as_deref().map(RawValue::get) {
+            None | Some("null") => Ok(0),
+            Some(raw) => parse_decimal(raw).ok().filter(|v| *v >= 0).ok_or_else(|| {
+                bad_request(
+                    code,
+                    format!("O valor de {what} deve ser um número maior ou igual a zero."),
+                )
+            }),
+        }
+    };
+    let mut out = Terms::default();
+    if let Some(d) = discount {
+        out.discount = value(&d, "invalid_discount", "desconto")?;
+        out.discount_days = d.due_date_limit_days.unwrap_or(0);
+        out.discount_type = match d.kind.as_deref() {
+            None | Some("FIXED") => "FIXED",
+            Some("PERCENTAGE") => "PERCENTAGE",
+            Some(_) => {
+                return Err(bad_request(
+                    "invalid_discount",
+                    "O tipo de desconto deve ser FIXED ou PERCENTAGE.",
+                ));
+            }
+        };
+    }
+    if let Some(f) = fine {
+        out.fine = value(&f, "invalid_fine", "multa")?;
+    }
+    if let Some(i) = interest {
+        out.interest = value(&i, "invalid_interest", "juros")?;
+    }
+    Ok(out)
 }
 
 impl FakePayment {
@@ -372,6 +450,12 @@ struct NewPaymentBody {
     credit_card_token: Option<String>,
     #[serde(default)]
     remote_ip: Option<String>,
+    #[serde(default)]
+    discount: Option<TermBody>,
+    #[serde(default)]
+    fine: Option<TermBody>,
+    #[serde(default)]
+    interest: Option<TermBody>,
 }
 
 #[derive(Deserialize)]

@@ -117,6 +117,7 @@ pub(super) async fn create_payment(State(fake): Fake, bytes: Bytes) -> Reply {
     };
     let value = amount(req.value.as_deref())?
         .ok_or_else(|| bad_request("invalid_value", "O valor da cobrança deve ser informado."))?;
+    let terms = terms(req.discount, req.fine, req.interest)?;
     let today = fake.today();
     let format = format_description!("[year]-[month]-[day]");
     let due = req
@@ -169,6 +170,7 @@ pub(super) async fn create_payment(State(fake): Fake, bytes: Bytes) -> Reply {
         payment_date: card_now.then_some(today),
         credit_card_token: token.filter(|_| card_now),
         refunds: vec![],
+        terms,
     };
     let mut webhooks = vec![fake.webhook(ledger.next_event(), "PAYMENT_CREATED", &payment)];
     if card_now {

@@ -38,8 +38,8 @@ pub(super) struct PaymentView {
     postal_service: bool,
     refunds: Option<Vec<RefundView>>,
     // The rest of Asaas's PaymentGetResponseDTO (its OpenAPI document, docs.asaas.com,
-    // "Listar cobranças" / "Criar nova cobrança"), with the values a payment created without
-    // discount, fine or interest has.
+    // "Listar cobranças" / "Criar nova cobrança"): what a payment without installments,
+    // anticipation or static QR code has.
     original_value: Option<Box<RawValue>>,
     interest_value: Option<Box<RawValue>>,
     pix_transaction: Option<String>,
@@ -182,15 +182,15 @@ pub(super) fn view(p: &FakePayment) -> PaymentView {
         last_invoice_viewed_date: None,
         last_bank_slip_viewed_date: None,
         discount: Discount {
-            value: decimal_json(0),
-            due_date_limit_days: 0,
-            kind: "FIXED",
+            value: decimal_json(p.terms.discount),
+            due_date_limit_days: p.terms.discount_days,
+            kind: p.terms.discount_type,
         },
         fine: Charge {
-            value: decimal_json(0),
+            value: decimal_json(p.terms.fine),
         },
         interest: Charge {
-            value: decimal_json(0),
+            value: decimal_json(p.terms.interest),
         },
         refunds: (!p.refunds.is_empty()).then(|| refund_views(p)),
     }
