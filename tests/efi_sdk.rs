@@ -243,9 +243,11 @@ async fn the_official_efi_sdk_runs_against_the_sandbox() {
     assert_eq!(status, 204);
 
     // The auto-paid cob created after the configuration sent its webhook to `{url}/pix`,
-    // with the hmac query, as Efí does.
+    // with the hmac query, as Efí does. Three webhooks in all, each one log entry (the two
+    // before the configuration are dropped: no URL; the control port answers the third 404,
+    // which is final): wait for all three.
     let deliveries = get(&format!(
-        "{}/_sandbox/webhooks?wait_for=1&timeout_ms=60000",
+        "{}/_sandbox/webhooks?wait_for=3&timeout_ms=60000",
         sandbox.url
     ))
     .await;
