@@ -445,46 +445,43 @@ async fn the_fake_refuses_what_efi_refuses() {
             .send()
     };
     let good = json!({"calendario": {"expiracao": 3600}, "valor": {"original": "20.00"}, "chave": "k@x.dev"});
-    for (path, body, property) in [
+    // Efí's documented error shape, `{"nome","mensagem"}`, the message naming the field.
+    let cal = json!({"expiracao": 3600});
+    for (path, body, field) in [
         (
             format!("/v2/cob/{txid}"),
-            json!({"valor": {"original": "20.00"}}),
-            "cob.chave",
+            json!({"calendario": cal, "valor": {"original": "20.00"}}),
+            "chave",
         ),
         (
             format!("/v2/cob/{txid}"),
-            json!({"valor": {"original": "20.5"}, "chave": "k"}),
-            "cob.valor.original",
+            json!({"valor": {"original": "20.00"}, "chave": "k"}),
+            "calendario",
         ),
         (
             format!("/v2/cob/{txid}"),
-            json!({"valor": {"original": "20.00"}, "chave": "k", "devedor": {"cpf": "52998224726", "nome": "A"}}),
-            "cob.devedor.cpf",
+            json!({"calendario": cal, "valor": {"original": "20.5"}, "chave": "k"}),
+            "valor.original",
         ),
         (
             format!("/v2/cob/{txid}"),
-            json!({"valor": {"original": "20.00"}, "chave": "k", "devedor": {"cnpj": "12abc34501de35", "nome": "A"}}),
-            "cob.devedor.cnpj",
+            json!({"calendario": cal, "valor": {"original": "20.00"}, "chave": "k", "devedor": {"cpf": "52998224726", "nome": "A"}}),
+            "devedor.cpf",
         ),
-        ("/v2/cob/tooshort".to_string(), good.clone(), "cob.txid"),
+        (
+            format!("/v2/cob/{txid}"),
+            json!({"calendario": cal, "valor": {"original": "20.00"}, "chave": "k", "devedor": {"cnpj": "12abc34501de35", "nome": "A"}}),
+            "devedor.cnpj",
+        ),
+        ("/v2/cob/tooshort".to_string(), good.clone(), "txid"),
     ] {
         let r = put(path, body).await.unwrap();
         assert_eq!(r.status(), 400);
-        let problem = json_of(r).await;
-        assert_eq!(problem["status"], 400);
-        assert!(
-            problem["type"]
-                .as_str()
-                .unwrap()
-                .ends_with("/CobOperacaoInvalida")
-        );
-        let props: Vec<&str> = problem["violacoes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|v| v["propriedade"].as_str())
-            .collect();
-        assert!(props.contains(&property), "{property}: {problem}");
+        let error = json_of(r).await;
+        assert_eq!(error.as_object().unwrap().len(), 2, "{error}");
+        assert_eq!(error["nome"], "valor_invalido", "{error}");
+        let mensagem = error["mensagem"].as_str().unwrap();
+        assert!(mensagem.contains(field), "{field}: {error}");
     }
     assert_eq!(
         put(format!("/v2/cob/{txid}"), good.clone())

@@ -1345,6 +1345,9 @@ mod round_trip {
             (format!(r#"{{"customer":"{customer}","billingType":"CASH","value":10,"dueDate":"2025-03-12"}}"#), "invalid_billingType"),
             (r#"{"customer":"cus_nobody","billingType":"PIX","value":10,"dueDate":"2025-03-12"}"#.to_string(), "invalid_customer"),
             (format!(r#"{{"customer":"{customer}","billingType":"CREDIT_CARD","value":10,"dueDate":"2025-03-12","creditCardToken":"tok"}}"#), "invalid_remoteIp"),
+            // Asaas's sandbox reports the customer first: an empty body is `invalid_customer`.
+            ("{}".to_string(), "invalid_customer"),
+            (r#"{"billingType":"CASH"}"#.to_string(), "invalid_customer"),
         ] {
             assert_eq!(code(post("/v3/payments", &body).send().await.unwrap()).await, expected, "{body}");
         }
@@ -1359,6 +1362,32 @@ mod round_trip {
         assert_eq!(ok.status(), 200);
         let text = ok.text().await.unwrap();
         assert!(text.contains(r#""value":10.50"#), "{text}");
+        // The documented payment fields are there, with a new payment's values.
+        let payment: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(payment["discount"]["type"], "FIXED", "{text}");
+        assert_eq!(payment["fine"]["value"], 0.0, "{text}");
+        assert_eq!(payment["interest"]["value"], 0.0, "{text}");
+        for field in [
+            "originalValue",
+            "pixTransaction",
+            "creditDate",
+            "transactionReceiptUrl",
+        ] {
+            assert!(
+                payment.get(field).is_some_and(Value::is_null),
+                "{field}: {text}"
+            );
+        }
+        // billingType UNDEFINED: the payer chooses on the invoice page.
+        let undefined = post(
+            "/v3/payments",
+            &format!(r#"{{"customer":"{customer}","billingType":"UNDEFINED","value":7,"dueDate":"2025-03-10"}}"#),
+        )
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(undefined.status(), 200);
+        assert_eq!(undefined.json_value().await["billingType"], "UNDEFINED");
         let list: Value = sb
             .raw(http::Method::GET, "/v3/payments?externalReference=order-1")
             .send()

@@ -75,7 +75,8 @@ struct Received {
 
 type Inbox = Arc<Mutex<BTreeMap<String, mpsc::UnboundedSender<Received>>>>;
 
-/// A local receiver for each gateway's webhooks: `POST /hooks/{gateway}`.
+/// A local receiver for each gateway's webhooks: `POST /hooks/{gateway}` (Efí's at
+/// `/hooks/efi/pix`).
 async fn start_receiver() -> (
     String,
     BTreeMap<GatewayId, mpsc::UnboundedReceiver<Received>>,
@@ -105,6 +106,8 @@ async fn start_receiver() -> (
     }
     let app = axum::Router::new()
         .route("/hooks/{gateway}", axum::routing::post(hook))
+        // Efí posts to the registered URL + `/pix`, as the real one does.
+        .route("/hooks/{gateway}/pix", axum::routing::post(hook))
         .with_state(inbox);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

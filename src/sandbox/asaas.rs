@@ -8,8 +8,10 @@
 //!   `User-Agent` → 400 `invalid_user_agent` (Asaas requires one of new accounts; its exact
 //!   answer is undocumented). A GET with a body (`Content-Length` > 0 or chunked) → 403 with no
 //!   body, as the OpenAPI document describes.
-//! - **Validation** like Asaas's: `cpfCnpj` check digits, an existing `customer`, `billingType`
-//!   PIX/BOLETO/CREDIT_CARD, `value` > 0 with at most two decimals, `dueDate` a date not
+//! - **Validation** like Asaas's, in its sandbox's order (the `customer` first, so an empty
+//!   body answers `invalid_customer`): `cpfCnpj` check digits, an existing `customer`,
+//!   `billingType` PIX/BOLETO/CREDIT_CARD/UNDEFINED (the payer chooses; settled like a Pix),
+//!   `value` > 0 with at most two decimals, `dueDate` a date not
 //!   before today in Brasília time; a card payment with a token needs `remoteIp`.
 //! - **Cards**: a payment with `creditCardToken` is captured at once (CONFIRMED), except the
 //!   token [`DECLINED_CARD_TOKEN`], refused as Asaas refuses cards (400 `invalid_creditCard`,
@@ -42,10 +44,12 @@ use serde_json::value::RawValue;
 use time::Date;
 use time::macros::format_description;
 
+mod actions;
 mod boleto;
 mod handlers;
 mod views;
 
+use actions::*;
 use handlers::*;
 
 use super::{FakeGateway, OutboundWebhook, SandboxContext, SandboxError};
@@ -75,6 +79,46 @@ struct FakeCustomer {
     cpf_cnpj: String,
     email: Option<String>,
     date_created: String,
+    fields: CustomerFields,
+}
+
+/// The optional customer fields Asaas's reference documents ("Criar novo cliente"), taken from
+/// the request as given and answered back (`null` when not given).
+#[derive(Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CustomerFields {
+    #[serde(default)]
+    phone: Option<String>,
+    #[serde(default)]
+    mobile_phone: Option<String>,
+    #[serde(default)]
+    address: Option<String>,
+    #[serde(default)]
+    address_number: Option<String>,
+    #[serde(default)]
+    complement: Option<String>,
+    #[serde(default)]
+    province: Option<String>,
+    #[serde(default)]
+    postal_code: Option<String>,
+    #[serde(default)]
+    external_reference: Option<String>,
+    #[serde(default)]
+    notification_disabled: Option<bool>,
+    #[serde(default)]
+    additional_emails: Option<String>,
+    #[serde(default)]
+    municipal_inscription: Option<String>,
+    #[serde(default)]
+    state_inscription: Option<String>,
+    #[serde(default)]
+    observations: Option<String>,
+    #[serde(default)]
+    group_name: Option<String>,
+    #[serde(default)]
+    company: Option<String>,
+    #[serde(default)]
+    foreign_customer: Option<bool>,
 }
 
 struct FakeRefund {
@@ -98,6 +142,84 @@ struct FakePayment {
     payment_date: Option<String>,
     credit_card_token: Option<String>,
     refunds: Vec<FakeRefund>,
+    terms: Terms,
+}
+
+/// A payment's `discount`, `fine` and `interest`, as given on create (hundredths: centavos
+/// for a FIXED discount, hundredths of a percent otherwise). Stored and answered back; the
+/// fake applies none of them to what is paid.
+#[derive(Clone, Copy)]
+struct Terms {
+    discount: i64,
+    discount_days: u32,
+    discount_type: &'static str,
+    fine: i64,
+    interest: i64,
+}
+
+impl Default for Terms {
+    fn default() -> Self {
+        Terms {
+            discount: 0,
+            discount_days: 0,
+            discount_type: "FIXED",
+            fine: 0,
+            interest: 0,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TermBody {
+    #[serde(default)]
+    value: Option<Box<RawValue>>,
+    #[serde(default)]
+    due_date_limit_days: Option<u32>,
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
+}
+
+/// The `discount`, `fine` and `interest` of a create request (Asaas's `PaymentDiscountDTO`,
+/// `PaymentFineDTO`, `PaymentInterestDTO`): values zero or more with two decimals.
+fn terms(
+    discount: Option<TermBody>,
+    fine: Option<TermBody>,
+    interest: Option<TermBody>,
+) -> Result<Terms, AsaasError> {
+    let value = |t: &TermBody, code: &'static str, what: &str| -> Result<i64, AsaasError> {
+        match t.value.as_deref().map(RawValue::get) {
+            None | Some("null") => Ok(0),
+            Some(raw) => parse_decimal(raw).ok().filter(|v| *v >= 0).ok_or_else(|| {
+                bad_request(
+                    code,
+                    format!("O valor de {what} deve ser um número maior ou igual a zero."),
+                )
+            }),
+        }
+    };
+    let mut out = Terms::default();
+    if let Some(d) = discount {
+        out.discount = value(&d, "invalid_discount", "desconto")?;
+        out.discount_days = d.due_date_limit_days.unwrap_or(0);
+        out.discount_type = match d.kind.as_deref() {
+            None | Some("FIXED") => "FIXED",
+            Some("PERCENTAGE") => "PERCENTAGE",
+            Some(_) => {
+                return Err(bad_request(
+                    "invalid_discount",
+                    "O tipo de desconto deve ser FIXED ou PERCENTAGE.",
+                ));
+            }
+        };
+    }
+    if let Some(f) = fine {
+        out.fine = value(&f, "invalid_fine", "multa")?;
+    }
+    if let Some(i) = interest {
+        out.interest = value(&i, "invalid_interest", "juros")?;
+    }
+    Ok(out)
 }
 
 impl FakePayment {
@@ -138,6 +260,8 @@ impl Ledger {
 pub struct AsaasFake {
     ctx: SandboxContext,
     ledger: Mutex<Ledger>,
+    /// `/v3/webhooks` configurations. Locked after `ledger` when both are (never the reverse).
+    hooks: Mutex<Vec<WebhookConfig>>,
 }
 
 /// An Asaas error answer: `{"errors":[{"code","description"}]}`, or no body for a bare status.
@@ -194,7 +318,12 @@ impl AsaasFake {
         AsaasFake {
             ctx,
             ledger: Mutex::new(Ledger::default()),
+            hooks: Mutex::new(Vec::new()),
         }
+    }
+
+    fn hooks(&self) -> MutexGuard<'_, Vec<WebhookConfig>> {
+        self.hooks.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn ledger(&self) -> MutexGuard<'_, Ledger> {
@@ -234,12 +363,12 @@ impl AsaasFake {
             date_created: self.now_text(),
             payment: view(payment),
         };
+        let token = actions::delivery(&self.hooks())
+            .and_then(|(_, token)| token.map(str::to_string))
+            .unwrap_or_else(|| SANDBOX_WEBHOOK_TOKEN.to_string());
         OutboundWebhook {
             headers: vec![
-                (
-                    WEBHOOK_TOKEN_HEADER.to_string(),
-                    SANDBOX_WEBHOOK_TOKEN.to_string(),
-                ),
+                (WEBHOOK_TOKEN_HEADER.to_string(), token),
                 ("content-type".to_string(), "application/json".to_string()),
             ],
             body: serde_json::to_vec(&body).unwrap_or_default(),
@@ -298,6 +427,8 @@ struct NewCustomerBody {
     cpf_cnpj: Option<String>,
     #[serde(default)]
     email: Option<String>,
+    #[serde(flatten)]
+    fields: CustomerFields,
 }
 
 #[derive(Deserialize)]
@@ -319,6 +450,12 @@ struct NewPaymentBody {
     credit_card_token: Option<String>,
     #[serde(default)]
     remote_ip: Option<String>,
+    #[serde(default)]
+    discount: Option<TermBody>,
+    #[serde(default)]
+    fine: Option<TermBody>,
+    #[serde(default)]
+    interest: Option<TermBody>,
 }
 
 #[derive(Deserialize)]
@@ -367,6 +504,14 @@ impl FakeGateway for AsaasFake {
                 get(identification_field),
             )
             .route("/v3/payments/{id}/refund", post(refund_payment))
+            .route("/v3/payments/{id}/refunds", get(list_refunds))
+            .route("/v3/payments/{id}/restore", post(restore_payment))
+            .route("/v3/payments/{id}/receiveInCash", post(receive_in_cash))
+            .route("/v3/webhooks", get(list_webhooks).post(create_webhook))
+            .route(
+                "/v3/webhooks/{id}",
+                get(get_webhook).put(update_webhook).delete(delete_webhook),
+            )
             .route("/v3/sandbox/payment/{id}/confirm", post(confirm_payment))
             .fallback(no_such_endpoint)
             .layer(middleware::from_fn(guard))
@@ -392,5 +537,13 @@ impl FakeGateway for AsaasFake {
             .iter()
             .filter_map(|p| serde_json::to_value(view(p)).ok())
             .collect()
+    }
+
+    /// A URL configured with `POST /v3/webhooks` wins over the control API's.
+    fn webhook_url(&self, registered: Option<reqwest::Url>) -> Option<reqwest::Url> {
+        match actions::delivery(&self.hooks()) {
+            Some((url, _)) => reqwest::Url::parse(url).ok(),
+            None => registered,
+        }
     }
 }

@@ -103,4 +103,10 @@ pub trait FakeGateway: Send + Sync + 'static {
     fn pay(&self, id: &str) -> Result<serde_json::Value, SandboxError>;
     /// Every charge the fake holds, oldest first, in the gateway's own JSON shape.
     fn charges(&self) -> Vec<serde_json::Value>;
+    /// Where this gateway's webhooks go, given the URL registered with the control API: by
+    /// default that URL itself. A gateway that derives its target (Efí appends `/pix`, and
+    /// has its own webhook configuration API) overrides it.
+    fn webhook_url(&self, registered: Option<reqwest::Url>) -> Option<reqwest::Url> {
+        registered
+    }
 }

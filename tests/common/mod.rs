@@ -2,11 +2,21 @@
 #![allow(dead_code)]
 
 pub mod ledger;
+pub mod openapi;
 pub mod sdk;
 pub mod stack;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+/// A reqwest client for the tests' own loopback calls (rustls, the provider installed).
+pub fn http_client() -> reqwest::Client {
+    payorch::gateway::http::install_crypto_provider();
+    reqwest::Client::builder()
+        .tls_backend_rustls()
+        .build()
+        .expect("an HTTP client")
+}
 
 /// A sandboxed home: its own HOME, XDG dirs and data dir, so no test reads the developer's
 /// config or writes outside its temp dir.

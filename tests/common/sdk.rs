@@ -30,11 +30,24 @@ pub fn sdk_python() -> PathBuf {
 /// in the environment are dropped.
 #[track_caller]
 pub fn run_sdk_script(script: &str, args: &[&str]) -> String {
+    run_sdk_script_with(script, args, &[])
+}
+
+/// [`run_sdk_script`] with extra environment variables for the script.
+#[track_caller]
+pub fn run_sdk_script_with(
+    script: &str,
+    args: &[&str],
+    vars: &[(&str, &std::ffi::OsStr)],
+) -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/sdk")
         .join(script);
     let mut cmd = Command::new(sdk_python());
     cmd.arg(&path).args(args);
+    for (name, value) in vars {
+        cmd.env(name, value);
+    }
     for var in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"] {
         cmd.env_remove(var).env_remove(var.to_lowercase());
     }

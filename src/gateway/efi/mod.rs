@@ -7,7 +7,7 @@
 //!   the bearer token, cached until shortly before `expires_in`; a 401 on any call refreshes it
 //!   once and retries the call once.
 //! - `PUT /v2/cob/{txid}`: create. `txid` = `payorch` + the charge id's ULID, so a retry after
-//!   an ambiguous outcome addresses the same cob. Efí answers a repeated PUT with
+//!   an ambiguous outcome addresses the same cob. Efí answers a repeated PUT with 409
 //!   `txid_duplicado`; the adapter then reads the cob and returns it when it is the same charge
 //!   (same amount and key), so creating twice yields one cob. Then `GET /v2/loc/{id}/qrcode`
 //!   for the PNG (a failure there is logged and the charge returned without the image: the
@@ -17,7 +17,8 @@
 //!   REMOVIDA_PELO_USUARIO_RECEBEDOR and REMOVIDA_PELO_PSP → canceled.
 //! - `PATCH /v2/cob/{txid}` `{"status":"REMOVIDA_PELO_USUARIO_RECEBEDOR"}`: cancel.
 //! - `PUT /v2/pix/{e2eId}/devolucao/{id}` `{"valor":"7.89"}`: refund, `id` derived from the
-//!   refund id; a repeated id is resolved by `GET` of the same devolução. EM_PROCESSAMENTO →
+//!   refund id; a repeated id (409 `devolucao_id_duplicado`) is resolved by `GET` of the same
+//!   devolução. EM_PROCESSAMENTO →
 //!   pending, DEVOLVIDO → succeeded, NAO_REALIZADO → failed.
 //!
 //! mTLS is required when `base_url` is `https://` (Efí refuses calls without the client
@@ -326,7 +327,9 @@ impl Gateway for EfiGateway {
         let cob: Cob = if reply.is_success() {
             parse(&reply, "Efí cob create")?
         } else {
-            let duplicate = matches!(reply.status, 400 | 409)
+            // Efí's API reference ("Criar cobrança imediata (com txid)", tab 409): a txid
+            // already in use answers 409 `{"nome":"txid_duplicado",…}`, whatever the body.
+            let duplicate = reply.status == 409
                 && wire::error_details(&reply).0.as_deref() == Some(TXID_DUPLICATE);
             if !duplicate {
                 return Err(create_error(&reply));
@@ -400,8 +403,9 @@ impl Gateway for EfiGateway {
         let reply = self.call(&path, Call::Put(&body)).await?;
         let devolucao: Devolucao = if reply.is_success() {
             parse(&reply, WHAT)?
-        } else if matches!(reply.status, 400 | 409) {
-            // A retried refund: the id may already be in use by our own earlier request.
+        } else if reply.status == 409 {
+            // A retried refund: the id may already be in use by our own earlier request
+            // (Efí's reference, "Solicitar devolução", tab 409: `devolucao_id_duplicado`).
             let existing = self.call(&path, Call::Get).await?;
             match parse::<Devolucao>(&existing, WHAT) {
                 Ok(d) if existing.is_success() && d.valor == valor => d,

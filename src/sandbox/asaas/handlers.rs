@@ -86,6 +86,7 @@ pub(super) async fn create_customer(State(fake): Fake, bytes: Bytes) -> Reply {
         cpf_cnpj: document.number,
         email: req.email.filter(|e| !e.trim().is_empty()),
         date_created,
+        fields: req.fields,
     };
     let answer = customer_view(&customer);
     ledger.customers.push(customer);
@@ -94,17 +95,29 @@ pub(super) async fn create_customer(State(fake): Fake, bytes: Bytes) -> Reply {
 
 pub(super) async fn create_payment(State(fake): Fake, bytes: Bytes) -> Reply {
     let req: NewPaymentBody = body(&bytes)?;
+    // Asaas's sandbox checks the customer before anything else: an empty body answers
+    // `invalid_customer`, not a missing billingType or value.
+    let customer = {
+        let ledger = fake.ledger();
+        req.customer
+            .clone()
+            .filter(|c| ledger.customers.iter().any(|known| known.id == *c))
+    }
+    .ok_or_else(|| bad_request("invalid_customer", "Customer inválido ou não informado."))?;
+    // Asaas's reference ("Criar nova cobrança", billingType): UNDEFINED lets the payer
+    // choose on the invoice page; the fake settles it like a Pix.
     let billing_type = match req.billing_type.as_deref() {
-        Some(t @ ("PIX" | "BOLETO" | "CREDIT_CARD")) => t.to_string(),
+        Some(t @ ("PIX" | "BOLETO" | "CREDIT_CARD" | "UNDEFINED")) => t.to_string(),
         _ => {
             return Err(bad_request(
                 "invalid_billingType",
-                "Informe uma forma de pagamento válida: PIX, BOLETO ou CREDIT_CARD.",
+                "Informe uma forma de pagamento válida: PIX, BOLETO, CREDIT_CARD ou UNDEFINED.",
             ));
         }
     };
     let value = amount(req.value.as_deref())?
         .ok_or_else(|| bad_request("invalid_value", "O valor da cobrança deve ser informado."))?;
+    let terms = terms(req.discount, req.fine, req.interest)?;
     let today = fake.today();
     let format = format_description!("[year]-[month]-[day]");
     let due = req
@@ -141,10 +154,6 @@ pub(super) async fn create_payment(State(fake): Fake, bytes: Bytes) -> Reply {
         }
     }
     let mut ledger = fake.ledger();
-    let customer = req
-        .customer
-        .filter(|c| ledger.customers.iter().any(|known| known.id == *c))
-        .ok_or_else(|| bad_request("invalid_customer", "Customer inválido ou não informado."))?;
     let number = ledger.next_id();
     let payment = FakePayment {
         id: format!("pay_{number:012}"),
@@ -161,6 +170,7 @@ pub(super) async fn create_payment(State(fake): Fake, bytes: Bytes) -> Reply {
         payment_date: card_now.then_some(today),
         credit_card_token: token.filter(|_| card_now),
         refunds: vec![],
+        terms,
     };
     let mut webhooks = vec![fake.webhook(ledger.next_event(), "PAYMENT_CREATED", &payment)];
     if card_now {
@@ -200,20 +210,18 @@ pub(super) async fn get_payment(State(fake): Fake, Path(id): Path<String>) -> Re
 }
 
 pub(super) async fn delete_payment(State(fake): Fake, Path(id): Path<String>) -> Reply {
-    let mut ledger = fake.ledger();
-    let index = ledger.index(&id).ok_or_else(not_found)?;
-    if !ledger.payments[index].is_open() {
-        return Err(bad_request(
-            "invalid_action",
-            "Só é possível remover cobranças aguardando pagamento ou vencidas.",
-        ));
-    }
-    let seq = ledger.next_event();
-    let payment = &mut ledger.payments[index];
-    payment.deleted = true;
-    let webhook = fake.webhook(seq, "PAYMENT_DELETED", payment);
-    drop(ledger);
-    fake.send(vec![webhook]);
+    update_payment(
+        &fake,
+        &id,
+        |p| {
+            allowed(
+                p.is_open(),
+                "Só é possível remover cobranças aguardando pagamento ou vencidas.",
+            )
+        },
+        |p| p.deleted = true,
+        "PAYMENT_DELETED",
+    )?;
     Ok(json_reply(&serde_json::json!({"deleted": true, "id": id})))
 }
 

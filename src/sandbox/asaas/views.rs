@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use super::{AsaasError, FakeCustomer, FakePayment, bad_request};
+use super::{AsaasError, CustomerFields, FakeCustomer, FakePayment, bad_request};
 use crate::gateway::asaas::decimal_json;
 
 #[derive(Serialize)]
@@ -37,6 +37,39 @@ pub(super) struct PaymentView {
     anticipable: bool,
     postal_service: bool,
     refunds: Option<Vec<RefundView>>,
+    // The rest of Asaas's PaymentGetResponseDTO (its OpenAPI document, docs.asaas.com,
+    // "Listar cobranças" / "Criar nova cobrança"): what a payment without installments,
+    // anticipation or static QR code has.
+    original_value: Option<Box<RawValue>>,
+    interest_value: Option<Box<RawValue>>,
+    pix_transaction: Option<String>,
+    pix_qr_code_id: Option<String>,
+    installment_number: Option<u32>,
+    credit_date: Option<String>,
+    estimated_credit_date: Option<String>,
+    confirmed_date: Option<String>,
+    transaction_receipt_url: Option<String>,
+    last_invoice_viewed_date: Option<String>,
+    last_bank_slip_viewed_date: Option<String>,
+    discount: Discount,
+    fine: Charge,
+    interest: Charge,
+}
+
+/// Asaas's `PaymentDiscountDTO`: none unless asked for.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Discount {
+    value: Box<RawValue>,
+    due_date_limit_days: u32,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+/// Asaas's `PaymentFineResponseDTO` / `PaymentInterestResponseDTO` (percentages).
+#[derive(Serialize)]
+pub(super) struct Charge {
+    value: Box<RawValue>,
 }
 
 #[derive(Serialize)]
@@ -70,6 +103,17 @@ pub(super) struct CustomerView {
     cpf_cnpj: String,
     person_type: &'static str,
     deleted: bool,
+    #[serde(flatten)]
+    fields: CustomerFields,
+    // The rest of Asaas's CustomerGetResponseDTO, as a customer without an address has them.
+    city: Option<u64>,
+    city_name: Option<String>,
+    state: Option<String>,
+    country: &'static str,
+    can_delete: bool,
+    cannot_be_deleted_reason: Option<String>,
+    can_edit: bool,
+    cannot_edit_reason: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -123,21 +167,49 @@ pub(super) fn view(p: &FakePayment) -> PaymentView {
         anticipated: false,
         anticipable: false,
         postal_service: false,
-        refunds: (!p.refunds.is_empty()).then(|| {
-            p.refunds
-                .iter()
-                .map(|r| RefundView {
-                    date_created: r.date_created.clone(),
-                    status: "DONE",
-                    value: decimal_json(r.value),
-                    end_to_end_identifier: None,
-                    description: r.description.clone(),
-                    effective_date: r.date_created.clone(),
-                    transaction_receipt_url: None,
-                })
-                .collect()
-        }),
+        original_value: None,
+        interest_value: None,
+        pix_transaction: None,
+        pix_qr_code_id: None,
+        installment_number: None,
+        credit_date: p.payment_date.clone(),
+        estimated_credit_date: p.payment_date.clone(),
+        confirmed_date: p.payment_date.clone(),
+        transaction_receipt_url: p
+            .payment_date
+            .as_ref()
+            .map(|_| format!("https://sandbox.asaas.com/comprovantes/{:012}", p.number)),
+        last_invoice_viewed_date: None,
+        last_bank_slip_viewed_date: None,
+        discount: Discount {
+            value: decimal_json(p.terms.discount),
+            due_date_limit_days: p.terms.discount_days,
+            kind: p.terms.discount_type,
+        },
+        fine: Charge {
+            value: decimal_json(p.terms.fine),
+        },
+        interest: Charge {
+            value: decimal_json(p.terms.interest),
+        },
+        refunds: (!p.refunds.is_empty()).then(|| refund_views(p)),
     }
+}
+
+/// A payment's refunds, as `refunds` in the payment and `GET /v3/payments/{id}/refunds` show.
+pub(super) fn refund_views(p: &FakePayment) -> Vec<RefundView> {
+    p.refunds
+        .iter()
+        .map(|r| RefundView {
+            date_created: r.date_created.clone(),
+            status: "DONE",
+            value: decimal_json(r.value),
+            end_to_end_identifier: None,
+            description: r.description.clone(),
+            effective_date: r.date_created.clone(),
+            transaction_receipt_url: None,
+        })
+        .collect()
 }
 
 pub(super) fn customer_view(c: &FakeCustomer) -> CustomerView {
@@ -154,6 +226,15 @@ pub(super) fn customer_view(c: &FakeCustomer) -> CustomerView {
             "JURIDICA"
         },
         deleted: false,
+        fields: c.fields.clone(),
+        city: None,
+        city_name: None,
+        state: None,
+        country: "Brasil",
+        can_delete: true,
+        cannot_be_deleted_reason: None,
+        can_edit: true,
+        cannot_edit_reason: None,
     }
 }
 

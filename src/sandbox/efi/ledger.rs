@@ -39,10 +39,18 @@ pub(super) struct Cob {
     pub(super) cents: i64,
     pub(super) chave: String,
     pub(super) solicitacao_pagador: Option<String>,
+    pub(super) info_adicionais: Option<Value>,
     pub(super) status: &'static str,
     pub(super) revisao: u32,
     pub(super) copia_e_cola: String,
     pub(super) pix: Vec<Pix>,
+}
+
+/// A webhook configured with `PUT /v2/webhook/{chave}`.
+pub(super) struct WebhookConfig {
+    pub(super) chave: String,
+    pub(super) url: String,
+    pub(super) criacao: Timestamp,
 }
 
 #[derive(Default)]
@@ -51,6 +59,8 @@ pub(super) struct Ledger {
     /// Oldest first.
     pub(super) cobs: Vec<Cob>,
     pub(super) next_loc: i64,
+    /// Oldest first; one per chave.
+    pub(super) webhooks: Vec<WebhookConfig>,
 }
 
 impl Ledger {
@@ -108,7 +118,7 @@ pub(super) fn cob_json(c: &Cob) -> Value {
         "calendario": {"criacao": time(c.criacao), "expiracao": c.expiracao},
         "txid": c.txid,
         "revisao": c.revisao,
-        "loc": {"id": c.loc_id, "location": c.location, "tipoCob": "cob", "criacao": time(c.criacao)},
+        "loc": loc_json(c),
         "location": c.location,
         "status": c.status,
         "valor": {"original": c.original},
@@ -121,6 +131,9 @@ pub(super) fn cob_json(c: &Cob) -> Value {
     if let Some(s) = &c.solicitacao_pagador {
         v["solicitacaoPagador"] = json!(s);
     }
+    if let Some(i) = &c.info_adicionais {
+        v["infoAdicionais"] = i.clone();
+    }
     if !c.pix.is_empty() {
         v["pix"] = c
             .pix
@@ -129,6 +142,23 @@ pub(super) fn cob_json(c: &Cob) -> Value {
             .collect();
     }
     v
+}
+
+/// The BCB's `PayloadLocationCompleta`: the location with the txid it serves.
+pub(super) fn loc_json(c: &Cob) -> Value {
+    json!({
+        "id": c.loc_id,
+        "location": c.location,
+        "tipoCob": "cob",
+        "criacao": time(c.criacao),
+        "txid": c.txid,
+    })
+}
+
+/// Efí's answer to `GET /v2/webhook/{chave}`: the BCB's `WebhookCompleto` with `chave` (the
+/// BCB schema lists `cnpj` as required, which Efí does not send: see the tests).
+pub(super) fn webhook_json(w: &WebhookConfig) -> Value {
+    json!({"webhookUrl": w.url, "chave": w.chave, "criacao": time(w.criacao)})
 }
 
 pub(super) fn pix_json(txid: &str, chave: &str, p: &Pix) -> Value {

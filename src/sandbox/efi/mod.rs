@@ -1,32 +1,56 @@
-//! The Efí fake: a wire-compatible Efí Pix API in memory (OAuth2 token, cob, loc QR code,
-//! devolução) that sends Efí's `{"pix":[…]}` webhooks with the `hmac` query secret.
+//! The Efí fake: a wire-compatible Efí Pix API in memory (OAuth2 token, cob, loc, received
+//! Pix, devolução, webhook configuration) that sends Efí's `{"pix":[…]}` webhooks with the
+//! `hmac` query secret. It serves the routes Efí's official SDK (`efipay` on PyPI) calls for
+//! these: `tests/efi_sdk.rs` drives it with that SDK.
 //!
-//! Behaviour, where Efí's documentation leaves room or the fake has to choose:
+//! Sources: the BCB's Pix API (`specs/bcb-pix-api-v2.9.0.yaml`) for paths, bodies and
+//! schemas; Efí's API reference (dev.efipay.com.br, "API Pix") for what Efí does where it
+//! differs or the BCB leaves room. Behaviour, where the fake has to choose:
 //! - **Credentials.** `/oauth/token` accepts only [`CLIENT_ID`]/[`CLIENT_SECRET`] in Basic auth
 //!   (others: 401 `{"error":"invalid_client",…}`) and issues tokens valid for
 //!   [`TOKEN_LIFETIME_SECS`] on the context's clock; unknown or expired bearer tokens get 401.
-//!   No mTLS: the sandbox serves plain HTTP on loopback.
-//! - **Repeated txid.** Efí answers a `PUT /v2/cob/{txid}` on a txid it already holds with
-//!   `txid_duplicado`, whatever the body; the fake does the same (HTTP 409). The adapter turns
-//!   that into an idempotent create by reading the cob back, so the same PUT twice is one cob.
+//!   No mTLS: the sandbox serves plain HTTP on loopback (the SDK's certificate path is only
+//!   checked to exist).
+//! - **Errors** are Efí's `{"nome","mensagem"}` (see [`validate::efi_error`] for the source),
+//!   with the statuses Efí's reference gives: 400 `valor_invalido` for a body that breaks
+//!   the schema, 409 `txid_duplicado` / `devolucao_id_duplicado` for a repeated id, 400
+//!   `status_cobranca_invalido` for revising a cob that is no longer ATIVA. Unknown records
+//!   answer 404 (the BCB's status for them; Efí's reference lists `cobranca_nao_encontrada`,
+//!   `pix_nao_encontrado`, … without a distinct tab), and so does an unknown route, with a
+//!   body (`rota_nao_encontrada`, the fake's own name: Efí documents none).
+//! - **Repeated txid.** Efí's reference ("Criar cobrança imediata (com txid)", tab 409):
+//!   `PUT /v2/cob/{txid}` on a txid it already holds answers 409 `txid_duplicado`, whatever
+//!   the body. The adapter turns that into an idempotent create by reading the cob back.
+//! - **`POST /v2/cob`**: the txid is chosen by the PSP (32 letters and digits).
+//! - **`PATCH /v2/cob/{txid}`** revises `calendario.expiracao`, `devedor`, `valor.original`,
+//!   `chave`, `solicitacaoPagador`, `infoAdicionais` and `status` (only to
+//!   `REMOVIDA_PELO_USUARIO_RECEBEDOR`), as the BCB's `CobRevisada` allows; `revisao` counts up.
+//! - **Lists** (`GET /v2/cob`, `GET /v2/pix`, `GET /v2/webhook`) require `inicio` and `fim`
+//!   (RFC 3339; Efí: "Esses filtros são obrigatórios") and page with
+//!   `paginacao.paginaAtual` / `paginacao.itensPorPagina` (default 100, Efí's example).
+//! - **Webhooks.** `PUT /v2/webhook/{chave}` `{"webhookUrl":…}` configures where the fake
+//!   delivers; without one, the URL registered with the sandbox's control API is used. As
+//!   Efí does, the fake posts to the URL with `/pix` appended (Efí's reference, "Webhooks":
+//!   notifications go to `webhookUrl` + `/pix`, which is why integrators add `?ignorar=`).
 //! - **Homologation auto-pay.** As Efí's homologation does, a cob of R$ 0.01 to R$ 10.00 is paid
-//!   automatically: the PUT answers `ATIVA` (as created) and the payment, with its webhook, is
-//!   applied right after, before the answer leaves, so any later read sees `CONCLUIDA` and the
-//!   webhook is already queued. No timers.
+//!   automatically: the create answers `ATIVA` (as created) and the payment, with its webhook,
+//!   is applied right after, before the answer leaves, so any later read sees `CONCLUIDA` and
+//!   the webhook is already queued. No timers.
 //! - **Devoluções** answer `EM_PROCESSAMENTO` and complete at once (`DEVOLVIDO`, with a webhook
-//!   listing the Pix and its devoluções). A repeated devolução id is refused as the BCB says.
+//!   listing the Pix and its devoluções).
 //! - **endToEndId / rtrId**: `E`/`D` + Efí's ISPB `09089356` + `yyyyMMddHHmm` + 11 letters and
 //!   digits: 32 characters, the BCB's `[a-zA-Z0-9]{32}`.
 
 mod ledger;
 mod validate;
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -41,9 +65,10 @@ use crate::model::GatewayId;
 use super::{FakeGateway, OutboundWebhook, SandboxContext, SandboxError};
 use crate::qr;
 use ledger::{
-    Cob, Devolucao, Ledger, Pix, cob_json, devolucao_json, pix_json, random_alnum, spi_id,
+    Cob, Devolucao, Ledger, Pix, WebhookConfig, cob_json, devolucao_json, loc_json, pix_json,
+    random_alnum, spi_id, webhook_json,
 };
-use validate::{Violation, efi_error, invalid_cob, invalid_devolucao, is_alnum_id, valor_cents};
+use validate::{ValidCob, Violation, efi_error, invalid, is_alnum_id, valor_cents};
 
 /// The sandbox application's credentials (fixed, printed by `payorch sandbox`).
 pub const CLIENT_ID: &str = "Client_Id_payorch_sandbox_efi";
@@ -71,6 +96,156 @@ fn cob_not_found() -> Response {
         "cobranca_nao_encontrada",
         "Nenhuma cobrança encontrada para o txid informado",
     )
+}
+
+fn loc_not_found() -> Response {
+    efi_error(
+        StatusCode::NOT_FOUND,
+        "location_nao_encontrada",
+        "Nenhuma location encontrada para o identificador informado",
+    )
+}
+
+fn pix_not_found() -> Response {
+    efi_error(
+        StatusCode::NOT_FOUND,
+        "pix_nao_encontrado",
+        "Nenhum pix encontrado para o identificador informado",
+    )
+}
+
+fn webhook_not_found() -> Response {
+    efi_error(
+        StatusCode::NOT_FOUND,
+        "webhook_nao_encontrado",
+        "Nenhum webhook encontrado para a chave informada",
+    )
+}
+
+/// The BR Code of a dynamic cob at `location` for `cents`.
+fn copia_e_cola(location: &str, cents: i64) -> Result<String, Box<Response>> {
+    BrCode::builder_dynamic(location, MERCHANT_NAME, MERCHANT_CITY)
+        .amount_cents(cents)
+        .build()
+        .map_err(|e| {
+            Box::new(efi_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "erro_aplicacao",
+                &e.to_string(),
+            ))
+        })
+}
+
+/// Whether a record's `devedor` matches the list filters `cpf` / `cnpj` (when given).
+fn debtor_matches(q: &HashMap<String, String>, devedor: Option<&Value>) -> bool {
+    ["cpf", "cnpj"].iter().all(|field| {
+        q.get(*field).is_none_or(|want| {
+            devedor
+                .and_then(|d| d.get(*field))
+                .and_then(Value::as_str)
+                .is_some_and(|have| have == want)
+        })
+    })
+}
+
+/// The BCB's list query: `inicio` and `fim` (required, RFC 3339) and its paging.
+struct ListQuery {
+    inicio: Timestamp,
+    fim: Timestamp,
+    raw_inicio: String,
+    raw_fim: String,
+}
+
+/// Efí's example page size, and the most a page holds.
+const DEFAULT_PAGE_ITEMS: usize = 100;
+const MAX_PAGE_ITEMS: usize = 1000;
+
+impl ListQuery {
+    fn parse(q: &HashMap<String, String>) -> Result<Self, Box<Response>> {
+        let bad = |mensagem: &str| {
+            Box::new(efi_error(
+                StatusCode::BAD_REQUEST,
+                "valor_invalido",
+                mensagem,
+            ))
+        };
+        let when = |field: &str| -> Result<(Timestamp, String), Box<Response>> {
+            let raw = q.get(field).ok_or_else(|| {
+                bad(&format!(
+                    "Campo {field} é obrigatório (data e hora RFC 3339)"
+                ))
+            })?;
+            Timestamp::parse_rfc3339(raw)
+                .map(|t| (t, raw.clone()))
+                .map_err(|_| bad(&format!("Campo {field} deve ser uma data e hora RFC 3339")))
+        };
+        let (inicio, raw_inicio) = when("inicio")?;
+        let (fim, raw_fim) = when("fim")?;
+        if fim < inicio {
+            // Efí's reference, "Consultar Pix recebidos", tab 400.
+            return Err(bad(
+                "Campo de data fim deve ser maior ou igual ao campo de data inicio",
+            ));
+        }
+        Ok(ListQuery {
+            inicio,
+            fim,
+            raw_inicio,
+            raw_fim,
+        })
+    }
+
+    fn contains(&self, t: Timestamp) -> bool {
+        self.inicio <= t && t <= self.fim
+    }
+
+    /// `{"parametros": {inicio, fim, paginacao}, key: [page of items]}`.
+    fn page(&self, key: &str, items: Vec<Value>, q: &HashMap<String, String>) -> Response {
+        let number = |field: &str| q.get(field).map(|v| v.parse::<usize>());
+        let current = match number("paginacao.paginaAtual") {
+            None => 0,
+            Some(Ok(n)) => n,
+            Some(Err(_)) => {
+                return efi_error(
+                    StatusCode::BAD_REQUEST,
+                    "valor_invalido",
+                    "Campo paginacao.paginaAtual deve ser um inteiro maior ou igual a 0",
+                );
+            }
+        };
+        let per_page = match number("paginacao.itensPorPagina") {
+            None => DEFAULT_PAGE_ITEMS,
+            Some(Ok(n)) if (1..=MAX_PAGE_ITEMS).contains(&n) => n,
+            Some(_) => {
+                return efi_error(
+                    StatusCode::BAD_REQUEST,
+                    "valor_invalido",
+                    "Campo paginacao.itensPorPagina deve ser um inteiro de 1 a 1000",
+                );
+            }
+        };
+        let total = items.len();
+        let pages = total.div_ceil(per_page).max(1);
+        let page: Vec<Value> = items
+            .into_iter()
+            .skip(current.saturating_mul(per_page))
+            .take(per_page)
+            .collect();
+        let mut body = json!({
+            "parametros": {
+                "inicio": self.raw_inicio,
+                "fim": self.raw_fim,
+                "paginacao": {
+                    "paginaAtual": current,
+                    "itensPorPagina": per_page,
+                    "quantidadeDePaginas": pages,
+                    "quantidadeTotalDeItens": total,
+                },
+            },
+        });
+        body[key] = Value::Array(page);
+        axum::Json(body).into_response()
+    }
 }
 
 fn parse_json(body: &Bytes) -> Result<Value, Box<Response>> {
@@ -142,6 +317,26 @@ impl EfiFake {
         })
     }
 
+    /// A list route: the token, the required `inicio`/`fim` window, then one page of what
+    /// `select` finds in it, under `key`.
+    fn list(
+        &self,
+        headers: &HeaderMap,
+        q: &HashMap<String, String>,
+        key: &str,
+        select: impl FnOnce(&Ledger, &ListQuery) -> Vec<Value>,
+    ) -> Response {
+        if let Some(r) = self.refuse_unauthorized(headers) {
+            return r;
+        }
+        let window = match ListQuery::parse(q) {
+            Ok(w) => w,
+            Err(r) => return *r,
+        };
+        let items = select(&self.ledger(), &window);
+        window.page(key, items, q)
+    }
+
     async fn token(State(fake): State<Arc<Self>>, headers: HeaderMap, body: Bytes) -> Response {
         let expected = base64::engine::general_purpose::STANDARD
             .encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"));
@@ -196,21 +391,36 @@ impl EfiFake {
         let mut bad = Vec::new();
         if !is_alnum_id(&txid, 26, 35) {
             bad.push(Violation {
-                razao: "O campo txid não respeita o _schema_ ([a-zA-Z0-9]{26,35}).".into(),
-                propriedade: "cob.txid".into(),
+                razao: "Campo txid deve respeitar o formato [a-zA-Z0-9]{26,35}.".into(),
             });
         }
-        let valid = match validate::cob(&body) {
-            Ok(v) if bad.is_empty() => v,
-            Ok(_) => return invalid_cob(&bad),
+        match validate::cob(&body) {
+            Ok(valid) if bad.is_empty() => fake.create_cob(txid, valid),
+            Ok(_) => invalid(&bad),
             Err(more) => {
                 bad.extend(more);
-                return invalid_cob(&bad);
+                invalid(&bad)
             }
+        }
+    }
+
+    /// `POST /v2/cob`: the same create, the txid chosen here (Efí: "o txid será definido
+    /// pela Efí").
+    async fn post_cob(State(fake): State<Arc<Self>>, headers: HeaderMap, body: Bytes) -> Response {
+        let body = match fake.authorized_json(&headers, &body) {
+            Ok(b) => b,
+            Err(r) => return *r,
         };
-        let now = fake.now();
+        match validate::cob(&body) {
+            Ok(valid) => fake.create_cob(random_alnum(32), valid),
+            Err(bad) => invalid(&bad),
+        }
+    }
+
+    fn create_cob(self: &Arc<Self>, txid: String, valid: ValidCob) -> Response {
+        let now = self.now();
         let created = {
-            let mut ledger = fake.ledger();
+            let mut ledger = self.ledger();
             if ledger.cob(&txid).is_some() {
                 return efi_error(
                     StatusCode::CONFLICT,
@@ -224,20 +434,10 @@ impl EfiFake {
                 "{LOCATION_HOST}/v2/{}",
                 random_alnum(32).to_ascii_lowercase()
             );
-            let copia_e_cola =
-                match BrCode::builder_dynamic(&location, MERCHANT_NAME, MERCHANT_CITY)
-                    .amount_cents(valid.cents)
-                    .build()
-                {
-                    Ok(c) => c,
-                    Err(e) => {
-                        return efi_error(
-                            StatusCode::INTERNAL_SERVER_ERROR,
-                            "erro_aplicacao",
-                            &e.to_string(),
-                        );
-                    }
-                };
+            let copia_e_cola = match copia_e_cola(&location, valid.cents) {
+                Ok(c) => c,
+                Err(r) => return *r,
+            };
             let cob = Cob {
                 txid: txid.clone(),
                 loc_id,
@@ -249,6 +449,7 @@ impl EfiFake {
                 cents: valid.cents,
                 chave: valid.chave,
                 solicitacao_pagador: valid.solicitacao_pagador,
+                info_adicionais: valid.info_adicionais,
                 status: "ATIVA",
                 revisao: 0,
                 copia_e_cola,
@@ -260,7 +461,7 @@ impl EfiFake {
         };
         if (1..=AUTO_PAY_MAX_CENTS).contains(&valid.cents) {
             // Homologation: paid at once, webhook queued before the answer leaves.
-            let _ = fake.pay(&txid);
+            let _ = self.pay(&txid);
         }
         (StatusCode::CREATED, axum::Json(created)).into_response()
     }
@@ -279,7 +480,8 @@ impl EfiFake {
         }
     }
 
-    /// Only cancelling is supported (`{"status":"REMOVIDA_PELO_USUARIO_RECEBEDOR"}`).
+    /// A revision (the BCB's `CobRevisada`): any of the create's fields, or the receiver's
+    /// removal. Only an ATIVA cob can be revised (Efí: 400 `status_cobranca_invalido`).
     async fn patch_cob(
         State(fake): State<Arc<Self>>,
         Path(txid): Path<String>,
@@ -290,28 +492,227 @@ impl EfiFake {
             Ok(b) => b,
             Err(r) => return *r,
         };
+        let revision = match validate::fields(&body, false) {
+            Ok(r) => r,
+            Err(bad) => return invalid(&bad),
+        };
         let mut ledger = fake.ledger();
         let Some(cob) = ledger.cob_mut(&txid) else {
             return cob_not_found();
         };
-        if body.get("status").and_then(Value::as_str) != Some("REMOVIDA_PELO_USUARIO_RECEBEDOR") {
-            return invalid_cob(&[Violation {
-                razao: "O sandbox só revisa o status para REMOVIDA_PELO_USUARIO_RECEBEDOR.".into(),
-                propriedade: "cob.status".into(),
-            }]);
-        }
         if cob.status != "ATIVA" {
-            return validate::problem(
+            return efi_error(
                 StatusCode::BAD_REQUEST,
-                "CobOperacaoInvalida",
-                "Operação inválida.",
-                "Cobrança não encontra-se mais com o status ATIVA, somente cobranças ativas podem ser revisadas.",
-                &[],
+                "status_cobranca_invalido",
+                "A cobrança não está mais com o status ATIVA",
             );
         }
-        cob.status = "REMOVIDA_PELO_USUARIO_RECEBEDOR";
+        if let Some((original, cents)) = revision.valor {
+            cob.copia_e_cola = match copia_e_cola(&cob.location, cents) {
+                Ok(c) => c,
+                Err(r) => return *r,
+            };
+            cob.original = original;
+            cob.cents = cents;
+        }
+        if let Some(e) = revision.expiracao {
+            cob.expiracao = e;
+        }
+        if let Some(d) = revision.devedor {
+            cob.devedor = Some(d);
+        }
+        if let Some(k) = revision.chave {
+            cob.chave = k;
+        }
+        if let Some(s) = revision.solicitacao_pagador {
+            cob.solicitacao_pagador = Some(s);
+        }
+        if let Some(i) = revision.info_adicionais {
+            cob.info_adicionais = Some(i);
+        }
+        if let Some(status) = revision.status {
+            cob.status = status;
+        }
         cob.revisao += 1;
         axum::Json(cob_json(cob)).into_response()
+    }
+
+    /// `GET /v2/cob?inicio=…&fim=…`: the BCB's `CobsConsultadas`.
+    async fn list_cobs(
+        State(fake): State<Arc<Self>>,
+        Query(q): Query<HashMap<String, String>>,
+        headers: HeaderMap,
+    ) -> Response {
+        fake.list(&headers, &q, "cobs", |ledger, window| {
+            ledger
+                .cobs
+                .iter()
+                .filter(|c| window.contains(c.criacao))
+                .filter(|c| q.get("status").is_none_or(|s| s == c.status))
+                .filter(|c| debtor_matches(&q, c.devedor.as_ref()))
+                .map(cob_json)
+                .collect()
+        })
+    }
+
+    /// `GET /v2/loc/{id}`: the BCB's `PayloadLocationCompleta`.
+    async fn get_loc(
+        State(fake): State<Arc<Self>>,
+        Path(id): Path<String>,
+        headers: HeaderMap,
+    ) -> Response {
+        if let Some(r) = fake.refuse_unauthorized(&headers) {
+            return r;
+        }
+        let ledger = fake.ledger();
+        match id
+            .parse::<i64>()
+            .ok()
+            .and_then(|id| ledger.cobs.iter().find(|c| c.loc_id == id))
+        {
+            Some(cob) => axum::Json(loc_json(cob)).into_response(),
+            None => loc_not_found(),
+        }
+    }
+
+    /// `GET /v2/pix?inicio=…&fim=…`: the BCB's `PixConsultados`.
+    async fn list_pix(
+        State(fake): State<Arc<Self>>,
+        Query(q): Query<HashMap<String, String>>,
+        headers: HeaderMap,
+    ) -> Response {
+        fake.list(&headers, &q, "pix", |ledger, window| {
+            ledger
+                .cobs
+                .iter()
+                .filter(|c| q.get("txid").is_none_or(|t| *t == c.txid))
+                .filter(|c| debtor_matches(&q, c.devedor.as_ref()))
+                .flat_map(|c| {
+                    c.pix
+                        .iter()
+                        .filter(|p| window.contains(p.horario))
+                        .map(|p| pix_json(&c.txid, &c.chave, p))
+                })
+                .collect()
+        })
+    }
+
+    /// `GET /v2/pix/{e2eId}`: the BCB's `Pix`.
+    async fn get_pix(
+        State(fake): State<Arc<Self>>,
+        Path(e2e): Path<String>,
+        headers: HeaderMap,
+    ) -> Response {
+        if let Some(r) = fake.refuse_unauthorized(&headers) {
+            return r;
+        }
+        let ledger = fake.ledger();
+        let found = ledger
+            .cobs
+            .iter()
+            .find_map(|c| c.pix.iter().find(|p| p.e2e == e2e).map(|p| (c, p)));
+        match found {
+            Some((c, p)) => axum::Json(pix_json(&c.txid, &c.chave, p)).into_response(),
+            None => pix_not_found(),
+        }
+    }
+
+    /// `PUT /v2/webhook/{chave}` `{"webhookUrl":…}`. Efí answers 200 with the URL it saved.
+    async fn put_webhook(
+        State(fake): State<Arc<Self>>,
+        Path(chave): Path<String>,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> Response {
+        let body = match fake.authorized_json(&headers, &body) {
+            Ok(b) => b,
+            Err(r) => return *r,
+        };
+        let url = body.get("webhookUrl").and_then(Value::as_str).unwrap_or("");
+        if crate::sandbox::server::parse_webhook_url(url).is_err() {
+            return efi_error(
+                StatusCode::BAD_REQUEST,
+                "valor_invalido",
+                "Campo webhookUrl deve ser uma URL http:// ou https:// válida",
+            );
+        }
+        if chave.trim().is_empty() || chave.chars().count() > 77 {
+            return efi_error(
+                StatusCode::BAD_REQUEST,
+                "valor_invalido",
+                "Campo chave tem no máximo 77 caracteres",
+            );
+        }
+        let now = fake.now();
+        let mut ledger = fake.ledger();
+        ledger.webhooks.retain(|w| w.chave != chave);
+        ledger.webhooks.push(WebhookConfig {
+            chave,
+            url: url.to_string(),
+            criacao: now,
+        });
+        axum::Json(json!({ "webhookUrl": url })).into_response()
+    }
+
+    async fn get_webhook(
+        State(fake): State<Arc<Self>>,
+        Path(chave): Path<String>,
+        headers: HeaderMap,
+    ) -> Response {
+        if let Some(r) = fake.refuse_unauthorized(&headers) {
+            return r;
+        }
+        let ledger = fake.ledger();
+        match ledger.webhooks.iter().find(|w| w.chave == chave) {
+            Some(w) => axum::Json(webhook_json(w)).into_response(),
+            None => webhook_not_found(),
+        }
+    }
+
+    /// `DELETE /v2/webhook/{chave}`: 204, as the BCB defines.
+    async fn delete_webhook(
+        State(fake): State<Arc<Self>>,
+        Path(chave): Path<String>,
+        headers: HeaderMap,
+    ) -> Response {
+        if let Some(r) = fake.refuse_unauthorized(&headers) {
+            return r;
+        }
+        let mut ledger = fake.ledger();
+        let before = ledger.webhooks.len();
+        ledger.webhooks.retain(|w| w.chave != chave);
+        if ledger.webhooks.len() == before {
+            return webhook_not_found();
+        }
+        StatusCode::NO_CONTENT.into_response()
+    }
+
+    /// `GET /v2/webhook?inicio=…&fim=…`: the BCB's `WebhooksConsultados`.
+    async fn list_webhooks(
+        State(fake): State<Arc<Self>>,
+        Query(q): Query<HashMap<String, String>>,
+        headers: HeaderMap,
+    ) -> Response {
+        fake.list(&headers, &q, "webhooks", |ledger, window| {
+            ledger
+                .webhooks
+                .iter()
+                .filter(|w| window.contains(w.criacao))
+                .map(webhook_json)
+                .collect()
+        })
+    }
+
+    /// Any other route: a 404 with a body, never an empty one.
+    async fn unknown_route(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+        efi_error(
+            StatusCode::NOT_FOUND,
+            "rota_nao_encontrada",
+            &format!(
+                "A rota {method} {} não existe nesta API (sandbox do payorch)",
+                uri.path()
+            ),
+        )
     }
 
     async fn get_qrcode(
@@ -328,11 +729,7 @@ impl EfiFake {
             Some((cob.copia_e_cola.clone(), cob.location.clone()))
         });
         let Some((copia_e_cola, location)) = found else {
-            return efi_error(
-                StatusCode::NOT_FOUND,
-                "location_nao_encontrada",
-                "Nenhuma location encontrada para o identificador informado",
-            );
+            return loc_not_found();
         };
         match qr::png_base64(&copia_e_cola) {
             Ok(png) => axum::Json(json!({
@@ -355,18 +752,20 @@ impl EfiFake {
             Ok(b) => b,
             Err(r) => return *r,
         };
-        let rule = |propriedade: &str, razao: &str| Violation {
+        let rule = |_property: &str, razao: &str| Violation {
             razao: razao.into(),
-            propriedade: propriedade.into(),
         };
         if !is_alnum_id(&id, 1, 35) {
-            return invalid_devolucao(&[rule("devolucao.id", "O id não respeita o _schema_.")]);
+            return invalid(&[rule(
+                "devolucao.id",
+                "Campo id deve respeitar o formato [a-zA-Z0-9]{1,35}.",
+            )]);
         }
         let valor = body.get("valor").and_then(Value::as_str).unwrap_or("");
         let Some(cents) = valor_cents(valor).filter(|c| *c > 0) else {
-            return invalid_devolucao(&[rule(
+            return invalid(&[rule(
                 "devolucao.valor",
-                "O campo devolucao.valor não respeita o _schema_.",
+                "Campo valor deve ser maior que zero e respeitar o formato \\d{1,10}\\.\\d{2}.",
             )]);
         };
         let now = fake.now();
@@ -379,18 +778,16 @@ impl EfiFake {
                 .map(|c| c.chave.clone())
                 .unwrap_or_default();
             let Some((txid, pix)) = ledger.pix_mut(&e2e) else {
-                return efi_error(
-                    StatusCode::NOT_FOUND,
-                    "pix_nao_encontrado",
-                    "Nenhum pix encontrado para o identificador informado",
-                );
+                return pix_not_found();
             };
             let txid = txid.to_string();
             if pix.devolucoes.iter().any(|d| d.id == id) {
-                return invalid_devolucao(&[rule(
-                    "devolucao.id",
-                    "A presente requisição de devolução apresenta um id já utilizado por outra requisição de devolução para o e2eid em questão.",
-                )]);
+                // Efí's reference, "Solicitar devolução", tab 409.
+                return efi_error(
+                    StatusCode::CONFLICT,
+                    "devolucao_id_duplicado",
+                    "O id informado já foi utilizado em outra devolução",
+                );
             }
             let already: i64 = pix
                 .devolucoes
@@ -399,9 +796,9 @@ impl EfiFake {
                 .map(|d| d.cents)
                 .sum();
             if already + cents > pix.cents {
-                return invalid_devolucao(&[rule(
+                return invalid(&[rule(
                     "devolucao.valor",
-                    "A presente requisição de devolução, em conjunto com as demais prévias devoluções, excederia o valor do pix originário.",
+                    "Campo valor, somado às devoluções anteriores, excede o valor do Pix.",
                 )]);
             }
             let mut devolucao = Devolucao {
@@ -456,15 +853,28 @@ impl FakeGateway for EfiFake {
     fn router(self: Arc<Self>) -> Router {
         Router::new()
             .route("/oauth/token", post(Self::token))
+            .route("/v2/cob", post(Self::post_cob).get(Self::list_cobs))
             .route(
                 "/v2/cob/{txid}",
                 put(Self::put_cob).get(Self::get_cob).patch(Self::patch_cob),
             )
+            .route("/v2/loc/{id}", get(Self::get_loc))
             .route("/v2/loc/{id}/qrcode", get(Self::get_qrcode))
+            .route("/v2/pix", get(Self::list_pix))
+            .route("/v2/pix/{e2eid}", get(Self::get_pix))
             .route(
                 "/v2/pix/{e2eid}/devolucao/{id}",
                 put(Self::put_devolucao).get(Self::get_devolucao),
             )
+            .route("/v2/webhook", get(Self::list_webhooks))
+            .route(
+                "/v2/webhook/{chave}",
+                put(Self::put_webhook)
+                    .get(Self::get_webhook)
+                    .delete(Self::delete_webhook),
+            )
+            .fallback(Self::unknown_route)
+            .method_not_allowed_fallback(Self::unknown_route)
             .with_state(self)
     }
 
@@ -508,5 +918,14 @@ impl FakeGateway for EfiFake {
 
     fn charges(&self) -> Vec<Value> {
         self.ledger().cobs.iter().map(cob_json).collect()
+    }
+
+    /// The URL configured with `PUT /v2/webhook/{chave}` (the latest), else the one registered
+    /// with the control API, with `/pix` appended to the whole URL as Efí does (so
+    /// `…?ignorar=` turns the suffix into a query value).
+    fn webhook_url(&self, registered: Option<reqwest::Url>) -> Option<reqwest::Url> {
+        let configured = self.ledger().webhooks.last().map(|w| w.url.clone());
+        let base = configured.or_else(|| registered.map(String::from))?;
+        reqwest::Url::parse(&format!("{}/pix", base.trim_end_matches('/'))).ok()
     }
 }

@@ -1,7 +1,6 @@
 //! The Efí fake's request validation, as the Banco Central's Pix API schema states it (txid,
-//! `valor.original`, `devedor` CPF/CNPJ, `chave`, `solicitacaoPagador`), and the two error
-//! shapes Efí answers with: the BCB's RFC 7807 problem (with `violacoes`) and Efí's own
-//! `{"nome","mensagem"}`.
+//! `calendario` (required), `valor.original`, `devedor` CPF/CNPJ, `chave`,
+//! `solicitacaoPagador`), and the error shape Efí answers with, `{"nome","mensagem"}`.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -9,48 +8,23 @@ use serde_json::{Value, json};
 
 use crate::model::{Currency, Document, DocumentKind};
 
-/// One broken rule: what is wrong and which property (`cob.valor.original`).
+/// One broken rule, in words that name the field (`Campo valor.original …`).
 pub struct Violation {
     pub razao: String,
-    pub propriedade: String,
 }
 
-fn violation(propriedade: &str, razao: impl Into<String>) -> Violation {
+/// `_property` (`cob.valor.original`) documents which field the rule is about.
+fn violation(_property: &str, razao: impl Into<String>) -> Violation {
     Violation {
         razao: razao.into(),
-        propriedade: propriedade.into(),
     }
 }
 
-/// An RFC 7807 problem as the BCB's API defines it.
-pub fn problem(
-    status: StatusCode,
-    kind: &str,
-    title: &str,
-    detail: &str,
-    violacoes: &[Violation],
-) -> Response {
-    let mut body = json!({
-        "type": format!("https://pix.bcb.gov.br/api/v2/error/{kind}"),
-        "title": title,
-        "status": status.as_u16(),
-        "detail": detail,
-    });
-    if !violacoes.is_empty() {
-        body["violacoes"] = violacoes
-            .iter()
-            .map(|v| json!({"razao": v.razao, "propriedade": v.propriedade}))
-            .collect();
-    }
-    (
-        status,
-        [(axum::http::header::CONTENT_TYPE, "application/problem+json")],
-        body.to_string(),
-    )
-        .into_response()
-}
-
-/// Efí's own error shape.
+/// Efí's error shape, `{"nome": …, "mensagem": …}`, which its API reference documents for
+/// every failure of the routes the fake serves (dev.efipay.com.br, "API Pix" → "Cobranças
+/// imediatas", "Gestão de Pix", "Webhooks": each 400/404/409/500 tab is `nome` + `mensagem`;
+/// only the 403 of `GET /v2/pix/:e2eId` shows the BCB's RFC 7807 `Problema`, which the fake
+/// never answers since it has no scopes to deny).
 pub fn efi_error(status: StatusCode, nome: &str, mensagem: &str) -> Response {
     (
         status,
@@ -59,26 +33,16 @@ pub fn efi_error(status: StatusCode, nome: &str, mensagem: &str) -> Response {
         .into_response()
 }
 
-/// A 400 for a cob request that breaks the schema.
-pub fn invalid_cob(violacoes: &[Violation]) -> Response {
-    problem(
-        StatusCode::BAD_REQUEST,
-        "CobOperacaoInvalida",
-        "Cobrança inválida.",
-        "A requisição que busca alterar ou criar uma cobrança para pagamento imediato não respeita o _schema_ ou está semanticamente errada.",
-        violacoes,
-    )
-}
-
-/// A 400 for a devolução request that breaks the schema or the rules.
-pub fn invalid_devolucao(violacoes: &[Violation]) -> Response {
-    problem(
-        StatusCode::BAD_REQUEST,
-        "PixDevolucaoInvalida",
-        "Devolução inválida.",
-        "A presente requisição de devolução não respeita o _schema_ ou não faz sentido semanticamente.",
-        violacoes,
-    )
+/// A 400 for a body that breaks the BCB schema or Efí's rules: Efí's `valor_invalido`, its
+/// `mensagem` naming every offending field (Efí's reference: "Campo valor.original deve ser
+/// maior que zero", "Documento CPF em devedor.cpf é inválido").
+pub fn invalid(violacoes: &[Violation]) -> Response {
+    let mensagem = violacoes
+        .iter()
+        .map(|v| v.razao.as_str())
+        .collect::<Vec<_>>()
+        .join("; ");
+    efi_error(StatusCode::BAD_REQUEST, "valor_invalido", &mensagem)
 }
 
 /// `[a-zA-Z0-9]{min,max}`.
@@ -91,7 +55,7 @@ pub fn valor_cents(s: &str) -> Option<i64> {
     crate::gateway::efi::wire::parse_valor(s)
 }
 
-/// A `PUT /v2/cob/{txid}` body that passed validation.
+/// A `PUT /v2/cob/{txid}` or `POST /v2/cob` body that passed validation.
 pub struct ValidCob {
     pub expiracao: u32,
     pub devedor: Option<Value>,
@@ -99,79 +63,146 @@ pub struct ValidCob {
     pub cents: i64,
     pub chave: String,
     pub solicitacao_pagador: Option<String>,
+    pub info_adicionais: Option<Value>,
 }
 
-/// Checks a cob body like the real API: every violation is reported, not just the first.
-pub fn cob(body: &Value) -> Result<ValidCob, Vec<Violation>> {
+/// A `PATCH /v2/cob/{txid}` body (the BCB's `CobRevisada`): every field optional.
+#[derive(Default)]
+pub struct Revision {
+    pub expiracao: Option<u32>,
+    pub devedor: Option<Value>,
+    pub valor: Option<(String, i64)>,
+    pub chave: Option<String>,
+    pub solicitacao_pagador: Option<String>,
+    pub info_adicionais: Option<Value>,
+    pub status: Option<&'static str>,
+}
+
+/// Checks the fields of a cob body like the real API, every violation reported, not just the
+/// first. `create`: the BCB's `CobSolicitada`, where `calendario`, `valor` and `chave` are
+/// required; otherwise `CobRevisada`, where nothing is.
+pub fn fields(body: &Value, create: bool) -> Result<Revision, Vec<Violation>> {
     let mut bad = Vec::new();
     let Some(obj) = body.as_object() else {
-        return Err(vec![violation("cob", "o corpo deve ser um objeto JSON")]);
+        return Err(vec![violation(
+            "cob",
+            "O corpo da requisição deve ser um objeto JSON.",
+        )]);
     };
-    let expiracao = match obj.get("calendario").map(|c| c.get("expiracao")) {
-        None | Some(None) => 86_400,
-        Some(Some(v)) => match v.as_u64().filter(|&n| (1..=i32::MAX as u64).contains(&n)) {
-            Some(n) => n as u32,
-            None => {
-                bad.push(violation(
+    let present = |key: &str| obj.get(key).filter(|v| !v.is_null());
+    let mut out = Revision::default();
+    match present("calendario") {
+        None if create => bad.push(violation(
+            "cob.calendario",
+            "Campo calendario é obrigatório.",
+        )),
+        None => {}
+        Some(c) => match c.get("expiracao") {
+            // The BCB's CobExpiracao defaults to 86400 seconds.
+            None | Some(Value::Null) => out.expiracao = create.then_some(86_400),
+            Some(v) => match v.as_u64().filter(|&n| (1..=i32::MAX as u64).contains(&n)) {
+                Some(n) => out.expiracao = Some(n as u32),
+                None => bad.push(violation(
                     "cob.calendario.expiracao",
-                    "O campo cob.calendario.expiracao não respeita o _schema_.",
-                ));
-                0
-            }
+                    "Campo calendario.expiracao deve ser maior que zero.",
+                )),
+            },
         },
-    };
-    let original = obj
-        .get("valor")
-        .and_then(|v| v.get("original"))
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    let cents = valor_cents(original).unwrap_or(0);
-    if cents == 0 {
-        bad.push(violation(
-            "cob.valor.original",
-            "O campo cob.valor.original não respeita o _schema_.",
-        ));
     }
-    let chave = obj.get("chave").and_then(Value::as_str).unwrap_or("");
-    if chave.trim().is_empty() || chave.chars().count() > 77 {
-        bad.push(violation(
-            "cob.chave",
-            "O campo cob.chave não respeita o _schema_.",
-        ));
-    }
-    let solicitacao = match obj.get("solicitacaoPagador") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) if s.chars().count() <= 140 => Some(s.clone()),
-        Some(_) => {
-            bad.push(violation(
-                "cob.solicitacaoPagador",
-                "O campo cob.solicitacaoPagador não respeita o _schema_.",
-            ));
-            None
+    match present("valor") {
+        None if !create => {}
+        v => {
+            let original = v
+                .and_then(|v| v.get("original"))
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            match valor_cents(original).filter(|c| *c > 0) {
+                Some(cents) => out.valor = Some((original.to_string(), cents)),
+                None => bad.push(violation(
+                    "cob.valor.original",
+                    "Campo valor.original deve ser maior que zero e respeitar o formato \\d{1,10}\\.\\d{2}.",
+                )),
+            }
         }
-    };
-    let devedor = match obj.get("devedor") {
-        None | Some(Value::Null) => None,
-        Some(d) => match devedor(d) {
-            Ok(d) => Some(d),
-            Err(v) => {
-                bad.push(v);
-                None
-            }
-        },
-    };
-    if bad.is_empty() {
-        Ok(ValidCob {
-            expiracao,
-            devedor,
-            original: original.to_string(),
-            cents,
-            chave: chave.to_string(),
-            solicitacao_pagador: solicitacao,
-        })
-    } else {
-        Err(bad)
     }
+    match present("chave") {
+        None if !create => {}
+        v => match v.and_then(Value::as_str) {
+            Some(k) if !k.trim().is_empty() && k.chars().count() <= 77 => {
+                out.chave = Some(k.to_string())
+            }
+            _ => bad.push(violation(
+                "cob.chave",
+                "Campo chave é obrigatório e tem no máximo 77 caracteres.",
+            )),
+        },
+    }
+    match present("solicitacaoPagador") {
+        None => {}
+        Some(Value::String(s)) if s.chars().count() <= 140 => {
+            out.solicitacao_pagador = Some(s.clone())
+        }
+        Some(_) => bad.push(violation(
+            "cob.solicitacaoPagador",
+            "Campo solicitacaoPagador tem no máximo 140 caracteres.",
+        )),
+    }
+    match present("infoAdicionais") {
+        None => {}
+        Some(Value::Array(items))
+            if items.len() <= 50
+                && items.iter().all(|i| {
+                    let text = |k: &str, max: usize| {
+                        i.get(k)
+                            .and_then(Value::as_str)
+                            .is_some_and(|s| s.chars().count() <= max)
+                    };
+                    text("nome", 50) && text("valor", 200)
+                }) =>
+        {
+            out.info_adicionais = Some(Value::Array(items.clone()))
+        }
+        Some(_) => bad.push(violation(
+            "cob.infoAdicionais",
+            "Campo infoAdicionais deve ser uma lista de até 50 itens com nome e valor.",
+        )),
+    }
+    if let Some(d) = present("devedor") {
+        match devedor(d) {
+            Ok(d) => out.devedor = Some(d),
+            Err(v) => bad.push(v),
+        }
+    }
+    if !create && let Some(status) = present("status") {
+        // CobRevisada allows only the receiver's removal.
+        if status.as_str() == Some("REMOVIDA_PELO_USUARIO_RECEBEDOR") {
+            out.status = Some("REMOVIDA_PELO_USUARIO_RECEBEDOR");
+        } else {
+            bad.push(violation(
+                "cob.status",
+                "Campo status só pode ser revisado para REMOVIDA_PELO_USUARIO_RECEBEDOR.",
+            ));
+        }
+    }
+    if bad.is_empty() { Ok(out) } else { Err(bad) }
+}
+
+/// A create body ([`fields`] with everything the BCB requires present).
+pub fn cob(body: &Value) -> Result<ValidCob, Vec<Violation>> {
+    let r = fields(body, true)?;
+    let (Some(expiracao), Some((original, cents)), Some(chave)) = (r.expiracao, r.valor, r.chave)
+    else {
+        return Err(vec![violation("cob", "Cobrança incompleta.")]);
+    };
+    Ok(ValidCob {
+        expiracao,
+        devedor: r.devedor,
+        original,
+        cents,
+        chave,
+        solicitacao_pagador: r.solicitacao_pagador,
+        info_adicionais: r.info_adicionais,
+    })
 }
 
 fn devedor(d: &Value) -> Result<Value, Violation> {
@@ -208,7 +239,10 @@ fn devedor(d: &Value) -> Result<Value, Violation> {
     if !valid {
         return Err(violation(
             &format!("cob.devedor.{field}"),
-            format!("O campo cob.devedor.{field} não respeita o _schema_ ou é inválido."),
+            format!(
+                "Documento {} em devedor.{field} é inválido.",
+                field.to_ascii_uppercase()
+            ),
         ));
     }
     match nome {
@@ -217,7 +251,7 @@ fn devedor(d: &Value) -> Result<Value, Violation> {
         }
         _ => Err(violation(
             "cob.devedor.nome",
-            "O campo cob.devedor.nome não respeita o _schema_.",
+            "Campo devedor.nome é obrigatório e tem no máximo 200 caracteres.",
         )),
     }
 }

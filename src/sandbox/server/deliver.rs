@@ -66,7 +66,7 @@ pub(super) async fn deliver(
     let seq = shared.next_webhook();
     let registered = shared
         .slot_by_id(gateway)
-        .and_then(|s| lock(&s.webhook_url).clone());
+        .and_then(|s| s.fake.webhook_url(lock(&s.webhook_url).clone()));
     let entry = |url: Option<String>, attempt, status, error, outcome| Delivery {
         seq: 0,
         webhook: seq,
