@@ -6,8 +6,8 @@
 //! without DNS. When a delivery is made: the same check again (a stored URL may predate it),
 //! then the host's addresses are resolved by [`GuardedResolver`], which refuses them all if any
 //! is loopback, private, link-local (the cloud metadata address among them), unique-local,
-//! multicast, unspecified, broadcast or otherwise reserved, IPv4-mapped and -compatible IPv6
-//! forms included. The connection goes only to the addresses that resolver checked, so a second
+//! multicast, unspecified, broadcast or otherwise reserved. An IPv6 address that carries an IPv4
+//! one (mapped, compatible, NAT64, 6to4, Teredo: [`embedded_v4`]) is judged by that IPv4. The connection goes only to the addresses that resolver checked, so a second
 //! DNS answer cannot swap them (rebinding). Numeric host forms (`2130706433`, `0x7f.1`, octal)
 //! are normalized to dotted IPv4 by the URL parser before the check.
 //!
@@ -147,17 +147,17 @@ fn classify_v6(ip: Ipv6Addr) -> Option<&'static str> {
     if ip.is_loopback() {
         return Some("a loopback address");
     }
-    // IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d) and NAT64 (64:ff9b::a.b.c.d)
-    // reach the IPv4 address they carry.
-    let embedded = match s {
-        [0, 0, 0, 0, 0, 0xffff, ..] | [0, 0, 0, 0, 0, 0, ..] | [0x64, 0xff9b, 0, 0, 0, 0, ..] => {
-            let ([a, b], [c, d]) = (s[6].to_be_bytes(), s[7].to_be_bytes());
-            Some(Ipv4Addr::new(a, b, c, d))
+    if let Some(v4) = embedded_v4(ip) {
+        // The address reaches the IPv4 host it carries: judge that one. A public IPv4 inside
+        // goes on to the IPv6 checks below (6to4 and Teredo prefixes are otherwise public).
+        if let Some(what) = classify_v4(v4) {
+            return Some(what);
         }
-        _ => None,
-    };
-    if let Some(v4) = embedded {
-        return classify_v4(v4);
+    }
+    if s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1 {
+        // RFC 8215's local-use NAT64 prefix: a translator inside someone's network, with the
+        // IPv4 address at a place only that network's prefix length says.
+        return Some("a local-use NAT64 address");
     }
     Some(match s[0] {
         0xfe80..=0xfebf => "a link-local address",
@@ -167,6 +167,28 @@ fn classify_v6(ip: Ipv6Addr) -> Option<&'static str> {
         0x2001 if s[1] == 0x0db8 => "a reserved address",
         _ => return None,
     })
+}
+
+/// The IPv4 address an IPv6 address carries and reaches, where the form says there is one:
+/// IPv4-mapped `::ffff:a.b.c.d` and SIIT-translated `::ffff:0:a.b.c.d`, IPv4-compatible
+/// `::a.b.c.d`, NAT64 `64:ff9b::a.b.c.d` (RFC 6052), 6to4 `2002:AABB:CCDD::/48` (RFC 3056) and
+/// Teredo `2001:0::/32`, whose last 32 bits are the client's IPv4 XORed with all ones
+/// (RFC 4380).
+pub fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = ip.segments();
+    let v4 = |hi: u16, lo: u16| {
+        let ([a, b], [c, d]) = (hi.to_be_bytes(), lo.to_be_bytes());
+        Ipv4Addr::new(a, b, c, d)
+    };
+    match s {
+        [0, 0, 0, 0, 0, 0xffff, ..]
+        | [0, 0, 0, 0, 0xffff, 0, ..]
+        | [0, 0, 0, 0, 0, 0, ..]
+        | [0x64, 0xff9b, 0, 0, 0, 0, ..] => Some(v4(s[6], s[7])),
+        [0x2002, ..] => Some(v4(s[1], s[2])),
+        [0x2001, 0, ..] => Some(v4(!s[6], !s[7])),
+        _ => None,
+    }
 }
 
 /// A URL for an error message, its credentials masked.
