@@ -322,12 +322,8 @@ impl Config {
             ("efi", &self.gateways.efi.base_url),
             ("asaas", &self.gateways.asaas.base_url),
         ] {
-            if !(url.starts_with("https://") || url.starts_with("http://")) {
-                return Err(invalid(
-                    &format!("gateways.{name}.base_url"),
-                    format!("`{url}` is not an http(s) URL"),
-                ));
-            }
+            crate::webhook::target::check_base_url(url, self.webhooks.allow_private_targets)
+                .map_err(|message| invalid(&format!("gateways.{name}.base_url"), message))?;
         }
         self.validate_routing(&invalid)?;
         if self.idempotency.ttl.0 < Duration::from_secs(24 * 3600) {

@@ -115,7 +115,13 @@ fn build_one(
 /// from `config` (a sandbox default key when none is set).
 pub fn for_sandbox(config: &GatewaysConfig, info: &SandboxInfo, tenant: &TenantId) -> Gateways {
     let mut config = config.clone();
+    // The sandbox says where its fakes listen: the same base URL policy as the config's, so a
+    // sandbox URL that is not the operator's own cannot get credentials sent in clear.
+    let mut refused = BTreeMap::new();
     for (id, gw) in &info.gateways {
+        if let Err(why) = crate::webhook::target::check_base_url(&gw.base_url, false) {
+            refused.insert(*id, format!("the sandbox's base URL for {id}: {why}"));
+        }
         match id {
             GatewayId::Stripe => config.stripe.base_url = gw.base_url.clone(),
             GatewayId::Efi => config.efi.base_url = gw.base_url.clone(),
@@ -125,7 +131,7 @@ pub fn for_sandbox(config: &GatewaysConfig, info: &SandboxInfo, tenant: &TenantI
     if config.efi.pix_key.is_none() {
         config.efi.pix_key = Some(SANDBOX_PIX_KEY.to_string());
     }
-    build(&config, |id| {
+    let mut built = build(&config, |id| {
         let advertised = info.gateways.get(&id);
         let fields = credentials::fields(id)
             .iter()
@@ -141,5 +147,10 @@ pub fn for_sandbox(config: &GatewaysConfig, info: &SandboxInfo, tenant: &TenantI
             gateway: id,
             fields,
         })
-    })
+    });
+    for (id, why) in refused {
+        built.available.remove(&id);
+        built.unavailable.insert(id, why);
+    }
+    built
 }

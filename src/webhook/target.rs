@@ -81,6 +81,41 @@ pub fn check_url(url: &str, policy: TargetPolicy) -> Result<reqwest::Url, Target
     Ok(parsed)
 }
 
+/// Checks a gateway base URL (`gateways.*.base_url`, or one a `payorch sandbox` advertises):
+/// an absolute http(s) URL with a host, no userinfo, and https unless the host is a loopback or
+/// private address or a local name (the sandbox, a fake in a test), or `allow_private`
+/// (`webhooks.allow_private_targets`) says plain http is wanted anywhere. The base URL is the
+/// operator's, so https to any host passes (an egress proxy on the private network is
+/// legitimate); what is refused is sending the gateway's credentials in clear over a network
+/// that is not the operator's own, and credentials in the URL itself. The error is a sentence
+/// for the caller to put after the key.
+pub fn check_base_url(url: &str, allow_private: bool) -> Result<reqwest::Url, String> {
+    let parsed = check_url(url, TargetPolicy::ALLOW_PRIVATE).map_err(|e| match e {
+        TargetError::Userinfo => "credentials in the URL (user:pass@) are refused: gateway \
+             credentials belong in the keyring or the environment (payorch gateway credentials set)"
+            .to_string(),
+        TargetError::NotHttp(u) => format!("`{u}` is not an http(s) URL"),
+        other => other.to_string(),
+    })?;
+    if parsed.scheme() == "https" || allow_private {
+        return Ok(parsed);
+    }
+    let host = parsed.host_str().unwrap_or_default();
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let local = match bare.parse::<IpAddr>() {
+        Ok(ip) => classify(ip).is_some(),
+        Err(_) => check_name(host).is_err(),
+    };
+    if local {
+        return Ok(parsed);
+    }
+    Err(format!(
+        "plain http to {host} would send the gateway's credentials in clear: use https (plain \
+         http is allowed to loopback and private addresses, such as the sandbox's, and anywhere \
+         with webhooks.allow_private_targets)"
+    ))
+}
+
 /// Refuses host names that always mean this machine or a cloud metadata service.
 pub fn check_name(host: &str) -> Result<(), TargetError> {
     let name = host.trim_end_matches('.').to_ascii_lowercase();
