@@ -459,7 +459,9 @@ impl RefundRequest {
             }
         };
         reject_unknown(obj, &["amount", "reason"], "")?;
-        let amount = match field(obj, "amount") {
+        // Only a missing amount means "everything left": an explicit `null` (a client's unset
+        // variable) is refused rather than read as a full refund.
+        let amount = match obj.get("amount") {
             None => None,
             Some(v) => match v.as_i64() {
                 Some(a) if a > 0 => Some(a),
@@ -467,7 +469,10 @@ impl RefundRequest {
                     return Err(ApiError::invalid(
                         "amount",
                         "amount_invalid",
-                        format!("must be a positive integer in minor units, not {v}"),
+                        format!(
+                            "must be a positive integer in minor units, not {v} (leave amount \
+                             out to refund everything still refundable)"
+                        ),
                     ));
                 }
             },
