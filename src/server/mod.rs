@@ -4,6 +4,7 @@
 //! JSON parsing, idempotency, `X-Request-Id`; the flows live in the orchestrator.
 
 mod body;
+pub use body::limited as with_body_limits;
 mod head_errors;
 pub mod inbound;
 pub mod listen;
