@@ -13,6 +13,7 @@ pub mod clock;
 pub mod config;
 pub mod credentials;
 pub mod failpoint;
+pub mod fuzzing;
 pub mod gateway;
 pub mod health;
 pub mod id;
