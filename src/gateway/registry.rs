@@ -154,3 +154,43 @@ pub fn for_sandbox(config: &GatewaysConfig, info: &SandboxInfo, tenant: &TenantI
     }
     built
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A sandbox's advertised base URLs get the config's policy: plain http to a public host
+    /// (customer data in clear) or credentials in the URL leave that gateway out, saying why.
+    #[test]
+    fn a_sandbox_advertising_unsafe_base_urls_is_not_used() {
+        let gateway = |url: &str| {
+            serde_json::json!({
+                "base_url": url, "shared_base_url": url, "credentials": {},
+                "mode": {"mode": "up"}, "webhook_url": null,
+            })
+        };
+        let info: SandboxInfo = serde_json::from_value(serde_json::json!({
+            "control_url": "http://127.0.0.1:1/_sandbox",
+            "gateways": {
+                "stripe": gateway("http://93.184.215.14:4010"),
+                "asaas": gateway("http://user:hunter2@127.0.0.1:4010"),
+            },
+        }))
+        .unwrap();
+        let built = for_sandbox(
+            &GatewaysConfig::default(),
+            &info,
+            &TenantId::default_tenant(),
+        );
+        let why = |id| built.unavailable.get(&id).cloned().unwrap_or_default();
+        assert!(built.get(GatewayId::Stripe).is_none());
+        assert!(
+            why(GatewayId::Stripe).contains("plain http"),
+            "{}",
+            why(GatewayId::Stripe)
+        );
+        assert!(built.get(GatewayId::Asaas).is_none());
+        assert!(why(GatewayId::Asaas).contains("credentials in the URL"));
+        assert!(!why(GatewayId::Asaas).contains("hunter2"));
+    }
+}
