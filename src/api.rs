@@ -153,8 +153,13 @@ fn required<'a>(value: Option<&'a str>, param: &str, hint: &str) -> Result<&'a s
 
 fn reject_unknown(obj: &Map<String, Value>, known: &[&str], prefix: &str) -> Result<(), ApiError> {
     match obj.keys().find(|k| !known.contains(&k.as_str())) {
+        // An empty key is named `""`, so the error still points at something.
         Some(k) => Err(ApiError::invalid(
-            format!("{prefix}{k}"),
+            if k.is_empty() {
+                format!("{prefix}\"\"")
+            } else {
+                format!("{prefix}{k}")
+            },
             "parameter_unknown",
             format!(
                 "is not a known field (expected one of: {})",

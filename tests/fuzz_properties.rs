@@ -419,6 +419,13 @@ fn the_attack_inputs() {
         &limits,
     )
     .unwrap();
+    // Found by cargo fuzz: an empty key was refused with an empty `param`.
+    let e = fuzzing::charge_body(b"\n{\"\"\n:\"{\"}", &limits).unwrap_err();
+    assert_eq!(e.param.as_deref(), Some("\"\""), "{e:?}");
+    let mut body = charge(json!(1000), "BRL", false);
+    body["customer"][""] = json!(1);
+    let e = fuzzing::charge_body(body.to_string().as_bytes(), &limits).unwrap_err();
+    assert_eq!(e.param.as_deref(), Some("customer.\"\""), "{e:?}");
     fuzzing::refund_body(br#"{"amount":null}"#).unwrap_err();
     fuzzing::refund_body(b"").unwrap();
 
