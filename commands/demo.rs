@@ -136,6 +136,9 @@ pub async fn run(out: Output, global: &GlobalArgs, args: DemoArgs) -> anyhow::Re
             "payorch demo: sandbox, core, merchant and {}/s of traffic running (seed {seed})",
             args.rate
         );
+        for (what, url) in demo.urls() {
+            eprintln!("payorch demo: {what} on {url}");
+        }
     }
     let ran = if headless {
         schedule(&demo, &switches, duration, progress).await

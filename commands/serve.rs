@@ -78,11 +78,7 @@ pub async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<()> {
         Some(b) => b,
         None => config.bind_addr()?,
     };
-    let limits = payorch::server::listen::ConnectionLimits {
-        header_read_timeout: config.server.header_read_timeout.0,
-        max_header_bytes: usize::try_from(config.server.max_header_bytes).unwrap_or(16 * 1024),
-        max_connections: usize::try_from(config.server.max_connections).unwrap_or(1024),
-    };
+    let limits = payorch::server::listen::ConnectionLimits::from(&config.server);
     let core = Core::assemble(config, store, gateways, clock)?;
     let app = payorch::server::router(core.app_state());
     let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| {

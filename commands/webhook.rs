@@ -9,11 +9,11 @@ use serde::Serialize;
 
 use payorch::clock::Clock;
 use payorch::config::HumanDuration;
+use payorch::egress::TargetPolicy;
 use payorch::model::TenantId;
 use payorch::secret::Secret;
 use payorch::tenancy;
 use payorch::webhook::endpoint::{self, Endpoint, EndpointError};
-use payorch::webhook::target::TargetPolicy;
 
 use super::output::or_dash;
 use super::{CliError, Ctx, Exit};

@@ -156,8 +156,13 @@ fn required<'a>(value: Option<&'a str>, param: &str, hint: &str) -> Result<&'a s
 
 fn reject_unknown(obj: &Map<String, Value>, known: &[&str], prefix: &str) -> Result<(), ApiError> {
     match obj.keys().find(|k| !known.contains(&k.as_str())) {
+        // An empty key is named `""`, so the error still points at something.
         Some(k) => Err(ApiError::invalid(
-            format!("{prefix}{k}"),
+            if k.is_empty() {
+                format!("{prefix}\"\"")
+            } else {
+                format!("{prefix}{k}")
+            },
             "parameter_unknown",
             format!(
                 "is not a known field (expected one of: {})",
@@ -462,7 +467,9 @@ impl RefundRequest {
             }
         };
         reject_unknown(obj, &["amount", "reason"], "")?;
-        let amount = match field(obj, "amount") {
+        // Only a missing amount means "everything left": an explicit `null` (a client's unset
+        // variable) is refused rather than read as a full refund.
+        let amount = match obj.get("amount") {
             None => None,
             Some(v) => match v.as_i64() {
                 Some(a) if a > 0 => Some(a),
@@ -470,7 +477,10 @@ impl RefundRequest {
                     return Err(ApiError::invalid(
                         "amount",
                         "amount_invalid",
-                        format!("must be a positive integer in minor units, not {v}"),
+                        format!(
+                            "must be a positive integer in minor units, not {v} (leave amount \
+                             out to refund everything still refundable)"
+                        ),
                     ));
                 }
             },

@@ -180,3 +180,89 @@ fn bad_flags_exit_2_naming_the_flag_and_leave_nothing() {
         );
     }
 }
+
+/// The demo's own listeners (its `serve` and its merchant's receiver) hold `serve`'s connection
+/// limits (issue 12, item 6): before, both were plain `axum::serve`, which took a 100 KB header
+/// and waited on a `Content-Length: 999999999` that never came.
+#[test]
+fn the_demos_listeners_have_serves_limits() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpStream;
+    use std::time::Duration;
+
+    let env = common::Env::new();
+    let tmp = env.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let mut child = env
+        .cmd()
+        .env("TMPDIR", &tmp)
+        .args(["demo", "--headless", "--duration", "8s", "--no-outage"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run payorch demo");
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut urls = Vec::new();
+    let mut line = String::new();
+    while urls.len() < 2 {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "the demo ended before naming its listeners"
+        );
+        for what in ["api", "merchant"] {
+            if let Some(url) = line
+                .trim()
+                .strip_prefix(&format!("payorch demo: {what} on "))
+            {
+                urls.push(url.to_string());
+            }
+        }
+    }
+    // Drain the rest of stderr so the demo never blocks on a full pipe.
+    let drain = std::thread::spawn(move || {
+        let mut rest = String::new();
+        let _ = stderr.read_to_string(&mut rest);
+        rest
+    });
+    let answer = |url: &str, request: String| {
+        let addr = url.trim_start_matches("http://");
+        let addr = &addr[..addr.find('/').unwrap_or(addr.len())];
+        let mut stream = TcpStream::connect(addr).unwrap();
+        // Generous: a limit answers at once; without one, nothing comes for this long.
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let _ = stream.write_all(request.as_bytes());
+        let mut buf = [0u8; 512];
+        let n = stream.read(&mut buf).unwrap_or(0);
+        String::from_utf8_lossy(&buf[..n])
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    for url in &urls {
+        let big = "a".repeat(100 * 1024);
+        let status = answer(
+            url,
+            format!("GET / HTTP/1.1\r\nHost: x\r\nX-Big: {big}\r\n\r\n"),
+        );
+        assert!(status.contains(" 431 "), "{url}: {status:?}");
+        let path = if url.ends_with("/events") {
+            "/events"
+        } else {
+            "/v1/charges"
+        };
+        let status = answer(
+            url,
+            format!(
+                "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 999999999\r\n\r\n"
+            ),
+        );
+        assert!(status.contains(" 413 "), "{url}: {status:?}");
+    }
+    let status = child.wait().unwrap();
+    let rest = drain.join().unwrap();
+    assert!(status.success(), "{rest}");
+}

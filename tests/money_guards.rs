@@ -163,4 +163,23 @@ fn a_refund_too_large_is_told_in_major_units() {
         err.contains("100.00 BRL is more than the 45.00 BRL still refundable"),
         "{err}"
     );
+    // Above the currency's maximum, zero, negative, fractional cents, beyond i64: usage errors
+    // naming --amount, and no refund recorded (issue 12, item 5).
+    for amount in [
+        "--amount=10000000000000",
+        "--amount=92233720368547758.07",
+        "--amount=99999999999999999999",
+        "--amount=0",
+        "--amount=-1",
+        "--amount=1,001",
+        "--amount=abc",
+    ] {
+        let err = env
+            .run(&["charge", "refund", id, amount, "--sandbox", &sandbox.url])
+            .fails(2);
+        assert!(err.contains("--amount"), "{amount}: {err}");
+    }
+    let shown = env.run(&["charge", "get", id, "-o", "json"]).json();
+    assert_eq!(shown["refunds"], serde_json::json!([]), "{shown}");
+    assert_eq!(shown["amount_refunded"], 0, "{shown}");
 }

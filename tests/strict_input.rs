@@ -227,3 +227,75 @@ async fn a_key_given_twice_is_refused_naming_it() {
     }
     assert_eq!(api.stored().await, 0);
 }
+
+/// Refund amounts (issue 12, item 5): above the currency's maximum, above the charge, zero,
+/// negative, fractional, a string, or beyond any integer type: each a 400 naming `amount`, and
+/// no refund recorded on the charge; a retry with the same key after fixing it runs afresh.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refund_amounts_are_checked_before_anything_is_stored() {
+    let api = Api::start().await;
+    let created = api
+        .post(
+            "/v1/charges",
+            "refund-target",
+            Some("application/json"),
+            case(Method::Card).body().to_string(),
+        )
+        .await;
+    assert_eq!(created.0, 201, "{}", created.1);
+    let id = created.1["id"].as_str().unwrap().to_string();
+    let path = format!("/v1/charges/{id}/refunds");
+    for (i, amount) in [
+        i64::MAX.to_string(),
+        "100000001".into(),        // above the BRL maximum (R$ 1,000,000.00)
+        "1000000000000000".into(), // 10^15
+        "0".into(),
+        "-1".into(),
+        (-i64::MAX).to_string(),
+        "1.5".into(),
+        "100.0".into(),
+        "1e3".into(),
+        "\"100\"".into(),
+        "null".into(),
+        "true".into(),
+        "18446744073709551615".into(),    // u64::MAX
+        "99999999999999999999999".into(), // no integer type holds it
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let answer = api
+            .post(
+                &path,
+                &format!("bad-refund-{i}"),
+                Some("application/json"),
+                format!(r#"{{"amount":{amount}}}"#),
+            )
+            .await;
+        assert_error(&answer, 400, "amount");
+        let charge = api.world.charge(&id).await.unwrap();
+        assert!(charge.refunds.is_empty(), "{amount}: {:?}", charge.refunds);
+        assert_eq!(charge.amount_refunded, 0, "{amount}");
+    }
+    // A duplicated amount is refused too, naming it.
+    let answer = api
+        .post(
+            &path,
+            "dup-refund",
+            Some("application/json"),
+            r#"{"amount":1,"amount":100000000000}"#.into(),
+        )
+        .await;
+    assert_error(&answer, 400, "amount");
+    // The first key, fixed, runs afresh: it was not used up.
+    let answer = api
+        .post(
+            &path,
+            "bad-refund-0",
+            Some("application/json"),
+            r#"{"amount":100}"#.into(),
+        )
+        .await;
+    assert_eq!(answer.0, 200, "{}", answer.1);
+    assert_eq!(answer.1["amount_refunded"], 100, "{}", answer.1);
+}

@@ -59,13 +59,22 @@ impl Merchant {
             .context("the demo merchant cannot listen on 127.0.0.1")?;
         let url = format!("http://{}/events", listener.local_addr()?);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
+        // `serve`'s connection limits and body limit: the receiver is a listener like any other.
+        let server = payorch::config::ServerConfig::default();
+        let app = payorch::server::with_body_limits(
+            app,
+            usize::try_from(server.body_limit).unwrap_or(64 * 1024),
+            server.body_read_timeout.0,
+        );
+        let limits = payorch::server::listen::ConnectionLimits::from(&server);
+        let task = tokio::spawn(payorch::server::listen::serve(
+            listener,
+            app,
+            limits,
+            async {
+                let _ = stopped.await;
+            },
+        ));
         Ok(Merchant {
             url,
             inner,

@@ -18,16 +18,17 @@ use payorch::breakers::Breakers;
 use payorch::clock::{Clock, SystemClock};
 use payorch::config::{Config, HumanDuration};
 use payorch::datakey::{DataKey, DataKeys};
+use payorch::egress::TargetPolicy;
 use payorch::id::{ChargeId, EventId};
 use payorch::model::{Event, GatewayId, TenantId};
 use payorch::runtime::{self, Background, Core};
 use payorch::sandbox::SandboxContext;
 use payorch::sandbox::server::{self, RunningSandbox, SandboxOptions, SandboxServer};
+use payorch::server::listen::{self, ConnectionLimits};
 use payorch::store::sqlite::SqliteStore;
 use payorch::store::{EventQuery, Store};
 use payorch::tenancy::{self, Actor};
 use payorch::webhook::endpoint;
-use payorch::webhook::target::TargetPolicy;
 
 use super::control::DemoHandle;
 use super::merchant::Merchant;
@@ -137,6 +138,8 @@ pub struct Demo {
     sandbox: RunningSandbox,
     serve_stop: oneshot::Sender<()>,
     serve: JoinHandle<()>,
+    /// serve's address, `http://127.0.0.1:PORT`.
+    api_url: String,
     merchant: Merchant,
     traffic: Traffic,
     breakers: BreakerLog,
@@ -215,20 +218,18 @@ impl Demo {
         let core = Core::assemble(config.clone(), store.clone(), gateways, clock.clone())?;
         let app = payorch::server::router(core.app_state());
         let (serve_stop, stopped) = oneshot::channel::<()>();
-        let serve = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
+        // With `serve`'s own connection limits (`[server]`), as `serve` listens.
+        let limits = ConnectionLimits::from(&config.server);
+        let serve = tokio::spawn(listen::serve(listener, app, limits, async {
+            let _ = stopped.await;
+        }));
         let background = core.spawn_background(keys).await;
         let started = Instant::now();
         let breakers = BreakerLog::start(core.breakers.clone(), tenant.clone(), started);
         let handle = DemoHandle::new(sandbox_url.clone(), started)?;
         let traffic = Traffic::start(TrafficSettings {
             started,
-            api_url: serve_url,
+            api_url: serve_url.clone(),
             api_key: key.secret,
             sandbox_url,
             rate: options.rate,
@@ -247,11 +248,21 @@ impl Demo {
             sandbox,
             serve_stop,
             serve,
+            api_url: serve_url,
             merchant,
             traffic,
             breakers,
             handle,
         })
+    }
+
+    /// Where the demo's listeners are: its `serve`, its merchant's receiver, its sandbox.
+    pub fn urls(&self) -> [(&'static str, String); 3] {
+        [
+            ("api", self.api_url.clone()),
+            ("merchant", self.merchant.url.clone()),
+            ("sandbox", self.sandbox.url()),
+        ]
     }
 
     /// The gateways down now.
@@ -310,6 +321,7 @@ impl Demo {
             sandbox,
             serve_stop,
             serve,
+            api_url: _,
             merchant,
             traffic,
             breakers,

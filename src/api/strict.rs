@@ -8,7 +8,7 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
-use super::{ApiError, ChargeRequest};
+use super::{ApiError, ChargeRequest, ErrorType};
 use crate::model::{Currency, Money};
 
 /// Refuses a charge body whose amount is above its currency's limit (`max_charge`), with a 400
@@ -36,6 +36,28 @@ pub fn check_charge_limit(
         ));
     }
     Ok(())
+}
+
+/// A request body's bytes as JSON: a 400 `invalid_json` when they are not, and a 400 naming the
+/// field when an object names a key twice. What `serve` does with every JSON body, and the
+/// entry point of the merchant body's property tests and fuzz target (`payorch::fuzzing`).
+pub fn json_value(bytes: &[u8]) -> Result<Value, ApiError> {
+    let value = serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::new(
+            400,
+            ErrorType::InvalidRequestError,
+            "invalid_json",
+            format!("the body is not valid JSON: {e}"),
+        )
+    })?;
+    if let Some(param) = duplicate_key(bytes) {
+        return Err(ApiError::invalid(
+            param,
+            "parameter_duplicated",
+            "is given more than once; send each field once",
+        ));
+    }
+    Ok(value)
 }
 
 /// The first key an object in `bytes` names twice, as a dotted path (`customer.name`,

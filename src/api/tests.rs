@@ -210,6 +210,10 @@ fn refund_requests() {
             .as_deref(),
         Some("amount")
     );
+    // An explicit null is not "everything left": only a missing amount is.
+    let e = RefundRequest::parse(&json!({"amount": null})).unwrap_err();
+    assert_eq!((e.status, e.param.as_deref()), (400, Some("amount")));
+    assert_eq!(RefundRequest::parse(&json!({})).unwrap().amount, None);
     assert_eq!(
         RefundRequest::parse(&json!({"amonut": 5}))
             .unwrap_err()

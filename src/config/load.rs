@@ -178,7 +178,7 @@ pub struct Loaded {
 impl Config {
     /// Loads defaults ← file ← environment ← flags, and validates the result.
     pub fn load(overrides: &Overrides, env: &dyn Env) -> Result<Loaded, ConfigError> {
-        let (file, mut table) = match &overrides.config_file {
+        let (file, table) = match &overrides.config_file {
             Some(path) if overrides.config_file_may_be_new && !path.exists() => {
                 (None, toml::Table::new())
             }
@@ -188,6 +188,29 @@ impl Config {
                 None => (None, toml::Table::new()),
             },
         };
+        Config::load_table(file, table, overrides, env)
+    }
+
+    /// [`Config::load`] with `text` as the contents of the config file `path` (which is only
+    /// named in errors, not read): the entry point of the config's property tests and fuzz
+    /// target (`payorch::fuzzing::config_text`), the same parse and validation as a file gets.
+    pub fn load_text(
+        path: &Path,
+        text: &str,
+        overrides: &Overrides,
+        env: &dyn Env,
+    ) -> Result<Loaded, ConfigError> {
+        let table = parse_table(path, text)?;
+        Config::load_table(Some(path.to_path_buf()), table, overrides, env)
+    }
+
+    /// The file's table (if any) <- the environment <- flags, validated.
+    fn load_table(
+        file: Option<PathBuf>,
+        mut table: toml::Table,
+        overrides: &Overrides,
+        env: &dyn Env,
+    ) -> Result<Loaded, ConfigError> {
         let mut env_overrides = Vec::new();
         for (var, path, kind) in ENV_KEYS {
             let Some(raw) = env.var(var) else { continue };
@@ -330,12 +353,8 @@ impl Config {
             ("efi", &self.gateways.efi.base_url),
             ("asaas", &self.gateways.asaas.base_url),
         ] {
-            if !(url.starts_with("https://") || url.starts_with("http://")) {
-                return Err(invalid(
-                    &format!("gateways.{name}.base_url"),
-                    format!("`{url}` is not an http(s) URL"),
-                ));
-            }
+            crate::egress::check_base_url(url, self.webhooks.allow_private_targets)
+                .map_err(|message| invalid(&format!("gateways.{name}.base_url"), message))?;
         }
         self.validate_routing(&invalid)?;
         if self.idempotency.ttl.0 < Duration::from_secs(24 * 3600) {
@@ -470,10 +489,15 @@ fn read_table(path: &Path) -> Result<toml::Table, ConfigError> {
         path: path.to_path_buf(),
         source,
     })?;
+    parse_table(path, &text)
+}
+
+/// The file `path`'s `text` as a table, checked against [`Config`]'s shape.
+fn parse_table(path: &Path, text: &str) -> Result<toml::Table, ConfigError> {
     // Parse into a document first to learn spans, then deserialize to catch unknown keys and
     // types against the text, so errors carry line, column and key.
-    let table: toml::Table = toml::from_str(&text).map_err(|e| parse_error(path, &text, &e))?;
-    toml::from_str::<Config>(&text).map_err(|e| parse_error(path, &text, &e))?;
+    let table: toml::Table = toml::from_str(text).map_err(|e| parse_error(path, text, &e))?;
+    toml::from_str::<Config>(text).map_err(|e| parse_error(path, text, &e))?;
     Ok(table)
 }
 

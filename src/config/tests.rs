@@ -376,3 +376,102 @@ fn rate_limits_from_file_and_env_name_the_bad_key() {
     let err = load(Some("[limits]\ninstances = 0\n"), &[]).unwrap_err();
     assert!(err.to_string().contains("limits.instances"), "{err}");
 }
+
+/// Gateway base URLs get the outbound URL policy's classifier: no userinfo anywhere, https
+/// unless the host is loopback or private (the sandbox), or `webhooks.allow_private_targets`.
+/// Before, any `http://` or `https://` prefix passed, credentials and cleartext included.
+#[test]
+fn gateway_base_urls_refuse_userinfo_and_cleartext_to_public_hosts() {
+    for (var, key, url, says) in [
+        (
+            "PAYORCH_STRIPE_BASE_URL",
+            "gateways.stripe.base_url",
+            "https://sk_live_x:@api.stripe.com",
+            "credentials in the URL",
+        ),
+        (
+            "PAYORCH_ASAAS_BASE_URL",
+            "gateways.asaas.base_url",
+            "http://user:hunter2@127.0.0.1:9",
+            "credentials in the URL",
+        ),
+        (
+            "PAYORCH_EFI_BASE_URL",
+            "gateways.efi.base_url",
+            "http://pix.api.efipay.com.br",
+            "plain http",
+        ),
+        (
+            "PAYORCH_STRIPE_BASE_URL",
+            "gateways.stripe.base_url",
+            "http://93.184.215.14",
+            "plain http",
+        ),
+        (
+            "PAYORCH_STRIPE_BASE_URL",
+            "gateways.stripe.base_url",
+            "http://[2002:808:808::1]",
+            "plain http",
+        ),
+        (
+            "PAYORCH_ASAAS_BASE_URL",
+            "gateways.asaas.base_url",
+            "ftp://api.asaas.com",
+            "not an http(s) URL",
+        ),
+    ] {
+        let err = load(None, &[("HOME", "/h"), (var, url)]).unwrap_err();
+        let ConfigError::Invalid {
+            key: named,
+            origin,
+            message,
+        } = &err
+        else {
+            panic!("{url}: {err}")
+        };
+        assert_eq!(named, key, "{url}");
+        assert_eq!(
+            origin.as_deref(),
+            Some(&*format!("environment variable {var}"))
+        );
+        assert!(message.contains(says), "{url}: {message}");
+        assert!(!err.to_string().contains("hunter2"), "never echoed: {err}");
+        assert!(
+            !err.to_string().contains("sk_live_x"),
+            "never echoed: {err}"
+        );
+    }
+    // From the file, the key and file are named.
+    let err = load(
+        Some("[gateways.asaas]\nbase_url = \"http://api.asaas.com\"\n"),
+        &[("HOME", "/h")],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("gateways.asaas.base_url") && err.contains("config file"),
+        "{err}"
+    );
+    // The sandbox, fakes and internal hosts over https, and plain http with the allowance.
+    for url in [
+        "http://127.0.0.1:4010",
+        "http://localhost:4010/stripe",
+        "http://[::1]:9",
+        "http://10.0.0.7:8080",
+        "https://api.stripe.com",
+        "https://10.0.0.7",
+        "https://egress.internal",
+    ] {
+        load(None, &[("HOME", "/h"), ("PAYORCH_STRIPE_BASE_URL", url)])
+            .unwrap_or_else(|e| panic!("{url}: {e}"));
+    }
+    load(
+        None,
+        &[
+            ("HOME", "/h"),
+            ("PAYORCH_STRIPE_BASE_URL", "http://stripe-fake:4010"),
+            ("PAYORCH_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true"),
+        ],
+    )
+    .unwrap();
+}

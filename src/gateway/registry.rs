@@ -115,7 +115,13 @@ fn build_one(
 /// from `config` (a sandbox default key when none is set).
 pub fn for_sandbox(config: &GatewaysConfig, info: &SandboxInfo, tenant: &TenantId) -> Gateways {
     let mut config = config.clone();
+    // The sandbox says where its fakes listen: the same base URL policy as the config's, so a
+    // sandbox URL that is not the operator's own cannot get credentials sent in clear.
+    let mut refused = BTreeMap::new();
     for (id, gw) in &info.gateways {
+        if let Err(why) = crate::egress::check_base_url(&gw.base_url, false) {
+            refused.insert(*id, format!("the sandbox's base URL for {id}: {why}"));
+        }
         match id {
             GatewayId::Stripe => config.stripe.base_url = gw.base_url.clone(),
             GatewayId::Efi => config.efi.base_url = gw.base_url.clone(),
@@ -125,7 +131,7 @@ pub fn for_sandbox(config: &GatewaysConfig, info: &SandboxInfo, tenant: &TenantI
     if config.efi.pix_key.is_none() {
         config.efi.pix_key = Some(SANDBOX_PIX_KEY.to_string());
     }
-    build(&config, |id| {
+    let mut built = build(&config, |id| {
         let advertised = info.gateways.get(&id);
         let fields = credentials::fields(id)
             .iter()
@@ -141,5 +147,50 @@ pub fn for_sandbox(config: &GatewaysConfig, info: &SandboxInfo, tenant: &TenantI
             gateway: id,
             fields,
         })
-    })
+    });
+    for (id, why) in refused {
+        built.available.remove(&id);
+        built.unavailable.insert(id, why);
+    }
+    built
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A sandbox's advertised base URLs get the config's policy: plain http to a public host
+    /// (customer data in clear) or credentials in the URL leave that gateway out, saying why.
+    #[test]
+    fn a_sandbox_advertising_unsafe_base_urls_is_not_used() {
+        let gateway = |url: &str| {
+            serde_json::json!({
+                "base_url": url, "shared_base_url": url, "credentials": {},
+                "mode": {"mode": "up"}, "webhook_url": null,
+            })
+        };
+        let info: SandboxInfo = serde_json::from_value(serde_json::json!({
+            "control_url": "http://127.0.0.1:1/_sandbox",
+            "gateways": {
+                "stripe": gateway("http://93.184.215.14:4010"),
+                "asaas": gateway("http://user:hunter2@127.0.0.1:4010"),
+            },
+        }))
+        .unwrap();
+        let built = for_sandbox(
+            &GatewaysConfig::default(),
+            &info,
+            &TenantId::default_tenant(),
+        );
+        let why = |id| built.unavailable.get(&id).cloned().unwrap_or_default();
+        assert!(built.get(GatewayId::Stripe).is_none());
+        assert!(
+            why(GatewayId::Stripe).contains("plain http"),
+            "{}",
+            why(GatewayId::Stripe)
+        );
+        assert!(built.get(GatewayId::Asaas).is_none());
+        assert!(why(GatewayId::Asaas).contains("credentials in the URL"));
+        assert!(!why(GatewayId::Asaas).contains("hunter2"));
+    }
 }

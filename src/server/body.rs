@@ -31,6 +31,21 @@ fn too_large(limit: usize) -> ApiError {
     )
 }
 
+/// `app` with `serve`'s body limits on every request, for a router served elsewhere (`payorch
+/// demo`'s merchant receiver): the body is read whole within `body_limit` and `timeout` before
+/// its route sees it, an announced larger one is a 413 unread.
+pub fn limited(app: axum::Router, body_limit: usize, timeout: Duration) -> axum::Router {
+    use axum::response::IntoResponse;
+    app.layer(axum::middleware::from_fn(
+        move |req: Request, next: axum::middleware::Next| async move {
+            match read_whole(req, body_limit, timeout).await {
+                Ok(req) => next.run(req).await,
+                Err(e) => e.into_response(),
+            }
+        },
+    ))
+}
+
 /// `req` with its body read whole, or the error to answer instead.
 pub(super) async fn read_whole(
     req: Request,

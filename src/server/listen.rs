@@ -45,6 +45,20 @@ impl Default for ConnectionLimits {
     }
 }
 
+impl From<&crate::config::ServerConfig> for ConnectionLimits {
+    /// `[server]`'s limits, as `serve` and `payorch demo` listen with them.
+    fn from(server: &crate::config::ServerConfig) -> Self {
+        let default = ConnectionLimits::default();
+        ConnectionLimits {
+            header_read_timeout: server.header_read_timeout.0,
+            max_header_bytes: usize::try_from(server.max_header_bytes)
+                .unwrap_or(default.max_header_bytes),
+            max_connections: usize::try_from(server.max_connections)
+                .unwrap_or(default.max_connections),
+        }
+    }
+}
+
 /// Serves `app` on `listener` within `limits` until `shutdown` resolves, then lets every
 /// connection finish its request in flight.
 pub async fn serve(

@@ -5,6 +5,7 @@
 //! limits, JSON parsing, idempotency, `X-Request-Id`; the flows live in the orchestrator.
 
 mod body;
+pub use body::limited as with_body_limits;
 mod head_errors;
 pub mod inbound;
 mod limits;
@@ -224,22 +225,7 @@ fn json_body(
     if bytes.is_empty() {
         return Ok(Value::Null);
     }
-    let value = serde_json::from_slice(&bytes).map_err(|e| {
-        ApiError::new(
-            400,
-            ErrorType::InvalidRequestError,
-            "invalid_json",
-            format!("the body is not valid JSON: {e}"),
-        )
-    })?;
-    if let Some(param) = crate::api::strict::duplicate_key(&bytes) {
-        return Err(ApiError::invalid(
-            param,
-            "parameter_duplicated",
-            "is given more than once; send each field once",
-        ));
-    }
-    Ok(value)
+    crate::api::strict::json_value(&bytes)
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {

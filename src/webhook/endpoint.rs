@@ -25,7 +25,7 @@ use crate::secret::Secret;
 use crate::store::{Expect, StateKey, StateStore, StoreError};
 
 use super::signing::{self, SignatureError};
-use super::target::{self, TargetError, TargetPolicy};
+use crate::egress::{self as target, TargetError, TargetPolicy};
 
 /// The state document kind.
 pub const KIND: &str = "webhook_endpoint";

@@ -6,4 +6,3 @@ pub mod dlq;
 pub mod endpoint;
 pub mod outbound;
 pub mod signing;
-pub mod target;

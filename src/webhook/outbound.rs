@@ -31,7 +31,7 @@ use crate::store::{Received, Store, StoreError};
 
 use super::endpoint::{self, EndpointError};
 use super::signing::{self, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP};
-use super::target::{self, GuardedResolver, TargetPolicy};
+use crate::egress::{self as target, GuardedResolver, TargetPolicy};
 
 mod timing;
 mod transport;

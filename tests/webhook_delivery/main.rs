@@ -19,6 +19,7 @@ use axum::routing::post;
 
 use payorch::clock::{Clock, ManualClock, Timestamp};
 use payorch::datakey::{DataKey, DataKeys};
+use payorch::egress::TargetPolicy;
 use payorch::id::{ChargeId, EventId, MessageId};
 use payorch::model::TenantId;
 use payorch::secret::Secret;
@@ -27,7 +28,6 @@ use payorch::store::{QueueMessage, Store};
 use payorch::webhook::endpoint;
 use payorch::webhook::outbound::{Deliverer, DeliveryLog, DeliveryReport, DeliverySettings};
 use payorch::webhook::signing::{self, DEFAULT_TOLERANCE, Delivery};
-use payorch::webhook::target::TargetPolicy;
 
 /// The merchant: verifies every delivery, answers with the configured status.
 struct Merchant {

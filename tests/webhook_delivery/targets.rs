@@ -12,10 +12,10 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::post;
 
+use payorch::egress::TargetPolicy;
 use payorch::store::{Expect, StateKey};
 use payorch::webhook::endpoint;
 use payorch::webhook::outbound::DeliveryLog;
-use payorch::webhook::target::TargetPolicy;
 
 use super::{Fixture, fixture, settings};
 

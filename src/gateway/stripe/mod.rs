@@ -482,8 +482,9 @@ impl Gateway for StripeGateway {
         if !authentic {
             return Err(unauth("no Stripe-Signature v1 matches the body"));
         }
-        let skew = (req.now.unix_seconds() - timestamp).unsigned_abs();
-        if skew > SIGNATURE_TOLERANCE.as_secs() {
+        // In i128: a stated timestamp near i64::MIN or MAX must not overflow the subtraction.
+        let skew = (i128::from(req.now.unix_seconds()) - i128::from(timestamp)).unsigned_abs();
+        if skew > u128::from(SIGNATURE_TOLERANCE.as_secs()) {
             return Err(WebhookError::Unauthenticated(format!(
                 "Stripe-Signature timestamp is {skew} s from now; the tolerance is {} s",
                 SIGNATURE_TOLERANCE.as_secs()

@@ -1,7 +1,7 @@
 //! A failed POST in one line for the delivery log: the policy's refusal as it is, or the
 //! transport error with its causes.
 
-use crate::webhook::target;
+use crate::egress as target;
 
 /// A transport failure in one line, with its cause (reqwest's top level says little); a
 /// refusal by the policy's resolver is that refusal alone.

@@ -1,14 +1,17 @@
-//! The outbound URL policy: which merchant URLs payorch will call, so an endpoint cannot turn
-//! the delivery worker against the network it runs in (SSRF).
+//! The outbound URL policy: which URLs payorch will call, so a merchant's endpoint cannot turn
+//! the delivery worker against the network it runs in (SSRF), and a gateway base URL from the
+//! config or a sandbox cannot carry credentials or send them in clear ([`check_base_url`]).
+//! No dependency on the rest of the crate: config, gateways and webhooks all use it.
 //!
 //! Checked twice. When an endpoint is set ([`check_url`]): an absolute `https` URL without
 //! credentials (`user:pass@`), whose host is not a local address or name as far as can be known
 //! without DNS. When a delivery is made: the same check again (a stored URL may predate it),
 //! then the host's addresses are resolved by [`GuardedResolver`], which refuses them all if any
 //! is loopback, private, link-local (the cloud metadata address among them), unique-local,
-//! multicast, unspecified, broadcast or otherwise reserved, IPv4-mapped and -compatible IPv6
-//! forms included. The connection goes only to the addresses that resolver checked, so a second
-//! DNS answer cannot swap them (rebinding). Numeric host forms (`2130706433`, `0x7f.1`, octal)
+//! multicast, unspecified, broadcast or otherwise reserved. An IPv6 address that carries an IPv4
+//! one (mapped, compatible, NAT64, 6to4, Teredo: [`embedded_v4`]) is judged by that IPv4.
+//! The connection goes only to the addresses that resolver checked, so a second DNS answer
+//! cannot swap them (rebinding). Numeric host forms (`2130706433`, `0x7f.1`, octal)
 //! are normalized to dotted IPv4 by the URL parser before the check.
 //!
 //! `[webhooks] allow_private_targets = true` ([`TargetPolicy::allow_private`]) lifts the address
@@ -81,6 +84,41 @@ pub fn check_url(url: &str, policy: TargetPolicy) -> Result<reqwest::Url, Target
     Ok(parsed)
 }
 
+/// Checks a gateway base URL (`gateways.*.base_url`, or one a `payorch sandbox` advertises):
+/// an absolute http(s) URL with a host, no userinfo, and https unless the host is a loopback or
+/// private address or a local name (the sandbox, a fake in a test), or `allow_private`
+/// (`webhooks.allow_private_targets`) says plain http is wanted anywhere. The base URL is the
+/// operator's, so https to any host passes (an egress proxy on the private network is
+/// legitimate); what is refused is sending the gateway's credentials in clear over a network
+/// that is not the operator's own, and credentials in the URL itself. The error is a sentence
+/// for the caller to put after the key.
+pub fn check_base_url(url: &str, allow_private: bool) -> Result<reqwest::Url, String> {
+    let parsed = check_url(url, TargetPolicy::ALLOW_PRIVATE).map_err(|e| match e {
+        TargetError::Userinfo => "credentials in the URL (user:pass@) are refused: gateway \
+             credentials belong in the keyring or the environment (payorch gateway credentials set)"
+            .to_string(),
+        TargetError::NotHttp(u) => format!("`{u}` is not an http(s) URL"),
+        other => other.to_string(),
+    })?;
+    if parsed.scheme() == "https" || allow_private {
+        return Ok(parsed);
+    }
+    let host = parsed.host_str().unwrap_or_default();
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let local = match bare.parse::<IpAddr>() {
+        Ok(ip) => classify(ip).is_some(),
+        Err(_) => check_name(host).is_err(),
+    };
+    if local {
+        return Ok(parsed);
+    }
+    Err(format!(
+        "plain http to {host} would send the gateway's credentials in clear: use https (plain \
+         http is allowed to loopback and private addresses, such as the sandbox's, and anywhere \
+         with webhooks.allow_private_targets)"
+    ))
+}
+
 /// Refuses host names that always mean this machine or a cloud metadata service.
 pub fn check_name(host: &str) -> Result<(), TargetError> {
     let name = host.trim_end_matches('.').to_ascii_lowercase();
@@ -147,17 +185,17 @@ fn classify_v6(ip: Ipv6Addr) -> Option<&'static str> {
     if ip.is_loopback() {
         return Some("a loopback address");
     }
-    // IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d) and NAT64 (64:ff9b::a.b.c.d)
-    // reach the IPv4 address they carry.
-    let embedded = match s {
-        [0, 0, 0, 0, 0, 0xffff, ..] | [0, 0, 0, 0, 0, 0, ..] | [0x64, 0xff9b, 0, 0, 0, 0, ..] => {
-            let ([a, b], [c, d]) = (s[6].to_be_bytes(), s[7].to_be_bytes());
-            Some(Ipv4Addr::new(a, b, c, d))
+    if let Some(v4) = embedded_v4(ip) {
+        // The address reaches the IPv4 host it carries: judge that one. A public IPv4 inside
+        // goes on to the IPv6 checks below (6to4 and Teredo prefixes are otherwise public).
+        if let Some(what) = classify_v4(v4) {
+            return Some(what);
         }
-        _ => None,
-    };
-    if let Some(v4) = embedded {
-        return classify_v4(v4);
+    }
+    if s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1 {
+        // RFC 8215's local-use NAT64 prefix: a translator inside someone's network, with the
+        // IPv4 address at a place only that network's prefix length says.
+        return Some("a local-use NAT64 address");
     }
     Some(match s[0] {
         0xfe80..=0xfebf => "a link-local address",
@@ -167,6 +205,28 @@ fn classify_v6(ip: Ipv6Addr) -> Option<&'static str> {
         0x2001 if s[1] == 0x0db8 => "a reserved address",
         _ => return None,
     })
+}
+
+/// The IPv4 address an IPv6 address carries and reaches, where the form says there is one:
+/// IPv4-mapped `::ffff:a.b.c.d` and SIIT-translated `::ffff:0:a.b.c.d`, IPv4-compatible
+/// `::a.b.c.d`, NAT64 `64:ff9b::a.b.c.d` (RFC 6052), 6to4 `2002:AABB:CCDD::/48` (RFC 3056) and
+/// Teredo `2001:0::/32`, whose last 32 bits are the client's IPv4 XORed with all ones
+/// (RFC 4380).
+pub fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = ip.segments();
+    let v4 = |hi: u16, lo: u16| {
+        let ([a, b], [c, d]) = (hi.to_be_bytes(), lo.to_be_bytes());
+        Ipv4Addr::new(a, b, c, d)
+    };
+    match s {
+        [0, 0, 0, 0, 0, 0xffff, ..]
+        | [0, 0, 0, 0, 0xffff, 0, ..]
+        | [0, 0, 0, 0, 0, 0, ..]
+        | [0x64, 0xff9b, 0, 0, 0, 0, ..] => Some(v4(s[6], s[7])),
+        [0x2002, ..] => Some(v4(s[1], s[2])),
+        [0x2001, 0, ..] => Some(v4(!s[6], !s[7])),
+        _ => None,
+    }
 }
 
 /// A URL for an error message, its credentials masked.

@@ -137,3 +137,58 @@ fn excerpts_are_short_and_printable() {
     assert_eq!(sanitize("  token\r\n\u{1b}[31mred\0 "), "token   [31mred");
     assert_eq!(sanitize(&"x".repeat(5000)).len(), MAX_BODY_EXCERPT);
 }
+
+/// IPv6 forms that carry an IPv4 address reach that address: 6to4, Teredo (client XORed),
+/// NAT64 (well-known and local-use), IPv4-compatible, mapped and SIIT-translated. Each of these
+/// was classified public before (only mapped, compatible and the NAT64 /96 were looked into).
+#[test]
+fn ipv6_embeddings_are_judged_by_the_ipv4_they_carry() {
+    for (url, what) in [
+        // 6to4: 2002:AABB:CCDD::/48 carries AA.BB.CC.DD.
+        ("https://[2002:7f00:1::]/", "loopback"),
+        ("https://[2002:7f00:0001:0:0:0:0:1]/", "loopback"),
+        ("https://[2002:a9fe:a9fe::1]/", "cloud metadata"),
+        ("https://[2002:a00:1::]/", "private"),
+        ("https://[2002:c0a8:101::]/", "private"),
+        ("https://[2002::]/", "unspecified"),
+        // Teredo: 2001:0:SERVER:FLAGS:PORT:~CLIENT; 127.0.0.1 is 80ff:fffe once XORed.
+        (
+            "https://[2001:0:4136:e378:8000:63bf:80ff:fffe]/",
+            "loopback",
+        ),
+        (
+            "https://[2001:0:4136:e378:8000:63bf:5601:5601]/",
+            "cloud metadata",
+        ),
+        ("https://[2001:0:4136:e378:8000:63bf:f5ff:fffe]/", "private"),
+        ("https://[2001::ffff:ffff]/", "unspecified"),
+        // NAT64, well-known prefix and local-use prefix.
+        ("https://[64:ff9b::7f00:1]/", "loopback"),
+        ("https://[64:ff9b::169.254.169.254]/", "cloud metadata"),
+        ("https://[64:ff9b:1::a00:1]/", "local-use NAT64"),
+        ("https://[64:ff9b:1:ffff::8.8.8.8]/", "local-use NAT64"),
+        // IPv4-compatible (deprecated), mapped, and SIIT-translated.
+        ("https://[::127.0.0.1]/", "loopback"),
+        ("https://[::a9fe:a9fe]/", "cloud metadata"),
+        ("https://[::ffff:10.1.2.3]/", "private"),
+        ("https://[::ffff:0:127.0.0.1]/", "loopback"),
+        ("https://[::ffff:0:c0a8:101]/", "private"),
+    ] {
+        let e = refused(url).to_string();
+        assert!(e.contains(what), "{url}: {e}");
+    }
+    // The same forms around a public IPv4 stay public.
+    for url in [
+        "https://[2002:808:808::1]/",
+        "https://[2001:0:4136:e378:8000:63bf:f7f7:f7f7]/",
+        "https://[64:ff9b::8.8.8.8]/",
+        "https://[::ffff:8.8.8.8]/",
+    ] {
+        check_url(url, TargetPolicy::STRICT).unwrap_or_else(|e| panic!("{url}: {e}"));
+    }
+    assert_eq!(
+        embedded_v4("2001:0:4136:e378:8000:63bf:3fff:fdd2".parse().unwrap()),
+        Some(Ipv4Addr::new(192, 0, 2, 45)),
+        "RFC 4380's own example"
+    );
+}
