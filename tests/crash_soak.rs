@@ -37,7 +37,12 @@ lease = "8s"
 
 [recovery]
 every = "1s"
-lookup_grace = "0s"
+# Longer than the slowest fake (2.5 s, which processes a request after its delay): "not found"
+# only means "never created" once nothing sent can still land. At 0 s, a lookup made while
+# the first, timed-out request was still asleep at the fake (its same-key retry answered
+# 429 at once) let the charge fail over, and the first request then captured: a stray capture
+# this soak caught. The default is 2 minutes for the same reason.
+lookup_grace = "3s"
 
 [gateways.stripe]
 timeout = "2s"
