@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -24,6 +24,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Router};
 use serde::Deserialize;
 use serde_json::Value;
+use tracing::Instrument;
 
 use crate::api::{ApiError, ErrorType};
 use crate::clock::Timestamp;
@@ -111,13 +112,13 @@ async fn request_context(State(state): State<AppState>, mut req: Request, next: 
         .unwrap_or_else(|| "unmatched".into());
     let method = req.method().clone();
     let span = tracing::info_span!("request", request_id = %id, %method, route = %route);
-    let _enter = span.enter();
-    drop(_enter);
-    let mut response = match body::read_whole(req, state.body_limit, state.body_read_timeout).await
-    {
-        Ok(req) => next.run(req).await,
-        Err(e) => e.into_response(),
+    let handled = async {
+        match body::read_whole(req, state.body_limit, state.body_read_timeout).await {
+            Ok(req) => next.run(req).await,
+            Err(e) => e.into_response(),
+        }
     };
+    let mut response = handled.instrument(span.clone()).await;
     let status = response.status().as_u16();
     tracing::info!(parent: &span, status, "answered");
     state
@@ -267,34 +268,38 @@ fn answer(a: crate::runtime::Answer) -> Response {
     r
 }
 
-/// What every POST needs after its key passed [`limits::guard_api`]: the JSON body and the
-/// idempotency key.
-fn mutating(
-    state: &AppState,
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<(Value, String), ApiError> {
-    let value = json_body(headers, body, state.body_limit)?;
-    let idem = idempotency_key(headers)?;
-    Ok((value, idem))
+/// What every POST needs after its key passed [`limits::guard_api`]: the JSON body, then the
+/// `Idempotency-Key` (checked in that order, so a request wrong in both hears of its body).
+struct Mutation {
+    body: Value,
+    idempotency_key: String,
+}
+
+impl FromRequest<AppState> for Mutation {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let headers = req.headers().clone();
+        let bytes = Bytes::from_request(req, state).await;
+        let body = json_body(&headers, bytes, state.body_limit)?;
+        let idempotency_key = idempotency_key(&headers)?;
+        Ok(Mutation {
+            body,
+            idempotency_key,
+        })
+    }
 }
 
 async fn create_charge(
     State(state): State<AppState>,
     Extension(key): Extension<ApiKey>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let (value, idem) = match mutating(&state, &headers, body) {
-        Ok(parts) => parts,
-        Err(e) => return e.into_response(),
-    };
+    Mutation {
+        body: value,
+        idempotency_key: idem,
+    }: Mutation,
+) -> Result<Response, ApiError> {
     // Before the idempotency key or the charge is stored.
-    if let Err(e) =
-        crate::api::strict::check_charge_limit(&value, |c| state.amount_limits.max_charge(c))
-    {
-        return e.into_response();
-    }
+    crate::api::strict::check_charge_limit(&value, |c| state.amount_limits.max_charge(c))?;
     let a = crate::runtime::create_charge(
         &state.orchestrator,
         &state.idempotency,
@@ -308,20 +313,18 @@ async fn create_charge(
     {
         state.metrics.observe_charge(&charge);
     }
-    answer(a)
+    Ok(answer(a))
 }
 
 async fn refund_charge(
     State(state): State<AppState>,
     Extension(key): Extension<ApiKey>,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    Mutation {
+        body: value,
+        idempotency_key: idem,
+    }: Mutation,
 ) -> Response {
-    let (value, idem) = match mutating(&state, &headers, body) {
-        Ok(parts) => parts,
-        Err(e) => return e.into_response(),
-    };
     answer(
         crate::runtime::refund(
             &state.orchestrator,
@@ -339,11 +342,9 @@ async fn read_charge(
     State(state): State<AppState>,
     Extension(key): Extension<ApiKey>,
     Path(id): Path<String>,
-) -> Response {
-    match state.orchestrator.get_charge(&key.tenant, &id).await {
-        Ok((charge, _)) => axum::Json(charge_json(&charge)).into_response(),
-        Err(e) => e.into_response(),
-    }
+) -> Result<Response, ApiError> {
+    let (charge, _) = state.orchestrator.get_charge(&key.tenant, &id).await?;
+    Ok(axum::Json(charge_json(&charge)).into_response())
 }
 
 /// `GET /v1/charges` filters.
@@ -405,32 +406,28 @@ async fn list_charges(
     State(state): State<AppState>,
     Extension(key): Extension<ApiKey>,
     params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    let query = match params
-        .map_err(|e| {
-            ApiError::new(
-                400,
-                ErrorType::InvalidRequestError,
-                "parameter_invalid",
-                e.body_text(),
-            )
-        })
-        .and_then(|Query(p)| parse_list(&p))
-    {
-        Ok(q) => q,
-        Err(e) => return e.into_response(),
-    };
-    match state.store.list_charges(&key.tenant, &query).await {
-        Ok(page) => axum::Json(serde_json::json!({
-            "object": "list",
-            "data": page.items.iter().map(crate::runtime::charge_json_masked).collect::<Vec<_>>(),
-            "has_more": page.next_cursor.is_some(),
-            "next_cursor": page.next_cursor,
-        }))
-        .into_response(),
-        Err(e) => ApiError::new(503, ErrorType::ApiError, "store_unavailable", e.to_string())
-            .into_response(),
-    }
+) -> Result<Response, ApiError> {
+    let Query(params) = params.map_err(|e| {
+        ApiError::new(
+            400,
+            ErrorType::InvalidRequestError,
+            "parameter_invalid",
+            e.body_text(),
+        )
+    })?;
+    let query = parse_list(&params)?;
+    let page = state
+        .store
+        .list_charges(&key.tenant, &query)
+        .await
+        .map_err(|e| ApiError::new(503, ErrorType::ApiError, "store_unavailable", e.to_string()))?;
+    Ok(axum::Json(serde_json::json!({
+        "object": "list",
+        "data": page.items.iter().map(crate::runtime::charge_json_masked).collect::<Vec<_>>(),
+        "has_more": page.next_cursor.is_some(),
+        "next_cursor": page.next_cursor,
+    }))
+    .into_response())
 }
 
 async fn healthz() -> Response {
