@@ -233,6 +233,9 @@ impl Core {
                 }
             }
         });
+        if let Some(warning) = self.config.lookup_grace_warning() {
+            tracing::warn!("{warning}");
+        }
         if self.config.webhooks.allow_private_targets {
             tracing::warn!(
                 "webhooks.allow_private_targets is on: webhooks may go to loopback, private and \

@@ -444,6 +444,31 @@ impl Default for Config {
 }
 
 impl Config {
+    /// A warning when `recovery.lookup_grace` is shorter than a gateway's timeout: a gateway
+    /// may still be processing a request payorch gave up on, so a lookup that finds nothing
+    /// that early proves nothing, and believing it lets a charge fail over while the first
+    /// gateway captures (found by the crash soak with a grace of 0 s).
+    pub fn lookup_grace_warning(&self) -> Option<String> {
+        let grace = self.recovery.lookup_grace.0;
+        let (gateway, timeout) = [
+            ("stripe", self.gateways.stripe.timeout.0),
+            ("efi", self.gateways.efi.timeout.0),
+            ("asaas", self.gateways.asaas.timeout.0),
+        ]
+        .into_iter()
+        .max_by_key(|(_, t)| *t)?;
+        (grace < timeout).then(|| {
+            format!(
+                "recovery.lookup_grace ({}) is shorter than gateways.{gateway}.timeout ({}): a \
+                 lookup that finds nothing may be believed while a timed-out request is still \
+                 being processed, and a charge may then be made at two gateways; keep it above \
+                 the longest a gateway may take (default 2m)",
+                HumanDuration(grace),
+                HumanDuration(timeout)
+            )
+        })
+    }
+
     /// The data dir; always set after [`Config::load`].
     pub fn data_dir(&self) -> PathBuf {
         self.data_dir

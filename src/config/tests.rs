@@ -475,3 +475,24 @@ fn gateway_base_urls_refuse_userinfo_and_cleartext_to_public_hosts() {
     )
     .unwrap();
 }
+
+#[test]
+fn a_lookup_grace_shorter_than_a_gateway_timeout_is_warned_about() {
+    let l = load(None, &[]).unwrap();
+    assert_eq!(
+        l.config.lookup_grace_warning(),
+        None,
+        "the defaults are safe"
+    );
+    let l = load(
+        Some("[recovery]\nlookup_grace = \"0s\"\n[gateways.asaas]\ntimeout = \"20s\"\n"),
+        &[],
+    )
+    .unwrap();
+    let warning = l.config.lookup_grace_warning().expect("a warning");
+    assert!(
+        warning.contains("recovery.lookup_grace (0s)")
+            && warning.contains("gateways.asaas.timeout (20s)"),
+        "{warning}"
+    );
+}
