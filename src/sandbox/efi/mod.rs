@@ -50,7 +50,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -258,6 +259,38 @@ fn parse_json(body: &Bytes) -> Result<Value, Box<Response>> {
     })
 }
 
+/// A request with a live OAuth token (`Authorization: Bearer …`), else Efí's 401: what every
+/// route but the token's own checks first.
+struct Authorized;
+
+impl FromRequestParts<Arc<EfiFake>> for Authorized {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, fake: &Arc<EfiFake>) -> Result<Self, Response> {
+        match fake.refuse_unauthorized(&parts.headers) {
+            Some(refused) => Err(refused),
+            None => Ok(Authorized),
+        }
+    }
+}
+
+/// An authorized request's JSON body: the token is checked first, then the JSON.
+struct AuthorizedJson(Value);
+
+impl FromRequest<Arc<EfiFake>> for AuthorizedJson {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, fake: &Arc<EfiFake>) -> Result<Self, Response> {
+        if let Some(refused) = fake.refuse_unauthorized(req.headers()) {
+            return Err(refused);
+        }
+        let body = Bytes::from_request(req, fake)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        parse_json(&body).map(AuthorizedJson).map_err(|r| *r)
+    }
+}
+
 impl EfiFake {
     pub fn new(ctx: SandboxContext) -> Self {
         EfiFake {
@@ -294,13 +327,6 @@ impl EfiFake {
 
     /// A 401 unless the request carries a live token.
     /// A write's prelude: the bearer token first (401), then the JSON body (400).
-    fn authorized_json(&self, headers: &HeaderMap, body: &Bytes) -> Result<Value, Box<Response>> {
-        if let Some(r) = self.refuse_unauthorized(headers) {
-            return Err(Box::new(r));
-        }
-        parse_json(body)
-    }
-
     fn refuse_unauthorized(&self, headers: &HeaderMap) -> Option<Response> {
         let token = headers
             .get(axum::http::header::AUTHORIZATION)
@@ -317,18 +343,14 @@ impl EfiFake {
         })
     }
 
-    /// A list route: the token, the required `inicio`/`fim` window, then one page of what
-    /// `select` finds in it, under `key`.
+    /// A list route (its token checked by [`Authorized`]): the required `inicio`/`fim` window,
+    /// then one page of what `select` finds in it, under `key`.
     fn list(
         &self,
-        headers: &HeaderMap,
         q: &HashMap<String, String>,
         key: &str,
         select: impl FnOnce(&Ledger, &ListQuery) -> Vec<Value>,
     ) -> Response {
-        if let Some(r) = self.refuse_unauthorized(headers) {
-            return r;
-        }
         let window = match ListQuery::parse(q) {
             Ok(w) => w,
             Err(r) => return *r,
@@ -381,13 +403,8 @@ impl EfiFake {
     async fn put_cob(
         State(fake): State<Arc<Self>>,
         Path(txid): Path<String>,
-        headers: HeaderMap,
-        body: Bytes,
+        AuthorizedJson(body): AuthorizedJson,
     ) -> Response {
-        let body = match fake.authorized_json(&headers, &body) {
-            Ok(b) => b,
-            Err(r) => return *r,
-        };
         let mut bad = Vec::new();
         if !is_alnum_id(&txid, 26, 35) {
             bad.push(Violation {
@@ -406,11 +423,10 @@ impl EfiFake {
 
     /// `POST /v2/cob`: the same create, the txid chosen here (Efí: "o txid será definido
     /// pela Efí").
-    async fn post_cob(State(fake): State<Arc<Self>>, headers: HeaderMap, body: Bytes) -> Response {
-        let body = match fake.authorized_json(&headers, &body) {
-            Ok(b) => b,
-            Err(r) => return *r,
-        };
+    async fn post_cob(
+        State(fake): State<Arc<Self>>,
+        AuthorizedJson(body): AuthorizedJson,
+    ) -> Response {
         match validate::cob(&body) {
             Ok(valid) => fake.create_cob(random_alnum(32), valid),
             Err(bad) => invalid(&bad),
@@ -469,11 +485,8 @@ impl EfiFake {
     async fn get_cob(
         State(fake): State<Arc<Self>>,
         Path(txid): Path<String>,
-        headers: HeaderMap,
+        _: Authorized,
     ) -> Response {
-        if let Some(r) = fake.refuse_unauthorized(&headers) {
-            return r;
-        }
         match fake.ledger().cob(&txid) {
             Some(c) => axum::Json(cob_json(c)).into_response(),
             None => cob_not_found(),
@@ -485,13 +498,8 @@ impl EfiFake {
     async fn patch_cob(
         State(fake): State<Arc<Self>>,
         Path(txid): Path<String>,
-        headers: HeaderMap,
-        body: Bytes,
+        AuthorizedJson(body): AuthorizedJson,
     ) -> Response {
-        let body = match fake.authorized_json(&headers, &body) {
-            Ok(b) => b,
-            Err(r) => return *r,
-        };
         let revision = match validate::fields(&body, false) {
             Ok(r) => r,
             Err(bad) => return invalid(&bad),
@@ -541,9 +549,9 @@ impl EfiFake {
     async fn list_cobs(
         State(fake): State<Arc<Self>>,
         Query(q): Query<HashMap<String, String>>,
-        headers: HeaderMap,
+        _: Authorized,
     ) -> Response {
-        fake.list(&headers, &q, "cobs", |ledger, window| {
+        fake.list(&q, "cobs", |ledger, window| {
             ledger
                 .cobs
                 .iter()
@@ -559,11 +567,8 @@ impl EfiFake {
     async fn get_loc(
         State(fake): State<Arc<Self>>,
         Path(id): Path<String>,
-        headers: HeaderMap,
+        _: Authorized,
     ) -> Response {
-        if let Some(r) = fake.refuse_unauthorized(&headers) {
-            return r;
-        }
         let ledger = fake.ledger();
         match id
             .parse::<i64>()
@@ -579,9 +584,9 @@ impl EfiFake {
     async fn list_pix(
         State(fake): State<Arc<Self>>,
         Query(q): Query<HashMap<String, String>>,
-        headers: HeaderMap,
+        _: Authorized,
     ) -> Response {
-        fake.list(&headers, &q, "pix", |ledger, window| {
+        fake.list(&q, "pix", |ledger, window| {
             ledger
                 .cobs
                 .iter()
@@ -601,11 +606,8 @@ impl EfiFake {
     async fn get_pix(
         State(fake): State<Arc<Self>>,
         Path(e2e): Path<String>,
-        headers: HeaderMap,
+        _: Authorized,
     ) -> Response {
-        if let Some(r) = fake.refuse_unauthorized(&headers) {
-            return r;
-        }
         let ledger = fake.ledger();
         let found = ledger
             .cobs
@@ -621,13 +623,8 @@ impl EfiFake {
     async fn put_webhook(
         State(fake): State<Arc<Self>>,
         Path(chave): Path<String>,
-        headers: HeaderMap,
-        body: Bytes,
+        AuthorizedJson(body): AuthorizedJson,
     ) -> Response {
-        let body = match fake.authorized_json(&headers, &body) {
-            Ok(b) => b,
-            Err(r) => return *r,
-        };
         let url = body.get("webhookUrl").and_then(Value::as_str).unwrap_or("");
         if crate::sandbox::server::parse_webhook_url(url).is_err() {
             return efi_error(
@@ -657,11 +654,8 @@ impl EfiFake {
     async fn get_webhook(
         State(fake): State<Arc<Self>>,
         Path(chave): Path<String>,
-        headers: HeaderMap,
+        _: Authorized,
     ) -> Response {
-        if let Some(r) = fake.refuse_unauthorized(&headers) {
-            return r;
-        }
         let ledger = fake.ledger();
         match ledger.webhooks.iter().find(|w| w.chave == chave) {
             Some(w) => axum::Json(webhook_json(w)).into_response(),
@@ -673,11 +667,8 @@ impl EfiFake {
     async fn delete_webhook(
         State(fake): State<Arc<Self>>,
         Path(chave): Path<String>,
-        headers: HeaderMap,
+        _: Authorized,
     ) -> Response {
-        if let Some(r) = fake.refuse_unauthorized(&headers) {
-            return r;
-        }
         let mut ledger = fake.ledger();
         let before = ledger.webhooks.len();
         ledger.webhooks.retain(|w| w.chave != chave);
@@ -691,9 +682,9 @@ impl EfiFake {
     async fn list_webhooks(
         State(fake): State<Arc<Self>>,
         Query(q): Query<HashMap<String, String>>,
-        headers: HeaderMap,
+        _: Authorized,
     ) -> Response {
-        fake.list(&headers, &q, "webhooks", |ledger, window| {
+        fake.list(&q, "webhooks", |ledger, window| {
             ledger
                 .webhooks
                 .iter()
@@ -718,11 +709,8 @@ impl EfiFake {
     async fn get_qrcode(
         State(fake): State<Arc<Self>>,
         Path(id): Path<String>,
-        headers: HeaderMap,
+        _: Authorized,
     ) -> Response {
-        if let Some(r) = fake.refuse_unauthorized(&headers) {
-            return r;
-        }
         let found = id.parse::<i64>().ok().and_then(|id| {
             let ledger = fake.ledger();
             let cob = ledger.cobs.iter().find(|c| c.loc_id == id)?;
@@ -745,13 +733,8 @@ impl EfiFake {
     async fn put_devolucao(
         State(fake): State<Arc<Self>>,
         Path((e2e, id)): Path<(String, String)>,
-        headers: HeaderMap,
-        body: Bytes,
+        AuthorizedJson(body): AuthorizedJson,
     ) -> Response {
-        let body = match fake.authorized_json(&headers, &body) {
-            Ok(b) => b,
-            Err(r) => return *r,
-        };
         let rule = |_property: &str, razao: &str| Violation {
             razao: razao.into(),
         };
@@ -824,11 +807,8 @@ impl EfiFake {
     async fn get_devolucao(
         State(fake): State<Arc<Self>>,
         Path((e2e, id)): Path<(String, String)>,
-        headers: HeaderMap,
+        _: Authorized,
     ) -> Response {
-        if let Some(r) = fake.refuse_unauthorized(&headers) {
-            return r;
-        }
         let mut ledger = fake.ledger();
         let found = ledger
             .pix_mut(&e2e)
