@@ -1,14 +1,14 @@
 //! `payorch breaker status|open|close|auto`: see and steer the per-gateway circuit breakers.
 //! Forcing writes the shared state every running `serve` adopts within a sync interval; the
-//! deciding and sharing live in the library (`payorch::breaker`, `payorch::breakers`).
+//! deciding and sharing live in the library (`payorch::breaker`, `payorch::fleet`).
 
 use std::sync::Arc;
 
 use clap::Subcommand;
 
-use payorch::breakers::{BreakerStatus, Breakers, OperatorCommand};
 use payorch::clock::{Clock, SystemClock};
 use payorch::config::HumanDuration;
+use payorch::fleet::{BreakerStatus, Breakers, OperatorCommand};
 use payorch::model::GatewayId;
 use payorch::tenancy;
 

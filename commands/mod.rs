@@ -1,5 +1,5 @@
 //! The operator CLI: the command tree, global flags, and dispatch to one module per noun.
-//! Commands use only the library's public API; output conventions live in `output.rs`.
+//! Commands use only the library's public API; output conventions live in `output/`.
 
 mod amount;
 mod apikey;

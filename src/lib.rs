@@ -8,7 +8,6 @@
 pub mod api;
 pub mod brcode;
 pub mod breaker;
-pub mod breakers;
 pub mod clock;
 pub mod config;
 pub mod credentials;
@@ -16,6 +15,7 @@ pub mod datakey;
 pub mod egress;
 pub mod env;
 pub mod failpoint;
+pub mod fleet;
 pub mod fuzzing;
 pub mod gateway;
 pub mod health;

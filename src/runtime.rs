@@ -10,11 +10,11 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::api::{ApiError, ChargeRequest, ErrorType, RefundRequest};
-use crate::breakers::{Breakers, SyncTask};
 use crate::clock::Clock;
 use crate::config::{Config, ProcessEnv};
 use crate::credentials::{self, OsKeyring};
 use crate::failpoint::Failpoints;
+use crate::fleet::{Breakers, SyncTask};
 use crate::gateway::registry::{self, Gateways};
 use crate::id::{ChargeId, RefundId};
 use crate::idempotency::{Begin, IdempotencyError, request_hash};

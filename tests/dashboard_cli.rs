@@ -1,6 +1,6 @@
 //! `payorch dashboard` as the real binary: without a terminal it refuses clearly (exit 2)
 //! instead of drawing escape codes into a pipe; bad flags are usage errors. The screen itself
-//! is tested in `tui/tests.rs` (TestBackend snapshots and keys).
+//! is tested in `tui/tests/mod.rs` (TestBackend snapshots and keys).
 
 mod common;
 

@@ -1,7 +1,7 @@
 //! The dashboard on a real (pseudo-)terminal, as a person meets it: the real binary gets a pty
 //! of 80×24 as stdin, stdout and stderr, draws, takes keys, and leaves the terminal as it was
 //! (the alternate screen left, the cursor shown) when it quits. Key by key behaviour is tested
-//! on the app state in `tui/tests.rs`; this is the terminal's edge and the demo's `x` key.
+//! on the app state in `tui/tests/mod.rs`; this is the terminal's edge and the demo's `x` key.
 //! Linux only (openpty from libc). Every wait is for a condition, bounded generously, so a
 //! loaded machine is slow, not red.
 #![cfg(target_os = "linux")]

@@ -7,6 +7,8 @@
 //! - **Doc paths**: every file path written in backticks in a Markdown file or a Rust comment
 //!   names a file or folder that exists (resolved from the repository root, from the writing
 //!   file's folder, or from one of the source roots).
+//! - **Module style**: a module with submodules is a folder with a `mod.rs`; a file foo.rs beside a
+//!   foo/ folder (the other style) fails, so the tree reads one way.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -308,6 +310,22 @@ fn paths_named_in_docs_exist() {
         missing.is_empty(),
         "these docs name files that do not exist:\n{}",
         missing.join("\n")
+    );
+}
+
+#[test]
+fn modules_with_submodules_are_folders_with_mod_rs() {
+    let (files, dirs) = tree();
+    let mixed: Vec<String> = dirs
+        .iter()
+        .filter(|d| SOURCE_ROOTS.iter().any(|r| d.starts_with(&format!("{r}/"))))
+        .filter(|d| files.contains(&format!("{d}.rs")))
+        .map(|d| format!("{d}.rs beside {d}/: move it to {d}/mod.rs"))
+        .collect();
+    assert!(
+        mixed.is_empty(),
+        "one module style (folder + mod.rs), but:\n{}",
+        mixed.join("\n")
     );
 }
 

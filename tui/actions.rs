@@ -5,9 +5,9 @@
 
 use std::sync::Arc;
 
-use payorch::breakers::{Breakers, OperatorCommand};
 use payorch::clock::Clock;
 use payorch::config::Config;
+use payorch::fleet::{Breakers, OperatorCommand};
 use payorch::health::HealthReader;
 use payorch::model::{GatewayId, TenantId};
 use payorch::routing::Routing;

@@ -1,6 +1,6 @@
 //! `payorch dashboard`: a live terminal view of one tenant's gateways, fleet-wide, with keys to
 //! act on them. The rooms: `state.rs` (the pure [`state::App`] and what each key does),
-//! `actions.rs` (reads and changes through the library, audited), `draw.rs` (a pure frame from
+//! `actions.rs` (reads and changes through the library, audited), `draw/` (a pure frame from
 //! the state). This file is the terminal's edge: entering and always leaving raw mode and the
 //! alternate screen (on return, on error and on panic) and the event loop.
 //!

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use payorch::breakers::LastError;
+use payorch::fleet::LastError;
 use payorch::health::TenantHealth;
 use payorch::model::{Charge, GatewayId, TenantId};
 use payorch::store::AuditEntry;

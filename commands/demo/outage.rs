@@ -1,6 +1,6 @@
 //! `--outage GATEWAY:FROM-TO`: one gateway taken down (its listener refuses connections) from
 //! one offset of the run to another. Parsing and the checks a schedule must pass; applying it
-//! on time is `demo.rs`'s job, switching the gateway is the stack's.
+//! on time is `mod.rs`'s job, switching the gateway is the stack's.
 
 use std::time::Duration;
 

@@ -14,11 +14,11 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use payorch::breaker::{BreakerOverrides, BreakerState, SlidingWindow, SyncInterval};
-use payorch::breakers::Breakers;
 use payorch::clock::{Clock, SystemClock};
 use payorch::config::{Config, HumanDuration};
 use payorch::datakey::{DataKey, DataKeys};
 use payorch::egress::TargetPolicy;
+use payorch::fleet::Breakers;
 use payorch::id::{ChargeId, EventId};
 use payorch::model::{Event, GatewayId, TenantId};
 use payorch::runtime::{self, Background, Core};

@@ -166,7 +166,7 @@ struct GatewayRow {
     /// What it takes; known only for gateways that could be built.
     capabilities: Option<CapabilitiesView>,
     /// Its circuit breaker, fleet-wide (shared state and counters from the store).
-    breaker: Option<payorch::breakers::BreakerStatus>,
+    breaker: Option<payorch::fleet::BreakerStatus>,
 }
 
 #[derive(Serialize)]
@@ -197,7 +197,7 @@ pub async fn list(ctx: &Ctx, sandbox: Option<&str>) -> anyhow::Result<()> {
             .for_tenant(tenant),
         None => Arc::new(build_gateways(ctx, tenant)),
     };
-    let breakers = payorch::breakers::Breakers::new(
+    let breakers = payorch::fleet::Breakers::new(
         ctx.store().await?,
         std::sync::Arc::new(payorch::clock::SystemClock),
         ctx.config().breaker.clone(),
@@ -327,7 +327,7 @@ fn status_word(status: Status) -> &'static str {
 }
 
 /// `closed`, `open`, `half_open`, with `(forced)` for operator overrides.
-fn breaker_cell(b: Option<&payorch::breakers::BreakerStatus>) -> String {
+fn breaker_cell(b: Option<&payorch::fleet::BreakerStatus>) -> String {
     let Some(b) = b else { return "-".into() };
     let state = serde_json::to_value(b.state)
         .ok()
@@ -342,7 +342,7 @@ fn breaker_cell(b: Option<&payorch::breakers::BreakerStatus>) -> String {
 
 /// How long ago the last failure was, then what it was (cut to fit the table, so the age
 /// comes first).
-fn last_error_cell(b: Option<&payorch::breakers::BreakerStatus>) -> String {
+fn last_error_cell(b: Option<&payorch::fleet::BreakerStatus>) -> String {
     let Some(e) = b.and_then(|b| b.last_error.as_ref()) else {
         return "-".into();
     };

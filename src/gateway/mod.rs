@@ -1,7 +1,7 @@
 //! The `Gateway` trait every adapter implements, and the types adapters share: the request
 //! payorch sends, the normalized answer, the classified failure (rule 3), webhooks in and out.
 //!
-//! A gateway's wire format lives only in its own module (`stripe/`, `efi/`, `asaas.rs` + `asaas/`);
+//! A gateway's wire format lives only in its own module (`stripe/`, `efi/`, `asaas/`);
 //! conversions from [`Money`] to the gateway's amount format happen there too (rule 1).
 
 pub mod asaas;

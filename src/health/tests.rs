@@ -4,8 +4,8 @@
 
 use super::*;
 use crate::breaker::BreakerState;
-use crate::breakers::OperatorCommand;
 use crate::clock::ManualClock;
+use crate::fleet::OperatorCommand;
 use crate::model::AttemptOutcome;
 use crate::store::DeliveryQueue;
 use crate::store::conformance::queue_message;

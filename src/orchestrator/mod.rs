@@ -267,9 +267,9 @@ impl RoutePlanner for crate::routing::Routing {
     }
 }
 
-impl BreakerGate for crate::breakers::Breakers {
+impl BreakerGate for crate::fleet::Breakers {
     fn admit(&self, tenant: &TenantId, gateway: GatewayId) -> Admission {
-        crate::breakers::Breakers::admit(self, tenant, gateway)
+        crate::fleet::Breakers::admit(self, tenant, gateway)
     }
 
     fn record(
@@ -280,6 +280,6 @@ impl BreakerGate for crate::breakers::Breakers {
         latency: Duration,
         error: Option<&str>,
     ) {
-        let _ = crate::breakers::Breakers::record(self, tenant, gateway, outcome, latency, error);
+        let _ = crate::fleet::Breakers::record(self, tenant, gateway, outcome, latency, error);
     }
 }

@@ -43,7 +43,7 @@ pub struct AppState {
     pub idempotency: Arc<IdempotencyKeys>,
     pub metrics: Arc<Metrics>,
     /// This process's breakers, for the breaker-state gauge.
-    pub breakers: Arc<crate::breakers::Breakers>,
+    pub breakers: Arc<crate::fleet::Breakers>,
     /// Largest accepted request body, bytes.
     pub body_limit: usize,
     /// How long a request's body may take to arrive.

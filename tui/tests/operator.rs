@@ -1,4 +1,4 @@
-//! What an operator reads on the dashboard, beyond `tests.rs`'s screens: a decline is shown
+//! What an operator reads on the dashboard, beyond `mod.rs`'s screens: a decline is shown
 //! as a decline with its reason, never as the `failed` of a technical failure; an open breaker
 //! says what it refuses and when its gateway last worked; the rates are the last minute's,
 //! refused calls included.

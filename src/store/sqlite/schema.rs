@@ -147,7 +147,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
         at    INTEGER NOT NULL
     ) STRICT;
     ",
-    // 4: message groups (one charge's events in order; see `queue.rs`). `seq` is the queue's
+    // 4: message groups (one charge's events in order; see `queue/`). `seq` is the queue's
     // own arrival order, never reused (AUTOINCREMENT), kept by a dead letter so that a replay
     // returns to its place; `grp` the group; `blocked` is 1 while an older message of the group
     // is queued or dead, so that `receive` reads only the heads of groups (`queue_ready`).

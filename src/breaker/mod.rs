@@ -1,7 +1,7 @@
 //! The circuit-breaker state machine of one (tenant, gateway): outcomes and `now` in, state out.
 //!
 //! Pure: no I/O, no clock reads (every method takes `now`), no async, no floats. Sharing state
-//! between instances is [`crate::breakers`]'s job; this file only decides.
+//! between instances is [`crate::fleet`]'s job; this file only decides.
 //!
 //! The behaviour is resilience4j's:
 //! - **closed**: calls are admitted and their outcomes enter a sliding window (the last N
@@ -74,7 +74,7 @@ impl std::fmt::Display for BreakerState {
 }
 
 /// Where a breaker is, with what that state needs. This is also the shared form other
-/// instances adopt (`crate::breakers`), so half-open's counters are not in it.
+/// instances adopt (`crate::fleet`), so half-open's counters are not in it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Mode {

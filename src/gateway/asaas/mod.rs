@@ -1,6 +1,6 @@
 //! The Asaas adapter: customers, `POST /v3/payments` (PIX, BOLETO, CREDIT_CARD), Pix QR codes,
 //! boleto lines, cancellation, refunds, and webhooks authenticated by `asaas-access-token`.
-//! Asaas's wire format lives here (and in its fake, `sandbox/asaas.rs`): webhooks in
+//! Asaas's wire format lives here (and in its fake, `sandbox/asaas/`): webhooks in
 //! `asaas/webhook.rs`, wire shapes and the exact amount and date conversions in
 //! `asaas/wire.rs`. Sources: docs.asaas.com and Asaas's OpenAPI 3.0.1 document.
 //!

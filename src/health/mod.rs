@@ -30,15 +30,15 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::breakers::shared::{self, BUCKET};
-use crate::breakers::{Aggregate, BreakerStatus, Breakers, LastError};
 use crate::clock::{Clock, Timestamp};
 use crate::config::{Config, GatewaysConfig};
+use crate::fleet::shared::{self, BUCKET};
+use crate::fleet::{Aggregate, BreakerStatus, Breakers, LastError};
 use crate::model::{GatewayId, TenantId};
 use crate::routing::{Role, Routing, RoutingError, RoutingTable};
 use crate::store::{Store, StoreError};
 
-pub use crate::breakers::shared::Quantile;
+pub use crate::fleet::shared::Quantile;
 
 /// How many buckets a gateway's series holds: five minutes of 10 s buckets.
 pub const SERIES_BUCKETS: usize = 30;

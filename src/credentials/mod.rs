@@ -1,7 +1,7 @@
 //! Gateway credentials: which secret fields each gateway needs, where their values come from
 //! (a `PAYORCH_<GATEWAY>_<FIELD>` environment variable wins over the OS keyring), and the OS
 //! keyring store itself. Values only ever travel as [`Secret`]; no error here carries one.
-//! No prompting or printing: that is `commands/gateway.rs`. Non-secret gateway settings
+//! No prompting or printing: that is `commands/gateway/mod.rs`. Non-secret gateway settings
 //! (base URLs, certificate paths, timeouts) belong to the config file, not here.
 
 #[cfg(target_os = "linux")]

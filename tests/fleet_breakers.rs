@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use payorch::breaker::{Admission, BreakerSettings, BreakerState, Rejection};
-use payorch::breakers::{Breakers, LastError, OperatorCommand};
 use payorch::clock::{Clock, ManualClock, Timestamp};
+use payorch::fleet::{Breakers, LastError, OperatorCommand};
 use payorch::id::AuditId;
 use payorch::model::{AttemptOutcome, GatewayId, TenantId};
 use payorch::store::sqlite::SqliteStore;

@@ -1,6 +1,6 @@
 //! The dashboard against a real SQLite store in a temp dir, with a manual clock so every
 //! screen is the same on every run: rendering snapshots (ratatui's `TestBackend` + insta, in
-//! `tui/snapshots/`) and keys driven through `App` whose actions run through `Operator` and
+//! `tui/tests/snapshots/`) and keys driven through `App` whose actions run through `Operator` and
 //! must reach the store and the audit log.
 
 use std::collections::BTreeMap;
@@ -13,10 +13,10 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::style::Color;
 
 use payorch::breaker::BreakerState;
-use payorch::breakers::shared::{self, Aggregate, BUCKET};
-use payorch::breakers::{Breakers, OperatorCommand};
 use payorch::clock::{Clock, ManualClock, Timestamp};
 use payorch::config::Config;
+use payorch::fleet::shared::{self, Aggregate, BUCKET};
+use payorch::fleet::{Breakers, OperatorCommand};
 use payorch::id::{ChargeId, MessageId};
 use payorch::model::{
     Attempt, AttemptOutcome, Charge, ChargeStatus, Currency, Customer, GatewayId, PaymentMethod,
