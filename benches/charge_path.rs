@@ -59,6 +59,7 @@ async fn run(core: &Arc<Core>, tenant: &TenantId, run_id: usize, level: &Level) 
                 let answer = runtime::create_charge(
                     &core.orchestrator,
                     &core.idempotency,
+                    &payorch::server::HttpRender,
                     &tenant,
                     &key,
                     &body,

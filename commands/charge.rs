@@ -11,8 +11,11 @@ use serde_json::{Value, json};
 use payorch::clock::{Clock, SystemClock};
 use payorch::id::RefundId;
 use payorch::model::{Charge, ChargeStatus, Currency, GatewayId, RefundStatus};
-use payorch::runtime::{self, Answer, Core};
+use payorch::orchestrator::FlowError;
+use payorch::runtime::{self, Answer, Core, Outcome, RequestError};
+use payorch::server::{ApiError, HttpRender};
 use payorch::store::ChargeQuery;
+use payorch::store::StoreError;
 
 use super::amount::major;
 use super::output::or_dash;
@@ -140,8 +143,44 @@ async fn core(ctx: &Ctx, sandbox: &Option<String>) -> anyhow::Result<Core> {
     Ok(Core::assemble(config, store, gateways, clock)?)
 }
 
-/// The exit code an API answer deserves.
-fn exit_for(status: u16) -> Exit {
+/// The exit code of a request that made no charge, from what went wrong.
+fn exit_for(e: &RequestError) -> Exit {
+    match e {
+        RequestError::Flow(flow) => exit_for_flow(flow),
+        RequestError::Invalid(_) | RequestError::KeyReused(_) => Exit::Usage,
+        RequestError::KeyInUse(_) => Exit::Conflict,
+        RequestError::KeyStore(_) => Exit::Unavailable,
+        RequestError::KeyCorrupt | RequestError::Died => Exit::Failure,
+    }
+}
+
+/// The exit code of a flow that made no charge: the request must change (usage), the thing
+/// named is not there, someone else is at it (conflict), or a gateway or the store could not
+/// take it now (unavailable: try again).
+fn exit_for_flow(e: &FlowError) -> Exit {
+    match e {
+        FlowError::UnknownTenant(_) | FlowError::NotFound { .. } => Exit::NotFound,
+        FlowError::Invalid(_)
+        | FlowError::NothingToRefund { .. }
+        | FlowError::RefundTooLarge { .. } => Exit::Usage,
+        FlowError::NoRoute { reason, .. } if reason.is_charge_problem() => Exit::Usage,
+        FlowError::ChargeInProgress(_) | FlowError::RefundInProgress(_) | FlowError::NotHeld => {
+            Exit::Conflict
+        }
+        FlowError::RefundFailed(_) if e.is_refund_declined() => Exit::Failure,
+        FlowError::Store(s) if !matches!(s, StoreError::Unavailable(_)) => Exit::Failure,
+        FlowError::NoRoute { .. }
+        | FlowError::RoutingUnavailable(_)
+        | FlowError::Exhausted { .. }
+        | FlowError::RefundOutcomeUnknown { .. }
+        | FlowError::RefundFailed(_)
+        | FlowError::Store(_) => Exit::Unavailable,
+    }
+}
+
+/// The exit code of a replayed error answer: only its stored status says what it was (the
+/// answer is the first request's bytes, whoever rendered them).
+fn exit_for_stored(status: u16) -> Exit {
     match status {
         400 | 422 => Exit::Usage,
         404 => Exit::NotFound,
@@ -151,13 +190,14 @@ fn exit_for(status: u16) -> Exit {
     }
 }
 
-/// The CLI error an API error answer makes (the field, the message, the attempts), or `None`
-/// for a success.
-fn answer_error(a: &Answer) -> Option<CliError> {
-    if a.status < 400 {
-        return None;
-    }
-    let body: Value = serde_json::from_str(&a.body).unwrap_or(Value::Null);
+/// The CLI error of a request that made no charge: the API's field and message (and the
+/// attempts), as `serve` would say them.
+fn request_error(e: &RequestError) -> CliError {
+    CliError::new(exit_for(e), error_text(&ApiError::from(e).body()))
+}
+
+/// An API error body as one text: `field: message`, then one line per gateway attempt.
+fn error_text(body: &Value) -> String {
     let msg = body["error"]["message"]
         .as_str()
         .unwrap_or("the request failed");
@@ -176,20 +216,31 @@ fn answer_error(a: &Answer) -> Option<CliError> {
             ));
         }
     }
-    Some(CliError::new(exit_for(a.status), text))
+    text
 }
 
-/// The API error code of an error answer (`amount_too_large`).
-fn error_code(a: &Answer) -> Option<String> {
-    let body: Value = serde_json::from_str(&a.body).ok()?;
-    body["error"]["code"].as_str().map(String::from)
+/// The charge an answer carries, with its JSON as the API shows it, or the CLI error it
+/// makes. A replay is the stored answer's bytes: read back.
+fn answered_charge(a: &Answer) -> anyhow::Result<(Charge, Value)> {
+    match &a.outcome {
+        Outcome::Done(charge) => Ok(((**charge).clone(), runtime::charge_json(charge))),
+        Outcome::Failed(e) => Err(request_error(e).into()),
+        Outcome::Replayed if a.status >= 400 => {
+            let body: Value = serde_json::from_str(&a.body).unwrap_or(Value::Null);
+            Err(CliError::new(exit_for_stored(a.status), error_text(&body)).into())
+        }
+        Outcome::Replayed => {
+            let body: Value = serde_json::from_str(&a.body)?;
+            Ok((serde_json::from_value(body.clone())?, body))
+        }
+    }
 }
 
 /// Says that an answer is the stored one of an earlier request with the same key, as the API's
 /// `Idempotent-Replayed` header does: nothing was done again, whatever the answer says. On
 /// stderr, so stdout stays the very answer the first request printed (in JSON mode too).
 fn note_replay(ctx: &Ctx, a: &Answer, key: &str) {
-    if a.replayed {
+    if a.replayed() {
         let message = format!(
             "replayed: the stored answer of an earlier request with key `{key}`; nothing was done again"
         );
@@ -207,15 +258,22 @@ fn print_answer(
     a: &Answer,
     show: impl FnOnce(&Charge) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    if let Some(e) = answer_error(a) {
-        return Err(e.into());
-    }
-    let body: Value = serde_json::from_str(&a.body)?;
-    let charge: Charge = serde_json::from_value(body.clone())?;
+    let (charge, body) = answered_charge(a)?;
+    print_charge(ctx, &charge, &body, show)
+}
+
+/// Prints a charge (its API JSON `body`, or for people through `show`); a charge that failed
+/// ends with exit 1 after it was printed.
+fn print_charge(
+    ctx: &Ctx,
+    charge: &Charge,
+    body: &Value,
+    show: impl FnOnce(&Charge) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     if ctx.out.is_json() {
-        ctx.out.json(&body)?;
+        ctx.out.json(body)?;
     } else {
-        show(&charge)?;
+        show(charge)?;
     }
     if charge.status == ChargeStatus::Failed {
         let why = charge
@@ -366,196 +424,225 @@ fn new_key() -> String {
 
 pub async fn run(ctx: &Ctx, cmd: ChargeCommand) -> anyhow::Result<()> {
     match cmd {
-        ChargeCommand::Create(args) => {
-            let money =
-                super::amount::parse_amount("--amount", &args.amount, args.currency, args.minor)?;
-            let tokens = pairs("--card-token", &args.card_token)?;
-            let metadata = pairs("--metadata", &args.metadata)?;
-            let mut body = json!({
-                "amount": money.minor(),
-                "currency": args.currency.code(),
-                "method": args.method,
-                "customer": {"name": args.customer_name, "document": args.customer_document, "email": args.customer_email},
-                "description": args.description,
-                "metadata": metadata,
-                "gateway": args.gateway,
-            });
-            if !tokens.is_empty() {
-                body["card"] = json!({ "tokens": tokens });
-            }
-            // The same per-currency limit as `serve`, before anything is stored.
-            if let Err(e) = payorch::api::strict::check_charge_limit(&body, |c| {
-                ctx.config().amount_limits.max_charge(c)
-            }) {
-                let refused = runtime::Answer {
-                    status: e.status,
-                    body: e.body().to_string(),
-                    replayed: false,
-                };
-                return print_answer(ctx, &refused, |c| show(ctx, c));
-            }
-            let key = args.idempotency_key.clone().unwrap_or_else(new_key);
-            let core = core(ctx, &args.sandbox).await?;
-            let a = runtime::create_charge(
-                &core.orchestrator,
-                &core.idempotency,
-                ctx.tenant(),
-                &key,
-                &body,
-            )
-            .await;
-            if args.idempotency_key.is_none() {
-                note_generated_key(ctx, &key);
-            }
-            note_replay(ctx, &a, &key);
-            print_answer(ctx, &a, |c| show(ctx, c))
-        }
-        ChargeCommand::Refund(args) => {
-            let core = core(ctx, &args.sandbox).await?;
-            let (charge, _) = core
-                .orchestrator
-                .get_charge(ctx.tenant(), &args.id)
-                .await
-                .map_err(|e| CliError::new(exit_for(e.status), e.message))?;
-            let mut body = json!({ "reason": args.reason });
-            let requested = args
-                .amount
-                .as_deref()
-                .map(|a| super::amount::parse_amount("--amount", a, charge.currency, args.minor))
-                .transpose()?;
-            if let Some(m) = requested {
-                body["amount"] = json!(m.minor());
-            }
-            let key = args.idempotency_key.clone().unwrap_or_else(new_key);
-            if args.idempotency_key.is_none() {
-                note_generated_key(ctx, &key);
-            }
-            let a = runtime::refund(
-                &core.orchestrator,
-                &core.idempotency,
-                ctx.tenant(),
-                &args.id,
-                &key,
-                &body,
-            )
-            .await;
-            if a.status < 400 && !a.replayed {
-                let detail = json!({"amount": body.get("amount"), "idempotency_key": key});
-                payorch::tenancy::audit_with_reason(
-                    core.store.as_ref(),
-                    &ctx.clock,
-                    &ctx.actor(),
-                    ctx.tenant(),
-                    payorch::tenancy::Action {
-                        name: "charge.refund",
-                        target: &args.id,
-                        detail,
-                        reason: args.reason.as_deref(),
-                    },
-                )
-                .await?;
-            }
-            note_replay(ctx, &a, &key);
-            if let Some(mut e) = answer_error(&a) {
-                // Said the way the operator typed it: major units with the currency.
-                if let (Some(m), Some("amount_too_large")) = (requested, error_code(&a).as_deref())
-                    && let Ok((now, _)) = core.orchestrator.get_charge(ctx.tenant(), &args.id).await
-                {
-                    e.message = format!(
-                        "--amount: {m} is more than the {} still refundable on charge {}",
-                        major(now.refundable(), now.currency),
-                        args.id
-                    );
-                }
-                return Err(e.into());
-            }
-            // The refund this key made: the one it recorded (a replay's too).
-            let refund = core
-                .store
-                .get_idempotency_key(ctx.tenant(), &key)
-                .await?
-                .and_then(|r| r.value.refund_id);
-            print_answer(ctx, &a, |c| show_refund(ctx, c, refund.as_ref()))
-        }
-        ChargeCommand::Get { id } => {
-            let store = ctx.store().await?;
-            payorch::tenancy::require_tenant(store.as_ref(), ctx.tenant()).await?;
-            let not_found = || {
-                CliError::new(
-                    Exit::NotFound,
-                    format!("tenant `{}` has no charge `{id}`", ctx.tenant()),
-                )
-            };
-            let cid = payorch::id::ChargeId::parse(&id)
-                .map_err(|e| CliError::new(Exit::Usage, e.to_string()))?;
-            let charge = store
-                .get_charge(ctx.tenant(), &cid)
-                .await?
-                .ok_or_else(not_found)?
-                .value;
-            if ctx.out.is_json() {
-                ctx.out.json(&runtime::charge_json_masked(&charge))
-            } else {
-                show(ctx, &charge)
-            }
-        }
+        ChargeCommand::Create(args) => create(ctx, args).await,
+        ChargeCommand::Refund(args) => refund(ctx, args).await,
+        ChargeCommand::Get { id } => get(ctx, &id).await,
         ChargeCommand::List {
             status,
             gateway,
             limit,
-        } => {
-            let store = ctx.store().await?;
-            payorch::tenancy::require_tenant(store.as_ref(), ctx.tenant()).await?;
-            let page = store
-                .list_charges(
-                    ctx.tenant(),
-                    &ChargeQuery {
-                        status,
-                        gateway,
-                        limit,
-                        ..Default::default()
-                    },
-                )
-                .await?;
-            if ctx.out.is_json() {
-                let data: Vec<Value> = page.items.iter().map(runtime::charge_json_masked).collect();
-                return ctx
-                    .out
-                    .json(&json!({"data": data, "next_cursor": page.next_cursor}));
-            }
-            let rows = page
-                .items
-                .iter()
-                .map(|c| {
-                    let failed_over = c
-                        .attempts
-                        .first()
-                        .map(|a| Some(a.gateway) != c.gateway)
-                        .unwrap_or(false);
-                    vec![
-                        c.id.to_string(),
-                        status_text(c),
-                        major(c.amount, c.currency),
-                        c.method.to_string(),
-                        or_dash(c.gateway),
-                        if failed_over {
-                            "yes".into()
-                        } else {
-                            "-".into()
-                        },
-                        c.created_at.to_rfc3339(),
-                    ]
-                })
-                .collect();
-            ctx.out.table(
-                &[
-                    "ID", "STATUS", "AMOUNT", "METHOD", "GATEWAY", "FAILOVER", "CREATED",
-                ],
-                rows,
-                "No charges.",
-            )
-        }
+        } => list(ctx, status, gateway, limit).await,
     }
+}
+
+/// The `POST /v1/charges` body the flags describe.
+fn create_body(args: &CreateArgs) -> anyhow::Result<Value> {
+    let money = super::amount::parse_amount("--amount", &args.amount, args.currency, args.minor)?;
+    let tokens = pairs("--card-token", &args.card_token)?;
+    let metadata = pairs("--metadata", &args.metadata)?;
+    let mut body = json!({
+        "amount": money.minor(),
+        "currency": args.currency.code(),
+        "method": args.method,
+        "customer": {"name": args.customer_name, "document": args.customer_document, "email": args.customer_email},
+        "description": args.description,
+        "metadata": metadata,
+        "gateway": args.gateway,
+    });
+    if !tokens.is_empty() {
+        body["card"] = json!({ "tokens": tokens });
+    }
+    Ok(body)
+}
+
+/// `charge create`: the same request, limits and idempotency as `POST /v1/charges`.
+async fn create(ctx: &Ctx, args: CreateArgs) -> anyhow::Result<()> {
+    let body = create_body(&args)?;
+    // The same per-currency limit as `serve`, before anything is stored.
+    if let Err(e) = payorch::api::strict::check_charge_limit(&body, |c| {
+        ctx.config().amount_limits.max_charge(c)
+    }) {
+        return Err(request_error(&e.into()).into());
+    }
+    let key = args.idempotency_key.clone().unwrap_or_else(new_key);
+    let core = core(ctx, &args.sandbox).await?;
+    let a = runtime::create_charge(
+        &core.orchestrator,
+        &core.idempotency,
+        &HttpRender,
+        ctx.tenant(),
+        &key,
+        &body,
+    )
+    .await;
+    if args.idempotency_key.is_none() {
+        note_generated_key(ctx, &key);
+    }
+    note_replay(ctx, &a, &key);
+    print_answer(ctx, &a, |c| show(ctx, c))
+}
+
+/// `charge refund`: the same request and idempotency as `POST /v1/charges/{id}/refunds`, with
+/// an audit entry for a refund this run made.
+async fn refund(ctx: &Ctx, args: RefundArgs) -> anyhow::Result<()> {
+    let core = core(ctx, &args.sandbox).await?;
+    let (charge, _) = core
+        .orchestrator
+        .get_charge(ctx.tenant(), &args.id)
+        .await
+        .map_err(|e| CliError::new(exit_for_flow(&e), e.to_string()))?;
+    let mut body = json!({ "reason": args.reason });
+    let requested = args
+        .amount
+        .as_deref()
+        .map(|a| super::amount::parse_amount("--amount", a, charge.currency, args.minor))
+        .transpose()?;
+    if let Some(m) = requested {
+        body["amount"] = json!(m.minor());
+    }
+    let key = args.idempotency_key.clone().unwrap_or_else(new_key);
+    if args.idempotency_key.is_none() {
+        note_generated_key(ctx, &key);
+    }
+    let a = runtime::refund(
+        &core.orchestrator,
+        &core.idempotency,
+        &HttpRender,
+        ctx.tenant(),
+        &args.id,
+        &key,
+        &body,
+    )
+    .await;
+    if let Outcome::Done(_) = a.outcome {
+        audit_refund(ctx, &core, &args, &body, &key).await?;
+    }
+    note_replay(ctx, &a, &key);
+    if let Outcome::Failed(RequestError::Flow(FlowError::RefundTooLarge { .. })) = &a.outcome
+        && let Some(m) = requested
+        && let Ok((now, _)) = core.orchestrator.get_charge(ctx.tenant(), &args.id).await
+    {
+        // Said the way the operator typed it: major units with the currency.
+        let message = format!(
+            "--amount: {m} is more than the {} still refundable on charge {}",
+            major(now.refundable(), now.currency),
+            args.id
+        );
+        return Err(CliError::new(Exit::Usage, message).into());
+    }
+    let (charge, body) = answered_charge(&a)?;
+    // The refund this key made: the one it recorded (a replay's too).
+    let refund = core
+        .store
+        .get_idempotency_key(ctx.tenant(), &key)
+        .await?
+        .and_then(|r| r.value.refund_id);
+    print_charge(ctx, &charge, &body, |c| {
+        show_refund(ctx, c, refund.as_ref())
+    })
+}
+
+/// The audit entry of a refund this run made (a replay made nothing).
+async fn audit_refund(
+    ctx: &Ctx,
+    core: &Core,
+    args: &RefundArgs,
+    body: &Value,
+    key: &str,
+) -> anyhow::Result<()> {
+    let detail = json!({"amount": body.get("amount"), "idempotency_key": key});
+    payorch::tenancy::audit_with_reason(
+        core.store.as_ref(),
+        &ctx.clock,
+        &ctx.actor(),
+        ctx.tenant(),
+        payorch::tenancy::Action {
+            name: "charge.refund",
+            target: &args.id,
+            detail,
+            reason: args.reason.as_deref(),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// `charge get`: one charge, the document masked as in listings.
+async fn get(ctx: &Ctx, id: &str) -> anyhow::Result<()> {
+    let store = ctx.store().await?;
+    payorch::tenancy::require_tenant(store.as_ref(), ctx.tenant()).await?;
+    let not_found = || {
+        CliError::new(
+            Exit::NotFound,
+            format!("tenant `{}` has no charge `{id}`", ctx.tenant()),
+        )
+    };
+    let cid =
+        payorch::id::ChargeId::parse(id).map_err(|e| CliError::new(Exit::Usage, e.to_string()))?;
+    let charge = store
+        .get_charge(ctx.tenant(), &cid)
+        .await?
+        .ok_or_else(not_found)?
+        .value;
+    if ctx.out.is_json() {
+        ctx.out.json(&runtime::charge_json_masked(&charge))
+    } else {
+        show(ctx, &charge)
+    }
+}
+
+/// `charge list`: newest first, as JSON like `GET /v1/charges` or as a table.
+async fn list(
+    ctx: &Ctx,
+    status: Option<ChargeStatus>,
+    gateway: Option<GatewayId>,
+    limit: u32,
+) -> anyhow::Result<()> {
+    let store = ctx.store().await?;
+    payorch::tenancy::require_tenant(store.as_ref(), ctx.tenant()).await?;
+    let query = ChargeQuery {
+        status,
+        gateway,
+        limit,
+        ..Default::default()
+    };
+    let page = store.list_charges(ctx.tenant(), &query).await?;
+    if ctx.out.is_json() {
+        let data: Vec<Value> = page.items.iter().map(runtime::charge_json_masked).collect();
+        return ctx
+            .out
+            .json(&json!({"data": data, "next_cursor": page.next_cursor}));
+    }
+    let rows = page.items.iter().map(list_row).collect();
+    ctx.out.table(
+        &[
+            "ID", "STATUS", "AMOUNT", "METHOD", "GATEWAY", "FAILOVER", "CREATED",
+        ],
+        rows,
+        "No charges.",
+    )
+}
+
+/// One charge's row in `charge list`.
+fn list_row(c: &Charge) -> Vec<String> {
+    let failed_over = c
+        .attempts
+        .first()
+        .map(|a| Some(a.gateway) != c.gateway)
+        .unwrap_or(false);
+    vec![
+        c.id.to_string(),
+        status_text(c),
+        major(c.amount, c.currency),
+        c.method.to_string(),
+        or_dash(c.gateway),
+        if failed_over {
+            "yes".into()
+        } else {
+            "-".into()
+        },
+        c.created_at.to_rfc3339(),
+    ]
 }
 
 pub async fn reconcile(ctx: &Ctx, args: ReconcileArgs) -> anyhow::Result<()> {

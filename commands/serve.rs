@@ -80,7 +80,7 @@ pub async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<()> {
     };
     let limits = payorch::server::listen::ConnectionLimits::from(&config.server);
     let core = Core::assemble(config, store, gateways, clock)?;
-    let app = payorch::server::router(core.app_state());
+    let app = payorch::server::router(payorch::server::AppState::from_core(&core));
     let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| {
         // Where the address came from is where it is changed.
         let choose = match args.bind {

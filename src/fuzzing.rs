@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 use crate::api::strict::{check_charge_limit, duplicate_key, json_value};
-use crate::api::{ApiError, ChargeRequest, RefundRequest};
+use crate::api::{ChargeRequest, Invalid, RefundRequest};
 use crate::brcode::{self, BrCode};
 use crate::clock::Timestamp;
 use crate::config::{AmountLimits, Config, ConfigError, Overrides};
@@ -37,16 +37,10 @@ pub const ASAAS_TOKEN: &str = "asaas-token-fuzzing";
 /// Stripe's tolerance for a signature's timestamp, seconds.
 pub const STRIPE_TOLERANCE: i64 = 300;
 
-/// A refusal a client can act on: a 400 that names its field, or says the body is not JSON
-/// or not an object.
-fn assert_names_field(e: &ApiError, input: &[u8]) {
-    assert_eq!(
-        e.status,
-        400,
-        "{e:?} for {:?}",
-        String::from_utf8_lossy(input)
-    );
-    let whole_body = matches!(e.code.as_str(), "invalid_json" | "body_invalid");
+/// A refusal a client can act on (an [`Invalid`], which `serve` answers with a 400): one that
+/// names its field, or says the body is not JSON or not an object.
+fn assert_names_field(e: &Invalid, input: &[u8]) {
+    let whole_body = matches!(e.code, "invalid_json" | "body_invalid");
     assert!(
         whole_body || e.param.as_deref().is_some_and(|p| !p.is_empty()),
         "a refusal that names no field: {e:?} for {:?}",
@@ -57,7 +51,7 @@ fn assert_names_field(e: &ApiError, input: &[u8]) {
 /// `POST /v1/charges`'s body as `serve` reads it: JSON without duplicate keys, the currency's
 /// limit, then the request's fields. Accepted only with no duplicate key and an integer amount
 /// in `1..=limit`; refused with a 400 naming the field.
-pub fn charge_body(bytes: &[u8], limits: &AmountLimits) -> Result<ChargeRequest, ApiError> {
+pub fn charge_body(bytes: &[u8], limits: &AmountLimits) -> Result<ChargeRequest, Invalid> {
     let parsed = json_value(bytes).and_then(|value| {
         check_charge_limit(&value, |c| limits.max_charge(c))?;
         ChargeRequest::parse(&value).map(|r| (value, r))
@@ -86,7 +80,7 @@ pub fn charge_body(bytes: &[u8], limits: &AmountLimits) -> Result<ChargeRequest,
 
 /// `POST /v1/charges/{id}/refunds`'s body: an amount, when there is one, is a positive integer;
 /// only a missing one means everything left.
-pub fn refund_body(bytes: &[u8]) -> Result<RefundRequest, ApiError> {
+pub fn refund_body(bytes: &[u8]) -> Result<RefundRequest, Invalid> {
     let value = if bytes.is_empty() {
         Ok(Value::Null)
     } else {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::api::{ApiError, ChargeRequest, ErrorType, RefundRequest};
+use crate::api::{ChargeRequest, Invalid, RefundRequest};
 use crate::clock::Clock;
 use crate::config::{Config, ProcessEnv};
 use crate::credentials::{self, OsKeyring};
@@ -17,15 +17,15 @@ use crate::failpoint::Failpoints;
 use crate::fleet::{Breakers, SyncTask};
 use crate::gateway::registry::{self, Gateways};
 use crate::id::{ChargeId, RefundId};
-use crate::idempotency::{Begin, IdempotencyError, request_hash};
+use crate::idempotency::{Begin, IdempotencyError, Lease, request_hash};
 use crate::idempotency::{IdempotencyKeys, IdempotencySettings};
-use crate::model::{GatewayId, TenantId};
-use crate::orchestrator::{FlowSettings, GatewayDirectory, Orchestrator, SharedGateways};
+use crate::model::{Charge, GatewayId, TenantId};
+use crate::orchestrator::{
+    FlowError, FlowSettings, GatewayDirectory, Orchestrator, SharedGateways,
+};
 use crate::ratelimit::RateLimits;
 use crate::routing::Routing;
 use crate::sandbox::server::SandboxInfo;
-use crate::server::AppState;
-use crate::server::metrics::Metrics;
 use crate::store::Store;
 
 /// How often `serve` purges expired idempotency keys.
@@ -129,7 +129,6 @@ pub struct Core {
     pub routing: Arc<Routing>,
     pub idempotency: Arc<IdempotencyKeys>,
     pub orchestrator: Arc<Orchestrator>,
-    pub metrics: Arc<Metrics>,
     /// `serve`'s request rate limits (`[limits]`), on the core's clock.
     pub rate_limits: Arc<RateLimits>,
 }
@@ -176,24 +175,8 @@ impl Core {
             routing,
             idempotency,
             orchestrator,
-            metrics: Arc::new(Metrics::new()),
             rate_limits,
         })
-    }
-
-    /// The HTTP handlers' state.
-    pub fn app_state(&self) -> AppState {
-        AppState {
-            orchestrator: self.orchestrator.clone(),
-            store: self.store.clone(),
-            idempotency: self.idempotency.clone(),
-            metrics: self.metrics.clone(),
-            breakers: self.breakers.clone(),
-            body_limit: usize::try_from(self.config.server.body_limit).unwrap_or(64 * 1024),
-            body_read_timeout: self.config.server.body_read_timeout.0,
-            amount_limits: self.config.amount_limits.clone(),
-            rate_limits: self.rate_limits.clone(),
-        }
     }
 
     /// Starts the background work of `serve`; it stops when the returned value is dropped.
@@ -279,23 +262,114 @@ impl Drop for Background {
     }
 }
 
-/// A finished API request, independent of the transport: what to answer.
+/// Why a request under an idempotency key answered without a charge: the flow's reasons and
+/// the key's. No HTTP here: the caller's [`Render`] turns it into a response, `commands/` into
+/// an exit code. The `Display` text is the message both show.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    /// The flow's own answer.
+    #[error(transparent)]
+    Flow(#[from] FlowError),
+    /// The request (its body or its key) is wrong: fix it before retrying.
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    /// Another request with this key is still running.
+    #[error("a request with Idempotency-Key `{0}` is still being processed; retry later")]
+    KeyInUse(String),
+    /// The key was used before with a different request.
+    #[error("Idempotency-Key `{0}` was already used with a different request")]
+    KeyReused(String),
+    /// The key could not be claimed or written (the store failed).
+    #[error("{0}")]
+    KeyStore(IdempotencyError),
+    /// The key records a different kind of request than this one.
+    #[error("the idempotency key records a different kind of request")]
+    KeyCorrupt,
+    /// The flow's task panicked (a bug, or a crash point armed by a test). Its key stays in
+    /// flight, so a retry after the lease resumes whatever the flow left.
+    #[error("the request stopped unexpectedly; retry it with the same Idempotency-Key")]
+    Died,
+}
+
+impl RequestError {
+    /// Whether this answer is final for its key. Not final: the work may still be going on or
+    /// half done (another process holds it, a refund's outcome is unknown, the store failed);
+    /// the key stays in flight and a retry after the lease resumes the work.
+    fn settles_key(&self) -> bool {
+        !matches!(
+            self,
+            RequestError::KeyInUse(_)
+                | RequestError::KeyStore(_)
+                | RequestError::Flow(
+                    FlowError::ChargeInProgress(_)
+                        | FlowError::RefundInProgress(_)
+                        | FlowError::RefundOutcomeUnknown { .. }
+                        | FlowError::Store(_)
+                )
+        )
+    }
+}
+
+/// What a request under an idempotency key came to, typed, for the edges' own decisions
+/// (metrics, exit codes).
+#[derive(Debug)]
+pub enum Outcome {
+    /// The request made its charge or refund (or, resumed, finished it): the charge as it is.
+    Done(Box<Charge>),
+    /// It made nothing, or nothing final yet: why.
+    Failed(RequestError),
+    /// An earlier request with the same key answered: its stored response is the answer.
+    Replayed,
+}
+
+/// A response as the serving edge renders it: its status and JSON body. What a request
+/// answers, and what its idempotency key stores, byte for byte, to replay.
 #[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rendered {
+    pub status: u16,
+    pub body: String,
+}
+
+/// How the edge that serves the API renders an answer (`server`'s `HttpRender`), handed in by
+/// the caller, so the runtime stores exactly what is sent without knowing HTTP. Rendering must
+/// be deterministic: a retry's answer is compared with nothing, it *is* the stored one.
+pub trait Render: Send + Sync {
+    /// A charge just created (or found decided, for a resumed key).
+    fn created(&self, charge: &Charge) -> Rendered;
+    /// A charge after a refund.
+    fn refunded(&self, charge: &Charge) -> Rendered;
+    /// A request that made no charge.
+    fn failed(&self, error: &RequestError) -> Rendered;
+}
+
+/// A finished API request: what happened, and the response to it (the stored one, for a
+/// replay).
+#[derive(Debug)]
 pub struct Answer {
+    pub outcome: Outcome,
+    /// The response's status, as the [`Render`] decided it.
     pub status: u16,
     /// The JSON body.
     pub body: String,
-    /// The stored answer of an earlier request with the same idempotency key.
-    pub replayed: bool,
 }
 
 impl Answer {
-    fn error(e: &ApiError) -> Answer {
+    fn new(outcome: Outcome, rendered: Rendered) -> Answer {
         Answer {
-            status: e.status,
-            body: e.body().to_string(),
-            replayed: false,
+            outcome,
+            status: rendered.status,
+            body: rendered.body,
         }
+    }
+
+    fn failed(render: &dyn Render, error: RequestError) -> Answer {
+        let rendered = render.failed(&error);
+        Answer::new(Outcome::Failed(error), rendered)
+    }
+
+    /// The stored answer of an earlier request with the same idempotency key.
+    pub fn replayed(&self) -> bool {
+        matches!(self.outcome, Outcome::Replayed)
     }
 }
 
@@ -327,10 +401,11 @@ enum Resource {
 
 /// `POST /v1/charges` under an idempotency key (rule 2), for `serve` and `charge create`. The
 /// flow runs in a task of its own: dropping this future (a client that hung up) does not stop
-/// it, and its outcome is stored for the key either way.
+/// it, and its outcome is stored for the key either way, as `render` renders it.
 pub async fn create_charge(
     orchestrator: &Arc<Orchestrator>,
     keys: &Arc<IdempotencyKeys>,
+    render: &'static dyn Render,
     tenant: &TenantId,
     key: &str,
     body: &Value,
@@ -347,41 +422,44 @@ pub async fn create_charge(
         .run_flow(async move {
             let (o, tenant, body) = (&o, &tenant, &body);
             if let Err(e) = o.require_tenant(tenant).await {
-                return Answer::error(&e);
+                return Answer::failed(render, e.into());
             }
-            idempotent(
-                &keys,
+            let request = Request {
+                keys: &keys,
+                render,
                 tenant,
-                &key,
-                "POST /v1/charges",
+                key: &key,
+                operation: "POST /v1/charges",
                 body,
-                fresh,
-                |made, resumed| async move {
-                    let request = ChargeRequest::parse(body).map_err(untouched)?;
-                    let Resource::Charge(id) = made else {
-                        return Err(untouched(wrong_resource()));
-                    };
-                    let result = if resumed {
-                        o.resume_charge(tenant, id.clone(), &request).await
-                    } else {
-                        o.create_charge(tenant, id.clone(), &request).await
-                    };
-                    match result {
-                        Ok(charge) => Ok((201, charge_json(&charge))),
-                        // No charge stored means no gateway was called (each call is recorded
-                        // first): the request changed nothing.
-                        Err(e) => {
-                            let stored = o.store.get_charge(tenant, &id).await;
-                            let changed = !matches!(stored, Ok(None));
-                            Err(Failure { error: e, changed })
-                        }
+            };
+            idempotent(request, fresh, |made, resumed| async move {
+                let request = ChargeRequest::parse(body).map_err(untouched)?;
+                let Resource::Charge(id) = made else {
+                    return Err(untouched(RequestError::KeyCorrupt));
+                };
+                let result = if resumed {
+                    o.resume_charge(tenant, id.clone(), &request).await
+                } else {
+                    o.create_charge(tenant, id.clone(), &request).await
+                };
+                // No charge stored means no gateway was called (each call is recorded first):
+                // the request changed nothing.
+                match result {
+                    Ok(charge) => Ok(charge),
+                    Err(e) => {
+                        let stored = o.store.get_charge(tenant, &id).await;
+                        let changed = !matches!(stored, Ok(None));
+                        Err(Failure {
+                            error: e.into(),
+                            changed,
+                        })
                     }
-                },
-            )
+                }
+            })
             .await
         })
         .await
-        .unwrap_or_else(flow_died)
+        .unwrap_or_else(|| Answer::failed(render, RequestError::Died))
 }
 
 /// `POST /v1/charges/{id}/refunds` under an idempotency key, in a task of its own like
@@ -389,6 +467,7 @@ pub async fn create_charge(
 pub async fn refund(
     orchestrator: &Arc<Orchestrator>,
     keys: &Arc<IdempotencyKeys>,
+    render: &'static dyn Render,
     tenant: &TenantId,
     charge: &str,
     key: &str,
@@ -407,86 +486,81 @@ pub async fn refund(
         .run_flow(async move {
             let (o, tenant, charge, body) = (&o, &tenant, &charge, &body);
             if let Err(e) = o.require_tenant(tenant).await {
-                return Answer::error(&e);
+                return Answer::failed(render, e.into());
             }
             let operation = format!("POST /v1/charges/{charge}/refunds");
-            idempotent(
-                &keys,
+            let request = Request {
+                keys: &keys,
+                render,
                 tenant,
-                &key,
-                &operation,
+                key: &key,
+                operation: &operation,
                 body,
-                fresh,
-                |made, _| async move {
-                    let request = RefundRequest::parse(body).map_err(untouched)?;
-                    let Resource::Refund(refund_id) = made else {
-                        return Err(untouched(wrong_resource()));
-                    };
-                    match o.refund(tenant, charge, &refund_id, &request).await {
-                        Ok(charge) => Ok((200, charge_json(&charge))),
-                        // Not recorded on its charge means never sent to the gateway.
-                        Err(e) => {
-                            let recorded = match o.get_charge(tenant, charge).await {
-                                Ok((c, _)) => c.refunds.iter().any(|r| r.id == refund_id),
-                                Err(found) => found.status != 404,
-                            };
-                            Err(Failure {
-                                error: e,
-                                changed: recorded,
-                            })
-                        }
+            };
+            idempotent(request, fresh, |made, _| async move {
+                let request = RefundRequest::parse(body).map_err(untouched)?;
+                let Resource::Refund(refund_id) = made else {
+                    return Err(untouched(RequestError::KeyCorrupt));
+                };
+                match o.refund(tenant, charge, &refund_id, &request).await {
+                    Ok(charge) => Ok(charge),
+                    // Not recorded on its charge means never sent to the gateway.
+                    Err(e) => {
+                        let recorded = match o.get_charge(tenant, charge).await {
+                            Ok((c, _)) => c.refunds.iter().any(|r| r.id == refund_id),
+                            Err(found) => !matches!(found, FlowError::NotFound { .. }),
+                        };
+                        Err(Failure {
+                            error: e.into(),
+                            changed: recorded,
+                        })
                     }
-                },
-            )
+                }
+            })
             .await
         })
         .await
-        .unwrap_or_else(flow_died)
+        .unwrap_or_else(|| Answer::failed(render, RequestError::Died))
 }
 
 /// A failed request, and whether it may have changed anything (stored a charge or refund, and
 /// so possibly reached a gateway). One that changed nothing does not use its key up: a retry,
 /// after fixing the request or the configuration, runs afresh (as Stripe does).
 struct Failure {
-    error: ApiError,
+    error: RequestError,
     changed: bool,
 }
 
-fn untouched(error: ApiError) -> Failure {
+fn untouched(error: impl Into<RequestError>) -> Failure {
     Failure {
-        error,
+        error: error.into(),
         changed: false,
     }
 }
 
-fn wrong_resource() -> ApiError {
-    ApiError::new(
-        500,
-        ErrorType::ApiError,
-        "idempotency_key_corrupt",
-        "the idempotency key records a different kind of request",
-    )
+/// A mutating request as [`idempotent`] runs it.
+struct Request<'r> {
+    keys: &'r IdempotencyKeys,
+    render: &'static dyn Render,
+    tenant: &'r TenantId,
+    key: &'r str,
+    /// What the key's fingerprint is taken over, with `body`.
+    operation: &'r str,
+    body: &'r Value,
 }
 
-/// The answer when a flow's task panicked (a bug, or a crash point armed by a test). Its key
-/// stays in flight, so a retry after the lease resumes whatever the flow left.
-fn flow_died() -> Answer {
-    Answer::error(&ApiError::new(
-        500,
-        ErrorType::ApiError,
-        "internal_error",
-        "the request stopped unexpectedly; retry it with the same Idempotency-Key",
-    ))
+/// A key claimed for a request: its lease, what the request makes (recorded on the key), and
+/// whether a dead holder's key was recovered.
+struct Claim {
+    lease: Lease,
+    made: Resource,
+    resumed: bool,
 }
 
-/// Whether an error answer is final for its key. Not final: the work may still be going on
-/// or half done (another process holds it, a refund's outcome is unknown, the store failed);
-/// the key stays in flight and a retry after the lease resumes the work.
-fn settles_key(e: &ApiError) -> bool {
-    !matches!(
-        e.code.as_str(),
-        "idempotency_key_in_use" | "refund_outcome_unknown" | "store_error" | "store_unavailable"
-    )
+/// Why a key could not be claimed: the stored answer to replay, or a refusal.
+enum Unclaimed {
+    Replay(Rendered),
+    Refused(RequestError),
 }
 
 /// Runs a mutating request under its idempotency key: replays, 409s and 422s per rule 2.
@@ -494,19 +568,37 @@ fn settles_key(e: &ApiError) -> bool {
 /// `run` gets what to make (the recorded one when a dead holder's key is recovered, so the flow
 /// resumes it, idempotently at the gateways, instead of making another) and whether it was
 /// recovered. While `run` works, the lease is renewed, so nobody takes over a live flow.
-async fn idempotent<'a, F, Fut>(
-    keys: &IdempotencyKeys,
-    tenant: &TenantId,
-    key: &str,
-    operation: &str,
-    body: &Value,
-    fresh: Resource,
-    run: F,
-) -> Answer
+async fn idempotent<'a, F, Fut>(request: Request<'_>, fresh: Resource, run: F) -> Answer
 where
     F: FnOnce(Resource, bool) -> Fut,
-    Fut: std::future::Future<Output = Result<(u16, Value), Failure>> + 'a,
+    Fut: std::future::Future<Output = Result<Charge, Failure>> + 'a,
 {
+    let Claim {
+        mut lease,
+        made,
+        resumed,
+    } = match claim(&request, fresh).await {
+        Ok(claim) => claim,
+        Err(Unclaimed::Replay(stored)) => return Answer::new(Outcome::Replayed, stored),
+        Err(Unclaimed::Refused(e)) => return Answer::failed(request.render, e),
+    };
+    let kind = made.clone();
+    let beat = request.keys.settings().lease / 3;
+    let result = renewing(&mut lease, beat, request.key, run(made, resumed)).await;
+    settle(lease, request.render, &kind, result).await
+}
+
+/// Claims the key (or finds why not) and records on it what the request makes.
+async fn claim(request: &Request<'_>, fresh: Resource) -> Result<Claim, Unclaimed> {
+    let Request {
+        keys,
+        tenant,
+        key,
+        operation,
+        body,
+        ..
+    } = *request;
+    let refused = |e: RequestError| Unclaimed::Refused(e);
     let hash = request_hash(operation, body);
     let (mut lease, made, resumed) = match keys.begin(tenant, key, operation, &hash).await {
         Ok(Begin::Proceed(lease)) => (lease, fresh, false),
@@ -518,41 +610,15 @@ where
             (lease, made, true)
         }
         Ok(Begin::Replay { status_code, body }) => {
-            return Answer {
+            return Err(Unclaimed::Replay(Rendered {
                 status: status_code,
                 body,
-                replayed: true,
-            };
+            }));
         }
-        Ok(Begin::InProgress) => {
-            return Answer::error(&ApiError::new(
-                409,
-                ErrorType::IdempotencyError,
-                "idempotency_key_in_use",
-                format!(
-                    "a request with Idempotency-Key `{key}` is still being processed; retry later"
-                ),
-            ));
-        }
-        Ok(Begin::Mismatch) => {
-            let mut e = ApiError::new(
-                422,
-                ErrorType::IdempotencyError,
-                "idempotency_key_reused",
-                format!("Idempotency-Key `{key}` was already used with a different request"),
-            );
-            e.param = Some("Idempotency-Key".into());
-            return Answer::error(&e);
-        }
-        Err(IdempotencyError::InvalidKey(v)) => return Answer::error(&ApiError::from(v)),
-        Err(e) => {
-            return Answer::error(&ApiError::new(
-                503,
-                ErrorType::ApiError,
-                "store_unavailable",
-                e.to_string(),
-            ));
-        }
+        Ok(Begin::InProgress) => return Err(refused(RequestError::KeyInUse(key.into()))),
+        Ok(Begin::Mismatch) => return Err(refused(RequestError::KeyReused(key.into()))),
+        Err(IdempotencyError::InvalidKey(v)) => return Err(refused(Invalid::from(v).into())),
+        Err(e) => return Err(refused(RequestError::KeyStore(e))),
     };
     let attached = match &made {
         Resource::Charge(id) if lease.charge_id() != Some(id) => {
@@ -563,36 +629,52 @@ where
         }
         _ => Ok(()),
     };
-    if let Err(e) = attached {
-        return Answer::error(&ApiError::new(
-            503,
-            ErrorType::ApiError,
-            "store_unavailable",
-            e.to_string(),
-        ));
+    match attached {
+        Ok(()) => Ok(Claim {
+            lease,
+            made,
+            resumed,
+        }),
+        Err(e) => Err(refused(RequestError::KeyStore(e))),
     }
-    let flow = run(made, resumed);
+}
+
+/// Waits for `flow`, renewing `lease` every `beat` meanwhile.
+async fn renewing<T>(
+    lease: &mut Lease,
+    beat: Duration,
+    key: &str,
+    flow: impl std::future::Future<Output = T>,
+) -> T {
     tokio::pin!(flow);
-    let beat = keys.settings().lease / 3;
-    let result = loop {
+    loop {
         tokio::select! {
-            result = &mut flow => break result,
+            result = &mut flow => return result,
             _ = tokio::time::sleep(beat) => if let Err(e) = lease.extend().await {
                 tracing::warn!(key, error = %e, "could not renew an idempotency lease");
             },
         }
-    };
+    }
+}
+
+/// Finishes the key with the flow's result: the rendered answer stored to be replayed, the key
+/// released when nothing happened, or left in flight when the outcome is not final.
+async fn settle(
+    mut lease: Lease,
+    render: &dyn Render,
+    made: &Resource,
+    result: Result<Charge, Failure>,
+) -> Answer {
     match result {
-        Ok((status, value)) => {
-            let text = value.to_string();
-            if let Err(e) = lease.complete(status, text.clone()).await {
+        Ok(charge) => {
+            let rendered = match made {
+                Resource::Charge(_) => render.created(&charge),
+                Resource::Refund(_) => render.refunded(&charge),
+            };
+            if let Err(e) = lease.complete(rendered.status, rendered.body.clone()).await {
                 tracing::warn!(error = %e, "could not store the idempotent response");
             }
-            Answer {
-                status,
-                body: text,
-                replayed: false,
-            }
+            Answer::new(Outcome::Done(Box::new(charge)), rendered)
         }
         // Nothing happened: the key may be used again (as Stripe does).
         Err(Failure {
@@ -602,11 +684,11 @@ where
             if let Err(err) = lease.release().await {
                 tracing::warn!(error = %err, "could not release an idempotency key");
             }
-            Answer::error(&error)
+            Answer::failed(render, error)
         }
-        Err(Failure { error: e, .. }) if !settles_key(&e) => Answer::error(&e),
-        Err(Failure { error: e, .. }) => {
-            let a = Answer::error(&e);
+        Err(Failure { error, .. }) if !error.settles_key() => Answer::failed(render, error),
+        Err(Failure { error, .. }) => {
+            let a = Answer::failed(render, error);
             if let Err(err) = lease.complete(a.status, a.body.clone()).await {
                 tracing::warn!(error = %err, "could not store the idempotent error response");
             }

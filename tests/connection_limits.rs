@@ -41,7 +41,7 @@ async fn start_with(limits: ConnectionLimits, body_read_timeout: Duration) -> Se
     let core = world.core();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = payorch::server::router(core.app_state());
+    let app = payorch::server::router(payorch::server::AppState::from_core(&core));
     let task = tokio::spawn(serve(listener, app, limits, std::future::pending()));
     Server {
         addr,

@@ -145,7 +145,14 @@ async fn a_drained_core_has_finished_every_flow_in_flight() {
     );
     // The merchant's side of the request is dropped at once; the flow is not.
     let body = case.body();
-    let request = payorch::runtime::create_charge(&orchestrator, &keys, &tenant, "drain-1", &body);
+    let request = payorch::runtime::create_charge(
+        &orchestrator,
+        &keys,
+        &payorch::server::HttpRender,
+        &tenant,
+        "drain-1",
+        &body,
+    );
     let _ = tokio::time::timeout(Duration::from_millis(50), request).await;
     core.orchestrator.drain().await;
     let charge = world.only_charge().await.expect("the charge is stored");

@@ -123,6 +123,7 @@ async fn a_dead_holders_charge_is_found_at_the_gateway_not_made_again() {
     let a = runtime::create_charge(
         &core.orchestrator,
         &core.idempotency,
+        &payorch::server::HttpRender,
         &tenant,
         "order-1",
         &body,
@@ -137,6 +138,7 @@ async fn a_dead_holders_charge_is_found_at_the_gateway_not_made_again() {
     let a = runtime::create_charge(
         &core.orchestrator,
         &core.idempotency,
+        &payorch::server::HttpRender,
         &tenant,
         "order-1",
         &body,
@@ -160,12 +162,13 @@ async fn a_dead_holders_charge_is_found_at_the_gateway_not_made_again() {
     let again = runtime::create_charge(
         &core.orchestrator,
         &core.idempotency,
+        &payorch::server::HttpRender,
         &tenant,
         "order-1",
         &body,
     )
     .await;
-    assert!(again.replayed);
+    assert!(again.replayed());
     sandbox.shutdown().await;
 }
 

@@ -33,11 +33,6 @@ const KNOWN: &[(&str, &str, &str)] = &[
         "config",
         "`Routing` reads `Config` / `GatewaysConfig`",
     ),
-    (
-        "runtime",
-        "server",
-        "the runtime builds `server::AppState` and its `Metrics`",
-    ),
 ];
 
 /// Where relative paths in docs and comments may be rooted.

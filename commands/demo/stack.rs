@@ -216,7 +216,7 @@ impl Demo {
         // The core, exactly as `serve --sandbox` assembles it.
         let gateways = runtime::sandbox_gateways(&config, &sandbox_url).await?;
         let core = Core::assemble(config.clone(), store.clone(), gateways, clock.clone())?;
-        let app = payorch::server::router(core.app_state());
+        let app = payorch::server::router(payorch::server::AppState::from_core(&core));
         let (serve_stop, stopped) = oneshot::channel::<()>();
         // With `serve`'s own connection limits (`[server]`), as `serve` listens.
         let limits = ConnectionLimits::from(&config.server);

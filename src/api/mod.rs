@@ -1,16 +1,15 @@
 //! The merchant API's shapes, shared by `payorch serve` and the CLI: the charge and refund
-//! requests with field-level validation (rule 7), and the error body
-//! `{"error":{"type","code","message","param"}}`. No HTTP framework here: `server/` maps these
-//! to axum, the CLI builds the same JSON and reads the same errors.
+//! requests with field-level validation (rule 7), refusing with an [`Invalid`] that names the
+//! field. No HTTP here: `server/` decides the status and renders the error body
+//! (`server/error.rs`), `commands/` the exit code.
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
 use serde_json::{Map, Value};
 
 pub mod strict;
 
-use crate::model::{Attempt, Currency, Customer, GatewayId, Money, PaymentMethod, ValidationError};
+use crate::model::{Currency, Customer, GatewayId, Money, PaymentMethod, ValidationError};
 
 /// The longest description accepted.
 pub const MAX_DESCRIPTION_CHARS: usize = 500;
@@ -19,84 +18,42 @@ pub const MAX_METADATA_KEYS: usize = 50;
 pub const MAX_METADATA_KEY_CHARS: usize = 40;
 pub const MAX_METADATA_VALUE_CHARS: usize = 500;
 
-/// The class of an API error, as `error.type`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorType {
-    /// The request is wrong: fix it before retrying.
-    InvalidRequestError,
-    /// No or a bad API key.
-    AuthenticationError,
-    /// Idempotency-Key misuse (in flight: 409; reused with another body: 422).
-    IdempotencyError,
-    /// No gateway could take the charge, or a gateway's answer (declines are charges, not
-    /// errors).
-    GatewayError,
-    /// Too many requests: over the API key's, the tenant's or a gateway's rate limit (429,
-    /// with `Retry-After`). Nothing was done, so the same request may be sent again later.
-    RateLimitError,
-    /// payorch itself failed.
-    ApiError,
-}
-
-/// An error answer of the merchant API.
+/// A request refused before anything happens: the field it is about (none when the whole body
+/// is wrong), a stable machine-readable code (`parameter_invalid`, `amount_too_large`, …) and
+/// what is wrong. Carries no HTTP status: `server/` answers every one with a 400, `commands/`
+/// with the usage exit code.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
-pub struct ApiError {
-    /// The HTTP status it is sent with.
-    pub status: u16,
-    pub kind: ErrorType,
-    /// A stable, machine-readable code (`parameter_invalid`, `gateway_unavailable`, …).
-    pub code: String,
-    pub message: String,
-    /// The request field it is about (`amount`, `customer.document`).
+pub struct Invalid {
+    /// The request field (`amount`, `customer.document`); `None` for the body as a whole.
     pub param: Option<String>,
-    /// For `gateway_unavailable`: every attempt made.
-    pub attempts: Vec<Attempt>,
+    pub code: &'static str,
+    pub message: String,
 }
 
-impl ApiError {
-    pub fn new(status: u16, kind: ErrorType, code: &str, message: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            kind,
-            code: code.to_string(),
+impl Invalid {
+    /// A refusal about one field.
+    pub fn field(param: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
+        Invalid {
+            param: Some(param.into()),
+            code,
             message: message.into(),
+        }
+    }
+
+    /// A refusal of the body as a whole (not JSON, not an object).
+    pub fn body(code: &'static str, message: impl Into<String>) -> Self {
+        Invalid {
             param: None,
-            attempts: Vec::new(),
+            code,
+            message: message.into(),
         }
-    }
-
-    /// A 400 about one field.
-    pub fn invalid(param: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
-        let mut e = ApiError::new(400, ErrorType::InvalidRequestError, code, message);
-        e.param = Some(param.into());
-        e
-    }
-
-    /// The JSON body: `{"error":{"type","code","message","param"[,"attempts"]}}`.
-    pub fn body(&self) -> Value {
-        let mut error = serde_json::json!({
-            "type": self.kind,
-            "code": self.code,
-            "message": self.message,
-            "param": self.param,
-        });
-        if !self.attempts.is_empty()
-            && let Some(obj) = error.as_object_mut()
-        {
-            obj.insert(
-                "attempts".into(),
-                serde_json::to_value(&self.attempts).unwrap_or(Value::Null),
-            );
-        }
-        serde_json::json!({ "error": error })
     }
 }
 
-impl From<ValidationError> for ApiError {
+impl From<ValidationError> for Invalid {
     fn from(e: ValidationError) -> Self {
-        ApiError::invalid(e.param, "parameter_invalid", e.message)
+        Invalid::field(e.param, "parameter_invalid", e.message)
     }
 }
 
@@ -136,11 +93,11 @@ fn string_field<'a>(
     obj: &'a Map<String, Value>,
     name: &str,
     param: &str,
-) -> Result<Option<&'a str>, ApiError> {
+) -> Result<Option<&'a str>, Invalid> {
     match field(obj, name) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.as_str())),
-        Some(_) => Err(ApiError::invalid(
+        Some(_) => Err(Invalid::field(
             param,
             "parameter_invalid",
             "must be a string",
@@ -148,16 +105,16 @@ fn string_field<'a>(
     }
 }
 
-fn required<'a>(value: Option<&'a str>, param: &str, hint: &str) -> Result<&'a str, ApiError> {
-    value.filter(|s| !s.trim().is_empty()).ok_or_else(|| {
-        ApiError::invalid(param, "parameter_missing", format!("is required ({hint})"))
-    })
+fn required<'a>(value: Option<&'a str>, param: &str, hint: &str) -> Result<&'a str, Invalid> {
+    value
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| Invalid::field(param, "parameter_missing", format!("is required ({hint})")))
 }
 
-fn reject_unknown(obj: &Map<String, Value>, known: &[&str], prefix: &str) -> Result<(), ApiError> {
+fn reject_unknown(obj: &Map<String, Value>, known: &[&str], prefix: &str) -> Result<(), Invalid> {
     match obj.keys().find(|k| !known.contains(&k.as_str())) {
         // An empty key is named `""`, so the error still points at something.
-        Some(k) => Err(ApiError::invalid(
+        Some(k) => Err(Invalid::field(
             if k.is_empty() {
                 format!("{prefix}\"\"")
             } else {
@@ -175,15 +132,10 @@ fn reject_unknown(obj: &Map<String, Value>, known: &[&str], prefix: &str) -> Res
 
 impl ChargeRequest {
     /// Validates a charge request body, naming the first bad field.
-    pub fn parse(body: &Value) -> Result<ChargeRequest, ApiError> {
-        let obj = body.as_object().ok_or_else(|| {
-            ApiError::new(
-                400,
-                ErrorType::InvalidRequestError,
-                "body_invalid",
-                "the body must be a JSON object",
-            )
-        })?;
+    pub fn parse(body: &Value) -> Result<ChargeRequest, Invalid> {
+        let obj = body
+            .as_object()
+            .ok_or_else(|| Invalid::body("body_invalid", "the body must be a JSON object"))?;
         reject_unknown(obj, &CHARGE_FIELDS, "")?;
 
         let currency_text = required(
@@ -192,18 +144,18 @@ impl ChargeRequest {
             "an ISO 4217 code such as BRL",
         )?;
         let currency = Currency::parse(currency_text)
-            .map_err(|e| ApiError::invalid("currency", "currency_unsupported", e.to_string()))?;
+            .map_err(|e| Invalid::field("currency", "currency_unsupported", e.to_string()))?;
 
         let amount = match field(obj, "amount") {
             None => {
-                return Err(ApiError::invalid(
+                return Err(Invalid::field(
                     "amount",
                     "parameter_missing",
                     "is required (an integer in minor units, e.g. 1990 for R$ 19,90)",
                 ));
             }
             Some(v) => v.as_i64().ok_or_else(|| {
-                ApiError::invalid(
+                Invalid::field(
                     "amount",
                     "amount_invalid",
                     format!("must be an integer in minor units (e.g. 1990 for R$ 19,90), not {v}"),
@@ -211,7 +163,7 @@ impl ChargeRequest {
             })?,
         };
         let money = Money::from_minor(amount, currency)
-            .map_err(|e| ApiError::invalid("amount", "amount_invalid", e.to_string()))?;
+            .map_err(|e| Invalid::field("amount", "amount_invalid", e.to_string()))?;
 
         let method_text = required(
             string_field(obj, "method", "method")?,
@@ -222,21 +174,21 @@ impl ChargeRequest {
             method_text
                 .parse()
                 .map_err(|e: crate::model::charge::UnknownPaymentMethod| {
-                    ApiError::invalid("method", "parameter_invalid", e.to_string())
+                    Invalid::field("method", "parameter_invalid", e.to_string())
                 })?;
 
         let customer = parse_customer(field(obj, "customer"), currency, method)?;
 
         let description = match string_field(obj, "description", "description")? {
             Some(d) if d.chars().count() > MAX_DESCRIPTION_CHARS => {
-                return Err(ApiError::invalid(
+                return Err(Invalid::field(
                     "description",
                     "parameter_invalid",
                     format!("must be at most {MAX_DESCRIPTION_CHARS} characters"),
                 ));
             }
             Some(d) if d.chars().any(|c| c.is_control() && c != '\n') => {
-                return Err(ApiError::invalid(
+                return Err(Invalid::field(
                     "description",
                     "parameter_invalid",
                     "must not contain control characters",
@@ -249,18 +201,18 @@ impl ChargeRequest {
         let metadata = parse_metadata(field(obj, "metadata"))?;
         let card_tokens = parse_card(field(obj, "card"), method)?;
 
-        let gateway =
-            match string_field(obj, "gateway", "gateway")? {
-                None => None,
-                Some(g) => Some(g.parse::<GatewayId>().map_err(|e| {
-                    ApiError::invalid("gateway", "parameter_invalid", e.to_string())
-                })?),
-            };
+        let gateway = match string_field(obj, "gateway", "gateway")? {
+            None => None,
+            Some(g) => Some(
+                g.parse::<GatewayId>()
+                    .map_err(|e| Invalid::field("gateway", "parameter_invalid", e.to_string()))?,
+            ),
+        };
         if let Some(g) = gateway
             && method == PaymentMethod::Card
             && !card_tokens.contains_key(&g)
         {
-            return Err(ApiError::invalid(
+            return Err(Invalid::field(
                 "card.tokens",
                 "parameter_missing",
                 format!("has no token for the pinned gateway `{g}`"),
@@ -283,10 +235,10 @@ fn parse_customer(
     value: Option<&Value>,
     currency: Currency,
     method: PaymentMethod,
-) -> Result<Customer, ApiError> {
+) -> Result<Customer, Invalid> {
     let obj = match value {
         None => {
-            return Err(ApiError::invalid(
+            return Err(Invalid::field(
                 "customer",
                 "parameter_missing",
                 "is required (an object with name, document and email)",
@@ -294,7 +246,7 @@ fn parse_customer(
         }
         Some(Value::Object(o)) => o,
         Some(_) => {
-            return Err(ApiError::invalid(
+            return Err(Invalid::field(
                 "customer",
                 "parameter_invalid",
                 "must be an object",
@@ -313,21 +265,21 @@ fn parse_customer(
         && currency == Currency::Brl
         && document.is_none_or(|d| d.trim().is_empty())
     {
-        return Err(ApiError::invalid(
+        return Err(Invalid::field(
             "customer.document",
             "parameter_missing",
             format!("is required for {method} charges (the payer's CPF or CNPJ)"),
         ));
     }
-    Customer::parse(name, email, document, currency).map_err(ApiError::from)
+    Customer::parse(name, email, document, currency).map_err(Invalid::from)
 }
 
-fn parse_metadata(value: Option<&Value>) -> Result<BTreeMap<String, String>, ApiError> {
+fn parse_metadata(value: Option<&Value>) -> Result<BTreeMap<String, String>, Invalid> {
     let obj = match value {
         None => return Ok(BTreeMap::new()),
         Some(Value::Object(o)) => o,
         Some(_) => {
-            return Err(ApiError::invalid(
+            return Err(Invalid::field(
                 "metadata",
                 "parameter_invalid",
                 "must be an object of string values",
@@ -335,7 +287,7 @@ fn parse_metadata(value: Option<&Value>) -> Result<BTreeMap<String, String>, Api
         }
     };
     if obj.len() > MAX_METADATA_KEYS {
-        return Err(ApiError::invalid(
+        return Err(Invalid::field(
             "metadata",
             "parameter_invalid",
             format!(
@@ -348,7 +300,7 @@ fn parse_metadata(value: Option<&Value>) -> Result<BTreeMap<String, String>, Api
     for (k, v) in obj {
         let param = format!("metadata.{k}");
         if k.is_empty() || k.chars().count() > MAX_METADATA_KEY_CHARS {
-            return Err(ApiError::invalid(
+            return Err(Invalid::field(
                 param,
                 "parameter_invalid",
                 format!("keys must be 1 to {MAX_METADATA_KEY_CHARS} characters"),
@@ -359,7 +311,7 @@ fn parse_metadata(value: Option<&Value>) -> Result<BTreeMap<String, String>, Api
             Value::Number(n) => n.to_string(),
             Value::Bool(b) => b.to_string(),
             _ => {
-                return Err(ApiError::invalid(
+                return Err(Invalid::field(
                     param,
                     "parameter_invalid",
                     "must be a string, number or boolean",
@@ -367,7 +319,7 @@ fn parse_metadata(value: Option<&Value>) -> Result<BTreeMap<String, String>, Api
             }
         };
         if v.chars().count() > MAX_METADATA_VALUE_CHARS {
-            return Err(ApiError::invalid(
+            return Err(Invalid::field(
                 param,
                 "parameter_invalid",
                 format!("values must be at most {MAX_METADATA_VALUE_CHARS} characters"),
@@ -381,10 +333,10 @@ fn parse_metadata(value: Option<&Value>) -> Result<BTreeMap<String, String>, Api
 fn parse_card(
     value: Option<&Value>,
     method: PaymentMethod,
-) -> Result<BTreeMap<GatewayId, String>, ApiError> {
+) -> Result<BTreeMap<GatewayId, String>, Invalid> {
     let Some(card) = value else {
         if method == PaymentMethod::Card {
-            return Err(ApiError::invalid(
+            return Err(Invalid::field(
                 "card",
                 "parameter_missing",
                 "is required for card charges: {\"tokens\": {\"stripe\": \"pm_…\"}}",
@@ -393,7 +345,7 @@ fn parse_card(
         return Ok(BTreeMap::new());
     };
     if method != PaymentMethod::Card {
-        return Err(ApiError::invalid(
+        return Err(Invalid::field(
             "card",
             "parameter_unexpected",
             format!("is only for card charges, not {method}"),
@@ -401,12 +353,12 @@ fn parse_card(
     }
     let obj = card
         .as_object()
-        .ok_or_else(|| ApiError::invalid("card", "parameter_invalid", "must be an object"))?;
+        .ok_or_else(|| Invalid::field("card", "parameter_invalid", "must be an object"))?;
     reject_unknown(obj, &["tokens"], "card.")?;
     let tokens = field(obj, "tokens")
         .and_then(Value::as_object)
         .ok_or_else(|| {
-            ApiError::invalid(
+            Invalid::field(
                 "card.tokens",
                 "parameter_missing",
                 "must be an object of gateway → token, e.g. {\"stripe\": \"pm_…\"}",
@@ -418,14 +370,14 @@ fn parse_card(
         let gateway: GatewayId =
             g.parse()
                 .map_err(|e: crate::model::gateway::UnknownGateway| {
-                    ApiError::invalid(param.clone(), "parameter_invalid", e.to_string())
+                    Invalid::field(param.clone(), "parameter_invalid", e.to_string())
                 })?;
         let token = t
             .as_str()
             .map(str::trim)
             .filter(|t| !t.is_empty() && t.len() <= 255 && !t.chars().any(char::is_control))
             .ok_or_else(|| {
-                ApiError::invalid(
+                Invalid::field(
                     param,
                     "parameter_invalid",
                     "must be a non-empty token string",
@@ -434,7 +386,7 @@ fn parse_card(
         out.insert(gateway, token.to_string());
     }
     if out.is_empty() {
-        return Err(ApiError::invalid(
+        return Err(Invalid::field(
             "card.tokens",
             "parameter_missing",
             "needs at least one gateway's token",
@@ -452,15 +404,13 @@ pub struct RefundRequest {
 }
 
 impl RefundRequest {
-    pub fn parse(body: &Value) -> Result<RefundRequest, ApiError> {
+    pub fn parse(body: &Value) -> Result<RefundRequest, Invalid> {
         let empty = Map::new();
         let obj = match body {
             Value::Null => &empty,
             Value::Object(o) => o,
             _ => {
-                return Err(ApiError::new(
-                    400,
-                    ErrorType::InvalidRequestError,
+                return Err(Invalid::body(
                     "body_invalid",
                     "the body must be a JSON object",
                 ));
@@ -474,7 +424,7 @@ impl RefundRequest {
             Some(v) => match v.as_i64() {
                 Some(a) if a > 0 => Some(a),
                 _ => {
-                    return Err(ApiError::invalid(
+                    return Err(Invalid::field(
                         "amount",
                         "amount_invalid",
                         format!(
@@ -493,7 +443,7 @@ impl RefundRequest {
             .as_ref()
             .is_some_and(|r| r.chars().count() > MAX_DESCRIPTION_CHARS)
         {
-            return Err(ApiError::invalid(
+            return Err(Invalid::field(
                 "reason",
                 "parameter_invalid",
                 format!("must be at most {MAX_DESCRIPTION_CHARS} characters"),

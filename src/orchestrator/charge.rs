@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::api::{ApiError, ChargeRequest, ErrorType};
+use crate::api::ChargeRequest;
 use crate::breaker::Admission;
 use crate::clock::Timestamp;
 use crate::failpoint;
@@ -24,7 +24,7 @@ use crate::model::{
 use crate::store::{Expect, QueueMessage, StoreError};
 
 use super::marks::{Marker, Orphan, OrphanState};
-use super::{Orchestrator, gateway_key, in_progress, store_error};
+use super::{FlowError, Orchestrator, gateway_key};
 
 /// Why a run stopped before deciding the charge.
 #[derive(Debug)]
@@ -81,14 +81,14 @@ pub(super) struct ChargeRun<'a> {
 impl Orchestrator {
     /// Creates a charge with id `id` (the caller generates it and records it on its
     /// idempotency lease first, so a recoverer can find the charge). Returns the charge as
-    /// stored, or an error answer when no gateway could take it (the failed charge is stored
+    /// stored, or why there is none, e.g. when no gateway could take it (the failed charge is stored
     /// too, for operators).
     pub async fn create_charge(
         &self,
         tenant: &TenantId,
         id: ChargeId,
         request: &ChargeRequest,
-    ) -> Result<Charge, ApiError> {
+    ) -> Result<Charge, FlowError> {
         let gateways = self.gateways.for_tenant(tenant);
         let candidates = self.routes.candidates(tenant, request, &gateways).await?;
         let now = self.clock.now();
@@ -134,36 +134,24 @@ impl Orchestrator {
         tenant: &TenantId,
         id: &ChargeId,
         result: Result<Charge, Stop>,
-    ) -> Result<Charge, ApiError> {
+    ) -> Result<Charge, FlowError> {
         let charge = match result {
             Ok(charge) => charge,
-            Err(Stop::Store(e)) => return Err(store_error(e)),
+            Err(Stop::Store(e)) => return Err(FlowError::Store(e)),
             // Someone else took the charge over: answer what it is now.
             Err(Stop::Superseded) => {
-                let current = self
-                    .store
-                    .get_charge(tenant, id)
-                    .await
-                    .map_err(store_error)?
-                    .map(|v| v.value);
+                let current = self.store.get_charge(tenant, id).await?.map(|v| v.value);
                 match current {
                     Some(c) if c.status != ChargeStatus::Pending => c,
-                    _ => return Err(in_progress(format_args!("charge {id}"))),
+                    _ => return Err(FlowError::ChargeInProgress(id.clone())),
                 }
             }
         };
         if charge.gateway.is_none() && charge.status == ChargeStatus::Failed {
-            let mut e = ApiError::new(
-                503,
-                ErrorType::GatewayError,
-                "gateway_unavailable",
-                format!(
-                    "no gateway could take charge {}: every candidate failed or was unavailable",
-                    charge.id
-                ),
-            );
-            e.attempts = charge.attempts.clone();
-            return Err(e);
+            return Err(FlowError::Exhausted {
+                charge: charge.id,
+                attempts: charge.attempts,
+            });
         }
         Ok(charge)
     }
@@ -171,8 +159,8 @@ impl Orchestrator {
     /// Enqueues the normalized event for the charge's current status, on its own (for
     /// operators' resends; the flows write it with the charge, see
     /// [`ChargeRun::finish`]).
-    pub async fn enqueue_event(&self, charge: &Charge) -> Result<(), ApiError> {
-        self.enqueue_charge_event(charge).await.map_err(store_error)
+    pub async fn enqueue_event(&self, charge: &Charge) -> Result<(), FlowError> {
+        Ok(self.enqueue_charge_event(charge).await?)
     }
 
     /// [`Self::enqueue_event`] with the store's own error. The event goes to the event log
@@ -215,24 +203,18 @@ impl Orchestrator {
             .await
     }
 
-    /// A tenant's charge, or a 404 naming it.
-    pub async fn get_charge(&self, tenant: &TenantId, id: &str) -> Result<(Charge, u64), ApiError> {
-        let not_found = || {
-            let mut e = ApiError::new(
-                404,
-                ErrorType::InvalidRequestError,
-                "resource_missing",
-                format!("no charge `{id}`"),
-            );
-            e.param = Some("id".into());
-            e
-        };
+    /// A tenant's charge, or [`FlowError::NotFound`] naming it.
+    pub async fn get_charge(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+    ) -> Result<(Charge, u64), FlowError> {
+        let not_found = || FlowError::NotFound { id: id.to_string() };
         let id = ChargeId::parse(id).map_err(|_| not_found())?;
         let v = self
             .store
             .get_charge(tenant, &id)
-            .await
-            .map_err(store_error)?
+            .await?
             .ok_or_else(not_found)?;
         Ok((v.value, v.version))
     }

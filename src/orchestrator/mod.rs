@@ -18,12 +18,14 @@
 //! ([`Orchestrator::run_flow`]), so a client that hangs up cannot cut one short.
 
 mod charge;
+mod error;
 mod inbound;
 mod marks;
 mod reconcile;
 mod recover;
 mod refund;
 
+pub use error::FlowError;
 pub use inbound::{Applied, INBOUND_IN_FLIGHT_GRACE};
 pub use marks::{ORPHAN_KIND, REFUND_KIND};
 pub use reconcile::{LOOKUP_GRACE, ReconcileReport};
@@ -34,14 +36,14 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio_util::task::TaskTracker;
 
-use crate::api::{ApiError, ChargeRequest, ErrorType};
+use crate::api::ChargeRequest;
 use crate::breaker::Admission;
 use crate::clock::Clock;
 use crate::failpoint::Failpoints;
 use crate::gateway::registry::Gateways;
 use crate::id::ChargeId;
 use crate::model::{AttemptOutcome, GatewayId, TenantId};
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 
 /// What the orchestrator asks of the circuit breakers. Implemented by the breaker fleet; the
 /// calls are in-memory (no store round trip on the charge path).
@@ -67,7 +69,7 @@ pub trait RoutePlanner: Send + Sync {
         tenant: &TenantId,
         request: &ChargeRequest,
         gateways: &Gateways,
-    ) -> Result<Vec<GatewayId>, ApiError>;
+    ) -> Result<Vec<GatewayId>, FlowError>;
 }
 
 /// Where a tenant's gateway adapters come from: each tenant charges through its own gateway
@@ -158,7 +160,7 @@ impl Orchestrator {
 
     /// Refuses a tenant that does not exist, before anything can reach a gateway: a charge
     /// stored under it could never be read, and its gateway account is nobody's.
-    pub async fn require_tenant(&self, tenant: &TenantId) -> Result<(), ApiError> {
+    pub async fn require_tenant(&self, tenant: &TenantId) -> Result<(), FlowError> {
         let known = |t: &TenantId| {
             self.known_tenants
                 .lock()
@@ -176,19 +178,8 @@ impl Orchestrator {
                     .insert(tenant.clone());
                 Ok(())
             }
-            Ok(None) => {
-                let mut e = ApiError::new(
-                    404,
-                    ErrorType::InvalidRequestError,
-                    "tenant_missing",
-                    format!(
-                        "there is no tenant `{tenant}` (create it with `payorch tenant create {tenant}`)"
-                    ),
-                );
-                e.param = Some("tenant".into());
-                Err(e)
-            }
-            Err(e) => Err(store_error(e)),
+            Ok(None) => Err(FlowError::UnknownTenant(tenant.clone())),
+            Err(e) => Err(FlowError::Store(e)),
         }
     }
 
@@ -206,25 +197,6 @@ pub fn gateway_key(charge_id: &ChargeId, gateway: GatewayId) -> String {
 /// How many times a webhook's conditional charge update is retried after losing a race.
 const WEBHOOK_UPDATE_TRIES: usize = 8;
 
-/// 409 for a charge or refund that another process is working on right now.
-fn in_progress(what: impl std::fmt::Display) -> ApiError {
-    ApiError::new(
-        409,
-        ErrorType::IdempotencyError,
-        "idempotency_key_in_use",
-        format!("{what} is still being processed; retry later"),
-    )
-}
-
-fn store_error(e: StoreError) -> ApiError {
-    let status = if matches!(e, StoreError::Unavailable(_)) {
-        503
-    } else {
-        500
-    };
-    ApiError::new(status, ErrorType::ApiError, "store_error", e.to_string())
-}
-
 #[async_trait]
 impl RoutePlanner for crate::routing::Routing {
     async fn candidates(
@@ -232,15 +204,11 @@ impl RoutePlanner for crate::routing::Routing {
         tenant: &TenantId,
         request: &ChargeRequest,
         gateways: &Gateways,
-    ) -> Result<Vec<GatewayId>, ApiError> {
-        let table = self.table(tenant).await.map_err(|e| {
-            ApiError::new(
-                503,
-                ErrorType::ApiError,
-                "routing_unavailable",
-                e.to_string(),
-            )
-        })?;
+    ) -> Result<Vec<GatewayId>, FlowError> {
+        let table = self
+            .table(tenant)
+            .await
+            .map_err(FlowError::RoutingUnavailable)?;
         let candidates = crate::routing::Candidates::from_gateways(gateways);
         crate::routing::plan(
             &table,
@@ -250,19 +218,9 @@ impl RoutePlanner for crate::routing::Routing {
             request.gateway,
             |g| request.card_tokens.contains_key(&g),
         )
-        .map_err(|no_route| {
-            // The merchant must change the request (422), or an operator must restore a
-            // gateway (503).
-            let (status, code) = if no_route.is_charge_problem() {
-                (422, "no_gateway_for_charge")
-            } else {
-                (503, "gateway_unavailable")
-            };
-            let mut e = ApiError::new(status, ErrorType::GatewayError, code, no_route.to_string());
-            if request.gateway.is_some() {
-                e.param = Some("gateway".into());
-            }
-            e
+        .map_err(|reason| FlowError::NoRoute {
+            reason,
+            pinned: request.gateway.is_some(),
         })
     }
 }

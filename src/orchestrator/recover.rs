@@ -16,7 +16,7 @@
 //!    possible orphan. Nothing held anywhere → with the request, the route carries on (skipping
 //!    earlier orphans); without it the charge fails ("abandoned"), as nobody is waiting for it.
 
-use crate::api::{ApiError, ChargeRequest};
+use crate::api::ChargeRequest;
 use crate::failpoint;
 use crate::gateway::GatewayError;
 use crate::id::ChargeId;
@@ -24,7 +24,7 @@ use crate::model::{AttemptOutcome, Charge, ChargeStatus, GatewayId, TenantId};
 use crate::store::Versioned;
 
 use super::charge::{ChargeRun, Decision, Resolution, Stop};
-use super::{Orchestrator, in_progress, store_error};
+use super::{FlowError, Orchestrator};
 
 /// What an attempt whose answer was never recorded says once a resumer takes the charge over.
 const INTERRUPTED: &str = "the process making this call stopped before its answer was recorded";
@@ -39,20 +39,15 @@ impl Orchestrator {
         tenant: &TenantId,
         id: ChargeId,
         request: &ChargeRequest,
-    ) -> Result<Charge, ApiError> {
-        let Some(found) = self
-            .store
-            .get_charge(tenant, &id)
-            .await
-            .map_err(store_error)?
-        else {
+    ) -> Result<Charge, FlowError> {
+        let Some(found) = self.store.get_charge(tenant, &id).await? else {
             return self.create_charge(tenant, id, request).await;
         };
         if found.value.status != ChargeStatus::Pending {
             return self.answer(tenant, &id, Ok(found.value)).await;
         }
         if !self.is_abandoned(found.value.updated_at) {
-            return Err(in_progress(format_args!("charge {id}")));
+            return Err(FlowError::ChargeInProgress(id));
         }
         let result = self.take_over(tenant, found, Some(request)).await;
         self.answer(tenant, &id, result).await
@@ -144,12 +139,12 @@ impl Orchestrator {
         let decision = match self.routes.candidates(tenant, request, &run.gateways).await {
             Ok(candidates) => run.route(candidates, &skip).await?,
             // The routing table could not be read: leave the charge for a later try.
-            Err(e) if e.status >= 500 && e.code == "routing_unavailable" => {
+            Err(FlowError::RoutingUnavailable(e)) => {
                 return Err(Stop::Store(crate::store::StoreError::Unavailable(
-                    e.message,
+                    e.to_string(),
                 )));
             }
-            Err(e) => Decision::NoGateway(e.message),
+            Err(e) => Decision::NoGateway(e.to_string()),
         };
         run.finish(decision).await
     }

@@ -5,7 +5,7 @@
 //! with the same refund id, so the gateway sees the same request again, by a retry of the key
 //! or by the reconciler (which finds it through a `refund` state document).
 
-use crate::api::{ApiError, ErrorType, RefundRequest};
+use crate::api::{Invalid, RefundRequest};
 use crate::failpoint;
 use crate::gateway::{CreateRefund, GatewayError};
 use crate::id::{ChargeId, RefundId};
@@ -16,7 +16,7 @@ use crate::model::{
 use crate::store::{Expect, StoreError};
 
 use super::marks::{Marker, REFUND_KIND, RefundMark, RefundMarkState};
-use super::{Orchestrator, WEBHOOK_UPDATE_TRIES, in_progress, store_error};
+use super::{FlowError, Orchestrator, WEBHOOK_UPDATE_TRIES};
 
 /// A refund ready to be sent.
 struct Outgoing {
@@ -44,7 +44,7 @@ impl Orchestrator {
         id: &str,
         refund_id: &RefundId,
         request: &RefundRequest,
-    ) -> Result<Charge, ApiError> {
+    ) -> Result<Charge, FlowError> {
         let out = match self.begin_refund(tenant, id, refund_id, request).await? {
             Begun::Done(charge) => return Ok(*charge),
             Begun::Send(out) => out,
@@ -52,106 +52,113 @@ impl Orchestrator {
         self.send_refund(tenant, out).await
     }
 
-    /// Validates the refund and records it in flight (or finds it recorded already).
+    /// Validates the refund and records it in flight (or finds it recorded already), trying
+    /// again when the charge changed under it.
     async fn begin_refund(
         &self,
         tenant: &TenantId,
         id: &str,
         refund_id: &RefundId,
         request: &RefundRequest,
-    ) -> Result<Begun, ApiError> {
+    ) -> Result<Begun, FlowError> {
         for _ in 0..WEBHOOK_UPDATE_TRIES {
-            let (mut charge, version) = self.get_charge(tenant, id).await?;
-            let (g, reference) = holder(&charge)?;
-            let now = self.clock.now();
-            if let Some(r) = charge.refunds.iter_mut().find(|r| &r.id == refund_id) {
-                if r.status != RefundStatus::InFlight {
-                    return Ok(Begun::Done(Box::new(charge)));
-                }
-                if !self.is_abandoned(r.updated_at) {
-                    return Err(in_progress(format_args!("refund {refund_id}")));
-                }
-                r.updated_at = now;
-                let refund = r.clone();
-                match self.store.update_charge(&charge, version).await {
-                    Ok(_) => {
-                        return Ok(Begun::Send(Outgoing {
-                            charge: charge.id,
-                            gateway: g,
-                            reference,
-                            refund,
-                            refunded_before: None,
-                        }));
-                    }
-                    Err(StoreError::Conflict { .. }) => continue,
-                    Err(e) => return Err(store_error(e)),
-                }
-            }
-            let refundable = charge.refundable();
-            if refundable == 0 {
-                return Err(ApiError::new(
-                    400,
-                    ErrorType::InvalidRequestError,
-                    "charge_not_refundable",
-                    format!(
-                        "charge {} is {} with nothing left to refund",
-                        charge.id, charge.status
-                    ),
-                ));
-            }
-            let amount = request.amount.unwrap_or(refundable);
-            if amount > refundable {
-                let major = |minor: i64| {
-                    Money::from_minor(minor, charge.currency)
-                        .map_or_else(|_| format!("{minor} (minor units)"), |m| m.to_string())
-                };
-                return Err(ApiError::invalid(
-                    "amount",
-                    "amount_too_large",
-                    format!(
-                        "{} is more than the {} still refundable",
-                        major(amount),
-                        major(refundable)
-                    ),
-                ));
-            }
-            let refund = Refund {
-                id: refund_id.clone(),
-                amount,
-                status: RefundStatus::InFlight,
-                gateway_reference: None,
-                reason: request.reason.clone(),
-                created_at: now,
-                updated_at: now,
+            let (charge, version) = self.get_charge(tenant, id).await?;
+            let holder = holder(&charge)?;
+            let written = if charge.refunds.iter().any(|r| &r.id == refund_id) {
+                self.take_recorded_refund(charge, version, holder, refund_id)
+                    .await?
+            } else {
+                self.record_new_refund(charge, version, holder, refund_id, request)
+                    .await?
             };
-            self.mark_refund(tenant, &charge.id, refund_id, true)
-                .await
-                .map_err(store_error)?;
-            let refunded_before = charge.amount_refunded;
-            charge.refunds.push(refund.clone());
-            charge.updated_at = now;
-            match self.store.update_charge(&charge, version).await {
-                Ok(_) => {
-                    self.failpoints.hit(failpoint::REFUND_RECORDED).await;
-                    return Ok(Begun::Send(Outgoing {
-                        charge: charge.id,
-                        gateway: g,
-                        reference,
-                        refund,
-                        refunded_before: Some(refunded_before),
-                    }));
-                }
-                Err(StoreError::Conflict { .. }) => continue,
-                Err(e) => return Err(store_error(e)),
+            if let Some(begun) = written {
+                return Ok(begun);
             }
         }
-        Err(store_error(StoreError::Unavailable(format!(
+        Err(FlowError::Store(StoreError::Unavailable(format!(
             "charge {id} kept changing while refund {refund_id} was recorded; try again"
         ))))
     }
 
+    /// A refund already on the charge: done (answer the charge), still in the hands of a live
+    /// holder (409), or abandoned and taken over to be sent again. `None`: the charge changed
+    /// meanwhile.
+    async fn take_recorded_refund(
+        &self,
+        mut charge: Charge,
+        version: u64,
+        (gateway, reference): (GatewayId, String),
+        refund_id: &RefundId,
+    ) -> Result<Option<Begun>, FlowError> {
+        let now = self.clock.now();
+        let Some(r) = charge.refunds.iter_mut().find(|r| &r.id == refund_id) else {
+            return Ok(None);
+        };
+        if r.status != RefundStatus::InFlight {
+            return Ok(Some(Begun::Done(Box::new(charge))));
+        }
+        if !self.is_abandoned(r.updated_at) {
+            return Err(FlowError::RefundInProgress(refund_id.clone()));
+        }
+        r.updated_at = now;
+        let refund = r.clone();
+        match self.store.update_charge(&charge, version).await {
+            Ok(_) => Ok(Some(Begun::Send(Outgoing {
+                charge: charge.id,
+                gateway,
+                reference,
+                refund,
+                refunded_before: None,
+            }))),
+            Err(StoreError::Conflict { .. }) => Ok(None),
+            Err(e) => Err(FlowError::Store(e)),
+        }
+    }
+
+    /// A new refund: checked against what is left, marked for the reconciler, then recorded
+    /// in flight on the charge (reserving its amount). `None`: the charge changed meanwhile.
+    async fn record_new_refund(
+        &self,
+        mut charge: Charge,
+        version: u64,
+        (gateway, reference): (GatewayId, String),
+        refund_id: &RefundId,
+        request: &RefundRequest,
+    ) -> Result<Option<Begun>, FlowError> {
+        let amount = refund_amount(&charge, request)?;
+        let now = self.clock.now();
+        let refund = Refund {
+            id: refund_id.clone(),
+            amount,
+            status: RefundStatus::InFlight,
+            gateway_reference: None,
+            reason: request.reason.clone(),
+            created_at: now,
+            updated_at: now,
+        };
+        self.mark_refund(&charge.tenant, &charge.id, refund_id, true)
+            .await?;
+        let refunded_before = charge.amount_refunded;
+        charge.refunds.push(refund.clone());
+        charge.updated_at = now;
+        match self.store.update_charge(&charge, version).await {
+            Ok(_) => {
+                self.failpoints.hit(failpoint::REFUND_RECORDED).await;
+                Ok(Some(Begun::Send(Outgoing {
+                    charge: charge.id,
+                    gateway,
+                    reference,
+                    refund,
+                    refunded_before: Some(refunded_before),
+                })))
+            }
+            Err(StoreError::Conflict { .. }) => Ok(None),
+            Err(e) => Err(FlowError::Store(e)),
+        }
+    }
+
     /// Sends a refund recorded in flight and records the gateway's answer.
-    async fn send_refund(&self, tenant: &TenantId, out: Outgoing) -> Result<Charge, ApiError> {
+    async fn send_refund(&self, tenant: &TenantId, out: Outgoing) -> Result<Charge, FlowError> {
         let g = out.gateway;
         let result = match self.gateways.for_tenant(tenant).get(g).cloned() {
             None => Err(GatewayError::new(
@@ -159,53 +166,24 @@ impl Orchestrator {
                 AttemptOutcome::UnavailableNotSent,
                 format!("{g}, which holds this charge, is not configured"),
             )),
-            Some(gateway) => {
-                // The paid Pix's end-to-end id, when the gateway needs it (Efí).
-                let payment_reference = gateway
-                    .get_charge(&out.reference)
-                    .await
-                    .ok()
-                    .and_then(|c| c.payment_reference);
-                let charge = self.get_charge(tenant, out.charge.as_str()).await?.0;
-                let money = Money::from_minor(out.refund.amount, charge.currency)
-                    .map_err(|e| ApiError::invalid("amount", "amount_invalid", e.to_string()))?;
-                let r = gateway
-                    .refund(&CreateRefund {
-                        refund_id: out.refund.id.clone(),
-                        charge_reference: out.reference.clone(),
-                        payment_reference,
-                        money,
-                        idempotency_key: format!("{}-{g}", out.refund.id),
-                        reason: out.refund.reason.clone(),
-                    })
-                    .await;
-                self.failpoints
-                    .hit(failpoint::REFUND_GATEWAY_ANSWERED)
-                    .await;
-                r
-            }
+            Some(gateway) => self.call_refund(tenant, &out, gateway.as_ref()).await?,
         };
         let (status, reference, error) = match result {
             Ok(r) => (r.status, Some(r.reference), None),
             // The gateway may have made it: it stays in flight, for a retry of the key or the
             // reconciler to send again under the same gateway key.
             Err(e) if e.outcome.is_unresolved() => {
-                return Err(ApiError::new(
-                    503,
-                    ErrorType::GatewayError,
-                    "refund_outcome_unknown",
-                    format!(
-                        "{e}; refund {} may have been made: payorch will ask {g} again (retry this request with the same Idempotency-Key, or wait for the charge's event)",
-                        out.refund.id
-                    ),
-                ));
+                return Err(FlowError::RefundOutcomeUnknown {
+                    refund: out.refund.id.clone(),
+                    gateway: g,
+                    error: e,
+                });
             }
             Err(e) => (RefundStatus::Failed, None, Some(e)),
         };
         let charge = self
             .record_refund_outcome(tenant, &out, status, reference)
-            .await
-            .map_err(store_error)?;
+            .await?;
         self.failpoints.hit(failpoint::REFUND_FINAL_STORED).await;
         if let Err(e) = self
             .mark_refund(tenant, &out.charge, &out.refund.id, false)
@@ -215,23 +193,40 @@ impl Orchestrator {
         }
         match error {
             None => Ok(charge),
-            Some(e) => {
-                let status = if matches!(
-                    e.outcome,
-                    AttemptOutcome::Declined | AttemptOutcome::Invalid
-                ) {
-                    402
-                } else {
-                    503
-                };
-                Err(ApiError::new(
-                    status,
-                    ErrorType::GatewayError,
-                    "refund_failed",
-                    e.to_string(),
-                ))
-            }
+            Some(e) => Err(FlowError::RefundFailed(e)),
         }
+    }
+
+    /// The refund request to `gateway`, and its answer.
+    async fn call_refund(
+        &self,
+        tenant: &TenantId,
+        out: &Outgoing,
+        gateway: &dyn crate::gateway::Gateway,
+    ) -> Result<Result<crate::gateway::GatewayRefund, GatewayError>, FlowError> {
+        // The paid Pix's end-to-end id, when the gateway needs it (Efí).
+        let payment_reference = gateway
+            .get_charge(&out.reference)
+            .await
+            .ok()
+            .and_then(|c| c.payment_reference);
+        let charge = self.get_charge(tenant, out.charge.as_str()).await?.0;
+        let money = Money::from_minor(out.refund.amount, charge.currency)
+            .map_err(|e| Invalid::field("amount", "amount_invalid", e.to_string()))?;
+        let r = gateway
+            .refund(&CreateRefund {
+                refund_id: out.refund.id.clone(),
+                charge_reference: out.reference.clone(),
+                payment_reference,
+                money,
+                idempotency_key: format!("{}-{}", out.refund.id, out.gateway),
+                reason: out.refund.reason.clone(),
+            })
+            .await;
+        self.failpoints
+            .hit(failpoint::REFUND_GATEWAY_ANSWERED)
+            .await;
+        Ok(r)
     }
 
     /// Writes the refund's outcome on its charge (with the charge's event when money moved),
@@ -359,7 +354,7 @@ impl Orchestrator {
                                 .map_or(RefundStatus::InFlight, |x| x.status);
                             resolved.push((refund_id, status));
                         }
-                        Err(e) if e.code == "refund_failed" => {
+                        Err(FlowError::RefundFailed(_)) => {
                             resolved.push((refund_id, RefundStatus::Failed));
                         }
                         Err(e) => {
@@ -380,16 +375,32 @@ impl Orchestrator {
 }
 
 /// The gateway and reference holding a charge's money, or why it cannot be refunded.
-fn holder(charge: &Charge) -> Result<(GatewayId, String), ApiError> {
+fn holder(charge: &Charge) -> Result<(GatewayId, String), FlowError> {
     match (charge.gateway, charge.gateway_reference.clone()) {
         (Some(g), Some(reference)) => Ok((g, reference)),
-        _ => Err(ApiError::new(
-            409,
-            ErrorType::InvalidRequestError,
-            "charge_not_refundable",
-            "the charge has no gateway reference",
-        )),
+        _ => Err(FlowError::NotHeld),
     }
+}
+
+/// The amount a new refund takes: what it asks for (everything left when it names none), if
+/// that much is left.
+fn refund_amount(charge: &Charge, request: &RefundRequest) -> Result<i64, FlowError> {
+    let refundable = charge.refundable();
+    if refundable == 0 {
+        return Err(FlowError::NothingToRefund {
+            charge: charge.id.clone(),
+            status: charge.status,
+        });
+    }
+    let requested = request.amount.unwrap_or(refundable);
+    if requested > refundable {
+        return Err(FlowError::RefundTooLarge {
+            requested,
+            refundable,
+            currency: charge.currency,
+        });
+    }
+    Ok(requested)
 }
 
 /// Records a successful refund on `charge`: the amount refunded is the largest of what is

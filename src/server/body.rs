@@ -11,7 +11,7 @@ use std::time::Duration;
 use axum::body::{Body, HttpBody};
 use axum::extract::Request;
 
-use crate::api::{ApiError, ErrorType};
+use super::{ApiError, ErrorType};
 
 /// The largest body the route of `req` takes.
 fn limit_for(req: &Request, body_limit: usize) -> usize {

@@ -14,7 +14,7 @@ use std::task::{Context, Poll, ready};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use crate::api::{ApiError, ErrorType};
+use super::{ApiError, ErrorType};
 
 /// A socket whose bodiless 4xx answers from hyper get a JSON error body.
 pub struct JsonHeadErrors<T> {

@@ -9,7 +9,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
-use crate::api::{ApiError, ErrorType};
+use super::{ApiError, ErrorType};
 use crate::gateway::{WebhookError, WebhookRequest};
 use crate::model::{GatewayId, TenantId};
 use crate::orchestrator::Applied;

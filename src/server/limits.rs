@@ -20,7 +20,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::api::{ApiError, ErrorType};
+use super::{ApiError, ErrorType};
 use crate::model::{GatewayId, TenantId};
 use crate::ratelimit::{Refused, Scope, Standing};
 

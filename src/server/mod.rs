@@ -5,7 +5,9 @@
 //! limits, JSON parsing, idempotency, `X-Request-Id`; the flows live in the orchestrator.
 
 mod body;
+mod error;
 pub use body::limited as with_body_limits;
+pub use error::{ApiError, ErrorType, HttpRender};
 mod head_errors;
 pub mod inbound;
 mod limits;
@@ -26,12 +28,13 @@ use serde::Deserialize;
 use serde_json::Value;
 use tracing::Instrument;
 
-use crate::api::{ApiError, ErrorType};
+use crate::api::Invalid;
 use crate::clock::Timestamp;
 use crate::id::ChargeId;
 use crate::idempotency::{IdempotencyKeys, validate_key};
-use crate::model::{ApiKey, Charge, ChargeStatus, GatewayId};
+use crate::model::{ApiKey, ChargeStatus, GatewayId};
 use crate::orchestrator::Orchestrator;
+use crate::runtime::{Answer, Core, Outcome};
 use crate::store::{ChargeQuery, Store};
 use metrics::{HttpLabels, Metrics};
 
@@ -52,6 +55,23 @@ pub struct AppState {
     pub amount_limits: crate::config::AmountLimits,
     /// Request rate limits: per API key, per tenant, per gateway's webhooks.
     pub rate_limits: Arc<crate::ratelimit::RateLimits>,
+}
+
+impl AppState {
+    /// The handlers' state for a running core, with metrics of its own.
+    pub fn from_core(core: &Core) -> AppState {
+        AppState {
+            orchestrator: core.orchestrator.clone(),
+            store: core.store.clone(),
+            idempotency: core.idempotency.clone(),
+            metrics: Arc::new(Metrics::new()),
+            breakers: core.breakers.clone(),
+            body_limit: usize::try_from(core.config.server.body_limit).unwrap_or(64 * 1024),
+            body_read_timeout: core.config.server.body_read_timeout.0,
+            amount_limits: core.config.amount_limits.clone(),
+            rate_limits: core.rate_limits.clone(),
+        }
+    }
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -135,17 +155,6 @@ async fn request_context(State(state): State<AppState>, mut req: Request, next: 
     response
 }
 
-fn error_response(e: &ApiError) -> Response {
-    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, axum::Json(e.body())).into_response()
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        error_response(&self)
-    }
-}
-
 pub use crate::runtime::charge_json;
 
 async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<ApiKey, ApiError> {
@@ -226,7 +235,7 @@ fn json_body(
     if bytes.is_empty() {
         return Ok(Value::Null);
     }
-    crate::api::strict::json_value(&bytes)
+    Ok(crate::api::strict::json_value(&bytes)?)
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
@@ -248,20 +257,22 @@ fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
                 "the header is required on every POST (any unique string, e.g. a UUID)",
             )
         })?;
-    validate_key(&key).map_err(ApiError::from)?;
+    validate_key(&key).map_err(|e| ApiError::from(Invalid::from(e)))?;
     Ok(key)
 }
 
-/// An [`Answer`] as an HTTP response.
-fn answer(a: crate::runtime::Answer) -> Response {
+/// An [`Answer`] as an HTTP response: the rendered (for a replay, the stored)
+/// status and body.
+fn answer(a: Answer) -> Response {
     let status = StatusCode::from_u16(a.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let replayed = a.replayed();
     let mut r = (
         status,
         [(axum::http::header::CONTENT_TYPE, "application/json")],
         a.body,
     )
         .into_response();
-    if a.replayed {
+    if replayed {
         r.headers_mut()
             .insert(REPLAYED, HeaderValue::from_static("true"));
     }
@@ -303,15 +314,14 @@ async fn create_charge(
     let a = crate::runtime::create_charge(
         &state.orchestrator,
         &state.idempotency,
+        &HttpRender,
         &key.tenant,
         &idem,
         &value,
     )
     .await;
-    if let Ok(charge) = serde_json::from_str::<Charge>(&a.body)
-        && !a.replayed
-    {
-        state.metrics.observe_charge(&charge);
+    if let Outcome::Done(charge) = &a.outcome {
+        state.metrics.observe_charge(charge);
     }
     Ok(answer(a))
 }
@@ -329,6 +339,7 @@ async fn refund_charge(
         crate::runtime::refund(
             &state.orchestrator,
             &state.idempotency,
+            &HttpRender,
             &key.tenant,
             &id,
             &idem,

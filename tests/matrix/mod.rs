@@ -19,6 +19,7 @@ use payorch::sandbox::SandboxContext;
 use payorch::sandbox::server::{
     RetryPolicy, RunningSandbox, SandboxOptions, SandboxServer, standard_fakes,
 };
+use payorch::server::{AppState, HttpRender};
 use payorch::store::sqlite::SqliteStore;
 use payorch::store::{EventQuery, Store};
 use serde_json::{Value, json};
@@ -455,7 +456,7 @@ pub enum State {
 pub async fn serve(core: &Core, addr: &str) -> (String, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = payorch::server::router(core.app_state());
+    let app = payorch::server::router(AppState::from_core(core));
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
@@ -463,7 +464,15 @@ pub async fn serve(core: &Core, addr: &str) -> (String, tokio::task::JoinHandle<
 }
 
 pub async fn create(core: &Core, tenant: &TenantId, key: &str, body: &Value) -> Answer {
-    runtime::create_charge(&core.orchestrator, &core.idempotency, tenant, key, body).await
+    runtime::create_charge(
+        &core.orchestrator,
+        &core.idempotency,
+        &HttpRender,
+        tenant,
+        key,
+        body,
+    )
+    .await
 }
 
 /// Runs one case; `Ok(true)` when the flow did crash at the point.
@@ -478,7 +487,7 @@ async fn run_case(case: Case) -> Result<bool, String> {
     let server = if case.recovery == Recovery::Webhook {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let app = payorch::server::router(survivor.app_state());
+        let app = payorch::server::router(AppState::from_core(&survivor));
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
@@ -506,7 +515,7 @@ async fn run_case(case: Case) -> Result<bool, String> {
     match case.recovery {
         Recovery::KeyRetry => {
             let a = create(&survivor, &world.tenant, "k1", &body).await;
-            if crashed && a.replayed {
+            if crashed && a.replayed() {
                 return Err(format!("the retry replayed the crash's answer: {}", a.body));
             }
             retried = Some(a);

@@ -71,6 +71,7 @@ pub async fn run_refund_case(case: RefundCase) -> Result<bool, String> {
     let a = runtime::refund(
         &doomed.orchestrator,
         &doomed.idempotency,
+        &payorch::server::HttpRender,
         &world.tenant,
         &id,
         "refund-1",
@@ -90,6 +91,7 @@ pub async fn run_refund_case(case: RefundCase) -> Result<bool, String> {
             let a = runtime::refund(
                 &survivor.orchestrator,
                 &survivor.idempotency,
+                &payorch::server::HttpRender,
                 &world.tenant,
                 &id,
                 "refund-1",
