@@ -2,6 +2,10 @@
 //! sandbox's), the fleet breakers, routing, idempotency and the orchestrator, plus the
 //! background work `serve` runs (breaker sync, reconciler, idempotency purge). `serve` and
 //! `charge create` both start from here, so the CLI runs exactly the core the server runs.
+//!
+//! The idempotent create and refund ([`create_charge`], [`refund`]) answer a typed [`Outcome`];
+//! the response stored under the key (and replayed verbatim) is what the caller's [`Render`]
+//! makes of it (`server`'s `HttpRender`): the runtime knows nothing of HTTP.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -20,7 +20,7 @@ use crate::api::ChargeRequest;
 use crate::failpoint;
 use crate::gateway::GatewayError;
 use crate::id::ChargeId;
-use crate::model::{AttemptOutcome, Charge, ChargeStatus, GatewayId, TenantId};
+use crate::model::{Attempt, AttemptOutcome, Charge, ChargeStatus, GatewayId, TenantId};
 use crate::store::Versioned;
 
 use super::charge::{ChargeRun, Decision, Resolution, Stop};
@@ -69,20 +69,7 @@ impl Orchestrator {
             charge: found.value,
             version: found.version,
         };
-        let now = self.clock.now();
-        for a in run
-            .charge
-            .attempts
-            .iter_mut()
-            .filter(|a| a.outcome == AttemptOutcome::InFlight)
-        {
-            a.outcome = AttemptOutcome::UnavailableAmbiguous;
-            a.error = Some(INTERRUPTED.into());
-        }
-        run.charge.updated_at = now;
-        run.save().await?;
-        tracing::info!(charge = %run.charge.id, by = if request.is_some() { "a retried key" } else { "recovery" }, "took over an abandoned charge");
-
+        run.take().await?;
         // Gateways an earlier part of the flow left unresolved: possible orphans (Pix and
         // boleto fail over past them), never to be called again for this charge.
         let last = run.charge.unresolved_attempt().cloned();
@@ -94,58 +81,110 @@ impl Orchestrator {
             .map(|a| a.gateway)
             .filter(|g| last.as_ref().is_none_or(|l| l.gateway != *g))
             .collect();
-
-        if let Some(last) = last {
-            let g = last.gateway;
-            let error = || {
-                GatewayError::new(
-                    g,
-                    AttemptOutcome::UnavailableAmbiguous,
-                    last.error.clone().unwrap_or_else(|| INTERRUPTED.into()),
-                )
-            };
-            let Some(gateway) = run.gateways.get(g).cloned() else {
-                let mut e = error();
-                e.message = format!("{}; {g} is not configured now", e.message);
-                return run.finish(Decision::Unknown(g, e)).await;
-            };
-            let req = run.gateway_request(g)?;
-            let resolution = run
-                .resolve(gateway.as_ref(), &req, last.at, error())
-                .await?;
-            if request.is_none() {
-                self.failpoints
-                    .hit(failpoint::RECONCILE_GATEWAY_ANSWERED)
-                    .await;
-            }
-            match resolution {
-                Resolution::Found(gc) => return run.finish(Decision::Held(g, gc)).await,
-                Resolution::Refused(e) => return run.finish(Decision::Failed(g, e)).await,
-                Resolution::NotCreated => {}
-                Resolution::Undecided(e) => {
-                    if request.is_none() || !run.charge.method.is_payer_initiated() {
-                        return run.finish(Decision::Unknown(g, e)).await;
-                    }
-                    self.record_orphan(tenant, &run.charge.id, g).await;
-                    skip.push(g);
-                }
-            }
+        if let Some(last) = last
+            && let Some(decision) = run.ask(&last, &mut skip).await?
+        {
+            return run.finish(decision).await;
         }
-
-        let Some(request) = request else {
-            let why = "abandoned by the process creating it; no gateway holds it".to_string();
-            return run.finish(Decision::NoGateway(why)).await;
-        };
-        let decision = match self.routes.candidates(tenant, request, &run.gateways).await {
-            Ok(candidates) => run.route(candidates, &skip).await?,
-            // The routing table could not be read: leave the charge for a later try.
-            Err(FlowError::RoutingUnavailable(e)) => {
-                return Err(Stop::Store(crate::store::StoreError::Unavailable(
-                    e.to_string(),
-                )));
-            }
-            Err(e) => Decision::NoGateway(e.to_string()),
-        };
+        let decision = run.carry_on(&skip).await?;
         run.finish(decision).await
+    }
+}
+
+impl ChargeRun<'_> {
+    /// Step 1: takes the charge over with a conditional write; an attempt still `in_flight`
+    /// was cut off by its process.
+    async fn take(&mut self) -> Result<(), Stop> {
+        let now = self.o.clock.now();
+        for a in self
+            .charge
+            .attempts
+            .iter_mut()
+            .filter(|a| a.outcome == AttemptOutcome::InFlight)
+        {
+            a.outcome = AttemptOutcome::UnavailableAmbiguous;
+            a.error = Some(INTERRUPTED.into());
+        }
+        self.charge.updated_at = now;
+        self.save().await?;
+        let by = if self.request.is_some() {
+            "a retried key"
+        } else {
+            "recovery"
+        };
+        tracing::info!(charge = %self.charge.id, by, "took over an abandoned charge");
+        Ok(())
+    }
+
+    /// Step 2: asks the gateway of the last unresolved attempt. `Some`: what decides the
+    /// charge; `None`: it holds nothing (or, for a Pix or boleto charge with the request, may
+    /// hold an orphan, added to `skip`), and the flow carries on.
+    async fn ask(
+        &mut self,
+        last: &Attempt,
+        skip: &mut Vec<GatewayId>,
+    ) -> Result<Option<Decision>, Stop> {
+        let g = last.gateway;
+        let error = || {
+            GatewayError::new(
+                g,
+                AttemptOutcome::UnavailableAmbiguous,
+                last.error.clone().unwrap_or_else(|| INTERRUPTED.into()),
+            )
+        };
+        let Some(gateway) = self.gateways.get(g).cloned() else {
+            let mut e = error();
+            e.message = format!("{}; {g} is not configured now", e.message);
+            return Ok(Some(Decision::Unknown(g, e)));
+        };
+        let req = self.gateway_request(g)?;
+        let resolution = self
+            .resolve(gateway.as_ref(), &req, last.at, error())
+            .await?;
+        if self.request.is_none() {
+            self.o
+                .failpoints
+                .hit(failpoint::RECONCILE_GATEWAY_ANSWERED)
+                .await;
+        }
+        Ok(match resolution {
+            Resolution::Found(gc) => Some(Decision::Held(g, gc)),
+            Resolution::Refused(e) => Some(Decision::Failed(g, e)),
+            Resolution::NotCreated => None,
+            Resolution::Undecided(e)
+                if self.request.is_none() || !self.charge.method.is_payer_initiated() =>
+            {
+                Some(Decision::Unknown(g, e))
+            }
+            Resolution::Undecided(_) => {
+                let tenant = self.charge.tenant.clone();
+                self.o.record_orphan(&tenant, &self.charge.id, g).await;
+                skip.push(g);
+                None
+            }
+        })
+    }
+
+    /// Step 3: nothing is held anywhere. With the request, the route carries on past `skip`;
+    /// without it, the charge fails as abandoned (nobody is waiting for it).
+    async fn carry_on(&mut self, skip: &[GatewayId]) -> Result<Decision, Stop> {
+        let Some(request) = self.request else {
+            let why = "abandoned by the process creating it; no gateway holds it".to_string();
+            return Ok(Decision::NoGateway(why));
+        };
+        let tenant = self.charge.tenant.clone();
+        match self
+            .o
+            .routes
+            .candidates(&tenant, request, &self.gateways)
+            .await
+        {
+            Ok(candidates) => self.route(candidates, skip).await,
+            // The routing table could not be read: leave the charge for a later try.
+            Err(FlowError::RoutingUnavailable(e)) => Err(Stop::Store(
+                crate::store::StoreError::Unavailable(e.to_string()),
+            )),
+            Err(e) => Ok(Decision::NoGateway(e.to_string())),
+        }
     }
 }
