@@ -163,13 +163,13 @@ fn exit_for_flow(e: &FlowError) -> Exit {
         FlowError::Invalid(_)
         | FlowError::NothingToRefund { .. }
         | FlowError::RefundTooLarge { .. } => Exit::Usage,
-        FlowError::NoRoute { reason, .. } if reason.is_charge_problem() => Exit::Usage,
+        FlowError::NoRoute(reason) if reason.is_charge_problem() => Exit::Usage,
         FlowError::ChargeInProgress(_) | FlowError::RefundInProgress(_) | FlowError::NotHeld => {
             Exit::Conflict
         }
         FlowError::RefundFailed(_) if e.is_refund_declined() => Exit::Failure,
         FlowError::Store(s) if !matches!(s, StoreError::Unavailable(_)) => Exit::Failure,
-        FlowError::NoRoute { .. }
+        FlowError::NoRoute(_)
         | FlowError::RoutingUnavailable(_)
         | FlowError::Exhausted { .. }
         | FlowError::RefundOutcomeUnknown { .. }
@@ -669,4 +669,58 @@ pub async fn reconcile(ctx: &Ctx, args: ReconcileArgs) -> anyhow::Result<()> {
         ))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use payorch::gateway::GatewayError;
+    use payorch::id::{ChargeId, RefundId};
+    use payorch::model::{AttemptOutcome, TenantId};
+
+    /// A fresh error exits as its stored answer does when replayed (decided from the typed
+    /// error there, from the stored status here), so a retry of the key exits as the first
+    /// run did; and as `charge create|refund` exited when it read the status back.
+    #[test]
+    fn a_fresh_error_exits_as_its_replay() {
+        let refused = |outcome| {
+            FlowError::RefundFailed(GatewayError::new(GatewayId::Efi, outcome, "no")).into()
+        };
+        let errors: Vec<RequestError> = vec![
+            FlowError::UnknownTenant(TenantId::default_tenant()).into(),
+            FlowError::NotFound { id: "ch_1".into() }.into(),
+            FlowError::ChargeInProgress(ChargeId::generate()).into(),
+            FlowError::RefundInProgress(RefundId::generate()).into(),
+            FlowError::NotHeld.into(),
+            FlowError::NothingToRefund {
+                charge: ChargeId::generate(),
+                status: ChargeStatus::Refunded,
+            }
+            .into(),
+            FlowError::RefundTooLarge {
+                requested: 5,
+                refundable: 4,
+                currency: Currency::Usd,
+            }
+            .into(),
+            FlowError::Exhausted {
+                charge: ChargeId::generate(),
+                attempts: Vec::new(),
+            }
+            .into(),
+            refused(AttemptOutcome::Invalid),
+            refused(AttemptOutcome::UnavailableNotSent),
+            FlowError::Store(StoreError::Unavailable("locked".into())).into(),
+            FlowError::Store(StoreError::Backend("disk".into())).into(),
+            payorch::api::Invalid::field("amount", "amount_invalid", "no").into(),
+            RequestError::KeyInUse("k".into()),
+            RequestError::KeyReused("k".into()),
+            RequestError::KeyCorrupt,
+            RequestError::Died,
+        ];
+        for e in &errors {
+            let stored = ApiError::from(e).status;
+            assert_eq!(exit_for(e), exit_for_stored(stored), "{e:?} ({stored})");
+        }
+    }
 }

@@ -21,9 +21,9 @@ pub enum FlowError {
     /// The request is wrong: fix it before retrying.
     #[error("{0}")]
     Invalid(#[from] Invalid),
-    /// The routing table allows no gateway for this charge; `pinned` when the request pinned one.
-    #[error("{reason}")]
-    NoRoute { reason: NoRoute, pinned: bool },
+    /// The routing table allows no gateway for this charge (or for the gateway it pinned).
+    #[error("{0}")]
+    NoRoute(NoRoute),
     /// The tenant's routing table could not be read.
     #[error("{0}")]
     RoutingUnavailable(RoutingError),

@@ -218,10 +218,7 @@ impl RoutePlanner for crate::routing::Routing {
             request.gateway,
             |g| request.card_tokens.contains_key(&g),
         )
-        .map_err(|reason| FlowError::NoRoute {
-            reason,
-            pinned: request.gateway.is_some(),
-        })
+        .map_err(FlowError::NoRoute)
     }
 }
 

@@ -127,13 +127,17 @@ impl From<&FlowError> for ApiError {
             FlowError::Invalid(invalid) => ApiError::from(invalid.clone()),
             // The merchant must change the request (422), or an operator must restore a
             // gateway (503).
-            FlowError::NoRoute { reason, pinned } => {
+            FlowError::NoRoute(reason) => {
                 let e = if reason.is_charge_problem() {
                     new(422, GatewayError, "no_gateway_for_charge")
                 } else {
                     new(503, GatewayError, "gateway_unavailable")
                 };
-                if *pinned { e.about("gateway") } else { e }
+                if reason.pinned.is_some() {
+                    e.about("gateway")
+                } else {
+                    e
+                }
             }
             FlowError::RoutingUnavailable(_) => new(503, Internal, "routing_unavailable"),
             FlowError::Exhausted { attempts, .. } => ApiError {
@@ -226,6 +230,10 @@ fn charge_answer(status: u16, charge: &Charge) -> Rendered {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gateway::GatewayError;
+    use crate::id::{ChargeId, RefundId};
+    use crate::model::{AttemptOutcome, ChargeStatus, Currency, GatewayId, PaymentMethod};
+    use crate::routing::{Excluded, Exclusion, NoRoute};
     use serde_json::json;
 
     #[test]
@@ -235,6 +243,183 @@ mod tests {
             e.body(),
             json!({"error": {"type": "invalid_request_error", "code": "amount_invalid",
                              "message": "must be positive", "param": "amount"}})
+        );
+    }
+
+    /// The status, type, code and field of an error answer.
+    type Shape = (u16, ErrorType, String, Option<String>);
+
+    fn shape(e: impl Into<ApiError>) -> Shape {
+        let e = e.into();
+        (e.status, e.kind, e.code, e.param)
+    }
+
+    /// The expected shape, its code as written.
+    type Expected = (u16, ErrorType, &'static str, Option<String>);
+
+    fn no_route(pinned: Option<GatewayId>, why: Exclusion) -> FlowError {
+        FlowError::NoRoute(NoRoute {
+            method: PaymentMethod::Pix,
+            currency: Currency::Brl,
+            pinned,
+            excluded: vec![Excluded {
+                gateway: GatewayId::Efi,
+                why,
+            }],
+        })
+    }
+
+    /// Every flow error keeps the status, type, code and field it was sent with when the
+    /// orchestrator still built `ApiError`s itself (the merchant API's contract).
+    #[test]
+    fn each_flow_error_keeps_its_status_code_and_field() {
+        use ErrorType::{
+            ApiError as Internal, GatewayError as Gateway, IdempotencyError, InvalidRequestError,
+        };
+        let some = |p: &str| Some(p.to_string());
+        let gateway_error = |outcome| GatewayError::new(GatewayId::Stripe, outcome, "boom");
+        let unsupported = || Exclusion::MethodNotSupported {
+            method: PaymentMethod::Pix,
+        };
+        let out_of_service = || Exclusion::Unavailable { detail: "x".into() };
+        let cases: Vec<(FlowError, Expected)> = vec![
+            (
+                FlowError::UnknownTenant(crate::model::TenantId::default_tenant()),
+                (404, InvalidRequestError, "tenant_missing", some("tenant")),
+            ),
+            (
+                FlowError::NotFound { id: "ch_x".into() },
+                (404, InvalidRequestError, "resource_missing", some("id")),
+            ),
+            (
+                FlowError::Invalid(Invalid::field("amount", "amount_invalid", "no")),
+                (400, InvalidRequestError, "amount_invalid", some("amount")),
+            ),
+            (
+                no_route(None, unsupported()),
+                (422, Gateway, "no_gateway_for_charge", None),
+            ),
+            (
+                no_route(Some(GatewayId::Efi), unsupported()),
+                (422, Gateway, "no_gateway_for_charge", some("gateway")),
+            ),
+            (
+                no_route(None, out_of_service()),
+                (503, Gateway, "gateway_unavailable", None),
+            ),
+            (
+                FlowError::Exhausted {
+                    charge: ChargeId::generate(),
+                    attempts: Vec::new(),
+                },
+                (503, Gateway, "gateway_unavailable", None),
+            ),
+            (
+                FlowError::ChargeInProgress(ChargeId::generate()),
+                (409, IdempotencyError, "idempotency_key_in_use", None),
+            ),
+            (
+                FlowError::RefundInProgress(RefundId::generate()),
+                (409, IdempotencyError, "idempotency_key_in_use", None),
+            ),
+            (
+                FlowError::NothingToRefund {
+                    charge: ChargeId::generate(),
+                    status: ChargeStatus::Failed,
+                },
+                (400, InvalidRequestError, "charge_not_refundable", None),
+            ),
+            (
+                FlowError::NotHeld,
+                (409, InvalidRequestError, "charge_not_refundable", None),
+            ),
+            (
+                FlowError::RefundTooLarge {
+                    requested: 2,
+                    refundable: 1,
+                    currency: Currency::Brl,
+                },
+                (400, InvalidRequestError, "amount_too_large", some("amount")),
+            ),
+            (
+                FlowError::RefundOutcomeUnknown {
+                    refund: RefundId::generate(),
+                    gateway: GatewayId::Stripe,
+                    error: gateway_error(AttemptOutcome::UnavailableAmbiguous),
+                },
+                (503, Gateway, "refund_outcome_unknown", None),
+            ),
+            (
+                FlowError::RefundFailed(gateway_error(AttemptOutcome::Declined)),
+                (402, Gateway, "refund_failed", None),
+            ),
+            (
+                FlowError::RefundFailed(gateway_error(AttemptOutcome::UnavailableNotSent)),
+                (503, Gateway, "refund_failed", None),
+            ),
+            (
+                FlowError::Store(StoreError::Unavailable("busy".into())),
+                (503, Internal, "store_error", None),
+            ),
+            (
+                FlowError::Store(StoreError::Corrupt("bad".into())),
+                (500, Internal, "store_error", None),
+            ),
+        ];
+        for (error, (status, kind, code, param)) in cases {
+            let message = error.to_string();
+            let e = ApiError::from(&error);
+            assert_eq!(e.message, message, "{error:?}");
+            assert_eq!(
+                shape(e),
+                (status, kind, code.to_string(), param),
+                "{error:?}"
+            );
+        }
+    }
+
+    /// The idempotency key's own refusals, and a flow that died.
+    #[test]
+    fn each_request_error_keeps_its_status_code_and_field() {
+        use ErrorType::{ApiError as Internal, IdempotencyError};
+        let cases = [
+            (
+                RequestError::KeyInUse("k".into()),
+                (409, IdempotencyError, "idempotency_key_in_use", None),
+            ),
+            (
+                RequestError::KeyReused("k".into()),
+                (
+                    422,
+                    IdempotencyError,
+                    "idempotency_key_reused",
+                    Some("Idempotency-Key".to_string()),
+                ),
+            ),
+            (
+                RequestError::KeyCorrupt,
+                (500, Internal, "idempotency_key_corrupt", None),
+            ),
+            (RequestError::Died, (500, Internal, "internal_error", None)),
+        ];
+        for (error, (status, kind, code, param)) in cases {
+            assert_eq!(
+                shape(&error),
+                (status, kind, code.to_string(), param),
+                "{error:?}"
+            );
+        }
+    }
+
+    /// What `runtime` stores under a key: 201 for a created charge, 200 for a refunded one,
+    /// the error body for a failure, each exactly what is sent.
+    #[test]
+    fn http_render_statuses() {
+        let failed = HttpRender.failed(&RequestError::KeyInUse("k".into()));
+        assert_eq!(failed.status, 409);
+        assert_eq!(
+            serde_json::from_str::<Value>(&failed.body).unwrap()["error"]["code"],
+            "idempotency_key_in_use"
         );
     }
 }
