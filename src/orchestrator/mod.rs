@@ -15,7 +15,9 @@
 //! charge whose holder stopped: the protocol every resumer follows), `refund.rs`,
 //! `reconcile.rs` (abandoned charges and refunds, unknown charges, orphans) and `inbound.rs`
 //! (what a gateway webhook does to its charge). Money flows run in tasks of their own
-//! ([`Orchestrator::run_flow`]), so a client that hangs up cannot cut one short.
+//! ([`Orchestrator::run_flow`]), so a client that hangs up cannot cut one short. A flow that
+//! gives no charge says why with a [`FlowError`] (`error.rs`): typed, with no HTTP status or
+//! error code, which `server/` and `commands/` decide.
 
 mod charge;
 mod error;

@@ -3,6 +3,7 @@
 //! Handlers only translate HTTP to the core and back: authentication by API key and rate limits
 //! (`limits`, a layer on every `/v1` route that hands the handler the caller's key), body
 //! limits, JSON parsing, idempotency, `X-Request-Id`; the flows live in the orchestrator.
+//! Every status and error body of the merchant API is decided here (`error.rs`).
 
 mod body;
 mod error;
