@@ -81,8 +81,8 @@ pub(super) struct ChargeRun<'a> {
 impl Orchestrator {
     /// Creates a charge with id `id` (the caller generates it and records it on its
     /// idempotency lease first, so a recoverer can find the charge). Returns the charge as
-    /// stored, or why there is none, e.g. when no gateway could take it (the failed charge is stored
-    /// too, for operators).
+    /// stored, or why there is none, e.g. when no gateway could take it (the failed charge is
+    /// stored too, for operators).
     pub async fn create_charge(
         &self,
         tenant: &TenantId,
