@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 pub mod strict;
+pub mod view;
 
 use crate::model::{Attempt, Currency, Customer, GatewayId, Money, PaymentMethod, ValidationError};
 

@@ -48,7 +48,7 @@ impl Orchestrator {
         else {
             return self.create_charge(tenant, id, request).await;
         };
-        if found.value.status != ChargeStatus::Pending {
+        if found.value.status() != ChargeStatus::Pending {
             return self.answer(tenant, &id, Ok(found.value)).await;
         }
         if !self.is_abandoned(found.value.updated_at) {

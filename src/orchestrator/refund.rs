@@ -95,14 +95,15 @@ impl Orchestrator {
                     "charge_not_refundable",
                     format!(
                         "charge {} is {} with nothing left to refund",
-                        charge.id, charge.status
+                        charge.id,
+                        charge.status()
                     ),
                 ));
             }
             let amount = request.amount.unwrap_or(refundable);
             if amount > refundable {
                 let major = |minor: i64| {
-                    Money::from_minor(minor, charge.currency)
+                    Money::from_minor(minor, charge.currency())
                         .map_or_else(|_| format!("{minor} (minor units)"), |m| m.to_string())
                 };
                 return Err(ApiError::invalid(
@@ -127,7 +128,7 @@ impl Orchestrator {
             self.mark_refund(tenant, &charge.id, refund_id, true)
                 .await
                 .map_err(store_error)?;
-            let refunded_before = charge.amount_refunded;
+            let refunded_before = charge.amount_refunded();
             charge.refunds.push(refund.clone());
             charge.updated_at = now;
             match self.store.update_charge(&charge, version).await {
@@ -167,7 +168,7 @@ impl Orchestrator {
                     .ok()
                     .and_then(|c| c.payment_reference);
                 let charge = self.get_charge(tenant, out.charge.as_str()).await?.0;
-                let money = Money::from_minor(out.refund.amount, charge.currency)
+                let money = Money::from_minor(out.refund.amount, charge.currency())
                     .map_err(|e| ApiError::invalid("amount", "amount_invalid", e.to_string()))?;
                 let r = gateway
                     .refund(&CreateRefund {
@@ -402,17 +403,13 @@ fn record_refund(charge: &mut Charge, expected: i64, now: crate::clock::Timestam
         .filter(|r| matches!(r.status, RefundStatus::Pending | RefundStatus::Succeeded))
         .map(|r| r.amount)
         .sum();
-    charge.amount_refunded = charge
-        .amount_refunded
-        .max(made)
-        .max(expected)
-        .min(charge.amount);
-    let next = if charge.amount_refunded >= charge.amount {
+    charge.set_amount_refunded(charge.amount_refunded().max(made).max(expected));
+    let next = if charge.amount_refunded() >= charge.amount() {
         ChargeStatus::Refunded
     } else {
         ChargeStatus::PartiallyRefunded
     };
     if charge.apply_status(next, now) == Transition::Reject {
-        tracing::warn!(charge = %charge.id, status = %charge.status, "refund reported on a charge in an unexpected state");
+        tracing::warn!(charge = %charge.id, status = %charge.status(), "refund reported on a charge in an unexpected state");
     }
 }
