@@ -288,3 +288,26 @@ fn the_masked_view_hides_only_the_document() {
     masked["customer"]["document"]["number"] = json!("52998224725");
     assert_eq!(masked, full);
 }
+
+/// An event carries the charge's wire view; the event log reads back what it wrote and what it
+/// wrote before the view (the stored record, without `"object"`).
+#[test]
+fn an_event_carries_the_charge_view_and_earlier_events_still_read() {
+    use crate::model::Event;
+    let c = declined_charge();
+    let event = Event::for_charge(&c, c.updated_at);
+    let json = serde_json::to_value(&event).unwrap();
+    assert_eq!(
+        json["data"]["charge"],
+        serde_json::to_value(view::ChargeView::new(&c)).unwrap()
+    );
+    assert_eq!(json["type"], "charge.failed");
+    assert_eq!(
+        serde_json::from_value::<Event>(json.clone()).unwrap(),
+        event
+    );
+    let mut earlier = json;
+    earlier["data"]["charge"] = serde_json::to_value(&c).unwrap();
+    assert!(earlier["data"]["charge"].get("object").is_none());
+    assert_eq!(serde_json::from_value::<Event>(earlier).unwrap(), event);
+}

@@ -275,7 +275,7 @@ pub struct EventV1<'a> {
 /// An event's payload, version 1.
 #[derive(Serialize)]
 pub struct EventDataV1<'a> {
-    charge: &'a Charge,
+    charge: ChargeV1<'a>,
 }
 
 impl<'a> EventV1<'a> {
@@ -286,7 +286,7 @@ impl<'a> EventV1<'a> {
             tenant: &e.tenant,
             created_at: e.created_at,
             data: EventDataV1 {
-                charge: &e.data.charge,
+                charge: ChargeV1::new(&e.data.charge),
             },
         }
     }
