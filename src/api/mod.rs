@@ -1,7 +1,8 @@
 //! The merchant API's shapes, shared by `payorch serve` and the CLI: the charge and refund
 //! requests with field-level validation (rule 7), and the error body
 //! `{"error":{"type","code","message","param"}}`. No HTTP framework here: `server/` maps these
-//! to axum, the CLI builds the same JSON and reads the same errors.
+//! to axum, the CLI builds the same JSON and reads the same errors. What payorch sends back (a
+//! charge, an event) is written in [`view`], apart from the stored model.
 
 use std::collections::BTreeMap;
 
