@@ -485,8 +485,8 @@ impl Charge {
 
     /// This charge as it was first recorded: `pending`, everything else as it is now. For a flow
     /// that decided before its first write: the charge is stored pending, then its outcome with
-    /// its news.
-    pub fn as_pending(&self) -> Charge {
+    /// its news. Crate-private: outside the flows it would be a way around the transition.
+    pub(crate) fn as_pending(&self) -> Charge {
         Charge {
             status: ChargeStatus::Pending,
             ..self.clone()
