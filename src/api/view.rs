@@ -235,7 +235,8 @@ impl<'a> CustomerV1<'a> {
     }
 }
 
-/// The payer's CPF/CNPJ, version 1 (masked in listings).
+/// The payer's CPF/CNPJ, version 1 (masked in listings by `Document::masked`, the one masking
+/// function).
 #[derive(Serialize)]
 pub struct DocumentV1<'a> {
     #[serde(rename = "type")]

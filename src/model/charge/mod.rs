@@ -392,9 +392,9 @@ pub struct ChargeFailure {
 /// transition), the amount is a [`Money`] (positive, with its currency), and the amount
 /// refunded never exceeds it. Everything else is plain data.
 ///
-/// Its stored form (the SQLite body) is [`record::Record`], unchanged since the fields were
-/// public; what the API and webhooks show is `api::view` (`src/api/view.rs`), written apart so a
-/// rename here cannot change a merchant's JSON.
+/// Its stored form (the SQLite body) is the record in `src/model/charge/record.rs`, unchanged
+/// since the fields were public; what the API and webhooks show is `api::view`
+/// (`src/api/view.rs`), written apart so a rename here cannot change a merchant's JSON.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "record::Record", into = "record::Record")]
 pub struct Charge {
