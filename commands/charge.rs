@@ -275,7 +275,7 @@ fn print_charge(
     } else {
         show(charge)?;
     }
-    if charge.status == ChargeStatus::Failed {
+    if charge.status() == ChargeStatus::Failed {
         let why = charge
             .failure
             .as_ref()
@@ -298,17 +298,17 @@ fn print_charge(
 pub fn status_text(c: &Charge) -> String {
     match c.decline_code() {
         Some(code) => format!("declined ({code})"),
-        None => c.status.to_string(),
+        None => c.status().to_string(),
     }
 }
 
 fn show(ctx: &Ctx, c: &Charge) -> anyhow::Result<()> {
-    let money = major(c.amount, c.currency);
+    let money = major(c.amount(), c.currency());
     let mut fields = vec![
         ("id", c.id.to_string()),
         ("status", status_text(c)),
         ("amount", money),
-        ("refunded", major(c.amount_refunded, c.currency)),
+        ("refunded", major(c.amount_refunded(), c.currency())),
         ("method", c.method.to_string()),
         ("gateway", or_dash(c.gateway)),
         ("reference", or_dash(c.gateway_reference.as_deref())),
@@ -353,7 +353,7 @@ fn show(ctx: &Ctx, c: &Charge) -> anyhow::Result<()> {
             .map(|r| {
                 vec![
                     r.id.to_string(),
-                    major(r.amount, c.currency),
+                    major(r.amount, c.currency()),
                     refund_status(r.status).into(),
                     or_dash(r.reason.as_deref()),
                     r.created_at.to_rfc3339(),
@@ -371,7 +371,7 @@ fn show(ctx: &Ctx, c: &Charge) -> anyhow::Result<()> {
     if let Some(pix) = c
         .pix
         .as_ref()
-        .filter(|_| c.status == ChargeStatus::RequiresAction)
+        .filter(|_| c.status() == ChargeStatus::RequiresAction)
     {
         ctx.out
             .line(&format!("\nPix copia e cola:\n{}", pix.copy_paste))?;
@@ -402,7 +402,7 @@ fn show_refund(ctx: &Ctx, charge: &Charge, refund: Option<&RefundId>) -> anyhow:
     if let Some(r) = refund.and_then(|id| charge.refunds.iter().find(|r| r.id == *id)) {
         ctx.out.fields(&[
             ("refund", r.id.to_string()),
-            ("amount", major(r.amount, charge.currency)),
+            ("amount", major(r.amount, charge.currency())),
             ("status", refund_status(r.status).into()),
             ("reason", or_dash(r.reason.as_deref())),
         ])?;
@@ -495,7 +495,7 @@ async fn refund(ctx: &Ctx, args: RefundArgs) -> anyhow::Result<()> {
     let requested = args
         .amount
         .as_deref()
-        .map(|a| super::amount::parse_amount("--amount", a, charge.currency, args.minor))
+        .map(|a| super::amount::parse_amount("--amount", a, charge.currency(), args.minor))
         .transpose()?;
     if let Some(m) = requested {
         body["amount"] = json!(m.minor());
@@ -525,7 +525,7 @@ async fn refund(ctx: &Ctx, args: RefundArgs) -> anyhow::Result<()> {
         // Said the way the operator typed it: major units with the currency.
         let message = format!(
             "--amount: {m} is more than the {} still refundable on charge {}",
-            major(now.refundable(), now.currency),
+            major(now.refundable(), now.currency()),
             args.id
         );
         return Err(CliError::new(Exit::Usage, message).into());
@@ -633,7 +633,7 @@ fn list_row(c: &Charge) -> Vec<String> {
     vec![
         c.id.to_string(),
         status_text(c),
-        major(c.amount, c.currency),
+        major(c.amount(), c.currency()),
         c.method.to_string(),
         or_dash(c.gateway),
         if failed_over {

@@ -79,7 +79,7 @@ impl EventRow {
             id: e.id.to_string(),
             kind: e.kind.to_string(),
             charge: e.data.charge.id.to_string(),
-            status: e.data.charge.status.to_string(),
+            status: e.data.charge.status().to_string(),
             decline_code: e.data.charge.decline_code().map(String::from),
             created_at: e.created_at.to_rfc3339(),
         }

@@ -377,22 +377,17 @@ impl Answer {
     }
 }
 
-/// A charge as the API shows it: the stored record plus `"object": "charge"`.
+/// A charge as the API shows it: its wire view ([`crate::api::view::ChargeView`]), as a JSON
+/// value (sorted keys).
 pub fn charge_json(charge: &crate::model::Charge) -> Value {
-    let mut v = serde_json::to_value(charge).unwrap_or(Value::Null);
-    if let Some(obj) = v.as_object_mut() {
-        obj.insert("object".into(), Value::String("charge".into()));
-    }
-    v
+    serde_json::to_value(crate::api::view::ChargeView::new(charge)).unwrap_or(Value::Null)
 }
 
 /// A charge as listings show it (`GET /v1/charges`, the CLI): [`charge_json`] with the
 /// customer's document masked. The merchant gets back what it sent only from the charge's own
 /// endpoints (create, `GET /v1/charges/{id}`); a listing, the usual leak, never carries it.
 pub fn charge_json_masked(charge: &crate::model::Charge) -> Value {
-    let mut masked = charge.clone();
-    masked.customer = charge.customer.masked();
-    charge_json(&masked)
+    serde_json::to_value(crate::api::view::ChargeView::masked(charge)).unwrap_or(Value::Null)
 }
 
 /// What a request under an idempotency key makes, recorded on the key before anything else

@@ -93,7 +93,7 @@ async fn crash_mid_failover(stack: &mut ServeStack) -> (String, String) {
     // The write-ahead record of the Stripe call is stored just before the request leaves.
     let id = wait_for("the Stripe call is recorded in flight", BOUND, || async {
         match ledger::payorch_charges(&db).await.as_slice() {
-            [c] if c.status == ChargeStatus::Pending
+            [c] if c.status() == ChargeStatus::Pending
                 && c.attempts.iter().any(|a| {
                     a.gateway == GatewayId::Stripe
                         && a.outcome == payorch::model::AttemptOutcome::InFlight
@@ -146,7 +146,7 @@ async fn crash_mid_failover(stack: &mut ServeStack) -> (String, String) {
 fn assert_succeeded_at_stripe(charge: &Charge, pi: &str) {
     assert_eq!(
         (
-            charge.status,
+            charge.status(),
             charge.gateway,
             charge.gateway_reference.as_deref()
         ),
@@ -212,7 +212,7 @@ async fn the_reconciler_finishes_a_charge_whose_process_died_after_the_gateway_t
         BOUND,
         || async {
             let c = stored(&stack, &id).await;
-            match c.status {
+            match c.status() {
                 ChargeStatus::Pending | ChargeStatus::Processing | ChargeStatus::Unknown => {
                     Err(describe(&c))
                 }

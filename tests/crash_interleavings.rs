@@ -164,10 +164,10 @@ async fn run(plan: Plan) -> Result<(), String> {
                 status, told["gateway"], stored.gateway
             ));
         }
-        if settled && status != stored.status.as_str() {
+        if settled && status != stored.status().as_str() {
             return Err(format!(
                 "A answered {status} but the charge is {}",
-                stored.status
+                stored.status()
             ));
         }
     }

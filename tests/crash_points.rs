@@ -83,7 +83,7 @@ async fn a_paid_pix_survives_a_crash_at(point: &str) {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     let charge = charge.unwrap();
-    assert_eq!(charge.status, ChargeStatus::Succeeded, "{charge:?}");
+    assert_eq!(charge.status(), ChargeStatus::Succeeded, "{charge:?}");
     let events = world.events(&charge).await;
     assert_eq!(
         events.iter().filter(|k| *k == "charge.succeeded").count(),
@@ -141,7 +141,7 @@ async fn a_reconciler_that_dies_after_asking_leaves_the_work_to_the_next() {
     let survivor = world.core();
     world.reconcile(&survivor, 2).await.unwrap();
     let charge = world.only_charge().await.unwrap();
-    assert_eq!(charge.status, ChargeStatus::Succeeded, "{charge:?}");
+    assert_eq!(charge.status(), ChargeStatus::Succeeded, "{charge:?}");
     assert_eq!(charge.gateway, Some(GatewayId::Stripe));
     let events = world.events(&charge).await;
     assert_eq!(

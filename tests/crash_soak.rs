@@ -353,7 +353,7 @@ fn answer_violations(answers: &[(String, Option<Answer>)], charges: &[Charge]) -
         match answer {
             None => out.push(format!("key {key}: no final answer; {}", describe(stored))),
             Some(Answer::Charge(v)) => {
-                let want = json!({"id": stored.id, "status": stored.status,
+                let want = json!({"id": stored.id, "status": stored.status(),
                                   "gateway": stored.gateway,
                                   "gateway_reference": stored.gateway_reference});
                 let got = json!({"id": v["id"], "status": v["status"], "gateway": v["gateway"],
@@ -363,7 +363,7 @@ fn answer_violations(answers: &[(String, Option<Answer>)], charges: &[Charge]) -
                 }
             }
             Some(Answer::NoGateway(v)) => {
-                if stored.status != ChargeStatus::Failed || stored.gateway.is_some() {
+                if stored.status() != ChargeStatus::Failed || stored.gateway.is_some() {
                     out.push(format!(
                         "key {key}: answered {v}, stored {}",
                         describe(stored)
@@ -450,7 +450,7 @@ async fn crash_soak_never_charges_twice_and_settles_everything() {
         ("answers", answer_violations(&answers, &charges)),
     ];
 
-    let count = |s: ChargeStatus| charges.iter().filter(|c| c.status == s).count();
+    let count = |s: ChargeStatus| charges.iter().filter(|c| c.status() == s).count();
     let failovers = charges
         .iter()
         .filter(|c| {

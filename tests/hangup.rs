@@ -74,7 +74,7 @@ async fn charges_whose_client_hung_up_run_to_the_end() {
             .await
             .unwrap();
         charges = page.items;
-        if charges.len() == 16 && charges.iter().all(|c| c.status != ChargeStatus::Pending) {
+        if charges.len() == 16 && charges.iter().all(|c| c.status() != ChargeStatus::Pending) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -82,7 +82,7 @@ async fn charges_whose_client_hung_up_run_to_the_end() {
     assert_eq!(charges.len(), 16, "one charge per request");
     for charge in &charges {
         assert_eq!(
-            charge.status,
+            charge.status(),
             ChargeStatus::Succeeded,
             "{} was cut short: {:?}",
             charge.id,
@@ -156,6 +156,6 @@ async fn a_drained_core_has_finished_every_flow_in_flight() {
     let _ = tokio::time::timeout(Duration::from_millis(50), request).await;
     core.orchestrator.drain().await;
     let charge = world.only_charge().await.expect("the charge is stored");
-    assert_eq!(charge.status, ChargeStatus::RequiresAction, "{charge:?}");
+    assert_eq!(charge.status(), ChargeStatus::RequiresAction, "{charge:?}");
     world.shutdown().await;
 }

@@ -12,7 +12,7 @@ use payorch::gateway::GatewayEvent;
 use payorch::gateway::registry::Gateways;
 use payorch::id::ChargeId;
 use payorch::model::{
-    Charge, ChargeStatus, Currency, Customer, GatewayId, PaymentMethod, TenantId,
+    Charge, ChargeStatus, Currency, Customer, GatewayId, Money, PaymentMethod, TenantId,
 };
 use payorch::orchestrator::{Applied, SharedGateways};
 use payorch::runtime::Core;
@@ -56,28 +56,19 @@ impl Fixture {
     async fn charge(&self, gateway: Option<GatewayId>, status: ChargeStatus) -> ChargeId {
         let now = SystemClock.now();
         let id = ChargeId::generate();
-        let charge = Charge {
-            id: id.clone(),
-            tenant: self.tenant.clone(),
-            status,
-            amount: 1990,
-            currency: Currency::Brl,
-            amount_refunded: 0,
-            method: PaymentMethod::Pix,
-            gateway,
-            gateway_reference: gateway.map(|_| format!("ref-{id}")),
-            pix: None,
-            boleto: None,
-            attempts: vec![],
-            refunds: vec![],
-            customer: Customer::parse("Maria Silva", None, Some("529.982.247-25"), Currency::Brl)
+        let mut charge = Charge::new(
+            id.clone(),
+            self.tenant.clone(),
+            Money::from_minor(1990, Currency::Brl).expect("money"),
+            PaymentMethod::Pix,
+            Customer::parse("Maria Silva", None, Some("529.982.247-25"), Currency::Brl)
                 .expect("customer"),
-            description: None,
-            metadata: Default::default(),
-            failure: None,
-            created_at: now,
-            updated_at: now,
-        };
+            now,
+        );
+        charge.gateway = gateway;
+        charge.gateway_reference = gateway.map(|_| format!("ref-{id}"));
+        charge.apply_status(status, now);
+        assert_eq!(charge.status(), status, "a fixture reachable from pending");
         self.store.create_charge(&charge).await.expect("create");
         id
     }
@@ -89,7 +80,7 @@ impl Fixture {
             .await
             .expect("read")
             .expect("exists");
-        (v.value.status, v.value.amount_refunded, v.version)
+        (v.value.status(), v.value.amount_refunded(), v.version)
     }
 
     async fn queued(&self) -> u64 {
@@ -292,7 +283,7 @@ async fn receiving_records_dedupes_and_resumes_what_was_not_settled() {
     };
     charge.gateway = Some(GatewayId::Stripe);
     charge.gateway_reference = Some(format!("ref-{creating}"));
-    charge.status = ChargeStatus::RequiresAction;
+    charge.apply_status(ChargeStatus::RequiresAction, charge.updated_at);
     f.store
         .update_charge(&charge, version)
         .await
@@ -399,7 +390,7 @@ async fn not_yet_then_created(f: &Fixture, status: ChargeStatus) -> (Charge, u64
     let mut charge = v.value;
     charge.gateway = Some(GatewayId::Stripe);
     charge.gateway_reference = Some(format!("ref-{creating}"));
-    charge.status = status;
+    charge.apply_status(status, charge.updated_at);
     let version = f
         .store
         .update_charge(&charge, v.version)
@@ -436,7 +427,7 @@ async fn a_redelivery_after_not_yet_still_enqueues_an_event_a_crash_lost() {
     let f = fixture().await;
     let (mut charge, version, paid) = not_yet_then_created(&f, ChargeStatus::RequiresAction).await;
     // The crashed delivery: moved the charge, logged nothing.
-    charge.status = ChargeStatus::Succeeded;
+    charge.apply_status(ChargeStatus::Succeeded, charge.updated_at);
     f.store
         .update_charge(&charge, version)
         .await

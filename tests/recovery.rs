@@ -10,9 +10,7 @@ use payorch::config::Config;
 use payorch::gateway::{CreateCharge, registry};
 use payorch::id::ChargeId;
 use payorch::idempotency::{Begin, request_hash};
-use payorch::model::{
-    Charge, ChargeStatus, Currency, Customer, GatewayId, Money, PaymentMethod, TenantId,
-};
+use payorch::model::{Charge, Currency, Customer, GatewayId, Money, PaymentMethod, TenantId};
 use payorch::orchestrator::{SharedGateways, gateway_key};
 use payorch::runtime::{self, Core};
 use payorch::sandbox::SandboxContext;
@@ -80,27 +78,14 @@ async fn a_dead_holders_charge_is_found_at_the_gateway_not_made_again() {
     let now = clock.now();
     let customer =
         Customer::parse("Maria Silva", None, Some("529.982.247-25"), Currency::Brl).unwrap();
-    let pending = Charge {
-        id: id.clone(),
-        tenant: tenant.clone(),
-        status: ChargeStatus::Pending,
-        amount: 1990,
-        currency: Currency::Brl,
-        amount_refunded: 0,
-        method: PaymentMethod::Pix,
-        gateway: None,
-        gateway_reference: None,
-        pix: None,
-        boleto: None,
-        attempts: vec![],
-        refunds: vec![],
-        customer: customer.clone(),
-        description: None,
-        metadata: Default::default(),
-        failure: None,
-        created_at: now,
-        updated_at: now,
-    };
+    let pending = Charge::new(
+        id.clone(),
+        tenant.clone(),
+        Money::from_minor(1990, Currency::Brl).unwrap(),
+        PaymentMethod::Pix,
+        customer.clone(),
+        now,
+    );
     store.create_charge(&pending).await.unwrap();
     let stripe = gateways.get(GatewayId::Stripe).unwrap();
     let created_by_the_dead = stripe

@@ -275,7 +275,7 @@ async fn refund_amounts_are_checked_before_anything_is_stored() {
         assert_error(&answer, 400, "amount");
         let charge = api.world.charge(&id).await.unwrap();
         assert!(charge.refunds.is_empty(), "{amount}: {:?}", charge.refunds);
-        assert_eq!(charge.amount_refunded, 0, "{amount}");
+        assert_eq!(charge.amount_refunded(), 0, "{amount}");
     }
     // A duplicated amount is refused too, naming it.
     let answer = api

@@ -296,7 +296,7 @@ impl App {
 fn charge_matches(charge: &Charge, needle: &str) -> bool {
     let decline = charge.decline_code();
     charge.id.to_string().to_lowercase().contains(needle)
-        || charge.status.as_str().contains(needle)
+        || charge.status().as_str().contains(needle)
         || decline
             .is_some_and(|code| "declined".contains(needle) || code.to_lowercase().contains(needle))
         || charge.gateway.is_some_and(|g| g.as_str().contains(needle))

@@ -490,7 +490,7 @@ fn repeated(events: &[Event]) -> u64 {
             (
                 e.data.charge.id.to_string(),
                 e.kind.to_string(),
-                e.data.charge.amount_refunded,
+                e.data.charge.amount_refunded(),
             )
         })
         .collect();

@@ -1,13 +1,15 @@
 //! The merchant API's shapes, shared by `payorch serve` and the CLI: the charge and refund
 //! requests with field-level validation (rule 7), refusing with an [`Invalid`] that names the
 //! field. No HTTP here: `server/` decides the status and renders the error body
-//! (`server/error.rs`), `commands/` the exit code.
+//! (`server/error.rs`), `commands/` the exit code. What payorch sends back (a charge, an
+//! event) is written in [`view`], apart from the stored model.
 
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
 pub mod strict;
+pub mod view;
 
 use crate::model::{Currency, Customer, GatewayId, Money, PaymentMethod, ValidationError};
 

@@ -1,4 +1,5 @@
 use super::*;
+use crate::model::Attempt;
 use serde_json::json;
 
 fn pix() -> Value {
@@ -209,4 +210,94 @@ fn refund_requests() {
             .code,
         "parameter_unknown"
     );
+}
+
+/// A declined card charge with a Pix-less, refund-less record, every other optional part set.
+fn declined_charge() -> crate::model::Charge {
+    use crate::clock::Timestamp;
+    use crate::id::ChargeId;
+    use crate::model::{AttemptOutcome, Charge, ChargeFailure, ChargeStatus, Document};
+    let at = Timestamp::from_unix_millis(1_767_323_045_006);
+    let mut c = Charge::new(
+        ChargeId::generate(),
+        crate::model::TenantId::parse("acme").unwrap(),
+        Money::from_minor(5000, Currency::Brl).unwrap(),
+        PaymentMethod::Card,
+        Customer {
+            name: "Maria Silva".into(),
+            email: Some("maria@example.com".into()),
+            document: Some(Document::parse("529.982.247-25", Currency::Brl).unwrap()),
+        },
+        at,
+    );
+    c.gateway = Some(GatewayId::Asaas);
+    c.description = Some("Order 1001".into());
+    c.metadata = BTreeMap::from([("order".to_string(), "1001".to_string())]);
+    c.attempts = vec![Attempt {
+        gateway: GatewayId::Asaas,
+        outcome: AttemptOutcome::Declined,
+        latency_ms: 412,
+        error: Some("declined by the issuer".into()),
+        gateway_code: Some("insufficient_funds".into()),
+        gateway_reference: Some("pay_080225913252".into()),
+        idempotency_key: Some(format!("{}-asaas", c.id)),
+        at,
+    }];
+    c.failure = Some(ChargeFailure {
+        code: "insufficient_funds".into(),
+        message: "The card has insufficient funds.".into(),
+    });
+    c.apply_status(ChargeStatus::Failed, at);
+    c
+}
+
+/// Version 1 of the wire view is what the API published: the stored record's fields, in its
+/// order, with `"object": "charge"` after the id. Written apart from the record, the two may
+/// now drift only on purpose.
+#[test]
+fn the_v1_charge_view_is_the_published_shape() {
+    let c = declined_charge();
+    let record = serde_json::to_string(&c).unwrap();
+    let id = format!(r#"{{"id":"{}","#, c.id);
+    let published = record.replacen(&id, &format!(r#"{id}"object":"charge","#), 1);
+    assert_ne!(published, record);
+    assert_eq!(
+        serde_json::to_string(&view::ChargeView::new(&c)).unwrap(),
+        published
+    );
+}
+
+/// A listing's view masks the customer's document and nothing else.
+#[test]
+fn the_masked_view_hides_only_the_document() {
+    let c = declined_charge();
+    let full = serde_json::to_value(view::ChargeView::new(&c)).unwrap();
+    let mut masked = serde_json::to_value(view::ChargeView::masked(&c)).unwrap();
+    assert_eq!(masked["customer"]["document"]["number"], "***.982.247-**");
+    assert_eq!(masked["customer"]["document"]["type"], "cpf");
+    masked["customer"]["document"]["number"] = json!("52998224725");
+    assert_eq!(masked, full);
+}
+
+/// An event carries the charge's wire view; the event log reads back what it wrote and what it
+/// wrote before the view (the stored record, without `"object"`).
+#[test]
+fn an_event_carries_the_charge_view_and_earlier_events_still_read() {
+    use crate::model::Event;
+    let c = declined_charge();
+    let event = Event::for_charge(&c, c.updated_at);
+    let json = serde_json::to_value(&event).unwrap();
+    assert_eq!(
+        json["data"]["charge"],
+        serde_json::to_value(view::ChargeView::new(&c)).unwrap()
+    );
+    assert_eq!(json["type"], "charge.failed");
+    assert_eq!(
+        serde_json::from_value::<Event>(json.clone()).unwrap(),
+        event
+    );
+    let mut earlier = json;
+    earlier["data"]["charge"] = serde_json::to_value(&c).unwrap();
+    assert!(earlier["data"]["charge"].get("object").is_none());
+    assert_eq!(serde_json::from_value::<Event>(earlier).unwrap(), event);
 }

@@ -16,19 +16,6 @@ pub struct Customer {
     pub document: Option<Document>,
 }
 
-impl Customer {
-    /// The customer as listings show it: the document masked ([`Document::masked`]).
-    pub fn masked(&self) -> Customer {
-        Customer {
-            document: self.document.as_ref().map(|d| Document {
-                kind: d.kind,
-                number: d.masked(),
-            }),
-            ..self.clone()
-        }
-    }
-}
-
 /// The longest customer name payorch accepts (gateways truncate around 200).
 pub const MAX_NAME_CHARS: usize = 200;
 

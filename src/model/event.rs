@@ -98,13 +98,19 @@ impl FromStr for EventType {
 }
 
 /// The payload of an event.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct EventData {
     pub charge: Charge,
 }
 
-/// A normalized event, as delivered to the merchant: `{id, type, created_at, data: {charge}}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// A normalized event, as delivered to the merchant: `{id, type, tenant, created_at, data:
+/// {charge}}`.
+///
+/// Its JSON is a wire view: `Serialize` is implemented in `src/api/view.rs`, where the charge
+/// is the API's (`"object": "charge"`), written field by field. The event log stores that JSON,
+/// what was sent; the derive below reads it back (and the events written before the view, whose
+/// charge was the stored record: the same names, without `"object"`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct Event {
     pub id: EventId,
     #[serde(rename = "type")]
@@ -119,7 +125,7 @@ impl Event {
     pub fn for_charge(charge: &Charge, now: Timestamp) -> Event {
         Event {
             id: EventId::generate(),
-            kind: EventType::for_status(charge.status),
+            kind: EventType::for_status(charge.status()),
             tenant: charge.tenant.clone(),
             created_at: now,
             data: EventData {

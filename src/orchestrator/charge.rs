@@ -92,27 +92,16 @@ impl Orchestrator {
         let gateways = self.gateways.for_tenant(tenant);
         let candidates = self.routes.candidates(tenant, request, &gateways).await?;
         let now = self.clock.now();
-        let charge = Charge {
+        let mut charge = Charge::new(
             id,
-            tenant: tenant.clone(),
-            status: ChargeStatus::Pending,
-            amount: request.money.minor(),
-            currency: request.money.currency(),
-            amount_refunded: 0,
-            method: request.method,
-            gateway: None,
-            gateway_reference: None,
-            pix: None,
-            boleto: None,
-            attempts: Vec::new(),
-            refunds: Vec::new(),
-            customer: request.customer.clone(),
-            description: request.description.clone(),
-            metadata: request.metadata.clone(),
-            failure: None,
-            created_at: now,
-            updated_at: now,
-        };
+            tenant.clone(),
+            request.money,
+            request.method,
+            request.customer.clone(),
+            now,
+        );
+        charge.description = request.description.clone();
+        charge.metadata = request.metadata.clone();
         let mut run = ChargeRun {
             o: self,
             gateways,
@@ -142,12 +131,12 @@ impl Orchestrator {
             Err(Stop::Superseded) => {
                 let current = self.store.get_charge(tenant, id).await?.map(|v| v.value);
                 match current {
-                    Some(c) if c.status != ChargeStatus::Pending => c,
+                    Some(c) if c.status() != ChargeStatus::Pending => c,
                     _ => return Err(FlowError::ChargeInProgress(id.clone())),
                 }
             }
         };
-        if charge.gateway.is_none() && charge.status == ChargeStatus::Failed {
+        if charge.gateway.is_none() && charge.status() == ChargeStatus::Failed {
             return Err(FlowError::Exhausted {
                 charge: charge.id,
                 attempts: charge.attempts,
@@ -244,9 +233,7 @@ impl ChargeRun<'_> {
         let c = &self.charge;
         let money = match self.request {
             Some(r) => r.money,
-            None => c
-                .money()
-                .map_err(|e| Stop::Store(StoreError::Corrupt(format!("charge {}: {e}", c.id))))?,
+            None => c.money(),
         };
         Ok(CreateCharge {
             charge_id: c.id.clone(),
@@ -502,10 +489,7 @@ impl ChargeRun<'_> {
         charge.updated_at = now;
         if self.version == 0 {
             // Decided before any call (every breaker refused): store it, then its news.
-            let pending = Charge {
-                status: ChargeStatus::Pending,
-                ..self.charge.clone()
-            };
+            let pending = self.charge.as_pending();
             match self.o.store.create_charge(&pending).await {
                 Ok(()) => self.version = 1,
                 Err(StoreError::AlreadyExists { .. }) => return Err(Stop::Superseded),

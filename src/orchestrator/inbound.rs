@@ -119,7 +119,7 @@ impl Orchestrator {
             // event log lacks (written before moves and events were one commit) gets it now.
             if let (Some(status), Some(charge)) =
                 (event.status, self.charge_for_event(tenant, event).await?)
-                && charge.value.status == status
+                && charge.value.status() == status
                 && !self.state_is_logged(&charge.value).await?
             {
                 self.enqueue_charge_event(&charge.value).await?;
@@ -147,8 +147,8 @@ impl Orchestrator {
         };
         let page = self.store.list_events(&charge.tenant, &query).await?;
         Ok(page.items.iter().any(|e| {
-            e.data.charge.status == charge.status
-                && e.data.charge.amount_refunded == charge.amount_refunded
+            e.data.charge.status() == charge.status()
+                && e.data.charge.amount_refunded() == charge.amount_refunded()
         }))
     }
 
@@ -192,7 +192,7 @@ impl Orchestrator {
             };
             // The charge's holder stopped before deciding it: finish it now (asking the gateway
             // first, like every resumer), then apply this news to what it became.
-            if versioned.value.status == ChargeStatus::Pending
+            if versioned.value.status() == ChargeStatus::Pending
                 && self.is_abandoned(versioned.value.updated_at)
             {
                 match self.take_over(tenant, versioned, None).await {
@@ -210,7 +210,7 @@ impl Orchestrator {
             }
             charge.updated_at = now;
             match self.store_with_news(&charge, versioned.version).await {
-                Ok(_) => return Ok(Applied::Applied(charge.status)),
+                Ok(_) => return Ok(Applied::Applied(charge.status())),
                 Err(StoreError::Conflict { .. }) => continue,
                 Err(e) => return Err(e),
             }
@@ -232,7 +232,7 @@ fn refuse_news(
     next: ChargeStatus,
 ) -> Option<Applied> {
     match charge.gateway {
-        None if charge.status == ChargeStatus::Pending
+        None if charge.status() == ChargeStatus::Pending
             && matches!(
                 next,
                 ChargeStatus::Pending | ChargeStatus::RequiresAction | ChargeStatus::Processing
@@ -243,7 +243,7 @@ fn refuse_news(
                 charge.id
             )));
         }
-        None if charge.status == ChargeStatus::Pending => {
+        None if charge.status() == ChargeStatus::Pending => {
             return Some(Applied::NotYet(format!(
                 "charge {} is still being created",
                 charge.id
@@ -267,11 +267,11 @@ fn refuse_news(
         )));
     }
     if let Some(reported) = event.amount_refunded
-        && reported < charge.amount_refunded
+        && reported < charge.amount_refunded()
     {
         return Some(Applied::Ignored(format!(
             "reports {reported} refunded, less than the {} already known: an earlier refund's news",
-            charge.amount_refunded
+            charge.amount_refunded()
         )));
     }
     None
@@ -285,7 +285,7 @@ fn apply_news(
     next: ChargeStatus,
     now: Timestamp,
 ) -> Option<Applied> {
-    let before = (charge.status, charge.amount_refunded);
+    let before = (charge.status(), charge.amount_refunded());
     if charge.gateway_reference.is_none() && !event.reference.is_empty() {
         // An `unknown` charge learns its reference from the gateway's own news.
         charge.gateway_reference = Some(event.reference.clone());
@@ -294,13 +294,13 @@ fn apply_news(
         Transition::Ignore => {
             return Some(Applied::Ignored(format!(
                 "reports {next} on a {} charge: a late or repeated report",
-                charge.status
+                charge.status()
             )));
         }
         Transition::Reject => {
             return Some(Applied::Rejected(format!(
                 "reports {next}, which contradicts the charge's {} status",
-                charge.status
+                charge.status()
             )));
         }
         Transition::Apply => {}
@@ -311,12 +311,12 @@ fn apply_news(
     ) {
         let reported = match (next, event.amount_refunded) {
             (_, Some(amount)) => amount,
-            (ChargeStatus::Refunded, None) => charge.amount,
-            _ => charge.amount_refunded,
+            (ChargeStatus::Refunded, None) => charge.amount(),
+            _ => charge.amount_refunded(),
         };
-        charge.amount_refunded = charge.amount_refunded.max(reported.min(charge.amount));
+        charge.set_amount_refunded(charge.amount_refunded().max(reported));
     }
-    if (charge.status, charge.amount_refunded) == before {
+    if (charge.status(), charge.amount_refunded()) == before {
         return Some(Applied::Ignored(format!(
             "reports the {next} payorch already knows"
         )));

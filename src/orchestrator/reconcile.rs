@@ -41,7 +41,7 @@ impl Orchestrator {
         Some(CreateCharge {
             charge_id: charge.id.clone(),
             idempotency_key: gateway_key(&charge.id, g),
-            money: charge.money().ok()?,
+            money: charge.money(),
             method: charge.method,
             customer: charge.customer.clone(),
             description: charge.description.clone(),
@@ -107,13 +107,13 @@ impl Orchestrator {
             let Some(found) = self.store.get_charge(tenant, &charge.id).await? else {
                 continue;
             };
-            if found.value.status != ChargeStatus::Pending
+            if found.value.status() != ChargeStatus::Pending
                 || !self.is_abandoned(found.value.updated_at)
             {
                 continue;
             }
             match self.take_over(tenant, found, None).await {
-                Ok(c) => report.abandoned.push((c.id.clone(), c.status)),
+                Ok(c) => report.abandoned.push((c.id.clone(), c.status())),
                 // Another resumer (a retried key, a webhook, another instance) won.
                 Err(Stop::Superseded) => report.deferred += 1,
                 Err(Stop::Store(e)) => {
@@ -183,14 +183,14 @@ impl Orchestrator {
                     continue;
                 }
             }
-            if current.status == ChargeStatus::Unknown {
+            if current.status() == ChargeStatus::Unknown {
                 // The gateway still reports nothing final: nothing to tell the merchant.
                 report.deferred += 1;
                 continue;
             }
             current.updated_at = now;
             match self.store_with_news(&current, versioned.version).await {
-                Ok(_) => report.resolved.push((current.id.clone(), current.status)),
+                Ok(_) => report.resolved.push((current.id.clone(), current.status())),
                 // Someone else (a webhook, another reconciler) moved it: theirs stands.
                 Err(StoreError::Conflict { .. }) => report.deferred += 1,
                 Err(e) => return Err(e),
@@ -224,7 +224,7 @@ impl Orchestrator {
             // A charge that was recovered at this very gateway adopted what it found there:
             // that is the charge itself, not an orphan. A pending charge's own recovery decides
             // first (it may adopt it).
-            if charge.value.gateway == Some(g) || charge.value.status == ChargeStatus::Pending {
+            if charge.value.gateway == Some(g) || charge.value.status() == ChargeStatus::Pending {
                 if charge.value.gateway == Some(g) {
                     self.settle_orphan(tenant, doc.version, OrphanState::Adopted, &charge_id, g)
                         .await?;

@@ -43,7 +43,7 @@ impl Orchestrator {
         let Some(found) = self.store.get_charge(tenant, &id).await? else {
             return self.create_charge(tenant, id, request).await;
         };
-        if found.value.status != ChargeStatus::Pending {
+        if found.value.status() != ChargeStatus::Pending {
             return self.answer(tenant, &id, Ok(found.value)).await;
         }
         if !self.is_abandoned(found.value.updated_at) {

@@ -138,7 +138,7 @@ impl Orchestrator {
         };
         self.mark_refund(&charge.tenant, &charge.id, refund_id, true)
             .await?;
-        let refunded_before = charge.amount_refunded;
+        let refunded_before = charge.amount_refunded();
         charge.refunds.push(refund.clone());
         charge.updated_at = now;
         match self.store.update_charge(&charge, version).await {
@@ -211,7 +211,7 @@ impl Orchestrator {
             .ok()
             .and_then(|c| c.payment_reference);
         let charge = self.get_charge(tenant, out.charge.as_str()).await?.0;
-        let money = Money::from_minor(out.refund.amount, charge.currency)
+        let money = Money::from_minor(out.refund.amount, charge.currency())
             .map_err(|e| Invalid::field("amount", "amount_invalid", e.to_string()))?;
         let r = gateway
             .refund(&CreateRefund {
@@ -389,7 +389,7 @@ fn refund_amount(charge: &Charge, request: &RefundRequest) -> Result<i64, FlowEr
     if refundable == 0 {
         return Err(FlowError::NothingToRefund {
             charge: charge.id.clone(),
-            status: charge.status,
+            status: charge.status(),
         });
     }
     let requested = request.amount.unwrap_or(refundable);
@@ -397,7 +397,7 @@ fn refund_amount(charge: &Charge, request: &RefundRequest) -> Result<i64, FlowEr
         return Err(FlowError::RefundTooLarge {
             requested,
             refundable,
-            currency: charge.currency,
+            currency: charge.currency(),
         });
     }
     Ok(requested)
@@ -413,17 +413,13 @@ fn record_refund(charge: &mut Charge, expected: i64, now: crate::clock::Timestam
         .filter(|r| matches!(r.status, RefundStatus::Pending | RefundStatus::Succeeded))
         .map(|r| r.amount)
         .sum();
-    charge.amount_refunded = charge
-        .amount_refunded
-        .max(made)
-        .max(expected)
-        .min(charge.amount);
-    let next = if charge.amount_refunded >= charge.amount {
+    charge.set_amount_refunded(charge.amount_refunded().max(made).max(expected));
+    let next = if charge.amount_refunded() >= charge.amount() {
         ChargeStatus::Refunded
     } else {
         ChargeStatus::PartiallyRefunded
     };
     if charge.apply_status(next, now) == Transition::Reject {
-        tracing::warn!(charge = %charge.id, status = %charge.status, "refund reported on a charge in an unexpected state");
+        tracing::warn!(charge = %charge.id, status = %charge.status(), "refund reported on a charge in an unexpected state");
     }
 }

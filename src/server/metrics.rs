@@ -148,7 +148,7 @@ impl Metrics {
                     .map(GatewayId::as_str)
                     .unwrap_or("none")
                     .to_string(),
-                status: charge.status.as_str().to_string(),
+                status: charge.status().as_str().to_string(),
             })
             .inc();
         for a in &charge.attempts {

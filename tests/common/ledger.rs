@@ -156,7 +156,7 @@ pub fn unsettled(charges: &[Charge]) -> Vec<&Charge> {
         .iter()
         .filter(|c| {
             matches!(
-                c.status,
+                c.status(),
                 ChargeStatus::Pending | ChargeStatus::Processing | ChargeStatus::Unknown
             )
         })
@@ -168,7 +168,7 @@ pub fn describe(c: &Charge) -> String {
     format!(
         "{} {} at {} {} (attempts: {})",
         c.id,
-        c.status,
+        c.status(),
         c.gateway.map(|g| g.as_str()).unwrap_or("-"),
         c.gateway_reference.as_deref().unwrap_or("-"),
         c.attempts
@@ -217,7 +217,7 @@ pub fn stray_captures(charges: &[Charge], held: &[Held]) -> Vec<String> {
                 "{h}: captured for {id}, which payorch does not have"
             )),
             Some(c)
-                if c.status.is_paid()
+                if c.status().is_paid()
                     && c.gateway == Some(h.gateway)
                     && c.gateway_reference.as_deref() == Some(h.reference.as_str()) => {}
             Some(c) => out.push(format!(
@@ -235,7 +235,7 @@ pub fn state_mismatches(charges: &[Charge], held: &[Held]) -> Vec<String> {
     let mut out = Vec::new();
     for c in charges {
         let (Some(g), Some(reference)) = (c.gateway, c.gateway_reference.as_deref()) else {
-            if c.status.is_paid() {
+            if c.status().is_paid() {
                 out.push(format!("{}: paid with no gateway reference", describe(c)));
             }
             continue;
@@ -244,7 +244,7 @@ pub fn state_mismatches(charges: &[Charge], held: &[Held]) -> Vec<String> {
             .iter()
             .find(|h| h.gateway == g && h.reference == reference)
         {
-            Some(h) if h.status != c.status => {
+            Some(h) if h.status != c.status() => {
                 out.push(format!("{}: the gateway says {}", describe(c), h.status))
             }
             Some(_) => {}
@@ -271,7 +271,7 @@ pub fn event_violations(charges: &[Charge], events: &[Event]) -> Vec<String> {
     }
     let mut out = Vec::new();
     for c in charges {
-        let want = EventType::for_status(c.status);
+        let want = EventType::for_status(c.status());
         if !is_final_event(want) {
             continue;
         }

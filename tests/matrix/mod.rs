@@ -527,7 +527,7 @@ async fn run_case(case: Case) -> Result<bool, String> {
                 let decided = world
                     .only_charge()
                     .await
-                    .is_some_and(|c| c.status != ChargeStatus::Pending);
+                    .is_some_and(|c| c.status() != ChargeStatus::Pending);
                 if decided {
                     break;
                 }
@@ -563,7 +563,7 @@ pub async fn check(
     let context = || {
         format!(
             "crashed: {crashed}; payorch: {} at {:?} ({:?}); gateways: {truth:?}; attempts: {:?}",
-            charge.status,
+            charge.status(),
             charge.gateway,
             charge.gateway_reference,
             charge
@@ -576,10 +576,13 @@ pub async fn check(
     if paid.len() > 1 {
         return Err(format!("captured more than once: {}", context()));
     }
-    if matches!(charge.status, ChargeStatus::Pending | ChargeStatus::Unknown) {
+    if matches!(
+        charge.status(),
+        ChargeStatus::Pending | ChargeStatus::Unknown
+    ) {
         return Err(format!(
             "left {} after recovery: {}",
-            charge.status,
+            charge.status(),
             context()
         ));
     }
@@ -587,7 +590,7 @@ pub async fn check(
         Some(h.gateway) == charge.gateway
             && Some(h.reference.as_str()) == charge.gateway_reference.as_deref()
     };
-    match charge.status {
+    match charge.status() {
         ChargeStatus::Succeeded => {
             if paid.len() != 1 || !holds(&paid[0]) {
                 return Err(format!(
@@ -608,7 +611,7 @@ pub async fn check(
             if !paid.is_empty() || !live.is_empty() {
                 return Err(format!(
                     "{} at payorch, but a gateway holds money or an open charge: {}",
-                    charge.status,
+                    charge.status(),
                     context()
                 ));
             }
@@ -618,7 +621,7 @@ pub async fn check(
     // A card charge that a healthy gateway could take must not fail because of a crash.
     if case.method == Method::Card
         && case.behaviour == Behaviour::Success
-        && charge.status != ChargeStatus::Succeeded
+        && charge.status() != ChargeStatus::Succeeded
         && case.recovery == Recovery::KeyRetry
         && case.point != "charge.stored"
     {
@@ -627,7 +630,7 @@ pub async fn check(
         return Err(format!("a good card failed: {}", context()));
     }
     let events = world.events(&charge).await;
-    let final_kind = format!("charge.{}", charge.status);
+    let final_kind = format!("charge.{}", charge.status());
     let finals = events.iter().filter(|k| **k == final_kind).count();
     if finals != 1 {
         return Err(format!(
@@ -652,13 +655,13 @@ pub async fn check(
                 context()
             ));
         }
-        if !same || (a.status == 201 && answered["status"] != charge.status.as_str()) {
+        if !same || (a.status == 201 && answered["status"] != charge.status().as_str()) {
             // The retry answered before the reconciler moved an `unknown` charge on.
             if answered["status"] != "unknown" {
                 return Err(format!(
                     "the retried key answered {} but the charge is {}: {}",
                     a.body,
-                    charge.status,
+                    charge.status(),
                     context()
                 ));
             }

@@ -53,7 +53,7 @@ pub async fn run_refund_case(case: RefundCase) -> Result<bool, String> {
         world.reconcile(&survivor, 2).await?;
     }
     let charge = world.charge(&id).await.unwrap();
-    if charge.status != ChargeStatus::Succeeded {
+    if charge.status() != ChargeStatus::Succeeded {
         return Err(format!(
             "the charge to refund did not succeed: {}",
             created.body
@@ -127,8 +127,8 @@ pub async fn run_refund_case(case: RefundCase) -> Result<bool, String> {
     let context = format!(
         "crashed: {crashed}; gateway refunded {}; payorch: {} refunded {} refunds {:?}",
         at_gateway.amount_refunded,
-        stored.status,
-        stored.amount_refunded,
+        stored.status(),
+        stored.amount_refunded(),
         stored
             .refunds
             .iter()
@@ -145,10 +145,10 @@ pub async fn run_refund_case(case: RefundCase) -> Result<bool, String> {
     let made = stored.refunds.first().map(|r| r.status);
     match made {
         Some(RefundStatus::Succeeded | RefundStatus::Pending) => {
-            if at_gateway.amount_refunded != HALF || stored.amount_refunded != HALF {
+            if at_gateway.amount_refunded != HALF || stored.amount_refunded() != HALF {
                 return Err(format!("payorch and the gateway disagree: {context}"));
             }
-            if stored.status != ChargeStatus::PartiallyRefunded {
+            if stored.status() != ChargeStatus::PartiallyRefunded {
                 return Err(format!("wrong status after the refund: {context}"));
             }
             let events = world.events(&stored).await;

@@ -189,7 +189,7 @@ async fn refunds_applied_before_the_endpoint_was_set_arrive_in_order() {
     )
     .unwrap();
     let mut charge = sample_charge(&f.tenant, f.clock.now());
-    charge.status = ChargeStatus::Succeeded;
+    charge.apply_status(ChargeStatus::Succeeded, charge.updated_at);
     f.store.create_charge(&charge).await.unwrap();
     for (status, amount) in [
         (ChargeStatus::PartiallyRefunded, 500),

@@ -275,16 +275,13 @@ fn draw_feeds(frame: &mut Frame, area: Rect, app: &App, s: &Snapshot, theme: The
 }
 
 fn charge_line(c: &Charge, now: Timestamp, theme: Theme, whole_id: bool) -> Line<'static> {
-    let amount = c
-        .money()
-        .map(|m| m.to_string())
-        .unwrap_or_else(|_| format!("{} {}", c.amount, c.currency));
+    let amount = c.money().to_string();
     let decline = c.decline_code();
     // A decline is the issuer's answer, not a breakage: its own word and colour, and its reason.
     let status = if decline.is_some() {
         "declined"
     } else {
-        c.status.as_str()
+        c.status().as_str()
     };
     let status_style = match status {
         "succeeded" => theme.fg(Color::Green),

@@ -3,7 +3,6 @@
 //! `tui/tests/snapshots/`) and keys driven through `App` whose actions run through `Operator` and
 //! must reach the store and the audit log.
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,8 +18,8 @@ use payorch::fleet::shared::{self, Aggregate, BUCKET};
 use payorch::fleet::{Breakers, OperatorCommand};
 use payorch::id::{ChargeId, MessageId};
 use payorch::model::{
-    Attempt, AttemptOutcome, Charge, ChargeStatus, Currency, Customer, GatewayId, PaymentMethod,
-    Tenant, TenantId,
+    Attempt, AttemptOutcome, Charge, ChargeStatus, Currency, Customer, GatewayId, Money,
+    PaymentMethod, Tenant, TenantId,
 };
 use payorch::routing::Routing;
 use payorch::store::sqlite::SqliteStore;
@@ -160,45 +159,37 @@ impl Fixture {
         attempts: &[(GatewayId, AttemptOutcome)],
     ) -> Charge {
         let created_at = ago(self, secs_ago);
-        Charge {
-            id: ChargeId::parse(&format!("ch_01KF3T1VQ0000000000000000{n}")).unwrap(),
-            tenant: acme(),
-            status,
-            amount: 1990 + i64::from(n) * 1000,
-            currency: Currency::Brl,
-            amount_refunded: 0,
-            method: PaymentMethod::Pix,
-            gateway: attempts.last().map(|a| a.0),
-            gateway_reference: None,
-            pix: None,
-            boleto: None,
-            attempts: attempts
-                .iter()
-                .map(|(gateway, outcome)| Attempt {
-                    gateway: *gateway,
-                    outcome: *outcome,
-                    latency_ms: 40,
-                    error: outcome
-                        .is_breaker_failure()
-                        .then(|| format!("{gateway}: connection refused")),
-                    gateway_code: None,
-                    gateway_reference: None,
-                    idempotency_key: None,
-                    at: created_at,
-                })
-                .collect(),
-            refunds: Vec::new(),
-            customer: Customer {
+        let mut charge = Charge::new(
+            ChargeId::parse(&format!("ch_01KF3T1VQ0000000000000000{n}")).unwrap(),
+            acme(),
+            Money::from_minor(1990 + i64::from(n) * 1000, Currency::Brl).unwrap(),
+            PaymentMethod::Pix,
+            Customer {
                 name: "Maria Silva".into(),
                 email: None,
                 document: None,
             },
-            description: None,
-            metadata: BTreeMap::new(),
-            failure: None,
             created_at,
-            updated_at: created_at,
-        }
+        );
+        charge.gateway = attempts.last().map(|a| a.0);
+        charge.attempts = attempts
+            .iter()
+            .map(|(gateway, outcome)| Attempt {
+                gateway: *gateway,
+                outcome: *outcome,
+                latency_ms: 40,
+                error: outcome
+                    .is_breaker_failure()
+                    .then(|| format!("{gateway}: connection refused")),
+                gateway_code: None,
+                gateway_reference: None,
+                idempotency_key: None,
+                at: created_at,
+            })
+            .collect();
+        charge.apply_status(status, created_at);
+        assert_eq!(charge.status(), status, "a fixture reachable from pending");
+        charge
     }
 
     /// A dead letter of acme that died `secs_ago`.

@@ -417,7 +417,7 @@ enum Class {
 }
 
 fn classify(charge: &Charge) -> Class {
-    match charge.status {
+    match charge.status() {
         ChargeStatus::Succeeded => Class::Succeeded,
         ChargeStatus::Pending | ChargeStatus::RequiresAction | ChargeStatus::Processing => {
             Class::Pending

@@ -3,9 +3,8 @@
 //! must see that it was *declined* and why (`insufficient_funds`), not that payorch or a gateway
 //! broke. [`Charge::decline_code`] derives it from the record, and a charge's JSON carries it as
 //! `decline_code` (additive: only declined charges have it). It is computed on every write of
-//! the JSON and ignored on reading, so it can never disagree with the record.
-
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+//! the JSON (the stored record's and the API view's) and ignored on reading, so it can never
+//! disagree with the record.
 
 use super::{AttemptOutcome, Charge, ChargeStatus};
 
@@ -45,46 +44,14 @@ impl Charge {
     }
 }
 
-impl Serialize for Charge {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        /// The record's fields, as `Charge`'s derive writes them.
-        struct Record<'a>(&'a Charge);
-        impl Serialize for Record<'_> {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                Charge::serialize(self.0, s)
-            }
-        }
-        #[derive(Serialize)]
-        struct Shown<'a> {
-            #[serde(flatten)]
-            record: Record<'a>,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            decline_code: Option<&'a str>,
-        }
-        Shown {
-            record: Record(self),
-            decline_code: self.decline_code(),
-        }
-        .serialize(s)
-    }
-}
-
-impl<'de> Deserialize<'de> for Charge {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Charge::deserialize(d)
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
     use crate::clock::Timestamp;
     use crate::id::ChargeId;
     use crate::model::{
         Attempt, BREAKER_OPEN_CODE, ChargeFailure, Currency, Customer, Event, EventType, GatewayId,
-        PaymentMethod, TenantId,
+        Money, PaymentMethod, TenantId,
     };
 
     fn attempt(gateway: GatewayId, outcome: AttemptOutcome, code: Option<&str>) -> Attempt {
@@ -103,34 +70,26 @@ mod tests {
     /// A card charge with `attempts` that ended `failed` with `failure`'s code, if any.
     fn failed(attempts: Vec<Attempt>, failure: Option<&str>) -> Charge {
         let at = Timestamp::from_unix_millis(1);
-        Charge {
-            id: ChargeId::generate(),
-            tenant: TenantId::parse("acme").unwrap(),
-            status: ChargeStatus::Failed,
-            amount: 5000,
-            currency: Currency::Usd,
-            amount_refunded: 0,
-            method: PaymentMethod::Card,
-            gateway: attempts.last().map(|a| a.gateway),
-            gateway_reference: None,
-            pix: None,
-            boleto: None,
-            attempts,
-            refunds: Vec::new(),
-            customer: Customer {
+        let mut c = Charge::new(
+            ChargeId::generate(),
+            TenantId::parse("acme").unwrap(),
+            Money::from_minor(5000, Currency::Usd).unwrap(),
+            PaymentMethod::Card,
+            Customer {
                 name: "Ann".into(),
                 email: None,
                 document: None,
             },
-            description: None,
-            metadata: BTreeMap::new(),
-            failure: failure.map(|code| ChargeFailure {
-                code: code.into(),
-                message: "why".into(),
-            }),
-            created_at: at,
-            updated_at: at,
-        }
+            at,
+        );
+        c.gateway = attempts.last().map(|a| a.gateway);
+        c.attempts = attempts;
+        c.failure = failure.map(|code| ChargeFailure {
+            code: code.into(),
+            message: "why".into(),
+        });
+        c.apply_status(ChargeStatus::Failed, at);
+        c
     }
 
     use AttemptOutcome::*;

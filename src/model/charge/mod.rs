@@ -11,12 +11,13 @@ use serde::{Deserialize, Serialize};
 
 use super::customer::Customer;
 use super::gateway::GatewayId;
-use super::money::{Currency, Money, MoneyError};
+use super::money::{Currency, Money};
 use super::tenant::TenantId;
 use crate::clock::Timestamp;
 use crate::id::{ChargeId, RefundId};
 
 pub mod decline;
+mod record;
 pub use decline::GENERIC_DECLINE;
 
 /// How the payer pays.
@@ -387,50 +388,109 @@ pub struct ChargeFailure {
 
 /// A charge: the one normalized shape every gateway's payment is mapped to.
 ///
-/// Its JSON (the API's, the events', the CLI's) is the record plus what is derived from it
-/// (`decline_code`, see [`decline`]); the derive below is the record's part.
+/// Its invariants are private: the status changes only through [`Charge::apply_status`] (the
+/// transition), the amount is a [`Money`] (positive, with its currency), and the amount
+/// refunded never exceeds it. Everything else is plain data.
+///
+/// Its stored form (the SQLite body) is the record in `src/model/charge/record.rs`, unchanged
+/// since the fields were public; what the API and webhooks show is `api::view`
+/// (`src/api/view.rs`), written apart so a rename here cannot change a merchant's JSON.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(remote = "Self")]
+#[serde(try_from = "record::Record", into = "record::Record")]
 pub struct Charge {
     pub id: ChargeId,
     pub tenant: TenantId,
-    pub status: ChargeStatus,
-    /// Minor units.
-    pub amount: i64,
-    pub currency: Currency,
+    status: ChargeStatus,
+    money: Money,
     /// Minor units returned so far.
-    #[serde(default)]
-    pub amount_refunded: i64,
+    amount_refunded: i64,
     pub method: PaymentMethod,
     /// The gateway that holds the charge, once one accepted it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gateway: Option<GatewayId>,
     /// That gateway's id for it (txid, `pi_…`, `pay_…`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gateway_reference: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pix: Option<PixDetails>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub boleto: Option<BoletoDetails>,
-    #[serde(default)]
     pub attempts: Vec<Attempt>,
-    #[serde(default)]
     pub refunds: Vec<Refund>,
     pub customer: Customer,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(default)]
     pub metadata: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<ChargeFailure>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
 
 impl Charge {
-    /// The charged amount as [`Money`].
-    pub fn money(&self) -> Result<Money, MoneyError> {
-        Money::from_minor(self.amount, self.currency)
+    /// A new `pending` charge of `money` at `now`: no gateway, attempts, refunds, description,
+    /// metadata or failure yet (set the public fields after).
+    pub fn new(
+        id: ChargeId,
+        tenant: TenantId,
+        money: Money,
+        method: PaymentMethod,
+        customer: Customer,
+        now: Timestamp,
+    ) -> Charge {
+        Charge {
+            id,
+            tenant,
+            status: ChargeStatus::Pending,
+            money,
+            amount_refunded: 0,
+            method,
+            gateway: None,
+            gateway_reference: None,
+            pix: None,
+            boleto: None,
+            attempts: Vec::new(),
+            refunds: Vec::new(),
+            customer,
+            description: None,
+            metadata: BTreeMap::new(),
+            failure: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// Where the charge is in its life; changed only by [`Charge::apply_status`].
+    pub fn status(&self) -> ChargeStatus {
+        self.status
+    }
+
+    /// The charged amount.
+    pub fn money(&self) -> Money {
+        self.money
+    }
+
+    /// The charged amount in minor units.
+    pub fn amount(&self) -> i64 {
+        self.money.minor()
+    }
+
+    pub fn currency(&self) -> Currency {
+        self.money.currency()
+    }
+
+    /// Minor units returned so far (never more than the amount).
+    pub fn amount_refunded(&self) -> i64 {
+        self.amount_refunded
+    }
+
+    /// Records that `total` minor units have been returned so far, capped at the amount.
+    pub fn set_amount_refunded(&mut self, total: i64) {
+        self.amount_refunded = total.clamp(0, self.amount());
+    }
+
+    /// This charge as it was first recorded: `pending`, everything else as it is now. For a flow
+    /// that decided before its first write: the charge is stored pending, then its outcome with
+    /// its news. Crate-private: outside the flows it would be a way around the transition.
+    pub(crate) fn as_pending(&self) -> Charge {
+        Charge {
+            status: ChargeStatus::Pending,
+            ..self.clone()
+        }
     }
 
     /// Minor units that can still be refunded: the amount less what was refunded and what
@@ -443,7 +503,7 @@ impl Charge {
                 .filter(|r| r.status == RefundStatus::InFlight)
                 .map(|r| r.amount)
                 .sum();
-            (self.amount - self.amount_refunded - reserved).max(0)
+            (self.amount() - self.amount_refunded - reserved).max(0)
         } else {
             0
         }

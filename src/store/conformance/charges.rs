@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::{T0, at, idempotency_record, ok, sample_charge, tenant};
 use crate::id::ChargeId;
-use crate::model::{ChargeStatus, GatewayId};
+use crate::model::{Charge, ChargeStatus, Currency, GatewayId, Money};
 use crate::store::{ChargeQuery, Claim, IdempotencyState, Store, StoreError};
 
 pub async fn charge_create_and_get_round_trip<S: Store + 'static>(store: Arc<S>) {
@@ -23,13 +23,19 @@ pub async fn charge_create_and_get_round_trip<S: Store + 'static>(store: Arc<S>)
         None
     );
 
-    let mut again = charge.clone();
-    again.amount = 1;
+    let again = Charge::new(
+        charge.id.clone(),
+        acme.clone(),
+        Money::from_minor(1, Currency::Brl).expect("a positive amount"),
+        charge.method,
+        charge.customer.clone(),
+        charge.created_at,
+    );
     let r = store.create_charge(&again).await;
     assert!(matches!(r, Err(StoreError::AlreadyExists { .. })), "{r:?}");
     let got = ok(store.get_charge(&acme, &charge.id).await, "get").expect("stored");
     assert_eq!(
-        (got.value.amount, got.version),
+        (got.value.amount(), got.version),
         (1990, 1),
         "the duplicate changed nothing"
     );
@@ -55,7 +61,7 @@ pub async fn charge_update_is_conditional<S: Store + 'static>(store: Arc<S>) {
     let acme = tenant("acme");
     let mut charge = sample_charge(&acme, T0);
     ok(store.create_charge(&charge).await, "create");
-    charge.status = ChargeStatus::Succeeded;
+    charge.apply_status(ChargeStatus::Succeeded, charge.updated_at);
     charge.gateway = Some(GatewayId::Stripe);
     charge.updated_at = at(50);
     assert_eq!(ok(store.update_charge(&charge, 1).await, "update v1"), 2);
@@ -63,14 +69,14 @@ pub async fn charge_update_is_conditional<S: Store + 'static>(store: Arc<S>) {
     assert_eq!((got.value.clone(), got.version), (charge.clone(), 2));
 
     let mut stale = charge.clone();
-    stale.status = ChargeStatus::Failed;
+    stale.apply_status(ChargeStatus::Refunded, stale.updated_at);
     match store.update_charge(&stale, 1).await {
         Err(StoreError::Conflict { expected, .. }) => assert_eq!(expected, 1),
         other => panic!("a stale update must conflict, got {other:?}"),
     }
     let got = ok(store.get_charge(&acme, &charge.id).await, "get").expect("stored");
     assert_eq!(
-        got.value.status,
+        got.value.status(),
         ChargeStatus::Succeeded,
         "the loser changed nothing"
     );
@@ -91,7 +97,7 @@ pub async fn charge_update_with_its_news_is_one_commit<S: Store + 'static>(store
     let acme = tenant("acme");
     let mut charge = sample_charge(&acme, T0);
     ok(store.create_charge(&charge).await, "create");
-    charge.status = ChargeStatus::Succeeded;
+    charge.apply_status(ChargeStatus::Succeeded, charge.updated_at);
     charge.updated_at = at(50);
     let news = |charge: &crate::model::Charge| {
         let event = crate::model::Event::for_charge(charge, at(50));
@@ -113,7 +119,7 @@ pub async fn charge_update_with_its_news_is_one_commit<S: Store + 'static>(store
     );
     assert_eq!(v, 2);
     let got = ok(store.get_charge(&acme, &charge.id).await, "get").expect("stored");
-    assert_eq!(got.value.status, ChargeStatus::Succeeded);
+    assert_eq!(got.value.status(), ChargeStatus::Succeeded);
     assert!(
         ok(store.get_event(&acme, &event.id).await, "event").is_some(),
         "the event is logged"
@@ -132,7 +138,7 @@ pub async fn charge_update_with_its_news_is_one_commit<S: Store + 'static>(store
 
     // A stale version writes none of the three.
     let mut stale = charge.clone();
-    stale.status = ChargeStatus::Refunded;
+    stale.apply_status(ChargeStatus::Refunded, stale.updated_at);
     let (event, message) = news(&stale);
     let r = store
         .update_charge_emitting(&stale, 1, &event, &message)
@@ -140,7 +146,7 @@ pub async fn charge_update_with_its_news_is_one_commit<S: Store + 'static>(store
     assert!(matches!(r, Err(StoreError::Conflict { .. })), "{r:?}");
     let got = ok(store.get_charge(&acme, &charge.id).await, "get").expect("stored");
     assert_eq!(
-        (got.value.status, got.version),
+        (got.value.status(), got.version),
         (ChargeStatus::Succeeded, 2)
     );
     assert_eq!(ok(store.get_event(&acme, &event.id).await, "event"), None);
@@ -198,7 +204,7 @@ pub async fn charge_list_filters<S: Store + 'static>(store: Arc<S>) {
     let acme = tenant("acme");
     let make = |status, gateway, created| {
         let mut c = sample_charge(&acme, at(created));
-        c.status = status;
+        c.apply_status(status, c.updated_at);
         c.gateway = gateway;
         c
     };

@@ -45,7 +45,7 @@ use std::collections::BTreeMap;
 
 use crate::clock::Timestamp;
 use crate::id::{ChargeId, MessageId};
-use crate::model::{Charge, ChargeStatus, Currency, Customer, GatewayId, PaymentMethod, TenantId};
+use crate::model::{Charge, Currency, Customer, GatewayId, Money, PaymentMethod, TenantId};
 use crate::store::{IdempotencyRecord, IdempotencyState, QueueMessage, StoreResult};
 
 #[doc(hidden)]
@@ -144,33 +144,24 @@ pub fn tenant(slug: &str) -> TenantId {
     TenantId::parse(slug).expect("the suite's tenant slugs are valid")
 }
 
-/// A pending Pix charge built field by field (no Money or Document logic involved).
+/// A pending Pix charge of 19.90 BRL (no Document logic involved).
 pub fn sample_charge(tenant: &TenantId, created_at: Timestamp) -> Charge {
-    Charge {
-        id: ChargeId::generate(),
-        tenant: tenant.clone(),
-        status: ChargeStatus::Pending,
-        amount: 1990,
-        currency: Currency::Brl,
-        amount_refunded: 0,
-        method: PaymentMethod::Pix,
-        gateway: Some(GatewayId::Efi),
-        gateway_reference: None,
-        pix: None,
-        boleto: None,
-        attempts: Vec::new(),
-        refunds: Vec::new(),
-        customer: Customer {
+    let mut charge = Charge::new(
+        ChargeId::generate(),
+        tenant.clone(),
+        Money::from_minor(1990, Currency::Brl).expect("a positive amount"),
+        PaymentMethod::Pix,
+        Customer {
             name: "Maria Silva".into(),
             email: None,
             document: None,
         },
-        description: Some("Order 1234".into()),
-        metadata: BTreeMap::from([("order_id".to_string(), "1234".to_string())]),
-        failure: None,
         created_at,
-        updated_at: created_at,
-    }
+    );
+    charge.gateway = Some(GatewayId::Efi);
+    charge.description = Some("Order 1234".into());
+    charge.metadata = BTreeMap::from([("order_id".to_string(), "1234".to_string())]);
+    charge
 }
 
 /// An in-flight idempotency record created at `now`, expiring at `expires_at`.

@@ -163,7 +163,7 @@ impl ChargeRow {
         Ok(ChargeRow {
             body: encode("charge", &id, charge)?,
             tenant: charge.tenant.to_string(),
-            status: charge.status.as_str(),
+            status: charge.status().as_str(),
             gateway: charge.gateway.map(GatewayId::as_str),
             created_at: charge.created_at.unix_millis(),
             updated_at: charge.updated_at.unix_millis(),
