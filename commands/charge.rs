@@ -447,7 +447,7 @@ pub async fn run(ctx: &Ctx, cmd: ChargeCommand) -> anyhow::Result<()> {
                     &ctx.actor(),
                     ctx.tenant(),
                     payorch::tenancy::Action {
-                        name: "charge.refund",
+                        name: payorch::store::AuditAction::ChargeRefund,
                         target: &args.id,
                         detail,
                         reason: args.reason.as_deref(),

@@ -9,8 +9,11 @@
 //! [`conformance`] is one test suite, generic over [`Store`], that every backend runs.
 //! SQL lives only in `sqlite/`.
 
+mod audit;
 pub mod conformance;
 pub mod sqlite;
+
+pub use audit::{AuditAction, UnknownAuditAction};
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -377,8 +380,8 @@ pub struct AuditEntry {
     pub at: Timestamp,
     /// Who: the OS user of the CLI, or `api:<key id>`.
     pub actor: String,
-    /// What, as `noun.verb`: `gateway.switch`, `breaker.open`, `apikey.create`.
-    pub action: String,
+    /// What, stored as `noun.verb`: `gateway.switch`, `breaker.open`, `apikey.create`.
+    pub action: AuditAction,
     /// What it was done to: a gateway, a key id, a charge id.
     pub target: String,
     /// The change in detail (e.g. `{"from":"stripe","to":"efi"}`).

@@ -527,7 +527,7 @@ async fn s_then_yes_switches_the_primary_and_audits_it() {
     assert_eq!(routing.current(&acme()).await.unwrap().table.primary(), Efi);
     let audit = f.audit().await;
     assert_eq!(audit.len(), 1);
-    assert_eq!(audit[0].action, "gateway.switch");
+    assert_eq!(audit[0].action.as_str(), "gateway.switch");
     assert_eq!(audit[0].actor, "cli:ana");
     assert_eq!(audit[0].reason.as_deref(), Some(REASON));
     assert_eq!(app.snapshot.as_ref().unwrap().health.routing.primary(), Efi);
@@ -562,7 +562,7 @@ async fn o_c_a_force_the_breaker_and_audit_each() {
         .await
         .into_iter()
         .rev()
-        .map(|e| (e.action, e.target))
+        .map(|e| (e.action.to_string(), e.target))
         .collect();
     let want = ["breaker.open", "breaker.close", "breaker.auto"]
         .map(|a| (a.to_string(), "asaas".to_string()));

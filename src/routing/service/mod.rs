@@ -19,7 +19,7 @@ use super::{RoutingTable, TableError};
 use crate::clock::{Clock, Timestamp};
 use crate::config::{Config, GatewaysConfig};
 use crate::model::{GatewayId, TenantId, ValidationError};
-use crate::store::{AuditLog, Expect, StateKey, StateStore, Store, StoreError};
+use crate::store::{AuditAction, AuditLog, Expect, StateKey, StateStore, Store, StoreError};
 use crate::tenancy::{self, Action, Actor};
 
 /// The oldest cached table a read may return. Half the promised second, so a read that
@@ -187,7 +187,10 @@ impl Routing {
                 "to": after.primary(),
                 "fallbacks": after.fallbacks(),
             });
-            Ok((after, ("gateway.switch", gateway.to_string(), detail)))
+            Ok((
+                after,
+                (AuditAction::GatewaySwitch, gateway.to_string(), detail),
+            ))
         })
         .await
     }
@@ -206,7 +209,14 @@ impl Routing {
         self.update(tenant, actor, reason, |before| {
             let after = RoutingTable::new(before.primary(), fallbacks.clone())?;
             let detail = serde_json::json!({"from": before.fallbacks(), "to": after.fallbacks()});
-            Ok((after, ("gateway.fallback", "fallbacks".to_string(), detail)))
+            Ok((
+                after,
+                (
+                    AuditAction::GatewayFallback,
+                    "fallbacks".to_string(),
+                    detail,
+                ),
+            ))
         })
         .await
     }
@@ -288,7 +298,7 @@ impl Routing {
 }
 
 /// An edit's audit entry: action name, target, detail.
-type Audited = (&'static str, String, serde_json::Value);
+type Audited = (AuditAction, String, serde_json::Value);
 
 fn key(tenant: &TenantId) -> StateKey {
     StateKey {

@@ -198,7 +198,7 @@ async fn changes_are_audited_with_the_reason() {
     let entries = fx.audit().await;
     assert_eq!(entries.len(), 2, "{entries:?}");
     let (fallback, switch) = (&entries[0], &entries[1]);
-    assert_eq!(switch.action, "gateway.switch");
+    assert_eq!(switch.action.as_str(), "gateway.switch");
     assert_eq!(switch.target, "efi");
     assert_eq!(switch.actor, "cli:tester");
     assert_eq!(switch.reason.as_deref(), Some("stripe incident"));
@@ -207,7 +207,7 @@ async fn changes_are_audited_with_the_reason() {
         serde_json::json!({"from": "stripe", "to": "efi", "fallbacks": ["stripe", "asaas"]})
     );
     assert_eq!(switch.at, fx.clock.now());
-    assert_eq!(fallback.action, "gateway.fallback");
+    assert_eq!(fallback.action.as_str(), "gateway.fallback");
     assert_eq!(fallback.reason, None);
     assert_eq!(
         fallback.detail,
