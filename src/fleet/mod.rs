@@ -330,7 +330,7 @@ impl Breakers {
         let mut out = Vec::new();
         for gateway in GatewayId::ALL {
             let key = state_key(tenant, gateway);
-            let doc = match docs.iter().find(|(name, _)| name == gateway.as_str()) {
+            let doc = match docs.iter().find(|(name, _)| *name == key.name) {
                 Some((_, v)) => Some(SharedBreaker::decode(&key, v.clone())?.value),
                 None => None,
             };

@@ -3,85 +3,56 @@
 //! format (the `action` column and the entry's body) and what `payorch audit` prints, so a
 //! variant's [`AuditAction::as_str`] never changes; a new action is a new variant.
 
-use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-macro_rules! audit_actions {
-    ($($(#[$doc:meta])* $variant:ident => $text:literal,)*) => {
-        /// One kind of operator action in the audit log.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum AuditAction {
-            $($(#[$doc])* $variant,)*
-        }
+use super::text_enum::text_enum;
 
-        impl AuditAction {
-            /// Every action, in declaration order.
-            pub const ALL: &'static [AuditAction] = &[$(AuditAction::$variant,)*];
-
-            /// The stored and printed text, `noun.verb`.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(AuditAction::$variant => $text,)*
-                }
-            }
-        }
-
-        impl FromStr for AuditAction {
-            type Err = UnknownAuditAction;
-
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                match s {
-                    $($text => Ok(AuditAction::$variant),)*
-                    other => Err(UnknownAuditAction(other.to_string())),
-                }
-            }
-        }
-    };
-}
-
-audit_actions! {
-    /// `payorch tenant create`.
-    TenantCreate => "tenant.create",
-    /// `payorch apikey create`.
-    ApiKeyCreate => "apikey.create",
-    /// `payorch apikey revoke`.
-    ApiKeyRevoke => "apikey.revoke",
-    /// `payorch apikey update` (a key's own rate limit).
-    ApiKeyUpdate => "apikey.update",
-    /// A new primary gateway (`payorch gateway switch`, the dashboard).
-    GatewaySwitch => "gateway.switch",
-    /// New fallbacks (`payorch gateway fallback`).
-    GatewayFallback => "gateway.fallback",
-    /// A breaker forced open.
-    BreakerOpen => "breaker.open",
-    /// A breaker forced closed.
-    BreakerClose => "breaker.close",
-    /// A breaker back to automatic.
-    BreakerAuto => "breaker.auto",
-    /// Dead letters replayed.
-    DlqReplay => "dlq.replay",
-    /// Dead letters purged.
-    DlqPurge => "dlq.purge",
-    /// `payorch datakey rotate`.
-    DataKeyRotate => "datakey.rotate",
-    /// `payorch datakey import`.
-    DataKeyImport => "datakey.import",
-    /// `payorch events resend`.
-    EventsResend => "events.resend",
-    /// `payorch gateway credentials set`.
-    CredentialsSet => "credentials.set",
-    /// `payorch gateway credentials delete`.
-    CredentialsDelete => "credentials.delete",
-    /// `payorch webhook endpoint set`.
-    WebhookEndpointSet => "webhook.endpoint_set",
-    /// `payorch webhook endpoint enable`.
-    WebhookEndpointEnable => "webhook.endpoint_enable",
-    /// `payorch webhook secret rotate`.
-    WebhookSecretRotate => "webhook.secret_rotate",
-    /// `payorch charge refund`.
-    ChargeRefund => "charge.refund",
+text_enum! {
+    /// One kind of operator action in the audit log.
+    pub enum AuditAction {
+        /// `payorch tenant create`.
+        TenantCreate => "tenant.create",
+        /// `payorch apikey create`.
+        ApiKeyCreate => "apikey.create",
+        /// `payorch apikey revoke`.
+        ApiKeyRevoke => "apikey.revoke",
+        /// `payorch apikey update` (a key's own rate limit).
+        ApiKeyUpdate => "apikey.update",
+        /// A new primary gateway (`payorch gateway switch`, the dashboard).
+        GatewaySwitch => "gateway.switch",
+        /// New fallbacks (`payorch gateway fallback`).
+        GatewayFallback => "gateway.fallback",
+        /// A breaker forced open.
+        BreakerOpen => "breaker.open",
+        /// A breaker forced closed.
+        BreakerClose => "breaker.close",
+        /// A breaker back to automatic.
+        BreakerAuto => "breaker.auto",
+        /// Dead letters replayed.
+        DlqReplay => "dlq.replay",
+        /// Dead letters purged.
+        DlqPurge => "dlq.purge",
+        /// `payorch datakey rotate`.
+        DataKeyRotate => "datakey.rotate",
+        /// `payorch datakey import`.
+        DataKeyImport => "datakey.import",
+        /// `payorch events resend`.
+        EventsResend => "events.resend",
+        /// `payorch gateway credentials set`.
+        CredentialsSet => "credentials.set",
+        /// `payorch gateway credentials delete`.
+        CredentialsDelete => "credentials.delete",
+        /// `payorch webhook endpoint set`.
+        WebhookEndpointSet => "webhook.endpoint_set",
+        /// `payorch webhook endpoint enable`.
+        WebhookEndpointEnable => "webhook.endpoint_enable",
+        /// `payorch webhook secret rotate`.
+        WebhookSecretRotate => "webhook.secret_rotate",
+        /// `payorch charge refund`.
+        ChargeRefund => "charge.refund",
+    }
 }
 
 /// Text in the audit log that names no [`AuditAction`].
@@ -89,9 +60,11 @@ audit_actions! {
 #[error("unknown audit action `{0}`")]
 pub struct UnknownAuditAction(pub String);
 
-impl fmt::Display for AuditAction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+impl FromStr for AuditAction {
+    type Err = UnknownAuditAction;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        AuditAction::from_text(s).ok_or_else(|| UnknownAuditAction(s.to_string()))
     }
 }
 

@@ -12,8 +12,11 @@
 mod audit;
 pub mod conformance;
 pub mod sqlite;
+mod state_key;
+mod text_enum;
 
 pub use audit::{AuditAction, UnknownAuditAction};
+pub use state_key::{BadStateName, StateDoc, StateKind};
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -255,11 +258,13 @@ pub trait IdempotencyStore: Send + Sync {
 // ---------------------------------------------------------------------------------------------
 // Shared state documents (breaker state, routing) and counters (health statistics)
 
-/// Names one state document: e.g. scope = tenant, kind = `breaker`, name = `stripe`.
+/// Names one state document: e.g. scope = tenant, kind = `breaker`, name = `stripe`, as
+/// stored. Build one from a [`StateDoc`] (`StateDoc::key`), which renders the name, and read
+/// the name back with [`StateKey::doc`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct StateKey {
     pub tenant: TenantId,
-    pub kind: String,
+    pub kind: StateKind,
     pub name: String,
 }
 
@@ -280,7 +285,7 @@ pub trait StateStore: Send + Sync {
     async fn list_state(
         &self,
         tenant: &TenantId,
-        kind: &str,
+        kind: StateKind,
     ) -> StoreResult<Vec<(String, Versioned<serde_json::Value>)>>;
 }
 

@@ -19,15 +19,14 @@ use serde::Serialize;
 use super::{RoutingTable, TableError};
 use crate::clock::{Clock, Timestamp};
 use crate::model::{GatewayId, TenantId, ValidationError};
-use crate::store::{AuditAction, AuditLog, Expect, StateKey, StateStore, Store, StoreError};
+use crate::store::{
+    AuditAction, AuditLog, Expect, StateDoc, StateKey, StateStore, Store, StoreError,
+};
 use crate::tenancy::{self, Action, Actor};
 
 /// The oldest cached table a read may return. Half the promised second, so a read that
 /// refreshes takes well under the rest.
 pub const MAX_AGE: Duration = Duration::from_millis(500);
-/// The state document a tenant's table is stored in: kind `routing`, name `table`.
-const KIND: &str = "routing";
-const NAME: &str = "table";
 /// How many times a change is re-read and re-applied when another writer got there first.
 const MAX_ATTEMPTS: u32 = 5;
 
@@ -324,12 +323,9 @@ impl Routing {
 /// An edit's audit entry: action name, target, detail.
 type Audited = (AuditAction, String, serde_json::Value);
 
+/// The state document a tenant's table is stored in: kind `routing`, name `table`.
 fn key(tenant: &TenantId) -> StateKey {
-    StateKey {
-        tenant: tenant.clone(),
-        kind: KIND.to_string(),
-        name: NAME.to_string(),
-    }
+    StateDoc::RoutingTable.key(tenant)
 }
 
 #[cfg(test)]

@@ -125,7 +125,7 @@ impl StateStore for Steered {
     async fn list_state(
         &self,
         tenant: &TenantId,
-        kind: &str,
+        kind: crate::store::StateKind,
     ) -> StoreResult<Vec<(String, Versioned<serde_json::Value>)>> {
         self.inner.list_state(tenant, kind).await
     }
