@@ -52,7 +52,7 @@ pub async fn run(ctx: &Ctx, cmd: AuditCommand) -> anyhow::Result<()> {
                 e.at.to_rfc3339(),
                 e.tenant.to_string(),
                 e.actor.clone(),
-                e.action.clone(),
+                e.action.to_string(),
                 e.target.clone(),
                 or_dash(e.reason.as_deref()),
             ]

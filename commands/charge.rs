@@ -557,7 +557,7 @@ async fn audit_refund(
         &ctx.actor(),
         ctx.tenant(),
         payorch::tenancy::Action {
-            name: "charge.refund",
+            name: payorch::store::AuditAction::ChargeRefund,
             target: &args.id,
             detail,
             reason: args.reason.as_deref(),

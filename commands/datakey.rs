@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use payorch::datakey::{DataKey, DataKeyError, ENV_KEY, ENV_PREVIOUS, KeySource};
 use payorch::model::TenantId;
+use payorch::store::AuditAction;
 use payorch::webhook::endpoint;
 
 use super::webhook::endpoint_error;
@@ -94,7 +95,7 @@ pub async fn run(ctx: &Ctx, cmd: DataKeyCommand) -> anyhow::Result<()> {
         .into_iter()
         .map(|t| t.id)
         .collect();
-    let audit = |action: &'static str, detail: serde_json::Value| {
+    let audit = |action: AuditAction, detail: serde_json::Value| {
         let store = store.clone();
         async move { ctx.audit(store.as_ref(), action, "datakey", detail).await }
     };
@@ -139,7 +140,7 @@ pub async fn run(ctx: &Ctx, cmd: DataKeyCommand) -> anyhow::Result<()> {
                 .map(|k| k.id().to_string())
                 .unwrap_or_default();
             audit(
-                "datakey.rotate",
+                AuditAction::DataKeyRotate,
                 serde_json::json!({"key_id": current, "endpoints": rewritten, "retired": dropped}),
             )
             .await?;
@@ -175,7 +176,11 @@ pub async fn run(ctx: &Ctx, cmd: DataKeyCommand) -> anyhow::Result<()> {
                 CliError::new(Exit::Usage, format!("the data key on stdin {problem}"))
             })?;
             keys.import(key.clone()).map_err(key_error)?;
-            audit("datakey.import", serde_json::json!({"key_id": key.id()})).await?;
+            audit(
+                AuditAction::DataKeyImport,
+                serde_json::json!({"key_id": key.id()}),
+            )
+            .await?;
             if ctx.out.is_json() {
                 return ctx.out.json(&serde_json::json!({"key_id": key.id()}));
             }

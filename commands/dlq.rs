@@ -269,119 +269,132 @@ fn report(ctx: &Ctx, action: &str, dry_run: bool, ids: &[MessageId]) -> anyhow::
 
 pub async fn run(ctx: &Ctx, cmd: DlqCommand) -> anyhow::Result<()> {
     let store = ctx.store().await?;
+    let store = store.as_ref();
     let tenant = ctx.tenant();
-    tenancy::require_tenant(store.as_ref(), tenant).await?;
-    let now = ctx.clock.now();
+    tenancy::require_tenant(store, tenant).await?;
     match cmd {
-        DlqCommand::List { limit, since } => {
-            let since = since.map(|s| match s {
-                Since::At(t) => t,
-                Since::Ago(d) => now.minus(d.0),
-            });
-            let dead = store.list_dead(Some(tenant), since, limit).await?;
-            let views: Vec<DeadView> = dead.iter().map(|d| DeadView::new(d, false)).collect();
-            if ctx.out.is_json() {
-                return ctx.out.json(&views);
-            }
-            let rows = views
-                .into_iter()
-                .map(|v| {
-                    vec![
-                        v.id,
-                        or_dash(v.event_type),
-                        v.dead_at,
-                        v.attempts.to_string(),
-                        cell(&v.last_error),
-                    ]
-                })
-                .collect();
-            ctx.out.table(
-                &["ID", "EVENT", "DEAD AT", "ATTEMPTS", "LAST ERROR"],
-                rows,
-                &format!("Tenant `{tenant}` has no dead letters."),
-            )?;
-        }
-        DlqCommand::Show { id } => {
-            let d = get_own(store.as_ref(), tenant, &id).await?;
-            let view = DeadView::new(&d, true);
-            if ctx.out.is_json() {
-                return ctx.out.json(&view);
-            }
-            let mut fields = vec![
-                ("id", view.id.clone()),
-                ("tenant", view.tenant.to_string()),
-                ("event", or_dash(view.event_id.clone())),
-                ("type", or_dash(view.event_type.clone())),
-                ("enqueued_at", view.enqueued_at.clone()),
-                ("dead_at", view.dead_at.clone()),
-                ("last_error", view.last_error.clone()),
-            ];
-            if let Some(group) = &view.group {
-                fields.push((
-                    "holds",
-                    format!("newer events of {group} wait until this one is replayed or purged"),
-                ));
-            }
-            ctx.out.fields(&fields)?;
-            ctx.out.line("")?;
-            let rows = view
-                .attempt_log
-                .iter()
-                .enumerate()
-                .map(|(i, a)| {
-                    vec![
-                        (i + 1).to_string(),
-                        a.at.to_rfc3339(),
-                        or_dash(a.status),
-                        or_dash(a.error.as_deref().map(cell)),
-                    ]
-                })
-                .collect();
-            ctx.out.table(
-                &["#", "AT", "STATUS", "ERROR"],
-                rows,
-                "No attempts recorded.",
-            )?;
-        }
+        DlqCommand::List { limit, since } => list(ctx, store, tenant, since, limit).await,
+        DlqCommand::Show { id } => show(ctx, store, tenant, &id).await,
         DlqCommand::Replay { which, dry_run } => {
-            let ids = resolve(ctx, store.as_ref(), tenant, &which).await?;
+            let ids = resolve(ctx, store, tenant, &which).await?;
             if !dry_run {
-                bulk(
-                    ctx,
-                    store.as_ref(),
-                    tenant,
-                    dlq::Operation::Replay,
-                    &which,
-                    &ids,
-                )
-                .await?;
+                bulk(ctx, store, tenant, dlq::Operation::Replay, &which, &ids).await?;
             }
-            report(ctx, "replay", dry_run, &ids)?;
+            report(ctx, "replay", dry_run, &ids)
         }
-        DlqCommand::Purge { which, yes } => {
-            let ids = resolve(ctx, store.as_ref(), tenant, &which).await?;
-            if !ids.is_empty()
-                && !yes
-                && !confirm(&format!(
-                    "Delete {} dead letter(s) of tenant `{tenant}` for good?",
-                    ids.len()
-                ))?
-            {
-                ctx.out.note("Nothing purged.");
-                return Ok(());
-            }
-            bulk(
-                ctx,
-                store.as_ref(),
-                tenant,
-                dlq::Operation::Purge,
-                &which,
-                &ids,
-            )
-            .await?;
-            report(ctx, "purge", false, &ids)?;
-        }
+        DlqCommand::Purge { which, yes } => purge(ctx, store, tenant, &which, yes).await,
     }
+}
+
+/// `dlq list`: the tenant's dead letters, newest first.
+async fn list(
+    ctx: &Ctx,
+    store: &dyn Store,
+    tenant: &TenantId,
+    since: Option<Since>,
+    limit: u32,
+) -> anyhow::Result<()> {
+    let now = ctx.clock.now();
+    let since = since.map(|s| match s {
+        Since::At(t) => t,
+        Since::Ago(d) => now.minus(d.0),
+    });
+    let dead = store.list_dead(Some(tenant), since, limit).await?;
+    let views: Vec<DeadView> = dead.iter().map(|d| DeadView::new(d, false)).collect();
+    if ctx.out.is_json() {
+        return ctx.out.json(&views);
+    }
+    let rows = views
+        .into_iter()
+        .map(|v| {
+            vec![
+                v.id,
+                or_dash(v.event_type),
+                v.dead_at,
+                v.attempts.to_string(),
+                cell(&v.last_error),
+            ]
+        })
+        .collect();
+    ctx.out.table(
+        &["ID", "EVENT", "DEAD AT", "ATTEMPTS", "LAST ERROR"],
+        rows,
+        &format!("Tenant `{tenant}` has no dead letters."),
+    )?;
+    Ok(())
+}
+
+/// `dlq show`: one dead letter with its attempt log.
+async fn show(
+    ctx: &Ctx,
+    store: &dyn Store,
+    tenant: &TenantId,
+    id: &MessageId,
+) -> anyhow::Result<()> {
+    let d = get_own(store, tenant, id).await?;
+    let view = DeadView::new(&d, true);
+    if ctx.out.is_json() {
+        return ctx.out.json(&view);
+    }
+    let mut fields = vec![
+        ("id", view.id.clone()),
+        ("tenant", view.tenant.to_string()),
+        ("event", or_dash(view.event_id.clone())),
+        ("type", or_dash(view.event_type.clone())),
+        ("enqueued_at", view.enqueued_at.clone()),
+        ("dead_at", view.dead_at.clone()),
+        ("last_error", view.last_error.clone()),
+    ];
+    if let Some(group) = &view.group {
+        fields.push((
+            "holds",
+            format!("newer events of {group} wait until this one is replayed or purged"),
+        ));
+    }
+    ctx.out.fields(&fields)?;
+    ctx.out.line("")?;
+    let rows = view
+        .attempt_log
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            vec![
+                (i + 1).to_string(),
+                a.at.to_rfc3339(),
+                or_dash(a.status),
+                or_dash(a.error.as_deref().map(cell)),
+            ]
+        })
+        .collect();
+    ctx.out.table(
+        &["#", "AT", "STATUS", "ERROR"],
+        rows,
+        "No attempts recorded.",
+    )?;
+    Ok(())
+}
+
+/// `dlq purge`: deletes the chosen dead letters for good, after a confirmation unless `--yes`.
+async fn purge(
+    ctx: &Ctx,
+    store: &dyn Store,
+    tenant: &TenantId,
+    which: &Which,
+    yes: bool,
+) -> anyhow::Result<()> {
+    let ids = resolve(ctx, store, tenant, which).await?;
+    if !ids.is_empty()
+        && !yes
+        && !confirm(&format!(
+            "Delete {} dead letter(s) of tenant `{tenant}` for good?",
+            ids.len()
+        ))?
+    {
+        ctx.out.note("Nothing purged.");
+        return Ok(());
+    }
+    bulk(ctx, store, tenant, dlq::Operation::Purge, which, &ids).await?;
+    report(ctx, "purge", false, &ids)?;
     Ok(())
 }
 

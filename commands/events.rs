@@ -11,7 +11,7 @@ use serde::Serialize;
 use payorch::clock::Clock;
 use payorch::id::{ChargeId, EventId, MessageId};
 use payorch::model::{Event, EventType, TenantId};
-use payorch::store::{EventQuery, QueueMessage, Store, StoreError};
+use payorch::store::{AuditAction, EventQuery, QueueMessage, Store, StoreError};
 use payorch::tenancy;
 
 use super::Ctx;
@@ -163,7 +163,7 @@ pub async fn run(ctx: &Ctx, cmd: EventsCommand) -> anyhow::Result<()> {
                 &ctx.clock,
                 &ctx.actor(),
                 tenant,
-                "events.resend",
+                AuditAction::EventsResend,
                 &id.to_string(),
                 serde_json::json!({"message_id": message.id.to_string(), "type": event.kind}),
             )

@@ -32,8 +32,8 @@ use payorch::clock::SystemClock;
 use payorch::config::{Config, Loaded, Overrides, ProcessEnv};
 use payorch::datakey::DataKeys;
 use payorch::model::TenantId;
-use payorch::store::Store;
 use payorch::store::sqlite::SqliteStore;
+use payorch::store::{AuditAction, Store};
 use payorch::tenancy::{self, Actor};
 
 pub use output::{CliError, Exit, Format, Output};
@@ -188,7 +188,7 @@ impl Ctx {
     pub async fn audit(
         &self,
         store: &dyn Store,
-        action: &str,
+        action: AuditAction,
         target: &str,
         detail: serde_json::Value,
     ) -> anyhow::Result<()> {

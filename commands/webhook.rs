@@ -12,6 +12,7 @@ use payorch::config::HumanDuration;
 use payorch::egress::TargetPolicy;
 use payorch::model::TenantId;
 use payorch::secret::Secret;
+use payorch::store::AuditAction;
 use payorch::tenancy;
 use payorch::webhook::endpoint::{self, Endpoint, EndpointError};
 
@@ -162,7 +163,7 @@ pub async fn run(ctx: &Ctx, cmd: WebhookCommand) -> anyhow::Result<()> {
     let tenant = ctx.tenant();
     tenancy::require_tenant(store.as_ref(), tenant).await?;
     let now = ctx.clock.now();
-    let audit = |action: &'static str, detail: serde_json::Value| {
+    let audit = |action: AuditAction, detail: serde_json::Value| {
         let store = store.clone();
         async move {
             ctx.audit(store.as_ref(), action, "webhook_endpoint", detail)
@@ -178,7 +179,7 @@ pub async fn run(ctx: &Ctx, cmd: WebhookCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(endpoint_error)?;
             audit(
-                "webhook.endpoint_set",
+                AuditAction::WebhookEndpointSet,
                 serde_json::json!({"url": e.url, "new_secret": created}),
             )
             .await?;
@@ -205,7 +206,11 @@ pub async fn run(ctx: &Ctx, cmd: WebhookCommand) -> anyhow::Result<()> {
             let e = endpoint::enable(store.as_ref(), keys, tenant, now)
                 .await
                 .map_err(endpoint_error)?;
-            audit("webhook.endpoint_enable", serde_json::json!({"url": e.url})).await?;
+            audit(
+                AuditAction::WebhookEndpointEnable,
+                serde_json::json!({"url": e.url}),
+            )
+            .await?;
             EndpointView::new(tenant, &e, false, now).print(ctx)?;
         }
         WebhookCommand::Secret(SecretCommand::Rotate { overlap }) => {
@@ -213,7 +218,7 @@ pub async fn run(ctx: &Ctx, cmd: WebhookCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(endpoint_error)?;
             audit(
-                "webhook.secret_rotate",
+                AuditAction::WebhookSecretRotate,
                 serde_json::json!({"overlap": overlap.to_string()}),
             )
             .await?;

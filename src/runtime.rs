@@ -19,6 +19,7 @@ use crate::config::{Config, ProcessEnv};
 use crate::credentials::{self, OsKeyring};
 use crate::failpoint::Failpoints;
 use crate::fleet::{Breakers, SyncTask};
+use crate::gateway::registry::SandboxInfo;
 use crate::gateway::registry::{self, Gateways};
 use crate::id::{ChargeId, RefundId};
 use crate::idempotency::{Begin, IdempotencyError, Lease, request_hash};
@@ -29,7 +30,6 @@ use crate::orchestrator::{
 };
 use crate::ratelimit::RateLimits;
 use crate::routing::Routing;
-use crate::sandbox::server::SandboxInfo;
 use crate::store::Store;
 
 /// How often `serve` purges expired idempotency keys.

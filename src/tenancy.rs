@@ -8,7 +8,7 @@ use crate::clock::Clock;
 use crate::id::{ApiKeyId, AuditId};
 use crate::model::{ApiKey, RateLimit, Tenant, TenantId, ValidationError};
 use crate::secret::Secret;
-use crate::store::{AuditEntry, AuditLog, Store, StoreError};
+use crate::store::{AuditAction, AuditEntry, AuditLog, Store, StoreError};
 
 /// Every payorch API key starts with this, so leaked keys are easy to scan for.
 pub const KEY_PREFIX: &str = "po_sk_";
@@ -147,7 +147,7 @@ pub async fn create_tenant(
         clock,
         actor,
         &id,
-        "tenant.create",
+        AuditAction::TenantCreate,
         id.as_str(),
         serde_json::json!({"name": tenant.name}),
     )
@@ -205,7 +205,7 @@ pub async fn issue_limited_api_key(
         clock,
         actor,
         tenant,
-        "apikey.create",
+        AuditAction::ApiKeyCreate,
         key.id.as_str(),
         serde_json::json!({
             "prefix": key.prefix,
@@ -241,7 +241,7 @@ pub async fn revoke_api_key(
         clock,
         actor,
         tenant,
-        "apikey.revoke",
+        AuditAction::ApiKeyRevoke,
         id.as_str(),
         serde_json::json!({"prefix": key.prefix}),
     )
@@ -283,7 +283,7 @@ pub async fn set_api_key_rate_limit(
         clock,
         actor,
         tenant,
-        "apikey.update",
+        AuditAction::ApiKeyUpdate,
         id.as_str(),
         serde_json::json!({
             "prefix": key.prefix,
@@ -321,7 +321,7 @@ pub async fn audit(
     clock: &dyn Clock,
     actor: &Actor,
     tenant: &TenantId,
-    action: &str,
+    action: AuditAction,
     target: &str,
     detail: serde_json::Value,
 ) -> Result<(), StoreError> {
@@ -343,8 +343,8 @@ pub async fn audit(
 /// One operator action as the audit log records it (the log adds the id, time and actor).
 #[derive(Clone, Debug)]
 pub struct Action<'a> {
-    /// `noun.verb`: `gateway.switch`, `breaker.open`.
-    pub name: &'a str,
+    /// What was done (stored as `noun.verb`: `gateway.switch`, `breaker.open`).
+    pub name: AuditAction,
     /// What it was done to: a gateway, a key id, a charge id.
     pub target: &'a str,
     /// The change in detail, e.g. `{"from":"stripe","to":"efi"}`.
@@ -366,7 +366,7 @@ pub async fn audit_with_reason(
         tenant: tenant.clone(),
         at: clock.now(),
         actor: actor.0.clone(),
-        action: action.name.to_string(),
+        action: action.name,
         target: action.target.to_string(),
         detail: action.detail,
         reason: action.reason.map(str::to_string),

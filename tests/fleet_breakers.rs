@@ -14,8 +14,8 @@ use payorch::id::AuditId;
 use payorch::model::{AttemptOutcome, GatewayId, TenantId};
 use payorch::store::sqlite::SqliteStore;
 use payorch::store::{
-    AuditEntry, AuditLog, CounterKey, CounterStore, Expect, Page, StateKey, StateStore, Store,
-    StoreError, StoreResult, Versioned,
+    AuditEntry, AuditLog, CounterKey, CounterStore, Expect, Page, StateKey, StateKind, StateStore,
+    Store, StoreError, StoreResult, Versioned,
 };
 use payorch::tenancy::Actor;
 use tempfile::TempDir;
@@ -67,7 +67,7 @@ impl StateStore for Flaky {
     async fn list_state(
         &self,
         tenant: &TenantId,
-        kind: &str,
+        kind: StateKind,
     ) -> StoreResult<Vec<(String, Versioned<serde_json::Value>)>> {
         self.check()?;
         self.inner.list_state(tenant, kind).await
@@ -158,7 +158,7 @@ impl Fleet {
     async fn doc(&self, gateway: GatewayId) -> Versioned<serde_json::Value> {
         let key = StateKey {
             tenant: acme(),
-            kind: "breaker".into(),
+            kind: StateKind::Breaker,
             name: gateway.as_str().into(),
         };
         self.store

@@ -35,7 +35,7 @@ async fn a_dead_holders_charge_is_found_at_the_gateway_not_made_again() {
     let tenant = TenantId::default_tenant();
     let gateways = Arc::new(registry::for_sandbox(
         &Config::default().gateways,
-        &info,
+        &info.for_registry(),
         &tenant,
     ));
 

@@ -13,6 +13,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use payorch::clock::{Clock, SystemClock};
 use payorch::config::GatewaysConfig;
+use payorch::gateway::registry::SandboxInfo;
 use payorch::gateway::registry::{self, Gateways};
 use payorch::gateway::{CreateCharge, CreateRefund, Gateway, WebhookRequest};
 use payorch::id::{ChargeId, RefundId};
@@ -20,7 +21,6 @@ use payorch::model::{
     AttemptOutcome, ChargeStatus, Currency, Customer, GatewayId, Money, PaymentMethod,
     RefundStatus, TenantId,
 };
-use payorch::sandbox::server::SandboxInfo;
 use tokio::sync::{Mutex, mpsc};
 
 /// The real `payorch sandbox`, killed when dropped.

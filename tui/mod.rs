@@ -111,7 +111,7 @@ async fn event_loop(operator: &Operator, app: &mut App) -> anyhow::Result<()> {
                 Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => {
                     match app.on_key(key) {
                         Some(Command::Perform(action)) => {
-                            app.status = Some(match operator.perform(&app.tenant, &action).await {
+                            app.say(match operator.perform(&app.tenant, &action).await {
                                 Ok(done) => done,
                                 Err(e) => format!("Failed: {e:#}"),
                             });
@@ -132,19 +132,8 @@ async fn event_loop(operator: &Operator, app: &mut App) -> anyhow::Result<()> {
 
 /// Re-reads the store; on failure keeps the last snapshot and says why on the status line.
 async fn refresh(operator: &Operator, app: &mut App) {
-    match operator.snapshot(&app.tenant).await {
-        Ok(s) => {
-            app.snapshot = Some(s);
-            if app
-                .status
-                .as_deref()
-                .is_some_and(|s| s.starts_with("Cannot refresh"))
-            {
-                app.status = None;
-            }
-        }
-        Err(e) => app.status = Some(format!("Cannot refresh (showing the last read): {e:#}")),
-    }
+    let result = operator.snapshot(&app.tenant).await;
+    app.refreshed(result.map_err(|e| format!("{e:#}")));
     if let Ok(tenants) = operator.tenants().await {
         app.tenants = tenants;
     }

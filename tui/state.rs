@@ -115,6 +115,26 @@ pub enum Mode {
     TenantPicker(usize),
 }
 
+/// What the status line under the screen says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StatusLine {
+    /// An action's result or a key's answer, until the next one or Esc.
+    Info(String),
+    /// The last refresh failed (the screen shows the last read); the next good one clears it.
+    RefreshFailed { error: String },
+}
+
+impl std::fmt::Display for StatusLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StatusLine::Info(text) => f.write_str(text),
+            StatusLine::RefreshFailed { error } => {
+                write!(f, "Cannot refresh (showing the last read): {error}")
+            }
+        }
+    }
+}
+
 /// The whole dashboard state.
 #[derive(Clone, Debug)]
 pub struct App {
@@ -129,7 +149,7 @@ pub struct App {
     /// (`declined` and the decline's reason too), its gateway or any attempted gateway.
     pub filter: String,
     /// The last action's result, or why a refresh failed.
-    pub status: Option<String>,
+    pub status: Option<StatusLine>,
     pub color: bool,
     pub refresh: Duration,
     /// `payorch demo`: `x` is live, the header says DEMO.
@@ -140,6 +160,25 @@ pub struct App {
 }
 
 impl App {
+    /// Puts `text` on the status line.
+    pub fn say(&mut self, text: impl Into<String>) {
+        self.status = Some(StatusLine::Info(text.into()));
+    }
+
+    /// A refresh's result: a new snapshot (which clears a refresh failure, not an action's
+    /// result), or why there is none (the last snapshot stays).
+    pub fn refreshed(&mut self, result: Result<Snapshot, String>) {
+        match result {
+            Ok(snapshot) => {
+                self.snapshot = Some(snapshot);
+                if matches!(self.status, Some(StatusLine::RefreshFailed { .. })) {
+                    self.status = None;
+                }
+            }
+            Err(error) => self.status = Some(StatusLine::RefreshFailed { error }),
+        }
+    }
+
     pub fn new(tenant: TenantId, refresh: Duration, color: bool, demo: bool) -> Self {
         App {
             tenants: vec![tenant.clone()],
@@ -194,7 +233,7 @@ impl App {
                     }
                     KeyCode::Char('n' | 'N' | 'q') | KeyCode::Esc => {
                         self.mode = Mode::Normal;
-                        self.status = Some("Cancelled: nothing changed.".into());
+                        self.say("Cancelled: nothing changed.");
                     }
                     _ => {}
                 }
@@ -238,7 +277,7 @@ impl App {
                         {
                             self.tenant = t;
                             self.snapshot = None;
-                            self.status = Some(format!("Tenant `{}`.", self.tenant));
+                            self.say(format!("Tenant `{}`.", self.tenant));
                             return Some(Command::Reload);
                         }
                     }
@@ -268,7 +307,7 @@ impl App {
                     .as_ref()
                     .is_some_and(|s| s.health.dlq.depth == 0);
                 if empty {
-                    self.status = Some("The DLQ is empty: nothing to replay.".into());
+                    self.say("The DLQ is empty: nothing to replay.");
                 } else {
                     self.mode = ask(Action::ReplayDlq);
                 }

@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use clap::Args;
 
+use payorch::breaker::BreakerState;
 use payorch::model::GatewayId;
 
 use self::outage::{Outage, Switch};
@@ -263,14 +264,14 @@ fn progress_line(demo: &Demo) -> String {
         .count();
     let failovers = sent.iter().filter(|s| s.failover).count();
     let no_charge = sent.iter().filter(|s| s.charge.is_none()).count();
-    let mut states: Vec<(GatewayId, &'static str)> = Vec::new();
+    let mut states: Vec<(GatewayId, BreakerState)> = Vec::new();
     for c in demo.breaker_changes() {
         states.retain(|(g, _)| *g != c.gateway);
         states.push((c.gateway, c.to));
     }
     let breakers: Vec<String> = states
         .iter()
-        .filter(|(_, s)| *s != "closed")
+        .filter(|(_, s)| *s != BreakerState::Closed)
         .map(|(g, s)| format!("{g} {s}"))
         .collect();
     let down: Vec<String> = demo.down().iter().map(ToString::to_string).collect();

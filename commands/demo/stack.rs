@@ -109,8 +109,8 @@ impl BreakerLog {
                         let at = started.elapsed().as_secs_f64();
                         lock(&log).push(BreakerChange {
                             gateway: status.gateway,
-                            from: before.as_str(),
-                            to: status.state.as_str(),
+                            from: before,
+                            to: status.state,
                             at_secs: (at * 10.0).round() / 10.0,
                         });
                     }

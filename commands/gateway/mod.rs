@@ -15,7 +15,7 @@ use payorch::config::{Env, ProcessEnv};
 use payorch::credentials::{self, CredentialError, FieldSpec, KeyringKind, OsKeyring};
 use payorch::model::{GatewayId, TenantId};
 use payorch::secret::Secret;
-use payorch::store::Store;
+use payorch::store::{AuditAction, Store};
 use payorch::tenancy;
 
 use super::output::or_dash;
@@ -225,7 +225,7 @@ async fn set(
         &ctx.clock,
         &ctx.actor(),
         tenant,
-        "credentials.set",
+        AuditAction::CredentialsSet,
         gateway.as_str(),
         serde_json::json!({"fields": names, "keyring": keyring.kind()}),
     )
@@ -374,7 +374,7 @@ async fn delete(
         &ctx.clock,
         &ctx.actor(),
         tenant,
-        "credentials.delete",
+        AuditAction::CredentialsDelete,
         gateway.as_str(),
         serde_json::json!({"fields": names, "deleted": deleted, "keyring": keyring.kind()}),
     )

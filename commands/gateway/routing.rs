@@ -202,12 +202,48 @@ pub async fn list(ctx: &Ctx, sandbox: Option<&str>) -> anyhow::Result<()> {
         std::sync::Arc::new(payorch::clock::SystemClock),
         ctx.config().breaker.clone(),
     );
-    let mut breaker_status = breakers.fleet_status(tenant).await?;
-    // The table's order first, then the gateways it does not route to.
+    let breaker_status = breakers.fleet_status(tenant).await?;
+    let rows = gateway_rows(ctx, &table, &gateways, breaker_status);
+    if ctx.out.is_json() {
+        return ctx.out.json(&ListView {
+            tenant,
+            sandbox,
+            routing: RoutingView {
+                primary: table.primary(),
+                fallbacks: table.fallbacks(),
+                source: if version.is_some() {
+                    "stored"
+                } else {
+                    "config"
+                },
+                version,
+            },
+            gateways: rows,
+        });
+    }
+    print_rows(ctx, &table, &rows)?;
+    ctx.out.note(&format!(
+        "tenant `{tenant}`: {table} ({}); change with `payorch gateway switch|fallback`",
+        match version {
+            Some(_) => "set by an operator",
+            None => "the config's [routing] default",
+        }
+    ));
+    explain_unavailable(ctx, &rows, sandbox);
+    Ok(())
+}
+
+/// Every gateway's row: the table's order first, then the gateways it does not route to.
+fn gateway_rows(
+    ctx: &Ctx,
+    table: &RoutingTable,
+    gateways: &Gateways,
+    mut breaker_status: Vec<payorch::fleet::BreakerStatus>,
+) -> Vec<GatewayRow> {
     let routed: Vec<GatewayId> = table.order().collect();
     let unrouted = GatewayId::ALL.into_iter().filter(|g| !routed.contains(g));
     let order: Vec<GatewayId> = routed.iter().copied().chain(unrouted).collect();
-    let rows: Vec<GatewayRow> = order
+    order
         .into_iter()
         .map(|id| {
             let role = table.role(id);
@@ -236,24 +272,11 @@ pub async fn list(ctx: &Ctx, sandbox: Option<&str>) -> anyhow::Result<()> {
                     .map(|i| breaker_status.swap_remove(i)),
             }
         })
-        .collect();
-    if ctx.out.is_json() {
-        return ctx.out.json(&ListView {
-            tenant,
-            sandbox,
-            routing: RoutingView {
-                primary: table.primary(),
-                fallbacks: table.fallbacks(),
-                source: if version.is_some() {
-                    "stored"
-                } else {
-                    "config"
-                },
-                version,
-            },
-            gateways: rows,
-        });
-    }
+        .collect()
+}
+
+/// The gateway table of `gateway list`.
+fn print_rows(ctx: &Ctx, table: &RoutingTable, rows: &[GatewayRow]) -> anyhow::Result<()> {
     let table_rows = rows
         .iter()
         .map(|r| {
@@ -293,15 +316,12 @@ pub async fn list(ctx: &Ctx, sandbox: Option<&str>) -> anyhow::Result<()> {
         table_rows,
         "",
     )?;
-    ctx.out.note(&format!(
-        "tenant `{tenant}`: {table} ({}); change with `payorch gateway switch|fallback`",
-        match version {
-            Some(_) => "set by an operator",
-            None => "the config's [routing] default",
-        }
-    ));
-    // Why a gateway is unavailable or disabled: whole sentences, too long for a column.
-    for r in &rows {
+    Ok(())
+}
+
+/// Why a gateway is unavailable or disabled: whole sentences, too long for a column.
+fn explain_unavailable(ctx: &Ctx, rows: &[GatewayRow], sandbox: Option<&str>) {
+    for r in rows {
         if let Some(why) = &r.reason {
             let gateway = r.gateway.to_string();
             let why = why.strip_prefix(&format!("{gateway} ")).unwrap_or(why);
@@ -315,7 +335,6 @@ pub async fn list(ctx: &Ctx, sandbox: Option<&str>) -> anyhow::Result<()> {
              see `payorch gateway list --sandbox URL`)",
         );
     }
-    Ok(())
 }
 
 fn status_word(status: Status) -> &'static str {

@@ -148,139 +148,173 @@ pub async fn run(out: Output, args: SandboxArgs) -> anyhow::Result<()> {
             remote,
         } => {
             let mode = build_mode(mode, latency, error_rate, status)?;
-            let body = serde_json::to_value(&mode)?;
-            let path = format!("/_sandbox/{gateway}/mode");
-            let answer = Control::new(&remote)?
-                .send("PUT", &path, Some(body))
-                .await?;
-            let info: GatewayInfo = serde_json::from_value(answer.clone())?;
-            if out.is_json() {
-                out.json(&answer)?;
-            } else {
-                out.fields(&[
-                    ("gateway", gateway.to_string()),
-                    ("mode", describe(&info.mode)),
-                    ("base_url", info.base_url),
-                ])?;
-            }
+            set_mode(out, &remote, gateway, &mode).await
         }
         SandboxCommand::Pay {
             id,
             gateway,
             remote,
-        } => {
-            let path = match gateway {
-                Some(g) => format!("/_sandbox/{g}/charges/{}/pay", segment(&id)),
-                None => format!("/_sandbox/pay/{}", segment(&id)),
-            };
-            let answer = Control::new(&remote)?.send("POST", &path, None).await?;
-            if out.is_json() {
-                out.json(&answer)?;
-            } else {
-                let gateway = text(&answer["gateway"]);
-                let row = charge_row(&gateway, &answer["charge"]);
-                out.fields(&[
-                    ("gateway", gateway),
-                    ("id", row[1].clone()),
-                    ("status", row[2].clone()),
-                ])?;
-                out.note(
-                    "Paid; the gateway's webhook is on its way (see `payorch sandbox webhooks`).",
-                );
-            }
-        }
-        SandboxCommand::Charges { gateway, remote } => {
-            let control = Control::new(&remote)?;
-            let all: BTreeMap<String, Vec<Value>> = match gateway {
-                Some(g) => {
-                    let list = control
-                        .send("GET", &format!("/_sandbox/{g}/charges"), None)
-                        .await?;
-                    if out.is_json() {
-                        return out.json(&list);
-                    }
-                    BTreeMap::from([(g.to_string(), serde_json::from_value(list)?)])
-                }
-                None => {
-                    let all = control.send("GET", "/_sandbox/charges", None).await?;
-                    if out.is_json() {
-                        return out.json(&all);
-                    }
-                    serde_json::from_value(all)?
-                }
-            };
-            let rows = all
-                .iter()
-                .flat_map(|(g, list)| list.iter().map(move |c| charge_row(g, c)))
-                .collect();
-            out.table(&["GATEWAY", "ID", "STATUS", "AMOUNT"], rows, "No charges.")?;
-        }
+        } => pay(out, &remote, &id, gateway).await,
+        SandboxCommand::Charges { gateway, remote } => charges(out, &remote, gateway).await,
         SandboxCommand::Webhook {
             gateway,
             webhook_url,
             remote,
-        } => {
-            let url = server::parse_webhook_url(&webhook_url).map_err(usage)?;
-            let body = serde_json::json!({ "url": url.as_str() });
-            let path = format!("/_sandbox/{gateway}/webhook");
-            let answer = Control::new(&remote)?
-                .send("PUT", &path, Some(body))
-                .await?;
-            if out.is_json() {
-                out.json(&answer)?;
-            } else {
-                out.fields(&[
-                    ("gateway", gateway.to_string()),
-                    ("webhook_url", text(&answer["webhook_url"])),
-                ])?;
-            }
-        }
-        SandboxCommand::Webhooks { remote } => {
-            let answer = Control::new(&remote)?
-                .send("GET", "/_sandbox/webhooks", None)
-                .await?;
-            if out.is_json() {
-                return out.json(&answer);
-            }
-            let log: Vec<Delivery> = serde_json::from_value(answer)?;
-            let rows = log
-                .iter()
-                .map(|d| {
-                    vec![
-                        d.seq.to_string(),
-                        d.gateway.to_string(),
-                        d.webhook.to_string(),
-                        d.attempt.to_string(),
-                        serde_json::to_value(d.outcome)
-                            .map(|v| text(&v))
-                            .unwrap_or_default(),
-                        d.status
-                            .map(|s| s.to_string())
-                            .or_else(|| d.error.clone())
-                            .unwrap_or_else(|| "-".into()),
-                        d.url.clone().unwrap_or_else(|| "-".into()),
-                        d.at.clone(),
-                    ]
-                })
-                .collect();
-            out.table(
-                &[
-                    "SEQ", "GATEWAY", "WEBHOOK", "ATTEMPT", "OUTCOME", "RESULT", "URL", "AT",
-                ],
-                rows,
-                "No webhooks sent yet.",
-            )?;
-        }
-        SandboxCommand::Info { remote } => {
-            let answer = Control::new(&remote)?
-                .send("GET", "/_sandbox/info", None)
-                .await?;
-            if out.is_json() {
-                return out.json(&answer);
-            }
-            print_info(out, &serde_json::from_value(answer)?)?;
-        }
+        } => set_webhook(out, &remote, gateway, &webhook_url).await,
+        SandboxCommand::Webhooks { remote } => webhooks(out, &remote).await,
+        SandboxCommand::Info { remote } => info(out, &remote).await,
     }
+}
+
+/// `sandbox mode`: sets a fake's fault mode and shows what it is now.
+async fn set_mode(
+    out: Output,
+    remote: &Remote,
+    gateway: GatewayId,
+    mode: &FaultMode,
+) -> anyhow::Result<()> {
+    let body = serde_json::to_value(mode)?;
+    let path = format!("/_sandbox/{gateway}/mode");
+    let answer = Control::new(remote)?.send("PUT", &path, Some(body)).await?;
+    let info: GatewayInfo = serde_json::from_value(answer.clone())?;
+    if out.is_json() {
+        out.json(&answer)?;
+    } else {
+        out.fields(&[
+            ("gateway", gateway.to_string()),
+            ("mode", describe(&info.mode)),
+            ("base_url", info.base_url),
+        ])?;
+    }
+    Ok(())
+}
+
+/// `sandbox pay`: pays an open charge (by id, on one fake or on whichever has it).
+async fn pay(
+    out: Output,
+    remote: &Remote,
+    id: &str,
+    gateway: Option<GatewayId>,
+) -> anyhow::Result<()> {
+    let path = match gateway {
+        Some(g) => format!("/_sandbox/{g}/charges/{}/pay", segment(id)),
+        None => format!("/_sandbox/pay/{}", segment(id)),
+    };
+    let answer = Control::new(remote)?.send("POST", &path, None).await?;
+    if out.is_json() {
+        out.json(&answer)?;
+    } else {
+        let gateway = text(&answer["gateway"]);
+        let row = charge_row(&gateway, &answer["charge"]);
+        out.fields(&[
+            ("gateway", gateway),
+            ("id", row[1].clone()),
+            ("status", row[2].clone()),
+        ])?;
+        out.note("Paid; the gateway's webhook is on its way (see `payorch sandbox webhooks`).");
+    }
+    Ok(())
+}
+
+/// `sandbox charges`: one fake's charges, or every fake's.
+async fn charges(out: Output, remote: &Remote, gateway: Option<GatewayId>) -> anyhow::Result<()> {
+    let control = Control::new(remote)?;
+    let all: BTreeMap<String, Vec<Value>> = match gateway {
+        Some(g) => {
+            let list = control
+                .send("GET", &format!("/_sandbox/{g}/charges"), None)
+                .await?;
+            if out.is_json() {
+                return out.json(&list);
+            }
+            BTreeMap::from([(g.to_string(), serde_json::from_value(list)?)])
+        }
+        None => {
+            let all = control.send("GET", "/_sandbox/charges", None).await?;
+            if out.is_json() {
+                return out.json(&all);
+            }
+            serde_json::from_value(all)?
+        }
+    };
+    let rows = all
+        .iter()
+        .flat_map(|(g, list)| list.iter().map(move |c| charge_row(g, c)))
+        .collect();
+    out.table(&["GATEWAY", "ID", "STATUS", "AMOUNT"], rows, "No charges.")?;
+    Ok(())
+}
+
+/// `sandbox webhook`: where a fake sends its webhooks.
+async fn set_webhook(
+    out: Output,
+    remote: &Remote,
+    gateway: GatewayId,
+    webhook_url: &str,
+) -> anyhow::Result<()> {
+    let url = server::parse_webhook_url(webhook_url).map_err(usage)?;
+    let body = serde_json::json!({ "url": url.as_str() });
+    let path = format!("/_sandbox/{gateway}/webhook");
+    let answer = Control::new(remote)?.send("PUT", &path, Some(body)).await?;
+    if out.is_json() {
+        out.json(&answer)?;
+    } else {
+        out.fields(&[
+            ("gateway", gateway.to_string()),
+            ("webhook_url", text(&answer["webhook_url"])),
+        ])?;
+    }
+    Ok(())
+}
+
+/// `sandbox webhooks`: the delivery log.
+async fn webhooks(out: Output, remote: &Remote) -> anyhow::Result<()> {
+    let answer = Control::new(remote)?
+        .send("GET", "/_sandbox/webhooks", None)
+        .await?;
+    if out.is_json() {
+        return out.json(&answer);
+    }
+    let log: Vec<Delivery> = serde_json::from_value(answer)?;
+    let rows = log
+        .iter()
+        .map(|d| {
+            vec![
+                d.seq.to_string(),
+                d.gateway.to_string(),
+                d.webhook.to_string(),
+                d.attempt.to_string(),
+                serde_json::to_value(d.outcome)
+                    .map(|v| text(&v))
+                    .unwrap_or_default(),
+                d.status
+                    .map(|s| s.to_string())
+                    .or_else(|| d.error.clone())
+                    .unwrap_or_else(|| "-".into()),
+                d.url.clone().unwrap_or_else(|| "-".into()),
+                d.at.clone(),
+            ]
+        })
+        .collect();
+    out.table(
+        &[
+            "SEQ", "GATEWAY", "WEBHOOK", "ATTEMPT", "OUTCOME", "RESULT", "URL", "AT",
+        ],
+        rows,
+        "No webhooks sent yet.",
+    )?;
+    Ok(())
+}
+
+/// `sandbox info`: the running sandbox's listeners, modes and test credentials.
+async fn info(out: Output, remote: &Remote) -> anyhow::Result<()> {
+    let answer = Control::new(remote)?
+        .send("GET", "/_sandbox/info", None)
+        .await?;
+    if out.is_json() {
+        return out.json(&answer);
+    }
+    print_info(out, &serde_json::from_value(answer)?)?;
     Ok(())
 }
 

@@ -165,6 +165,9 @@ fn xdg_dir(env: &dyn Env, var: &str, fallback: &str) -> Option<PathBuf> {
         .or_else(|| env.var("HOME").map(|h| PathBuf::from(h).join(fallback)))
 }
 
+/// Builds a [`ConfigError::Invalid`] for a key, naming where its value came from.
+type Invalid<'a> = &'a dyn Fn(&str, String) -> ConfigError;
+
 /// Where the configuration was loaded from, for `config show`.
 #[derive(Clone, Debug, Serialize)]
 pub struct Loaded {
@@ -274,6 +277,20 @@ impl Config {
             origin: origin(key),
             message,
         };
+        self.validate_server(&invalid)?;
+        self.validate_limits(&invalid)?;
+        self.validate_log(&invalid)?;
+        self.validate_gateways(&invalid)?;
+        self.validate_routing(&invalid)?;
+        self.validate_durations(&invalid)?;
+        self.breaker
+            .validate()
+            .map_err(|(key, message)| invalid(&key, message))?;
+        self.validate_webhooks(&invalid)
+    }
+
+    /// `[server]`: the bind address and the limits on requests and connections.
+    fn validate_server(&self, invalid: Invalid<'_>) -> Result<(), ConfigError> {
         self.bind_addr().map_err(|_| {
             invalid(
                 "server.bind",
@@ -321,6 +338,11 @@ impl Config {
                 format!("{} is outside 1..=1000000", self.server.max_connections),
             ));
         }
+        Ok(())
+    }
+
+    /// `[limits]` bursts and instances, and `[amount_limits]`.
+    fn validate_limits(&self, invalid: Invalid<'_>) -> Result<(), ConfigError> {
         for (key, burst) in [
             ("limits.key_burst", self.limits.key_burst),
             ("limits.tenant_burst", self.limits.tenant_burst),
@@ -339,6 +361,11 @@ impl Config {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// `[log] level`: a level or a filter.
+    fn validate_log(&self, invalid: Invalid<'_>) -> Result<(), ConfigError> {
         if tracing_subscriber_filter_ok(&self.log.level).is_err() {
             return Err(invalid(
                 "log.level",
@@ -348,6 +375,11 @@ impl Config {
                 ),
             ));
         }
+        Ok(())
+    }
+
+    /// `[gateways.*] base_url`: the outbound URL policy.
+    fn validate_gateways(&self, invalid: Invalid<'_>) -> Result<(), ConfigError> {
         for (name, url) in [
             ("stripe", &self.gateways.stripe.base_url),
             ("efi", &self.gateways.efi.base_url),
@@ -356,7 +388,11 @@ impl Config {
             crate::egress::check_base_url(url, self.webhooks.allow_private_targets)
                 .map_err(|message| invalid(&format!("gateways.{name}.base_url"), message))?;
         }
-        self.validate_routing(&invalid)?;
+        Ok(())
+    }
+
+    /// `[idempotency]`, `[recovery]` and `[retention]` durations.
+    fn validate_durations(&self, invalid: Invalid<'_>) -> Result<(), ConfigError> {
         if self.idempotency.ttl.0 < Duration::from_secs(24 * 3600) {
             return Err(invalid(
                 "idempotency.ttl",
@@ -395,9 +431,11 @@ impl Config {
                 ));
             }
         }
-        self.breaker
-            .validate()
-            .map_err(|(key, message)| invalid(&key, message))?;
+        Ok(())
+    }
+
+    /// `[webhooks]`: the retry schedule and the attempt timeout.
+    fn validate_webhooks(&self, invalid: Invalid<'_>) -> Result<(), ConfigError> {
         if self.webhooks.retry_schedule.len() > 50 {
             return Err(invalid(
                 "webhooks.retry_schedule",
@@ -430,10 +468,7 @@ impl Config {
 
     /// `[routing]`: a valid table whose gateways are all enabled. (Credentials are not checked
     /// here: a gateway without them is skipped at charge time and `gateway list` says why.)
-    fn validate_routing(
-        &self,
-        invalid: &dyn Fn(&str, String) -> ConfigError,
-    ) -> Result<(), ConfigError> {
+    fn validate_routing(&self, invalid: Invalid<'_>) -> Result<(), ConfigError> {
         self.routing
             .table()
             .map_err(|e| invalid("routing.fallbacks", e.to_string()))?;

@@ -18,8 +18,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::breaker::BreakerSettings;
 pub use crate::clock::HumanDuration;
+pub use crate::gateway::settings::{AsaasSettings, EfiSettings, GatewaysConfig, StripeSettings};
 use crate::model::{Currency, GatewayId, Period, Rate, RateLimit, TenantId};
-use crate::routing::{RoutingTable, TableError};
+use crate::routing::{RoutingDefaults, RoutingTable, TableError};
 
 /// The config file's name inside the config dir.
 pub const FILE_NAME: &str = "payorch.toml";
@@ -198,86 +199,6 @@ impl Default for RetentionConfig {
     }
 }
 
-macro_rules! gateway_settings {
-    ($(#[$doc:meta])* $name:ident, $base_url:literal { $($(#[$fdoc:meta])* $field:ident : $ty:ty = $default:expr),* $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-        #[serde(deny_unknown_fields, default)]
-        pub struct $name {
-            /// Route charges to this gateway at all.
-            pub enabled: bool,
-            /// The API's base URL (the sandbox's when `--sandbox` is given).
-            pub base_url: String,
-            /// TCP + TLS handshake limit: a call that times out here was never sent.
-            pub connect_timeout: HumanDuration,
-            /// Whole-call limit: a call that times out after connecting is ambiguous.
-            pub timeout: HumanDuration,
-            $($(#[$fdoc])* pub $field: $ty,)*
-        }
-
-        impl Default for $name {
-            fn default() -> Self {
-                $name {
-                    enabled: true,
-                    base_url: $base_url.into(),
-                    connect_timeout: HumanDuration(Duration::from_secs(3)),
-                    timeout: HumanDuration(Duration::from_secs(15)),
-                    $($field: $default,)*
-                }
-            }
-        }
-
-        impl $name {
-            pub fn timeouts(&self) -> crate::gateway::http::Timeouts {
-                crate::gateway::http::Timeouts {
-                    connect: self.connect_timeout.0,
-                    total: self.timeout.0,
-                }
-            }
-        }
-    };
-}
-
-gateway_settings!(
-    /// `[gateways.stripe]`
-    StripeSettings, "https://api.stripe.com" {}
-);
-gateway_settings!(
-    /// `[gateways.efi]`
-    EfiSettings, "https://pix.api.efipay.com.br" {
-        /// The client certificate Efí issued: a `.p12` (empty password) or a PEM with the key.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        certificate: Option<PathBuf> = None,
-        /// The receiving Pix key (chave) registered at Efí.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pix_key: Option<String> = None,
-    }
-);
-gateway_settings!(
-    /// `[gateways.asaas]`
-    AsaasSettings, "https://api.asaas.com" {}
-);
-
-/// `[gateways.*]`: non-secret gateway settings. Secrets live in the keyring or env vars.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct GatewaysConfig {
-    pub stripe: StripeSettings,
-    pub efi: EfiSettings,
-    pub asaas: AsaasSettings,
-}
-
-impl GatewaysConfig {
-    /// `gateways.<id>.enabled`.
-    pub fn is_enabled(&self, id: GatewayId) -> bool {
-        match id {
-            GatewayId::Stripe => self.stripe.enabled,
-            GatewayId::Efi => self.efi.enabled,
-            GatewayId::Asaas => self.asaas.enabled,
-        }
-    }
-}
-
 /// `[routing]`: the routing table of a tenant that has none stored yet. Once an operator runs
 /// `payorch gateway switch` or `gateway fallback`, the tenant's stored table wins.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -302,6 +223,21 @@ impl RoutingSettings {
     /// The table these settings describe; `load` has checked it, a hand-built config may not be.
     pub fn table(&self) -> Result<RoutingTable, TableError> {
         RoutingTable::new(self.primary, self.fallbacks.clone())
+    }
+}
+
+impl TryFrom<&Config> for RoutingDefaults {
+    type Error = TableError;
+
+    /// `[routing]`'s table and the gateways `[gateways.*]` enables.
+    fn try_from(config: &Config) -> Result<Self, TableError> {
+        Ok(RoutingDefaults {
+            table: config.routing.table()?,
+            enabled: GatewayId::ALL
+                .into_iter()
+                .filter(|g| config.gateways.is_enabled(*g))
+                .collect(),
+        })
     }
 }
 

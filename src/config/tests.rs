@@ -199,6 +199,29 @@ fn routing_from_file_and_env_is_checked_and_names_the_key() {
     assert!(err.to_string().contains("routing.primary"), "{err}");
 }
 
+/// What routing is built from: `[routing]`'s table and the enabled gateways; a hand-built
+/// config with an invalid table is refused (a loaded one was checked already).
+#[test]
+fn routing_defaults_come_from_the_routing_and_gateways_sections() {
+    use crate::routing::RoutingDefaults;
+    use GatewayId::{Asaas, Stripe};
+    let mut config = Config::default();
+    config.routing.primary = Asaas;
+    config.routing.fallbacks = vec![Stripe];
+    config.gateways.efi.enabled = false;
+    let defaults = RoutingDefaults::try_from(&config).unwrap();
+    assert_eq!(
+        defaults.table,
+        RoutingTable::new(Asaas, vec![Stripe]).unwrap()
+    );
+    assert_eq!(defaults.enabled, [Stripe, Asaas].into_iter().collect());
+    config.routing.fallbacks = vec![Asaas];
+    assert_eq!(
+        RoutingDefaults::try_from(&config),
+        Err(TableError::PrimaryAmongFallbacks { gateway: Asaas })
+    );
+}
+
 #[test]
 fn breaker_section_loads_validates_and_renders() {
     let l = load(

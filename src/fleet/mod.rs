@@ -29,7 +29,9 @@ use crate::breaker::{
 use crate::clock::{Clock, Timestamp};
 use crate::id::AuditId;
 use crate::model::{AttemptOutcome, GatewayId, TenantId};
-use crate::store::{AuditEntry, AuditLog, CounterStore, Expect, StateStore, Store, StoreError};
+use crate::store::{
+    AuditAction, AuditEntry, AuditLog, CounterStore, Expect, StateStore, Store, StoreError,
+};
 use crate::tenancy::Actor;
 
 pub use shared::{Aggregate, BreakerStatus, LastError, SharedBreaker};
@@ -64,11 +66,11 @@ pub enum OperatorCommand {
 }
 
 impl OperatorCommand {
-    fn action(&self) -> &'static str {
+    fn action(&self) -> AuditAction {
         match self {
-            OperatorCommand::Open { .. } => "breaker.open",
-            OperatorCommand::Close { .. } => "breaker.close",
-            OperatorCommand::Auto { .. } => "breaker.auto",
+            OperatorCommand::Open { .. } => AuditAction::BreakerOpen,
+            OperatorCommand::Close { .. } => AuditAction::BreakerClose,
+            OperatorCommand::Auto { .. } => AuditAction::BreakerAuto,
         }
     }
 
@@ -328,7 +330,7 @@ impl Breakers {
         let mut out = Vec::new();
         for gateway in GatewayId::ALL {
             let key = state_key(tenant, gateway);
-            let doc = match docs.iter().find(|(name, _)| name == gateway.as_str()) {
+            let doc = match docs.iter().find(|(name, _)| *name == key.name) {
                 Some((_, v)) => Some(SharedBreaker::decode(&key, v.clone())?.value),
                 None => None,
             };
@@ -410,7 +412,7 @@ impl Breakers {
                 tenant: tenant.clone(),
                 at: doc.since,
                 actor: actor.0.clone(),
-                action: command.action().into(),
+                action: command.action(),
                 target: gateway.as_str().into(),
                 detail: serde_json::json!({
                     "from": previous.map_or("closed", |s| s.as_str()),
@@ -420,7 +422,7 @@ impl Breakers {
                 reason: command.reason().map(str::to_string),
             })
             .await?;
-        tracing::info!(%tenant, %gateway, action = command.action(), actor = %actor.0, "breaker forced");
+        tracing::info!(%tenant, %gateway, action = command.action().as_str(), actor = %actor.0, "breaker forced");
         Ok(doc)
     }
 

@@ -13,10 +13,12 @@ use serde::{Deserialize, Serialize};
 use crate::breaker::{BreakerConfig, BreakerState, Mode, ProbePermits, SlidingWindow, Totals};
 use crate::clock::Timestamp;
 use crate::model::{GatewayId, TenantId};
-use crate::store::{CounterKey, CounterStore, StateKey, StateStore, StoreError, Versioned};
+use crate::store::{
+    CounterKey, CounterStore, StateDoc, StateKey, StateKind, StateStore, StoreError, Versioned,
+};
 
 /// The state-document kind for breakers.
-pub const KIND: &str = "breaker";
+pub const KIND: StateKind = StateKind::Breaker;
 /// Width of a counter bucket.
 pub const BUCKET: Duration = Duration::from_secs(10);
 /// How long counter buckets are kept.
@@ -51,7 +53,7 @@ pub enum Quantile {
 
 /// The state-document kind of a gateway's newest failure, fleet-wide (name = the gateway).
 /// Apart from the breaker's document, so sharing an error never races a state transition.
-pub const ERROR_KIND: &str = "gateway_error";
+pub const ERROR_KIND: StateKind = StateKind::GatewayError;
 /// An instance shares a newer failure at most this often per gateway.
 pub const ERROR_SHARE_EVERY: Duration = Duration::from_secs(2);
 
@@ -61,19 +63,11 @@ pub fn series(gateway: GatewayId) -> String {
 }
 
 pub fn state_key(tenant: &TenantId, gateway: GatewayId) -> StateKey {
-    StateKey {
-        tenant: tenant.clone(),
-        kind: KIND.into(),
-        name: gateway.as_str().into(),
-    }
+    StateDoc::Breaker(gateway).key(tenant)
 }
 
 pub fn error_key(tenant: &TenantId, gateway: GatewayId) -> StateKey {
-    StateKey {
-        tenant: tenant.clone(),
-        kind: ERROR_KIND.into(),
-        name: gateway.as_str().into(),
-    }
+    StateDoc::GatewayError(gateway).key(tenant)
 }
 
 /// The newer of two failures.
@@ -95,7 +89,9 @@ pub async fn read_errors(
         .await?
         .into_iter()
         .filter_map(|(name, v)| {
-            let gateway = name.parse::<GatewayId>().ok()?;
+            let Ok(StateDoc::GatewayError(gateway)) = StateDoc::parse(ERROR_KIND, &name) else {
+                return None;
+            };
             Some((gateway, serde_json::from_value(v.value).ok()?))
         })
         .collect())

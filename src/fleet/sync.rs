@@ -11,7 +11,7 @@ use super::{Breakers, Entry, Pending};
 use crate::breaker::{BreakerState, Mode};
 use crate::clock::Timestamp;
 use crate::model::{GatewayId, TenantId};
-use crate::store::{Expect, StoreError, Versioned};
+use crate::store::{Expect, StateDoc, StoreError, Versioned};
 
 /// Unflushed buckets older than this are dropped (the store was down too long to matter).
 const MAX_UNFLUSHED_AGE: Duration = Duration::from_secs(3600);
@@ -173,7 +173,7 @@ impl Breakers {
         let mut docs: HashMap<GatewayId, Versioned<SharedBreaker>> = HashMap::new();
         let mut first_error = None;
         for (name, raw) in self.state.list_state(tenant, shared::KIND).await? {
-            let Ok(gateway) = name.parse::<GatewayId>() else {
+            let Ok(StateDoc::Breaker(gateway)) = StateDoc::parse(shared::KIND, &name) else {
                 continue;
             };
             match SharedBreaker::decode(&state_key(tenant, gateway), raw) {

@@ -6,17 +6,36 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+
 use super::Gateway;
 use super::asaas::{AsaasCredentials, AsaasGateway};
 use super::efi::{EfiCredentials, EfiGateway};
+use super::settings::GatewaysConfig;
 use super::stripe::{StripeCredentials, StripeGateway};
-use crate::config::GatewaysConfig;
 use crate::credentials::{self, CredentialError, Credentials, ResolvedField, Source};
 use crate::model::{GatewayId, TenantId};
-use crate::sandbox::server::SandboxInfo;
 
 /// The Pix key (chave) used with the sandbox when `gateways.efi.pix_key` is not configured.
 pub const SANDBOX_PIX_KEY: &str = "sandbox@payorch.dev";
+
+/// What the registry reads of a running sandbox's info document (`GET /_sandbox/info`, which
+/// the sandbox server produces, a superset of this): where each fake listens and the test
+/// credentials it accepts. A contract of the gateway side, so production code never depends on
+/// the fakes; fields the registry does not need are ignored.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SandboxInfo {
+    pub gateways: BTreeMap<GatewayId, SandboxGateway>,
+}
+
+/// One fake as the registry points an adapter at it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SandboxGateway {
+    /// The fake's own listener (the one that refuses connections when it is down).
+    pub base_url: String,
+    /// The test credentials the fake accepts, by credential field name.
+    pub credentials: BTreeMap<String, String>,
+}
 
 /// The adapters that could be built, and why the others could not.
 #[derive(Default)]

@@ -8,14 +8,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::id::{ChargeId, RefundId};
 use crate::model::{GatewayId, TenantId};
-use crate::store::StateKey;
+use crate::store::{StateDoc, StateKey, StateKind};
 
 /// State-document kind recording a possible orphan (a Pix/boleto create whose outcome was
 /// ambiguous at a gateway the charge then left). The reconciler cancels what it finds.
-pub const ORPHAN_KIND: &str = "orphan";
+pub const ORPHAN_KIND: StateKind = StateKind::Orphan;
 
 /// State-document kind naming a refund that was recorded in flight: the reconciler's work list.
-pub const REFUND_KIND: &str = "refund";
+pub const REFUND_KIND: StateKind = StateKind::Refund;
 
 /// A marker's document to and from its stored JSON.
 pub trait Marker: Serialize + DeserializeOwned {
@@ -61,11 +61,8 @@ pub struct Orphan {
 
 impl Orphan {
     pub fn key(tenant: &TenantId, charge: &ChargeId, gateway: GatewayId) -> StateKey {
-        StateKey {
-            tenant: tenant.clone(),
-            kind: ORPHAN_KIND.into(),
-            name: format!("{charge}:{gateway}"),
-        }
+        let charge = charge.clone();
+        StateDoc::Orphan { charge, gateway }.key(tenant)
     }
 }
 
@@ -87,11 +84,8 @@ pub struct RefundMark {
 
 impl RefundMark {
     pub fn key(tenant: &TenantId, charge: &ChargeId, refund: &RefundId) -> StateKey {
-        StateKey {
-            tenant: tenant.clone(),
-            kind: REFUND_KIND.into(),
-            name: format!("{charge}:{refund}"),
-        }
+        let (charge, refund) = (charge.clone(), refund.clone());
+        StateDoc::Refund { charge, refund }.key(tenant)
     }
 }
 

@@ -22,7 +22,7 @@ use crate::gateway::Capabilities;
 use crate::gateway::registry::Gateways;
 use crate::model::{Currency, GatewayId, PaymentMethod};
 
-pub use service::{Change, Current, MAX_AGE, Routing, RoutingError};
+pub use service::{Change, Current, MAX_AGE, Routing, RoutingDefaults, RoutingError};
 
 /// A tenant's primary gateway and ordered fallbacks. Always valid: no gateway twice, the
 /// primary not among the fallbacks (also when read back from the store).
@@ -318,8 +318,8 @@ mod tests {
     /// The three real adapters (never called), so the planner sees the capabilities they
     /// declare.
     fn all_available() -> Candidates {
-        use crate::config::GatewaysConfig;
         use crate::gateway::Gateway;
+        use crate::gateway::settings::GatewaysConfig;
         use crate::gateway::{asaas, efi, stripe};
         use crate::secret::Secret;
         use std::sync::Arc;

@@ -3,6 +3,8 @@
 //! adapter before anything is stored; the orchestrator records, dedupes and applies each event.
 //! No business logic here: only HTTP in and out.
 
+use std::sync::Arc;
+
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, RawQuery, State};
@@ -10,7 +12,7 @@ use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
 use super::{ApiError, ErrorType};
-use crate::gateway::{WebhookError, WebhookRequest};
+use crate::gateway::{Gateway, GatewayEvent, WebhookError, WebhookRequest};
 use crate::model::{GatewayId, TenantId};
 use crate::orchestrator::Applied;
 
@@ -58,6 +60,42 @@ async fn handle(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let (tenant_id, gateway_id, adapter) = addressee(state, tenant, gateway).await?;
+    let bytes = super::body_bytes(body, WEBHOOK_BODY_LIMIT)?;
+    let request = WebhookRequest {
+        headers,
+        query,
+        body: &bytes,
+        now: state.orchestrator.clock.now(),
+    };
+    // Authenticity first: nothing of the body is read or stored before it passes.
+    let events = authentic_events(adapter.as_ref(), &request)?;
+    // Counted once authentic (a forged flood cannot spend the gateway's budget) and before
+    // anything is stored: a gateway retries a 429, and the retry is then processed as new.
+    let standings = match state.rate_limits.check_inbound(&tenant_id, gateway_id) {
+        Ok(s) => s,
+        Err(refused) => {
+            return Ok(super::limits::refuse(
+                state,
+                &refused,
+                &tenant_id,
+                Some(gateway_id),
+            ));
+        }
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let (results, too_early) = apply_events(state, &tenant_id, gateway_id, &events, &text).await?;
+    let mut r = answer(results, too_early);
+    super::limits::set_headers(r.headers_mut(), &standings);
+    Ok(r)
+}
+
+/// The tenant and gateway the URL names, and the tenant's adapter for it (404 otherwise).
+async fn addressee(
+    state: &AppState,
+    tenant: &str,
+    gateway: &str,
+) -> Result<(TenantId, GatewayId, Arc<dyn Gateway>), ApiError> {
     let tenant_id =
         TenantId::parse(tenant).map_err(|_| not_found(format!("no tenant `{tenant}`")))?;
     if state
@@ -85,17 +123,18 @@ async fn handle(
                 "{gateway_id} is not configured for tenant `{tenant_id}`"
             ))
         })?;
-    let bytes = super::body_bytes(body, WEBHOOK_BODY_LIMIT)?;
-    let request = WebhookRequest {
-        headers,
-        query,
-        body: &bytes,
-        now: state.orchestrator.clock.now(),
-    };
-    // Authenticity first: nothing of the body is read or stored before it passes.
-    let events = adapter
-        .verify_webhook(&request)
-        .and_then(|()| adapter.parse_webhook(&request))
+    Ok((tenant_id, gateway_id, adapter))
+}
+
+/// The adapter's verdict on the raw request, then its events: 401 for a forged or unsigned
+/// webhook, 400 for one that does not parse.
+fn authentic_events(
+    adapter: &dyn Gateway,
+    request: &WebhookRequest<'_>,
+) -> Result<Vec<GatewayEvent>, ApiError> {
+    adapter
+        .verify_webhook(request)
+        .and_then(|()| adapter.parse_webhook(request))
         .map_err(|e| match e {
             WebhookError::Unauthenticated(why) => ApiError::new(
                 401,
@@ -109,27 +148,24 @@ async fn handle(
                 "webhook_malformed",
                 why,
             ),
-        })?;
-    // Counted once authentic (a forged flood cannot spend the gateway's budget) and before
-    // anything is stored: a gateway retries a 429, and the retry is then processed as new.
-    let standings = match state.rate_limits.check_inbound(&tenant_id, gateway_id) {
-        Ok(s) => s,
-        Err(refused) => {
-            return Ok(super::limits::refuse(
-                state,
-                &refused,
-                &tenant_id,
-                Some(gateway_id),
-            ));
-        }
-    };
-    let text = String::from_utf8_lossy(&bytes);
+        })
+}
+
+/// Hands each event to the orchestrator (recorded, deduped, applied) and counts it: each
+/// event's result for the answer, and why the gateway should deliver again, if it should.
+async fn apply_events(
+    state: &AppState,
+    tenant_id: &TenantId,
+    gateway_id: GatewayId,
+    events: &[GatewayEvent],
+    text: &str,
+) -> Result<(Vec<serde_json::Value>, Option<String>), ApiError> {
     let mut results = Vec::with_capacity(events.len());
     let mut too_early = None;
-    for event in &events {
+    for event in events {
         let applied = state
             .orchestrator
-            .receive_gateway_event(&tenant_id, gateway_id, event, &text)
+            .receive_gateway_event(tenant_id, gateway_id, event, text)
             .await
             .map_err(unavailable)?;
         tracing::info!(tenant = %tenant_id, gateway = %gateway_id, event = %event.event_id, result = ?applied, "gateway webhook");
@@ -143,15 +179,7 @@ async fn handle(
             }
             _ => {}
         }
-        let result = match &applied {
-            Applied::Applied(_) => "applied",
-            Applied::Ignored(_) => "ignored",
-            Applied::Rejected(_) => "rejected",
-            Applied::UnknownCharge(_) => "unknown_charge",
-            Applied::NotYet(_) => "not_yet",
-            Applied::InFlight => "in_flight",
-            Applied::Duplicate => "duplicate",
-        };
+        let result = result_label(&applied);
         state
             .metrics
             .gateway_webhooks
@@ -166,7 +194,25 @@ async fn handle(
             "note": applied.note(),
         }));
     }
-    let mut r = match too_early {
+    Ok((results, too_early))
+}
+
+/// An event's result, as the answer and the `gateway_webhooks` metric name it.
+fn result_label(applied: &Applied) -> &'static str {
+    match applied {
+        Applied::Applied(_) => "applied",
+        Applied::Ignored(_) => "ignored",
+        Applied::Rejected(_) => "rejected",
+        Applied::UnknownCharge(_) => "unknown_charge",
+        Applied::NotYet(_) => "not_yet",
+        Applied::InFlight => "in_flight",
+        Applied::Duplicate => "duplicate",
+    }
+}
+
+/// 200 with every event's result, or 503 with `Retry-After` when one came too early.
+fn answer(results: Vec<serde_json::Value>, too_early: Option<String>) -> Response {
+    match too_early {
         Some(why) => {
             let mut r =
                 ApiError::new(503, ErrorType::ApiError, "charge_not_ready", why).into_response();
@@ -177,7 +223,5 @@ async fn handle(
             r
         }
         None => axum::Json(serde_json::json!({"received": results})).into_response(),
-    };
-    super::limits::set_headers(r.headers_mut(), &standings);
-    Ok(r)
+    }
 }

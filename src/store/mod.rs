@@ -9,8 +9,14 @@
 //! [`conformance`] is one test suite, generic over [`Store`], that every backend runs.
 //! SQL lives only in `sqlite/`.
 
+mod audit;
 pub mod conformance;
 pub mod sqlite;
+mod state_key;
+mod text_enum;
+
+pub use audit::{AuditAction, UnknownAuditAction};
+pub use state_key::{BadStateName, StateDoc, StateKind};
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -252,11 +258,13 @@ pub trait IdempotencyStore: Send + Sync {
 // ---------------------------------------------------------------------------------------------
 // Shared state documents (breaker state, routing) and counters (health statistics)
 
-/// Names one state document: e.g. scope = tenant, kind = `breaker`, name = `stripe`.
+/// Names one state document: e.g. scope = tenant, kind = `breaker`, name = `stripe`, as
+/// stored. Build one from a [`StateDoc`] (`StateDoc::key`), which renders the name, and read
+/// the name back with [`StateKey::doc`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct StateKey {
     pub tenant: TenantId,
-    pub kind: String,
+    pub kind: StateKind,
     pub name: String,
 }
 
@@ -277,7 +285,7 @@ pub trait StateStore: Send + Sync {
     async fn list_state(
         &self,
         tenant: &TenantId,
-        kind: &str,
+        kind: StateKind,
     ) -> StoreResult<Vec<(String, Versioned<serde_json::Value>)>>;
 }
 
@@ -377,8 +385,8 @@ pub struct AuditEntry {
     pub at: Timestamp,
     /// Who: the OS user of the CLI, or `api:<key id>`.
     pub actor: String,
-    /// What, as `noun.verb`: `gateway.switch`, `breaker.open`, `apikey.create`.
-    pub action: String,
+    /// What, stored as `noun.verb`: `gateway.switch`, `breaker.open`, `apikey.create`.
+    pub action: AuditAction,
     /// What it was done to: a gateway, a key id, a charge id.
     pub target: String,
     /// The change in detail (e.g. `{"from":"stripe","to":"efi"}`).

@@ -5,7 +5,7 @@
 use crate::clock::{Clock, Timestamp};
 use crate::id::MessageId;
 use crate::model::TenantId;
-use crate::store::{Store, StoreError};
+use crate::store::{AuditAction, Store, StoreError};
 use crate::tenancy::{self, Actor};
 
 /// The most dead letters one "all" touches; the caller says so and the operator runs again.
@@ -34,10 +34,10 @@ pub enum Operation {
 
 impl Operation {
     /// The audit action: `dlq.replay`, `dlq.purge`.
-    pub fn action(self) -> &'static str {
+    pub fn action(self) -> AuditAction {
         match self {
-            Operation::Replay => "dlq.replay",
-            Operation::Purge => "dlq.purge",
+            Operation::Replay => AuditAction::DlqReplay,
+            Operation::Purge => AuditAction::DlqPurge,
         }
     }
 }

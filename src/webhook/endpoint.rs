@@ -22,15 +22,13 @@ use crate::clock::Timestamp;
 use crate::datakey::{DataKeyError, DataKeys};
 use crate::model::TenantId;
 use crate::secret::Secret;
-use crate::store::{Expect, StateKey, StateStore, StoreError};
+use crate::store::{Expect, StateDoc, StateKey, StateKind, StateStore, StoreError};
 
 use super::signing::{self, SignatureError};
 use crate::egress::{self as target, TargetError, TargetPolicy};
 
-/// The state document kind.
-pub const KIND: &str = "webhook_endpoint";
-/// The state document name (one endpoint per tenant for now).
-pub const NAME: &str = "default";
+/// The state document kind (one endpoint per tenant for now: [`StateDoc::WebhookEndpoint`]).
+pub const KIND: StateKind = StateKind::WebhookEndpoint;
 /// How many times a conditional write is retried after losing a race.
 const WRITE_ATTEMPTS: usize = 5;
 
@@ -143,11 +141,7 @@ impl Doc {
 }
 
 fn key(tenant: &TenantId) -> StateKey {
-    StateKey {
-        tenant: tenant.clone(),
-        kind: KIND.into(),
-        name: NAME.into(),
-    }
+    StateDoc::WebhookEndpoint.key(tenant)
 }
 
 /// Checks a merchant's URL against the outbound policy ([`target::check_url`]): absolute

@@ -241,8 +241,11 @@ impl World {
 
     /// A core over this world's store: a process.
     pub fn core(&self) -> Core {
-        let gateways =
-            registry::for_sandbox(&self.config.gateways, &self.sandbox().info(), &self.tenant);
+        let gateways = registry::for_sandbox(
+            &self.config.gateways,
+            &self.sandbox().info().for_registry(),
+            &self.tenant,
+        );
         Core::assemble(
             self.config.clone(),
             self.store.clone(),

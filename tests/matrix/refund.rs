@@ -115,8 +115,11 @@ pub async fn run_refund_case(case: RefundCase) -> Result<bool, String> {
     for s in [&mut patient.stripe.timeout, &mut patient.asaas.timeout] {
         *s = payorch::config::HumanDuration(Duration::from_secs(30));
     }
-    let gateways =
-        payorch::gateway::registry::for_sandbox(&patient, &world.sandbox().info(), &world.tenant);
+    let gateways = payorch::gateway::registry::for_sandbox(
+        &patient,
+        &world.sandbox().info().for_registry(),
+        &world.tenant,
+    );
     let at_gateway = gateways
         .get(case.gateway)
         .unwrap()

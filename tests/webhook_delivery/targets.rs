@@ -13,8 +13,7 @@ use axum::response::IntoResponse;
 use axum::routing::post;
 
 use payorch::egress::TargetPolicy;
-use payorch::store::{Expect, StateKey};
-use payorch::webhook::endpoint;
+use payorch::store::{Expect, StateDoc};
 use payorch::webhook::outbound::DeliveryLog;
 
 use super::{Fixture, fixture, settings};
@@ -38,11 +37,7 @@ async fn counting_listener() -> (u16, Arc<AtomicU32>) {
 /// the policy existed).
 async fn store_url_as_is(f: &Fixture, url: &str) {
     f.set_endpoint("https://shop.example/hooks").await;
-    let key = StateKey {
-        tenant: f.tenant.clone(),
-        kind: endpoint::KIND.into(),
-        name: endpoint::NAME.into(),
-    };
+    let key = StateDoc::WebhookEndpoint.key(&f.tenant);
     let current = f.store.get_state(&key).await.unwrap().unwrap();
     let mut doc = current.value;
     doc["url"] = serde_json::json!(url);

@@ -29,7 +29,7 @@ use payorch::tenancy::Actor;
 use super::DemoControl;
 use super::actions::{Operator, REASON};
 use super::draw;
-use super::state::{Action, App, Command, Mode};
+use super::state::{Action, App, Command, Mode, StatusLine};
 
 use GatewayId::{Asaas, Efi, Stripe};
 
@@ -283,7 +283,7 @@ async fn press(app: &mut App, op: &Operator, keys: &str) {
         };
         match app.on_key(key(code)) {
             Some(Command::Perform(action)) => {
-                app.status = Some(op.perform(&app.tenant, &action).await.unwrap());
+                app.say(op.perform(&app.tenant, &action).await.unwrap());
                 app.snapshot = Some(op.snapshot(&app.tenant).await.unwrap());
                 app.down = op.down();
             }
@@ -518,13 +518,15 @@ async fn s_then_yes_switches_the_primary_and_audits_it() {
     assert_eq!(routing.current(&acme()).await.unwrap().table.primary(), Efi);
     let audit = f.audit().await;
     assert_eq!(audit.len(), 1);
-    assert_eq!(audit[0].action, "gateway.switch");
+    assert_eq!(audit[0].action.as_str(), "gateway.switch");
     assert_eq!(audit[0].actor, "cli:ana");
     assert_eq!(audit[0].reason.as_deref(), Some(REASON));
     assert_eq!(app.snapshot.as_ref().unwrap().health.routing.primary(), Efi);
     assert_eq!(
-        app.status.as_deref(),
-        Some("Primary switched from stripe to efi.")
+        app.status,
+        Some(StatusLine::Info(
+            "Primary switched from stripe to efi.".into()
+        ))
     );
 }
 
@@ -553,7 +555,7 @@ async fn o_c_a_force_the_breaker_and_audit_each() {
         .await
         .into_iter()
         .rev()
-        .map(|e| (e.action, e.target))
+        .map(|e| (e.action.to_string(), e.target))
         .collect();
     let want = ["breaker.open", "breaker.close", "breaker.auto"]
         .map(|a| (a.to_string(), "asaas".to_string()));
@@ -610,7 +612,10 @@ async fn n_and_esc_cancel_and_write_nothing() {
     press(&mut app, &op, "o\x1b").await;
     press(&mut app, &op, "rn").await;
     assert_eq!(app.mode, Mode::Normal);
-    assert_eq!(app.status.as_deref(), Some("Cancelled: nothing changed."));
+    assert_eq!(
+        app.status,
+        Some(StatusLine::Info("Cancelled: nothing changed.".into()))
+    );
     assert!(f.audit().await.is_empty());
     assert_eq!(
         f.store
@@ -695,7 +700,7 @@ async fn x_toggles_a_gateway_in_the_demo_without_asking() {
     press(&mut app, &op, "x").await;
     assert_eq!(demo.down(), vec![Stripe]);
     assert_eq!(app.down, vec![Stripe]);
-    assert_eq!(app.status.as_deref(), Some("stripe is down."));
+    assert_eq!(app.status, Some(StatusLine::Info("stripe is down.".into())));
     let screen = render(&app, 120, 40);
     assert!(screen.contains("DEMO"));
     assert!(screen.contains("down: stripe"));
@@ -734,4 +739,24 @@ fn a_panic_restores_the_terminal_first_and_the_hook_goes_away_after() {
         1,
         "the hook is gone with the guard"
     );
+}
+
+/// A failed refresh says so on the status line (the last snapshot stays); the next good
+/// refresh clears that, but never an action's result.
+#[tokio::test]
+async fn a_refresh_failure_shows_until_a_good_refresh() {
+    let f = Fixture::new().await;
+    let op = f.operator(None);
+    let mut app = f.app(&op, false).await;
+    app.refreshed(Err("store unavailable: busy".into()));
+    assert!(app.snapshot.is_some(), "the last read stays on screen");
+    assert_eq!(
+        app.status.as_ref().map(ToString::to_string).as_deref(),
+        Some("Cannot refresh (showing the last read): store unavailable: busy")
+    );
+    app.refreshed(Ok(op.snapshot(&app.tenant).await.unwrap()));
+    assert_eq!(app.status, None);
+    app.say("stripe is down.");
+    app.refreshed(Ok(op.snapshot(&app.tenant).await.unwrap()));
+    assert_eq!(app.status, Some(StatusLine::Info("stripe is down.".into())));
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use payorch::breaker::BreakerState;
 use payorch::model::{AttemptOutcome, Charge, ChargeStatus, GatewayId, PaymentMethod};
 use payorch::store::QueueStats;
 
@@ -20,8 +21,8 @@ use super::traffic::Sent;
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct BreakerChange {
     pub gateway: GatewayId,
-    pub from: &'static str,
-    pub to: &'static str,
+    pub from: BreakerState,
+    pub to: BreakerState,
     pub at_secs: f64,
 }
 

@@ -53,12 +53,12 @@ use time::UtcOffset;
 use time::macros::offset;
 
 use super::http::{HttpClient, HttpReply, classify_status};
+use super::settings::AsaasSettings;
 use super::{
     Capabilities, CreateCharge, CreateRefund, Gateway, GatewayCharge, GatewayError, GatewayEvent,
     GatewayRefund, WebhookError, WebhookRequest,
 };
 use crate::clock::{Clock, SystemClock};
-use crate::config::AsaasSettings;
 use crate::model::{
     AttemptOutcome, BoletoDetails, ChargeStatus, Currency, Customer, DocumentKind, GatewayId,
     Money, PaymentMethod, PixDetails, RefundStatus,

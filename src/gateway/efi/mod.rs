@@ -36,8 +36,8 @@ use async_trait::async_trait;
 use base64::Engine as _;
 use serde::Serialize;
 
+use super::settings::EfiSettings;
 use crate::clock::{Clock, SystemClock};
-use crate::config::EfiSettings;
 use crate::gateway::http::{HttpClient, HttpReply};
 use crate::gateway::{
     Capabilities, CreateCharge, CreateRefund, Gateway, GatewayCharge, GatewayError, GatewayEvent,

@@ -43,12 +43,12 @@ use serde::Deserialize;
 use sha2::Sha256;
 
 use super::http::{HttpClient, HttpReply, classify_status};
+use super::settings::StripeSettings;
 use super::{
     Capabilities, CreateCharge, CreateRefund, Gateway, GatewayCharge, GatewayError, GatewayEvent,
     GatewayRefund, WebhookError, WebhookRequest,
 };
 use crate::clock::Timestamp;
-use crate::config::StripeSettings;
 use crate::id::ChargeId;
 use crate::model::{
     AttemptOutcome, ChargeFailure, ChargeStatus, Currency, GatewayId, Money, PaymentMethod,

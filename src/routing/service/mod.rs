@@ -9,7 +9,8 @@
 //! read is used (and a warning logged), so routing never fails on its own; with none at all,
 //! the error is returned (the charge could not be stored anyway).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,17 +18,15 @@ use serde::Serialize;
 
 use super::{RoutingTable, TableError};
 use crate::clock::{Clock, Timestamp};
-use crate::config::{Config, GatewaysConfig};
 use crate::model::{GatewayId, TenantId, ValidationError};
-use crate::store::{AuditLog, Expect, StateKey, StateStore, Store, StoreError};
+use crate::store::{
+    AuditAction, AuditLog, Expect, StateDoc, StateKey, StateStore, Store, StoreError,
+};
 use crate::tenancy::{self, Action, Actor};
 
 /// The oldest cached table a read may return. Half the promised second, so a read that
 /// refreshes takes well under the rest.
 pub const MAX_AGE: Duration = Duration::from_millis(500);
-/// The state document a tenant's table is stored in: kind `routing`, name `table`.
-const KIND: &str = "routing";
-const NAME: &str = "table";
 /// How many times a change is re-read and re-applied when another writer got there first.
 const MAX_ATTEMPTS: u32 = 5;
 
@@ -82,41 +81,65 @@ struct Cached {
     read_at: Timestamp,
 }
 
+/// What [`Routing`] is built from: the table of a tenant that has none stored yet (`[routing]`)
+/// and the gateways a table may name (`[gateways.*] enabled`). The config assembles it
+/// (`TryFrom<&Config>` in `src/config/`), so routing never reads the config itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoutingDefaults {
+    pub table: RoutingTable,
+    pub enabled: BTreeSet<GatewayId>,
+}
+
+impl From<Infallible> for RoutingError {
+    fn from(never: Infallible) -> Self {
+        match never {}
+    }
+}
+
 /// Tenants' routing tables, shared through the store. One per process; cheap to share.
 pub struct Routing {
     state: Arc<dyn StateStore>,
     audit: Arc<dyn AuditLog>,
     clock: Arc<dyn Clock>,
     defaults: RoutingTable,
-    gateways: GatewaysConfig,
+    enabled: BTreeSet<GatewayId>,
     max_age: Duration,
     cache: Mutex<HashMap<TenantId, Cached>>,
 }
 
 impl Routing {
-    /// Routing on `store`, with the default table (`[routing]`) and the enabled gateways
-    /// (`[gateways.*] enabled`) from `config`.
-    pub fn new(
+    /// Routing on `store`, with the default table and the enabled gateways of `defaults`: a
+    /// [`RoutingDefaults`], or anything that makes one (the config: `&Config`).
+    pub fn new<D>(
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
-        config: &Config,
-    ) -> Result<Self, RoutingError> {
-        Self::with_stores(store.clone(), store, clock, config)
+        defaults: D,
+    ) -> Result<Self, RoutingError>
+    where
+        D: TryInto<RoutingDefaults>,
+        RoutingError: From<D::Error>,
+    {
+        Self::with_stores(store.clone(), store, clock, defaults)
     }
 
     /// [`Routing::new`] with the table documents and the audit log in separate stores.
-    pub fn with_stores(
+    pub fn with_stores<D>(
         state: Arc<dyn StateStore>,
         audit: Arc<dyn AuditLog>,
         clock: Arc<dyn Clock>,
-        config: &Config,
-    ) -> Result<Self, RoutingError> {
+        defaults: D,
+    ) -> Result<Self, RoutingError>
+    where
+        D: TryInto<RoutingDefaults>,
+        RoutingError: From<D::Error>,
+    {
+        let RoutingDefaults { table, enabled } = defaults.try_into()?;
         Ok(Routing {
             state,
             audit,
             clock,
-            defaults: config.routing.table()?,
-            gateways: config.gateways.clone(),
+            defaults: table,
+            enabled,
             max_age: MAX_AGE,
             cache: Mutex::new(HashMap::new()),
         })
@@ -187,7 +210,10 @@ impl Routing {
                 "to": after.primary(),
                 "fallbacks": after.fallbacks(),
             });
-            Ok((after, ("gateway.switch", gateway.to_string(), detail)))
+            Ok((
+                after,
+                (AuditAction::GatewaySwitch, gateway.to_string(), detail),
+            ))
         })
         .await
     }
@@ -206,13 +232,20 @@ impl Routing {
         self.update(tenant, actor, reason, |before| {
             let after = RoutingTable::new(before.primary(), fallbacks.clone())?;
             let detail = serde_json::json!({"from": before.fallbacks(), "to": after.fallbacks()});
-            Ok((after, ("gateway.fallback", "fallbacks".to_string(), detail)))
+            Ok((
+                after,
+                (
+                    AuditAction::GatewayFallback,
+                    "fallbacks".to_string(),
+                    detail,
+                ),
+            ))
         })
         .await
     }
 
     fn require_enabled(&self, gateways: &[GatewayId]) -> Result<(), RoutingError> {
-        match gateways.iter().find(|g| !self.gateways.is_enabled(**g)) {
+        match gateways.iter().find(|g| !self.enabled.contains(g)) {
             Some(gateway) => Err(RoutingError::Disabled { gateway: *gateway }),
             None => Ok(()),
         }
@@ -288,14 +321,11 @@ impl Routing {
 }
 
 /// An edit's audit entry: action name, target, detail.
-type Audited = (&'static str, String, serde_json::Value);
+type Audited = (AuditAction, String, serde_json::Value);
 
+/// The state document a tenant's table is stored in: kind `routing`, name `table`.
 fn key(tenant: &TenantId) -> StateKey {
-    StateKey {
-        tenant: tenant.clone(),
-        kind: KIND.to_string(),
-        name: NAME.to_string(),
-    }
+    StateDoc::RoutingTable.key(tenant)
 }
 
 #[cfg(test)]

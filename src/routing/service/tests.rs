@@ -14,7 +14,7 @@ use GatewayId::{Asaas, Efi, Stripe};
 struct Fixture {
     store: Arc<SqliteStore>,
     clock: Arc<ManualClock>,
-    config: Config,
+    defaults: RoutingDefaults,
     _dir: tempfile::TempDir,
 }
 
@@ -27,19 +27,33 @@ impl Fixture {
             clock: Arc::new(ManualClock::new(Timestamp::from_unix_millis(
                 1_800_000_000_000,
             ))),
-            config: Config::default(),
+            defaults: RoutingDefaults {
+                table: table(Stripe, &[Efi, Asaas]),
+                enabled: GatewayId::ALL.into_iter().collect(),
+            },
             _dir: dir,
         }
     }
 
     /// A `Routing` as another process would have it: its own cache, the same store.
     fn routing(&self) -> Routing {
-        Routing::new(self.store.clone(), self.clock.clone(), &self.config).unwrap()
+        Routing::new(
+            self.store.clone(),
+            self.clock.clone(),
+            self.defaults.clone(),
+        )
+        .unwrap()
     }
 
     /// A `Routing` whose table documents go through `state`.
     fn routing_on(&self, state: Arc<dyn StateStore>) -> Routing {
-        Routing::with_stores(state, self.store.clone(), self.clock.clone(), &self.config).unwrap()
+        Routing::with_stores(
+            state,
+            self.store.clone(),
+            self.clock.clone(),
+            self.defaults.clone(),
+        )
+        .unwrap()
     }
 
     async fn audit(&self) -> Vec<AuditEntry> {
@@ -111,14 +125,14 @@ impl StateStore for Steered {
     async fn list_state(
         &self,
         tenant: &TenantId,
-        kind: &str,
+        kind: crate::store::StateKind,
     ) -> StoreResult<Vec<(String, Versioned<serde_json::Value>)>> {
         self.inner.list_state(tenant, kind).await
     }
 }
 
 #[tokio::test]
-async fn a_tenant_without_a_stored_table_uses_the_configs() {
+async fn a_tenant_without_a_stored_table_uses_the_defaults() {
     let mut fx = Fixture::new();
     let routing = fx.routing();
     assert_eq!(
@@ -128,20 +142,11 @@ async fn a_tenant_without_a_stored_table_uses_the_configs() {
             version: None
         }
     );
-    fx.config.routing.primary = Asaas;
-    fx.config.routing.fallbacks = vec![Stripe];
+    fx.defaults.table = table(Asaas, &[Stripe]);
     assert_eq!(
         fx.routing().table(&tenant()).await.unwrap(),
         table(Asaas, &[Stripe])
     );
-    // A hand-built config with an invalid table is refused.
-    fx.config.routing.fallbacks = vec![Asaas];
-    assert!(matches!(
-        Routing::new(fx.store.clone(), fx.clock.clone(), &fx.config),
-        Err(RoutingError::Table(TableError::PrimaryAmongFallbacks {
-            gateway: Asaas
-        }))
-    ));
 }
 
 #[tokio::test]
@@ -198,7 +203,7 @@ async fn changes_are_audited_with_the_reason() {
     let entries = fx.audit().await;
     assert_eq!(entries.len(), 2, "{entries:?}");
     let (fallback, switch) = (&entries[0], &entries[1]);
-    assert_eq!(switch.action, "gateway.switch");
+    assert_eq!(switch.action.as_str(), "gateway.switch");
     assert_eq!(switch.target, "efi");
     assert_eq!(switch.actor, "cli:tester");
     assert_eq!(switch.reason.as_deref(), Some("stripe incident"));
@@ -207,7 +212,7 @@ async fn changes_are_audited_with_the_reason() {
         serde_json::json!({"from": "stripe", "to": "efi", "fallbacks": ["stripe", "asaas"]})
     );
     assert_eq!(switch.at, fx.clock.now());
-    assert_eq!(fallback.action, "gateway.fallback");
+    assert_eq!(fallback.action.as_str(), "gateway.fallback");
     assert_eq!(fallback.reason, None);
     assert_eq!(
         fallback.detail,
@@ -262,8 +267,8 @@ async fn a_lost_race_is_retried_on_the_winners_table() {
 #[tokio::test]
 async fn bad_changes_are_refused_and_write_nothing() {
     let mut fx = Fixture::new();
-    fx.config.gateways.asaas.enabled = false;
-    fx.config.routing.fallbacks = vec![Efi];
+    fx.defaults.enabled.remove(&Asaas);
+    fx.defaults.table = table(Stripe, &[Efi]);
     let routing = fx.routing();
     let t = tenant();
     let err = routing

@@ -139,7 +139,7 @@ pub(super) async fn receive_in_cash(
             )
         },
         |p| {
-            p.status = "RECEIVED_IN_CASH".into();
+            p.status = PaymentStatus::ReceivedInCash;
             p.payment_date = Some(date);
         },
         "PAYMENT_RECEIVED",

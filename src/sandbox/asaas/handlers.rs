@@ -161,7 +161,11 @@ pub(super) async fn create_payment(State(fake): Fake, bytes: Bytes) -> Reply {
         customer,
         billing_type,
         value,
-        status: if card_now { "CONFIRMED" } else { "PENDING" }.into(),
+        status: if card_now {
+            PaymentStatus::paid(true)
+        } else {
+            PaymentStatus::Pending
+        },
         due_date: due.to_string(),
         date_created: today.clone(),
         description: req.description,
@@ -197,7 +201,7 @@ pub(super) async fn list_payments(
         .filter(|p| matches("externalReference", p.external_reference.as_ref()))
         .filter(|p| matches("customer", Some(&p.customer)))
         .filter(|p| matches("billingType", Some(&p.billing_type)))
-        .filter(|p| matches("status", Some(&p.status)))
+        .filter(|p| q.get("status").is_none_or(|w| w == p.status.as_str()))
         .map(view)
         .collect();
     Ok(json_reply(&page(found, &q)?))
@@ -293,12 +297,7 @@ pub(super) async fn refund_payment(
             "Boletos são estornados pelo formulário de estorno (bankSlip/refund).",
         ));
     }
-    if p.deleted
-        || !matches!(
-            p.status.as_str(),
-            "RECEIVED" | "CONFIRMED" | "RECEIVED_IN_CASH"
-        )
-    {
+    if p.deleted || !p.status.is_refundable() {
         return Err(bad_request(
             "invalid_action",
             "Só é possível estornar cobranças recebidas ou confirmadas.",
@@ -320,7 +319,7 @@ pub(super) async fn refund_payment(
         description: req.description,
     });
     let event = if payment.refunded() == payment.value {
-        payment.status = "REFUNDED".into();
+        payment.status = PaymentStatus::Refunded;
         "PAYMENT_REFUNDED"
     } else {
         "PAYMENT_PARTIALLY_REFUNDED"

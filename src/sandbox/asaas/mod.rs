@@ -127,13 +127,71 @@ struct FakeRefund {
     description: Option<String>,
 }
 
+/// A fake payment's status, as Asaas writes it (`"PENDING"`, `"RECEIVED"`, …), and the moves
+/// the fake makes between them. (Asaas also has `OVERDUE`; the fake never lets a due date pass.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+enum PaymentStatus {
+    /// Created, awaiting payment (Pix, boleto, a card charged later).
+    Pending,
+    /// A card payment authorized.
+    Confirmed,
+    /// Paid by Pix or boleto.
+    Received,
+    /// Marked paid outside Asaas (`receiveInCash`).
+    ReceivedInCash,
+    /// Its whole value given back.
+    Refunded,
+}
+
+impl PaymentStatus {
+    /// The wire text.
+    fn as_str(self) -> &'static str {
+        match self {
+            PaymentStatus::Pending => "PENDING",
+            PaymentStatus::Confirmed => "CONFIRMED",
+            PaymentStatus::Received => "RECEIVED",
+            PaymentStatus::ReceivedInCash => "RECEIVED_IN_CASH",
+            PaymentStatus::Refunded => "REFUNDED",
+        }
+    }
+
+    /// Awaiting payment: may be paid, received in cash, or deleted.
+    fn is_open(self) -> bool {
+        self == PaymentStatus::Pending
+    }
+
+    /// Paid, so money can be given back.
+    fn is_refundable(self) -> bool {
+        matches!(
+            self,
+            PaymentStatus::Received | PaymentStatus::Confirmed | PaymentStatus::ReceivedInCash
+        )
+    }
+
+    /// What paying an open payment makes it: CONFIRMED for a card, RECEIVED otherwise.
+    fn paid(card: bool) -> Self {
+        if card {
+            PaymentStatus::Confirmed
+        } else {
+            PaymentStatus::Received
+        }
+    }
+}
+
+impl std::fmt::Display for PaymentStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 struct FakePayment {
     id: String,
     number: u64,
     customer: String,
     billing_type: String,
     value: i64,
-    status: String,
+    status: PaymentStatus,
     due_date: String,
     date_created: String,
     description: Option<String>,
@@ -228,7 +286,7 @@ impl FakePayment {
     }
 
     fn is_open(&self) -> bool {
-        !self.deleted && matches!(self.status.as_str(), "PENDING" | "OVERDUE")
+        !self.deleted && self.status.is_open()
     }
 }
 
@@ -399,11 +457,11 @@ impl AsaasFake {
         }
         let seq = ledger.next_event();
         let payment = &mut ledger.payments[index];
-        let event = if payment.billing_type == "CREDIT_CARD" {
-            payment.status = "CONFIRMED".into();
+        let card = payment.billing_type == "CREDIT_CARD";
+        payment.status = PaymentStatus::paid(card);
+        let event = if card {
             "PAYMENT_CONFIRMED"
         } else {
-            payment.status = "RECEIVED".into();
             "PAYMENT_RECEIVED"
         };
         payment.payment_date = Some(today);
@@ -545,5 +603,32 @@ impl FakeGateway for AsaasFake {
             Some((url, _)) => reqwest::Url::parse(url).ok(),
             None => registered,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PaymentStatus::{self, *};
+
+    /// The payment statuses keep Asaas's wire text, in `as_str` and in the JSON.
+    #[test]
+    fn payment_statuses_are_asaas_texts() {
+        for (status, text) in [
+            (Pending, "PENDING"),
+            (Confirmed, "CONFIRMED"),
+            (Received, "RECEIVED"),
+            (ReceivedInCash, "RECEIVED_IN_CASH"),
+            (Refunded, "REFUNDED"),
+        ] {
+            assert_eq!(status.as_str(), text);
+            assert_eq!(
+                serde_json::to_value(status).unwrap(),
+                serde_json::json!(text)
+            );
+        }
+        assert_eq!(PaymentStatus::paid(true), Confirmed);
+        assert_eq!(PaymentStatus::paid(false), Received);
+        assert!(Pending.is_open() && !Received.is_open());
+        assert!(!Pending.is_refundable() && !Refunded.is_refundable());
     }
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use super::{AsaasError, CustomerFields, FakeCustomer, FakePayment, bad_request};
+use super::{AsaasError, CustomerFields, FakeCustomer, FakePayment, PaymentStatus, bad_request};
 use crate::gateway::asaas::decimal_json;
 
 #[derive(Serialize)]
@@ -19,7 +19,7 @@ pub(super) struct PaymentView {
     value: Box<RawValue>,
     net_value: Box<RawValue>,
     billing_type: String,
-    status: String,
+    status: PaymentStatus,
     due_date: String,
     original_due_date: String,
     payment_date: Option<String>,
@@ -146,7 +146,7 @@ pub(super) fn view(p: &FakePayment) -> PaymentView {
         value: decimal_json(p.value),
         net_value: decimal_json(p.value),
         billing_type: p.billing_type.clone(),
-        status: p.status.clone(),
+        status: p.status,
         due_date: p.due_date.clone(),
         original_due_date: p.due_date.clone(),
         payment_date: p.payment_date.clone(),

@@ -10,6 +10,51 @@ use crate::clock::Timestamp;
 /// Efí's ISPB, the PSP part of its endToEndIds.
 const ISPB: &str = "09089356";
 
+/// A cob's status, as Efí writes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub(super) enum CobStatus {
+    /// Open: may be paid or revised.
+    Ativa,
+    /// Paid.
+    Concluida,
+    /// Removed by the receiver (the one status a revision may set).
+    RemovidaPeloUsuarioRecebedor,
+}
+
+impl CobStatus {
+    /// The wire text.
+    pub(super) fn as_str(self) -> &'static str {
+        match self {
+            CobStatus::Ativa => "ATIVA",
+            CobStatus::Concluida => "CONCLUIDA",
+            CobStatus::RemovidaPeloUsuarioRecebedor => "REMOVIDA_PELO_USUARIO_RECEBEDOR",
+        }
+    }
+
+    /// Open: only an ATIVA cob can be paid or revised.
+    pub(super) fn is_active(self) -> bool {
+        self == CobStatus::Ativa
+    }
+}
+
+impl std::fmt::Display for CobStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A devolução's status, as Efí writes it. (Efí also has `NAO_REALIZADO`, a refund that
+/// failed; the fake's never do.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub(super) enum DevolucaoStatus {
+    /// Requested; what the request is answered with.
+    EmProcessamento,
+    /// Done; what the webhook and later reads show.
+    Devolvido,
+}
+
 pub(super) struct Devolucao {
     pub(super) id: String,
     pub(super) rtr_id: String,
@@ -17,7 +62,7 @@ pub(super) struct Devolucao {
     pub(super) cents: i64,
     pub(super) solicitacao: Timestamp,
     pub(super) liquidacao: Option<Timestamp>,
-    pub(super) status: &'static str,
+    pub(super) status: DevolucaoStatus,
 }
 
 pub(super) struct Pix {
@@ -40,7 +85,7 @@ pub(super) struct Cob {
     pub(super) chave: String,
     pub(super) solicitacao_pagador: Option<String>,
     pub(super) info_adicionais: Option<Value>,
-    pub(super) status: &'static str,
+    pub(super) status: CobStatus,
     pub(super) revisao: u32,
     pub(super) copia_e_cola: String,
     pub(super) pix: Vec<Pix>,
@@ -181,4 +226,37 @@ pub(super) fn devolucao_json(d: &Devolucao) -> Value {
         horario["liquidacao"] = json!(time(l));
     }
     json!({"id": d.id, "rtrId": d.rtr_id, "valor": d.valor, "horario": horario, "status": d.status})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CobStatus, DevolucaoStatus};
+
+    /// Cob and devolução statuses keep Efí's wire text.
+    #[test]
+    fn statuses_are_efis_texts() {
+        for (status, text) in [
+            (CobStatus::Ativa, "ATIVA"),
+            (CobStatus::Concluida, "CONCLUIDA"),
+            (
+                CobStatus::RemovidaPeloUsuarioRecebedor,
+                "REMOVIDA_PELO_USUARIO_RECEBEDOR",
+            ),
+        ] {
+            assert_eq!(status.as_str(), text);
+            assert_eq!(
+                serde_json::to_value(status).unwrap(),
+                serde_json::json!(text)
+            );
+        }
+        for (status, text) in [
+            (DevolucaoStatus::EmProcessamento, "EM_PROCESSAMENTO"),
+            (DevolucaoStatus::Devolvido, "DEVOLVIDO"),
+        ] {
+            assert_eq!(
+                serde_json::to_value(status).unwrap(),
+                serde_json::json!(text)
+            );
+        }
+    }
 }

@@ -66,8 +66,8 @@ use crate::model::GatewayId;
 use super::{FakeGateway, OutboundWebhook, SandboxContext, SandboxError};
 use crate::qr;
 use ledger::{
-    Cob, Devolucao, Ledger, Pix, WebhookConfig, cob_json, devolucao_json, loc_json, pix_json,
-    random_alnum, spi_id, webhook_json,
+    Cob, CobStatus, Devolucao, DevolucaoStatus, Ledger, Pix, WebhookConfig, cob_json,
+    devolucao_json, loc_json, pix_json, random_alnum, spi_id, webhook_json,
 };
 use validate::{ValidCob, Violation, efi_error, invalid, is_alnum_id, valor_cents};
 
@@ -466,7 +466,7 @@ impl EfiFake {
                 chave: valid.chave,
                 solicitacao_pagador: valid.solicitacao_pagador,
                 info_adicionais: valid.info_adicionais,
-                status: "ATIVA",
+                status: CobStatus::Ativa,
                 revisao: 0,
                 copia_e_cola,
                 pix: Vec::new(),
@@ -508,7 +508,7 @@ impl EfiFake {
         let Some(cob) = ledger.cob_mut(&txid) else {
             return cob_not_found();
         };
-        if cob.status != "ATIVA" {
+        if !cob.status.is_active() {
             return efi_error(
                 StatusCode::BAD_REQUEST,
                 "status_cobranca_invalido",
@@ -556,7 +556,7 @@ impl EfiFake {
                 .cobs
                 .iter()
                 .filter(|c| window.contains(c.criacao))
-                .filter(|c| q.get("status").is_none_or(|s| s == c.status))
+                .filter(|c| q.get("status").is_none_or(|s| s == c.status.as_str()))
                 .filter(|c| debtor_matches(&q, c.devedor.as_ref()))
                 .map(cob_json)
                 .collect()
@@ -775,7 +775,7 @@ impl EfiFake {
             let already: i64 = pix
                 .devolucoes
                 .iter()
-                .filter(|d| d.status != "NAO_REALIZADO")
+                // Every devolução counts: none of the fake's fails (`NAO_REALIZADO`).
                 .map(|d| d.cents)
                 .sum();
             if already + cents > pix.cents {
@@ -791,11 +791,11 @@ impl EfiFake {
                 cents,
                 solicitacao: now,
                 liquidacao: None,
-                status: "EM_PROCESSAMENTO",
+                status: DevolucaoStatus::EmProcessamento,
             };
             let answer = devolucao_json(&devolucao);
             // Completes at once; the webhook reports it.
-            devolucao.status = "DEVOLVIDO";
+            devolucao.status = DevolucaoStatus::Devolvido;
             devolucao.liquidacao = Some(now);
             pix.devolucoes.push(devolucao);
             (answer, pix_json(&txid, &chave, pix))
@@ -874,7 +874,7 @@ impl FakeGateway for EfiFake {
             let cob = ledger
                 .cob_mut(id)
                 .ok_or_else(|| SandboxError::NotFound(format!("no Efí cob with txid `{id}`")))?;
-            if cob.status != "ATIVA" {
+            if !cob.status.is_active() {
                 return Err(SandboxError::Conflict(format!(
                     "Efí cob `{id}` is {}, only ATIVA cobs can be paid",
                     cob.status
@@ -889,7 +889,7 @@ impl FakeGateway for EfiFake {
             };
             let element = pix_json(&cob.txid, &cob.chave, &pix);
             cob.pix.push(pix);
-            cob.status = "CONCLUIDA";
+            cob.status = CobStatus::Concluida;
             (cob_json(cob), element)
         };
         self.notify(element);

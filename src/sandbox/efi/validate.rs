@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::ledger::CobStatus;
 use crate::model::{Currency, Document, DocumentKind};
 
 /// One broken rule, in words that name the field (`Campo valor.original …`).
@@ -75,7 +76,7 @@ pub struct Revision {
     pub chave: Option<String>,
     pub solicitacao_pagador: Option<String>,
     pub info_adicionais: Option<Value>,
-    pub status: Option<&'static str>,
+    pub status: Option<CobStatus>,
 }
 
 /// Checks the fields of a cob body like the real API, every violation reported, not just the
@@ -175,8 +176,9 @@ pub fn fields(body: &Value, create: bool) -> Result<Revision, Vec<Violation>> {
     }
     if !create && let Some(status) = present("status") {
         // CobRevisada allows only the receiver's removal.
-        if status.as_str() == Some("REMOVIDA_PELO_USUARIO_RECEBEDOR") {
-            out.status = Some("REMOVIDA_PELO_USUARIO_RECEBEDOR");
+        let removed = CobStatus::RemovidaPeloUsuarioRecebedor;
+        if status.as_str() == Some(removed.as_str()) {
+            out.status = Some(removed);
         } else {
             bad.push(violation(
                 "cob.status",

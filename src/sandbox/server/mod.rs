@@ -193,6 +193,26 @@ pub struct SandboxInfo {
     pub gateways: BTreeMap<GatewayId, GatewayInfo>,
 }
 
+impl SandboxInfo {
+    /// The part the gateway registry reads (`gateway::registry::SandboxInfo`, its contract):
+    /// what `payorch serve --sandbox` builds its adapters from after fetching this document.
+    pub fn for_registry(&self) -> crate::gateway::registry::SandboxInfo {
+        crate::gateway::registry::SandboxInfo {
+            gateways: self
+                .gateways
+                .iter()
+                .map(|(id, gw)| {
+                    let gateway = crate::gateway::registry::SandboxGateway {
+                        base_url: gw.base_url.clone(),
+                        credentials: gw.credentials.clone(),
+                    };
+                    (*id, gateway)
+                })
+                .collect(),
+        }
+    }
+}
+
 /// One gateway as the sandbox serves it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GatewayInfo {

@@ -124,3 +124,41 @@ fn bound_everywhere_advertises_loopback() {
     let lan = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
     assert_eq!(advertised_ip(lan), lan);
 }
+
+/// The info document the sandbox serves is what the gateway registry reads
+/// (`gateway::registry::SandboxInfo`, the contract on the gateway side): each fake's own base
+/// URL and test credentials, the rest ignored; [`SandboxInfo::for_registry`] says the same.
+#[test]
+fn the_info_document_reads_as_the_registrys_contract() {
+    use crate::gateway::registry::{self, SandboxGateway};
+    let credentials: BTreeMap<String, String> =
+        [("api_key".to_string(), "sandbox".to_string())].into();
+    let info = SandboxInfo {
+        control_url: "http://127.0.0.1:4010/_sandbox".into(),
+        gateways: [(
+            GatewayId::Asaas,
+            GatewayInfo {
+                base_url: "http://127.0.0.1:4013".into(),
+                shared_base_url: "http://127.0.0.1:4010/asaas".into(),
+                credentials: credentials.clone(),
+                mode: FaultMode::Down { status: None },
+                webhook_url: Some("http://127.0.0.1:8080/webhooks/default/asaas".into()),
+            },
+        )]
+        .into(),
+    };
+    let read: registry::SandboxInfo =
+        serde_json::from_value(serde_json::to_value(&info).unwrap()).unwrap();
+    assert_eq!(
+        read.gateways,
+        [(
+            GatewayId::Asaas,
+            SandboxGateway {
+                base_url: "http://127.0.0.1:4013".into(),
+                credentials,
+            }
+        )]
+        .into()
+    );
+    assert_eq!(info.for_registry(), read);
+}

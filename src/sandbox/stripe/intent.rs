@@ -2,13 +2,68 @@
 
 use super::*;
 
+/// A PaymentIntent's status, as Stripe writes it (`"requires_action"`, `"succeeded"`, …). The
+/// fake never leaves an intent `processing` (its payments settle at once or wait for a payer).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum IntentStatus {
+    RequiresPaymentMethod,
+    RequiresConfirmation,
+    RequiresAction,
+    RequiresCapture,
+    Succeeded,
+    Canceled,
+}
+
+impl IntentStatus {
+    /// The wire text.
+    pub(super) fn as_str(self) -> &'static str {
+        match self {
+            IntentStatus::RequiresPaymentMethod => "requires_payment_method",
+            IntentStatus::RequiresConfirmation => "requires_confirmation",
+            IntentStatus::RequiresAction => "requires_action",
+            IntentStatus::RequiresCapture => "requires_capture",
+            IntentStatus::Succeeded => "succeeded",
+            IntentStatus::Canceled => "canceled",
+        }
+    }
+
+    /// Whether `confirm` may run: a payment method is still to be given or confirmed.
+    pub(super) fn is_confirmable(self) -> bool {
+        matches!(
+            self,
+            IntentStatus::RequiresPaymentMethod | IntentStatus::RequiresConfirmation
+        )
+    }
+
+    /// Whether `cancel` may run: anything not final (Stripe also cancels a `processing` one).
+    pub(super) fn is_cancelable(self) -> bool {
+        !matches!(self, IntentStatus::Succeeded | IntentStatus::Canceled)
+    }
+
+    /// The status a new intent starts in: confirmable at once when it names a payment method.
+    pub(super) fn created(with_payment_method: bool) -> Self {
+        if with_payment_method {
+            IntentStatus::RequiresConfirmation
+        } else {
+            IntentStatus::RequiresPaymentMethod
+        }
+    }
+}
+
+impl std::fmt::Display for IntentStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 pub(super) struct Intent {
     pub(super) id: String,
     pub(super) client_secret: String,
     pub(super) amount: i64,
     pub(super) currency: String,
     pub(super) created: i64,
-    pub(super) status: &'static str,
+    pub(super) status: IntentStatus,
     pub(super) method_types: Vec<String>,
     pub(super) payment_method: Option<String>,
     pub(super) description: Option<String>,
@@ -38,7 +93,7 @@ impl Intent {
             "id": self.id,
             "object": "payment_intent",
             "amount": self.amount,
-            "amount_capturable": if self.status == "requires_capture" { self.amount } else { 0 },
+            "amount_capturable": if self.status == IntentStatus::RequiresCapture { self.amount } else { 0 },
             "amount_received": self.amount_received,
             "automatic_payment_methods": if self.automatic_methods {
                 json!({"allow_redirects": "always", "enabled": true})
@@ -89,9 +144,12 @@ impl Intent {
     /// An uncaptured authorization is `succeeded` but not `captured`; a partial capture counts
     /// the released remainder as refunded, as Stripe does.
     pub(super) fn charge_json(&self) -> Value {
-        let authorized = matches!(self.status, "succeeded" | "requires_capture")
-            || (self.status == "canceled" && self.last_payment_error.is_none());
-        let captured = self.status == "succeeded";
+        let authorized = matches!(
+            self.status,
+            IntentStatus::Succeeded | IntentStatus::RequiresCapture
+        ) || (self.status == IntentStatus::Canceled
+            && self.last_payment_error.is_none());
+        let captured = self.status == IntentStatus::Succeeded;
         let released = if captured {
             self.amount - self.amount_received
         } else {
@@ -119,11 +177,12 @@ impl Intent {
 
     /// A Pix past its expiry fails, as Stripe's do. Returns the event to send.
     pub(super) fn expire_if_due(&mut self, now: i64) -> Option<(&'static str, Value)> {
-        let due = self.status == "requires_action" && self.pix_expires_at.is_some_and(|t| now > t);
+        let due = self.status == IntentStatus::RequiresAction
+            && self.pix_expires_at.is_some_and(|t| now > t);
         if !due {
             return None;
         }
-        self.status = "requires_payment_method";
+        self.status = IntentStatus::RequiresPaymentMethod;
         self.next_action = None;
         self.last_payment_error = Some(json!({
             "type": "invalid_request_error",
@@ -140,13 +199,13 @@ impl Intent {
         self.last_payment_error = None;
         self.latest_charge = Some(random_id("ch", 24));
         if self.capture_method == "manual" {
-            self.status = "requires_capture";
+            self.status = IntentStatus::RequiresCapture;
             (
                 "payment_intent.amount_capturable_updated",
                 self.event_json(),
             )
         } else {
-            self.status = "succeeded";
+            self.status = IntentStatus::Succeeded;
             self.amount_received = self.amount;
             ("payment_intent.succeeded", self.event_json())
         }
@@ -219,7 +278,7 @@ impl Intent {
             }
             "pm_card_authenticationRequired" | "pm_card_threeDSecure2Required" => {
                 self.payment_method = Some(pm.clone());
-                self.status = "requires_action";
+                self.status = IntentStatus::RequiresAction;
                 self.next_action = Some(json!({"type": "use_stripe_sdk", "use_stripe_sdk": {
                     "type": "three_d_secure_redirect", "stripe_js": "https://hooks.stripe.com/3d_secure_2/hosted"}}));
                 return Ok(vec![("payment_intent.requires_action", self.event_json())]);
@@ -236,7 +295,7 @@ impl Intent {
         match declined {
             None => Ok(vec![self.succeed()]),
             Some(error) => {
-                self.status = "requires_payment_method";
+                self.status = IntentStatus::RequiresPaymentMethod;
                 self.latest_charge = Some(random_id("ch", 24));
                 self.last_payment_error = Some(error.clone());
                 let mut body = json!({ "error": error });
@@ -311,7 +370,7 @@ impl Intent {
         })?;
         let expires_at = now + expiry;
         self.payment_method = Some(random_id("pm", 24));
-        self.status = "requires_action";
+        self.status = IntentStatus::RequiresAction;
         self.pix_expires_at = Some(expires_at);
         self.next_action = Some(
             json!({"type": "pix_display_qr_code", "pix_display_qr_code": {

@@ -114,13 +114,6 @@ const MINIMUM_CHARGE: &[(&str, i64, &str)] = &[
 /// "The amount value supports up to eight digits" (same page).
 const MAX_AMOUNT: i64 = 99_999_999;
 const PIX_DEFAULT_EXPIRY: i64 = 86_400;
-const CANCELABLE: &[&str] = &[
-    "requires_payment_method",
-    "requires_capture",
-    "requires_confirmation",
-    "requires_action",
-    "processing",
-];
 
 /// The fake Stripe.
 pub struct StripeFake {
@@ -346,7 +339,7 @@ impl StripeFake {
                 amount,
                 currency,
                 created: now,
-                status: if param(&params, "payment_method").is_some() { "requires_confirmation" } else { "requires_payment_method" },
+                status: IntentStatus::created(param(&params, "payment_method").is_some()),
                 method_types,
                 payment_method: param(&params, "payment_method").map(str::to_string),
                 description: param(&params, "description").map(str::to_string),
@@ -467,10 +460,7 @@ impl StripeFake {
             CONFIRM_PARAMS,
             body,
             |intent, params| {
-                if !matches!(
-                    intent.status,
-                    "requires_payment_method" | "requires_confirmation"
-                ) {
+                if !intent.status.is_confirmable() {
                     return Err(unexpected_state(intent, "confirm"));
                 }
                 intent.confirm(params, now, &host)
@@ -487,10 +477,10 @@ impl StripeFake {
             CANCEL_PARAMS,
             body,
             |intent, params| {
-                if !CANCELABLE.contains(&intent.status) {
+                if !intent.status.is_cancelable() {
                     return Err(unexpected_state(intent, "cancel"));
                 }
-                intent.status = "canceled";
+                intent.status = IntentStatus::Canceled;
                 intent.next_action = None;
                 intent.canceled_at = Some(now);
                 intent.cancellation_reason =
@@ -504,7 +494,7 @@ impl StripeFake {
     /// `amount_to_capture` (the rest is released, as Stripe does).
     fn capture(&self, headers: &HeaderMap, id: &str, body: &[u8]) -> Response {
         self.act_on_intent(headers, id, "capture", CAPTURE_PARAMS, body, |intent, params| {
-            if intent.status != "requires_capture" {
+            if intent.status != IntentStatus::RequiresCapture {
                 return Err(ApiError::invalid(
                     Some("payment_intent_unexpected_state"),
                     format!(
@@ -528,7 +518,7 @@ impl StripeFake {
                     Some(key),
                 ));
             }
-            intent.status = "succeeded";
+            intent.status = IntentStatus::Succeeded;
             intent.amount_received = amount;
             let body = intent.event_json();
             Ok(vec![
@@ -558,7 +548,7 @@ impl StripeFake {
             };
             let mut events = Vec::new();
             let refund = self.with_intent(ledger, &id, &mut events, |intent| {
-                if intent.status != "succeeded" {
+                if intent.status != IntentStatus::Succeeded {
                     return Err(ApiError::invalid(
                         Some("charge_not_refundable"),
                         format!("This PaymentIntent ({}) does not have a successful charge to refund.", intent.id),
@@ -759,7 +749,7 @@ impl FakeGateway for StripeFake {
             };
             let mut events: Vec<_> = intent.expire_if_due(now).into_iter().collect();
             let is_pix = intent.pix_expires_at.is_some();
-            let result = if intent.status == "requires_action" && is_pix {
+            let result = if intent.status == IntentStatus::RequiresAction && is_pix {
                 let (kind, body) = intent.succeed();
                 events.push((kind, body.clone()));
                 Ok(body)

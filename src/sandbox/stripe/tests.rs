@@ -129,3 +129,26 @@ fn payment_method_types_default_as_the_api_version_says() {
         .unwrap();
     assert_eq!(err.body["error"]["param"], "currency");
 }
+
+/// The intent's statuses keep Stripe's wire text, in `as_str` and in the JSON.
+#[test]
+fn intent_statuses_are_stripes_texts() {
+    use IntentStatus::*;
+    for (status, text) in [
+        (RequiresPaymentMethod, "requires_payment_method"),
+        (RequiresConfirmation, "requires_confirmation"),
+        (RequiresAction, "requires_action"),
+        (RequiresCapture, "requires_capture"),
+        (Succeeded, "succeeded"),
+        (Canceled, "canceled"),
+    ] {
+        assert_eq!(status.as_str(), text);
+        assert_eq!(serde_json::to_value(status).unwrap(), json!(text));
+        assert_eq!(
+            status.is_cancelable(),
+            !matches!(status, Succeeded | Canceled)
+        );
+    }
+    assert_eq!(IntentStatus::created(true), RequiresConfirmation);
+    assert_eq!(IntentStatus::created(false), RequiresPaymentMethod);
+}

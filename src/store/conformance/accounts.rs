@@ -172,7 +172,7 @@ pub async fn audit_append_and_paginate<S: Store + 'static>(store: Arc<S>) {
         tenant: tenant(t),
         at: at(ms),
         actor: "maria".into(),
-        action: action.into(),
+        action: action.parse().expect("a known audit action"),
         target: "stripe".into(),
         detail: json!({"from": "stripe", "to": "efi"}),
         reason: Some("stripe is down".into()),

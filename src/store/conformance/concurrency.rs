@@ -13,7 +13,9 @@ use super::{
     T0, at, grouped_message, idempotency_record, ok, queue_message, sample_charge, tenant,
 };
 use crate::id::MessageId;
-use crate::store::{Claim, CounterKey, Expect, StateKey, Store, StoreError, StoreResult};
+use crate::store::{
+    Claim, CounterKey, Expect, StateKey, StateKind, Store, StoreError, StoreResult,
+};
 
 /// How many tasks race in each case.
 const RACERS: usize = 16;
@@ -93,7 +95,7 @@ pub async fn concurrent_idempotency_claims_one_wins<S: Store + 'static>(store: A
 pub async fn concurrent_put_state_one_wins<S: Store + 'static>(store: Arc<S>) {
     let key = StateKey {
         tenant: tenant("acme"),
-        kind: "breaker".into(),
+        kind: StateKind::Breaker,
         name: "stripe".into(),
     };
     let results = race(&store, |store, i| {

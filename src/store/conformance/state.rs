@@ -6,12 +6,12 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::{T0, at, ok, tenant};
-use crate::store::{CounterKey, Expect, StateKey, Store, StoreError};
+use crate::store::{CounterKey, Expect, StateKey, StateKind, Store, StoreError};
 
 pub async fn state_put_get_list<S: Store + 'static>(store: Arc<S>) {
     let key = |t: &str, kind: &str, name: &str| StateKey {
         tenant: tenant(t),
-        kind: kind.into(),
+        kind: kind.parse().expect("a known kind"),
         name: name.into(),
     };
     let stripe = key("acme", "breaker", "stripe");
@@ -56,7 +56,10 @@ pub async fn state_put_get_list<S: Store + 'static>(store: Arc<S>) {
     ] {
         ok(store.put_state(&k, &v, Expect::Absent).await, "create");
     }
-    let listed = ok(store.list_state(&tenant("acme"), "breaker").await, "list");
+    let listed = ok(
+        store.list_state(&tenant("acme"), StateKind::Breaker).await,
+        "list",
+    );
     let names: Vec<_> = listed
         .iter()
         .map(|(n, v)| (n.as_str(), v.version))

@@ -144,7 +144,7 @@ impl AuditLog for SqliteStore {
         let (tenant, at, action) = (
             entry.tenant.to_string(),
             entry.at.unix_millis(),
-            entry.action.clone(),
+            entry.action.as_str(),
         );
         self.write(move |c| {
             insert_new(

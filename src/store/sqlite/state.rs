@@ -13,13 +13,17 @@ use super::{
 use crate::clock::Timestamp;
 use crate::model::TenantId;
 use crate::store::{
-    CounterKey, CounterStore, Expect, StateKey, StateStore, StoreResult, Versioned,
+    CounterKey, CounterStore, Expect, StateKey, StateKind, StateStore, StoreResult, Versioned,
 };
 
 #[async_trait]
 impl StateStore for SqliteStore {
     async fn get_state(&self, key: &StateKey) -> StoreResult<Option<Versioned<serde_json::Value>>> {
-        let (tenant, kind, name) = (key.tenant.to_string(), key.kind.clone(), key.name.clone());
+        let (tenant, kind, name) = (
+            key.tenant.to_string(),
+            key.kind.to_string(),
+            key.name.clone(),
+        );
         let label = format!("{tenant}/{kind}/{name}");
         self.read(move |c| {
             let sql =
@@ -35,7 +39,11 @@ impl StateStore for SqliteStore {
         value: &serde_json::Value,
         expect: Expect,
     ) -> StoreResult<u64> {
-        let (tenant, kind, name) = (key.tenant.to_string(), key.kind.clone(), key.name.clone());
+        let (tenant, kind, name) = (
+            key.tenant.to_string(),
+            key.kind.to_string(),
+            key.name.clone(),
+        );
         let label = format!("{tenant}/{kind}/{name}");
         let body = encode("state", &label, value)?;
         self.write(move |c| match expect {
@@ -71,7 +79,7 @@ impl StateStore for SqliteStore {
     async fn list_state(
         &self,
         tenant: &TenantId,
-        kind: &str,
+        kind: StateKind,
     ) -> StoreResult<Vec<(String, Versioned<serde_json::Value>)>> {
         let (tenant, kind) = (tenant.to_string(), kind.to_string());
         self.read(move |c| {
