@@ -5,6 +5,8 @@
 //! delivery. This crate is the core only: no CLI parsing (clap) and no terminal UI (ratatui);
 //! those live in the binary's `commands/` and `tui/` modules. See `docs/ARCHITECTURE.md`.
 
+#![warn(unreachable_pub)]
+
 pub mod api;
 pub mod brcode;
 pub mod breaker;
@@ -13,7 +15,7 @@ pub mod config;
 pub mod credentials;
 pub mod datakey;
 pub mod egress;
-pub mod env;
+pub(crate) mod env;
 pub mod failpoint;
 pub mod fleet;
 pub mod fuzzing;
@@ -24,7 +26,7 @@ pub mod idempotency;
 pub mod model;
 pub mod orchestrator;
 pub mod qr;
-pub mod ratelimit;
+pub(crate) mod ratelimit;
 pub mod routing;
 pub mod runtime;
 pub mod sandbox;

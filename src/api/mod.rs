@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 pub mod strict;
-pub mod view;
+pub(crate) mod view;
 
 use crate::model::{Currency, Customer, GatewayId, Money, PaymentMethod, ValidationError};
 

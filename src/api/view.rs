@@ -25,12 +25,12 @@ use crate::model::{
 };
 
 /// The charge the API and webhooks show today.
-pub type ChargeView<'a> = ChargeV1<'a>;
+pub(crate) type ChargeView<'a> = ChargeV1<'a>;
 
 /// A charge, version 1: the stored record's fields (as they were named when the API was first
 /// published), `"object": "charge"`, and the derived `decline_code` of a declined charge.
 #[derive(Serialize)]
-pub struct ChargeV1<'a> {
+pub(crate) struct ChargeV1<'a> {
     id: &'a ChargeId,
     object: &'static str,
     tenant: &'a TenantId,
@@ -66,13 +66,13 @@ pub struct ChargeV1<'a> {
 impl<'a> ChargeV1<'a> {
     /// The charge with everything the merchant sent: the answer to its own create and to
     /// `GET /v1/charges/{id}`, and the webhook events.
-    pub fn new(charge: &'a Charge) -> ChargeV1<'a> {
+    pub(crate) fn new(charge: &'a Charge) -> ChargeV1<'a> {
         ChargeV1::with_customer(charge, CustomerV1::new(&charge.customer, false))
     }
 
     /// The charge with the customer's document masked: listings (`GET /v1/charges`, the CLI),
     /// the usual leak, never carry it.
-    pub fn masked(charge: &'a Charge) -> ChargeV1<'a> {
+    pub(crate) fn masked(charge: &'a Charge) -> ChargeV1<'a> {
         ChargeV1::with_customer(charge, CustomerV1::new(&charge.customer, true))
     }
 
@@ -105,7 +105,7 @@ impl<'a> ChargeV1<'a> {
 
 /// One try at one gateway, version 1.
 #[derive(Serialize)]
-pub struct AttemptV1<'a> {
+pub(crate) struct AttemptV1<'a> {
     gateway: GatewayId,
     outcome: &'static str,
     latency_ms: u64,
@@ -137,7 +137,7 @@ impl<'a> AttemptV1<'a> {
 
 /// A refund, version 1.
 #[derive(Serialize)]
-pub struct RefundV1<'a> {
+pub(crate) struct RefundV1<'a> {
     id: &'a RefundId,
     /// Minor units.
     amount: i64,
@@ -166,7 +166,7 @@ impl<'a> RefundV1<'a> {
 
 /// What the payer needs to pay a Pix charge, version 1.
 #[derive(Serialize)]
-pub struct PixV1<'a> {
+pub(crate) struct PixV1<'a> {
     copy_paste: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     qr_code_png: Option<&'a str>,
@@ -186,7 +186,7 @@ impl<'a> PixV1<'a> {
 
 /// What the payer needs to pay a boleto, version 1.
 #[derive(Serialize)]
-pub struct BoletoV1<'a> {
+pub(crate) struct BoletoV1<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     digitable_line: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -210,7 +210,7 @@ impl<'a> BoletoV1<'a> {
 
 /// The payer, version 1.
 #[derive(Serialize)]
-pub struct CustomerV1<'a> {
+pub(crate) struct CustomerV1<'a> {
     name: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     email: Option<&'a str>,
@@ -238,7 +238,7 @@ impl<'a> CustomerV1<'a> {
 /// The payer's CPF/CNPJ, version 1 (masked in listings by `Document::masked`, the one masking
 /// function).
 #[derive(Serialize)]
-pub struct DocumentV1<'a> {
+pub(crate) struct DocumentV1<'a> {
     #[serde(rename = "type")]
     kind: DocumentKind,
     number: Cow<'a, str>,
@@ -246,7 +246,7 @@ pub struct DocumentV1<'a> {
 
 /// Why a charge failed, version 1.
 #[derive(Serialize)]
-pub struct FailureV1<'a> {
+pub(crate) struct FailureV1<'a> {
     code: &'a str,
     message: &'a str,
 }
@@ -264,7 +264,7 @@ impl<'a> FailureV1<'a> {
 /// [`ChargeV1::new`] shows it. This is `Event`'s JSON everywhere: the body delivered, the event
 /// log (what was sent), `payorch events show`.
 #[derive(Serialize)]
-pub struct EventV1<'a> {
+pub(crate) struct EventV1<'a> {
     id: &'a EventId,
     #[serde(rename = "type")]
     kind: &'static str,
@@ -275,12 +275,12 @@ pub struct EventV1<'a> {
 
 /// An event's payload, version 1.
 #[derive(Serialize)]
-pub struct EventDataV1<'a> {
+pub(crate) struct EventDataV1<'a> {
     charge: ChargeV1<'a>,
 }
 
 impl<'a> EventV1<'a> {
-    pub fn new(e: &'a Event) -> EventV1<'a> {
+    pub(crate) fn new(e: &'a Event) -> EventV1<'a> {
         EventV1 {
             id: &e.id,
             kind: e.kind.as_str(),

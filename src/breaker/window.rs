@@ -33,13 +33,13 @@ fn permille(part: u64, whole: u64) -> u32 {
 }
 
 /// `part` is at least `pct` percent of `whole` (integer math; false when `whole` is 0).
-pub fn reaches(part: u64, whole: u64, pct: u8) -> bool {
+pub(super) fn reaches(part: u64, whole: u64, pct: u8) -> bool {
     whole > 0 && part.saturating_mul(100) >= u64::from(pct).saturating_mul(whole)
 }
 
 /// One second of a time-based window.
 #[derive(Clone, Copy, Debug)]
-pub struct Second {
+pub(super) struct Second {
     second: i64,
     calls: u64,
     failures: u64,
@@ -47,7 +47,7 @@ pub struct Second {
 }
 
 #[derive(Clone, Debug)]
-pub enum Window {
+pub(super) enum Window {
     Count {
         size: usize,
         /// Per call: bit 0 failure, bit 1 slow. Oldest first.
@@ -66,7 +66,7 @@ const FAILED: u8 = 1;
 const SLOW: u8 = 2;
 
 impl Window {
-    pub fn new(config: &BreakerConfig) -> Self {
+    pub(super) fn new(config: &BreakerConfig) -> Self {
         match config.sliding_window {
             SlidingWindow::Count => Window::Count {
                 size: usize::try_from(config.window_size)
@@ -86,7 +86,7 @@ impl Window {
     }
 
     /// Adds one call's outcome at `now`.
-    pub fn add(&mut self, now: Timestamp, failed: bool, slow: bool) {
+    pub(super) fn add(&mut self, now: Timestamp, failed: bool, slow: bool) {
         match self {
             Window::Count {
                 size,
@@ -136,7 +136,7 @@ impl Window {
     }
 
     /// The window's totals at `now`.
-    pub fn totals(&mut self, now: Timestamp) -> Totals {
+    pub(super) fn totals(&mut self, now: Timestamp) -> Totals {
         self.evict(now);
         match self {
             Window::Count {
@@ -158,7 +158,7 @@ impl Window {
     }
 
     /// Forgets every call.
-    pub fn clear(&mut self) {
+    pub(super) fn clear(&mut self) {
         match self {
             Window::Count {
                 calls,

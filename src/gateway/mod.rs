@@ -8,7 +8,7 @@ pub mod asaas;
 pub mod efi;
 pub mod http;
 pub mod registry;
-pub mod settings;
+pub(crate) mod settings;
 pub mod stripe;
 
 use std::collections::BTreeMap;

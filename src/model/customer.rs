@@ -17,7 +17,7 @@ pub struct Customer {
 }
 
 /// The longest customer name payorch accepts (gateways truncate around 200).
-pub const MAX_NAME_CHARS: usize = 200;
+pub(crate) const MAX_NAME_CHARS: usize = 200;
 
 impl Customer {
     /// Validates raw input. Errors name the field as `customer.name`, `customer.email` or

@@ -35,7 +35,7 @@ pub struct Document {
 }
 
 /// The longest non-Brazilian document payorch accepts, in characters.
-pub const MAX_OTHER_CHARS: usize = 64;
+pub(crate) const MAX_OTHER_CHARS: usize = 64;
 
 /// Why a document was refused. Each message names the value; the caller adds the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,14 +1,14 @@
 //! The payments vocabulary: money, charges, customers, events, tenants. Pure types, no I/O.
 
-pub mod charge;
-pub mod customer;
-pub mod document;
-pub mod event;
+pub(crate) mod charge;
+pub(crate) mod customer;
+pub(crate) mod document;
+pub(crate) mod event;
 pub mod gateway;
-pub mod money;
-pub mod pii;
-pub mod rate_limit;
-pub mod tenant;
+pub(crate) mod money;
+pub(crate) mod pii;
+pub(crate) mod rate_limit;
+pub(crate) mod tenant;
 
 pub use charge::{
     Attempt, AttemptOutcome, BREAKER_OPEN_CODE, BoletoDetails, Charge, ChargeFailure, ChargeStatus,

@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 /// What replaces a redacted value.
-pub const REDACTED: &str = "[redacted]";
+pub(crate) const REDACTED: &str = "[redacted]";
 
 /// Keys (lower case, without `_` and `-`) whose value is personal data whatever it holds: the
 /// gateways' payer fields (Stripe `billing_details`, Efí `devedor`/`infoPagador`, Asaas
@@ -40,7 +40,7 @@ fn is_personal(key: &str) -> bool {
 /// `body` without personal data: in JSON, the values of personal keys become
 /// [`REDACTED`] and every other string is scrubbed of CPF/CNPJ-shaped numbers and e-mail
 /// addresses; text that is not JSON is scrubbed the same way.
-pub fn redact_body(body: &str) -> String {
+pub(crate) fn redact_body(body: &str) -> String {
     match serde_json::from_str::<Value>(body) {
         Ok(mut value) => {
             redact_value(&mut value);

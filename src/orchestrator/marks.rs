@@ -18,7 +18,7 @@ pub const ORPHAN_KIND: StateKind = StateKind::Orphan;
 pub const REFUND_KIND: StateKind = StateKind::Refund;
 
 /// A marker's document to and from its stored JSON.
-pub trait Marker: Serialize + DeserializeOwned {
+pub(super) trait Marker: Serialize + DeserializeOwned {
     /// The document, if it is one (a document written by another version may not be).
     fn parse(value: &serde_json::Value) -> Option<Self> {
         Self::deserialize(value).ok()
@@ -35,7 +35,7 @@ impl Marker for RefundMark {}
 /// What became of a possible orphan.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
-pub enum OrphanState {
+pub(super) enum OrphanState {
     /// Not looked at yet (or the gateway could not tell).
     Pending,
     /// The charge itself was recovered at this gateway: not an orphan.
@@ -52,7 +52,7 @@ pub enum OrphanState {
 
 /// A possible orphan's document.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Orphan {
+pub(super) struct Orphan {
     pub charge: ChargeId,
     pub gateway: GatewayId,
     #[serde(flatten)]
@@ -60,7 +60,7 @@ pub struct Orphan {
 }
 
 impl Orphan {
-    pub fn key(tenant: &TenantId, charge: &ChargeId, gateway: GatewayId) -> StateKey {
+    pub(super) fn key(tenant: &TenantId, charge: &ChargeId, gateway: GatewayId) -> StateKey {
         let charge = charge.clone();
         StateDoc::Orphan { charge, gateway }.key(tenant)
     }
@@ -69,21 +69,21 @@ impl Orphan {
 /// Where a refund recorded in flight stands, for the reconciler.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum RefundMarkState {
+pub(super) enum RefundMarkState {
     InFlight,
     Done,
 }
 
 /// A refund's marker document.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RefundMark {
+pub(super) struct RefundMark {
     pub charge: ChargeId,
     pub refund: RefundId,
     pub state: RefundMarkState,
 }
 
 impl RefundMark {
-    pub fn key(tenant: &TenantId, charge: &ChargeId, refund: &RefundId) -> StateKey {
+    pub(super) fn key(tenant: &TenantId, charge: &ChargeId, refund: &RefundId) -> StateKey {
         let (charge, refund) = (charge.clone(), refund.clone());
         StateDoc::Refund { charge, refund }.key(tenant)
     }

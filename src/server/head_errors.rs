@@ -17,7 +17,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use super::{ApiError, ErrorType};
 
 /// A socket whose bodiless 4xx answers from hyper get a JSON error body.
-pub struct JsonHeadErrors<T> {
+pub(super) struct JsonHeadErrors<T> {
     inner: T,
     /// A rewritten answer still to be written, and how much of it has been.
     pending: Vec<u8>,
@@ -25,7 +25,7 @@ pub struct JsonHeadErrors<T> {
 }
 
 impl<T> JsonHeadErrors<T> {
-    pub fn new(inner: T) -> Self {
+    pub(super) fn new(inner: T) -> Self {
         JsonHeadErrors {
             inner,
             pending: Vec::new(),

@@ -20,7 +20,7 @@ use super::AppState;
 use super::metrics::WebhookLabels;
 
 /// Largest accepted gateway webhook body, bytes (an Efí POST with many Pix stays far below).
-pub const WEBHOOK_BODY_LIMIT: usize = 256 * 1024;
+pub(crate) const WEBHOOK_BODY_LIMIT: usize = 256 * 1024;
 
 /// How long a gateway is asked to wait before delivering again a webhook that came too early.
 const RETRY_AFTER_SECONDS: &str = "5";
@@ -39,7 +39,7 @@ fn unavailable(e: impl std::fmt::Display) -> ApiError {
 }
 
 /// `POST /webhooks/{tenant}/{gateway}[/pix]`.
-pub async fn receive(
+pub(crate) async fn receive(
     State(state): State<AppState>,
     Path((tenant, gateway)): Path<(String, String)>,
     RawQuery(query): RawQuery,

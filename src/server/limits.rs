@@ -32,7 +32,11 @@ const RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
 
 /// Authenticates the request, counts it, and either answers 401/429 or runs the handler with
 /// the caller's [`crate::model::ApiKey`] in the request's extensions.
-pub async fn guard_api(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub(super) async fn guard_api(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let key = match super::authenticate(&state, req.headers()).await {
         Ok(k) => k,
         Err(e) => return e.into_response(),
@@ -49,7 +53,7 @@ pub async fn guard_api(State(state): State<AppState>, mut req: Request, next: Ne
 }
 
 /// The 429: the API's error body, `Retry-After`, the RateLimit headers; counted in `/metrics`.
-pub fn refuse(
+pub(super) fn refuse(
     state: &AppState,
     refused: &Refused,
     tenant: &TenantId,
@@ -89,7 +93,7 @@ pub fn refuse(
 }
 
 /// `RateLimit-Policy` and `RateLimit` for the buckets a request was counted in.
-pub fn set_headers(headers: &mut HeaderMap, standings: &[Standing]) {
+pub(super) fn set_headers(headers: &mut HeaderMap, standings: &[Standing]) {
     if standings.is_empty() {
         return;
     }

@@ -10,10 +10,10 @@ mod error;
 pub use body::limited as with_body_limits;
 pub use error::{ApiError, ErrorType, HttpRender};
 mod head_errors;
-pub mod inbound;
+pub(crate) mod inbound;
 mod limits;
 pub mod listen;
-pub mod metrics;
+pub(crate) mod metrics;
 
 use std::sync::Arc;
 

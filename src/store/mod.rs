@@ -6,10 +6,14 @@
 //! multi-entity transactions here; flows that touch several records order their writes so a
 //! crash between two of them is recoverable (see the orchestrator).
 //!
-//! [`conformance`] is one test suite, generic over [`Store`], that every backend runs.
+//! `conformance` is one test suite, generic over [`Store`], that every backend runs. It is
+//! test code (cases that panic), so it is compiled only for tests: the crate's own unit tests,
+//! and the integration tests through the `testing` feature, which the crate's dev-dependency on
+//! itself turns on (`Cargo.toml`); a release build of `payorch` does not carry it.
 //! SQL lives only in `sqlite/`.
 
 mod audit;
+#[cfg(any(test, feature = "testing"))]
 pub mod conformance;
 pub mod sqlite;
 mod state_key;

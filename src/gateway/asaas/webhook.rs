@@ -125,7 +125,7 @@ pub(super) fn parse(body: &[u8]) -> Result<Vec<GatewayEvent>, WebhookError> {
 /// `PAYMENT_RESTORED`) report the status of the payment they carry (`from_payment`). Chargeback
 /// and dispute events, refunds still in flight or denied, views, splits, anticipations and
 /// undone cash receipts have no normalized status: kept for the record, ignored.
-pub fn event_status(
+pub(super) fn event_status(
     event: &str,
     from_payment: impl FnOnce() -> Option<ChargeStatus>,
 ) -> Option<ChargeStatus> {

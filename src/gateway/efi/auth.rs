@@ -124,7 +124,7 @@ struct TokenReply {
 
 /// The OAuth2 token for one Efí application. The async mutex is held across the token request
 /// on purpose: concurrent callers wait for the one refresh instead of stampeding `/oauth/token`.
-pub struct TokenSource {
+pub(super) struct TokenSource {
     url: String,
     client_id: Secret,
     client_secret: Secret,
@@ -133,7 +133,7 @@ pub struct TokenSource {
 }
 
 impl TokenSource {
-    pub fn new(
+    pub(super) fn new(
         base_url: &str,
         client_id: Secret,
         client_secret: Secret,
@@ -149,7 +149,7 @@ impl TokenSource {
     }
 
     /// The cached token, or a fresh one when there is none or it is about to expire.
-    pub async fn token(&self, http: &HttpClient) -> Result<Secret, GatewayError> {
+    pub(super) async fn token(&self, http: &HttpClient) -> Result<Secret, GatewayError> {
         let mut cached = self.cached.lock().await;
         if let Some(c) = cached.as_ref()
             && self.clock.now() < c.renew_at
@@ -164,7 +164,11 @@ impl TokenSource {
 
     /// A new token after Efí refused `stale` with 401. When another caller already replaced
     /// `stale`, its token is used: one 401 wave makes one refresh.
-    pub async fn refresh(&self, http: &HttpClient, stale: &Secret) -> Result<Secret, GatewayError> {
+    pub(super) async fn refresh(
+        &self,
+        http: &HttpClient,
+        stale: &Secret,
+    ) -> Result<Secret, GatewayError> {
         let mut cached = self.cached.lock().await;
         if let Some(c) = cached.as_ref()
             && c.token != *stale

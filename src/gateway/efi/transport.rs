@@ -13,7 +13,7 @@ use crate::gateway::http::{HttpReply, classify};
 use crate::model::{AttemptOutcome, GatewayId};
 
 /// Sends `request` and reads the whole body; HTTP error statuses come back as a reply.
-pub async fn send(request: reqwest::RequestBuilder) -> Result<HttpReply, GatewayError> {
+pub(super) async fn send(request: reqwest::RequestBuilder) -> Result<HttpReply, GatewayError> {
     let response = request.send().await.map_err(|e| classify_transport(&e))?;
     let status = response.status().as_u16();
     let headers = response.headers().clone();

@@ -19,7 +19,10 @@ use crate::secret::Secret;
 use super::wire::{PixRecebido, paid_status, parse_valor, refunded};
 
 /// Checks the `hmac` query parameter against the configured secret.
-pub fn verify(secret: Option<&Secret>, req: &WebhookRequest<'_>) -> Result<(), WebhookError> {
+pub(super) fn verify(
+    secret: Option<&Secret>,
+    req: &WebhookRequest<'_>,
+) -> Result<(), WebhookError> {
     let Some(secret) = secret.filter(|s| !s.is_empty()) else {
         return Err(WebhookError::Unauthenticated(
             "no Efí webhook hmac is configured (credential `webhook_hmac`), so no Efí webhook can be trusted".into(),
@@ -53,7 +56,7 @@ struct Notification {
 /// the element lists completed devoluções, a refund (`kind` `pix.devolucao`, event id = the
 /// last completed devolução's `rtrId`, so each refund is news of its own and is not deduped
 /// against the payment).
-pub fn parse(body: &[u8]) -> Result<Vec<GatewayEvent>, WebhookError> {
+pub(super) fn parse(body: &[u8]) -> Result<Vec<GatewayEvent>, WebhookError> {
     let notification: Notification = serde_json::from_slice(body)
         .map_err(|e| WebhookError::Malformed(format!("not an Efí Pix notification: {e}")))?;
     notification.pix.iter().map(event).collect()
@@ -61,7 +64,7 @@ pub fn parse(body: &[u8]) -> Result<Vec<GatewayEvent>, WebhookError> {
 
 /// payorch's charge id behind a txid it chose (`payorch` + the charge id's ULID, see
 /// [`super::wire::txid_for`]); `None` for a txid payorch did not make.
-pub fn charge_id_of(txid: &str) -> Option<ChargeId> {
+pub(super) fn charge_id_of(txid: &str) -> Option<ChargeId> {
     let ulid = txid.strip_prefix(super::wire::ID_PREFIX)?;
     ChargeId::parse(&format!("{}_{ulid}", ChargeId::PREFIX)).ok()
 }

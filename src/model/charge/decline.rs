@@ -9,7 +9,7 @@
 use super::{AttemptOutcome, Charge, ChargeStatus};
 
 /// The reason given for a decline that came without one (Stripe's word for it).
-pub const GENERIC_DECLINE: &str = "generic_decline";
+pub(crate) const GENERIC_DECLINE: &str = "generic_decline";
 
 impl Charge {
     /// Why the charge was declined, when it was: it `failed` because the gateway (for a card,

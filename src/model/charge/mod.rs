@@ -16,9 +16,8 @@ use super::tenant::TenantId;
 use crate::clock::Timestamp;
 use crate::id::{ChargeId, RefundId};
 
-pub mod decline;
+pub(crate) mod decline;
 mod record;
-pub use decline::GENERIC_DECLINE;
 
 /// How the payer pays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -10,7 +10,7 @@ use super::ledger::CobStatus;
 use crate::model::{Currency, Document, DocumentKind};
 
 /// One broken rule, in words that name the field (`Campo valor.original …`).
-pub struct Violation {
+pub(super) struct Violation {
     pub razao: String,
 }
 
@@ -26,7 +26,7 @@ fn violation(_property: &str, razao: impl Into<String>) -> Violation {
 /// imediatas", "Gestão de Pix", "Webhooks": each 400/404/409/500 tab is `nome` + `mensagem`;
 /// only the 403 of `GET /v2/pix/:e2eId` shows the BCB's RFC 7807 `Problema`, which the fake
 /// never answers since it has no scopes to deny).
-pub fn efi_error(status: StatusCode, nome: &str, mensagem: &str) -> Response {
+pub(super) fn efi_error(status: StatusCode, nome: &str, mensagem: &str) -> Response {
     (
         status,
         axum::Json(json!({"nome": nome, "mensagem": mensagem})),
@@ -37,7 +37,7 @@ pub fn efi_error(status: StatusCode, nome: &str, mensagem: &str) -> Response {
 /// A 400 for a body that breaks the BCB schema or Efí's rules: Efí's `valor_invalido`, its
 /// `mensagem` naming every offending field (Efí's reference: "Campo valor.original deve ser
 /// maior que zero", "Documento CPF em devedor.cpf é inválido").
-pub fn invalid(violacoes: &[Violation]) -> Response {
+pub(super) fn invalid(violacoes: &[Violation]) -> Response {
     let mensagem = violacoes
         .iter()
         .map(|v| v.razao.as_str())
@@ -47,17 +47,17 @@ pub fn invalid(violacoes: &[Violation]) -> Response {
 }
 
 /// `[a-zA-Z0-9]{min,max}`.
-pub fn is_alnum_id(s: &str, min: usize, max: usize) -> bool {
+pub(super) fn is_alnum_id(s: &str, min: usize, max: usize) -> bool {
     (min..=max).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 /// Minor units of `\d{1,10}\.\d{2}`.
-pub fn valor_cents(s: &str) -> Option<i64> {
+pub(super) fn valor_cents(s: &str) -> Option<i64> {
     crate::gateway::efi::wire::parse_valor(s)
 }
 
 /// A `PUT /v2/cob/{txid}` or `POST /v2/cob` body that passed validation.
-pub struct ValidCob {
+pub(super) struct ValidCob {
     pub expiracao: u32,
     pub devedor: Option<Value>,
     pub original: String,
@@ -69,7 +69,7 @@ pub struct ValidCob {
 
 /// A `PATCH /v2/cob/{txid}` body (the BCB's `CobRevisada`): every field optional.
 #[derive(Default)]
-pub struct Revision {
+pub(super) struct Revision {
     pub expiracao: Option<u32>,
     pub devedor: Option<Value>,
     pub valor: Option<(String, i64)>,
@@ -82,7 +82,7 @@ pub struct Revision {
 /// Checks the fields of a cob body like the real API, every violation reported, not just the
 /// first. `create`: the BCB's `CobSolicitada`, where `calendario`, `valor` and `chave` are
 /// required; otherwise `CobRevisada`, where nothing is.
-pub fn fields(body: &Value, create: bool) -> Result<Revision, Vec<Violation>> {
+pub(super) fn fields(body: &Value, create: bool) -> Result<Revision, Vec<Violation>> {
     let mut bad = Vec::new();
     let Some(obj) = body.as_object() else {
         return Err(vec![violation(
@@ -190,7 +190,7 @@ pub fn fields(body: &Value, create: bool) -> Result<Revision, Vec<Violation>> {
 }
 
 /// A create body ([`fields`] with everything the BCB requires present).
-pub fn cob(body: &Value) -> Result<ValidCob, Vec<Violation>> {
+pub(super) fn cob(body: &Value) -> Result<ValidCob, Vec<Violation>> {
     let r = fields(body, true)?;
     let (Some(expiracao), Some((original, cents)), Some(chave)) = (r.expiracao, r.valor, r.chave)
     else {

@@ -112,7 +112,7 @@ pub(super) fn shut_down(socket: &impl socket2_source::Source) {
 
 #[cfg(unix)]
 pub(super) mod socket2_source {
-    pub trait Source: std::os::fd::AsFd {}
+    pub(crate) trait Source: std::os::fd::AsFd {}
     impl<T: std::os::fd::AsFd> Source for T {}
 }
 
