@@ -5,7 +5,7 @@
 //! restore, receive in cash, refunds and their list, customers with their fields, and the
 //! webhook configuration, whose URL then receives the webhooks.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

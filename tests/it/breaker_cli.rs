@@ -1,6 +1,6 @@
 //! `payorch breaker …` as an operator meets it: the real binary on a fresh data dir.
 
-mod common;
+use crate::common;
 
 use common::Env;
 

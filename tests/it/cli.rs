@@ -1,6 +1,6 @@
 //! The CLI as a user meets it: the real binary, a fresh data dir, happy paths and bad input.
 
-mod common;
+use crate::common;
 
 use common::Env;
 

@@ -1,8 +1,8 @@
 //! `completions/` holds the generated shell scripts; this fails when they are stale.
-//! Regenerate with `PAYORCH_UPDATE_COMPLETIONS=1 cargo test --test completions`
+//! Regenerate with `PAYORCH_UPDATE_COMPLETIONS=1 cargo test --test it completions::`
 //! (or `./scripts/update-completions`).
 
-mod common;
+use crate::common;
 
 const SHELLS: [(&str, &str); 5] = [
     ("bash", "payorch.bash"),

@@ -4,7 +4,7 @@
 //! its head slowly and an idle keep-alive connection are closed, and connections past the
 //! maximum wait until one closes. Slow clients are judged with generous bounds, not timings.
 
-mod matrix;
+use crate::matrix;
 
 use std::time::Duration;
 

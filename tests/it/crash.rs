@@ -11,7 +11,7 @@
 //! - `a_client_that_hangs_up_does_not_stop_its_charge`: the flows must run to the end by
 //!   themselves, well before any lease could let someone else take them over.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -5,7 +5,7 @@
 //! payorch ends where the gateways are, the merchant hears one final event, and what A told
 //! the merchant (if it answered) is the truth.
 
-mod matrix;
+use crate::matrix;
 
 use std::time::Duration;
 

@@ -10,7 +10,7 @@
 //! question: across all gateways, was anyone charged twice, or charged without payorch
 //! knowing? And does the merchant hear exactly one final event?
 
-mod matrix;
+use crate::matrix;
 
 use matrix::refund::{RefundCase, run_refund_case};
 use matrix::{Behaviour, Case, Method, Recovery, Route, run_all, run_cases};

@@ -3,7 +3,7 @@
 //! the gateway answered) loses nothing and tells the merchant nothing twice, once the gateway
 //! redelivers or another process reconciles.
 
-mod matrix;
+use crate::matrix;
 
 use std::sync::Arc;
 use std::time::Duration;

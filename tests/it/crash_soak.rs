@@ -11,7 +11,7 @@
 //! sets `CRASH_SOAK_DURATION` (e.g. `10m`), `CRASH_SOAK_SEED` (the random schedule of faults,
 //! kills and amounts; printed in the summary) and `CRASH_SOAK_RATE` (new charges per second).
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

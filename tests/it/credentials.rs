@@ -3,7 +3,7 @@
 //! uses its own tenant (random suffix) so runs never collide in the shared keyring, and
 //! deletes what it stored even when it fails.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::process::{Command, Stdio};

@@ -2,7 +2,7 @@
 //! instead of drawing escape codes into a pipe; bad flags are usage errors. The screen itself
 //! is tested in `tui/tests/mod.rs` (TestBackend snapshots and keys).
 
-mod common;
+use crate::common;
 
 use common::Env;
 

@@ -4,7 +4,7 @@
 //! delivered. Bad flags exit 2 naming the flag. Every run gets its own TMPDIR, which must be
 //! empty afterwards.
 
-mod common;
+use crate::common;
 
 use std::time::Instant;
 

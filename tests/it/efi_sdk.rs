@@ -5,7 +5,7 @@
 //! Efí documents (`{"nome","mensagem"}` and nothing else), and the webhook the fake sends
 //! after the SDK configured one goes to the configured URL + `/pix`, as Efí posts.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

@@ -2,7 +2,7 @@
 //! `payorch charge create --sandbox` leaves its `charge.requires_action` event in the log,
 //! which the commands list, print and queue again; bad input exits 2, an unknown id 3.
 
-mod common;
+use crate::common;
 
 use payorch::clock::{Clock, SystemClock};
 use payorch::store::DeliveryQueue;

@@ -2,7 +2,7 @@
 //! like `kill -9`, leaving the write-ahead record that `payorch reconcile` then finishes from;
 //! and a misspelt point is refused instead of silently never firing.
 
-mod common;
+use crate::common;
 
 use common::Env;
 

@@ -5,7 +5,7 @@
 //! refusal, plus the attack inputs each was written against.
 //!
 //! 128 cases per property in the suite (a few seconds); `PAYORCH_FUZZ_CASES=100000 cargo test
-//! --release --test fuzz_properties` for a long run.
+//! --release --test it fuzz_properties::` for a long run.
 
 use payorch::config::{AmountLimits, Config, HumanDuration};
 use payorch::fuzzing::{self, BrCodeParts, Tamper};

@@ -2,7 +2,7 @@
 //! shows in `list` and in the audit log with its reason; bad names, duplicates and disabled
 //! gateways are refused with exit 2 and change nothing.
 
-mod common;
+use crate::common;
 
 use common::{Env, Run};
 

@@ -3,7 +3,7 @@
 //! are stored with their outcome, and are captured exactly once; and a drained core (graceful
 //! shutdown) has finished every flow that was in flight.
 
-mod matrix;
+use crate::matrix;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! binary and a real sandbox: an unknown tenant, a charge no configured gateway could ever take,
 //! and a key that a request which never reached a gateway must not use up.
 
-mod common;
+use crate::common;
 
 use common::Env;
 

@@ -2,7 +2,7 @@
 //! a closed stdout, declines, amounts in major units, replayed answers, `-q`, help, the bind
 //! error of `serve`, the audit actor.
 
-mod common;
+use crate::common;
 
 use std::process::Stdio;
 

@@ -9,7 +9,7 @@
 //! commit, and review the new snapshots (`cargo insta review`, or delete the `.snap` file and run
 //! the test again outside CI to write it).
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -7,7 +7,7 @@
 //! charges still pass; the refusals are counted in `/metrics`; and `payorch apikey
 //! create|update --rate-limit` take good values and refuse bad ones, naming the flag.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -11,7 +11,7 @@
 //! SQLite has it mapped into memory, and a write to a mapped page of an immutable file kills
 //! the process with SIGBUS (observed), which no store code can catch.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::process::{Child, Command};

@@ -4,7 +4,7 @@
 //! Nothing here sleeps to wait: tests wait on lines, channels and `?wait_for=`; durations are
 //! only ever bounded from below.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpStream;

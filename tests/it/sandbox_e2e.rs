@@ -3,7 +3,7 @@
 //! verified and parsed by the adapter -> refund; and the sandbox's fault modes produce the
 //! outcome classes the adapters must report (rule 3).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -5,7 +5,7 @@
 //! The checks themselves are in `tests/sdk/stripe_sdk.py`; this starts the real
 //! `payorch sandbox` on loopback and runs them against it.
 
-mod common;
+use crate::common;
 
 #[test]
 fn stripes_official_python_library_works_against_the_sandbox() {

@@ -4,7 +4,7 @@
 //! and never an unsigned delivery, the data key rotates; the store's file modes are checked;
 //! documents are masked in listings; inbound bodies are stored redacted and pruned.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

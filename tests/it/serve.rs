@@ -3,7 +3,7 @@
 //! concurrency, failover with the breaker, operator overrides on a running server, rule 4 for
 //! ambiguous card outcomes, orphan cancellation, bad input, and graceful shutdown.
 
-mod common;
+use crate::common;
 
 use std::process::{Child, Stdio};
 use std::sync::Arc;

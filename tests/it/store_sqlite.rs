@@ -260,11 +260,16 @@ async fn two_processes_write_one_file_at_once() {
     let db = db_path(&dir);
     let go = dir.path().join("go");
     let exe = std::env::current_exe().expect("the test binary");
+    // The child's test as the harness names it: its path below the binary's root module.
+    let (_, module) = module_path!()
+        .split_once("::")
+        .expect("a module of tests/it");
+    let child = format!("{module}::child_writer_process");
     let children: Vec<_> = ["0", "1"]
         .into_iter()
         .map(|writer| {
             Command::new(&exe)
-                .args(["--exact", "child_writer_process", "--nocapture"])
+                .args(["--exact", &child, "--nocapture"])
                 .env(CHILD_DB, &db)
                 .env(CHILD_WRITER, writer)
                 .env(CHILD_GO, &go)

@@ -3,7 +3,7 @@
 //! be JSON, the `Authorization` scheme in any case, and JSON objects that name a key twice. Each
 //! refusal is a JSON error naming what is wrong, and nothing is stored.
 
-mod matrix;
+use crate::matrix;
 
 use matrix::{Behaviour, Case, Method, Recovery, Route, World};
 use serde_json::{Value, json};

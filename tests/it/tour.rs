@@ -3,7 +3,7 @@
 //! `sandbox pay`, a verified `charge.succeeded` at a local merchant), the documented charge
 //! examples on every gateway they can fail over to, and `gateway list` as the tour shows it.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

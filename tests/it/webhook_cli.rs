@@ -2,7 +2,7 @@
 //! masked, dead letters listed with their attempts, replayed and purged (with --yes; without a
 //! terminal and without --yes, refused), each change audited.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 //! signature or secret is a 401 that stores nothing; malformed and huge bodies are refused; a
 //! webhook for an unknown charge is recorded; a late older status does not move a charge back.
 
-mod common;
+use crate::common;
 
 use std::process::Child;
 use std::time::{Duration, Instant};
