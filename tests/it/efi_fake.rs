@@ -5,27 +5,24 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::extract::Request;
-use axum::middleware::Next;
 use base64::Engine as _;
 use payorch::clock::{ManualClock, Timestamp};
 use payorch::config::EfiSettings;
 use payorch::gateway::efi::{EfiCredentials, EfiGateway, EfiOptions};
-use payorch::gateway::{CreateCharge, CreateRefund, Gateway, GatewayEvent, WebhookRequest};
+use payorch::gateway::{CreateCharge, CreateRefund, Gateway, GatewayEvent};
 use payorch::id::{ChargeId, RefundId};
-use payorch::model::{
-    ChargeStatus, Currency, Customer, GatewayId, Money, PaymentMethod, RefundStatus,
-};
+use payorch::model::{ChargeStatus, Currency, Customer, Money, PaymentMethod, RefundStatus};
 use payorch::sandbox::efi::{CLIENT_ID, CLIENT_SECRET, EfiFake, WEBHOOK_HMAC};
-use payorch::sandbox::{FakeGateway, OutboundWebhook, SandboxContext, SandboxError};
+use payorch::sandbox::{FakeGateway, SandboxError};
 use payorch::secret::Secret;
 use regex::Regex;
 use serde_json::{Value, json};
-use tokio::sync::mpsc::UnboundedReceiver;
+
+use crate::common::fake::InProcessFake;
+use crate::common::json_of;
 
 const SPEC: &str = "bcb-pix-api-v2.9.0.yaml";
 
@@ -102,63 +99,15 @@ fn spec() -> Spec {
     }
 }
 
-/// A request the fake received.
-#[derive(Clone, Debug)]
-struct Seen {
-    method: String,
-    path: String,
-    body: String,
-}
-
-struct Sandbox {
-    fake: Arc<EfiFake>,
-    clock: Arc<ManualClock>,
-    webhooks: UnboundedReceiver<(GatewayId, OutboundWebhook)>,
-    base: String,
-    seen: Arc<Mutex<Vec<Seen>>>,
-}
+/// The fake served on loopback under `/efi`, every request recorded.
+type Sandbox = InProcessFake<EfiFake>;
 
 fn start() -> Timestamp {
     Timestamp::parse_rfc3339("2026-11-24T03:00:00Z").unwrap()
 }
 
-/// The fake nested under `/efi` on loopback, with every request recorded.
 async fn sandbox() -> Sandbox {
-    let clock = Arc::new(ManualClock::new(start()));
-    let (ctx, webhooks) = SandboxContext::new(clock.clone());
-    let fake = Arc::new(EfiFake::new(ctx));
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let record = seen.clone();
-    let app = axum::Router::new()
-        .nest("/efi", fake.clone().router())
-        .layer(axum::middleware::from_fn(
-            move |req: Request, next: Next| {
-                let record = record.clone();
-                async move {
-                    let (parts, body) = req.into_parts();
-                    let bytes = axum::body::to_bytes(body, 1 << 20)
-                        .await
-                        .unwrap_or_default();
-                    record.lock().unwrap().push(Seen {
-                        method: parts.method.to_string(),
-                        path: parts.uri.path().to_string(),
-                        body: String::from_utf8_lossy(&bytes).into_owned(),
-                    });
-                    next.run(Request::from_parts(parts, Body::from(bytes)))
-                        .await
-                }
-            },
-        ));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    Sandbox {
-        fake,
-        clock,
-        webhooks,
-        base: format!("http://{addr}/efi"),
-        seen,
-    }
+    InProcessFake::start(start(), EfiFake::new).await
 }
 
 fn adapter(base: &str) -> EfiGateway {
@@ -195,18 +144,11 @@ fn charge(amount: i64, document: Option<&str>) -> CreateCharge {
 
 /// The next webhook the fake sent, run through the adapter's verify and parse.
 fn next_events(sb: &mut Sandbox, efi: &EfiGateway) -> (Value, Vec<GatewayEvent>) {
-    let (gateway, hook) = sb.webhooks.try_recv().expect("a webhook was queued");
-    assert_eq!(gateway, GatewayId::Efi);
-    let headers = axum::http::HeaderMap::new();
-    let req = WebhookRequest {
-        headers: &headers,
-        query: hook.query.as_deref(),
-        body: &hook.body,
-        now: start(),
-    };
+    let hook = sb.next_webhook().expect("a webhook was queued");
+    let req = hook.request(start());
     efi.verify_webhook(&req).expect("the fake's hmac verifies");
     let events = efi.parse_webhook(&req).expect("the fake's webhook parses");
-    (serde_json::from_slice(&hook.body).unwrap(), events)
+    (hook.json(), events)
 }
 
 fn check_cob(spec: &Spec, cob: &Value) {
@@ -280,7 +222,7 @@ async fn create_read_pay_webhook_refund_round_trip() {
         pix.expires_at,
         Some(start().plus(Duration::from_secs(1800)))
     );
-    assert!(sb.webhooks.try_recv().is_err(), "R$ 50,00 is not auto-paid");
+    assert!(sb.next_webhook().is_none(), "R$ 50,00 is not auto-paid");
 
     // A retried create is the same cob.
     let again = efi.create_charge(&req).await.unwrap();
@@ -335,7 +277,7 @@ async fn create_read_pay_webhook_refund_round_trip() {
     );
 
     // Every request the adapter sent and every cob the fake holds fit the spec.
-    for s in sb.seen.lock().unwrap().iter() {
+    for s in sb.seen() {
         if let Some(txid) = s.path.strip_prefix("/efi/v2/cob/") {
             assert!(spec.txid.is_match(txid), "{txid}");
         }
@@ -384,7 +326,7 @@ async fn homologation_pays_cobs_up_to_ten_reais_by_itself() {
     }
     // R$ 10,01 stays active.
     let big = efi.create_charge(&charge(1001, None)).await.unwrap();
-    assert!(sb.webhooks.try_recv().is_err());
+    assert!(sb.next_webhook().is_none());
     let canceled = efi.cancel(&big.reference).await.unwrap();
     assert_eq!(canceled.status, ChargeStatus::Canceled);
     assert!(matches!(
@@ -395,10 +337,6 @@ async fn homologation_pays_cobs_up_to_ten_reais_by_itself() {
         sb.fake.pay("payorchNOPE00000000000000000000"),
         Err(SandboxError::NotFound(_))
     ));
-}
-
-async fn json_of(r: reqwest::Response) -> Value {
-    serde_json::from_slice(&r.bytes().await.unwrap()).unwrap()
 }
 
 #[tokio::test]

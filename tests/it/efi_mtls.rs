@@ -19,7 +19,8 @@ use rcgen::{
     KeyUsagePurpose,
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::common::scripted::{Reply, Scripted};
 
 struct Pki {
     ca_pem: String,
@@ -67,8 +68,8 @@ fn pki() -> Pki {
     }
 }
 
-/// A TLS server on localhost that requires a client certificate from the test CA and answers
-/// `/oauth/token` with a token and anything else with an ATIVA cob.
+/// The shared scripted server over TLS on localhost, requiring a client certificate from the
+/// test CA: `/oauth/token` gets a token and anything else an ATIVA cob. Returns its port.
 async fn tls_server(pki: &Pki) -> u16 {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = rustls::RootCertStore::empty();
@@ -85,72 +86,24 @@ async fn tls_server(pki: &Pki) -> u16 {
         .with_client_cert_verifier(verifier)
         .with_single_cert(pki.server_chain.clone(), pki.server_key.clone_key())
         .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        loop {
-            let Ok((tcp, _)) = listener.accept().await else {
-                return;
-            };
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let Ok(mut tls) = acceptor.accept(tcp).await else {
-                    return; // no or bad client certificate: the handshake fails
-                };
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                loop {
-                    // One request: the head, then Content-Length bytes of body.
-                    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-                        match tls.read(&mut chunk).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                        }
-                        continue;
-                    };
-                    let head = String::from_utf8_lossy(&buf[..end]).to_string();
-                    let length = head
-                        .lines()
-                        .find_map(|l| {
-                            let (k, v) = l.split_once(':')?;
-                            k.eq_ignore_ascii_case("content-length")
-                                .then(|| v.trim().parse::<usize>().ok())?
-                        })
-                        .unwrap_or(0);
-                    while buf.len() < end + 4 + length {
-                        match tls.read(&mut chunk).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                        }
-                    }
-                    buf.drain(..end + 4 + length);
-                    let body = if head.contains(" /oauth/token ") {
-                        r#"{"access_token":"tok-mtls","token_type":"Bearer","expires_in":3600}"#
-                            .to_string()
-                    } else {
-                        let txid = head
-                            .split_whitespace()
-                            .nth(1)
-                            .and_then(|p| p.rsplit('/').next())
-                            .unwrap_or("")
-                            .to_string();
-                        format!(
-                            r#"{{"txid":"{txid}","status":"ATIVA","revisao":0,"valor":{{"original":"10.00"}},"chave":"k"}}"#
-                        )
-                    };
-                    let answer = format!(
-                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-                        body.len()
-                    );
-                    if tls.write_all(answer.as_bytes()).await.is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    port
+    let server = Scripted::answering_over_tls(config, |s| {
+        Some(if s.path == "/oauth/token" {
+            Reply::json(
+                200,
+                r#"{"access_token":"tok-mtls","token_type":"Bearer","expires_in":3600}"#,
+            )
+        } else {
+            let txid = s.path.rsplit('/').next().unwrap_or("");
+            Reply::json(
+                200,
+                format!(
+                    r#"{{"txid":"{txid}","status":"ATIVA","revisao":0,"valor":{{"original":"10.00"}},"chave":"k"}}"#
+                ),
+            )
+        })
+    })
+    .await;
+    server.addr.port()
 }
 
 fn adapter(

@@ -2,15 +2,11 @@
 //! path, query, headers, exact body), its webhook verification and parsing, and a round trip
 //! against the sandbox fake (`AsaasFake`) served the way `payorch sandbox` serves it.
 
-use std::collections::{BTreeMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Request, State};
-use axum::response::{IntoResponse, Response};
-use http::{HeaderMap, HeaderValue, StatusCode};
+use http::{HeaderMap, HeaderValue};
 use serde_json::{Value, json};
 
 use payorch::clock::{ManualClock, Timestamp};
@@ -25,6 +21,8 @@ use payorch::model::{
 };
 use payorch::secret::Secret;
 
+use crate::common::scripted::{Reply, Scripted, Seen};
+
 const API_KEY: &str = "$aact_test_payorch_0123456789abcdef";
 const WEBHOOK_TOKEN: &str = "whk_payorch_test_token_42";
 /// 2025-03-10 12:00 UTC = 09:00 in Brasília.
@@ -33,91 +31,13 @@ const NOW: &str = "2025-03-10T12:00:00Z";
 // ---------------------------------------------------------------------------------------------
 // The scripted server
 
-/// One request as the server received it.
-#[derive(Clone, Debug)]
-struct Seen {
-    method: String,
-    path: String,
-    query: Option<String>,
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Seen {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).expect("the request body is JSON")
+/// A server that answers each request with the next scripted reply (JSON), in order.
+async fn server(replies: Vec<(u16, String)>) -> Scripted {
+    let server = Scripted::start().await;
+    for (status, body) in replies {
+        server.then(Reply::json(status, body));
     }
-
-    fn text(&self) -> String {
-        String::from_utf8(self.body.clone()).expect("the request body is UTF-8")
-    }
-}
-
-#[derive(Default)]
-struct Script {
-    replies: VecDeque<(u16, String)>,
-    seen: Vec<Seen>,
-}
-
-struct Server {
-    base_url: String,
-    script: Arc<Mutex<Script>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-impl Server {
-    fn seen(&self) -> Vec<Seen> {
-        self.script.lock().unwrap().seen.clone()
-    }
-}
-
-async fn record(State(script): State<Arc<Mutex<Script>>>, req: Request) -> Response {
-    let (parts, body) = req.into_parts();
-    let body: Bytes = axum::body::to_bytes(body, 1 << 20)
-        .await
-        .unwrap_or_default();
-    let mut script = script.lock().unwrap();
-    script.seen.push(Seen {
-        method: parts.method.to_string(),
-        path: parts.uri.path().to_string(),
-        query: parts.uri.query().map(str::to_string),
-        headers: parts.headers,
-        body: body.to_vec(),
-    });
-    let (status, body) = script
-        .replies
-        .pop_front()
-        .unwrap_or((599, "unexpected request".to_string()));
-    let mut response = (StatusCode::from_u16(status).unwrap(), body).into_response();
-    response
-        .headers_mut()
-        .insert("content-type", HeaderValue::from_static("application/json"));
-    response
-}
-
-/// A server that answers each request with the next scripted reply, in order.
-async fn server(replies: Vec<(u16, String)>) -> Server {
-    let script = Arc::new(Mutex::new(Script {
-        replies: replies.into(),
-        seen: vec![],
-    }));
-    let app = Router::new().fallback(record).with_state(script.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
-    });
-    Server {
-        base_url: format!("http://{addr}"),
-        script,
-        task,
-    }
+    server
 }
 
 fn settings(base_url: &str) -> AsaasSettings {
@@ -291,7 +211,7 @@ async fn pix_charge_with_an_existing_customer() {
         ),
     ])
     .await;
-    let charge = gateway(&srv.base_url).create_charge(&req).await.unwrap();
+    let charge = gateway(&srv.base).create_charge(&req).await.unwrap();
 
     let seen = srv.seen();
     assert_eq!(seen.len(), 4);
@@ -314,9 +234,9 @@ async fn pix_charge_with_an_existing_customer() {
                "dueDate": "2025-03-12", "description": "Order 1234", "externalReference": ext})
     );
     assert!(
-        seen[2].text().contains(r#""value":19.90,"#),
+        seen[2].body.contains(r#""value":19.90,"#),
         "{}",
-        seen[2].text()
+        seen[2].body
     );
     assert_request(
         &seen[3],
@@ -363,7 +283,7 @@ async fn boleto_charge_creates_a_missing_customer() {
         ),
     ])
     .await;
-    let charge = gateway(&srv.base_url).create_charge(&req).await.unwrap();
+    let charge = gateway(&srv.base).create_charge(&req).await.unwrap();
 
     let seen = srv.seen();
     assert_eq!(seen.len(), 5);
@@ -415,7 +335,7 @@ async fn card_charge_sends_the_token_and_the_payer_ip() {
         ),
     ])
     .await;
-    let charge = gateway(&srv.base_url).create_charge(&req).await.unwrap();
+    let charge = gateway(&srv.base).create_charge(&req).await.unwrap();
     let seen = srv.seen();
     assert_eq!(seen.len(), 3, "a confirmed card needs nothing more");
     assert_request(&seen[2], "POST", "/v3/payments", None);
@@ -433,7 +353,7 @@ async fn card_charge_sends_the_token_and_the_payer_ip() {
 #[tokio::test]
 async fn bad_requests_are_refused_before_anything_is_sent() {
     let srv = server(vec![]).await;
-    let gw = gateway(&srv.base_url);
+    let gw = gateway(&srv.base);
     let mut no_ip = card_request();
     no_ip.metadata.remove("remote_ip");
     let mut no_token = card_request();
@@ -466,7 +386,7 @@ async fn a_retried_create_finds_the_first_payment_instead_of_charging_twice() {
         list(&[payment("pay_3", "CONFIRMED", "CREDIT_CARD", "19.90", &ext)]),
     )])
     .await;
-    let charge = gateway(&srv.base_url).create_charge(&req).await.unwrap();
+    let charge = gateway(&srv.base).create_charge(&req).await.unwrap();
     assert_eq!(charge.reference, "pay_3");
     assert_eq!(charge.status, ChargeStatus::Succeeded);
     assert_eq!(srv.seen().len(), 1, "no POST");
@@ -482,7 +402,7 @@ async fn get_reads_a_paid_payment_without_its_qr_code() {
         payment("pay_4", "RECEIVED", "PIX", "19.90", "x"),
     )])
     .await;
-    let charge = gateway(&srv.base_url).get_charge("pay_4").await.unwrap();
+    let charge = gateway(&srv.base).get_charge("pay_4").await.unwrap();
     let seen = srv.seen();
     assert_eq!(seen.len(), 1);
     assert_request(&seen[0], "GET", "/v3/payments/pay_4", None);
@@ -512,7 +432,7 @@ async fn find_charge_by_external_reference() {
         (200, list(&[])),
     ])
     .await;
-    let gw = gateway(&srv.base_url);
+    let gw = gateway(&srv.base);
     let found = gw.find_charge(&req).await.unwrap().unwrap();
     assert_eq!(found.reference, "pay_5");
     assert_eq!(gw.find_charge(&req).await.unwrap(), None);
@@ -537,7 +457,7 @@ async fn cancel_deletes_and_reads_back() {
         ),
     ])
     .await;
-    let charge = gateway(&srv.base_url).cancel("pay_6").await.unwrap();
+    let charge = gateway(&srv.base).cancel("pay_6").await.unwrap();
     let seen = srv.seen();
     assert_request(&seen[0], "DELETE", "/v3/payments/pay_6", None);
     assert_request(&seen[1], "GET", "/v3/payments/pay_6", None);
@@ -575,7 +495,7 @@ async fn full_refund() {
         ),
     ])
     .await;
-    let refund = gateway(&srv.base_url).refund(&req).await.unwrap();
+    let refund = gateway(&srv.base).refund(&req).await.unwrap();
     let seen = srv.seen();
     assert_eq!(seen.len(), 2);
     assert_request(&seen[0], "GET", "/v3/payments/pay_7", None);
@@ -584,7 +504,7 @@ async fn full_refund() {
         seen[1].json(),
         json!({"value": 19.90, "description": description})
     );
-    assert!(seen[1].text().starts_with(r#"{"value":19.90,"#));
+    assert!(seen[1].body.starts_with(r#"{"value":19.90,"#));
     assert_eq!(refund.reference, "pay_7#1");
     assert_eq!(refund.status, RefundStatus::Succeeded);
     assert_eq!(refund.gateway_status, "DONE");
@@ -604,7 +524,7 @@ async fn partial_refund_and_its_retry() {
         (200, after),
     ])
     .await;
-    let gw = gateway(&srv.base_url);
+    let gw = gateway(&srv.base);
     let refund = gw.refund(&req).await.unwrap();
     assert_eq!(refund.amount, 500);
     assert_eq!(refund.status, RefundStatus::Succeeded);
@@ -616,7 +536,7 @@ async fn partial_refund_and_its_retry() {
         seen[1].json(),
         json!({"value": 5.00, "description": description})
     );
-    assert!(seen[1].text().contains(r#""value":5.00,"#));
+    assert!(seen[1].body.contains(r#""value":5.00,"#));
     assert_request(&seen[2], "GET", "/v3/payments/pay_7", None);
 }
 
@@ -627,7 +547,7 @@ async fn a_boleto_is_not_refunded_through_the_api() {
         payment("pay_7", "RECEIVED", "BOLETO", "19.90", "x"),
     )])
     .await;
-    let err = gateway(&srv.base_url)
+    let err = gateway(&srv.base)
         .refund(&refund_request(1990))
         .await
         .unwrap_err();
@@ -640,10 +560,7 @@ async fn a_boleto_is_not_refunded_through_the_api() {
 
 async fn failed_get(status: u16, body: String) -> GatewayError {
     let srv = server(vec![(status, body)]).await;
-    gateway(&srv.base_url)
-        .get_charge("pay_8")
-        .await
-        .unwrap_err()
+    gateway(&srv.base).get_charge("pay_8").await.unwrap_err()
 }
 
 #[tokio::test]
@@ -683,7 +600,7 @@ async fn failed_create(req: &CreateCharge, status: u16, body: String) -> Gateway
         (status, body),
     ])
     .await;
-    gateway(&srv.base_url).create_charge(req).await.unwrap_err()
+    gateway(&srv.base).create_charge(req).await.unwrap_err()
 }
 
 #[tokio::test]
@@ -727,10 +644,7 @@ async fn a_failure_after_the_payment_exists_is_ambiguous() {
         ),
     ])
     .await;
-    let err = gateway(&srv.base_url)
-        .create_charge(&req)
-        .await
-        .unwrap_err();
+    let err = gateway(&srv.base).create_charge(&req).await.unwrap_err();
     assert_eq!(err.outcome, AttemptOutcome::UnavailableAmbiguous, "{err}");
     assert!(err.message.contains("pay_9 was created"), "{err}");
 }
@@ -985,12 +899,12 @@ fn malformed_webhooks() {
 mod round_trip {
     use super::*;
     use payorch::gateway::GatewayEvent;
-    use payorch::model::GatewayId;
+    use payorch::sandbox::FakeGateway;
     use payorch::sandbox::asaas::{
         AsaasFake, DECLINED_CARD_TOKEN, SANDBOX_API_KEY, SANDBOX_WEBHOOK_TOKEN,
     };
-    use payorch::sandbox::{FakeGateway, OutboundWebhook, SandboxContext};
-    use tokio::sync::mpsc::UnboundedReceiver;
+
+    use crate::common::fake::InProcessFake;
 
     /// reqwest is built without its `json` feature.
     trait JsonBody {
@@ -999,7 +913,7 @@ mod round_trip {
 
     impl JsonBody for reqwest::Response {
         async fn json_value(self) -> Value {
-            serde_json::from_slice(&self.bytes().await.unwrap()).unwrap()
+            crate::common::json_of(self).await
         }
     }
 
@@ -1007,14 +921,7 @@ mod round_trip {
         fake: Arc<AsaasFake>,
         gw: AsaasGateway,
         base_url: String,
-        webhooks: UnboundedReceiver<(GatewayId, OutboundWebhook)>,
-        task: tokio::task::JoinHandle<()>,
-    }
-
-    impl Drop for Sandbox {
-        fn drop(&mut self) {
-            self.task.abort();
-        }
+        served: InProcessFake<AsaasFake>,
     }
 
     impl Sandbox {
@@ -1022,22 +929,9 @@ mod round_trip {
         /// queues them before it answers, so they are all here when a call returns.
         fn events(&mut self) -> Vec<GatewayEvent> {
             let mut events = vec![];
-            while let Ok((gateway, webhook)) = self.webhooks.try_recv() {
-                assert_eq!(gateway, GatewayId::Asaas);
+            while let Some(webhook) = self.served.next_webhook() {
                 assert_eq!(webhook.query, None);
-                let mut headers = HeaderMap::new();
-                for (name, value) in &webhook.headers {
-                    headers.insert(
-                        http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
-                        HeaderValue::from_str(value).unwrap(),
-                    );
-                }
-                let req = WebhookRequest {
-                    headers: &headers,
-                    query: None,
-                    body: &webhook.body,
-                    now: Timestamp::parse_rfc3339(NOW).unwrap(),
-                };
+                let req = webhook.request(Timestamp::parse_rfc3339(NOW).unwrap());
                 self.gw.verify_webhook(&req).unwrap();
                 events.extend(self.gw.parse_webhook(&req).unwrap());
             }
@@ -1060,39 +954,22 @@ mod round_trip {
     }
 
     async fn sandbox() -> Sandbox {
-        payorch::gateway::http::install_crypto_provider();
-        let clock = Arc::new(ManualClock::new(Timestamp::parse_rfc3339(NOW).unwrap()));
-        let (ctx, webhooks) = SandboxContext::new(clock.clone());
-        let fake = Arc::new(AsaasFake::new(ctx));
-        let app = Router::new().nest("/asaas", fake.clone().router());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app).await.unwrap();
-        });
-        let base_url = format!("http://{addr}/asaas");
-        let credentials = fake.credentials();
-        let credential = |name: &str| {
-            credentials
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| Secret::new(v.clone()))
-        };
+        let now = Timestamp::parse_rfc3339(NOW).unwrap();
+        let served = InProcessFake::start(now, AsaasFake::new).await;
         let gw = AsaasGateway::new(
-            &settings(&base_url),
+            &settings(&served.base),
             AsaasCredentials {
-                api_key: credential("api_key").unwrap(),
-                webhook_token: credential("webhook_token"),
+                api_key: served.credential("api_key").unwrap(),
+                webhook_token: served.credential("webhook_token"),
             },
         )
         .unwrap()
-        .with_clock(clock);
+        .with_clock(served.clock.clone());
         Sandbox {
-            fake,
+            fake: served.fake.clone(),
             gw,
-            base_url,
-            webhooks,
-            task,
+            base_url: served.base.clone(),
+            served,
         }
     }
 

@@ -3,12 +3,11 @@
 //! and webhooks. The fake and the BCB spec are checked in `efi_fake.rs`; mTLS in `efi_mtls.rs`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::http::{HeaderMap, Method, Uri};
+use axum::http::HeaderMap;
 use base64::Engine as _;
 use payorch::clock::{ManualClock, Timestamp};
 use payorch::config::{EfiSettings, HumanDuration};
@@ -21,98 +20,33 @@ use payorch::model::{
 use payorch::secret::Secret;
 use serde_json::{Value, json};
 
-/// One request the server saw.
-#[derive(Clone, Debug)]
-struct Seen {
-    method: String,
-    path: String,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Seen {
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).expect("a JSON body")
-    }
-}
+use crate::common::scripted::{Reply, Scripted, Seen};
 
 /// An answer: status and body; status 0 means "never answer".
 type Answer = (u16, Value);
 
-struct Mock {
-    base: String,
-    seen: Arc<Mutex<Vec<Seen>>>,
-}
-
-impl Mock {
-    fn seen(&self) -> Vec<Seen> {
-        self.seen.lock().unwrap().clone()
-    }
-
-    fn paths(&self) -> Vec<String> {
-        self.seen()
-            .iter()
-            .map(|s| format!("{} {}", s.method, s.path))
-            .collect()
-    }
-}
-
-/// A server that answers every request with `respond` and records it. Token requests get
-/// `tok-1`, `tok-2`, … unless `respond` answers them itself.
-async fn mock(respond: impl Fn(&Seen) -> Option<Answer> + Send + Sync + 'static) -> Mock {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let tokens = Arc::new(AtomicUsize::new(0));
-    let respond = Arc::new(respond);
-    let record = seen.clone();
-    let app = axum::Router::new().fallback(
-        move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
-            let record = record.clone();
-            let respond = respond.clone();
-            let tokens = tokens.clone();
-            async move {
-                let s = Seen {
-                    method: method.to_string(),
-                    path: uri.path().to_string(),
-                    headers,
-                    body: String::from_utf8_lossy(&body).into_owned(),
-                };
-                record.lock().unwrap().push(s.clone());
-                let (status, body) = match respond(&s) {
-                    Some(a) => a,
-                    None if s.path == "/oauth/token" => {
-                        let n = tokens.fetch_add(1, Ordering::SeqCst) + 1;
-                        (
-                            200,
-                            json!({"access_token": format!("tok-{n}"), "token_type": "Bearer", "expires_in": 3600, "scope": "cob.write cob.read pix.write pix.read"}),
-                        )
-                    }
-                    None => (500, json!({"nome": "unexpected", "mensagem": s.path})),
-                };
-                if status == 0 {
-                    std::future::pending::<()>().await;
-                }
+/// The shared scripted server answering every request with `respond`. Token requests get
+/// `tok-1`, `tok-2`, … unless `respond` answers them itself; anything else is a 500.
+async fn mock(respond: impl Fn(&Seen) -> Option<Answer> + Send + Sync + 'static) -> Scripted {
+    let tokens = AtomicUsize::new(0);
+    Scripted::answering(move |s| {
+        let (status, body) = match respond(s) {
+            Some(a) => a,
+            None if s.path == "/oauth/token" => {
+                let n = tokens.fetch_add(1, Ordering::SeqCst) + 1;
                 (
-                    axum::http::StatusCode::from_u16(status).unwrap(),
-                    [("content-type", "application/json")],
-                    body.to_string(),
+                    200,
+                    json!({"access_token": format!("tok-{n}"), "token_type": "Bearer", "expires_in": 3600, "scope": "cob.write cob.read pix.write pix.read"}),
                 )
             }
-        },
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    Mock {
-        base: format!("http://{addr}"),
-        seen,
-    }
+            None => (500, json!({"nome": "unexpected", "mensagem": s.path})),
+        };
+        Some(match status {
+            0 => Reply::never(),
+            status => Reply::json(status, body),
+        })
+    })
+    .await
 }
 
 const PIX_KEY: &str = "7d9f0335-8dcc-4054-9bf9-0dbd61d36906";
@@ -202,8 +136,8 @@ fn assert_token_request(s: &Seen) {
         (s.method.as_str(), s.path.as_str()),
         ("POST", "/oauth/token")
     );
-    assert_eq!(s.header("authorization"), basic());
-    assert_eq!(s.header("content-type"), "application/json");
+    assert_eq!(s.header("authorization"), Some(&*basic()));
+    assert_eq!(s.header("content-type"), Some("application/json"));
     assert_eq!(s.json(), json!({"grant_type": "client_credentials"}));
 }
 
@@ -228,8 +162,8 @@ async fn create_fetches_a_token_puts_the_cob_and_reads_the_qr_code() {
     assert_token_request(&seen[0]);
     assert_eq!(seen[1].method, "PUT");
     assert_eq!(seen[1].path, format!("/v2/cob/{t}"));
-    assert_eq!(seen[1].header("authorization"), "Bearer tok-1");
-    assert_eq!(seen[1].header("content-type"), "application/json");
+    assert_eq!(seen[1].header("authorization"), Some("Bearer tok-1"));
+    assert_eq!(seen[1].header("content-type"), Some("application/json"));
     assert_eq!(
         seen[1].json(),
         json!({
@@ -244,7 +178,7 @@ async fn create_fetches_a_token_puts_the_cob_and_reads_the_qr_code() {
         (seen[2].method.as_str(), seen[2].path.as_str()),
         ("GET", "/v2/loc/789/qrcode")
     );
-    assert_eq!(seen[2].header("authorization"), "Bearer tok-1");
+    assert_eq!(seen[2].header("authorization"), Some("Bearer tok-1"));
 
     assert_eq!(got.reference, t);
     assert_eq!(got.status, ChargeStatus::RequiresAction);
@@ -360,18 +294,18 @@ async fn get_cancel_find_and_refund() {
     assert!(
         seen[1..]
             .iter()
-            .all(|s| s.header("authorization") == "Bearer tok-1")
+            .all(|s| s.header("authorization") == Some("Bearer tok-1"))
     );
     let patch = seen.iter().find(|s| s.method == "PATCH").unwrap();
     assert_eq!(patch.path, format!("/v2/cob/{t}"));
-    assert_eq!(patch.header("content-type"), "application/json");
+    assert_eq!(patch.header("content-type"), Some("application/json"));
     assert_eq!(
         patch.json(),
         json!({"status": "REMOVIDA_PELO_USUARIO_RECEBEDOR"})
     );
     let put = seen.iter().find(|s| s.method == "PUT").unwrap();
     assert_eq!(put.path, format!("/v2/pix/{e2e}/devolucao/{dev_id}"));
-    assert_eq!(put.header("content-type"), "application/json");
+    assert_eq!(put.header("content-type"), Some("application/json"));
     assert_eq!(put.json(), json!({"valor": "7.89"}));
 }
 
@@ -468,7 +402,7 @@ async fn both_error_shapes_and_every_outcome_class() {
 async fn a_401_refreshes_the_token_once_and_retries_once() {
     // The first token is refused, the second accepted.
     let server = mock(|s| {
-        (s.path.starts_with("/v2/cob/") && s.header("authorization") == "Bearer tok-1")
+        (s.path.starts_with("/v2/cob/") && s.header("authorization") == Some("Bearer tok-1"))
             .then(|| {
                 (
                     401,
@@ -493,7 +427,10 @@ async fn a_401_refreshes_the_token_once_and_retries_once() {
             format!("GET /v2/cob/{t}"),
         ]
     );
-    assert_eq!(server.seen()[3].header("authorization"), "Bearer tok-2");
+    assert_eq!(
+        server.seen()[3].header("authorization"),
+        Some("Bearer tok-2")
+    );
 
     // Refused again after the refresh: auth, and still exactly one refresh.
     let always = mock(|s| {
@@ -540,7 +477,7 @@ async fn the_token_is_cached_until_it_expires() {
     let auths: Vec<&str> = seen
         .iter()
         .filter(|s| s.method == "GET")
-        .map(|s| s.header("authorization"))
+        .filter_map(|s| s.header("authorization"))
         .collect();
     assert_eq!(auths, ["Bearer tok-1", "Bearer tok-1", "Bearer tok-2"]);
 }

@@ -2,14 +2,11 @@
 //! (method, path, headers, exact body) and answers from a script; webhook signatures and event
 //! parsing; and round trips against the sandbox's Stripe fake. Not here: the orchestrator.
 
-use std::collections::{BTreeMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, Method};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
@@ -23,28 +20,23 @@ use payorch::model::{
 };
 use payorch::secret::Secret;
 
+use crate::common::scripted::{Reply, Scripted, Seen};
+
 const KEY: &str = "sk_test_51AdapterTestKey0000000000000000";
 const WHSEC: &str = "whsec_adapter_test_secret_0123456789";
 const VERSION: &str = "2026-09-30.endive";
 const FORM: &str = "application/x-www-form-urlencoded";
 
-// ---- a scripted Stripe ----
+// ---- a scripted Stripe (the shared scripted server, with Stripe's wire rules) ----
 
-/// One request as the scripted server saw it.
-#[derive(Clone, Debug)]
-struct Seen {
-    method: Method,
-    /// Path and query, as sent.
-    uri: String,
-    headers: HeaderMap,
-    body: String,
+/// What every Stripe API call must look like, checked on a request the server saw.
+trait StripeRequest {
+    fn assert_api_headers(&self);
+    fn assert_post(&self, path: &str, idempotency_key: &str, body: &str);
+    fn assert_get(&self, uri: &str);
 }
 
-impl Seen {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
+impl StripeRequest for Seen {
     /// The headers every Stripe API call carries, exactly.
     fn assert_api_headers(&self) {
         assert_eq!(
@@ -56,7 +48,7 @@ impl Seen {
 
     fn assert_post(&self, path: &str, idempotency_key: &str, body: &str) {
         assert_eq!(self.method, Method::POST, "{self:?}");
-        assert_eq!(self.uri, path);
+        assert_eq!(self.uri(), path);
         self.assert_api_headers();
         assert_eq!(self.header("idempotency-key"), Some(idempotency_key));
         assert_eq!(self.header("content-type"), Some(FORM));
@@ -65,7 +57,7 @@ impl Seen {
 
     fn assert_get(&self, uri: &str) {
         assert_eq!(self.method, Method::GET, "{self:?}");
-        assert_eq!(self.uri, uri);
+        assert_eq!(self.uri(), uri);
         self.assert_api_headers();
         assert_eq!(self.header("idempotency-key"), None);
         assert_eq!(self.header("content-type"), None);
@@ -73,87 +65,18 @@ impl Seen {
     }
 }
 
-struct Reply {
-    status: u16,
-    content_type: &'static str,
-    body: Vec<u8>,
-}
-
 fn reply(status: u16, body: Value) -> Reply {
-    Reply {
-        status,
-        content_type: "application/json",
-        body: body.to_string().into_bytes(),
-    }
+    Reply::json(status, body)
 }
 
-#[derive(Clone, Default)]
-struct Script {
-    replies: Arc<Mutex<VecDeque<Reply>>>,
-    seen: Arc<Mutex<Vec<Seen>>>,
+trait StripeServer {
+    /// The adapter pointed at this server.
+    fn gateway(&self) -> StripeGateway;
 }
 
-struct Scripted {
-    base: String,
-    script: Script,
-}
-
-impl Scripted {
-    async fn start() -> Scripted {
-        let script = Script::default();
-        let app = axum::Router::new()
-            .fallback(answer)
-            .with_state(script.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        Scripted { base, script }
-    }
-
-    fn then(&self, r: Reply) -> &Self {
-        self.script.replies.lock().unwrap().push_back(r);
-        self
-    }
-
-    fn seen(&self) -> Vec<Seen> {
-        self.script.seen.lock().unwrap().clone()
-    }
-
-    fn only(&self) -> Seen {
-        let seen = self.seen();
-        assert_eq!(seen.len(), 1, "{seen:?}");
-        seen[0].clone()
-    }
-
+impl StripeServer for Scripted {
     fn gateway(&self) -> StripeGateway {
         gateway_at(&self.base, Duration::from_secs(5))
-    }
-}
-
-async fn answer(
-    State(script): State<Script>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    script.seen.lock().unwrap().push(Seen {
-        method,
-        uri: uri
-            .path_and_query()
-            .map(|p| p.to_string())
-            .unwrap_or_default(),
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    });
-    match script.replies.lock().unwrap().pop_front() {
-        Some(r) => (
-            StatusCode::from_u16(r.status).unwrap(),
-            [("content-type", r.content_type)],
-            r.body,
-        )
-            .into_response(),
-        None => (StatusCode::IM_A_TEAPOT, "no scripted reply left").into_response(),
     }
 }
 
@@ -475,16 +398,12 @@ async fn odd_answers_are_classified_and_never_show_the_key() {
                 &format!("Invalid API Key provided: {KEY}"),
             ),
         ))
-        .then(Reply {
-            status: 502,
-            content_type: "text/html",
-            body: b"<html>bad gateway</html>".to_vec(),
-        })
-        .then(Reply {
-            status: 200,
-            content_type: "application/json",
-            body: b"{\"id\": \"pi_tr".to_vec(),
-        });
+        .then(Reply::with_type(
+            502,
+            "text/html",
+            "<html>bad gateway</html>",
+        ))
+        .then(Reply::json(200, "{\"id\": \"pi_tr"));
     let gw = server.gateway();
     let req = charge_request(PaymentMethod::Card, usd(1990));
     let err = gw.create_charge(&req).await.unwrap_err();
@@ -928,35 +847,30 @@ fn unreadable_events_are_malformed() {
 
 use payorch::clock::{Clock, ManualClock};
 use payorch::gateway::GatewayEvent;
-use payorch::model::GatewayId;
 use payorch::sandbox::stripe::StripeFake;
-use payorch::sandbox::{FakeGateway, OutboundWebhook, SandboxContext, SandboxError};
-use tokio::sync::mpsc::UnboundedReceiver;
+use payorch::sandbox::{FakeGateway, SandboxError};
+
+use crate::common::fake::InProcessFake;
+use crate::common::json_of;
 
 struct Sandbox {
     fake: Arc<StripeFake>,
     base: String,
     clock: Arc<ManualClock>,
-    webhooks: UnboundedReceiver<(GatewayId, OutboundWebhook)>,
+    served: InProcessFake<StripeFake>,
     gw: StripeGateway,
     secret_key: String,
 }
 
 impl Sandbox {
     async fn start() -> Sandbox {
-        let clock = Arc::new(ManualClock::new(at(NOW)));
-        let (ctx, webhooks) = SandboxContext::new(clock.clone());
-        let fake = Arc::new(StripeFake::new(ctx));
-        let app = axum::Router::new().nest("/stripe", fake.clone().router());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}/stripe", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        let creds: BTreeMap<_, _> = fake.credentials().into_iter().collect();
+        let served = InProcessFake::start(at(NOW), StripeFake::new).await;
+        let creds: BTreeMap<_, _> = served.fake.credentials().into_iter().collect();
         let secret_key = creds["secret_key"].clone();
         assert!(secret_key.starts_with("sk_test_"));
         assert!(creds["webhook_secret"].starts_with("whsec_"));
         let settings = StripeSettings {
-            base_url: base.clone(),
+            base_url: served.base.clone(),
             ..StripeSettings::default()
         };
         let gw = StripeGateway::new(
@@ -968,10 +882,10 @@ impl Sandbox {
         )
         .unwrap();
         Sandbox {
-            fake,
-            base,
-            clock,
-            webhooks,
+            fake: served.fake.clone(),
+            base: served.base.clone(),
+            clock: served.clock.clone(),
+            served,
             gw,
             secret_key,
         }
@@ -981,12 +895,11 @@ impl Sandbox {
     /// queues webhooks before it answers, so they are there without waiting.
     fn event(&mut self, kind: &str) -> GatewayEvent {
         loop {
-            let (gateway, webhook) = self
-                .webhooks
-                .try_recv()
-                .unwrap_or_else(|_| panic!("no {kind} webhook queued"));
-            assert_eq!(gateway, GatewayId::Stripe);
-            let body: Value = serde_json::from_slice(&webhook.body).unwrap();
+            let webhook = self
+                .served
+                .next_webhook()
+                .unwrap_or_else(|| panic!("no {kind} webhook queued"));
+            let body = webhook.json();
             if body["type"] != kind {
                 continue;
             }
@@ -994,19 +907,7 @@ impl Sandbox {
             assert_eq!(body["livemode"], false);
             assert_eq!(body["api_version"], VERSION);
             assert!(body["id"].as_str().unwrap().starts_with("evt_"));
-            let mut headers = HeaderMap::new();
-            for (k, v) in &webhook.headers {
-                headers.insert(
-                    axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-                    v.parse().unwrap(),
-                );
-            }
-            let req = WebhookRequest {
-                headers: &headers,
-                query: webhook.query.as_deref(),
-                body: &webhook.body,
-                now: self.clock.now(),
-            };
+            let req = webhook.request(self.clock.now());
             self.gw.verify_webhook(&req).unwrap();
             let mut events = self.gw.parse_webhook(&req).unwrap();
             assert_eq!(events.len(), 1);
@@ -1020,10 +921,6 @@ impl Sandbox {
         payorch::gateway::http::install_crypto_provider();
         reqwest::Client::new()
     }
-}
-
-async fn json_of(response: reqwest::Response) -> Value {
-    serde_json::from_slice(&response.bytes().await.unwrap()).unwrap()
 }
 
 fn fresh_request(method: PaymentMethod, money: Money) -> CreateCharge {

@@ -1,8 +1,10 @@
 //! Helpers for tests that run the real `payorch` binary in an isolated environment.
 #![allow(dead_code)]
 
+pub mod fake;
 pub mod ledger;
 pub mod openapi;
+pub mod scripted;
 pub mod sdk;
 pub mod stack;
 
@@ -16,6 +18,12 @@ pub fn http_client() -> reqwest::Client {
         .tls_backend_rustls()
         .build()
         .expect("an HTTP client")
+}
+
+/// A response's body as JSON (reqwest is built without its `json` feature).
+pub async fn json_of(response: reqwest::Response) -> serde_json::Value {
+    let body = response.bytes().await.expect("a response body");
+    serde_json::from_slice(&body).expect("a JSON body")
 }
 
 /// A sandboxed home: its own HOME, XDG dirs and data dir, so no test reads the developer's
