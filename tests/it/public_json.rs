@@ -12,15 +12,13 @@
 use crate::common;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use regex::Regex;
 use serde_json::{Value, json};
 
+use common::scripted::{Scripted, Seen};
 use common::stack::{ServeStack, wait_for};
 
 const CONFIG: &str = "[webhooks]\nallow_private_targets = true\n";
@@ -101,27 +99,9 @@ fn exchange(norm: &mut Normalizer, status: u16, headers: &HeaderMap, body: &str)
 }
 
 /// The merchant's webhook receiver: keeps every delivery's headers and body, answers 200.
-#[derive(Clone, Default)]
-struct Receiver {
-    seen: Arc<Mutex<Vec<(HeaderMap, String)>>>,
-}
-
-async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let body = String::from_utf8_lossy(&body).into_owned();
-    r.seen.lock().expect("receiver lock").push((headers, body));
-    StatusCode::OK
-}
-
-async fn start_receiver() -> (Receiver, String) {
-    let receiver = Receiver::default();
-    let app = axum::Router::new()
-        .route("/hooks", axum::routing::post(receive))
-        .with_state(receiver.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind the receiver");
-    let url = format!("http://{}/hooks", listener.local_addr().expect("address"));
-    tokio::spawn(async move { axum::serve(listener, app).await });
+async fn start_receiver() -> (Scripted, String) {
+    let receiver = Scripted::receiver().await;
+    let url = format!("{}/hooks", receiver.base);
     (receiver, url)
 }
 
@@ -291,18 +271,16 @@ async fn the_merchant_api_and_webhook_payloads_are_pinned() {
     );
 
     // The webhooks: the card's success and refund, the Pix charge waiting for its payer.
-    let seen = receiver.seen.clone();
     let deliveries = wait_for(
         "the webhooks of both charges",
         Duration::from_secs(60),
         || {
-            let seen = seen.clone();
+            let got = receiver.seen();
             async move {
-                let got = seen.lock().expect("receiver lock").clone();
                 let types: Vec<String> = got
                     .iter()
-                    .map(|(_, b)| {
-                        serde_json::from_str::<Value>(b).expect("JSON")["type"]
+                    .map(|seen| {
+                        serde_json::from_str::<Value>(&seen.body).expect("JSON")["type"]
                             .as_str()
                             .unwrap_or_default()
                             .to_string()
@@ -319,7 +297,7 @@ async fn the_merchant_api_and_webhook_payloads_are_pinned() {
     .await;
     let mut bodies: Vec<(String, String, String)> = deliveries
         .iter()
-        .map(|(headers, body)| {
+        .map(|Seen { headers, body, .. }| {
             let v: Value = serde_json::from_str(body).expect("JSON");
             let names: Vec<&str> = ["webhook-id", "webhook-timestamp", "webhook-signature"]
                 .into_iter()

@@ -18,9 +18,9 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::post;
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
 
 use common::Env;
+use common::scripted::{Reply, Scripted};
 use payorch::clock::SystemClock;
 use payorch::gateway::http::install_crypto_provider;
 use payorch::model::GatewayId;
@@ -182,35 +182,20 @@ async fn charge_count(c: &reqwest::Client, sandbox: &RunningSandbox, gateway: &s
     body.as_array().unwrap().len()
 }
 
-/// A webhook receiver answering the given statuses in turn (then 200), reporting each request.
+/// A webhook receiver at `/hook` answering the given statuses in turn (then 200).
 struct Receiver {
     url: String,
-    got: mpsc::UnboundedReceiver<(String, http::HeaderMap, String)>,
+    server: Scripted,
 }
 
 async fn receiver(statuses: Vec<u16>) -> Receiver {
-    let (tx, got) = mpsc::unbounded_channel();
-    let statuses = Arc::new(Mutex::new(statuses.into_iter()));
-    let app = Router::new().route(
-        "/hook",
-        post(
-            move |uri: http::Uri, headers: http::HeaderMap, body: String| {
-                let tx = tx.clone();
-                let statuses = statuses.clone();
-                async move {
-                    let _ = tx.send((uri.to_string(), headers, body));
-                    let status = statuses.lock().unwrap().next().unwrap_or(200);
-                    http::StatusCode::from_u16(status).unwrap()
-                }
-            },
-        ),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let server = Scripted::receiver().await;
+    for status in statuses {
+        server.then(Reply::with_type(status, "text/plain", ""));
+    }
     Receiver {
-        url: format!("http://{addr}/hook"),
-        got,
+        url: format!("{}/hook", server.base),
+        server,
     }
 }
 
@@ -447,7 +432,7 @@ async fn flaky_fails_exactly_its_share() {
 async fn paying_sends_the_webhook_and_logs_the_delivery() {
     let sandbox = start(&[GatewayId::Stripe, GatewayId::Efi], quick_retries()).await;
     let c = client();
-    let mut hook = receiver(vec![]).await;
+    let hook = receiver(vec![]).await;
     let control = format!("{}/_sandbox", sandbox.url());
     let (status, body) = call(
         &c,
@@ -470,10 +455,10 @@ async fn paying_sends_the_webhook_and_logs_the_delivery() {
     assert_eq!(status, 200, "{paid}");
     assert_eq!(paid["gateway"], "stripe");
     assert_eq!(paid["charge"]["status"], "paid");
-    let (uri, headers, body) = hook.got.recv().await.unwrap();
-    assert_eq!(uri, "/hook?hmac=s3cret");
-    assert_eq!(headers["x-test-signature"], "sig-stripe_1");
-    assert_eq!(body, r#"{"paid":"stripe_1"}"#);
+    let got = hook.server.wait_for(1).await.remove(0);
+    assert_eq!(got.uri(), "/hook?hmac=s3cret");
+    assert_eq!(got.headers["x-test-signature"], "sig-stripe_1");
+    assert_eq!(got.body, r#"{"paid":"stripe_1"}"#);
     let log = deliveries(&c, &sandbox, 1).await;
     assert_eq!(log[0]["gateway"], "stripe");
     assert_eq!(log[0]["outcome"], "delivered");
@@ -1026,13 +1011,13 @@ fn the_verbs_steer_a_running_sandbox() {
     );
 
     // webhook + pay + the delivery log
-    let mut hook = rt.block_on(receiver(vec![]));
+    let hook = rt.block_on(receiver(vec![]));
     let out = run(&["webhook", "stripe", &hook.url]).ok();
     assert!(out.contains(&hook.url), "{out}");
     let out = run(&["pay", "stripe_2"]).ok();
     assert!(out.contains("stripe_2") && out.contains("paid"), "{out}");
-    let (_, headers, _) = rt.block_on(hook.got.recv()).unwrap();
-    assert_eq!(headers["x-test-signature"], "sig-stripe_2");
+    let got = rt.block_on(hook.server.wait_for(1)).remove(0);
+    assert_eq!(got.headers["x-test-signature"], "sig-stripe_2");
     rt.block_on(deliveries(&c, &sandbox, 1));
     let log = run(&["webhooks"]).ok();
     assert!(

@@ -6,70 +6,42 @@
 
 use crate::common;
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::http::HeaderMap;
-use axum::routing::post;
 use payorch::clock::{Clock, SystemClock};
 use payorch::model::TenantId;
 use payorch::secret::Secret;
 use payorch::store::InboundWebhookStore;
 use payorch::store::sqlite::SqliteStore;
-use payorch::webhook::signing::{self, Delivery};
 use serde_json::{Value, json};
 
+use common::scripted::Scripted;
 use common::stack::{ServeStack, wait_for};
 
 const CONFIG: &str = "[webhooks]\nretry_schedule = [\"1s\"]\n";
 const BOUND: Duration = Duration::from_secs(60);
 
 /// The merchant's receiver on loopback: every delivery's headers and body.
-#[derive(Clone, Default)]
-struct Merchant {
-    got: Arc<Mutex<Vec<(HeaderMap, Bytes)>>>,
-}
+struct Merchant(Scripted);
 
 impl Merchant {
     async fn start() -> (Merchant, String) {
-        let m = Merchant::default();
-        let got = m.got.clone();
-        let app = Router::new().route(
-            "/events",
-            post(move |headers: HeaderMap, body: Bytes| {
-                let got = got.clone();
-                async move {
-                    got.lock().unwrap().push((headers, body));
-                    "ok"
-                }
-            }),
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/events", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        (m, url)
+        let server = Scripted::receiver().await;
+        let url = format!("{}/events", server.base);
+        (Merchant(server), url)
     }
 
     /// How many deliveries verify with `secret`; panics on any that does not (an unsigned or
     /// wrongly signed delivery is never acceptable).
     fn verified(&self, secret: &str) -> usize {
         let secret = Secret::new(secret);
-        let got = self.got.lock().unwrap();
-        for (h, body) in got.iter() {
-            let header = |n: &str| h.get(n).and_then(|v| v.to_str().ok());
-            let delivery = Delivery {
-                id: header(signing::HEADER_ID),
-                timestamp: header(signing::HEADER_TIMESTAMP),
-                signature: header(signing::HEADER_SIGNATURE),
-                body,
-            };
-            signing::verify(
+        let got = self.0.seen();
+        for seen in &got {
+            common::verify_delivery(
                 &[&secret],
-                delivery,
+                &seen.headers,
+                seen.body.as_bytes(),
                 SystemClock.now(),
-                signing::DEFAULT_TOLERANCE,
             )
             .unwrap_or_else(|e| panic!("a delivery that does not verify: {e}"));
         }

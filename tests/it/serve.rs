@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use common::scripted::{Reply, Scripted};
+
 /// Tuned so the breaker reacts within a handful of calls in tests.
 const CONFIG: &str = r#"
 [breaker]
@@ -878,32 +880,20 @@ fn the_charge_commands_run_the_same_core() {
 /// signed per Standard Webhooks reaches the merchant, who verifies it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paid_pix_reaches_the_merchant_as_a_signed_event_for_every_gateway() {
-    use axum::http::HeaderMap;
     use payorch::clock::{Clock, SystemClock};
     use payorch::secret::Secret;
-    use payorch::webhook::signing::{Delivery, verify};
 
     let stack = Stack::start();
     // The merchant's receiver: keeps every delivery.
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(HeaderMap, Vec<u8>)>();
-    let app = axum::Router::new().route(
-        "/events",
-        axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
-            let tx = tx.clone();
-            async move {
-                let _ = tx.send((headers, body.to_vec()));
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let receiver = format!("http://{}/events", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let merchant = Scripted::receiver().await;
+    let receiver = format!("{}/events", merchant.base);
     let set: Value =
         serde_json::from_str(&stack.cli(&["-o", "json", "webhook", "endpoint", "set", &receiver]))
             .unwrap();
     let secret = Secret::new(set["secret"].as_str().unwrap());
 
+    // How many deliveries the loop below has read.
+    let mut read = 0;
     for gateway in ["stripe", "efi", "asaas"] {
         stack.sandbox(&[
             "webhook",
@@ -925,29 +915,15 @@ async fn a_paid_pix_reaches_the_merchant_as_a_signed_event_for_every_gateway() {
         ]);
 
         // Every delivery is verified; wait for this charge's charge.succeeded.
-        let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let (headers, bytes) = tokio::time::timeout(left, rx.recv())
-                .await
-                .unwrap_or_else(|_| panic!("no charge.succeeded for {gateway}"))
-                .unwrap();
-            let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
-            verify(
-                &[&secret],
-                Delivery {
-                    id: h("webhook-id"),
-                    timestamp: h("webhook-timestamp"),
-                    signature: h("webhook-signature"),
-                    body: &bytes,
-                },
-                SystemClock.now(),
-                Duration::from_secs(300),
-            )
-            .unwrap_or_else(|e| panic!("a delivery that does not verify: {e}"));
-            let event: Value = serde_json::from_slice(&bytes).unwrap();
+            let delivery = merchant.wait_for(read + 1).await.swap_remove(read);
+            read += 1;
+            let body = delivery.body.as_bytes();
+            common::verify_delivery(&[&secret], &delivery.headers, body, SystemClock.now())
+                .unwrap_or_else(|e| panic!("a delivery that does not verify: {e}"));
+            let event: Value = serde_json::from_slice(body).unwrap();
             assert_eq!(
-                h("webhook-id"),
+                delivery.header("webhook-id"),
                 event["id"].as_str(),
                 "webhook-id is the event id"
             );
@@ -966,38 +942,27 @@ struct Merchant {
     url: String,
     status: Arc<std::sync::atomic::AtomicU16>,
     delivered: Arc<std::sync::Mutex<Vec<String>>>,
+    _server: Scripted,
 }
 
 async fn merchant() -> Merchant {
-    use axum::http::{HeaderMap, StatusCode};
     let status = Arc::new(std::sync::atomic::AtomicU16::new(500));
     let delivered = Arc::new(std::sync::Mutex::new(Vec::new()));
     let (st, dl) = (status.clone(), delivered.clone());
-    let app = axum::Router::new().route(
-        "/events",
-        axum::routing::post(move |headers: HeaderMap| {
-            let (st, dl) = (st.clone(), dl.clone());
-            async move {
-                let code = st.load(std::sync::atomic::Ordering::SeqCst);
-                if (200..300).contains(&code) {
-                    let id = headers
-                        .get("webhook-id")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("")
-                        .to_string();
-                    dl.lock().unwrap().push(id);
-                }
-                StatusCode::from_u16(code).unwrap()
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/events", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let server = Scripted::answering(move |seen| {
+        let code = st.load(std::sync::atomic::Ordering::SeqCst);
+        if (200..300).contains(&code) {
+            let id = seen.header("webhook-id").unwrap_or("").to_string();
+            dl.lock().unwrap().push(id);
+        }
+        Some(Reply::with_type(code, "text/plain", ""))
+    })
+    .await;
     Merchant {
-        url,
+        url: format!("{}/events", server.base),
         status,
         delivered,
+        _server: server,
     }
 }
 

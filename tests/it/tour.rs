@@ -5,15 +5,14 @@
 
 use crate::common;
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use common::Env;
+use common::scripted::{Scripted, Seen};
 use payorch::clock::{Clock, SystemClock};
 use payorch::secret::Secret;
-use payorch::webhook::signing::{self, Delivery};
 
 /// `payorch --config ./payorch.toml --data-dir ./data init`, run in the env's dir.
 #[test]
@@ -59,20 +58,11 @@ impl Drop for Killed {
     }
 }
 
-/// One POST the merchant received: the Standard Webhooks headers and the raw body.
-#[derive(Clone, Debug)]
-struct Received {
-    id: Option<String>,
-    timestamp: Option<String>,
-    signature: Option<String>,
-    body: Vec<u8>,
-}
-
-/// The merchant's backend: a local HTTP receiver that records every delivery and answers 204.
-/// Its runtime, and so the receiver, ends when it is dropped.
+/// The merchant's backend: the shared webhook receiver (records every delivery, answers 200)
+/// on a runtime of its own, this test being synchronous. Both end when it is dropped.
 struct Merchant {
     url: String,
-    received: Arc<Mutex<Vec<Received>>>,
+    server: Scripted,
     rt: tokio::runtime::Runtime,
 }
 
@@ -83,41 +73,14 @@ impl Merchant {
             .enable_all()
             .build()
             .expect("a runtime");
-        let received = Arc::new(Mutex::new(Vec::new()));
-        let app = axum::Router::new()
-            .route("/hooks", axum::routing::post(receive))
-            .with_state(received.clone());
-        let listener = rt
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind the merchant");
-        let url = format!("http://{}/hooks", listener.local_addr().unwrap());
-        rt.spawn(async move { axum::serve(listener, app).await });
-        Merchant { url, received, rt }
+        let server = rt.block_on(Scripted::receiver());
+        let url = format!("{}/hooks", server.base);
+        Merchant { url, server, rt }
     }
 
-    fn received(&self) -> Vec<Received> {
-        self.received.lock().unwrap().clone()
+    fn received(&self) -> Vec<Seen> {
+        self.server.seen()
     }
-}
-
-async fn receive(
-    axum::extract::State(received): axum::extract::State<Arc<Mutex<Vec<Received>>>>,
-    headers: axum::http::HeaderMap,
-    body: axum::body::Bytes,
-) -> axum::http::StatusCode {
-    let h = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
-    received.lock().unwrap().push(Received {
-        id: h("webhook-id"),
-        timestamp: h("webhook-timestamp"),
-        signature: h("webhook-signature"),
-        body: body.to_vec(),
-    });
-    axum::http::StatusCode::NO_CONTENT
 }
 
 /// Polls `check` every 100 ms until it gives a value, for at most `limit`; panics with `what`.
@@ -240,23 +203,14 @@ fn the_quick_tour_ends_with_a_paid_pix_and_a_verified_webhook_at_the_merchant() 
             Duration::from_secs(60),
             || {
                 merchant.received().into_iter().find(|r| {
-                    let event: Value = serde_json::from_slice(&r.body).unwrap_or_default();
+                    let event: Value = serde_json::from_str(&r.body).unwrap_or_default();
                     event["type"] == "charge.succeeded" && event["data"]["charge"]["id"] == id
                 })
             },
         );
-        signing::verify(
-            &[&secret],
-            Delivery {
-                id: delivery.id.as_deref(),
-                timestamp: delivery.timestamp.as_deref(),
-                signature: delivery.signature.as_deref(),
-                body: &delivery.body,
-            },
-            SystemClock.now(),
-            signing::DEFAULT_TOLERANCE,
-        )
-        .expect("the merchant verifies the signature");
+        let body = delivery.body.as_bytes();
+        common::verify_delivery(&[&secret], &delivery.headers, body, SystemClock.now())
+            .expect("the merchant verifies the signature");
     };
 
     let (status, first) = api.create("o-1", PIX);

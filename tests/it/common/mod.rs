@@ -26,6 +26,25 @@ pub async fn json_of(response: reqwest::Response) -> serde_json::Value {
     serde_json::from_slice(&body).expect("a JSON body")
 }
 
+/// Verifies a webhook delivery payorch sent (its Standard Webhooks headers and raw body) as the
+/// merchant would: signed with one of `secrets`, at `now`, within the default tolerance.
+pub fn verify_delivery(
+    secrets: &[&payorch::secret::Secret],
+    headers: &http::HeaderMap,
+    body: &[u8],
+    now: payorch::clock::Timestamp,
+) -> Result<(), payorch::webhook::signing::SignatureError> {
+    use payorch::webhook::signing::{self, Delivery};
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let delivery = Delivery {
+        id: header(signing::HEADER_ID),
+        timestamp: header(signing::HEADER_TIMESTAMP),
+        signature: header(signing::HEADER_SIGNATURE),
+        body,
+    };
+    signing::verify(secrets, delivery, now, signing::DEFAULT_TOLERANCE)
+}
+
 /// A sandboxed home: its own HOME, XDG dirs and data dir, so no test reads the developer's
 /// config or writes outside its temp dir.
 pub struct Env {

@@ -2,7 +2,9 @@
 //! records every request exactly (method, path, query, headers, body) and answers from a script:
 //! a queue of replies in order, a function of the request, or both (the function first). Over
 //! TLS too (Efí's mTLS), with the test's own `rustls::ServerConfig`. [`Scripted::recording`]
-//! records in front of any router instead (a sandbox fake, to see what an adapter sent it).
+//! records in front of any router instead (a sandbox fake, to see what an adapter sent it), and
+//! [`Scripted::receiver`] is a merchant's (or a gateway fake's) webhook receiver: the queued
+//! replies, then `200 ok`; [`Scripted::wait_for`] waits for deliveries to arrive.
 //!
 //! Each adapter's own wire rules (Stripe's headers, Efí's token) stay in its test file, as
 //! assertions on [`Seen`] and as the function a test scripts with.
@@ -18,6 +20,7 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
+use tokio::sync::Notify;
 
 /// One request as the server received it.
 #[derive(Clone, Debug)]
@@ -89,8 +92,12 @@ type Respond = Box<dyn Fn(&Seen) -> Option<Reply> + Send + Sync>;
 #[derive(Default)]
 struct Script {
     seen: Mutex<Vec<Seen>>,
+    /// Told of every request, for [`Scripted::wait_for`].
+    arrived: Notify,
     replies: Mutex<VecDeque<Reply>>,
     respond: Option<Respond>,
+    /// The answer once the function and the queue have none (else `599`, "unexpected").
+    otherwise: Option<Reply>,
 }
 
 /// A running scripted (or recording) server; it stops with the test's runtime.
@@ -104,14 +111,35 @@ pub struct Scripted {
 impl Scripted {
     /// Answers with the queued replies ([`Scripted::then`]), in order.
     pub async fn start() -> Scripted {
-        Scripted::scripted(None, None).await
+        Scripted::scripted(Script::default(), None).await
+    }
+
+    /// A webhook receiver: the queued replies first, then `200 ok` to every request.
+    pub async fn receiver() -> Scripted {
+        let otherwise = Some(Reply::with_type(200, "text/plain", "ok"));
+        Scripted::scripted(
+            Script {
+                otherwise,
+                ..Script::default()
+            },
+            None,
+        )
+        .await
     }
 
     /// Answers each request with `respond`; when it says `None`, with the next queued reply.
     pub async fn answering(
         respond: impl Fn(&Seen) -> Option<Reply> + Send + Sync + 'static,
     ) -> Scripted {
-        Scripted::scripted(Some(Box::new(respond)), None).await
+        let respond: Option<Respond> = Some(Box::new(respond));
+        Scripted::scripted(
+            Script {
+                respond,
+                ..Script::default()
+            },
+            None,
+        )
+        .await
     }
 
     /// [`Scripted::answering`] over TLS with `tls` (which may require a client certificate;
@@ -120,7 +148,15 @@ impl Scripted {
         tls: rustls::ServerConfig,
         respond: impl Fn(&Seen) -> Option<Reply> + Send + Sync + 'static,
     ) -> Scripted {
-        Scripted::scripted(Some(Box::new(respond)), Some(tls)).await
+        let respond: Option<Respond> = Some(Box::new(respond));
+        Scripted::scripted(
+            Script {
+                respond,
+                ..Script::default()
+            },
+            Some(tls),
+        )
+        .await
     }
 
     /// Records every request in front of `app`, which answers them.
@@ -128,13 +164,9 @@ impl Scripted {
         Scripted::serve(app, Arc::new(Script::default()), None).await
     }
 
-    async fn scripted(respond: Option<Respond>, tls: Option<rustls::ServerConfig>) -> Scripted {
-        let script = Arc::new(Script {
-            respond,
-            ..Script::default()
-        });
+    async fn scripted(script: Script, tls: Option<rustls::ServerConfig>) -> Scripted {
         let app = Router::new().fallback(answer);
-        Scripted::serve(app, script, tls).await
+        Scripted::serve(app, Arc::new(script), tls).await
     }
 
     async fn serve(
@@ -145,18 +177,18 @@ impl Scripted {
         let app = app
             .layer(axum::middleware::from_fn(record))
             .layer(Extension(script.clone()));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind a loopback port");
-        let addr = listener.local_addr().expect("the bound address");
-        let base = match tls {
+        let (addr, base) = match tls {
             None => {
-                tokio::spawn(async move { axum::serve(listener, app).await });
-                format!("http://{addr}")
+                let addr = serve(app).await;
+                (addr, format!("http://{addr}"))
             }
             Some(tls) => {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind a loopback port");
+                let addr = listener.local_addr().expect("the bound address");
                 tokio::spawn(serve_tls(listener, app, tls));
-                format!("https://localhost:{}", addr.port())
+                (addr, format!("https://localhost:{}", addr.port()))
             }
         };
         Scripted { base, addr, script }
@@ -179,6 +211,21 @@ impl Scripted {
         let seen = self.seen();
         assert_eq!(seen.len(), 1, "{seen:?}");
         seen[0].clone()
+    }
+
+    /// Every request once there are at least `n`. Panics after a minute without them (a
+    /// safety net for a broken test, not a timing assertion).
+    pub async fn wait_for(&self, n: usize) -> Vec<Seen> {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let arrived = self.script.arrived.notified();
+            let seen = self.seen();
+            if seen.len() >= n {
+                return seen;
+            }
+            let waited = tokio::time::timeout_at(deadline, arrived).await;
+            assert!(waited.is_ok(), "waited for {n} requests, got {seen:?}");
+        }
     }
 
     /// `METHOD /path` of every request so far, for failure messages.
@@ -205,6 +252,7 @@ async fn record(Extension(script): Extension<Arc<Script>>, req: Request, next: N
         body: String::from_utf8_lossy(&bytes).into_owned(),
     };
     script.seen.lock().unwrap().push(seen.clone());
+    script.arrived.notify_waiters();
     parts.extensions.insert(seen);
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
@@ -215,7 +263,10 @@ async fn answer(
     Extension(seen): Extension<Seen>,
 ) -> Response {
     let scripted = script.respond.as_ref().and_then(|respond| respond(&seen));
-    let reply = scripted.or_else(|| script.replies.lock().unwrap().pop_front());
+    let queued = || script.replies.lock().unwrap().pop_front();
+    let reply = scripted
+        .or_else(queued)
+        .or_else(|| script.otherwise.clone());
     let Some(reply) = reply else {
         let unexpected = format!("no scripted reply left for {} {}", seen.method, seen.uri());
         return (StatusCode::from_u16(599).unwrap(), unexpected).into_response();
@@ -229,6 +280,16 @@ async fn answer(
         reply.body,
     )
         .into_response()
+}
+
+/// Serves `app` on a free loopback port until the test's runtime stops; returns the address.
+pub async fn serve(app: Router) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a loopback port");
+    let addr = listener.local_addr().expect("the bound address");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    addr
 }
 
 /// `app` over TLS: each accepted connection is handshaken with `tls`, then served by hyper.
