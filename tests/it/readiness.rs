@@ -14,10 +14,12 @@
 use crate::common;
 
 use std::path::PathBuf;
-use std::process::{Child, Command};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+
+use common::stack::ServeStack;
 
 /// What serve logs when the store stops / starts again taking commits.
 const UNWRITABLE: &str = "SQLite store cannot commit writes";
@@ -26,35 +28,27 @@ const RECOVERED: &str = "SQLite store commits writes again";
 /// How many times `/readyz` is asked while the store is unwritable.
 const POLLS: usize = 15;
 
-/// A sandbox and a serve on a fresh data dir, with an API key; both killed on drop.
-struct Stack {
-    env: common::Env,
-    _sandbox: common::SandboxProcess,
-    serve: Child,
-    url: String,
-    key: String,
-    http: reqwest::Client,
+/// The shared stack (a sandbox and a serve on a fresh data dir, with an API key; both killed
+/// on drop) with this test's probes.
+struct Stack(ServeStack);
+
+impl std::ops::Deref for Stack {
+    type Target = ServeStack;
+    fn deref(&self) -> &ServeStack {
+        &self.0
+    }
 }
 
 impl Stack {
     fn start() -> Stack {
-        let env = common::Env::new();
-        let sandbox = env.start_sandbox();
-        let key = env.api_key();
-        let (serve, url) = env.start_serve(&sandbox.url);
-        payorch::gateway::http::install_crypto_provider();
-        Stack {
-            env,
-            _sandbox: sandbox,
-            serve,
-            url,
-            key,
-            // Bounds a hung request (a liveness bound, not a timing claim).
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(120))
-                .build()
-                .expect("HTTP client"),
-        }
+        let mut stack = ServeStack::new("");
+        // Bounds a hung request (a liveness bound, not a timing claim).
+        stack.http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(120))
+            .build()
+            .expect("HTTP client");
+        stack.start_serve();
+        Stack(stack)
     }
 
     /// The database file and its write-ahead log.
@@ -69,7 +63,7 @@ impl Stack {
     async fn readyz(&self) -> (u16, Value) {
         let resp = self
             .http
-            .get(format!("{}/readyz", self.url))
+            .get(format!("{}/readyz", self.url()))
             .send()
             .await
             .unwrap_or_else(|e| panic!("GET /readyz: {e}\nlog:\n{}", self.log()));
@@ -120,7 +114,7 @@ impl Stack {
             "customer": {"name": "Maria Silva", "document": "529.982.247-25"}});
         let resp = self
             .http
-            .post(format!("{}/v1/charges", self.url))
+            .post(format!("{}/v1/charges", self.url()))
             .bearer_auth(&self.key)
             .header("content-type", "application/json")
             .header("Idempotency-Key", idempotency_key)
@@ -150,13 +144,6 @@ impl Stack {
         let log = self.log();
         let count = log[from.min(log.len())..].matches(line).count();
         assert_eq!(count, 1, "`{line}` logged {count} times:\n{log}");
-    }
-}
-
-impl Drop for Stack {
-    fn drop(&mut self) {
-        let _ = self.serve.kill();
-        let _ = self.serve.wait();
     }
 }
 

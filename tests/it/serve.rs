@@ -5,13 +5,13 @@
 
 use crate::common;
 
-use std::process::{Child, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use common::scripted::{Reply, Scripted};
+use common::stack::ServeStack;
 
 /// Tuned so the breaker reacts within a handful of calls in tests.
 const CONFIG: &str = r#"
@@ -26,16 +26,21 @@ sync_interval = "100ms"
 timeout = "2s"
 "#;
 
-/// A sandbox and a serve on one fresh data dir, with an API key; both killed on drop.
-struct Stack {
-    env: common::Env,
-    config: String,
-    _sandbox: common::SandboxProcess,
-    sandbox_url: String,
-    serve: Option<Child>,
-    url: String,
-    key: String,
-    http: reqwest::Client,
+/// The shared stack (a sandbox and a serve on one fresh data dir, with an API key; both killed
+/// on drop) on [`CONFIG`], with this test's calls.
+struct Stack(ServeStack);
+
+impl std::ops::Deref for Stack {
+    type Target = ServeStack;
+    fn deref(&self) -> &ServeStack {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Stack {
+    fn deref_mut(&mut self) -> &mut ServeStack {
+        &mut self.0
+    }
 }
 
 impl Stack {
@@ -46,66 +51,9 @@ impl Stack {
     /// With `extra` appended to the test config (e.g. a `[webhooks]` section).
     fn start_with(extra: &str) -> Stack {
         let env = common::Env::allowing_private_targets();
-        let config = env.path().join("payorch.toml");
-        std::fs::write(&config, format!("{CONFIG}\n{extra}")).unwrap();
-        let config = config.to_str().unwrap().to_string();
-        let sandbox = env.start_sandbox();
-        let sandbox_url = sandbox.url.clone();
-        let key = env
-            .run(&["--config", &config, "apikey", "create", "-o", "json"])
-            .json()["secret"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        payorch::gateway::http::install_crypto_provider();
-        let mut stack = Stack {
-            env,
-            config,
-            _sandbox: sandbox,
-            sandbox_url,
-            serve: None,
-            url: String::new(),
-            key,
-            http: reqwest::Client::new(),
-        };
+        let mut stack = ServeStack::in_env(env, &format!("{CONFIG}\n{extra}"));
         stack.start_serve();
-        stack
-    }
-
-    fn start_serve(&mut self) {
-        let log = std::fs::File::create(self.env.path().join("serve.log")).unwrap();
-        let mut serve = self
-            .env
-            .cmd()
-            .args([
-                "--config",
-                &self.config,
-                "serve",
-                "--bind",
-                "127.0.0.1:0",
-                "--sandbox",
-                &self.sandbox_url,
-            ])
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        self.url = common::first_line(&mut serve);
-        self.serve = Some(serve);
-    }
-
-    /// `payorch ARGS…` on this stack's config and data dir; asserts success.
-    fn cli(&self, args: &[&str]) -> String {
-        let mut full = vec!["--config", self.config.as_str()];
-        full.extend_from_slice(args);
-        self.env.run(&full).ok()
-    }
-
-    fn sandbox(&self, args: &[&str]) -> String {
-        let mut full = vec!["sandbox"];
-        full.extend_from_slice(args);
-        full.extend_from_slice(&["--url", &self.sandbox_url]);
-        self.env.run(&full).ok()
+        Stack(stack)
     }
 
     fn fake_charges(&self, gateway: &str) -> Vec<Value> {
@@ -125,7 +73,7 @@ impl Stack {
     ) -> (u16, reqwest::header::HeaderMap, Value) {
         let mut req = self
             .http
-            .post(format!("{}{path}", self.url))
+            .post(format!("{}{path}", self.url()))
             .bearer_auth(&self.key)
             .header("content-type", "application/json")
             .body(serde_json::to_string(&body).unwrap());
@@ -145,7 +93,7 @@ impl Stack {
     async fn get(&self, path: &str, bearer: &str) -> (u16, Value) {
         let resp = self
             .http
-            .get(format!("{}{path}", self.url))
+            .get(format!("{}{path}", self.url()))
             .bearer_auth(bearer)
             .send()
             .await
@@ -154,15 +102,6 @@ impl Stack {
             resp.status().as_u16(),
             serde_json::from_slice(&resp.bytes().await.unwrap_or_default()).unwrap_or(Value::Null),
         )
-    }
-}
-
-impl Drop for Stack {
-    fn drop(&mut self) {
-        if let Some(s) = self.serve.as_mut() {
-            let _ = s.kill();
-            let _ = s.wait();
-        }
     }
 }
 
@@ -195,7 +134,7 @@ async fn concurrent_duplicates_reach_the_gateway_once() {
     let mut tasks = Vec::new();
     for _ in 0..100 {
         let http = stack.http.clone();
-        let url = format!("{}/v1/charges", stack.url);
+        let url = format!("{}/v1/charges", stack.url());
         let (key, body) = (stack.key.clone(), body.clone());
         tasks.push(tokio::spawn(async move {
             let r = http
@@ -429,7 +368,7 @@ async fn a_pix_orphan_is_cancelled_by_the_reconciler() {
     let report: Value = serde_json::from_str(&stack.cli(&[
         "reconcile",
         "--sandbox",
-        &stack.sandbox_url,
+        &stack.sandbox.url,
         "-o",
         "json",
     ]))
@@ -494,7 +433,7 @@ async fn bad_requests_get_documented_errors_and_write_nothing() {
     // Not JSON, too big, a wrong key.
     let r = stack
         .http
-        .post(format!("{}/v1/charges", stack.url))
+        .post(format!("{}/v1/charges", stack.url()))
         .bearer_auth(&stack.key)
         .header("Idempotency-Key", "j")
         .header("Content-Type", "application/json")
@@ -507,7 +446,7 @@ async fn bad_requests_get_documented_errors_and_write_nothing() {
     // Its own connection: the server closes one whose body it refused unread, and a pooled
     // connection reused by the next request could then fail.
     let r = reqwest::Client::new()
-        .post(format!("{}/v1/charges", stack.url))
+        .post(format!("{}/v1/charges", stack.url()))
         .bearer_auth(&stack.key)
         .header("Idempotency-Key", "big")
         .body(big)
@@ -556,7 +495,7 @@ async fn bad_requests_get_documented_errors_and_write_nothing() {
     // X-Request-Id is echoed when given, generated when not.
     let r = stack
         .http
-        .get(format!("{}/healthz", stack.url))
+        .get(format!("{}/healthz", stack.url()))
         .header("X-Request-Id", "trace-42")
         .send()
         .await
@@ -564,7 +503,7 @@ async fn bad_requests_get_documented_errors_and_write_nothing() {
     assert_eq!(r.headers()["x-request-id"], "trace-42");
     let r = stack
         .http
-        .get(format!("{}/healthz", stack.url))
+        .get(format!("{}/healthz", stack.url()))
         .send()
         .await
         .unwrap();
@@ -604,7 +543,7 @@ async fn sigterm_finishes_requests_in_flight() {
     let mut stack = Stack::start();
     stack.sandbox(&["mode", "stripe", "slow", "--latency", "1500"]);
     let http = stack.http.clone();
-    let (url, key) = (format!("{}/v1/charges", stack.url), stack.key.clone());
+    let (url, key) = (format!("{}/v1/charges", stack.url()), stack.key.clone());
     let in_flight = tokio::spawn(async move {
         let r = http
             .post(url)
@@ -637,7 +576,7 @@ async fn sigterm_finishes_requests_in_flight() {
         status == 201,
         "the request in flight was answered: {status} {v}"
     );
-    let exit = serve.wait().unwrap();
+    let exit = serve.wait();
     assert!(exit.success(), "serve exits 0 after SIGTERM: {exit:?}");
 }
 
@@ -712,7 +651,7 @@ async fn refunds_go_to_the_gateway_that_holds_the_charge() {
     // The operator's views of the same traffic.
     let metrics = stack
         .http
-        .get(format!("{}/metrics", stack.url))
+        .get(format!("{}/metrics", stack.url()))
         .send()
         .await
         .unwrap()
@@ -744,7 +683,7 @@ async fn refunds_go_to_the_gateway_that_holds_the_charge() {
 #[test]
 fn the_charge_commands_run_the_same_core() {
     let stack = Stack::start();
-    let sb = stack.sandbox_url.clone();
+    let sb = stack.sandbox.url.clone();
     let out = stack.cli(&[
         "charge",
         "create",
@@ -898,7 +837,7 @@ async fn a_paid_pix_reaches_the_merchant_as_a_signed_event_for_every_gateway() {
         stack.sandbox(&[
             "webhook",
             gateway,
-            &format!("{}/webhooks/default/{gateway}", stack.url),
+            &format!("{}/webhooks/default/{gateway}", stack.url()),
         ]);
         let mut body = pix(1990);
         body["gateway"] = json!(gateway);
@@ -1027,9 +966,7 @@ async fn sigkill_loses_no_queued_event() {
         charges.push(c["id"].as_str().unwrap().to_string());
     }
     // The merchant is failing, so events are queued and being retried; kill serve hard.
-    let mut serve = stack.serve.take().unwrap();
-    serve.kill().unwrap();
-    serve.wait().unwrap();
+    stack.kill_serve();
     shop.status.store(200, std::sync::atomic::Ordering::SeqCst);
     stack.start_serve();
 
@@ -1086,7 +1023,7 @@ async fn a_replayed_old_stripe_webhook_is_refused_and_stores_nothing() {
     let post = |sig: String| {
         stack
             .http
-            .post(format!("{}/webhooks/default/stripe", stack.url))
+            .post(format!("{}/webhooks/default/stripe", stack.url()))
             .header("Stripe-Signature", sig)
             .header("content-type", "application/json")
             .body(payload.clone())
@@ -1125,7 +1062,7 @@ async fn a_replayed_old_stripe_webhook_is_refused_and_stores_nothing() {
 async fn connection_limits_from_the_config_hold_on_serve() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let stack = Stack::start_with("[server]\nmax_header_bytes = 8192\n");
-    let addr = stack.url.trim_start_matches("http://").to_string();
+    let addr = stack.url().trim_start_matches("http://").to_string();
     let answer = |request: String| {
         let addr = addr.clone();
         async move {

@@ -6,7 +6,6 @@
 
 use crate::common;
 
-use std::process::Child;
 use std::time::{Duration, Instant};
 
 use payorch::clock::{Clock, SystemClock};
@@ -16,46 +15,30 @@ use payorch::store::sqlite::SqliteStore;
 use payorch::store::{InboundStatus, InboundWebhook, InboundWebhookStore};
 use serde_json::{Value, json};
 
-/// A sandbox and a serve on one fresh data dir, with an API key; both killed on drop.
-struct Stack {
-    env: common::Env,
-    _sandbox: common::SandboxProcess,
-    sandbox_url: String,
-    serve: Child,
-    url: String,
-    key: String,
-    http: reqwest::Client,
+use common::stack::ServeStack;
+
+/// The shared stack (a sandbox and a serve on one fresh data dir, with an API key; both killed
+/// on drop) with this test's calls.
+struct Stack(ServeStack);
+
+impl std::ops::Deref for Stack {
+    type Target = ServeStack;
+    fn deref(&self) -> &ServeStack {
+        &self.0
+    }
 }
 
 impl Stack {
     fn start() -> Stack {
-        let env = common::Env::new();
-        let sandbox = env.start_sandbox();
-        let sandbox_url = sandbox.url.clone();
-        let key = env.api_key();
-        let (serve, url) = env.start_serve(&sandbox_url);
-        payorch::gateway::http::install_crypto_provider();
-        Stack {
-            env,
-            _sandbox: sandbox,
-            sandbox_url,
-            serve,
-            url,
-            key,
-            // A fresh connection per request: the server closes one whose body it refused
-            // unread (413), and a pooled connection reused after that could fail.
-            http: reqwest::Client::builder()
-                .pool_max_idle_per_host(0)
-                .build()
-                .expect("client"),
-        }
-    }
-
-    fn sandbox(&self, args: &[&str]) -> String {
-        let mut full = vec!["sandbox"];
-        full.extend_from_slice(args);
-        full.extend_from_slice(&["--url", &self.sandbox_url]);
-        self.env.run(&full).ok()
+        let mut stack = ServeStack::new("");
+        // A fresh connection per request: the server closes one whose body it refused
+        // unread (413), and a pooled connection reused after that could fail.
+        stack.http = reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .build()
+            .expect("client");
+        stack.start_serve();
+        Stack(stack)
     }
 
     /// A Pix charge of R$ 19,90 pinned to `gateway`: (id, gateway reference).
@@ -69,7 +52,7 @@ impl Stack {
             "gateway": gateway});
         let resp = self
             .http
-            .post(format!("{}/v1/charges", self.url))
+            .post(format!("{}/v1/charges", self.url()))
             .bearer_auth(&self.key)
             .header("Idempotency-Key", format!("in-{}", payorch::id::new_ulid()))
             .header("content-type", "application/json")
@@ -92,7 +75,7 @@ impl Stack {
     async fn charge(&self, id: &str) -> Value {
         let bytes = self
             .http
-            .get(format!("{}/v1/charges/{id}", self.url))
+            .get(format!("{}/v1/charges/{id}", self.url()))
             .bearer_auth(&self.key)
             .send()
             .await
@@ -119,7 +102,7 @@ impl Stack {
     async fn refund(&self, id: &str, key: &str, body: &Value) -> (u16, Value) {
         let resp = self
             .http
-            .post(format!("{}/v1/charges/{id}/refunds", self.url))
+            .post(format!("{}/v1/charges/{id}/refunds", self.url()))
             .bearer_auth(&self.key)
             .header("Idempotency-Key", key)
             .header("content-type", "application/json")
@@ -137,7 +120,7 @@ impl Stack {
 
     async fn metrics(&self) -> String {
         self.http
-            .get(format!("{}/metrics", self.url))
+            .get(format!("{}/metrics", self.url()))
             .send()
             .await
             .expect("GET /metrics")
@@ -187,7 +170,7 @@ impl Stack {
     async fn post(&self, path: &str, headers: &[(&str, String)], body: Vec<u8>) -> (u16, Value) {
         let mut req = self
             .http
-            .post(format!("{}{path}", self.url))
+            .post(format!("{}{path}", self.url()))
             .header("content-type", "application/json")
             .body(body);
         for (k, v) in headers {
@@ -200,13 +183,6 @@ impl Stack {
             status,
             serde_json::from_slice(&bytes).unwrap_or(Value::Null),
         )
-    }
-}
-
-impl Drop for Stack {
-    fn drop(&mut self) {
-        let _ = self.serve.kill();
-        let _ = self.serve.wait();
     }
 }
 
@@ -336,7 +312,7 @@ async fn the_whole_inbound_path<H: Hooks>(hooks: H) {
     stack.sandbox(&[
         "webhook",
         gw,
-        &format!("{}/webhooks/default/{gw}", stack.url),
+        &format!("{}/webhooks/default/{gw}", stack.url()),
     ]);
 
     // Paid at the fake: its own signed webhook makes the charge succeeded.
@@ -483,7 +459,7 @@ async fn a_payment_that_races_the_create_is_applied_on_redelivery() {
     stack.sandbox(&[
         "webhook",
         "efi",
-        &format!("{}/webhooks/default/efi", stack.url),
+        &format!("{}/webhooks/default/efi", stack.url()),
     ]);
     for _ in 0..3 {
         let (id, _) = stack.pix_charge_of("efi", 500).await;

@@ -300,6 +300,16 @@ impl ServeProcess {
     pub fn kill9(self) {
         drop(self);
     }
+
+    /// The process id, to send it a signal of the test's choice.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for it to exit (after a signal) and returns how.
+    pub fn wait(&mut self) -> std::process::ExitStatus {
+        self.child.wait().expect("wait for serve")
+    }
 }
 
 impl Drop for ServeProcess {

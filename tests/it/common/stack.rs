@@ -26,7 +26,11 @@ impl ServeStack {
     /// Writes `config` (TOML) to the env's `payorch.toml`, starts the sandbox and makes an API
     /// key. Serve is not started, so a test can set gateway modes before its first call.
     pub fn new(config: &str) -> ServeStack {
-        let env = Env::new();
+        ServeStack::in_env(Env::new(), config)
+    }
+
+    /// [`ServeStack::new`] in `env` (e.g. [`Env::allowing_private_targets`]).
+    pub fn in_env(env: Env, config: &str) -> ServeStack {
         let path = env.path().join("payorch.toml");
         std::fs::write(&path, config).expect("write the config");
         let config = path.to_str().expect("a UTF-8 temp path").to_string();
@@ -52,6 +56,19 @@ impl ServeStack {
     pub fn start_serve(&mut self) {
         assert!(self.serve.is_none(), "serve is already running");
         self.serve = Some(self.env.start_serve_with(&self.config, &self.sandbox.url));
+    }
+
+    /// The running serve's base URL, `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> &str {
+        &self.serve.as_ref().expect("serve is running").url
+    }
+
+    /// `payorch sandbox ARGS… --url SANDBOX`; asserts success, returns stdout.
+    pub fn sandbox(&self, args: &[&str]) -> String {
+        let mut full = vec!["sandbox"];
+        full.extend_from_slice(args);
+        full.extend_from_slice(&["--url", &self.sandbox.url]);
+        self.env.run(&full).ok()
     }
 
     /// `kill -9` the running serve.
