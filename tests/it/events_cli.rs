@@ -18,22 +18,7 @@ async fn events_list_show_and_resend_a_charges_event() {
     let url = sandbox.url.clone();
 
     let charge = env
-        .run(&[
-            "charge",
-            "create",
-            "--amount",
-            "19,90",
-            "--method",
-            "pix",
-            "--customer-name",
-            "Maria Silva",
-            "--customer-document",
-            "529.982.247-25",
-            "--sandbox",
-            &url,
-            "-o",
-            "json",
-        ])
+        .run(&[&common::PIX_CHARGE[..], &["--sandbox", &url, "-o", "json"]].concat())
         .json();
     let charge_id = charge["id"].as_str().expect("a charge id").to_string();
 

@@ -5,19 +5,7 @@
 use crate::common;
 
 use common::Env;
-
-const PIX: [&str; 10] = [
-    "charge",
-    "create",
-    "--amount",
-    "19,90",
-    "--method",
-    "pix",
-    "--customer-name",
-    "Maria Silva",
-    "--customer-document",
-    "529.982.247-25",
-];
+use common::PIX_CHARGE as PIX;
 
 #[test]
 fn a_process_aborted_at_a_crash_point_is_finished_by_the_reconciler() {

@@ -651,12 +651,7 @@ async fn a_failure_after_the_payment_exists_is_ambiguous() {
 
 #[tokio::test]
 async fn a_refused_connection_was_not_sent() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let err = gateway(&format!("http://127.0.0.1:{port}"))
+    let err = gateway(&crate::common::refused_base())
         .create_charge(&charge_request(PaymentMethod::Pix))
         .await
         .unwrap_err();
@@ -665,23 +660,9 @@ async fn a_refused_connection_was_not_sent() {
 
 #[tokio::test]
 async fn a_timeout_after_sending_is_ambiguous() {
-    // Accepts, reads whatever comes, never answers; each connection ends when the client
-    // gives up and closes it.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let silent = tokio::spawn(async move {
-        while let Ok((mut sock, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = tokio::io::AsyncReadExt::read(&mut sock, &mut buf).await {
-                    if n == 0 {
-                        break;
-                    }
-                }
-            });
-        }
-    });
-    let mut s = settings(&format!("http://{addr}"));
+    // Reads each request, never answers.
+    let silent = Scripted::answering(|_| Some(Reply::never())).await;
+    let mut s = settings(&silent.base);
     s.timeout = HumanDuration(Duration::from_millis(200));
     let err = gateway_with(s)
         .create_charge(&charge_request(PaymentMethod::Pix))
@@ -689,7 +670,6 @@ async fn a_timeout_after_sending_is_ambiguous() {
         .unwrap_err();
     assert_eq!(err.outcome, AttemptOutcome::UnavailableAmbiguous, "{err}");
     assert!(err.message.contains("timed out"), "{err}");
-    silent.abort();
 }
 
 #[test]

@@ -541,12 +541,7 @@ async fn a_repeated_create_is_resolved_to_the_same_cob() {
 
 #[tokio::test]
 async fn refused_before_sending_and_ambiguous_after() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let err = gateway(&format!("http://127.0.0.1:{port}"))
+    let err = gateway(&crate::common::refused_base())
         .create_charge(&charge(100, None))
         .await
         .unwrap_err();

@@ -421,12 +421,7 @@ async fn odd_answers_are_classified_and_never_show_the_key() {
 
 #[tokio::test]
 async fn a_refused_connection_was_not_sent() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let gw = gateway_at(&format!("http://127.0.0.1:{port}"), Duration::from_secs(5));
+    let gw = gateway_at(&crate::common::refused_base(), Duration::from_secs(5));
     let err = gw
         .create_charge(&charge_request(PaymentMethod::Card, usd(1990)))
         .await
@@ -438,34 +433,19 @@ async fn a_refused_connection_was_not_sent() {
 #[tokio::test]
 async fn a_timeout_after_sending_is_ambiguous() {
     // Reads the whole request, then never answers (until the test ends).
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (got_request, request_seen) = tokio::sync::oneshot::channel::<String>();
-    let silent = tokio::spawn(async move {
-        let (mut sock, _) = listener.accept().await.unwrap();
-        let mut buf = vec![0u8; 8192];
-        let mut read = 0;
-        while !String::from_utf8_lossy(&buf[..read]).contains("confirm=true") {
-            match tokio::io::AsyncReadExt::read(&mut sock, &mut buf[read..]).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => read += n,
-            }
-        }
-        let _ = got_request.send(String::from_utf8_lossy(&buf[..read]).into_owned());
-        std::future::pending::<()>().await;
-    });
-    let gw = gateway_at(&format!("http://{addr}"), Duration::from_millis(300));
+    let silent = Scripted::answering(|_| Some(Reply::never())).await;
+    let gw = gateway_at(&silent.base, Duration::from_millis(300));
     let err = gw
         .create_charge(&charge_request(PaymentMethod::Card, usd(1990)))
         .await
         .unwrap_err();
     assert_eq!(err.outcome, AttemptOutcome::UnavailableAmbiguous, "{err}");
-    let request = request_seen.await.unwrap();
-    assert!(
-        request.starts_with("POST /v1/payment_intents HTTP/1.1"),
-        "{request}"
+    let request = silent.wait_for(1).await.remove(0);
+    assert_eq!(
+        (request.method.as_str(), request.path.as_str()),
+        ("POST", "/v1/payment_intents")
     );
-    silent.abort();
+    assert!(request.body.contains("confirm=true"), "{request:?}");
 }
 
 // ---- read, cancel, refund, find ----

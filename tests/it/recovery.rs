@@ -21,6 +21,8 @@ use payorch::store::Store;
 use payorch::store::sqlite::SqliteStore;
 use serde_json::json;
 
+use crate::common::get_text as reqwest_get;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_holders_charge_is_found_at_the_gateway_not_made_again() {
     // The sandbox, in-process.
@@ -167,9 +169,4 @@ async fn a_dead_holders_charge_is_found_at_the_gateway_not_made_again() {
     .await;
     assert!(again.replayed);
     sandbox.shutdown().await;
-}
-
-async fn reqwest_get(url: &str) -> String {
-    payorch::gateway::http::install_crypto_provider();
-    reqwest::get(url).await.unwrap().text().await.unwrap()
 }

@@ -559,11 +559,7 @@ async fn failed_deliveries_are_retried_a_bounded_number_of_times() {
     );
 
     // Nobody listening: three attempts, then given up.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let url = format!("http://{closed}/hook");
+    let url = format!("{}/hook", common::refused_base());
     call(
         &c,
         "PUT",

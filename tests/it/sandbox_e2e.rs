@@ -23,6 +23,8 @@ use payorch::model::{
 use payorch::sandbox::server::SandboxInfo;
 use tokio::sync::{Mutex, mpsc};
 
+use common::get_text as reqwest_get;
+
 /// The real `payorch sandbox`, killed when dropped.
 struct Sandbox {
     _process: common::SandboxProcess,
@@ -54,16 +56,6 @@ impl Sandbox {
         let body = reqwest_get(&format!("{}/_sandbox/info", self.url)).await;
         serde_json::from_str(&body).expect("info JSON")
     }
-}
-
-async fn reqwest_get(url: &str) -> String {
-    payorch::gateway::http::install_crypto_provider();
-    reqwest::get(url)
-        .await
-        .expect("GET")
-        .text()
-        .await
-        .expect("body")
 }
 
 /// One webhook as the merchant-side receiver got it.
@@ -109,9 +101,7 @@ async fn start_receiver() -> (
         // Efí posts to the registered URL + `/pix`, as the real one does.
         .route("/hooks/{gateway}/pix", axum::routing::post(hook))
         .with_state(inbox);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let addr = common::scripted::serve(app).await;
     (format!("http://{addr}/hooks"), receivers)
 }
 

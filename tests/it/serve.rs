@@ -684,22 +684,11 @@ async fn refunds_go_to_the_gateway_that_holds_the_charge() {
 fn the_charge_commands_run_the_same_core() {
     let stack = Stack::start();
     let sb = stack.sandbox.url.clone();
-    let out = stack.cli(&[
-        "charge",
-        "create",
-        "--amount",
-        "19,90",
-        "--method",
-        "pix",
-        "--customer-name",
-        "Maria Silva",
-        "--customer-document",
-        "529.982.247-25",
-        "--sandbox",
-        &sb,
-        "--idempotency-key",
-        "cli-1",
-    ]);
+    let run = [
+        &common::PIX_CHARGE[..],
+        &["--sandbox", &sb, "--idempotency-key", "cli-1"],
+    ];
+    let out = stack.cli(&run.concat());
     assert!(
         out.contains("requires_action") && out.contains("Pix copia e cola"),
         "{out}"
@@ -708,24 +697,7 @@ fn the_charge_commands_run_the_same_core() {
         out.contains('▀') || out.contains('▄') || out.contains('█'),
         "a QR code is drawn: {out}"
     );
-    let again = stack.cli(&[
-        "charge",
-        "create",
-        "--amount",
-        "19,90",
-        "--method",
-        "pix",
-        "--customer-name",
-        "Maria Silva",
-        "--customer-document",
-        "529.982.247-25",
-        "--sandbox",
-        &sb,
-        "--idempotency-key",
-        "cli-1",
-        "-o",
-        "json",
-    ]);
+    let again = stack.cli(&[&run.concat()[..], &["-o", "json"]].concat());
     let charge: Value = serde_json::from_str(&again).unwrap();
     let id = charge["id"].as_str().unwrap();
     assert!(out.contains(id), "the replay is the same charge");

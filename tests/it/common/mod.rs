@@ -20,6 +20,20 @@ pub fn http_client() -> reqwest::Client {
         .expect("an HTTP client")
 }
 
+/// `http://127.0.0.1:PORT` on a port nobody listens on (bound, then let go): a connection
+/// there is refused, so nothing is sent.
+pub fn refused_base() -> String {
+    let free = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    format!("http://{}", free.local_addr().expect("the bound address"))
+}
+
+/// `GET url` (loopback), the body as text.
+pub async fn get_text(url: &str) -> String {
+    payorch::gateway::http::install_crypto_provider();
+    let response = reqwest::get(url).await.expect("GET");
+    response.text().await.expect("a body")
+}
+
 /// A response's body as JSON (reqwest is built without its `json` feature).
 pub async fn json_of(response: reqwest::Response) -> serde_json::Value {
     let body = response.bytes().await.expect("a response body");
@@ -44,6 +58,21 @@ pub fn verify_delivery(
     };
     signing::verify(secrets, delivery, now, signing::DEFAULT_TOLERANCE)
 }
+
+/// `payorch charge create` of a Pix charge of R$ 19,90 to Maria Silva (a valid CPF): the
+/// arguments before the run's own (`--sandbox URL`, `--idempotency-key`, `-o json`, …).
+pub const PIX_CHARGE: [&str; 10] = [
+    "charge",
+    "create",
+    "--amount",
+    "19,90",
+    "--method",
+    "pix",
+    "--customer-name",
+    "Maria Silva",
+    "--customer-document",
+    "529.982.247-25",
+];
 
 /// A sandboxed home: its own HOME, XDG dirs and data dir, so no test reads the developer's
 /// config or writes outside its temp dir.

@@ -476,12 +476,7 @@ async fn run_case(case: Case) -> Result<bool, String> {
     // way back.
     let survivor = world.core();
     let server = if case.recovery == Recovery::Webhook {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let app = payorch::server::router(survivor.app_state());
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let (base, task) = serve(&survivor, "127.0.0.1:0").await;
         world.set_webhooks(&base).await;
         Some(task)
     } else {

@@ -94,8 +94,7 @@ async fn receive(State(m): State<Arc<Merchant>>, headers: HeaderMap, body: Bytes
 
 /// A URL on a port nobody listens on: connections are refused.
 fn closed_url() -> String {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    format!("http://{}/hooks", l.local_addr().unwrap())
+    format!("{}/hooks", crate::common::refused_base())
 }
 
 struct Fixture {
@@ -136,12 +135,10 @@ async fn fixture(settings: DeliverySettings) -> Fixture {
         delay: Mutex::new(Duration::ZERO),
         in_flight: Mutex::new(HashMap::new()),
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
     let app = Router::new()
         .route("/hooks", post(receive))
         .with_state(merchant.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let url = format!("http://{}/hooks", crate::common::scripted::serve(app).await);
     let tenant = TenantId::default_tenant();
     let keys = Arc::new(DataKeys::in_memory(vec![DataKey::generate().unwrap()]));
     let deliverer = Deliverer::new(store.clone(), clock.clone(), settings, keys.clone()).unwrap();

@@ -152,9 +152,7 @@ async fn a_redirect_is_a_failure_and_a_body_is_kept_short_and_printable() {
                 (StatusCode::INTERNAL_SERVER_ERROR, body).into_response()
             }),
         );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let base = format!("http://{}", crate::common::scripted::serve(app).await);
 
     let f = fixture(settings(&[1])).await;
     f.set_endpoint(&format!("{base}/redirect")).await;
