@@ -3,7 +3,6 @@
 //! the patterns for txid, endToEndId, devolução id and amounts, and the cob and devolução
 //! status enums are read from the YAML, not copied into the test.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,8 +12,8 @@ use payorch::clock::{ManualClock, Timestamp};
 use payorch::config::EfiSettings;
 use payorch::gateway::efi::{EfiCredentials, EfiGateway, EfiOptions};
 use payorch::gateway::{CreateCharge, CreateRefund, Gateway, GatewayEvent};
-use payorch::id::{ChargeId, RefundId};
-use payorch::model::{ChargeStatus, Currency, Customer, Money, PaymentMethod, RefundStatus};
+use payorch::id::RefundId;
+use payorch::model::{ChargeStatus, Currency, Customer, Money, RefundStatus};
 use payorch::sandbox::efi::{CLIENT_ID, CLIENT_SECRET, EfiFake, WEBHOOK_HMAC};
 use payorch::sandbox::{FakeGateway, SandboxError};
 use payorch::secret::Secret;
@@ -130,15 +129,11 @@ fn adapter(base: &str) -> EfiGateway {
 
 fn charge(amount: i64, document: Option<&str>) -> CreateCharge {
     CreateCharge {
-        charge_id: ChargeId::generate(),
         idempotency_key: "idem".into(),
-        money: Money::from_minor(amount, Currency::Brl).unwrap(),
-        method: PaymentMethod::Pix,
         customer: Customer::parse("Maria Silva", None, document, Currency::Brl).unwrap(),
         description: Some("Pedido 1234".into()),
-        metadata: BTreeMap::new(),
-        card_token: None,
         expires_in: Duration::from_secs(1800),
+        ..crate::common::pix_request(amount)
     }
 }
 

@@ -2,7 +2,6 @@
 //! headers and exact JSON bodies, every outcome class, token caching and refresh, timeouts,
 //! and webhooks. The fake and the BCB spec are checked in `efi_fake.rs`; mTLS in `efi_mtls.rs`.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -13,7 +12,7 @@ use payorch::clock::{ManualClock, Timestamp};
 use payorch::config::{EfiSettings, HumanDuration};
 use payorch::gateway::efi::{EfiCredentials, EfiGateway, EfiOptions};
 use payorch::gateway::{CreateCharge, CreateRefund, Gateway, WebhookError, WebhookRequest};
-use payorch::id::{ChargeId, RefundId};
+use payorch::id::RefundId;
 use payorch::model::{
     AttemptOutcome, ChargeStatus, Currency, Customer, Money, PaymentMethod, RefundStatus,
 };
@@ -90,15 +89,9 @@ fn gateway(base: &str) -> EfiGateway {
 
 fn charge(amount: i64, document: Option<&str>) -> CreateCharge {
     CreateCharge {
-        charge_id: ChargeId::generate(),
         idempotency_key: "idem-1".into(),
-        money: Money::from_minor(amount, Currency::Brl).unwrap(),
-        method: PaymentMethod::Pix,
         customer: Customer::parse("Maria Silva", None, document, Currency::Brl).unwrap(),
-        description: Some("Order 1234".into()),
-        metadata: BTreeMap::new(),
-        card_token: None,
-        expires_in: Duration::from_secs(3600),
+        ..crate::common::pix_request(amount)
     }
 }
 

@@ -14,11 +14,10 @@ use axum::http::HeaderMap;
 use payorch::clock::{Clock, SystemClock};
 use payorch::config::GatewaysConfig;
 use payorch::gateway::registry::{self, Gateways};
-use payorch::gateway::{CreateCharge, CreateRefund, Gateway, WebhookRequest};
-use payorch::id::{ChargeId, RefundId};
+use payorch::gateway::{CreateRefund, Gateway, WebhookRequest};
+use payorch::id::RefundId;
 use payorch::model::{
-    AttemptOutcome, ChargeStatus, Currency, Customer, GatewayId, Money, PaymentMethod,
-    RefundStatus, TenantId,
+    AttemptOutcome, ChargeStatus, Currency, GatewayId, Money, RefundStatus, TenantId,
 };
 use payorch::sandbox::server::SandboxInfo;
 use tokio::sync::{Mutex, mpsc};
@@ -115,26 +114,7 @@ fn gateways(info: &SandboxInfo, timeout: Duration) -> Gateways {
     built
 }
 
-fn pix_charge(amount: i64) -> CreateCharge {
-    let id = ChargeId::generate();
-    CreateCharge {
-        idempotency_key: format!("{id}-1"),
-        charge_id: id,
-        money: Money::from_minor(amount, Currency::Brl).unwrap(),
-        method: PaymentMethod::Pix,
-        customer: Customer::parse(
-            "Maria Silva",
-            Some("maria@example.com"),
-            Some("529.982.247-25"),
-            Currency::Brl,
-        )
-        .unwrap(),
-        description: Some("Order 1234".into()),
-        metadata: BTreeMap::new(),
-        card_token: None,
-        expires_in: Duration::from_secs(3600),
-    }
-}
+use common::pix_request as pix_charge;
 
 /// Waits for the webhook that reports `reference` in `status`, verifying every one on the way.
 async fn await_event(

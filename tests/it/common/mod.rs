@@ -27,6 +27,31 @@ pub fn refused_base() -> String {
     format!("http://{}", free.local_addr().expect("the bound address"))
 }
 
+/// What the orchestrator asks an adapter for a Pix charge of `amount` centavos: a fresh charge
+/// id, Maria Silva with an email and a valid CPF, "Order 1234", an hour to pay. Tests override
+/// fields with `CreateCharge { …, ..pix_request(amount) }`.
+pub fn pix_request(amount: i64) -> payorch::gateway::CreateCharge {
+    use payorch::model::{Currency, Customer, Money, PaymentMethod};
+    let id = payorch::id::ChargeId::generate();
+    payorch::gateway::CreateCharge {
+        idempotency_key: format!("{id}-1"),
+        charge_id: id,
+        money: Money::from_minor(amount, Currency::Brl).expect("an amount"),
+        method: PaymentMethod::Pix,
+        customer: Customer::parse(
+            "Maria Silva",
+            Some("maria@example.com"),
+            Some("529.982.247-25"),
+            Currency::Brl,
+        )
+        .expect("a customer"),
+        description: Some("Order 1234".into()),
+        metadata: std::collections::BTreeMap::new(),
+        card_token: None,
+        expires_in: std::time::Duration::from_secs(3600),
+    }
+}
+
 /// `GET url` (loopback), the body as text.
 pub async fn get_text(url: &str) -> String {
     payorch::gateway::http::install_crypto_provider();
