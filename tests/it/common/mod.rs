@@ -1,4 +1,10 @@
-//! Helpers for tests that run the real `payorch` binary in an isolated environment.
+//! The shared harness of the integration tests (every module of `tests/it/` uses it; none
+//! writes its own): an isolated [`Env`] per test and the `payorch` child processes it starts
+//! (CLI runs, `sandbox`, `serve`); small fixtures ([`PIX_CHARGE`], [`pix_request`],
+//! [`refused_base`]); a merchant's check of a signed delivery ([`verify_delivery`]). In
+//! submodules: the serve-and-sandbox stack (`stack.rs`), the scripted gateway server and
+//! webhook receiver (`scripted.rs`), a sandbox fake served in-process (`fake.rs`), the money
+//! ledger (`ledger.rs`), the OpenAPI checker (`openapi.rs`) and the SDK scripts (`sdk.rs`).
 #![allow(dead_code)]
 
 pub mod fake;
