@@ -2,61 +2,30 @@
 //! the charge. After the lease expires, a retry with the same key must find that charge at the
 //! gateway (the keys derive from the charge id recorded on the lease), not charge again.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use payorch::clock::{Clock, ManualClock, SystemClock, Timestamp};
+use payorch::clock::{Clock, Timestamp};
 use payorch::config::Config;
 use payorch::gateway::{CreateCharge, registry};
 use payorch::id::ChargeId;
 use payorch::idempotency::{Begin, request_hash};
-use payorch::model::{
-    Charge, ChargeStatus, Currency, Customer, GatewayId, Money, PaymentMethod, TenantId,
-};
-use payorch::orchestrator::{SharedGateways, gateway_key};
-use payorch::runtime::{self, Core};
-use payorch::sandbox::SandboxContext;
-use payorch::sandbox::server::{SandboxOptions, SandboxServer, standard_fakes};
-use payorch::store::Store;
-use payorch::store::sqlite::SqliteStore;
+use payorch::model::{Charge, ChargeStatus, Currency, Customer, GatewayId, Money, PaymentMethod};
+use payorch::orchestrator::gateway_key;
+use payorch::runtime;
 use serde_json::json;
 
 use crate::common::get_text as reqwest_get;
+use crate::matrix::World;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_holders_charge_is_found_at_the_gateway_not_made_again() {
-    // The sandbox, in-process.
-    let (ctx, hooks) = SandboxContext::new(Arc::new(SystemClock));
-    let sandbox = SandboxServer::new(
-        standard_fakes(&ctx),
-        hooks,
-        SandboxOptions::new("127.0.0.1:0".parse().unwrap(), Arc::new(SystemClock)),
-    )
-    .start()
-    .await
-    .unwrap();
-    let info = sandbox.info();
-    let tenant = TenantId::default_tenant();
-    let gateways = Arc::new(registry::for_sandbox(
-        &Config::default().gateways,
-        &info,
-        &tenant,
-    ));
-
-    let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> =
-        Arc::new(SqliteStore::open(&dir.path().join("payorch.db")).unwrap());
-    payorch::tenancy::ensure_default_tenant(store.as_ref(), &SystemClock)
-        .await
-        .unwrap();
-    let clock = Arc::new(ManualClock::new(SystemClock.now()));
-    let core = Core::assemble(
-        Config::default(),
-        store.clone(),
-        Arc::new(SharedGateways(gateways.clone())),
-        clock.clone(),
-    )
-    .unwrap();
+    // The sandbox in-process, a store and a manual clock: the crash harness's world.
+    let mut world = World::new(Config::default()).await;
+    let (store, clock) = (world.store.clone(), world.clock.clone());
+    let tenant = world.tenant.clone();
+    let info = world.sandbox().info();
+    let gateways = registry::for_sandbox(&world.config.gateways, &info, &tenant);
+    let core = world.core();
 
     let body = json!({"amount": 1990, "currency": "BRL", "method": "pix",
                       "customer": {"name": "Maria Silva", "document": "529.982.247-25"}});
@@ -156,7 +125,11 @@ async fn a_dead_holders_charge_is_found_at_the_gateway_not_made_again() {
     assert_eq!(charge["status"], "requires_action");
 
     // Exactly one intent exists at Stripe, and the key now replays.
-    let body_text = reqwest_get(&format!("{}/_sandbox/stripe/charges", sandbox.url())).await;
+    let body_text = reqwest_get(&format!(
+        "{}/_sandbox/stripe/charges",
+        world.sandbox().url()
+    ))
+    .await;
     let intents: serde_json::Value = serde_json::from_str(&body_text).unwrap();
     assert_eq!(intents.as_array().unwrap().len(), 1, "{intents}");
     let again = runtime::create_charge(
@@ -168,5 +141,5 @@ async fn a_dead_holders_charge_is_found_at_the_gateway_not_made_again() {
     )
     .await;
     assert!(again.replayed);
-    sandbox.shutdown().await;
+    world.shutdown().await;
 }
