@@ -8,7 +8,7 @@ use crate::matrix;
 
 use std::time::Duration;
 
-use matrix::{Behaviour, Case, Method, Recovery, Route, World};
+use matrix::{Case, Method, World};
 use payorch::server::listen::{ConnectionLimits, serve};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -27,14 +27,7 @@ async fn start(limits: ConnectionLimits) -> Server {
 }
 
 async fn start_with(limits: ConnectionLimits, body_read_timeout: Duration) -> Server {
-    let case = Case {
-        point: "none",
-        nth: 1,
-        behaviour: Behaviour::Success,
-        method: Method::Pix,
-        route: Route::Alone,
-        recovery: Recovery::Reconciler,
-    };
+    let case = Case::uncrashed(Method::Pix);
     let mut config = case.config();
     config.server.body_read_timeout = payorch::config::HumanDuration(body_read_timeout);
     let world = World::new(config).await;

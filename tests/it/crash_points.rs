@@ -8,18 +8,14 @@ use crate::matrix;
 use std::sync::Arc;
 use std::time::Duration;
 
-use matrix::{Behaviour, Case, Method, Recovery, Route, World, create};
+use matrix::{Behaviour, Case, Method, Recovery, World, create};
 use payorch::failpoint::Action;
 use payorch::model::{ChargeStatus, GatewayId};
 
 fn pix_case() -> Case {
     Case {
-        point: "none",
-        nth: 1,
-        behaviour: Behaviour::Success,
-        method: Method::Pix,
-        route: Route::Alone,
         recovery: Recovery::Webhook,
+        ..Case::uncrashed(Method::Pix)
     }
 }
 
@@ -107,12 +103,8 @@ async fn a_webhook_applied_but_not_marked_sends_no_second_event() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reconciler_that_dies_after_asking_leaves_the_work_to_the_next() {
     let case = Case {
-        point: "none",
-        nth: 1,
         behaviour: Behaviour::TimeoutAfterSending,
-        method: Method::Card,
-        route: Route::Alone,
-        recovery: Recovery::Reconciler,
+        ..Case::uncrashed(Method::Card)
     };
     // Stripe: its create is the POST itself (Asaas looks the payment up first, and a timeout
     // there means nothing was sent).

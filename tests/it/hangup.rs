@@ -7,20 +7,13 @@ use crate::matrix;
 
 use std::time::Duration;
 
-use matrix::{Behaviour, Case, Method, Recovery, Route, State, World};
+use matrix::{Case, Method, State, World};
 use payorch::model::ChargeStatus;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn charges_whose_client_hung_up_run_to_the_end() {
-    let case = Case {
-        point: "none",
-        nth: 1,
-        behaviour: Behaviour::Success,
-        method: Method::Card,
-        route: Route::Alone,
-        recovery: Recovery::Reconciler,
-    };
+    let case = Case::uncrashed(Method::Card);
     let mut config = case.config();
     config.routing.primary = payorch::model::GatewayId::Stripe;
     // The gateway answers after the merchants gave up, but well within payorch's timeout.
@@ -120,14 +113,7 @@ async fn charges_whose_client_hung_up_run_to_the_end() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_drained_core_has_finished_every_flow_in_flight() {
-    let case = Case {
-        point: "none",
-        nth: 1,
-        behaviour: Behaviour::Success,
-        method: Method::Pix,
-        route: Route::Alone,
-        recovery: Recovery::Reconciler,
-    };
+    let case = Case::uncrashed(Method::Pix);
     let mut config = case.config();
     config.gateways.efi.timeout = payorch::config::HumanDuration(Duration::from_secs(10));
     let mut world = World::new(config).await;

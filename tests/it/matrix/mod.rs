@@ -73,6 +73,21 @@ pub struct Case {
     pub recovery: Recovery,
 }
 
+impl Case {
+    /// No crash: `method` through one gateway that answers, recovered by the reconciler. Tests
+    /// outside the matrix start from it and change what they need (`Case { …, ..uncrashed }`).
+    pub fn uncrashed(method: Method) -> Case {
+        Case {
+            point: "none",
+            nth: 1,
+            behaviour: Behaviour::Success,
+            method,
+            route: Route::Alone,
+            recovery: Recovery::Reconciler,
+        }
+    }
+}
+
 /// How long the gateways' fakes take in the timeout case, and how long payorch waits. Every
 /// other call must answer within TIMEOUT too, on a machine loaded by a parallel build: 250 ms
 /// was not always enough there, so a second, at the price of a slower matrix.
