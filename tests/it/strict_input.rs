@@ -5,7 +5,7 @@
 
 use crate::matrix;
 
-use matrix::{Behaviour, Case, Method, Recovery, Route, World};
+use matrix::{Case, Method, World};
 use serde_json::{Value, json};
 
 struct Api {
@@ -16,20 +16,9 @@ struct Api {
     _server: tokio::task::JoinHandle<()>,
 }
 
-fn case(method: Method) -> Case {
-    Case {
-        point: "none",
-        nth: 1,
-        behaviour: Behaviour::Success,
-        method,
-        route: Route::Alone,
-        recovery: Recovery::Reconciler,
-    }
-}
-
 impl Api {
     async fn start() -> Api {
-        let mut config = case(Method::Card).config();
+        let mut config = Case::uncrashed(Method::Card).config();
         config.routing.primary = payorch::model::GatewayId::Stripe;
         let world = World::new(config).await;
         let core = world.core();
@@ -97,8 +86,8 @@ fn assert_error(answer: &(u16, Value), status: u16, param: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn amounts_above_the_currency_limit_are_refused_before_anything_is_stored() {
     let api = Api::start().await;
-    let card = case(Method::Card).body();
-    let pix = case(Method::Pix).body();
+    let card = Case::uncrashed(Method::Card).body();
+    let pix = Case::uncrashed(Method::Pix).body();
     let cases = [
         (card.clone(), json!(i64::MAX), "BRL"),
         (card.clone(), json!(i64::MAX), "USD"),
@@ -139,7 +128,7 @@ async fn amounts_above_the_currency_limit_are_refused_before_anything_is_stored(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_must_be_sent_as_json() {
     let api = Api::start().await;
-    let body = case(Method::Pix).body().to_string();
+    let body = Case::uncrashed(Method::Pix).body().to_string();
     for (i, ct) in [
         Some("text/plain"),
         Some("application/x-www-form-urlencoded"),
@@ -239,7 +228,7 @@ async fn refund_amounts_are_checked_before_anything_is_stored() {
             "/v1/charges",
             "refund-target",
             Some("application/json"),
-            case(Method::Card).body().to_string(),
+            Case::uncrashed(Method::Card).body().to_string(),
         )
         .await;
     assert_eq!(created.0, 201, "{}", created.1);
