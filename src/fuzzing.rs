@@ -1,6 +1,6 @@
 //! The parsers that read untrusted bytes, each behind one function that runs it the way payorch
 //! does and asserts its properties (a violated property panics): the property tests in
-//! `tests/fuzz_properties.rs` call these with generated inputs, and the `cargo fuzz` targets in
+//! `tests/it/fuzz_properties.rs` call these with generated inputs, and the `cargo fuzz` targets in
 //! `fuzz/` with a fuzzer's bytes, so one set of properties holds for both (docs/FUZZING.md).
 //!
 //! - the merchant API's bodies ([`charge_body`], [`refund_body`]): never a duplicate key, a

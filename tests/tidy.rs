@@ -9,6 +9,9 @@
 //!   file's folder, or from one of the source roots).
 //! - **Module style**: a module with submodules is a folder with a `mod.rs`; a file foo.rs beside a
 //!   foo/ folder (the other style) fails, so the tree reads one way.
+//!
+//! A test binary of its own, not a module of `tests/it/`: it reads the tree as files and uses
+//! nothing of the crate, so it builds in seconds and runs without the integration tests.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;

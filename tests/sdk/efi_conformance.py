@@ -1,5 +1,5 @@
 """Drives payorch's Efí sandbox with Efí's official Python SDK (`efipay`, pinned in
-requirements.txt); run by tests/efi_sdk.rs, which checks what this prints.
+requirements.txt); run by tests/it/efi_sdk.rs, which checks what this prints.
 
 Input (environment): EFI_BASE_URL (the sandbox's Efí listener), EFI_CLIENT_ID,
 EFI_CLIENT_SECRET, EFI_CERTIFICATE (a file path: the SDK only checks that it exists when

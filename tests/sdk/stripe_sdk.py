@@ -4,7 +4,7 @@ against the fake as against Stripe's test mode.
 
 Usage: stripe_sdk.py SANDBOX_URL   (the sandbox's main URL, e.g. http://127.0.0.1:7700)
 
-Run by tests/sandbox_sdk_stripe.rs. Prints one line per check and exits 1 if any failed, with
+Run by tests/it/sandbox_sdk_stripe.rs. Prints one line per check and exits 1 if any failed, with
 each failure's traceback. Talks only to the sandbox and to a webhook receiver of its own, both
 on loopback.
 """

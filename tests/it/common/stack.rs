@@ -1,0 +1,189 @@
+//! A local deployment for crash tests: one `payorch sandbox` process, a data dir with a config
+//! file and an API key, and a `payorch serve` process that a test can `kill -9` and start again
+//! on the same data dir. The sandbox is steered over its control API, the merchant API is called
+//! over HTTP, as a merchant's backend would.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::{Env, SandboxProcess, ServeProcess};
+
+/// The sandbox, the data dir and (when running) serve; every process is killed on drop.
+pub struct ServeStack {
+    pub env: Env,
+    /// The config file's path.
+    pub config: String,
+    pub sandbox: SandboxProcess,
+    pub serve: Option<ServeProcess>,
+    /// An API key of the `default` tenant.
+    pub key: String,
+    pub http: reqwest::Client,
+}
+
+impl ServeStack {
+    /// Writes `config` (TOML) to the env's `payorch.toml`, starts the sandbox and makes an API
+    /// key. Serve is not started, so a test can set gateway modes before its first call.
+    pub fn new(config: &str) -> ServeStack {
+        ServeStack::in_env(Env::new(), config)
+    }
+
+    /// [`ServeStack::new`] in `env` (e.g. [`Env::allowing_private_targets`]).
+    pub fn in_env(env: Env, config: &str) -> ServeStack {
+        let path = env.path().join("payorch.toml");
+        std::fs::write(&path, config).expect("write the config");
+        let config = path.to_str().expect("a UTF-8 temp path").to_string();
+        let sandbox = env.start_sandbox();
+        let key = env
+            .run(&["--config", &config, "apikey", "create", "-o", "json"])
+            .json()["secret"]
+            .as_str()
+            .expect("an API key secret")
+            .to_string();
+        payorch::gateway::http::install_crypto_provider();
+        ServeStack {
+            env,
+            config,
+            sandbox,
+            serve: None,
+            key,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Starts serve (again) on the same data dir; a fresh port each time.
+    pub fn start_serve(&mut self) {
+        assert!(self.serve.is_none(), "serve is already running");
+        self.serve = Some(self.env.start_serve_with(&self.config, &self.sandbox.url));
+    }
+
+    /// The running serve's base URL, `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> &str {
+        &self.serve.as_ref().expect("serve is running").url
+    }
+
+    /// `payorch sandbox ARGS… --url SANDBOX`; asserts success, returns stdout.
+    pub fn sandbox(&self, args: &[&str]) -> String {
+        let mut full = vec!["sandbox"];
+        full.extend_from_slice(args);
+        full.extend_from_slice(&["--url", &self.sandbox.url]);
+        self.env.run(&full).ok()
+    }
+
+    /// `kill -9` the running serve.
+    pub fn kill_serve(&mut self) {
+        self.serve.take().expect("serve is running").kill9();
+    }
+
+    /// The running serve's merchant API.
+    pub fn api(&self) -> Api {
+        Api {
+            http: self.http.clone(),
+            url: self.serve.as_ref().expect("serve is running").url.clone(),
+            key: self.key.clone(),
+        }
+    }
+
+    /// The SQLite file serve keeps its state in.
+    pub fn db(&self) -> PathBuf {
+        self.env.data_dir().join("payorch.db")
+    }
+
+    /// `payorch ARGS…` on this stack's config and data dir; asserts success, returns stdout.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let mut full = vec!["--config", self.config.as_str()];
+        full.extend_from_slice(args);
+        self.env.run(&full).ok()
+    }
+
+    /// Sets a gateway's fault mode, e.g. `json!({"mode": "slow", "latency_ms": 4000})`.
+    pub async fn set_mode(&self, gateway: &str, mode: Value) {
+        set_mode(&self.http, &self.sandbox.url, gateway, mode).await;
+    }
+}
+
+/// `PUT /_sandbox/{gateway}/mode` on the sandbox at `sandbox_url`; asserts it was accepted.
+pub async fn set_mode(http: &reqwest::Client, sandbox_url: &str, gateway: &str, mode: Value) {
+    let r = http
+        .put(format!("{sandbox_url}/_sandbox/{gateway}/mode"))
+        .body(mode.to_string())
+        .send()
+        .await
+        .expect("the sandbox's control API answers");
+    assert!(r.status().is_success(), "mode {mode} for {gateway}: {r:?}");
+}
+
+/// The merchant API of one serve process, as a merchant's backend calls it.
+#[derive(Clone)]
+pub struct Api {
+    pub http: reqwest::Client,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    pub key: String,
+}
+
+impl Api {
+    /// `POST /v1/charges` under `idempotency_key`, giving up after `timeout` (the client hangs
+    /// up). `Err` when no answer came: serve down, connection cut, timeout.
+    pub async fn post_charge(
+        &self,
+        idempotency_key: &str,
+        body: &Value,
+        timeout: Duration,
+    ) -> reqwest::Result<(u16, Value)> {
+        let request = self
+            .http
+            .post(format!("{}/v1/charges", self.url))
+            .header("Idempotency-Key", idempotency_key)
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        self.send(request, timeout).await
+    }
+
+    /// `GET /v1/charges/{id}`.
+    pub async fn get_charge(&self, id: &str) -> reqwest::Result<(u16, Value)> {
+        let request = self.http.get(format!("{}/v1/charges/{id}", self.url));
+        self.send(request, Duration::from_secs(30)).await
+    }
+
+    /// Sends `request` with the API key; the answer's status and JSON body (`null` when the
+    /// body is not JSON).
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+        timeout: Duration,
+    ) -> reqwest::Result<(u16, Value)> {
+        let r = request
+            .bearer_auth(&self.key)
+            .timeout(timeout)
+            .send()
+            .await?;
+        let status = r.status().as_u16();
+        let bytes = r.bytes().await?;
+        Ok((
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        ))
+    }
+}
+
+/// Polls `probe` every 250 ms until it returns `Ok`; after `bound`, panics with `what` and the
+/// last `Err` (what the state was). A hang guard with a generous bound, never a timing
+/// assertion.
+pub async fn wait_for<T, F, Fut>(what: &str, bound: Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    let deadline = std::time::Instant::now() + bound;
+    loop {
+        match probe().await {
+            Ok(v) => return v,
+            Err(state) if std::time::Instant::now() >= deadline => {
+                panic!("{what}: still not so after {bound:?}: {state}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+        }
+    }
+}
