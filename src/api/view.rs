@@ -7,7 +7,7 @@
 //! [`ChargeView`] is the version served today. A new version is new types beside these
 //! (`ChargeV2`, written from the model the same way), chosen per request or per endpoint by
 //! the version the merchant pinned; the old ones stay as they are for as long as anyone is on
-//! them, and `tests/public_json.rs` pins their bytes.
+//! them, and `tests/it/public_json.rs` pins their bytes.
 //!
 //! Key order: the HTTP API's bodies go through `serde_json::Value` (sorted keys); an event is
 //! written directly, in the field order below.
