@@ -223,7 +223,7 @@ fn error_text(body: &Value) -> String {
 /// makes. A replay is the stored answer's bytes: read back.
 fn answered_charge(a: &Answer) -> anyhow::Result<(Charge, Value)> {
     match &a.outcome {
-        Outcome::Done(charge) => Ok(((**charge).clone(), runtime::charge_json(charge))),
+        Outcome::Done(charge) => Ok(((**charge).clone(), payorch::server::charge_json(charge))),
         Outcome::Failed(e) => Err(request_error(e).into()),
         Outcome::Replayed if a.status >= 400 => {
             let body: Value = serde_json::from_str(&a.body).unwrap_or(Value::Null);
@@ -585,7 +585,7 @@ async fn get(ctx: &Ctx, id: &str) -> anyhow::Result<()> {
         .ok_or_else(not_found)?
         .value;
     if ctx.out.is_json() {
-        ctx.out.json(&runtime::charge_json_masked(&charge))
+        ctx.out.json(&payorch::server::charge_json_masked(&charge))
     } else {
         show(ctx, &charge)
     }
@@ -608,7 +608,11 @@ async fn list(
     };
     let page = store.list_charges(ctx.tenant(), &query).await?;
     if ctx.out.is_json() {
-        let data: Vec<Value> = page.items.iter().map(runtime::charge_json_masked).collect();
+        let data: Vec<Value> = page
+            .items
+            .iter()
+            .map(payorch::server::charge_json_masked)
+            .collect();
         return ctx
             .out
             .json(&json!({"data": data, "next_cursor": page.next_cursor}));

@@ -377,19 +377,6 @@ impl Answer {
     }
 }
 
-/// A charge as the API shows it: its wire view ([`crate::api::view::ChargeView`]), as a JSON
-/// value (sorted keys).
-pub fn charge_json(charge: &crate::model::Charge) -> Value {
-    serde_json::to_value(crate::api::view::ChargeView::new(charge)).unwrap_or(Value::Null)
-}
-
-/// A charge as listings show it (`GET /v1/charges`, the CLI): [`charge_json`] with the
-/// customer's document masked. The merchant gets back what it sent only from the charge's own
-/// endpoints (create, `GET /v1/charges/{id}`); a listing, the usual leak, never carries it.
-pub fn charge_json_masked(charge: &crate::model::Charge) -> Value {
-    serde_json::to_value(crate::api::view::ChargeView::masked(charge)).unwrap_or(Value::Null)
-}
-
 /// What a request under an idempotency key makes, recorded on the key before anything else
 /// happens, so a retry after a crash resumes that very charge or refund.
 #[derive(Clone, Debug)]

@@ -197,7 +197,7 @@ impl From<&RequestError> for ApiError {
 }
 
 /// The merchant API's rendering of an idempotent request's answer: a created charge is 201, a
-/// refunded one 200, both as [`crate::runtime::charge_json`]; an error as [`ApiError`]. What
+/// refunded one 200, both as [`super::charge_json`]; an error as [`ApiError`]. What
 /// `serve` sends and `charge create|refund` store under the key, so either can replay the
 /// other's answer.
 pub struct HttpRender;
@@ -223,7 +223,7 @@ impl Render for HttpRender {
 fn charge_answer(status: u16, charge: &Charge) -> Rendered {
     Rendered {
         status,
-        body: crate::runtime::charge_json(charge).to_string(),
+        body: super::charge_json(charge).to_string(),
     }
 }
 

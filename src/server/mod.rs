@@ -156,7 +156,18 @@ async fn request_context(State(state): State<AppState>, mut req: Request, next: 
     response
 }
 
-pub use crate::runtime::charge_json;
+/// A charge as the API shows it: its wire view ([`crate::api::view::ChargeView`]), as a JSON
+/// value (sorted keys).
+pub fn charge_json(charge: &crate::model::Charge) -> Value {
+    serde_json::to_value(crate::api::view::ChargeView::new(charge)).unwrap_or(Value::Null)
+}
+
+/// A charge as listings show it (`GET /v1/charges`, the CLI): [`charge_json`] with the
+/// customer's document masked. The merchant gets back what it sent only from the charge's own
+/// endpoints (create, `GET /v1/charges/{id}`); a listing, the usual leak, never carries it.
+pub fn charge_json_masked(charge: &crate::model::Charge) -> Value {
+    serde_json::to_value(crate::api::view::ChargeView::masked(charge)).unwrap_or(Value::Null)
+}
 
 async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<ApiKey, ApiError> {
     let token = headers
@@ -435,7 +446,7 @@ async fn list_charges(
         .map_err(|e| ApiError::new(503, ErrorType::ApiError, "store_unavailable", e.to_string()))?;
     Ok(axum::Json(serde_json::json!({
         "object": "list",
-        "data": page.items.iter().map(crate::runtime::charge_json_masked).collect::<Vec<_>>(),
+        "data": page.items.iter().map(charge_json_masked).collect::<Vec<_>>(),
         "has_more": page.next_cursor.is_some(),
         "next_cursor": page.next_cursor,
     }))
