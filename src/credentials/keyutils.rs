@@ -62,12 +62,19 @@ fn description(account: &str) -> String {
 impl Backend for UserKeyring {
     fn get(&self, account: &str) -> Result<Option<String>, Failure> {
         let keyring = self.keyring()?;
+        // A deleted key is invalidated, and the kernel unlinks it from the keyrings only when
+        // its garbage collector runs: until then a search or a read of it says "revoked". It
+        // is gone either way (a `credentials show` right after a `delete` hit this window).
         let key = match keyring.search(&description(account)) {
             Ok(key) => key,
-            Err(KeyError::KeyDoesNotExist) => return Ok(None),
+            Err(KeyError::KeyDoesNotExist | KeyError::KeyRevoked) => return Ok(None),
             Err(e) => return Err(self.fail(e)),
         };
-        let bytes = key.read_to_vec().map_err(|e| self.fail(e))?;
+        let bytes = match key.read_to_vec() {
+            Ok(bytes) => bytes,
+            Err(KeyError::KeyRevoked) => return Ok(None),
+            Err(e) => return Err(self.fail(e)),
+        };
         String::from_utf8(bytes)
             .map(Some)
             .map_err(|_| Failure::Corrupt)
@@ -96,7 +103,8 @@ impl Backend for UserKeyring {
         match keyring.search(&description(account)) {
             // Invalidation removes the key from every keyring it is linked into.
             Ok(key) => key.invalidate().map(|()| true).map_err(|e| self.fail(e)),
-            Err(KeyError::KeyDoesNotExist) => Ok(false),
+            // Already deleted, not yet collected (see `get`).
+            Err(KeyError::KeyDoesNotExist | KeyError::KeyRevoked) => Ok(false),
             Err(e) => Err(self.fail(e)),
         }
     }

@@ -465,3 +465,37 @@ fn every_gateway_field_has_its_env_var_and_empty_means_unset() {
         assert_no_secret(run, &["0123456789abcdef", "hmac-shared", "MzkwODA2"]);
     }
 }
+
+/// A deleted credential reads as not set at once: the kernel unlinks an invalidated key only
+/// when its garbage collector runs, and until then a lookup of it says "revoked" (a `show`
+/// right after a `delete` failed that way on a loaded machine). Many rounds, to hit the window.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_deleted_credential_reads_as_not_set_at_once() {
+    let keyring = keyring();
+    let tenant = TenantId::parse(&unique_tenant("gone")).expect("tenant id");
+    let field = credentials::field(GatewayId::Stripe, "secret_key").expect("field");
+    for round in 0..200 {
+        let value = payorch::secret::Secret::new(format!("sk_test_{round:03}DeletedSoon"));
+        keyring
+            .set(&tenant, GatewayId::Stripe, field, &value)
+            .expect("set");
+        assert!(
+            keyring
+                .delete(&tenant, GatewayId::Stripe, field)
+                .expect("delete")
+        );
+        assert_eq!(
+            keyring
+                .get(&tenant, GatewayId::Stripe, field)
+                .unwrap_or_else(|e| panic!("round {round}: a deleted key must read as unset: {e}"))
+                .map(|s| s.expose().to_string()),
+            None
+        );
+        assert!(
+            !keyring
+                .delete(&tenant, GatewayId::Stripe, field)
+                .expect("delete again")
+        );
+    }
+}
