@@ -196,6 +196,21 @@ pub struct GatewayEvent {
     /// For Pix payments, the end-to-end id.
     pub payment_reference: Option<String>,
     pub occurred_at: Option<Timestamp>,
+    /// What the event says of the charge's refunds, one by one (Asaas lists them on the
+    /// payment, Efí on the Pix): how a refund the gateway answered `pending` settles.
+    pub refunds: Vec<RefundNews>,
+}
+
+/// One refund as a gateway's webhook reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefundNews {
+    /// The gateway's id for the refund, as [`GatewayRefund::reference`] gave it.
+    pub reference: String,
+    /// payorch's refund id, when the gateway echoes it (Asaas: the refund's description).
+    pub refund_id: Option<RefundId>,
+    pub status: RefundStatus,
+    /// Minor units.
+    pub amount: i64,
 }
 
 /// A payment gateway. Every method classifies its failures per rule 3.

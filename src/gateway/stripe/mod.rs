@@ -518,6 +518,7 @@ impl Gateway for StripeGateway {
                 amount_refunded: None,
                 payment_reference: None,
                 occurred_at: occurred_at(&event),
+                refunds: Vec::new(),
             },
         };
         Ok(vec![parsed])

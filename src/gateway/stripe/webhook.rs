@@ -76,6 +76,7 @@ pub(super) fn event_from_payment_intent(event: &Event) -> Result<GatewayEvent, W
         amount_refunded: None,
         payment_reference: None,
         occurred_at: occurred_at(event),
+        refunds: Vec::new(),
     })
 }
 
@@ -99,6 +100,7 @@ pub(super) fn event_from_charge_refunded(event: &Event) -> Result<GatewayEvent, 
         amount_refunded: Some(charge.amount_refunded),
         payment_reference: None,
         occurred_at: occurred_at(event),
+        refunds: Vec::new(),
     })
 }
 

@@ -275,9 +275,15 @@ pub struct SandboxProcess {
 impl Env {
     /// Starts `payorch sandbox --bind 127.0.0.1:0` and waits for its `listening on` line.
     pub fn start_sandbox(&self) -> SandboxProcess {
+        self.start_sandbox_with(&[])
+    }
+
+    /// [`Env::start_sandbox`] with more flags (e.g. `--asaas-refund-delay 5s`).
+    pub fn start_sandbox_with(&self, flags: &[&str]) -> SandboxProcess {
         let mut child = self
             .cmd()
             .args(["sandbox", "--bind", "127.0.0.1:0"])
+            .args(flags)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()
