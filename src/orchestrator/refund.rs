@@ -371,7 +371,12 @@ impl Orchestrator {
                                 .iter()
                                 .find(|x| x.id == refund_id)
                                 .map_or(RefundStatus::InFlight, |x| x.status);
-                            resolved.push((refund_id, status));
+                            // Pending at the gateway: settled by its webhook or a later pass.
+                            if is_settled(status) {
+                                resolved.push((refund_id, status));
+                            } else {
+                                deferred += 1;
+                            }
                         }
                         Err(FlowError::RefundFailed(_)) => {
                             resolved.push((refund_id, RefundStatus::Failed));
