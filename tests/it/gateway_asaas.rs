@@ -861,20 +861,8 @@ fn refund_events_name_each_refund() {
     let e = &parse(&gw, &body).unwrap()[0];
     // Only what is DONE has been given back.
     assert_eq!(e.amount_refunded, Some(500));
-    let news: Vec<_> = e
-        .refunds
-        .iter()
-        .map(|n| {
-            (
-                n.reference.as_str(),
-                n.refund_id.clone(),
-                n.status,
-                n.amount,
-            )
-        })
-        .collect();
     assert_eq!(
-        news,
+        crate::common::refund_news(e),
         [
             (
                 "pay_080225913252#1",

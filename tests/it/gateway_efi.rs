@@ -694,20 +694,8 @@ async fn one_post_can_carry_several_payments_and_devolucoes() {
     );
     // Each devolução is news of its refund, by its id: how a refund answered
     // EM_PROCESSAMENTO settles.
-    let news: Vec<_> = refund
-        .refunds
-        .iter()
-        .map(|n| {
-            (
-                n.reference.as_str(),
-                n.refund_id.clone(),
-                n.status,
-                n.amount,
-            )
-        })
-        .collect();
     assert_eq!(
-        news,
+        crate::common::refund_news(refund),
         [
             ("d1", None, RefundStatus::Succeeded, 1000),
             ("d2", None, RefundStatus::Pending, 500)

@@ -65,6 +65,29 @@ pub async fn get_text(url: &str) -> String {
     response.text().await.expect("a body")
 }
 
+/// What a gateway event says of each refund: (reference, payorch refund id, status, amount).
+pub fn refund_news(
+    event: &payorch::gateway::GatewayEvent,
+) -> Vec<(
+    &str,
+    Option<payorch::id::RefundId>,
+    payorch::model::RefundStatus,
+    i64,
+)> {
+    event
+        .refunds
+        .iter()
+        .map(|n| {
+            (
+                n.reference.as_str(),
+                n.refund_id.clone(),
+                n.status,
+                n.amount,
+            )
+        })
+        .collect()
+}
+
 /// A response's body as JSON (reqwest is built without its `json` feature).
 pub async fn json_of(response: reqwest::Response) -> serde_json::Value {
     let body = response.bytes().await.expect("a response body");
