@@ -1416,6 +1416,7 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
         'payorch;sandbox' {
             [CompletionResult]::new('--bind', '--bind', [CompletionResultType]::ParameterName, 'Address of the main listener; each gateway also gets its own listener on the next ports')
             [CompletionResult]::new('--webhook-url', '--webhook-url', [CompletionResultType]::ParameterName, 'Where a gateway''s webhooks go, e.g. stripe=http://127.0.0.1:8080/webhooks/default/stripe (repeatable)')
+            [CompletionResult]::new('--asaas-refund-delay', '--asaas-refund-delay', [CompletionResultType]::ParameterName, 'How long the Asaas fake keeps a refund PENDING before it settles it (DONE, with its webhook); 0s settles it right after answering')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]')
             [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Data directory [default: $XDG_DATA_HOME/payorch]')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant to act on [default: the config''s `tenant`, else "default"]')

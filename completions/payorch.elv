@@ -1281,6 +1281,7 @@ set edit:completion:arg-completer[payorch] = {|@words|
         &'payorch;sandbox'= {
             cand --bind 'Address of the main listener; each gateway also gets its own listener on the next ports'
             cand --webhook-url 'Where a gateway''s webhooks go, e.g. stripe=http://127.0.0.1:8080/webhooks/default/stripe (repeatable)'
+            cand --asaas-refund-delay 'How long the Asaas fake keeps a refund PENDING before it settles it (DONE, with its webhook); 0s settles it right after answering'
             cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
             cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
             cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'

@@ -37,6 +37,19 @@ pub struct SandboxArgs {
     /// (repeatable)
     #[arg(long = "webhook-url", value_name = "GATEWAY=URL", value_parser = parse_gateway_url)]
     pub webhook_urls: Vec<(GatewayId, reqwest::Url)>,
+    /// How long the Asaas fake keeps a refund PENDING before it settles it (DONE, with its
+    /// webhook); 0s settles it right after answering
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_refund_delay)]
+    pub asaas_refund_delay: std::time::Duration,
+}
+
+/// `--asaas-refund-delay`: a duration of at most an hour.
+fn parse_refund_delay(s: &str) -> Result<std::time::Duration, String> {
+    let d: payorch::config::HumanDuration = s.parse()?;
+    if d.0 > std::time::Duration::from_secs(3600) {
+        return Err(format!("`{s}` is more than an hour; write e.g. 5s"));
+    }
+    Ok(d.0)
 }
 
 /// Where the running sandbox is.
@@ -136,7 +149,7 @@ fn usage(e: impl ToString) -> CliError {
 
 pub async fn run(out: Output, args: SandboxArgs) -> anyhow::Result<()> {
     let Some(command) = args.command else {
-        return serve(out, args.bind, args.webhook_urls).await;
+        return serve(out, args.bind, args.webhook_urls, args.asaas_refund_delay).await;
     };
     match command {
         SandboxCommand::Mode {
@@ -323,11 +336,13 @@ async fn serve(
     out: Output,
     bind: SocketAddr,
     webhook_urls: Vec<(GatewayId, reqwest::Url)>,
+    asaas_refund_delay: std::time::Duration,
 ) -> anyhow::Result<()> {
     // Before anything is printed: a signal right after the first line must stop us cleanly.
     let stop = stop_signal()?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let (ctx, webhooks) = SandboxContext::new(Arc::clone(&clock));
+    let (mut ctx, webhooks) = SandboxContext::new(Arc::clone(&clock));
+    ctx.asaas_refund_delay = asaas_refund_delay;
     let mut options = SandboxOptions::new(bind, clock);
     options.webhook_urls = webhook_urls;
     let running = SandboxServer::new(server::standard_fakes(&ctx), webhooks, options)

@@ -33,6 +33,11 @@ pub struct Capabilities {
     pub partial_refunds: bool,
     /// Methods that take fewer currencies than the gateway does (Stripe's Pix: BRL only).
     pub method_currencies: Vec<(PaymentMethod, Vec<Currency>)>,
+    /// The same refund sent again, however much later, makes no second refund: the adapter
+    /// finds it by payorch's refund id (Asaas: the id in its description; Efí: the devolução
+    /// is PUT under payorch's id). Not Stripe, whose idempotency keys expire after 24 hours:
+    /// a refund still pending there is settled by its webhook only, never resent.
+    pub refund_resend_is_idempotent: bool,
 }
 
 impl Capabilities {
@@ -196,6 +201,21 @@ pub struct GatewayEvent {
     /// For Pix payments, the end-to-end id.
     pub payment_reference: Option<String>,
     pub occurred_at: Option<Timestamp>,
+    /// What the event says of the charge's refunds, one by one (Asaas lists them on the
+    /// payment, Efí on the Pix): how a refund the gateway answered `pending` settles.
+    pub refunds: Vec<RefundNews>,
+}
+
+/// One refund as a gateway's webhook reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefundNews {
+    /// The gateway's id for the refund, as [`GatewayRefund::reference`] gave it.
+    pub reference: String,
+    /// payorch's refund id, when the gateway echoes it (Asaas: the refund's description).
+    pub refund_id: Option<RefundId>,
+    pub status: RefundStatus,
+    /// Minor units.
+    pub amount: i64,
 }
 
 /// A payment gateway. Every method classifies its failures per rule 3.

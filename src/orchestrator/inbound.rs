@@ -1,13 +1,15 @@
-//! Gateway webhooks in: what one authentic, parsed gateway event does to its charge.
+//! Gateway webhooks in: what one authentic, parsed gateway event does to its charge, and to
+//! the charge's refunds still pending at the gateway (see `refund.rs`).
 
 use std::time::Duration;
 
 use crate::clock::Timestamp;
 use crate::gateway::GatewayEvent;
 use crate::id::InboundId;
-use crate::model::{Charge, ChargeStatus, Event, GatewayId, TenantId, Transition};
+use crate::model::{Charge, ChargeStatus, Event, GatewayId, RefundStatus, TenantId, Transition};
 use crate::store::{EventQuery, InboundStatus, InboundWebhook, StoreError};
 
+use super::refund::settle_refunds;
 use super::{Orchestrator, WEBHOOK_UPDATE_TRIES};
 
 /// How long a webhook record left `received` (without a note) is taken to be still in progress
@@ -169,7 +171,9 @@ impl Orchestrator {
     /// Applies one gateway event to its charge with the model's transition rules: a
     /// conditional update, retried when another writer moved the charge first. `Apply` updates
     /// the status (and `amount_refunded` for refunds) and enqueues the normalized event;
-    /// `Ignore` and `Reject` change nothing. Writes nothing to the inbound record (see
+    /// `Ignore` and `Reject` change nothing. The refunds the event reports final settle the
+    /// charge's pending ones (succeeded: with the charge's move and event; failed: the amount
+    /// released, no event). Writes nothing to the inbound record (see
     /// [`Self::receive_gateway_event`]).
     pub async fn apply_gateway_event(
         &self,
@@ -177,12 +181,16 @@ impl Orchestrator {
         gateway: GatewayId,
         event: &GatewayEvent,
     ) -> Result<Applied, StoreError> {
-        let Some(next) = event.status else {
+        let settles = event
+            .refunds
+            .iter()
+            .any(|n| matches!(n.status, RefundStatus::Succeeded | RefundStatus::Failed));
+        if event.status.is_none() && !settles {
             return Ok(Applied::Ignored(format!(
                 "`{}` events do not change a charge",
                 event.kind
             )));
-        };
+        }
         for _ in 0..WEBHOOK_UPDATE_TRIES {
             let Some(versioned) = self.charge_for_event(tenant, event).await? else {
                 return Ok(Applied::UnknownCharge(format!(
@@ -201,15 +209,37 @@ impl Orchestrator {
                 }
             }
             let mut charge = versioned.value;
-            if let Some(refusal) = refuse_news(&charge, gateway, event, next) {
+            if let Some(refusal) = refuse_news(&charge, gateway, event) {
                 return Ok(refusal);
             }
             let now = self.clock.now();
-            if let Some(unchanged) = apply_news(&mut charge, event, next, now) {
+            let before = (charge.status(), charge.amount_refunded());
+            let unchanged = match event.status {
+                Some(next) => apply_news(&mut charge, event, next, now),
+                None => Some(Applied::Ignored(format!(
+                    "`{}` events do not change a charge",
+                    event.kind
+                ))),
+            };
+            if let Some(Applied::Rejected(why)) = unchanged {
+                return Ok(Applied::Rejected(why));
+            }
+            let settled = settle_refunds(&mut charge, &event.refunds, now);
+            let moved = (charge.status(), charge.amount_refunded()) != before;
+            if let Some(unchanged) = unchanged
+                && !settled
+                && !moved
+            {
                 return Ok(unchanged);
             }
             charge.updated_at = now;
-            match self.store_with_news(&charge, versioned.version).await {
+            let written = if moved {
+                self.store_with_news(&charge, versioned.version).await
+            } else {
+                // Only a refund's state changed (a denied refund released): no news.
+                self.store.update_charge(&charge, versioned.version).await
+            };
+            match written {
                 Ok(_) => return Ok(Applied::Applied(charge.status())),
                 Err(StoreError::Conflict { .. }) => continue,
                 Err(e) => return Err(e),
@@ -225,21 +255,21 @@ impl Orchestrator {
 /// Why news from `gateway` cannot apply to `charge` as it stands, if it cannot: the charge is
 /// still being created, is held by another gateway, is another payment there, or already knows
 /// of more refunded than the news says.
-fn refuse_news(
-    charge: &Charge,
-    gateway: GatewayId,
-    event: &GatewayEvent,
-    next: ChargeStatus,
-) -> Option<Applied> {
+fn refuse_news(charge: &Charge, gateway: GatewayId, event: &GatewayEvent) -> Option<Applied> {
     match charge.gateway {
         None if charge.status() == ChargeStatus::Pending
-            && matches!(
-                next,
-                ChargeStatus::Pending | ChargeStatus::RequiresAction | ChargeStatus::Processing
-            ) =>
+            && event.status.is_none_or(|next| {
+                matches!(
+                    next,
+                    ChargeStatus::Pending | ChargeStatus::RequiresAction | ChargeStatus::Processing
+                )
+            }) =>
         {
             return Some(Applied::Ignored(format!(
-                "reports {next} while charge {} is being created: the create flow records that itself",
+                "reports {} while charge {} is being created: the create flow records that itself",
+                event
+                    .status
+                    .map_or_else(|| event.kind.clone(), |s| s.to_string()),
                 charge.id
             )));
         }

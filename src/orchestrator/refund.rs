@@ -4,10 +4,19 @@
 //! with the refund's outcome and its event in one commit. A refund whose holder died is resumed
 //! with the same refund id, so the gateway sees the same request again, by a retry of the key
 //! or by the reconciler (which finds it through a `refund` state document).
+//!
+//! A refund the gateway answers `pending` (accepted, money not back yet: Asaas `PENDING`, Efí
+//! `EM_PROCESSAMENTO`) keeps its amount reserved and leaves the charge as it is. It settles,
+//! once, by whichever comes first: the gateway's webhook naming it ([`settle_refunds`], from
+//! the inbound path), or the reconciler asking the gateway again with the same refund once it
+//! has been pending for `idempotency.lease` — only at gateways where a resend can never make a
+//! second refund (`Capabilities::refund_resend_is_idempotent`: Asaas, Efí; not Stripe, whose
+//! idempotency keys expire after 24 hours, so a Stripe refund settles by its webhook). Succeeded moves `amount_refunded` and the charge's status, with the
+//! charge's event; failed releases the amount, with no event (as an immediate failure).
 
 use crate::api::{Invalid, RefundRequest};
 use crate::failpoint;
-use crate::gateway::{CreateRefund, GatewayError};
+use crate::gateway::{CreateRefund, GatewayError, RefundNews};
 use crate::id::{ChargeId, RefundId};
 use crate::model::{
     AttemptOutcome, Charge, ChargeStatus, GatewayId, Money, Refund, RefundStatus, TenantId,
@@ -185,9 +194,17 @@ impl Orchestrator {
             .record_refund_outcome(tenant, &out, status, reference)
             .await?;
         self.failpoints.hit(failpoint::REFUND_FINAL_STORED).await;
-        if let Err(e) = self
-            .mark_refund(tenant, &out.charge, &out.refund.id, false)
-            .await
+        // A refund still pending at the gateway stays marked, for the reconciler to settle if
+        // the gateway's webhook never comes.
+        let settled = charge
+            .refunds
+            .iter()
+            .find(|r| r.id == out.refund.id)
+            .is_none_or(|r| is_settled(r.status));
+        if settled
+            && let Err(e) = self
+                .mark_refund(tenant, &out.charge, &out.refund.id, false)
+                .await
         {
             tracing::warn!(refund = %out.refund.id, error = %e, "could not mark a refund done; the reconciler will");
         }
@@ -231,7 +248,8 @@ impl Orchestrator {
 
     /// Writes the refund's outcome on its charge (with the charge's event when money moved),
     /// merging with whatever moved the charge meanwhile (its gateway's refund webhook, another
-    /// refund). A refund someone else already settled is left as it is.
+    /// refund). A refund someone else already settled is left as it is; a `pending` answer
+    /// only records the gateway's reference (the charge moves when it settles).
     async fn record_refund_outcome(
         &self,
         tenant: &TenantId,
@@ -254,19 +272,21 @@ impl Orchestrator {
                     out.refund.id, out.charge
                 )));
             };
-            if refund.status != RefundStatus::InFlight {
+            if is_settled(refund.status) || refund.status == status {
                 return Ok(charge);
             }
             refund.status = status;
-            refund.gateway_reference = reference.clone();
+            if reference.is_some() {
+                refund.gateway_reference = reference.clone();
+            }
             refund.updated_at = now;
             charge.updated_at = now;
-            let written = if status == RefundStatus::Failed {
-                self.store.update_charge(&charge, version).await
-            } else {
+            let written = if status == RefundStatus::Succeeded {
                 let expected = out.refunded_before.unwrap_or(0) + out.refund.amount;
                 record_refund(&mut charge, expected, now);
                 self.store_with_news(&charge, version).await
+            } else {
+                self.store.update_charge(&charge, version).await
             };
             match written {
                 Ok(_) => return Ok(charge),
@@ -352,13 +372,62 @@ impl Orchestrator {
                                 .iter()
                                 .find(|x| x.id == refund_id)
                                 .map_or(RefundStatus::InFlight, |x| x.status);
-                            resolved.push((refund_id, status));
+                            // Pending at the gateway: settled by its webhook or a later pass.
+                            if is_settled(status) {
+                                resolved.push((refund_id, status));
+                            } else {
+                                deferred += 1;
+                            }
                         }
                         Err(FlowError::RefundFailed(_)) => {
                             resolved.push((refund_id, RefundStatus::Failed));
                         }
                         Err(e) => {
                             tracing::warn!(refund = %refund_id, error = %e, "reconcile: refund still unresolved; will retry");
+                            deferred += 1;
+                        }
+                    }
+                }
+                // Accepted by the gateway, not settled yet, and no webhook settled it within a
+                // lease: ask the gateway (the same refund again, which it deduplicates).
+                Some(r) if r.status == RefundStatus::Pending => {
+                    if !self.is_abandoned(r.updated_at) {
+                        continue;
+                    }
+                    let Some(charge) = charge else { continue };
+                    let Ok((gateway, reference)) = holder(&charge.value) else {
+                        continue;
+                    };
+                    // Resent only where a resend can never make a second refund; elsewhere
+                    // (Stripe) the gateway's webhook settles it.
+                    let resendable = self
+                        .gateways
+                        .for_tenant(tenant)
+                        .get(gateway)
+                        .is_some_and(|g| g.capabilities().refund_resend_is_idempotent);
+                    if !resendable {
+                        deferred += 1;
+                        continue;
+                    }
+                    let out = Outgoing {
+                        charge: charge_id,
+                        gateway,
+                        reference,
+                        refund: r,
+                        refunded_before: None,
+                    };
+                    match self.send_refund(tenant, out).await {
+                        Ok(c) => match c.refunds.iter().find(|x| x.id == refund_id) {
+                            Some(x) if is_settled(x.status) => {
+                                resolved.push((refund_id, x.status));
+                            }
+                            _ => deferred += 1,
+                        },
+                        Err(FlowError::RefundFailed(_)) => {
+                            resolved.push((refund_id, RefundStatus::Failed));
+                        }
+                        Err(e) => {
+                            tracing::warn!(refund = %refund_id, error = %e, "reconcile: pending refund not settled; will retry");
                             deferred += 1;
                         }
                     }
@@ -403,14 +472,54 @@ fn refund_amount(charge: &Charge, request: &RefundRequest) -> Result<i64, FlowEr
     Ok(requested)
 }
 
+/// A refund's final states: the money went back, or it will not.
+fn is_settled(status: RefundStatus) -> bool {
+    matches!(status, RefundStatus::Succeeded | RefundStatus::Failed)
+}
+
+/// Settles the charge's unsettled refunds that a gateway's webhook reports final, matched by
+/// payorch's refund id when the gateway echoes it, else by the gateway's refund reference. A
+/// succeeded one moves `amount_refunded` and the status ([`record_refund`]); a failed one
+/// releases its amount. Refunds settled before are left alone, so repeated or late news
+/// changes nothing. Returns whether a refund changed.
+pub(super) fn settle_refunds(
+    charge: &mut Charge,
+    news: &[RefundNews],
+    now: crate::clock::Timestamp,
+) -> bool {
+    let (mut changed, mut succeeded) = (false, false);
+    for n in news.iter().filter(|n| is_settled(n.status)) {
+        let Some(refund) = charge.refunds.iter_mut().find(|r| {
+            !is_settled(r.status)
+                && match &n.refund_id {
+                    Some(id) => &r.id == id,
+                    None => r.gateway_reference.as_deref() == Some(n.reference.as_str()),
+                }
+        }) else {
+            continue;
+        };
+        refund.status = n.status;
+        refund
+            .gateway_reference
+            .get_or_insert_with(|| n.reference.clone());
+        refund.updated_at = now;
+        changed = true;
+        succeeded |= n.status == RefundStatus::Succeeded;
+    }
+    if succeeded {
+        record_refund(charge, 0, now);
+    }
+    changed
+}
+
 /// Records a successful refund on `charge`: the amount refunded is the largest of what is
 /// already known (a gateway webhook may have reported this very refund), the refunds payorch
-/// made, and `expected` (what was known before this refund plus its amount).
+/// made that succeeded, and `expected` (what was known before this refund plus its amount).
 fn record_refund(charge: &mut Charge, expected: i64, now: crate::clock::Timestamp) {
     let made: i64 = charge
         .refunds
         .iter()
-        .filter(|r| matches!(r.status, RefundStatus::Pending | RefundStatus::Succeeded))
+        .filter(|r| r.status == RefundStatus::Succeeded)
         .map(|r| r.amount)
         .sum();
     charge.set_amount_refunded(charge.amount_refunded().max(made).max(expected));

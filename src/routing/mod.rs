@@ -373,6 +373,7 @@ mod tests {
             currencies: vec![Currency::Brl],
             partial_refunds: true,
             method_currencies: Vec::new(),
+            refund_resend_is_idempotent: true,
         }
     }
 

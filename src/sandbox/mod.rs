@@ -58,6 +58,10 @@ pub enum SandboxError {
 #[derive(Clone)]
 pub struct SandboxContext {
     pub clock: Arc<dyn Clock>,
+    /// How long the Asaas fake keeps a refund `PENDING` before it settles it (`DONE`, with its
+    /// webhook); [`asaas::REFUND_SETTLES_AFTER`] unless changed. Zero: settled right after the
+    /// refund is answered (still answered `PENDING`), before the answer is sent.
+    pub asaas_refund_delay: std::time::Duration,
     webhooks: mpsc::UnboundedSender<(GatewayId, OutboundWebhook)>,
 }
 
@@ -73,6 +77,7 @@ impl SandboxContext {
         (
             SandboxContext {
                 clock,
+                asaas_refund_delay: asaas::REFUND_SETTLES_AFTER,
                 webhooks: tx,
             },
             rx,

@@ -846,6 +846,54 @@ fn refund_events_carry_the_amount_refunded() {
 }
 
 #[test]
+fn refund_events_name_each_refund() {
+    let gw = gateway("http://127.0.0.1:1");
+    let settled = RefundId::generate();
+    let pending = RefundId::generate();
+    let body = event(
+        "PAYMENT_PARTIALLY_REFUNDED",
+        "RECEIVED",
+        "x",
+        json!([{"status": "DONE", "value": 5, "description": format!("damaged (payorch {settled})")},
+               {"status": "PENDING", "value": 2.5, "description": format!("payorch {pending}")},
+               {"status": "CANCELLED", "value": 1, "description": "by hand in the panel"}]),
+    );
+    let e = &parse(&gw, &body).unwrap()[0];
+    // Only what is DONE has been given back.
+    assert_eq!(e.amount_refunded, Some(500));
+    assert_eq!(
+        crate::common::refund_news(e),
+        [
+            (
+                "pay_080225913252#1",
+                Some(settled.clone()),
+                RefundStatus::Succeeded,
+                500
+            ),
+            (
+                "pay_080225913252#2",
+                Some(pending),
+                RefundStatus::Pending,
+                250
+            ),
+            ("pay_080225913252#3", None, RefundStatus::Failed, 100),
+        ]
+    );
+
+    // A denied refund: no status for the charge, the refund failed.
+    let denied = event(
+        "PAYMENT_REFUND_DENIED",
+        "RECEIVED",
+        "x",
+        json!([{"status": "CANCELLED", "value": 5, "description": format!("payorch {settled}")}]),
+    );
+    let e = &parse(&gw, &denied).unwrap()[0];
+    assert_eq!(e.status, None);
+    assert_eq!(e.refunds[0].status, RefundStatus::Failed);
+    assert_eq!(e.refunds[0].refund_id, Some(settled));
+}
+
+#[test]
 fn other_events_are_kept_and_ignored() {
     let gw = gateway("http://127.0.0.1:1");
     let body =
@@ -935,7 +983,12 @@ mod round_trip {
 
     async fn sandbox() -> Sandbox {
         let now = Timestamp::parse_rfc3339(NOW).unwrap();
-        let served = InProcessFake::start(now, AsaasFake::new).await;
+        // Refunds stay PENDING until the test settles them.
+        let served = InProcessFake::start(now, |mut ctx| {
+            ctx.asaas_refund_delay = Duration::from_secs(3600);
+            AsaasFake::new(ctx)
+        })
+        .await;
         let gw = AsaasGateway::new(
             &settings(&served.base),
             AsaasCredentials {
@@ -998,15 +1051,31 @@ mod round_trip {
 
         let mut refund = refund_request(500);
         refund.charge_reference = charge.reference.clone();
+        // Asaas answers a refund PENDING and settles it later, with a webhook for each step.
         let partial = sb.gw.refund(&refund).await.unwrap();
-        assert_eq!(partial.status, RefundStatus::Succeeded);
+        assert_eq!(partial.status, RefundStatus::Pending);
         assert_eq!(partial.amount, 500);
+        let events = sb.events();
+        assert_eq!(events[0].kind, "PAYMENT_REFUND_IN_PROGRESS");
+        assert_eq!(events[0].status, None);
+        assert_eq!(events[0].refunds[0].status, RefundStatus::Pending);
+        assert_eq!(sb.fake.settle_refunds(&charge.reference).unwrap(), 1);
         let events = sb.events();
         assert_eq!(events[0].kind, "PAYMENT_PARTIALLY_REFUNDED");
         assert_eq!(events[0].status, Some(ChargeStatus::PartiallyRefunded));
         assert_eq!(events[0].amount_refunded, Some(500));
-        // The same refund again is found, not repeated.
-        assert_eq!(sb.gw.refund(&refund).await.unwrap(), partial);
+        assert_eq!(events[0].refunds[0].reference, partial.reference);
+        assert_eq!(
+            events[0].refunds[0].refund_id,
+            Some(refund.refund_id.clone())
+        );
+        assert_eq!(events[0].refunds[0].status, RefundStatus::Succeeded);
+        // The same refund again is found, not repeated: now settled.
+        let again = sb.gw.refund(&refund).await.unwrap();
+        assert_eq!(
+            (again.reference, again.status, again.amount),
+            (partial.reference.clone(), RefundStatus::Succeeded, 500)
+        );
         assert!(sb.events().is_empty());
 
         let mut rest = refund_request(1490);
@@ -1014,6 +1083,14 @@ mod round_trip {
         rest.reason = None;
         let full = sb.gw.refund(&rest).await.unwrap();
         assert_eq!(full.reference, format!("{}#2", charge.reference));
+        assert_eq!(sb.events()[0].kind, "PAYMENT_REFUND_IN_PROGRESS");
+        let read = sb.gw.get_charge(&charge.reference).await.unwrap();
+        assert_eq!(
+            (read.status, read.amount_refunded),
+            (ChargeStatus::PartiallyRefunded, 500),
+            "a pending refund has given nothing back yet"
+        );
+        sb.fake.settle_refunds(&charge.reference).unwrap();
         let events = sb.events();
         assert_eq!(events[0].kind, "PAYMENT_REFUNDED");
         assert_eq!(events[0].status, Some(ChargeStatus::Refunded));

@@ -692,8 +692,34 @@ async fn one_post_can_carry_several_payments_and_devolucoes() {
         refund.payment_reference.as_deref(),
         Some("E09089356202611240300ccccccccccc")
     );
+    // Each devolução is news of its refund, by its id: how a refund answered
+    // EM_PROCESSAMENTO settles.
+    assert_eq!(
+        crate::common::refund_news(refund),
+        [
+            ("d1", None, RefundStatus::Succeeded, 1000),
+            ("d2", None, RefundStatus::Pending, 500)
+        ]
+    );
     // A Pix to the key without a txid is not a payorch charge: kept, not mapped.
     assert_eq!(events[3].status, None);
+
+    // A devolução payorch asked for names payorch's refund; one NAO_REALIZADO failed.
+    let ours = RefundId::generate();
+    let id = payorch::gateway::efi::wire::devolucao_id_for(&ours);
+    let denied = json!({"pix": [{"endToEndId": "E09089356202611240300ccccccccccc", "txid": "payorch01JD0000000000000000000003", "valor": "30.00",
+        "devolucoes": [{"id": id, "valor": "7.00", "status": "NAO_REALIZADO"}]}]});
+    let events = webhook(&efi, Some(&q), denied.to_string().as_bytes()).unwrap();
+    let n = &events[0].refunds[0];
+    assert_eq!(
+        (
+            n.reference.as_str(),
+            n.refund_id.as_ref(),
+            n.status,
+            n.amount
+        ),
+        (id.as_str(), Some(&ours), RefundStatus::Failed, 700)
+    );
 
     let full = json!({"pix": [{"endToEndId": "E09089356202611240300ccccccccccc", "txid": "payorch01JD0000000000000000000003", "valor": "30.00",
         "devolucoes": [{"id": "d1", "rtrId": "D09089356202611240310ddddddddddd", "valor": "30.00", "status": "DEVOLVIDO"}]}]});

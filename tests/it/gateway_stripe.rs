@@ -789,6 +789,42 @@ fn charge_refunded_tells_partial_from_full() {
     assert_eq!(full.amount_refunded, Some(1990));
 }
 
+/// A refund Stripe answered `pending` settles by `refund.updated` / `refund.failed`: the news
+/// names it by Stripe's id and by payorch's (the metadata the adapter sent), and leaves the
+/// charge's status to `charge.refunded`. Stripe's refunds are never resent by the reconciler
+/// (its idempotency keys expire after 24 hours), so these events are how one settles.
+#[test]
+fn refund_events_name_the_refund_and_settle_it() {
+    let refund = |status: &str| {
+        json!({"id": "re_3R", "object": "refund", "amount": 500, "status": status,
+               "payment_intent": "pi_3E",
+               "metadata": {"payorch_refund_id": "re_01JD0000000000000000000000"}})
+    };
+    for (kind, status, expected) in [
+        ("refund.updated", "succeeded", RefundStatus::Succeeded),
+        ("refund.updated", "pending", RefundStatus::Pending),
+        ("refund.failed", "failed", RefundStatus::Failed),
+        ("charge.refund.updated", "canceled", RefundStatus::Failed),
+    ] {
+        let e = &parse(&event(kind, refund(status))).unwrap()[0];
+        assert_eq!(e.reference, "pi_3E", "{kind}");
+        assert_eq!(
+            e.status, None,
+            "{kind}: the charge's move is charge.refunded's"
+        );
+        assert_eq!(e.refunds.len(), 1);
+        let n = &e.refunds[0];
+        assert_eq!(n.reference, "re_3R");
+        assert_eq!(
+            n.refund_id.as_ref().map(|r| r.as_str()),
+            Some("re_01JD0000000000000000000000")
+        );
+        assert_eq!((n.status, n.amount), (expected, 500), "{kind} {status}");
+    }
+    let gw = gateway_at("http://127.0.0.1:9", Duration::from_secs(5));
+    assert!(!gw.capabilities().refund_resend_is_idempotent);
+}
+
 #[test]
 fn unmapped_events_are_kept_without_a_status() {
     let e = &parse(&event(

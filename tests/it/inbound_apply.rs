@@ -8,11 +8,12 @@ use std::time::Duration;
 
 use payorch::clock::{Clock, ManualClock, SystemClock};
 use payorch::config::Config;
-use payorch::gateway::GatewayEvent;
 use payorch::gateway::registry::Gateways;
-use payorch::id::ChargeId;
+use payorch::gateway::{GatewayEvent, RefundNews};
+use payorch::id::{ChargeId, RefundId};
 use payorch::model::{
-    Charge, ChargeStatus, Currency, Customer, GatewayId, Money, PaymentMethod, TenantId,
+    Charge, ChargeStatus, Currency, Customer, GatewayId, Money, PaymentMethod, Refund,
+    RefundStatus, TenantId,
 };
 use payorch::orchestrator::{Applied, SharedGateways};
 use payorch::runtime::Core;
@@ -128,6 +129,7 @@ fn event(id: &ChargeId, status: Option<ChargeStatus>) -> GatewayEvent {
         amount_refunded: None,
         payment_reference: None,
         occurred_at: None,
+        refunds: Vec::new(),
     }
 }
 
@@ -191,6 +193,102 @@ async fn refunds_set_the_amount_refunded() {
     late.event_id = format!("evt_{}", payorch::id::new_ulid());
     assert!(matches!(f.apply(&late).await, Applied::Ignored(_)));
     assert_eq!(f.status(&id).await.1, 1990);
+}
+
+/// The gateway's news of refund `reference`, final as `status`.
+fn refund_settled(id: &ChargeId, reference: &str, status: RefundStatus) -> GatewayEvent {
+    let mut e = event(id, None);
+    e.refunds = vec![RefundNews {
+        reference: reference.to_string(),
+        refund_id: None,
+        status,
+        amount: 0,
+    }];
+    e
+}
+
+#[tokio::test]
+async fn pending_refunds_settle_once_by_news_and_denied_ones_release_their_amount() {
+    let f = fixture().await;
+    let id = f
+        .charge(Some(GatewayId::Stripe), ChargeStatus::Succeeded)
+        .await;
+    // Two refunds the gateway answered pending.
+    let stored = f
+        .store
+        .get_charge(&f.tenant, &id)
+        .await
+        .expect("read")
+        .expect("exists");
+    let mut charge = stored.value;
+    for (reference, amount) in [("re-a", 500), ("re-b", 300)] {
+        charge.refunds.push(Refund {
+            id: RefundId::generate(),
+            amount,
+            status: RefundStatus::Pending,
+            gateway_reference: Some(reference.to_string()),
+            reason: None,
+            created_at: charge.created_at,
+            updated_at: charge.created_at,
+        });
+    }
+    f.store
+        .update_charge(&charge, stored.version)
+        .await
+        .expect("update");
+    let read = |f: &Fixture| {
+        let (store, tenant, id) = (f.store.clone(), f.tenant.clone(), id.clone());
+        async move {
+            let c = store.get_charge(&tenant, &id).await.unwrap().unwrap().value;
+            let statuses: Vec<RefundStatus> = c.refunds.iter().map(|r| r.status).collect();
+            (c.status(), c.amount_refunded(), c.refundable(), statuses)
+        }
+    };
+    use RefundStatus::*;
+    assert_eq!(
+        read(&f).await,
+        (ChargeStatus::Succeeded, 0, 1190, vec![Pending, Pending]),
+        "pending refunds move nothing and keep their amount reserved"
+    );
+    let before = f.queued().await;
+
+    // News that refund a went back: the charge moves, one event.
+    let a = f.apply(&refund_settled(&id, "re-a", Succeeded)).await;
+    assert_eq!(a, Applied::Applied(ChargeStatus::PartiallyRefunded));
+    assert_eq!(
+        read(&f).await,
+        (
+            ChargeStatus::PartiallyRefunded,
+            500,
+            1190,
+            vec![Succeeded, Pending]
+        )
+    );
+    assert_eq!(f.queued().await, before + 1);
+    // The same news again (another event id): nothing changes.
+    let a = f.apply(&refund_settled(&id, "re-a", Succeeded)).await;
+    assert!(matches!(a, Applied::Ignored(_)), "{a:?}");
+    // News still pending, of refund b: nothing changes.
+    let a = f.apply(&refund_settled(&id, "re-b", Pending)).await;
+    assert!(matches!(a, Applied::Ignored(_)), "{a:?}");
+    assert_eq!(f.queued().await, before + 1);
+
+    // Refund b denied: failed, its amount refundable again, no event.
+    f.apply(&refund_settled(&id, "re-b", Failed)).await;
+    assert_eq!(
+        read(&f).await,
+        (
+            ChargeStatus::PartiallyRefunded,
+            500,
+            1490,
+            vec![Succeeded, Failed]
+        )
+    );
+    assert_eq!(f.queued().await, before + 1);
+    // A late success of the denied refund does not revive it.
+    let a = f.apply(&refund_settled(&id, "re-b", Succeeded)).await;
+    assert!(matches!(a, Applied::Ignored(_)), "{a:?}");
+    assert_eq!(read(&f).await.1, 500);
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@ mod common;
 mod matrix;
 
 mod asaas_documented;
+mod asaas_refunds;
 mod breaker_cli;
 mod cli;
 mod completions;

@@ -428,7 +428,7 @@ pub fn charge_status(status: &str, deleted: bool, value: i64, refunded: i64) -> 
 
 /// An Asaas refund's status: `DONE` succeeded, `CANCELLED` failed, the rest (`PENDING`,
 /// `AWAITING_CRITICAL_ACTION_AUTHORIZATION`, `AWAITING_CUSTOMER_EXTERNAL_AUTHORIZATION`) pending.
-fn refund_status(status: &str) -> RefundStatus {
+pub(super) fn refund_status(status: &str) -> RefundStatus {
     match status {
         "DONE" => RefundStatus::Succeeded,
         "CANCELLED" => RefundStatus::Failed,
@@ -479,6 +479,7 @@ impl Gateway for AsaasGateway {
             currencies: vec![Currency::Brl],
             partial_refunds: true,
             method_currencies: Vec::new(),
+            refund_resend_is_idempotent: true,
         }
     }
 
@@ -606,7 +607,7 @@ fn refund_for(payment: &Payment, marker: &str, requested: i64) -> Option<Gateway
         .map(|(i, r)| {
             let status = r.status.clone().unwrap_or_else(|| "PENDING".to_string());
             GatewayRefund {
-                reference: format!("{}#{}", payment.id, i + 1),
+                reference: wire::refund_reference(&payment.id, i),
                 status: refund_status(&status),
                 gateway_status: status,
                 amount: if r.value > 0 { r.value } else { requested },

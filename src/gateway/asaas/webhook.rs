@@ -6,7 +6,7 @@
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
-use super::wire::{RefundEntry, brasilia_time, refunded_total};
+use super::wire::{RefundEntry, brasilia_time, refund_news, refunded_total};
 use super::{WEBHOOK_TOKEN_HEADER, charge_status, de_opt_decimal};
 use crate::gateway::{GatewayEvent, WebhookError, WebhookRequest};
 use crate::id::ChargeId;
@@ -88,6 +88,7 @@ pub(super) fn parse(body: &[u8]) -> Result<Vec<GatewayEvent>, WebhookError> {
             amount_refunded: None,
             payment_reference: None,
             occurred_at,
+            refunds: Vec::new(),
         }]);
     };
     let value = payment.value.unwrap_or(0);
@@ -99,6 +100,10 @@ pub(super) fn parse(body: &[u8]) -> Result<Vec<GatewayEvent>, WebhookError> {
             .as_deref()
             .map(|s| charge_status(s, payment.deleted, value, refunded))
     });
+    // Every refund the payment lists, by its reference: a refund answered PENDING settles when
+    // this says DONE (PAYMENT_REFUNDED, PAYMENT_PARTIALLY_REFUNDED) or CANCELLED
+    // (PAYMENT_REFUND_DENIED).
+    let news = refund_news(&payment.id, payment.refunds.as_deref().unwrap_or_default());
     let amount_refunded = match body.event.as_str() {
         "PAYMENT_REFUNDED" if refunded == 0 => payment.value,
         "PAYMENT_REFUNDED" | "PAYMENT_PARTIALLY_REFUNDED" => Some(refunded),
@@ -116,6 +121,7 @@ pub(super) fn parse(body: &[u8]) -> Result<Vec<GatewayEvent>, WebhookError> {
         amount_refunded,
         payment_reference: None,
         occurred_at,
+        refunds: news,
     }])
 }
 

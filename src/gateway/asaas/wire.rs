@@ -9,6 +9,8 @@ use time::macros::format_description;
 
 use super::BRASILIA;
 use crate::clock::Timestamp;
+use crate::gateway::RefundNews;
+use crate::id::RefundId;
 
 /// Parses Asaas's `YYYY-MM-DD HH:MM:SS` (Brasília time).
 pub(super) fn brasilia_time(text: &str) -> Option<Timestamp> {
@@ -149,8 +151,9 @@ pub(super) struct Payment {
 }
 
 impl Payment {
-    /// Centavos returned so far: the refunds Asaas lists that were not cancelled; a
-    /// `REFUNDED` payment without a list is refunded in full.
+    /// Centavos returned so far: the refunds Asaas lists as `DONE` (or without a status); a
+    /// `REFUNDED` payment without a list is refunded in full. A `PENDING` refund has not
+    /// given the money back yet.
     pub(super) fn amount_refunded(&self) -> i64 {
         refunded_total(&self.status, self.value, self.refunds.as_deref())
     }
@@ -160,7 +163,7 @@ pub(super) fn refunded_total(status: &str, value: i64, refunds: Option<&[RefundE
     let listed: i64 = refunds
         .unwrap_or_default()
         .iter()
-        .filter(|r| r.status.as_deref() != Some("CANCELLED"))
+        .filter(|r| r.status.as_deref().is_none_or(|s| s == "DONE"))
         .map(|r| r.value)
         .sum();
     if listed == 0 && status == "REFUNDED" {
@@ -168,6 +171,37 @@ pub(super) fn refunded_total(status: &str, value: i64, refunds: Option<&[RefundE
     } else {
         listed
     }
+}
+
+/// payorch's reference for the `index`-th (from 0) refund Asaas lists on payment `payment`:
+/// Asaas gives a refund no id of its own.
+pub(super) fn refund_reference(payment: &str, index: usize) -> String {
+    format!("{payment}#{}", index + 1)
+}
+
+/// The payorch refund id an Asaas refund's description carries (`… (payorch re_…)`, written
+/// by the adapter), if it carries one.
+pub(super) fn refund_id_in(description: &str) -> Option<RefundId> {
+    let (_, after) = description.rsplit_once("payorch ")?;
+    let id: String = after
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    RefundId::parse(&id).ok()
+}
+
+/// Each refund `payment` lists, as webhook news: its reference, its payorch id, its status.
+pub(super) fn refund_news(payment: &str, refunds: &[RefundEntry]) -> Vec<RefundNews> {
+    refunds
+        .iter()
+        .enumerate()
+        .map(|(i, r)| RefundNews {
+            reference: refund_reference(payment, i),
+            refund_id: r.description.as_deref().and_then(refund_id_in),
+            status: super::refund_status(r.status.as_deref().unwrap_or("DONE")),
+            amount: r.value,
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]

@@ -273,6 +273,7 @@ impl Gateway for EfiGateway {
             currencies: vec![Currency::Brl],
             partial_refunds: true,
             method_currencies: Vec::new(),
+            refund_resend_is_idempotent: true,
         }
     }
 

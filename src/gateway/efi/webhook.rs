@@ -11,12 +11,12 @@ use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
 use crate::clock::Timestamp;
-use crate::gateway::{GatewayEvent, WebhookError, WebhookRequest};
-use crate::id::ChargeId;
+use crate::gateway::{GatewayEvent, RefundNews, WebhookError, WebhookRequest};
+use crate::id::{ChargeId, RefundId};
 use crate::model::ChargeStatus;
 use crate::secret::Secret;
 
-use super::wire::{PixRecebido, paid_status, parse_valor, refunded};
+use super::wire::{PixRecebido, paid_status, parse_valor, refund_status, refunded};
 
 /// Checks the `hmac` query parameter against the configured secret.
 pub(super) fn verify(
@@ -69,6 +69,12 @@ pub(super) fn charge_id_of(txid: &str) -> Option<ChargeId> {
     ChargeId::parse(&format!("{}_{ulid}", ChargeId::PREFIX)).ok()
 }
 
+/// payorch's refund id behind a devolução id it chose ([`super::wire::devolucao_id_for`]).
+fn refund_id_of(id: &str) -> Option<RefundId> {
+    let ulid = id.strip_prefix(super::wire::ID_PREFIX)?;
+    RefundId::parse(&format!("{}_{ulid}", RefundId::PREFIX)).ok()
+}
+
 fn event(pix: &PixRecebido) -> Result<GatewayEvent, WebhookError> {
     let malformed = |what: &str| {
         WebhookError::Malformed(format!(
@@ -96,6 +102,20 @@ fn event(pix: &PixRecebido) -> Result<GatewayEvent, WebhookError> {
         .rev()
         .find(|d| d.status == "DEVOLVIDO");
     let parse_time = |t: Option<&str>| t.and_then(|t| Timestamp::parse_rfc3339(t).ok());
+    // Each devolução by its id (the reference the refund's answer gave), so a refund answered
+    // EM_PROCESSAMENTO settles when this news says DEVOLVIDO or NAO_REALIZADO.
+    let news: Vec<RefundNews> = pix
+        .devolucoes
+        .iter()
+        .filter_map(|d| {
+            Some(RefundNews {
+                reference: d.id.clone(),
+                refund_id: refund_id_of(&d.id),
+                status: refund_status(&d.status)?,
+                amount: parse_valor(&d.valor)?,
+            })
+        })
+        .collect();
     Ok(match last_done {
         Some(devolucao) => GatewayEvent {
             event_id: devolucao
@@ -114,6 +134,7 @@ fn event(pix: &PixRecebido) -> Result<GatewayEvent, WebhookError> {
                     .as_ref()
                     .and_then(|h| h.liquidacao.as_deref().or(h.solicitacao.as_deref())),
             ),
+            refunds: news,
         },
         None => GatewayEvent {
             event_id: pix.end_to_end_id.clone(),
@@ -124,6 +145,7 @@ fn event(pix: &PixRecebido) -> Result<GatewayEvent, WebhookError> {
             amount_refunded: None,
             payment_reference: Some(pix.end_to_end_id.clone()),
             occurred_at: parse_time(pix.horario.as_deref()),
+            refunds: news,
         },
     })
 }

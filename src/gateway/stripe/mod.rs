@@ -376,6 +376,7 @@ impl Gateway for StripeGateway {
             partial_refunds: true,
             // Stripe's Pix charges Brazilian reais only.
             method_currencies: vec![(PaymentMethod::Pix, vec![Currency::Brl])],
+            refund_resend_is_idempotent: false,
         }
     }
 
@@ -448,12 +449,7 @@ impl Gateway for StripeGateway {
             form.add("metadata[payorch_reason]", reason);
         }
         let refund: Refund = self.post("/v1/refunds", form, &req.idempotency_key).await?;
-        let status = match refund.status.as_str() {
-            "succeeded" => RefundStatus::Succeeded,
-            "failed" | "canceled" => RefundStatus::Failed,
-            // pending, requires_action, and anything newer: not final yet.
-            _ => RefundStatus::Pending,
-        };
+        let status = refund_status(&refund.status);
         Ok(GatewayRefund {
             reference: refund.id,
             status,
@@ -503,6 +499,9 @@ impl Gateway for StripeGateway {
             | "payment_intent.processing"
             | "payment_intent.requires_action" => event_from_payment_intent(&event)?,
             "charge.refunded" => event_from_charge_refunded(&event)?,
+            "refund.updated" | "refund.failed" | "charge.refund.updated" => {
+                event_from_refund(&event)?
+            }
             _ => GatewayEvent {
                 event_id: event.id.clone(),
                 kind: event.kind.clone(),
@@ -518,6 +517,7 @@ impl Gateway for StripeGateway {
                 amount_refunded: None,
                 payment_reference: None,
                 occurred_at: occurred_at(&event),
+                refunds: Vec::new(),
             },
         };
         Ok(vec![parsed])

@@ -1,6 +1,8 @@
 //! `Stripe-Signature` verification and the events payorch reads from Stripe's webhooks.
 
 use super::*;
+use crate::gateway::RefundNews;
+use crate::id::RefundId;
 
 /// `Stripe-Signature: t=…,v1=…[,v1=…]`: the timestamp and every v1 signature (hex as sent).
 pub(super) fn parse_signature_header(header: &str) -> Result<(i64, Vec<&str>), WebhookError> {
@@ -76,6 +78,7 @@ pub(super) fn event_from_payment_intent(event: &Event) -> Result<GatewayEvent, W
         amount_refunded: None,
         payment_reference: None,
         occurred_at: occurred_at(event),
+        refunds: Vec::new(),
     })
 }
 
@@ -99,7 +102,50 @@ pub(super) fn event_from_charge_refunded(event: &Event) -> Result<GatewayEvent, 
         amount_refunded: Some(charge.amount_refunded),
         payment_reference: None,
         occurred_at: occurred_at(event),
+        refunds: Vec::new(),
     })
+}
+
+/// `refund.updated`, `refund.failed` (and the older `charge.refund.updated`): a refund that
+/// was `pending` settles. The news names it by Stripe's id and by payorch's, from the metadata
+/// the adapter sent; the charge's own status is left to `charge.refunded`.
+pub(super) fn event_from_refund(event: &Event) -> Result<GatewayEvent, WebhookError> {
+    let refund: Refund = serde_json::from_value(event.data.object.clone()).map_err(|e| {
+        WebhookError::Malformed(format!("{}: data.object is not a Refund: {e}", event.kind))
+    })?;
+    let reference = refund.payment_intent.clone().ok_or_else(|| {
+        WebhookError::Malformed(format!("{}: the Refund has no payment_intent", event.kind))
+    })?;
+    let refund_id = refund
+        .metadata
+        .get(REFUND_ID_METADATA)
+        .and_then(|id| RefundId::parse(id).ok());
+    Ok(GatewayEvent {
+        event_id: event.id.clone(),
+        kind: event.kind.clone(),
+        reference,
+        charge_id: None,
+        status: None,
+        amount_refunded: None,
+        payment_reference: None,
+        occurred_at: occurred_at(event),
+        refunds: vec![RefundNews {
+            reference: refund.id.clone(),
+            refund_id,
+            status: refund_status(&refund.status),
+            amount: refund.amount,
+        }],
+    })
+}
+
+/// A Stripe refund's status: `succeeded`; `failed` or `canceled`; the rest (`pending`,
+/// `requires_action`, anything newer) not final yet.
+pub(super) fn refund_status(status: &str) -> RefundStatus {
+    match status {
+        "succeeded" => RefundStatus::Succeeded,
+        "failed" | "canceled" => RefundStatus::Failed,
+        _ => RefundStatus::Pending,
+    }
 }
 
 pub(super) fn occurred_at(event: &Event) -> Option<Timestamp> {

@@ -75,6 +75,10 @@ pub(super) struct Refund {
     pub(super) id: String,
     pub(super) status: String,
     pub(super) amount: i64,
+    #[serde(default)]
+    pub(super) payment_intent: Option<String>,
+    #[serde(default)]
+    pub(super) metadata: std::collections::HashMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -327,6 +327,9 @@ impl Attempt {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RefundStatus {
+    /// The gateway accepted it but has not given the money back yet (Asaas `PENDING`, Efí
+    /// `EM_PROCESSAMENTO`). Its amount stays reserved; the charge moves when it settles, by the
+    /// gateway's webhook or the reconciler asking the gateway.
     Pending,
     Succeeded,
     Failed,
@@ -493,13 +496,13 @@ impl Charge {
     }
 
     /// Minor units that can still be refunded: the amount less what was refunded and what
-    /// refunds in flight have reserved.
+    /// refunds in flight or pending at the gateway have reserved.
     pub fn refundable(&self) -> i64 {
         if self.status.is_paid() {
             let reserved: i64 = self
                 .refunds
                 .iter()
-                .filter(|r| r.status == RefundStatus::InFlight)
+                .filter(|r| matches!(r.status, RefundStatus::InFlight | RefundStatus::Pending))
                 .map(|r| r.amount)
                 .sum();
             (self.amount() - self.amount_refunded - reserved).max(0)

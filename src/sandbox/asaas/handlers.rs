@@ -317,17 +317,23 @@ pub(super) async fn refund_payment(
         date_created,
         value,
         description: req.description,
+        done: false,
     });
-    let event = if payment.refunded() == payment.value {
-        payment.status = PaymentStatus::Refunded;
-        "PAYMENT_REFUNDED"
-    } else {
-        "PAYMENT_PARTIALLY_REFUNDED"
-    };
-    let webhook = fake.webhook(seq, event, payment);
+    let refund = payment.refunds.len() - 1;
+    let webhook = fake.webhook(seq, "PAYMENT_REFUND_IN_PROGRESS", payment);
     let answer = view(payment);
     drop(ledger);
     fake.send(vec![webhook]);
+    let delay = fake.ctx.asaas_refund_delay;
+    if delay.is_zero() {
+        fake.settle_refund(&id, refund);
+    } else {
+        let settler = fake.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            settler.settle_refund(&id, refund);
+        });
+    }
     Ok(json_reply(&answer))
 }
 

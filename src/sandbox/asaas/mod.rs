@@ -18,8 +18,12 @@
 //!   nothing kept). Without a token the payment waits (PENDING) for the invoice page.
 //! - **Paying** (`pay`, or Asaas's own `POST /v3/sandbox/payment/{id}/confirm`): a Pix or boleto
 //!   becomes RECEIVED (`PAYMENT_RECEIVED`), a card CONFIRMED (`PAYMENT_CONFIRMED`).
-//!   `DELETE` sends `PAYMENT_DELETED`; refunds send `PAYMENT_REFUNDED` or
-//!   `PAYMENT_PARTIALLY_REFUNDED` (the status stays RECEIVED until the whole value is back).
+//!   `DELETE` sends `PAYMENT_DELETED`. A refund is answered `PENDING` (with
+//!   `PAYMENT_REFUND_IN_PROGRESS`) and settles [`SandboxContext::asaas_refund_delay`] later: `DONE`, with
+//!   `PAYMENT_REFUNDED` or `PAYMENT_PARTIALLY_REFUNDED` (the status stays RECEIVED until the
+//!   whole value is back). Sources: docs.asaas.com/docs/refunds (`refunds[].status`: `PENDING`,
+//!   `CANCELLED`, `DONE`) and "Eventos para cobranças" (`PAYMENT_REFUND_IN_PROGRESS`,
+//!   `PAYMENT_REFUNDED`, `PAYMENT_PARTIALLY_REFUNDED`, `PAYMENT_REFUND_DENIED`).
 //!   Creation sends `PAYMENT_CREATED` (and a captured card `PAYMENT_CONFIRMED`).
 //! - Lists leave deleted payments out; `GET /v3/payments/{id}` still shows them
 //!   (`deleted: true`). Boleto refunds are refused (Asaas refunds boletos via a payer form).
@@ -125,7 +129,16 @@ struct FakeRefund {
     date_created: String,
     value: i64,
     description: Option<String>,
+    /// `DONE` once [`REFUND_SETTLES_AFTER`] has passed; `PENDING` until then.
+    done: bool,
 }
+
+/// How long an Asaas refund stays `PENDING` by default before the fake settles it (`DONE`,
+/// with `PAYMENT_REFUNDED` or `PAYMENT_PARTIALLY_REFUNDED`); see
+/// [`SandboxContext::asaas_refund_delay`]. Asaas answers a refund request with the
+/// refund `PENDING` ("Estornar cobrança": the refund is requested; `refunds[].status` is one of
+/// `PENDING`, `CANCELLED`, `DONE`, docs.asaas.com/docs/refunds) and announces it done later.
+pub const REFUND_SETTLES_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A fake payment's status, as Asaas writes it (`"PENDING"`, `"RECEIVED"`, …), and the moves
 /// the fake makes between them. (Asaas also has `OVERDUE`; the fake never lets a due date pass.)
@@ -281,8 +294,18 @@ fn terms(
 }
 
 impl FakePayment {
+    /// Given back or on its way: what can no longer be refunded.
     fn refunded(&self) -> i64 {
         self.refunds.iter().map(|r| r.value).sum()
+    }
+
+    /// Given back (`DONE`).
+    fn settled_refunds(&self) -> i64 {
+        self.refunds
+            .iter()
+            .filter(|r| r.done)
+            .map(|r| r.value)
+            .sum()
     }
 
     fn is_open(&self) -> bool {
@@ -470,6 +493,54 @@ impl AsaasFake {
         drop(ledger);
         self.send(vec![webhook]);
         Ok(answer)
+    }
+
+    /// Settles every pending refund of payment `id` now, as [`REFUND_SETTLES_AFTER`] would:
+    /// how many there were. For tests that drive the fake in process.
+    pub fn settle_refunds(&self, id: &str) -> Result<usize, SandboxError> {
+        let pending: Vec<usize> = {
+            let ledger = self.ledger();
+            let at = ledger
+                .index(id)
+                .ok_or_else(|| SandboxError::NotFound(format!("no Asaas payment {id}")))?;
+            ledger.payments[at]
+                .refunds
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| !r.done)
+                .map(|(i, _)| i)
+                .collect()
+        };
+        for index in &pending {
+            self.settle_refund(id, *index);
+        }
+        Ok(pending.len())
+    }
+
+    /// Settles the pending refund `index` of payment `id` (`DONE`), sending
+    /// `PAYMENT_REFUNDED` when the whole value is back, else `PAYMENT_PARTIALLY_REFUNDED`.
+    fn settle_refund(&self, id: &str, index: usize) {
+        let mut ledger = self.ledger();
+        let Some(at) = ledger.index(id) else { return };
+        let pending = ledger.payments[at]
+            .refunds
+            .get(index)
+            .is_some_and(|r| !r.done);
+        if !pending {
+            return;
+        }
+        let seq = ledger.next_event();
+        let payment = &mut ledger.payments[at];
+        payment.refunds[index].done = true;
+        let event = if payment.settled_refunds() == payment.value {
+            payment.status = PaymentStatus::Refunded;
+            "PAYMENT_REFUNDED"
+        } else {
+            "PAYMENT_PARTIALLY_REFUNDED"
+        };
+        let webhook = self.webhook(seq, event, payment);
+        drop(ledger);
+        self.send(vec![webhook]);
     }
 }
 

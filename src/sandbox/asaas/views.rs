@@ -202,7 +202,7 @@ pub(super) fn refund_views(p: &FakePayment) -> Vec<RefundView> {
         .iter()
         .map(|r| RefundView {
             date_created: r.date_created.clone(),
-            status: "DONE",
+            status: if r.done { "DONE" } else { "PENDING" },
             value: decimal_json(r.value),
             end_to_end_identifier: None,
             description: r.description.clone(),

@@ -65,6 +65,29 @@ pub async fn get_text(url: &str) -> String {
     response.text().await.expect("a body")
 }
 
+/// What a gateway event says of each refund: (reference, payorch refund id, status, amount).
+pub fn refund_news(
+    event: &payorch::gateway::GatewayEvent,
+) -> Vec<(
+    &str,
+    Option<payorch::id::RefundId>,
+    payorch::model::RefundStatus,
+    i64,
+)> {
+    event
+        .refunds
+        .iter()
+        .map(|n| {
+            (
+                n.reference.as_str(),
+                n.refund_id.clone(),
+                n.status,
+                n.amount,
+            )
+        })
+        .collect()
+}
+
 /// A response's body as JSON (reqwest is built without its `json` feature).
 pub async fn json_of(response: reqwest::Response) -> serde_json::Value {
     let body = response.bytes().await.expect("a response body");
@@ -275,9 +298,15 @@ pub struct SandboxProcess {
 impl Env {
     /// Starts `payorch sandbox --bind 127.0.0.1:0` and waits for its `listening on` line.
     pub fn start_sandbox(&self) -> SandboxProcess {
+        self.start_sandbox_with(&[])
+    }
+
+    /// [`Env::start_sandbox`] with more flags (e.g. `--asaas-refund-delay 5s`).
+    pub fn start_sandbox_with(&self, flags: &[&str]) -> SandboxProcess {
         let mut child = self
             .cmd()
             .args(["sandbox", "--bind", "127.0.0.1:0"])
+            .args(flags)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()

@@ -31,10 +31,15 @@ impl ServeStack {
 
     /// [`ServeStack::new`] in `env` (e.g. [`Env::allowing_private_targets`]).
     pub fn in_env(env: Env, config: &str) -> ServeStack {
+        ServeStack::with_sandbox_flags(env, config, &[])
+    }
+
+    /// [`ServeStack::in_env`], the sandbox started with `flags` too.
+    pub fn with_sandbox_flags(env: Env, config: &str, flags: &[&str]) -> ServeStack {
         let path = env.path().join("payorch.toml");
         std::fs::write(&path, config).expect("write the config");
         let config = path.to_str().expect("a UTF-8 temp path").to_string();
-        let sandbox = env.start_sandbox();
+        let sandbox = env.start_sandbox_with(flags);
         let key = env
             .run(&["--config", &config, "apikey", "create", "-o", "json"])
             .json()["secret"]

@@ -215,7 +215,10 @@ pub struct World {
 impl World {
     pub async fn new(config: Config) -> World {
         payorch::gateway::http::install_crypto_provider();
-        let (ctx, hooks) = SandboxContext::new(Arc::new(SystemClock));
+        let (mut ctx, hooks) = SandboxContext::new(Arc::new(SystemClock));
+        // Asaas's refunds are answered PENDING and settled at once: what the gateway holds
+        // does not depend on how long a case takes.
+        ctx.asaas_refund_delay = Duration::ZERO;
         let mut options =
             SandboxOptions::new("127.0.0.1:0".parse().unwrap(), Arc::new(SystemClock));
         options.retry = RetryPolicy {

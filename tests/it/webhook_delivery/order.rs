@@ -173,6 +173,7 @@ fn refund_news(charge: &payorch::id::ChargeId, status: ChargeStatus, amount: i64
         amount_refunded: Some(amount),
         payment_reference: None,
         occurred_at: None,
+        refunds: Vec::new(),
     }
 }
 
