@@ -29,6 +29,10 @@ struct Fixture {
 }
 
 async fn fixture() -> Fixture {
+    fixture_with(Gateways::default()).await
+}
+
+async fn fixture_with(gateways: Gateways) -> Fixture {
     let dir = tempfile::tempdir().expect("tempdir");
     let store: Arc<dyn Store> =
         Arc::new(SqliteStore::open(&dir.path().join("payorch.db")).expect("store"));
@@ -39,7 +43,7 @@ async fn fixture() -> Fixture {
     let core = Core::assemble(
         Config::default(),
         store.clone(),
-        Arc::new(SharedGateways(Arc::new(Gateways::default()))),
+        Arc::new(SharedGateways(Arc::new(gateways))),
         clock.clone(),
     )
     .expect("core");
@@ -543,4 +547,93 @@ async fn a_redelivery_after_not_yet_still_enqueues_an_event_a_crash_lost() {
         .map(|e| e.kind.to_string())
         .collect();
     assert!(kinds.contains(&"charge.succeeded".to_string()), "{kinds:?}");
+}
+
+/// A refund Stripe answers `pending` is never sent again by the reconciler, however long it
+/// stays pending: Stripe forgets an idempotency key after 24 hours, so a late resend would be a
+/// second refund. Its webhook settles it (`gateway_stripe::refund_events_name_the_refund_and_settle_it`).
+#[tokio::test]
+async fn the_reconciler_never_resends_a_pending_stripe_refund() {
+    use crate::common::scripted::{Reply, Scripted};
+    use payorch::config::StripeSettings;
+    use payorch::gateway::stripe::{StripeCredentials, StripeGateway};
+    use payorch::secret::Secret;
+
+    let stripe = Scripted::answering(|seen| {
+        Some(if seen.method == axum::http::Method::POST {
+            Reply::json(
+                200,
+                serde_json::json!({"id": "re_3P", "object": "refund", "amount": 500,
+                                   "status": "pending", "payment_intent": "pi_3P"}),
+            )
+        } else {
+            Reply::json(
+                200,
+                serde_json::json!({"id": "pi_3P", "object": "payment_intent", "amount": 1990,
+                                   "currency": "brl", "status": "succeeded", "metadata": {}}),
+            )
+        })
+    })
+    .await;
+    let settings = StripeSettings {
+        base_url: stripe.base.clone(),
+        ..StripeSettings::default()
+    };
+    let credentials = StripeCredentials {
+        secret_key: Secret::new("sk_test_pendingRefunds0123456789"),
+        webhook_secret: None,
+    };
+    let adapter = StripeGateway::new(&settings, credentials).expect("adapter");
+    let mut gateways = Gateways::default();
+    gateways.available.insert(
+        GatewayId::Stripe,
+        Arc::new(adapter) as Arc<dyn payorch::gateway::Gateway>,
+    );
+    let f = fixture_with(gateways).await;
+    let id = f
+        .charge(Some(GatewayId::Stripe), ChargeStatus::Succeeded)
+        .await;
+    let stored = f.store.get_charge(&f.tenant, &id).await.unwrap().unwrap();
+    let mut held = stored.value;
+    held.gateway_reference = Some("pi_3P".into());
+    f.store.update_charge(&held, stored.version).await.unwrap();
+
+    let request = payorch::api::RefundRequest {
+        amount: Some(500),
+        reason: None,
+    };
+    let charge = f
+        .core
+        .orchestrator
+        .refund(&f.tenant, id.as_str(), &RefundId::generate(), &request)
+        .await
+        .expect("refund answered");
+    assert_eq!(charge.refunds[0].status, RefundStatus::Pending);
+    let posts = |s: &Scripted| {
+        s.seen()
+            .iter()
+            .filter(|r| r.method == axum::http::Method::POST)
+            .count()
+    };
+    assert_eq!(posts(&stripe), 1);
+
+    // Far past the lease (and past Stripe's 24 hours): the reconciler leaves it to the webhook.
+    for _ in 0..3 {
+        f.clock.advance(Duration::from_secs(25 * 3600));
+        let report = f
+            .core
+            .orchestrator
+            .reconcile_once()
+            .await
+            .expect("reconcile");
+        assert!(report.refunds.is_empty(), "{:?}", report.refunds);
+    }
+    assert_eq!(
+        posts(&stripe),
+        1,
+        "the refund was sent again: {:?}",
+        stripe.paths()
+    );
+    let (status, refunded, _) = f.status(&id).await;
+    assert_eq!((status, refunded), (ChargeStatus::Succeeded, 0));
 }
