@@ -15,6 +15,7 @@
 mod audit;
 #[cfg(any(test, feature = "testing"))]
 pub mod conformance;
+pub mod dynamo;
 pub mod sqlite;
 mod state_key;
 mod text_enum;

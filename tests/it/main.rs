@@ -44,6 +44,7 @@ mod sandbox_e2e;
 mod sandbox_sdk_stripe;
 mod secrets_at_rest;
 mod serve;
+mod store_dynamo;
 mod store_sqlite;
 mod strict_input;
 mod terminal;

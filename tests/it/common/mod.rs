@@ -7,6 +7,7 @@
 //! ledger (`ledger.rs`), the OpenAPI checker (`openapi.rs`) and the SDK scripts (`sdk.rs`).
 #![allow(dead_code)]
 
+pub mod aws;
 pub mod fake;
 pub mod ledger;
 pub mod openapi;
