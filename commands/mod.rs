@@ -4,6 +4,7 @@
 mod amount;
 mod apikey;
 mod audit;
+mod aws;
 mod breaker;
 mod charge;
 mod dashboard;
@@ -29,9 +30,10 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 use clap_complete::Shell;
 
 use payorch::clock::SystemClock;
-use payorch::config::{Config, Loaded, Overrides, ProcessEnv};
+use payorch::config::{Config, Loaded, Overrides, ProcessEnv, StoreBackend};
 use payorch::datakey::DataKeys;
 use payorch::model::TenantId;
+use payorch::store::dynamo::DynamoStore;
 use payorch::store::sqlite::SqliteStore;
 use payorch::store::{AuditAction, Store};
 use payorch::tenancy::{self, Actor};
@@ -98,6 +100,9 @@ pub enum Command {
     /// Create and list tenants (merchants)
     #[command(subcommand)]
     Tenant(tenant::TenantCommand),
+    /// The fleet backend's DynamoDB table and SQS queues: create them, show their status
+    #[command(subcommand)]
+    Aws(aws::AwsCommand),
     /// The data key that encrypts webhook signing secrets at rest: show, back up, rotate, import
     #[command(subcommand, name = "datakey")]
     DataKey(datakey::DataKeyCommand),
@@ -164,14 +169,23 @@ impl Ctx {
 
     /// Opens the configured store, creating it and the `default` tenant on first use.
     pub async fn store(&self) -> anyhow::Result<Arc<dyn Store>> {
-        let path = self.config().sqlite_path();
-        let store = SqliteStore::open(&path)
-            .with_context(|| format!("cannot open the store at {}", path.display()))?;
-        // On stderr for every command (warnings are logged by default), `serve` included.
-        for loose in payorch::store::sqlite::private::loose_permissions(&path) {
-            tracing::warn!("{loose}");
-        }
-        let store: Arc<dyn Store> = Arc::new(store);
+        let store: Arc<dyn Store> = match self.config().store.backend {
+            StoreBackend::Sqlite => {
+                let path = self.config().sqlite_path();
+                let store = SqliteStore::open(&path)
+                    .with_context(|| format!("cannot open the store at {}", path.display()))?;
+                // On stderr for every command (warnings are logged by default), `serve` included.
+                for loose in payorch::store::sqlite::private::loose_permissions(&path) {
+                    tracing::warn!("{loose}");
+                }
+                Arc::new(store)
+            }
+            StoreBackend::Dynamodb => Arc::new(
+                DynamoStore::connect(&self.config().aws, None)
+                    .await
+                    .map_err(aws::aws_error)?,
+            ),
+        };
         tenancy::ensure_default_tenant(store.as_ref(), &self.clock).await?;
         Ok(store)
     }
@@ -266,6 +280,7 @@ fn run(cli: Cli, out: Output) -> anyhow::Result<()> {
             Command::Init(args) => setup::init(&ctx, &cli.global, args).await,
             Command::Config(cmd) => setup::config(&ctx, cmd),
             Command::Tenant(cmd) => tenant::run(&ctx, cmd).await,
+            Command::Aws(cmd) => aws::run(&ctx, cmd).await,
             Command::ApiKey(cmd) => apikey::run(&ctx, cmd).await,
             Command::Audit(cmd) => audit::run(&ctx, cmd).await,
             Command::Gateway(cmd) => gateway::run(&ctx, cmd).await,
@@ -309,7 +324,7 @@ fn init_logging(global: &GlobalArgs) {
     };
     let ansi = !global.no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(level))
+        .with_env_filter(log_filter(level))
         .with_writer(std::io::stderr)
         .with_ansi(ansi && std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
@@ -358,4 +373,16 @@ mod tests {
             }
         }
     }
+}
+
+/// The log filter for `level` (a level or a filter such as `payorch=debug`). The AWS SDK's
+/// own logs (credential-chain probes, retries) are kept to errors unless the filter names an
+/// `aws` target itself: payorch reports an AWS failure in one sentence of its own.
+pub fn log_filter(level: &str) -> tracing_subscriber::EnvFilter {
+    if level.contains("aws") {
+        return tracing_subscriber::EnvFilter::new(level);
+    }
+    tracing_subscriber::EnvFilter::new(format!(
+        "{level},aws_config=error,aws_smithy_runtime=error,aws_smithy_http_client=error,aws_sdk_dynamodb=error,aws_sdk_sqs=error"
+    ))
 }

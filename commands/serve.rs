@@ -53,7 +53,7 @@ pub fn init_logging(ctx: &Ctx, global: &super::GlobalArgs, args: &ServeArgs) {
         Some(CliLogFormat::Text) => false,
         None => ctx.config().log.format == LogFormat::Json,
     };
-    let filter = tracing_subscriber::EnvFilter::new(level);
+    let filter = super::log_filter(&level);
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

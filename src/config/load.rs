@@ -38,6 +38,15 @@ const ENV_KEYS: &[(&str, &str, EnvKind)] = &[
         "store.sqlite_path",
         EnvKind::Str,
     ),
+    ("PAYORCH_AWS_REGION", "aws.region", EnvKind::Str),
+    ("PAYORCH_AWS_TABLE", "aws.table", EnvKind::Str),
+    ("PAYORCH_AWS_QUEUE", "aws.queue", EnvKind::Str),
+    (
+        "PAYORCH_AWS_DEAD_LETTER_QUEUE",
+        "aws.dead_letter_queue",
+        EnvKind::Str,
+    ),
+    ("PAYORCH_AWS_ENDPOINT_URL", "aws.endpoint_url", EnvKind::Str),
     ("PAYORCH_SERVER_BIND", "server.bind", EnvKind::Str),
     (
         "PAYORCH_SERVER_BODY_LIMIT",
@@ -278,6 +287,7 @@ impl Config {
             message,
         };
         self.validate_server(&invalid)?;
+        self.validate_aws(&invalid)?;
         self.validate_limits(&invalid)?;
         self.validate_log(&invalid)?;
         self.validate_gateways(&invalid)?;
@@ -287,6 +297,71 @@ impl Config {
             .validate()
             .map_err(|(key, message)| invalid(&key, message))?;
         self.validate_webhooks(&invalid)
+    }
+
+    /// `[aws]`: names AWS accepts (checked here so a typo is not a confusing SDK error later)
+    /// and an endpoint that is a URL.
+    fn validate_aws(&self, invalid: Invalid<'_>) -> Result<(), ConfigError> {
+        let aws = &self.aws;
+        let table_ok = (3..=255).contains(&aws.table.len())
+            && aws
+                .table
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        if !table_ok {
+            return Err(invalid(
+                "aws.table",
+                format!(
+                    "`{}` is not a DynamoDB table name: 3 to 255 of a-z, A-Z, 0-9, `_`, `-`, `.`",
+                    aws.table
+                ),
+            ));
+        }
+        for (key, name) in [
+            ("aws.queue", &aws.queue),
+            ("aws.dead_letter_queue", &aws.dead_letter_queue),
+        ] {
+            let ok = (1..=80).contains(&name.len())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'));
+            if !ok {
+                return Err(invalid(
+                    key,
+                    format!(
+                        "`{name}` is not an SQS queue name: 1 to 80 of a-z, A-Z, 0-9, `_`, `-`"
+                    ),
+                ));
+            }
+        }
+        if aws.queue == aws.dead_letter_queue {
+            return Err(invalid(
+                "aws.dead_letter_queue",
+                "must differ from `aws.queue`".into(),
+            ));
+        }
+        if let Some(url) = &aws.endpoint_url {
+            let scheme_ok = url.starts_with("http://") || url.starts_with("https://");
+            if !scheme_ok || url.parse::<http::Uri>().is_err() {
+                return Err(invalid(
+                    "aws.endpoint_url",
+                    format!("`{url}` is not an http(s) URL, e.g. http://127.0.0.1:5000"),
+                ));
+            }
+        }
+        if let Some(region) = &aws.region {
+            let ok = !region.is_empty()
+                && region
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            if !ok {
+                return Err(invalid(
+                    "aws.region",
+                    format!("`{region}` is not an AWS region name, e.g. sa-east-1"),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// `[server]`: the bind address and the limits on requests and connections.

@@ -21,6 +21,7 @@ pub use crate::clock::HumanDuration;
 pub use crate::gateway::settings::{AsaasSettings, EfiSettings, GatewaysConfig, StripeSettings};
 use crate::model::{Currency, GatewayId, Period, Rate, RateLimit, TenantId};
 use crate::routing::{RoutingDefaults, RoutingTable, TableError};
+pub use crate::store::dynamo::AwsSettings;
 
 /// The config file's name inside the config dir.
 pub const FILE_NAME: &str = "payorch.toml";
@@ -66,6 +67,8 @@ pub enum ConfigError {
 pub enum StoreBackend {
     /// One SQLite file in the data dir: the embedded default.
     Sqlite,
+    /// DynamoDB + SQS, shared by a fleet of `serve` instances (`[aws]`).
+    Dynamodb,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -356,6 +359,8 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// `[retention]`: how long diagnostic copies of personal data are kept.
     pub retention: RetentionConfig,
+    /// `[aws]`: the table and queues of the `dynamodb` backend.
+    pub aws: AwsSettings,
 }
 
 impl Default for Config {
@@ -375,6 +380,7 @@ impl Default for Config {
             amount_limits: AmountLimits::default(),
             limits: LimitsConfig::default(),
             retention: RetentionConfig::default(),
+            aws: AwsSettings::default(),
         }
     }
 }

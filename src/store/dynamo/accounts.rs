@@ -26,7 +26,6 @@ impl TenantStore for DynamoStore {
     async fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
         unimplemented!("issue 15")
     }
-
 }
 
 #[async_trait]
@@ -60,6 +59,4 @@ impl ApiKeyStore for DynamoStore {
     ) -> StoreResult<ApiKey> {
         unimplemented!("issue 15")
     }
-
 }
-

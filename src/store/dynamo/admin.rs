@@ -8,15 +8,15 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, IndexStatus, KeySchemaElement,
-    KeyType, Projection, ProjectionType, ScalarAttributeType, TableStatus,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, IndexStatus, KeySchemaElement, KeyType,
+    Projection, ProjectionType, ScalarAttributeType, TableStatus as DdbTableStatus,
     TimeToLiveSpecification,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde::Serialize;
 
 use super::error::{Target, sdk_error};
-use super::{AwsSettings, GSI1, GSI2, GSI3, StaticCredentials, sdk_config};
+use super::{AwsSettings, GSI1, GSI2, GSI3, StaticCredentials, check_credentials, sdk_config};
 use crate::store::{StoreError, StoreResult};
 
 /// How many receives a message may take before SQS moves it to the dead-letter queue: a
@@ -54,7 +54,10 @@ struct Admin {
 }
 
 impl Admin {
-    async fn new(settings: &AwsSettings, credentials: Option<&StaticCredentials>) -> StoreResult<Admin> {
+    async fn new(
+        settings: &AwsSettings,
+        credentials: Option<&StaticCredentials>,
+    ) -> StoreResult<Admin> {
         let config = sdk_config(settings, credentials).await;
         let place = match (&settings.endpoint_url, config.region()) {
             (Some(url), _) => url.clone(),
@@ -66,6 +69,7 @@ impl Admin {
                 ));
             }
         };
+        check_credentials(&config).await?;
         Ok(Admin {
             ddb: aws_sdk_dynamodb::Client::new(&config),
             sqs: aws_sdk_sqs::Client::new(&config),
@@ -163,7 +167,9 @@ async fn init_table(admin: &Admin, table: &str) -> StoreResult<InitStep> {
                 }),
             });
         }
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {}
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception()) => {}
         Err(e) => return Err(sdk_error(&target, "DescribeTable", e)),
     }
     let mut create = admin
@@ -185,7 +191,9 @@ async fn init_table(admin: &Admin, table: &str) -> StoreResult<InitStep> {
     match create.send().await {
         Ok(_) => {}
         // Another `init` created it meanwhile: found.
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => {}
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_in_use_exception()) => {}
         Err(e) => return Err(sdk_error(&target, "CreateTable", e)),
     }
     wait_active(admin, table).await?;
@@ -213,7 +221,7 @@ async fn wait_active(admin: &Admin, table: &str) -> StoreResult<()> {
             .global_secondary_indexes()
             .iter()
             .all(|i| i.index_status() == Some(&IndexStatus::Active));
-        if t.table_status() == Some(&TableStatus::Active) && indexes_active {
+        if t.table_status() == Some(&DdbTableStatus::Active) && indexes_active {
             return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -233,8 +241,12 @@ async fn init_ttl(admin: &Admin, table: &str) -> StoreResult<InitStep> {
         .await
         .map_err(|e| sdk_error(&target, "DescribeTimeToLive", e))?;
     let description = current.time_to_live_description();
-    let status = description.and_then(|d| d.time_to_live_status()).map(|s| s.as_str().to_string());
-    let attribute = description.and_then(|d| d.attribute_name()).map(str::to_string);
+    let status = description
+        .and_then(|d| d.time_to_live_status())
+        .map(|s| s.as_str().to_string());
+    let attribute = description
+        .and_then(|d| d.attribute_name())
+        .map(str::to_string);
     let found = |note| InitStep {
         resource: "ttl".into(),
         name: format!("{table}.ttl"),
@@ -290,7 +302,9 @@ async fn init_queue(
             };
             return Ok((step, url));
         }
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_queue_does_not_exist()) => {}
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_queue_does_not_exist()) => {}
         Err(e) => return Err(sdk_error(&target, "GetQueueUrl", e)),
     }
     let mut attributes = HashMap::from([(
@@ -338,4 +352,150 @@ async fn queue_arn(admin: &Admin, name: &str, url: &str) -> StoreResult<String> 
         .and_then(|a| a.get(&QueueAttributeName::QueueArn))
         .cloned()
         .ok_or_else(|| StoreError::Backend(format!("SQS gave no ARN for the queue `{name}`")))
+}
+
+/// What `payorch aws status` shows of the table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TableStatus {
+    pub name: String,
+    /// `ACTIVE`, `CREATING`, …, or `MISSING`.
+    pub status: String,
+    /// Each index's name and status (`ACTIVE`, `CREATING`, …).
+    pub indexes: Vec<(String, String)>,
+    /// DynamoDB's item count, refreshed by AWS about every six hours.
+    pub approximate_items: Option<i64>,
+    /// `ENABLED`, `DISABLED`, …
+    pub ttl: Option<String>,
+}
+
+/// What `payorch aws status` shows of a queue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct QueueStatus {
+    pub name: String,
+    /// Whether the queue exists.
+    pub exists: bool,
+    /// Visible messages (SQS's approximate counts).
+    pub visible: Option<u64>,
+    /// Received and not yet deleted, or hidden for a retry.
+    pub in_flight: Option<u64>,
+    /// Sent with a delay that has not passed.
+    pub delayed: Option<u64>,
+}
+
+/// The table, its indexes and TTL, and both queues' depths.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Status {
+    pub endpoint: String,
+    pub table: TableStatus,
+    pub queue: QueueStatus,
+    pub dead_letter_queue: QueueStatus,
+}
+
+/// Reads what is there now; a missing table or queue is reported, not an error.
+pub async fn status(
+    settings: &AwsSettings,
+    credentials: Option<&StaticCredentials>,
+) -> StoreResult<Status> {
+    let admin = Admin::new(settings, credentials).await?;
+    Ok(Status {
+        endpoint: admin.place.clone(),
+        table: table_status(&admin, &settings.table).await?,
+        queue: queue_status(&admin, &settings.queue).await?,
+        dead_letter_queue: queue_status(&admin, &settings.dead_letter_queue).await?,
+    })
+}
+
+async fn table_status(admin: &Admin, table: &str) -> StoreResult<TableStatus> {
+    let target = admin.target("DynamoDB", table);
+    let described = match admin.ddb.describe_table().table_name(table).send().await {
+        Ok(out) => out,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception()) =>
+        {
+            return Ok(TableStatus {
+                name: table.into(),
+                status: "MISSING".into(),
+                indexes: Vec::new(),
+                approximate_items: None,
+                ttl: None,
+            });
+        }
+        Err(e) => return Err(sdk_error(&target, "DescribeTable", e)),
+    };
+    let ttl = admin
+        .ddb
+        .describe_time_to_live()
+        .table_name(table)
+        .send()
+        .await
+        .map_err(|e| sdk_error(&target, "DescribeTimeToLive", e))?
+        .time_to_live_description()
+        .and_then(|d| d.time_to_live_status())
+        .map(|s| s.as_str().to_string());
+    let t = described.table();
+    Ok(TableStatus {
+        name: table.into(),
+        status: t
+            .and_then(|t| t.table_status())
+            .map_or("UNKNOWN".into(), |s| s.as_str().to_string()),
+        indexes: t
+            .map(|t| {
+                t.global_secondary_indexes()
+                    .iter()
+                    .map(|i| {
+                        (
+                            i.index_name().unwrap_or("?").to_string(),
+                            i.index_status()
+                                .map_or("UNKNOWN".into(), |s| s.as_str().to_string()),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        approximate_items: t.and_then(|t| t.item_count()),
+        ttl,
+    })
+}
+
+async fn queue_status(admin: &Admin, name: &str) -> StoreResult<QueueStatus> {
+    let target = admin.target("SQS", name);
+    let url = match admin.sqs.get_queue_url().queue_name(name).send().await {
+        Ok(out) => out.queue_url.unwrap_or_default(),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_queue_does_not_exist()) =>
+        {
+            return Ok(QueueStatus {
+                name: name.into(),
+                exists: false,
+                visible: None,
+                in_flight: None,
+                delayed: None,
+            });
+        }
+        Err(e) => return Err(sdk_error(&target, "GetQueueUrl", e)),
+    };
+    let out = admin
+        .sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesDelayed)
+        .send()
+        .await
+        .map_err(|e| sdk_error(&target, "GetQueueAttributes", e))?;
+    let count = |name: QueueAttributeName| {
+        out.attributes()
+            .and_then(|a| a.get(&name))
+            .and_then(|v| v.parse().ok())
+    };
+    Ok(QueueStatus {
+        name: name.into(),
+        exists: true,
+        visible: count(QueueAttributeName::ApproximateNumberOfMessages),
+        in_flight: count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+        delayed: count(QueueAttributeName::ApproximateNumberOfMessagesDelayed),
+    })
 }

@@ -27,6 +27,4 @@ impl AuditLog for DynamoStore {
     ) -> StoreResult<Page<AuditEntry>> {
         unimplemented!("issue 15")
     }
-
 }
-

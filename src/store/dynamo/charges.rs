@@ -48,6 +48,4 @@ impl ChargeStore for DynamoStore {
     ) -> StoreResult<Page<Charge>> {
         unimplemented!("issue 15")
     }
-
 }
-

@@ -33,6 +33,4 @@ impl CounterStore for DynamoStore {
     ) -> StoreResult<Vec<(Timestamp, BTreeMap<String, i64>)>> {
         unimplemented!("issue 15")
     }
-
 }
-

@@ -68,9 +68,9 @@ where
         place,
     } = target;
     match &err {
-        SdkError::TimeoutError(_) => {
-            StoreError::Unavailable(format!("{service} at {place} did not answer {operation} in time"))
-        }
+        SdkError::TimeoutError(_) => StoreError::Unavailable(format!(
+            "{service} at {place} did not answer {operation} in time"
+        )),
         SdkError::DispatchFailure(failure) => {
             let cause = root_cause(&err);
             if failure.is_user() || cause.contains("credentials") {
@@ -88,7 +88,9 @@ where
                     "no AWS region is set for {service}: set `[aws] region` (PAYORCH_AWS_REGION) or AWS_REGION"
                 ))
             } else {
-                StoreError::Backend(format!("cannot build the {service} {operation} request: {cause}"))
+                StoreError::Backend(format!(
+                    "cannot build the {service} {operation} request: {cause}"
+                ))
             }
         }
         SdkError::ServiceError(service_err) => {
@@ -117,7 +119,10 @@ where
             "{service} at {place} sent an unreadable answer to {operation}: {}",
             root_cause(&err)
         )),
-        _ => StoreError::Backend(format!("{service} {operation} failed: {}", root_cause(&err))),
+        _ => StoreError::Backend(format!(
+            "{service} {operation} failed: {}",
+            root_cause(&err)
+        )),
     }
 }
 

@@ -26,6 +26,4 @@ impl EventLog for DynamoStore {
     async fn list_events(&self, tenant: &TenantId, query: &EventQuery) -> StoreResult<Page<Event>> {
         unimplemented!("issue 15")
     }
-
 }
-

@@ -51,6 +51,4 @@ impl IdempotencyStore for DynamoStore {
     async fn purge_expired_idempotency_keys(&self, now: Timestamp) -> StoreResult<u64> {
         unimplemented!("issue 15")
     }
-
 }
-

@@ -39,14 +39,15 @@ impl InboundWebhookStore for DynamoStore {
         unimplemented!("issue 15")
     }
 
-    async fn list_inbound(&self, tenant: &TenantId, limit: u32)
-    -> StoreResult<Vec<InboundWebhook>> {
+    async fn list_inbound(
+        &self,
+        tenant: &TenantId,
+        limit: u32,
+    ) -> StoreResult<Vec<InboundWebhook>> {
         unimplemented!("issue 15")
     }
 
     async fn prune_inbound_bodies(&self, before: Timestamp) -> StoreResult<u64> {
         unimplemented!("issue 15")
     }
-
 }
-

@@ -133,6 +133,22 @@ pub(crate) async fn sdk_config(
     loader.load().await
 }
 
+/// Resolves the credentials once, so that having none is one sentence naming the fixes
+/// rather than a failure of the first request.
+pub(crate) async fn check_credentials(config: &aws_config::SdkConfig) -> StoreResult<()> {
+    use aws_sdk_dynamodb::config::ProvideCredentials as _;
+    let Some(provider) = config.credentials_provider() else {
+        return Err(StoreError::Backend(NO_CREDENTIALS.into()));
+    };
+    provider
+        .provide_credentials()
+        .await
+        .map(|_| ())
+        .map_err(|_| StoreError::Backend(NO_CREDENTIALS.into()))
+}
+
+const NO_CREDENTIALS: &str = "no AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where an instance or task role applies";
+
 impl DynamoStore {
     /// Connects to the table and queues `settings` names and checks they exist (so a missing
     /// one is a clear error at startup, naming `payorch aws init`, not at the first charge).
@@ -151,6 +167,7 @@ impl DynamoStore {
                 ));
             }
         };
+        check_credentials(&config).await?;
         let ddb = aws_sdk_dynamodb::Client::new(&config);
         let sqs = aws_sdk_sqs::Client::new(&config);
         let table_target = Target {

@@ -35,6 +35,4 @@ impl StateStore for DynamoStore {
     ) -> StoreResult<Vec<(String, Versioned<serde_json::Value>)>> {
         unimplemented!("issue 15")
     }
-
 }
-

@@ -34,7 +34,10 @@ pub fn child_env(settings: &AwsSettings) -> Vec<(&'static str, String)> {
         ("PAYORCH_AWS_REGION", "us-east-1".into()),
         ("PAYORCH_AWS_TABLE", settings.table.clone()),
         ("PAYORCH_AWS_QUEUE", settings.queue.clone()),
-        ("PAYORCH_AWS_DEAD_LETTER_QUEUE", settings.dead_letter_queue.clone()),
+        (
+            "PAYORCH_AWS_DEAD_LETTER_QUEUE",
+            settings.dead_letter_queue.clone(),
+        ),
         ("AWS_ACCESS_KEY_ID", "testing".into()),
         ("AWS_SECRET_ACCESS_KEY", "testing".into()),
     ]

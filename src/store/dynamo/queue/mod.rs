@@ -81,9 +81,7 @@ impl DeliveryQueue for DynamoStore {
     ) -> StoreResult<QueueStats> {
         unimplemented!("issue 15")
     }
-
 }
-
 
 impl DynamoStore {
     /// Enqueues `message` (visible after `delay`, last in its group) in the same
