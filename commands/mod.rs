@@ -330,6 +330,18 @@ fn init_logging(global: &GlobalArgs) {
         .try_init();
 }
 
+/// The log filter for `level` (a level or a filter such as `payorch=debug`). The AWS SDK's
+/// own logs (credential-chain probes, retries) are kept to errors unless the filter names an
+/// `aws` target itself: payorch reports an AWS failure in one sentence of its own.
+pub fn log_filter(level: &str) -> tracing_subscriber::EnvFilter {
+    if level.contains("aws") {
+        return tracing_subscriber::EnvFilter::new(level);
+    }
+    tracing_subscriber::EnvFilter::new(format!(
+        "{level},aws_config=error,aws_smithy_runtime=error,aws_smithy_http_client=error,aws_sdk_dynamodb=error,aws_sdk_sqs=error"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,16 +385,4 @@ mod tests {
             }
         }
     }
-}
-
-/// The log filter for `level` (a level or a filter such as `payorch=debug`). The AWS SDK's
-/// own logs (credential-chain probes, retries) are kept to errors unless the filter names an
-/// `aws` target itself: payorch reports an AWS failure in one sentence of its own.
-pub fn log_filter(level: &str) -> tracing_subscriber::EnvFilter {
-    if level.contains("aws") {
-        return tracing_subscriber::EnvFilter::new(level);
-    }
-    tracing_subscriber::EnvFilter::new(format!(
-        "{level},aws_config=error,aws_smithy_runtime=error,aws_smithy_http_client=error,aws_sdk_dynamodb=error,aws_sdk_sqs=error"
-    ))
 }
