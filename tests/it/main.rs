@@ -24,6 +24,7 @@ mod efi_mtls;
 mod efi_sdk;
 mod events_cli;
 mod failpoints_env;
+mod fleet_aws;
 mod fleet_breakers;
 mod fuzz_properties;
 mod gateway_asaas;

@@ -10,7 +10,7 @@ use payorch::gateway::{asaas, efi, stripe};
 use payorch::id::{ChargeId, EventId};
 use payorch::model::{Charge, ChargeStatus, Event, EventType, GatewayId, TenantId};
 use payorch::store::sqlite::SqliteStore;
-use payorch::store::{ChargeQuery, ChargeStore, EventLog, EventQuery, Page};
+use payorch::store::{ChargeQuery, ChargeStore, EventLog, EventQuery, Page, Store};
 use serde_json::Value;
 
 /// One charge a gateway's fake holds, in payorch's vocabulary.
@@ -118,9 +118,14 @@ where
     }
 }
 
-/// Every charge of the `default` tenant in the store at `db`, newest first.
+/// Every charge of the `default` tenant in the SQLite store at `db`, newest first.
 pub async fn payorch_charges(db: &Path) -> Vec<Charge> {
     let store = SqliteStore::open(db).expect("open payorch's store");
+    charges_in(&store).await
+}
+
+/// Every charge of the `default` tenant in `store` (any backend), newest first.
+pub async fn charges_in(store: &dyn Store) -> Vec<Charge> {
     let tenant = TenantId::default_tenant();
     all_pages(|cursor| {
         let query = ChargeQuery {
@@ -128,15 +133,20 @@ pub async fn payorch_charges(db: &Path) -> Vec<Charge> {
             starting_after: cursor.map(|c| ChargeId::parse(&c).expect("a cursor")),
             ..Default::default()
         };
-        let (store, tenant) = (&store, &tenant);
+        let tenant = &tenant;
         async move { store.list_charges(tenant, &query).await.expect("charges") }
     })
     .await
 }
 
-/// Every event of the `default` tenant in the store's event log, newest first.
+/// Every event of the `default` tenant in the SQLite store's event log, newest first.
 pub async fn payorch_events(db: &Path) -> Vec<Event> {
     let store = SqliteStore::open(db).expect("open payorch's store");
+    events_in(&store).await
+}
+
+/// Every event of the `default` tenant in `store`'s event log (any backend), newest first.
+pub async fn events_in(store: &dyn Store) -> Vec<Event> {
     let tenant = TenantId::default_tenant();
     all_pages(|cursor| {
         let query = EventQuery {
@@ -144,7 +154,7 @@ pub async fn payorch_events(db: &Path) -> Vec<Event> {
             starting_after: cursor.map(|c| EventId::parse(&c).expect("a cursor")),
             ..Default::default()
         };
-        let (store, tenant) = (&store, &tenant);
+        let tenant = &tenant;
         async move { store.list_events(tenant, &query).await.expect("events") }
     })
     .await

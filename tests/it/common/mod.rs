@@ -138,6 +138,8 @@ pub struct Env {
     /// `PAYORCH_DATA_KEY` for every run (base64): a random key of this env's own. `None`:
     /// the data key lives in the OS keyring, under [`Env::keyring_account`].
     pub data_key: Option<String>,
+    /// More environment variables for every run (e.g. the AWS emulator's, `common::aws`).
+    pub vars: Vec<(&'static str, String)>,
 }
 
 impl Env {
@@ -152,6 +154,7 @@ impl Env {
                     .expose()
                     .to_string(),
             ),
+            vars: Vec::new(),
         }
     }
 
@@ -209,6 +212,9 @@ impl Env {
             .env("USER", "tester");
         if self.allow_private_targets {
             c.env("PAYORCH_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true");
+        }
+        for (name, value) in &self.vars {
+            c.env(name, value);
         }
         // Each env its own data key: parallel tests never share (or rotate) a keyring entry.
         // Without one, the OS keyring under this env's own account (the kernel keyutils store:

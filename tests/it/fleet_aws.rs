@@ -1,0 +1,373 @@
+//! Two `payorch serve` processes on one DynamoDB + SQS (the emulator, `common::aws`): what a
+//! fleet must share. A routing switch and a breaker opened through one instance are obeyed by
+//! the other; one idempotency key sent to both reaches the gateway once; deliveries one
+//! instance queued are consumed by the other after a `kill -9`, each event arriving signed;
+//! no acknowledged charge or event is lost.
+
+use crate::common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use payorch::clock::{Clock, SystemClock};
+use payorch::secret::Secret;
+use payorch::store::dynamo::{AwsSettings, DynamoStore, admin};
+use serde_json::{Value, json};
+
+use common::scripted::{Reply, Scripted};
+use common::stack::{Api, ServeStack, wait_for};
+use common::{Env, ServeProcess, aws, ledger};
+
+const BOUND: Duration = Duration::from_secs(60);
+
+/// The sandbox, an API key, and two serve processes on one fresh table and pair of queues.
+struct Fleet {
+    stack: ServeStack,
+    a: Option<ServeProcess>,
+    b: ServeProcess,
+    settings: AwsSettings,
+}
+
+impl Fleet {
+    /// `config` (TOML) on top of the backend's settings, which come from the environment.
+    async fn start(config: &str) -> Fleet {
+        let settings = aws::unique_settings();
+        admin::init(&settings, Some(&aws::credentials()))
+            .await
+            .unwrap_or_else(|e| panic!("aws init on the emulator: {e}"));
+        let mut env = Env::allowing_private_targets();
+        env.vars = aws::child_env(&settings);
+        let stack = ServeStack::in_env(env, config);
+        let a = stack
+            .env
+            .start_serve_with(&stack.config, &stack.sandbox.url);
+        let b = stack
+            .env
+            .start_serve_with(&stack.config, &stack.sandbox.url);
+        Fleet {
+            stack,
+            a: Some(a),
+            b,
+            settings,
+        }
+    }
+
+    fn api(&self, url: &str) -> Api {
+        Api {
+            http: self.stack.http.clone(),
+            url: url.to_string(),
+            key: self.stack.key.clone(),
+        }
+    }
+
+    fn a(&self) -> Api {
+        self.api(&self.a.as_ref().expect("instance a runs").url)
+    }
+
+    fn b(&self) -> Api {
+        self.api(&self.b.url)
+    }
+
+    /// The store the instances share, for the ledger checks.
+    async fn store(&self) -> DynamoStore {
+        DynamoStore::connect(&self.settings, Some(&aws::credentials()))
+            .await
+            .unwrap_or_else(|e| panic!("connect to the emulator: {e}"))
+    }
+}
+
+fn card(amount: i64) -> Value {
+    json!({"amount": amount, "currency": "BRL", "method": "card",
+           "customer": {"name": "Maria Silva", "document": "529.982.247-25",
+                        "email": "maria@example.com"},
+           "card": {"tokens": {"stripe": "pm_card_visa", "asaas": "asaas-card-token-1"}}})
+}
+
+/// The gateways a charge's attempts went to, in order.
+fn attempted(charge: &Value) -> Vec<String> {
+    charge["attempts"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x["gateway"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A card charge through `api` under a fresh key; its answer.
+async fn charge(api: &Api, key: &str) -> Value {
+    let (status, body) = api
+        .post_charge(key, &card(2500), BOUND)
+        .await
+        .expect("serve answers");
+    assert!(status == 201 || status == 402, "{status}: {body}");
+    body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_switch_and_a_breaker_opened_through_one_instance_are_obeyed_by_the_other() {
+    let fleet = Fleet::start(
+        "[routing]\nprimary = \"stripe\"\nfallbacks = [\"asaas\"]\n\n[breaker]\n\
+         window_size = 4\nminimum_calls = 4\nwait_in_open = \"10m\"\nsync_interval = \"100ms\"\n",
+    )
+    .await;
+
+    // An operator switches the primary: both instances route to it (the table is re-read at
+    // most every 500 ms; the bound is a hang guard).
+    fleet.stack.cli(&["gateway", "switch", "asaas"]);
+    for (name, api) in [("a", fleet.a()), ("b", fleet.b())] {
+        let mut n = 0;
+        wait_for(&format!("instance {name} routes to asaas"), BOUND, || {
+            n += 1;
+            let key = format!("switch-{name}-{n}");
+            let api = api.clone();
+            async move {
+                let c = charge(&api, &key).await;
+                if attempted(&c).first().map(String::as_str) == Some("asaas") {
+                    Ok(())
+                } else {
+                    Err(format!("attempts {:?}", attempted(&c)))
+                }
+            }
+        })
+        .await;
+    }
+    fleet.stack.cli(&["gateway", "switch", "stripe"]);
+
+    // Stripe goes down: failures seen through instance a open the breaker...
+    fleet
+        .stack
+        .set_mode("stripe", json!({"mode": "down"}))
+        .await;
+    let mut n = 0;
+    wait_for("instance a opens stripe's breaker", BOUND, || {
+        n += 1;
+        let (api, key) = (fleet.a(), format!("down-a-{n}"));
+        async move {
+            let c = charge(&api, &key).await;
+            let tried = attempted(&c);
+            if tried == ["asaas"] {
+                Ok(())
+            } else {
+                Err(format!("attempts {tried:?}"))
+            }
+        }
+    })
+    .await;
+    // ... and instance b, which never saw stripe fail, no longer tries it.
+    let mut n = 0;
+    wait_for("instance b skips stripe", BOUND, || {
+        n += 1;
+        let (api, key) = (fleet.b(), format!("down-b-{n}"));
+        async move {
+            let c = charge(&api, &key).await;
+            let tried = attempted(&c);
+            if tried == ["asaas"] {
+                Ok(())
+            } else {
+                Err(format!("attempts {tried:?}"))
+            }
+        }
+    })
+    .await;
+    let status: Value =
+        serde_json::from_str(&fleet.stack.cli(&["breaker", "status", "-o", "json"])).unwrap();
+    assert!(
+        status.to_string().contains("open"),
+        "breaker status shows the open breaker: {status}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_key_sent_to_both_instances_reaches_the_gateway_once() {
+    let fleet = Fleet::start("[routing]\nprimary = \"stripe\"\nfallbacks = [\"asaas\"]\n").await;
+    let (a, b) = (fleet.a(), fleet.b());
+    let mut calls = Vec::new();
+    for i in 0..100 {
+        let api = if i % 2 == 0 { a.clone() } else { b.clone() };
+        calls.push(tokio::spawn(async move {
+            api.post_charge("one-key", &card(4200), BOUND).await
+        }));
+    }
+    let mut ids = BTreeSet::new();
+    let mut statuses = BTreeMap::<u16, usize>::new();
+    for call in calls {
+        let (status, body) = call.await.unwrap().expect("serve answers");
+        *statuses.entry(status).or_default() += 1;
+        match status {
+            201 => {
+                ids.insert(body["id"].as_str().expect("an id").to_string());
+            }
+            // Another request under the key is still running: the client retries later.
+            409 => assert_eq!(body["error"]["code"], "idempotency_key_in_use", "{body}"),
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    assert_eq!(
+        ids.len(),
+        1,
+        "one charge for one key: {ids:?} ({statuses:?})"
+    );
+    let store = fleet.store().await;
+    let charges = ledger::charges_in(&store).await;
+    assert_eq!(charges.len(), 1, "one charge stored");
+    let held = ledger::held(&fleet.stack.http, &fleet.stack.sandbox.url, &charges).await;
+    assert_eq!(held.len(), 1, "the gateway was called once: {held:?}");
+    assert!(ledger::money_violations(&charges, &held).is_empty());
+}
+
+/// The merchant's receiver: answers 503 while closed, 200 once opened, and keeps what it
+/// accepted.
+struct Merchant {
+    server: Scripted,
+    open: Arc<AtomicBool>,
+    accepted: Arc<Mutex<Vec<common::scripted::Seen>>>,
+}
+
+impl Merchant {
+    async fn start() -> Merchant {
+        let open = Arc::new(AtomicBool::new(false));
+        let accepted = Arc::new(Mutex::new(Vec::new()));
+        let (o, a) = (Arc::clone(&open), Arc::clone(&accepted));
+        let server = Scripted::answering(move |seen| {
+            if o.load(Ordering::SeqCst) {
+                a.lock().unwrap().push(seen.clone());
+                Some(Reply::with_type(200, "text/plain", "ok"))
+            } else {
+                Some(Reply::with_type(503, "text/plain", "down"))
+            }
+        })
+        .await;
+        Merchant {
+            server,
+            open,
+            accepted,
+        }
+    }
+
+    /// The charges whose `charge.succeeded` was accepted, each verified with `secret`; panics
+    /// on a delivery that does not verify.
+    fn succeeded(&self, secret: &str) -> BTreeSet<String> {
+        let secret = Secret::new(secret);
+        let mut out = BTreeSet::new();
+        for seen in self.accepted.lock().unwrap().iter() {
+            common::verify_delivery(
+                &[&secret],
+                &seen.headers,
+                seen.body.as_bytes(),
+                SystemClock.now(),
+            )
+            .unwrap_or_else(|e| panic!("a delivery that does not verify: {e}"));
+            let event: Value = serde_json::from_str(&seen.body).expect("JSON");
+            if event["type"] == "charge.succeeded" {
+                out.insert(
+                    event["data"]["charge"]["id"]
+                        .as_str()
+                        .expect("the charge id")
+                        .to_string(),
+                );
+            }
+        }
+        out
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_of_one_instance_loses_no_acknowledged_charge_and_the_other_delivers_its_events() {
+    let mut fleet = Fleet::start(
+        "[routing]\nprimary = \"stripe\"\nfallbacks = [\"asaas\"]\n\n\
+         [webhooks]\nretry_schedule = [\"1s\", \"1s\", \"1s\", \"1s\", \"1s\", \"1s\", \"1s\", \"1s\", \"1s\", \"1s\"]\n\n\
+         [idempotency]\nlease = \"5s\"\n\n[recovery]\nevery = \"1s\"\n",
+    )
+    .await;
+    let merchant = Merchant::start().await;
+    let set: Value = serde_json::from_str(&fleet.stack.cli(&[
+        "webhook",
+        "endpoint",
+        "set",
+        &format!("{}/events", merchant.server.base),
+        "-o",
+        "json",
+    ]))
+    .unwrap();
+    let secret = set["secret"].as_str().unwrap().to_string();
+
+    // Load on both instances; a is killed part-way, mid-request.
+    let (a, b) = (fleet.a(), fleet.b());
+    let mut load = Vec::new();
+    for i in 0..40 {
+        let api = if i % 2 == 0 { a.clone() } else { b.clone() };
+        load.push(tokio::spawn(async move {
+            let key = format!("load-{i}");
+            (
+                key.clone(),
+                api.post_charge(&key, &card(1000 + i), BOUND).await,
+            )
+        }));
+        if i == 25 {
+            fleet.a.take().expect("a runs").kill9();
+        }
+    }
+    let mut acknowledged = BTreeMap::new();
+    for call in load {
+        let (key, answer) = call.await.unwrap();
+        if let Ok((201, body)) = answer {
+            acknowledged.insert(body["id"].as_str().unwrap().to_string(), (key, body));
+        }
+    }
+    assert!(acknowledged.len() >= 20, "most charges were answered");
+
+    // The merchant comes back; instance b delivers everything, a's queued events included.
+    merchant.open.store(true, Ordering::SeqCst);
+    let store = fleet.store().await;
+    wait_for(
+        "every acknowledged charge's event arrives, signed",
+        BOUND,
+        || {
+            let got = merchant.succeeded(&secret);
+            let missing: Vec<&String> = acknowledged
+                .keys()
+                .filter(|id| !got.contains(*id))
+                .collect();
+            async move {
+                if missing.is_empty() {
+                    Ok(())
+                } else {
+                    Err(format!("{} events missing", missing.len()))
+                }
+            }
+        },
+    )
+    .await;
+
+    // What was acknowledged is stored as it was answered; nobody was charged twice or
+    // without payorch knowing (b's reconciler settles what a left in flight).
+    let charges = wait_for("b settles what a left in flight", BOUND, || {
+        let store = &store;
+        async move {
+            let charges = ledger::charges_in(store).await;
+            if ledger::unsettled(&charges).is_empty() {
+                Ok(charges)
+            } else {
+                Err(format!("{} unsettled", ledger::unsettled(&charges).len()))
+            }
+        }
+    })
+    .await;
+    for (id, (_, body)) in &acknowledged {
+        let stored = charges
+            .iter()
+            .find(|c| c.id.as_str() == id)
+            .unwrap_or_else(|| panic!("acknowledged charge {id} is stored"));
+        assert_eq!(stored.status().as_str(), body["status"], "{id}");
+    }
+    let held = ledger::held(&fleet.stack.http, &fleet.stack.sandbox.url, &charges).await;
+    let violations = ledger::money_violations(&charges, &held);
+    assert!(violations.is_empty(), "{violations:#?}");
+    let events = ledger::events_in(&store).await;
+    let event_violations = ledger::event_violations(&charges, &events);
+    assert!(event_violations.is_empty(), "{event_violations:#?}");
+}
