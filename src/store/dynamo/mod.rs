@@ -40,6 +40,7 @@
 pub mod admin;
 mod error;
 mod item;
+mod meter;
 mod settings;
 
 mod accounts;
@@ -52,8 +53,10 @@ mod inbound;
 mod queue;
 mod state;
 
+pub use meter::Meter;
 pub use settings::AwsSettings;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -95,6 +98,8 @@ pub struct DynamoStore {
     dead_letter_url: String,
     table_target: Target,
     queue_target: Target,
+    /// Requests sent, per operation.
+    meter: Arc<Meter>,
 }
 
 /// The SDK configuration for `settings`: region, endpoint, credentials, timeouts, rustls.
@@ -168,8 +173,17 @@ impl DynamoStore {
             }
         };
         check_credentials(&config).await?;
-        let ddb = aws_sdk_dynamodb::Client::new(&config);
-        let sqs = aws_sdk_sqs::Client::new(&config);
+        let meter = Arc::new(Meter::default());
+        let ddb = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(&config)
+                .interceptor(meter::Counting(Arc::clone(&meter)))
+                .build(),
+        );
+        let sqs = aws_sdk_sqs::Client::from_conf(
+            aws_sdk_sqs::config::Builder::from(&config)
+                .interceptor(meter::Counting(Arc::clone(&meter)))
+                .build(),
+        );
         let table_target = Target {
             service: "DynamoDB",
             resource: settings.table.clone(),
@@ -194,7 +208,13 @@ impl DynamoStore {
                 place,
             },
             table_target,
+            meter,
         })
+    }
+
+    /// The requests this store has sent, per `Service:Operation` (retries included).
+    pub fn requests(&self) -> &Meter {
+        &self.meter
     }
 
     /// The settings this store was opened with.
