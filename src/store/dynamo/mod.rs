@@ -40,6 +40,7 @@
 pub mod admin;
 mod error;
 mod item;
+mod query;
 mod settings;
 
 mod accounts;
