@@ -41,6 +41,7 @@ pub mod admin;
 mod error;
 mod item;
 mod meter;
+mod query;
 mod settings;
 
 mod accounts;
