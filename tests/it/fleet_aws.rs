@@ -371,3 +371,112 @@ async fn kill_9_of_one_instance_loses_no_acknowledged_charge_and_the_other_deliv
     let event_violations = ledger::event_violations(&charges, &events);
     assert!(event_violations.is_empty(), "{event_violations:#?}");
 }
+
+/// The most DynamoDB + SQS requests one card charge may cost on the charge path, and one event
+/// on its way to the merchant (receive, then ack). Measured, then written down in
+/// `docs/ARCHITECTURE.md` with what they cost: raise them only on purpose, and update both.
+const REQUESTS_PER_CHARGE: u64 = 12;
+const REQUESTS_PER_DELIVERY: u64 = 6;
+
+/// Requests sent between two snapshots, per operation.
+fn delta(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+    after
+        .iter()
+        .map(|(op, n)| (op.clone(), n - before.get(op).copied().unwrap_or(0)))
+        .filter(|(_, n)| *n > 0)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_charge_and_its_delivery_cost_a_bounded_number_of_requests() {
+    use payorch::config::Config;
+    use payorch::model::TenantId;
+    use payorch::runtime::{self, Core};
+    use payorch::sandbox::SandboxContext;
+    use payorch::sandbox::server::{self as sandbox_server, SandboxOptions, SandboxServer};
+    use payorch::store::{DeliveryQueue, Store};
+
+    payorch::gateway::http::install_crypto_provider();
+    let (store, _settings) = aws::fresh_store().await;
+    let store = Arc::new(store);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    payorch::tenancy::ensure_default_tenant(store.as_ref(), clock.as_ref())
+        .await
+        .expect("the default tenant");
+    let (ctx, webhooks) = SandboxContext::new(clock.clone());
+    let options = SandboxOptions::new("127.0.0.1:0".parse().unwrap(), clock.clone());
+    let sandbox = SandboxServer::new(sandbox_server::standard_fakes(&ctx), webhooks, options)
+        .start()
+        .await
+        .expect("the sandbox");
+    let config = Config::default();
+    let gateways = runtime::sandbox_gateways(&config, &sandbox.url())
+        .await
+        .expect("the sandbox's gateways");
+    let shared: Arc<dyn Store> = store.clone();
+    let core = Core::assemble(config, shared, gateways, clock.clone()).expect("the core");
+    let tenant = TenantId::default_tenant();
+    let charge = |key: String| {
+        let core = &core;
+        let tenant = &tenant;
+        async move {
+            let answer = runtime::create_charge(
+                &core.orchestrator,
+                &core.idempotency,
+                &payorch::server::HttpRender,
+                tenant,
+                &key,
+                &card(2500),
+            )
+            .await;
+            assert_eq!(answer.status, 201, "{}", answer.body);
+        }
+    };
+    // The first charge reads what later ones find cached (the routing table, breaker state).
+    charge("warm-up".into()).await;
+    while let Some(r) = store
+        .receive(10, Duration::from_secs(30), clock.now())
+        .await
+        .expect("receive")
+        .pop()
+    {
+        store.ack(&r.message.id, &r.receipt).await.expect("ack");
+    }
+
+    const CHARGES: u64 = 5;
+    let before = store.requests().snapshot();
+    for i in 0..CHARGES {
+        charge(format!("count-{i}")).await;
+    }
+    let spent = delta(&before, &store.requests().snapshot());
+    let total: u64 = spent.values().sum();
+    println!("requests for {CHARGES} card charges: {spent:?}");
+    assert!(
+        total <= REQUESTS_PER_CHARGE * CHARGES,
+        "a card charge costs {:.1} requests, more than {REQUESTS_PER_CHARGE}: {spent:?}",
+        total as f64 / CHARGES as f64
+    );
+
+    let before = store.requests().snapshot();
+    let mut delivered = 0;
+    while delivered < CHARGES {
+        let batch = store
+            .receive(10, Duration::from_secs(30), clock.now())
+            .await
+            .expect("receive");
+        assert!(!batch.is_empty(), "every charge's event is queued");
+        for r in batch {
+            assert!(store.ack(&r.message.id, &r.receipt).await.expect("ack"));
+            delivered += 1;
+        }
+    }
+    let spent = delta(&before, &store.requests().snapshot());
+    let total: u64 = spent.values().sum();
+    println!("requests to receive and ack {CHARGES} events: {spent:?}");
+    assert!(
+        total <= REQUESTS_PER_DELIVERY * CHARGES,
+        "an event's delivery costs {:.1} requests, more than {REQUESTS_PER_DELIVERY}: {spent:?}",
+        total as f64 / CHARGES as f64
+    );
+    sandbox.shutdown().await;
+}
