@@ -141,3 +141,49 @@ where
         .and_then(|e| e.code())
         .is_some_and(|code| code == "ConditionalCheckFailedException")
 }
+
+/// The item a failed conditional write found, when DynamoDB returned it
+/// (`ReturnValuesOnConditionCheckFailure::AllOld`; an emulator may leave it out).
+pub(super) trait OldItem {
+    fn old_item(&self) -> Option<super::item::Item>;
+}
+
+macro_rules! old_item_of {
+    ($($error:path),*) => {$(
+        impl OldItem for $error {
+            fn old_item(&self) -> Option<super::item::Item> {
+                match self {
+                    Self::ConditionalCheckFailedException(e) => e.item().cloned(),
+                    _ => None,
+                }
+            }
+        }
+    )*};
+}
+
+old_item_of!(
+    aws_sdk_dynamodb::operation::put_item::PutItemError,
+    aws_sdk_dynamodb::operation::update_item::UpdateItemError,
+    aws_sdk_dynamodb::operation::delete_item::DeleteItemError
+);
+
+/// `Some(old item, if returned)` when `err` is a lost condition; `None` for any other error.
+pub(super) fn lost_condition<E, R>(err: &SdkError<E, R>) -> Option<Option<super::item::Item>>
+where
+    E: ProvideErrorMetadata + OldItem,
+{
+    is_condition_failed(err).then(|| err.as_service_error().and_then(OldItem::old_item))
+}
+
+/// Whether a conditional write was applied: `Ok(false)` when it lost its condition, the
+/// error for anything else.
+pub(super) fn applied<T, E, R>(result: Result<T, SdkError<E, R>>) -> Result<bool, SdkError<E, R>>
+where
+    E: ProvideErrorMetadata,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(err) if is_condition_failed(&err) => Ok(false),
+        Err(err) => Err(err),
+    }
+}

@@ -1,26 +1,109 @@
-//! Idempotency keys: `IDEM#` items with TTL.
-//! TODO(issue 15): being written; every method panics until then.
-#![allow(unused_variables, unused_imports)]
-use std::collections::BTreeMap;
-use std::time::Duration;
+//! Idempotency keys: one `IDEM#<tenant>#<key>` item each, the record's JSON in `body`, its
+//! expiry in `expires_at` (ms) and in `ttl` (s, for DynamoDB's TTL), and the sparse index key
+//! gsi2 `IDEMEXPIRY#<0-9>` / `<expires_at ms>` that [`IdempotencyStore::purge_expired_idempotency_keys`]
+//! sweeps.
+//!
+//! **Expiry.** TTL deletes hours late, so a claim decides expiry from the record's own
+//! `expires_at` (`<= now` is expired, as on SQLite), never from the item being gone. A claim is
+//! one conditional `UpdateItem` whether the key is new or expired: `ADD version 1` makes a new
+//! item version 1 and continues an expired one's sequence (old + 1, like SQLite), so a holder of
+//! the old lease cannot update the new record.
+//!
+//! **Purge.** TTL removes expired keys on its own, eventually; the purge removes them now (the
+//! trait's contract, and what `serve` runs every few minutes). Without an index that would be a
+//! `Scan` of the whole table, so each key also sits in one of ten gsi2 shards sorted by expiry:
+//! the purge reads only what expired. gsi2 is eventually consistent on AWS: a key that expired
+//! a moment ago may wait for the next purge, which is harmless (a claim never needs the purge).
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 
+use super::error::{applied, lost_condition};
+use super::item::{Item, ItemExt, decode, encode, n, s, shard, ttl};
+use super::{DynamoStore, sort_millis};
 use crate::clock::Timestamp;
-use crate::id::{ApiKeyId, AuditId, ChargeId, EventId, MessageId};
-use crate::model::{ApiKey, Charge, Event, GatewayId, RateLimit, Tenant, TenantId};
-use crate::store::*;
+use crate::model::TenantId;
+use crate::store::{
+    Claim, IdempotencyRecord, IdempotencyStore, StoreError, StoreResult, Versioned,
+};
 
-use super::DynamoStore;
+const ENTITY: &str = "idempotency key";
+const SORT: &str = "IDEM";
+/// How many times a claim retries when the key it lost to vanished before it could be read.
+const CLAIM_ATTEMPTS: usize = 5;
+
+fn partition(tenant: &TenantId, key: &str) -> String {
+    format!("IDEM#{tenant}#{key}")
+}
+
+/// The attributes a claim or an update writes besides the key and `version`.
+fn attributes(record: &IdempotencyRecord) -> StoreResult<[(&'static str, AttributeValue); 5]> {
+    let pk = partition(&record.tenant, &record.key);
+    Ok([
+        ("body", s(encode(ENTITY, &record.key, record)?)),
+        ("expires_at", n(record.expires_at.unix_millis())),
+        ("ttl", ttl(record.expires_at)),
+        ("gsi2pk", s(format!("IDEMEXPIRY#{}", shard(&pk)))),
+        ("gsi2sk", s(sort_millis(record.expires_at))),
+    ])
+}
+
+fn versioned(item: &Item, key: &str) -> StoreResult<Versioned<IdempotencyRecord>> {
+    Ok(Versioned {
+        value: decode(ENTITY, key, item.string("body")?)?,
+        version: item.version()?,
+    })
+}
 
 #[async_trait]
 impl IdempotencyStore for DynamoStore {
+    /// One conditional `UpdateItem` (`attribute_not_exists(pk) OR expires_at <= :now`); when it
+    /// loses, the live record comes back with the failure (or from a consistent read where
+    /// DynamoDB leaves it out).
     async fn claim_idempotency_key(
         &self,
         record: &IdempotencyRecord,
         now: Timestamp,
     ) -> StoreResult<Claim> {
-        unimplemented!("issue 15")
+        let pk = partition(&record.tenant, &record.key);
+        let mut update = self
+            .update_at(&pk, SORT)
+            .condition_expression("attribute_not_exists(pk) OR expires_at <= :now")
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":now", n(now.unix_millis()))
+            .return_values(ReturnValue::UpdatedNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        let mut sets = Vec::new();
+        for (i, (name, value)) in attributes(record)?.into_iter().enumerate() {
+            sets.push(format!("#a{i} = :a{i}"));
+            update = update
+                .expression_attribute_names(format!("#a{i}"), name)
+                .expression_attribute_values(format!(":a{i}"), value);
+        }
+        let update = update.update_expression(format!("SET {} ADD #v :one", sets.join(", ")));
+        for _ in 0..CLAIM_ATTEMPTS {
+            let err = match update.clone().send().await {
+                Ok(out) => {
+                    let version = out.attributes.unwrap_or_default().version()?;
+                    return Ok(Claim::Claimed { version });
+                }
+                Err(err) => err,
+            };
+            let old = match lost_condition(&err) {
+                None => return Err(self.ddb_error("UpdateItem", err)),
+                Some(Some(old)) => Some(old),
+                Some(None) => self.get_consistent(&pk, SORT).await?,
+            };
+            // `None`: released (deleted) between the two requests; claim again.
+            if let Some(old) = old {
+                return Ok(Claim::Existing(versioned(&old, &record.key)?));
+            }
+        }
+        Err(StoreError::Unavailable(format!(
+            "{ENTITY} `{}` kept changing while it was claimed; try again",
+            record.key
+        )))
     }
 
     async fn get_idempotency_key(
@@ -28,27 +111,84 @@ impl IdempotencyStore for DynamoStore {
         tenant: &TenantId,
         key: &str,
     ) -> StoreResult<Option<Versioned<IdempotencyRecord>>> {
-        unimplemented!("issue 15")
+        self.get_consistent(&partition(tenant, key), SORT)
+            .await?
+            .map(|item| versioned(&item, key))
+            .transpose()
     }
 
+    /// One `PutItem` conditional on the version.
     async fn update_idempotency_key(
         &self,
         record: &IdempotencyRecord,
         expected_version: u64,
     ) -> StoreResult<u64> {
-        unimplemented!("issue 15")
+        let pk = partition(&record.tenant, &record.key);
+        let mut put = self
+            .ddb
+            .put_item()
+            .table_name(&self.settings.table)
+            .item("pk", s(&pk))
+            .item("sk", s(SORT))
+            .item("version", n(expected_version + 1))
+            .condition_expression("#v = :expected")
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(":expected", n(expected_version))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        for (name, value) in attributes(record)? {
+            put = put.item(name, value);
+        }
+        match put.send().await {
+            Ok(_) => Ok(expected_version + 1),
+            Err(err) => match lost_condition(&err) {
+                None => Err(self.ddb_error("PutItem", err)),
+                Some(old) => Err(self
+                    .version_lost(old, (&pk, SORT), ENTITY, &record.key, expected_version)
+                    .await),
+            },
+        }
     }
 
+    /// One `DeleteItem` conditional on the version.
     async fn delete_idempotency_key(
         &self,
         tenant: &TenantId,
         key: &str,
         expected_version: u64,
     ) -> StoreResult<()> {
-        unimplemented!("issue 15")
+        let pk = partition(tenant, key);
+        let deleted = self
+            .delete_at(&pk, SORT)
+            .condition_expression("#v = :expected")
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(":expected", n(expected_version))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match deleted {
+            Ok(_) => Ok(()),
+            Err(err) => match lost_condition(&err) {
+                None => Err(self.ddb_error("DeleteItem", err)),
+                Some(old) => Err(self
+                    .version_lost(old, (&pk, SORT), ENTITY, key, expected_version)
+                    .await),
+            },
+        }
     }
 
+    /// Queries each gsi2 shard for keys with `expires_at <= now` and deletes each one with
+    /// that condition again (a key claimed anew since the query is left alone; so is one another
+    /// instance purged first). Returns how many this call deleted.
     async fn purge_expired_idempotency_keys(&self, now: Timestamp) -> StoreResult<u64> {
-        unimplemented!("issue 15")
+        self.sweep("IDEMEXPIRY#", "<=", sort_millis(now), |pk| async move {
+            let written = self
+                .delete_at(&pk, SORT)
+                .condition_expression("expires_at <= :now")
+                .expression_attribute_values(":now", n(now.unix_millis()))
+                .send()
+                .await;
+            applied(written).map_err(|e| self.ddb_error("DeleteItem", e))
+        })
+        .await
     }
 }

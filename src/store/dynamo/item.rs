@@ -22,6 +22,12 @@ pub(super) fn n(value: impl ToString) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
+/// The `ttl` attribute for an item that may be forgotten after `expires_at`: epoch seconds
+/// (what DynamoDB's TTL wants), the second after, so TTL never deletes early.
+pub(super) fn ttl(expires_at: crate::clock::Timestamp) -> AttributeValue {
+    n(expires_at.unix_millis().div_euclid(1000) + 1)
+}
+
 /// `value`'s JSON, for a `body` attribute.
 pub(super) fn encode<T: Serialize>(entity: &str, id: &str, value: &T) -> StoreResult<String> {
     serde_json::to_string(value)
@@ -90,4 +96,14 @@ impl ItemExt for Item {
         let v = self.int("version")?;
         u64::try_from(v).map_err(|_| corrupt(self, "version", "is negative"))
     }
+}
+
+/// How many partitions a sparse "sweep" index key (`INBOUNDBODY#<0-9>`, `IDEMEXPIRY#<0-9>`)
+/// is spread over, so no single index partition takes every write.
+pub(super) const SHARDS: u32 = 10;
+
+/// The shard (`0..SHARDS`) of an item, from its partition key: stable across processes and
+/// releases (a plain byte sum, not the std hasher), so a rewrite lands in the same shard.
+pub(super) fn shard(pk: &str) -> u32 {
+    pk.bytes().map(u32::from).sum::<u32>() % SHARDS
 }

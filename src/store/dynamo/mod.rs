@@ -26,7 +26,7 @@
 //! | charge | `CHARGE#<id>` | `CHARGE` | gsi1: `CHARGES#<t>` / `<charge id>` |
 //! | event | `EVENT#<id>` | `EVENT` | gsi1: `EVENTS#<t>` / `<event id>`; gsi2: `CHARGEEVENTS#<charge id>` / `<event id>` |
 //! | audit entry | `AUDIT#<id>` | `AUDIT` | gsi1: `AUDIT#<t>` / `<audit id>`; gsi2: `AUDIT` / `<audit id>` |
-//! | idempotency key | `IDEM#<t>#<key>` | `IDEM` | ttl = expiry |
+//! | idempotency key | `IDEM#<t>#<key>` | `IDEM` | ttl = expiry; gsi2: `IDEMEXPIRY#<0-9>` / `<expires ms>` (for the purge) |
 //! | state document | `STATE#<t>#<kind>` | `<name>` | |
 //! | counter bucket | `COUNTER#<t>#<series>` | `<bucket ms, 15 digits>` | ttl = expiry |
 //! | inbound webhook | `INBOUND#<t>#<gateway>#<gateway event id>` | `INBOUND` | gsi1: `INBOUND#<t>` / `<received ms, 15 digits>#<inbound id>`; gsi2 (only while a body is kept): `INBOUNDBODY#<0-9>` / `<received ms>#<inbound id>` |

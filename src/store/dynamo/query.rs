@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 
 use super::error::is_condition_failed;
@@ -210,28 +211,34 @@ impl DynamoStore {
             names.insert("#sk".into(), attribute.into());
             values.insert(":prefix".into(), s(prefix));
         }
+        let query = self
+            .ddb
+            .query()
+            .table_name(&self.settings.table)
+            .set_index_name(index.map(String::from))
+            .consistent_read(index.is_none())
+            .key_condition_expression(&key_condition)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values));
+        self.collect_query(query).await
+    }
+
+    /// Every item `query` matches, following `LastEvaluatedKey` page by page.
+    pub(super) async fn collect_query(&self, query: QueryFluentBuilder) -> StoreResult<Vec<Item>> {
         let mut items = Vec::new();
         let mut start: Option<Item> = None;
         loop {
-            let out = self
-                .ddb
-                .query()
-                .table_name(&self.settings.table)
-                .set_index_name(index.map(String::from))
-                .consistent_read(index.is_none())
-                .key_condition_expression(&key_condition)
-                .set_expression_attribute_names(Some(names.clone()))
-                .set_expression_attribute_values(Some(values.clone()))
+            let out = query
+                .clone()
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
                 .map_err(|e| self.ddb_error("Query", e))?;
             items.extend(out.items.unwrap_or_default());
             match out.last_evaluated_key {
-                Some(key) => start = Some(key),
-                None => break,
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(items),
             }
         }
-        Ok(items)
     }
 }

@@ -1,7 +1,8 @@
-//! The AWS emulator the DynamoDB + SQS tests run against: moto's server (PyPI `moto[server]`),
-//! which `scripts/test` installs, starts on a free loopback port and names in
-//! `PAYORCH_TEST_AWS_ENDPOINT`. Without it these tests fail, never skip: run `./scripts/test`,
-//! or start one yourself (`.venv-sdk/bin/moto_server -H 127.0.0.1 -p 5000`) and export
+//! The AWS emulator the DynamoDB + SQS tests run against: moto's server (PyPI `moto[server]`)
+//! run by `tests/aws/emulator.py`, which `scripts/test` installs, starts on a free loopback port
+//! and names in `PAYORCH_TEST_AWS_ENDPOINT`. Without it these tests fail, never skip: run
+//! `./scripts/test`, or start one yourself (`./scripts/sdk-deps`, then
+//! `.venv-aws/bin/python tests/aws/emulator.py --port 5000`) and export
 //! `PAYORCH_TEST_AWS_ENDPOINT=http://127.0.0.1:5000`.
 
 use payorch::store::dynamo::{AwsSettings, DynamoStore, StaticCredentials, admin};
@@ -11,9 +12,9 @@ pub fn endpoint() -> String {
     match std::env::var("PAYORCH_TEST_AWS_ENDPOINT") {
         Ok(url) if !url.is_empty() => url,
         _ => panic!(
-            "no AWS emulator for the DynamoDB + SQS tests: run ./scripts/test, or start \
-             `.venv-sdk/bin/moto_server -H 127.0.0.1 -p 5000` and export \
-             PAYORCH_TEST_AWS_ENDPOINT=http://127.0.0.1:5000"
+            "no AWS emulator for the DynamoDB + SQS tests: run ./scripts/test, or run \
+             ./scripts/sdk-deps, start `.venv-aws/bin/python tests/aws/emulator.py --port 5000` \
+             and export PAYORCH_TEST_AWS_ENDPOINT=http://127.0.0.1:5000"
         ),
     }
 }

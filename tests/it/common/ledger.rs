@@ -10,7 +10,7 @@ use payorch::gateway::{asaas, efi, stripe};
 use payorch::id::{ChargeId, EventId};
 use payorch::model::{Charge, ChargeStatus, Event, EventType, GatewayId, TenantId};
 use payorch::store::sqlite::SqliteStore;
-use payorch::store::{ChargeQuery, ChargeStore, EventLog, EventQuery, Page, Store};
+use payorch::store::{ChargeQuery, EventQuery, Page, Store};
 use serde_json::Value;
 
 /// One charge a gateway's fake holds, in payorch's vocabulary.
