@@ -61,6 +61,22 @@ pub struct DemoArgs {
     /// Keep the temporary data dir at the end and print its path
     #[arg(long)]
     pub keep: bool,
+    /// Where the demo keeps its state: a throwaway SQLite file, or a fresh table and queues
+    /// on DynamoDB + SQS at --aws-endpoint (an emulator; see the README's "Running a fleet")
+    #[arg(long, value_enum, default_value = "sqlite")]
+    pub backend: DemoBackend,
+    /// The AWS endpoint for `--backend dynamodb`, e.g. http://127.0.0.1:5000 (region
+    /// us-east-1 unless AWS_REGION is set; credentials from the AWS chain, else the
+    /// emulator's placeholder)
+    #[arg(long, value_name = "URL", required_if_eq("backend", "dynamodb"))]
+    pub aws_endpoint: Option<String>,
+}
+
+/// `demo --backend`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DemoBackend {
+    Sqlite,
+    Dynamodb,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -126,10 +142,15 @@ pub async fn run(out: Output, global: &GlobalArgs, args: DemoArgs) -> anyhow::Re
     let switches = outage::switches(&outages);
     let seed = args.seed.unwrap_or_else(traffic::random_seed);
 
+    let aws = match (args.backend, args.aws_endpoint) {
+        (DemoBackend::Dynamodb, Some(endpoint)) => Some(endpoint),
+        _ => None,
+    };
     let demo = Demo::start(DemoOptions {
         rate: args.rate,
         seed,
         keep: args.keep,
+        aws,
     })
     .await?;
     if progress {

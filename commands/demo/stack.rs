@@ -25,6 +25,7 @@ use payorch::runtime::{self, Background, Core};
 use payorch::sandbox::SandboxContext;
 use payorch::sandbox::server::{self, RunningSandbox, SandboxOptions, SandboxServer};
 use payorch::server::listen::{self, ConnectionLimits};
+use payorch::store::dynamo::{AwsSettings, DynamoStore, StaticCredentials, admin};
 use payorch::store::sqlite::SqliteStore;
 use payorch::store::{EventQuery, Store};
 use payorch::tenancy::{self, Actor};
@@ -50,6 +51,34 @@ pub struct DemoOptions {
     pub seed: u64,
     /// Keep the data dir at the end (its path is in the summary).
     pub keep: bool,
+    /// DynamoDB + SQS at this endpoint (fresh table and queues) instead of SQLite.
+    pub aws: Option<String>,
+}
+
+/// A fresh table and pair of queues (`payorch-demo-<id>`) at `endpoint`, created with
+/// `aws init`'s code. Credentials from the AWS chain when it has some, else the placeholder an
+/// emulator accepts.
+async fn aws_store(endpoint: &str) -> anyhow::Result<DynamoStore> {
+    let tag = ulid::Ulid::new().to_string().to_lowercase();
+    let settings = AwsSettings {
+        region: Some(std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into())),
+        table: format!("payorch-demo-{tag}"),
+        queue: format!("payorch-demo-{tag}"),
+        dead_letter_queue: format!("payorch-demo-{tag}-dlq"),
+        endpoint_url: Some(endpoint.to_string()),
+    };
+    let placeholder = StaticCredentials {
+        access_key_id: "payorch-demo".into(),
+        secret_access_key: "payorch-demo".into(),
+    };
+    let credentials = std::env::var_os("AWS_ACCESS_KEY_ID")
+        .is_none()
+        .then_some(&placeholder);
+    let fail = |e: payorch::store::StoreError| super::super::aws::aws_error(e);
+    admin::init(&settings, credentials).await.map_err(fail)?;
+    DynamoStore::connect(&settings, credentials)
+        .await
+        .map_err(fail)
 }
 
 /// The demo's configuration: the defaults, a fresh data dir, breakers tuned so a few seconds'
@@ -161,11 +190,16 @@ impl Demo {
             .validate()
             .map_err(|(k, m)| anyhow::anyhow!("demo breaker tuning: `{k}`: {m}"))?;
         let tenant = TenantId::default_tenant();
-        let path = config.sqlite_path();
-        let store: Arc<dyn Store> = Arc::new(
-            SqliteStore::open(&path)
-                .with_context(|| format!("cannot open the demo store at {}", path.display()))?,
-        );
+        let store: Arc<dyn Store> =
+            match &options.aws {
+                None => {
+                    let path = config.sqlite_path();
+                    Arc::new(SqliteStore::open(&path).with_context(|| {
+                        format!("cannot open the demo store at {}", path.display())
+                    })?)
+                }
+                Some(endpoint) => Arc::new(aws_store(endpoint).await?),
+            };
         tenancy::ensure_default_tenant(store.as_ref(), clock.as_ref()).await?;
         let key = tenancy::issue_api_key(
             store.as_ref(),
