@@ -215,8 +215,13 @@ impl Breakers {
         self.lock().entry(tenant.clone()).or_default();
     }
 
-    /// May the charge path call `gateway` for `tenant` now? In memory; never waits on the store.
-    pub fn admit(&self, tenant: &TenantId, gateway: GatewayId) -> Admission {
+    /// May the charge path call `gateway` for `tenant` now?
+    pub async fn admit(&self, tenant: &TenantId, gateway: GatewayId) -> Admission {
+        self.admit_now(tenant, gateway)
+    }
+
+    /// The in-memory decision of [`Breakers::admit`].
+    fn admit_now(&self, tenant: &TenantId, gateway: GatewayId) -> Admission {
         let now = self.clock.now();
         let mut table = self.lock();
         let entry = self.entry(&mut table, tenant, gateway);

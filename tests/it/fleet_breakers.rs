@@ -169,9 +169,9 @@ impl Fleet {
     }
 }
 
-fn trip(b: &Breakers) {
+async fn trip(b: &Breakers) {
     for _ in 0..4 {
-        assert!(b.admit(&acme(), STRIPE).is_allowed());
+        assert!(b.admit(&acme(), STRIPE).await.is_allowed());
         b.record(
             &acme(),
             STRIPE,
@@ -180,19 +180,33 @@ fn trip(b: &Breakers) {
             Some("connection refused"),
         );
     }
-    assert!(!b.admit(&acme(), STRIPE).is_allowed(), "tripped locally");
+    assert!(
+        !b.admit(&acme(), STRIPE).await.is_allowed(),
+        "tripped locally"
+    );
 }
 
 /// Two instances whose stripe breaker a tripped (b adopted it), at the end of the wait in open.
 async fn half_open_fleet() -> (Fleet, Breakers, Breakers) {
     let fleet = Fleet::new();
     let (a, b) = (fleet.instance(), fleet.instance());
-    trip(&a);
+    trip(&a).await;
     a.sync_now().await.expect("a");
     b.watch(&acme());
     b.sync_now().await.expect("b");
     fleet.clock.advance(Duration::from_secs(30));
     (fleet, a, b)
+}
+
+/// How many of `calls` calls through `i` are admitted as probes.
+async fn probes(i: &Breakers, calls: usize) -> usize {
+    let mut admitted = 0;
+    for _ in 0..calls {
+        if i.admit(&acme(), STRIPE).await == Admission::Probe {
+            admitted += 1;
+        }
+    }
+    admitted
 }
 
 fn state(b: &Breakers) -> BreakerState {
@@ -208,15 +222,15 @@ async fn a_trip_by_one_instance_is_adopted_by_the_other_after_a_sync() {
     let fleet = Fleet::new();
     let (a, b) = (fleet.instance(), fleet.instance());
     b.watch(&acme());
-    trip(&a);
+    trip(&a).await;
     assert!(
-        b.admit(&acme(), STRIPE).is_allowed(),
+        b.admit(&acme(), STRIPE).await.is_allowed(),
         "b has not synced yet"
     );
     a.sync_now().await.expect("a syncs");
     b.sync_now().await.expect("b syncs");
     assert_eq!(
-        b.admit(&acme(), STRIPE),
+        b.admit(&acme(), STRIPE).await,
         Admission::Rejected {
             reason: Rejection::Open,
             retry_at: Some(fleet.clock.now().plus(Duration::from_secs(30)))
@@ -262,7 +276,7 @@ async fn a_failure_that_changes_no_state_is_still_the_fleets_last_error() {
         AttemptOutcome::Success,
         AttemptOutcome::UnavailableAmbiguous,
     ] {
-        assert!(a.admit(&acme(), STRIPE).is_allowed());
+        assert!(a.admit(&acme(), STRIPE).await.is_allowed());
         a.record(
             &acme(),
             STRIPE,
@@ -302,9 +316,9 @@ async fn a_failure_that_changes_no_state_is_still_the_fleets_last_error() {
 async fn when_two_instances_trip_at_once_exactly_one_write_wins() {
     let fleet = Fleet::new();
     let (a, b) = (fleet.instance(), fleet.instance());
-    trip(&a);
+    trip(&a).await;
     fleet.clock.advance(Duration::from_millis(7));
-    trip(&b);
+    trip(&b).await;
     let (ra, rb) = tokio::join!(a.sync_now(), b.sync_now());
     ra.expect("a");
     rb.expect("b");
@@ -333,21 +347,16 @@ async fn half_open_probes_are_claimed_within_one_fleet_budget_then_close_it() {
     let (fleet, a, b) = half_open_fleet().await;
     // Both see traffic waiting: neither holds a permit yet, so both refuse and ask for some.
     for _ in 0..5 {
-        assert!(!a.admit(&acme(), STRIPE).is_allowed());
-        assert!(!b.admit(&acme(), STRIPE).is_allowed());
+        assert!(!a.admit(&acme(), STRIPE).await.is_allowed());
+        assert!(!b.admit(&acme(), STRIPE).await.is_allowed());
     }
     let (ra, rb) = tokio::join!(a.sync_now(), b.sync_now());
     ra.expect("a");
     rb.expect("b");
-    let probes = |i: &Breakers| {
-        (0..5)
-            .filter(|_| i.admit(&acme(), STRIPE) == Admission::Probe)
-            .count()
-    };
-    let (pa, pb) = (probes(&a), probes(&b));
+    let (pa, pb) = (probes(&a, 5).await, probes(&b, 5).await);
     a.sync_now().await.expect("a");
     b.sync_now().await.expect("b");
-    let (pa2, pb2) = (probes(&a), probes(&b));
+    let (pa2, pb2) = (probes(&a, 5).await, probes(&b, 5).await);
     assert_eq!(
         pa + pb + pa2 + pb2,
         3,
@@ -388,9 +397,9 @@ async fn half_open_probes_are_claimed_within_one_fleet_budget_then_close_it() {
 #[tokio::test]
 async fn a_failed_probe_anywhere_reopens_it_for_the_fleet() {
     let (fleet, a, b) = half_open_fleet().await;
-    assert!(!b.admit(&acme(), STRIPE).is_allowed());
+    assert!(!b.admit(&acme(), STRIPE).await.is_allowed());
     b.sync_now().await.expect("b claims");
-    assert_eq!(b.admit(&acme(), STRIPE), Admission::Probe);
+    assert_eq!(b.admit(&acme(), STRIPE).await, Admission::Probe);
     b.record(
         &acme(),
         STRIPE,
@@ -429,20 +438,20 @@ async fn an_operator_force_open_is_obeyed_by_every_instance_after_a_sync() {
         retry_at: Some(until),
     };
     assert_eq!(
-        a.admit(&acme(), STRIPE),
+        a.admit(&acme(), STRIPE).await,
         rejected,
         "at once where it was issued"
     );
     b.sync_now().await.expect("b");
-    assert_eq!(b.admit(&acme(), STRIPE), rejected);
+    assert_eq!(b.admit(&acme(), STRIPE).await, rejected);
     // Failures meanwhile change nothing; the end of the forced period is half-open.
     fleet.clock.advance(Duration::from_secs(600));
     assert!(
-        !b.admit(&acme(), STRIPE).is_allowed(),
+        !b.admit(&acme(), STRIPE).await.is_allowed(),
         "half-open waits for a claim"
     );
     b.sync_now().await.expect("b claims");
-    assert_eq!(b.admit(&acme(), STRIPE), Admission::Probe);
+    assert_eq!(b.admit(&acme(), STRIPE).await, Admission::Probe);
 
     b.command(
         &actor,
@@ -453,7 +462,7 @@ async fn an_operator_force_open_is_obeyed_by_every_instance_after_a_sync() {
     .await
     .expect("auto");
     a.sync_now().await.expect("a");
-    assert_eq!(a.admit(&acme(), STRIPE), Admission::Allowed);
+    assert_eq!(a.admit(&acme(), STRIPE).await, Admission::Allowed);
     let audit = fleet
         .store
         .list_audit(Some(&acme()), None, 10)
@@ -480,22 +489,22 @@ async fn a_broken_store_never_blocks_admissions_and_is_caught_up_later() {
     let b = fleet.instance();
     b.watch(&acme());
     flaky.down.store(true, Ordering::SeqCst);
-    assert!(a.admit(&acme(), GatewayId::Efi).is_allowed());
+    assert!(a.admit(&acme(), GatewayId::Efi).await.is_allowed());
     let err = a.sync_now().await.expect_err("the store is down");
     assert!(matches!(err, StoreError::Unavailable(_)), "{err}");
     assert!(a.store_degraded());
     // It still decides, from what it knows: efi admits, stripe trips and rejects.
-    trip(&a);
+    trip(&a).await;
     a.sync_now().await.expect_err("still down");
-    assert!(a.admit(&acme(), GatewayId::Efi).is_allowed());
-    assert!(!a.admit(&acme(), STRIPE).is_allowed());
+    assert!(a.admit(&acme(), GatewayId::Efi).await.is_allowed());
+    assert!(!a.admit(&acme(), STRIPE).await.is_allowed());
 
     // Back up: the transition and the counted calls reach the store; b adopts the state.
     flaky.down.store(false, Ordering::SeqCst);
     a.sync_now().await.expect("caught up");
     assert!(!a.store_degraded());
     b.sync_now().await.expect("b");
-    assert!(!b.admit(&acme(), STRIPE).is_allowed());
+    assert!(!b.admit(&acme(), STRIPE).await.is_allowed());
     let status = b.fleet_status(&acme()).await.expect("status");
     let stripe = status.iter().find(|s| s.gateway == STRIPE).expect("stripe");
     assert_eq!((stripe.calls, stripe.failures), (4, 4));
@@ -506,7 +515,7 @@ async fn declines_never_open_it() {
     let fleet = Fleet::new();
     let a = fleet.instance();
     for _ in 0..50 {
-        assert!(a.admit(&acme(), STRIPE).is_allowed());
+        assert!(a.admit(&acme(), STRIPE).await.is_allowed());
         a.record(
             &acme(),
             STRIPE,
