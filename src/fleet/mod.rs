@@ -4,8 +4,9 @@
 //! round trip, but for one rare case: a half-open breaker with no probe permit in hand, where
 //! the call claims one itself (one conditional write on the shared document, at most
 //! [`PROBE_CLAIM_TIMEOUT`]; without it the first calls after open → half-open would be refused
-//! as "every probe taken" until the next sync, although no probe ran). A background task ([`Breakers::spawn_sync`], or [`Breakers::sync_now`] in
-//! tests) does the sharing, every `breaker.sync_interval`:
+//! as "every probe taken" until the next sync, although no probe ran). A background task
+//! ([`Breakers::spawn_sync`], or [`Breakers::sync_now`] in tests) does the sharing, every
+//! `breaker.sync_interval`:
 //! - it reads each tenant's breaker documents and adopts transitions other instances (or
 //!   operators) made;
 //! - it persists this instance's own transitions with a conditional write on the epoch it saw,
@@ -598,8 +599,9 @@ impl Breakers {
 
 /// How long a call waits for its half-open probe claim before it is refused as before (the
 /// claim may still land; its permit then lapses with its lease). The store is not allowed to
-/// hold a charge up for longer.
-pub const PROBE_CLAIM_TIMEOUT: Duration = Duration::from_secs(1);
+/// hold a charge up for longer, and only one charge per breaker and instance waits that long
+/// in an outage: the failed claim marks the store degraded, and the next calls do not try.
+pub const PROBE_CLAIM_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A probe claim a call is about to make, decided under the lock.
 struct ProbeClaimDue {
