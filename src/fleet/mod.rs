@@ -1,18 +1,26 @@
 //! The circuit breakers of one process, shared with every other instance through the store.
 //!
 //! The charge path calls [`Breakers::admit`] and [`Breakers::record`]: in memory, no store
-//! round trip. A background task ([`Breakers::spawn_sync`], or [`Breakers::sync_now`] in
-//! tests) does the sharing, every `breaker.sync_interval`:
+//! round trip, but for one rare case: a half-open breaker with no probe permit in hand, where
+//! the call claims one itself (one conditional write on the shared document, at most
+//! [`PROBE_CLAIM_TIMEOUT`]; without it the first calls after open → half-open would be refused
+//! as "every probe taken" until the next sync, although no probe ran). A background task
+//! ([`Breakers::spawn_sync`], or [`Breakers::sync_now`] in tests) does the sharing, every
+//! `breaker.sync_interval`:
 //! - it reads each tenant's breaker documents and adopts transitions other instances (or
 //!   operators) made;
 //! - it persists this instance's own transitions with a conditional write on the epoch it saw,
 //!   so when several instances trip at once exactly one write wins and the others adopt it;
-//! - in half-open it claims probe permits with a conditional write on the document, so the
-//!   whole fleet admits at most `permitted_calls_in_half_open` probes, and reports probe results;
+//! - in half-open it claims probe permits for calls refused meanwhile (a claim on the call path
+//!   that lost to the store) with a conditional write on the document, as the call path does,
+//!   so the whole fleet admits at most `permitted_calls_in_half_open` probes, and reports probe
+//!   results;
 //! - it flushes aggregated outcomes to 10 s counter buckets (`gw:<gateway>`).
 //!
 //! When the store fails, every breaker keeps deciding from its last known state; the episode is
-//! logged once and [`Breakers::store_degraded`] says so. Charges never wait on the breaker's store.
+//! logged once and [`Breakers::store_degraded`] says so. Charges never wait on the breaker's
+//! store beyond a half-open probe claim's [`PROBE_CLAIM_TIMEOUT`]; a claim that fails or times
+//! out refuses the call as before (no permit, no probe: the budget holds).
 //! Deciding is [`crate::breaker`]'s; the document format is [`shared`]'s.
 
 pub mod shared;
@@ -24,13 +32,15 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use crate::breaker::{
-    Admission, Breaker, BreakerSettings, CallResult, Cause, Mode, ProbePermits, StateChange,
+    Admission, Breaker, BreakerSettings, BreakerState, CallResult, Cause, Mode, ProbePermits,
+    StateChange,
 };
 use crate::clock::{Clock, Timestamp};
 use crate::id::AuditId;
 use crate::model::{AttemptOutcome, GatewayId, TenantId};
 use crate::store::{
-    AuditAction, AuditEntry, AuditLog, CounterStore, Expect, StateStore, Store, StoreError,
+    AuditAction, AuditEntry, AuditLog, CounterStore, Expect, StateKey, StateStore, Store,
+    StoreError, Versioned,
 };
 use crate::tenancy::Actor;
 
@@ -115,6 +125,12 @@ struct Entry {
     last_error: Option<LastError>,
     /// When the last error this instance shared (the `gateway_error` document) happened.
     error_shared: Option<Timestamp>,
+    /// The shared document as this instance last read or wrote it, with its version: what a
+    /// probe claim on the call path writes over (usually still current: the move from open to
+    /// half-open is made by time, not by a write).
+    shared: Option<Versioned<SharedBreaker>>,
+    /// A call is claiming a probe permit now; the others do not pile more writes on.
+    claiming: bool,
 }
 
 type Table = HashMap<TenantId, HashMap<GatewayId, Entry>>;
@@ -174,6 +190,15 @@ impl Breakers {
         self.degraded.load(Ordering::Relaxed)
     }
 
+    /// The store failed (a sync, or a probe claim on the call path): breakers decide from
+    /// their last known state, and no call tries a claim, until a sync succeeds. Logged once
+    /// per episode.
+    fn degrade(&self, error: &dyn std::fmt::Display) {
+        if !self.degraded.swap(true, Ordering::Relaxed) {
+            tracing::warn!(error = %error, "breaker store unavailable: breakers decide from their last known state until it answers");
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, Table> {
         // A panic while holding the lock leaves counters, never a broken invariant: go on.
         self.table.lock().unwrap_or_else(|p| p.into_inner())
@@ -206,6 +231,8 @@ impl Breakers {
                 unflushed: BTreeMap::new(),
                 last_error: None,
                 error_shared: None,
+                shared: None,
+                claiming: false,
             })
     }
 
@@ -215,8 +242,131 @@ impl Breakers {
         self.lock().entry(tenant.clone()).or_default();
     }
 
-    /// May the charge path call `gateway` for `tenant` now? In memory; never waits on the store.
-    pub fn admit(&self, tenant: &TenantId, gateway: GatewayId) -> Admission {
+    /// May the charge path call `gateway` for `tenant` now? In memory, but in one case: half-open
+    /// with no probe permit in hand, the call claims one itself ([`Breakers::claim_probe`]: one
+    /// conditional write on the shared document, within [`PROBE_CLAIM_TIMEOUT`]) rather than
+    /// being refused until the next sync claims one. Whatever the store answers (or not), the
+    /// decision is then made in memory: no permit, no probe. A failed claim marks the store
+    /// degraded, and while it is no call tries one (the next sync that reaches the store
+    /// claims for the calls refused meanwhile).
+    pub async fn admit(&self, tenant: &TenantId, gateway: GatewayId) -> Admission {
+        let claim = if self.store_degraded() {
+            None
+        } else {
+            self.probe_claim_due(tenant, gateway)
+        };
+        if let Some(claim) = claim {
+            let claiming = Claiming {
+                breakers: self,
+                tenant,
+                gateway,
+            };
+            let claimed = tokio::time::timeout(PROBE_CLAIM_TIMEOUT, self.claim_probe(&claim)).await;
+            match claimed {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => self.degrade(&e),
+                Err(_) => self.degrade(&format_args!(
+                    "no answer to a probe claim within {PROBE_CLAIM_TIMEOUT:?}"
+                )),
+            }
+            drop(claiming);
+        }
+        self.admit_now(tenant, gateway)
+    }
+
+    /// The claim a call must make before it can be a probe: half-open, every permit this
+    /// instance holds used, no transition of its own waiting to be written (the sync writes
+    /// that first), and no other call claiming already. Marks the claim as under way.
+    fn probe_claim_due(&self, tenant: &TenantId, gateway: GatewayId) -> Option<ProbeClaimDue> {
+        let now = self.clock.now();
+        let mut table = self.lock();
+        let entry = self.entry(&mut table, tenant, gateway);
+        entry.machine.tick(now);
+        let (permits, admitted, _, _) = entry.machine.probe_counts();
+        let due = entry.machine.state() == BreakerState::HalfOpen
+            && admitted >= permits
+            && entry.pending.is_none()
+            && entry.epoch > 0
+            && !entry.claiming;
+        if !due {
+            return None;
+        }
+        entry.claiming = true;
+        Some(ProbeClaimDue {
+            key: state_key(tenant, gateway),
+            tenant: tenant.clone(),
+            gateway,
+            round: entry.machine.since(),
+            epoch: entry.epoch,
+            lease: entry.machine.config().wait_in_open.0,
+            permitted: entry.machine.config().permitted_calls_in_half_open,
+            cached: entry.shared.clone(),
+        })
+    }
+
+    /// Claims one probe permit of `due`'s half-open period in the shared ledger (a conditional
+    /// write on the version last seen; on a conflict, a fresh read and another try) and grants
+    /// it here. Claims nothing when the fleet holds every permit already, or when the shared
+    /// state moved on (another transition: the sync adopts it).
+    async fn claim_probe(&self, due: &ProbeClaimDue) -> Result<(), StoreError> {
+        let mut doc = due.cached.clone();
+        for _ in 0..sync::ATTEMPTS {
+            let current = match doc.take() {
+                Some(d) => d,
+                None => match self.state.get_state(&due.key).await? {
+                    Some(raw) => SharedBreaker::decode(&due.key, raw)?,
+                    None => return Ok(()),
+                },
+            };
+            if current.value.epoch != due.epoch {
+                return Ok(());
+            }
+            let now = self.clock.now();
+            let mut ledger = current.value.probes.for_round(due.round, now, due.lease);
+            if ledger.claims.len() >= usize::try_from(due.permitted).unwrap_or(usize::MAX) {
+                self.remember(due, current);
+                return Ok(());
+            }
+            ledger.claims.push(shared::ProbeClaim {
+                instance: self.instance.clone(),
+                at: now,
+            });
+            let next = SharedBreaker {
+                probes: ledger,
+                ..current.value.clone()
+            };
+            let expect = Expect::Version(current.version);
+            match self.state.put_state(&due.key, &next.encode(), expect).await {
+                Ok(version) => {
+                    let mut table = self.lock();
+                    let entry = self.entry(&mut table, &due.tenant, due.gateway);
+                    entry.shared = Some(Versioned {
+                        value: next,
+                        version,
+                    });
+                    // The period may have ended meanwhile: the claim then lapses with its lease.
+                    if entry.machine.state() == BreakerState::HalfOpen
+                        && entry.machine.since() == due.round
+                    {
+                        entry.machine.grant_probes(1);
+                    }
+                    return Ok(());
+                }
+                Err(StoreError::Conflict { .. } | StoreError::NotFound { .. }) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Keeps `doc` as the shared document last seen.
+    fn remember(&self, due: &ProbeClaimDue, doc: Versioned<SharedBreaker>) {
+        let mut table = self.lock();
+        self.entry(&mut table, &due.tenant, due.gateway).shared = Some(doc);
+    }
+
+    /// The in-memory decision of [`Breakers::admit`].
+    fn admit_now(&self, tenant: &TenantId, gateway: GatewayId) -> Admission {
         let now = self.clock.now();
         let mut table = self.lock();
         let entry = self.entry(&mut table, tenant, gateway);
@@ -444,6 +594,43 @@ impl Breakers {
             }
         });
         SyncTask(handle)
+    }
+}
+
+/// How long a call waits for its half-open probe claim before it is refused as before (the
+/// claim may still land; its permit then lapses with its lease). The store is not allowed to
+/// hold a charge up for longer, and only one charge per breaker and instance waits that long
+/// in an outage: the failed claim marks the store degraded, and the next calls do not try.
+pub const PROBE_CLAIM_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A probe claim a call is about to make, decided under the lock.
+struct ProbeClaimDue {
+    key: StateKey,
+    tenant: TenantId,
+    gateway: GatewayId,
+    /// The half-open period (its start) the permit is for.
+    round: Timestamp,
+    /// The shared epoch this instance follows: the claim is written only on that document.
+    epoch: u64,
+    lease: Duration,
+    permitted: u32,
+    cached: Option<Versioned<SharedBreaker>>,
+}
+
+/// A call's probe claim under way; ends it (lets the next call claim) however the call ends,
+/// also when the charge is dropped mid-claim.
+struct Claiming<'a> {
+    breakers: &'a Breakers,
+    tenant: &'a TenantId,
+    gateway: GatewayId,
+}
+
+impl Drop for Claiming<'_> {
+    fn drop(&mut self) {
+        let mut table = self.breakers.lock();
+        self.breakers
+            .entry(&mut table, self.tenant, self.gateway)
+            .claiming = false;
     }
 }
 

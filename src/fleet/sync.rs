@@ -16,7 +16,7 @@ use crate::store::{Expect, StateDoc, StoreError, Versioned};
 /// Unflushed buckets older than this are dropped (the store was down too long to matter).
 const MAX_UNFLUSHED_AGE: Duration = Duration::from_secs(3600);
 /// Conditional-write attempts per breaker per sync before leaving it to the next sync.
-const ATTEMPTS: usize = 4;
+pub(super) const ATTEMPTS: usize = 4;
 
 /// One unflushed bucket of one gateway: (gateway, bucket start ms, aggregate).
 type Batch = (GatewayId, i64, Aggregate);
@@ -51,6 +51,7 @@ fn plan(
     now: Timestamp,
 ) -> Plan {
     entry.machine.tick(now);
+    entry.shared = doc.cloned();
     let doc_epoch = doc.map_or(0, |d| d.value.epoch);
     if doc_epoch != entry.epoch {
         if entry.pending.take().is_some() {
@@ -149,12 +150,7 @@ impl Breakers {
         }
         match first_error {
             Some(e) => {
-                if !self
-                    .degraded
-                    .swap(true, std::sync::atomic::Ordering::Relaxed)
-                {
-                    tracing::warn!(error = %e, "breaker store unavailable: breakers decide from their last known state until it answers");
-                }
+                self.degrade(&e);
                 Err(e)
             }
             None => {
@@ -243,6 +239,7 @@ impl Breakers {
                     if let Some(d) = doc.as_mut() {
                         d.version = version;
                     }
+                    entry.shared = doc.clone();
                     // Anything left (a rebased pending transition) goes out next sync.
                     return Ok(());
                 }

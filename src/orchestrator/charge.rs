@@ -282,7 +282,9 @@ impl ChargeRun<'_> {
             let Some(gateway) = self.gateways.get(g).cloned() else {
                 continue;
             };
-            if let Admission::Rejected { reason, retry_at } = self.o.breakers.admit(&tenant, g) {
+            if let Admission::Rejected { reason, retry_at } =
+                self.o.breakers.admit(&tenant, g).await
+            {
                 let until = retry_at.map(|at| format!(" (until {at})"));
                 self.charge.attempts.push(Attempt {
                     gateway: g,

@@ -48,10 +48,12 @@ use crate::model::{AttemptOutcome, GatewayId, TenantId};
 use crate::store::Store;
 
 /// What the orchestrator asks of the circuit breakers. Implemented by the breaker fleet; the
-/// calls are in-memory (no store round trip on the charge path).
+/// calls are in-memory (no store round trip on the charge path), but for the claim of a
+/// half-open probe permit (see [`crate::fleet::Breakers::admit`]).
+#[async_trait]
 pub trait BreakerGate: Send + Sync {
     /// Whether the breaker admits a call now; a refusal says why and until when.
-    fn admit(&self, tenant: &TenantId, gateway: GatewayId) -> Admission;
+    async fn admit(&self, tenant: &TenantId, gateway: GatewayId) -> Admission;
     /// Records a finished call's outcome and latency.
     fn record(
         &self,
@@ -224,9 +226,10 @@ impl RoutePlanner for crate::routing::Routing {
     }
 }
 
+#[async_trait]
 impl BreakerGate for crate::fleet::Breakers {
-    fn admit(&self, tenant: &TenantId, gateway: GatewayId) -> Admission {
-        crate::fleet::Breakers::admit(self, tenant, gateway)
+    async fn admit(&self, tenant: &TenantId, gateway: GatewayId) -> Admission {
+        crate::fleet::Breakers::admit(self, tenant, gateway).await
     }
 
     fn record(

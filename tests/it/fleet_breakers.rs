@@ -169,9 +169,9 @@ impl Fleet {
     }
 }
 
-fn trip(b: &Breakers) {
+async fn trip(b: &Breakers) {
     for _ in 0..4 {
-        assert!(b.admit(&acme(), STRIPE).is_allowed());
+        assert!(b.admit(&acme(), STRIPE).await.is_allowed());
         b.record(
             &acme(),
             STRIPE,
@@ -180,19 +180,33 @@ fn trip(b: &Breakers) {
             Some("connection refused"),
         );
     }
-    assert!(!b.admit(&acme(), STRIPE).is_allowed(), "tripped locally");
+    assert!(
+        !b.admit(&acme(), STRIPE).await.is_allowed(),
+        "tripped locally"
+    );
 }
 
 /// Two instances whose stripe breaker a tripped (b adopted it), at the end of the wait in open.
 async fn half_open_fleet() -> (Fleet, Breakers, Breakers) {
     let fleet = Fleet::new();
     let (a, b) = (fleet.instance(), fleet.instance());
-    trip(&a);
+    trip(&a).await;
     a.sync_now().await.expect("a");
     b.watch(&acme());
     b.sync_now().await.expect("b");
     fleet.clock.advance(Duration::from_secs(30));
     (fleet, a, b)
+}
+
+/// How many of `calls` calls through `i` are admitted as probes.
+async fn probes(i: &Breakers, calls: usize) -> usize {
+    let mut admitted = 0;
+    for _ in 0..calls {
+        if i.admit(&acme(), STRIPE).await == Admission::Probe {
+            admitted += 1;
+        }
+    }
+    admitted
 }
 
 fn state(b: &Breakers) -> BreakerState {
@@ -208,15 +222,15 @@ async fn a_trip_by_one_instance_is_adopted_by_the_other_after_a_sync() {
     let fleet = Fleet::new();
     let (a, b) = (fleet.instance(), fleet.instance());
     b.watch(&acme());
-    trip(&a);
+    trip(&a).await;
     assert!(
-        b.admit(&acme(), STRIPE).is_allowed(),
+        b.admit(&acme(), STRIPE).await.is_allowed(),
         "b has not synced yet"
     );
     a.sync_now().await.expect("a syncs");
     b.sync_now().await.expect("b syncs");
     assert_eq!(
-        b.admit(&acme(), STRIPE),
+        b.admit(&acme(), STRIPE).await,
         Admission::Rejected {
             reason: Rejection::Open,
             retry_at: Some(fleet.clock.now().plus(Duration::from_secs(30)))
@@ -262,7 +276,7 @@ async fn a_failure_that_changes_no_state_is_still_the_fleets_last_error() {
         AttemptOutcome::Success,
         AttemptOutcome::UnavailableAmbiguous,
     ] {
-        assert!(a.admit(&acme(), STRIPE).is_allowed());
+        assert!(a.admit(&acme(), STRIPE).await.is_allowed());
         a.record(
             &acme(),
             STRIPE,
@@ -302,9 +316,9 @@ async fn a_failure_that_changes_no_state_is_still_the_fleets_last_error() {
 async fn when_two_instances_trip_at_once_exactly_one_write_wins() {
     let fleet = Fleet::new();
     let (a, b) = (fleet.instance(), fleet.instance());
-    trip(&a);
+    trip(&a).await;
     fleet.clock.advance(Duration::from_millis(7));
-    trip(&b);
+    trip(&b).await;
     let (ra, rb) = tokio::join!(a.sync_now(), b.sync_now());
     ra.expect("a");
     rb.expect("b");
@@ -331,23 +345,12 @@ async fn when_two_instances_trip_at_once_exactly_one_write_wins() {
 #[tokio::test]
 async fn half_open_probes_are_claimed_within_one_fleet_budget_then_close_it() {
     let (fleet, a, b) = half_open_fleet().await;
-    // Both see traffic waiting: neither holds a permit yet, so both refuse and ask for some.
-    for _ in 0..5 {
-        assert!(!a.admit(&acme(), STRIPE).is_allowed());
-        assert!(!b.admit(&acme(), STRIPE).is_allowed());
-    }
-    let (ra, rb) = tokio::join!(a.sync_now(), b.sync_now());
-    ra.expect("a");
-    rb.expect("b");
-    let probes = |i: &Breakers| {
-        (0..5)
-            .filter(|_| i.admit(&acme(), STRIPE) == Admission::Probe)
-            .count()
-    };
-    let (pa, pb) = (probes(&a), probes(&b));
+    // Calls claim permits as they come, syncs claim for calls refused meanwhile: either way
+    // the fleet admits exactly the budget.
+    let (pa, pb) = (probes(&a, 5).await, probes(&b, 5).await);
     a.sync_now().await.expect("a");
     b.sync_now().await.expect("b");
-    let (pa2, pb2) = (probes(&a), probes(&b));
+    let (pa2, pb2) = (probes(&a, 5).await, probes(&b, 5).await);
     assert_eq!(
         pa + pb + pa2 + pb2,
         3,
@@ -388,9 +391,7 @@ async fn half_open_probes_are_claimed_within_one_fleet_budget_then_close_it() {
 #[tokio::test]
 async fn a_failed_probe_anywhere_reopens_it_for_the_fleet() {
     let (fleet, a, b) = half_open_fleet().await;
-    assert!(!b.admit(&acme(), STRIPE).is_allowed());
-    b.sync_now().await.expect("b claims");
-    assert_eq!(b.admit(&acme(), STRIPE), Admission::Probe);
+    assert_eq!(b.admit(&acme(), STRIPE).await, Admission::Probe);
     b.record(
         &acme(),
         STRIPE,
@@ -429,20 +430,16 @@ async fn an_operator_force_open_is_obeyed_by_every_instance_after_a_sync() {
         retry_at: Some(until),
     };
     assert_eq!(
-        a.admit(&acme(), STRIPE),
+        a.admit(&acme(), STRIPE).await,
         rejected,
         "at once where it was issued"
     );
     b.sync_now().await.expect("b");
-    assert_eq!(b.admit(&acme(), STRIPE), rejected);
-    // Failures meanwhile change nothing; the end of the forced period is half-open.
+    assert_eq!(b.admit(&acme(), STRIPE).await, rejected);
+    // Failures meanwhile change nothing; the end of the forced period is half-open, where
+    // the next call claims a probe permit.
     fleet.clock.advance(Duration::from_secs(600));
-    assert!(
-        !b.admit(&acme(), STRIPE).is_allowed(),
-        "half-open waits for a claim"
-    );
-    b.sync_now().await.expect("b claims");
-    assert_eq!(b.admit(&acme(), STRIPE), Admission::Probe);
+    assert_eq!(b.admit(&acme(), STRIPE).await, Admission::Probe);
 
     b.command(
         &actor,
@@ -453,7 +450,7 @@ async fn an_operator_force_open_is_obeyed_by_every_instance_after_a_sync() {
     .await
     .expect("auto");
     a.sync_now().await.expect("a");
-    assert_eq!(a.admit(&acme(), STRIPE), Admission::Allowed);
+    assert_eq!(a.admit(&acme(), STRIPE).await, Admission::Allowed);
     let audit = fleet
         .store
         .list_audit(Some(&acme()), None, 10)
@@ -480,22 +477,22 @@ async fn a_broken_store_never_blocks_admissions_and_is_caught_up_later() {
     let b = fleet.instance();
     b.watch(&acme());
     flaky.down.store(true, Ordering::SeqCst);
-    assert!(a.admit(&acme(), GatewayId::Efi).is_allowed());
+    assert!(a.admit(&acme(), GatewayId::Efi).await.is_allowed());
     let err = a.sync_now().await.expect_err("the store is down");
     assert!(matches!(err, StoreError::Unavailable(_)), "{err}");
     assert!(a.store_degraded());
     // It still decides, from what it knows: efi admits, stripe trips and rejects.
-    trip(&a);
+    trip(&a).await;
     a.sync_now().await.expect_err("still down");
-    assert!(a.admit(&acme(), GatewayId::Efi).is_allowed());
-    assert!(!a.admit(&acme(), STRIPE).is_allowed());
+    assert!(a.admit(&acme(), GatewayId::Efi).await.is_allowed());
+    assert!(!a.admit(&acme(), STRIPE).await.is_allowed());
 
     // Back up: the transition and the counted calls reach the store; b adopts the state.
     flaky.down.store(false, Ordering::SeqCst);
     a.sync_now().await.expect("caught up");
     assert!(!a.store_degraded());
     b.sync_now().await.expect("b");
-    assert!(!b.admit(&acme(), STRIPE).is_allowed());
+    assert!(!b.admit(&acme(), STRIPE).await.is_allowed());
     let status = b.fleet_status(&acme()).await.expect("status");
     let stripe = status.iter().find(|s| s.gateway == STRIPE).expect("stripe");
     assert_eq!((stripe.calls, stripe.failures), (4, 4));
@@ -506,7 +503,7 @@ async fn declines_never_open_it() {
     let fleet = Fleet::new();
     let a = fleet.instance();
     for _ in 0..50 {
-        assert!(a.admit(&acme(), STRIPE).is_allowed());
+        assert!(a.admit(&acme(), STRIPE).await.is_allowed());
         a.record(
             &acme(),
             STRIPE,
@@ -520,4 +517,97 @@ async fn declines_never_open_it() {
     let status = a.fleet_status(&acme()).await.expect("status");
     let stripe = status.iter().find(|s| s.gateway == STRIPE).expect("stripe");
     assert_eq!((stripe.calls, stripe.failures), (50, 0));
+}
+
+#[tokio::test]
+async fn the_first_call_after_the_wait_in_open_is_a_probe_without_waiting_for_a_sync() {
+    let (fleet, a, b) = half_open_fleet().await;
+    // No sync since the wait ended: the call path claims a permit itself (issue 15).
+    assert_eq!(a.admit(&acme(), STRIPE).await, Admission::Probe);
+    let claims = fleet.doc(STRIPE).await.value["probes"]["claims"].clone();
+    assert_eq!(
+        claims.as_array().map(|c| c.len()),
+        Some(1),
+        "the claim is in the shared ledger at once: {claims}"
+    );
+    assert_eq!(claims[0]["instance"], a.instance_id());
+
+    // The two instances, taking turns and never syncing, admit the budget (3) between them and
+    // not one probe more; the refusals then say so truthfully.
+    let mut admitted = 1;
+    for _ in 0..4 {
+        admitted += probes(&b, 1).await + probes(&a, 1).await;
+    }
+    assert_eq!(admitted, 3, "the fleet admits exactly the budget");
+    assert_eq!(
+        b.admit(&acme(), STRIPE).await,
+        Admission::Rejected {
+            reason: Rejection::ProbesTaken,
+            retry_at: None
+        }
+    );
+    let doc = fleet.doc(STRIPE).await;
+    assert_eq!(
+        doc.value["probes"]["claims"].as_array().map(Vec::len),
+        Some(3)
+    );
+}
+
+#[tokio::test]
+async fn concurrent_first_calls_on_two_instances_never_exceed_the_probe_budget() {
+    let (fleet, a, b) = half_open_fleet().await;
+    let (a, b) = (Arc::new(a), Arc::new(b));
+    let mut calls = Vec::new();
+    for i in 0..16 {
+        let instance = if i % 2 == 0 { a.clone() } else { b.clone() };
+        calls.push(tokio::spawn(async move {
+            instance.admit(&acme(), STRIPE).await
+        }));
+    }
+    let mut admitted = 0;
+    for call in calls {
+        let admission = call.await.expect("the call");
+        match admission {
+            Admission::Probe => admitted += 1,
+            Admission::Rejected {
+                reason: Rejection::ProbesTaken,
+                ..
+            } => {}
+            other => panic!("half-open admits probes or refuses them: {other:?}"),
+        }
+    }
+    assert!(
+        (1..=3).contains(&admitted),
+        "some call is a probe at once, and at most the budget: {admitted}"
+    );
+    let claims = fleet.doc(STRIPE).await.value["probes"]["claims"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert_eq!(claims, admitted, "every probe admitted holds a claim");
+}
+
+#[tokio::test]
+async fn a_broken_store_in_half_open_refuses_the_call_instead_of_blocking_it() {
+    let fleet = Fleet::new();
+    let (a, flaky) = fleet.flaky_instance();
+    trip(&a).await;
+    a.sync_now().await.expect("a shares the trip");
+    fleet.clock.advance(Duration::from_secs(30));
+    flaky.down.store(true, Ordering::SeqCst);
+    assert_eq!(
+        a.admit(&acme(), STRIPE).await,
+        Admission::Rejected {
+            reason: Rejection::ProbesTaken,
+            retry_at: None
+        },
+        "no claim, no probe: the fleet budget holds"
+    );
+    assert!(a.store_degraded(), "and says the store is down");
+    // Back up: the sync claims a permit for the refused call, which the next call uses
+    // without claiming another.
+    flaky.down.store(false, Ordering::SeqCst);
+    a.sync_now().await.expect("a claims");
+    assert_eq!(a.admit(&acme(), STRIPE).await, Admission::Probe);
+    let claims = fleet.doc(STRIPE).await.value["probes"]["claims"].clone();
+    assert_eq!(claims.as_array().map(Vec::len), Some(1), "{claims}");
 }

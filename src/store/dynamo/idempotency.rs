@@ -48,6 +48,13 @@ fn attributes(record: &IdempotencyRecord) -> StoreResult<[(&'static str, Attribu
     ])
 }
 
+/// Whether `item` is a whole record. DynamoDB applies an `UpdateItem` atomically; moto
+/// creates the key first and sets the attributes after, so a racing claim may see an item with
+/// no `body` yet: it reads again rather than calling that corrupt.
+fn written(item: &Item) -> bool {
+    item.contains_key("body")
+}
+
 fn versioned(item: &Item, key: &str) -> StoreResult<Versioned<IdempotencyRecord>> {
     Ok(Versioned {
         value: decode(ENTITY, key, item.string("body")?)?,
@@ -92,11 +99,13 @@ impl IdempotencyStore for DynamoStore {
             };
             let old = match lost_condition(&err) {
                 None => return Err(self.ddb_error("UpdateItem", err)),
-                Some(Some(old)) => Some(old),
-                Some(None) => self.get_consistent(&pk, SORT).await?,
+                Some(old) => match old.filter(written) {
+                    Some(old) => Some(old),
+                    None => self.get_consistent(&pk, SORT).await?,
+                },
             };
-            // `None`: released (deleted) between the two requests; claim again.
-            if let Some(old) = old {
+            // None: released (deleted) between the two requests; claim again.
+            if let Some(old) = old.filter(written) {
                 return Ok(Claim::Existing(versioned(&old, &record.key)?));
             }
         }
