@@ -101,7 +101,7 @@ impl IdempotencyStore for DynamoStore {
                 None => return Err(self.ddb_error("UpdateItem", err)),
                 Some(old) => match old.filter(written) {
                     Some(old) => Some(old),
-                    None => self.get_consistent(&pk, SORT).await?,
+                    None => self.get(&pk, SORT).await?,
                 },
             };
             // None: released (deleted) between the two requests; claim again.
@@ -120,7 +120,7 @@ impl IdempotencyStore for DynamoStore {
         tenant: &TenantId,
         key: &str,
     ) -> StoreResult<Option<Versioned<IdempotencyRecord>>> {
-        self.get_consistent(&partition(tenant, key), SORT)
+        self.get(&partition(tenant, key), SORT)
             .await?
             .map(|item| versioned(&item, key))
             .transpose()

@@ -106,7 +106,7 @@ impl InboundWebhookStore for DynamoStore {
         gateway_event_id: &str,
     ) -> StoreResult<Option<InboundWebhook>> {
         let pk = partition(tenant, gateway, gateway_event_id);
-        self.get_consistent(&pk, SORT)
+        self.get(&pk, SORT)
             .await?
             .map(|item| webhook(&item))
             .transpose()

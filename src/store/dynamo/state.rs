@@ -36,7 +36,7 @@ impl DynamoStore {
     ) -> StoreError {
         let exists = match old {
             Some(_) => true,
-            None => match self.get_consistent(pk, sk).await {
+            None => match self.get(pk, sk).await {
                 Ok(item) => item.is_some(),
                 Err(e) => return e,
             },
@@ -71,21 +71,6 @@ impl DynamoStore {
             .table_name(&self.settings.table)
             .key("pk", s(pk))
             .key("sk", s(sk))
-    }
-
-    /// One item by its key, read consistently.
-    pub(super) async fn get_consistent(&self, pk: &str, sk: &str) -> StoreResult<Option<Item>> {
-        let out = self
-            .ddb
-            .get_item()
-            .table_name(&self.settings.table)
-            .key("pk", s(pk))
-            .key("sk", s(sk))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| self.ddb_error("GetItem", e))?;
-        Ok(out.item)
     }
 
     /// Sweeps a sparse gsi2 "due list" (`<prefix><0-9>` shards, see [`super::item::SHARDS`]):
@@ -135,7 +120,7 @@ fn versioned_state(item: &Item, id: &str) -> StoreResult<Versioned<serde_json::V
 impl StateStore for DynamoStore {
     async fn get_state(&self, key: &StateKey) -> StoreResult<Option<Versioned<serde_json::Value>>> {
         let pk = partition(&key.tenant, key.kind);
-        match self.get_consistent(&pk, &key.name).await? {
+        match self.get(&pk, &key.name).await? {
             Some(item) => versioned_state(&item, &label(key)).map(Some),
             None => Ok(None),
         }
