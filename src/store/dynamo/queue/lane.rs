@@ -102,7 +102,8 @@ impl DynamoStore {
         for _ in 0..LANE_ATTEMPTS {
             let lane = self.lane(group).await?;
             let mut items = vec![TransactWriteItem::builder().delete(delete()?).build()];
-            if let Some(at) = lane.iter().position(|m| m == id) {
+            let position = lane.iter().position(|m| m == id);
+            if let Some(at) = position {
                 let pop = Update::builder()
                     .table_name(&self.settings.table)
                     .set_key(Some(lane_key(group)))
@@ -116,7 +117,16 @@ impl DynamoStore {
             }
             match self.transact(items).await? {
                 Ok(()) => {
-                    self.release_next(group).await?;
+                    if position == Some(0) {
+                        // Only the head leaves a lane, so the next head is the second member
+                        // read; a lane read as just this one is read again (an append may
+                        // have come since, its ticket maybe parked behind this one).
+                        let next = lane.get(1).map(String::as_str);
+                        if let Err(e) = self.release_next(group, next).await {
+                            // The parked ticket comes back by itself after PARK_SECONDS.
+                            tracing::warn!(group, "cannot release the group's next message: {e}");
+                        }
+                    }
                     return Ok(true);
                 }
                 Err(0) => return Ok(false),
@@ -129,10 +139,14 @@ impl DynamoStore {
         )))
     }
 
-    /// After a group's head left: if the new head is parked, its ticket is made visible (or a
-    /// new one is sent when that handle is gone); an empty lane is deleted.
-    pub(super) async fn release_next(&self, group: &str) -> StoreResult<()> {
-        let lane = self.lane(group).await?;
+    /// After a group's head left: if the new head (`next`, or the lane's first member when
+    /// `None`) is parked, its ticket is made visible (or a new one is sent when that handle is
+    /// gone); an empty lane is deleted.
+    async fn release_next(&self, group: &str, next: Option<&str>) -> StoreResult<()> {
+        let lane = match next {
+            Some(next) => vec![next.to_string()],
+            None => self.lane(group).await?,
+        };
         let Some(head) = lane.first() else {
             let result = self
                 .ddb

@@ -18,7 +18,7 @@
 //!
 //! | record | pk | sk | indexes |
 //! |---|---|---|---|
-//! | message | `MSG#<id>` | `MSG` | gsi2 while queued: `QUEUE#<shard>` / `<id>`; gsi1 and gsi2 while dead: `DEAD#<tenant>` and `DEAD` / `<dead ms, 15 digits>#<id>`; gsi3 while its ticket is unsent: `OUTBOX#<shard>` / `<wall ms, 15 digits>#<id>` |
+//! | message | `MSG#<id>` | `MSG` | gsi2 while queued: `QUEUE#<shard>` / `<id>`; while dead: gsi1 `DEAD#<tenant>` (its `gsi1pk` is set at enqueue, its `gsi1sk` only while dead, so `dead_letter` is one write) and gsi2 `DEAD`, both / `<dead ms, 15 digits>#<id>`; gsi3 while its ticket is unsent: `OUTBOX#<shard>` / `<wall ms, 15 digits>#<id>` |
 //! | group lane | `GROUP#<group>` | `GROUP` | |
 //!
 //! A message item has `tenant`, `grp` (absent: no group), `body` (the [`QueueMessage`] JSON),
@@ -65,8 +65,14 @@
 //!   parked, its ticket is made visible (or, when that handle is gone, a new one is sent
 //!   through the outbox). A parked ticket also comes back by itself after [`PARK_SECONDS`]
 //!   (the backstop if the releasing process dies).
-//! - **ack**: a consistent `GetItem`, then a `DeleteItem` on the receipt (a transaction with
-//!   the lane removal for a grouped message), `DeleteMessage`, and the release.
+//! - **ack**: a consistent `GetItem`, then a `DeleteItem` on the receipt (for a grouped
+//!   message: the lane's `GetItem` and a transaction with the lane removal), `DeleteMessage`,
+//!   and the release (a `GetItem` of the next member, and only if it is parked an `UpdateItem`
+//!   and `ChangeMessageVisibility`).
+//!
+//! SQS's own redrive (after `payorch aws init`'s `maxReceiveCount`) may move a ticket (a bare
+//! message id) to the dead-letter queue beside the dead letters' copies (JSON); a moved
+//! ticket's message is still in the table and is released or relayed like any other.
 //! - **retry_later**: one conditional `UpdateItem` (receipt) and `ChangeMessageVisibility`.
 //! - **dead_letter**: one conditional `UpdateItem` (receipt) to `dead` with the listing keys,
 //!   `DeleteMessage`, and a copy (the [`DeadLetter`] JSON) sent to the SQS dead-letter queue so
