@@ -515,3 +515,6 @@ impl DeliveryQueue for DynamoStore {
         self.stats(tenant, now).await
     }
 }
+
+#[cfg(test)]
+mod tests;
