@@ -64,7 +64,11 @@
 //!   looked at again at once). Ack and purge of the head **release** the next member: if it is
 //!   parked, its ticket is made visible (or, when that handle is gone, a new one is sent
 //!   through the outbox). A parked ticket also comes back by itself after [`PARK_SECONDS`]
-//!   (the backstop if the releasing process dies).
+//!   (the backstop if the releasing process dies). Parking hides the ticket rather than
+//!   deleting it, so no crash can leave a parked message without a ticket; the price: parked
+//!   tickets count as in flight, and SQS allows 120 000 in flight per standard queue (a
+//!   backlog beyond that, across all held groups, makes `ReceiveMessage` fail with
+//!   `OverLimit` until it drains), and each one is looked at again every [`PARK_SECONDS`].
 //! - **ack**: a consistent `GetItem`, then a `DeleteItem` on the receipt (for a grouped
 //!   message: the lane's `GetItem` and a transaction with the lane removal), `DeleteMessage`,
 //!   and the release (a `GetItem` of the next member, and only if it is parked an `UpdateItem`

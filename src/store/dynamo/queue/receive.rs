@@ -45,7 +45,11 @@ impl DynamoStore {
         let mut claimed: Vec<(i64, Received)> = Vec::new();
         let mut seen = HashSet::new();
         let mut first = true;
-        while claimed.len() < max as usize {
+        // A failure after some claims still hands those out (their tickets are hidden: a
+        // failed call would only delay them by the visibility); the rest of the batch comes
+        // back when its visibility lapses.
+        let mut failure = None;
+        'receive: while claimed.len() < max as usize {
             let want = (max as usize - claimed.len()).min(SQS_BATCH as usize);
             let out = self
                 .sqs
@@ -57,8 +61,14 @@ impl DynamoStore {
                 // servers and may answer "empty" when it is not.
                 .wait_time_seconds(if first { 1 } else { 0 })
                 .send()
-                .await
-                .map_err(|e| self.sqs_error("ReceiveMessage", e))?;
+                .await;
+            let out = match out {
+                Ok(out) => out,
+                Err(e) => {
+                    failure = Some(self.sqs_error("ReceiveMessage", e));
+                    break;
+                }
+            };
             first = false;
             let tickets = out.messages.unwrap_or_default();
             if tickets.is_empty() {
@@ -76,15 +86,27 @@ impl DynamoStore {
                     continue;
                 }
                 fresh = true;
-                if let Outcome::Claimed(at, received) =
-                    self.take_ticket(&id, &handle, visibility, now).await?
-                {
-                    claimed.push((at, received));
+                match self.take_ticket(&id, &handle, visibility, now).await {
+                    Ok(Outcome::Claimed(at, received)) => claimed.push((at, received)),
+                    Ok(Outcome::Skipped) => {}
+                    Err(e) => {
+                        failure = Some(e);
+                        break 'receive;
+                    }
                 }
             }
             if !fresh {
                 break;
             }
+        }
+        if let Some(e) = failure {
+            if claimed.is_empty() {
+                return Err(e);
+            }
+            tracing::warn!(
+                claimed = claimed.len(),
+                "receive stopped early and hands out what it claimed: {e}"
+            );
         }
         claimed.sort_by(|(a, x), (b, y)| a.cmp(b).then_with(|| x.message.id.cmp(&y.message.id)));
         Ok(claimed.into_iter().map(|(_, r)| r).collect())
