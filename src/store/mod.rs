@@ -498,9 +498,9 @@ pub struct QueueStats {
 /// which puts it back in its original place, ahead of them, or purges it, which lets them go.
 /// Messages without a group, and other groups, are never held back by a group.
 ///
-/// (SQS FIFO does the in-flight part natively. It releases a group when a message goes to its
-/// DLQ; an SQS backend holds it instead by keeping the dead message in the FIFO queue, hidden,
-/// with its copy in the DLQ for listing: replay makes it visible, purge deletes it.)
+/// (SQS FIFO does the in-flight part natively but releases a group when a message goes to its
+/// DLQ. The DynamoDB + SQS backend keeps the order in the table instead, the dead letter in
+/// its group's lane and a copy in the SQS DLQ: see `store/dynamo/queue/`.)
 #[async_trait]
 pub trait DeliveryQueue: Send + Sync {
     /// Adds a message, visible after `delay`, last in its group. Enqueuing an id already

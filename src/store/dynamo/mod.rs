@@ -57,6 +57,10 @@ mod state;
 pub use meter::Meter;
 pub use settings::AwsSettings;
 
+/// Test hook: lose the next SQS send of a message's ticket (the outbox relay's test).
+#[cfg(any(test, feature = "testing"))]
+pub use queue::lose_next_send;
+
 use std::sync::Arc;
 use std::time::Duration;
 
