@@ -49,9 +49,15 @@ impl Fleet {
         let a = stack
             .env
             .start_serve_with(&stack.config, &stack.sandbox.url);
-        let b = stack
-            .env
-            .start_serve_with(&stack.config, &stack.sandbox.url);
+        let b_path = match b_config {
+            Some(text) => {
+                let path = stack.env.path().join("payorch-b.toml");
+                std::fs::write(&path, text).expect("write b's config");
+                path.to_str().expect("a UTF-8 temp path").to_string()
+            }
+            None => stack.config.clone(),
+        };
+        let b = stack.env.start_serve_with(&b_path, &stack.sandbox.url);
         Fleet {
             stack,
             a: Some(a),
@@ -120,7 +126,7 @@ async fn a_switch_and_a_breaker_opened_through_one_instance_are_obeyed_by_the_ot
     let routing = "[routing]\nprimary = \"stripe\"\nfallbacks = [\"asaas\"]\n\n";
     let breaker = |minimum: u32| {
         format!(
-            "[breaker]\nwindow_size = 4\nminimum_calls = {minimum}\nwait_in_open = \"10m\"\nsync_interval = \"100ms\"\n"
+            "[breaker]\nwindow_size = {minimum}\nminimum_calls = {minimum}\nwait_in_open = \"10m\"\nsync_interval = \"100ms\"\n"
         )
     };
     let fleet = Fleet::start_with(

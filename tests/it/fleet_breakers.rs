@@ -18,7 +18,6 @@ use payorch::store::{
     Store, StoreError, StoreResult, Versioned,
 };
 use payorch::tenancy::Actor;
-use tempfile::TempDir;
 
 const STRIPE: GatewayId = GatewayId::Stripe;
 
@@ -35,7 +34,7 @@ fn acme() -> TenantId {
 
 /// A store whose state, counter and audit calls can be made to fail, like a network partition.
 struct Flaky {
-    inner: Arc<SqliteStore>,
+    inner: Arc<dyn Store>,
     down: AtomicBool,
 }
 
@@ -115,21 +114,33 @@ impl AuditLog for Flaky {
 }
 
 struct Fleet {
-    store: Arc<SqliteStore>,
+    store: Arc<dyn Store>,
     clock: Arc<ManualClock>,
-    _dir: TempDir,
+    /// What keeps the store alive: its temp dir, or its table's settings.
+    _guard: Box<dyn std::any::Any + Send>,
 }
 
 impl Fleet {
+    /// Instances sharing one SQLite file.
     fn new() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Arc::new(SqliteStore::open(&dir.path().join("payorch.db")).expect("store"));
+        Fleet::with_store(store, Box::new(dir))
+    }
+
+    /// Instances sharing one DynamoDB table (the emulator).
+    async fn on_dynamodb() -> Self {
+        let (store, settings) = crate::common::aws::fresh_store().await;
+        Fleet::with_store(Arc::new(store), Box::new(settings))
+    }
+
+    fn with_store(store: Arc<dyn Store>, guard: Box<dyn std::any::Any + Send>) -> Self {
         Fleet {
             store,
             clock: Arc::new(ManualClock::new(Timestamp::from_unix_millis(
                 1_800_000_000_000,
             ))),
-            _dir: dir,
+            _guard: guard,
         }
     }
 
@@ -188,7 +199,11 @@ async fn trip(b: &Breakers) {
 
 /// Two instances whose stripe breaker a tripped (b adopted it), at the end of the wait in open.
 async fn half_open_fleet() -> (Fleet, Breakers, Breakers) {
-    let fleet = Fleet::new();
+    half_open(Fleet::new()).await
+}
+
+/// [`half_open_fleet`] on `fleet`'s store.
+async fn half_open(fleet: Fleet) -> (Fleet, Breakers, Breakers) {
     let (a, b) = (fleet.instance(), fleet.instance());
     trip(&a).await;
     a.sync_now().await.expect("a");
@@ -219,7 +234,10 @@ fn state(b: &Breakers) -> BreakerState {
 
 #[tokio::test]
 async fn a_trip_by_one_instance_is_adopted_by_the_other_after_a_sync() {
-    let fleet = Fleet::new();
+    a_trip_by_one_instance_is_adopted_by_the_other_after_a_sync_on(Fleet::new()).await;
+}
+
+async fn a_trip_by_one_instance_is_adopted_by_the_other_after_a_sync_on(fleet: Fleet) {
     let (a, b) = (fleet.instance(), fleet.instance());
     b.watch(&acme());
     trip(&a).await;
@@ -314,7 +332,10 @@ async fn a_failure_that_changes_no_state_is_still_the_fleets_last_error() {
 
 #[tokio::test]
 async fn when_two_instances_trip_at_once_exactly_one_write_wins() {
-    let fleet = Fleet::new();
+    when_two_instances_trip_at_once_exactly_one_write_wins_on(Fleet::new()).await;
+}
+
+async fn when_two_instances_trip_at_once_exactly_one_write_wins_on(fleet: Fleet) {
     let (a, b) = (fleet.instance(), fleet.instance());
     trip(&a).await;
     fleet.clock.advance(Duration::from_millis(7));
@@ -521,7 +542,14 @@ async fn declines_never_open_it() {
 
 #[tokio::test]
 async fn the_first_call_after_the_wait_in_open_is_a_probe_without_waiting_for_a_sync() {
-    let (fleet, a, b) = half_open_fleet().await;
+    the_first_call_after_the_wait_in_open_is_a_probe_without_waiting_for_a_sync_on(Fleet::new())
+        .await;
+}
+
+async fn the_first_call_after_the_wait_in_open_is_a_probe_without_waiting_for_a_sync_on(
+    fleet: Fleet,
+) {
+    let (fleet, a, b) = half_open(fleet).await;
     // No sync since the wait ended: the call path claims a permit itself (issue 15).
     assert_eq!(a.admit(&acme(), STRIPE).await, Admission::Probe);
     let claims = fleet.doc(STRIPE).await.value["probes"]["claims"].clone();
@@ -555,7 +583,11 @@ async fn the_first_call_after_the_wait_in_open_is_a_probe_without_waiting_for_a_
 
 #[tokio::test]
 async fn concurrent_first_calls_on_two_instances_never_exceed_the_probe_budget() {
-    let (fleet, a, b) = half_open_fleet().await;
+    concurrent_first_calls_on_two_instances_never_exceed_the_probe_budget_on(Fleet::new()).await;
+}
+
+async fn concurrent_first_calls_on_two_instances_never_exceed_the_probe_budget_on(fleet: Fleet) {
+    let (fleet, a, b) = half_open(fleet).await;
     let (a, b) = (Arc::new(a), Arc::new(b));
     let mut calls = Vec::new();
     for i in 0..16 {
@@ -610,4 +642,42 @@ async fn a_broken_store_in_half_open_refuses_the_call_instead_of_blocking_it() {
     assert_eq!(a.admit(&acme(), STRIPE).await, Admission::Probe);
     let claims = fleet.doc(STRIPE).await.value["probes"]["claims"].clone();
     assert_eq!(claims.as_array().map(Vec::len), Some(1), "{claims}");
+}
+
+/// The same cases on DynamoDB: the shared documents and the probe claims are conditional
+/// writes there too, and the fleet admits at most the budget.
+mod on_dynamodb {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_trip_by_one_instance_is_adopted_by_the_other_after_a_sync() {
+        super::a_trip_by_one_instance_is_adopted_by_the_other_after_a_sync_on(
+            Fleet::on_dynamodb().await,
+        )
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn when_two_instances_trip_at_once_exactly_one_write_wins() {
+        super::when_two_instances_trip_at_once_exactly_one_write_wins_on(
+            Fleet::on_dynamodb().await,
+        )
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_first_call_after_the_wait_in_open_is_a_probe_without_waiting_for_a_sync() {
+        super::the_first_call_after_the_wait_in_open_is_a_probe_without_waiting_for_a_sync_on(
+            Fleet::on_dynamodb().await,
+        )
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_first_calls_on_two_instances_never_exceed_the_probe_budget() {
+        super::concurrent_first_calls_on_two_instances_never_exceed_the_probe_budget_on(
+            Fleet::on_dynamodb().await,
+        )
+        .await;
+    }
 }
