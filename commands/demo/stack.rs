@@ -58,7 +58,9 @@ pub struct DemoOptions {
 /// A fresh table and pair of queues (`payorch-demo-<id>`) at `endpoint`, created with
 /// `aws init`'s code. Credentials from the AWS chain when it has some, else the placeholder an
 /// emulator accepts.
-async fn aws_store(endpoint: &str) -> anyhow::Result<DynamoStore> {
+async fn aws_store(
+    endpoint: &str,
+) -> anyhow::Result<(DynamoStore, AwsSettings, Option<StaticCredentials>)> {
     let tag = ulid::Ulid::new().to_string().to_lowercase();
     let settings = AwsSettings {
         region: Some(std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into())),
@@ -73,12 +75,15 @@ async fn aws_store(endpoint: &str) -> anyhow::Result<DynamoStore> {
     };
     let credentials = std::env::var_os("AWS_ACCESS_KEY_ID")
         .is_none()
-        .then_some(&placeholder);
+        .then_some(placeholder);
     let fail = |e: payorch::store::StoreError| super::super::aws::aws_error(e);
-    admin::init(&settings, credentials).await.map_err(fail)?;
-    DynamoStore::connect(&settings, credentials)
+    admin::init(&settings, credentials.as_ref())
         .await
-        .map_err(fail)
+        .map_err(fail)?;
+    let store = DynamoStore::connect(&settings, credentials.as_ref())
+        .await
+        .map_err(fail)?;
+    Ok((store, settings, credentials))
 }
 
 /// The demo's configuration: the defaults, a fresh data dir, breakers tuned so a few seconds'
@@ -173,6 +178,8 @@ pub struct Demo {
     traffic: Traffic,
     breakers: BreakerLog,
     handle: DemoHandle,
+    /// The table and queues made for this run on DynamoDB + SQS, removed at the end.
+    aws: Option<(AwsSettings, Option<StaticCredentials>)>,
 }
 
 impl Demo {
@@ -190,16 +197,18 @@ impl Demo {
             .validate()
             .map_err(|(k, m)| anyhow::anyhow!("demo breaker tuning: `{k}`: {m}"))?;
         let tenant = TenantId::default_tenant();
-        let store: Arc<dyn Store> =
-            match &options.aws {
-                None => {
-                    let path = config.sqlite_path();
-                    Arc::new(SqliteStore::open(&path).with_context(|| {
-                        format!("cannot open the demo store at {}", path.display())
-                    })?)
-                }
-                Some(endpoint) => Arc::new(aws_store(endpoint).await?),
-            };
+        let (store, aws): (Arc<dyn Store>, _) = match &options.aws {
+            None => {
+                let path = config.sqlite_path();
+                let store = SqliteStore::open(&path)
+                    .with_context(|| format!("cannot open the demo store at {}", path.display()))?;
+                (Arc::new(store), None)
+            }
+            Some(endpoint) => {
+                let (store, settings, credentials) = aws_store(endpoint).await?;
+                (Arc::new(store), Some((settings, credentials)))
+            }
+        };
         tenancy::ensure_default_tenant(store.as_ref(), clock.as_ref()).await?;
         let key = tenancy::issue_api_key(
             store.as_ref(),
@@ -271,6 +280,7 @@ impl Demo {
         })?;
         tracing::info!(data_dir = %dir.path().display(), "demo started");
         Ok(Demo {
+            aws,
             options,
             started,
             dir,
@@ -344,6 +354,7 @@ impl Demo {
     /// webhooks, stops everything, and sums the run up. The data dir is removed unless kept.
     pub async fn finish(self) -> anyhow::Result<Summary> {
         let Demo {
+            aws,
             options,
             started,
             dir,
@@ -408,6 +419,11 @@ impl Demo {
         merchant.stop().await;
         drop(core);
         drop(store);
+        if let Some((settings, credentials)) = aws.filter(|_| !options.keep) {
+            admin::remove(&settings, credentials.as_ref())
+                .await
+                .map_err(super::super::aws::aws_error)?;
+        }
         let data_dir: Option<PathBuf> = if options.keep {
             Some(dir.keep())
         } else {

@@ -354,6 +354,50 @@ async fn queue_arn(admin: &Admin, name: &str, url: &str) -> StoreResult<String> 
         .ok_or_else(|| StoreError::Backend(format!("SQS gave no ARN for the queue `{name}`")))
 }
 
+/// Deletes the table and both queues (what `payorch demo --backend dynamodb` made for one run).
+/// What is already gone is no error.
+pub async fn remove(
+    settings: &AwsSettings,
+    credentials: Option<&StaticCredentials>,
+) -> StoreResult<()> {
+    let admin = Admin::new(settings, credentials).await?;
+    let target = admin.target("DynamoDB", &settings.table);
+    match admin
+        .ddb
+        .delete_table()
+        .table_name(&settings.table)
+        .send()
+        .await
+    {
+        Ok(_) => {}
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception()) => {}
+        Err(e) => return Err(sdk_error(&target, "DeleteTable", e)),
+    }
+    for name in [&settings.queue, &settings.dead_letter_queue] {
+        let target = admin.target("SQS", name);
+        let url = match admin.sqs.get_queue_url().queue_name(name).send().await {
+            Ok(out) => out.queue_url.unwrap_or_default(),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_queue_does_not_exist()) =>
+            {
+                continue;
+            }
+            Err(e) => return Err(sdk_error(&target, "GetQueueUrl", e)),
+        };
+        admin
+            .sqs
+            .delete_queue()
+            .queue_url(url)
+            .send()
+            .await
+            .map_err(|e| sdk_error(&target, "DeleteQueue", e))?;
+    }
+    Ok(())
+}
+
 /// What `payorch aws status` shows of the table.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TableStatus {
