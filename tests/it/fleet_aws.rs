@@ -519,3 +519,71 @@ async fn a_charge_and_its_delivery_cost_a_bounded_number_of_requests() {
     );
     sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_letter_is_listed_shown_and_replayed_from_the_cli() {
+    let fleet = Fleet::start(
+        "[routing]\nprimary = \"stripe\"\nfallbacks = [\"asaas\"]\n\n\
+         [webhooks]\nretry_schedule = [\"1s\"]\n",
+    )
+    .await;
+    let merchant = Merchant::start().await;
+    let set: Value = serde_json::from_str(&fleet.stack.cli(&[
+        "webhook",
+        "endpoint",
+        "set",
+        &format!("{}/events", merchant.server.base),
+        "-o",
+        "json",
+    ]))
+    .unwrap();
+    let secret = set["secret"].as_str().unwrap().to_string();
+    let c = charge(&fleet.a(), "dead-1").await;
+    let id = c["id"].as_str().unwrap().to_string();
+
+    // The merchant answers 503: two attempts, then the dead-letter queue.
+    let dead = wait_for("the event is dead-lettered", BOUND, || {
+        let stack = &fleet.stack;
+        async move {
+            let list: Value =
+                serde_json::from_str(&stack.cli(&["dlq", "list", "-o", "json"])).unwrap();
+            match list.as_array().map(Vec::len) {
+                Some(1) => Ok(list[0].clone()),
+                _ => Err(format!("dlq: {list}")),
+            }
+        }
+    })
+    .await;
+    let message = dead["id"]
+        .as_str()
+        .expect("the dead letter's id")
+        .to_string();
+    let shown = fleet.stack.cli(&["dlq", "show", &message]);
+    assert!(shown.contains("503"), "the last error is shown: {shown}");
+    // A copy sits in the SQS dead-letter queue for AWS tooling.
+    let status: Value =
+        serde_json::from_str(&fleet.stack.cli(&["aws", "status", "-o", "json"])).unwrap();
+    assert!(
+        status["dead_letter_queue"]["visible"].as_u64() >= Some(1),
+        "{status:#}"
+    );
+
+    // The merchant is back: a replay delivers it, signed, and the DLQ is empty.
+    merchant.open.store(true, Ordering::SeqCst);
+    fleet.stack.cli(&["dlq", "replay", &message]);
+    wait_for("the replayed event arrives", BOUND, || {
+        let got = merchant.succeeded(&secret);
+        let id = id.clone();
+        async move {
+            if got.contains(&id) {
+                Ok(())
+            } else {
+                Err(format!("{got:?}"))
+            }
+        }
+    })
+    .await;
+    let list: Value =
+        serde_json::from_str(&fleet.stack.cli(&["dlq", "list", "-o", "json"])).unwrap();
+    assert_eq!(list, json!([]), "nothing left dead");
+}
