@@ -33,8 +33,9 @@
 //! the same transaction as the message's put (`list_append(if_not_exists(members, []), [id])`),
 //! so the order is DynamoDB's commit order: the queue's, not the sender's clock. A message is
 //! deliverable only as `members[0]`; ack and purge remove it with a condition on its position;
-//! a dead letter stays in its lane (it holds the group) and a replay keeps its place. An empty
-//! lane is deleted (on a condition that it is still empty, so a concurrent append wins).
+//! a dead letter stays in its lane (it holds the group) and a replay keeps its place. The last
+//! member's ack or purge deletes the lane in the same transaction (on the condition that it
+//! still holds just that member, so a concurrent append wins and the removal is retried).
 //! A lane holds at most about 13 000 ids (DynamoDB's 400 KB item limit): one charge's backlog.
 //!
 //! # Operations (requests per call)
@@ -71,8 +72,14 @@
 //!   `OverLimit` until it drains), and each one is looked at again every [`PARK_SECONDS`].
 //! - **ack**: a consistent `GetItem`, then a `DeleteItem` on the receipt (for a grouped
 //!   message: the lane's `GetItem` and a transaction with the lane removal), `DeleteMessage`,
-//!   and the release (a `GetItem` of the next member, and only if it is parked an `UpdateItem`
-//!   and `ChangeMessageVisibility`).
+//!   and, when the group has a next member, the release (its `GetItem`, and only if it is
+//!   parked an `UpdateItem` and `ChangeMessageVisibility`).
+//!
+//! So one event of a charge (its own group) costs, beyond the charge's transaction it rides
+//! in: enqueue 1 `UpdateItem`; receive 3 reads/writes (`GetItem` ×2, `UpdateItem`); ack 3
+//! (`GetItem` ×2, `TransactWriteItems`), 4 when a newer event of the charge waits: 7 or 8
+//! DynamoDB requests, and 3 SQS requests (`SendMessage`, its share of a `ReceiveMessage`,
+//! `DeleteMessage`).
 //!
 //! SQS's own redrive (after `payorch aws init`'s `maxReceiveCount`) may move a ticket (a bare
 //! message id) to the dead-letter queue beside the dead letters' copies (JSON); a moved
