@@ -149,7 +149,10 @@ impl DynamoStore {
                     if self.park(id, &item, handle, group, head).await? {
                         return Ok(Outcome::Skipped);
                     }
-                    // The head left meanwhile: look again.
+                    // The head left (or another receiver wrote the item) meanwhile: back to
+                    // this receive's visibility, and look again.
+                    self.hide_ticket(handle, visibility_seconds(visibility))
+                        .await;
                     continue;
                 }
             }
@@ -161,8 +164,7 @@ impl DynamoStore {
     }
 
     /// Hides the ticket for [`PARK_SECONDS`] and records its handle on the item, while
-    /// `head` is still its group's head. `false` when the head moved (the ticket is visible
-    /// again then).
+    /// `head` is still its group's head and the item is as read. `false` when either moved.
     async fn park(
         &self,
         id: &str,
@@ -190,13 +192,7 @@ impl DynamoStore {
             TransactWriteItem::builder().update(mark).build(),
             self.lane_head_is(group, head)?,
         ];
-        match self.transact(items).await? {
-            Ok(()) => Ok(true),
-            Err(_) => {
-                self.hide_ticket(handle, 0).await;
-                Ok(false)
-            }
-        }
+        Ok(self.transact(items).await?.is_ok())
     }
 
     /// Claims message `id` (`item`, as just read) through ticket `handle`: a new receipt,
