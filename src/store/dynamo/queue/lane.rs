@@ -182,9 +182,10 @@ impl DynamoStore {
             Err(e) if is_condition_failed(&e) => return Ok(()),
             Err(e) => return Err(self.ddb_error("UpdateItem", e)),
         }
-        if self.hide_ticket(parked, 0).await {
-            self.clear_outbox(head).await;
-        } else {
+        // The mark stays when the parked ticket is made visible: SQS may accept a visibility
+        // change for a ticket it no longer has (redriven after its receive count); if the
+        // claim does not clear the mark within RELAY_AFTER, the relay sends a new ticket.
+        if !self.hide_ticket(parked, 0).await {
             self.send_outboxed(head, 0).await;
         }
         Ok(())

@@ -43,7 +43,7 @@
 //! - **enqueue** / [`DynamoStore::enqueue_in`]: one `TransactWriteItems` (the caller's items,
 //!   the message put with `attribute_not_exists(pk)`, the lane append), one `SendMessage`
 //!   (`DelaySeconds` = the delay up to 900 s; longer delays are served by visibility), one
-//!   `UpdateItem` clearing the outbox mark. The **outbox**: the put carries the gsi3 mark, so
+//!   `UpdateItem` clearing the outbox mark (a claim clears a mark left over, too). The **outbox**: the put carries the gsi3 mark, so
 //!   a crash (or an SQS outage) between the commit and the send never loses a message:
 //!   `receive` relays, at most every [`RELAY_EVERY`] per table and process, marks older than
 //!   [`RELAY_AFTER`] (`tickets.rs`). A send that fails is logged, not returned: the message is

@@ -214,7 +214,11 @@ impl DynamoStore {
             .update_item()
             .table_name(&self.settings.table)
             .set_key(Some(msg_key(id)))
-            .update_expression("SET #r = :r, #c = :c, #vis = :vis, #h = :h, #v = :next REMOVE #p")
+            // A claimed message has a ticket: any outbox mark left is obsolete.
+            .update_expression(
+                "SET #r = :r, #c = :c, #vis = :vis, #h = :h, #v = :next \
+                 REMOVE #p, gsi3pk, gsi3sk",
+            )
             .condition_expression("#v = :v AND #st = :queued")
             .expression_attribute_names("#r", "receipt")
             .expression_attribute_names("#c", "receive_count")

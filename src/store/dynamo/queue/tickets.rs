@@ -104,7 +104,7 @@ impl DynamoStore {
     }
 
     /// Removes `id`'s outbox mark (if the item is still there).
-    pub(super) async fn clear_outbox(&self, id: &str) {
+    async fn clear_outbox(&self, id: &str) {
         let result = self
             .ddb
             .update_item()
