@@ -43,11 +43,12 @@
 //! - **enqueue** / [`DynamoStore::enqueue_in`]: one `TransactWriteItems` (the caller's items,
 //!   the message put with `attribute_not_exists(pk)`, the lane append), one `SendMessage`
 //!   (`DelaySeconds` = the delay up to 900 s; longer delays are served by visibility), one
-//!   `UpdateItem` clearing the outbox mark (a claim clears a mark left over, too). The **outbox**: the put carries the gsi3 mark, so
-//!   a crash (or an SQS outage) between the commit and the send never loses a message:
-//!   `receive` relays, at most every [`RELAY_EVERY`] per table and process, marks older than
-//!   [`RELAY_AFTER`] (`tickets.rs`). A send that fails is logged, not returned: the message is
-//!   committed, and a retry by the caller would be a duplicate.
+//!   `UpdateItem` clearing the outbox mark (a claim clears a mark left over, too). The
+//!   **outbox**: the put carries the gsi3 mark, so a crash (or an SQS outage) between the
+//!   commit and the send never loses a message: `receive` relays, at most every
+//!   [`RELAY_EVERY`] per table and process, marks older than [`RELAY_AFTER`] (`tickets.rs`).
+//!   A send that fails is logged, not returned: the message is committed, and a retry by the
+//!   caller would be a duplicate.
 //! - **receive**: `ReceiveMessage` (up to 10 tickets, a 1 s long poll the first time so an
 //!   empty answer is a real one, `VisibilityTimeout` = visibility), then per ticket a
 //!   consistent `GetItem` (and the lane's, for a grouped message), and one of: the item is gone
@@ -74,16 +75,6 @@
 //!   message: the lane's `GetItem` and a transaction with the lane removal), `DeleteMessage`,
 //!   and, when the group has a next member, the release (its `GetItem`, and only if it is
 //!   parked an `UpdateItem` and `ChangeMessageVisibility`).
-//!
-//! So one event of a charge (its own group) costs, beyond the charge's transaction it rides
-//! in: enqueue 1 `UpdateItem`; receive 3 reads/writes (`GetItem` ×2, `UpdateItem`); ack 3
-//! (`GetItem` ×2, `TransactWriteItems`), 4 when a newer event of the charge waits: 7 or 8
-//! DynamoDB requests, and 3 SQS requests (`SendMessage`, its share of a `ReceiveMessage`,
-//! `DeleteMessage`).
-//!
-//! SQS's own redrive (after `payorch aws init`'s `maxReceiveCount`) may move a ticket (a bare
-//! message id) to the dead-letter queue beside the dead letters' copies (JSON); a moved
-//! ticket's message is still in the table and is released or relayed like any other.
 //! - **retry_later**: one conditional `UpdateItem` (receipt) and `ChangeMessageVisibility`.
 //! - **dead_letter**: one conditional `UpdateItem` (receipt) to `dead` with the listing keys,
 //!   `DeleteMessage`, and a copy (the [`DeadLetter`] JSON) sent to the SQS dead-letter queue so
@@ -94,13 +85,22 @@
 //! - **queue_stats**: queries of the live-message and dead-letter indexes, i.e. a read of every
 //!   live message and every dead letter (fine for a dashboard, not for a hot path).
 //!
-//! **Clocks.** `now` is the caller's: `visible_at` decisions use it. SQS visibility runs on the
-//! wall clock, so the conformance cases that move `now` ahead of it ([`WALL_CLOCK_SENSITIVE`])
-//! are tested with real short waits instead (`tests/it/store_dynamo/queue.rs`). A stale or
-//! unknown receipt is `false`, never an error. Listings read GSIs, which are eventually
-//! consistent on AWS (a dead letter may show up in `list_dead` a moment after `dead_letter`).
+//! So one event of a charge (its own group) costs, beyond the charge's transaction it rides
+//! in: enqueue 1 `UpdateItem`; receive 3 reads/writes (`GetItem` ×2, `UpdateItem`); ack 3
+//! (`GetItem` ×2, `TransactWriteItems`), 4 when a newer event of the charge waits: 7 or 8
+//! DynamoDB requests, and 3 SQS requests (`SendMessage`, its share of a `ReceiveMessage`,
+//! `DeleteMessage`).
 //!
-//! [`WALL_CLOCK_SENSITIVE`]: crate::store::conformance::WALL_CLOCK_SENSITIVE
+//! SQS's own redrive (after `payorch aws init`'s `maxReceiveCount`) may move a ticket (a bare
+//! message id) to the dead-letter queue beside the dead letters' copies (JSON); a moved
+//! ticket's message is still in the table and is released or relayed like any other.
+//!
+//! **Clocks.** `now` is the caller's: `visible_at` decisions use it. SQS visibility runs on the
+//! wall clock, so the conformance cases that move `now` ahead of it (`WALL_CLOCK_SENSITIVE` in
+//! `src/store/conformance/mod.rs`) are tested with real short waits instead
+//! (`tests/it/store_dynamo/queue.rs`). A stale or unknown receipt is `false`, never an error.
+//! Listings read GSIs, which are eventually consistent on AWS (a dead letter may show up in
+//! `list_dead` a moment after `dead_letter`).
 
 mod dead;
 mod lane;
