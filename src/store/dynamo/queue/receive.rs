@@ -18,6 +18,10 @@ use crate::store::{Received, StoreResult};
 
 /// The most tickets one `ReceiveMessage` returns.
 const SQS_BATCH: u32 = 10;
+/// The most `ReceiveMessage` calls of one `receive`: a backlog of tickets that all park or
+/// are not due (e.g. a held group's members, back after the park time) is worked off over
+/// several calls rather than keeping one caller waiting for all of it.
+const MAX_ROUNDS: u32 = 25;
 /// How often one ticket is looked at again when its group's head moved while it was parked.
 const TICKET_ATTEMPTS: usize = 4;
 
@@ -49,7 +53,9 @@ impl DynamoStore {
         // failed call would only delay them by the visibility); the rest of the batch comes
         // back when its visibility lapses.
         let mut failure = None;
-        'receive: while claimed.len() < max as usize {
+        let mut rounds = 0;
+        'receive: while claimed.len() < max as usize && rounds < MAX_ROUNDS {
+            rounds += 1;
             let want = (max as usize - claimed.len()).min(SQS_BATCH as usize);
             let out = self
                 .sqs
