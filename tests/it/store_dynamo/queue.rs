@@ -351,6 +351,40 @@ async fn queue_a_duplicate_ticket_is_harmless() {
     }
 }
 
+/// A parked message whose ticket SQS lost (here: the whole queue purged; on AWS, a ticket
+/// redriven after many receives) is still delivered once its group's head is acked: the
+/// release makes a new ticket when the old one is gone, and keeps the outbox mark until the
+/// message is claimed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn queue_a_released_message_whose_ticket_is_gone_is_still_delivered() {
+    let (store, _settings) = aws::fresh_store().await;
+    let acme = tenant("acme");
+    let a1 = grouped_message(&acme, "ch_a", now());
+    let a2 = grouped_message(&acme, "ch_a", now());
+    for m in [&a1, &a2] {
+        store.enqueue(m, Duration::ZERO).await.expect("enqueue");
+    }
+    // a1 is handed out; a2's ticket is parked behind it (hidden for the park time).
+    let claim = Duration::from_secs(60);
+    let got = store.receive(10, claim, now()).await.expect("receive");
+    assert_eq!(ids(&got), vec![a1.id.clone()]);
+    let parked = store.receive(10, claim, now()).await.expect("receive");
+    assert!(parked.is_empty(), "a2 waits behind a1: {parked:?}");
+
+    store
+        .sqs_client()
+        .purge_queue()
+        .queue_url(store.queue_url())
+        .send()
+        .await
+        .expect("purge the SQS queue");
+    assert!(store.ack(&a1.id, &got[0].receipt).await.expect("ack a1"));
+    let (_, got) = receive_next(&store, "a2 after a1's ack").await;
+    assert_eq!(ids(&got), vec![a2.id.clone()]);
+    assert_eq!(got[0].receive_count, 1);
+    assert!(store.ack(&a2.id, &got[0].receipt).await.expect("ack a2"));
+}
+
 fn ids(got: &[Received]) -> Vec<payorch::id::MessageId> {
     got.iter().map(|r| r.message.id.clone()).collect()
 }
