@@ -11,6 +11,7 @@
 
 use std::time::{Duration, Instant};
 
+use aws_sdk_sqs::types::QueueAttributeName;
 use payorch::clock::{Clock, SystemClock, Timestamp};
 use payorch::store::conformance::{grouped_message, queue_message, tenant};
 use payorch::store::dynamo::DynamoStore;
@@ -284,6 +285,104 @@ async fn queue_a_dead_letter_is_copied_to_the_sqs_dead_letter_queue() {
         Some(letter),
         "the table holds the same letter"
     );
+}
+
+/// Every receive is decided by the message's item, so a second ticket for one message (a
+/// relay racing a slow send, a release racing a parked ticket's return) never hands it out
+/// twice, and is deleted once the message is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn queue_a_duplicate_ticket_is_harmless() {
+    let (store, _settings) = aws::fresh_store().await;
+    let msg = queue_message(&tenant("acme"), now());
+    store.enqueue(&msg, Duration::ZERO).await.expect("enqueue");
+    let sqs = store.sqs_client();
+    sqs.send_message()
+        .queue_url(store.queue_url())
+        .message_body(msg.id.to_string())
+        .send()
+        .await
+        .expect("send a duplicate ticket");
+
+    // A claim hidden for 10 s: the duplicate is then hidden for the claim's remainder.
+    let claim = Duration::from_secs(10);
+    let got_at = now();
+    let got = store.receive(10, claim, got_at).await.expect("receive");
+    assert_eq!(ids(&got), vec![msg.id.clone()], "handed out once");
+    assert_eq!(got[0].receive_count, 1);
+    let again_at = now();
+    let again = store.receive(10, claim, again_at).await.expect("receive");
+    if again_at < got_at.plus(claim) {
+        assert!(
+            again.is_empty(),
+            "the duplicate hands out nothing: {again:?}"
+        );
+    }
+    // (Only on a machine too slow to receive twice in 10 s is the message handed out again.)
+    let current = again.first().unwrap_or(&got[0]);
+    assert!(store.ack(&msg.id, &current.receipt).await.expect("ack"));
+
+    // The duplicate comes back (it was hidden for the claim's remainder), finds the message
+    // gone, and is deleted: the queue empties.
+    let started = Instant::now();
+    loop {
+        let got = store.receive(10, VISIBILITY, now()).await.expect("receive");
+        assert!(got.is_empty(), "an acked message is gone: {got:?}");
+        let attributes = sqs
+            .get_queue_attributes()
+            .queue_url(store.queue_url())
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .expect("queue attributes")
+            .attributes
+            .unwrap_or_default();
+        let left: u64 = attributes
+            .values()
+            .map(|v| v.parse::<u64>().expect("a count"))
+            .sum();
+        if left == 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < PATIENCE,
+            "{left} tickets still in the queue"
+        );
+    }
+}
+
+/// A parked message whose ticket SQS lost (here: the whole queue purged; on AWS, a ticket
+/// redriven after many receives) is still delivered once its group's head is acked: the
+/// release makes a new ticket when the old one is gone, and keeps the outbox mark until the
+/// message is claimed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn queue_a_released_message_whose_ticket_is_gone_is_still_delivered() {
+    let (store, _settings) = aws::fresh_store().await;
+    let acme = tenant("acme");
+    let a1 = grouped_message(&acme, "ch_a", now());
+    let a2 = grouped_message(&acme, "ch_a", now());
+    for m in [&a1, &a2] {
+        store.enqueue(m, Duration::ZERO).await.expect("enqueue");
+    }
+    // a1 is handed out; a2's ticket is parked behind it (hidden for the park time).
+    let claim = Duration::from_secs(60);
+    let got = store.receive(10, claim, now()).await.expect("receive");
+    assert_eq!(ids(&got), vec![a1.id.clone()]);
+    let parked = store.receive(10, claim, now()).await.expect("receive");
+    assert!(parked.is_empty(), "a2 waits behind a1: {parked:?}");
+
+    store
+        .sqs_client()
+        .purge_queue()
+        .queue_url(store.queue_url())
+        .send()
+        .await
+        .expect("purge the SQS queue");
+    assert!(store.ack(&a1.id, &got[0].receipt).await.expect("ack a1"));
+    let (_, got) = receive_next(&store, "a2 after a1's ack").await;
+    assert_eq!(ids(&got), vec![a2.id.clone()]);
+    assert_eq!(got[0].receive_count, 1);
+    assert!(store.ack(&a2.id, &got[0].receipt).await.expect("ack a2"));
 }
 
 fn ids(got: &[Received]) -> Vec<payorch::id::MessageId> {

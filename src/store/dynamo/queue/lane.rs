@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, TransactWr
 use super::{DEAD, DynamoStore, build_error, lane_key, msg_key, outbox_key, outbox_sort};
 use crate::store::StoreResult;
 use crate::store::dynamo::error::is_condition_failed;
-use crate::store::dynamo::item::{Item, ItemExt, s};
+use crate::store::dynamo::item::{Item, ItemExt, n, s};
 
 /// What must hold for a message's item to be deleted.
 pub(super) enum Guard<'a> {
@@ -103,7 +103,21 @@ impl DynamoStore {
             let lane = self.lane(group).await?;
             let mut items = vec![TransactWriteItem::builder().delete(delete()?).build()];
             let position = lane.iter().position(|m| m == id);
-            if let Some(at) = position {
+            let alone = lane.len() == 1 && position == Some(0);
+            if alone {
+                // The last member leaves: the lane goes with it, unless an append came since
+                // (then the condition fails and the lane is read again).
+                let drop = Delete::builder()
+                    .table_name(&self.settings.table)
+                    .set_key(Some(lane_key(group)))
+                    .condition_expression("size(#m) = :one AND #m[0] = :id")
+                    .expression_attribute_names("#m", "members")
+                    .expression_attribute_values(":one", n(1))
+                    .expression_attribute_values(":id", s(id))
+                    .build()
+                    .map_err(build_error)?;
+                items.push(TransactWriteItem::builder().delete(drop).build());
+            } else if let Some(at) = position {
                 let pop = Update::builder()
                     .table_name(&self.settings.table)
                     .set_key(Some(lane_key(group)))
@@ -115,22 +129,21 @@ impl DynamoStore {
                     .map_err(build_error)?;
                 items.push(TransactWriteItem::builder().update(pop).build());
             }
-            match self.transact(items).await? {
+            match self.transact_retrying(items).await? {
                 Ok(()) => {
-                    if position == Some(0) {
-                        // Only the head leaves a lane, so the next head is the second member
-                        // read; a lane read as just this one is read again (an append may
-                        // have come since, its ticket maybe parked behind this one).
-                        let next = lane.get(1).map(String::as_str);
-                        if let Err(e) = self.release_next(group, next).await {
-                            // The parked ticket comes back by itself after PARK_SECONDS.
-                            tracing::warn!(group, "cannot release the group's next message: {e}");
-                        }
+                    // Only the head leaves a lane (ack, purge), so the next head is the
+                    // second member read: nothing can come before it.
+                    if let (Some(0), Some(next)) = (position, lane.get(1))
+                        && let Err(e) = self.release_next(next).await
+                    {
+                        // The parked ticket comes back by itself after PARK_SECONDS.
+                        tracing::warn!(group, "cannot release the group's next message: {e}");
                     }
                     return Ok(true);
                 }
                 Err(0) => return Ok(false),
-                // The lane moved (an older member left): read it again.
+                // The lane moved (an older member left, or one was appended to a lane of
+                // one): read it again.
                 Err(_) => continue,
             }
         }
@@ -139,32 +152,9 @@ impl DynamoStore {
         )))
     }
 
-    /// After a group's head left: if the new head (`next`, or the lane's first member when
-    /// `None`) is parked, its ticket is made visible (or a new one is sent when that handle is
-    /// gone); an empty lane is deleted.
-    async fn release_next(&self, group: &str, next: Option<&str>) -> StoreResult<()> {
-        let lane = match next {
-            Some(next) => vec![next.to_string()],
-            None => self.lane(group).await?,
-        };
-        let Some(head) = lane.first() else {
-            let result = self
-                .ddb
-                .delete_item()
-                .table_name(&self.settings.table)
-                .set_key(Some(lane_key(group)))
-                .condition_expression("size(#m) = :zero")
-                .expression_attribute_names("#m", "members")
-                .expression_attribute_values(":zero", super::n(0))
-                .send()
-                .await;
-            return match result {
-                Ok(_) => Ok(()),
-                // Someone appended meanwhile: the lane lives on.
-                Err(e) if is_condition_failed(&e) => Ok(()),
-                Err(e) => Err(self.ddb_error("DeleteItem", e)),
-            };
-        };
+    /// After a group's head left, `head` is the new one: if it is parked, its ticket is made
+    /// visible (or a new one is sent when that handle is gone).
+    async fn release_next(&self, head: &str) -> StoreResult<()> {
         let Some(item) = self.message_item(head).await? else {
             return Ok(());
         };
@@ -192,9 +182,10 @@ impl DynamoStore {
             Err(e) if is_condition_failed(&e) => return Ok(()),
             Err(e) => return Err(self.ddb_error("UpdateItem", e)),
         }
-        if self.hide_ticket(parked, 0).await {
-            self.clear_outbox(head).await;
-        } else {
+        // The mark stays when the parked ticket is made visible: SQS may accept a visibility
+        // change for a ticket it no longer has (redriven after its receive count); if the
+        // claim does not clear the mark within RELAY_AFTER, the relay sends a new ticket.
+        if !self.hide_ticket(parked, 0).await {
             self.send_outboxed(head, 0).await;
         }
         Ok(())

@@ -33,8 +33,9 @@
 //! the same transaction as the message's put (`list_append(if_not_exists(members, []), [id])`),
 //! so the order is DynamoDB's commit order: the queue's, not the sender's clock. A message is
 //! deliverable only as `members[0]`; ack and purge remove it with a condition on its position;
-//! a dead letter stays in its lane (it holds the group) and a replay keeps its place. An empty
-//! lane is deleted (on a condition that it is still empty, so a concurrent append wins).
+//! a dead letter stays in its lane (it holds the group) and a replay keeps its place. The last
+//! member's ack or purge deletes the lane in the same transaction (on the condition that it
+//! still holds just that member, so a concurrent append wins and the removal is retried).
 //! A lane holds at most about 13 000 ids (DynamoDB's 400 KB item limit): one charge's backlog.
 //!
 //! # Operations (requests per call)
@@ -42,11 +43,12 @@
 //! - **enqueue** / [`DynamoStore::enqueue_in`]: one `TransactWriteItems` (the caller's items,
 //!   the message put with `attribute_not_exists(pk)`, the lane append), one `SendMessage`
 //!   (`DelaySeconds` = the delay up to 900 s; longer delays are served by visibility), one
-//!   `UpdateItem` clearing the outbox mark. The **outbox**: the put carries the gsi3 mark, so
-//!   a crash (or an SQS outage) between the commit and the send never loses a message:
-//!   `receive` relays, at most every [`RELAY_EVERY`] per table and process, marks older than
-//!   [`RELAY_AFTER`] (`tickets.rs`). A send that fails is logged, not returned: the message is
-//!   committed, and a retry by the caller would be a duplicate.
+//!   `UpdateItem` clearing the outbox mark (a claim clears a mark left over, too). The
+//!   **outbox**: the put carries the gsi3 mark, so a crash (or an SQS outage) between the
+//!   commit and the send never loses a message: `receive` relays, at most every
+//!   [`RELAY_EVERY`] per table and process, marks older than [`RELAY_AFTER`] (`tickets.rs`).
+//!   A send that fails is logged, not returned: the message is committed, and a retry by the
+//!   caller would be a duplicate.
 //! - **receive**: `ReceiveMessage` (up to 10 tickets, a 1 s long poll the first time so an
 //!   empty answer is a real one, `VisibilityTimeout` = visibility), then per ticket a
 //!   consistent `GetItem` (and the lane's, for a grouped message), and one of: the item is gone
@@ -71,12 +73,8 @@
 //!   `OverLimit` until it drains), and each one is looked at again every [`PARK_SECONDS`].
 //! - **ack**: a consistent `GetItem`, then a `DeleteItem` on the receipt (for a grouped
 //!   message: the lane's `GetItem` and a transaction with the lane removal), `DeleteMessage`,
-//!   and the release (a `GetItem` of the next member, and only if it is parked an `UpdateItem`
-//!   and `ChangeMessageVisibility`).
-//!
-//! SQS's own redrive (after `payorch aws init`'s `maxReceiveCount`) may move a ticket (a bare
-//! message id) to the dead-letter queue beside the dead letters' copies (JSON); a moved
-//! ticket's message is still in the table and is released or relayed like any other.
+//!   and, when the group has a next member, the release (its `GetItem`, and only if it is
+//!   parked an `UpdateItem` and `ChangeMessageVisibility`).
 //! - **retry_later**: one conditional `UpdateItem` (receipt) and `ChangeMessageVisibility`.
 //! - **dead_letter**: one conditional `UpdateItem` (receipt) to `dead` with the listing keys,
 //!   `DeleteMessage`, and a copy (the [`DeadLetter`] JSON) sent to the SQS dead-letter queue so
@@ -87,13 +85,22 @@
 //! - **queue_stats**: queries of the live-message and dead-letter indexes, i.e. a read of every
 //!   live message and every dead letter (fine for a dashboard, not for a hot path).
 //!
-//! **Clocks.** `now` is the caller's: `visible_at` decisions use it. SQS visibility runs on the
-//! wall clock, so the conformance cases that move `now` ahead of it ([`WALL_CLOCK_SENSITIVE`])
-//! are tested with real short waits instead (`tests/it/store_dynamo/queue.rs`). A stale or
-//! unknown receipt is `false`, never an error. Listings read GSIs, which are eventually
-//! consistent on AWS (a dead letter may show up in `list_dead` a moment after `dead_letter`).
+//! So one event of a charge (its own group) costs, beyond the charge's transaction it rides
+//! in: enqueue 1 `UpdateItem`; receive 3 reads/writes (`GetItem` ×2, `UpdateItem`); ack 3
+//! (`GetItem` ×2, `TransactWriteItems`), 4 when a newer event of the charge waits: 7 or 8
+//! DynamoDB requests, and 3 SQS requests (`SendMessage`, its share of a `ReceiveMessage`,
+//! `DeleteMessage`).
 //!
-//! [`WALL_CLOCK_SENSITIVE`]: crate::store::conformance::WALL_CLOCK_SENSITIVE
+//! SQS's own redrive (after `payorch aws init`'s `maxReceiveCount`) may move a ticket (a bare
+//! message id) to the dead-letter queue beside the dead letters' copies (JSON); a moved
+//! ticket's message is still in the table and is released or relayed like any other.
+//!
+//! **Clocks.** `now` is the caller's: `visible_at` decisions use it. SQS visibility runs on the
+//! wall clock, so the conformance cases that move `now` ahead of it (`WALL_CLOCK_SENSITIVE` in
+//! `src/store/conformance/mod.rs`) are tested with real short waits instead
+//! (`tests/it/store_dynamo/queue.rs`). A stale or unknown receipt is `false`, never an error.
+//! Listings read GSIs, which are eventually consistent on AWS (a dead letter may show up in
+//! `list_dead` a moment after `dead_letter`).
 
 mod dead;
 mod lane;
@@ -131,6 +138,8 @@ const MAX_RECEIVE: u32 = 1000;
 const RELAY_EVERY: Duration = Duration::from_secs(5);
 /// How old an outbox mark must be before the relay sends its ticket.
 const RELAY_AFTER: Duration = Duration::from_secs(5);
+/// How often a transaction cancelled by a concurrent one on the same item is tried.
+const CONFLICT_ATTEMPTS: u64 = 4;
 /// The longest `DelaySeconds` SQS takes.
 const MAX_DELAY_SECONDS: u64 = 900;
 /// The longest visibility timeout SQS takes: 12 h.
@@ -278,6 +287,29 @@ impl DynamoStore {
         }
     }
 
+    /// [`DynamoStore::transact`], tried again when DynamoDB cancelled it because another
+    /// transaction was writing one of its items at that moment (`TransactionConflict`: on AWS
+    /// a park's check of a lane can meet an append or an ack of the same lane). Nothing was
+    /// written by a cancelled transaction, so trying again is safe.
+    async fn transact_retrying(
+        &self,
+        items: Vec<TransactWriteItem>,
+    ) -> StoreResult<Result<(), usize>> {
+        let mut attempt = 1;
+        loop {
+            match self.transact(items.clone()).await {
+                Err(StoreError::Backend(m))
+                    if m.contains("TransactionConflict") && attempt < CONFLICT_ATTEMPTS =>
+                {
+                    tracing::debug!("transaction conflict, trying again: {m}");
+                    tokio::time::sleep(Duration::from_millis(10 * attempt)).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// Enqueues `message` (visible after `delay`, last in its group) in the same
     /// `TransactWriteItems` as `with` (e.g. a charge update and its event: see
     /// `ChargeStore::update_charge_emitting`), so either all of it is committed or none; then
@@ -333,7 +365,7 @@ impl DynamoStore {
                 .map_err(build_error)?;
             with.push(TransactWriteItem::builder().update(append).build());
         }
-        match self.transact(with).await? {
+        match self.transact_retrying(with).await? {
             Ok(()) => {}
             Err(i) if i == position => {
                 return Err(StoreError::AlreadyExists {

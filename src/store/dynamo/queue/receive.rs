@@ -18,6 +18,10 @@ use crate::store::{Received, StoreResult};
 
 /// The most tickets one `ReceiveMessage` returns.
 const SQS_BATCH: u32 = 10;
+/// The most `ReceiveMessage` calls of one `receive`: a backlog of tickets that all park or
+/// are not due (e.g. a held group's members, back after the park time) is worked off over
+/// several calls rather than keeping one caller waiting for all of it.
+const MAX_ROUNDS: u32 = 25;
 /// How often one ticket is looked at again when its group's head moved while it was parked.
 const TICKET_ATTEMPTS: usize = 4;
 
@@ -49,7 +53,9 @@ impl DynamoStore {
         // failed call would only delay them by the visibility); the rest of the batch comes
         // back when its visibility lapses.
         let mut failure = None;
-        'receive: while claimed.len() < max as usize {
+        let mut rounds = 0;
+        'receive: while claimed.len() < max as usize && rounds < MAX_ROUNDS {
+            rounds += 1;
             let want = (max as usize - claimed.len()).min(SQS_BATCH as usize);
             let out = self
                 .sqs
@@ -149,7 +155,10 @@ impl DynamoStore {
                     if self.park(id, &item, handle, group, head).await? {
                         return Ok(Outcome::Skipped);
                     }
-                    // The head left meanwhile: look again.
+                    // The head left (or another receiver wrote the item) meanwhile: back to
+                    // this receive's visibility, and look again.
+                    self.hide_ticket(handle, visibility_seconds(visibility))
+                        .await;
                     continue;
                 }
             }
@@ -161,8 +170,7 @@ impl DynamoStore {
     }
 
     /// Hides the ticket for [`PARK_SECONDS`] and records its handle on the item, while
-    /// `head` is still its group's head. `false` when the head moved (the ticket is visible
-    /// again then).
+    /// `head` is still its group's head and the item is as read. `false` when either moved.
     async fn park(
         &self,
         id: &str,
@@ -190,13 +198,7 @@ impl DynamoStore {
             TransactWriteItem::builder().update(mark).build(),
             self.lane_head_is(group, head)?,
         ];
-        match self.transact(items).await? {
-            Ok(()) => Ok(true),
-            Err(_) => {
-                self.hide_ticket(handle, 0).await;
-                Ok(false)
-            }
-        }
+        Ok(self.transact_retrying(items).await?.is_ok())
     }
 
     /// Claims message `id` (`item`, as just read) through ticket `handle`: a new receipt,
@@ -218,7 +220,11 @@ impl DynamoStore {
             .update_item()
             .table_name(&self.settings.table)
             .set_key(Some(msg_key(id)))
-            .update_expression("SET #r = :r, #c = :c, #vis = :vis, #h = :h, #v = :next REMOVE #p")
+            // A claimed message has a ticket: any outbox mark left is obsolete.
+            .update_expression(
+                "SET #r = :r, #c = :c, #vis = :vis, #h = :h, #v = :next \
+                 REMOVE #p, gsi3pk, gsi3sk",
+            )
             .condition_expression("#v = :v AND #st = :queued")
             .expression_attribute_names("#r", "receipt")
             .expression_attribute_names("#c", "receive_count")

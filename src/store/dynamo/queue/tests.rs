@@ -117,4 +117,17 @@ async fn enqueue_in_commits_the_message_with_the_callers_items_or_nothing() {
     assert!(matches!(r, Err(StoreError::AlreadyExists { .. })), "{r:?}");
     assert!(!record_exists(&store, "REC#2").await, "nothing written");
     assert_eq!(store.lane("ch_a").await.unwrap(), vec![kept.id.to_string()]);
+
+    // The group's last ack takes its lane item with it: no lane per charge is left behind.
+    assert!(store.ack(&kept.id, &got[0].receipt).await.expect("ack"));
+    let lane = store
+        .ddb
+        .get_item()
+        .table_name(&store.settings.table)
+        .set_key(Some(super::lane_key("ch_a")))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("get the lane");
+    assert_eq!(lane.item, None, "the empty lane is deleted");
 }

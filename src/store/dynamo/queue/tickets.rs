@@ -53,6 +53,11 @@ impl DynamoStore {
         &self.sqs
     }
 
+    /// The URL of the SQS delivery queue (where tickets go).
+    pub fn queue_url(&self) -> &str {
+        &self.queue_url
+    }
+
     /// The URL of the SQS dead-letter queue (where dead letters' copies go).
     pub fn dead_letter_queue_url(&self) -> &str {
         &self.dead_letter_url
@@ -104,7 +109,7 @@ impl DynamoStore {
     }
 
     /// Removes `id`'s outbox mark (if the item is still there).
-    pub(super) async fn clear_outbox(&self, id: &str) {
+    async fn clear_outbox(&self, id: &str) {
         let result = self
             .ddb
             .update_item()
