@@ -238,30 +238,47 @@ impl DynamoStore {
 
     /// Commits `items` in one `TransactWriteItems` (at most 100). `Ok(Err(i))` when the
     /// transaction was cancelled because item `i`'s condition failed (nothing was written);
-    /// any other failure is an `Err`.
+    /// any other failure is an `Err`. A cancellation because another transaction was writing
+    /// one of the items at that moment (`TransactionConflict`) wrote nothing either: it is
+    /// tried again a few times, then answered [`StoreError::Unavailable`].
     async fn transact(&self, items: Vec<TransactWriteItem>) -> StoreResult<Result<(), usize>> {
-        let result = self
-            .ddb
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await;
-        let err = match result {
-            Ok(_) => return Ok(Ok(())),
-            Err(err) => err,
-        };
-        if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
-            err.as_service_error()
-        {
-            let failed = cancelled
-                .cancellation_reasons()
-                .iter()
-                .position(|r| r.code() == Some("ConditionalCheckFailed"));
-            if let Some(index) = failed {
+        const ATTEMPTS: u64 = 5;
+        let mut attempt = 1;
+        loop {
+            let result = self
+                .ddb
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
+            let err = match result {
+                Ok(_) => return Ok(Ok(())),
+                Err(err) => err,
+            };
+            let reasons: Vec<&str> = match err.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => cancelled
+                    .cancellation_reasons()
+                    .iter()
+                    .map(|r| r.code().unwrap_or("None"))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            if let Some(index) = reasons.iter().position(|c| *c == "ConditionalCheckFailed") {
                 return Ok(Err(index));
             }
+            if reasons.contains(&"TransactionConflict") {
+                if attempt < ATTEMPTS {
+                    tokio::time::sleep(Duration::from_millis(10 * attempt)).await;
+                    attempt += 1;
+                    continue;
+                }
+                return Err(StoreError::Unavailable(format!(
+                    "DynamoDB kept cancelling a transaction on `{}` for conflicts with others ({ATTEMPTS} tries): try again",
+                    self.settings.table
+                )));
+            }
+            return Err(self.ddb_error("TransactWriteItems", err));
         }
-        Err(self.ddb_error("TransactWriteItems", err))
     }
 
     /// An SQS error from `operation`, as a [`StoreError`].

@@ -129,7 +129,7 @@ impl DynamoStore {
                     .map_err(build_error)?;
                 items.push(TransactWriteItem::builder().update(pop).build());
             }
-            match self.transact_retrying(items).await? {
+            match self.transact(items).await? {
                 Ok(()) => {
                     // Only the head leaves a lane (ack, purge), so the next head is the
                     // second member read: nothing can come before it.

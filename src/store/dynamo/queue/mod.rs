@@ -138,8 +138,6 @@ const MAX_RECEIVE: u32 = 1000;
 const RELAY_EVERY: Duration = Duration::from_secs(5);
 /// How old an outbox mark must be before the relay sends its ticket.
 const RELAY_AFTER: Duration = Duration::from_secs(5);
-/// How often a transaction cancelled by a concurrent one on the same item is tried.
-const CONFLICT_ATTEMPTS: u64 = 4;
 /// The longest `DelaySeconds` SQS takes.
 const MAX_DELAY_SECONDS: u64 = 900;
 /// The longest visibility timeout SQS takes: 12 h.
@@ -287,29 +285,6 @@ impl DynamoStore {
         }
     }
 
-    /// [`DynamoStore::transact`], tried again when DynamoDB cancelled it because another
-    /// transaction was writing one of its items at that moment (`TransactionConflict`: on AWS
-    /// a park's check of a lane can meet an append or an ack of the same lane). Nothing was
-    /// written by a cancelled transaction, so trying again is safe.
-    async fn transact_retrying(
-        &self,
-        items: Vec<TransactWriteItem>,
-    ) -> StoreResult<Result<(), usize>> {
-        let mut attempt = 1;
-        loop {
-            match self.transact(items.clone()).await {
-                Err(StoreError::Backend(m))
-                    if m.contains("TransactionConflict") && attempt < CONFLICT_ATTEMPTS =>
-                {
-                    tracing::debug!("transaction conflict, trying again: {m}");
-                    tokio::time::sleep(Duration::from_millis(10 * attempt)).await;
-                    attempt += 1;
-                }
-                other => return other,
-            }
-        }
-    }
-
     /// Enqueues `message` (visible after `delay`, last in its group) in the same
     /// `TransactWriteItems` as `with` (e.g. a charge update and its event: see
     /// `ChargeStore::update_charge_emitting`), so either all of it is committed or none; then
@@ -365,7 +340,7 @@ impl DynamoStore {
                 .map_err(build_error)?;
             with.push(TransactWriteItem::builder().update(append).build());
         }
-        match self.transact_retrying(with).await? {
+        match self.transact(with).await? {
             Ok(()) => {}
             Err(i) if i == position => {
                 return Err(StoreError::AlreadyExists {

@@ -198,7 +198,7 @@ impl DynamoStore {
             TransactWriteItem::builder().update(mark).build(),
             self.lane_head_is(group, head)?,
         ];
-        Ok(self.transact_retrying(items).await?.is_ok())
+        Ok(self.transact(items).await?.is_ok())
     }
 
     /// Claims message `id` (`item`, as just read) through ticket `handle`: a new receipt,
