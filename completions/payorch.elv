@@ -35,6 +35,7 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand init 'Write a commented default config file and create the data dir and database'
             cand config 'Inspect the effective configuration'
             cand tenant 'Create and list tenants (merchants)'
+            cand aws 'The fleet backend''s DynamoDB table and SQS queues: create them, show their status'
             cand datakey 'The data key that encrypts webhook signing secrets at rest: show, back up, rotate, import'
             cand apikey 'Create, list and revoke API keys'
             cand serve 'Run the HTTP core: merchant API, health, metrics, breaker sync, reconciler'
@@ -174,6 +175,68 @@ set edit:completion:arg-completer[payorch] = {|@words|
         &'payorch;tenant;help;list'= {
         }
         &'payorch;tenant;help;help'= {
+        }
+        &'payorch;aws'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand init 'Create the table (keys, indexes, TTL) and the delivery queue with its dead-letter queue, where missing; prints what it created or found. Safe to run again'
+            cand status 'The table''s and indexes'' status, and both queues'' depths'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'payorch;aws;init'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;aws;status'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;aws;help'= {
+            cand init 'Create the table (keys, indexes, TTL) and the delivery queue with its dead-letter queue, where missing; prints what it created or found. Safe to run again'
+            cand status 'The table''s and indexes'' status, and both queues'' depths'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'payorch;aws;help;init'= {
+        }
+        &'payorch;aws;help;status'= {
+        }
+        &'payorch;aws;help;help'= {
         }
         &'payorch;datakey'= {
             cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
@@ -1438,6 +1501,8 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand --outage 'Take GATEWAY down (connections refused) from FROM to TO after the start, e.g. stripe:5s-12s (repeatable) [default headless: the primary, from 20% to 50% of the run]'
             cand --rate 'Charges per second (0.1 to 50)'
             cand --seed 'Seed for reproducible traffic [default: random, printed in the summary]'
+            cand --backend 'Where the demo keeps its state: a throwaway SQLite file, or a fresh table and queues on DynamoDB + SQS at --aws-endpoint (an emulator; see the README''s "Running a fleet")'
+            cand --aws-endpoint 'The AWS endpoint for `--backend dynamodb`, e.g. http://127.0.0.1:5000 (region us-east-1 unless AWS_REGION is set; credentials from the AWS chain, else the emulator''s placeholder)'
             cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
             cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
             cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
@@ -1476,6 +1541,7 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand init 'Write a commented default config file and create the data dir and database'
             cand config 'Inspect the effective configuration'
             cand tenant 'Create and list tenants (merchants)'
+            cand aws 'The fleet backend''s DynamoDB table and SQS queues: create them, show their status'
             cand datakey 'The data key that encrypts webhook signing secrets at rest: show, back up, rotate, import'
             cand apikey 'Create, list and revoke API keys'
             cand serve 'Run the HTTP core: merchant API, health, metrics, breaker sync, reconciler'
@@ -1508,6 +1574,14 @@ set edit:completion:arg-completer[payorch] = {|@words|
         &'payorch;help;tenant;create'= {
         }
         &'payorch;help;tenant;list'= {
+        }
+        &'payorch;help;aws'= {
+            cand init 'Create the table (keys, indexes, TTL) and the delivery queue with its dead-letter queue, where missing; prints what it created or found. Safe to run again'
+            cand status 'The table''s and indexes'' status, and both queues'' depths'
+        }
+        &'payorch;help;aws;init'= {
+        }
+        &'payorch;help;aws;status'= {
         }
         &'payorch;help;datakey'= {
             cand show 'Where the data key comes from, its id, and which key each endpoint''s secret is under'
