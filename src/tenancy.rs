@@ -296,6 +296,17 @@ pub async fn set_api_key_rate_limit(
 
 /// The active key matching `presented` (the raw `Bearer` token), or why not.
 pub async fn authenticate(store: &dyn Store, presented: Option<&str>) -> Result<ApiKey, AuthError> {
+    let hash = presented_hash(presented)?;
+    // Lookup by hash: the comparison happens on a digest, so timing reveals nothing useful.
+    let key = store
+        .find_api_key_by_hash(&hash)
+        .await?
+        .ok_or(AuthError::Invalid)?;
+    active(key)
+}
+
+/// The stored hash of a well-formed presented token.
+fn presented_hash(presented: Option<&str>) -> Result<String, AuthError> {
     let presented = presented
         .map(str::trim)
         .filter(|p| !p.is_empty())
@@ -303,15 +314,80 @@ pub async fn authenticate(store: &dyn Store, presented: Option<&str>) -> Result<
     if !presented.starts_with(KEY_PREFIX) {
         return Err(AuthError::Invalid);
     }
-    // Lookup by hash: the comparison happens on a digest, so timing reveals nothing useful.
-    let key = store
-        .find_api_key_by_hash(&hash_secret(presented))
-        .await?
-        .ok_or(AuthError::Invalid)?;
+    Ok(hash_secret(presented))
+}
+
+fn active(key: ApiKey) -> Result<ApiKey, AuthError> {
     if key.is_active() {
         Ok(key)
     } else {
         Err(AuthError::Revoked)
+    }
+}
+
+/// How long [`KeyCache`] trusts a key it read: a revocation or a rate-limit change reaches every
+/// request of this process within this long.
+pub const KEY_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+/// At most this many keys are kept; past that the cache starts again empty.
+const KEY_CACHE_MAX: usize = 10_000;
+
+/// `serve`'s API keys by hash, read from the store at most once per [`KEY_CACHE_TTL`] each, so
+/// a request usually costs no store read to authenticate (issue 16). Only keys found are kept:
+/// an unknown token always asks the store, and a flood of them cannot grow the cache past
+/// [`KEY_CACHE_MAX`].
+pub struct KeyCache {
+    clock: std::sync::Arc<dyn Clock>,
+    entries: std::sync::Mutex<std::collections::HashMap<String, (ApiKey, crate::clock::Timestamp)>>,
+}
+
+impl KeyCache {
+    pub fn new(clock: std::sync::Arc<dyn Clock>) -> Self {
+        KeyCache {
+            clock,
+            entries: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    /// [`authenticate`], answered from the cache while its entry is younger than the TTL.
+    pub async fn authenticate(
+        &self,
+        store: &dyn Store,
+        presented: Option<&str>,
+    ) -> Result<ApiKey, AuthError> {
+        let hash = presented_hash(presented)?;
+        let now = self.clock.now();
+        let cached = self
+            .lock()
+            .get(&hash)
+            .filter(|(_, read_at)| now.since(*read_at) < KEY_CACHE_TTL)
+            .map(|(key, _)| key.clone());
+        let key = match cached {
+            Some(key) => key,
+            None => {
+                let key = store
+                    .find_api_key_by_hash(&hash)
+                    .await?
+                    .ok_or(AuthError::Invalid)?;
+                let mut entries = self.lock();
+                if entries.len() >= KEY_CACHE_MAX {
+                    entries.clear();
+                }
+                entries.insert(hash, (key.clone(), now));
+                key
+            }
+        };
+        active(key)
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<
+        '_,
+        std::collections::HashMap<String, (ApiKey, crate::clock::Timestamp)>,
+    > {
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -377,6 +453,52 @@ pub async fn audit_with_reason(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use std::sync::Arc;
+
+    use crate::clock::{ManualClock, Timestamp};
+    use crate::store::sqlite::SqliteStore;
+
+    /// The cache answers from memory for a second, then reads again: a revocation is seen
+    /// within [`KEY_CACHE_TTL`]; an unknown token is never remembered.
+    #[tokio::test]
+    async fn the_key_cache_sees_a_revocation_within_its_ttl_and_never_caches_unknown_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("payorch.db")).unwrap();
+        let clock = Arc::new(ManualClock::new(Timestamp::from_unix_millis(
+            1_800_000_000_000,
+        )));
+        let actor = Actor("tester".into());
+        let tenant = TenantId::default_tenant();
+        ensure_default_tenant(&store, clock.as_ref()).await.unwrap();
+        let cache = KeyCache::new(clock.clone());
+
+        let never = "po_sk_0000000000000000000000000000000000000000000000";
+        assert!(matches!(
+            cache.authenticate(&store, Some(never)).await,
+            Err(AuthError::Invalid)
+        ));
+        let issued = issue_api_key(&store, clock.as_ref(), &actor, &tenant, None)
+            .await
+            .unwrap();
+        let secret = issued.secret.expose().to_string();
+        let key = cache.authenticate(&store, Some(&secret)).await.unwrap();
+        assert_eq!(key.id, issued.key.id, "a new key is found at once");
+
+        revoke_api_key(&store, clock.as_ref(), &actor, &tenant, &key.id)
+            .await
+            .unwrap();
+        clock.advance(std::time::Duration::from_millis(999));
+        assert!(
+            cache.authenticate(&store, Some(&secret)).await.is_ok(),
+            "trusted for up to a second"
+        );
+        clock.advance(std::time::Duration::from_millis(1));
+        assert!(matches!(
+            cache.authenticate(&store, Some(&secret)).await,
+            Err(AuthError::Revoked)
+        ));
+    }
 
     #[test]
     fn hash_is_sha256_hex() {

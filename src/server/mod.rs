@@ -56,6 +56,8 @@ pub struct AppState {
     pub amount_limits: crate::config::AmountLimits,
     /// Request rate limits: per API key, per tenant, per gateway's webhooks.
     pub rate_limits: Arc<crate::ratelimit::RateLimits>,
+    /// API keys by hash, each trusted for a second (`tenancy::KeyCache`).
+    pub keys: Arc<crate::tenancy::KeyCache>,
 }
 
 impl AppState {
@@ -71,6 +73,7 @@ impl AppState {
             body_read_timeout: core.config.server.body_read_timeout.0,
             amount_limits: core.config.amount_limits.clone(),
             rate_limits: core.rate_limits.clone(),
+            keys: Arc::new(crate::tenancy::KeyCache::new(core.clock.clone())),
         }
     }
 }
@@ -177,7 +180,9 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<ApiKey, A
         // The scheme is case-insensitive (RFC 9110 §11.1): `Bearer`, `bearer`, `BEARER`.
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim_start_matches(' '));
-    crate::tenancy::authenticate(state.store.as_ref(), token)
+    state
+        .keys
+        .authenticate(state.store.as_ref(), token)
         .await
         .map_err(|e| match e {
             crate::tenancy::AuthError::Store(s) => {

@@ -11,7 +11,7 @@ use crate::common;
 
 use std::time::Duration;
 
-use common::stack::ServeStack;
+use common::stack::{ServeStack, wait_for};
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
@@ -183,12 +183,28 @@ async fn a_burst_on_one_key_is_refused_and_leaves_nothing_behind() {
     );
     assert_eq!(refusals(&stack, "key", "default", "").await, 2);
 
-    // `off` for the key, effective on its next request: the refused request's idempotency key
-    // was never claimed, so it now creates a charge, even with another body.
+    // `off` for the key, effective within a second (serve trusts a key it read for a second):
+    // the refused request's idempotency key was never claimed, so it now creates a charge,
+    // even with another body.
     let id = new_key_id(&stack, &key);
     stack.cli(&["apikey", "update", &id, "--rate-limit", "off"]);
-    let again = create(&stack, &key, "refused-then-reused", &pix(2500)).await;
-    assert_eq!(again.status, 201, "{}", again.body);
+    let again = wait_for(
+        "the key's new limit applies",
+        Duration::from_secs(60),
+        || {
+            let stack = &stack;
+            let key = &key;
+            async move {
+                let a = create(stack, key, "refused-then-reused", &pix(2500)).await;
+                if a.status == 201 {
+                    Ok(a)
+                } else {
+                    Err(format!("{}: {}", a.status, a.body))
+                }
+            }
+        },
+    )
+    .await;
     assert_eq!(again.header("idempotent-replayed"), "");
     assert_eq!(again.body["amount"], 2500);
     for i in 0..5 {
