@@ -1709,6 +1709,8 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
             [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'An API key of the tenant (`payorch apikey create`)')
             [CompletionResult]::new('--method', '--method', [CompletionResultType]::ParameterName, 'The payment method of every charge')
             [CompletionResult]::new('--direct', '--direct', [CompletionResultType]::ParameterName, 'Also send the same load straight to this sandbox''s Stripe (`payorch sandbox`''s URL)')
+            [CompletionResult]::new('--receiver', '--receiver', [CompletionResultType]::ParameterName, 'Count the events serve delivers to a receiver listening here (the tenant''s webhook endpoint must point at it), e.g. 127.0.0.1:9099')
+            [CompletionResult]::new('--drain', '--drain', [CompletionResultType]::ParameterName, 'With --receiver: stop waiting for deliveries after this long without one')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]')
             [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Data directory [default: $XDG_DATA_HOME/payorch]')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant to act on [default: the config''s `tenant`, else "default"]')

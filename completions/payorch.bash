@@ -1380,7 +1380,7 @@ _payorch() {
             return 0
             ;;
         payorch__subcmd__bench__subcmd__charges)
-            opts="-o -v -q -h -V --url --concurrency --duration --requests --timeout --api-key --method --direct --config --data-dir --tenant --output --no-color --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --url --concurrency --duration --requests --timeout --api-key --method --direct --receiver --drain --config --data-dir --tenant --output --no-color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1415,6 +1415,14 @@ _payorch() {
                     return 0
                     ;;
                 --direct)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --receiver)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --drain)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1550,6 +1550,8 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand --api-key 'An API key of the tenant (`payorch apikey create`)'
             cand --method 'The payment method of every charge'
             cand --direct 'Also send the same load straight to this sandbox''s Stripe (`payorch sandbox`''s URL)'
+            cand --receiver 'Count the events serve delivers to a receiver listening here (the tenant''s webhook endpoint must point at it), e.g. 127.0.0.1:9099'
+            cand --drain 'With --receiver: stop waiting for deliveries after this long without one'
             cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
             cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
             cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'

@@ -878,6 +878,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand bench; and __fish_seen_s
 complete -c payorch -n "__fish_payorch_using_subcommand bench; and __fish_seen_subcommand_from charges" -l method -d 'The payment method of every charge' -r -f -a "card\t'Stripe\'s test card `pm_card_visa`'
 pix\t'A Pix charge (BR Code and QR)'"
 complete -c payorch -n "__fish_payorch_using_subcommand bench; and __fish_seen_subcommand_from charges" -l direct -d 'Also send the same load straight to this sandbox\'s Stripe (`payorch sandbox`\'s URL)' -r
+complete -c payorch -n "__fish_payorch_using_subcommand bench; and __fish_seen_subcommand_from charges" -l receiver -d 'Count the events serve delivers to a receiver listening here (the tenant\'s webhook endpoint must point at it), e.g. 127.0.0.1:9099' -r
+complete -c payorch -n "__fish_payorch_using_subcommand bench; and __fish_seen_subcommand_from charges" -l drain -d 'With --receiver: stop waiting for deliveries after this long without one' -r
 complete -c payorch -n "__fish_payorch_using_subcommand bench; and __fish_seen_subcommand_from charges" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand bench; and __fish_seen_subcommand_from charges" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand bench; and __fish_seen_subcommand_from charges" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r

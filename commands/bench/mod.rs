@@ -10,14 +10,19 @@
 //!   `/webhooks/{tenant}/stripe`, signed with the crate's own Stripe signing code and, by
 //!   default, the sandbox's webhook secret (what `serve --sandbox` verifies with). The events
 //!   name charges payorch never made, so each is verified, deduplicated and recorded as
-//!   `unknown_charge`: ingestion, without the charge update. Outbound delivery is not loaded yet.
+//!   `unknown_charge`: ingestion, without the charge update.
+//! - `charges --receiver ADDR` also listens on ADDR (`receiver.rs`) and counts the events serve
+//!   delivers there during and after the load (the tenant's endpoint must point at it): outbound
+//!   delivery under charge load.
 //!
 //! The load generator is `load.rs`. Like `sandbox`, no config or data dir is needed: only URLs.
 //! Connections are HTTP/1.1 keep-alive (reqwest's pool, one idle connection kept per worker).
 
 mod load;
+mod receiver;
 
-use std::time::Duration;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
@@ -79,6 +84,14 @@ pub struct ChargesArgs {
     /// Also send the same load straight to this sandbox's Stripe (`payorch sandbox`'s URL)
     #[arg(long, value_name = "SANDBOX_URL", value_parser = parse_url)]
     direct: Option<String>,
+    /// Count the events serve delivers to a receiver listening here (the tenant's webhook
+    /// endpoint must point at it), e.g. 127.0.0.1:9099
+    #[arg(long, value_name = "ADDR")]
+    receiver: Option<SocketAddr>,
+    /// With --receiver: stop waiting for deliveries after this long without one
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration,
+          requires = "receiver")]
+    drain: Duration,
 }
 
 #[derive(Debug, Args)]
@@ -167,6 +180,9 @@ struct Summary {
     /// payorch's requests per second over direct's.
     #[serde(skip_serializing_if = "Option::is_none")]
     ratio: Option<f64>,
+    /// What the built-in receiver got (`--receiver`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deliveries: Option<receiver::Deliveries>,
 }
 
 /// Exit 6 in one sentence when nothing listens at `url` (probed at `url` + `path`); any HTTP
@@ -216,6 +232,11 @@ async fn charges(out: Output, args: ChargesArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
+    let receiver = match args.receiver {
+        Some(addr) => Some((addr, receiver::Receiver::start(addr).await?)),
+        None => None,
+    };
+    let started = Instant::now();
     let run = payorch::id::new_ulid().to_string().to_lowercase();
     let body = charge_body(args.method);
     let url = format!("{}/v1/charges", load.url);
@@ -234,6 +255,11 @@ async fn charges(out: Output, args: ChargesArgs) -> anyhow::Result<()> {
     })
     .await;
     let payorch = Report::new("payorch", &url, load.concurrency, 201, &measured);
+    // Every charge made has at least one event to deliver; before the direct load starts.
+    let deliveries = match &receiver {
+        Some((addr, r)) => Some(r.drain(*addr, payorch.ok, args.drain, started).await),
+        None => None,
+    };
     let direct = match direct_url {
         Some(url) => {
             let form = stripe_form(args.method);
@@ -281,6 +307,7 @@ async fn charges(out: Output, args: ChargesArgs) -> anyhow::Result<()> {
             payorch,
             direct,
             ratio,
+            deliveries,
         },
     )
 }
@@ -318,6 +345,7 @@ async fn webhooks(out: Output, tenant: &TenantId, args: WebhooksArgs) -> anyhow:
             payorch,
             direct: None,
             ratio: None,
+            deliveries: None,
         },
     )
 }
@@ -397,6 +425,15 @@ fn report(out: Output, summary: Summary) -> anyhow::Result<()> {
         let mut rows = vec![summary.payorch.row()];
         rows.extend(summary.direct.iter().map(Report::row));
         out.table(load::HEADERS, rows, "no requests")?;
+        if let Some(d) = &summary.deliveries {
+            out.line(&format!(
+                "deliveries  {} events ({} POSTs) at {} in {:.2} s: {:.1}/s",
+                d.events, d.posts, d.address, d.seconds, d.per_second
+            ))?;
+            if d.events == 0 {
+                out.note(&format!("No deliveries arrived: point the tenant's endpoint at the receiver (`payorch webhook endpoint set http://{}/`) and start serve with webhooks.allow_private_targets on.", d.address));
+            }
+        }
         if let Some(ratio) = summary.ratio {
             out.line(&format!(
                 "ratio  {ratio:.2} (payorch's requests per second over direct's)"

@@ -26,6 +26,29 @@ fn bench(stack: &ServeStack, what: &str, flags: &[&str]) -> common::Run {
     stack.env.run(&args)
 }
 
+/// `payorch bench charges` of 20 charges on 4 connections with `extra` flags: the JSON report.
+#[track_caller]
+fn twenty_charges(stack: &ServeStack, extra: &[&str]) -> Value {
+    let mut flags = vec![
+        "--api-key",
+        &stack.key,
+        "--requests",
+        "20",
+        "--concurrency",
+        "4",
+    ];
+    flags.extend_from_slice(extra);
+    flags.extend_from_slice(&["-o", "json"]);
+    bench(stack, "charges", &flags).json()
+}
+
+/// A loopback address nothing listens on: bound, then let go.
+fn free_addr() -> std::net::SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+}
+
 #[track_caller]
 fn assert_percentiles_ordered(report: &Value) {
     let ms = |k: &str| report["latency_ms"][k].as_f64().expect("a latency in ms");
@@ -51,23 +74,7 @@ fn charges_in_store(stack: &ServeStack) -> Vec<Value> {
 #[test]
 fn charges_counts_every_request_with_a_unique_key_and_compares_to_direct() {
     let stack = stack();
-    let report = bench(
-        &stack,
-        "charges",
-        &[
-            "--api-key",
-            &stack.key,
-            "--requests",
-            "20",
-            "--concurrency",
-            "4",
-            "--direct",
-            &stack.sandbox.url,
-            "-o",
-            "json",
-        ],
-    );
-    let v = report.json();
+    let v = twenty_charges(&stack, &["--direct", &stack.sandbox.url]);
     assert_eq!(v["bench"], "charges", "{v}");
     assert_eq!(v["method"], "card", "{v}");
     let payorch = &v["payorch"];
@@ -231,12 +238,7 @@ fn bad_flags_are_usage_errors_naming_the_flag() {
 
 #[test]
 fn an_unreachable_url_is_exit_6_in_one_sentence() {
-    // A port nothing listens on: bound, then let go.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let url = format!("http://127.0.0.1:{port}");
+    let url = format!("http://{}", free_addr());
     let env = Env::new();
     for args in [
         vec![
@@ -262,4 +264,49 @@ fn an_unreachable_url_is_exit_6_in_one_sentence() {
         assert!(stderr.contains("cannot reach payorch serve"), "{stderr}");
         assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     }
+}
+
+#[test]
+fn charges_with_a_receiver_count_the_events_serve_delivers_to_it() {
+    let mut stack = ServeStack::in_env(Env::allowing_private_targets(), "");
+    stack.start_serve();
+    // A port nothing listens on yet: the receiver the bench starts takes it.
+    let addr = free_addr().to_string();
+    stack.cli(&["webhook", "endpoint", "set", &format!("http://{addr}/")]);
+    let v = twenty_charges(&stack, &["--receiver", &addr, "--drain", "120s"]);
+    assert_eq!(v["payorch"]["ok"], 20, "{v}");
+    // One event at least per charge made (`charge.succeeded`), each counted once.
+    let deliveries = &v["deliveries"];
+    assert_eq!(deliveries["address"], addr.as_str(), "{v}");
+    assert!(
+        deliveries["events"].as_u64().is_some_and(|n| n >= 20),
+        "{v}"
+    );
+    assert!(
+        deliveries["posts"].as_u64() >= deliveries["events"].as_u64(),
+        "{v}"
+    );
+}
+
+#[test]
+fn drain_needs_a_receiver_and_a_taken_receiver_address_is_exit_6() {
+    let stack = stack();
+    let stderr = bench(&stack, "charges", &["--api-key", "k", "--drain", "5s"]).fails(2);
+    assert!(stderr.contains("--receiver"), "{stderr}");
+    // serve's own port is taken.
+    let taken = stack.url().trim_start_matches("http://").to_string();
+    let stderr = bench(
+        &stack,
+        "charges",
+        &[
+            "--api-key",
+            &stack.key,
+            "--requests",
+            "1",
+            "--receiver",
+            &taken,
+        ],
+    )
+    .fails(6);
+    assert!(stderr.contains("--receiver"), "{stderr}");
 }
