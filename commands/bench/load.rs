@@ -162,15 +162,19 @@ fn progress(out: Output, label: &str, stop: Stop) -> indicatif::ProgressBar {
     let (bar, template) = match stop {
         Stop::Requests(n) => (
             indicatif::ProgressBar::new(n),
-            "{prefix} {bar:30} {pos}/{len} requests, {per_sec}, {elapsed}",
+            "{prefix} {bar:30} {pos}/{len} requests, {rate}, {elapsed}",
         ),
         Stop::For(_) => (
             indicatif::ProgressBar::no_length(),
-            "{prefix} {pos} requests, {per_sec}, {elapsed}",
+            "{prefix} {pos} requests, {rate}, {elapsed}",
         ),
     };
     if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
-        bar.set_style(style);
+        // Whole requests per second (indicatif's own `{per_sec}` prints many decimals).
+        let rate = |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{:.0}/s", state.per_sec());
+        };
+        bar.set_style(style.with_key("rate", rate));
     }
     bar.set_prefix(label.to_string());
     bar.enable_steady_tick(Duration::from_millis(250));
