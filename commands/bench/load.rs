@@ -40,7 +40,7 @@ pub struct Measured {
 /// The longest latency the histogram records exactly (longer ones are clamped): 10 minutes.
 const MAX_MICROS: u64 = 600_000_000;
 
-fn histogram() -> Histogram<u64> {
+pub(super) fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, MAX_MICROS, 3)
         .unwrap_or_else(|_| unreachable!("constant, valid bounds"))
 }
@@ -251,19 +251,19 @@ impl Report {
         }
     }
 
+    /// `201×18 500×1 timeout×1`: answers by status, then requests that got none.
+    pub fn statuses_text(&self) -> String {
+        let answers = self.statuses.iter().map(|(k, v)| format!("{k}×{v}"));
+        let none = self
+            .transport_errors
+            .iter()
+            .map(|(k, v)| format!("{k}×{v}"));
+        answers.chain(none).collect::<Vec<_>>().join(" ")
+    }
+
     /// One table row: target, requests, ok, errors, rate, percentiles, statuses.
     pub fn row(&self) -> Vec<String> {
         let ms = |v: f64| format!("{v:.2} ms");
-        let mut statuses: Vec<String> = self
-            .statuses
-            .iter()
-            .map(|(k, v)| format!("{k}×{v}"))
-            .collect();
-        statuses.extend(
-            self.transport_errors
-                .iter()
-                .map(|(k, v)| format!("{k}×{v}")),
-        );
         vec![
             self.target.clone(),
             self.requests.to_string(),
@@ -274,7 +274,7 @@ impl Report {
             ms(self.latency_ms.p90),
             ms(self.latency_ms.p99),
             ms(self.latency_ms.max),
-            statuses.join(" "),
+            self.statuses_text(),
         ]
     }
 }

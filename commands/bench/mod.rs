@@ -20,6 +20,8 @@
 
 mod load;
 mod receiver;
+#[cfg(test)]
+mod tests;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -452,8 +454,10 @@ fn report(out: Output, summary: Summary) -> anyhow::Result<()> {
         return Err(CliError::new(
             Exit::Failure,
             format!(
-                "none of the {} requests to {} succeeded (see STATUSES: a wrong API key or secret?)",
-                summary.payorch.requests, summary.payorch.url
+                "none of the {} requests to {} succeeded ({}: 401 is a wrong API key or secret, 404 an unknown tenant)",
+                summary.payorch.requests,
+                summary.payorch.url,
+                summary.payorch.statuses_text()
             ),
         )
         .into());
