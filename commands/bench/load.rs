@@ -197,6 +197,8 @@ pub struct Report {
     pub seconds: f64,
     /// Requests per second, over the whole run.
     pub per_second: f64,
+    /// Successful requests (`ok`) per second: what `ratio` compares.
+    pub ok_per_second: f64,
     pub latency_ms: Percentiles,
     /// Answers by HTTP status, as strings (`"201": 20`).
     pub statuses: BTreeMap<String, u64>,
@@ -227,11 +229,8 @@ impl Report {
             ok,
             errors: requests - ok,
             seconds,
-            per_second: if seconds > 0.0 {
-                requests as f64 / seconds
-            } else {
-                0.0
-            },
+            per_second: per_second(requests, seconds),
+            ok_per_second: per_second(ok, seconds),
             latency_ms: Percentiles {
                 p50: ms(0.50),
                 p90: ms(0.90),
@@ -276,6 +275,14 @@ impl Report {
             ms(self.latency_ms.max),
             self.statuses_text(),
         ]
+    }
+}
+
+fn per_second(count: u64, seconds: f64) -> f64 {
+    if seconds > 0.0 {
+        count as f64 / seconds
+    } else {
+        0.0
     }
 }
 

@@ -179,7 +179,7 @@ struct Summary {
     /// The same load straight at the sandbox's Stripe (`--direct`).
     #[serde(skip_serializing_if = "Option::is_none")]
     direct: Option<Report>,
-    /// payorch's requests per second over direct's.
+    /// payorch's successful requests per second over direct's.
     #[serde(skip_serializing_if = "Option::is_none")]
     ratio: Option<f64>,
     /// What the built-in receiver got (`--receiver`).
@@ -293,10 +293,11 @@ async fn charges(out: Output, args: ChargesArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
+    // Successes only: a 429 or a 500 answered fast must not flatter payorch.
     let ratio = direct
         .as_ref()
-        .filter(|d| d.per_second > 0.0)
-        .map(|d| payorch.per_second / d.per_second);
+        .filter(|d| d.ok_per_second > 0.0)
+        .map(|d| payorch.ok_per_second / d.ok_per_second);
     let method = match args.method {
         BenchMethod::Card => "card",
         BenchMethod::Pix => "pix",
@@ -438,7 +439,7 @@ fn report(out: Output, summary: Summary) -> anyhow::Result<()> {
         }
         if let Some(ratio) = summary.ratio {
             out.line(&format!(
-                "ratio  {ratio:.2} (payorch's requests per second over direct's)"
+                "ratio  {ratio:.2} (payorch's successful requests per second over direct's)"
             ))?;
         }
         if [&summary.payorch]

@@ -33,7 +33,7 @@ fn the_report_counts_successes_errors_and_requests_that_got_no_answer() {
     };
     let r = Report::new("payorch", "http://x/v1/charges", 4, 201, &measured);
     assert_eq!((r.requests, r.ok, r.errors), (5, 3, 2));
-    assert_eq!(r.per_second, 2.5);
+    assert_eq!((r.per_second, r.ok_per_second), (2.5, 1.5));
     let p = &r.latency_ms;
     assert!(p.p50 <= p.p90 && p.p90 <= p.p99 && p.p99 <= p.max, "{p:?}");
     assert!((p.max - 100.0).abs() < 0.1, "{p:?}");
