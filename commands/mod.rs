@@ -5,6 +5,7 @@ mod amount;
 mod apikey;
 mod audit;
 mod aws;
+mod bench;
 mod breaker;
 mod charge;
 mod dashboard;
@@ -143,6 +144,9 @@ pub enum Command {
     /// The tour: sandbox, core, merchant and traffic in one process; take a gateway down
     /// and watch failover
     Demo(demo::DemoArgs),
+    /// Load a running serve with charges or gateway webhooks: throughput, latency, statuses
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
     /// Print a shell completion script
     Completions {
         /// bash, zsh, fish, powershell or elvish
@@ -262,6 +266,10 @@ fn run(cli: Cli, out: Output) -> anyhow::Result<()> {
     if let Command::Sandbox(args) = cli.command {
         return runtime()?.block_on(sandbox::run(out, args));
     }
+    // A bench only talks HTTP to the URLs it is given.
+    if let Command::Bench(cmd) = cli.command {
+        return runtime()?.block_on(bench::run(out, &cli.global, cmd));
+    }
     let overrides = Overrides {
         config_file: cli.global.config.clone(),
         // `init` creates the file it is pointed at; every other command needs it to exist.
@@ -297,7 +305,10 @@ fn run(cli: Cli, out: Output) -> anyhow::Result<()> {
             }
             Command::Charge(cmd) => charge::run(&ctx, cmd).await,
             Command::Reconcile(args) => charge::reconcile(&ctx, args).await,
-            Command::Sandbox(_) | Command::Demo(_) | Command::Completions { .. } => Ok(()),
+            Command::Sandbox(_)
+            | Command::Demo(_)
+            | Command::Bench(_)
+            | Command::Completions { .. } => Ok(()),
         }
     })
 }

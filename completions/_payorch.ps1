@@ -54,6 +54,7 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
             [CompletionResult]::new('amount', 'amount', [CompletionResultType]::ParameterValue, 'Convert an amount as people write it (10,50) to the API''s minor units (1050)')
             [CompletionResult]::new('sandbox', 'sandbox', [CompletionResultType]::ParameterValue, 'Run local fakes of Stripe, Efí and Asaas with fault injection, or steer a running one')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'The tour: sandbox, core, merchant and traffic in one process; take a gateway down and watch failover')
+            [CompletionResult]::new('bench', 'bench', [CompletionResultType]::ParameterValue, 'Load a running serve with charges or gateway webhooks: throughput, latency, statuses')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -1679,6 +1680,91 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'payorch;bench' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]')
+            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Data directory [default: $XDG_DATA_HOME/payorch]')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant to act on [default: the config''s `tenant`, else "default"]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No ANSI colours (also: the NO_COLOR environment variable)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('charges', 'charges', [CompletionResultType]::ParameterValue, 'Unique charges through serve''s merchant API; with --direct, the same load straight at the sandbox''s Stripe too, and payorch''s ratio to it')
+            [CompletionResult]::new('webhooks', 'webhooks', [CompletionResultType]::ParameterValue, 'Unique, validly signed Stripe webhooks into serve''s /webhooks/{tenant}/stripe')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'payorch;bench;charges' {
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Base URL of a running `payorch serve`, e.g. http://127.0.0.1:8080')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Connections, each with one request in flight at a time')
+            [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'How long to send for, e.g. 10s or 1m [default: 10s, unless --requests]')
+            [CompletionResult]::new('--requests', '--requests', [CompletionResultType]::ParameterName, 'Send this many requests in all, then stop')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up on one request after this long (it counts as a `timeout` error)')
+            [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'An API key of the tenant (`payorch apikey create`)')
+            [CompletionResult]::new('--method', '--method', [CompletionResultType]::ParameterName, 'The payment method of every charge')
+            [CompletionResult]::new('--direct', '--direct', [CompletionResultType]::ParameterName, 'Also send the same load straight to this sandbox''s Stripe (`payorch sandbox`''s URL)')
+            [CompletionResult]::new('--receiver', '--receiver', [CompletionResultType]::ParameterName, 'Count the events serve delivers to a receiver listening here (the tenant''s webhook endpoint must point at it), e.g. 127.0.0.1:9099')
+            [CompletionResult]::new('--drain', '--drain', [CompletionResultType]::ParameterName, 'With --receiver: stop waiting for deliveries after this long without one')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]')
+            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Data directory [default: $XDG_DATA_HOME/payorch]')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant to act on [default: the config''s `tenant`, else "default"]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No ANSI colours (also: the NO_COLOR environment variable)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'payorch;bench;webhooks' {
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Base URL of a running `payorch serve`, e.g. http://127.0.0.1:8080')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Connections, each with one request in flight at a time')
+            [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'How long to send for, e.g. 10s or 1m [default: 10s, unless --requests]')
+            [CompletionResult]::new('--requests', '--requests', [CompletionResultType]::ParameterName, 'Send this many requests in all, then stop')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up on one request after this long (it counts as a `timeout` error)')
+            [CompletionResult]::new('--secret', '--secret', [CompletionResultType]::ParameterName, 'The Stripe webhook signing secret serve verifies with [default: the sandbox''s]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]')
+            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Data directory [default: $XDG_DATA_HOME/payorch]')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant to act on [default: the config''s `tenant`, else "default"]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No ANSI colours (also: the NO_COLOR environment variable)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'payorch;bench;help' {
+            [CompletionResult]::new('charges', 'charges', [CompletionResultType]::ParameterValue, 'Unique charges through serve''s merchant API; with --direct, the same load straight at the sandbox''s Stripe too, and payorch''s ratio to it')
+            [CompletionResult]::new('webhooks', 'webhooks', [CompletionResultType]::ParameterValue, 'Unique, validly signed Stripe webhooks into serve''s /webhooks/{tenant}/stripe')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'payorch;bench;help;charges' {
+            break
+        }
+        'payorch;bench;help;webhooks' {
+            break
+        }
+        'payorch;bench;help;help' {
+            break
+        }
         'payorch;completions' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]')
             [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Data directory [default: $XDG_DATA_HOME/payorch]')
@@ -1716,6 +1802,7 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
             [CompletionResult]::new('amount', 'amount', [CompletionResultType]::ParameterValue, 'Convert an amount as people write it (10,50) to the API''s minor units (1050)')
             [CompletionResult]::new('sandbox', 'sandbox', [CompletionResultType]::ParameterValue, 'Run local fakes of Stripe, Efí and Asaas with fault injection, or steer a running one')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'The tour: sandbox, core, merchant and traffic in one process; take a gateway down and watch failover')
+            [CompletionResult]::new('bench', 'bench', [CompletionResultType]::ParameterValue, 'Load a running serve with charges or gateway webhooks: throughput, latency, statuses')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -1967,6 +2054,17 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
             break
         }
         'payorch;help;demo' {
+            break
+        }
+        'payorch;help;bench' {
+            [CompletionResult]::new('charges', 'charges', [CompletionResultType]::ParameterValue, 'Unique charges through serve''s merchant API; with --direct, the same load straight at the sandbox''s Stripe too, and payorch''s ratio to it')
+            [CompletionResult]::new('webhooks', 'webhooks', [CompletionResultType]::ParameterValue, 'Unique, validly signed Stripe webhooks into serve''s /webhooks/{tenant}/stripe')
+            break
+        }
+        'payorch;help;bench;charges' {
+            break
+        }
+        'payorch;help;bench;webhooks' {
             break
         }
         'payorch;help;completions' {

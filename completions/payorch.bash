@@ -28,6 +28,9 @@ _payorch() {
             payorch,aws)
                 cmd="payorch__subcmd__aws"
                 ;;
+            payorch,bench)
+                cmd="payorch__subcmd__bench"
+                ;;
             payorch,breaker)
                 cmd="payorch__subcmd__breaker"
                 ;;
@@ -138,6 +141,24 @@ _payorch() {
                 ;;
             payorch__subcmd__aws__subcmd__help,status)
                 cmd="payorch__subcmd__aws__subcmd__help__subcmd__status"
+                ;;
+            payorch__subcmd__bench,charges)
+                cmd="payorch__subcmd__bench__subcmd__charges"
+                ;;
+            payorch__subcmd__bench,help)
+                cmd="payorch__subcmd__bench__subcmd__help"
+                ;;
+            payorch__subcmd__bench,webhooks)
+                cmd="payorch__subcmd__bench__subcmd__webhooks"
+                ;;
+            payorch__subcmd__bench__subcmd__help,charges)
+                cmd="payorch__subcmd__bench__subcmd__help__subcmd__charges"
+                ;;
+            payorch__subcmd__bench__subcmd__help,help)
+                cmd="payorch__subcmd__bench__subcmd__help__subcmd__help"
+                ;;
+            payorch__subcmd__bench__subcmd__help,webhooks)
+                cmd="payorch__subcmd__bench__subcmd__help__subcmd__webhooks"
                 ;;
             payorch__subcmd__breaker,auto)
                 cmd="payorch__subcmd__breaker__subcmd__auto"
@@ -370,6 +391,9 @@ _payorch() {
             payorch__subcmd__help,aws)
                 cmd="payorch__subcmd__help__subcmd__aws"
                 ;;
+            payorch__subcmd__help,bench)
+                cmd="payorch__subcmd__help__subcmd__bench"
+                ;;
             payorch__subcmd__help,breaker)
                 cmd="payorch__subcmd__help__subcmd__breaker"
                 ;;
@@ -441,6 +465,12 @@ _payorch() {
                 ;;
             payorch__subcmd__help__subcmd__aws,status)
                 cmd="payorch__subcmd__help__subcmd__aws__subcmd__status"
+                ;;
+            payorch__subcmd__help__subcmd__bench,charges)
+                cmd="payorch__subcmd__help__subcmd__bench__subcmd__charges"
+                ;;
+            payorch__subcmd__help__subcmd__bench,webhooks)
+                cmd="payorch__subcmd__help__subcmd__bench__subcmd__webhooks"
                 ;;
             payorch__subcmd__help__subcmd__breaker,auto)
                 cmd="payorch__subcmd__help__subcmd__breaker__subcmd__auto"
@@ -698,7 +728,7 @@ _payorch() {
 
     case "${cmd}" in
         payorch)
-            opts="-o -v -q -h -V --config --data-dir --tenant --output --no-color --verbose --quiet --help --version init config tenant aws datakey apikey serve charge reconcile audit gateway breaker dashboard webhook dlq events amount sandbox demo completions help"
+            opts="-o -v -q -h -V --config --data-dir --tenant --output --no-color --verbose --quiet --help --version init config tenant aws datakey apikey serve charge reconcile audit gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1288,6 +1318,228 @@ _payorch() {
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__bench)
+            opts="-o -v -q -h -V --config --data-dir --tenant --output --no-color --verbose --quiet --help --version charges webhooks help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__bench__subcmd__charges)
+            opts="-o -v -q -h -V --url --concurrency --duration --requests --timeout --api-key --method --direct --receiver --drain --config --data-dir --tenant --output --no-color --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --requests)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --method)
+                    COMPREPLY=($(compgen -W "card pix" -- "${cur}"))
+                    return 0
+                    ;;
+                --direct)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --receiver)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --drain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__bench__subcmd__help)
+            opts="charges webhooks help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__bench__subcmd__help__subcmd__charges)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__bench__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__bench__subcmd__help__subcmd__webhooks)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__bench__subcmd__webhooks)
+            opts="-o -v -q -h -V --url --concurrency --duration --requests --timeout --secret --config --data-dir --tenant --output --no-color --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --requests)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -3390,7 +3642,7 @@ _payorch() {
             return 0
             ;;
         payorch__subcmd__help)
-            opts="init config tenant aws datakey apikey serve charge reconcile audit gateway breaker dashboard webhook dlq events amount sandbox demo completions help"
+            opts="init config tenant aws datakey apikey serve charge reconcile audit gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3544,6 +3796,48 @@ _payorch() {
             return 0
             ;;
         payorch__subcmd__help__subcmd__aws__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__help__subcmd__bench)
+            opts="charges webhooks"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__help__subcmd__bench__subcmd__charges)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__help__subcmd__bench__subcmd__webhooks)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

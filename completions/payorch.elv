@@ -51,6 +51,7 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand amount 'Convert an amount as people write it (10,50) to the API''s minor units (1050)'
             cand sandbox 'Run local fakes of Stripe, Efí and Asaas with fault injection, or steer a running one'
             cand demo 'The tour: sandbox, core, merchant and traffic in one process; take a gateway down and watch failover'
+            cand bench 'Load a running serve with charges or gateway webhooks: throughput, latency, statuses'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -1521,6 +1522,84 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'payorch;bench'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand charges 'Unique charges through serve''s merchant API; with --direct, the same load straight at the sandbox''s Stripe too, and payorch''s ratio to it'
+            cand webhooks 'Unique, validly signed Stripe webhooks into serve''s /webhooks/{tenant}/stripe'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'payorch;bench;charges'= {
+            cand --url 'Base URL of a running `payorch serve`, e.g. http://127.0.0.1:8080'
+            cand --concurrency 'Connections, each with one request in flight at a time'
+            cand --duration 'How long to send for, e.g. 10s or 1m [default: 10s, unless --requests]'
+            cand --requests 'Send this many requests in all, then stop'
+            cand --timeout 'Give up on one request after this long (it counts as a `timeout` error)'
+            cand --api-key 'An API key of the tenant (`payorch apikey create`)'
+            cand --method 'The payment method of every charge'
+            cand --direct 'Also send the same load straight to this sandbox''s Stripe (`payorch sandbox`''s URL)'
+            cand --receiver 'Count the events serve delivers to a receiver listening here (the tenant''s webhook endpoint must point at it), e.g. 127.0.0.1:9099'
+            cand --drain 'With --receiver: stop waiting for deliveries after this long without one'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;bench;webhooks'= {
+            cand --url 'Base URL of a running `payorch serve`, e.g. http://127.0.0.1:8080'
+            cand --concurrency 'Connections, each with one request in flight at a time'
+            cand --duration 'How long to send for, e.g. 10s or 1m [default: 10s, unless --requests]'
+            cand --requests 'Send this many requests in all, then stop'
+            cand --timeout 'Give up on one request after this long (it counts as a `timeout` error)'
+            cand --secret 'The Stripe webhook signing secret serve verifies with [default: the sandbox''s]'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;bench;help'= {
+            cand charges 'Unique charges through serve''s merchant API; with --direct, the same load straight at the sandbox''s Stripe too, and payorch''s ratio to it'
+            cand webhooks 'Unique, validly signed Stripe webhooks into serve''s /webhooks/{tenant}/stripe'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'payorch;bench;help;charges'= {
+        }
+        &'payorch;bench;help;webhooks'= {
+        }
+        &'payorch;bench;help;help'= {
+        }
         &'payorch;completions'= {
             cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
             cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
@@ -1557,6 +1636,7 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand amount 'Convert an amount as people write it (10,50) to the API''s minor units (1050)'
             cand sandbox 'Run local fakes of Stripe, Efí and Asaas with fault injection, or steer a running one'
             cand demo 'The tour: sandbox, core, merchant and traffic in one process; take a gateway down and watch failover'
+            cand bench 'Load a running serve with charges or gateway webhooks: throughput, latency, statuses'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -1741,6 +1821,14 @@ set edit:completion:arg-completer[payorch] = {|@words|
         &'payorch;help;sandbox;info'= {
         }
         &'payorch;help;demo'= {
+        }
+        &'payorch;help;bench'= {
+            cand charges 'Unique charges through serve''s merchant API; with --direct, the same load straight at the sandbox''s Stripe too, and payorch''s ratio to it'
+            cand webhooks 'Unique, validly signed Stripe webhooks into serve''s /webhooks/{tenant}/stripe'
+        }
+        &'payorch;help;bench;charges'= {
+        }
+        &'payorch;help;bench;webhooks'= {
         }
         &'payorch;help;completions'= {
         }

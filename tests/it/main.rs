@@ -8,6 +8,7 @@ mod matrix;
 mod asaas_documented;
 mod asaas_refunds;
 mod aws_cli;
+mod bench_cli;
 mod breaker_cli;
 mod cli;
 mod completions;
