@@ -218,3 +218,114 @@ fn bad_max_objects_values_exit_2_naming_the_flag() {
         assert!(err.contains("--max-objects"), "{bad}: {err}");
     }
 }
+
+/// Efí and Asaas the same way: pending Pix are kept and refuse a third with the gateway's 429;
+/// once one is paid it is the one evicted, and answers the gateway's 404.
+#[tokio::test]
+async fn efi_and_asaas_keep_pending_pix_and_evict_paid_ones_first() {
+    use payorch::sandbox::efi::{CLIENT_ID, CLIENT_SECRET};
+    let env = Env::new();
+    let sandbox = env.start_sandbox_with(&["--max-objects", "2"]);
+    let http = http_client();
+    let url = &sandbox.url;
+    let pay = |id: String| {
+        let http = http.clone();
+        let url = url.clone();
+        async move {
+            let paid = http
+                .post(format!("{url}/_sandbox/pay/{id}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(paid.status(), 200, "{}", paid.text().await.unwrap());
+        }
+    };
+
+    // Efí: cobs above R$ 10,00 wait for the payer.
+    let token = http
+        .post(format!("{url}/efi/oauth/token"))
+        .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
+        .header("Content-Type", "application/json")
+        .body(r#"{"grant_type":"client_credentials"}"#)
+        .send()
+        .await
+        .unwrap();
+    let token = json_of(token).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let cob = |n: u32| {
+        let request = http
+            .post(format!("{url}/efi/v2/cob"))
+            .bearer_auth(&token)
+            .header("Content-Type", "application/json")
+            .body(
+                serde_json::json!({"calendario": {"expiracao": 3600},
+                "valor": {"original": format!("2{n}.00")}, "chave": "pix@example.com"})
+                .to_string(),
+            );
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), json_of(response).await)
+        }
+    };
+    let get_cob = |txid: String| {
+        let request = http
+            .get(format!("{url}/efi/v2/cob/{txid}"))
+            .bearer_auth(&token);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    let (s1, first) = cob(1).await;
+    let (s2, second) = cob(2).await;
+    assert_eq!((s1, s2), (201, 201));
+    let (status, body) = cob(3).await;
+    assert_eq!(status, 429, "{body}");
+    assert!(body["mensagem"].as_str().unwrap().contains("--max-objects"));
+    let txid = |c: &Value| c["txid"].as_str().unwrap().to_string();
+    pay(txid(&first)).await;
+    let (status, _) = cob(3).await;
+    assert_eq!(status, 201);
+    assert_eq!(get_cob(txid(&first)).await, 404);
+    assert_eq!(get_cob(txid(&second)).await, 200);
+
+    // Asaas: Pix payments stay PENDING until paid.
+    const ASAAS_KEY: &str = "$aact_hmlg_payorch_sandbox_000000000000000000000000";
+    let asaas = |path: &str, body: Value| {
+        let request = http
+            .post(format!("{url}/asaas/v3/{path}"))
+            .header("access_token", ASAAS_KEY)
+            .header("User-Agent", "payorch-tests")
+            .header("Content-Type", "application/json")
+            .body(body.to_string());
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), json_of(response).await)
+        }
+    };
+    let (_, customer) = asaas(
+        "customers",
+        serde_json::json!({"name": "Ana", "cpfCnpj": "52998224725"}),
+    )
+    .await;
+    let payment = serde_json::json!({"customer": customer["id"], "billingType": "PIX",
+        "value": 19.90, "dueDate": "2030-01-01"});
+    let (s1, first) = asaas("payments", payment.clone()).await;
+    let (s2, second) = asaas("payments", payment.clone()).await;
+    assert_eq!((s1, s2), (200, 200), "{first} {second}");
+    let (status, body) = asaas("payments", payment.clone()).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["errors"][0]["code"], "too_many_requests");
+    let id = |p: &Value| p["id"].as_str().unwrap().to_string();
+    pay(id(&first)).await;
+    let (status, _) = asaas("payments", payment).await;
+    assert_eq!(status, 200);
+    let get = |id: String| {
+        let request = http
+            .get(format!("{url}/asaas/v3/payments/{id}"))
+            .header("access_token", ASAAS_KEY)
+            .header("User-Agent", "payorch-tests");
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(get(id(&first)).await, 404);
+    assert_eq!(get(id(&second)).await, 200);
+}

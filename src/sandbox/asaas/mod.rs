@@ -25,6 +25,9 @@
 //!   `CANCELLED`, `DONE`) and "Eventos para cobranças" (`PAYMENT_REFUND_IN_PROGRESS`,
 //!   `PAYMENT_REFUNDED`, `PAYMENT_PARTIALLY_REFUNDED`, `PAYMENT_REFUND_DENIED`).
 //!   Creation sends `PAYMENT_CREATED` (and a captured card `PAYMENT_CONFIRMED`).
+//! - At most the context's `max_objects` payments and customers are kept (`sandbox::bounded`):
+//!   past it the oldest settled payment (paid, deleted or refunded, no refund `PENDING`) goes
+//!   and answers 404; with none settled a new one is refused with 429 `too_many_requests`.
 //! - Lists leave deleted payments out; `GET /v3/payments/{id}` still shows them
 //!   (`deleted: true`). Boleto refunds are refused (Asaas refunds boletos via a payer form).
 //! - Amounts are kept in centavos and written as exact decimal JSON numbers. The `Value`s that

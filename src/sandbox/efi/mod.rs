@@ -22,6 +22,10 @@
 //!   `PUT /v2/cob/{txid}` on a txid it already holds answers 409 `txid_duplicado`, whatever
 //!   the body. The adapter turns that into an idempotent create by reading the cob back.
 //! - **`POST /v2/cob`**: the txid is chosen by the PSP (32 letters and digits).
+//! - **Bounded memory.** At most the context's `max_objects` cobs are kept (`sandbox::bounded`):
+//!   past it the oldest one no longer ATIVA goes, with its loc and Pix (then 404 like unknown
+//!   ones); with every cob ATIVA a new one is refused with 429 `limite_de_requisicoes` (the
+//!   fake's name, in Efí's error shape). Cobs, locs and Pix are found by id, never by a scan.
 //! - **`PATCH /v2/cob/{txid}`** revises `calendario.expiracao`, `devedor`, `valor.original`,
 //!   `chave`, `solicitacaoPagador`, `infoAdicionais` and `status` (only to
 //!   `REMOVIDA_PELO_USUARIO_RECEBEDOR`), as the BCB's `CobRevisada` allows; `revisao` counts up.
