@@ -155,8 +155,8 @@ impl Ledger {
 }
 
 struct Saved {
-    endpoint: String,
-    params: Vec<(String, String)>,
+    /// [`request_digest`] of the request that was answered.
+    request: [u8; 32],
     status: u16,
     /// The answer as it was sent.
     body: String,
@@ -265,13 +265,12 @@ impl StripeFake {
             }
             None => None,
         };
-        let mut sorted = params.clone();
-        sorted.sort();
+        let digest = key.as_ref().map(|_| request_digest(&endpoint, &params));
         let (response, events) = {
             let mut ledger = self.ledger();
             let scope = key.as_ref().map(|k| (api_key.clone(), k.clone()));
             if let Some(saved) = scope.as_ref().and_then(|s| ledger.idempotency.get(s)) {
-                if saved.endpoint != endpoint || saved.params != sorted {
+                if Some(saved.request) != digest {
                     let k = key.as_deref().unwrap_or_default();
                     return error_response(ApiError {
                         status: 400,
@@ -288,10 +287,9 @@ impl StripeFake {
                 Err(e) => (e.status, e.body, e.events, e.saved),
             };
             let body = body.to_string();
-            if let (Some(scope), true) = (scope, save) {
+            if let (Some(scope), Some(request), true) = (scope, digest, save) {
                 let saved = Saved {
-                    endpoint,
-                    params: sorted,
+                    request,
                     status,
                     body: body.clone(),
                 };
@@ -668,6 +666,22 @@ impl StripeFake {
             None => (StatusCode::NOT_FOUND, "no such QR code").into_response(),
         }
     }
+}
+
+/// What a replay under the same key must match: the endpoint and the parameters in any order.
+/// A saved key keeps this SHA-256 (32 bytes) rather than every parameter.
+fn request_digest(endpoint: &str, params: &Params) -> [u8; 32] {
+    use sha2::{Digest as _, Sha256};
+    let mut sorted: Vec<&(String, String)> = params.iter().collect();
+    sorted.sort();
+    let parts = sorted.iter().flat_map(|(k, v)| [k.as_str(), v.as_str()]);
+    let mut hash = Sha256::new();
+    for part in std::iter::once(endpoint).chain(parts) {
+        // Length-prefixed, so no two lists of parts hash alike by concatenation.
+        hash.update((part.len() as u64).to_le_bytes());
+        hash.update(part.as_bytes());
+    }
+    hash.finalize().into()
 }
 
 fn unexpected_state(intent: &Intent, verb: &str) -> ApiError {
