@@ -20,8 +20,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::Hash;
 
 /// `--max-objects` by default: a 10-second `payorch bench` at the sandbox's full speed creates
-/// fewer objects of one kind, so a run's ledger is complete, while memory stays bounded (a few
-/// hundred MB in the worst case; see the README's sandbox section for the measured figures).
+/// fewer objects of one kind, so a run's ledger is complete, while memory stays bounded (about
+/// 0.5 GB for Stripe intents with idempotency keys; the README's sandbox section has the figures).
 pub const DEFAULT_MAX_OBJECTS: usize = 100_000;
 
 /// Every object is unsettled and the store is at capacity.
