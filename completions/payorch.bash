@@ -4736,7 +4736,7 @@ _payorch() {
             return 0
             ;;
         payorch__subcmd__sandbox)
-            opts="-o -v -q -h -V --bind --webhook-url --asaas-refund-delay --config --data-dir --tenant --output --no-color --verbose --quiet --help --version mode pay charges webhook webhooks info help"
+            opts="-o -v -q -h -V --bind --webhook-url --asaas-refund-delay --max-objects --config --data-dir --tenant --output --no-color --verbose --quiet --help --version mode pay charges webhook webhooks info help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4751,6 +4751,10 @@ _payorch() {
                     return 0
                     ;;
                 --asaas-refund-delay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-objects)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

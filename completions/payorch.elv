@@ -1346,6 +1346,7 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand --bind 'Address of the main listener; each gateway also gets its own listener on the next ports'
             cand --webhook-url 'Where a gateway''s webhooks go, e.g. stripe=http://127.0.0.1:8080/webhooks/default/stripe (repeatable)'
             cand --asaas-refund-delay 'How long the Asaas fake keeps a refund PENDING before it settles it (DONE, with its webhook); 0s settles it right after answering'
+            cand --max-objects 'How many objects of each kind (intents, charges, refunds, customers, cobs, payments, idempotency keys) each fake keeps; past it the oldest settled ones are evicted (and answer 404), and with none settled new ones are refused with the gateway''s 429'
             cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
             cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
             cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'

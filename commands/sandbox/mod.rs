@@ -15,6 +15,7 @@ use serde_json::Value;
 use payorch::clock::{Clock, SystemClock};
 use payorch::gateway::http::install_crypto_provider;
 use payorch::model::{Currency, GatewayId, Money};
+use payorch::sandbox::bounded::DEFAULT_MAX_OBJECTS;
 use payorch::sandbox::server::{
     self, Delivery, GatewayInfo, SandboxInfo, SandboxOptions, SandboxServer, ServerError,
 };
@@ -41,7 +42,16 @@ pub struct SandboxArgs {
     /// webhook); 0s settles it right after answering
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_refund_delay)]
     pub asaas_refund_delay: std::time::Duration,
+    /// How many objects of each kind (intents, charges, refunds, customers, cobs, payments,
+    /// idempotency keys) each fake keeps; past it the oldest settled ones are evicted (and
+    /// answer 404), and with none settled new ones are refused with the gateway's 429
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_OBJECTS as u64,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_MAX_OBJECTS))]
+    pub max_objects: u64,
 }
+
+/// The largest `--max-objects`: well past what fits in memory anyway.
+const MAX_MAX_OBJECTS: u64 = 100_000_000;
 
 /// `--asaas-refund-delay`: a duration of at most an hour.
 fn parse_refund_delay(s: &str) -> Result<std::time::Duration, String> {
@@ -149,7 +159,7 @@ fn usage(e: impl ToString) -> CliError {
 
 pub async fn run(out: Output, args: SandboxArgs) -> anyhow::Result<()> {
     let Some(command) = args.command else {
-        return serve(out, args.bind, args.webhook_urls, args.asaas_refund_delay).await;
+        return serve(out, args).await;
     };
     match command {
         SandboxCommand::Mode {
@@ -332,19 +342,16 @@ async fn info(out: Output, remote: &Remote) -> anyhow::Result<()> {
 }
 
 /// `payorch sandbox`: serve until SIGINT or SIGTERM.
-async fn serve(
-    out: Output,
-    bind: SocketAddr,
-    webhook_urls: Vec<(GatewayId, reqwest::Url)>,
-    asaas_refund_delay: std::time::Duration,
-) -> anyhow::Result<()> {
+async fn serve(out: Output, args: SandboxArgs) -> anyhow::Result<()> {
     // Before anything is printed: a signal right after the first line must stop us cleanly.
     let stop = stop_signal()?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let (mut ctx, webhooks) = SandboxContext::new(Arc::clone(&clock));
-    ctx.asaas_refund_delay = asaas_refund_delay;
-    let mut options = SandboxOptions::new(bind, clock);
-    options.webhook_urls = webhook_urls;
+    ctx.asaas_refund_delay = args.asaas_refund_delay;
+    // In range by the flag's parser.
+    ctx.max_objects = usize::try_from(args.max_objects).unwrap_or(usize::MAX);
+    let mut options = SandboxOptions::new(args.bind, clock);
+    options.webhook_urls = args.webhook_urls;
     let running = SandboxServer::new(server::standard_fakes(&ctx), webhooks, options)
         .start()
         .await

@@ -7,6 +7,7 @@
 //! in the core knows it talks to a sandbox: adapters only get a different base URL.
 
 pub mod asaas;
+pub mod bounded;
 pub mod efi;
 pub mod server;
 pub mod stripe;
@@ -62,6 +63,10 @@ pub struct SandboxContext {
     /// webhook); [`asaas::REFUND_SETTLES_AFTER`] unless changed. Zero: settled right after the
     /// refund is answered (still answered `PENDING`), before the answer is sent.
     pub asaas_refund_delay: std::time::Duration,
+    /// How many objects of each kind (intents, charges, refunds, customers, cobs…) a fake
+    /// keeps at most (`payorch sandbox --max-objects`); see [`bounded`] for what is evicted.
+    /// [`bounded::DEFAULT_MAX_OBJECTS`] unless changed.
+    pub max_objects: usize,
     webhooks: mpsc::UnboundedSender<(GatewayId, OutboundWebhook)>,
 }
 
@@ -78,6 +83,7 @@ impl SandboxContext {
             SandboxContext {
                 clock,
                 asaas_refund_delay: asaas::REFUND_SETTLES_AFTER,
+                max_objects: bounded::DEFAULT_MAX_OBJECTS,
                 webhooks: tx,
             },
             rx,

@@ -43,6 +43,7 @@ mod rate_limits;
 mod readiness;
 mod recovery;
 mod sandbox;
+mod sandbox_bounded;
 mod sandbox_e2e;
 mod sandbox_sdk_stripe;
 mod secrets_at_rest;

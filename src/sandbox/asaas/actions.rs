@@ -76,13 +76,13 @@ pub(super) fn update_payment(
     event: &str,
 ) -> Result<views::PaymentView, AsaasError> {
     let mut ledger = fake.ledger();
-    let index = ledger.index(id).ok_or_else(not_found)?;
-    check(&ledger.payments[index])?;
+    check(ledger.payments.get(id).ok_or_else(not_found)?)?;
     let seq = ledger.next_event();
-    let payment = &mut ledger.payments[index];
-    change(payment);
-    let webhook = fake.webhook(seq, event, payment);
-    let answer = view(payment);
+    let mut payment = ledger.payments.get_mut(id).ok_or_else(not_found)?;
+    change(&mut payment);
+    let webhook = fake.webhook(seq, event, &payment);
+    let answer = view(&payment);
+    drop(payment);
     drop(ledger);
     fake.send(vec![webhook]);
     Ok(answer)
@@ -153,11 +153,8 @@ pub(super) async fn list_refunds(
     Query(q): Query<HashMap<String, String>>,
 ) -> Reply {
     let ledger = fake.ledger();
-    let index = ledger.index(&id).ok_or_else(not_found)?;
-    Ok(json_reply(&page(
-        views::refund_views(&ledger.payments[index]),
-        &q,
-    )?))
+    let payment = ledger.payments.get(&id).ok_or_else(not_found)?;
+    Ok(json_reply(&page(views::refund_views(payment), &q)?))
 }
 
 #[derive(Deserialize)]

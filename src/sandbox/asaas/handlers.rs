@@ -56,7 +56,7 @@ pub(super) async fn list_customers(
     let ledger = fake.ledger();
     let found: Vec<CustomerView> = ledger
         .customers
-        .iter()
+        .values()
         .filter(|c| wanted.as_ref().is_none_or(|w| *w == c.cpf_cnpj))
         .filter(|c| q.get("email").is_none_or(|e| c.email.as_ref() == Some(e)))
         .map(customer_view)
@@ -89,7 +89,8 @@ pub(super) async fn create_customer(State(fake): Fake, bytes: Bytes) -> Reply {
         fields: req.fields,
     };
     let answer = customer_view(&customer);
-    ledger.customers.push(customer);
+    // Customers are always evictable: this never fails.
+    let _ = ledger.customers.insert(customer.id.clone(), customer);
     Ok(json_reply(&answer))
 }
 
@@ -101,7 +102,7 @@ pub(super) async fn create_payment(State(fake): Fake, bytes: Bytes) -> Reply {
         let ledger = fake.ledger();
         req.customer
             .clone()
-            .filter(|c| ledger.customers.iter().any(|known| known.id == *c))
+            .filter(|c| ledger.customers.contains_key(c))
     }
     .ok_or_else(|| bad_request("invalid_customer", "Customer inválido ou não informado."))?;
     // Asaas's reference ("Criar nova cobrança", billingType): UNDEFINED lets the payer
@@ -181,7 +182,10 @@ pub(super) async fn create_payment(State(fake): Fake, bytes: Bytes) -> Reply {
         webhooks.push(fake.webhook(ledger.next_event(), "PAYMENT_CONFIRMED", &payment));
     }
     let answer = view(&payment);
-    ledger.payments.push(payment);
+    ledger
+        .payments
+        .insert(payment.id.clone(), payment)
+        .map_err(too_many_payments)?;
     drop(ledger);
     fake.send(webhooks);
     Ok(json_reply(&answer))
@@ -196,7 +200,7 @@ pub(super) async fn list_payments(
         |field: &str, value: Option<&String>| q.get(field).is_none_or(|w| Some(w) == value);
     let found: Vec<PaymentView> = ledger
         .payments
-        .iter()
+        .values()
         .filter(|p| !p.deleted)
         .filter(|p| matches("externalReference", p.external_reference.as_ref()))
         .filter(|p| matches("customer", Some(&p.customer)))
@@ -209,8 +213,9 @@ pub(super) async fn list_payments(
 
 pub(super) async fn get_payment(State(fake): Fake, Path(id): Path<String>) -> Reply {
     let ledger = fake.ledger();
-    let index = ledger.index(&id).ok_or_else(not_found)?;
-    Ok(json_reply(&view(&ledger.payments[index])))
+    Ok(json_reply(&view(
+        ledger.payments.get(&id).ok_or_else(not_found)?,
+    )))
 }
 
 pub(super) async fn delete_payment(State(fake): Fake, Path(id): Path<String>) -> Reply {
@@ -232,7 +237,7 @@ pub(super) async fn delete_payment(State(fake): Fake, Path(id): Path<String>) ->
 pub(super) async fn pix_qr_code(State(fake): Fake, Path(id): Path<String>) -> Reply {
     let (number, value, due_date) = {
         let ledger = fake.ledger();
-        let p = &ledger.payments[ledger.index(&id).ok_or_else(not_found)?];
+        let p = ledger.payments.get(&id).ok_or_else(not_found)?;
         if p.deleted || p.billing_type == "CREDIT_CARD" {
             return Err(bad_request(
                 "invalid_action",
@@ -265,7 +270,7 @@ pub(super) async fn pix_qr_code(State(fake): Fake, Path(id): Path<String>) -> Re
 
 pub(super) async fn identification_field(State(fake): Fake, Path(id): Path<String>) -> Reply {
     let ledger = fake.ledger();
-    let p = &ledger.payments[ledger.index(&id).ok_or_else(not_found)?];
+    let p = ledger.payments.get(&id).ok_or_else(not_found)?;
     if p.deleted || p.billing_type != "BOLETO" {
         return Err(bad_request(
             "invalid_billingType",
@@ -289,8 +294,7 @@ pub(super) async fn refund_payment(
     let requested = amount(req.value.as_deref())?;
     let date_created = fake.now_text();
     let mut ledger = fake.ledger();
-    let index = ledger.index(&id).ok_or_else(not_found)?;
-    let p = &ledger.payments[index];
+    let p = ledger.payments.get(&id).ok_or_else(not_found)?;
     if p.billing_type == "BOLETO" {
         return Err(bad_request(
             "invalid_action",
@@ -312,7 +316,7 @@ pub(super) async fn refund_payment(
         ));
     }
     let seq = ledger.next_event();
-    let payment = &mut ledger.payments[index];
+    let mut payment = ledger.payments.get_mut(&id).ok_or_else(not_found)?;
     payment.refunds.push(FakeRefund {
         date_created,
         value,
@@ -320,8 +324,9 @@ pub(super) async fn refund_payment(
         done: false,
     });
     let refund = payment.refunds.len() - 1;
-    let webhook = fake.webhook(seq, "PAYMENT_REFUND_IN_PROGRESS", payment);
-    let answer = view(payment);
+    let webhook = fake.webhook(seq, "PAYMENT_REFUND_IN_PROGRESS", &payment);
+    let answer = view(&payment);
+    drop(payment);
     drop(ledger);
     fake.send(vec![webhook]);
     let delay = fake.ctx.asaas_refund_delay;

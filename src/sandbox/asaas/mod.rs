@@ -25,6 +25,9 @@
 //!   `CANCELLED`, `DONE`) and "Eventos para cobranças" (`PAYMENT_REFUND_IN_PROGRESS`,
 //!   `PAYMENT_REFUNDED`, `PAYMENT_PARTIALLY_REFUNDED`, `PAYMENT_REFUND_DENIED`).
 //!   Creation sends `PAYMENT_CREATED` (and a captured card `PAYMENT_CONFIRMED`).
+//! - At most the context's `max_objects` payments and customers are kept (`sandbox::bounded`):
+//!   past it the oldest settled payment (paid, deleted or refunded, no refund `PENDING`) goes
+//!   and answers 404; with none settled a new one is refused with 429 `too_many_requests`.
 //! - Lists leave deleted payments out; `GET /v3/payments/{id}` still shows them
 //!   (`deleted: true`). Boleto refunds are refused (Asaas refunds boletos via a payer form).
 //! - Amounts are kept in centavos and written as exact decimal JSON numbers. The `Value`s that
@@ -56,6 +59,7 @@ mod views;
 use actions::*;
 use handlers::*;
 
+use super::bounded::{Bounded, Full};
 use super::{FakeGateway, OutboundWebhook, SandboxContext, SandboxError};
 use crate::brcode::BrCode;
 use crate::gateway::asaas::{
@@ -311,17 +315,46 @@ impl FakePayment {
     fn is_open(&self) -> bool {
         !self.deleted && self.status.is_open()
     }
+
+    /// Nobody can act on it any more: not awaiting payment, no refund pending.
+    fn is_settled(&self) -> bool {
+        !self.is_open() && self.refunds.iter().all(|r| r.done)
+    }
 }
 
-#[derive(Default)]
+/// The sandbox holds `--max-objects` payments and none is settled: Asaas's rate-limit answer
+/// (429, in its error shape), a definite "not created, try later".
+fn too_many_payments(full: Full) -> AsaasError {
+    error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_requests",
+        format!(
+            "O sandbox guarda {} cobranças e nenhuma está liquidada; liquide algumas ou reinicie-o com um --max-objects maior.",
+            full.capacity
+        ),
+    )
+}
+
+/// Customers and payments, by id, oldest first; at most the context's `max_objects` each, the
+/// oldest settled evicted first (`sandbox::bounded`): customers always are, payments once
+/// paid, deleted or refunded with no refund still `PENDING`.
 struct Ledger {
-    customers: Vec<FakeCustomer>,
-    payments: Vec<FakePayment>,
+    customers: Bounded<String, FakeCustomer>,
+    payments: Bounded<String, FakePayment>,
     last_id: u64,
     last_event: u64,
 }
 
 impl Ledger {
+    fn new(max_objects: usize) -> Ledger {
+        Ledger {
+            customers: Bounded::new(max_objects, |_| true),
+            payments: Bounded::new(max_objects, FakePayment::is_settled),
+            last_id: 0,
+            last_event: 0,
+        }
+    }
+
     fn next_id(&mut self) -> u64 {
         self.last_id += 1;
         self.last_id
@@ -330,10 +363,6 @@ impl Ledger {
     fn next_event(&mut self) -> u64 {
         self.last_event += 1;
         self.last_event
-    }
-
-    fn index(&self, id: &str) -> Option<usize> {
-        self.payments.iter().position(|p| p.id == id)
     }
 }
 
@@ -396,9 +425,10 @@ type Reply = Result<Response, AsaasError>;
 
 impl AsaasFake {
     pub fn new(ctx: SandboxContext) -> Self {
+        let ledger = Ledger::new(ctx.max_objects);
         AsaasFake {
             ctx,
-            ledger: Mutex::new(Ledger::default()),
+            ledger: Mutex::new(ledger),
             hooks: Mutex::new(Vec::new()),
         }
     }
@@ -467,10 +497,10 @@ impl AsaasFake {
     fn settle(&self, id: &str) -> Result<PaymentView, SandboxError> {
         let today = self.today();
         let mut ledger = self.ledger();
-        let index = ledger
-            .index(id)
+        let payment = ledger
+            .payments
+            .get(id)
             .ok_or_else(|| SandboxError::NotFound(format!("no Asaas payment {id}")))?;
-        let payment = &ledger.payments[index];
         if !payment.is_open() {
             return Err(SandboxError::Conflict(format!(
                 "payment {id} is {}{}, not awaiting payment",
@@ -479,7 +509,9 @@ impl AsaasFake {
             )));
         }
         let seq = ledger.next_event();
-        let payment = &mut ledger.payments[index];
+        let Some(mut payment) = ledger.payments.get_mut(id) else {
+            unreachable!("payment {id} was there under the same lock")
+        };
         let card = payment.billing_type == "CREDIT_CARD";
         payment.status = PaymentStatus::paid(card);
         let event = if card {
@@ -488,8 +520,9 @@ impl AsaasFake {
             "PAYMENT_RECEIVED"
         };
         payment.payment_date = Some(today);
-        let webhook = self.webhook(seq, event, payment);
-        let answer = view(payment);
+        let webhook = self.webhook(seq, event, &payment);
+        let answer = view(&payment);
+        drop(payment);
         drop(ledger);
         self.send(vec![webhook]);
         Ok(answer)
@@ -500,10 +533,10 @@ impl AsaasFake {
     pub fn settle_refunds(&self, id: &str) -> Result<usize, SandboxError> {
         let pending: Vec<usize> = {
             let ledger = self.ledger();
-            let at = ledger
-                .index(id)
-                .ok_or_else(|| SandboxError::NotFound(format!("no Asaas payment {id}")))?;
-            ledger.payments[at]
+            ledger
+                .payments
+                .get(id)
+                .ok_or_else(|| SandboxError::NotFound(format!("no Asaas payment {id}")))?
                 .refunds
                 .iter()
                 .enumerate()
@@ -521,16 +554,18 @@ impl AsaasFake {
     /// `PAYMENT_REFUNDED` when the whole value is back, else `PAYMENT_PARTIALLY_REFUNDED`.
     fn settle_refund(&self, id: &str, index: usize) {
         let mut ledger = self.ledger();
-        let Some(at) = ledger.index(id) else { return };
-        let pending = ledger.payments[at]
-            .refunds
-            .get(index)
+        let pending = ledger
+            .payments
+            .get(id)
+            .and_then(|p| p.refunds.get(index))
             .is_some_and(|r| !r.done);
         if !pending {
             return;
         }
         let seq = ledger.next_event();
-        let payment = &mut ledger.payments[at];
+        let Some(mut payment) = ledger.payments.get_mut(id) else {
+            return;
+        };
         payment.refunds[index].done = true;
         let event = if payment.settled_refunds() == payment.value {
             payment.status = PaymentStatus::Refunded;
@@ -538,7 +573,8 @@ impl AsaasFake {
         } else {
             "PAYMENT_PARTIALLY_REFUNDED"
         };
-        let webhook = self.webhook(seq, event, payment);
+        let webhook = self.webhook(seq, event, &payment);
+        drop(payment);
         drop(ledger);
         self.send(vec![webhook]);
     }
@@ -663,7 +699,7 @@ impl FakeGateway for AsaasFake {
         let ledger = self.ledger();
         ledger
             .payments
-            .iter()
+            .values()
             .filter_map(|p| serde_json::to_value(view(p)).ok())
             .collect()
     }

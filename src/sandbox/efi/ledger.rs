@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 
 use crate::clock::Timestamp;
+use crate::sandbox::bounded::{Bounded, Full};
 
 /// Efí's ISPB, the PSP part of its endToEndIds.
 const ISPB: &str = "09089356";
@@ -98,30 +99,70 @@ pub(super) struct WebhookConfig {
     pub(super) criacao: Timestamp,
 }
 
-#[derive(Default)]
 pub(super) struct Ledger {
     pub(super) tokens: HashMap<String, Timestamp>,
-    /// Oldest first.
-    pub(super) cobs: Vec<Cob>,
+    /// By txid, oldest first; at most the context's `max_objects`, the oldest settled (no
+    /// longer ATIVA: devoluções complete at once) evicted first (`sandbox::bounded`).
+    pub(super) cobs: Bounded<String, Cob>,
+    /// loc id → txid, for the cobs kept.
+    locs: HashMap<i64, String>,
+    /// endToEndId → txid, for the Pix of the cobs kept.
+    pix: HashMap<String, String>,
     pub(super) next_loc: i64,
     /// Oldest first; one per chave.
     pub(super) webhooks: Vec<WebhookConfig>,
 }
 
 impl Ledger {
+    pub(super) fn new(max_objects: usize) -> Ledger {
+        Ledger {
+            tokens: HashMap::new(),
+            cobs: Bounded::new(max_objects, |c: &Cob| !c.status.is_active()),
+            locs: HashMap::new(),
+            pix: HashMap::new(),
+            next_loc: 1,
+            webhooks: Vec::new(),
+        }
+    }
+
     pub(super) fn cob(&self, txid: &str) -> Option<&Cob> {
-        self.cobs.iter().find(|c| c.txid == txid)
+        self.cobs.get(txid)
     }
 
-    pub(super) fn cob_mut(&mut self, txid: &str) -> Option<&mut Cob> {
-        self.cobs.iter_mut().find(|c| c.txid == txid)
+    /// The cob behind loc `id`.
+    pub(super) fn cob_at(&self, loc_id: i64) -> Option<&Cob> {
+        self.cobs.get(self.locs.get(&loc_id)?)
     }
 
-    pub(super) fn pix_mut(&mut self, e2e: &str) -> Option<(&str, &mut Pix)> {
-        self.cobs.iter_mut().find_map(|c| {
-            let txid = c.txid.as_str();
-            c.pix.iter_mut().find(|p| p.e2e == e2e).map(|p| (txid, p))
-        })
+    /// The txid of the cob a Pix paid.
+    pub(super) fn txid_of_pix(&self, e2e: &str) -> Option<&str> {
+        self.pix.get(e2e).map(String::as_str)
+    }
+
+    /// Adds a cob, evicting the oldest settled one (with its loc and Pix) at capacity.
+    pub(super) fn add_cob(&mut self, cob: Cob) -> Result<(), Full> {
+        let (txid, loc_id) = (cob.txid.clone(), cob.loc_id);
+        if let Some((_, gone)) = self.cobs.insert(txid.clone(), cob)? {
+            self.locs.remove(&gone.loc_id);
+            for p in &gone.pix {
+                self.pix.remove(&p.e2e);
+            }
+        }
+        self.locs.insert(loc_id, txid);
+        Ok(())
+    }
+
+    /// Remembers a Pix paid to cob `txid`, so it is found by its endToEndId.
+    pub(super) fn index_pix(&mut self, e2e: String, txid: String) {
+        self.pix.insert(e2e, txid);
+    }
+
+    /// Issues a token; expired ones are dropped when there are more than `max_objects`.
+    pub(super) fn add_token(&mut self, token: String, expires: Timestamp, now: Timestamp) {
+        if self.tokens.len() >= self.cobs.capacity() {
+            self.tokens.retain(|_, exp| now < *exp);
+        }
+        self.tokens.insert(token, expires);
     }
 }
 

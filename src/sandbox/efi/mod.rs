@@ -22,6 +22,10 @@
 //!   `PUT /v2/cob/{txid}` on a txid it already holds answers 409 `txid_duplicado`, whatever
 //!   the body. The adapter turns that into an idempotent create by reading the cob back.
 //! - **`POST /v2/cob`**: the txid is chosen by the PSP (32 letters and digits).
+//! - **Bounded memory.** At most the context's `max_objects` cobs are kept (`sandbox::bounded`):
+//!   past it the oldest one no longer ATIVA goes, with its loc and Pix (then 404 like unknown
+//!   ones); with every cob ATIVA a new one is refused with 429 `limite_de_requisicoes` (the
+//!   fake's name, in Efí's error shape). Cobs, locs and Pix are found by id, never by a scan.
 //! - **`PATCH /v2/cob/{txid}`** revises `calendario.expiracao`, `devedor`, `valor.original`,
 //!   `chave`, `solicitacaoPagador`, `infoAdicionais` and `status` (only to
 //!   `REMOVIDA_PELO_USUARIO_RECEBEDOR`), as the BCB's `CobRevisada` allows; `revisao` counts up.
@@ -293,12 +297,10 @@ impl FromRequest<Arc<EfiFake>> for AuthorizedJson {
 
 impl EfiFake {
     pub fn new(ctx: SandboxContext) -> Self {
+        let ledger = Ledger::new(ctx.max_objects);
         EfiFake {
             ctx,
-            ledger: Mutex::new(Ledger {
-                next_loc: 1,
-                ..Ledger::default()
-            }),
+            ledger: Mutex::new(ledger),
         }
     }
 
@@ -390,7 +392,8 @@ impl EfiFake {
         let expires = fake
             .now()
             .plus(std::time::Duration::from_secs(TOKEN_LIFETIME_SECS));
-        fake.ledger().tokens.insert(token.clone(), expires);
+        let now = fake.now();
+        fake.ledger().add_token(token.clone(), expires, now);
         axum::Json(json!({
             "access_token": token,
             "token_type": "Bearer",
@@ -472,7 +475,17 @@ impl EfiFake {
                 pix: Vec::new(),
             };
             let created = cob_json(&cob);
-            ledger.cobs.push(cob);
+            if let Err(full) = ledger.add_cob(cob) {
+                // Efí's rate-limit answer: 429, in its error shape.
+                return efi_error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "limite_de_requisicoes",
+                    &format!(
+                        "O sandbox guarda {} cobranças e nenhuma está concluída; conclua algumas ou reinicie-o com um --max-objects maior.",
+                        full.capacity
+                    ),
+                );
+            }
             created
         };
         if (1..=AUTO_PAY_MAX_CENTS).contains(&valid.cents) {
@@ -505,44 +518,8 @@ impl EfiFake {
             Err(bad) => return invalid(&bad),
         };
         let mut ledger = fake.ledger();
-        let Some(cob) = ledger.cob_mut(&txid) else {
-            return cob_not_found();
-        };
-        if !cob.status.is_active() {
-            return efi_error(
-                StatusCode::BAD_REQUEST,
-                "status_cobranca_invalido",
-                "A cobrança não está mais com o status ATIVA",
-            );
-        }
-        if let Some((original, cents)) = revision.valor {
-            cob.copia_e_cola = match copia_e_cola(&cob.location, cents) {
-                Ok(c) => c,
-                Err(r) => return *r,
-            };
-            cob.original = original;
-            cob.cents = cents;
-        }
-        if let Some(e) = revision.expiracao {
-            cob.expiracao = e;
-        }
-        if let Some(d) = revision.devedor {
-            cob.devedor = Some(d);
-        }
-        if let Some(k) = revision.chave {
-            cob.chave = k;
-        }
-        if let Some(s) = revision.solicitacao_pagador {
-            cob.solicitacao_pagador = Some(s);
-        }
-        if let Some(i) = revision.info_adicionais {
-            cob.info_adicionais = Some(i);
-        }
-        if let Some(status) = revision.status {
-            cob.status = status;
-        }
-        cob.revisao += 1;
-        axum::Json(cob_json(cob)).into_response()
+        let revised = ledger.cobs.update(&txid, |cob| revise(cob, revision));
+        revised.unwrap_or_else(cob_not_found)
     }
 
     /// `GET /v2/cob?inicio=…&fim=…`: the BCB's `CobsConsultadas`.
@@ -554,7 +531,7 @@ impl EfiFake {
         fake.list(&q, "cobs", |ledger, window| {
             ledger
                 .cobs
-                .iter()
+                .values()
                 .filter(|c| window.contains(c.criacao))
                 .filter(|c| q.get("status").is_none_or(|s| s == c.status.as_str()))
                 .filter(|c| debtor_matches(&q, c.devedor.as_ref()))
@@ -570,11 +547,7 @@ impl EfiFake {
         _: Authorized,
     ) -> Response {
         let ledger = fake.ledger();
-        match id
-            .parse::<i64>()
-            .ok()
-            .and_then(|id| ledger.cobs.iter().find(|c| c.loc_id == id))
-        {
+        match id.parse::<i64>().ok().and_then(|id| ledger.cob_at(id)) {
             Some(cob) => axum::Json(loc_json(cob)).into_response(),
             None => loc_not_found(),
         }
@@ -589,7 +562,7 @@ impl EfiFake {
         fake.list(&q, "pix", |ledger, window| {
             ledger
                 .cobs
-                .iter()
+                .values()
                 .filter(|c| q.get("txid").is_none_or(|t| *t == c.txid))
                 .filter(|c| debtor_matches(&q, c.devedor.as_ref()))
                 .flat_map(|c| {
@@ -610,9 +583,9 @@ impl EfiFake {
     ) -> Response {
         let ledger = fake.ledger();
         let found = ledger
-            .cobs
-            .iter()
-            .find_map(|c| c.pix.iter().find(|p| p.e2e == e2e).map(|p| (c, p)));
+            .txid_of_pix(&e2e)
+            .and_then(|txid| ledger.cob(txid))
+            .and_then(|c| c.pix.iter().find(|p| p.e2e == e2e).map(|p| (c, p)));
         match found {
             Some((c, p)) => axum::Json(pix_json(&c.txid, &c.chave, p)).into_response(),
             None => pix_not_found(),
@@ -713,7 +686,7 @@ impl EfiFake {
     ) -> Response {
         let found = id.parse::<i64>().ok().and_then(|id| {
             let ledger = fake.ledger();
-            let cob = ledger.cobs.iter().find(|c| c.loc_id == id)?;
+            let cob = ledger.cob_at(id)?;
             Some((cob.copia_e_cola.clone(), cob.location.clone()))
         });
         let Some((copia_e_cola, location)) = found else {
@@ -754,16 +727,16 @@ impl EfiFake {
         let now = fake.now();
         let (answer, element) = {
             let mut ledger = fake.ledger();
-            let chave = ledger
-                .cobs
-                .iter()
-                .find(|c| c.pix.iter().any(|p| p.e2e == e2e))
-                .map(|c| c.chave.clone())
-                .unwrap_or_default();
-            let Some((txid, pix)) = ledger.pix_mut(&e2e) else {
+            let Some(txid) = ledger.txid_of_pix(&e2e).map(str::to_string) else {
                 return pix_not_found();
             };
-            let txid = txid.to_string();
+            let Some(mut cob) = ledger.cobs.get_mut(&txid) else {
+                return pix_not_found();
+            };
+            let chave = cob.chave.clone();
+            let Some(pix) = cob.pix.iter_mut().find(|p| p.e2e == e2e) else {
+                return pix_not_found();
+            };
             if pix.devolucoes.iter().any(|d| d.id == id) {
                 // Efí's reference, "Solicitar devolução", tab 409.
                 return efi_error(
@@ -809,10 +782,12 @@ impl EfiFake {
         Path((e2e, id)): Path<(String, String)>,
         _: Authorized,
     ) -> Response {
-        let mut ledger = fake.ledger();
+        let ledger = fake.ledger();
         let found = ledger
-            .pix_mut(&e2e)
-            .and_then(|(_, p)| p.devolucoes.iter().find(|d| d.id == id).map(devolucao_json));
+            .txid_of_pix(&e2e)
+            .and_then(|txid| ledger.cob(txid))
+            .and_then(|c| c.pix.iter().find(|p| p.e2e == e2e))
+            .and_then(|p| p.devolucoes.iter().find(|d| d.id == id).map(devolucao_json));
         match found {
             Some(d) => axum::Json(d).into_response(),
             None => efi_error(
@@ -822,6 +797,46 @@ impl EfiFake {
             ),
         }
     }
+}
+
+/// Applies a revision to `cob`: only an ATIVA cob can be revised (Efí: 400
+/// `status_cobranca_invalido`).
+fn revise(cob: &mut Cob, revision: validate::Revision) -> Response {
+    if !cob.status.is_active() {
+        return efi_error(
+            StatusCode::BAD_REQUEST,
+            "status_cobranca_invalido",
+            "A cobrança não está mais com o status ATIVA",
+        );
+    }
+    if let Some((original, cents)) = revision.valor {
+        cob.copia_e_cola = match copia_e_cola(&cob.location, cents) {
+            Ok(c) => c,
+            Err(r) => return *r,
+        };
+        cob.original = original;
+        cob.cents = cents;
+    }
+    if let Some(e) = revision.expiracao {
+        cob.expiracao = e;
+    }
+    if let Some(d) = revision.devedor {
+        cob.devedor = Some(d);
+    }
+    if let Some(k) = revision.chave {
+        cob.chave = k;
+    }
+    if let Some(s) = revision.solicitacao_pagador {
+        cob.solicitacao_pagador = Some(s);
+    }
+    if let Some(i) = revision.info_adicionais {
+        cob.info_adicionais = Some(i);
+    }
+    if let Some(status) = revision.status {
+        cob.status = status;
+    }
+    cob.revisao += 1;
+    axum::Json(cob_json(cob)).into_response()
 }
 
 #[async_trait]
@@ -871,33 +886,37 @@ impl FakeGateway for EfiFake {
         let now = self.now();
         let (cob, element) = {
             let mut ledger = self.ledger();
-            let cob = ledger
-                .cob_mut(id)
-                .ok_or_else(|| SandboxError::NotFound(format!("no Efí cob with txid `{id}`")))?;
-            if !cob.status.is_active() {
-                return Err(SandboxError::Conflict(format!(
-                    "Efí cob `{id}` is {}, only ATIVA cobs can be paid",
-                    cob.status
-                )));
-            }
-            let pix = Pix {
-                e2e: spi_id('E', now),
-                valor: cob.original.clone(),
-                cents: cob.cents,
-                horario: now,
-                devolucoes: Vec::new(),
-            };
-            let element = pix_json(&cob.txid, &cob.chave, &pix);
-            cob.pix.push(pix);
-            cob.status = CobStatus::Concluida;
-            (cob_json(cob), element)
+            let paid = ledger.cobs.update(id, |cob| {
+                if !cob.status.is_active() {
+                    return Err(SandboxError::Conflict(format!(
+                        "Efí cob `{id}` is {}, only ATIVA cobs can be paid",
+                        cob.status
+                    )));
+                }
+                let pix = Pix {
+                    e2e: spi_id('E', now),
+                    valor: cob.original.clone(),
+                    cents: cob.cents,
+                    horario: now,
+                    devolucoes: Vec::new(),
+                };
+                let element = pix_json(&cob.txid, &cob.chave, &pix);
+                let e2e = pix.e2e.clone();
+                cob.pix.push(pix);
+                cob.status = CobStatus::Concluida;
+                Ok((cob_json(cob), element, e2e))
+            });
+            let (cob, element, e2e) = paid
+                .ok_or_else(|| SandboxError::NotFound(format!("no Efí cob with txid `{id}`")))??;
+            ledger.index_pix(e2e, id.to_string());
+            (cob, element)
         };
         self.notify(element);
         Ok(cob)
     }
 
     fn charges(&self) -> Vec<Value> {
-        self.ledger().cobs.iter().map(cob_json).collect()
+        self.ledger().cobs.values().map(cob_json).collect()
     }
 
     /// The URL configured with `PUT /v2/webhook/{chave}` (the latest), else the one registered

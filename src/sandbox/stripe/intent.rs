@@ -84,9 +84,22 @@ pub(super) struct Intent {
     /// `automatic_payment_methods[enabled]`: the methods were chosen by the fake's "dashboard"
     /// (card, and Pix for BRL), not by `payment_method_types`.
     pub(super) automatic_methods: bool,
+    /// Every charge id this intent had (declined attempts too), to unindex them on eviction.
+    pub(super) charge_ids: Vec<String>,
 }
 
 impl Intent {
+    /// Whether nobody can act on it any more (`sandbox::bounded`): succeeded, canceled, or
+    /// failed (a declined or expired attempt, `requires_payment_method` with an error). A
+    /// refund settles at once, so a succeeded intent stays settled.
+    pub(super) fn is_settled(&self) -> bool {
+        match self.status {
+            IntentStatus::Succeeded | IntentStatus::Canceled => true,
+            IntentStatus::RequiresPaymentMethod => self.last_payment_error.is_some(),
+            _ => false,
+        }
+    }
+
     /// The intent as `version` shapes it, `latest_charge` as an id (see [`Intent::expand`]).
     pub(super) fn to_json(&self, version: &ApiVersion) -> Value {
         let mut body = json!({

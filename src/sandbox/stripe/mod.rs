@@ -9,12 +9,16 @@
 //! `version.rs` (`Stripe-Version`), listed by `list.rs` (cursor pagination); `reads.rs` holds
 //! the GET routes besides retrieving an intent. Unknown routes answer Stripe's JSON 404.
 //! Events are kept for `GET /v1/events`, the newest [`EVENT_CAPACITY`] only, so a long demo
-//! stays in bounded memory; intents, refunds and customers live as long as the process.
+//! stays in bounded memory; intents, refunds, customers and idempotency keys are kept up to
+//! the context's `max_objects` each, the oldest settled evicted first (`sandbox::bounded`): an
+//! intent is settled once it succeeded, failed (a declined or expired attempt) or was
+//! canceled; with every intent unsettled, creating one answers Stripe's 429 `rate_limit`.
 //!
 //! Credentials: any `sk_test_…` key is accepted (Bearer, or as the Basic-auth user, as Stripe
 //! does); the fake reports [`SANDBOX_SECRET_KEY`] and signs webhooks with
-//! [`SANDBOX_WEBHOOK_SECRET`]. Idempotency keys are scoped per API key and kept for the
-//! process's life (Stripe keeps them at least 24 h). As at Stripe, a request that fails
+//! [`SANDBOX_WEBHOOK_SECRET`]. Idempotency keys are scoped per API key and kept until
+//! `max_objects` newer ones push them out (Stripe keeps them at least 24 h); the saved answer
+//! is kept serialized, as it was sent. As at Stripe, a request that fails
 //! validation is not saved under its key; a decline is.
 //!
 //! Pix intents carry a dynamic BR Code (amount and txid set) and a PNG served by the fake at
@@ -47,6 +51,7 @@ use axum::routing::{get, post};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
+use super::bounded::Bounded;
 use super::{FakeGateway, OutboundWebhook, SandboxContext, SandboxError};
 use crate::brcode::BrCode;
 use crate::gateway::stripe::{STRIPE_API_VERSION, webhook_signature};
@@ -121,35 +126,48 @@ pub struct StripeFake {
     state: Mutex<Ledger>,
 }
 
-#[derive(Default)]
 struct Ledger {
-    intents: HashMap<String, Intent>,
-    /// Intent ids, oldest first.
-    order: Vec<String>,
+    /// Oldest first.
+    intents: Bounded<String, Intent>,
     /// Every charge id (declined attempts too) → its intent.
     charges: HashMap<String, String>,
-    refunds: HashMap<String, Value>,
-    /// Refund ids, oldest first.
-    refund_order: Vec<String>,
-    customers: HashMap<String, Value>,
+    /// Oldest first.
+    refunds: Bounded<String, Value>,
+    customers: Bounded<String, Value>,
     /// The newest [`EVENT_CAPACITY`] events, oldest first.
     events: VecDeque<Item>,
     /// (API key, Idempotency-Key) → the first answer.
-    idempotency: HashMap<(String, String), Saved>,
+    idempotency: Bounded<(String, String), Saved>,
+}
+
+impl Ledger {
+    fn new(max_objects: usize) -> Ledger {
+        // Refunds settle at once and customers never change: both are always evictable.
+        Ledger {
+            intents: Bounded::new(max_objects, Intent::is_settled),
+            charges: HashMap::new(),
+            refunds: Bounded::new(max_objects, |_| true),
+            customers: Bounded::new(max_objects, |_| true),
+            events: VecDeque::new(),
+            idempotency: Bounded::new(max_objects, |_| true),
+        }
+    }
 }
 
 struct Saved {
-    endpoint: String,
-    params: Vec<(String, String)>,
+    /// [`request_digest`] of the request that was answered.
+    request: [u8; 32],
     status: u16,
-    body: Value,
+    /// The answer as it was sent.
+    body: String,
 }
 
 impl StripeFake {
     pub fn new(ctx: SandboxContext) -> StripeFake {
+        let ledger = Ledger::new(ctx.max_objects);
         StripeFake {
             ctx,
-            state: Mutex::new(Ledger::default()),
+            state: Mutex::new(ledger),
         }
     }
 
@@ -247,13 +265,12 @@ impl StripeFake {
             }
             None => None,
         };
-        let mut sorted = params.clone();
-        sorted.sort();
+        let digest = key.as_ref().map(|_| request_digest(&endpoint, &params));
         let (response, events) = {
             let mut ledger = self.ledger();
             let scope = key.as_ref().map(|k| (api_key.clone(), k.clone()));
             if let Some(saved) = scope.as_ref().and_then(|s| ledger.idempotency.get(s)) {
-                if saved.endpoint != endpoint || saved.params != sorted {
+                if Some(saved.request) != digest {
                     let k = key.as_deref().unwrap_or_default();
                     return error_response(ApiError {
                         status: 400,
@@ -263,22 +280,23 @@ impl StripeFake {
                         events: Vec::new(),
                     });
                 }
-                return respond(saved.status, &saved.body, true);
+                return respond_text(saved.status, saved.body.clone(), true);
             }
             let (status, body, events, save) = match run(&mut ledger, params) {
                 Ok(o) => (o.status, o.body, o.events, true),
                 Err(e) => (e.status, e.body, e.events, e.saved),
             };
-            if let (Some(scope), true) = (scope, save) {
+            let body = body.to_string();
+            if let (Some(scope), Some(request), true) = (scope, digest, save) {
                 let saved = Saved {
-                    endpoint,
-                    params: sorted,
+                    request,
                     status,
                     body: body.clone(),
                 };
-                ledger.idempotency.insert(scope, saved);
+                // Idempotency records are always evictable: this never fails.
+                let _ = ledger.idempotency.insert(scope, saved);
             }
-            (respond(status, &body, false), events)
+            (respond_text(status, body, false), events)
         };
         self.send_events(events);
         response
@@ -294,6 +312,7 @@ impl StripeFake {
         self.post(headers, "POST /v1/payment_intents".into(), body, |ledger, params| {
             check_known(&params, &[CREATE_PARAMS, CONFIRM_PARAMS])?;
             let expand = expansions(&params, INTENT_EXPANSIONS)?;
+            ledger.intents.has_room().map_err(ApiError::full)?;
             let amount = param(&params, "amount").ok_or_else(|| {
                 ApiError::invalid(Some("parameter_missing"), "Missing required param: amount.", Some("amount"))
             })?;
@@ -355,6 +374,7 @@ impl StripeFake {
                 amount_received: 0,
                 customer,
                 automatic_methods,
+                charge_ids: Vec::new(),
             };
             let mut events = vec![("payment_intent.created", intent.event_json())];
             let confirmed = if is_true(&params, "confirm") {
@@ -392,12 +412,13 @@ impl StripeFake {
         f: impl FnOnce(&mut Intent) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
         let now = self.now();
-        let intent = ledger
+        let result = ledger
             .intents
-            .get_mut(id)
+            .update(id, |intent| {
+                events.extend(intent.expire_if_due(now));
+                f(intent)
+            })
             .ok_or_else(|| ApiError::not_found("payment_intent", id, "intent"))?;
-        events.extend(intent.expire_if_due(now));
-        let result = f(intent);
         ledger.index_charge(id);
         result
     }
@@ -619,10 +640,9 @@ impl StripeFake {
         };
         let ledger = self.ledger();
         let data: Vec<Value> = ledger
-            .order
-            .iter()
+            .intents
+            .values()
             .rev()
-            .filter_map(|id| ledger.intents.get(id))
             .filter(|i| i.metadata.get(&key) == Some(&value))
             .map(|i| ledger.intent_view(&i.id, &version, &[]))
             .collect();
@@ -646,6 +666,22 @@ impl StripeFake {
             None => (StatusCode::NOT_FOUND, "no such QR code").into_response(),
         }
     }
+}
+
+/// What a replay under the same key must match: the endpoint and the parameters in any order.
+/// A saved key keeps this SHA-256 (32 bytes) rather than every parameter.
+fn request_digest(endpoint: &str, params: &Params) -> [u8; 32] {
+    use sha2::{Digest as _, Sha256};
+    let mut sorted: Vec<&(String, String)> = params.iter().collect();
+    sorted.sort();
+    let parts = sorted.iter().flat_map(|(k, v)| [k.as_str(), v.as_str()]);
+    let mut hash = Sha256::new();
+    for part in std::iter::once(endpoint).chain(parts) {
+        // Length-prefixed, so no two lists of parts hash alike by concatenation.
+        hash.update((part.len() as u64).to_le_bytes());
+        hash.update(part.as_bytes());
+    }
+    hash.finalize().into()
 }
 
 fn unexpected_state(intent: &Intent, verb: &str) -> ApiError {
@@ -742,23 +778,26 @@ impl FakeGateway for StripeFake {
         let now = self.now();
         let (result, events) = {
             let mut ledger = self.ledger();
-            let Some(intent) = ledger.intents.get_mut(id) else {
+            let mut events = Vec::new();
+            let paid = ledger.intents.update(id, |intent| {
+                events.extend(intent.expire_if_due(now));
+                let is_pix = intent.pix_expires_at.is_some();
+                if intent.status == IntentStatus::RequiresAction && is_pix {
+                    let (kind, body) = intent.succeed();
+                    events.push((kind, body.clone()));
+                    Ok(body)
+                } else {
+                    Err(SandboxError::Conflict(format!(
+                        "PaymentIntent {id} is {} and {}: only an unpaid, unexpired Pix can be paid",
+                        intent.status,
+                        if is_pix { "Pix" } else { "not Pix" }
+                    )))
+                }
+            });
+            let Some(result) = paid else {
                 return Err(SandboxError::NotFound(format!(
                     "no Stripe PaymentIntent {id}"
                 )));
-            };
-            let mut events: Vec<_> = intent.expire_if_due(now).into_iter().collect();
-            let is_pix = intent.pix_expires_at.is_some();
-            let result = if intent.status == IntentStatus::RequiresAction && is_pix {
-                let (kind, body) = intent.succeed();
-                events.push((kind, body.clone()));
-                Ok(body)
-            } else {
-                Err(SandboxError::Conflict(format!(
-                    "PaymentIntent {id} is {} and {}: only an unpaid, unexpired Pix can be paid",
-                    intent.status,
-                    if is_pix { "Pix" } else { "not Pix" }
-                )))
             };
             ledger.index_charge(id);
             (result, events)
@@ -769,12 +808,7 @@ impl FakeGateway for StripeFake {
 
     fn charges(&self) -> Vec<Value> {
         let ledger = self.ledger();
-        ledger
-            .order
-            .iter()
-            .filter_map(|id| ledger.intents.get(id))
-            .map(Intent::event_json)
-            .collect()
+        ledger.intents.values().map(Intent::event_json).collect()
     }
 }
 

@@ -135,16 +135,29 @@ pub(super) fn method_types(
 }
 
 impl Ledger {
+    /// Adds a new intent, evicting the oldest settled one (and its charges) at capacity. The
+    /// caller checked there was room (`has_room`) before doing anything else.
     pub(super) fn add_intent(&mut self, intent: Intent) {
         let id = intent.id.clone();
-        self.order.push(id.clone());
-        self.intents.insert(id.clone(), intent);
+        if let Ok(Some((_, evicted))) = self.intents.insert(id.clone(), intent) {
+            for ch in &evicted.charge_ids {
+                self.charges.remove(ch);
+            }
+        }
         self.index_charge(&id);
     }
 
-    /// Remembers the intent's latest charge, so `GET /v1/charges/:id` finds it.
+    /// Remembers the intent's latest charge, so `GET /v1/charges/:id` finds it (and the
+    /// intent its charges, so they go when it is evicted).
     pub(super) fn index_charge(&mut self, id: &str) {
-        if let Some(ch) = self.intents.get(id).and_then(|i| i.latest_charge.clone()) {
+        let charge = self.intents.update(id, |i| {
+            let ch = i.latest_charge.clone()?;
+            if !i.charge_ids.contains(&ch) {
+                i.charge_ids.push(ch.clone());
+            }
+            Some(ch)
+        });
+        if let Some(Some(ch)) = charge {
             self.charges.insert(ch, id.to_string());
         }
     }
@@ -182,8 +195,8 @@ impl Ledger {
 
     pub(super) fn add_refund(&mut self, refund: Value, expand: &[String]) -> Value {
         let id = refund["id"].as_str().unwrap_or_default().to_string();
-        self.refund_order.push(id.clone());
-        self.refunds.insert(id, refund.clone());
+        // Refunds are always evictable: this never fails.
+        let _ = self.refunds.insert(id, refund.clone());
         self.refund_view(refund, expand)
     }
 
@@ -245,10 +258,9 @@ impl StripeFake {
             let expand = list_expansions(params, INTENT_EXPANSIONS)?;
             let customer = param(params, "customer");
             let items = ledger
-                .order
-                .iter()
+                .intents
+                .values()
                 .rev()
-                .filter_map(|id| ledger.intents.get(id))
                 .filter(|i| customer.is_none() || i.customer.as_deref() == customer)
                 .map(|i| Item {
                     id: i.id.clone(),
@@ -280,10 +292,9 @@ impl StripeFake {
             let expand = list_expansions(params, REFUND_EXPANSIONS)?;
             let wanted = |r: &Value, key: &str| param(params, key).is_none_or(|v| r[key] == v);
             let items = ledger
-                .refund_order
-                .iter()
+                .refunds
+                .values()
                 .rev()
-                .filter_map(|id| ledger.refunds.get(id))
                 .filter(|r| wanted(r, "payment_intent") && wanted(r, "charge"))
                 .map(|r| Item {
                     id: r["id"].as_str().unwrap_or_default().to_string(),
@@ -376,7 +387,8 @@ impl StripeFake {
                     "preferred_locales": [],
                 });
                 let id = customer["id"].as_str().unwrap_or_default().to_string();
-                ledger.customers.insert(id, customer.clone());
+                // Customers are always evictable: this never fails.
+                let _ = ledger.customers.insert(id, customer.clone());
                 Ok(Outcome {
                     status: 200,
                     body: customer.clone(),

@@ -44,6 +44,21 @@ impl ApiError {
         e
     }
 
+    /// The sandbox holds `--max-objects` intents and none is settled: Stripe's rate-limit
+    /// answer (429, `code: rate_limit`), which says "not done, try later".
+    pub(super) fn full(full: crate::sandbox::bounded::Full) -> ApiError {
+        let mut e = ApiError::invalid(
+            Some("rate_limit"),
+            format!(
+                "The sandbox holds {} PaymentIntents and none is settled (succeeded, failed or canceled); settle some or restart it with a larger --max-objects.",
+                full.capacity
+            ),
+            None,
+        );
+        e.status = 429;
+        e
+    }
+
     pub(super) fn unauthorized(message: String) -> ApiError {
         ApiError {
             status: 401,
@@ -160,6 +175,11 @@ pub(super) fn api_key(headers: &HeaderMap) -> Result<String, ApiError> {
 }
 
 pub(super) fn respond(status: u16, body: &Value, replayed: bool) -> Response {
+    respond_text(status, body.to_string(), replayed)
+}
+
+/// [`respond`] with the body already serialized (a saved idempotent answer).
+pub(super) fn respond_text(status: u16, body: String, replayed: bool) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = (
         status,
@@ -170,7 +190,7 @@ pub(super) fn respond(status: u16, body: &Value, replayed: bool) -> Response {
                 STRIPE_API_VERSION,
             ),
         ],
-        body.to_string(),
+        body,
     )
         .into_response();
     let headers = response.headers_mut();
