@@ -287,6 +287,15 @@ impl Merchant {
         }
     }
 
+    /// Points the tenant's webhook endpoint here; the signing secret it was given.
+    fn be_the_endpoint(&self, stack: &ServeStack) -> String {
+        let url = format!("{}/events", self.server.base);
+        let set: Value =
+            serde_json::from_str(&stack.cli(&["webhook", "endpoint", "set", &url, "-o", "json"]))
+                .unwrap();
+        set["secret"].as_str().expect("the new secret").to_string()
+    }
+
     /// The charges whose `charge.succeeded` was accepted, each verified with `secret`; panics
     /// on a delivery that does not verify.
     fn succeeded(&self, secret: &str) -> BTreeSet<String> {
@@ -323,16 +332,7 @@ async fn kill_9_of_one_instance_loses_no_acknowledged_charge_and_the_other_deliv
     )
     .await;
     let merchant = Merchant::start().await;
-    let set: Value = serde_json::from_str(&fleet.stack.cli(&[
-        "webhook",
-        "endpoint",
-        "set",
-        &format!("{}/events", merchant.server.base),
-        "-o",
-        "json",
-    ]))
-    .unwrap();
-    let secret = set["secret"].as_str().unwrap().to_string();
+    let secret = merchant.be_the_endpoint(&fleet.stack);
 
     // Load on both instances; a is killed part-way, mid-request.
     let (a, b) = (fleet.a(), fleet.b());
@@ -528,16 +528,7 @@ async fn a_dead_letter_is_listed_shown_and_replayed_from_the_cli() {
     )
     .await;
     let merchant = Merchant::start().await;
-    let set: Value = serde_json::from_str(&fleet.stack.cli(&[
-        "webhook",
-        "endpoint",
-        "set",
-        &format!("{}/events", merchant.server.base),
-        "-o",
-        "json",
-    ]))
-    .unwrap();
-    let secret = set["secret"].as_str().unwrap().to_string();
+    let secret = merchant.be_the_endpoint(&fleet.stack);
     let c = charge(&fleet.a(), "dead-1").await;
     let id = c["id"].as_str().unwrap().to_string();
 

@@ -16,7 +16,9 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use serde::Serialize;
 
 use super::error::{Target, sdk_error};
-use super::{AwsSettings, GSI1, GSI2, GSI3, StaticCredentials, check_credentials, sdk_config};
+use super::{
+    AwsSettings, GSI1, GSI2, GSI3, StaticCredentials, check_credentials, place_of, sdk_config,
+};
 use crate::store::{StoreError, StoreResult};
 
 /// How many receives a message may take before SQS moves it to the dead-letter queue: a
@@ -59,16 +61,7 @@ impl Admin {
         credentials: Option<&StaticCredentials>,
     ) -> StoreResult<Admin> {
         let config = sdk_config(settings, credentials).await;
-        let place = match (&settings.endpoint_url, config.region()) {
-            (Some(url), _) => url.clone(),
-            (None, Some(region)) => format!("region {region}"),
-            (None, None) => {
-                return Err(StoreError::Backend(
-                    "no AWS region is set: set `[aws] region` (PAYORCH_AWS_REGION) or AWS_REGION"
-                        .into(),
-                ));
-            }
-        };
+        let place = place_of(settings, &config)?;
         check_credentials(&config).await?;
         Ok(Admin {
             ddb: aws_sdk_dynamodb::Client::new(&config),

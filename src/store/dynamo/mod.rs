@@ -157,6 +157,21 @@ pub(crate) async fn check_credentials(config: &aws_config::SdkConfig) -> StoreRe
         .map_err(|_| StoreError::Backend(NO_CREDENTIALS.into()))
 }
 
+/// Where requests go, for error sentences: the endpoint (an emulator) or the region; no
+/// region at all is the operator's to fix.
+pub(crate) fn place_of(
+    settings: &AwsSettings,
+    config: &aws_config::SdkConfig,
+) -> StoreResult<String> {
+    match (&settings.endpoint_url, config.region()) {
+        (Some(url), _) => Ok(url.clone()),
+        (None, Some(region)) => Ok(format!("region {region}")),
+        (None, None) => Err(StoreError::Backend(
+            "no AWS region is set: set `[aws] region` (PAYORCH_AWS_REGION) or AWS_REGION".into(),
+        )),
+    }
+}
+
 const NO_CREDENTIALS: &str = "no AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where an instance or task role applies";
 
 impl DynamoStore {
@@ -167,16 +182,7 @@ impl DynamoStore {
         credentials: Option<&StaticCredentials>,
     ) -> StoreResult<DynamoStore> {
         let config = sdk_config(settings, credentials).await;
-        let place = match (&settings.endpoint_url, config.region()) {
-            (Some(url), _) => url.clone(),
-            (None, Some(region)) => format!("region {region}"),
-            (None, None) => {
-                return Err(StoreError::Backend(
-                    "no AWS region is set: set `[aws] region` (PAYORCH_AWS_REGION) or AWS_REGION"
-                        .into(),
-                ));
-            }
-        };
+        let place = place_of(settings, &config)?;
         check_credentials(&config).await?;
         let meter = Arc::new(Meter::default());
         let ddb = aws_sdk_dynamodb::Client::from_conf(
