@@ -164,9 +164,10 @@ fn exit_for_flow(e: &FlowError) -> Exit {
         | FlowError::NothingToRefund { .. }
         | FlowError::RefundTooLarge { .. } => Exit::Usage,
         FlowError::NoRoute(reason) if reason.is_charge_problem() => Exit::Usage,
-        FlowError::ChargeInProgress(_) | FlowError::RefundInProgress(_) | FlowError::NotHeld => {
-            Exit::Conflict
-        }
+        FlowError::ChargeInProgress(_)
+        | FlowError::RefundInProgress(_)
+        | FlowError::KeyTaken
+        | FlowError::NotHeld => Exit::Conflict,
         FlowError::RefundFailed(_) if e.is_refund_declined() => Exit::Failure,
         FlowError::Store(s) if !matches!(s, StoreError::Unavailable(_)) => Exit::Failure,
         FlowError::NoRoute(_)

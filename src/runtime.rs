@@ -21,16 +21,16 @@ use crate::failpoint::Failpoints;
 use crate::fleet::{Breakers, SyncTask};
 use crate::gateway::registry::SandboxInfo;
 use crate::gateway::registry::{self, Gateways};
-use crate::id::{ChargeId, RefundId};
+use crate::id::{ChargeId, EventId, RefundId};
 use crate::idempotency::{Begin, IdempotencyError, Lease, request_hash};
 use crate::idempotency::{IdempotencyKeys, IdempotencySettings};
 use crate::model::{Charge, GatewayId, TenantId};
 use crate::orchestrator::{
-    FlowError, FlowSettings, GatewayDirectory, Orchestrator, SharedGateways,
+    FlowError, FlowSettings, GatewayDirectory, KeyHook, Orchestrator, SharedGateways,
 };
 use crate::ratelimit::RateLimits;
 use crate::routing::Routing;
-use crate::store::Store;
+use crate::store::{KeyWrite, Store};
 
 /// How often `serve` purges expired idempotency keys.
 pub const PURGE_EVERY: Duration = Duration::from_secs(3600);
@@ -340,6 +340,9 @@ pub struct Rendered {
 pub trait Render: Send + Sync {
     /// A charge just created (or found decided, for a resumed key).
     fn created(&self, charge: &Charge) -> Rendered;
+    /// The status [`Render::created`] answers with (stored with a key whose answer is the
+    /// charge of an event, and rendered again from it on a replay).
+    fn created_status(&self) -> u16;
     /// A charge after a refund.
     fn refunded(&self, charge: &Charge) -> Rendered;
     /// A request that made no charge.
@@ -412,26 +415,33 @@ pub async fn create_charge(
             }
             let request = Request {
                 keys: &keys,
+                store: o.store.as_ref(),
                 render,
                 tenant,
                 key: &key,
                 operation: "POST /v1/charges",
                 body,
             };
-            idempotent(request, fresh, |made, resumed| async move {
+            let key = &key;
+            idempotent(request, fresh, |made, resumed, hook| async move {
                 let request = ChargeRequest::parse(body).map_err(untouched)?;
                 let Resource::Charge(id) = made else {
                     return Err(untouched(RequestError::KeyCorrupt));
                 };
+                let hook: &dyn KeyHook = hook.as_ref();
                 let result = if resumed {
-                    o.resume_charge(tenant, id.clone(), &request).await
+                    o.resume_charge(tenant, id.clone(), &request, Some(hook))
+                        .await
                 } else {
-                    o.create_charge(tenant, id.clone(), &request).await
+                    o.create_charge(tenant, id.clone(), &request, Some(hook))
+                        .await
                 };
                 // No charge stored means no gateway was called (each call is recorded first):
                 // the request changed nothing.
                 match result {
                     Ok(charge) => Ok(charge),
+                    // The charge and the key's claim are one commit: it was not made.
+                    Err(FlowError::KeyTaken) => Err(untouched(RequestError::KeyInUse(key.clone()))),
                     Err(e) => {
                         let stored = o.store.get_charge(tenant, &id).await;
                         let changed = !matches!(stored, Ok(None));
@@ -477,13 +487,14 @@ pub async fn refund(
             let operation = format!("POST /v1/charges/{charge}/refunds");
             let request = Request {
                 keys: &keys,
+                store: o.store.as_ref(),
                 render,
                 tenant,
                 key: &key,
                 operation: &operation,
                 body,
             };
-            idempotent(request, fresh, |made, _| async move {
+            idempotent(request, fresh, |made, _, _| async move {
                 let request = RefundRequest::parse(body).map_err(untouched)?;
                 let Resource::Refund(refund_id) = made else {
                     return Err(untouched(RequestError::KeyCorrupt));
@@ -527,6 +538,8 @@ fn untouched(error: impl Into<RequestError>) -> Failure {
 /// A mutating request as [`idempotent`] runs it.
 struct Request<'r> {
     keys: &'r IdempotencyKeys,
+    /// Where a replayed answer's event is read.
+    store: &'r dyn Store,
     render: &'static dyn Render,
     tenant: &'r TenantId,
     key: &'r str,
@@ -552,15 +565,16 @@ enum Unclaimed {
 /// Runs a mutating request under its idempotency key: replays, 409s and 422s per rule 2.
 /// `fresh` is what the request will make, recorded on the key before anything else happens;
 /// `run` gets what to make (the recorded one when a dead holder's key is recovered, so the flow
-/// resumes it, idempotently at the gateways, instead of making another) and whether it was
-/// recovered. While `run` works, the lease is renewed, so nobody takes over a live flow.
+/// resumes it, idempotently at the gateways, instead of making another), whether it was
+/// recovered, and the key as a [`KeyHook`] (a charge's flow commits the key's claim and answer
+/// with the charge). While `run` works, the lease is renewed, so nobody takes over a live flow.
 async fn idempotent<'a, F, Fut>(request: Request<'_>, fresh: Resource, run: F) -> Answer
 where
-    F: FnOnce(Resource, bool) -> Fut,
+    F: FnOnce(Resource, bool, Arc<LeaseHook>) -> Fut,
     Fut: std::future::Future<Output = Result<Charge, Failure>> + 'a,
 {
     let Claim {
-        mut lease,
+        lease,
         made,
         resumed,
     } = match claim(&request, fresh).await {
@@ -570,11 +584,64 @@ where
     };
     let kind = made.clone();
     let beat = request.keys.settings().lease / 3;
-    let result = renewing(&mut lease, beat, request.key, run(made, resumed)).await;
-    settle(lease, request.render, &kind, result).await
+    let hook = Arc::new(LeaseHook {
+        lease: tokio::sync::Mutex::new(lease),
+        render: request.render,
+    });
+    let result = renewing(
+        &hook.lease,
+        beat,
+        request.key,
+        run(made, resumed, hook.clone()),
+    )
+    .await;
+    let mut lease = hook.lease.lock().await;
+    settle(&mut lease, request.render, &kind, result).await
 }
 
-/// Claims the key (or finds why not) and records on it what the request makes.
+/// A claimed key as a charge flow sees it ([`KeyHook`]): its claim and its answer ride in the
+/// charge's two commits. Shared with the renewal beat, hence the lock (held across a renewal's
+/// write, so a commit never races one).
+struct LeaseHook {
+    lease: tokio::sync::Mutex<Lease>,
+    render: &'static dyn Render,
+}
+
+#[async_trait::async_trait]
+impl KeyHook for LeaseHook {
+    async fn claim(&self) -> Option<KeyWrite> {
+        self.lease.lock().await.claim_write()
+    }
+
+    async fn claimed(&self, write: KeyWrite) {
+        self.lease.lock().await.claim_committed(write);
+    }
+
+    /// The answer [`settle`] would store: a created charge as its event's snapshot, or the
+    /// error a decided charge is answered with, rendered (if that error is final for the key).
+    async fn answer(&self, charge: &Charge, event: &EventId) -> Option<KeyWrite> {
+        let lease = self.lease.lock().await;
+        let write = match Orchestrator::exhausted(charge) {
+            None => lease.answer_write(self.render.created_status(), event),
+            Some(e) => {
+                let error = RequestError::Flow(e);
+                if !error.settles_key() {
+                    return None;
+                }
+                let r = self.render.failed(&error);
+                lease.answer_body_write(r.status, r.body)
+            }
+        };
+        write.ok()
+    }
+
+    async fn answered(&self, write: KeyWrite) {
+        self.lease.lock().await.answer_committed(write);
+    }
+}
+
+/// Claims the key (or finds why not) and records on it what the request makes. A charge's
+/// claim is staged: the flow commits it with the charge ([`IdempotencyKeys::begin_charge`]).
 async fn claim(request: &Request<'_>, fresh: Resource) -> Result<Claim, Unclaimed> {
     let Request {
         keys,
@@ -586,7 +653,11 @@ async fn claim(request: &Request<'_>, fresh: Resource) -> Result<Claim, Unclaime
     } = *request;
     let refused = |e: RequestError| Unclaimed::Refused(e);
     let hash = request_hash(operation, body);
-    let (mut lease, made, resumed) = match keys.begin(tenant, key, operation, &hash).await {
+    let begun = match &fresh {
+        Resource::Charge(id) => keys.begin_charge(tenant, key, operation, &hash, id).await,
+        Resource::Refund(_) => keys.begin(tenant, key, operation, &hash).await,
+    };
+    let (mut lease, made, resumed) = match begun {
         Ok(Begin::Proceed(lease)) => (lease, fresh, false),
         Ok(Begin::Recover(lease, record)) => {
             let made = match fresh {
@@ -600,6 +671,9 @@ async fn claim(request: &Request<'_>, fresh: Resource) -> Result<Claim, Unclaime
                 status: status_code,
                 body,
             }));
+        }
+        Ok(Begin::ReplayEvent { status_code, event }) => {
+            return Err(replay_event(request, status_code, &event).await);
         }
         Ok(Begin::InProgress) => return Err(refused(RequestError::KeyInUse(key.into()))),
         Ok(Begin::Mismatch) => return Err(refused(RequestError::KeyReused(key.into()))),
@@ -625,9 +699,21 @@ async fn claim(request: &Request<'_>, fresh: Resource) -> Result<Claim, Unclaime
     }
 }
 
+/// The stored answer of a key completed with an event: that event's charge, rendered.
+async fn replay_event(request: &Request<'_>, status: u16, event: &EventId) -> Unclaimed {
+    match request.store.get_event(request.tenant, event).await {
+        Ok(Some(event)) => Unclaimed::Replay(Rendered {
+            status,
+            body: request.render.created(&event.data.charge).body,
+        }),
+        Ok(None) => Unclaimed::Refused(RequestError::KeyCorrupt),
+        Err(e) => Unclaimed::Refused(RequestError::KeyStore(e.into())),
+    }
+}
+
 /// Waits for `flow`, renewing `lease` every `beat` meanwhile.
 async fn renewing<T>(
-    lease: &mut Lease,
+    lease: &tokio::sync::Mutex<Lease>,
     beat: Duration,
     key: &str,
     flow: impl std::future::Future<Output = T>,
@@ -636,8 +722,14 @@ async fn renewing<T>(
     loop {
         tokio::select! {
             result = &mut flow => return result,
-            _ = tokio::time::sleep(beat) => if let Err(e) = lease.extend().await {
-                tracing::warn!(key, error = %e, "could not renew an idempotency lease");
+            _ = tokio::time::sleep(beat) => {
+                let mut lease = lease.lock().await;
+                if lease.is_finished() {
+                    continue;
+                }
+                if let Err(e) = lease.extend().await {
+                    tracing::warn!(key, error = %e, "could not renew an idempotency lease");
+                }
             },
         }
     }
@@ -646,7 +738,7 @@ async fn renewing<T>(
 /// Finishes the key with the flow's result: the rendered answer stored to be replayed, the key
 /// released when nothing happened, or left in flight when the outcome is not final.
 async fn settle(
-    mut lease: Lease,
+    lease: &mut Lease,
     render: &dyn Render,
     made: &Resource,
     result: Result<Charge, Failure>,
@@ -657,7 +749,10 @@ async fn settle(
                 Resource::Charge(_) => render.created(&charge),
                 Resource::Refund(_) => render.refunded(&charge),
             };
-            if let Err(e) = lease.complete(rendered.status, rendered.body.clone()).await {
+            // Completed already when the flow committed the answer with the charge.
+            if !lease.is_finished()
+                && let Err(e) = lease.complete(rendered.status, rendered.body.clone()).await
+            {
                 tracing::warn!(error = %e, "could not store the idempotent response");
             }
             Answer::new(Outcome::Done(Box::new(charge)), rendered)
@@ -675,6 +770,9 @@ async fn settle(
         Err(Failure { error, .. }) if !error.settles_key() => Answer::failed(render, error),
         Err(Failure { error, .. }) => {
             let a = Answer::failed(render, error);
+            if lease.is_finished() {
+                return a;
+            }
             if let Err(err) = lease.complete(a.status, a.body.clone()).await {
                 tracing::warn!(error = %err, "could not store the idempotent error response");
             }

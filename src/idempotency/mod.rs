@@ -59,9 +59,11 @@ use sha2::{Digest, Sha256};
 
 use crate::clock::{Clock, Timestamp};
 use crate::config::IdempotencyConfig;
-use crate::id::{ChargeId, RefundId};
+use crate::id::{ChargeId, EventId, RefundId};
 use crate::model::{TenantId, ValidationError};
-use crate::store::{Claim, IdempotencyRecord, IdempotencyState, IdempotencyStore, StoreError};
+use crate::store::{
+    Claim, IdempotencyRecord, IdempotencyState, IdempotencyStore, KeyWrite, StoreError, Versioned,
+};
 
 /// The header the key arrives in; validation errors name it as their `param`.
 pub const HEADER: &str = "Idempotency-Key";
@@ -105,6 +107,9 @@ pub enum Begin {
     Proceed(Lease),
     /// The same request completed before: answer exactly this, with `Idempotent-Replayed: true`.
     Replay { status_code: u16, body: String },
+    /// The same request completed before and its answer is the charge of `event` (written in
+    /// the commit that completed the key): render that charge, with `Idempotent-Replayed: true`.
+    ReplayEvent { status_code: u16, event: EventId },
     /// The same request is still running under a valid lease elsewhere: 409.
     InProgress,
     /// The key was used with a different operation or body: 422.
@@ -112,7 +117,7 @@ pub enum Begin {
     /// The previous holder's lease passed while it was in flight. This caller now holds the key
     /// and must find out what happened (the record carries the charge id, if one was attached)
     /// before completing. The record is as the previous holder left it.
-    Recover(Lease, IdempotencyRecord),
+    Recover(Lease, Box<IdempotencyRecord>),
 }
 
 /// Settings of an [`IdempotencyKeys`].
@@ -275,69 +280,143 @@ impl IdempotencyKeys {
         validate_key(key)?;
         for _ in 0..BEGIN_ATTEMPTS {
             let now = self.clock.now();
-            let token = self.lease_token();
-            let lease_until = now.plus(self.settings.lease);
-            let record = IdempotencyRecord {
-                tenant: tenant.clone(),
-                key: key.to_string(),
-                operation: operation.to_string(),
-                request_hash: request_hash.to_string(),
-                charge_id: None,
-                refund_id: None,
-                state: IdempotencyState::InFlight {
-                    owner: token,
-                    lease_until,
-                },
-                created_at: now,
-                expires_at: now.plus(self.settings.ttl).max(lease_until),
-            };
+            let record = self.fresh_record(tenant, key, operation, request_hash, now);
             let existing = match self.store.claim_idempotency_key(&record, now).await? {
                 Claim::Claimed { version } => {
                     return Ok(Begin::Proceed(self.lease(record, version)));
                 }
-                Claim::Existing(existing) => existing,
+                Claim::Existing(existing) => *existing,
             };
-            let previous = existing.value;
-            if previous.operation != operation || previous.request_hash != request_hash {
-                return Ok(Begin::Mismatch);
-            }
-            match &previous.state {
-                IdempotencyState::Completed {
-                    status_code, body, ..
-                } => {
-                    return Ok(Begin::Replay {
-                        status_code: *status_code,
-                        body: body.clone(),
-                    });
-                }
-                IdempotencyState::InFlight {
-                    lease_until: held_until,
-                    ..
-                } if *held_until > now => return Ok(Begin::InProgress),
-                IdempotencyState::InFlight { .. } => {}
-            }
-            // The holder's lease passed: take the key over, keeping its history (charge id,
-            // created_at) so the recoverer can find out what the holder did.
-            let takeover = IdempotencyRecord {
-                state: record.state,
-                expires_at: previous.expires_at.max(lease_until),
-                ..previous.clone()
-            };
-            match self
-                .store
-                .update_idempotency_key(&takeover, existing.version)
-                .await
-            {
-                Ok(version) => {
-                    return Ok(Begin::Recover(self.lease(takeover, version), previous));
-                }
-                // Another recoverer (or the holder itself) wrote first: look again.
-                Err(StoreError::Conflict { .. } | StoreError::NotFound { .. }) => continue,
-                Err(e) => return Err(e.into()),
+            if let Some(answer) = self.judge(existing, &record, now).await? {
+                return Ok(answer);
             }
         }
         // Lost every race: someone is actively working on this key.
         Ok(Begin::InProgress)
+    }
+
+    /// [`Self::begin`] for a request that creates charge `charge`, without writing the claim:
+    /// a free key comes back as a *staged* lease ([`Lease::claim_write`]) whose claim, naming
+    /// the charge, the caller commits together with the charge's creation (one durable write
+    /// instead of three: claim, attach, create). Until then nothing is written, so a request
+    /// rejected before it (invalid, no route) leaves no trace; a concurrent duplicate may also
+    /// get a staged lease, and only one of the two creations commits (the key's condition), the
+    /// other's caller answering 409. A key that is in use is answered as by [`Self::begin`].
+    pub async fn begin_charge(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        operation: &str,
+        request_hash: &str,
+        charge: &ChargeId,
+    ) -> Result<Begin, IdempotencyError> {
+        validate_key(key)?;
+        for _ in 0..BEGIN_ATTEMPTS {
+            let now = self.clock.now();
+            let mut record = self.fresh_record(tenant, key, operation, request_hash, now);
+            record.charge_id = Some(charge.clone());
+            let seen = self.store.get_idempotency_key(tenant, key).await?;
+            match seen {
+                Some(existing) if existing.value.expires_at > now => {
+                    if let Some(answer) = self.judge(existing, &record, now).await? {
+                        return Ok(answer);
+                    }
+                }
+                free => {
+                    let mut lease = self.lease(record, 0);
+                    lease.staged = Some(Box::new(free));
+                    return Ok(Begin::Proceed(lease));
+                }
+            }
+        }
+        Ok(Begin::InProgress)
+    }
+
+    /// The record a request claiming `key` now writes.
+    fn fresh_record(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        operation: &str,
+        request_hash: &str,
+        now: Timestamp,
+    ) -> IdempotencyRecord {
+        let lease_until = now.plus(self.settings.lease);
+        IdempotencyRecord {
+            tenant: tenant.clone(),
+            key: key.to_string(),
+            operation: operation.to_string(),
+            request_hash: request_hash.to_string(),
+            charge_id: None,
+            refund_id: None,
+            state: IdempotencyState::InFlight {
+                owner: self.lease_token(),
+                lease_until,
+            },
+            created_at: now,
+            expires_at: now.plus(self.settings.ttl).max(lease_until),
+        }
+    }
+
+    /// What an unexpired record used by someone else means for `record`'s request: a replay,
+    /// 409, 422, or a takeover of a dead holder's key. `None`: the takeover lost a race; look
+    /// again.
+    async fn judge(
+        &self,
+        existing: Versioned<IdempotencyRecord>,
+        record: &IdempotencyRecord,
+        now: Timestamp,
+    ) -> Result<Option<Begin>, IdempotencyError> {
+        let previous = existing.value;
+        if previous.operation != record.operation || previous.request_hash != record.request_hash {
+            return Ok(Some(Begin::Mismatch));
+        }
+        match &previous.state {
+            IdempotencyState::Completed {
+                status_code,
+                event: Some(event),
+                ..
+            } => {
+                return Ok(Some(Begin::ReplayEvent {
+                    status_code: *status_code,
+                    event: event.clone(),
+                }));
+            }
+            IdempotencyState::Completed {
+                status_code, body, ..
+            } => {
+                return Ok(Some(Begin::Replay {
+                    status_code: *status_code,
+                    body: body.clone(),
+                }));
+            }
+            IdempotencyState::InFlight {
+                lease_until: held_until,
+                ..
+            } if *held_until > now => return Ok(Some(Begin::InProgress)),
+            IdempotencyState::InFlight { .. } => {}
+        }
+        // The holder's lease passed: take the key over, keeping its history (charge id,
+        // created_at) so the recoverer can find out what the holder did.
+        let lease_until = now.plus(self.settings.lease);
+        let takeover = IdempotencyRecord {
+            state: record.state.clone(),
+            expires_at: previous.expires_at.max(lease_until),
+            ..previous.clone()
+        };
+        match self
+            .store
+            .update_idempotency_key(&takeover, existing.version)
+            .await
+        {
+            Ok(version) => Ok(Some(Begin::Recover(
+                self.lease(takeover, version),
+                Box::new(previous),
+            ))),
+            // Another recoverer (or the holder itself) wrote first: look again.
+            Err(StoreError::Conflict { .. } | StoreError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Removes the records that expired at or before now; returns how many.
@@ -361,6 +440,7 @@ impl IdempotencyKeys {
             ttl: self.settings.ttl,
             record,
             version,
+            staged: None,
             finished: None,
         }
     }
@@ -377,6 +457,10 @@ pub struct Lease {
     /// The record as this holder last wrote it, at `version`.
     record: IdempotencyRecord,
     version: u64,
+    /// A lease from [`IdempotencyKeys::begin_charge`] whose claim is not written yet: what the
+    /// key was when it was found free (`None`: no record). Nothing of it is stored until the
+    /// caller commits [`Lease::claim_write`].
+    staged: Option<Box<Option<Versioned<IdempotencyRecord>>>>,
     /// Set once `complete` ("completed") or `release` ("released") succeeded.
     finished: Option<&'static str>,
 }
@@ -386,6 +470,7 @@ impl fmt::Debug for Lease {
         f.debug_struct("Lease")
             .field("record", &self.record)
             .field("version", &self.version)
+            .field("staged", &self.staged.is_some())
             .field("finished", &self.finished)
             .finish_non_exhaustive()
     }
@@ -436,8 +521,89 @@ impl Lease {
         self.write(next).await
     }
 
-    /// Renews the lease for another `lease` from now; returns the new end.
+    /// The claim a staged lease's caller commits with its first write, its lease renewed from
+    /// now; `None` once the key is written (or for a lease that was never staged).
+    pub fn claim_write(&self) -> Option<KeyWrite> {
+        let seen = *self.staged.clone()?;
+        let record = self.renewed().ok()?;
+        Some(KeyWrite { record, seen })
+    }
+
+    /// `write` (from [`Lease::claim_write`]) was committed: the key is this holder's.
+    pub fn claim_committed(&mut self, write: KeyWrite) {
+        self.version = write.next_version();
+        self.record = write.record;
+        self.staged = None;
+    }
+
+    /// The write that completes the key with the charge of `event` as its answer (status
+    /// `status_code`), for the caller to commit with that event: see
+    /// [`IdempotencyState::Completed`]. An error when the lease is finished or still staged.
+    pub fn answer_write(
+        &self,
+        status_code: u16,
+        event: &EventId,
+    ) -> Result<KeyWrite, IdempotencyError> {
+        self.completion_write(status_code, String::new(), Some(event.clone()))
+    }
+
+    /// [`Lease::answer_write`] for an answer kept as it is (an error's body).
+    pub fn answer_body_write(
+        &self,
+        status_code: u16,
+        body: String,
+    ) -> Result<KeyWrite, IdempotencyError> {
+        self.completion_write(status_code, body, None)
+    }
+
+    fn completion_write(
+        &self,
+        status_code: u16,
+        body: String,
+        event: Option<EventId>,
+    ) -> Result<KeyWrite, IdempotencyError> {
+        self.check_unfinished()?;
+        if self.staged.is_some() {
+            return Err(self.lost());
+        }
+        let now = self.clock.now();
+        let record = IdempotencyRecord {
+            state: IdempotencyState::Completed {
+                status_code,
+                body,
+                event,
+                completed_at: now,
+            },
+            expires_at: self.record.expires_at.max(now.plus(self.ttl)),
+            ..self.record.clone()
+        };
+        Ok(KeyWrite {
+            record,
+            seen: Some(Versioned {
+                value: self.record.clone(),
+                version: self.version,
+            }),
+        })
+    }
+
+    /// `write` (from [`Lease::answer_write`]) was committed: the key is completed.
+    pub fn answer_committed(&mut self, write: KeyWrite) {
+        self.version = write.next_version();
+        self.record = write.record;
+        self.finished = Some("completed");
+    }
+
+    /// Whether `complete` (or a committed answer) or `release` succeeded.
+    pub fn is_finished(&self) -> bool {
+        self.finished.is_some()
+    }
+
+    /// Renews the lease for another `lease` from now; returns the new end. A staged lease has
+    /// nothing stored to renew: its claim is renewed when it is written.
     pub async fn extend(&mut self) -> Result<Timestamp, IdempotencyError> {
+        if self.staged.is_some() {
+            return self.lease_until().ok_or_else(|| self.lost());
+        }
         let next = self.renewed()?;
         self.write(next).await?;
         self.lease_until().ok_or_else(|| self.lost())
@@ -452,25 +618,45 @@ impl Lease {
         body: String,
     ) -> Result<(), IdempotencyError> {
         self.check_unfinished()?;
-        let now = self.clock.now();
-        let next = IdempotencyRecord {
-            state: IdempotencyState::Completed {
-                status_code,
-                body,
-                completed_at: now,
-            },
-            expires_at: self.record.expires_at.max(now.plus(self.ttl)),
-            ..self.record.clone()
-        };
+        if self.staged.is_some() {
+            self.write_claim().await?;
+        }
+        let next = self.answer_body_write(status_code, body)?.record;
         self.write(next).await?;
         self.finished = Some("completed");
         Ok(())
+    }
+
+    /// Writes a staged lease's claim on its own (its caller is finishing without the write it
+    /// meant to commit the claim with).
+    async fn write_claim(&mut self) -> Result<(), IdempotencyError> {
+        let Some(write) = self.claim_write() else {
+            return Ok(());
+        };
+        match self
+            .store
+            .claim_idempotency_key(&write.record, self.clock.now())
+            .await?
+        {
+            Claim::Claimed { version } => {
+                self.record = write.record;
+                self.version = version;
+                self.staged = None;
+                Ok(())
+            }
+            Claim::Existing(_) => Err(self.lost()),
+        }
     }
 
     /// Forgets the key, so it may be used again: for a request rejected before any side effect
     /// (Stripe does not store validation failures). Never release after a gateway was called.
     pub async fn release(&mut self) -> Result<(), IdempotencyError> {
         self.check_unfinished()?;
+        if self.staged.is_some() {
+            // Never written: nothing to forget.
+            self.finished = Some("released");
+            return Ok(());
+        }
         self.confirm_held().await?;
         let r = &self.record;
         self.store

@@ -6,6 +6,14 @@
 //! creation), and every write is conditional on the version this run last wrote. So a process
 //! that dies anywhere leaves a charge that says which gateway to ask, and a run that lost its
 //! charge to a recoverer finds out at its next write and stops. Resuming is `recover.rs`.
+//!
+//! **Two durable commits per charge.** Under an idempotency key ([`KeyHook`], the runtime's
+//! lease), the key rides in the charge's own writes: its claim (naming the charge) commits
+//! with the charge's creation and first attempt, its answer with the outcome, the event and
+//! the delivery. A charge the first gateway decides is two commits in all; each failover adds
+//! one (the next attempt's write-ahead record). A crash between the two leaves a claimed key
+//! naming a `pending` charge with its attempt in flight: exactly what a retry of the key or
+//! the reconciler resumes.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -16,12 +24,13 @@ use crate::clock::Timestamp;
 use crate::failpoint;
 use crate::gateway::registry::Gateways;
 use crate::gateway::{CreateCharge, Gateway, GatewayCharge, GatewayError};
+use crate::id::EventId;
 use crate::id::{ChargeId, MessageId};
 use crate::model::{
     Attempt, AttemptOutcome, BREAKER_OPEN_CODE, Charge, ChargeFailure, ChargeStatus, Event,
     GatewayId, TenantId,
 };
-use crate::store::{Expect, QueueMessage, StoreError};
+use crate::store::{Expect, KEY_ENTITY, KeyWrite, QueueMessage, StoreError};
 
 use super::marks::{Marker, Orphan, OrphanState};
 use super::{FlowError, Orchestrator, gateway_key};
@@ -34,6 +43,25 @@ pub(super) enum Stop {
     Superseded,
     /// The store failed; the charge stays as last written, for a retry or the reconciler.
     Store(StoreError),
+    /// The idempotency key's claim lost to a concurrent request with the same key: this run
+    /// wrote nothing.
+    KeyTaken,
+}
+
+/// The idempotency key a charge is made under, when its writes ride in the charge's commits
+/// (see the module docs): the runtime's lease, seen through what the flow needs of it.
+#[async_trait::async_trait]
+pub trait KeyHook: Send + Sync {
+    /// The key's claim, to commit with the charge's creation; `None` when the key is already
+    /// stored (a recovered key) and the charge is created alone.
+    async fn claim(&self) -> Option<KeyWrite>;
+    /// `write` (from [`KeyHook::claim`]) was committed.
+    async fn claimed(&self, write: KeyWrite);
+    /// The key's answer for `charge` as it is about to be committed with `event` (its
+    /// snapshot); `None` to leave the key to the caller.
+    async fn answer(&self, charge: &Charge, event: &EventId) -> Option<KeyWrite>;
+    /// `write` (from [`KeyHook::answer`]) was committed.
+    async fn answered(&self, write: KeyWrite);
 }
 
 impl From<StoreError> for Stop {
@@ -76,6 +104,8 @@ pub(super) struct ChargeRun<'a> {
     pub(super) charge: Charge,
     /// The version this run last wrote; 0 before the charge is stored.
     pub(super) version: u64,
+    /// The idempotency key whose writes ride in this run's commits, if any.
+    pub(super) key: Option<&'a dyn KeyHook>,
 }
 
 impl Orchestrator {
@@ -88,6 +118,7 @@ impl Orchestrator {
         tenant: &TenantId,
         id: ChargeId,
         request: &ChargeRequest,
+        key: Option<&dyn KeyHook>,
     ) -> Result<Charge, FlowError> {
         let gateways = self.gateways.for_tenant(tenant);
         let candidates = self.routes.candidates(tenant, request, &gateways).await?;
@@ -108,6 +139,7 @@ impl Orchestrator {
             request: Some(request),
             charge,
             version: 0,
+            key,
         };
         let decided = run.route(candidates, &[]).await;
         let result = match decided {
@@ -127,6 +159,7 @@ impl Orchestrator {
         let charge = match result {
             Ok(charge) => charge,
             Err(Stop::Store(e)) => return Err(FlowError::Store(e)),
+            Err(Stop::KeyTaken) => return Err(FlowError::KeyTaken),
             // Someone else took the charge over: answer what it is now.
             Err(Stop::Superseded) => {
                 let current = self.store.get_charge(tenant, id).await?.map(|v| v.value);
@@ -136,13 +169,21 @@ impl Orchestrator {
                 }
             }
         };
-        if charge.gateway.is_none() && charge.status() == ChargeStatus::Failed {
-            return Err(FlowError::Exhausted {
-                charge: charge.id,
-                attempts: charge.attempts,
-            });
+        match Self::exhausted(&charge) {
+            Some(e) => Err(e),
+            None => Ok(charge),
         }
-        Ok(charge)
+    }
+
+    /// The error a decided charge is answered with instead of itself: a failed charge that no
+    /// gateway holds (every candidate failed or was unavailable).
+    pub fn exhausted(charge: &Charge) -> Option<FlowError> {
+        (charge.gateway.is_none() && charge.status() == ChargeStatus::Failed).then(|| {
+            FlowError::Exhausted {
+                charge: charge.id.clone(),
+                attempts: charge.attempts.clone(),
+            }
+        })
     }
 
     /// Enqueues the normalized event for the charge's current status, on its own (for
@@ -248,15 +289,36 @@ impl ChargeRun<'_> {
         })
     }
 
+    /// Stores `charge` as this run's first write, with the key's claim when there is one.
+    async fn create(&mut self, charge: &Charge) -> Result<(), Stop> {
+        let claim = match self.key {
+            Some(key) => key.claim().await,
+            None => None,
+        };
+        let created = match &claim {
+            Some(write) => self.o.store.create_charge_keyed(charge, write).await,
+            None => self.o.store.create_charge(charge).await,
+        };
+        match created {
+            Ok(()) => self.version = 1,
+            Err(StoreError::Conflict {
+                entity: KEY_ENTITY, ..
+            }) => return Err(Stop::KeyTaken),
+            Err(StoreError::AlreadyExists { .. }) => return Err(Stop::Superseded),
+            Err(e) => return Err(Stop::Store(e)),
+        }
+        if let (Some(key), Some(write)) = (self.key, claim) {
+            key.claimed(write).await;
+        }
+        Ok(())
+    }
+
     /// Writes the charge as this run holds it: creates it the first time, else replaces it if
     /// nobody wrote since this run did.
     pub(super) async fn save(&mut self) -> Result<(), Stop> {
         if self.version == 0 {
-            match self.o.store.create_charge(&self.charge).await {
-                Ok(()) => self.version = 1,
-                Err(StoreError::AlreadyExists { .. }) => return Err(Stop::Superseded),
-                Err(e) => return Err(Stop::Store(e)),
-            }
+            let charge = self.charge.clone();
+            self.create(&charge).await?;
             self.o.failpoints.hit(failpoint::CHARGE_STORED).await;
             return Ok(());
         }
@@ -492,20 +554,49 @@ impl ChargeRun<'_> {
         if self.version == 0 {
             // Decided before any call (every breaker refused): store it, then its news.
             let pending = self.charge.as_pending();
-            match self.o.store.create_charge(&pending).await {
-                Ok(()) => self.version = 1,
-                Err(StoreError::AlreadyExists { .. }) => return Err(Stop::Superseded),
-                Err(e) => return Err(Stop::Store(e)),
-            }
+            self.create(&pending).await?;
         }
-        match self.o.store_with_news(&self.charge, self.version).await {
-            Ok(v) => self.version = v,
-            Err(StoreError::Conflict { .. } | StoreError::NotFound { .. }) => {
-                return Err(Stop::Superseded);
-            }
-            Err(e) => return Err(Stop::Store(e)),
-        }
+        self.store_outcome().await?;
         self.o.failpoints.hit(failpoint::CHARGE_FINAL_STORED).await;
         Ok(self.charge.clone())
+    }
+
+    /// The charge as decided, with its event and delivery, and the key's answer when there is
+    /// a key: one commit.
+    async fn store_outcome(&mut self) -> Result<(), Stop> {
+        let (event, message) = self.o.news(&self.charge)?;
+        let answer = match self.key {
+            Some(key) => key.answer(&self.charge, &event.id).await,
+            None => None,
+        };
+        let store = &self.o.store;
+        let written = match &answer {
+            Some(write) => {
+                store
+                    .update_charge_emitting_keyed(
+                        &self.charge,
+                        self.version,
+                        &event,
+                        &message,
+                        write,
+                    )
+                    .await
+            }
+            None => store
+                .update_charge_emitting(&self.charge, self.version, &event, &message)
+                .await
+                .map(|v| (v, false)),
+        };
+        match written {
+            Ok((version, answered)) => {
+                self.version = version;
+                if let (true, Some(key), Some(write)) = (answered, self.key, answer) {
+                    key.answered(write).await;
+                }
+                Ok(())
+            }
+            Err(StoreError::Conflict { .. } | StoreError::NotFound { .. }) => Err(Stop::Superseded),
+            Err(e) => Err(Stop::Store(e)),
+        }
     }
 }

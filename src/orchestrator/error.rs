@@ -36,6 +36,10 @@ pub enum FlowError {
     /// Another process is working on this charge right now.
     #[error("charge {0} is still being processed; retry later")]
     ChargeInProgress(ChargeId),
+    /// A concurrent request with the same idempotency key claimed it first (at the charge's
+    /// creation, where the claim is committed): this one made nothing.
+    #[error("another request with the same idempotency key is being processed; retry later")]
+    KeyTaken,
     /// Another process is sending this refund right now.
     #[error("refund {0} is still being processed; retry later")]
     RefundInProgress(RefundId),

@@ -203,8 +203,12 @@ impl Orchestrator {
             if versioned.value.status() == ChargeStatus::Pending
                 && self.is_abandoned(versioned.value.updated_at)
             {
-                match self.take_over(tenant, versioned, None).await {
-                    Ok(_) | Err(super::charge::Stop::Superseded) => continue,
+                match self.take_over(tenant, versioned, None, None).await {
+                    // (No key rides here, so it is never `KeyTaken`.)
+                    Ok(_)
+                    | Err(super::charge::Stop::Superseded | super::charge::Stop::KeyTaken) => {
+                        continue;
+                    }
                     Err(super::charge::Stop::Store(e)) => return Err(e),
                 }
             }

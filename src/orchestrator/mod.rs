@@ -27,6 +27,7 @@ mod reconcile;
 mod recover;
 mod refund;
 
+pub use charge::KeyHook;
 pub use error::FlowError;
 pub use inbound::{Applied, INBOUND_IN_FLIGHT_GRACE};
 pub use marks::{ORPHAN_KIND, REFUND_KIND};

@@ -112,10 +112,10 @@ impl Orchestrator {
             {
                 continue;
             }
-            match self.take_over(tenant, found, None).await {
+            match self.take_over(tenant, found, None, None).await {
                 Ok(c) => report.abandoned.push((c.id.clone(), c.status())),
                 // Another resumer (a retried key, a webhook, another instance) won.
-                Err(Stop::Superseded) => report.deferred += 1,
+                Err(Stop::Superseded | Stop::KeyTaken) => report.deferred += 1,
                 Err(Stop::Store(e)) => {
                     tracing::warn!(charge = %charge.id, error = %e, "reconcile: abandoned charge not finished; will retry");
                     report.deferred += 1;

@@ -23,7 +23,7 @@ use crate::id::ChargeId;
 use crate::model::{Attempt, AttemptOutcome, Charge, ChargeStatus, GatewayId, TenantId};
 use crate::store::Versioned;
 
-use super::charge::{ChargeRun, Decision, Resolution, Stop};
+use super::charge::{ChargeRun, Decision, KeyHook, Resolution, Stop};
 use super::{FlowError, Orchestrator};
 
 /// What an attempt whose answer was never recorded says once a resumer takes the charge over.
@@ -39,9 +39,10 @@ impl Orchestrator {
         tenant: &TenantId,
         id: ChargeId,
         request: &ChargeRequest,
+        key: Option<&dyn KeyHook>,
     ) -> Result<Charge, FlowError> {
         let Some(found) = self.store.get_charge(tenant, &id).await? else {
-            return self.create_charge(tenant, id, request).await;
+            return self.create_charge(tenant, id, request, key).await;
         };
         if found.value.status() != ChargeStatus::Pending {
             return self.answer(tenant, &id, Ok(found.value)).await;
@@ -49,7 +50,7 @@ impl Orchestrator {
         if !self.is_abandoned(found.value.updated_at) {
             return Err(FlowError::ChargeInProgress(id));
         }
-        let result = self.take_over(tenant, found, Some(request)).await;
+        let result = self.take_over(tenant, found, Some(request), key).await;
         self.answer(tenant, &id, result).await
     }
 
@@ -61,6 +62,7 @@ impl Orchestrator {
         tenant: &TenantId,
         found: Versioned<Charge>,
         request: Option<&ChargeRequest>,
+        key: Option<&dyn KeyHook>,
     ) -> Result<Charge, Stop> {
         let mut run = ChargeRun {
             o: self,
@@ -68,6 +70,7 @@ impl Orchestrator {
             request,
             charge: found.value,
             version: found.version,
+            key,
         };
         run.take().await?;
         // Gateways an earlier part of the flow left unresolved: possible orphans (Pix and

@@ -144,9 +144,9 @@ impl From<&FlowError> for ApiError {
                 attempts: attempts.clone(),
                 ..new(503, GatewayError, "gateway_unavailable")
             },
-            FlowError::ChargeInProgress(_) | FlowError::RefundInProgress(_) => {
-                new(409, IdempotencyError, "idempotency_key_in_use")
-            }
+            FlowError::ChargeInProgress(_)
+            | FlowError::RefundInProgress(_)
+            | FlowError::KeyTaken => new(409, IdempotencyError, "idempotency_key_in_use"),
             FlowError::NothingToRefund { .. } => {
                 new(400, InvalidRequestError, "charge_not_refundable")
             }
@@ -161,7 +161,7 @@ impl From<&FlowError> for ApiError {
                 new(402, GatewayError, "refund_failed")
             }
             FlowError::RefundFailed(_) => new(503, GatewayError, "refund_failed"),
-            FlowError::Store(StoreError::Unavailable(_)) => new(503, Internal, "store_error"),
+            FlowError::Store(StoreError::Unavailable(_)) => new(503, Internal, "store_unavailable"),
             FlowError::Store(_) => new(500, Internal, "store_error"),
         }
     }
@@ -204,7 +204,11 @@ pub struct HttpRender;
 
 impl Render for HttpRender {
     fn created(&self, charge: &Charge) -> Rendered {
-        charge_answer(201, charge)
+        charge_answer(self.created_status(), charge)
+    }
+
+    fn created_status(&self) -> u16 {
+        201
     }
 
     fn refunded(&self, charge: &Charge) -> Rendered {
@@ -359,7 +363,7 @@ mod tests {
             ),
             (
                 FlowError::Store(StoreError::Unavailable("busy".into())),
-                (503, Internal, "store_error", None),
+                (503, Internal, "store_unavailable", None),
             ),
             (
                 FlowError::Store(StoreError::Corrupt("bad".into())),

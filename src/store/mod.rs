@@ -1,10 +1,13 @@
 //! Persistence: the traits the core talks to, and their backends.
 //!
-//! Every operation is a single-item read, a put, or a conditional update of one item (plus
+//! Most operations are a single-item read, a put, or a conditional update of one item (plus
 //! queries over one index), so that each trait has two honest implementations: SQLite
-//! ([`sqlite`], the embedded default) and DynamoDB + SQS (for a fleet). There are no
-//! multi-entity transactions here; flows that touch several records order their writes so a
-//! crash between two of them is recoverable (see the orchestrator).
+//! ([`sqlite`], the embedded default) and DynamoDB + SQS (for a fleet). The few multi-item
+//! writes are the ones a charge's two durable commits need (a charge with its idempotency key,
+//! its news and the key's answer: [`ChargeStore::create_charge_keyed`],
+//! [`ChargeStore::update_charge_emitting_keyed`]): one SQLite transaction, one DynamoDB
+//! `TransactWriteItems`, every item's condition kept. Flows that touch other records order
+//! their writes so a crash between two of them is recoverable (see the orchestrator).
 //!
 //! `conformance` is one test suite, generic over [`Store`], that every backend runs. It is
 //! test code (cases that panic), so it is compiled only for tests: the crate's own unit tests,
@@ -175,6 +178,43 @@ pub trait ChargeStore: Send + Sync {
         tenant: &TenantId,
         query: &ChargeQuery,
     ) -> StoreResult<Page<Charge>>;
+    /// [`Self::create_charge`] and `key` in one commit (a charge's first): both or nothing.
+    /// [`StoreError::AlreadyExists`] when the charge id is taken; [`StoreError::Conflict`]
+    /// naming [`KEY_ENTITY`] when the key is not as `key.seen` says (someone claimed it first).
+    async fn create_charge_keyed(&self, charge: &Charge, key: &KeyWrite) -> StoreResult<()>;
+    /// [`Self::update_charge_emitting`] and, in the same commit, `key` (a charge's last commit,
+    /// with the key's answer). A key that is no longer as `key.seen` says does not stop the
+    /// charge: it is written with its news, the key left alone. Returns the charge's new
+    /// version and whether the key was written.
+    async fn update_charge_emitting_keyed(
+        &self,
+        charge: &Charge,
+        expected_version: u64,
+        event: &Event,
+        message: &QueueMessage,
+        key: &KeyWrite,
+    ) -> StoreResult<(u64, bool)>;
+}
+
+/// The entity [`StoreError`]s name for an idempotency key.
+pub const KEY_ENTITY: &str = "idempotency key";
+
+/// One idempotency key's write inside a charge's commit: `record` replaces the key if it is
+/// exactly as its writer last saw it (`seen`: the record at its version; `None`: no record).
+/// The check is the whole record, not only the version: a key that was released or purged
+/// and claimed again starts over at version 1, and a stale writer must not overwrite it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyWrite {
+    pub record: IdempotencyRecord,
+    pub seen: Option<Versioned<IdempotencyRecord>>,
+}
+
+impl KeyWrite {
+    /// The version the key has once this write commits (a claim of an expired record goes on
+    /// from its version, so a holder of the old lease cannot update the new record).
+    pub fn next_version(&self) -> u64 {
+        self.seen.as_ref().map_or(1, |s| s.version + 1)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -190,10 +230,15 @@ pub enum IdempotencyState {
         owner: String,
         lease_until: Timestamp,
     },
-    /// Finished: the response to replay.
+    /// Finished: the response to replay. A created charge's answer is not copied here: `event`
+    /// names the event written in the same commit, whose charge is the answer (rendered again
+    /// on a replay); `body` is then empty. Other answers (errors, refunds) are in `body`.
     Completed {
         status_code: u16,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
         body: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        event: Option<EventId>,
         completed_at: Timestamp,
     },
 }
@@ -224,7 +269,7 @@ pub enum Claim {
     /// The key was free (absent or expired): the caller now holds it at this version.
     Claimed { version: u64 },
     /// Someone used the key before and it has not expired.
-    Existing(Versioned<IdempotencyRecord>),
+    Existing(Box<Versioned<IdempotencyRecord>>),
 }
 
 #[async_trait]

@@ -90,7 +90,7 @@ fn hash(body: &Value) -> String {
 fn kind(b: &Begin) -> &'static str {
     match b {
         Begin::Proceed(_) => "proceed",
-        Begin::Replay { .. } => "replay",
+        Begin::Replay { .. } | Begin::ReplayEvent { .. } => "replay",
         Begin::InProgress => "in_progress",
         Begin::Mismatch => "mismatch",
         Begin::Recover(..) => "recover",

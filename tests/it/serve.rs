@@ -848,6 +848,57 @@ async fn a_paid_pix_reaches_the_merchant_as_a_signed_event_for_every_gateway() {
     }
 }
 
+/// A key's answer is stored in the commit that decides the charge (as a pointer to that
+/// commit's event): a replay answers the charge as it was then, not as it is now, and a key
+/// used by a request that failed validation was never written, so it stays free.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replay_answers_the_first_response_after_the_charge_moved_on() {
+    let stack = Stack::start();
+    let (status, _, invalid) = stack.post("/v1/charges", Some("order-77"), &pix(-5)).await;
+    assert_eq!(status, 400, "{invalid}");
+    let (status, headers, first) = stack
+        .post("/v1/charges", Some("order-77"), &pix(1990))
+        .await;
+    assert_eq!(status, 201, "{first}");
+    assert!(
+        headers.get("idempotent-replayed").is_none(),
+        "a fresh answer"
+    );
+    assert_eq!(first["status"], "requires_action");
+    let id = first["id"].as_str().unwrap().to_string();
+    let gateway = first["gateway"].as_str().unwrap();
+    stack.sandbox(&[
+        "webhook",
+        gateway,
+        &format!("{}/webhooks/default/{gateway}", stack.url()),
+    ]);
+    stack.sandbox(&[
+        "pay",
+        first["gateway_reference"].as_str().unwrap(),
+        "--gateway",
+        gateway,
+    ]);
+    let mut now = Value::Null;
+    for _ in 0..200 {
+        now = stack.get(&format!("/v1/charges/{id}"), &stack.key).await.1;
+        if now["status"] == "succeeded" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        now["status"], "succeeded",
+        "the payment reached the charge: {now}"
+    );
+
+    let (status, headers, replayed) = stack
+        .post("/v1/charges", Some("order-77"), &pix(1990))
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(headers["idempotent-replayed"], "true");
+    assert_eq!(replayed, first, "the first answer, as it was");
+}
+
 /// A merchant receiver whose answer can be changed: counts 2xx deliveries per webhook-id.
 struct Merchant {
     url: String,

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use super::{T0, at, idempotency_record, ok, sample_charge, tenant};
 use crate::id::ChargeId;
 use crate::model::{Charge, ChargeStatus, Currency, GatewayId, Money};
-use crate::store::{ChargeQuery, Claim, IdempotencyState, Store, StoreError};
+use crate::store::{
+    ChargeQuery, Claim, IdempotencyState, KEY_ENTITY, KeyWrite, Store, StoreError, Versioned,
+};
 
 pub async fn charge_create_and_get_round_trip<S: Store + 'static>(store: Arc<S>) {
     let acme = tenant("acme");
@@ -160,6 +162,152 @@ pub async fn charge_update_with_its_news_is_one_commit<S: Store + 'static>(store
         received.iter().all(|r| r.message.id != message.id),
         "the loser's delivery was not queued"
     );
+}
+
+/// A charge's first commit: the charge and its idempotency key's claim, both or neither.
+pub async fn charge_created_with_its_key_claim_is_one_commit<S: Store + 'static>(store: Arc<S>) {
+    let acme = tenant("acme");
+    let charge = sample_charge(&acme, T0);
+    let mut claim = idempotency_record(&acme, "k1", "a", T0, at(86_400_000));
+    claim.charge_id = Some(charge.id.clone());
+    let write = KeyWrite {
+        record: claim.clone(),
+        seen: None,
+    };
+    ok(store.create_charge_keyed(&charge, &write).await, "create");
+    let got = ok(store.get_charge(&acme, &charge.id).await, "get").expect("stored");
+    assert_eq!((got.value, got.version), (charge.clone(), 1));
+    let key = ok(store.get_idempotency_key(&acme, "k1").await, "key").expect("claimed");
+    assert_eq!((key.value, key.version), (claim.clone(), 1));
+
+    // A second claim of the same key (it saw no record too) writes neither.
+    let other = sample_charge(&acme, T0);
+    let mut rival = idempotency_record(&acme, "k1", "b", T0, at(86_400_000));
+    rival.charge_id = Some(other.id.clone());
+    let lost = KeyWrite {
+        record: rival.clone(),
+        seen: None,
+    };
+    let r = store.create_charge_keyed(&other, &lost).await;
+    assert!(
+        matches!(&r, Err(StoreError::Conflict { entity, .. }) if *entity == KEY_ENTITY),
+        "{r:?}"
+    );
+    assert_eq!(ok(store.get_charge(&acme, &other.id).await, "get"), None);
+    let key = ok(store.get_idempotency_key(&acme, "k1").await, "key").expect("claimed");
+    assert_eq!(key.value, claim, "the first claim stands");
+
+    // A charge id that is taken rolls the key's claim back.
+    let mut fresh = idempotency_record(&acme, "k2", "c", T0, at(86_400_000));
+    fresh.charge_id = Some(charge.id.clone());
+    let write = KeyWrite {
+        record: fresh,
+        seen: None,
+    };
+    let r = store.create_charge_keyed(&charge, &write).await;
+    assert!(matches!(r, Err(StoreError::AlreadyExists { .. })), "{r:?}");
+    assert_eq!(
+        ok(store.get_idempotency_key(&acme, "k2").await, "key"),
+        None
+    );
+
+    // A claim of an expired record names that record; one that moved on loses.
+    let seen = Versioned {
+        value: claim.clone(),
+        version: 1,
+    };
+    let mut renewed = rival.clone();
+    renewed.charge_id = Some(other.id.clone());
+    let write = KeyWrite {
+        record: renewed.clone(),
+        seen: Some(seen.clone()),
+    };
+    ok(
+        store.create_charge_keyed(&other, &write).await,
+        "claim as seen",
+    );
+    let key = ok(store.get_idempotency_key(&acme, "k1").await, "key").expect("claimed");
+    assert_eq!((key.value, key.version), (renewed, 2));
+    let third = sample_charge(&acme, T0);
+    let stale = KeyWrite {
+        record: claim,
+        seen: Some(seen),
+    };
+    let r = store.create_charge_keyed(&third, &stale).await;
+    assert!(matches!(r, Err(StoreError::Conflict { .. })), "{r:?}");
+    assert_eq!(ok(store.get_charge(&acme, &third.id).await, "get"), None);
+}
+
+/// A charge's last commit: the outcome, its news and the key's answer; a key that moved on is
+/// left alone and the rest is written all the same.
+pub async fn charge_outcome_with_its_key_answer_is_one_commit<S: Store + 'static>(store: Arc<S>) {
+    let acme = tenant("acme");
+    let mut charge = sample_charge(&acme, T0);
+    let mut claim = idempotency_record(&acme, "k1", "a", T0, at(86_400_000));
+    claim.charge_id = Some(charge.id.clone());
+    let first = KeyWrite {
+        record: claim.clone(),
+        seen: None,
+    };
+    ok(store.create_charge_keyed(&charge, &first).await, "create");
+    charge.apply_status(ChargeStatus::Succeeded, at(50));
+    charge.updated_at = at(50);
+    let news = |charge: &Charge| {
+        let event = crate::model::Event::for_charge(charge, at(50));
+        let message = super::queue_message(&acme, at(50));
+        (event, message)
+    };
+    let (event, message) = news(&charge);
+    let mut done = claim.clone();
+    done.state = IdempotencyState::Completed {
+        status_code: 201,
+        body: String::new(),
+        event: Some(event.id.clone()),
+        completed_at: at(50),
+    };
+    let answer = KeyWrite {
+        record: done.clone(),
+        seen: Some(Versioned {
+            value: claim.clone(),
+            version: 1,
+        }),
+    };
+    let r = store
+        .update_charge_emitting_keyed(&charge, 1, &event, &message, &answer)
+        .await;
+    assert_eq!(ok(r, "outcome"), (2, true));
+    let key = ok(store.get_idempotency_key(&acme, "k1").await, "key").expect("key");
+    assert_eq!((key.value, key.version), (done.clone(), 2));
+    assert!(ok(store.get_event(&acme, &event.id).await, "event").is_some());
+
+    // The key moved on (the same answer again names version 1): the charge is written.
+    charge.apply_status(ChargeStatus::Refunded, at(60));
+    let (event, message) = news(&charge);
+    let r = store
+        .update_charge_emitting_keyed(&charge, 2, &event, &message, &answer)
+        .await;
+    assert_eq!(ok(r, "outcome without the key"), (3, false));
+    let got = ok(store.get_charge(&acme, &charge.id).await, "get").expect("stored");
+    assert_eq!(got.value.status(), ChargeStatus::Refunded);
+    assert!(ok(store.get_event(&acme, &event.id).await, "event").is_some());
+    let key = ok(store.get_idempotency_key(&acme, "k1").await, "key").expect("key");
+    assert_eq!(
+        (key.value.clone(), key.version),
+        (done, 2),
+        "the key is untouched"
+    );
+
+    // A stale charge version writes nothing, the key included.
+    let (event, message) = news(&charge);
+    let mut fresh_answer = answer.clone();
+    fresh_answer.seen = Some(key);
+    let r = store
+        .update_charge_emitting_keyed(&charge, 2, &event, &message, &fresh_answer)
+        .await;
+    assert!(matches!(r, Err(StoreError::Conflict { .. })), "{r:?}");
+    assert_eq!(ok(store.get_event(&acme, &event.id).await, "event"), None);
+    let key = ok(store.get_idempotency_key(&acme, "k1").await, "key").expect("key");
+    assert_eq!(key.version, 2);
 }
 
 pub async fn charge_list_newest_first_with_cursor<S: Store + 'static>(store: Arc<S>) {
@@ -379,6 +527,7 @@ pub async fn idempotency_expired_record_is_replaced<S: Store + 'static>(store: A
     late.state = IdempotencyState::Completed {
         status_code: 201,
         body: "{}".into(),
+        event: None,
         completed_at: at(1001),
     };
     let r = store.update_idempotency_key(&late, 1).await;
@@ -393,6 +542,7 @@ pub async fn idempotency_update_and_delete_are_conditional<S: Store + 'static>(s
     record.state = IdempotencyState::Completed {
         status_code: 201,
         body: "{\"id\":\"ch_x\"}".into(),
+        event: None,
         completed_at: at(10),
     };
     assert_eq!(

@@ -19,6 +19,8 @@
 //! | `get_charge` | 1 `GetItem` (consistent) |
 //! | `update_charge` | 1 `PutItem`; + 1 `GetItem` only when the condition failed and the emulator did not return the old item |
 //! | `update_charge_emitting` | 1 `TransactWriteItems` (charge, event, the message's outbox item) + the queue's own SQS send (see `queue`); + 1 `GetItem` when the charge's condition failed |
+//! | `create_charge_keyed` | 1 `TransactWriteItems` (charge, idempotency key) |
+//! | `update_charge_emitting_keyed` | as `update_charge_emitting`, the key in the same transaction; + the transaction again without the key when only the key's condition failed |
 //! | `list_charges` | 1 `Query` per index page: one when no filter is given, more while filters leave pages short |
 //! | `record_event`, `get_event` | 1 `PutItem`, 1 `GetItem` |
 //! | `list_events` | as `list_charges` |
@@ -39,7 +41,7 @@ use super::{DynamoStore, GSI1};
 use crate::id::ChargeId;
 use crate::model::{Charge, Event, TenantId};
 use crate::store::{
-    ChargeQuery, ChargeStore, Page, QueueMessage, StoreError, StoreResult, Versioned,
+    ChargeQuery, ChargeStore, KeyWrite, Page, QueueMessage, StoreError, StoreResult, Versioned,
 };
 
 const CHARGE_SK: &str = "CHARGE";
@@ -209,6 +211,55 @@ impl ChargeStore for DynamoStore {
             Err(1) => Err(super::events::event_exists(event)),
             Err(i) => Err(StoreError::Backend(format!(
                 "updating charge `{}` with its event failed on item {i} of the transaction",
+                charge.id
+            ))),
+        }
+    }
+
+    /// One transaction: the charge (if its id is free) and the key (if as seen).
+    async fn create_charge_keyed(&self, charge: &Charge, key: &KeyWrite) -> StoreResult<()> {
+        let writes = vec![
+            in_transaction(self.put_new(charge_item(charge, 1)?)?),
+            self.key_write(key)?,
+        ];
+        match self.transact(writes).await? {
+            Ok(()) => Ok(()),
+            Err(0) => Err(StoreError::AlreadyExists {
+                entity: "charge",
+                id: charge.id.to_string(),
+            }),
+            Err(_) => Err(super::idempotency::key_conflict(key)),
+        }
+    }
+
+    /// The key rides in `update_charge_emitting`'s transaction. DynamoDB cancels a whole
+    /// transaction when one condition fails, so a key that moved costs the transaction again
+    /// without it: the charge and its news must be written regardless.
+    async fn update_charge_emitting_keyed(
+        &self,
+        charge: &Charge,
+        expected_version: u64,
+        event: &Event,
+        message: &QueueMessage,
+        key: &KeyWrite,
+    ) -> StoreResult<(u64, bool)> {
+        let writes = vec![
+            self.charge_update_write(charge, expected_version)?,
+            self.event_put_write(event)?,
+            self.key_write(key)?,
+        ];
+        match self.enqueue_in(message, Duration::ZERO, writes).await? {
+            Ok(()) => Ok((expected_version + 1, true)),
+            Err(0) => Err(self.charge_update_failure(charge, expected_version).await?),
+            Err(1) => Err(super::events::event_exists(event)),
+            Err(2) => {
+                let version = self
+                    .update_charge_emitting(charge, expected_version, event, message)
+                    .await?;
+                Ok((version, false))
+            }
+            Err(i) => Err(StoreError::Backend(format!(
+                "updating charge `{}` with its event and key failed on item {i} of the transaction",
                 charge.id
             ))),
         }

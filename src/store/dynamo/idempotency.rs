@@ -16,18 +16,23 @@
 //! a moment ago may wait for the next purge, which is harmless (a claim never needs the purge).
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+};
 
 use super::error::{applied, lost_condition};
 use super::item::{Item, ItemExt, decode, encode, n, s, shard, ttl};
+use super::query::in_transaction;
 use super::{DynamoStore, sort_millis};
 use crate::clock::Timestamp;
 use crate::model::TenantId;
 use crate::store::{
-    Claim, IdempotencyRecord, IdempotencyStore, StoreError, StoreResult, Versioned,
+    Claim, IdempotencyRecord, IdempotencyStore, KeyWrite, StoreError, StoreResult, Versioned,
 };
 
-const ENTITY: &str = "idempotency key";
+const ENTITY: &str = crate::store::KEY_ENTITY;
 const SORT: &str = "IDEM";
 /// How many times a claim retries when the key it lost to vanished before it could be read.
 const CLAIM_ATTEMPTS: usize = 5;
@@ -60,6 +65,47 @@ fn versioned(item: &Item, key: &str) -> StoreResult<Versioned<IdempotencyRecord>
         value: decode(ENTITY, key, item.string("body")?)?,
         version: item.version()?,
     })
+}
+
+impl DynamoStore {
+    /// A [`KeyWrite`] as one item of a charge's transaction: a put of the whole record at its
+    /// next version, on condition that the item is absent (nothing seen) or at the seen
+    /// version with the seen record's `body` (the record as the store encoded it; the whole
+    /// record is the check, as on SQLite).
+    pub(super) fn key_write(&self, write: &KeyWrite) -> StoreResult<TransactWriteItem> {
+        let record = &write.record;
+        let mut item = Item::from([
+            ("pk".to_string(), s(partition(&record.tenant, &record.key))),
+            ("sk".to_string(), s(SORT)),
+            ("version".to_string(), n(write.next_version())),
+        ]);
+        for (name, value) in attributes(record)? {
+            item.insert(name.to_string(), value);
+        }
+        let mut put = self.put(item)?;
+        match &write.seen {
+            None => put.condition_expression = Some("attribute_not_exists(pk)".into()),
+            Some(seen) => {
+                put.condition_expression = Some("#v = :seen AND body = :body".into());
+                put.expression_attribute_names =
+                    Some(HashMap::from([("#v".into(), "version".into())]));
+                put.expression_attribute_values = Some(HashMap::from([
+                    (":seen".into(), n(seen.version)),
+                    (":body".into(), s(encode(ENTITY, &record.key, &seen.value)?)),
+                ]));
+            }
+        }
+        Ok(in_transaction(put))
+    }
+}
+
+/// Why a [`KeyWrite`] in a transaction lost its condition.
+pub(super) fn key_conflict(write: &KeyWrite) -> StoreError {
+    StoreError::Conflict {
+        entity: ENTITY,
+        id: write.record.key.clone(),
+        expected: write.seen.as_ref().map_or(0, |s| s.version),
+    }
 }
 
 #[async_trait]
@@ -106,7 +152,7 @@ impl IdempotencyStore for DynamoStore {
             };
             // None: released (deleted) between the two requests; claim again.
             if let Some(old) = old.filter(written) {
-                return Ok(Claim::Existing(versioned(&old, &record.key)?));
+                return Ok(Claim::Existing(Box::new(versioned(&old, &record.key)?)));
             }
         }
         Err(StoreError::Unavailable(format!(

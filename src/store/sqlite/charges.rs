@@ -17,26 +17,52 @@ use crate::clock::Timestamp;
 use crate::id::ChargeId;
 use crate::model::{Charge, Event, GatewayId, TenantId};
 use crate::store::{
-    ChargeQuery, ChargeStore, Claim, IdempotencyRecord, IdempotencyStore, Page, QueueMessage,
-    StoreResult, Versioned,
+    ChargeQuery, ChargeStore, Claim, IdempotencyRecord, IdempotencyStore, KEY_ENTITY, KeyWrite,
+    Page, QueueMessage, StoreError, StoreResult, Versioned,
 };
 
 #[async_trait]
 impl ChargeStore for SqliteStore {
     async fn create_charge(&self, charge: &Charge) -> StoreResult<()> {
         let row = ChargeRow::new(charge)?;
+        self.write(move |c| row.insert(c)).await
+    }
+
+    /// One write job, so one transaction: a failed job rolls back to its savepoint, the key's
+    /// write with it.
+    async fn create_charge_keyed(&self, charge: &Charge, key: &KeyWrite) -> StoreResult<()> {
+        let row = ChargeRow::new(charge)?;
+        let key = KeyRow::new(key)?;
         self.write(move |c| {
-            insert_new(
-                c,
-                "charge",
-                &row.id,
-                "INSERT INTO charges (id, tenant, status, gateway, created_at, updated_at, version, body)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7)",
-                params![
-                    row.id, row.tenant, row.status, row.gateway, row.created_at, row.updated_at,
-                    row.body
-                ],
-            )
+            key.put(c)?;
+            row.insert(c)
+        })
+        .await
+    }
+
+    /// One write job: the charge, its event and delivery, and the key if it is as seen.
+    async fn update_charge_emitting_keyed(
+        &self,
+        charge: &Charge,
+        expected_version: u64,
+        event: &Event,
+        message: &QueueMessage,
+        key: &KeyWrite,
+    ) -> StoreResult<(u64, bool)> {
+        let row = ChargeRow::new(charge)?;
+        let event = EventRow::new(event)?;
+        let message = MessageRow::new(message, Duration::ZERO)?;
+        let key = KeyRow::new(key)?;
+        self.write(move |c| {
+            let version = row.update(c, expected_version)?;
+            event.insert(c)?;
+            message.insert(c)?;
+            let written = match key.put(c) {
+                Ok(()) => true,
+                Err(StoreError::Conflict { .. }) => false,
+                Err(e) => return Err(e),
+            };
+            Ok((version, written))
         })
         .await
     }
@@ -158,6 +184,26 @@ impl ChargeRow {
         Ok(expected_version + 1)
     }
 
+    /// Inserts the charge at version 1.
+    fn insert(&self, c: &Connection) -> StoreResult<()> {
+        insert_new(
+            c,
+            "charge",
+            &self.id,
+            "INSERT INTO charges (id, tenant, status, gateway, created_at, updated_at, version, body)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7)",
+            params![
+                self.id,
+                self.tenant,
+                self.status,
+                self.gateway,
+                self.created_at,
+                self.updated_at,
+                self.body
+            ],
+        )
+    }
+
     fn new(charge: &Charge) -> StoreResult<ChargeRow> {
         let id = charge.id.to_string();
         Ok(ChargeRow {
@@ -170,6 +216,78 @@ impl ChargeRow {
             id,
         })
     }
+}
+
+/// A [`KeyWrite`], encoded before the write is queued.
+struct KeyRow {
+    write: KeyWrite,
+    tenant: String,
+    body: String,
+}
+
+impl KeyRow {
+    fn new(write: &KeyWrite) -> StoreResult<KeyRow> {
+        let record = &write.record;
+        Ok(KeyRow {
+            body: encode(KEY_ENTITY, &record.key, record)?,
+            tenant: record.tenant.to_string(),
+            write: write.clone(),
+        })
+    }
+
+    /// Writes the record if the key is exactly as seen (read in the same transaction, so
+    /// nobody writes in between); else [`StoreError::Conflict`] and nothing is written.
+    fn put(&self, c: &Connection) -> StoreResult<()> {
+        let key = &self.write.record.key;
+        let current: Option<Versioned<IdempotencyRecord>> =
+            query_versioned(c, KEY_ENTITY, key, IDEMPOTENCY_ROW, [&self.tenant, key])?;
+        if current != self.write.seen {
+            return Err(StoreError::Conflict {
+                entity: KEY_ENTITY,
+                id: key.clone(),
+                expected: self.write.seen.as_ref().map_or(0, |s| s.version),
+            });
+        }
+        let r = &self.write.record;
+        upsert_key(
+            c,
+            &self.tenant,
+            key,
+            self.write.next_version(),
+            (r.created_at, r.expires_at),
+            &self.body,
+        )
+    }
+}
+
+/// Puts a key's record at `version`, whatever was there.
+fn upsert_key(
+    c: &Connection,
+    tenant: &str,
+    key: &str,
+    version: u64,
+    (created_at, expires_at): (Timestamp, Timestamp),
+    body: &str,
+) -> StoreResult<()> {
+    c.prepare_cached(
+        "INSERT INTO idempotency_keys (tenant, key, version, created_at, expires_at, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (tenant, key) DO UPDATE SET version = excluded.version,
+            created_at = excluded.created_at, expires_at = excluded.expires_at,
+            body = excluded.body",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            tenant,
+            key,
+            version_param(version),
+            created_at.unix_millis(),
+            expires_at.unix_millis(),
+            body
+        ])
+    })
+    .map(|_| ())
+    .map_err(|e| sql_error(&format!("write idempotency key `{key}`"), e))
 }
 
 const IDEMPOTENCY_ROW: &str =
@@ -186,34 +304,17 @@ impl IdempotencyStore for SqliteStore {
         now: Timestamp,
     ) -> StoreResult<Claim> {
         let (tenant, key) = (record.tenant.to_string(), record.key.clone());
-        let body = encode("idempotency key", &key, record)?;
+        let body = encode(KEY_ENTITY, &key, record)?;
         let (created_at, expires_at) = (record.created_at, record.expires_at);
         self.write(move |c| {
             let existing: Option<Versioned<IdempotencyRecord>> =
-                query_versioned(c, "idempotency key", &key, IDEMPOTENCY_ROW, [&tenant, &key])?;
+                query_versioned(c, KEY_ENTITY, &key, IDEMPOTENCY_ROW, [&tenant, &key])?;
             let version = match existing {
                 None => 1,
                 Some(old) if old.value.expires_at <= now => old.version + 1,
-                Some(live) => return Ok(Claim::Existing(live)),
+                Some(live) => return Ok(Claim::Existing(Box::new(live))),
             };
-            c.prepare_cached(
-                "INSERT INTO idempotency_keys (tenant, key, version, created_at, expires_at, body)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (tenant, key) DO UPDATE SET version = excluded.version,
-                    created_at = excluded.created_at, expires_at = excluded.expires_at,
-                    body = excluded.body",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    tenant,
-                    key,
-                    version_param(version),
-                    created_at.unix_millis(),
-                    expires_at.unix_millis(),
-                    body
-                ])
-            })
-            .map_err(|e| sql_error(&format!("claim idempotency key `{key}`"), e))?;
+            upsert_key(c, &tenant, &key, version, (created_at, expires_at), &body)?;
             Ok(Claim::Claimed { version })
         })
         .await
@@ -225,10 +326,8 @@ impl IdempotencyStore for SqliteStore {
         key: &str,
     ) -> StoreResult<Option<Versioned<IdempotencyRecord>>> {
         let (tenant, key) = (tenant.to_string(), key.to_string());
-        self.read(move |c| {
-            query_versioned(c, "idempotency key", &key, IDEMPOTENCY_ROW, [&tenant, &key])
-        })
-        .await
+        self.read(move |c| query_versioned(c, KEY_ENTITY, &key, IDEMPOTENCY_ROW, [&tenant, &key]))
+            .await
     }
 
     async fn update_idempotency_key(
@@ -237,7 +336,7 @@ impl IdempotencyStore for SqliteStore {
         expected_version: u64,
     ) -> StoreResult<u64> {
         let (tenant, key) = (record.tenant.to_string(), record.key.clone());
-        let body = encode("idempotency key", &key, record)?;
+        let body = encode(KEY_ENTITY, &key, record)?;
         let (created_at, expires_at) = (
             record.created_at.unix_millis(),
             record.expires_at.unix_millis(),
@@ -245,7 +344,7 @@ impl IdempotencyStore for SqliteStore {
         let expected = version_param(expected_version);
         self.write(move |c| {
             let target = Target {
-                entity: "idempotency key",
+                entity: KEY_ENTITY,
                 id: &key,
                 exists_sql: IDEMPOTENCY_EXISTS,
                 key: &[&tenant, &key],
@@ -274,7 +373,7 @@ impl IdempotencyStore for SqliteStore {
         let expected = version_param(expected_version);
         self.write(move |c| {
             let target = Target {
-                entity: "idempotency key",
+                entity: KEY_ENTITY,
                 id: &key,
                 exists_sql: IDEMPOTENCY_EXISTS,
                 key: &[&tenant, &key],
