@@ -1,7 +1,8 @@
 //! Micro-benchmarks of the charge path's pieces (issue 16), with criterion: the breaker's
 //! decision (the pure state machine, and the fleet layer every charge asks), webhook signing and
 //! verification, the charge request's parsing, and the SQLite store's hot writes (a charge
-//! created, then moved with its event and delivery in one commit: each a durable commit).
+//! created, then moved with its event and delivery in one commit: each a durable commit), and
+//! a Pix BR Code rendered as a QR PNG (`GET /v1/charges/{id}/pix.png`, `expand[]=pix.qr_code_png`).
 //!
 //! `cargo bench --bench micro` measures (`-- breaker` for one group); `cargo test` runs each
 //! benchmark once, as a smoke test. Benchmarks, never timed tests: nothing here asserts a speed.
@@ -146,5 +147,25 @@ fn store_writes(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, breaker, signing, parsing, store_writes);
+/// A Pix BR Code as the QR PNG `GET /v1/charges/{id}/pix.png` serves (`payorch::qr`): what a
+/// Pix charge cost `serve` on every create before issue 16, and now only when asked.
+fn qr(c: &mut Criterion) {
+    let mut group = c.benchmark_group("qr");
+    // A dynamic BR Code like the sandbox's Stripe fake hands out (payload URL, amount, txid).
+    let brcode = payorch::brcode::BrCode::builder_dynamic(
+        "pix.payorch.test/stripe/v2/3LkQ9bYvT0aZ1mN2pQ4rS6tU8",
+        "STRIPE SANDBOX",
+        "SAO PAULO",
+    )
+    .amount_cents(1990)
+    .txid("3LkQ9bYvT0aZ1mN2pQ4rS6tU8")
+    .build()
+    .expect("a BR Code");
+    group.bench_function("png_base64_brcode", |bench| {
+        bench.iter(|| payorch::qr::png_base64(&brcode).expect("rendered"))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, breaker, signing, parsing, store_writes, qr);
 criterion_main!(benches);

@@ -14,6 +14,8 @@ pub(crate) mod inbound;
 mod limits;
 pub mod listen;
 pub(crate) mod metrics;
+mod pix;
+pub use pix::{EXPAND_QR_CODE_PNG, PixImages};
 
 use std::sync::Arc;
 
@@ -58,6 +60,8 @@ pub struct AppState {
     pub rate_limits: Arc<crate::ratelimit::RateLimits>,
     /// API keys by hash, each trusted for a second (`tenancy::KeyCache`).
     pub keys: Arc<crate::tenancy::KeyCache>,
+    /// Pix QR codes rendered on demand, a bounded number at once (`pix.rs`).
+    pub pix_images: Arc<PixImages>,
 }
 
 impl AppState {
@@ -74,6 +78,7 @@ impl AppState {
             amount_limits: core.config.amount_limits.clone(),
             rate_limits: core.rate_limits.clone(),
             keys: Arc::new(crate::tenancy::KeyCache::new(core.clock.clone())),
+            pix_images: Arc::new(PixImages::new()),
         }
     }
 }
@@ -91,7 +96,14 @@ pub fn router(state: AppState) -> Router {
             "/v1/charges",
             post(create_charge).get(list_charges).route_layer(guard()),
         )
-        .route("/v1/charges/{id}", get(read_charge).route_layer(guard()))
+        .route(
+            "/v1/charges/{id}",
+            get(pix::read_charge).route_layer(guard()),
+        )
+        .route(
+            "/v1/charges/{id}/pix.png",
+            get(pix::pix_png).route_layer(guard()),
+        )
         .route(
             "/v1/charges/{id}/refunds",
             post(refund_charge).route_layer(guard()),
@@ -364,15 +376,6 @@ async fn refund_charge(
         )
         .await,
     )
-}
-
-async fn read_charge(
-    State(state): State<AppState>,
-    Extension(key): Extension<ApiKey>,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let (charge, _) = state.orchestrator.get_charge(&key.tenant, &id).await?;
-    Ok(axum::Json(charge_json(&charge)).into_response())
 }
 
 /// `GET /v1/charges` filters.

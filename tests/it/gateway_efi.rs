@@ -135,7 +135,7 @@ fn assert_token_request(s: &Seen) {
 }
 
 #[tokio::test]
-async fn create_fetches_a_token_puts_the_cob_and_reads_the_qr_code() {
+async fn create_fetches_a_token_and_puts_the_cob_without_reading_its_qr_image() {
     let req = charge(12345, Some("529.982.247-25"));
     let t = txid(&req);
     let t2 = t.clone();
@@ -151,7 +151,9 @@ async fn create_fetches_a_token_puts_the_cob_and_reads_the_qr_code() {
     let got = gateway(&server.base).create_charge(&req).await.unwrap();
 
     let seen = server.seen();
-    assert_eq!(seen.len(), 3, "{:?}", server.paths());
+    // The token and the cob: no `GET /v2/loc/{id}/qrcode` for an image on the charge path
+    // (issue 16), the cob's `pixCopiaECola` is the BR Code.
+    assert_eq!(seen.len(), 2, "{:?}", server.paths());
     assert_token_request(&seen[0]);
     assert_eq!(seen[1].method, "PUT");
     assert_eq!(seen[1].path, format!("/v2/cob/{t}"));
@@ -167,11 +169,6 @@ async fn create_fetches_a_token_puts_the_cob_and_reads_the_qr_code() {
             "solicitacaoPagador": "Order 1234",
         })
     );
-    assert_eq!(
-        (seen[2].method.as_str(), seen[2].path.as_str()),
-        ("GET", "/v2/loc/789/qrcode")
-    );
-    assert_eq!(seen[2].header("authorization"), Some("Bearer tok-1"));
 
     assert_eq!(got.reference, t);
     assert_eq!(got.status, ChargeStatus::RequiresAction);
@@ -179,10 +176,43 @@ async fn create_fetches_a_token_puts_the_cob_and_reads_the_qr_code() {
     assert_eq!(got.amount, 12345);
     let pix = got.pix.unwrap();
     assert!(payorch::brcode::parse(&pix.copy_paste).is_ok());
-    assert_eq!(pix.qr_code_png.as_deref(), Some("iVBORw0KGgo="));
+    assert_eq!(pix.qr_code_png, None);
     assert_eq!(
         pix.expires_at,
         Some(start().plus(Duration::from_secs(3600)))
+    );
+}
+
+#[tokio::test]
+async fn a_cob_answered_without_its_brcode_takes_its_locations() {
+    let req = charge(12345, None);
+    let t = txid(&req);
+    let t2 = t.clone();
+    let server = mock(move |s| match (s.method.as_str(), s.path.as_str()) {
+        ("PUT", _) => {
+            let mut c = cob(&t2, "ATIVA", "123.45");
+            c.as_object_mut().unwrap().remove("pixCopiaECola");
+            Some((201, c))
+        }
+        ("GET", "/v2/loc/789/qrcode") => Some((
+            200,
+            json!({"qrcode": "000201from-loc", "imagemQrcode": "data:image/png;base64,iVBORw0KGgo="}),
+        )),
+        _ => None,
+    })
+    .await;
+    let got = gateway(&server.base).create_charge(&req).await.unwrap();
+    assert_eq!(
+        server.paths()[1..],
+        [
+            format!("PUT /v2/cob/{t}"),
+            "GET /v2/loc/789/qrcode".to_string()
+        ]
+    );
+    let pix = got.pix.unwrap();
+    assert_eq!(
+        (pix.copy_paste.as_str(), pix.qr_code_png),
+        ("000201from-loc", None)
     );
 }
 
@@ -516,11 +546,7 @@ async fn a_repeated_create_is_resolved_to_the_same_cob() {
     assert_eq!((got.reference.as_str(), got.amount), (t.as_str(), 2500));
     assert_eq!(
         server.paths()[1..],
-        [
-            format!("PUT /v2/cob/{t}"),
-            format!("GET /v2/cob/{t}"),
-            "GET /v2/loc/789/qrcode".to_string()
-        ]
+        [format!("PUT /v2/cob/{t}"), format!("GET /v2/cob/{t}")]
     );
     // The txid holds a different charge: refused, not taken for ours.
     let other = CreateCharge {

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::{HeaderMap, Method};
-use base64::Engine as _;
 use serde_json::{Value, json};
 
 use payorch::clock::Timestamp;
@@ -210,7 +209,7 @@ async fn pix_success_carries_the_qr_code() {
 &description=Order+1234&metadata%5Border_id%5D=1234\
 &metadata%5Bpayorch_charge_id%5D=ch_01JD0000000000000000000000",
     );
-    // The QR image is rendered locally from the BR Code: no second request to Stripe.
+    // No image is fetched (`image_url_png`): only the create reached the server.
     assert_eq!(seen.len(), 1, "only the create reached the server");
 
     assert_eq!(charge.status, ChargeStatus::RequiresAction);
@@ -220,11 +219,8 @@ async fn pix_success_carries_the_qr_code() {
         pix.expires_at,
         Some(Timestamp::from_unix_millis(1_790_000_000_000))
     );
-    assert_eq!(
-        pix.qr_code_png,
-        Some(payorch::qr::png_base64("00020126...6304ABCD").unwrap()),
-        "the PNG encodes exactly the copy-and-paste code"
-    );
+    // No PNG on the charge path (issue 16): the QR is rendered on demand from the BR Code.
+    assert_eq!(pix.qr_code_png, None);
 }
 
 #[tokio::test]
@@ -986,10 +982,7 @@ async fn round_trip_card_and_pix_through_the_fake() {
     let details = pix.pix.clone().unwrap();
     assert_valid_pix(&details.copy_paste, 1990);
     assert_eq!(details.expires_at, Some(at(NOW + 3600)));
-    let png = base64::engine::general_purpose::STANDARD
-        .decode(details.qr_code_png.unwrap())
-        .unwrap();
-    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+    assert_eq!(details.qr_code_png, None, "the BR Code only");
     let e = sb.event("payment_intent.requires_action");
     assert_eq!(e.status, Some(ChargeStatus::RequiresAction));
 

@@ -38,6 +38,7 @@ mod idempotency;
 mod inbound_apply;
 mod money_guards;
 mod operator_cli;
+mod pix_qr;
 mod public_json;
 mod rate_limits;
 mod readiness;

@@ -246,7 +246,7 @@ impl AsaasGateway {
                 }
                 let pix = PixDetails {
                     copy_paste: qr.payload,
-                    qr_code_png: qr.encoded_image.filter(|s| !s.is_empty()),
+                    qr_code_png: None,
                     expires_at: qr.expiration_date.as_deref().and_then(brasilia_time),
                 };
                 (Some(pix), None)

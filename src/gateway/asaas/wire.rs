@@ -218,8 +218,8 @@ pub(super) struct RefundEntry {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct PixQrCode {
-    #[serde(default)]
-    pub(super) encoded_image: Option<String>,
+    // `encodedImage` (the PNG) is not read: payorch renders the QR itself, on demand
+    // (`GET /v1/charges/{id}/pix.png`); only the BR Code travels with the charge.
     pub(super) payload: String,
     #[serde(default)]
     pub(super) expiration_date: Option<String>,

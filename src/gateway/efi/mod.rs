@@ -9,9 +9,10 @@
 //! - `PUT /v2/cob/{txid}`: create. `txid` = `payorch` + the charge id's ULID, so a retry after
 //!   an ambiguous outcome addresses the same cob. Efí answers a repeated PUT with 409
 //!   `txid_duplicado`; the adapter then reads the cob and returns it when it is the same charge
-//!   (same amount and key), so creating twice yields one cob. Then `GET /v2/loc/{id}/qrcode`
-//!   for the PNG (a failure there is logged and the charge returned without the image: the
-//!   cob exists and `pixCopiaECola` is enough to pay).
+//!   (same amount and key), so creating twice yields one cob. The cob's `pixCopiaECola` is the
+//!   charge's BR Code; no image is fetched (payorch renders the QR on demand, issue 16), and
+//!   `GET /v2/loc/{id}/qrcode` is asked only for a cob answered without `pixCopiaECola`, for
+//!   its `qrcode` string.
 //! - `GET /v2/cob/{txid}`: read and `find_charge` (404 → none). ATIVA → requires_action,
 //!   CONCLUIDA → succeeded (partially_refunded / refunded after devoluções),
 //!   REMOVIDA_PELO_USUARIO_RECEBEDOR and REMOVIDA_PELO_PSP → canceled.
@@ -33,7 +34,6 @@ pub mod wire;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use base64::Engine as _;
 use serde::Serialize;
 
 use super::settings::EfiSettings;
@@ -48,9 +48,9 @@ use crate::secret::Secret;
 
 use auth::TokenSource;
 use wire::{
-    Calendario, Cob, CobRequest, Devolucao, MAX_PAYER_REQUEST_CHARS, PNG_DATA_PREFIX, QrCode,
-    TXID_DUPLICATE, Valor, devedor_for, devolucao_id_for, error_from_reply, parse_valor,
-    refund_status, txid_for, unreadable,
+    Calendario, Cob, CobRequest, Devolucao, MAX_PAYER_REQUEST_CHARS, QrCode, TXID_DUPLICATE, Valor,
+    devedor_for, devolucao_id_for, error_from_reply, parse_valor, refund_status, txid_for,
+    unreadable,
 };
 
 pub use auth::load_identity;
@@ -193,8 +193,11 @@ impl EfiGateway {
         }
     }
 
-    /// The QR PNG (base64, without the `data:` prefix) of a cob's location. Best effort.
-    async fn qr_png(&self, cob: &Cob) -> Option<String> {
+    /// The BR Code of a cob's location, for a cob answered without `pixCopiaECola` (Efí sends
+    /// it with every cob that has a location, so this is a fallback, not the charge path):
+    /// `GET /v2/loc/{id}/qrcode`'s `qrcode`. Its image (`imagemQrcode`) is not kept: payorch
+    /// renders the QR on demand (`GET /v1/charges/{id}/pix.png`). Best effort.
+    async fn loc_brcode(&self, cob: &Cob) -> Option<String> {
         let loc = cob.loc.as_ref()?;
         let result = async {
             let reply = self
@@ -207,18 +210,10 @@ impl EfiGateway {
         }
         .await;
         match result {
-            Ok(qr) => {
-                let png = qr
-                    .imagem_qrcode
-                    .strip_prefix(PNG_DATA_PREFIX)
-                    .unwrap_or(&qr.imagem_qrcode);
-                let valid = base64::engine::general_purpose::STANDARD
-                    .decode(png)
-                    .is_ok();
-                valid.then(|| png.to_string())
-            }
+            Ok(qr) if !qr.qrcode.trim().is_empty() => Some(qr.qrcode),
+            Ok(_) => None,
             Err(e) => {
-                tracing::warn!(txid = %cob.txid, error = %e, "Efí QR code image unavailable; the copy-and-paste code still pays");
+                tracing::warn!(txid = %cob.txid, error = %e, "Efí answered a cob without its BR Code, and its location's is unavailable");
                 None
             }
         }
@@ -247,8 +242,8 @@ fn to_json(value: &impl Serialize) -> Result<serde_json::Value, GatewayError> {
     })
 }
 
-fn charge_of(cob: &Cob, qr: Option<String>, status: u16) -> Result<GatewayCharge, GatewayError> {
-    cob.to_gateway_charge(qr)
+fn charge_of(cob: &Cob, status: u16) -> Result<GatewayCharge, GatewayError> {
+    cob.to_gateway_charge()
         .map_err(|e| unreadable("Efí cob", e, status))
 }
 
@@ -348,8 +343,11 @@ impl Gateway for EfiGateway {
                 }
             }
         };
-        let qr = self.qr_png(&cob).await;
-        charge_of(&cob, qr, reply.status)
+        let mut cob = cob;
+        if cob.pix_copia_e_cola.is_none() {
+            cob.pix_copia_e_cola = self.loc_brcode(&cob).await;
+        }
+        charge_of(&cob, reply.status)
     }
 
     async fn get_charge(&self, reference: &str) -> Result<GatewayCharge, GatewayError> {
@@ -360,12 +358,12 @@ impl Gateway for EfiGateway {
         if !reply.is_success() {
             return Err(error_from_reply("Efí cob read", &reply));
         }
-        charge_of(&parse(&reply, "Efí cob read")?, None, reply.status)
+        charge_of(&parse(&reply, "Efí cob read")?, reply.status)
     }
 
     async fn find_charge(&self, req: &CreateCharge) -> Result<Option<GatewayCharge>, GatewayError> {
         match self.read_cob(&txid_for(&req.charge_id)).await? {
-            Some(cob) => charge_of(&cob, None, 200).map(Some),
+            Some(cob) => charge_of(&cob, 200).map(Some),
             None => Ok(None),
         }
     }
@@ -379,7 +377,7 @@ impl Gateway for EfiGateway {
         if !reply.is_success() {
             return Err(error_from_reply("Efí cob cancel", &reply));
         }
-        charge_of(&parse(&reply, "Efí cob cancel")?, None, reply.status)
+        charge_of(&parse(&reply, "Efí cob cancel")?, reply.status)
     }
 
     async fn refund(&self, req: &CreateRefund) -> Result<GatewayRefund, GatewayError> {

@@ -137,12 +137,11 @@ pub struct PixRecebido {
     pub devolucoes: Vec<Devolucao>,
 }
 
-/// `GET /v2/loc/{id}/qrcode`.
+/// `GET /v2/loc/{id}/qrcode`: its BR Code (`qrcode`). The image beside it (`imagemQrcode`) is
+/// not read: payorch renders the QR itself, on demand.
 #[derive(Debug, Deserialize)]
 pub struct QrCode {
     pub qrcode: String,
-    #[serde(rename = "imagemQrcode")]
-    pub imagem_qrcode: String,
 }
 
 /// A devolução (refund of a received Pix).
@@ -208,8 +207,8 @@ pub fn paid_status(amount: i64, refunded: i64) -> ChargeStatus {
 }
 
 impl Cob {
-    /// The cob in payorch's vocabulary. `qr_png` is the base64 PNG, when it was fetched.
-    pub fn to_gateway_charge(&self, qr_png: Option<String>) -> Result<GatewayCharge, String> {
+    /// The cob in payorch's vocabulary (its BR Code, no image: see `src/qr.rs`).
+    pub fn to_gateway_charge(&self) -> Result<GatewayCharge, String> {
         let amount = parse_valor(&self.valor.original).ok_or_else(|| {
             format!(
                 "Efí answered a cob with valor.original `{}`, not an amount",
@@ -237,7 +236,7 @@ impl Cob {
         });
         let pix = self.pix_copia_e_cola.as_ref().map(|copy| PixDetails {
             copy_paste: copy.clone(),
-            qr_code_png: qr_png,
+            qr_code_png: None,
             expires_at,
         });
         Ok(GatewayCharge {

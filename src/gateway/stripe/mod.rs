@@ -385,14 +385,10 @@ impl Gateway for StripeGateway {
         let intent: PaymentIntent = self
             .post("/v1/payment_intents", form, &req.idempotency_key)
             .await?;
-        let mut charge = intent.to_gateway_charge();
-        // The QR image is rendered here from the BR Code rather than fetched from
-        // `image_url_png`: one less network call on the charge path, and no dependency on
-        // Stripe's image host. It encodes exactly the payload the payer would copy.
-        if let Some(pix) = charge.pix.as_mut() {
-            pix.qr_code_png = crate::qr::png_base64(&pix.copy_paste).ok();
-        }
-        Ok(charge)
+        // Only the BR Code (`next_action.pix_display_qr_code.data`): neither Stripe's
+        // `image_url_png` is fetched nor a PNG rendered on the charge path (issue 16). payorch
+        // renders the QR on demand from the same string (`GET /v1/charges/{id}/pix.png`).
+        Ok(intent.to_gateway_charge())
     }
 
     async fn get_charge(&self, reference: &str) -> Result<GatewayCharge, GatewayError> {

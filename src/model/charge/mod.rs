@@ -358,7 +358,10 @@ pub struct Refund {
 pub struct PixDetails {
     /// The EMV BR Code ("Pix copia e cola").
     pub copy_paste: String,
-    /// The QR code as a base64 PNG, when the gateway provides one.
+    /// A QR PNG (base64) stored by payorch before issue 16, kept so those rows load and are
+    /// written back byte for byte. Nothing sets it any more and no view shows it: the QR is
+    /// rendered on demand from `copy_paste` (`GET /v1/charges/{id}/pix.png`,
+    /// `expand[]=pix.qr_code_png`), never carried in the charge, its events or its answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub qr_code_png: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
