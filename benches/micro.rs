@@ -19,9 +19,9 @@ use payorch::clock::{Clock, ManualClock, Timestamp};
 use payorch::fleet::Breakers;
 use payorch::model::{AttemptOutcome, GatewayId, TenantId};
 use payorch::secret::Secret;
-use payorch::store::conformance::{queue_message, sample_charge};
+use payorch::store::conformance::{idempotency_record, queue_message, sample_charge};
 use payorch::store::sqlite::SqliteStore;
-use payorch::store::{ChargeStore, Store};
+use payorch::store::{ChargeStore, IdempotencyState, KeyWrite, Store, Versioned};
 use payorch::webhook::signing::{self, Delivery};
 
 const T0: Timestamp = Timestamp::from_unix_millis(1_800_000_000_000);
@@ -127,19 +127,51 @@ fn store_writes(c: &mut Criterion) {
                 .expect("created")
         })
     });
-    group.bench_function("update_charge_emitting", |bench| {
+    // A charge's two commits (issue 16): its creation with the idempotency key's claim, and
+    // its outcome with its event, delivery and the key's answer.
+    let claim = |charge: &payorch::model::Charge| {
+        let mut record = idempotency_record(&tenant, charge.id.as_str(), "bench", T0, T0);
+        record.charge_id = Some(charge.id.clone());
+        KeyWrite { record, seen: None }
+    };
+    group.bench_function("create_charge_keyed", |bench| {
+        bench.iter(|| {
+            let charge = sample_charge(&tenant, T0);
+            rt.block_on(store.create_charge_keyed(&charge, &claim(&charge)))
+                .expect("created")
+        })
+    });
+    group.bench_function("update_charge_emitting_keyed", |bench| {
         bench.iter_batched(
             || {
                 let charge = sample_charge(&tenant, T0);
-                rt.block_on(store.create_charge(&charge)).expect("created");
-                charge
+                let first = claim(&charge);
+                rt.block_on(store.create_charge_keyed(&charge, &first))
+                    .expect("created");
+                (charge, first)
             },
-            |charge| {
+            |(charge, first)| {
                 let event = payorch::model::Event::for_charge(&charge, T0);
                 let mut message = queue_message(&tenant, T0);
                 message.group = Some(charge.id.to_string());
-                rt.block_on(store.update_charge_emitting(&charge, 1, &event, &message))
-                    .expect("updated")
+                let mut done = first.record.clone();
+                done.state = IdempotencyState::Completed {
+                    status_code: 201,
+                    body: String::new(),
+                    event: Some(event.id.clone()),
+                    completed_at: T0,
+                };
+                let answer = KeyWrite {
+                    record: done,
+                    seen: Some(Versioned {
+                        value: first.record,
+                        version: 1,
+                    }),
+                };
+                rt.block_on(
+                    store.update_charge_emitting_keyed(&charge, 1, &event, &message, &answer),
+                )
+                .expect("updated")
             },
             BatchSize::SmallInput,
         )
