@@ -75,6 +75,8 @@
 //!   message: the lane's `GetItem` and a transaction with the lane removal), `DeleteMessage`,
 //!   and, when the group has a next member, the release (its `GetItem`, and only if it is
 //!   parked an `UpdateItem` and `ChangeMessageVisibility`).
+//! - **ack_many** (`ack.rs`): the same per message, with the items read by `BatchGetItem`
+//!   and the tickets deleted by `DeleteMessageBatch`.
 //! - **retry_later**: one conditional `UpdateItem` (receipt) and `ChangeMessageVisibility`.
 //! - **dead_letter**: one conditional `UpdateItem` (receipt) to `dead` with the listing keys,
 //!   `DeleteMessage`, and a copy (the [`DeadLetter`] JSON) sent to the SQS dead-letter queue so
@@ -102,6 +104,7 @@
 //! Listings read GSIs, which are eventually consistent on AWS (a dead letter may show up in
 //! `list_dead` a moment after `dead_letter`).
 
+mod ack;
 mod dead;
 mod lane;
 mod receive;
@@ -398,6 +401,12 @@ impl DeliveryQueue for DynamoStore {
             self.delete_ticket(&handle).await;
         }
         Ok(deleted)
+    }
+
+    /// Batched reads and ticket deletes; each message's delete stays its own conditional
+    /// write (`ack.rs`).
+    async fn ack_many(&self, acks: &[(MessageId, String)]) -> StoreResult<Vec<bool>> {
+        self.ack_batch(acks).await
     }
 
     /// The receipt stays valid (as with SQS's visibility change) until the next receive.
