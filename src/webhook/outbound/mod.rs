@@ -12,6 +12,13 @@
 //! with the receipt, so a stale worker changes nothing. Order is the queue's: it hands out a
 //! charge's events (one message group) one at a time, so no batch holds two of one charge.
 //!
+//! Batches (issue 16): each of `concurrency` loops receives up to `batch_size` messages, reads
+//! each tenant's endpoint once, POSTs them all concurrently and, when every POST is answered,
+//! acknowledges the delivered ones in one `ack_many` (one SQLite commit), so a delivery costs
+//! the shared writer a share of two commits instead of a commit of its own. Until then they
+//! stay hidden (the visibility is longer than any attempt); a crash before the ack delivers
+//! them again (at least once).
+//!
 //! Each message's delivery history ([`DeliveryLog`]: attempts with time and status or error)
 //! travels with it as the queue's error text (JSON), written atomically with `retry_later` and
 //! `dead_letter`; `payorch dlq show` decodes it. A replayed dead letter starts a fresh log.
@@ -273,7 +280,7 @@ impl Deliverer {
         let endpoints = inner.endpoints_of(&batch).await;
         let mut tasks = tokio::task::JoinSet::new();
         for r in batch {
-            let Some(lookup) = endpoints.get(&r.message.tenant).cloned() else {
+            let Some(lookup) = endpoints.get(&r.message.tenant).cloned().flatten() else {
                 // Its endpoint could not be read (logged): it comes back after its visibility.
                 report.lost_receipt += 1;
                 continue;
@@ -322,9 +329,9 @@ enum Lookup {
 
 impl Inner {
     /// The endpoint of every tenant in `batch`, each read (and its secrets decrypted) once. A
-    /// tenant whose endpoint cannot be read is left out, logged: its messages are not
+    /// tenant whose endpoint cannot be read maps to `None`, logged once: its messages are not
     /// attempted and come back after their visibility timeout.
-    async fn endpoints_of(&self, batch: &[Received]) -> HashMap<TenantId, Arc<Lookup>> {
+    async fn endpoints_of(&self, batch: &[Received]) -> HashMap<TenantId, Option<Arc<Lookup>>> {
         let mut endpoints = HashMap::new();
         for r in batch {
             let tenant = &r.message.tenant;
@@ -349,10 +356,11 @@ impl Inner {
                 }
                 Err(e) => {
                     tracing::warn!(tenant = %tenant, error = %e, "cannot read the webhook endpoint; its events are retried later");
+                    endpoints.insert(tenant.clone(), None);
                     continue;
                 }
             };
-            endpoints.insert(tenant.clone(), Arc::new(lookup));
+            endpoints.insert(tenant.clone(), Some(Arc::new(lookup)));
         }
         endpoints
     }
