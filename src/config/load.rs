@@ -134,6 +134,16 @@ const ENV_KEYS: &[(&str, &str, EnvKind)] = &[
         "webhooks.allow_private_targets",
         EnvKind::Bool,
     ),
+    (
+        "PAYORCH_WEBHOOKS_BATCH_SIZE",
+        "webhooks.batch_size",
+        EnvKind::Int,
+    ),
+    (
+        "PAYORCH_WEBHOOKS_CONCURRENCY",
+        "webhooks.concurrency",
+        EnvKind::Int,
+    ),
     ("PAYORCH_LIMITS_KEY", "limits.key", EnvKind::Str),
     ("PAYORCH_LIMITS_KEY_BURST", "limits.key_burst", EnvKind::Int),
     ("PAYORCH_LIMITS_TENANT", "limits.tenant", EnvKind::Str),
@@ -509,7 +519,7 @@ impl Config {
         Ok(())
     }
 
-    /// `[webhooks]`: the retry schedule and the attempt timeout.
+    /// `[webhooks]`: the retry schedule, the attempt timeout, the batch size and concurrency.
     fn validate_webhooks(&self, invalid: Invalid<'_>) -> Result<(), ConfigError> {
         if self.webhooks.retry_schedule.len() > 50 {
             return Err(invalid(
@@ -537,6 +547,14 @@ impl Config {
                 "webhooks.attempt_timeout",
                 format!("{} is outside 1s..=5m", self.webhooks.attempt_timeout),
             ));
+        }
+        for (key, value, max) in [
+            ("webhooks.batch_size", self.webhooks.batch_size, 1000),
+            ("webhooks.concurrency", self.webhooks.concurrency, 64),
+        ] {
+            if !(1..=max).contains(&value) {
+                return Err(invalid(key, format!("{value} is outside 1..={max}")));
+            }
         }
         Ok(())
     }

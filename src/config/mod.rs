@@ -244,6 +244,11 @@ impl TryFrom<&Config> for RoutingDefaults {
     }
 }
 
+/// `[webhooks] batch_size` by default (measured in `docs/PERFORMANCE.md`).
+pub const DEFAULT_DELIVERY_BATCH: u32 = 50;
+/// `[webhooks] concurrency` by default.
+pub const DEFAULT_DELIVERY_LOOPS: u32 = 4;
+
 /// `[webhooks]`: outbound delivery to merchants' endpoints.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -256,6 +261,11 @@ pub struct WebhooksConfig {
     /// Deliver to loopback, private and link-local addresses and local names, and over plain
     /// http: for a laptop, CI or an internal network. Off: public https targets only.
     pub allow_private_targets: bool,
+    /// Events one delivery loop takes from the queue at once: delivered concurrently, then
+    /// acknowledged together (one commit on SQLite).
+    pub batch_size: u32,
+    /// Delivery loops in one `serve`, each with up to `batch_size` POSTs in flight.
+    pub concurrency: u32,
 }
 
 impl Default for WebhooksConfig {
@@ -268,6 +278,8 @@ impl Default for WebhooksConfig {
                 .collect(),
             attempt_timeout: HumanDuration(Duration::from_secs(15)),
             allow_private_targets: false,
+            batch_size: DEFAULT_DELIVERY_BATCH,
+            concurrency: DEFAULT_DELIVERY_LOOPS,
         }
     }
 }

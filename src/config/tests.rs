@@ -290,6 +290,34 @@ fn webhooks_section_from_file_and_env_is_checked() {
 }
 
 #[test]
+fn delivery_batch_size_and_concurrency_from_file_and_env_are_checked() {
+    let l = load(
+        Some("[webhooks]\nbatch_size = 200\nconcurrency = 2\n"),
+        &[("PAYORCH_WEBHOOKS_CONCURRENCY", "8")],
+    )
+    .unwrap();
+    assert_eq!(
+        (l.config.webhooks.batch_size, l.config.webhooks.concurrency),
+        (200, 8),
+        "the file's batch size, the env's concurrency"
+    );
+    for (file, key) in [
+        ("[webhooks]\nbatch_size = 0\n", "webhooks.batch_size"),
+        ("[webhooks]\nbatch_size = 1001\n", "webhooks.batch_size"),
+        ("[webhooks]\nconcurrency = 0\n", "webhooks.concurrency"),
+        ("[webhooks]\nconcurrency = 65\n", "webhooks.concurrency"),
+    ] {
+        let err = load(Some(file), &[]).unwrap_err();
+        assert!(err.to_string().contains(key), "{file}: {err}");
+    }
+    let err = load(None, &[("PAYORCH_WEBHOOKS_BATCH_SIZE", "many")]).unwrap_err();
+    assert!(
+        err.to_string().contains("PAYORCH_WEBHOOKS_BATCH_SIZE"),
+        "{err}"
+    );
+}
+
+#[test]
 fn missing_explicit_file_is_an_error() {
     let overrides = Overrides {
         config_file: Some(PathBuf::from("/nonexistent/payorch.toml")),

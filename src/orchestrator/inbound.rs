@@ -7,7 +7,7 @@ use crate::clock::Timestamp;
 use crate::gateway::GatewayEvent;
 use crate::id::InboundId;
 use crate::model::{Charge, ChargeStatus, Event, GatewayId, RefundStatus, TenantId, Transition};
-use crate::store::{EventQuery, InboundStatus, InboundWebhook, StoreError};
+use crate::store::{EventQuery, InboundStatus, InboundWebhook, StoreError, Versioned};
 
 use super::refund::settle_refunds;
 use super::{Orchestrator, WEBHOOK_UPDATE_TRIES};
@@ -79,7 +79,7 @@ impl Orchestrator {
         event: &GatewayEvent,
         body: &str,
     ) -> Result<Applied, StoreError> {
-        let record = InboundWebhook {
+        let mut record = InboundWebhook {
             id: InboundId::generate(),
             tenant: tenant.clone(),
             gateway,
@@ -91,8 +91,28 @@ impl Orchestrator {
             status: InboundStatus::Received,
             note: None,
         };
+        // News that can change no charge (nothing to change, or no charge of this tenant) is
+        // decided before it is recorded, and recorded settled: one write instead of two.
+        // Deciding it writes nothing, so a concurrent delivery of the same event deciding it
+        // too is harmless; the record still dedupes, and a duplicate goes the way below.
+        let (first, settled) = match self.changes_no_charge(tenant, gateway, event).await? {
+            Ok(settled) => (None, Some(settled)),
+            Err(charge) => (charge, None),
+        };
+        if let Some(settled) = &settled {
+            record.status = settled.inbound_status().unwrap_or(InboundStatus::Received);
+            record.note = settled.note();
+        }
+        let stored = self.store.record_inbound(&record).await?;
+        if stored && let Some(settled) = settled {
+            self.failpoints
+                .hit(crate::failpoint::INBOUND_RECORDED)
+                .await;
+            self.failpoints.hit(crate::failpoint::INBOUND_APPLIED).await;
+            return Ok(settled);
+        }
         let mut resumed = false;
-        if !self.store.record_inbound(&record).await? {
+        if !stored {
             match self
                 .store
                 .get_inbound(tenant, gateway, &event.event_id)
@@ -112,7 +132,7 @@ impl Orchestrator {
         self.failpoints
             .hit(crate::failpoint::INBOUND_RECORDED)
             .await;
-        let mut applied = self.apply_gateway_event(tenant, gateway, event).await?;
+        let mut applied = self.apply_from(tenant, gateway, event, first).await?;
         self.failpoints.hit(crate::failpoint::INBOUND_APPLIED).await;
         if resumed && let Applied::Ignored(_) = applied {
             // A charge moves together with its event (one commit), so an earlier delivery that
@@ -181,22 +201,45 @@ impl Orchestrator {
         gateway: GatewayId,
         event: &GatewayEvent,
     ) -> Result<Applied, StoreError> {
-        let settles = event
-            .refunds
-            .iter()
-            .any(|n| matches!(n.status, RefundStatus::Succeeded | RefundStatus::Failed));
-        if event.status.is_none() && !settles {
-            return Ok(Applied::Ignored(format!(
-                "`{}` events do not change a charge",
-                event.kind
-            )));
+        self.apply_from(tenant, gateway, event, None).await
+    }
+
+    /// `Ok` with the outcome when `event` can change no charge: it reports nothing a charge
+    /// takes, or no charge of `tenant` matches it. `Err` with the charge it names otherwise
+    /// (read once here, so applying it need not read it again).
+    async fn changes_no_charge(
+        &self,
+        tenant: &TenantId,
+        gateway: GatewayId,
+        event: &GatewayEvent,
+    ) -> Result<Result<Applied, Option<Versioned<Charge>>>, StoreError> {
+        if let Some(ignored) = reports_nothing(event) {
+            return Ok(Ok(ignored));
+        }
+        match self.charge_for_event(tenant, event).await? {
+            None => Ok(Ok(unknown_charge(gateway, event))),
+            Some(charge) => Ok(Err(Some(charge))),
+        }
+    }
+
+    /// [`Self::apply_gateway_event`], starting from `first` (the charge just read) when given.
+    async fn apply_from(
+        &self,
+        tenant: &TenantId,
+        gateway: GatewayId,
+        event: &GatewayEvent,
+        mut first: Option<Versioned<Charge>>,
+    ) -> Result<Applied, StoreError> {
+        if let Some(ignored) = reports_nothing(event) {
+            return Ok(ignored);
         }
         for _ in 0..WEBHOOK_UPDATE_TRIES {
-            let Some(versioned) = self.charge_for_event(tenant, event).await? else {
-                return Ok(Applied::UnknownCharge(format!(
-                    "no charge of this tenant matches {gateway} reference `{}`",
-                    event.reference
-                )));
+            let read = match first.take() {
+                Some(charge) => Some(charge),
+                None => self.charge_for_event(tenant, event).await?,
+            };
+            let Some(versioned) = read else {
+                return Ok(unknown_charge(gateway, event));
             };
             // The charge's holder stopped before deciding it: finish it now (asking the gateway
             // first, like every resumer), then apply this news to what it became.
@@ -254,6 +297,24 @@ impl Orchestrator {
             event.event_id
         )))
     }
+}
+
+/// `Ignored` when `event` reports nothing a charge takes: no status and no refund settled.
+fn reports_nothing(event: &GatewayEvent) -> Option<Applied> {
+    let settles = event
+        .refunds
+        .iter()
+        .any(|n| matches!(n.status, RefundStatus::Succeeded | RefundStatus::Failed));
+    (event.status.is_none() && !settles)
+        .then(|| Applied::Ignored(format!("`{}` events do not change a charge", event.kind)))
+}
+
+/// No charge of the tenant matches `event`.
+fn unknown_charge(gateway: GatewayId, event: &GatewayEvent) -> Applied {
+    Applied::UnknownCharge(format!(
+        "no charge of this tenant matches {gateway} reference `{}`",
+        event.reference
+    ))
 }
 
 /// Why news from `gateway` cannot apply to `charge` as it stands, if it cannot: the charge is

@@ -564,6 +564,14 @@ pub trait DeliveryQueue: Send + Sync {
     /// Deletes a delivered message. Returns `false` if the receipt is stale (the message was
     /// received again, or is gone): nothing changes then.
     async fn ack(&self, id: &MessageId, receipt: &str) -> StoreResult<bool>;
+    /// [`DeliveryQueue::ack`] for several delivered messages at once (the delivery worker's
+    /// batch): one answer per pair, in order, each what `ack` would have answered (`false`: a
+    /// stale or unknown receipt, nothing changed for that message). A message listed twice is
+    /// acknowledged once (the second answer is `false`). Each group's next message becomes
+    /// receivable as with `ack`. SQLite commits them all in one transaction; DynamoDB + SQS
+    /// batches what its conditions allow (see `store/dynamo/queue/`). An `Err` means some may
+    /// be acknowledged and some not: the rest come back after their visibility timeout.
+    async fn ack_many(&self, acks: &[(MessageId, String)]) -> StoreResult<Vec<bool>>;
     /// Hides the message for `delay` more and records `error`. `false` on a stale receipt.
     async fn retry_later(
         &self,

@@ -504,10 +504,14 @@ async fn a_charge_and_its_delivery_cost_a_bounded_number_of_requests() {
             .await
             .expect("receive");
         assert!(!batch.is_empty(), "every charge's event is queued");
-        for r in batch {
-            assert!(store.ack(&r.message.id, &r.receipt).await.expect("ack"));
-            delivered += 1;
-        }
+        // As the delivery worker acknowledges a batch: one ack_many.
+        let acks: Vec<_> = batch
+            .into_iter()
+            .map(|r| (r.message.id, r.receipt))
+            .collect();
+        let acked = store.ack_many(&acks).await.expect("ack many");
+        assert!(acked.iter().all(|a| *a), "fresh receipts: {acked:?}");
+        delivered += acks.len() as u64;
     }
     let spent = delta(&before, &store.requests().snapshot());
     let total: u64 = spent.values().sum();

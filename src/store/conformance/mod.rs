@@ -28,6 +28,7 @@ mod charges;
 mod concurrency;
 mod events;
 mod queue;
+mod queue_batch;
 mod queue_groups;
 mod state;
 mod webhooks;
@@ -37,6 +38,7 @@ pub use charges::*;
 pub use concurrency::*;
 pub use events::*;
 pub use queue::*;
+pub use queue_batch::*;
 pub use queue_groups::*;
 pub use state::*;
 pub use webhooks::*;
@@ -110,6 +112,8 @@ macro_rules! store_conformance_tests {
             event_list_filters_newest_first,
             event_list_paginates_with_cursor,
             queue_enqueue_receive_ack,
+            queue_ack_many_answers_each_receipt,
+            queue_ack_many_releases_each_group_in_order,
             queue_receive_oldest_first_up_to_max,
             queue_dead_letter_and_replay,
             queue_list_and_purge_dead,

@@ -20,7 +20,7 @@ async fn enqueue_all<S: Store>(store: &S, messages: &[&QueueMessage]) {
 }
 
 /// Everything receivable at `now` (up to 10), by message id, in the order received.
-async fn receive_ids<S: Store>(store: &S, now: i64) -> (Vec<MessageId>, Vec<Received>) {
+pub(super) async fn receive_ids<S: Store>(store: &S, now: i64) -> (Vec<MessageId>, Vec<Received>) {
     let got = ok(store.receive(10, VISIBILITY, at(now)).await, "receive");
     (got.iter().map(|r| r.message.id.clone()).collect(), got)
 }

@@ -12,10 +12,18 @@
 //! with the receipt, so a stale worker changes nothing. Order is the queue's: it hands out a
 //! charge's events (one message group) one at a time, so no batch holds two of one charge.
 //!
+//! Batches (issue 16): each of `concurrency` loops receives up to `batch_size` messages, reads
+//! each tenant's endpoint once, POSTs them all concurrently and, when every POST is answered,
+//! acknowledges the delivered ones in one `ack_many` (one SQLite commit), so a delivery costs
+//! the shared writer a share of two commits instead of a commit of its own. Until then they
+//! stay hidden (the visibility is longer than any attempt); a crash before the ack delivers
+//! them again (at least once).
+//!
 //! Each message's delivery history ([`DeliveryLog`]: attempts with time and status or error)
 //! travels with it as the queue's error text (JSON), written atomically with `retry_later` and
 //! `dead_letter`; `payorch dlq show` decodes it. A replayed dead letter starts a fresh log.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,9 +35,11 @@ use crate::clock::{Clock, Timestamp};
 use crate::config::WebhooksConfig;
 use crate::datakey::DataKeys;
 use crate::gateway::http::install_crypto_provider;
+use crate::id::MessageId;
+use crate::model::TenantId;
 use crate::store::{Received, Store, StoreError};
 
-use super::endpoint::{self, EndpointError};
+use super::endpoint::{self, Endpoint, EndpointError};
 use super::signing::{self, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP};
 use crate::egress::{self as target, GuardedResolver, TargetPolicy};
 
@@ -93,10 +103,10 @@ impl DeliverySettings {
             retry_schedule: c.retry_schedule.iter().map(|d| d.0).collect(),
             attempt_timeout: c.attempt_timeout.0,
             jitter_percent: 20,
-            batch_size: 10,
+            batch_size: c.batch_size,
             poll_interval: Duration::from_secs(1),
             hold_delay: Duration::from_secs(60),
-            concurrency: 4,
+            concurrency: usize::try_from(c.concurrency).unwrap_or(1),
             targets: TargetPolicy {
                 allow_private: c.allow_private_targets,
             },
@@ -247,8 +257,12 @@ impl Deliverer {
     }
 
     /// Receives one batch and delivers its messages concurrently, once each (so every attempt
-    /// ends well within the batch's visibility timeout). Returns what happened; an error only
-    /// when the queue itself could not be read.
+    /// ends well within the batch's visibility timeout), then acknowledges every message the
+    /// merchant answered 2xx in one [`DeliveryQueue::ack_many`] (one commit on SQLite). Each
+    /// tenant's endpoint is read once per batch. Returns what happened; an error only when the
+    /// queue itself could not be read.
+    ///
+    /// [`DeliveryQueue::ack_many`]: crate::store::DeliveryQueue::ack_many
     pub async fn deliver_once(&self) -> Result<DeliveryReport, WebhookError> {
         let inner = &self.inner;
         let batch = inner
@@ -263,29 +277,36 @@ impl Deliverer {
             received: u32::try_from(batch.len()).unwrap_or(u32::MAX),
             ..DeliveryReport::default()
         };
+        let endpoints = inner.endpoints_of(&batch).await;
         let mut tasks = tokio::task::JoinSet::new();
         for r in batch {
+            let Some(lookup) = endpoints.get(&r.message.tenant).cloned().flatten() else {
+                // Its endpoint could not be read (logged): it comes back after its visibility.
+                report.lost_receipt += 1;
+                continue;
+            };
             let inner = inner.clone();
             tasks.spawn(async move {
-                let result = inner.deliver(&r).await;
-                (r.message.id, result)
+                let result = inner.deliver(&r, &lookup).await;
+                (r, result)
             });
         }
+        let mut acks = Vec::new();
         while let Some(joined) = tasks.join_next().await {
             match joined {
-                Ok((_, Ok(Some(d)))) => match d {
-                    Disposition::Delivered => report.delivered += 1,
+                Ok((r, Ok(Some(d)))) => match d {
+                    Disposition::Delivered => acks.push((r.message.id, r.receipt)),
                     Disposition::Retried => report.retried += 1,
                     Disposition::Dead => report.dead += 1,
                     Disposition::Held => report.held += 1,
                 },
-                Ok((id, Ok(None))) => {
-                    tracing::warn!(message = %id, "webhook receipt went stale; another receiver has the message");
+                Ok((r, Ok(None))) => {
+                    tracing::warn!(message = %r.message.id, "webhook receipt went stale; another receiver has the message");
                     report.lost_receipt += 1;
                 }
-                Ok((id, Err(e))) => {
+                Ok((r, Err(e))) => {
                     // The message stays hidden until its visibility timeout, then comes back.
-                    tracing::warn!(message = %id, error = %e, "webhook delivery bookkeeping failed");
+                    tracing::warn!(message = %r.message.id, error = %e, "webhook delivery bookkeeping failed");
                     report.lost_receipt += 1;
                 }
                 Err(e) => {
@@ -294,44 +315,98 @@ impl Deliverer {
                 }
             }
         }
+        inner.ack_delivered(&acks, &mut report).await;
         Ok(report)
     }
 }
 
+/// A tenant's endpoint as one batch sees it.
+enum Lookup {
+    Found(Endpoint),
+    /// No endpoint, a disabled one, or secrets that cannot be decrypted: the events wait.
+    Hold(String),
+}
+
 impl Inner {
-    /// Delivers one received message; `None` when its receipt went stale.
-    async fn deliver(&self, r: &Received) -> Result<Option<Disposition>, WebhookError> {
+    /// The endpoint of every tenant in `batch`, each read (and its secrets decrypted) once. A
+    /// tenant whose endpoint cannot be read maps to `None`, logged once: its messages are not
+    /// attempted and come back after their visibility timeout.
+    async fn endpoints_of(&self, batch: &[Received]) -> HashMap<TenantId, Option<Arc<Lookup>>> {
+        let mut endpoints = HashMap::new();
+        for r in batch {
+            let tenant = &r.message.tenant;
+            if endpoints.contains_key(tenant) {
+                continue;
+            }
+            let lookup = match endpoint::get(self.store.as_ref(), &self.keys, tenant).await {
+                Ok(Some((e, _))) if e.enabled => Lookup::Found(e),
+                Ok(Some((e, _))) => {
+                    let why = e
+                        .disabled_reason
+                        .as_deref()
+                        .unwrap_or("disabled by an operator");
+                    Lookup::Hold(format!("webhook endpoint disabled: {why}"))
+                }
+                Ok(None) => Lookup::Hold("no webhook endpoint configured".into()),
+                // A secret that cannot be decrypted (its data key is missing): the events
+                // wait, never sent unsigned; the message says how to provide the key or recover.
+                Err(e @ EndpointError::DataKey { .. }) => {
+                    tracing::error!(tenant = %tenant, error = %e, "cannot sign webhook deliveries");
+                    Lookup::Hold(e.to_string())
+                }
+                Err(e) => {
+                    tracing::warn!(tenant = %tenant, error = %e, "cannot read the webhook endpoint; its events are retried later");
+                    endpoints.insert(tenant.clone(), None);
+                    continue;
+                }
+            };
+            endpoints.insert(tenant.clone(), Some(Arc::new(lookup)));
+        }
+        endpoints
+    }
+
+    /// Acknowledges the delivered messages in one store call and counts them in `report`: a
+    /// stale receipt (another receiver has the message) or a failed call is a lost receipt,
+    /// and the message comes back after its visibility timeout (at least once).
+    async fn ack_delivered(&self, acks: &[(MessageId, String)], report: &mut DeliveryReport) {
+        if acks.is_empty() {
+            return;
+        }
+        match self.store.ack_many(acks).await {
+            Ok(answers) => {
+                for ((id, _), acked) in acks.iter().zip(answers) {
+                    if acked {
+                        report.delivered += 1;
+                    } else {
+                        tracing::warn!(message = %id, "webhook receipt went stale; another receiver has the message");
+                        report.lost_receipt += 1;
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(messages = acks.len(), error = %e, "cannot acknowledge delivered webhooks; they will be delivered again");
+                report.lost_receipt += u32::try_from(acks.len()).unwrap_or(u32::MAX);
+            }
+        }
+    }
+
+    /// Delivers one received message to its tenant's endpoint as `lookup` found it;
+    /// `Delivered` (still to be acknowledged) when the merchant answered 2xx, `None` when its
+    /// receipt went stale.
+    async fn deliver(
+        &self,
+        r: &Received,
+        lookup: &Lookup,
+    ) -> Result<Option<Disposition>, WebhookError> {
         let msg = &r.message;
         let mut log = r
             .last_error
             .as_deref()
             .map(DeliveryLog::decode)
             .unwrap_or_default();
-        let found = match endpoint::get(self.store.as_ref(), &self.keys, &msg.tenant).await {
-            // A secret that cannot be decrypted (its data key is missing): the event waits,
-            // it is never sent unsigned; the message says how to provide the key or recover.
-            Err(e @ EndpointError::DataKey { .. }) => {
-                tracing::error!(tenant = %msg.tenant, error = %e, "cannot sign webhook deliveries");
-                return self.hold(r, &mut log, e.to_string()).await;
-            }
-            other => other?,
-        };
-        let endpoint = match found {
-            Some((e, _)) if e.enabled => e,
-            Some((e, _)) => {
-                let why = e
-                    .disabled_reason
-                    .as_deref()
-                    .unwrap_or("disabled by an operator");
-                return self
-                    .hold(r, &mut log, format!("webhook endpoint disabled: {why}"))
-                    .await;
-            }
-            None => {
-                return self
-                    .hold(r, &mut log, "no webhook endpoint configured".into())
-                    .await;
-            }
+        let endpoint = match lookup {
+            Lookup::Found(e) => e,
+            Lookup::Hold(why) => return self.hold(r, &mut log, why.clone()).await,
         };
         let now = self.clock.now();
         let webhook_id = event_id(&msg.body).unwrap_or_else(|| msg.id.to_string());
@@ -352,10 +427,7 @@ impl Inner {
         // Waits count from the answer, not from the start of the attempt.
         let answered = self.clock.now();
         match outcome {
-            Outcome::Delivered => {
-                Ok(stale(self.store.ack(&msg.id, &r.receipt).await?)
-                    .map(|()| Disposition::Delivered))
-            }
+            Outcome::Delivered => Ok(Some(Disposition::Delivered)),
             Outcome::Gone(error) => {
                 log.record(AttemptRecord {
                     at: now,
@@ -502,16 +574,24 @@ impl Inner {
 /// What became of one message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Disposition {
+    /// Answered 2xx: acknowledged with the rest of its batch.
     Delivered,
     Retried,
     Dead,
     Held,
 }
 
-/// The event's id from its JSON: the `webhook-id`, the same on every retry.
+/// The event's id from its JSON: the `webhook-id`, the same on every retry. Reads only `id`
+/// (the rest of the body is skipped, not built into a value).
 fn event_id(body: &str) -> Option<String> {
-    let v: serde_json::Value = serde_json::from_str(body).ok()?;
-    v.get("id")?.as_str().map(str::to_string)
+    #[derive(Deserialize)]
+    struct Head {
+        id: Option<serde_json::Value>,
+    }
+    match serde_json::from_str::<Head>(body).ok()?.id? {
+        serde_json::Value::String(id) => Some(id),
+        _ => None,
+    }
 }
 
 /// A running delivery worker. Dropping it stops it; [`DeliveryWorker::shutdown`] stops it

@@ -1,8 +1,9 @@
 //! The outbound delivery worker against a local merchant receiver (axum) that verifies the
 //! Standard Webhooks signature. Time is a ManualClock and the worker is driven with
 //! `deliver_once`, so retry schedules run without sleeping. `order.rs`: the order one charge's
-//! events reach the merchant in.
+//! events reach the merchant in; `batch.rs`: a batch's acks, made together after its POSTs.
 
+mod batch;
 mod order;
 mod targets;
 
@@ -41,6 +42,8 @@ struct Merchant {
     delay: Mutex<Duration>,
     /// Per charge: deliveries in progress now, and the most there ever were at once.
     in_flight: Mutex<HashMap<String, (u32, u32)>>,
+    /// While set, each delivery (once noted in `seen`) waits for a permit before answering.
+    gate: Mutex<Option<Arc<tokio::sync::Semaphore>>>,
 }
 
 /// The charge an event body is about (`data.charge.id`).
@@ -79,6 +82,10 @@ async fn receive(State(m): State<Arc<Merchant>>, headers: HeaderMap, body: Bytes
     }
     let delay = *m.delay.lock().unwrap();
     tokio::time::sleep(delay).await;
+    let gate = m.gate.lock().unwrap().clone();
+    if let Some(gate) = gate {
+        gate.acquire().await.unwrap().forget();
+    }
     if let Some((now, _)) = m.in_flight.lock().unwrap().get_mut(&charge) {
         *now -= 1;
     }
@@ -134,6 +141,7 @@ async fn fixture(settings: DeliverySettings) -> Fixture {
         bad_signatures: Mutex::new(0),
         delay: Mutex::new(Duration::ZERO),
         in_flight: Mutex::new(HashMap::new()),
+        gate: Mutex::new(None),
     });
     let app = Router::new()
         .route("/hooks", post(receive))

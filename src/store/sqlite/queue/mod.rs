@@ -72,6 +72,27 @@ fn release_next(conn: &Connection, group: &str) -> StoreResult<()> {
         .map_err(|e| sql_error(&format!("release message group `{group}`"), e))
 }
 
+/// Deletes message `id` if it holds `receipt` and releases its group's next message: `false`
+/// (nothing changed) on a stale or unknown receipt. Inside the caller's write job.
+fn ack_one(c: &Connection, id: &str, receipt: &str) -> StoreResult<bool> {
+    let deleted = c
+        .prepare_cached("DELETE FROM queue WHERE id = ?1 AND receipt = ?2 RETURNING grp")
+        .and_then(|mut s| {
+            s.query_row([id, receipt], |r| r.get::<_, Option<String>>(0))
+                .optional()
+        })
+        .map_err(|e| sql_error(&format!("ack message `{id}`"), e))?;
+    match deleted {
+        None => Ok(false),
+        Some(group) => {
+            if let Some(group) = group {
+                release_next(c, &group)?;
+            }
+            Ok(true)
+        }
+    }
+}
+
 /// A message's columns for `enqueue`, computed before the write is queued.
 pub(super) struct MessageRow {
     id: String,
@@ -198,23 +219,23 @@ impl DeliveryQueue for SqliteStore {
     /// The group's next message becomes receivable in the same commit.
     async fn ack(&self, id: &MessageId, receipt: &str) -> StoreResult<bool> {
         let (id, receipt) = (id.to_string(), receipt.to_string());
+        self.write(move |c| ack_one(c, &id, &receipt)).await
+    }
+
+    /// One write job, so one transaction (and one savepoint) for the whole batch: every
+    /// message is deleted and its group released exactly as `ack` does, one after another.
+    async fn ack_many(&self, acks: &[(MessageId, String)]) -> StoreResult<Vec<bool>> {
+        if acks.is_empty() {
+            return Ok(Vec::new());
+        }
+        let acks: Vec<(String, String)> = acks
+            .iter()
+            .map(|(id, receipt)| (id.to_string(), receipt.clone()))
+            .collect();
         self.write(move |c| {
-            let deleted = c
-                .prepare_cached("DELETE FROM queue WHERE id = ?1 AND receipt = ?2 RETURNING grp")
-                .and_then(|mut s| {
-                    s.query_row([&id, &receipt], |r| r.get::<_, Option<String>>(0))
-                        .optional()
-                })
-                .map_err(|e| sql_error(&format!("ack message `{id}`"), e))?;
-            match deleted {
-                None => Ok(false),
-                Some(group) => {
-                    if let Some(group) = group {
-                        release_next(c, &group)?;
-                    }
-                    Ok(true)
-                }
-            }
+            acks.iter()
+                .map(|(id, receipt)| ack_one(c, id, receipt))
+                .collect()
         })
         .await
     }
