@@ -4,8 +4,10 @@
 //! `charge create` both start from here, so the CLI runs exactly the core the server runs.
 //!
 //! The idempotent create and refund ([`create_charge`], [`refund`]) answer a typed [`Outcome`];
-//! the response stored under the key (and replayed verbatim) is what the caller's [`Render`]
-//! makes of it (`server`'s `HttpRender`): the runtime knows nothing of HTTP.
+//! the response stored under the key (and replayed) is what the caller's [`Render`] makes of it
+//! (`server`'s `HttpRender`): the runtime knows nothing of HTTP. A created charge's answer is
+//! stored as the event committed with its outcome and rendered from that event's charge on a
+//! replay (the same renderer, so the same bytes); errors and refunds are stored as rendered.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

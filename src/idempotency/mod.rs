@@ -19,17 +19,29 @@
 //!   the key under a lease and must [`Lease::complete`] or [`Lease::release`] it;
 //! * it was used for a different operation or body → [`Begin::Mismatch`] (422), whether the first
 //!   request is still running or finished;
-//! * it finished → [`Begin::Replay`] of the stored status and body;
+//! * it finished → [`Begin::Replay`] of the stored status and body, or [`Begin::ReplayEvent`]
+//!   when the stored answer is the charge of an event (a created charge's, see below);
 //! * it is in flight and the holder's lease is still valid → [`Begin::InProgress`] (409);
 //! * it is in flight and the lease has passed (the holder died or hung) → [`Begin::Recover`]:
 //!   this caller takes the key over and must find out what the dead holder did (look the charge
 //!   up at the gateway by the charge id on the record) before completing. It must not guess.
 //!
+//! # A charge's key rides in the charge's commits
+//!
+//! [`IdempotencyKeys::begin_charge`] (what `POST /v1/charges` uses) answers the same, but for a
+//! free key it writes nothing: the lease is *staged*, and its claim (naming the charge) is a
+//! [`KeyWrite`] the charge flow commits with the charge's creation; the key's answer (a
+//! pointer to the event committed with the charge's outcome) is another, committed with that
+//! outcome ([`Lease::claim_write`], [`Lease::answer_write`]). Each `KeyWrite` is conditional on
+//! the key being exactly the record its writer last saw, inside the charge's own transaction
+//! (one SQLite transaction, one DynamoDB `TransactWriteItems`), so the rules below hold for it
+//! too: of two staged duplicates only one creation commits. Refunds and everything else use
+//! the single writes below.
+//!
 //! # Why every step is one conditional write
 //!
-//! Several `serve` instances race on the same key, and the same code must run on DynamoDB, which
-//! has no multi-item transactions. So each transition is a single write to the one record that
-//! only succeeds if nobody else wrote first: the claim is "put unless an unexpired record
+//! Several `serve` instances race on the same key. Each transition is a single write to the one
+//! record that only succeeds if nobody else wrote first: the claim is "put unless an unexpired record
 //! exists"; a takeover, an `attach_charge`, an `extend` and a `complete` are "replace if still at
 //! version *v*"; a release is "delete if still at version *v*". Exactly one of several concurrent
 //! writers wins each step; the losers re-read and answer from what the winner wrote. That is what
