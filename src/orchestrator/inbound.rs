@@ -99,6 +99,19 @@ impl Orchestrator {
             Ok(settled) => (None, Some(settled)),
             Err(charge) => (charge, None),
         };
+        // News the charge as read takes nothing from (a late or repeated report, a
+        // contradiction, an orphan's news, a charge still being created) is decided on that
+        // read as well, as applying it would decide it, and recorded settled in the same one
+        // write. Those verdicts hold for every later state of the charge (statuses only move
+        // forward, a charge's gateway and reference never change once set), except "still
+        // being created", which a redelivery decides again (the record stays `received`).
+        let (first, settled) = match (first, settled) {
+            (Some(charge), None) => match self.unchanged_by(&charge.value, gateway, event) {
+                Some(unchanged) => (None, Some(unchanged)),
+                None => (Some(charge), None),
+            },
+            other => other,
+        };
         if let Some(settled) = &settled {
             record.status = settled.inbound_status().unwrap_or(InboundStatus::Received);
             record.note = settled.note();
@@ -222,6 +235,21 @@ impl Orchestrator {
         }
     }
 
+    /// What applying `event` to `charge` as read would decide when it changes nothing (see
+    /// [`decide`]); `None` when it changes the charge, or when the charge is an abandoned
+    /// pending one that applying takes over first.
+    fn unchanged_by(
+        &self,
+        charge: &Charge,
+        gateway: GatewayId,
+        event: &GatewayEvent,
+    ) -> Option<Applied> {
+        if charge.status() == ChargeStatus::Pending && self.is_abandoned(charge.updated_at) {
+            return None;
+        }
+        decide(&mut charge.clone(), gateway, event, self.clock.now()).err()
+    }
+
     /// [`Self::apply_gateway_event`], starting from `first` (the charge just read) when given.
     async fn apply_from(
         &self,
@@ -256,29 +284,11 @@ impl Orchestrator {
                 }
             }
             let mut charge = versioned.value;
-            if let Some(refusal) = refuse_news(&charge, gateway, event) {
-                return Ok(refusal);
-            }
             let now = self.clock.now();
-            let before = (charge.status(), charge.amount_refunded());
-            let unchanged = match event.status {
-                Some(next) => apply_news(&mut charge, event, next, now),
-                None => Some(Applied::Ignored(format!(
-                    "`{}` events do not change a charge",
-                    event.kind
-                ))),
+            let moved = match decide(&mut charge, gateway, event, now) {
+                Ok(moved) => moved,
+                Err(unchanged) => return Ok(unchanged),
             };
-            if let Some(Applied::Rejected(why)) = unchanged {
-                return Ok(Applied::Rejected(why));
-            }
-            let settled = settle_refunds(&mut charge, &event.refunds, now);
-            let moved = (charge.status(), charge.amount_refunded()) != before;
-            if let Some(unchanged) = unchanged
-                && !settled
-                && !moved
-            {
-                return Ok(unchanged);
-            }
             charge.updated_at = now;
             let written = if moved {
                 self.store_with_news(&charge, versioned.version).await
@@ -296,6 +306,37 @@ impl Orchestrator {
             "the charge of {gateway} event `{}` kept changing; try again",
             event.event_id
         )))
+    }
+}
+
+/// What `event` does to `charge`, in place: `Ok(moved)` when it changed it (`moved`: its
+/// status or refunded amount, which is news for the merchant; otherwise only a pending refund
+/// settled), `Err` with why when it changes nothing (`charge` then is as it was).
+fn decide(
+    charge: &mut Charge,
+    gateway: GatewayId,
+    event: &GatewayEvent,
+    now: Timestamp,
+) -> Result<bool, Applied> {
+    if let Some(refusal) = refuse_news(charge, gateway, event) {
+        return Err(refusal);
+    }
+    let before = (charge.status(), charge.amount_refunded());
+    let unchanged = match event.status {
+        Some(next) => apply_news(charge, event, next, now),
+        None => Some(Applied::Ignored(format!(
+            "`{}` events do not change a charge",
+            event.kind
+        ))),
+    };
+    if let Some(Applied::Rejected(why)) = unchanged {
+        return Err(Applied::Rejected(why));
+    }
+    let settled = settle_refunds(charge, &event.refunds, now);
+    let moved = (charge.status(), charge.amount_refunded()) != before;
+    match unchanged {
+        Some(unchanged) if !settled && !moved => Err(unchanged),
+        _ => Ok(moved),
     }
 }
 

@@ -637,3 +637,43 @@ async fn the_reconciler_never_resends_a_pending_stripe_refund() {
     let (status, refunded, _) = f.status(&id).await;
     assert_eq!((status, refunded), (ChargeStatus::Succeeded, 0));
 }
+
+/// News its charge takes nothing from is recorded with its verdict in one write: a delivery
+/// that dies right after recording it (the crash point `inbound.recorded`) leaves a settled
+/// record, which a redelivery answers as a duplicate without reading or writing the charge.
+#[tokio::test]
+async fn news_the_charge_takes_nothing_from_is_recorded_settled_in_one_write() {
+    let f = fixture().await;
+    let paid = f
+        .charge(Some(GatewayId::Stripe), ChargeStatus::Succeeded)
+        .await;
+    let elsewhere = f
+        .charge(Some(GatewayId::Efi), ChargeStatus::Succeeded)
+        .await;
+    let late = event(&paid, Some(ChargeStatus::Succeeded));
+    let contradiction = event(&paid, Some(ChargeStatus::Failed));
+    let orphan = event(&elsewhere, Some(ChargeStatus::Succeeded));
+    let cases = [
+        (&late, InboundStatus::Ignored),
+        (&contradiction, InboundStatus::Rejected),
+        (&orphan, InboundStatus::Rejected),
+    ];
+    for (news, settled) in cases {
+        f.core
+            .orchestrator
+            .failpoints
+            .arm(payorch::failpoint::INBOUND_RECORDED);
+        let (core, tenant, news_) = (f.core.clone(), f.tenant.clone(), news.clone());
+        let died = tokio::spawn(async move {
+            core.orchestrator
+                .receive_gateway_event(&tenant, GatewayId::Stripe, &news_, "{}")
+                .await
+        })
+        .await;
+        assert!(died.is_err(), "the delivery dies at inbound.recorded");
+        f.core.orchestrator.failpoints.clear();
+        assert_eq!(f.inbound(news).await, settled, "{news:?}");
+        assert_eq!(f.receive(news).await, Applied::Duplicate);
+    }
+    assert_eq!(f.status(&paid).await.0, ChargeStatus::Succeeded);
+}
