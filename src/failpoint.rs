@@ -46,10 +46,12 @@ pub const REFUND_RECORDED: &str = "refund.recorded";
 pub const REFUND_GATEWAY_ANSWERED: &str = "refund.gateway_answered";
 /// The refund's outcome and its event are stored; the idempotency key is not completed yet.
 pub const REFUND_FINAL_STORED: &str = "refund.final_stored";
-/// A gateway webhook is stored (its dedupe record); it is not applied yet.
+/// A gateway webhook is stored (its dedupe record); it is not applied yet. For news decided
+/// on the charge as read (it changes nothing, or it moves the charge: one commit with the
+/// record), the record is already settled here, and both inbound points come after that commit.
 pub const INBOUND_RECORDED: &str = "inbound.recorded";
 /// The webhook's news is applied to the charge with its event; the webhook record still says
-/// `received`.
+/// `received` (unless it was written settled, see [`INBOUND_RECORDED`]).
 pub const INBOUND_APPLIED: &str = "inbound.applied";
 /// The reconciler asked a gateway about an abandoned or unknown charge; the answer is not
 /// stored yet.

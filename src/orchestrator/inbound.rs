@@ -7,7 +7,9 @@ use crate::clock::Timestamp;
 use crate::gateway::GatewayEvent;
 use crate::id::InboundId;
 use crate::model::{Charge, ChargeStatus, Event, GatewayId, RefundStatus, TenantId, Transition};
-use crate::store::{EventQuery, InboundStatus, InboundWebhook, StoreError, Versioned};
+use crate::store::{
+    EventQuery, INBOUND_ENTITY, InboundStatus, InboundWebhook, StoreError, Versioned,
+};
 
 use super::refund::settle_refunds;
 use super::{Orchestrator, WEBHOOK_UPDATE_TRIES};
@@ -116,7 +118,31 @@ impl Orchestrator {
             record.status = settled.inbound_status().unwrap_or(InboundStatus::Received);
             record.note = settled.note();
         }
-        let stored = self.store.record_inbound(&record).await?;
+        // News that moves the charge is applied in one commit with the record (settled as
+        // applied), unless the charge moved on since it was read: then, or when the news only
+        // settles a refund or the charge is an abandoned pending one, the record is written
+        // first and the news applied after it.
+        let mut first = first;
+        let stored = match (&settled, first.take()) {
+            (None, Some(read)) => match self.apply_at_once(&record, read, gateway, event).await? {
+                AtOnce::Done(applied) => {
+                    self.failpoints
+                        .hit(crate::failpoint::INBOUND_RECORDED)
+                        .await;
+                    self.failpoints.hit(crate::failpoint::INBOUND_APPLIED).await;
+                    return Ok(applied);
+                }
+                AtOnce::Recorded => false,
+                AtOnce::NotSo(read) => {
+                    first = read.map(|r| *r);
+                    self.store.record_inbound(&record).await?
+                }
+            },
+            (_, read) => {
+                first = read;
+                self.store.record_inbound(&record).await?
+            }
+        };
         if stored && let Some(settled) = settled {
             self.failpoints
                 .hit(crate::failpoint::INBOUND_RECORDED)
@@ -250,6 +276,48 @@ impl Orchestrator {
         decide(&mut charge.clone(), gateway, event, self.clock.now()).err()
     }
 
+    /// Applies news that moves `read` (the charge as just read) in one commit: the charge, its
+    /// event and delivery, and `record` settled as applied. [`AtOnce::NotSo`] when the news
+    /// does not move it (it only settles a refund), the charge is an abandoned pending one (to
+    /// be taken over first), or it moved on since it was read (then without the stale read).
+    async fn apply_at_once(
+        &self,
+        record: &InboundWebhook,
+        read: Versioned<Charge>,
+        gateway: GatewayId,
+        event: &GatewayEvent,
+    ) -> Result<AtOnce, StoreError> {
+        if read.value.status() == ChargeStatus::Pending && self.is_abandoned(read.value.updated_at)
+        {
+            return Ok(AtOnce::NotSo(Some(Box::new(read))));
+        }
+        let mut charge = read.value.clone();
+        let now = self.clock.now();
+        if decide(&mut charge, gateway, event, now) != Ok(true) {
+            return Ok(AtOnce::NotSo(Some(Box::new(read))));
+        }
+        charge.updated_at = now;
+        let applied = Applied::Applied(charge.status());
+        let record = InboundWebhook {
+            status: InboundStatus::Applied,
+            note: applied.note(),
+            ..record.clone()
+        };
+        let (news, message) = self.news(&charge)?;
+        match self
+            .store
+            .update_charge_emitting_inbound(&charge, read.version, &news, &message, &record)
+            .await
+        {
+            Ok(_) => Ok(AtOnce::Done(applied)),
+            Err(StoreError::AlreadyExists { entity, .. }) if entity == INBOUND_ENTITY => {
+                Ok(AtOnce::Recorded)
+            }
+            Err(StoreError::Conflict { .. }) => Ok(AtOnce::NotSo(None)),
+            Err(e) => Err(e),
+        }
+    }
+
     /// [`Self::apply_gateway_event`], starting from `first` (the charge just read) when given.
     async fn apply_from(
         &self,
@@ -307,6 +375,16 @@ impl Orchestrator {
             event.event_id
         )))
     }
+}
+
+/// What [`Orchestrator::apply_at_once`] did.
+enum AtOnce {
+    /// The news moved the charge, recorded with it in one commit.
+    Done(Applied),
+    /// The webhook was recorded already (another delivery of it): nothing written.
+    Recorded,
+    /// Not applied at once; nothing written. The charge as read, if it still is.
+    NotSo(Option<Box<Versioned<Charge>>>),
 }
 
 /// What `event` does to `charge`, in place: `Ok(moved)` when it changed it (`moved`: its

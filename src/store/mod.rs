@@ -194,10 +194,27 @@ pub trait ChargeStore: Send + Sync {
         message: &QueueMessage,
         key: &KeyWrite,
     ) -> StoreResult<(u64, bool)>;
+    /// [`Self::update_charge_emitting`] and, in the same commit, the record of the gateway
+    /// webhook that brought this news (`webhook`, already settled), as
+    /// [`InboundWebhookStore::record_inbound`] would record it: one commit for the news a
+    /// webhook applies. The record must be new, or nothing is written:
+    /// [`StoreError::AlreadyExists`] naming [`INBOUND_ENTITY`] when the webhook is already
+    /// recorded (another delivery of it), [`StoreError::Conflict`] when the charge moved on.
+    async fn update_charge_emitting_inbound(
+        &self,
+        charge: &Charge,
+        expected_version: u64,
+        event: &Event,
+        message: &QueueMessage,
+        webhook: &InboundWebhook,
+    ) -> StoreResult<u64>;
 }
 
 /// The entity [`StoreError`]s name for an idempotency key.
 pub const KEY_ENTITY: &str = "idempotency key";
+
+/// The entity [`StoreError`]s name for a gateway webhook's record.
+pub const INBOUND_ENTITY: &str = "inbound webhook";
 
 /// One idempotency key's write inside a charge's commit: `record` replaces the key if it is
 /// exactly as its writer last saw it (`seen`: the record at its version; `None`: no record).

@@ -638,6 +638,23 @@ async fn the_reconciler_never_resends_a_pending_stripe_refund() {
     assert_eq!((status, refunded), (ChargeStatus::Succeeded, 0));
 }
 
+/// Delivers `news` in a task that dies at the crash point `inbound.recorded`.
+async fn dies_at_recorded(f: &Fixture, news: &GatewayEvent) {
+    f.core
+        .orchestrator
+        .failpoints
+        .arm(payorch::failpoint::INBOUND_RECORDED);
+    let (core, tenant, news) = (f.core.clone(), f.tenant.clone(), news.clone());
+    let died = tokio::spawn(async move {
+        core.orchestrator
+            .receive_gateway_event(&tenant, GatewayId::Stripe, &news, "{}")
+            .await
+    })
+    .await;
+    assert!(died.is_err(), "the delivery dies at inbound.recorded");
+    f.core.orchestrator.failpoints.clear();
+}
+
 /// News its charge takes nothing from is recorded with its verdict in one write: a delivery
 /// that dies right after recording it (the crash point `inbound.recorded`) leaves a settled
 /// record, which a redelivery answers as a duplicate without reading or writing the charge.
@@ -659,21 +676,29 @@ async fn news_the_charge_takes_nothing_from_is_recorded_settled_in_one_write() {
         (&orphan, InboundStatus::Rejected),
     ];
     for (news, settled) in cases {
-        f.core
-            .orchestrator
-            .failpoints
-            .arm(payorch::failpoint::INBOUND_RECORDED);
-        let (core, tenant, news_) = (f.core.clone(), f.tenant.clone(), news.clone());
-        let died = tokio::spawn(async move {
-            core.orchestrator
-                .receive_gateway_event(&tenant, GatewayId::Stripe, &news_, "{}")
-                .await
-        })
-        .await;
-        assert!(died.is_err(), "the delivery dies at inbound.recorded");
-        f.core.orchestrator.failpoints.clear();
+        dies_at_recorded(&f, news).await;
         assert_eq!(f.inbound(news).await, settled, "{news:?}");
         assert_eq!(f.receive(news).await, Applied::Duplicate);
     }
     assert_eq!(f.status(&paid).await.0, ChargeStatus::Succeeded);
+}
+
+/// News that moves its charge is one commit with its record: a delivery that dies at the first
+/// crash point after it (`inbound.recorded`) has moved the charge, queued its one event and
+/// settled its record, so a redelivery is a duplicate and sends nothing more.
+#[tokio::test]
+async fn news_that_moves_its_charge_is_one_commit_with_its_record() {
+    let f = fixture().await;
+    let id = f
+        .charge(Some(GatewayId::Stripe), ChargeStatus::RequiresAction)
+        .await;
+    let before = f.queued().await;
+    let paid = event(&id, Some(ChargeStatus::Succeeded));
+    dies_at_recorded(&f, &paid).await;
+    assert_eq!(f.inbound(&paid).await, InboundStatus::Applied);
+    assert_eq!(f.status(&id).await.0, ChargeStatus::Succeeded);
+    assert_eq!(f.queued().await, before + 1, "its one event");
+    assert_eq!(f.receive(&paid).await, Applied::Duplicate);
+    assert_eq!(f.queued().await, before + 1, "nothing more");
+    assert_eq!(logged(&f, &id).await.len(), 1);
 }

@@ -7,7 +7,8 @@ use super::{T0, at, idempotency_record, ok, sample_charge, tenant};
 use crate::id::ChargeId;
 use crate::model::{Charge, ChargeStatus, Currency, GatewayId, Money};
 use crate::store::{
-    ChargeQuery, Claim, IdempotencyState, KEY_ENTITY, KeyWrite, Store, StoreError, Versioned,
+    ChargeQuery, Claim, INBOUND_ENTITY, IdempotencyState, InboundStatus, InboundWebhook,
+    KEY_ENTITY, KeyWrite, Store, StoreError, Versioned,
 };
 
 pub async fn charge_create_and_get_round_trip<S: Store + 'static>(store: Arc<S>) {
@@ -308,6 +309,95 @@ pub async fn charge_outcome_with_its_key_answer_is_one_commit<S: Store + 'static
     assert_eq!(ok(store.get_event(&acme, &event.id).await, "event"), None);
     let key = ok(store.get_idempotency_key(&acme, "k1").await, "key").expect("key");
     assert_eq!(key.version, 2);
+}
+
+/// `update_charge_emitting_inbound`: the charge, its news and the webhook's record in one
+/// commit, the record settled as given; a webhook recorded already, or a stale charge version,
+/// writes nothing of the three.
+pub async fn charge_news_with_its_webhook_record_is_one_commit<S: Store + 'static>(store: Arc<S>) {
+    let acme = tenant("acme");
+    let mut charge = sample_charge(&acme, T0);
+    ok(store.create_charge(&charge).await, "create");
+    charge.apply_status(ChargeStatus::Succeeded, at(50));
+    charge.updated_at = at(50);
+    let news = |charge: &Charge| {
+        (
+            crate::model::Event::for_charge(charge, at(50)),
+            super::queue_message(&acme, at(50)),
+        )
+    };
+    let webhook = |event: &str| InboundWebhook {
+        id: crate::id::InboundId::generate(),
+        tenant: acme.clone(),
+        gateway: crate::model::GatewayId::Stripe,
+        gateway_event_id: event.into(),
+        received_at: at(50),
+        body: "{}".into(),
+        status: InboundStatus::Applied,
+        note: Some("charge moved to succeeded".into()),
+    };
+
+    // A webhook recorded already (another delivery of it): nothing is written.
+    let mut earlier = webhook("evt_1");
+    earlier.status = InboundStatus::Received;
+    earlier.note = None;
+    assert!(ok(store.record_inbound(&earlier).await, "record"));
+    let (event, message) = news(&charge);
+    let r = store
+        .update_charge_emitting_inbound(&charge, 1, &event, &message, &webhook("evt_1"))
+        .await;
+    assert!(
+        matches!(&r, Err(StoreError::AlreadyExists { entity, .. }) if *entity == INBOUND_ENTITY),
+        "{r:?}"
+    );
+    let got = ok(store.get_charge(&acme, &charge.id).await, "get").expect("stored");
+    assert_eq!(
+        (got.value.status(), got.version),
+        (ChargeStatus::Pending, 1)
+    );
+    assert_eq!(ok(store.get_event(&acme, &event.id).await, "event"), None);
+    let kept = ok(
+        store.get_inbound(&acme, earlier.gateway, "evt_1").await,
+        "inbound",
+    );
+    assert_eq!(kept, Some(earlier), "the first record is kept as it was");
+
+    // A stale charge version: neither the charge, its event nor the record.
+    let (event, message) = news(&charge);
+    let r = store
+        .update_charge_emitting_inbound(&charge, 2, &event, &message, &webhook("evt_2"))
+        .await;
+    assert!(matches!(r, Err(StoreError::Conflict { .. })), "{r:?}");
+    assert_eq!(ok(store.get_event(&acme, &event.id).await, "event"), None);
+    let none = ok(
+        store
+            .get_inbound(&acme, crate::model::GatewayId::Stripe, "evt_2")
+            .await,
+        "inbound",
+    );
+    assert_eq!(none, None, "no record without its charge");
+
+    // All three.
+    let fresh = webhook("evt_2");
+    let r = store
+        .update_charge_emitting_inbound(&charge, 1, &event, &message, &fresh)
+        .await;
+    assert_eq!(ok(r, "news with its record"), 2);
+    let got = ok(store.get_charge(&acme, &charge.id).await, "get").expect("stored");
+    assert_eq!(
+        (got.value.status(), got.version),
+        (ChargeStatus::Succeeded, 2)
+    );
+    assert!(ok(store.get_event(&acme, &event.id).await, "event").is_some());
+    let recorded = ok(
+        store
+            .get_inbound(&acme, crate::model::GatewayId::Stripe, "evt_2")
+            .await,
+        "inbound",
+    );
+    assert_eq!(recorded, Some(fresh), "recorded settled, as given");
+    // And it dedupes like any record.
+    assert!(!ok(store.record_inbound(&webhook("evt_2")).await, "record"));
 }
 
 pub async fn charge_list_newest_first_with_cursor<S: Store + 'static>(store: Arc<S>) {

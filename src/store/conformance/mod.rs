@@ -94,6 +94,7 @@ macro_rules! store_conformance_tests {
             charge_update_with_its_news_is_one_commit,
             charge_created_with_its_key_claim_is_one_commit,
             charge_outcome_with_its_key_answer_is_one_commit,
+            charge_news_with_its_webhook_record_is_one_commit,
             charge_list_newest_first_with_cursor,
             charge_list_filters,
             charge_list_limit_default_and_cap,

@@ -41,7 +41,8 @@ use super::{DynamoStore, GSI1};
 use crate::id::ChargeId;
 use crate::model::{Charge, Event, TenantId};
 use crate::store::{
-    ChargeQuery, ChargeStore, KeyWrite, Page, QueueMessage, StoreError, StoreResult, Versioned,
+    ChargeQuery, ChargeStore, InboundWebhook, KeyWrite, Page, QueueMessage, StoreError,
+    StoreResult, Versioned,
 };
 
 const CHARGE_SK: &str = "CHARGE";
@@ -260,6 +261,34 @@ impl ChargeStore for DynamoStore {
             }
             Err(i) => Err(StoreError::Backend(format!(
                 "updating charge `{}` with its event and key failed on item {i} of the transaction",
+                charge.id
+            ))),
+        }
+    }
+
+    /// One transaction: the webhook's record (if new), the charge (if at its version), the
+    /// event and the delivery's outbox item.
+    async fn update_charge_emitting_inbound(
+        &self,
+        charge: &Charge,
+        expected_version: u64,
+        event: &Event,
+        message: &QueueMessage,
+        webhook: &InboundWebhook,
+    ) -> StoreResult<u64> {
+        let writes = vec![
+            self.charge_update_write(charge, expected_version)?,
+            self.event_put_write(event)?,
+            in_transaction(self.inbound_put(webhook)?),
+        ];
+        match self.enqueue_in(message, Duration::ZERO, writes).await? {
+            Ok(()) => Ok(expected_version + 1),
+            Err(0) => Err(self.charge_update_failure(charge, expected_version).await?),
+            Err(1) => Err(super::events::event_exists(event)),
+            Err(2) => Err(super::inbound::inbound_taken(webhook)),
+            Err(i) => Err(StoreError::Backend(format!(
+                "updating charge `{}` with its event and webhook record failed on item {i} of \
+                 the transaction",
                 charge.id
             ))),
         }

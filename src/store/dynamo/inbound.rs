@@ -11,7 +11,7 @@
 //! webhook recorded a moment ago may be missing from a listing, or wait for the next prune.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue};
 
 use super::error::{applied, lost_condition};
 use super::item::{Item, ItemExt, n, s, shard};
@@ -19,9 +19,10 @@ use super::{DynamoStore, GSI1, page_size, sort_millis};
 use crate::clock::Timestamp;
 use crate::id::InboundId;
 use crate::model::{GatewayId, TenantId};
-use crate::store::{InboundStatus, InboundWebhook, InboundWebhookStore, StoreError, StoreResult};
+use crate::store::{
+    INBOUND_ENTITY, InboundStatus, InboundWebhook, InboundWebhookStore, StoreError, StoreResult,
+};
 
-const ENTITY: &str = "inbound webhook";
 const SORT: &str = "INBOUND";
 
 fn partition(tenant: &TenantId, gateway: GatewayId, gateway_event_id: &str) -> String {
@@ -66,37 +67,51 @@ fn webhook(item: &Item) -> StoreResult<InboundWebhook> {
     })
 }
 
+impl DynamoStore {
+    /// The put that records `webhook` only if it is not recorded yet (its key is the dedupe
+    /// key): alone in `record_inbound`, or in the transaction of the charge it moved.
+    pub(super) fn inbound_put(&self, webhook: &InboundWebhook) -> StoreResult<Put> {
+        let pk = partition(&webhook.tenant, webhook.gateway, &webhook.gateway_event_id);
+        let order = format!("{}#{}", sort_millis(webhook.received_at), webhook.id);
+        let mut item = Item::from([
+            ("sk".to_string(), s(SORT)),
+            ("version".into(), n(1)),
+            ("id".into(), s(webhook.id.as_str())),
+            ("tenant".into(), s(webhook.tenant.as_str())),
+            ("gateway".into(), s(webhook.gateway.as_str())),
+            ("event".into(), s(&webhook.gateway_event_id)),
+            ("received_at".into(), n(webhook.received_at.unix_millis())),
+            ("body".into(), s(&webhook.body)),
+            ("status".into(), s(status_text(webhook.status)?)),
+            ("gsi1pk".into(), s(format!("INBOUND#{}", webhook.tenant))),
+            ("gsi1sk".into(), s(&order)),
+        ]);
+        if let Some(note) = &webhook.note {
+            item.insert("note".into(), s(note));
+        }
+        if !webhook.body.is_empty() {
+            item.insert("gsi2pk".into(), s(format!("INBOUNDBODY#{}", shard(&pk))));
+            item.insert("gsi2sk".into(), s(order));
+        }
+        item.insert("pk".into(), s(pk));
+        self.put_new(item)
+    }
+}
+
+/// The error a write that needed `webhook`'s record to be new reports when it was not.
+pub(super) fn inbound_taken(webhook: &InboundWebhook) -> StoreError {
+    StoreError::AlreadyExists {
+        entity: INBOUND_ENTITY,
+        id: partition(&webhook.tenant, webhook.gateway, &webhook.gateway_event_id),
+    }
+}
+
 #[async_trait]
 impl InboundWebhookStore for DynamoStore {
     /// One `PutItem` on `attribute_not_exists(pk)`: a lost condition is a duplicate.
     async fn record_inbound(&self, webhook: &InboundWebhook) -> StoreResult<bool> {
-        let pk = partition(&webhook.tenant, webhook.gateway, &webhook.gateway_event_id);
-        let order = format!("{}#{}", sort_millis(webhook.received_at), webhook.id);
-        let mut put = self
-            .ddb
-            .put_item()
-            .table_name(&self.settings.table)
-            .item("sk", s(SORT))
-            .item("version", n(1))
-            .item("id", s(webhook.id.as_str()))
-            .item("tenant", s(webhook.tenant.as_str()))
-            .item("gateway", s(webhook.gateway.as_str()))
-            .item("event", s(&webhook.gateway_event_id))
-            .item("received_at", n(webhook.received_at.unix_millis()))
-            .item("body", s(&webhook.body))
-            .item("status", s(status_text(webhook.status)?))
-            .item("gsi1pk", s(format!("INBOUND#{}", webhook.tenant)))
-            .item("gsi1sk", s(&order))
-            .condition_expression("attribute_not_exists(pk)");
-        if let Some(note) = &webhook.note {
-            put = put.item("note", s(note));
-        }
-        if !webhook.body.is_empty() {
-            put = put
-                .item("gsi2pk", s(format!("INBOUNDBODY#{}", shard(&pk))))
-                .item("gsi2sk", s(order));
-        }
-        applied(put.item("pk", s(pk)).send().await).map_err(|e| self.ddb_error("PutItem", e))
+        let put = self.inbound_put(webhook)?;
+        applied(self.put_request(put).send().await).map_err(|e| self.ddb_error("PutItem", e))
     }
 
     async fn get_inbound(
@@ -140,7 +155,7 @@ impl InboundWebhookStore for DynamoStore {
         match update.send().await {
             Ok(_) => Ok(()),
             Err(err) if lost_condition(&err).is_some() => Err(StoreError::NotFound {
-                entity: ENTITY,
+                entity: INBOUND_ENTITY,
                 id: format!("{tenant}/{}/{gateway_event_id}", gateway.as_str()),
             }),
             Err(err) => Err(self.ddb_error("UpdateItem", err)),

@@ -9,6 +9,7 @@ use rusqlite::{Connection, params, params_from_iter};
 
 use super::events::EventRow;
 use super::queue::MessageRow;
+use super::webhooks::InboundRow;
 use super::{
     SqliteStore, Target, encode, insert_new, into_page, page_size, query_bodies, query_versioned,
     sql_error, version_param, write_at_version,
@@ -17,8 +18,8 @@ use crate::clock::Timestamp;
 use crate::id::ChargeId;
 use crate::model::{Charge, Event, GatewayId, TenantId};
 use crate::store::{
-    ChargeQuery, ChargeStore, Claim, IdempotencyRecord, IdempotencyStore, KEY_ENTITY, KeyWrite,
-    Page, QueueMessage, StoreError, StoreResult, Versioned,
+    ChargeQuery, ChargeStore, Claim, IdempotencyRecord, IdempotencyStore, InboundWebhook,
+    KEY_ENTITY, KeyWrite, Page, QueueMessage, StoreError, StoreResult, Versioned,
 };
 
 #[async_trait]
@@ -63,6 +64,32 @@ impl ChargeStore for SqliteStore {
                 Err(e) => return Err(e),
             };
             Ok((version, written))
+        })
+        .await
+    }
+
+    /// One write job: the charge, its event and delivery, and the webhook's record, which must
+    /// be new (a failed job rolls back to its savepoint, the charge's update with it).
+    async fn update_charge_emitting_inbound(
+        &self,
+        charge: &Charge,
+        expected_version: u64,
+        event: &Event,
+        message: &QueueMessage,
+        webhook: &InboundWebhook,
+    ) -> StoreResult<u64> {
+        let row = ChargeRow::new(charge)?;
+        let event = EventRow::new(event)?;
+        let message = MessageRow::new(message, Duration::ZERO)?;
+        let inbound = InboundRow::new(webhook)?;
+        self.write(move |c| {
+            if !inbound.insert(c)? {
+                return Err(inbound.taken());
+            }
+            let version = row.update(c, expected_version)?;
+            event.insert(c)?;
+            message.insert(c)?;
+            Ok(version)
         })
         .await
     }

@@ -2,12 +2,14 @@
 //! Not verification or normalization (that is `webhook/`).
 
 use async_trait::async_trait;
-use rusqlite::params;
+use rusqlite::{Connection, params};
 
 use super::{SqliteStore, encode, is_unique_violation, page_size, query_bodies, sql_error};
 use crate::clock::Timestamp;
 use crate::model::{GatewayId, TenantId};
-use crate::store::{InboundStatus, InboundWebhook, InboundWebhookStore, StoreError, StoreResult};
+use crate::store::{
+    INBOUND_ENTITY, InboundStatus, InboundWebhook, InboundWebhookStore, StoreError, StoreResult,
+};
 
 fn inbound_status(status: InboundStatus) -> &'static str {
     match status {
@@ -19,46 +21,79 @@ fn inbound_status(status: InboundStatus) -> &'static str {
     }
 }
 
+/// A webhook's record, encoded, ready to insert (alone, or with the charge it moved).
+pub(super) struct InboundRow {
+    id: String,
+    tenant: String,
+    gateway: &'static str,
+    event: String,
+    received_at: i64,
+    status: &'static str,
+    body: String,
+}
+
+impl InboundRow {
+    pub(super) fn new(webhook: &InboundWebhook) -> StoreResult<InboundRow> {
+        let id = webhook.id.to_string();
+        Ok(InboundRow {
+            body: encode(INBOUND_ENTITY, &id, webhook)?,
+            id,
+            tenant: webhook.tenant.to_string(),
+            gateway: webhook.gateway.as_str(),
+            event: webhook.gateway_event_id.clone(),
+            received_at: webhook.received_at.unix_millis(),
+            status: inbound_status(webhook.status),
+        })
+    }
+
+    /// Inserts the record unless the webhook (tenant, gateway, event id) is recorded already:
+    /// whether it was new.
+    pub(super) fn insert(&self, c: &Connection) -> StoreResult<bool> {
+        let stored = c
+            .prepare_cached(
+                "INSERT INTO inbound_webhooks
+                    (id, tenant, gateway, gateway_event_id, received_at, status, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (tenant, gateway, gateway_event_id) DO NOTHING",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    self.id,
+                    self.tenant,
+                    self.gateway,
+                    self.event,
+                    self.received_at,
+                    self.status,
+                    self.body
+                ])
+            });
+        match stored {
+            Ok(n) => Ok(n == 1),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyExists {
+                entity: INBOUND_ENTITY,
+                id: self.id.clone(),
+            }),
+            Err(e) => Err(sql_error(
+                &format!("record inbound webhook `{}`", self.id),
+                e,
+            )),
+        }
+    }
+
+    /// The error a write that needed this record to be new reports when it was not.
+    pub(super) fn taken(&self) -> StoreError {
+        StoreError::AlreadyExists {
+            entity: INBOUND_ENTITY,
+            id: format!("{}/{}/{}", self.tenant, self.gateway, self.event),
+        }
+    }
+}
+
 #[async_trait]
 impl InboundWebhookStore for SqliteStore {
     async fn record_inbound(&self, webhook: &InboundWebhook) -> StoreResult<bool> {
-        let id = webhook.id.to_string();
-        let body = encode("inbound webhook", &id, webhook)?;
-        let (tenant, gateway) = (webhook.tenant.to_string(), webhook.gateway.as_str());
-        let event = webhook.gateway_event_id.clone();
-        let (received_at, status) = (
-            webhook.received_at.unix_millis(),
-            inbound_status(webhook.status),
-        );
-        self.write(move |c| {
-            let stored = c
-                .prepare_cached(
-                    "INSERT INTO inbound_webhooks
-                        (id, tenant, gateway, gateway_event_id, received_at, status, body)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                     ON CONFLICT (tenant, gateway, gateway_event_id) DO NOTHING",
-                )
-                .and_then(|mut s| {
-                    s.execute(params![
-                        id,
-                        tenant,
-                        gateway,
-                        event,
-                        received_at,
-                        status,
-                        body
-                    ])
-                });
-            match stored {
-                Ok(n) => Ok(n == 1),
-                Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyExists {
-                    entity: "inbound webhook",
-                    id: id.clone(),
-                }),
-                Err(e) => Err(sql_error(&format!("record inbound webhook `{id}`"), e)),
-            }
-        })
-        .await
+        let row = InboundRow::new(webhook)?;
+        self.write(move |c| row.insert(c)).await
     }
 
     async fn get_inbound(
