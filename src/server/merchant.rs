@@ -404,7 +404,12 @@ pub(super) async fn rotate_secret(c: Change) -> Result<Response, ApiError> {
     let max = manage::MAX_OVERLAP.as_secs();
     let overlap = match obj.and_then(|o| o.get("overlap_seconds")) {
         None | Some(Value::Null) => manage::DEFAULT_OVERLAP,
-        Some(v) => match v.as_u64() {
+        // A whole number, also written as one (`3600.0`).
+        Some(v) => match v.as_u64().or_else(|| {
+            v.as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= max as f64)
+                .map(|f| f as u64)
+        }) {
             Some(s) if s <= max => std::time::Duration::from_secs(s),
             _ => {
                 return Err(bad_param(

@@ -113,6 +113,7 @@ mod tests {
                 "credentials.delete",
                 "webhook.endpoint_set",
                 "webhook.endpoint_enable",
+                "webhook.endpoint_disable",
                 "webhook.secret_rotate",
                 "charge.refund",
             ]
