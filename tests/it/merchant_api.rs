@@ -226,6 +226,15 @@ async fn the_endpoint_is_set_read_rotated_disabled_and_enabled_as_on_the_cli() {
     refused(&a, 400, "parameter_missing", Some("url"));
     let a = get(&stack, path, k).await;
     assert_eq!(a.status, 404, "nothing was written: {}", a.body);
+    // The CLI's disable on no endpoint: not found, like its enable.
+    let cli = [
+        "--config",
+        stack.config.as_str(),
+        "webhook",
+        "endpoint",
+        "disable",
+    ];
+    stack.env.run(&cli).fails(3);
 
     // Created: the secret in full, this once.
     let body = json!({"url": "https://shop.example/hooks"});
