@@ -15,8 +15,8 @@ use payorch::id::MessageId;
 use payorch::model::TenantId;
 use payorch::store::{DeadLetter, Store, StoreError};
 use payorch::tenancy;
-use payorch::webhook::dlq;
-use payorch::webhook::outbound::{AttemptRecord, DeliveryLog};
+use payorch::webhook::outbound::AttemptRecord;
+use payorch::webhook::{dlq, manage};
 
 use super::output::or_dash;
 use super::{CliError, Ctx, Exit};
@@ -114,20 +114,17 @@ struct DeadView {
 
 impl DeadView {
     fn new(d: &DeadLetter, with_body: bool) -> Self {
-        let log = DeliveryLog::decode(&d.last_error);
-        let event: Option<serde_json::Value> = serde_json::from_str(&d.message.body).ok();
-        let field = |k: &str| {
-            event
-                .as_ref()
-                .and_then(|e| e.get(k))
-                .and_then(|v| v.as_str())
-                .map(str::to_string)
-        };
+        let dlq::Contents {
+            event,
+            event_id,
+            event_type,
+            log,
+        } = dlq::Contents::of(d);
         DeadView {
             id: d.message.id.to_string(),
             tenant: d.message.tenant.clone(),
-            event_id: field("id"),
-            event_type: field("type"),
+            event_id,
+            event_type,
             enqueued_at: d.message.enqueued_at.to_rfc3339(),
             dead_at: d.dead_at.to_rfc3339(),
             attempts: log.attempts.len(),
@@ -155,9 +152,9 @@ async fn get_own(
     tenant: &TenantId,
     id: &MessageId,
 ) -> anyhow::Result<DeadLetter> {
-    match store.get_dead(id).await? {
-        Some(d) if d.message.tenant == *tenant => Ok(d),
-        _ => Err(StoreError::NotFound {
+    match manage::own_dead_letter(store, tenant, id).await? {
+        Some(d) => Ok(d),
+        None => Err(StoreError::NotFound {
             entity: "dead letter",
             id: id.to_string(),
         }

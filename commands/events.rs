@@ -3,16 +3,14 @@
 //! `resend` puts the same event (same id, so the merchant can dedupe on `webhook-id`) in the
 //! delivery queue again, and is audited as `events.resend`.
 
-use std::time::Duration;
-
 use clap::Subcommand;
 use serde::Serialize;
 
-use payorch::clock::Clock;
-use payorch::id::{ChargeId, EventId, MessageId};
-use payorch::model::{Event, EventType, TenantId};
-use payorch::store::{AuditAction, EventQuery, QueueMessage, Store, StoreError};
+use payorch::id::{ChargeId, EventId};
+use payorch::model::{Event, EventType};
+use payorch::store::{EventQuery, StoreError};
 use payorch::tenancy;
+use payorch::webhook::manage;
 
 use super::Ctx;
 
@@ -86,16 +84,13 @@ impl EventRow {
     }
 }
 
-/// The tenant's event `id`, or not found (exit 3).
-async fn get_own(store: &dyn Store, tenant: &TenantId, id: &EventId) -> anyhow::Result<Event> {
-    match store.get_event(tenant, id).await? {
-        Some(event) => Ok(event),
-        None => Err(StoreError::NotFound {
-            entity: "event",
-            id: id.to_string(),
-        }
-        .into()),
+/// The event `id` was not found (exit 3).
+fn not_found(id: &EventId) -> anyhow::Error {
+    StoreError::NotFound {
+        entity: "event",
+        id: id.to_string(),
     }
+    .into()
 }
 
 pub async fn run(ctx: &Ctx, cmd: EventsCommand) -> anyhow::Result<()> {
@@ -144,39 +139,25 @@ pub async fn run(ctx: &Ctx, cmd: EventsCommand) -> anyhow::Result<()> {
             }
         }
         EventsCommand::Show { id } => {
-            let event = get_own(store.as_ref(), tenant, &id).await?;
+            let event = manage::own_event(store.as_ref(), tenant, &id)
+                .await?
+                .ok_or_else(|| not_found(&id))?;
             ctx.out.json(&event)?;
         }
         EventsCommand::Resend { id } => {
-            let event = get_own(store.as_ref(), tenant, &id).await?;
-            let message = QueueMessage {
-                id: MessageId::generate(),
-                tenant: tenant.clone(),
-                body: serde_json::to_string(&event)?,
-                enqueued_at: ctx.clock.now(),
-                // After whatever of the charge is still queued, never beside it.
-                group: Some(event.data.charge.id.to_string()),
-            };
-            store.enqueue(&message, Duration::ZERO).await?;
-            tenancy::audit(
-                store.as_ref(),
-                &ctx.clock,
-                &ctx.actor(),
-                tenant,
-                AuditAction::EventsResend,
-                &id.to_string(),
-                serde_json::json!({"message_id": message.id.to_string(), "type": event.kind}),
-            )
-            .await?;
+            let actor = ctx.actor();
+            let who = ctx.acting(store.as_ref(), &actor);
+            let (_, message_id) = manage::resend_event(who, &id)
+                .await?
+                .ok_or_else(|| not_found(&id))?;
             if ctx.out.is_json() {
                 return ctx.out.json(&serde_json::json!({
                     "event": id.to_string(),
-                    "message_id": message.id.to_string(),
+                    "message_id": message_id.to_string(),
                 }));
             }
             ctx.out.line(&format!(
-                "Queued event {id} for delivery again (message {}).",
-                message.id
+                "Queued event {id} for delivery again (message {message_id})."
             ))?;
         }
     }

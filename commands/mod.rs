@@ -219,6 +219,21 @@ impl Ctx {
     pub fn actor(&self) -> Actor {
         Actor(format!("cli:{}", user::os_user()))
     }
+
+    /// This invocation as the one making a change to the tenant's webhooks (audited as
+    /// `actor`, [`Ctx::actor`]).
+    pub fn acting<'a>(
+        &'a self,
+        store: &'a dyn Store,
+        actor: &'a Actor,
+    ) -> payorch::webhook::manage::Acting<'a> {
+        payorch::webhook::manage::Acting {
+            store,
+            clock: &self.clock,
+            actor,
+            tenant: self.tenant(),
+        }
+    }
 }
 
 /// Parses, runs, reports, and turns the result into an exit code.

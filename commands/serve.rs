@@ -80,7 +80,9 @@ pub async fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<()> {
     };
     let limits = payorch::server::listen::ConnectionLimits::from(&config.server);
     let core = Core::assemble(config, store, gateways, clock)?;
-    let app = payorch::server::router(payorch::server::AppState::from_core(&core));
+    let app = payorch::server::router(
+        payorch::server::AppState::from_core(&core).with_data_keys(keys.clone()),
+    );
     let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| {
         // Where the address came from is where it is changed.
         let choose = match args.bind {

@@ -1,8 +1,7 @@
-//! `payorch webhook endpoint set|show|enable` and `payorch webhook secret rotate`: where a
-//! tenant's events are delivered and the Standard Webhooks secret that signs them. A new
-//! secret is printed once; `show` masks it unless `--reveal`. Every change is audited.
-
-use std::time::Duration;
+//! `payorch webhook endpoint set|show|enable|disable` and `payorch webhook secret rotate`: where
+//! a tenant's events are delivered and the Standard Webhooks secret that signs them. A new
+//! secret is printed once; `show` masks it unless `--reveal`. Every change is audited
+//! (`payorch::webhook::manage`, the same changes the merchant API makes).
 
 use clap::Subcommand;
 use serde::Serialize;
@@ -11,10 +10,9 @@ use payorch::clock::Clock;
 use payorch::config::HumanDuration;
 use payorch::egress::TargetPolicy;
 use payorch::model::TenantId;
-use payorch::secret::Secret;
-use payorch::store::AuditAction;
 use payorch::tenancy;
 use payorch::webhook::endpoint::{self, Endpoint, EndpointError};
+use payorch::webhook::manage;
 
 use super::output::or_dash;
 use super::{CliError, Ctx, Exit};
@@ -43,8 +41,14 @@ pub enum EndpointCommand {
         #[arg(long)]
         reveal: bool,
     },
-    /// Resume deliveries after the endpoint answered 410 Gone (kept events then flow)
+    /// Resume deliveries after the endpoint answered 410 Gone or was disabled (kept events then flow)
     Enable,
+    /// Stop deliveries for now: events are kept and wait until `enable`
+    Disable {
+        /// Why, recorded on the endpoint and in the audit log
+        #[arg(long)]
+        reason: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -59,11 +63,7 @@ pub enum SecretCommand {
 
 fn parse_overlap(s: &str) -> Result<HumanDuration, String> {
     let d: HumanDuration = s.parse()?;
-    if d.0 > Duration::from_secs(30 * 24 * 3600) {
-        return Err(format!(
-            "`{s}` is more than the 30 days an overlap may last"
-        ));
-    }
+    manage::check_overlap(d.0).map_err(|e| format!("`{s}` {e}"))?;
     Ok(d)
 }
 
@@ -82,14 +82,6 @@ struct EndpointView<'a> {
     updated_at: String,
 }
 
-fn show_secret(s: &Secret, reveal: bool) -> String {
-    if reveal {
-        s.expose().to_string()
-    } else {
-        s.hint(10)
-    }
-}
-
 impl<'a> EndpointView<'a> {
     fn new(
         tenant: &'a TenantId,
@@ -97,22 +89,15 @@ impl<'a> EndpointView<'a> {
         reveal: bool,
         now: payorch::clock::Timestamp,
     ) -> Self {
-        let overlapping = e.overlap_until.is_some_and(|u| now < u);
+        let shown = e.shown(reveal, now);
         EndpointView {
             tenant,
             url: &e.url,
             enabled: e.enabled,
             disabled_reason: e.disabled_reason.as_deref(),
-            secret: show_secret(&e.secret, reveal),
-            previous_secret: e
-                .previous_secret
-                .as_ref()
-                .filter(|_| overlapping)
-                .map(|s| show_secret(s, reveal)),
-            overlap_until: e
-                .overlap_until
-                .filter(|_| overlapping)
-                .map(|t| t.to_rfc3339()),
+            secret: shown.secret,
+            previous_secret: shown.previous_secret,
+            overlap_until: shown.overlap_until.map(|t| t.to_rfc3339()),
             updated_at: e.updated_at.to_rfc3339(),
         }
     }
@@ -163,26 +148,16 @@ pub async fn run(ctx: &Ctx, cmd: WebhookCommand) -> anyhow::Result<()> {
     let tenant = ctx.tenant();
     tenancy::require_tenant(store.as_ref(), tenant).await?;
     let now = ctx.clock.now();
-    let audit = |action: AuditAction, detail: serde_json::Value| {
-        let store = store.clone();
-        async move {
-            ctx.audit(store.as_ref(), action, "webhook_endpoint", detail)
-                .await
-        }
-    };
+    let actor = ctx.actor();
+    let who = ctx.acting(store.as_ref(), &actor);
     match cmd {
         WebhookCommand::Endpoint(EndpointCommand::Set { url }) => {
             let policy = TargetPolicy {
                 allow_private: ctx.config().webhooks.allow_private_targets,
             };
-            let (e, created) = endpoint::set(store.as_ref(), keys, tenant, &url, policy, now)
+            let (e, created) = manage::set_endpoint(who, keys, &url, policy)
                 .await
                 .map_err(endpoint_error)?;
-            audit(
-                AuditAction::WebhookEndpointSet,
-                serde_json::json!({"url": e.url, "new_secret": created}),
-            )
-            .await?;
             // A new endpoint's secret is shown this once; an existing one keeps (and hides) it.
             EndpointView::new(tenant, &e, created, now).print(ctx)?;
             if created {
@@ -203,25 +178,26 @@ pub async fn run(ctx: &Ctx, cmd: WebhookCommand) -> anyhow::Result<()> {
             EndpointView::new(tenant, &e, reveal, now).print(ctx)?;
         }
         WebhookCommand::Endpoint(EndpointCommand::Enable) => {
-            let e = endpoint::enable(store.as_ref(), keys, tenant, now)
+            let e = manage::enable_endpoint(who, keys)
                 .await
                 .map_err(endpoint_error)?;
-            audit(
-                AuditAction::WebhookEndpointEnable,
-                serde_json::json!({"url": e.url}),
-            )
-            .await?;
             EndpointView::new(tenant, &e, false, now).print(ctx)?;
         }
-        WebhookCommand::Secret(SecretCommand::Rotate { overlap }) => {
-            let e = endpoint::rotate_secret(store.as_ref(), keys, tenant, overlap.0, now)
+        WebhookCommand::Endpoint(EndpointCommand::Disable { reason }) => {
+            let reason = tenancy::validate_reason("--reason", reason.as_deref())
+                .map_err(|e| CliError::new(Exit::Usage, e.to_string()))?;
+            let e = manage::disable_endpoint(who, keys, reason.as_deref())
                 .await
                 .map_err(endpoint_error)?;
-            audit(
-                AuditAction::WebhookSecretRotate,
-                serde_json::json!({"overlap": overlap.to_string()}),
-            )
-            .await?;
+            EndpointView::new(tenant, &e, false, now).print(ctx)?;
+            ctx.out.note(
+                "Deliveries are held (events are kept) until `payorch webhook endpoint enable`.",
+            );
+        }
+        WebhookCommand::Secret(SecretCommand::Rotate { overlap }) => {
+            let e = manage::rotate_secret(who, keys, overlap.0)
+                .await
+                .map_err(endpoint_error)?;
             // The new secret in full, once; the old one stays masked.
             let mut view = EndpointView::new(tenant, &e, false, now);
             view.secret = e.secret.expose().to_string();

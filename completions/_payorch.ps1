@@ -1093,7 +1093,8 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Deliver the tenant''s events to URL (a new endpoint''s signing secret is shown only once)')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'The endpoint, its state and its signing secret (masked)')
-            [CompletionResult]::new('enable', 'enable', [CompletionResultType]::ParameterValue, 'Resume deliveries after the endpoint answered 410 Gone (kept events then flow)')
+            [CompletionResult]::new('enable', 'enable', [CompletionResultType]::ParameterValue, 'Resume deliveries after the endpoint answered 410 Gone or was disabled (kept events then flow)')
+            [CompletionResult]::new('disable', 'disable', [CompletionResultType]::ParameterValue, 'Stop deliveries for now: events are kept and wait until `enable`')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -1149,10 +1150,29 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'payorch;webhook;endpoint;disable' {
+            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why, recorded on the endpoint and in the audit log')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]')
+            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Data directory [default: $XDG_DATA_HOME/payorch]')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant to act on [default: the config''s `tenant`, else "default"]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No ANSI colours (also: the NO_COLOR environment variable)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'payorch;webhook;endpoint;help' {
             [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Deliver the tenant''s events to URL (a new endpoint''s signing secret is shown only once)')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'The endpoint, its state and its signing secret (masked)')
-            [CompletionResult]::new('enable', 'enable', [CompletionResultType]::ParameterValue, 'Resume deliveries after the endpoint answered 410 Gone (kept events then flow)')
+            [CompletionResult]::new('enable', 'enable', [CompletionResultType]::ParameterValue, 'Resume deliveries after the endpoint answered 410 Gone or was disabled (kept events then flow)')
+            [CompletionResult]::new('disable', 'disable', [CompletionResultType]::ParameterValue, 'Stop deliveries for now: events are kept and wait until `enable`')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -1163,6 +1183,9 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
             break
         }
         'payorch;webhook;endpoint;help;enable' {
+            break
+        }
+        'payorch;webhook;endpoint;help;disable' {
             break
         }
         'payorch;webhook;endpoint;help;help' {
@@ -1225,7 +1248,8 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
         'payorch;webhook;help;endpoint' {
             [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Deliver the tenant''s events to URL (a new endpoint''s signing secret is shown only once)')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'The endpoint, its state and its signing secret (masked)')
-            [CompletionResult]::new('enable', 'enable', [CompletionResultType]::ParameterValue, 'Resume deliveries after the endpoint answered 410 Gone (kept events then flow)')
+            [CompletionResult]::new('enable', 'enable', [CompletionResultType]::ParameterValue, 'Resume deliveries after the endpoint answered 410 Gone or was disabled (kept events then flow)')
+            [CompletionResult]::new('disable', 'disable', [CompletionResultType]::ParameterValue, 'Stop deliveries for now: events are kept and wait until `enable`')
             break
         }
         'payorch;webhook;help;endpoint;set' {
@@ -1235,6 +1259,9 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
             break
         }
         'payorch;webhook;help;endpoint;enable' {
+            break
+        }
+        'payorch;webhook;help;endpoint;disable' {
             break
         }
         'payorch;webhook;help;secret' {
@@ -1971,7 +1998,8 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
         'payorch;help;webhook;endpoint' {
             [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Deliver the tenant''s events to URL (a new endpoint''s signing secret is shown only once)')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'The endpoint, its state and its signing secret (masked)')
-            [CompletionResult]::new('enable', 'enable', [CompletionResultType]::ParameterValue, 'Resume deliveries after the endpoint answered 410 Gone (kept events then flow)')
+            [CompletionResult]::new('enable', 'enable', [CompletionResultType]::ParameterValue, 'Resume deliveries after the endpoint answered 410 Gone or was disabled (kept events then flow)')
+            [CompletionResult]::new('disable', 'disable', [CompletionResultType]::ParameterValue, 'Stop deliveries for now: events are kept and wait until `enable`')
             break
         }
         'payorch;help;webhook;endpoint;set' {
@@ -1981,6 +2009,9 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
             break
         }
         'payorch;help;webhook;endpoint;enable' {
+            break
+        }
+        'payorch;help;webhook;endpoint;disable' {
             break
         }
         'payorch;help;webhook;secret' {

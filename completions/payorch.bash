@@ -583,6 +583,9 @@ _payorch() {
             payorch__subcmd__help__subcmd__webhook,secret)
                 cmd="payorch__subcmd__help__subcmd__webhook__subcmd__secret"
                 ;;
+            payorch__subcmd__help__subcmd__webhook__subcmd__endpoint,disable)
+                cmd="payorch__subcmd__help__subcmd__webhook__subcmd__endpoint__subcmd__disable"
+                ;;
             payorch__subcmd__help__subcmd__webhook__subcmd__endpoint,enable)
                 cmd="payorch__subcmd__help__subcmd__webhook__subcmd__endpoint__subcmd__enable"
                 ;;
@@ -664,6 +667,9 @@ _payorch() {
             payorch__subcmd__webhook,secret)
                 cmd="payorch__subcmd__webhook__subcmd__secret"
                 ;;
+            payorch__subcmd__webhook__subcmd__endpoint,disable)
+                cmd="payorch__subcmd__webhook__subcmd__endpoint__subcmd__disable"
+                ;;
             payorch__subcmd__webhook__subcmd__endpoint,enable)
                 cmd="payorch__subcmd__webhook__subcmd__endpoint__subcmd__enable"
                 ;;
@@ -675,6 +681,9 @@ _payorch() {
                 ;;
             payorch__subcmd__webhook__subcmd__endpoint,show)
                 cmd="payorch__subcmd__webhook__subcmd__endpoint__subcmd__show"
+                ;;
+            payorch__subcmd__webhook__subcmd__endpoint__subcmd__help,disable)
+                cmd="payorch__subcmd__webhook__subcmd__endpoint__subcmd__help__subcmd__disable"
                 ;;
             payorch__subcmd__webhook__subcmd__endpoint__subcmd__help,enable)
                 cmd="payorch__subcmd__webhook__subcmd__endpoint__subcmd__help__subcmd__enable"
@@ -696,6 +705,9 @@ _payorch() {
                 ;;
             payorch__subcmd__webhook__subcmd__help,secret)
                 cmd="payorch__subcmd__webhook__subcmd__help__subcmd__secret"
+                ;;
+            payorch__subcmd__webhook__subcmd__help__subcmd__endpoint,disable)
+                cmd="payorch__subcmd__webhook__subcmd__help__subcmd__endpoint__subcmd__disable"
                 ;;
             payorch__subcmd__webhook__subcmd__help__subcmd__endpoint,enable)
                 cmd="payorch__subcmd__webhook__subcmd__help__subcmd__endpoint__subcmd__enable"
@@ -4580,8 +4592,22 @@ _payorch() {
             return 0
             ;;
         payorch__subcmd__help__subcmd__webhook__subcmd__endpoint)
-            opts="set show enable"
+            opts="set show enable disable"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__help__subcmd__webhook__subcmd__endpoint__subcmd__disable)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -5384,12 +5410,50 @@ _payorch() {
             return 0
             ;;
         payorch__subcmd__webhook__subcmd__endpoint)
-            opts="-o -v -q -h -V --config --data-dir --tenant --output --no-color --verbose --quiet --help --version set show enable help"
+            opts="-o -v -q -h -V --config --data-dir --tenant --output --no-color --verbose --quiet --help --version set show enable disable help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__webhook__subcmd__endpoint__subcmd__disable)
+            opts="-o -v -q -h -V --reason --config --data-dir --tenant --output --no-color --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -5452,8 +5516,22 @@ _payorch() {
             return 0
             ;;
         payorch__subcmd__webhook__subcmd__endpoint__subcmd__help)
-            opts="set show enable help"
+            opts="set show enable disable help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__webhook__subcmd__endpoint__subcmd__help__subcmd__disable)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -5604,8 +5682,22 @@ _payorch() {
             return 0
             ;;
         payorch__subcmd__webhook__subcmd__help__subcmd__endpoint)
-            opts="set show enable"
+            opts="set show enable disable"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__webhook__subcmd__help__subcmd__endpoint__subcmd__disable)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -994,7 +994,8 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand --version 'Print version'
             cand set 'Deliver the tenant''s events to URL (a new endpoint''s signing secret is shown only once)'
             cand show 'The endpoint, its state and its signing secret (masked)'
-            cand enable 'Resume deliveries after the endpoint answered 410 Gone (kept events then flow)'
+            cand enable 'Resume deliveries after the endpoint answered 410 Gone or was disabled (kept events then flow)'
+            cand disable 'Stop deliveries for now: events are kept and wait until `enable`'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'payorch;webhook;endpoint;set'= {
@@ -1046,10 +1047,28 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'payorch;webhook;endpoint;disable'= {
+            cand --reason 'Why, recorded on the endpoint and in the audit log'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'payorch;webhook;endpoint;help'= {
             cand set 'Deliver the tenant''s events to URL (a new endpoint''s signing secret is shown only once)'
             cand show 'The endpoint, its state and its signing secret (masked)'
-            cand enable 'Resume deliveries after the endpoint answered 410 Gone (kept events then flow)'
+            cand enable 'Resume deliveries after the endpoint answered 410 Gone or was disabled (kept events then flow)'
+            cand disable 'Stop deliveries for now: events are kept and wait until `enable`'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'payorch;webhook;endpoint;help;set'= {
@@ -1057,6 +1076,8 @@ set edit:completion:arg-completer[payorch] = {|@words|
         &'payorch;webhook;endpoint;help;show'= {
         }
         &'payorch;webhook;endpoint;help;enable'= {
+        }
+        &'payorch;webhook;endpoint;help;disable'= {
         }
         &'payorch;webhook;endpoint;help;help'= {
         }
@@ -1111,13 +1132,16 @@ set edit:completion:arg-completer[payorch] = {|@words|
         &'payorch;webhook;help;endpoint'= {
             cand set 'Deliver the tenant''s events to URL (a new endpoint''s signing secret is shown only once)'
             cand show 'The endpoint, its state and its signing secret (masked)'
-            cand enable 'Resume deliveries after the endpoint answered 410 Gone (kept events then flow)'
+            cand enable 'Resume deliveries after the endpoint answered 410 Gone or was disabled (kept events then flow)'
+            cand disable 'Stop deliveries for now: events are kept and wait until `enable`'
         }
         &'payorch;webhook;help;endpoint;set'= {
         }
         &'payorch;webhook;help;endpoint;show'= {
         }
         &'payorch;webhook;help;endpoint;enable'= {
+        }
+        &'payorch;webhook;help;endpoint;disable'= {
         }
         &'payorch;webhook;help;secret'= {
             cand rotate 'Replace the signing secret; deliveries carry both signatures during the overlap'
@@ -1761,13 +1785,16 @@ set edit:completion:arg-completer[payorch] = {|@words|
         &'payorch;help;webhook;endpoint'= {
             cand set 'Deliver the tenant''s events to URL (a new endpoint''s signing secret is shown only once)'
             cand show 'The endpoint, its state and its signing secret (masked)'
-            cand enable 'Resume deliveries after the endpoint answered 410 Gone (kept events then flow)'
+            cand enable 'Resume deliveries after the endpoint answered 410 Gone or was disabled (kept events then flow)'
+            cand disable 'Stop deliveries for now: events are kept and wait until `enable`'
         }
         &'payorch;help;webhook;endpoint;set'= {
         }
         &'payorch;help;webhook;endpoint;show'= {
         }
         &'payorch;help;webhook;endpoint;enable'= {
+        }
+        &'payorch;help;webhook;endpoint;disable'= {
         }
         &'payorch;help;webhook;secret'= {
             cand rotate 'Replace the signing secret; deliveries carry both signatures during the overlap'

@@ -590,7 +590,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen
 complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from endpoint" -s V -l version -d 'Print version'
 complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from endpoint" -f -a "set" -d 'Deliver the tenant\'s events to URL (a new endpoint\'s signing secret is shown only once)'
 complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from endpoint" -f -a "show" -d 'The endpoint, its state and its signing secret (masked)'
-complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from endpoint" -f -a "enable" -d 'Resume deliveries after the endpoint answered 410 Gone (kept events then flow)'
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from endpoint" -f -a "enable" -d 'Resume deliveries after the endpoint answered 410 Gone or was disabled (kept events then flow)'
+complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from endpoint" -f -a "disable" -d 'Stop deliveries for now: events are kept and wait until `enable`'
 complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from endpoint" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from secret" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from secret" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F

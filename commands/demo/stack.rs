@@ -259,7 +259,9 @@ impl Demo {
         // The core, exactly as `serve --sandbox` assembles it.
         let gateways = runtime::sandbox_gateways(&config, &sandbox_url).await?;
         let core = Core::assemble(config.clone(), store.clone(), gateways, clock.clone())?;
-        let app = payorch::server::router(payorch::server::AppState::from_core(&core));
+        let app = payorch::server::router(
+            payorch::server::AppState::from_core(&core).with_data_keys(keys.clone()),
+        );
         let (serve_stop, stopped) = oneshot::channel::<()>();
         // With `serve`'s own connection limits (`[server]`), as `serve` listens.
         let limits = ConnectionLimits::from(&config.server);

@@ -91,7 +91,7 @@ fn field<'a>(obj: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
     obj.get(name).filter(|v| !v.is_null())
 }
 
-fn string_field<'a>(
+pub(crate) fn string_field<'a>(
     obj: &'a Map<String, Value>,
     name: &str,
     param: &str,
@@ -113,7 +113,11 @@ fn required<'a>(value: Option<&'a str>, param: &str, hint: &str) -> Result<&'a s
         .ok_or_else(|| Invalid::field(param, "parameter_missing", format!("is required ({hint})")))
 }
 
-fn reject_unknown(obj: &Map<String, Value>, known: &[&str], prefix: &str) -> Result<(), Invalid> {
+pub(crate) fn reject_unknown(
+    obj: &Map<String, Value>,
+    known: &[&str],
+    prefix: &str,
+) -> Result<(), Invalid> {
     match obj.keys().find(|k| !known.contains(&k.as_str())) {
         // An empty key is named `""`, so the error still points at something.
         Some(k) => Err(Invalid::field(

@@ -69,7 +69,7 @@ impl ApiError {
     }
 
     /// The same error, about the request field `param`.
-    fn about(mut self, param: impl Into<String>) -> Self {
+    pub(super) fn about(mut self, param: impl Into<String>) -> Self {
         self.param = Some(param.into());
         self
     }

@@ -1,5 +1,6 @@
-//! `payorch serve`'s HTTP surface (axum): the merchant API under `/v1`, gateway webhooks in
-//! (`inbound`), health and metrics.
+//! `payorch serve`'s HTTP surface (axum): the merchant API under `/v1` (charges here; the
+//! webhook endpoint, events and dead letters in `merchant`), gateway webhooks in (`inbound`),
+//! health and metrics.
 //! Handlers only translate HTTP to the core and back: authentication by API key and rate limits
 //! (`limits`, a layer on every `/v1` route that hands the handler the caller's key), body
 //! limits, JSON parsing, idempotency, `X-Request-Id`; the flows live in the orchestrator.
@@ -13,6 +14,7 @@ mod head_errors;
 pub(crate) mod inbound;
 mod limits;
 pub mod listen;
+mod merchant;
 pub(crate) mod metrics;
 mod pix;
 pub use pix::{EXPAND_QR_CODE_PNG, PixImages};
@@ -62,6 +64,11 @@ pub struct AppState {
     pub keys: Arc<crate::tenancy::KeyCache>,
     /// Pix QR codes rendered on demand, a bounded number at once (`pix.rs`).
     pub pix_images: Arc<PixImages>,
+    /// What opens the webhook endpoints' secrets (`/v1/webhook_endpoint`, `merchant.rs`);
+    /// without them those routes answer 503 ([`AppState::with_data_keys`]).
+    pub data_keys: Option<Arc<crate::datakey::DataKeys>>,
+    /// Which webhook URLs a merchant may set (`webhooks.allow_private_targets`).
+    pub target_policy: crate::egress::TargetPolicy,
 }
 
 impl AppState {
@@ -79,6 +86,18 @@ impl AppState {
             rate_limits: core.rate_limits.clone(),
             keys: Arc::new(crate::tenancy::KeyCache::new(core.clock.clone())),
             pix_images: Arc::new(PixImages::new()),
+            data_keys: None,
+            target_policy: crate::egress::TargetPolicy {
+                allow_private: core.config.webhooks.allow_private_targets,
+            },
+        }
+    }
+
+    /// The same state, opening webhook secrets with `keys` (what `serve` runs with).
+    pub fn with_data_keys(self, keys: Arc<crate::datakey::DataKeys>) -> AppState {
+        AppState {
+            data_keys: Some(keys),
+            ..self
         }
     }
 }
@@ -107,6 +126,48 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/charges/{id}/refunds",
             post(refund_charge).route_layer(guard()),
+        )
+        .route(
+            "/v1/webhook_endpoint",
+            get(merchant::get_endpoint)
+                .put(merchant::put_endpoint)
+                .route_layer(guard()),
+        )
+        .route(
+            "/v1/webhook_endpoint/disable",
+            post(merchant::disable_endpoint).route_layer(guard()),
+        )
+        .route(
+            "/v1/webhook_endpoint/enable",
+            post(merchant::enable_endpoint).route_layer(guard()),
+        )
+        .route(
+            "/v1/webhook_endpoint/secret/rotate",
+            post(merchant::rotate_secret).route_layer(guard()),
+        )
+        .route(
+            "/v1/events",
+            get(merchant::list_events).route_layer(guard()),
+        )
+        .route(
+            "/v1/events/{id}",
+            get(merchant::get_event).route_layer(guard()),
+        )
+        .route(
+            "/v1/events/{id}/resend",
+            post(merchant::resend_event).route_layer(guard()),
+        )
+        .route(
+            "/v1/dead_letters",
+            get(merchant::list_dead_letters).route_layer(guard()),
+        )
+        .route(
+            "/v1/dead_letters/{id}",
+            get(merchant::get_dead_letter).route_layer(guard()),
+        )
+        .route(
+            "/v1/dead_letters/{id}/replay",
+            post(merchant::replay_dead_letter).route_layer(guard()),
         )
         .route(
             "/webhooks/{tenant}/{gateway}",
@@ -293,12 +354,18 @@ fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
 /// An [`Answer`] as an HTTP response: the rendered (for a replay, the stored)
 /// status and body.
 fn answer(a: Answer) -> Response {
-    let status = StatusCode::from_u16(a.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let replayed = a.replayed();
+    json_answer(a.status, a.body, replayed)
+}
+
+/// A JSON body with its status; a stored answer replayed for its idempotency key says so
+/// (`Idempotent-Replayed: true`).
+fn json_answer(status: u16, body: String, replayed: bool) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut r = (
         status,
         [(axum::http::header::CONTENT_TYPE, "application/json")],
-        a.body,
+        body,
     )
         .into_response();
     if replayed {
@@ -423,14 +490,34 @@ fn parse_list(p: &ListParams) -> Result<ChargeQuery, ApiError> {
             .as_deref()
             .map(|s| ChargeId::parse(s).map_err(|e| bad("starting_after", e.to_string())))
             .transpose()?,
-        limit: match p.limit.as_deref() {
-            None => 20,
-            Some(l) => match l.parse::<u32>() {
-                Ok(n) if (1..=100).contains(&n) => n,
-                _ => return Err(bad("limit", format!("`{l}` is not a number from 1 to 100"))),
-            },
-        },
+        limit: parse_limit(p.limit.as_deref())?,
     })
+}
+
+/// A list's `limit`: 1 to 100, 20 when not given.
+fn parse_limit(limit: Option<&str>) -> Result<u32, ApiError> {
+    match limit {
+        None => Ok(20),
+        Some(l) => match l.parse::<u32>() {
+            Ok(n) if (1..=100).contains(&n) => Ok(n),
+            _ => Err(ApiError::invalid(
+                "limit",
+                "parameter_invalid",
+                format!("`{l}` is not a number from 1 to 100"),
+            )),
+        },
+    }
+}
+
+/// A page of a list: `{"object":"list","data","has_more","next_cursor"}`.
+fn list_response(data: Vec<Value>, next_cursor: Option<String>) -> Response {
+    axum::Json(serde_json::json!({
+        "object": "list",
+        "data": data,
+        "has_more": next_cursor.is_some(),
+        "next_cursor": next_cursor,
+    }))
+    .into_response()
 }
 
 async fn list_charges(
@@ -452,13 +539,10 @@ async fn list_charges(
         .list_charges(&key.tenant, &query)
         .await
         .map_err(|e| ApiError::new(503, ErrorType::ApiError, "store_unavailable", e.to_string()))?;
-    Ok(axum::Json(serde_json::json!({
-        "object": "list",
-        "data": page.items.iter().map(charge_json_masked).collect::<Vec<_>>(),
-        "has_more": page.next_cursor.is_some(),
-        "next_cursor": page.next_cursor,
-    }))
-    .into_response())
+    Ok(list_response(
+        page.items.iter().map(charge_json_masked).collect(),
+        page.next_cursor,
+    ))
 }
 
 async fn healthz() -> Response {

@@ -48,6 +48,8 @@ text_enum! {
         WebhookEndpointSet => "webhook.endpoint_set",
         /// `payorch webhook endpoint enable`.
         WebhookEndpointEnable => "webhook.endpoint_enable",
+        /// `payorch webhook endpoint disable`, `POST /v1/webhook_endpoint/disable`.
+        WebhookEndpointDisable => "webhook.endpoint_disable",
         /// `payorch webhook secret rotate`.
         WebhookSecretRotate => "webhook.secret_rotate",
         /// `payorch charge refund`.
@@ -111,6 +113,7 @@ mod tests {
                 "credentials.delete",
                 "webhook.endpoint_set",
                 "webhook.endpoint_enable",
+                "webhook.endpoint_disable",
                 "webhook.secret_rotate",
                 "charge.refund",
             ]

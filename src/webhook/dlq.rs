@@ -5,8 +5,40 @@
 use crate::clock::{Clock, Timestamp};
 use crate::id::MessageId;
 use crate::model::TenantId;
-use crate::store::{AuditAction, Store, StoreError};
+use crate::store::{AuditAction, DeadLetter, Store, StoreError};
 use crate::tenancy::{self, Actor};
+
+use super::outbound::DeliveryLog;
+
+/// What a dead letter's message says, decoded: its event (id, type, the whole body) and its
+/// delivery log (every recorded attempt, the last error). How `payorch dlq` and
+/// `GET /v1/dead_letters` read one.
+#[derive(Clone, Debug)]
+pub struct Contents {
+    pub event: Option<serde_json::Value>,
+    pub event_id: Option<String>,
+    pub event_type: Option<String>,
+    pub log: DeliveryLog,
+}
+
+impl Contents {
+    pub fn of(d: &DeadLetter) -> Contents {
+        let event: Option<serde_json::Value> = serde_json::from_str(&d.message.body).ok();
+        let field = |k: &str| {
+            event
+                .as_ref()
+                .and_then(|e| e.get(k))
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        };
+        Contents {
+            event_id: field("id"),
+            event_type: field("type"),
+            log: DeliveryLog::decode(&d.last_error),
+            event,
+        }
+    }
+}
 
 /// The most dead letters one "all" touches; the caller says so and the operator runs again.
 pub const MAX_ALL: u32 = 1000;

@@ -84,6 +84,44 @@ impl Endpoint {
     }
 }
 
+/// How many characters of a masked secret are shown (`whsec_C2FV…`).
+pub const MASK_CHARS: usize = 10;
+
+/// An endpoint's secrets as whoever reads the endpoint sees them (`payorch webhook endpoint
+/// show`, `GET /v1/webhook_endpoint`): masked unless revealed, and the previous secret (with
+/// the end of its overlap) only while the overlap lasts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shown {
+    pub secret: String,
+    pub previous_secret: Option<String>,
+    pub overlap_until: Option<Timestamp>,
+}
+
+/// A secret in full when `reveal`, else its first [`MASK_CHARS`] characters and an ellipsis.
+pub fn show_secret(s: &Secret, reveal: bool) -> String {
+    if reveal {
+        s.expose().to_string()
+    } else {
+        s.hint(MASK_CHARS)
+    }
+}
+
+impl Endpoint {
+    /// The secrets as shown at `now` ([`Shown`]).
+    pub fn shown(&self, reveal: bool, now: Timestamp) -> Shown {
+        let overlapping = self.overlap_until.is_some_and(|u| now < u);
+        Shown {
+            secret: show_secret(&self.secret, reveal),
+            previous_secret: self
+                .previous_secret
+                .as_ref()
+                .filter(|_| overlapping)
+                .map(|s| show_secret(s, reveal)),
+            overlap_until: self.overlap_until.filter(|_| overlapping),
+        }
+    }
+}
+
 /// The document as stored: the secrets encrypted ([`crate::datakey`] format; in clear when an
 /// older payorch wrote it).
 #[derive(Clone, Serialize, Deserialize)]

@@ -36,6 +36,7 @@ mod gateway_stripe;
 mod hangup;
 mod idempotency;
 mod inbound_apply;
+mod merchant_api;
 mod money_guards;
 mod operator_cli;
 mod pix_qr;
