@@ -1,4 +1,5 @@
-//! `payorch serve`'s HTTP surface (axum): the merchant API under `/v1`, gateway webhooks in
+//! `payorch serve`'s HTTP surface (axum): the merchant API under `/v1` (its contract,
+//! `openapi.yaml`, served at `/v1/openapi.json` by `openapi.rs`), gateway webhooks in
 //! (`inbound`), health and metrics.
 //! Handlers only translate HTTP to the core and back: authentication by API key and rate limits
 //! (`limits`, a layer on every `/v1` route that hands the handler the caller's key), body
@@ -14,6 +15,7 @@ pub(crate) mod inbound;
 mod limits;
 pub mod listen;
 pub(crate) mod metrics;
+mod openapi;
 mod pix;
 pub use pix::{EXPAND_QR_CODE_PNG, PixImages};
 
@@ -21,13 +23,12 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, FromRequest, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
-use serde::Deserialize;
 use serde_json::Value;
 use tracing::Instrument;
 
@@ -116,6 +117,7 @@ pub fn router(state: AppState) -> Router {
             "/webhooks/{tenant}/{gateway}/pix",
             post(inbound::receive).layer(DefaultBodyLimit::max(inbound::WEBHOOK_BODY_LIMIT)),
         )
+        .route("/v1/openapi.json", get(openapi::openapi_json))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
@@ -378,9 +380,8 @@ async fn refund_charge(
     )
 }
 
-/// `GET /v1/charges` filters.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// `GET /v1/charges` filters, as sent.
+#[derive(Debug, Default)]
 pub struct ListParams {
     status: Option<String>,
     gateway: Option<String>,
@@ -390,6 +391,50 @@ pub struct ListParams {
     created_lt: Option<String>,
     limit: Option<String>,
     starting_after: Option<String>,
+}
+
+impl ListParams {
+    const NAMES: [&str; 6] = [
+        "status",
+        "gateway",
+        "created_gte",
+        "created_lt",
+        "limit",
+        "starting_after",
+    ];
+
+    /// The query string's filters; an unknown or repeated parameter is a 400 naming it.
+    fn from_query(query: Option<&str>) -> Result<ListParams, ApiError> {
+        let mut p = ListParams::default();
+        for (name, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+            let slot = match name.as_ref() {
+                "status" => &mut p.status,
+                "gateway" => &mut p.gateway,
+                "created_gte" => &mut p.created_gte,
+                "created_lt" => &mut p.created_lt,
+                "limit" => &mut p.limit,
+                "starting_after" => &mut p.starting_after,
+                other => {
+                    return Err(ApiError::invalid(
+                        other,
+                        "parameter_unknown",
+                        format!(
+                            "is not a known parameter (expected one of: {})",
+                            Self::NAMES.join(", ")
+                        ),
+                    ));
+                }
+            };
+            if slot.replace(value.into_owned()).is_some() {
+                return Err(ApiError::invalid(
+                    name,
+                    "parameter_duplicated",
+                    "is given more than once",
+                ));
+            }
+        }
+        Ok(p)
+    }
 }
 
 fn parse_list(p: &ListParams) -> Result<ChargeQuery, ApiError> {
@@ -436,17 +481,9 @@ fn parse_list(p: &ListParams) -> Result<ChargeQuery, ApiError> {
 async fn list_charges(
     State(state): State<AppState>,
     Extension(key): Extension<ApiKey>,
-    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let Query(params) = params.map_err(|e| {
-        ApiError::new(
-            400,
-            ErrorType::InvalidRequestError,
-            "parameter_invalid",
-            e.body_text(),
-        )
-    })?;
-    let query = parse_list(&params)?;
+    let query = parse_list(&ListParams::from_query(query.as_deref())?)?;
     let page = state
         .store
         .list_charges(&key.tenant, &query)
