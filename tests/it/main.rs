@@ -13,6 +13,7 @@ mod breaker_cli;
 mod cli;
 mod completions;
 mod connection_limits;
+mod contract;
 mod crash;
 mod crash_interleavings;
 mod crash_matrix;
