@@ -26,6 +26,7 @@ mod efi_fake;
 mod efi_mtls;
 mod efi_sdk;
 mod events_cli;
+mod examples;
 mod failpoints_env;
 mod fleet_aws;
 mod fleet_breakers;
