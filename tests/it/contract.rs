@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 use crate::common::openapi::OpenApi;
 use crate::common::scripted::Scripted;
-use crate::common::sdk::venv_python;
+use crate::common::sdk::{loopback_only, venv_python};
 use crate::common::stack::ServeStack;
 use crate::common::{Env, verify_delivery};
 
@@ -113,11 +113,7 @@ async fn schemathesis_finds_the_server_as_the_document_says() {
         .args(["--request-timeout", "60", "--no-color"])
         // Hypothesis keeps its example database in the working directory: the test's own.
         .current_dir(stack.env.path());
-    for var in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"] {
-        st.env_remove(var).env_remove(var.to_lowercase());
-    }
-    st.env("NO_PROXY", "127.0.0.1,localhost")
-        .env("PYTHONDONTWRITEBYTECODE", "1");
+    loopback_only(&mut st).env("PYTHONDONTWRITEBYTECODE", "1");
     let out = tokio::task::spawn_blocking(move || st.output())
         .await
         .expect("the schemathesis run")

@@ -6,6 +6,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use crate::common::sdk::loopback_only;
 use crate::common::stack::ServeStack;
 
 const CONFIG: &str = "[webhooks]\nallow_private_targets = true\n";
@@ -36,9 +37,7 @@ fn examples_charge_sh_creates_a_pix_charge_and_replays_it() {
         sh.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/charge.sh"))
             .env("PAYORCH_URL", stack.url())
             .env("PAYORCH_API_KEY", &stack.key);
-        for var in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"] {
-            sh.env_remove(var).env_remove(var.to_lowercase());
-        }
+        loopback_only(&mut sh);
         let out = sh.output().expect("sh runs");
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         assert!(

@@ -36,6 +36,15 @@ pub fn venv_python(var: &str, default_dir: &str, missing: &str) -> PathBuf {
     python
 }
 
+/// `cmd` with the proxies of the environment dropped: it reaches the test's loopback servers
+/// directly, and nothing else.
+pub fn loopback_only(cmd: &mut Command) -> &mut Command {
+    for var in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"] {
+        cmd.env_remove(var).env_remove(var.to_lowercase());
+    }
+    cmd.env("NO_PROXY", "127.0.0.1,localhost")
+}
+
 /// Runs `tests/sdk/SCRIPT ARGS…` with the SDK venv's python and returns its stdout; panics
 /// with everything it printed when it fails. The script may reach loopback only: proxies set
 /// in the environment are dropped.
@@ -59,11 +68,8 @@ pub fn run_sdk_script_with(
     for (name, value) in vars {
         cmd.env(name, value);
     }
-    for var in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"] {
-        cmd.env_remove(var).env_remove(var.to_lowercase());
-    }
+    loopback_only(&mut cmd);
     let out = cmd
-        .env("NO_PROXY", "127.0.0.1,localhost")
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .env("PYTHONUNBUFFERED", "1")
         .output()
