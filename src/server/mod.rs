@@ -255,7 +255,9 @@ fn require_json(headers: &HeaderMap, has_body: bool) -> Result<(), ApiError> {
 }
 
 /// The body as JSON, or a 400/413/415 that says what is wrong with it. An object that names a
-/// key twice is refused, naming the key.
+/// key twice is refused, naming the key. No body at all is `Value::Null` (a full refund); a body
+/// that *is* `null` is refused: it is a client's unset variable, not a request to refund
+/// everything (the same rule as `"amount": null`).
 fn json_body(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -266,7 +268,13 @@ fn json_body(
     if bytes.is_empty() {
         return Ok(Value::Null);
     }
-    Ok(crate::api::strict::json_value(&bytes)?)
+    match crate::api::strict::json_value(&bytes)? {
+        Value::Null => Err(ApiError::from(Invalid::body(
+            "body_invalid",
+            "the body must be a JSON object, not null (a full refund sends no body at all)",
+        ))),
+        value => Ok(value),
+    }
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
