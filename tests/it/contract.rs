@@ -249,3 +249,27 @@ fn sorted(mut v: Vec<&str>) -> Vec<&str> {
     v.sort_unstable();
     v
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_answers_the_documented_error_with_its_attempts() {
+    // Every gateway down: what schemathesis cannot bring about.
+    let spec = OpenApi::from_value(document());
+    let mut stack = ServeStack::new(CONFIG);
+    for gateway in ["stripe", "efi", "asaas"] {
+        stack.set_mode(gateway, json!({"mode": "down"})).await;
+    }
+    stack.start_serve();
+    let charge = json!({"amount": 1990, "currency": "BRL", "method": "pix",
+                        "customer": {"name": "Maria Silva", "document": "529.982.247-25"}});
+    let (status, body) = stack
+        .api()
+        .post_charge("outage", &charge, Duration::from_secs(60))
+        .await
+        .expect("serve answers");
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"]["code"], "gateway_unavailable");
+    assert_eq!(body["error"]["attempts"].as_array().map(Vec::len), Some(3));
+    spec.assert_valid("Error", &body);
+    let documented = &document()["paths"]["/v1/charges"]["post"]["responses"]["503"];
+    assert!(documented.is_object(), "POST /v1/charges documents its 503");
+}
