@@ -85,24 +85,63 @@ async fn serve_answers_the_document_at_v1_openapi_json() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schemathesis_finds_the_server_as_the_document_says() {
+    let receiver = Scripted::receiver().await;
+    let mut stack = ServeStack::in_env(Env::allowing_private_targets(), CONFIG);
+    stack.set_webhook_endpoint(&format!("{}/hooks", receiver.base));
+    stack.start_serve();
+    let seed = std::env::var("PAYORCH_CONTRACT_SEED").unwrap_or_else(|_| SEED.into());
+    let stdout = schemathesis(
+        &stack,
+        &stack.key,
+        &["--max-examples", MAX_EXAMPLES, "--seed", &seed],
+    )
+    .await;
+    // It ran every phase, the chains along the links included.
+    for phase in ["Examples", "Coverage", "Fuzzing", "Stateful"] {
+        assert!(stdout.contains(phase), "no {phase} phase:\n{stdout}");
+    }
+
+    // And over its rate limit: every operation's 429 as documented (Retry-After, RateLimit).
+    let limited: Value =
+        serde_json::from_str(&stack.cli(&["apikey", "create", "-o", "json"])).expect("JSON");
+    let id = limited["id"].as_str().expect("a key id");
+    stack.cli(&["apikey", "update", id, "--rate-limit", "1/min"]);
+    let secret = limited["secret"].as_str().expect("a secret");
+    let stdout = schemathesis(
+        &stack,
+        secret,
+        &[
+            "--phases",
+            "fuzzing",
+            "--max-examples",
+            "5",
+            "--seed",
+            &seed,
+        ],
+    )
+    .await;
+    assert!(
+        stdout.contains("429"),
+        "no request was rate limited:\n{stdout}"
+    );
+}
+
+/// Runs schemathesis with every check against `stack`'s serve as the API key `key`, with
+/// `args` (phases, examples, seed); panics with its report unless every check passed. Returns
+/// its output.
+async fn schemathesis(stack: &ServeStack, key: &str, args: &[&str]) -> String {
     let python = venv_python(
         CONTRACT_PYTHON_VAR,
         ".venv-contract",
         "schemathesis is not installed",
     );
-    let receiver = Scripted::receiver().await;
-    let mut stack = ServeStack::in_env(Env::allowing_private_targets(), CONFIG);
-    stack.set_webhook_endpoint(&format!("{}/hooks", receiver.base));
-    stack.start_serve();
-    let url = stack.url().to_string();
-    let seed = std::env::var("PAYORCH_CONTRACT_SEED").unwrap_or_else(|_| SEED.into());
     let mut st = Command::new(python);
     st.args(["-m", "schemathesis.cli", "run"])
         // The file, not `{url}/v1/openapi.json`: schemathesis leaves out the operation its
         // document came from. The two are the same (the test above).
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml"))
-        .args(["--url", &url])
-        .args(["--header", &format!("Authorization: Bearer {}", stack.key)])
+        .args(["--url", stack.url()])
+        .args(["--header", &format!("Authorization: Bearer {key}")])
         // Every check but one: a request valid by the schema may still be refused (a CPF
         // whose check digits are wrong, an unknown charge id), which no schema can say.
         .args([
@@ -111,7 +150,7 @@ async fn schemathesis_finds_the_server_as_the_document_says() {
             "--exclude-checks",
             "positive_data_acceptance",
         ])
-        .args(["--max-examples", MAX_EXAMPLES, "--seed", &seed])
+        .args(args)
         .args(["--request-timeout", "60", "--no-color"])
         // Hypothesis keeps its example database in the working directory: the test's own.
         .current_dir(stack.env.path());
@@ -120,18 +159,15 @@ async fn schemathesis_finds_the_server_as_the_document_says() {
         .await
         .expect("the schemathesis run")
         .expect("schemathesis starts");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
-        "schemathesis found the server and openapi.yaml disagree (seed {seed}; fix whichever \
-         is wrong):\n{stdout}\n--- stderr\n{}\n--- serve's log\n{}",
+        "schemathesis found the server and openapi.yaml disagree ({args:?}; fix whichever is \
+         wrong):\n{stdout}\n--- stderr\n{}\n--- serve's log\n{}",
         String::from_utf8_lossy(&out.stderr),
         stack.env.serve_log()
     );
-    // It ran every phase, the chains along the links included.
-    for phase in ["Examples", "Coverage", "Fuzzing", "Stateful"] {
-        assert!(stdout.contains(phase), "no {phase} phase:\n{stdout}");
-    }
+    stdout
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
