@@ -90,9 +90,11 @@ async fn schemathesis_finds_the_server_as_the_document_says() {
     stack.set_webhook_endpoint(&format!("{}/hooks", receiver.base));
     stack.start_serve();
     let seed = std::env::var("PAYORCH_CONTRACT_SEED").unwrap_or_else(|_| SEED.into());
+    // A key without a rate limit of its own: the generated requests reach their routes.
+    let unlimited = api_key(&stack, "off");
     let stdout = schemathesis(
         &stack,
-        &stack.key,
+        &unlimited,
         &["--max-examples", MAX_EXAMPLES, "--seed", &seed],
     )
     .await;
@@ -102,14 +104,10 @@ async fn schemathesis_finds_the_server_as_the_document_says() {
     }
 
     // And over its rate limit: every operation's 429 as documented (Retry-After, RateLimit).
-    let limited: Value =
-        serde_json::from_str(&stack.cli(&["apikey", "create", "-o", "json"])).expect("JSON");
-    let id = limited["id"].as_str().expect("a key id");
-    stack.cli(&["apikey", "update", id, "--rate-limit", "1/min"]);
-    let secret = limited["secret"].as_str().expect("a secret");
+    let limited = api_key(&stack, "1/min");
     let stdout = schemathesis(
         &stack,
-        secret,
+        &limited,
         &[
             "--phases",
             "fuzzing",
@@ -126,22 +124,37 @@ async fn schemathesis_finds_the_server_as_the_document_says() {
     );
 }
 
+/// A new API key of the stack's tenant with the rate limit `rate` (`off`, `1/min`): its secret.
+fn api_key(stack: &ServeStack, rate: &str) -> String {
+    let key: Value =
+        serde_json::from_str(&stack.cli(&["apikey", "create", "-o", "json"])).expect("JSON");
+    let id = key["id"].as_str().expect("a key id");
+    stack.cli(&["apikey", "update", id, "--rate-limit", rate]);
+    key["secret"].as_str().expect("a secret").to_string()
+}
+
 /// Runs schemathesis with every check against `stack`'s serve as the API key `key`, with
 /// `args` (phases, examples, seed); panics with its report unless every check passed. Returns
-/// its output.
+/// its output. Its settings are `tests/contract/schemathesis.toml` (the key, through the
+/// document's security scheme) and `tests/contract/hooks.py` (generators for the document's
+/// own formats, a fresh `Idempotency-Key` for each request that has a valid one).
 async fn schemathesis(stack: &ServeStack, key: &str, args: &[&str]) -> String {
     let python = venv_python(
         CONTRACT_PYTHON_VAR,
         ".venv-contract",
         "schemathesis is not installed",
     );
+    let contract = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/contract");
     let mut st = Command::new(python);
-    st.args(["-m", "schemathesis.cli", "run"])
+    st.args(["-m", "schemathesis.cli", "--config-file"])
+        .arg(format!("{contract}/schemathesis.toml"))
+        .arg("run")
         // The file, not `{url}/v1/openapi.json`: schemathesis leaves out the operation its
         // document came from. The two are the same (the test above).
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml"))
         .args(["--url", stack.url()])
-        .args(["--header", &format!("Authorization: Bearer {key}")])
+        .env("PAYORCH_CONTRACT_API_KEY", key)
+        .env("SCHEMATHESIS_HOOKS", format!("{contract}/hooks.py"))
         // Every check but one: a request valid by the schema may still be refused (a CPF
         // whose check digits are wrong, an unknown charge id), which no schema can say.
         .args([
