@@ -131,7 +131,9 @@ pub(crate) struct AttemptV1<'a> {
 }
 
 impl<'a> AttemptV1<'a> {
-    fn new(a: &'a Attempt) -> AttemptV1<'a> {
+    /// Also the `attempts` of a `gateway_unavailable` error (`server/error.rs`): the same view
+    /// as a charge's, so the model never reaches the wire directly.
+    pub(crate) fn new(a: &'a Attempt) -> AttemptV1<'a> {
         AttemptV1 {
             gateway: a.gateway,
             outcome: a.outcome.as_str(),

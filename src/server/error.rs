@@ -85,9 +85,14 @@ impl ApiError {
         if !self.attempts.is_empty()
             && let Some(obj) = error.as_object_mut()
         {
+            let attempts: Vec<_> = self
+                .attempts
+                .iter()
+                .map(crate::api::view::AttemptV1::new)
+                .collect();
             obj.insert(
                 "attempts".into(),
-                serde_json::to_value(&self.attempts).unwrap_or(Value::Null),
+                serde_json::to_value(attempts).unwrap_or(Value::Null),
             );
         }
         serde_json::json!({ "error": error })

@@ -1,6 +1,7 @@
 //! `payorch serve`'s HTTP surface (axum): the merchant API under `/v1` (charges here; the
-//! webhook endpoint, events and dead letters in `merchant`), gateway webhooks in (`inbound`),
-//! health and metrics.
+//! webhook endpoint, events and dead letters in `merchant`; its contract, `openapi.yaml`,
+//! served at `/v1/openapi.json` by `openapi.rs`), gateway webhooks in (`inbound`), health and
+//! metrics.
 //! Handlers only translate HTTP to the core and back: authentication by API key and rate limits
 //! (`limits`, a layer on every `/v1` route that hands the handler the caller's key), body
 //! limits, JSON parsing, idempotency, `X-Request-Id`; the flows live in the orchestrator.
@@ -16,6 +17,7 @@ mod limits;
 pub mod listen;
 mod merchant;
 pub(crate) mod metrics;
+mod openapi;
 mod pix;
 pub use pix::{EXPAND_QR_CODE_PNG, PixImages};
 
@@ -23,13 +25,12 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, FromRequest, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
-use serde::Deserialize;
 use serde_json::Value;
 use tracing::Instrument;
 
@@ -177,6 +178,7 @@ pub fn router(state: AppState) -> Router {
             "/webhooks/{tenant}/{gateway}/pix",
             post(inbound::receive).layer(DefaultBodyLimit::max(inbound::WEBHOOK_BODY_LIMIT)),
         )
+        .route("/v1/openapi.json", get(openapi::openapi_json))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
@@ -314,7 +316,9 @@ fn require_json(headers: &HeaderMap, has_body: bool) -> Result<(), ApiError> {
 }
 
 /// The body as JSON, or a 400/413/415 that says what is wrong with it. An object that names a
-/// key twice is refused, naming the key.
+/// key twice is refused, naming the key. No body at all is `Value::Null` (a full refund); a body
+/// that *is* `null` is refused: it is a client's unset variable, not a request to refund
+/// everything (the same rule as `"amount": null`).
 fn json_body(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -325,7 +329,13 @@ fn json_body(
     if bytes.is_empty() {
         return Ok(Value::Null);
     }
-    Ok(crate::api::strict::json_value(&bytes)?)
+    match crate::api::strict::json_value(&bytes)? {
+        Value::Null => Err(ApiError::from(Invalid::body(
+            "body_invalid",
+            "the body must be a JSON object, not null (a full refund sends no body at all)",
+        ))),
+        value => Ok(value),
+    }
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
@@ -445,9 +455,8 @@ async fn refund_charge(
     )
 }
 
-/// `GET /v1/charges` filters.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// `GET /v1/charges` filters, as sent.
+#[derive(Debug, Default)]
 pub struct ListParams {
     status: Option<String>,
     gateway: Option<String>,
@@ -457,6 +466,50 @@ pub struct ListParams {
     created_lt: Option<String>,
     limit: Option<String>,
     starting_after: Option<String>,
+}
+
+impl ListParams {
+    const NAMES: [&str; 6] = [
+        "status",
+        "gateway",
+        "created_gte",
+        "created_lt",
+        "limit",
+        "starting_after",
+    ];
+
+    /// The query string's filters; an unknown or repeated parameter is a 400 naming it.
+    fn from_query(query: Option<&str>) -> Result<ListParams, ApiError> {
+        let mut p = ListParams::default();
+        for (name, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+            let slot = match name.as_ref() {
+                "status" => &mut p.status,
+                "gateway" => &mut p.gateway,
+                "created_gte" => &mut p.created_gte,
+                "created_lt" => &mut p.created_lt,
+                "limit" => &mut p.limit,
+                "starting_after" => &mut p.starting_after,
+                other => {
+                    return Err(ApiError::invalid(
+                        other,
+                        "parameter_unknown",
+                        format!(
+                            "is not a known parameter (expected one of: {})",
+                            Self::NAMES.join(", ")
+                        ),
+                    ));
+                }
+            };
+            if slot.replace(value.into_owned()).is_some() {
+                return Err(ApiError::invalid(
+                    name,
+                    "parameter_duplicated",
+                    "is given more than once",
+                ));
+            }
+        }
+        Ok(p)
+    }
 }
 
 fn parse_list(p: &ListParams) -> Result<ChargeQuery, ApiError> {
@@ -523,17 +576,9 @@ fn list_response(data: Vec<Value>, next_cursor: Option<String>) -> Response {
 async fn list_charges(
     State(state): State<AppState>,
     Extension(key): Extension<ApiKey>,
-    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let Query(params) = params.map_err(|e| {
-        ApiError::new(
-            400,
-            ErrorType::InvalidRequestError,
-            "parameter_invalid",
-            e.body_text(),
-        )
-    })?;
-    let query = parse_list(&params)?;
+    let query = parse_list(&ListParams::from_query(query.as_deref())?)?;
     let page = state
         .store
         .list_charges(&key.tenant, &query)

@@ -93,16 +93,17 @@ fn brcode(charge: &Charge) -> Result<&str, ApiError> {
         })
 }
 
-/// The ETag of a BR Code's QR: its SHA-256 (the first 128 bits, hex).
-fn etag(brcode: &str) -> String {
+/// A strong ETag of `content`: `"{kind}-{hex}"`, the first 128 bits of its SHA-256. A BR Code's
+/// QR is `etag("pix", brcode)`; `/v1/openapi.json` is tagged the same way.
+pub(super) fn etag(kind: &str, content: &str) -> String {
     use sha2::{Digest as _, Sha256};
-    let digest = Sha256::digest(brcode.as_bytes());
+    let digest = Sha256::digest(content.as_bytes());
     let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    format!("\"pix-{hex}\"")
+    format!("\"{kind}-{hex}\"")
 }
 
 /// Whether `If-None-Match` names `tag` (or `*`), weak or strong (RFC 9110 §13.1.2).
-fn not_modified(headers: &HeaderMap, tag: &str) -> bool {
+pub(super) fn not_modified(headers: &HeaderMap, tag: &str) -> bool {
     headers
         .get_all(header::IF_NONE_MATCH)
         .iter()
@@ -121,7 +122,7 @@ pub(super) async fn pix_png(
 ) -> Result<Response, ApiError> {
     let (charge, _) = state.orchestrator.get_charge(&key.tenant, &id).await?;
     let brcode = brcode(&charge)?;
-    let tag = etag(brcode);
+    let tag = etag("pix", brcode);
     let cache = [
         (header::ETAG, HeaderValue::from_str(&tag).ok()),
         (
@@ -224,7 +225,7 @@ mod tests {
 
     #[test]
     fn if_none_match_matches_the_tag_weak_strong_or_any() {
-        let tag = etag("000201");
+        let tag = etag("pix", "000201");
         let with = |v: &str| {
             let mut h = HeaderMap::new();
             h.insert(header::IF_NONE_MATCH, HeaderValue::from_str(v).unwrap());
@@ -235,6 +236,6 @@ mod tests {
         assert!(not_modified(&with("*"), &tag));
         assert!(!not_modified(&with("\"pix-other\""), &tag));
         assert!(!not_modified(&HeaderMap::new(), &tag));
-        assert_ne!(etag("000201"), etag("000202"));
+        assert_ne!(etag("pix", "000201"), etag("pix", "000202"));
     }
 }

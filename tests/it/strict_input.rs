@@ -1,7 +1,8 @@
 //! Strict input on the merchant API (issue 12, defect 5), against the real router on a loopback
 //! listener of the test's own: amounts above the currency's limit, bodies that are not said to
-//! be JSON, the `Authorization` scheme in any case, and JSON objects that name a key twice. Each
-//! refusal is a JSON error naming what is wrong, and nothing is stored.
+//! be JSON (or a body that is `null`), the `Authorization` scheme in any case, JSON objects that
+//! name a key twice, and listing parameters unknown or repeated. Each refusal is a JSON error
+//! naming what is wrong, and nothing is stored.
 
 use crate::matrix;
 
@@ -56,6 +57,22 @@ impl Api {
         let body = serde_json::from_str(&text)
             .unwrap_or_else(|e| panic!("not a JSON answer ({e}), status {status}: {text:?}"));
         (status, body)
+    }
+
+    /// GETs `path` with the key.
+    async fn get(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("Authorization", format!("Bearer {}", self.secret))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (
+            status,
+            serde_json::from_str(&response.text().await.unwrap()).unwrap(),
+        )
     }
 
     async fn stored(&self) -> usize {
@@ -152,8 +169,22 @@ async fn a_body_must_be_sent_as_json() {
         )
         .await;
     assert_eq!(answer.0, 201, "{}", answer.1);
-    // A full refund has no body, and needs no Content-Type.
+    // A body that is `null` (a client's unset variable) is refused, not read as "refund
+    // everything"; nothing is refunded.
     let id = answer.1["id"].as_str().unwrap();
+    let refund = api
+        .post(
+            &format!("/v1/charges/{id}/refunds"),
+            "refund-null",
+            Some("application/json"),
+            "null".into(),
+        )
+        .await;
+    assert_eq!(refund.0, 400, "{}", refund.1);
+    assert_eq!(refund.1["error"]["code"], "body_invalid", "{}", refund.1);
+    let charge = api.get(&format!("/v1/charges/{id}")).await;
+    assert_eq!(charge.1["amount_refunded"], 0, "{}", charge.1);
+    // A full refund has no body, and needs no Content-Type.
     let refund = api
         .post(
             &format!("/v1/charges/{id}/refunds"),
@@ -287,4 +318,20 @@ async fn refund_amounts_are_checked_before_anything_is_stored() {
         .await;
     assert_eq!(answer.0, 200, "{}", answer.1);
     assert_eq!(answer.1["amount_refunded"], 100, "{}", answer.1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_names_an_unknown_or_repeated_query_parameter() {
+    let api = Api::start().await;
+    let (status, body) = api.get("/v1/charges?limti=5").await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (400, &json!("parameter_unknown"))
+    );
+    assert_error(&(status, body), 400, "limti");
+    let (status, body) = api.get("/v1/charges?status=failed&status=succeeded").await;
+    assert_eq!(body["error"]["code"], "parameter_duplicated", "{body}");
+    assert_error(&(status, body), 400, "status");
+    let (status, body) = api.get("/v1/charges?limit=5&status=failed").await;
+    assert_eq!(status, 200, "{body}");
 }

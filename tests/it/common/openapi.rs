@@ -2,9 +2,12 @@
 //! for the sandbox's conformance tests: the BCB's Pix API (`specs/bcb-pix-api-v2.9.0.yaml`)
 //! for Efí and the schemas written from Asaas's published document.
 //!
+//! Also payorch's own `openapi.yaml` (3.1), for the webhook payloads `tests/it/contract.rs` checks.
+//!
 //! The subset of OpenAPI 3 schemas those documents use: `$ref` (local), `allOf`, `oneOf` /
-//! `anyOf` (one must pass), `type`, `required`, `properties`, `items`, `enum`, `pattern`,
-//! `minLength` / `maxLength`, `minimum` / `maximum`, `nullable`. Patterns are matched whole
+//! `anyOf` (one must pass), `type` (a name or a list of them), `const`, `required`,
+//! `properties`, `additionalProperties`, `items`, `enum`, `pattern`, `minLength` /
+//! `maxLength`, `minimum` / `maximum`, `nullable`. Patterns are matched whole
 //! (the BCB writes `[a-zA-Z0-9]{26,35}` meaning the whole value, and some JavaScript-style,
 //! `/^\d{11}$/`). `format` is not checked (the BCB's `location` is a `uri` without a scheme).
 
@@ -89,18 +92,25 @@ impl OpenApi {
                 }
             }
         }
-        if let Some(t) = schema["type"].as_str() {
-            let ok = match t {
+        // `type`: one name, or (OpenAPI 3.1) a list of them, `["string", "null"]`.
+        let types: Vec<&str> = match &schema["type"] {
+            Value::String(t) => vec![t.as_str()],
+            Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        if !types.is_empty() {
+            let ok = types.iter().any(|t| match *t {
                 "object" => v.is_object(),
                 "array" => v.is_array(),
                 "string" => v.is_string(),
                 "integer" => v.is_i64() || v.is_u64(),
                 "number" => v.is_number(),
                 "boolean" => v.is_boolean(),
+                "null" => v.is_null(),
                 _ => true,
-            };
+            });
             if !ok {
-                errors.push(format!("{at}: expected {t}, got {v}"));
+                errors.push(format!("{at}: expected {}, got {v}", types.join(" or ")));
                 return;
             }
         }
@@ -108,6 +118,11 @@ impl OpenApi {
             && !allowed.contains(v)
         {
             errors.push(format!("{at}: {v} is not one of {allowed:?}"));
+        }
+        if let Some(c) = schema.get("const")
+            && c != v
+        {
+            errors.push(format!("{at}: {v} is not {c}"));
         }
         if let Some(s) = v.as_str() {
             let len = s.chars().count() as u64;
@@ -138,12 +153,29 @@ impl OpenApi {
                     errors.push(format!("{at}: missing required `{field}`"));
                 }
             }
-            if let Some(props) = schema["properties"].as_object() {
-                for (k, sub) in props {
-                    if let Some(val) = obj.get(k) {
+            let props = schema["properties"].as_object();
+            for (k, sub) in props.into_iter().flatten() {
+                if let Some(val) = obj.get(k) {
+                    self.check(sub, val, &format!("{at}.{k}"), errors);
+                }
+            }
+            // `additionalProperties`: `false` refuses a field `properties` does not name; a
+            // schema checks each such field.
+            let extra = obj
+                .iter()
+                .filter(|(k, _)| !props.is_some_and(|p| p.contains_key(k.as_str())));
+            match schema.get("additionalProperties") {
+                Some(Value::Bool(false)) => {
+                    for (k, _) in extra {
+                        errors.push(format!("{at}: `{k}` is not a documented field"));
+                    }
+                }
+                Some(sub @ Value::Object(_)) => {
+                    for (k, val) in extra {
                         self.check(sub, val, &format!("{at}.{k}"), errors);
                     }
                 }
+                _ => {}
             }
         }
         if let (Some(items), Some(arr)) = (schema.get("items"), v.as_array()) {

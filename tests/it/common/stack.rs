@@ -76,6 +76,18 @@ impl ServeStack {
         self.env.run(&full).ok()
     }
 
+    /// `payorch webhook endpoint set URL`: the tenant's events go there. Returns the endpoint's
+    /// new `whsec_` signing secret (shown this once).
+    pub fn set_webhook_endpoint(&self, url: &str) -> String {
+        let set: Value =
+            serde_json::from_str(&self.cli(&["webhook", "endpoint", "set", url, "-o", "json"]))
+                .expect("JSON");
+        set["secret"]
+            .as_str()
+            .expect("a signing secret")
+            .to_string()
+    }
+
     /// `kill -9` the running serve.
     pub fn kill_serve(&mut self) {
         self.serve.take().expect("serve is running").kill9();
@@ -137,9 +149,21 @@ impl Api {
         body: &Value,
         timeout: Duration,
     ) -> reqwest::Result<(u16, Value)> {
+        self.post("/v1/charges", idempotency_key, body, timeout)
+            .await
+    }
+
+    /// `POST PATH` (`/v1/charges/{id}/refunds`, …) with a JSON body under `idempotency_key`.
+    pub async fn post(
+        &self,
+        path: &str,
+        idempotency_key: &str,
+        body: &Value,
+        timeout: Duration,
+    ) -> reqwest::Result<(u16, Value)> {
         let request = self
             .http
-            .post(format!("{}/v1/charges", self.url))
+            .post(format!("{}{path}", self.url))
             .header("Idempotency-Key", idempotency_key)
             .header("content-type", "application/json")
             .body(body.to_string());
