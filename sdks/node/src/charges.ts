@@ -7,6 +7,7 @@ import type {
   ChargeCreateParams,
   ChargeList,
   ChargeListParams,
+  ExpandField,
   RefundParams,
   RequestOptions,
   WithResponse,
@@ -45,7 +46,7 @@ export class Charges {
   /** `GET /v1/charges/{id}`; `expand: ["pix.qr_code_png"]` adds a Pix charge's QR code. */
   retrieve(
     id: string,
-    params: { expand?: string[] } = {},
+    params: { expand?: ExpandField[] } = {},
     options: RequestOptions = {},
   ): Promise<WithResponse<Charge>> {
     return this.#client.request<Charge>(

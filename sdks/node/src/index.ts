@@ -24,11 +24,14 @@ export type {
   ChargeCreateParams,
   ChargeList,
   ChargeListParams,
+  ChargeStatus,
   ApiErrorBody,
+  EventType,
+  ExpandField,
   Event,
   RefundParams,
   RequestOptions,
   ResponseMeta,
   WithResponse,
 } from "./types.js";
-export type { components, paths } from "./generated/openapi.js";
+export type { components, operations, paths } from "./generated/openapi.js";

@@ -3,7 +3,7 @@
 // is the one source of the API's shapes, so a field added there reaches the SDK's types at the
 // next build.
 
-import type { components } from "./generated/openapi.js";
+import type { components, operations } from "./generated/openapi.js";
 
 type Schemas = components["schemas"];
 
@@ -19,25 +19,18 @@ export type ApiErrorBody = Schemas["Error"];
 export type Event = Schemas["Event"];
 
 /** The body of `POST /v1/charges/{id}/refunds`: no amount refunds everything left. */
-export interface RefundParams {
-  /** In minor units; left out, everything still refundable. */
-  amount?: number;
-  reason?: string;
-}
+export type RefundParams = Schemas["RefundCreateRequest"];
 
-/** The filters of `GET /v1/charges`, newest first. */
-export interface ChargeListParams {
-  status?: Charge["status"];
-  gateway?: string;
-  /** RFC 3339: created at or after. */
-  created_gte?: string;
-  /** RFC 3339: created before. */
-  created_lt?: string;
-  /** Charges per page. */
-  limit?: number;
-  /** A page's `next_cursor`: the page after it. */
-  starting_after?: string;
-}
+/** The filters of `GET /v1/charges` (newest first): `status`, `gateway`, `created_gte`, `created_lt`, `limit`, `starting_after`. */
+export type ChargeListParams = NonNullable<operations["listCharges"]["parameters"]["query"]>;
+
+/** What `GET /v1/charges/{id}` can expand (`expand[]`): `pix.qr_code_png`. */
+export type ExpandField = NonNullable<NonNullable<operations["getCharge"]["parameters"]["query"]>["expand[]"]>[number];
+
+/** The charge's status (`requires_action`, `succeeded`, …). */
+export type ChargeStatus = Schemas["ChargeStatus"];
+/** An event's type (`charge.succeeded`, …). */
+export type EventType = Schemas["EventType"];
 
 /** What the SDK kept of the HTTP answer: `result.lastResponse` (not enumerable, so not in `JSON.stringify`). */
 export interface ResponseMeta {
