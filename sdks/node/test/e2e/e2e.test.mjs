@@ -166,6 +166,7 @@ test("a key still in flight is a 409 IdempotencyError; the SDK's retries wait fo
   stack.sandbox(["mode", "stripe", "slow", "--latency", "3000"]);
   try {
     const first = payorch.charges.create(body, { idempotencyKey: key, maxRetries: 0 });
+    first.catch(() => {}); // awaited below; never an unhandled rejection if an assertion fails first
     // The charge is written, with its key's claim, before the gateway is called.
     await waitFor("the first request's charge is stored", async () => {
       const page = await payorch.charges.list({ limit: 5 });
