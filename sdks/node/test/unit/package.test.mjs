@@ -2,9 +2,13 @@
 // package.json `exports`, by the package's own name) both load and expose the same names, the
 // CJS build works on its own, and VERSION is the API's version (the crate's Cargo.toml).
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createRequire } from "node:module";
 import { test } from "node:test";
+import { fileURLToPath } from "node:url";
 
 const require = createRequire(import.meta.url);
 const here = (path) => new URL(path, import.meta.url);
@@ -48,4 +52,23 @@ test("VERSION is the API's version: the crate's, and the package's", async () =>
   assert.equal(pkg.version, crate);
   const changelog = readFileSync(here("../../CHANGELOG.md"), "utf8");
   assert.match(changelog, new RegExp(`^## ${crate.replaceAll(".", "\\.")}\\b`, "m"), "CHANGELOG.md has this version");
+});
+
+test("the packed tarball installs into another project, which loads it both ways", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "payorch-node-pack-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const npm = (args, cwd) => {
+    // The build is there already (npm test runs after npm run build): no scripts.
+    const r = spawnSync("npm", [...args, "--ignore-scripts", "--loglevel=error"], { cwd, encoding: "utf8" });
+    assert.equal(r.status, 0, `npm ${args.join(" ")}: ${r.stderr}`);
+  };
+  npm(["pack", "--pack-destination", dir], fileURLToPath(here("../..")));
+  const pkg = JSON.parse(readFileSync(here("../../package.json"), "utf8"));
+  writeFileSync(join(dir, "package.json"), '{ "name": "shop", "private": true }\n');
+  npm(["install", "--offline", "--no-audit", "--no-fund", `./payorch-${pkg.version}.tgz`], dir);
+  const run = (args) => spawnSync(process.execPath, args, { cwd: dir, encoding: "utf8" });
+  const cjs = run(["-e", 'const p = require("payorch"); console.log(p.VERSION, typeof p.Payorch, typeof p.Webhook)']);
+  assert.equal(cjs.stdout.trim(), `${pkg.version} function function`, cjs.stderr);
+  const esm = run(["--input-type=module", "-e", 'import { VERSION, Payorch } from "payorch"; console.log(VERSION, typeof Payorch)']);
+  assert.equal(esm.stdout.trim(), `${pkg.version} function`, esm.stderr);
 });
