@@ -2,7 +2,7 @@ import { Payorch } from "payorch";
 
 const payorch = new Payorch({
   apiKey: process.env.PAYORCH_API_KEY, // po_sk_… from `payorch apikey create`
-  baseUrl: process.env.PAYORCH_URL ?? "http://localhost:8080",
+  baseUrl: process.env.PAYORCH_BASE_URL ?? "http://localhost:8080",
 });
 
 // A retry (the SDK's own, or yours after a crash) with the same key never charges twice.

@@ -190,7 +190,7 @@ test("the README's example (examples/charge.mjs) runs: a Pix charge, then the sa
   const run = () => {
     const r = spawnSync(process.execPath, ["examples/charge.mjs"], {
       cwd: SDK,
-      env: { ...process.env, PAYORCH_API_KEY: stack.apiKey, PAYORCH_URL: stack.url },
+      env: { ...process.env, PAYORCH_API_KEY: stack.apiKey, PAYORCH_BASE_URL: stack.url },
       encoding: "utf8",
     });
     assert.equal(r.status, 0, r.stderr);
