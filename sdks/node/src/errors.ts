@@ -3,7 +3,7 @@
 // under `PayorchError`, plus `PayorchConnectionError` (no answer came: refused, reset, timed
 // out). `errorFromResponse` picks the class; `isRetryable` in client.ts decides retries.
 
-import type { ApiErrorBody } from "./types.js";
+import type { ApiErrorBody, Attempt } from "./types.js";
 
 /** What the SDK knows about the HTTP answer an error came from. */
 export interface ErrorDetails {
@@ -74,9 +74,9 @@ export class IdempotencyError extends PayorchError {}
  */
 export class GatewayError extends PayorchError {
   /** For `gateway_unavailable`: every attempt made, as the charge's `attempts[]`. */
-  get attempts(): unknown[] {
+  get attempts(): Attempt[] {
     const error = (this.raw as { error?: { attempts?: unknown } } | undefined)?.error;
-    return Array.isArray(error?.attempts) ? error.attempts : [];
+    return Array.isArray(error?.attempts) ? (error.attempts as Attempt[]) : [];
   }
 }
 /** 429: over the API key's or the tenant's rate limit; nothing was done. `retryAfter` says when to try again. */

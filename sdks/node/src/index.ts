@@ -26,6 +26,7 @@ export type {
   ChargeListParams,
   ChargeStatus,
   ApiErrorBody,
+  Attempt,
   EventType,
   ExpandField,
   Event,

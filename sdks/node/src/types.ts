@@ -27,6 +27,8 @@ export type ChargeListParams = NonNullable<operations["listCharges"]["parameters
 /** What `GET /v1/charges/{id}` can expand (`expand[]`): `pix.qr_code_png`. */
 export type ExpandField = NonNullable<NonNullable<operations["getCharge"]["parameters"]["query"]>["expand[]"]>[number];
 
+/** One try at one gateway (`charge.attempts[]`, `GatewayError.attempts`). */
+export type Attempt = Schemas["Attempt"];
 /** The charge's status (`requires_action`, `succeeded`, …). */
 export type ChargeStatus = Schemas["ChargeStatus"];
 /** An event's type (`charge.succeeded`, …). */
