@@ -218,6 +218,12 @@ test("the README's webhook receiver (examples/webhook.mjs) verifies a real deliv
   const lines = [];
   createInterface({ input: receiver.stdout }).on("line", (l) => lines.push(l));
   try {
+    await waitFor("the example listens", () =>
+      new Promise((resolve) => {
+        const socket = net.connect(port, "127.0.0.1", () => socket.end(() => resolve(true)));
+        socket.on("error", () => resolve(false));
+      }),
+    );
     // The endpoint moves to the example; its secret stays.
     stack.cli(["webhook", "endpoint", "set", `http://127.0.0.1:${port}/hook`]);
     const charge = await payorch.charges.create(pix(randomUUID()));
