@@ -162,8 +162,9 @@ test("every page of a real listing, by next_cursor", async () => {
 test("a key still in flight is a 409 IdempotencyError; the SDK's retries wait for its answer", async () => {
   const key = `slow-${randomUUID()}`;
   const body = pix(key);
-  // Stripe (the Pix primary) answers after 3 s: the first request holds the key meanwhile.
-  stack.sandbox(["mode", "stripe", "slow", "--latency", "3000"]);
+  // Stripe (the Pix primary) answers after 5 s (its timeout is 15 s): the first request holds
+  // the key meanwhile.
+  stack.sandbox(["mode", "stripe", "slow", "--latency", "5000"]);
   try {
     const first = payorch.charges.create(body, { idempotencyKey: key, maxRetries: 0 });
     first.catch(() => {}); // awaited below; never an unhandled rejection if an assertion fails first
