@@ -52,6 +52,9 @@ class Scripted:
         self.answers: Deque[Answer] = deque()
         self.requests: List[Recorded] = []
         self.holds: List[threading.Event] = []
+        # When set, answers each request (instead of the queue of `script`).
+        self.respond: Optional[Callable[[Recorded], Answer]] = None
+        self.lock = threading.Lock()
         scripted = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -64,22 +67,17 @@ class Scripted:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 url = urlsplit(self.path)
-                scripted.requests.append(
-                    Recorded(
-                        method=self.command,
-                        path=url.path,
-                        query=parse_qsl(url.query, keep_blank_values=True),
-                        headers={k.lower(): v for k, v in self.headers.items()},
-                        body=body,
-                        at=time.monotonic(),
-                    )
+                recorded = Recorded(
+                    method=self.command,
+                    path=url.path,
+                    query=parse_qsl(url.query, keep_blank_values=True),
+                    headers={k.lower(): v for k, v in self.headers.items()},
+                    body=body,
+                    at=time.monotonic(),
                 )
-                answer = (
-                    scripted.answers.popleft()
-                    if scripted.answers
-                    else Answer(500, {"error": {"type": "api_error", "code": "unscripted",
-                                                "message": "no answer scripted", "param": None}})
-                )
+                with scripted.lock:
+                    scripted.requests.append(recorded)
+                    answer = scripted.next_answer(recorded)
                 if answer.hold is not None:
                     answer.hold.wait(30)
                 if answer.drop:
@@ -113,6 +111,14 @@ class Scripted:
             target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
         self.thread.start()
+
+    def next_answer(self, request: Recorded) -> Answer:
+        if self.respond is not None:
+            return self.respond(request)
+        if self.answers:
+            return self.answers.popleft()
+        return Answer(500, {"error": {"type": "api_error", "code": "unscripted",
+                                      "message": "no answer scripted", "param": None}})
 
     def script(self, *answers: Answer) -> None:
         self.answers.extend(answers)

@@ -11,7 +11,6 @@ import uuid
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
-import anyio
 import pytest
 
 from payorch import (
@@ -22,13 +21,13 @@ from payorch import (
     Webhook,
     WebhookVerificationError,
 )
-from payorch.types import ChargeCreateRequest
+from payorch.types import ChargeCreateRequest, CustomerInput
 from stack import Stack, wait_for
 
 pytestmark = pytest.mark.e2e
 
 SDK = Path(__file__).resolve().parent.parent
-MARIA = {"name": "Maria Silva", "document": "529.982.247-25", "email": "maria@example.com"}
+MARIA: CustomerInput = {"name": "Maria Silva", "document": "529.982.247-25", "email": "maria@example.com"}
 
 
 def pix(order: str) -> ChargeCreateRequest:
@@ -113,7 +112,7 @@ def test_a_key_still_in_flight_is_a_409_then_the_answer(stack: Stack) -> None:
     key = f"slow-{uuid.uuid4()}"
     body = card(key)
     first: List[Any] = []
-    stack.sandbox("mode", "stripe", "slow", "--latency", "2000")
+    stack.sandbox("mode", "stripe", "slow", "--latency", "3000")
     try:
         with Payorch(stack.api_key, base_url=stack.url, max_retries=0) as once:
             thread = threading.Thread(
@@ -157,20 +156,28 @@ def test_list_auto_paging_sees_every_charge(client: Payorch) -> None:
     assert len(seen) == len(set(seen))
 
 
-def test_the_async_client_charges_and_refunds(stack: Stack) -> None:
-    async def run() -> None:
-        async with AsyncPayorch(stack.api_key, base_url=stack.url) as client:
-            charge = await client.charges.create(card(f"async-{uuid.uuid4()}"))
-            assert charge["status"] == "succeeded"
-            refunded = await client.charges.refund(charge["id"])
-            assert refunded["status"] == "refunded"
-            assert refunded["refunds"][0]["status"] == "succeeded"
-            got = await client.charges.retrieve(charge["id"])
-            assert got["amount_refunded"] == charge["amount"]
-            ids = [c["id"] async for c in client.charges.list_auto_paging(limit=2)]
-            assert charge["id"] in ids
-
-    anyio.run(run)
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_the_async_client_charges_and_refunds(stack: Stack, anyio_backend: str) -> None:
+    async with AsyncPayorch(stack.api_key, base_url=stack.url) as client:
+        charge = await client.charges.create(card(f"async-{uuid.uuid4()}"))
+        assert charge["status"] == "succeeded"
+        refunded = await client.charges.refund(charge["id"])
+        assert refunded["status"] == "refunded"
+        assert refunded["refunds"][0]["status"] == "succeeded"
+        got = await client.charges.retrieve(charge["id"])
+        assert got["amount_refunded"] == charge["amount"]
+        ids = [c["id"] async for c in client.charges.list_auto_paging(limit=2)]
+        assert charge["id"] in ids
+        # The async client's replay flag and typed 422, too.
+        key = f"async-{uuid.uuid4()}"
+        first = await client.charges.with_response.create(card(key), idempotency_key=key)
+        again = await client.charges.with_response.create(card(key), idempotency_key=key)
+        assert (first.replayed, again.replayed) == (False, True)
+        assert again.data["id"] == first.data["id"]
+        with pytest.raises(IdempotencyError) as e:
+            await client.charges.create(card(key, amount=1), idempotency_key=key)
+        assert e.value.status == 422
 
 
 def test_the_readme_example_runs(stack: Stack) -> None:

@@ -34,7 +34,7 @@ def named(doc: Dict[str, Any], name: str) -> Dict[str, Any]:
     schema = doc["components"]["schemas"][head]
     for prop in rest:
         schema = schema["properties"][prop]
-    return schema
+    return typing.cast(Dict[str, Any], schema)
 
 
 def target(doc: Dict[str, Any], schema: Dict[str, Any], here: str) -> Tuple[str, Dict[str, Any]]:

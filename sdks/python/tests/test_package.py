@@ -14,7 +14,8 @@ REPO = SDK.parent.parent
 
 
 def test_mypy_strict_is_clean() -> None:
-    # `strict = true` and the files (the package, the example) are in pyproject.toml.
+    # `strict = true` and the files (the package, the example, the tests) are in
+    # pyproject.toml.
     run = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-error-summary"],
         cwd=SDK, capture_output=True, text=True,
