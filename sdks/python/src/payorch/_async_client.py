@@ -68,7 +68,7 @@ class AsyncPayorch:
         self._http = http_client or httpx.AsyncClient(timeout=timeout)
         self.charges = AsyncCharges(self)
 
-    async def request(self, op: "_core.Operation[T]") -> APIResponse[T]:
+    async def _request(self, op: "_core.Operation[T]") -> APIResponse[T]:
         """Sends one operation (retrying what is retryable); the answer with its details."""
         return await drive(_core.exchange(self._config, op), self._http)
 
@@ -98,12 +98,12 @@ class AsyncChargesWithResponse:
     async def create(
         self, params: ChargeCreateRequest, *, idempotency_key: Optional[str] = None
     ) -> APIResponse[Charge]:
-        return await self._client.request(_core.create_charge(params, idempotency_key))
+        return await self._client._request(_core.create_charge(params, idempotency_key))
 
     async def retrieve(
         self, charge_id: str, *, expand: Optional[Sequence[str]] = None
     ) -> APIResponse[Charge]:
-        return await self._client.request(_core.retrieve_charge(charge_id, expand))
+        return await self._client._request(_core.retrieve_charge(charge_id, expand))
 
     async def list(
         self,
@@ -116,7 +116,7 @@ class AsyncChargesWithResponse:
         starting_after: Optional[str] = None,
     ) -> APIResponse[ChargeList]:
         params = ListParams(status, gateway, created_gte, created_lt, limit, starting_after)
-        return await self._client.request(_core.list_charges(params))
+        return await self._client._request(_core.list_charges(params))
 
     async def refund(
         self,
@@ -127,7 +127,7 @@ class AsyncChargesWithResponse:
         idempotency_key: Optional[str] = None,
     ) -> APIResponse[Charge]:
         op = _core.refund_charge(charge_id, amount, reason, idempotency_key)
-        return await self._client.request(op)
+        return await self._client._request(op)
 
 
 class AsyncCharges:
@@ -161,7 +161,7 @@ class AsyncCharges:
     ) -> ChargeList:
         """One page of `GET /v1/charges`, newest first (documents masked)."""
         params = ListParams(status, gateway, created_gte, created_lt, limit, starting_after)
-        return (await self._client.request(_core.list_charges(params))).data
+        return (await self._client._request(_core.list_charges(params))).data
 
     async def list_auto_paging(
         self,
@@ -179,7 +179,7 @@ class AsyncCharges:
             status, gateway, created_gte, created_lt, limit, starting_after
         )
         while params is not None:
-            page = (await self._client.request(_core.list_charges(params))).data
+            page = (await self._client._request(_core.list_charges(params))).data
             for charge in page["data"]:
                 yield charge
             params = _core.next_page(params, page)

@@ -63,7 +63,7 @@ class Payorch:
         self._http = http_client or httpx.Client(timeout=timeout)
         self.charges = Charges(self)
 
-    def request(self, op: "_core.Operation[T]") -> APIResponse[T]:
+    def _request(self, op: "_core.Operation[T]") -> APIResponse[T]:
         """Sends one operation (retrying what is retryable); the answer with its details."""
         return drive(_core.exchange(self._config, op), self._http)
 
@@ -93,12 +93,12 @@ class ChargesWithResponse:
     def create(
         self, params: ChargeCreateRequest, *, idempotency_key: Optional[str] = None
     ) -> APIResponse[Charge]:
-        return self._client.request(_core.create_charge(params, idempotency_key))
+        return self._client._request(_core.create_charge(params, idempotency_key))
 
     def retrieve(
         self, charge_id: str, *, expand: Optional[Sequence[str]] = None
     ) -> APIResponse[Charge]:
-        return self._client.request(_core.retrieve_charge(charge_id, expand))
+        return self._client._request(_core.retrieve_charge(charge_id, expand))
 
     def list(
         self,
@@ -111,7 +111,7 @@ class ChargesWithResponse:
         starting_after: Optional[str] = None,
     ) -> APIResponse[ChargeList]:
         params = ListParams(status, gateway, created_gte, created_lt, limit, starting_after)
-        return self._client.request(_core.list_charges(params))
+        return self._client._request(_core.list_charges(params))
 
     def refund(
         self,
@@ -122,7 +122,7 @@ class ChargesWithResponse:
         idempotency_key: Optional[str] = None,
     ) -> APIResponse[Charge]:
         op = _core.refund_charge(charge_id, amount, reason, idempotency_key)
-        return self._client.request(op)
+        return self._client._request(op)
 
 
 class Charges:
@@ -156,7 +156,7 @@ class Charges:
     ) -> ChargeList:
         """One page of `GET /v1/charges`, newest first (documents masked)."""
         params = ListParams(status, gateway, created_gte, created_lt, limit, starting_after)
-        return self._client.request(_core.list_charges(params)).data
+        return self._client._request(_core.list_charges(params)).data
 
     def list_auto_paging(
         self,
@@ -174,7 +174,7 @@ class Charges:
             status, gateway, created_gte, created_lt, limit, starting_after
         )
         while params is not None:
-            page = self._client.request(_core.list_charges(params)).data
+            page = self._client._request(_core.list_charges(params)).data
             yield from page["data"]
             params = _core.next_page(params, page)
 
