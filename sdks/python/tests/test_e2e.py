@@ -1,15 +1,17 @@
 """The SDK against a real `payorch serve` + `payorch sandbox` (see `stack.py`): a Pix charge
 paid through the sandbox whose `charge.succeeded` delivery the SDK's `Webhook` verifies, a card
 charge, refunds, a replayed key, the same key with another body (422), a key still in flight
-(409), a bad field (400 naming it), pagination, the async client, and the README's example."""
+(409), a bad field (400 naming it), pagination, the async client, and the README's examples
+(`examples/charge.py`, and `examples/webhook.py` receiving a real delivery)."""
 
 import os
+import socket
 import subprocess
 import sys
 import threading
 import uuid
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 
@@ -193,3 +195,42 @@ def test_the_readme_example_runs(stack: Stack) -> None:
                            capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr
     assert again.stdout == run.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def listening(port: int) -> Optional[bool]:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return None
+
+
+def test_the_webhook_example_verifies_a_real_delivery(stack: Stack, client: Payorch) -> None:
+    port = free_port()
+    env = dict(os.environ, PAYORCH_WEBHOOK_SECRET=stack.webhook_secret, PORT=str(port))
+    receiver = subprocess.Popen(
+        [sys.executable, str(SDK / "examples" / "webhook.py")], env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    lines: List[str] = []
+    assert receiver.stdout is not None
+    out = receiver.stdout
+    threading.Thread(target=lambda: lines.extend(iter(out.readline, "")), daemon=True).start()
+    try:
+        wait_for("the webhook example listens", lambda: listening(port))
+        # The same endpoint (and secret), now at the example's address.
+        stack.cli("webhook", "endpoint", "set", f"http://127.0.0.1:{port}/hook")
+        charge = client.charges.create(pix(f"hook-{uuid.uuid4()}"))
+        stack.sandbox("pay", charge["gateway_reference"])
+        wanted = f"charge.succeeded {charge['id']} succeeded\n"
+        wait_for("the example prints the verified event", lambda: True if wanted in lines else None)
+    finally:
+        stack.cli("webhook", "endpoint", "set", stack.receiver.url)
+        receiver.terminate()
+        receiver.wait(10)

@@ -1,6 +1,6 @@
 """The package as shipped: `mypy --strict` is clean over it and its example, its version is
-the API's (the crate's, `Cargo.toml`) with a CHANGELOG entry, and the README's Python example
-is `examples/charge.py`, which the e2e test runs."""
+the API's (the crate's, `Cargo.toml`) with a CHANGELOG entry, and the README's Python examples
+are `examples/charge.py` and `examples/webhook.py`, which the e2e tests run."""
 
 import re
 import subprocess
@@ -34,13 +34,14 @@ def test_the_version_is_the_apis() -> None:
         f"CHANGELOG.md has no `## {payorch.__version__}` section")
 
 
-def test_the_readme_python_example_is_examples_charge_py() -> None:
+def test_the_readme_python_examples_are_the_example_files() -> None:
     readme = (REPO / "README.md").read_text()
     integrate = readme.split("\n## Integrate\n", 1)
     assert len(integrate) == 2, "README.md has no `## Integrate` section"
     section = re.split(r"\n## ", integrate[1], maxsplit=1)[0]
     python = section.split("\n### Python\n", 1)
     assert len(python) == 2, "README.md's Integrate section has no `### Python`"
-    block = re.search(r"```python\n(.*?)```", python[1], re.S)
-    assert block, "no ```python block under `### Python`"
-    assert block.group(1) == (SDK / "examples" / "charge.py").read_text()
+    section = re.split(r"\n##+ ", python[1], maxsplit=1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    examples = [(SDK / "examples" / name).read_text() for name in ("charge.py", "webhook.py")]
+    assert blocks == examples, "the ```python blocks under `### Python` are not the examples"
