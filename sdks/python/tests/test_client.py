@@ -143,7 +143,7 @@ def test_never_retries_a_final_answer(
     detail = body["error"]
     assert (error.status, error.type, error.code, error.param, error.message) == (
         status, detail["type"], detail["code"], detail["param"], detail["message"])
-    assert error.request_id == "req_9"
+    assert error.request_id == "req_9" == error.headers["X-Request-Id"]
     assert error.body == body
     assert error.raw_body is not None and error.raw_body.startswith(b"{")
     assert error.idempotency_key == server.requests[0].headers["idempotency-key"]

@@ -11,6 +11,8 @@ request may or may not have been processed, so send it again with the same `idem
 
 from typing import Any, Dict, List, Mapping, Optional, Type
 
+import httpx
+
 from .types import Attempt
 
 
@@ -55,7 +57,8 @@ class PayorchError(Exception):
         self.idempotency_key = idempotency_key
         self.body = body
         self.raw_body = raw_body
-        self.headers = dict(headers or {})
+        # Case-insensitive: `headers["X-Request-Id"]` and `headers["x-request-id"]` alike.
+        self.headers = httpx.Headers(headers or {})
 
     def __str__(self) -> str:
         parts = [self.message]
