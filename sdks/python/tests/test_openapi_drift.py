@@ -1,9 +1,11 @@
 """The SDK's types against the contract: every `TypedDict` in `payorch.types.SCHEMAS` has
 exactly the properties of its OpenAPI schema, the same ones required, compatible JSON types,
-and nested types that are the schemas the document references there. The document is
+and nested types that are the schemas the document references there; and every operation the
+SDK calls is documented, with the query parameters, request body and headers the SDK uses. The document is
 `openapi.yaml` at the repository's root (`$PAYORCH_OPENAPI` to read another); a copy is never
 kept here, so a change to the contract that the SDK does not follow fails this test."""
 
+import dataclasses
 import os
 import typing
 from pathlib import Path
@@ -12,7 +14,7 @@ from typing import Any, Dict, List, Set, Tuple, Union
 import pytest
 import yaml
 
-from payorch import types
+from payorch import _core, types
 
 HERE = Path(__file__).resolve().parent
 DOC_PATH = Path(os.environ.get("PAYORCH_OPENAPI", HERE.parent.parent.parent / "openapi.yaml"))
@@ -124,3 +126,55 @@ def test_the_error_types_are_the_documents(doc: Dict[str, Any]) -> None:
     from payorch.errors import ERROR_TYPES
 
     assert set(ERROR_TYPES) == set(doc["components"]["schemas"]["ErrorType"]["enum"])
+
+
+# --- the operations the SDK calls ----------------------------------------------------------
+
+SDK_OPERATIONS: Dict[Tuple[str, str], "_core.Operation[Any]"] = {
+    ("post", "/v1/charges"): _core.create_charge(
+        {"amount": 1, "currency": "BRL", "method": "pix", "customer": {"name": "x"}}, None),
+    ("get", "/v1/charges"): _core.list_charges(_core.ListParams()),
+    ("get", "/v1/charges/{id}"): _core.retrieve_charge("ID", None),
+    ("post", "/v1/charges/{id}/refunds"): _core.refund_charge("ID", None, None, None),
+}
+BODIES = {"/v1/charges": "ChargeCreateRequest", "/v1/charges/{id}/refunds": "RefundCreateRequest"}
+
+
+def parameters(doc: Dict[str, Any], method: str, path: str) -> Dict[str, Dict[str, Any]]:
+    """An operation's parameters by name, `$ref`s resolved."""
+    out = {}
+    for p in doc["paths"][path][method].get("parameters", []):
+        if "$ref" in p:
+            p = doc["components"]["parameters"][p["$ref"].rsplit("/", 1)[1]]
+        out[p["name"]] = p
+    return out
+
+
+@pytest.mark.parametrize("method, path", sorted(SDK_OPERATIONS))
+def test_each_sdk_operation_is_in_the_document(doc: Dict[str, Any], method: str,
+                                               path: str) -> None:
+    op = SDK_OPERATIONS[(method, path)]
+    assert method in doc["paths"].get(path, {}), f"{method.upper()} {path} is not documented"
+    assert (op.method.lower(), op.path) == (method, path.replace("{id}", "ID"))
+    params = parameters(doc, method, path)
+    if method == "post":
+        assert params["Idempotency-Key"]["in"] == "header"
+        schema = doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        assert schema["$ref"] == REF + BODIES[path]
+
+
+def test_the_list_filters_are_the_documents(doc: Dict[str, Any]) -> None:
+    query = {n for n, p in parameters(doc, "get", "/v1/charges").items() if p["in"] == "query"}
+    assert query == {f.name for f in dataclasses.fields(_core.ListParams)}
+
+
+def test_expand_is_the_documents(doc: Dict[str, Any]) -> None:
+    params = parameters(doc, "get", "/v1/charges/{id}")
+    assert params["expand[]"]["in"] == "query"
+    assert dict(_core.retrieve_charge("ID", ["pix.qr_code_png"]).query) == {
+        "expand[]": "pix.qr_code_png"}
+
+
+def test_the_replay_and_request_id_headers_are_the_documents(doc: Dict[str, Any]) -> None:
+    created = doc["paths"]["/v1/charges"]["post"]["responses"]["201"]
+    assert {"Idempotent-Replayed", "X-Request-Id"} <= set(created.get("headers", {}))
