@@ -1,7 +1,7 @@
 """The SDK against a real `payorch serve` + `payorch sandbox` (see `stack.py`): a Pix charge
 paid through the sandbox whose `charge.succeeded` delivery the SDK's `Webhook` verifies, a card
 charge, refunds, a replayed key, the same key with another body (422), a key still in flight
-(409), a bad field (400 naming it), pagination, the async client, and the README's examples
+(409), a rate-limited key (429, waited out), a bad field (400 naming it), pagination, the async client, and the README's examples
 (`examples/charge.py`, and `examples/webhook.py` receiving a real delivery)."""
 
 import os
@@ -20,6 +20,7 @@ from payorch import (
     IdempotencyError,
     InvalidRequestError,
     Payorch,
+    RateLimitError,
     Webhook,
     WebhookVerificationError,
 )
@@ -135,6 +136,27 @@ def test_a_key_still_in_flight_is_a_409_then_the_answer(stack: Stack) -> None:
     with Payorch(stack.api_key, base_url=stack.url) as client:
         replay = client.charges.with_response.create(body, idempotency_key=key)
     assert replay.replayed and replay.data["id"] == charge["id"]
+
+
+def test_a_rate_limited_call_waits_retry_after_then_passes(stack: Stack) -> None:
+    key = stack.cli_json("apikey", "create")
+    stack.cli("apikey", "update", "--rate-limit", "1/s", key["id"])
+    with Payorch(key["secret"], base_url=stack.url, max_retries=0) as once:
+
+        def limited() -> Optional[RateLimitError]:
+            try:
+                once.charges.list(limit=1)
+            except RateLimitError as e:
+                return e
+            return None
+
+        error = wait_for("a 429 from a key limited to 1/s", limited)
+    assert (error.status, error.type, error.code) == (429, "rate_limit_error", "rate_limited")
+    assert error.retry_after is not None and 0 < error.retry_after <= 1
+    # Retried after Retry-After (nothing was done, so the same key is simply sent again).
+    with Payorch(key["secret"], base_url=stack.url, max_retries=5) as client:
+        charges = [client.charges.create(card(f"limited-{uuid.uuid4()}")) for _ in range(3)]
+    assert [c["status"] for c in charges] == ["succeeded"] * 3
 
 
 def test_a_bad_field_is_a_400_naming_it(client: Payorch) -> None:
