@@ -3,7 +3,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 from payorch import Webhook, WebhookVerificationError
 
-webhook = Webhook(os.environ["PAYORCH_WEBHOOK_SECRET"])  # whsec_… from `payorch webhook endpoint set`
+# The endpoint's whsec_… secret, from `payorch webhook endpoint set`.
+webhook = Webhook(os.environ["PAYORCH_WEBHOOK_SECRET"])
 
 
 class Receiver(BaseHTTPRequestHandler):

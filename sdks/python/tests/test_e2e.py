@@ -1,8 +1,9 @@
 """The SDK against a real `payorch serve` + `payorch sandbox` (see `stack.py`): a Pix charge
 paid through the sandbox whose `charge.succeeded` delivery the SDK's `Webhook` verifies, a card
 charge, refunds, a replayed key, the same key with another body (422), a key still in flight
-(409), a rate-limited key (429, waited out), a bad field (400 naming it), pagination, the async client, and the README's examples
-(`examples/charge.py`, and `examples/webhook.py` receiving a real delivery)."""
+(409), a rate-limited key (429, waited out), a bad field (400 naming it), pagination, the async
+client, and the README's examples (`examples/charge.py`, and `examples/webhook.py` receiving a
+real delivery)."""
 
 import os
 import socket
@@ -30,7 +31,8 @@ from stack import Stack, wait_for
 pytestmark = pytest.mark.e2e
 
 SDK = Path(__file__).resolve().parent.parent
-MARIA: CustomerInput = {"name": "Maria Silva", "document": "529.982.247-25", "email": "maria@example.com"}
+MARIA: CustomerInput = {
+    "name": "Maria Silva", "document": "529.982.247-25", "email": "maria@example.com"}
 
 
 def pix(order: str) -> ChargeCreateRequest:
@@ -165,7 +167,8 @@ def test_a_bad_field_is_a_400_naming_it(client: Payorch) -> None:
         client.charges.create(bad)  # type: ignore[arg-type]
     assert (e.value.status, e.value.param) == (400, "currency")
     with pytest.raises(InvalidRequestError) as e:
-        client.charges.create(dict(pix("bad"), customer={"name": "Maria"}))  # type: ignore[arg-type]
+        no_document: Dict[str, Any] = dict(pix("bad"), customer={"name": "Maria"})
+        client.charges.create(no_document)  # type: ignore[arg-type]
     assert (e.value.status, e.value.param) == (400, "customer.document")
     with pytest.raises(InvalidRequestError) as e:
         client.charges.retrieve("ch_does_not_exist")

@@ -1,9 +1,10 @@
 """The SDK's types against the contract: every `TypedDict` in `payorch.types.SCHEMAS` has
 exactly the properties of its OpenAPI schema, the same ones required, compatible JSON types,
 and nested types that are the schemas the document references there; and every operation the
-SDK calls is documented, with the query parameters, request body and headers the SDK uses. The document is
-`openapi.yaml` at the repository's root (`$PAYORCH_OPENAPI` to read another); a copy is never
-kept here, so a change to the contract that the SDK does not follow fails this test."""
+SDK calls is documented, with the query parameters, request body and headers the SDK uses.
+The document is `openapi.yaml` at the repository's root (`$PAYORCH_OPENAPI` to read another);
+a copy is never kept here, so a change to the contract that the SDK does not follow fails this
+test."""
 
 import dataclasses
 import os

@@ -15,7 +15,9 @@ BODY = json.dumps({"id": "evt_1", "type": "charge.succeeded", "tenant": "default
                    "created_at": "2026-12-05T07:00:00.000Z", "data": {"charge": {}}}).encode()
 
 
-def headers(secret: str = SECRET, body: bytes = BODY, ts: int = 0, msg_id: str = "evt_1") -> Dict[str, str]:
+def headers(
+    secret: str = SECRET, body: bytes = BODY, ts: int = 0, msg_id: str = "evt_1"
+) -> Dict[str, str]:
     ts = ts or int(time.time())
     return {
         "webhook-id": msg_id,
