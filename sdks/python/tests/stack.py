@@ -9,6 +9,7 @@ The binary is `$PAYORCH_BIN`, else what `cargo test` builds: `$CARGO_TARGET_DIR/
 import base64
 import json
 import os
+import queue
 import subprocess
 import tempfile
 import threading
@@ -120,12 +121,23 @@ class Stack:
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )
         self.processes.append(p)
-        assert p.stdout is not None
-        first = p.stdout.readline().strip()
+        out = p.stdout
+        assert out is not None
+        lines: "queue.Queue[str]" = queue.Queue()
+
+        def read() -> None:
+            # Every line, so it never blocks on a full pipe; the first is the address.
+            for line in iter(out.readline, ""):
+                lines.put(line)
+            lines.put("")
+
+        threading.Thread(target=read, daemon=True).start()
+        try:
+            first = lines.get(timeout=60).strip()
+        except queue.Empty:
+            raise AssertionError(f"payorch {' '.join(args)} printed nothing in 60 s") from None
         if not first.startswith("listening on "):
             raise AssertionError(f"payorch {' '.join(args)} said {first!r}")
-        # Keep reading what it prints, so it never blocks on a full pipe.
-        threading.Thread(target=p.stdout.read, daemon=True).start()
         return first[len("listening on "):]
 
     def cli(self, *args: str) -> str:
