@@ -27,7 +27,7 @@ async def drive(exchange: Exchange[T], http: httpx.AsyncClient) -> APIResponse[T
         outcome: _core.Outcome
         if isinstance(step, Send):
             try:
-                outcome = await http.send(step.request)
+                outcome = await http.send(_core.timed(step.request, http.timeout))
             except httpx.TransportError as e:
                 outcome = e
         else:

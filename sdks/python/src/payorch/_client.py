@@ -22,7 +22,7 @@ def drive(exchange: Exchange[T], http: httpx.Client) -> APIResponse[T]:
         outcome: _core.Outcome
         if isinstance(step, Send):
             try:
-                outcome = http.send(step.request)
+                outcome = http.send(_core.timed(step.request, http.timeout))
             except httpx.TransportError as e:
                 outcome = e
         else:

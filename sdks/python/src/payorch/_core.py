@@ -134,6 +134,13 @@ class Send:
     request: httpx.Request
 
 
+def timed(request: httpx.Request, timeout: httpx.Timeout) -> httpx.Request:
+    """`request` with the client's timeout, as `Client.build_request` sets it (httpx < 0.28
+    does not apply a client's timeout to a request built without it)."""
+    request.extensions.setdefault("timeout", timeout.as_dict())
+    return request
+
+
 @dataclass(frozen=True)
 class Sleep:
     seconds: float
