@@ -35,7 +35,7 @@ fn examples_charge_sh_creates_a_pix_charge_and_replays_it() {
     let run = || {
         let mut sh = Command::new("sh");
         sh.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/charge.sh"))
-            .env("PAYORCH_URL", stack.url())
+            .env("PAYORCH_BASE_URL", stack.url())
             .env("PAYORCH_API_KEY", &stack.key);
         loopback_only(&mut sh);
         let out = sh.output().expect("sh runs");
