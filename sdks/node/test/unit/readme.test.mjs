@@ -7,13 +7,22 @@ import { test } from "node:test";
 
 const read = (path) => readFileSync(new URL(path, import.meta.url), "utf8");
 
-/** The body of `## title` (to the next `## `), or of `### title` within it (to the next `### `). */
+/**
+ * The body of `## title` (to the next heading of level 2 or above), or of `### title` within it
+ * (to the next of level 3 or above). Lines inside fenced code blocks are not headings (a shell
+ * comment starts with `# ` too).
+ */
 function section(text, heading, level) {
   const start = text.indexOf(`\n${heading}\n`);
   assert.ok(start >= 0, `README.md has a "${heading}" heading`);
-  const body = text.slice(start + heading.length + 2);
-  const end = body.search(new RegExp(`^#{1,${level}} `, "m"));
-  return end < 0 ? body : body.slice(0, end);
+  const lines = text.slice(start + heading.length + 2).split("\n");
+  const isHeading = new RegExp(`^#{1,${level}} `);
+  let fenced = false;
+  const end = lines.findIndex((line) => {
+    if (line.startsWith("```")) fenced = !fenced;
+    return !fenced && isHeading.test(line);
+  });
+  return (end < 0 ? lines : lines.slice(0, end)).join("\n");
 }
 
 test("the README's Node.js examples are the files the end-to-end test runs", () => {
