@@ -340,6 +340,11 @@ impl StripeGateway {
                     "method: payorch does not route boleto to Stripe (it needs the payer's full address)",
                 ));
             }
+            PaymentMethod::Link => {
+                return Err(invalid(
+                    "method: payorch does not take payment links at Stripe yet (no Checkout Session support)",
+                ));
+            }
         }
         if let Some(description) = &req.description {
             form.add("description", description);
