@@ -47,7 +47,8 @@ async fn create(stack: &ServeStack, body: &Value) -> (u16, Value) {
         .expect("POST /v1/charges")
 }
 
-/// A created link charge: at Asaas, awaiting the payer, with the link's URL and expiry.
+/// A created link charge: at Asaas (Stripe and Efí were not tried), awaiting the payer, with the
+/// link's URL and expiry.
 #[track_caller]
 fn assert_open_link(stack: &ServeStack, v: &Value) -> String {
     assert_eq!(v["method"], "link", "{v}");
@@ -57,6 +58,11 @@ fn assert_open_link(stack: &ServeStack, v: &Value) -> String {
         "Stripe (the primary) and Efí cannot take links: {v}"
     );
     assert!(v.get("pix").is_none() && v.get("boleto").is_none(), "{v}");
+    let tried: Vec<&Value> = v["attempts"].as_array().expect("attempts").iter().collect();
+    assert!(
+        tried.len() == 1 && tried[0]["gateway"] == "asaas",
+        "only Asaas was tried: {v}"
+    );
     let url = v["link"]["url"].as_str().expect("link.url").to_string();
     let number = v["gateway_reference"]
         .as_str()
@@ -230,4 +236,17 @@ fn charge_create_prints_the_link_and_its_qr_code() {
     let json = env.run(&[&args[..], &["-o", "json"]].concat()).json();
     assert_eq!(json["method"], "link", "{json}");
     assert!(json["link"]["url"].as_str().is_some(), "{json}");
+
+    // `gateway list` shows who takes links: Asaas only.
+    let listed = env
+        .run(&["gateway", "list", "--sandbox", &sandbox.url, "-o", "json"])
+        .json();
+    for g in listed["gateways"].as_array().expect("gateways") {
+        let methods = g["capabilities"]["methods"].as_array().expect("methods");
+        assert_eq!(
+            methods.contains(&json!("link")),
+            g["gateway"] == "asaas",
+            "{listed:#}"
+        );
+    }
 }
