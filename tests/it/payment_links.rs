@@ -3,8 +3,9 @@
 //! UNDEFINED`; Stripe and Efí cannot take this method), the hosted page fetched and paid like a
 //! payer would, the charge `succeeded` with one `charge.succeeded` the merchant verifies;
 //! `sandbox pay` works too; an expired link ends `canceled`, like an expired Pix; a link with
-//! card tokens is refused naming `card`; the CLI prints the URL and a QR of it. The adapter's
-//! exact requests (create, cancel) are checked in `gateway_asaas.rs`.
+//! card tokens is refused naming `card`; a link made just before a crash is adopted by the
+//! reconciler with its URL; the CLI prints the URL and a QR of it. The adapter's exact
+//! requests (create, cancel) are checked in `gateway_asaas.rs`.
 
 use crate::common;
 
@@ -206,11 +207,9 @@ async fn a_link_with_card_tokens_is_refused_naming_the_field() {
     assert_eq!(v["error"]["param"], "customer.document", "{v}");
 }
 
-#[test]
-fn charge_create_prints_the_link_and_its_qr_code() {
-    let env = common::Env::new();
-    let sandbox = env.start_sandbox();
-    let args = [
+/// `payorch charge create --method link …` against `sandbox_url` (without `-o`).
+fn link_args(sandbox_url: &str) -> Vec<&str> {
+    vec![
         "charge",
         "create",
         "--amount",
@@ -222,8 +221,65 @@ fn charge_create_prints_the_link_and_its_qr_code() {
         "--customer-document",
         "529.982.247-25",
         "--sandbox",
-        &sandbox.url,
-    ];
+        sandbox_url,
+    ]
+}
+
+/// Rule 5 for links: the process dies after Asaas made the link and before payorch stored it;
+/// the reconciler finds the payment by `externalReference` and adopts it, link and all, so
+/// the payer gets the one link Asaas holds (no second payment is made).
+#[test]
+fn a_link_made_before_a_crash_is_adopted_with_its_url() {
+    let env = common::Env::new();
+    env.run(&["init"]).ok();
+    let sandbox = env.start_sandbox();
+    let out = env
+        .cmd()
+        .args(link_args(&sandbox.url))
+        .env("PAYORCH_FAILPOINTS", "charge.gateway_answered")
+        .output()
+        .expect("run payorch");
+    assert!(!out.status.success(), "it should have aborted");
+    let listed = env.run(&["charge", "list", "-o", "json"]).json();
+    let id = listed["data"][0]["id"]
+        .as_str()
+        .expect("the pending charge");
+    assert_eq!(listed["data"][0]["status"], "pending", "{listed}");
+
+    // Once its holder counts as dead (a 1 s lease), the reconciler asks Asaas.
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    let r = env
+        .cmd()
+        .args(["reconcile", "--sandbox", &sandbox.url, "-o", "json"])
+        .env("PAYORCH_IDEMPOTENCY_LEASE", "1s")
+        .output()
+        .expect("run payorch reconcile");
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let got = env.run(&["charge", "get", id, "-o", "json"]).json();
+    assert_eq!(got["status"], "requires_action", "{got}");
+    assert_eq!(got["gateway"], "asaas", "{got}");
+    let url = got["link"]["url"].as_str().expect("the adopted link");
+    let payments = env
+        .run(&[
+            "sandbox",
+            "charges",
+            "asaas",
+            "--url",
+            &sandbox.url,
+            "-o",
+            "json",
+        ])
+        .json();
+    let payments = payments.as_array().expect("payments");
+    assert_eq!(payments.len(), 1, "one payment at Asaas: {payments:?}");
+    assert_eq!(payments[0]["invoiceUrl"], url);
+}
+
+#[test]
+fn charge_create_prints_the_link_and_its_qr_code() {
+    let env = common::Env::new();
+    let sandbox = env.start_sandbox();
+    let args = link_args(&sandbox.url);
     let out = env.run(&args).ok();
     let url = out
         .lines()
