@@ -57,13 +57,13 @@ pub struct CreateArgs {
     /// ISO 4217 currency of --amount: BRL, USD, EUR, JPY, …
     #[arg(long, default_value = "BRL", value_parser = |s: &str| Currency::parse(s).map_err(|e| e.to_string()))]
     currency: Currency,
-    /// pix, card or boleto
+    /// pix, card, boleto or link (a hosted page where the payer chooses)
     #[arg(long)]
     method: String,
     /// The payer's name
     #[arg(long)]
     customer_name: String,
-    /// CPF or CNPJ (required for Pix and boleto in BRL)
+    /// CPF or CNPJ (required for Pix, boleto and link in BRL)
     #[arg(long)]
     customer_document: Option<String>,
     /// The payer's email (gateways send receipts to it)
@@ -376,14 +376,35 @@ fn show(ctx: &Ctx, c: &Charge) -> anyhow::Result<()> {
     {
         ctx.out
             .line(&format!("\nPix copia e cola:\n{}", pix.copy_paste))?;
-        if let Ok(code) = qrcode::QrCode::new(pix.copy_paste.as_bytes()) {
-            let art = code
-                .render::<qrcode::render::unicode::Dense1x2>()
-                .dark_color(qrcode::render::unicode::Dense1x2::Light)
-                .light_color(qrcode::render::unicode::Dense1x2::Dark)
-                .build();
-            ctx.out.line(&format!("\n{art}"))?;
-        }
+        print_qr(ctx, &pix.copy_paste)?;
+    }
+    // The same for a payment link: its URL, and a QR of it a phone can open.
+    if let Some(link) = c
+        .link
+        .as_ref()
+        .filter(|_| c.status() == ChargeStatus::RequiresAction)
+    {
+        let expiry = link
+            .expires_at
+            .map(|t| format!(" (until {})", t.to_rfc3339()))
+            .unwrap_or_default();
+        ctx.out
+            .line(&format!("\nPayment link{expiry}:\n{}", link.url))?;
+        print_qr(ctx, &link.url)?;
+    }
+    Ok(())
+}
+
+/// `payload` as a QR code drawn with Unicode half blocks, light on dark (what phone cameras
+/// read from a dark terminal); nothing when it does not fit in a QR code.
+fn print_qr(ctx: &Ctx, payload: &str) -> anyhow::Result<()> {
+    if let Ok(code) = qrcode::QrCode::new(payload.as_bytes()) {
+        let art = code
+            .render::<qrcode::render::unicode::Dense1x2>()
+            .dark_color(qrcode::render::unicode::Dense1x2::Light)
+            .light_color(qrcode::render::unicode::Dense1x2::Dark)
+            .build();
+        ctx.out.line(&format!("\n{art}"))?;
     }
     Ok(())
 }

@@ -538,9 +538,9 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
         'payorch;charge;create' {
             [CompletionResult]::new('--amount', '--amount', [CompletionResultType]::ParameterName, 'Amount as people write it (10.50 or 10,50), or minor units with --minor')
             [CompletionResult]::new('--currency', '--currency', [CompletionResultType]::ParameterName, 'ISO 4217 currency of --amount: BRL, USD, EUR, JPY, …')
-            [CompletionResult]::new('--method', '--method', [CompletionResultType]::ParameterName, 'pix, card or boleto')
+            [CompletionResult]::new('--method', '--method', [CompletionResultType]::ParameterName, 'pix, card, boleto or link (a hosted page where the payer chooses)')
             [CompletionResult]::new('--customer-name', '--customer-name', [CompletionResultType]::ParameterName, 'The payer''s name')
-            [CompletionResult]::new('--customer-document', '--customer-document', [CompletionResultType]::ParameterName, 'CPF or CNPJ (required for Pix and boleto in BRL)')
+            [CompletionResult]::new('--customer-document', '--customer-document', [CompletionResultType]::ParameterName, 'CPF or CNPJ (required for Pix, boleto and link in BRL)')
             [CompletionResult]::new('--customer-email', '--customer-email', [CompletionResultType]::ParameterName, 'The payer''s email (gateways send receipts to it)')
             [CompletionResult]::new('--description', '--description', [CompletionResultType]::ParameterName, 'What the charge is for, shown to the payer where the gateway shows it')
             [CompletionResult]::new('--metadata', '--metadata', [CompletionResultType]::ParameterName, 'KEY=VALUE, repeatable')

@@ -490,9 +490,9 @@ set edit:completion:arg-completer[payorch] = {|@words|
         &'payorch;charge;create'= {
             cand --amount 'Amount as people write it (10.50 or 10,50), or minor units with --minor'
             cand --currency 'ISO 4217 currency of --amount: BRL, USD, EUR, JPY, …'
-            cand --method 'pix, card or boleto'
+            cand --method 'pix, card, boleto or link (a hosted page where the payer chooses)'
             cand --customer-name 'The payer''s name'
-            cand --customer-document 'CPF or CNPJ (required for Pix and boleto in BRL)'
+            cand --customer-document 'CPF or CNPJ (required for Pix, boleto and link in BRL)'
             cand --customer-email 'The payer''s email (gateways send receipts to it)'
             cand --description 'What the charge is for, shown to the payer where the gateway shows it'
             cand --metadata 'KEY=VALUE, repeatable'

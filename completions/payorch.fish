@@ -319,9 +319,9 @@ complete -c payorch -n "__fish_payorch_using_subcommand charge; and not __fish_s
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and not __fish_seen_subcommand_from create get list refund help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l amount -d 'Amount as people write it (10.50 or 10,50), or minor units with --minor' -r
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l currency -d 'ISO 4217 currency of --amount: BRL, USD, EUR, JPY, …' -r
-complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l method -d 'pix, card or boleto' -r
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l method -d 'pix, card, boleto or link (a hosted page where the payer chooses)' -r
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l customer-name -d 'The payer\'s name' -r
-complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l customer-document -d 'CPF or CNPJ (required for Pix and boleto in BRL)' -r
+complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l customer-document -d 'CPF or CNPJ (required for Pix, boleto and link in BRL)' -r
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l customer-email -d 'The payer\'s email (gateways send receipts to it)' -r
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l description -d 'What the charge is for, shown to the payer where the gateway shows it' -r
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l metadata -d 'KEY=VALUE, repeatable' -r

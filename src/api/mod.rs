@@ -174,7 +174,7 @@ impl ChargeRequest {
         let method_text = required(
             string_field(obj, "method", "method")?,
             "method",
-            "pix, card or boleto",
+            "pix, card, boleto or link",
         )?;
         let method: PaymentMethod =
             method_text

@@ -21,7 +21,7 @@ use crate::clock::Timestamp;
 use crate::id::{ChargeId, EventId, RefundId};
 use crate::model::{
     Attempt, BoletoDetails, Charge, ChargeFailure, Currency, Customer, DocumentKind, Event,
-    GatewayId, PixDetails, Refund, RefundStatus, TenantId,
+    GatewayId, LinkDetails, PixDetails, Refund, RefundStatus, TenantId,
 };
 
 /// The charge the API and webhooks show today.
@@ -49,6 +49,8 @@ pub(crate) struct ChargeV1<'a> {
     pix: Option<PixV1<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     boleto: Option<BoletoV1<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    link: Option<LinkV1<'a>>,
     attempts: Vec<AttemptV1<'a>>,
     refunds: Vec<RefundV1<'a>>,
     customer: CustomerV1<'a>,
@@ -90,6 +92,7 @@ impl<'a> ChargeV1<'a> {
             gateway_reference: c.gateway_reference.as_deref(),
             pix: c.pix.as_ref().map(PixV1::new),
             boleto: c.boleto.as_ref().map(BoletoV1::new),
+            link: c.link.as_ref().map(LinkV1::new),
             attempts: c.attempts.iter().map(AttemptV1::new).collect(),
             refunds: c.refunds.iter().map(RefundV1::new).collect(),
             customer,
@@ -219,6 +222,25 @@ impl<'a> BoletoV1<'a> {
             barcode: b.barcode.as_deref(),
             url: b.url.as_deref(),
             due_date: b.due_date.as_deref(),
+        }
+    }
+}
+
+/// What the payer needs to pay through a payment link, version 1: the gateway's hosted page
+/// and when it stops taking payments. Shaped like `pix` and `boleto` (one object per method's
+/// details), so there is no top-level `payment_url` repeating `link.url`.
+#[derive(Serialize)]
+pub(crate) struct LinkV1<'a> {
+    url: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_at: Option<Timestamp>,
+}
+
+impl<'a> LinkV1<'a> {
+    fn new(l: &'a LinkDetails) -> LinkV1<'a> {
+        LinkV1 {
+            url: &l.url,
+            expires_at: l.expires_at,
         }
     }
 }

@@ -21,7 +21,7 @@ use crate::clock::Timestamp;
 use crate::id::{ChargeId, RefundId};
 use crate::model::{
     AttemptOutcome, BoletoDetails, ChargeFailure, ChargeStatus, Currency, Customer, GatewayId,
-    Money, PaymentMethod, PixDetails, RefundStatus,
+    LinkDetails, Money, PaymentMethod, PixDetails, RefundStatus,
 };
 
 /// What a gateway can take.
@@ -67,7 +67,7 @@ pub struct CreateCharge {
     pub metadata: BTreeMap<String, String>,
     /// The gateway's token for the card (`pm_…` for Stripe, a `creditCardToken` for Asaas).
     pub card_token: Option<String>,
-    /// How long a Pix QR code or boleto stays payable.
+    /// How long a Pix QR code, boleto or payment link stays payable.
     pub expires_in: Duration,
 }
 
@@ -83,6 +83,8 @@ pub struct GatewayCharge {
     pub amount: i64,
     pub pix: Option<PixDetails>,
     pub boleto: Option<BoletoDetails>,
+    /// The hosted page of a payment link, while it is payable.
+    pub link: Option<LinkDetails>,
     /// Why it failed, when it did.
     pub failure: Option<ChargeFailure>,
     /// For a paid Pix, the end-to-end id of the payment (Efí refunds need it).

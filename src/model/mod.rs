@@ -12,7 +12,7 @@ pub(crate) mod tenant;
 
 pub use charge::{
     Attempt, AttemptOutcome, BREAKER_OPEN_CODE, BoletoDetails, Charge, ChargeFailure, ChargeStatus,
-    PaymentMethod, PixDetails, Refund, RefundStatus, Transition,
+    LinkDetails, PaymentMethod, PixDetails, Refund, RefundStatus, Transition,
 };
 pub use customer::Customer;
 pub use document::{Document, DocumentError, DocumentKind};

@@ -513,6 +513,7 @@ impl ChargeRun<'_> {
                 charge.gateway_reference = Some(gc.reference.clone());
                 charge.pix = gc.pix.clone();
                 charge.boleto = gc.boleto.clone();
+                charge.link = gc.link.clone();
                 charge.failure = gc.failure.clone();
                 // An attempt whose answer never came is settled by what was found.
                 if let Some(a) = charge.attempts.iter_mut().rev().find(|a| a.gateway == g)

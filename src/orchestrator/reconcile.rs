@@ -166,6 +166,7 @@ impl Orchestrator {
                 Some(gc) => {
                     current.gateway_reference = Some(gc.reference.clone());
                     current.pix = gc.pix.clone().or(current.pix);
+                    current.link = gc.link.clone().or(current.link);
                     current.failure = gc.failure.clone();
                     current.apply_status(gc.status, now);
                 }

@@ -121,3 +121,18 @@ pub trait FakeGateway: Send + Sync + 'static {
         registered
     }
 }
+
+/// The host the client reached the sandbox on, for absolute URLs (Stripe's QR image, Asaas's
+/// invoice page).
+pub(crate) fn host_of(headers: &axum::http::HeaderMap) -> String {
+    headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".:-[]".contains(&b))
+        })
+        .unwrap_or("127.0.0.1")
+        .to_string()
+}

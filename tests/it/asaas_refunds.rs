@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use common::stack::{ServeStack, wait_for};
+use common::stack::{ServeStack, count};
 
 /// A hang guard for what the sandbox does within a second or two, never a timing assertion.
 const BOUND: Duration = Duration::from_secs(60);
@@ -48,25 +48,8 @@ async fn paid_charge(stack: &ServeStack) -> (String, String) {
         .expect("reference")
         .to_string();
     stack.sandbox(&["pay", &reference]);
-    charge_when(stack, &id, "succeeded").await;
+    stack.charge_when(&id, "succeeded", BOUND).await;
     (id, reference)
-}
-
-/// The charge once it is `status` (and no refund of it is in flight).
-async fn charge_when(stack: &ServeStack, id: &str, status: &str) -> Value {
-    let api = stack.api();
-    wait_for(&format!("charge {id} is {status}"), BOUND, || {
-        let api = api.clone();
-        async move {
-            let (_, v) = api.get_charge(id).await.map_err(|e| e.to_string())?;
-            if v["status"] == status {
-                Ok(v)
-            } else {
-                Err(v.to_string())
-            }
-        }
-    })
-    .await
 }
 
 /// `POST /v1/charges/{id}/refunds`: (HTTP status, body).
@@ -83,22 +66,6 @@ async fn refund(stack: &ServeStack, id: &str, body: &Value) -> (u16, Value) {
         .expect("POST refund");
     let status = r.status().as_u16();
     (status, common::json_of(r).await)
-}
-
-/// The types of the events written for the charge (what the merchant is sent).
-fn event_types(stack: &ServeStack, id: &str) -> Vec<String> {
-    let out = stack.cli(&["events", "list", "--charge", id, "-o", "json"]);
-    let v: Value = serde_json::from_str(&out).expect("events JSON");
-    v["data"]
-        .as_array()
-        .expect("a list")
-        .iter()
-        .map(|e| e["type"].as_str().expect("type").to_string())
-        .collect()
-}
-
-fn count(types: &[String], kind: &str) -> usize {
-    types.iter().filter(|t| *t == kind).count()
 }
 
 /// Refunds `amount` and checks the answer: the refund pending, the charge not moved.
@@ -124,11 +91,11 @@ async fn a_pending_refund_settles_by_asaas_webhook_once() {
     let (id, reference) = paid_charge(&stack).await;
 
     let first = refund_pending(&stack, &id, 500, 0).await;
-    let partial = charge_when(&stack, &id, "partially_refunded").await;
+    let partial = stack.charge_when(&id, "partially_refunded", BOUND).await;
     assert_eq!(partial["amount_refunded"], 500, "{partial}");
     assert_eq!(partial["refunds"][0]["status"], "succeeded", "{partial}");
     assert_eq!(
-        count(&event_types(&stack, &id), "charge.partially_refunded"),
+        count(&stack.event_types(&id), "charge.partially_refunded"),
         1
     );
 
@@ -137,29 +104,16 @@ async fn a_pending_refund_settles_by_asaas_webhook_once() {
         "event": "PAYMENT_PARTIALLY_REFUNDED", "dateCreated": "2026-01-01 12:00:00",
         "payment": {"id": reference, "status": "RECEIVED", "value": 19.90, "externalReference": id,
                     "refunds": [{"status": "DONE", "value": 5.00, "description": format!("payorch {first}")}]}});
-    let r = stack
-        .http
-        .post(format!("{}/webhooks/default/asaas", stack.url()))
-        .header(
-            "asaas-access-token",
-            payorch::sandbox::asaas::SANDBOX_WEBHOOK_TOKEN,
-        )
-        .header("content-type", "application/json")
-        .body(again.to_string())
-        .send()
-        .await
-        .expect("POST webhook");
-    assert_eq!(r.status().as_u16(), 200);
-    let answer = common::json_of(r).await;
+    let answer = stack.post_asaas_webhook(&again).await;
     assert_eq!(answer["received"][0]["result"], "ignored", "{answer}");
     let (_, unchanged) = stack.api().get_charge(&id).await.expect("GET");
     assert_eq!(unchanged, partial, "a repeated webhook changes nothing");
 
     // The rest: pending, then refunded; each event written once.
     refund_pending(&stack, &id, 1490, 500).await;
-    let refunded = charge_when(&stack, &id, "refunded").await;
+    let refunded = stack.charge_when(&id, "refunded", BOUND).await;
     assert_eq!(refunded["amount_refunded"], 1990, "{refunded}");
-    let types = event_types(&stack, &id);
+    let types = stack.event_types(&id);
     assert_eq!(count(&types, "charge.partially_refunded"), 1, "{types:?}");
     assert_eq!(count(&types, "charge.refunded"), 1, "{types:?}");
 }
@@ -179,9 +133,9 @@ async fn the_reconciler_settles_a_pending_refund_whose_webhook_never_comes() {
     assert!(r.status().is_success(), "{r:?}");
 
     refund_pending(&stack, &id, 500, 0).await;
-    let partial = charge_when(&stack, &id, "partially_refunded").await;
+    let partial = stack.charge_when(&id, "partially_refunded", BOUND).await;
     assert_eq!(partial["amount_refunded"], 500, "{partial}");
     assert_eq!(partial["refunds"][0]["status"], "succeeded", "{partial}");
-    let types = event_types(&stack, &id);
+    let types = stack.event_types(&id);
     assert_eq!(count(&types, "charge.partially_refunded"), 1, "{types:?}");
 }

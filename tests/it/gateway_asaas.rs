@@ -323,6 +323,108 @@ async fn boleto_charge_creates_a_missing_customer() {
     assert_eq!(boleto.due_date.as_deref(), Some("2025-03-12"));
 }
 
+/// A payment link is a payment with `billingType: UNDEFINED`: nothing more is read after it
+/// (no QR code, no boleto line); the link is its `invoiceUrl`, payable until the end of its due
+/// day in Brasília.
+#[tokio::test]
+async fn link_charge_is_an_undefined_payment_and_its_invoice_url() {
+    let req = charge_request(PaymentMethod::Link);
+    let ext = req.charge_id.as_str().to_string();
+    let srv = server(vec![
+        (200, list(&[])),
+        (200, customer_list(true)),
+        (
+            200,
+            payment("pay_080225913252", "PENDING", "UNDEFINED", "19.90", &ext),
+        ),
+    ])
+    .await;
+    let charge = gateway(&srv.base).create_charge(&req).await.unwrap();
+
+    let seen = srv.seen();
+    assert_eq!(seen.len(), 3, "{:?}", srv.paths());
+    for s in &seen {
+        assert_wire(s);
+    }
+    assert_request(
+        &seen[0],
+        "GET",
+        "/v3/payments",
+        Some(&format!("externalReference={ext}")),
+    );
+    assert_request(&seen[2], "POST", "/v3/payments", None);
+    assert_eq!(
+        seen[2].json(),
+        json!({"customer": "cus_000005219613", "billingType": "UNDEFINED", "value": 19.90,
+               "dueDate": "2025-03-12", "description": "Order 1234", "externalReference": ext})
+    );
+    assert_eq!(charge.reference, "pay_080225913252");
+    assert_eq!(charge.status, ChargeStatus::RequiresAction);
+    let link = charge.link.expect("the link");
+    assert_eq!(link.url, "https://sandbox.asaas.com/i/080225913252");
+    assert_eq!(
+        link.expires_at,
+        Some(Timestamp::parse_rfc3339("2025-03-13T02:59:59Z").unwrap())
+    );
+    assert!(charge.pix.is_none() && charge.boleto.is_none());
+}
+
+/// Paid through the page, Asaas rewrites `billingType` to what the payer chose: the charge is
+/// succeeded and offers no link any more. Past its due date it is `OVERDUE`: canceled.
+#[tokio::test]
+async fn a_paid_or_overdue_link_offers_no_link() {
+    for (status, billing, expected) in [
+        ("RECEIVED", "PIX", ChargeStatus::Succeeded),
+        ("CONFIRMED", "CREDIT_CARD", ChargeStatus::Succeeded),
+        ("OVERDUE", "UNDEFINED", ChargeStatus::Canceled),
+    ] {
+        let srv = server(vec![(200, payment("pay_7", status, billing, "19.90", "x"))]).await;
+        let charge = gateway(&srv.base).get_charge("pay_7").await.unwrap();
+        assert_eq!(charge.status, expected, "{status}");
+        assert!(charge.link.is_none(), "{status}");
+        assert_eq!(srv.seen().len(), 1);
+    }
+}
+
+/// An open link without its `invoiceUrl` cannot be handed to the payer: the payment exists,
+/// so the outcome is ambiguous (never "nothing was made").
+#[tokio::test]
+async fn an_open_link_without_an_invoice_url_is_ambiguous() {
+    let req = charge_request(PaymentMethod::Link);
+    let ext = req.charge_id.as_str().to_string();
+    let body = payment("pay_8", "PENDING", "UNDEFINED", "19.90", &ext).replace(
+        r#""invoiceUrl":"https://sandbox.asaas.com/i/080225913252""#,
+        r#""invoiceUrl":null"#,
+    );
+    let srv = server(vec![
+        (200, list(&[])),
+        (200, customer_list(true)),
+        (200, body),
+    ])
+    .await;
+    let err = gateway(&srv.base).create_charge(&req).await.unwrap_err();
+    assert_eq!(err.outcome, AttemptOutcome::UnavailableAmbiguous, "{err}");
+    assert!(err.message.contains("pay_8"), "{err}");
+}
+
+/// An orphan link is cancelled like any Asaas payment: `DELETE /v3/payments/{id}`.
+#[tokio::test]
+async fn cancelling_a_link_deletes_the_payment() {
+    let srv = server(vec![
+        (200, json!({"deleted": true, "id": "pay_9"}).to_string()),
+        (
+            200,
+            payment_with("pay_9", "PENDING", "UNDEFINED", "19.90", "x", "null", true),
+        ),
+    ])
+    .await;
+    let charge = gateway(&srv.base).cancel("pay_9").await.unwrap();
+    let seen = srv.seen();
+    assert_request(&seen[0], "DELETE", "/v3/payments/pay_9", None);
+    assert_eq!(charge.status, ChargeStatus::Canceled);
+    assert!(charge.link.is_none(), "a deleted link is not offered");
+}
+
 #[tokio::test]
 async fn card_charge_sends_the_token_and_the_payer_ip() {
     let req = card_request();

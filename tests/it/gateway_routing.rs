@@ -49,7 +49,7 @@ fn switch_then_list_then_audit() {
     assert_eq!(row(&before, "stripe")["status"], "available");
     assert_eq!(
         row(&before, "asaas")["capabilities"]["methods"],
-        serde_json::json!(["pix", "boleto", "card"])
+        serde_json::json!(["pix", "boleto", "card", "link"])
     );
     // Efí has no credentials or certificate here: listed, unavailable, with the reason.
     assert_eq!(row(&before, "efi")["status"], "unavailable");

@@ -41,6 +41,7 @@ mod inbound_apply;
 mod merchant_api;
 mod money_guards;
 mod operator_cli;
+mod payment_links;
 mod pix_qr;
 mod public_json;
 mod rate_limits;

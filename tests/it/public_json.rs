@@ -313,6 +313,16 @@ async fn the_merchant_api_and_webhook_payloads_are_pinned() {
         .map(|(_, headers, body)| format!("signed with: {headers}\n{body}"))
         .collect();
     insta::assert_snapshot!("webhooks", norm.apply(&shown.join("\n\n")));
+
+    // A payment link (after the webhooks above were taken, so they stay as they were): Stripe
+    // cannot take it, Asaas makes it, and `link` carries its page and expiry.
+    let mut link = pix_charge();
+    link["method"] = json!("link");
+    let (status, headers, created) = client.create("order-1003", link).await;
+    insta::assert_snapshot!(
+        "link_created",
+        exchange(&mut norm, status, &headers, &created)
+    );
 }
 
 /// One CLI run as a snapshot: the exit code, stdout and stderr. Runs of spaces after a word are

@@ -444,6 +444,7 @@ fn method(m: PaymentMethod) -> &'static str {
         PaymentMethod::Pix => "pix",
         PaymentMethod::Card => "card",
         PaymentMethod::Boleto => "boleto",
+        PaymentMethod::Link => "link",
     }
 }
 

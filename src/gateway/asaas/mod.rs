@@ -1,5 +1,6 @@
-//! The Asaas adapter: customers, `POST /v3/payments` (PIX, BOLETO, CREDIT_CARD), Pix QR codes,
-//! boleto lines, cancellation, refunds, and webhooks authenticated by `asaas-access-token`.
+//! The Asaas adapter: customers, `POST /v3/payments` (PIX, BOLETO, CREDIT_CARD, and UNDEFINED
+//! for payment links), Pix QR codes, boleto lines, cancellation, refunds, and webhooks
+//! authenticated by `asaas-access-token`.
 //! Asaas's wire format lives here (and in its fake, `sandbox/asaas/`): webhooks in
 //! `asaas/webhook.rs`, wire shapes and the exact amount and date conversions in
 //! `asaas/wire.rs`. Sources: docs.asaas.com and Asaas's OpenAPI 3.0.1 document.
@@ -37,6 +38,11 @@
 //!   refunded through a form the payer fills (`bankSlip/refund`), which payorch does not drive,
 //!   so boleto refunds are refused as invalid. Asaas refunds have no id: the reference is
 //!   `pay_…#n`, the n-th refund of that payment.
+//! - **Payment links** (`link`) are payments with `billingType: UNDEFINED`: the payer chooses
+//!   Pix, boleto or card on the payment's `invoiceUrl`, which is the link; it takes payments
+//!   until the end of its `dueDate` (Brasília), which is the link's `expires_at`. A link is
+//!   settled, cancelled (`DELETE`) and expires (`OVERDUE` → canceled) like a Pix, and its
+//!   webhooks are the same `PAYMENT_*` events.
 //! - **Statuses**: [`charge_status`] is the one mapping; see its comment.
 
 mod webhook;
@@ -61,12 +67,12 @@ use super::{
 use crate::clock::{Clock, SystemClock};
 use crate::model::{
     AttemptOutcome, BoletoDetails, ChargeStatus, Currency, Customer, DocumentKind, GatewayId,
-    Money, PaymentMethod, PixDetails, RefundStatus,
+    LinkDetails, Money, PaymentMethod, PixDetails, RefundStatus,
 };
 use crate::secret::Secret;
 use wire::{
     CustomerRef, Deleted, ErrorBody, IdentificationField, List, NewCustomer, NewPayment, NewRefund,
-    Payment, PixQrCode, brasilia_time,
+    Payment, PixQrCode, brasilia_time, end_of_brasilia_day,
 };
 pub use wire::{brasilia_date, de_decimal, de_opt_decimal, decimal_json, parse_decimal};
 
@@ -233,6 +239,22 @@ impl AsaasGateway {
     async fn charge(&self, payment: Payment) -> Result<GatewayCharge, GatewayError> {
         let payable = !payment.deleted && payment.status == "PENDING";
         let id = payment.id.as_str();
+        let link = match (payment.billing_type.as_deref(), &payment.invoice_url) {
+            (Some("UNDEFINED"), Some(url)) if payable && !url.trim().is_empty() => {
+                Some(LinkDetails {
+                    url: url.clone(),
+                    expires_at: payment.due_date.as_deref().and_then(end_of_brasilia_day),
+                })
+            }
+            (Some("UNDEFINED"), _) if payable => {
+                return Err(GatewayError::new(
+                    GATEWAY,
+                    AttemptOutcome::UnavailableAmbiguous,
+                    format!("Asaas returned no invoiceUrl for payment link {id}"),
+                ));
+            }
+            _ => None,
+        };
         let (pix, boleto) = match payment.billing_type.as_deref() {
             Some("PIX") if payable => {
                 let path = format!("/v3/payments/{id}/pixQrCode");
@@ -282,6 +304,7 @@ impl AsaasGateway {
             amount: payment.value,
             pix,
             boleto,
+            link,
             failure: None,
             payment_reference: None,
             amount_refunded,
@@ -319,6 +342,7 @@ fn plan(req: &CreateCharge) -> Result<PaymentPlan<'_>, GatewayError> {
     let (billing_type, credit_card_token, remote_ip) = match req.method {
         PaymentMethod::Pix => ("PIX", None, None),
         PaymentMethod::Boleto => ("BOLETO", None, None),
+        PaymentMethod::Link => ("UNDEFINED", None, None),
         PaymentMethod::Card => {
             let token = req
                 .card_token
@@ -475,6 +499,7 @@ impl Gateway for AsaasGateway {
                 PaymentMethod::Pix,
                 PaymentMethod::Boleto,
                 PaymentMethod::Card,
+                PaymentMethod::Link,
             ],
             currencies: vec![Currency::Brl],
             partial_refunds: true,

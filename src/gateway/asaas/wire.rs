@@ -21,6 +21,12 @@ pub(super) fn brasilia_time(text: &str) -> Option<Timestamp> {
     ))
 }
 
+/// The last second of a `YYYY-MM-DD` due date, in Brasília time: until then Asaas takes the
+/// payment; the next day it is `OVERDUE`.
+pub(super) fn end_of_brasilia_day(date: &str) -> Option<Timestamp> {
+    brasilia_time(&format!("{} 23:59:59", date.trim()))
+}
+
 /// `YYYY-MM-DD` of `at` in Brasília time.
 pub fn brasilia_date(at: Timestamp) -> String {
     let date = at.to_offset_date_time().to_offset(BRASILIA).date();
@@ -146,6 +152,10 @@ pub(super) struct Payment {
     pub(super) deleted: bool,
     #[serde(default)]
     pub(super) bank_slip_url: Option<String>,
+    /// The payment's hosted page (`https://www.asaas.com/i/…`), where an `UNDEFINED` payment's
+    /// payer chooses Pix, boleto or card.
+    #[serde(default)]
+    pub(super) invoice_url: Option<String>,
     #[serde(default)]
     pub(super) refunds: Option<Vec<RefundEntry>>,
 }

@@ -22,6 +22,11 @@
 //!   devolução. EM_PROCESSAMENTO →
 //!   pending, DEVOLVIDO → succeeded, NAO_REALIZADO → failed.
 //!
+//! No payment links (`link`): Efí's payment link (`POST /v1/charge/one-step/link`) belongs to
+//! its Cobranças API (`cobrancas.api.efipay.com.br`, token at `/v1/authorize`), not to the Pix
+//! API this adapter speaks with its certificate and `/oauth/token`; so Efí leaves `Link` out of
+//! its capabilities and routing skips it for links.
+//!
 //! mTLS is required when `base_url` is `https://` (Efí refuses calls without the client
 //! certificate); a plain `http://` base URL, which only the local sandbox on loopback uses,
 //! needs no certificate.

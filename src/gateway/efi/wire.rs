@@ -246,6 +246,7 @@ impl Cob {
             amount,
             pix,
             boleto: None,
+            link: None,
             failure,
             payment_reference: paid.map(|p| p.end_to_end_id.clone()),
             amount_refunded,

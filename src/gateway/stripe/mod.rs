@@ -11,7 +11,10 @@
 //!   so adding a currency forces the question.
 //! - **Capabilities.** Card in every payorch currency, Pix in BRL (refused here, before any
 //!   call, in another currency: [`Capabilities`] cannot say "Pix only in BRL"). No boleto: Stripe
-//!   needs the payer's full address for it, which payorch's `Customer` does not carry.
+//!   needs the payer's full address for it, which payorch's `Customer` does not carry. No
+//!   payment links yet: they would be Checkout Sessions (`cs_…`, their own reads, expiry and
+//!   `checkout.session.*` webhooks), which this adapter does not speak, so `Link` is left out
+//!   of the capabilities and routing skips Stripe for links.
 //! - **3-D Secure.** Cards are confirmed with `error_on_requires_action=true`: payorch's charge
 //!   API has no way to hand the payer a challenge, so a card that needs one is declined by Stripe
 //!   (`authentication_required`) rather than left waiting for an action nobody can take.
@@ -338,6 +341,11 @@ impl StripeGateway {
             PaymentMethod::Boleto => {
                 return Err(invalid(
                     "method: payorch does not route boleto to Stripe (it needs the payer's full address)",
+                ));
+            }
+            PaymentMethod::Link => {
+                return Err(invalid(
+                    "method: payorch does not take payment links at Stripe yet (no Checkout Session support)",
                 ));
             }
         }

@@ -155,6 +155,7 @@ impl PaymentIntent {
             amount: self.amount,
             pix,
             boleto: None,
+            link: None,
             failure,
             payment_reference: None,
             amount_refunded,

@@ -26,13 +26,16 @@ pub enum PaymentMethod {
     Pix,
     Card,
     Boleto,
+    /// A payment link: a page at the gateway where the payer chooses how to pay.
+    Link,
 }
 
 impl PaymentMethod {
-    pub const ALL: [PaymentMethod; 3] = [
+    pub const ALL: [PaymentMethod; 4] = [
         PaymentMethod::Pix,
         PaymentMethod::Card,
         PaymentMethod::Boleto,
+        PaymentMethod::Link,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -40,13 +43,17 @@ impl PaymentMethod {
             PaymentMethod::Pix => "pix",
             PaymentMethod::Card => "card",
             PaymentMethod::Boleto => "boleto",
+            PaymentMethod::Link => "link",
         }
     }
 
-    /// Pix and boleto move no money until the payer acts, so after an ambiguous gateway outcome
-    /// they may fail over (rule 4); a card charge may not.
+    /// Pix, boleto and payment links move no money until the payer acts, so after an ambiguous
+    /// gateway outcome they may fail over (rule 4); a card charge may not.
     pub fn is_payer_initiated(self) -> bool {
-        matches!(self, PaymentMethod::Pix | PaymentMethod::Boleto)
+        matches!(
+            self,
+            PaymentMethod::Pix | PaymentMethod::Boleto | PaymentMethod::Link
+        )
     }
 }
 
@@ -58,7 +65,7 @@ impl fmt::Display for PaymentMethod {
 
 /// A payment method name payorch does not know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown payment method `{0}` (expected one of: pix, card, boleto)")]
+#[error("unknown payment method `{0}` (expected one of: pix, card, boleto, link)")]
 pub struct UnknownPaymentMethod(pub String);
 
 impl FromStr for PaymentMethod {
@@ -384,6 +391,16 @@ pub struct BoletoDetails {
     pub due_date: Option<String>,
 }
 
+/// What the payer needs to pay through a payment link: the gateway's hosted page, where they
+/// choose how to pay (Asaas's `invoiceUrl`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkDetails {
+    pub url: String,
+    /// When the page stops taking payments; the charge is then canceled, like an expired Pix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Timestamp>,
+}
+
 /// Why a charge failed, for the merchant.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChargeFailure {
@@ -416,6 +433,8 @@ pub struct Charge {
     pub gateway_reference: Option<String>,
     pub pix: Option<PixDetails>,
     pub boleto: Option<BoletoDetails>,
+    /// The payment link, for `link` charges while they are payable.
+    pub link: Option<LinkDetails>,
     pub attempts: Vec<Attempt>,
     pub refunds: Vec<Refund>,
     pub customer: Customer,
@@ -448,6 +467,7 @@ impl Charge {
             gateway_reference: None,
             pix: None,
             boleto: None,
+            link: None,
             attempts: Vec::new(),
             refunds: Vec::new(),
             customer,
@@ -639,6 +659,46 @@ mod tests {
         }
         assert_eq!("PIX".parse::<PaymentMethod>().unwrap(), PaymentMethod::Pix);
         assert!("cash".parse::<PaymentMethod>().is_err());
+    }
+
+    /// A payment link moves no money until the payer acts on its page: after an ambiguous
+    /// create it may fail over, its possible orphan cancelled (rule 4), as for Pix and boleto.
+    #[test]
+    fn links_are_payer_initiated() {
+        assert_eq!(
+            "link".parse::<PaymentMethod>().unwrap(),
+            PaymentMethod::Link
+        );
+        assert!(PaymentMethod::Link.is_payer_initiated());
+        assert!(!PaymentMethod::Card.is_payer_initiated());
+    }
+
+    /// A stored link round-trips; a row written before links (no `link` key) still loads.
+    #[test]
+    fn stored_links_round_trip_and_old_rows_load() {
+        let now = Timestamp::parse_rfc3339("2026-12-05T08:00:00Z").unwrap();
+        let mut c = Charge::new(
+            ChargeId::generate(),
+            TenantId::default_tenant(),
+            Money::from_minor(1990, Currency::Brl).unwrap(),
+            PaymentMethod::Link,
+            Customer::parse("Maria Silva", None, Some("529.982.247-25"), Currency::Brl).unwrap(),
+            now,
+        );
+        c.link = Some(LinkDetails {
+            url: "https://www.asaas.com/i/080225913252".into(),
+            expires_at: Some(now),
+        });
+        let json = serde_json::to_value(&c).unwrap();
+        assert_eq!(json["method"], "link");
+        assert_eq!(json["link"]["url"], "https://www.asaas.com/i/080225913252");
+        assert_eq!(serde_json::from_value::<Charge>(json.clone()).unwrap(), c);
+        let mut old = json;
+        old.as_object_mut().unwrap().remove("link");
+        old["method"] = "pix".into();
+        let loaded: Charge = serde_json::from_value(old).unwrap();
+        assert_eq!(loaded.link, None);
+        assert_eq!(loaded.method, PaymentMethod::Pix);
     }
 
     #[test]

@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Attempt, BoletoDetails, Charge, ChargeFailure, ChargeStatus, PaymentMethod, PixDetails, Refund,
+    Attempt, BoletoDetails, Charge, ChargeFailure, ChargeStatus, LinkDetails, PaymentMethod,
+    PixDetails, Refund,
 };
 use crate::clock::Timestamp;
 use crate::id::ChargeId;
@@ -38,6 +39,8 @@ pub(super) struct Record {
     pix: Option<PixDetails>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     boleto: Option<BoletoDetails>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    link: Option<LinkDetails>,
     #[serde(default)]
     attempts: Vec<Attempt>,
     #[serde(default)]
@@ -71,6 +74,7 @@ impl From<Charge> for Record {
             gateway_reference: c.gateway_reference,
             pix: c.pix,
             boleto: c.boleto,
+            link: c.link,
             attempts: c.attempts,
             refunds: c.refunds,
             customer: c.customer,
@@ -100,6 +104,7 @@ impl TryFrom<Record> for Charge {
             gateway_reference: r.gateway_reference,
             pix: r.pix,
             boleto: r.boleto,
+            link: r.link,
             attempts: r.attempts,
             refunds: r.refunds,
             customer: r.customer,

@@ -94,7 +94,11 @@ pub(super) async fn create_customer(State(fake): Fake, bytes: Bytes) -> Reply {
     Ok(json_reply(&answer))
 }
 
-pub(super) async fn create_payment(State(fake): Fake, bytes: Bytes) -> Reply {
+pub(super) async fn create_payment(
+    State(fake): Fake,
+    headers: axum::http::HeaderMap,
+    bytes: Bytes,
+) -> Reply {
     let req: NewPaymentBody = body(&bytes)?;
     // Asaas's sandbox checks the customer before anything else: an empty body answers
     // `invalid_customer`, not a missing billingType or value.
@@ -159,6 +163,7 @@ pub(super) async fn create_payment(State(fake): Fake, bytes: Bytes) -> Reply {
     let payment = FakePayment {
         id: format!("pay_{number:012}"),
         number,
+        invoice_url: invoice_url(&headers, number),
         customer,
         billing_type,
         value,

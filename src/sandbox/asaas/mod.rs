@@ -18,6 +18,11 @@
 //!   nothing kept). Without a token the payment waits (PENDING) for the invoice page.
 //! - **Paying** (`pay`, or Asaas's own `POST /v3/sandbox/payment/{id}/confirm`): a Pix or boleto
 //!   becomes RECEIVED (`PAYMENT_RECEIVED`), a card CONFIRMED (`PAYMENT_CONFIRMED`).
+//! - **The invoice page** (`invoiceUrl`, `GET /asaas/i/{number}` on the host the payment was
+//!   created through; `invoice.rs`) is the payer's: no API key, an HTML page with the amount
+//!   and a form whose `POST` pays it. An `UNDEFINED` payment (a payment link) is paid with the
+//!   payer's choice (`billingType=PIX` or `CREDIT_CARD`) and takes that `billingType`, as at
+//!   Asaas; `pay` settles it as Pix.
 //!   `DELETE` sends `PAYMENT_DELETED`. A refund is answered `PENDING` (with
 //!   `PAYMENT_REFUND_IN_PROGRESS`) and settles [`SandboxContext::asaas_refund_delay`] later: `DONE`, with
 //!   `PAYMENT_REFUNDED` or `PAYMENT_PARTIALLY_REFUNDED` (the status stays RECEIVED until the
@@ -54,10 +59,12 @@ use time::macros::format_description;
 mod actions;
 mod boleto;
 mod handlers;
+mod invoice;
 mod views;
 
 use actions::*;
 use handlers::*;
+use invoice::invoice_url;
 
 use super::bounded::{Bounded, Full};
 use super::{FakeGateway, OutboundWebhook, SandboxContext, SandboxError};
@@ -205,6 +212,8 @@ impl std::fmt::Display for PaymentStatus {
 struct FakePayment {
     id: String,
     number: u64,
+    /// The hosted page ([`invoice`]), on the host the payment was created through.
+    invoice_url: String,
     customer: String,
     billing_type: String,
     value: i64,
@@ -495,6 +504,13 @@ impl AsaasFake {
 
     /// Marks an open payment paid: RECEIVED for Pix and boleto, CONFIRMED for a card.
     fn settle(&self, id: &str) -> Result<PaymentView, SandboxError> {
+        self.settle_as(id, None)
+    }
+
+    /// Pays open payment `id`. An `UNDEFINED` one (a payment link) becomes the payer's
+    /// `choice` (`PIX` or `CREDIT_CARD`; Pix without one), as Asaas rewrites `billingType` to
+    /// what was paid with; `choice` is ignored for the others.
+    fn settle_as(&self, id: &str, choice: Option<&str>) -> Result<PaymentView, SandboxError> {
         let today = self.today();
         let mut ledger = self.ledger();
         let payment = ledger
@@ -512,6 +528,9 @@ impl AsaasFake {
         let Some(mut payment) = ledger.payments.get_mut(id) else {
             unreachable!("payment {id} was there under the same lock")
         };
+        if payment.billing_type == "UNDEFINED" {
+            payment.billing_type = choice.unwrap_or("PIX").to_string();
+        }
         let card = payment.billing_type == "CREDIT_CARD";
         payment.status = PaymentStatus::paid(card);
         let event = if card {
@@ -680,6 +699,8 @@ impl FakeGateway for AsaasFake {
             .route("/v3/sandbox/payment/{id}/confirm", post(confirm_payment))
             .fallback(no_such_endpoint)
             .layer(middleware::from_fn(guard))
+            // The payer's page takes no API key: anyone with the link may pay.
+            .merge(invoice::router())
             .with_state(self)
     }
 

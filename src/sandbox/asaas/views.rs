@@ -153,7 +153,7 @@ pub(super) fn view(p: &FakePayment) -> PaymentView {
         client_payment_date: p.payment_date.clone(),
         description: p.description.clone(),
         external_reference: p.external_reference.clone(),
-        invoice_url: format!("https://sandbox.asaas.com/i/{:012}", p.number),
+        invoice_url: p.invoice_url.clone(),
         invoice_number: format!("{:08}", p.number),
         bank_slip_url: boleto.then(|| format!("https://sandbox.asaas.com/b/pdf/{:012}", p.number)),
         nosso_numero: boleto.then(|| p.number.to_string()),

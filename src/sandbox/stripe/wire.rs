@@ -210,16 +210,4 @@ pub(super) fn error_response(e: ApiError) -> Response {
     respond(e.status, &e.body, false)
 }
 
-/// The host the client reached the sandbox on, for absolute URLs (the QR image).
-pub(super) fn host_of(headers: &HeaderMap) -> String {
-    headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            !h.is_empty()
-                && h.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b".:-[]".contains(&b))
-        })
-        .unwrap_or("127.0.0.1")
-        .to_string()
-}
+pub(super) use crate::sandbox::host_of;

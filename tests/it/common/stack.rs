@@ -118,6 +118,59 @@ impl ServeStack {
     pub async fn set_mode(&self, gateway: &str, mode: Value) {
         set_mode(&self.http, &self.sandbox.url, gateway, mode).await;
     }
+
+    /// Charge `id` (through the API) once it is `status`; panics after `bound`.
+    pub async fn charge_when(&self, id: &str, status: &str, bound: Duration) -> Value {
+        let api = self.api();
+        wait_for(&format!("charge {id} is {status}"), bound, || {
+            let api = api.clone();
+            async move {
+                let (_, v) = api.get_charge(id).await.map_err(|e| e.to_string())?;
+                if v["status"] == status {
+                    Ok(v)
+                } else {
+                    Err(v.to_string())
+                }
+            }
+        })
+        .await
+    }
+
+    /// POSTs `body` to serve's Asaas webhook route as the sandbox's Asaas would (its token);
+    /// asserts it was accepted and returns serve's answer.
+    pub async fn post_asaas_webhook(&self, body: &Value) -> Value {
+        let r = self
+            .http
+            .post(format!("{}/webhooks/default/asaas", self.url()))
+            .header(
+                "asaas-access-token",
+                payorch::sandbox::asaas::SANDBOX_WEBHOOK_TOKEN,
+            )
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("POST webhook");
+        assert_eq!(r.status().as_u16(), 200);
+        super::json_of(r).await
+    }
+
+    /// The types of the events written for charge `id` (what the merchant is sent).
+    pub fn event_types(&self, id: &str) -> Vec<String> {
+        let out = self.cli(&["events", "list", "--charge", id, "-o", "json"]);
+        let v: Value = serde_json::from_str(&out).expect("events JSON");
+        v["data"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|e| e["type"].as_str().expect("type").to_string())
+            .collect()
+    }
+}
+
+/// How many of `types` are `kind`.
+pub fn count(types: &[String], kind: &str) -> usize {
+    types.iter().filter(|t| *t == kind).count()
 }
 
 /// `PUT /_sandbox/{gateway}/mode` on the sandbox at `sandbox_url`; asserts it was accepted.
