@@ -104,6 +104,17 @@ class Pix(_PixRequired, total=False):
     expires_at: str
 
 
+class _LinkRequired(TypedDict):
+    url: str
+
+
+class Link(_LinkRequired, total=False):
+    """What the payer needs to pay a `link` charge: the gateway's hosted page, where they
+    choose how to pay; unpaid by `expires_at`, the charge is `canceled`."""
+
+    expires_at: str
+
+
 class Boleto(TypedDict, total=False):
     digitable_line: str
     barcode: str
@@ -158,6 +169,7 @@ class Charge(_ChargeRequired, total=False):
     gateway_reference: str
     pix: Pix
     boleto: Boleto
+    link: Link
     description: str
     failure: Failure
     decline_code: str
@@ -222,6 +234,7 @@ SCHEMAS: Dict[str, Type[Any]] = {
     "Attempt": Attempt,
     "Refund": Refund,
     "Pix": Pix,
+    "Link": Link,
     "Boleto": Boleto,
     "Customer": Customer,
     "Customer/document": Document,
