@@ -168,6 +168,7 @@ impl Orchestrator {
                     current.pix = gc.pix.clone().or(current.pix);
                     current.failure = gc.failure.clone();
                     current.apply_status(gc.status, now);
+                    current.settle_fee(gc.fee, &self.settings.fees);
                 }
                 None if now.since(current.updated_at) >= self.settings.lookup_grace => {
                     current.failure = Some(ChargeFailure {

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use common::stack::{ServeStack, wait_for};
+use common::stack::ServeStack;
 
 /// A hang guard for what the sandbox does within a second or two, never a timing assertion.
 const BOUND: Duration = Duration::from_secs(60);
@@ -48,25 +48,8 @@ async fn paid_charge(stack: &ServeStack) -> (String, String) {
         .expect("reference")
         .to_string();
     stack.sandbox(&["pay", &reference]);
-    charge_when(stack, &id, "succeeded").await;
+    stack.charge_when(&id, "succeeded", BOUND).await;
     (id, reference)
-}
-
-/// The charge once it is `status` (and no refund of it is in flight).
-async fn charge_when(stack: &ServeStack, id: &str, status: &str) -> Value {
-    let api = stack.api();
-    wait_for(&format!("charge {id} is {status}"), BOUND, || {
-        let api = api.clone();
-        async move {
-            let (_, v) = api.get_charge(id).await.map_err(|e| e.to_string())?;
-            if v["status"] == status {
-                Ok(v)
-            } else {
-                Err(v.to_string())
-            }
-        }
-    })
-    .await
 }
 
 /// `POST /v1/charges/{id}/refunds`: (HTTP status, body).
@@ -124,7 +107,7 @@ async fn a_pending_refund_settles_by_asaas_webhook_once() {
     let (id, reference) = paid_charge(&stack).await;
 
     let first = refund_pending(&stack, &id, 500, 0).await;
-    let partial = charge_when(&stack, &id, "partially_refunded").await;
+    let partial = stack.charge_when(&id, "partially_refunded", BOUND).await;
     assert_eq!(partial["amount_refunded"], 500, "{partial}");
     assert_eq!(partial["refunds"][0]["status"], "succeeded", "{partial}");
     assert_eq!(
@@ -157,7 +140,7 @@ async fn a_pending_refund_settles_by_asaas_webhook_once() {
 
     // The rest: pending, then refunded; each event written once.
     refund_pending(&stack, &id, 1490, 500).await;
-    let refunded = charge_when(&stack, &id, "refunded").await;
+    let refunded = stack.charge_when(&id, "refunded", BOUND).await;
     assert_eq!(refunded["amount_refunded"], 1990, "{refunded}");
     let types = event_types(&stack, &id);
     assert_eq!(count(&types, "charge.partially_refunded"), 1, "{types:?}");
@@ -179,7 +162,7 @@ async fn the_reconciler_settles_a_pending_refund_whose_webhook_never_comes() {
     assert!(r.status().is_success(), "{r:?}");
 
     refund_pending(&stack, &id, 500, 0).await;
-    let partial = charge_when(&stack, &id, "partially_refunded").await;
+    let partial = stack.charge_when(&id, "partially_refunded", BOUND).await;
     assert_eq!(partial["amount_refunded"], 500, "{partial}");
     assert_eq!(partial["refunds"][0]["status"], "succeeded", "{partial}");
     let types = event_types(&stack, &id);

@@ -114,6 +114,24 @@ impl ServeStack {
         self.env.run(&full).ok()
     }
 
+    /// The charge `id` once its status is `status`, polled through the API; panics after
+    /// `bound` (a hang guard, never a timing assertion).
+    pub async fn charge_when(&self, id: &str, status: &str, bound: Duration) -> Value {
+        let api = self.api();
+        wait_for(&format!("charge {id} is {status}"), bound, || {
+            let api = api.clone();
+            async move {
+                let (_, v) = api.get_charge(id).await.map_err(|e| e.to_string())?;
+                if v["status"] == status {
+                    Ok(v)
+                } else {
+                    Err(v.to_string())
+                }
+            }
+        })
+        .await
+    }
+
     /// Sets a gateway's fault mode, e.g. `json!({"mode": "slow", "latency_ms": 4000})`.
     pub async fn set_mode(&self, gateway: &str, mode: Value) {
         set_mode(&self.http, &self.sandbox.url, gateway, mode).await;
