@@ -30,7 +30,8 @@
 //! - **Fees.** A card confirmed at once asks for `expand[]=latest_charge.balance_transaction`
 //!   on the create itself, so Stripe's own `fee` comes in the same answer: no second call on
 //!   the charge path, nothing that can slow or fail it (a missing or unexpanded balance
-//!   transaction just means no fee). Reads (`get_charge`, the reconciler's) expand it too. A
+//!   transaction just means no fee). `get_charge` expands it too; `find_charge` (search) does
+//!   not, so a charge resolved that way gets the schedule's estimate. A
 //!   Pix settles later by webhook, whose intent names its charge by id only: its fee is the
 //!   schedule's estimate (a background read to replace it is left for later).
 
