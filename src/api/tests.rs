@@ -260,6 +260,9 @@ fn the_v1_charge_view_is_the_published_shape() {
     let record = serde_json::to_string(&c).unwrap();
     let id = format!(r#"{{"id":"{}","#, c.id);
     let published = record.replacen(&id, &format!(r#"{id}"object":"charge","#), 1);
+    // On purpose (issue 18): the view always shows `fee`, `null` until paid; the record
+    // leaves an absent fee out, as rows written before it have none.
+    let published = published.replacen(r#","created_at""#, r#","fee":null,"created_at""#, 1);
     assert_ne!(published, record);
     assert_eq!(
         serde_json::to_string(&view::ChargeView::new(&c)).unwrap(),

@@ -20,7 +20,7 @@ use serde::{Serialize, Serializer};
 use crate::clock::Timestamp;
 use crate::id::{ChargeId, EventId, RefundId};
 use crate::model::{
-    Attempt, BoletoDetails, Charge, ChargeFailure, Currency, Customer, DocumentKind, Event,
+    Attempt, BoletoDetails, Charge, ChargeFailure, Currency, Customer, DocumentKind, Event, Fee,
     GatewayId, LinkDetails, PixDetails, Refund, RefundStatus, TenantId,
 };
 
@@ -59,6 +59,8 @@ pub(crate) struct ChargeV1<'a> {
     metadata: &'a BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     failure: Option<FailureV1<'a>>,
+    /// What the gateway took, once paid; `null` before or when unknown (issue 18).
+    fee: Option<FeeV1>,
     created_at: Timestamp,
     updated_at: Timestamp,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -99,6 +101,7 @@ impl<'a> ChargeV1<'a> {
             description: c.description.as_deref(),
             metadata: &c.metadata,
             failure: c.failure.as_ref().map(FailureV1::new),
+            fee: c.fee.map(FeeV1::new),
             created_at: c.created_at,
             updated_at: c.updated_at,
             decline_code: c.decline_code(),
@@ -293,6 +296,25 @@ impl<'a> FailureV1<'a> {
         FailureV1 {
             code: &f.code,
             message: &f.message,
+        }
+    }
+}
+
+/// A charge's fee, version 1: minor units of `currency`, and whose figure it is
+/// (`gateway` or `estimated`).
+#[derive(Serialize)]
+pub(crate) struct FeeV1 {
+    amount: i64,
+    currency: Currency,
+    source: &'static str,
+}
+
+impl FeeV1 {
+    fn new(f: Fee) -> FeeV1 {
+        FeeV1 {
+            amount: f.amount,
+            currency: f.currency,
+            source: f.source.as_str(),
         }
     }
 }

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::breaker::BreakerSettings;
 pub use crate::clock::HumanDuration;
 pub use crate::gateway::settings::{AsaasSettings, EfiSettings, GatewaysConfig, StripeSettings};
-use crate::model::{Currency, GatewayId, Period, Rate, RateLimit, TenantId};
+use crate::model::{Currency, FeeSchedule, GatewayId, Period, Rate, RateLimit, TenantId};
 use crate::routing::{RoutingDefaults, RoutingTable, TableError};
 pub use crate::store::dynamo::AwsSettings;
 
@@ -302,6 +302,28 @@ impl AmountLimits {
     }
 }
 
+/// `[fees.<gateway>.<method>]`: what a gateway charges for a method (`percent`, a decimal
+/// string; `fixed`, minor units; `currency`), for the charges whose gateway does not report
+/// its own fee. Each entry replaces the built-in rate of that gateway and method
+/// ([`FeeSchedule::builtin`]); the others stay.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct FeesConfig(pub FeeSchedule);
+
+impl FeesConfig {
+    /// The schedule in force: the built-in rates with this config's entries over them.
+    pub fn schedule(&self) -> FeeSchedule {
+        let mut s = FeeSchedule::builtin();
+        for (gateway, rates) in &self.0.0 {
+            let mine = s.0.entry(*gateway).or_default();
+            for (method, rate) in rates {
+                mine.insert(*method, *rate);
+            }
+        }
+        s
+    }
+}
+
 /// `[limits]`: request rates `payorch serve` accepts, each a token bucket (GCRA) refilled at
 /// the rate and holding up to its burst. A request must pass its API key's bucket and its
 /// tenant's; a gateway's webhooks to a tenant have a bucket of their own. Over a limit: 429 with
@@ -367,6 +389,8 @@ pub struct Config {
     pub webhooks: WebhooksConfig,
     /// `[amount_limits]`: the largest charge per currency.
     pub amount_limits: AmountLimits,
+    /// `[fees]`: the fee schedule, over the built-in one.
+    pub fees: FeesConfig,
     /// `[limits]`: request rates.
     pub limits: LimitsConfig,
     /// `[retention]`: how long diagnostic copies of personal data are kept.
@@ -390,6 +414,7 @@ impl Default for Config {
             breaker: BreakerSettings::default(),
             webhooks: WebhooksConfig::default(),
             amount_limits: AmountLimits::default(),
+            fees: FeesConfig::default(),
             limits: LimitsConfig::default(),
             retention: RetentionConfig::default(),
             aws: AwsSettings::default(),

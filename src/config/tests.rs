@@ -364,6 +364,42 @@ fn amount_limits_override_one_currency_and_keep_the_rest() {
 }
 
 #[test]
+fn fees_override_one_rate_and_keep_the_builtin_rest() {
+    use crate::model::{GatewayId, Money, PaymentMethod};
+    let brl = Money::from_minor(10_000, Currency::Brl).unwrap();
+    let l = load(
+        Some("[fees.stripe.card]\npercent = \"2.5\"\nfixed = 10\ncurrency = \"BRL\"\n"),
+        &[],
+    )
+    .unwrap();
+    let s = l.config.fees.schedule();
+    let card = s
+        .estimate(GatewayId::Stripe, PaymentMethod::Card, brl)
+        .unwrap();
+    assert_eq!(card.amount, 260);
+    // The built-in Pix rates stay.
+    assert_eq!(
+        s.rate(GatewayId::Efi, PaymentMethod::Pix),
+        crate::model::FeeSchedule::builtin().rate(GatewayId::Efi, PaymentMethod::Pix)
+    );
+    // A float percent, an unknown key, method or gateway: refused, naming the key or its line.
+    for bad in [
+        "[fees.stripe.card]\npercent = 2.5\ncurrency = \"BRL\"\n",
+        "[fees.stripe.card]\nprecent = \"2.5\"\ncurrency = \"BRL\"\n",
+        "[fees.stripe.cash]\ncurrency = \"BRL\"\n",
+        "[fees.paypal.card]\ncurrency = \"BRL\"\n",
+        "[fees.stripe.card]\npercent = \"101\"\ncurrency = \"BRL\"\n",
+        "[fees.stripe.card]\nfixed = -1\ncurrency = \"BRL\"\n",
+    ] {
+        let err = load(Some(bad), &[]).unwrap_err().to_string();
+        assert!(
+            err.contains("fees") || err.contains("line "),
+            "{bad}: {err}"
+        );
+    }
+}
+
+#[test]
 fn connection_limits_have_defaults_and_ranges() {
     let l = load(None, &[]).unwrap();
     assert_eq!(

@@ -20,7 +20,7 @@ use async_trait::async_trait;
 use crate::clock::Timestamp;
 use crate::id::{ChargeId, RefundId};
 use crate::model::{
-    AttemptOutcome, BoletoDetails, ChargeFailure, ChargeStatus, Currency, Customer, GatewayId,
+    AttemptOutcome, BoletoDetails, ChargeFailure, ChargeStatus, Currency, Customer, Fee, GatewayId,
     LinkDetails, Money, PaymentMethod, PixDetails, RefundStatus,
 };
 
@@ -91,6 +91,9 @@ pub struct GatewayCharge {
     pub payment_reference: Option<String>,
     /// Minor units refunded, when the gateway reports it.
     pub amount_refunded: i64,
+    /// The gateway's own fee for it, when the answer carries one (Stripe's expanded balance
+    /// transaction, Asaas's `value - netValue` once paid). Never an estimate.
+    pub fee: Option<Fee>,
 }
 
 /// A refund as payorch asks a gateway to make it.
@@ -206,6 +209,8 @@ pub struct GatewayEvent {
     /// What the event says of the charge's refunds, one by one (Asaas lists them on the
     /// payment, Efí on the Pix): how a refund the gateway answered `pending` settles.
     pub refunds: Vec<RefundNews>,
+    /// The gateway's own fee, when the event carries one (Asaas: `value - netValue`).
+    pub fee: Option<Fee>,
 }
 
 /// One refund as a gateway's webhook reports it.

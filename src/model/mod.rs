@@ -4,6 +4,7 @@ pub(crate) mod charge;
 pub(crate) mod customer;
 pub(crate) mod document;
 pub(crate) mod event;
+pub(crate) mod fee;
 pub mod gateway;
 pub(crate) mod money;
 pub(crate) mod pii;
@@ -17,6 +18,7 @@ pub use charge::{
 pub use customer::Customer;
 pub use document::{Document, DocumentError, DocumentKind};
 pub use event::{Event, EventData, EventType};
+pub use fee::{BadPercent, Fee, FeeRate, FeeSchedule, FeeSource, Percent};
 pub use gateway::GatewayId;
 pub use money::{Currency, Money, MoneyError};
 pub use rate_limit::{Period, Rate, RateLimit, RateLimitError};

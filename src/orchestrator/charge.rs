@@ -523,6 +523,7 @@ impl ChargeRun<'_> {
                     a.gateway_reference = Some(gc.reference.clone());
                 }
                 charge.apply_status(gc.status, now);
+                charge.settle_fee(gc.fee, &self.o.settings.fees);
             }
             Decision::Unknown(g, e) => {
                 charge.gateway = Some(g);

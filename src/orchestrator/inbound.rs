@@ -6,7 +6,9 @@ use std::time::Duration;
 use crate::clock::Timestamp;
 use crate::gateway::GatewayEvent;
 use crate::id::InboundId;
-use crate::model::{Charge, ChargeStatus, Event, GatewayId, RefundStatus, TenantId, Transition};
+use crate::model::{
+    Charge, ChargeStatus, Event, FeeSchedule, GatewayId, RefundStatus, TenantId, Transition,
+};
 use crate::store::{
     EventQuery, INBOUND_ENTITY, InboundStatus, InboundWebhook, StoreError, Versioned,
 };
@@ -273,7 +275,14 @@ impl Orchestrator {
         if charge.status() == ChargeStatus::Pending && self.is_abandoned(charge.updated_at) {
             return None;
         }
-        decide(&mut charge.clone(), gateway, event, self.clock.now()).err()
+        decide(
+            &mut charge.clone(),
+            gateway,
+            event,
+            self.clock.now(),
+            &self.settings.fees,
+        )
+        .err()
     }
 
     /// Applies news that moves `read` (the charge as just read) in one commit: the charge, its
@@ -293,7 +302,7 @@ impl Orchestrator {
         }
         let mut charge = read.value.clone();
         let now = self.clock.now();
-        if decide(&mut charge, gateway, event, now) != Ok(true) {
+        if decide(&mut charge, gateway, event, now, &self.settings.fees) != Ok(true) {
             return Ok(AtOnce::NotSo(Some(Box::new(read))));
         }
         charge.updated_at = now;
@@ -353,7 +362,7 @@ impl Orchestrator {
             }
             let mut charge = versioned.value;
             let now = self.clock.now();
-            let moved = match decide(&mut charge, gateway, event, now) {
+            let moved = match decide(&mut charge, gateway, event, now, &self.settings.fees) {
                 Ok(moved) => moved,
                 Err(unchanged) => return Ok(unchanged),
             };
@@ -389,12 +398,14 @@ enum AtOnce {
 
 /// What `event` does to `charge`, in place: `Ok(moved)` when it changed it (`moved`: its
 /// status or refunded amount, which is news for the merchant; otherwise only a pending refund
-/// settled), `Err` with why when it changes nothing (`charge` then is as it was).
+/// settled), `Err` with why when it changes nothing (`charge` then is as it was). A charge it
+/// changes takes the fee the event reports, or the schedule's estimate, once paid.
 fn decide(
     charge: &mut Charge,
     gateway: GatewayId,
     event: &GatewayEvent,
     now: Timestamp,
+    fees: &FeeSchedule,
 ) -> Result<bool, Applied> {
     if let Some(refusal) = refuse_news(charge, gateway, event) {
         return Err(refusal);
@@ -414,7 +425,10 @@ fn decide(
     let moved = (charge.status(), charge.amount_refunded()) != before;
     match unchanged {
         Some(unchanged) if !settled && !moved => Err(unchanged),
-        _ => Ok(moved),
+        _ => {
+            charge.settle_fee(event.fee, fees);
+            Ok(moved)
+        }
     }
 }
 

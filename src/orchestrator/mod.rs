@@ -104,6 +104,9 @@ pub struct FlowSettings {
     /// How long after a call a gateway lookup that finds nothing is believed
     /// (`recovery.lookup_grace`).
     pub lookup_grace: Duration,
+    /// `[fees]`: what each gateway charges per method, for a paid charge whose gateway did
+    /// not report its own fee.
+    pub fees: crate::model::FeeSchedule,
 }
 
 impl Default for FlowSettings {
@@ -112,6 +115,7 @@ impl Default for FlowSettings {
             payable_for: Duration::from_secs(3600),
             abandoned_after: Duration::from_secs(60),
             lookup_grace: Duration::from_secs(120),
+            fees: crate::model::FeeSchedule::builtin(),
         }
     }
 }
@@ -122,6 +126,7 @@ impl FlowSettings {
         FlowSettings {
             abandoned_after: config.idempotency.lease.0,
             lookup_grace: config.recovery.lookup_grace.0,
+            fees: config.fees.schedule(),
             ..FlowSettings::default()
         }
     }

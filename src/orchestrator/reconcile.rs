@@ -169,6 +169,7 @@ impl Orchestrator {
                     current.link = gc.link.clone().or(current.link);
                     current.failure = gc.failure.clone();
                     current.apply_status(gc.status, now);
+                    current.settle_fee(gc.fee, &self.settings.fees);
                 }
                 None if now.since(current.updated_at) >= self.settings.lookup_grace => {
                     current.failure = Some(ChargeFailure {

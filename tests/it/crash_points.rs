@@ -135,6 +135,10 @@ async fn a_reconciler_that_dies_after_asking_leaves_the_work_to_the_next() {
     let charge = world.only_charge().await.unwrap();
     assert_eq!(charge.status(), ChargeStatus::Succeeded, "{charge:?}");
     assert_eq!(charge.gateway, Some(GatewayId::Stripe));
+    // The reconciler's resolution records a fee too (the search answer carries none: the
+    // schedule's estimate for a Stripe card).
+    let fee = charge.fee.expect("a fee once the reconciler resolved it");
+    assert_eq!(fee.source, payorch::model::FeeSource::Estimated, "{fee:?}");
     let events = world.events(&charge).await;
     assert_eq!(
         events.iter().filter(|k| *k == "charge.succeeded").count(),

@@ -17,7 +17,7 @@ use payorch::gateway::{
 };
 use payorch::id::{ChargeId, RefundId};
 use payorch::model::{
-    AttemptOutcome, ChargeStatus, Currency, Customer, Money, PaymentMethod, RefundStatus,
+    AttemptOutcome, ChargeStatus, Currency, Customer, Fee, Money, PaymentMethod, RefundStatus,
 };
 use payorch::secret::Secret;
 
@@ -512,6 +512,38 @@ async fn get_reads_a_paid_payment_without_its_qr_code() {
     assert_eq!(charge.status, ChargeStatus::Succeeded);
     assert_eq!(charge.gateway_status, "RECEIVED");
     assert!(charge.pix.is_none());
+    // `netValue` equal to `value`: Asaas took nothing.
+    assert_eq!(charge.fee, Fee::reported(0, Currency::Brl));
+}
+
+/// Asaas's fee is `value - netValue`, on the payment read and on its webhooks; without a
+/// `netValue`, or with one above the value, there is none.
+#[tokio::test]
+async fn the_fee_is_value_less_net_value() {
+    let body = payment("pay_4", "RECEIVED", "PIX", "19.90", "x")
+        .replace(r#""netValue":19.90"#, r#""netValue":17.91"#);
+    let srv = server(vec![(200, body)]).await;
+    let charge = gateway(&srv.base).get_charge("pay_4").await.unwrap();
+    assert_request(&srv.seen()[0], "GET", "/v3/payments/pay_4", None);
+    assert_eq!(charge.fee, Fee::reported(199, Currency::Brl));
+    let above = payment("pay_4", "RECEIVED", "PIX", "19.90", "x")
+        .replace(r#""netValue":19.90"#, r#""netValue":20.00"#);
+    let srv = server(vec![(200, above)]).await;
+    assert_eq!(
+        gateway(&srv.base).get_charge("pay_4").await.unwrap().fee,
+        None
+    );
+
+    let gw = gateway("http://127.0.0.1:1");
+    let mut body: Value =
+        serde_json::from_slice(&event("PAYMENT_RECEIVED", "RECEIVED", "x", Value::Null)).unwrap();
+    assert_eq!(
+        parse(&gw, body.to_string().as_bytes()).unwrap()[0].fee,
+        None
+    );
+    body["payment"]["netValue"] = json!(18.91);
+    let events = parse(&gw, body.to_string().as_bytes()).unwrap();
+    assert_eq!(events[0].fee, Fee::reported(99, Currency::Brl));
 }
 
 #[tokio::test]
@@ -1149,8 +1181,11 @@ mod round_trip {
         assert_eq!(events[0].charge_id.as_ref(), Some(&req.charge_id));
         assert!(sb.fake.pay(&charge.reference).is_err(), "paid twice");
 
+        // The fake's Pix fee, R$ 1.99, as `value - netValue` on the webhook and the read.
+        assert_eq!(events[0].fee, Fee::reported(199, Currency::Brl));
         let read = sb.gw.get_charge(&charge.reference).await.unwrap();
         assert_eq!(read.status, ChargeStatus::Succeeded);
+        assert_eq!(read.fee, Fee::reported(199, Currency::Brl));
 
         let mut refund = refund_request(500);
         refund.charge_reference = charge.reference.clone();

@@ -299,6 +299,8 @@ async fn get_cancel_find_and_refund() {
     assert_eq!(got.status, ChargeStatus::PartiallyRefunded);
     assert_eq!(got.amount_refunded, 250);
     assert_eq!(got.payment_reference.as_deref(), Some(e2e));
+    // A paid cob carries no fee (the BCB Pix API has none): payorch estimates it.
+    assert_eq!(got.fee, None);
 
     let found = efi.find_charge(&req).await.unwrap().unwrap();
     assert_eq!(found.reference, t);

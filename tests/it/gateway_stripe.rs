@@ -15,7 +15,7 @@ use payorch::gateway::stripe::{StripeCredentials, StripeGateway, webhook_signatu
 use payorch::gateway::{CreateCharge, CreateRefund, Gateway, WebhookError, WebhookRequest};
 use payorch::id::{ChargeId, RefundId};
 use payorch::model::{
-    AttemptOutcome, ChargeStatus, Currency, Customer, Money, PaymentMethod, RefundStatus,
+    AttemptOutcome, ChargeStatus, Currency, Customer, Fee, Money, PaymentMethod, RefundStatus,
 };
 use payorch::secret::Secret;
 
@@ -124,6 +124,7 @@ fn brl(minor: i64) -> Money {
 
 const CARD_BODY: &str = "amount=1990&currency=usd&payment_method_types%5B%5D=card\
 &payment_method=pm_card_visa&confirm=true&error_on_requires_action=true\
+&expand%5B%5D=latest_charge.balance_transaction\
 &description=Order+1234&metadata%5Border_id%5D=1234\
 &metadata%5Bpayorch_charge_id%5D=ch_01JD0000000000000000000000";
 
@@ -164,6 +165,50 @@ async fn card_success_sends_the_exact_request() {
     assert_eq!(charge.amount, 1990);
     assert_eq!(charge.pix, None);
     assert_eq!(charge.failure, None);
+    // Not expanded (the id only): no fee, and the charge is not the worse for it.
+    assert_eq!(charge.fee, None);
+}
+
+/// The fee comes in the create's own answer (`expand[]=latest_charge.balance_transaction`):
+/// Stripe's `fee`, in the balance transaction's currency.
+#[tokio::test]
+async fn card_success_reads_stripes_fee_from_the_expanded_balance_transaction() {
+    let server = Scripted::start().await;
+    let mut pi = intent("pi_3Fee", "succeeded", 1990);
+    pi["latest_charge"] = json!({"id": "ch_3Fee", "object": "charge", "amount": 1990,
+        "amount_refunded": 0, "refunded": false, "payment_intent": "pi_3Fee",
+        "balance_transaction": {"id": "txn_3Fee", "object": "balance_transaction",
+            "amount": 1990, "currency": "usd", "fee": 88, "net": 1902, "type": "charge",
+            "fee_details": [{"amount": 88, "currency": "usd", "type": "stripe_fee",
+                "description": "Stripe processing fees", "application": null}]}});
+    server.then(reply(200, pi));
+    let charge = server
+        .gateway()
+        .create_charge(&charge_request(PaymentMethod::Card, usd(1990)))
+        .await
+        .unwrap();
+    server.only().assert_post(
+        "/v1/payment_intents",
+        "payorch-ch_01JD0000000000000000000000-stripe",
+        CARD_BODY,
+    );
+    assert_eq!(charge.fee, Fee::reported(88, Currency::Usd));
+    // A balance transaction not expanded (its id), or one in a currency payorch does not
+    // know: no fee, the charge as it is.
+    let server = Scripted::start().await;
+    let mut pi = intent("pi_3Fee", "succeeded", 1990);
+    pi["latest_charge"] = json!({"id": "ch_3Fee", "object": "charge",
+        "balance_transaction": "txn_3Fee"});
+    server.then(reply(200, pi));
+    let charge = server.gateway().get_charge("pi_3Fee").await.unwrap();
+    assert_eq!((charge.status, charge.fee), (ChargeStatus::Succeeded, None));
+    let server = Scripted::start().await;
+    let mut pi = intent("pi_3Fee", "succeeded", 1990);
+    pi["latest_charge"] = json!({"id": "ch_3Fee", "object": "charge",
+        "balance_transaction": {"id": "txn_1", "fee": 88, "currency": "chf"}});
+    server.then(reply(200, pi));
+    let charge = server.gateway().get_charge("pi_3Fee").await.unwrap();
+    assert_eq!((charge.status, charge.fee), (ChargeStatus::Succeeded, None));
 }
 
 #[tokio::test]
@@ -454,9 +499,10 @@ async fn retrieve_expands_the_charge_to_see_refunds() {
         "amount_refunded": 500, "refunded": false, "payment_intent": "pi_3Read"});
     server.then(reply(200, pi));
     let charge = server.gateway().get_charge("pi_3Read").await.unwrap();
-    server
-        .only()
-        .assert_get("/v1/payment_intents/pi_3Read?expand%5B%5D=latest_charge");
+    server.only().assert_get(
+        "/v1/payment_intents/pi_3Read?expand%5B%5D=latest_charge\
+&expand%5B%5D=latest_charge.balance_transaction",
+    );
     assert_eq!(charge.status, ChargeStatus::PartiallyRefunded);
     assert_eq!(charge.amount_refunded, 500);
     assert_eq!(charge.gateway_status, "succeeded");

@@ -12,8 +12,8 @@ use payorch::gateway::registry::Gateways;
 use payorch::gateway::{GatewayEvent, RefundNews};
 use payorch::id::{ChargeId, RefundId};
 use payorch::model::{
-    Charge, ChargeStatus, Currency, Customer, GatewayId, Money, PaymentMethod, Refund,
-    RefundStatus, TenantId,
+    Charge, ChargeStatus, Currency, Customer, Fee, FeeSource, GatewayId, Money, PaymentMethod,
+    Refund, RefundStatus, TenantId,
 };
 use payorch::orchestrator::{Applied, SharedGateways};
 use payorch::runtime::Core;
@@ -134,6 +134,7 @@ fn event(id: &ChargeId, status: Option<ChargeStatus>) -> GatewayEvent {
         payment_reference: None,
         occurred_at: None,
         refunds: Vec::new(),
+        fee: None,
     }
 }
 
@@ -167,6 +168,63 @@ async fn a_payment_applies_once_and_enqueues_its_event() {
     assert!(matches!(a, Applied::Ignored(_)), "{a:?}");
     assert_eq!(f.status(&id).await, (ChargeStatus::Succeeded, 0, version));
     assert_eq!(f.queued().await, before + 1);
+}
+
+impl Fixture {
+    async fn fee(&self, id: &ChargeId) -> Option<Fee> {
+        let v = self.store.get_charge(&self.tenant, id).await.expect("read");
+        v.expect("exists").value.fee
+    }
+}
+
+/// A payment's news with no fee of its own: the schedule's estimate (the built-in Stripe Pix
+/// rate, 1.19 % of R$ 19.90 = 23.681 -> 24 centavos); none before payment; a refund keeps it.
+#[tokio::test]
+async fn a_payment_without_a_reported_fee_gets_the_schedules_estimate() {
+    let f = fixture().await;
+    let id = f
+        .charge(Some(GatewayId::Stripe), ChargeStatus::Pending)
+        .await;
+    f.apply(&event(&id, Some(ChargeStatus::RequiresAction)))
+        .await;
+    assert_eq!(f.fee(&id).await, None, "no fee before payment");
+    f.apply(&event(&id, Some(ChargeStatus::Succeeded))).await;
+    let estimated = Fee {
+        amount: 24,
+        currency: Currency::Brl,
+        source: FeeSource::Estimated,
+    };
+    assert_eq!(f.fee(&id).await, Some(estimated));
+    let mut refund = event(&id, Some(ChargeStatus::Refunded));
+    refund.amount_refunded = Some(1990);
+    f.apply(&refund).await;
+    assert_eq!(f.fee(&id).await, Some(estimated), "a refund keeps the fee");
+}
+
+/// The gateway's own fee in the news wins over the schedule, and replaces an estimate.
+#[tokio::test]
+async fn a_reported_fee_is_recorded_as_the_gateways() {
+    let f = fixture().await;
+    let id = f
+        .charge(Some(GatewayId::Stripe), ChargeStatus::RequiresAction)
+        .await;
+    let mut paid = event(&id, Some(ChargeStatus::Succeeded));
+    paid.fee = Fee::reported(199, Currency::Brl);
+    f.apply(&paid).await;
+    assert_eq!(f.fee(&id).await, Fee::reported(199, Currency::Brl));
+
+    let other = f
+        .charge(Some(GatewayId::Stripe), ChargeStatus::Succeeded)
+        .await;
+    let mut partial = event(&other, Some(ChargeStatus::PartiallyRefunded));
+    partial.amount_refunded = Some(100);
+    f.apply(&partial).await;
+    assert_eq!(f.fee(&other).await.unwrap().source, FeeSource::Estimated);
+    let mut again = event(&other, Some(ChargeStatus::PartiallyRefunded));
+    again.amount_refunded = Some(200);
+    again.fee = Fee::reported(30, Currency::Brl);
+    f.apply(&again).await;
+    assert_eq!(f.fee(&other).await, Fee::reported(30, Currency::Brl));
 }
 
 #[tokio::test]

@@ -28,6 +28,7 @@ mod efi_sdk;
 mod events_cli;
 mod examples;
 mod failpoints_env;
+mod fees;
 mod fleet_aws;
 mod fleet_breakers;
 mod fuzz_properties;

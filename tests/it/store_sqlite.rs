@@ -386,6 +386,7 @@ async fn charge_rows_written_before_the_private_fields_load_and_write_back_uncha
         assert_eq!(c.currency().code(), expected["currency"]);
         assert_eq!(c.amount_refunded(), expected["amount_refunded"]);
         assert_eq!(c.decline_code(), expected["decline_code"].as_str());
+        assert_eq!(c.fee, None, "rows from before issue 18 have no fee");
         assert_eq!(serde_json::to_string(c).expect("encode"), body, "same JSON");
 
         store

@@ -308,6 +308,7 @@ impl AsaasGateway {
             failure: None,
             payment_reference: None,
             amount_refunded,
+            fee: wire::fee_of(Some(payment.value), payment.net_value),
         })
     }
 

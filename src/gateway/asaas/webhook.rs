@@ -6,7 +6,7 @@
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
-use super::wire::{RefundEntry, brasilia_time, refund_news, refunded_total};
+use super::wire::{RefundEntry, brasilia_time, fee_of, refund_news, refunded_total};
 use super::{WEBHOOK_TOKEN_HEADER, charge_status, de_opt_decimal};
 use crate::gateway::{GatewayEvent, WebhookError, WebhookRequest};
 use crate::id::ChargeId;
@@ -55,6 +55,8 @@ struct EventPayment {
     external_reference: Option<String>,
     #[serde(default, deserialize_with = "de_opt_decimal")]
     value: Option<i64>,
+    #[serde(default, deserialize_with = "de_opt_decimal")]
+    net_value: Option<i64>,
     #[serde(default)]
     deleted: bool,
     #[serde(default)]
@@ -89,6 +91,7 @@ pub(super) fn parse(body: &[u8]) -> Result<Vec<GatewayEvent>, WebhookError> {
             payment_reference: None,
             occurred_at,
             refunds: Vec::new(),
+            fee: None,
         }]);
     };
     let value = payment.value.unwrap_or(0);
@@ -122,6 +125,7 @@ pub(super) fn parse(body: &[u8]) -> Result<Vec<GatewayEvent>, WebhookError> {
         payment_reference: None,
         occurred_at,
         refunds: news,
+        fee: fee_of(payment.value, payment.net_value),
     }])
 }
 

@@ -11,6 +11,7 @@ use super::BRASILIA;
 use crate::clock::Timestamp;
 use crate::gateway::RefundNews;
 use crate::id::RefundId;
+use crate::model::{Currency, Fee};
 
 /// Parses Asaas's `YYYY-MM-DD HH:MM:SS` (Brasília time).
 pub(super) fn brasilia_time(text: &str) -> Option<Timestamp> {
@@ -144,6 +145,9 @@ pub(super) struct Payment {
     pub(super) billing_type: Option<String>,
     #[serde(deserialize_with = "de_decimal")]
     pub(super) value: i64,
+    /// What reaches the account after Asaas's fee (`value - netValue` is the fee).
+    #[serde(default, deserialize_with = "de_opt_decimal")]
+    pub(super) net_value: Option<i64>,
     #[serde(default)]
     pub(super) due_date: Option<String>,
     #[serde(default)]
@@ -167,6 +171,12 @@ impl Payment {
     pub(super) fn amount_refunded(&self) -> i64 {
         refunded_total(&self.status, self.value, self.refunds.as_deref())
     }
+}
+
+/// Asaas's fee for a payment: its `value` less its `netValue`, in BRL centavos (Asaas charges
+/// in reais only). `None` without a `netValue` or when the difference is negative.
+pub(super) fn fee_of(value: Option<i64>, net_value: Option<i64>) -> Option<Fee> {
+    Fee::reported(value?.checked_sub(net_value?)?, Currency::Brl)
 }
 
 pub(super) fn refunded_total(status: &str, value: i64, refunds: Option<&[RefundEntry]>) -> i64 {

@@ -134,6 +134,7 @@ fn event(pix: &PixRecebido) -> Result<GatewayEvent, WebhookError> {
                     .as_ref()
                     .and_then(|h| h.liquidacao.as_deref().or(h.solicitacao.as_deref())),
             ),
+            fee: None,
             refunds: news,
         },
         None => GatewayEvent {
@@ -145,6 +146,7 @@ fn event(pix: &PixRecebido) -> Result<GatewayEvent, WebhookError> {
             amount_refunded: None,
             payment_reference: Some(pix.end_to_end_id.clone()),
             occurred_at: parse_time(pix.horario.as_deref()),
+            fee: None,
             refunds: news,
         },
     })

@@ -250,6 +250,8 @@ impl Cob {
             failure,
             payment_reference: paid.map(|p| p.end_to_end_id.clone()),
             amount_refunded,
+            // The Pix API (BCB v2.9.0, `specs/`) reports no fee on a cob or a Pix: estimated.
+            fee: None,
         })
     }
 }

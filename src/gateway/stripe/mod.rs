@@ -30,6 +30,13 @@
 //!   `idempotency_error` (same key, different parameters) is invalid: payorch's bug, no failover.
 //! - **Webhook tolerance** is 300 s in both directions: a timestamp from the future is as
 //!   suspicious as an old one, and Stripe signs with its own clock at send time.
+//! - **Fees.** A card confirmed at once asks for `expand[]=latest_charge.balance_transaction`
+//!   on the create itself, so Stripe's own `fee` comes in the same answer: no second call on
+//!   the charge path, nothing that can slow or fail it (a missing or unexpanded balance
+//!   transaction just means no fee). `get_charge` expands it too; `find_charge` (search) does
+//!   not, so a charge resolved that way gets the schedule's estimate. A
+//!   Pix settles later by webhook, whose intent names its charge by id only: its fee is the
+//!   schedule's estimate (a background read to replace it is left for later).
 
 mod webhook;
 mod wire;
@@ -54,7 +61,7 @@ use super::{
 use crate::clock::Timestamp;
 use crate::id::ChargeId;
 use crate::model::{
-    AttemptOutcome, ChargeFailure, ChargeStatus, Currency, GatewayId, Money, PaymentMethod,
+    AttemptOutcome, ChargeFailure, ChargeStatus, Currency, Fee, GatewayId, Money, PaymentMethod,
     PixDetails, RefundStatus,
 };
 use crate::secret::Secret;
@@ -68,6 +75,8 @@ pub const REFUND_ID_METADATA: &str = "payorch_refund_id";
 /// How far a webhook's signed timestamp may be from now, either way.
 pub const SIGNATURE_TOLERANCE: Duration = Duration::from_secs(300);
 /// Stripe's bounds for `payment_method_options[pix][expires_after_seconds]`.
+/// The expansion that brings the fee: the latest Charge's balance transaction.
+const FEE_EXPANSION: &str = "latest_charge.balance_transaction";
 const PIX_EXPIRY_SECONDS: std::ops::RangeInclusive<u64> = 10..=1_209_600;
 /// Stripe's metadata limits.
 const METADATA_MAX_KEYS: usize = 50;
@@ -307,7 +316,9 @@ impl StripeGateway {
                 form.add("payment_method_types[]", "card")
                     .add("payment_method", token)
                     .add("confirm", "true")
-                    .add("error_on_requires_action", "true");
+                    .add("error_on_requires_action", "true")
+                    // The fee in the same answer, no second call (README, "Costs").
+                    .add("expand[]", FEE_EXPANSION);
             }
             PaymentMethod::Pix => {
                 if currency != Currency::Brl {
@@ -401,8 +412,10 @@ impl Gateway for StripeGateway {
 
     async fn get_charge(&self, reference: &str) -> Result<GatewayCharge, GatewayError> {
         let id = checked_reference(reference)?;
-        // The latest Charge carries the refunded amount.
-        let path = format!("/v1/payment_intents/{id}?expand%5B%5D=latest_charge");
+        // The latest Charge carries the refunded amount, its balance transaction the fee.
+        let path = format!(
+            "/v1/payment_intents/{id}?expand%5B%5D=latest_charge&expand%5B%5D={FEE_EXPANSION}"
+        );
         let intent: PaymentIntent = self.get(&path).await?;
         Ok(intent.to_gateway_charge())
     }
@@ -522,6 +535,7 @@ impl Gateway for StripeGateway {
                 payment_reference: None,
                 occurred_at: occurred_at(&event),
                 refunds: Vec::new(),
+                fee: None,
             },
         };
         Ok(vec![parsed])

@@ -78,6 +78,7 @@ pub(super) fn event_from_payment_intent(event: &Event) -> Result<GatewayEvent, W
         amount_refunded: None,
         payment_reference: None,
         occurred_at: occurred_at(event),
+        fee: None,
         refunds: Vec::new(),
     })
 }
@@ -102,6 +103,7 @@ pub(super) fn event_from_charge_refunded(event: &Event) -> Result<GatewayEvent, 
         amount_refunded: Some(charge.amount_refunded),
         payment_reference: None,
         occurred_at: occurred_at(event),
+        fee: None,
         refunds: Vec::new(),
     })
 }
@@ -129,6 +131,7 @@ pub(super) fn event_from_refund(event: &Event) -> Result<GatewayEvent, WebhookEr
         amount_refunded: None,
         payment_reference: None,
         occurred_at: occurred_at(event),
+        fee: None,
         refunds: vec![RefundNews {
             reference: refund.id.clone(),
             refund_id,

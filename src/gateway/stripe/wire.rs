@@ -35,6 +35,25 @@ pub(super) struct StripeCharge {
     pub(super) refunded: bool,
     #[serde(default)]
     pub(super) metadata: serde_json::Value,
+    /// Expanded (`expand[]=latest_charge.balance_transaction`): what Stripe took for it.
+    #[serde(default)]
+    pub(super) balance_transaction: Option<BalanceRef>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(super) enum BalanceRef {
+    Object(BalanceTransaction),
+    /// Not expanded (or not yet settled): the `txn_…` id only.
+    Id(serde::de::IgnoredAny),
+}
+
+/// A Stripe balance transaction, as far as its fee: `fee` is in minor units of `currency`
+/// (the account's settlement currency, which may differ from the charge's).
+#[derive(Debug, Deserialize)]
+pub(super) struct BalanceTransaction {
+    pub(super) fee: i64,
+    pub(super) currency: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -148,6 +167,15 @@ impl PaymentIntent {
             Some(LatestCharge::Object(c)) => c.amount_refunded,
             _ => 0,
         };
+        let fee = match &self.latest_charge {
+            Some(LatestCharge::Object(StripeCharge {
+                balance_transaction: Some(BalanceRef::Object(txn)),
+                ..
+            })) => Currency::parse(&txn.currency)
+                .ok()
+                .and_then(|c| Fee::reported(txn.fee, c)),
+            _ => None,
+        };
         GatewayCharge {
             reference: self.id.clone(),
             status: self.status(),
@@ -159,6 +187,7 @@ impl PaymentIntent {
             failure,
             payment_reference: None,
             amount_refunded,
+            fee,
         }
     }
 }

@@ -10,6 +10,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use super::customer::Customer;
+use super::fee::{Fee, FeeSchedule, FeeSource};
 use super::gateway::GatewayId;
 use super::money::{Currency, Money};
 use super::tenant::TenantId;
@@ -441,6 +442,9 @@ pub struct Charge {
     pub description: Option<String>,
     pub metadata: BTreeMap<String, String>,
     pub failure: Option<ChargeFailure>,
+    /// What the gateway took for it, once it succeeded (see [`Charge::settle_fee`]); `None`
+    /// before, or when neither the gateway nor the fee schedule says.
+    pub fee: Option<Fee>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -474,6 +478,7 @@ impl Charge {
             description: None,
             metadata: BTreeMap::new(),
             failure: None,
+            fee: None,
             created_at: now,
             updated_at: now,
         }
@@ -544,6 +549,24 @@ impl Charge {
             .rev()
             .find(|a| !a.refused_by_breaker())
             .filter(|a| a.outcome.is_unresolved())
+    }
+
+    /// Records the charge's fee once it is paid: the gateway's own figure when `reported` has
+    /// one (it replaces an earlier estimate), otherwise, if no fee is known yet, the estimate
+    /// from `schedule` for the gateway that holds it. Before payment nothing is recorded. A
+    /// refund leaves the fee as it is: none of the gateways payorch speaks to returns its fee
+    /// on a refund (README, "Costs").
+    pub fn settle_fee(&mut self, reported: Option<Fee>, schedule: &FeeSchedule) {
+        if !self.status.is_paid() {
+            return;
+        }
+        if let Some(fee) = reported.filter(|f| f.source == FeeSource::Gateway) {
+            self.fee = Some(fee);
+        } else if self.fee.is_none()
+            && let Some(g) = self.gateway
+        {
+            self.fee = schedule.estimate(g, self.method, self.money);
+        }
     }
 
     /// Moves the charge to `next` when [`ChargeStatus::transition`] allows it. Returns the

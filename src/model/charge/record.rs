@@ -15,6 +15,7 @@ use super::{
 use crate::clock::Timestamp;
 use crate::id::ChargeId;
 use crate::model::customer::Customer;
+use crate::model::fee::Fee;
 use crate::model::gateway::GatewayId;
 use crate::model::money::{Currency, Money, MoneyError};
 use crate::model::tenant::TenantId;
@@ -52,6 +53,9 @@ pub(super) struct Record {
     metadata: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     failure: Option<ChargeFailure>,
+    /// Added in issue 18: rows written before have none and read as `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fee: Option<Fee>,
     created_at: Timestamp,
     updated_at: Timestamp,
     /// Written for readers of the row; never read back (derived from the rest).
@@ -81,6 +85,7 @@ impl From<Charge> for Record {
             description: c.description,
             metadata: c.metadata,
             failure: c.failure,
+            fee: c.fee,
             created_at: c.created_at,
             updated_at: c.updated_at,
             decline_code,
@@ -111,6 +116,7 @@ impl TryFrom<Record> for Charge {
             description: r.description,
             metadata: r.metadata,
             failure: r.failure,
+            fee: r.fee,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })

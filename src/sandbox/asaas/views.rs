@@ -136,6 +136,18 @@ pub(super) struct WebhookView<'a> {
     pub(super) payment: PaymentView,
 }
 
+/// The fake's fee on a payment, centavos, shown as `value - netValue` as Asaas does: a fixed
+/// R$ 1.99 for Pix and boleto, 2.99 % + R$ 0.49 for a card (half a centavo rounding up), never
+/// more than the value. Real-shaped, not Asaas's price list: an account's own rates are on its
+/// `GET /v3/myAccount/fees`.
+pub(super) fn fake_fee(billing_type: &str, value: i64) -> i64 {
+    let fee = match billing_type {
+        "CREDIT_CARD" => (value * 299 + 5_000) / 10_000 + 49,
+        _ => 199,
+    };
+    fee.min(value)
+}
+
 pub(super) fn view(p: &FakePayment) -> PaymentView {
     let boleto = p.billing_type == "BOLETO";
     PaymentView {
@@ -144,7 +156,7 @@ pub(super) fn view(p: &FakePayment) -> PaymentView {
         date_created: p.date_created.clone(),
         customer: p.customer.clone(),
         value: decimal_json(p.value),
-        net_value: decimal_json(p.value),
+        net_value: decimal_json(p.value - fake_fee(&p.billing_type, p.value)),
         billing_type: p.billing_type.clone(),
         status: p.status,
         due_date: p.due_date.clone(),

@@ -147,10 +147,67 @@ impl Intent {
 
     /// Replaces `latest_charge` by the Charge when `expand` asks for it (the caller checked
     /// the paths; `customer` is expanded by the ledger, which holds customers).
+    /// `latest_charge.balance_transaction` expands both, as Stripe's nested expansions do.
     pub(super) fn expand_charge(&self, body: &mut Value, expand: &[String]) {
-        if expand.iter().any(|e| e == "latest_charge") && self.latest_charge.is_some() {
-            body["latest_charge"] = self.charge_json();
+        let txn = expand
+            .iter()
+            .any(|e| e == "latest_charge.balance_transaction");
+        if (txn || expand.iter().any(|e| e == "latest_charge")) && self.latest_charge.is_some() {
+            let mut charge = self.charge_json();
+            if txn && let Some(t) = self.balance_transaction_json() {
+                charge["balance_transaction"] = t;
+            }
+            body["latest_charge"] = charge;
         }
+    }
+
+    /// The fake's fee for a captured charge: Stripe's Brazilian rates (card 3.99 % plus 39
+    /// minor units, Pix 1.19 %), half a unit rounding up, in the charge's currency whatever it
+    /// is (a real account converts to its settlement currency).
+    pub(super) fn fee(&self) -> i64 {
+        let (per_10k, fixed) = if self.method_types.iter().any(|m| m == "pix") {
+            (119, 0)
+        } else {
+            (399, 39)
+        };
+        (self.amount_received * per_10k + 5_000) / 10_000 + fixed
+    }
+
+    /// The `txn_…` id of the captured charge's balance transaction (derived from the charge's
+    /// id, so the ledger keeps nothing more), `None` before capture.
+    fn balance_transaction_id(&self) -> Option<String> {
+        let ch = self.latest_charge.as_deref()?;
+        (self.status == IntentStatus::Succeeded)
+            .then(|| format!("txn_{}", ch.trim_start_matches("ch_")))
+    }
+
+    /// The captured charge's balance transaction as Stripe shows it, fee and net included.
+    pub(super) fn balance_transaction_json(&self) -> Option<Value> {
+        let id = self.balance_transaction_id()?;
+        let fee = self.fee();
+        Some(json!({
+            "id": id,
+            "object": "balance_transaction",
+            "amount": self.amount_received,
+            "available_on": self.created + 2 * 86_400,
+            "created": self.created,
+            "currency": self.currency,
+            "description": self.description,
+            "exchange_rate": null,
+            "fee": fee,
+            "fee_details": [{
+                "amount": fee,
+                "application": null,
+                "currency": self.currency,
+                "description": "Stripe processing fees",
+                "type": "stripe_fee",
+            }],
+            "net": self.amount_received - fee,
+            "reporting_category": "charge",
+            "source": self.latest_charge,
+            "status": "pending",
+            "type": "charge",
+        }))
     }
 
     /// The Stripe Charge of the last attempt; it carries the intent's metadata, as Stripe's do.
@@ -174,6 +231,7 @@ impl Intent {
             "amount": self.amount,
             "amount_captured": self.amount_received,
             "amount_refunded": self.amount_refunded + released,
+            "balance_transaction": self.balance_transaction_id(),
             "captured": captured,
             "created": self.created,
             "currency": self.currency,

@@ -99,7 +99,11 @@ const CANCEL_PARAMS: &[&str] = &["cancellation_reason"];
 const CAPTURE_PARAMS: &[&str] = &["amount_to_capture"];
 const REFUND_PARAMS: &[&str] = &["payment_intent", "charge", "amount", "reason"];
 /// What an intent's answer can expand.
-const INTENT_EXPANSIONS: &[&str] = &["latest_charge", "customer"];
+const INTENT_EXPANSIONS: &[&str] = &[
+    "latest_charge",
+    "latest_charge.balance_transaction",
+    "customer",
+];
 
 /// Stripe's minimum charge per currency, in the currency's minor unit, from "Minimum and
 /// maximum charge amounts" at https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::{T0, at, idempotency_record, ok, sample_charge, tenant};
 use crate::id::ChargeId;
-use crate::model::{Charge, ChargeStatus, Currency, GatewayId, Money};
+use crate::model::{Charge, ChargeStatus, Currency, Fee, FeeSource, GatewayId, Money};
 use crate::store::{
     ChargeQuery, Claim, INBOUND_ENTITY, IdempotencyState, InboundStatus, InboundWebhook,
     KEY_ENTITY, KeyWrite, Store, StoreError, Versioned,
@@ -42,6 +42,18 @@ pub async fn charge_create_and_get_round_trip<S: Store + 'static>(store: Arc<S>)
         (1990, 1),
         "the duplicate changed nothing"
     );
+
+    // A fee (issue 18) round-trips too; a charge without one reads as none.
+    assert_eq!(got.value.fee, None);
+    let mut paid = sample_charge(&acme, T0);
+    paid.fee = Some(Fee {
+        amount: 238,
+        currency: Currency::Brl,
+        source: FeeSource::Gateway,
+    });
+    ok(store.create_charge(&paid).await, "create with a fee");
+    let got = ok(store.get_charge(&acme, &paid.id).await, "get").expect("stored");
+    assert_eq!(got.value.fee, paid.fee);
 }
 
 pub async fn charge_of_another_tenant_reads_as_none<S: Store + 'static>(store: Arc<S>) {

@@ -114,12 +114,8 @@ impl ServeStack {
         self.env.run(&full).ok()
     }
 
-    /// Sets a gateway's fault mode, e.g. `json!({"mode": "slow", "latency_ms": 4000})`.
-    pub async fn set_mode(&self, gateway: &str, mode: Value) {
-        set_mode(&self.http, &self.sandbox.url, gateway, mode).await;
-    }
-
-    /// Charge `id` (through the API) once it is `status`; panics after `bound`.
+    /// The charge `id` once its status is `status`, polled through the API; panics after
+    /// `bound` (a hang guard, never a timing assertion).
     pub async fn charge_when(&self, id: &str, status: &str, bound: Duration) -> Value {
         let api = self.api();
         wait_for(&format!("charge {id} is {status}"), bound, || {
@@ -134,6 +130,11 @@ impl ServeStack {
             }
         })
         .await
+    }
+
+    /// Sets a gateway's fault mode, e.g. `json!({"mode": "slow", "latency_ms": 4000})`.
+    pub async fn set_mode(&self, gateway: &str, mode: Value) {
+        set_mode(&self.http, &self.sandbox.url, gateway, mode).await;
     }
 
     /// POSTs `body` to serve's Asaas webhook route as the sandbox's Asaas would (its token);

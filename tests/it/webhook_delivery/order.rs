@@ -174,6 +174,7 @@ fn refund_news(charge: &payorch::id::ChargeId, status: ChargeStatus, amount: i64
         payment_reference: None,
         occurred_at: None,
         refunds: Vec::new(),
+        fee: None,
     }
 }
 

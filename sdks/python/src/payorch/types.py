@@ -143,6 +143,15 @@ class Failure(TypedDict):
     message: str
 
 
+class Fee(TypedDict):
+    """What the gateway took for a charge, in minor units of `currency`: `source` is
+    `gateway` (its own figure) or `estimated` (payorch's fee schedule)."""
+
+    amount: int
+    currency: str
+    source: str
+
+
 class _ChargeRequired(TypedDict):
     id: str
     object: str
@@ -156,6 +165,7 @@ class _ChargeRequired(TypedDict):
     refunds: List[Refund]
     customer: Customer
     metadata: Dict[str, str]
+    fee: Optional[Fee]
     created_at: str
     updated_at: str
 
@@ -235,6 +245,7 @@ SCHEMAS: Dict[str, Type[Any]] = {
     "Refund": Refund,
     "Pix": Pix,
     "Link": Link,
+    "Fee": Fee,
     "Boleto": Boleto,
     "Customer": Customer,
     "Customer/document": Document,
