@@ -38,8 +38,11 @@ use super::traffic::{Sent, Traffic, TrafficSettings};
 
 /// How long `finish` waits for charges in flight and their payers.
 const TRAFFIC_DRAIN: Duration = Duration::from_secs(15);
-/// How long `finish` waits for webhooks to reach the merchant.
-const DELIVERY_DRAIN: Duration = Duration::from_secs(20);
+/// How long `finish` waits at most for webhooks to reach the merchant (it returns as soon as
+/// all have). Longer than the minute a delivery waits after a timed-out attempt (the
+/// worker's rule for a timeout or a 429), so an attempt that timed out on a starved machine is
+/// retried and counted rather than reported lost.
+const DELIVERY_DRAIN: Duration = Duration::from_secs(80);
 /// How often the breakers are looked at for the transition log.
 const BREAKER_POLL: Duration = Duration::from_millis(100);
 
