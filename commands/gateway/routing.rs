@@ -287,13 +287,17 @@ pub async fn list(ctx: &Ctx, sandbox: Option<&str>) -> anyhow::Result<()> {
         }
     ));
     ctx.out.note(&format!(
-        "routing strategy: {} ({}); FEE ON R$ 100 is the [fees] estimate of a R$ 100,00 charge",
+        "routing strategy: {} ({})",
         table.strategy(),
         match table.strategy() {
             Strategy::Ordered => "the table's order",
             Strategy::Cheapest => "cheapest estimated fee first, ties in the table's order",
         }
     ));
+    ctx.out.note(&match fees_line(&rows) {
+        Some(line) => format!("estimated fees ([fees]) on a R$ 100,00 charge: {line}"),
+        None => "no [fees] rate for what the available gateways take".to_string(),
+    });
     explain_unavailable(ctx, &rows, sandbox);
     Ok(())
 }
@@ -358,7 +362,6 @@ fn print_rows(ctx: &Ctx, table: &RoutingTable, rows: &[GatewayRow]) -> anyhow::R
                 status_word(r.status).to_string(),
                 or_dash(caps.map(|c| join(c.methods.iter().map(|m| m.to_string()).collect()))),
                 or_dash(caps.map(|c| currencies_cell(&c.currencies))),
-                fee_cell(&r.sample_fees),
                 breaker_cell(r.breaker.as_ref()),
                 r.breaker
                     .as_ref()
@@ -379,7 +382,6 @@ fn print_rows(ctx: &Ctx, table: &RoutingTable, rows: &[GatewayRow]) -> anyhow::R
             "STATUS",
             "METHODS",
             "CURRENCIES",
-            "FEE ON R$ 100",
             "BREAKER",
             "FAIL / SLOW",
             "CALLS",
@@ -417,21 +419,26 @@ fn status_word(status: Status) -> &'static str {
     }
 }
 
-/// `card 4.38, pix 1.19`: each method's estimated fee in major units (`?` without a rate).
-fn fee_cell(fees: &[SampleFee]) -> String {
-    if fees.is_empty() {
-        return "-".into();
-    }
-    fees.iter()
-        .map(|f| {
-            let fee = f
-                .fee
-                .and_then(|fee| Money::from_minor(fee.amount, fee.currency).ok())
-                .map_or_else(|| "?".to_string(), |m| m.to_decimal_string());
-            format!("{} {fee}", f.method)
+/// `stripe card 4.38, pix 1.19; efi pix 1.19`: each gateway's estimated fee by each method the
+/// schedule has a rate for, in major units; `None` when there is none (the JSON has every
+/// method, `null` without a rate).
+fn fees_line(rows: &[GatewayRow]) -> Option<String> {
+    let gateways: Vec<String> = rows
+        .iter()
+        .filter_map(|r| {
+            let parts: Vec<String> = r
+                .sample_fees
+                .iter()
+                .filter_map(|f| {
+                    let fee = f.fee?;
+                    let money = Money::from_minor(fee.amount, fee.currency).ok()?;
+                    Some(format!("{} {}", f.method, money.to_decimal_string()))
+                })
+                .collect();
+            (!parts.is_empty()).then(|| format!("{} {}", r.gateway, parts.join(", ")))
         })
-        .collect::<Vec<_>>()
-        .join(", ")
+        .collect();
+    (!gateways.is_empty()).then(|| gateways.join("; "))
 }
 
 /// `closed`, `open`, `half_open`, with `(forced)` for operator overrides.
