@@ -103,6 +103,7 @@ mod tests {
                 "apikey.update",
                 "gateway.switch",
                 "gateway.fallback",
+                "gateway.strategy",
                 "breaker.open",
                 "breaker.close",
                 "breaker.auto",
