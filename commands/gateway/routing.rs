@@ -188,7 +188,8 @@ struct GatewayRow {
     /// Its circuit breaker, fleet-wide (shared state and counters from the store).
     breaker: Option<payorch::fleet::BreakerStatus>,
     /// The `[fees]` estimate of a [`SAMPLE_MINOR`] BRL charge by each method it takes (`fee`
-    /// null where the schedule has no rate): what the `cheapest` strategy compares.
+    /// null where the schedule has no rate; for a gateway not built here, each method the
+    /// schedule has a rate for): what the `cheapest` strategy compares.
     sample_fees: Vec<SampleFee>,
 }
 
@@ -202,6 +203,19 @@ struct SampleFee {
     amount: i64,
     currency: Currency,
     fee: Option<Fee>,
+}
+
+/// The methods a gateway's sample fees are for: what it takes, or, when it could not be built
+/// here (capabilities unknown), what the schedule has a rate for.
+fn sampled_methods(gateways: &Gateways, fees: &FeeSchedule, id: GatewayId) -> Vec<PaymentMethod> {
+    match gateways.get(id) {
+        Some(g) => g.capabilities().methods,
+        None => fees
+            .0
+            .get(&id)
+            .map(|rates| rates.keys().copied().collect())
+            .unwrap_or_default(),
+    }
 }
 
 fn sample_fees(
@@ -336,10 +350,7 @@ fn gateway_rows(
                 status,
                 reason,
                 capabilities: gateways.get(id).map(|g| g.capabilities().into()),
-                sample_fees: gateways
-                    .get(id)
-                    .map(|g| sample_fees(fees, id, &g.capabilities().methods))
-                    .unwrap_or_default(),
+                sample_fees: sample_fees(fees, id, &sampled_methods(gateways, fees, id)),
                 breaker: breaker_status
                     .iter()
                     .position(|b| b.gateway == id)

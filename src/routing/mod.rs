@@ -715,7 +715,8 @@ mod tests {
             order_by_strategy(t.strategy(), planned, &fees, m, money)
         };
         let cheapest = |p, f: &[GatewayId]| table(p, f).with_strategy(Strategy::Cheapest);
-        // Card R$ 100,00: asaas 299 + 49 = 348 < stripe 399 + 39 = 438.
+        // Card R$ 100,00: asaas 299 + 49 = 348 < stripe 399 + 39 = 438; efi takes no card
+        // (capabilities filter first, whatever the fees).
         let t = cheapest(Stripe, &[Efi, Asaas]);
         assert_eq!(
             go(&t, PaymentMethod::Card, brl(10_000), None),
@@ -744,7 +745,6 @@ mod tests {
         // A rate in another currency estimates nothing: a USD card goes where it can.
         let usd = Money::from_minor(10_000, Currency::Usd).unwrap();
         assert_eq!(go(&t, PaymentMethod::Card, usd, None), [Stripe]);
-        // Capabilities still filter: efi takes no card, whatever the fees.
         // A pin stays the only gateway, even a dearer one.
         assert_eq!(
             go(&t, PaymentMethod::Card, brl(10_000), Some(Stripe)),

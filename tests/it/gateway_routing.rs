@@ -252,6 +252,12 @@ fn strategy_is_set_listed_with_sample_fees_and_audited() {
         .cloned()
         .unwrap();
     assert!(asaas_card["fee"].is_null(), "{asaas_card}");
+    // Efí is not built here (no credentials): the schedule's methods for it, Pix 1.19 %.
+    assert_eq!(
+        row(&before, "efi")["sample_fees"],
+        serde_json::json!([{"method": "pix", "amount": 10000, "currency": "BRL",
+            "fee": {"amount": 119, "currency": "BRL", "source": "estimated"}}])
+    );
 
     let set = run(
         &env,
@@ -272,7 +278,7 @@ fn strategy_is_set_listed_with_sample_fees_and_audited() {
     assert!(
         table
             .stderr()
-            .contains("on a R$ 100,00 charge: stripe card 4.38, pix 1.19"),
+            .contains("on a R$ 100,00 charge: stripe card 4.38, pix 1.19; efi pix 1.19"),
         "{}",
         table.stderr()
     );
