@@ -733,6 +733,7 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Every gateway: its role in the tenant''s routing, whether it is available, what it takes')
             [CompletionResult]::new('switch', 'switch', [CompletionResultType]::ParameterValue, 'Make a gateway the tenant''s primary; the old primary becomes the first fallback')
             [CompletionResult]::new('fallback', 'fallback', [CompletionResultType]::ParameterValue, 'Set the tenant''s fallbacks, tried in order after the primary')
+            [CompletionResult]::new('strategy', 'strategy', [CompletionResultType]::ParameterValue, 'How charges order the gateways that can take them: ordered (the table''s order) or cheapest (the [fees] estimate, cheapest first)')
             [CompletionResult]::new('credentials', 'credentials', [CompletionResultType]::ParameterValue, 'Store, inspect and delete a gateway''s secrets (OS keyring; PAYORCH_<GATEWAY>_<FIELD> overrides)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -781,6 +782,24 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--none', '--none', [CompletionResultType]::ParameterName, 'No fallbacks: charges go to the primary only')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No ANSI colours (also: the NO_COLOR environment variable)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'payorch;gateway;strategy' {
+            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why, for the audit log')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]')
+            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Data directory [default: $XDG_DATA_HOME/payorch]')
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant to act on [default: the config''s `tenant`, else "default"]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No ANSI colours (also: the NO_COLOR environment variable)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace)')
@@ -889,6 +908,7 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Every gateway: its role in the tenant''s routing, whether it is available, what it takes')
             [CompletionResult]::new('switch', 'switch', [CompletionResultType]::ParameterValue, 'Make a gateway the tenant''s primary; the old primary becomes the first fallback')
             [CompletionResult]::new('fallback', 'fallback', [CompletionResultType]::ParameterValue, 'Set the tenant''s fallbacks, tried in order after the primary')
+            [CompletionResult]::new('strategy', 'strategy', [CompletionResultType]::ParameterValue, 'How charges order the gateways that can take them: ordered (the table''s order) or cheapest (the [fees] estimate, cheapest first)')
             [CompletionResult]::new('credentials', 'credentials', [CompletionResultType]::ParameterValue, 'Store, inspect and delete a gateway''s secrets (OS keyring; PAYORCH_<GATEWAY>_<FIELD> overrides)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -900,6 +920,9 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
             break
         }
         'payorch;gateway;help;fallback' {
+            break
+        }
+        'payorch;gateway;help;strategy' {
             break
         }
         'payorch;gateway;help;credentials' {
@@ -1941,6 +1964,7 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Every gateway: its role in the tenant''s routing, whether it is available, what it takes')
             [CompletionResult]::new('switch', 'switch', [CompletionResultType]::ParameterValue, 'Make a gateway the tenant''s primary; the old primary becomes the first fallback')
             [CompletionResult]::new('fallback', 'fallback', [CompletionResultType]::ParameterValue, 'Set the tenant''s fallbacks, tried in order after the primary')
+            [CompletionResult]::new('strategy', 'strategy', [CompletionResultType]::ParameterValue, 'How charges order the gateways that can take them: ordered (the table''s order) or cheapest (the [fees] estimate, cheapest first)')
             [CompletionResult]::new('credentials', 'credentials', [CompletionResultType]::ParameterValue, 'Store, inspect and delete a gateway''s secrets (OS keyring; PAYORCH_<GATEWAY>_<FIELD> overrides)')
             break
         }
@@ -1951,6 +1975,9 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
             break
         }
         'payorch;help;gateway;fallback' {
+            break
+        }
+        'payorch;help;gateway;strategy' {
             break
         }
         'payorch;help;gateway;credentials' {

@@ -328,6 +328,9 @@ _payorch() {
             payorch__subcmd__gateway,list)
                 cmd="payorch__subcmd__gateway__subcmd__list"
                 ;;
+            payorch__subcmd__gateway,strategy)
+                cmd="payorch__subcmd__gateway__subcmd__strategy"
+                ;;
             payorch__subcmd__gateway,switch)
                 cmd="payorch__subcmd__gateway__subcmd__switch"
                 ;;
@@ -366,6 +369,9 @@ _payorch() {
                 ;;
             payorch__subcmd__gateway__subcmd__help,list)
                 cmd="payorch__subcmd__gateway__subcmd__help__subcmd__list"
+                ;;
+            payorch__subcmd__gateway__subcmd__help,strategy)
+                cmd="payorch__subcmd__gateway__subcmd__help__subcmd__strategy"
                 ;;
             payorch__subcmd__gateway__subcmd__help,switch)
                 cmd="payorch__subcmd__gateway__subcmd__help__subcmd__switch"
@@ -540,6 +546,9 @@ _payorch() {
                 ;;
             payorch__subcmd__help__subcmd__gateway,list)
                 cmd="payorch__subcmd__help__subcmd__gateway__subcmd__list"
+                ;;
+            payorch__subcmd__help__subcmd__gateway,strategy)
+                cmd="payorch__subcmd__help__subcmd__gateway__subcmd__strategy"
                 ;;
             payorch__subcmd__help__subcmd__gateway,switch)
                 cmd="payorch__subcmd__help__subcmd__gateway__subcmd__switch"
@@ -3166,7 +3175,7 @@ _payorch() {
             return 0
             ;;
         payorch__subcmd__gateway)
-            opts="-o -v -q -h -V --config --data-dir --tenant --output --no-color --verbose --quiet --help --version list switch fallback credentials help"
+            opts="-o -v -q -h -V --config --data-dir --tenant --output --no-color --verbose --quiet --help --version list switch fallback strategy credentials help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3452,7 +3461,7 @@ _payorch() {
             return 0
             ;;
         payorch__subcmd__gateway__subcmd__help)
-            opts="list switch fallback credentials help"
+            opts="list switch fallback strategy credentials help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3563,6 +3572,20 @@ _payorch() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        payorch__subcmd__gateway__subcmd__help__subcmd__strategy)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         payorch__subcmd__gateway__subcmd__help__subcmd__switch)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -3585,6 +3608,44 @@ _payorch() {
             fi
             case "${prev}" in
                 --sandbox)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__gateway__subcmd__strategy)
+            opts="-o -v -q -h -V --reason --config --data-dir --tenant --output --no-color --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --reason)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -4270,7 +4331,7 @@ _payorch() {
             return 0
             ;;
         payorch__subcmd__help__subcmd__gateway)
-            opts="list switch fallback credentials"
+            opts="list switch fallback strategy credentials"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4354,6 +4415,20 @@ _payorch() {
             return 0
             ;;
         payorch__subcmd__help__subcmd__gateway__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        payorch__subcmd__help__subcmd__gateway__subcmd__strategy)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

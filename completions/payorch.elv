@@ -669,6 +669,7 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand list 'Every gateway: its role in the tenant''s routing, whether it is available, what it takes'
             cand switch 'Make a gateway the tenant''s primary; the old primary becomes the first fallback'
             cand fallback 'Set the tenant''s fallbacks, tried in order after the primary'
+            cand strategy 'How charges order the gateways that can take them: ordered (the table''s order) or cheapest (the [fees] estimate, cheapest first)'
             cand credentials 'Store, inspect and delete a gateway''s secrets (OS keyring; PAYORCH_<GATEWAY>_<FIELD> overrides)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -714,6 +715,23 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand -o 'Output format'
             cand --output 'Output format'
             cand --none 'No fallbacks: charges go to the primary only'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;gateway;strategy'= {
+            cand --reason 'Why, for the audit log'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
             cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
             cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
@@ -812,6 +830,7 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand list 'Every gateway: its role in the tenant''s routing, whether it is available, what it takes'
             cand switch 'Make a gateway the tenant''s primary; the old primary becomes the first fallback'
             cand fallback 'Set the tenant''s fallbacks, tried in order after the primary'
+            cand strategy 'How charges order the gateways that can take them: ordered (the table''s order) or cheapest (the [fees] estimate, cheapest first)'
             cand credentials 'Store, inspect and delete a gateway''s secrets (OS keyring; PAYORCH_<GATEWAY>_<FIELD> overrides)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -820,6 +839,8 @@ set edit:completion:arg-completer[payorch] = {|@words|
         &'payorch;gateway;help;switch'= {
         }
         &'payorch;gateway;help;fallback'= {
+        }
+        &'payorch;gateway;help;strategy'= {
         }
         &'payorch;gateway;help;credentials'= {
             cand set 'Store secrets in the OS keyring: prompts without echo on a terminal, else reads `field=value` lines from stdin (with --field, a bare value)'
@@ -1743,6 +1764,7 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand list 'Every gateway: its role in the tenant''s routing, whether it is available, what it takes'
             cand switch 'Make a gateway the tenant''s primary; the old primary becomes the first fallback'
             cand fallback 'Set the tenant''s fallbacks, tried in order after the primary'
+            cand strategy 'How charges order the gateways that can take them: ordered (the table''s order) or cheapest (the [fees] estimate, cheapest first)'
             cand credentials 'Store, inspect and delete a gateway''s secrets (OS keyring; PAYORCH_<GATEWAY>_<FIELD> overrides)'
         }
         &'payorch;help;gateway;list'= {
@@ -1750,6 +1772,8 @@ set edit:completion:arg-completer[payorch] = {|@words|
         &'payorch;help;gateway;switch'= {
         }
         &'payorch;help;gateway;fallback'= {
+        }
+        &'payorch;help;gateway;strategy'= {
         }
         &'payorch;help;gateway;credentials'= {
             cand set 'Store secrets in the OS keyring: prompts without echo on a terminal, else reads `field=value` lines from stdin (with --field, a bare value)'

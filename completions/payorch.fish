@@ -421,21 +421,22 @@ complete -c payorch -n "__fish_payorch_using_subcommand audit; and __fish_seen_s
 complete -c payorch -n "__fish_payorch_using_subcommand audit; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c payorch -n "__fish_payorch_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "list" -d 'List audit entries, newest first'
 complete -c payorch -n "__fish_payorch_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback credentials help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
-complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback credentials help" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
-complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback credentials help" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
-complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback credentials help" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback strategy credentials help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback strategy credentials help" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback strategy credentials help" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback strategy credentials help" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
 json\t'Stable JSON for scripts'"
-complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback credentials help" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
-complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback credentials help" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
-complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback credentials help" -s q -l quiet -d 'Only errors on stderr'
-complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback credentials help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback credentials help" -s V -l version -d 'Print version'
-complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback credentials help" -f -a "list" -d 'Every gateway: its role in the tenant\'s routing, whether it is available, what it takes'
-complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback credentials help" -f -a "switch" -d 'Make a gateway the tenant\'s primary; the old primary becomes the first fallback'
-complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback credentials help" -f -a "fallback" -d 'Set the tenant\'s fallbacks, tried in order after the primary'
-complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback credentials help" -f -a "credentials" -d 'Store, inspect and delete a gateway\'s secrets (OS keyring; PAYORCH_<GATEWAY>_<FIELD> overrides)'
-complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback credentials help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback strategy credentials help" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback strategy credentials help" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback strategy credentials help" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback strategy credentials help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback strategy credentials help" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback strategy credentials help" -f -a "list" -d 'Every gateway: its role in the tenant\'s routing, whether it is available, what it takes'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback strategy credentials help" -f -a "switch" -d 'Make a gateway the tenant\'s primary; the old primary becomes the first fallback'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback strategy credentials help" -f -a "fallback" -d 'Set the tenant\'s fallbacks, tried in order after the primary'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback strategy credentials help" -f -a "strategy" -d 'How charges order the gateways that can take them: ordered (the table\'s order) or cheapest (the [fees] estimate, cheapest first)'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback strategy credentials help" -f -a "credentials" -d 'Store, inspect and delete a gateway\'s secrets (OS keyring; PAYORCH_<GATEWAY>_<FIELD> overrides)'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback strategy credentials help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from list" -l sandbox -d 'Show the gateways a `serve --sandbox URL` uses: the sandbox\'s test accounts' -r
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from list" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from list" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
@@ -470,6 +471,17 @@ complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from fallback" -s q -l quiet -d 'Only errors on stderr'
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from fallback" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from fallback" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from strategy" -l reason -d 'Why, for the audit log' -r
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from strategy" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from strategy" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from strategy" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from strategy" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'"
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from strategy" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from strategy" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from strategy" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from strategy" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from strategy" -s V -l version -d 'Print version'
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from credentials" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from credentials" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from credentials" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
@@ -487,6 +499,7 @@ complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "list" -d 'Every gateway: its role in the tenant\'s routing, whether it is available, what it takes'
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "switch" -d 'Make a gateway the tenant\'s primary; the old primary becomes the first fallback'
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "fallback" -d 'Set the tenant\'s fallbacks, tried in order after the primary'
+complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "strategy" -d 'How charges order the gateways that can take them: ordered (the table\'s order) or cheapest (the [fees] estimate, cheapest first)'
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "credentials" -d 'Store, inspect and delete a gateway\'s secrets (OS keyring; PAYORCH_<GATEWAY>_<FIELD> overrides)'
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c payorch -n "__fish_payorch_using_subcommand breaker; and not __fish_seen_subcommand_from status open close auto help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
@@ -964,6 +977,7 @@ complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_su
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "list" -d 'Every gateway: its role in the tenant\'s routing, whether it is available, what it takes'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "switch" -d 'Make a gateway the tenant\'s primary; the old primary becomes the first fallback'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "fallback" -d 'Set the tenant\'s fallbacks, tried in order after the primary'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "strategy" -d 'How charges order the gateways that can take them: ordered (the table\'s order) or cheapest (the [fees] estimate, cheapest first)'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "credentials" -d 'Store, inspect and delete a gateway\'s secrets (OS keyring; PAYORCH_<GATEWAY>_<FIELD> overrides)'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from breaker" -f -a "status" -d 'Every gateway\'s breaker: state, forced or not, failure and slow-call rates (fleet-wide)'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from breaker" -f -a "open" -d 'Force a gateway\'s breaker open: no charge goes to it (until --for ends, then half-open)'

@@ -1,6 +1,6 @@
 //! `payorch gateway …`: the gateways a tenant routes to. Here `gateway credentials
 //! set|show|delete`, a gateway's secrets in the OS keyring (read by no-echo prompt or stdin,
-//! never printed); `list|switch|fallback`, the routing table, are in `gateway/routing.rs`.
+//! never printed); `list|switch|fallback|strategy`, the routing table, are in `gateway/routing.rs`.
 
 mod routing;
 
@@ -59,6 +59,16 @@ pub enum GatewayCommand {
         #[arg(long)]
         reason: Option<String>,
     },
+    /// How charges order the gateways that can take them: ordered (the table's order) or
+    /// cheapest (the [fees] estimate, cheapest first)
+    Strategy {
+        /// ordered or cheapest
+        #[arg(value_parser = parse_strategy)]
+        strategy: payorch::routing::Strategy,
+        /// Why, for the audit log
+        #[arg(long)]
+        reason: Option<String>,
+    },
     /// Store, inspect and delete a gateway's secrets (OS keyring; PAYORCH_<GATEWAY>_<FIELD> overrides)
     #[command(subcommand)]
     Credentials(CredentialsCommand),
@@ -98,6 +108,11 @@ fn parse_gateway(s: &str) -> Result<GatewayId, String> {
         .map_err(|e: payorch::model::gateway::UnknownGateway| e.to_string())
 }
 
+fn parse_strategy(s: &str) -> Result<payorch::routing::Strategy, String> {
+    s.parse()
+        .map_err(|e: payorch::routing::UnknownStrategy| e.to_string())
+}
+
 pub async fn run(ctx: &Ctx, cmd: GatewayCommand) -> anyhow::Result<()> {
     match cmd {
         GatewayCommand::List { sandbox } => routing::list(ctx, sandbox.as_deref()).await,
@@ -105,6 +120,9 @@ pub async fn run(ctx: &Ctx, cmd: GatewayCommand) -> anyhow::Result<()> {
         GatewayCommand::Fallback {
             gateways, reason, ..
         } => routing::fallback(ctx, gateways, reason).await,
+        GatewayCommand::Strategy { strategy, reason } => {
+            routing::strategy(ctx, strategy, reason).await
+        }
         GatewayCommand::Credentials(cmd) => credentials_command(ctx, cmd).await,
     }
 }

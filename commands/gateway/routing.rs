@@ -1,4 +1,4 @@
-//! `payorch gateway switch|fallback|list`: a tenant's routing table as operators see and
+//! `payorch gateway switch|fallback|strategy|list`: a tenant's routing table as operators see and
 //! change it. The rules (validation, conditional writes, audit) are the library's
 //! `payorch::routing`; this file parses, maps errors to exit codes, and prints.
 
@@ -10,8 +10,8 @@ use payorch::config::ProcessEnv;
 use payorch::credentials::{self, OsKeyring};
 use payorch::gateway::Capabilities;
 use payorch::gateway::registry::{self, Gateways};
-use payorch::model::{Currency, GatewayId, PaymentMethod, TenantId};
-use payorch::routing::{Change, Current, Role, Routing, RoutingError, RoutingTable};
+use payorch::model::{Currency, Fee, FeeSchedule, GatewayId, Money, PaymentMethod, TenantId};
+use payorch::routing::{Change, Current, Role, Routing, RoutingError, RoutingTable, Strategy};
 use payorch::runtime;
 
 use super::tenant_store;
@@ -74,12 +74,31 @@ pub async fn fallback(
     report(ctx, tenant, &change, &summary)
 }
 
+pub async fn strategy(ctx: &Ctx, strategy: Strategy, reason: Option<String>) -> anyhow::Result<()> {
+    let (routing, tenant) = routing(ctx).await?;
+    let change = routing
+        .set_strategy(tenant, strategy, &ctx.actor(), reason.as_deref())
+        .await
+        .map_err(cli)?;
+    let summary = if change.changed() {
+        format!(
+            "set the routing strategy of tenant `{tenant}` from {} to {strategy}",
+            change.before.strategy()
+        )
+    } else {
+        format!("the routing strategy of tenant `{tenant}` already is {strategy}; nothing changed")
+    };
+    report(ctx, tenant, &change, &summary)
+}
+
 #[derive(Serialize)]
 struct ChangeView<'a> {
     tenant: &'a TenantId,
     changed: bool,
     before: &'a RoutingTable,
     after: &'a RoutingTable,
+    /// The strategy after the change (the tables leave out the default, `ordered`).
+    strategy: Strategy,
 }
 
 /// Prints the table after a change, and notes about gateways charges will skip.
@@ -90,6 +109,7 @@ fn report(ctx: &Ctx, tenant: &TenantId, change: &Change, summary: &str) -> anyho
             changed: change.changed(),
             before: &change.before,
             after: &change.after,
+            strategy: change.after.strategy(),
         });
     }
     let rows = change
@@ -167,13 +187,63 @@ struct GatewayRow {
     capabilities: Option<CapabilitiesView>,
     /// Its circuit breaker, fleet-wide (shared state and counters from the store).
     breaker: Option<payorch::fleet::BreakerStatus>,
+    /// The `[fees]` estimate of a [`SAMPLE_MINOR`] BRL charge by each method it takes (`fee`
+    /// null where the schedule has no rate; for a gateway not built here, each method the
+    /// schedule has a rate for): what the `cheapest` strategy compares.
+    sample_fees: Vec<SampleFee>,
+}
+
+/// The sample charge `gateway list` estimates fees for: R$ 100,00.
+const SAMPLE_MINOR: i64 = 10_000;
+
+#[derive(Serialize)]
+struct SampleFee {
+    method: PaymentMethod,
+    /// The sample charge, minor units.
+    amount: i64,
+    currency: Currency,
+    fee: Option<Fee>,
+}
+
+/// The methods a gateway's sample fees are for: what it takes, or, when it could not be built
+/// here (capabilities unknown), what the schedule has a rate for.
+fn sampled_methods(gateways: &Gateways, fees: &FeeSchedule, id: GatewayId) -> Vec<PaymentMethod> {
+    match gateways.get(id) {
+        Some(g) => g.capabilities().methods,
+        None => fees
+            .0
+            .get(&id)
+            .map(|rates| rates.keys().copied().collect())
+            .unwrap_or_default(),
+    }
+}
+
+fn sample_fees(
+    fees: &FeeSchedule,
+    gateway: GatewayId,
+    methods: &[PaymentMethod],
+) -> Vec<SampleFee> {
+    let Ok(money) = Money::from_minor(SAMPLE_MINOR, Currency::Brl) else {
+        return Vec::new();
+    };
+    methods
+        .iter()
+        .map(|m| SampleFee {
+            method: *m,
+            amount: SAMPLE_MINOR,
+            currency: Currency::Brl,
+            fee: fees.estimate(gateway, *m, money),
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
 struct RoutingView<'a> {
     primary: GatewayId,
     fallbacks: &'a [GatewayId],
-    /// `stored` (set by switch/fallback) or `config` (the `[routing]` default).
+    /// `ordered` or `cheapest` (`payorch gateway strategy`).
+    strategy: Strategy,
+    /// `stored` (set by switch/fallback/strategy) or `config` (the `[routing]` default).
     source: &'static str,
     version: Option<u64>,
 }
@@ -203,7 +273,7 @@ pub async fn list(ctx: &Ctx, sandbox: Option<&str>) -> anyhow::Result<()> {
         ctx.config().breaker.clone(),
     );
     let breaker_status = breakers.fleet_status(tenant).await?;
-    let rows = gateway_rows(ctx, &table, &gateways, breaker_status);
+    let rows = gateway_rows(ctx, &table, &gateways, breaker_status, routing.fees());
     if ctx.out.is_json() {
         return ctx.out.json(&ListView {
             tenant,
@@ -211,6 +281,7 @@ pub async fn list(ctx: &Ctx, sandbox: Option<&str>) -> anyhow::Result<()> {
             routing: RoutingView {
                 primary: table.primary(),
                 fallbacks: table.fallbacks(),
+                strategy: table.strategy(),
                 source: if version.is_some() {
                     "stored"
                 } else {
@@ -223,12 +294,24 @@ pub async fn list(ctx: &Ctx, sandbox: Option<&str>) -> anyhow::Result<()> {
     }
     print_rows(ctx, &table, &rows)?;
     ctx.out.note(&format!(
-        "tenant `{tenant}`: {table} ({}); change with `payorch gateway switch|fallback`",
+        "tenant `{tenant}`: {table} ({}); change with `payorch gateway switch|fallback|strategy`",
         match version {
             Some(_) => "set by an operator",
             None => "the config's [routing] default",
         }
     ));
+    ctx.out.note(&format!(
+        "routing strategy: {} ({})",
+        table.strategy(),
+        match table.strategy() {
+            Strategy::Ordered => "the table's order",
+            Strategy::Cheapest => "cheapest estimated fee first, ties in the table's order",
+        }
+    ));
+    ctx.out.note(&match fees_line(&rows) {
+        Some(line) => format!("estimated fees ([fees]) on a R$ 100,00 charge: {line}"),
+        None => "no [fees] rate for what the available gateways take".to_string(),
+    });
     explain_unavailable(ctx, &rows, sandbox);
     Ok(())
 }
@@ -239,6 +322,7 @@ fn gateway_rows(
     table: &RoutingTable,
     gateways: &Gateways,
     mut breaker_status: Vec<payorch::fleet::BreakerStatus>,
+    fees: &FeeSchedule,
 ) -> Vec<GatewayRow> {
     let routed: Vec<GatewayId> = table.order().collect();
     let unrouted = GatewayId::ALL.into_iter().filter(|g| !routed.contains(g));
@@ -266,6 +350,7 @@ fn gateway_rows(
                 status,
                 reason,
                 capabilities: gateways.get(id).map(|g| g.capabilities().into()),
+                sample_fees: sample_fees(fees, id, &sampled_methods(gateways, fees, id)),
                 breaker: breaker_status
                     .iter()
                     .position(|b| b.gateway == id)
@@ -343,6 +428,28 @@ fn status_word(status: Status) -> &'static str {
         Status::Unavailable => "unavailable",
         Status::Disabled => "disabled",
     }
+}
+
+/// `stripe card 4.38, pix 1.19; efi pix 1.19`: each gateway's estimated fee by each method the
+/// schedule has a rate for, in major units; `None` when there is none (the JSON has every
+/// method, `null` without a rate).
+fn fees_line(rows: &[GatewayRow]) -> Option<String> {
+    let gateways: Vec<String> = rows
+        .iter()
+        .filter_map(|r| {
+            let parts: Vec<String> = r
+                .sample_fees
+                .iter()
+                .filter_map(|f| {
+                    let fee = f.fee?;
+                    let money = Money::from_minor(fee.amount, fee.currency).ok()?;
+                    Some(format!("{} {}", f.method, money.to_decimal_string()))
+                })
+                .collect();
+            (!parts.is_empty()).then(|| format!("{} {}", r.gateway, parts.join(", ")))
+        })
+        .collect();
+    (!gateways.is_empty()).then(|| gateways.join("; "))
 }
 
 /// `closed`, `open`, `half_open`, with `(forced)` for operator overrides.

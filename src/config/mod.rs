@@ -240,6 +240,7 @@ impl TryFrom<&Config> for RoutingDefaults {
                 .into_iter()
                 .filter(|g| config.gateways.is_enabled(*g))
                 .collect(),
+            fees: config.fees.schedule(),
         })
     }
 }

@@ -220,7 +220,7 @@ impl RoutePlanner for crate::routing::Routing {
             .await
             .map_err(FlowError::RoutingUnavailable)?;
         let candidates = crate::routing::Candidates::from_gateways(gateways);
-        crate::routing::plan(
+        let planned = crate::routing::plan(
             &table,
             &candidates,
             request.method,
@@ -228,7 +228,14 @@ impl RoutePlanner for crate::routing::Routing {
             request.gateway,
             |g| request.card_tokens.contains_key(&g),
         )
-        .map_err(FlowError::NoRoute)
+        .map_err(FlowError::NoRoute)?;
+        Ok(crate::routing::order_by_strategy(
+            table.strategy(),
+            planned,
+            self.fees(),
+            request.method,
+            request.money,
+        ))
     }
 }
 

@@ -9,6 +9,10 @@
 //!   gateway out of the table means it.
 //! - A pinned gateway (`"gateway": "efi"` on a charge) is the only one tried, whether or not it
 //!   is in the table; if it cannot take the charge, [`NoRoute`] says why.
+//! - A table's [`Strategy`] orders the gateways that can take a charge: `ordered` (the table's
+//!   order) or `cheapest` (the fee schedule's estimate for the charge, cheapest first; ties and
+//!   gateways the schedule has no estimate for keep the table's order, the latter after all the
+//!   others). See [`order_by_strategy`].
 //! - The planner does not consult breakers: their state changes between planning and calling,
 //!   so the orchestrator asks the breaker of each planned gateway just before it calls it.
 
@@ -20,17 +24,68 @@ use serde::{Deserialize, Serialize};
 
 use crate::gateway::Capabilities;
 use crate::gateway::registry::Gateways;
-use crate::model::{Currency, GatewayId, PaymentMethod};
+use crate::model::{Currency, FeeSchedule, GatewayId, Money, PaymentMethod};
 
 pub use service::{Change, Current, MAX_AGE, Routing, RoutingDefaults, RoutingError};
 
-/// A tenant's primary gateway and ordered fallbacks. Always valid: no gateway twice, the
-/// primary not among the fallbacks (also when read back from the store).
+/// How the gateways that can take a charge are ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    /// The table's order: primary, then the fallbacks.
+    #[default]
+    Ordered,
+    /// Cheapest estimated fee first (`[fees]`), the table's order breaking ties.
+    Cheapest,
+}
+
+impl Strategy {
+    pub const ALL: [Strategy; 2] = [Strategy::Ordered, Strategy::Cheapest];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::Ordered => "ordered",
+            Strategy::Cheapest => "cheapest",
+        }
+    }
+
+    fn is_ordered(&self) -> bool {
+        *self == Strategy::Ordered
+    }
+}
+
+impl fmt::Display for Strategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A routing strategy payorch does not know.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown routing strategy `{0}`: use ordered or cheapest")]
+pub struct UnknownStrategy(pub String);
+
+impl std::str::FromStr for Strategy {
+    type Err = UnknownStrategy;
+    fn from_str(s: &str) -> Result<Self, UnknownStrategy> {
+        Strategy::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| UnknownStrategy(s.to_string()))
+    }
+}
+
+/// A tenant's primary gateway, ordered fallbacks and [`Strategy`]. Always valid: no gateway
+/// twice, the primary not among the fallbacks (also when read back from the store). Stored
+/// without `strategy` when it is `ordered`, so a binary older than strategies reads it; a
+/// stored table without one is `ordered`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "RawTable")]
 pub struct RoutingTable {
     primary: GatewayId,
     fallbacks: Vec<GatewayId>,
+    #[serde(default, skip_serializing_if = "Strategy::is_ordered")]
+    strategy: Strategy,
 }
 
 #[derive(Deserialize)]
@@ -39,12 +94,14 @@ struct RawTable {
     primary: GatewayId,
     #[serde(default)]
     fallbacks: Vec<GatewayId>,
+    #[serde(default)]
+    strategy: Strategy,
 }
 
 impl TryFrom<RawTable> for RoutingTable {
     type Error = TableError;
     fn try_from(raw: RawTable) -> Result<Self, TableError> {
-        RoutingTable::new(raw.primary, raw.fallbacks)
+        Ok(RoutingTable::new(raw.primary, raw.fallbacks)?.with_strategy(raw.strategy))
     }
 }
 
@@ -67,7 +124,21 @@ impl RoutingTable {
                 return Err(TableError::DuplicateFallback { gateway: *g });
             }
         }
-        Ok(RoutingTable { primary, fallbacks })
+        Ok(RoutingTable {
+            primary,
+            fallbacks,
+            strategy: Strategy::Ordered,
+        })
+    }
+
+    /// This table with `strategy`.
+    pub fn with_strategy(mut self, strategy: Strategy) -> Self {
+        self.strategy = strategy;
+        self
+    }
+
+    pub fn strategy(&self) -> Strategy {
+        self.strategy
     }
 
     pub fn primary(&self) -> GatewayId {
@@ -107,6 +178,7 @@ impl RoutingTable {
         RoutingTable {
             primary: gateway,
             fallbacks,
+            strategy: self.strategy,
         }
     }
 }
@@ -115,10 +187,15 @@ impl fmt::Display for RoutingTable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "primary {}", self.primary)?;
         if self.fallbacks.is_empty() {
-            return f.write_str(", no fallbacks");
+            f.write_str(", no fallbacks")?;
+        } else {
+            let list: Vec<&str> = self.fallbacks.iter().map(|g| g.as_str()).collect();
+            write!(f, ", fallbacks {}", list.join(", "))?;
         }
-        let list: Vec<&str> = self.fallbacks.iter().map(|g| g.as_str()).collect();
-        write!(f, ", fallbacks {}", list.join(", "))
+        match self.strategy {
+            Strategy::Ordered => Ok(()),
+            Strategy::Cheapest => f.write_str(", cheapest first"),
+        }
     }
 }
 
@@ -308,6 +385,27 @@ pub fn plan(
         });
     }
     Ok(planned)
+}
+
+/// `planned` (the output of [`plan`]) in the order `strategy` asks for. `cheapest`: by the
+/// estimated fee of a `method` charge of `money` at each gateway (`fees`), cheapest first; a
+/// stable sort, so ties keep the table's order, and gateways with no estimate (no rate, or a
+/// rate in another currency) come after all those with one, in the table's order. A single
+/// (e.g. pinned) gateway stays as it is.
+pub fn order_by_strategy(
+    strategy: Strategy,
+    mut planned: Vec<GatewayId>,
+    fees: &FeeSchedule,
+    method: PaymentMethod,
+    money: Money,
+) -> Vec<GatewayId> {
+    if strategy == Strategy::Cheapest {
+        planned.sort_by_key(|g| match fees.estimate(*g, method, money) {
+            Some(fee) => (0, fee.amount),
+            None => (1, 0),
+        });
+    }
+    planned
 }
 
 #[cfg(test)]
@@ -572,6 +670,131 @@ mod tests {
         .unwrap_err();
         assert_eq!(no_token.excluded.len(), 1);
         assert_eq!(no_token.excluded[0].why, Exclusion::NoCardToken);
+    }
+
+    fn brl(minor: i64) -> Money {
+        Money::from_minor(minor, Currency::Brl).unwrap()
+    }
+
+    fn rate(percent: &str, fixed: u32, currency: Currency) -> crate::model::FeeRate {
+        crate::model::FeeRate {
+            percent: percent.parse().unwrap(),
+            fixed,
+            currency,
+        }
+    }
+
+    /// Card: stripe 3.99 % + 0.39, asaas 2.99 % + 0.49, efi none. Pix: stripe and efi 1.19 %.
+    fn schedule() -> FeeSchedule {
+        use std::collections::BTreeMap;
+        let mut s = FeeSchedule::default();
+        s.0.insert(
+            Stripe,
+            BTreeMap::from([
+                (PaymentMethod::Card, rate("3.99", 39, Currency::Brl)),
+                (PaymentMethod::Pix, rate("1.19", 0, Currency::Brl)),
+            ]),
+        );
+        s.0.insert(
+            Asaas,
+            BTreeMap::from([(PaymentMethod::Card, rate("2.99", 49, Currency::Brl))]),
+        );
+        s.0.insert(
+            Efi,
+            BTreeMap::from([(PaymentMethod::Pix, rate("1.19", 0, Currency::Brl))]),
+        );
+        s
+    }
+
+    #[test]
+    fn cheapest_orders_by_the_estimate_ties_and_unknowns_keep_the_tables_order() {
+        let c = all_available();
+        let fees = schedule();
+        let go = |t: &RoutingTable, m, money: Money, pinned| {
+            let planned = plan(t, &c, m, money.currency(), pinned, any_token).unwrap();
+            order_by_strategy(t.strategy(), planned, &fees, m, money)
+        };
+        let cheapest = |p, f: &[GatewayId]| table(p, f).with_strategy(Strategy::Cheapest);
+        // Card R$ 100,00: asaas 299 + 49 = 348 < stripe 399 + 39 = 438; efi takes no card
+        // (capabilities filter first, whatever the fees).
+        let t = cheapest(Stripe, &[Efi, Asaas]);
+        assert_eq!(
+            go(&t, PaymentMethod::Card, brl(10_000), None),
+            [Asaas, Stripe]
+        );
+        // The same table `ordered`: the table's order, fees ignored.
+        let ordered = table(Stripe, &[Efi, Asaas]);
+        assert_eq!(
+            go(&ordered, PaymentMethod::Card, brl(10_000), None),
+            [Stripe, Asaas]
+        );
+        // Pix: stripe and efi tie at 119 (the table's order), asaas has no Pix rate: last.
+        assert_eq!(
+            go(
+                &cheapest(Asaas, &[Efi, Stripe]),
+                PaymentMethod::Pix,
+                brl(10_000),
+                None
+            ),
+            [Efi, Stripe, Asaas]
+        );
+        assert_eq!(
+            go(&t, PaymentMethod::Pix, brl(10_000), None),
+            [Stripe, Efi, Asaas]
+        );
+        // A rate in another currency estimates nothing: a USD card goes where it can.
+        let usd = Money::from_minor(10_000, Currency::Usd).unwrap();
+        assert_eq!(go(&t, PaymentMethod::Card, usd, None), [Stripe]);
+        // A pin stays the only gateway, even a dearer one.
+        assert_eq!(
+            go(&t, PaymentMethod::Card, brl(10_000), Some(Stripe)),
+            [Stripe]
+        );
+        // Rounding edge: R$ 0,01 card: stripe 0 + 39 = 39 < asaas 0 + 49 = 49.
+        assert_eq!(go(&t, PaymentMethod::Card, brl(1), None), [Stripe, Asaas]);
+        // No estimate for anyone: the table's order.
+        assert_eq!(
+            order_by_strategy(
+                Strategy::Cheapest,
+                vec![Efi, Stripe, Asaas],
+                &FeeSchedule::default(),
+                PaymentMethod::Pix,
+                brl(100)
+            ),
+            [Efi, Stripe, Asaas]
+        );
+    }
+
+    #[test]
+    fn a_strategy_is_stored_only_when_not_the_default() {
+        let t = table(Efi, &[Stripe]);
+        // Written with the default: exactly what a binary older than strategies reads.
+        assert_eq!(
+            serde_json::to_value(&t).unwrap(),
+            serde_json::json!({"primary": "efi", "fallbacks": ["stripe"]})
+        );
+        let c = t.clone().with_strategy(Strategy::Cheapest);
+        let v = serde_json::to_value(&c).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"primary": "efi", "fallbacks": ["stripe"], "strategy": "cheapest"})
+        );
+        assert_eq!(serde_json::from_value::<RoutingTable>(v).unwrap(), c);
+        assert_eq!(
+            c.to_string(),
+            "primary efi, fallbacks stripe, cheapest first"
+        );
+        // Switching keeps the strategy.
+        assert_eq!(c.switched_to(Stripe).strategy(), Strategy::Cheapest);
+        assert!(
+            serde_json::from_str::<RoutingTable>(r#"{"primary":"efi","strategy":"random"}"#)
+                .is_err()
+        );
+        assert_eq!("cheapest".parse::<Strategy>().unwrap(), Strategy::Cheapest);
+        assert_eq!(
+            "fastest".parse::<Strategy>().unwrap_err().to_string(),
+            "unknown routing strategy `fastest`: use ordered or cheapest"
+        );
     }
 
     #[test]

@@ -24,6 +24,8 @@ text_enum! {
         GatewaySwitch => "gateway.switch",
         /// New fallbacks (`payorch gateway fallback`).
         GatewayFallback => "gateway.fallback",
+        /// A new routing strategy (`payorch gateway strategy`).
+        GatewayStrategy => "gateway.strategy",
         /// A breaker forced open.
         BreakerOpen => "breaker.open",
         /// A breaker forced closed.
@@ -101,6 +103,7 @@ mod tests {
                 "apikey.update",
                 "gateway.switch",
                 "gateway.fallback",
+                "gateway.strategy",
                 "breaker.open",
                 "breaker.close",
                 "breaker.auto",

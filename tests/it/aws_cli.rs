@@ -70,13 +70,26 @@ fn init_creates_then_finds_and_status_shows_the_resources() {
     assert_eq!(status["queue"]["visible"], 0);
     assert_eq!(status["dead_letter_queue"]["exists"], true);
 
-    // The store works through every command: a tenant, a key, a switch, the audit log.
+    // The store works through every command: a tenant, a key, a switch, a routing strategy
+    // (stored in the same table document), the audit log.
     env.run(&["tenant", "create", "acme"]).ok();
     env.run(&["apikey", "create", "--tenant", "acme"]).ok();
     env.run(&["gateway", "switch", "asaas", "--tenant", "acme"])
         .ok();
+    env.run(&["gateway", "strategy", "cheapest", "--tenant", "acme"])
+        .ok();
+    let listed = env
+        .run(&["gateway", "list", "--tenant", "acme", "-o", "json"])
+        .json();
+    assert_eq!(listed["routing"]["primary"], "asaas", "{listed}");
+    assert_eq!(listed["routing"]["strategy"], "cheapest", "{listed}");
     let audit = env.run(&["audit", "list", "--all-tenants"]).ok();
-    for action in ["tenant.create", "apikey.create", "gateway.switch"] {
+    for action in [
+        "tenant.create",
+        "apikey.create",
+        "gateway.switch",
+        "gateway.strategy",
+    ] {
         assert!(audit.contains(action), "{action} in {audit}");
     }
 }

@@ -224,3 +224,92 @@ fn a_disabled_default_route_is_a_config_error_naming_the_key() {
     assert_eq!(err.status.code(), Some(5), "stripe is still a fallback");
     assert!(String::from_utf8_lossy(&err.stderr).contains("routing.fallbacks"));
 }
+
+#[test]
+fn strategy_is_set_listed_with_sample_fees_and_audited() {
+    let env = Env::new();
+    let before = list(&env);
+    assert_eq!(before["routing"]["strategy"], "ordered", "the default");
+    // The built-in schedule: Stripe's card 3.99 % + R$ 0,39 on R$ 100,00 = R$ 4,38; Asaas has
+    // no built-in rate (null).
+    let stripe_fees = &row(&before, "stripe")["sample_fees"];
+    let card = stripe_fees
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["method"] == "card")
+        .unwrap_or_else(|| panic!("{stripe_fees}"));
+    assert_eq!(
+        card,
+        &serde_json::json!({"method": "card", "amount": 10000, "currency": "BRL",
+            "fee": {"amount": 438, "currency": "BRL", "source": "estimated"}})
+    );
+    let asaas_card = row(&before, "asaas")["sample_fees"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["method"] == "card")
+        .cloned()
+        .unwrap();
+    assert!(asaas_card["fee"].is_null(), "{asaas_card}");
+    // Efí is not built here (no credentials): the schedule's methods for it, Pix 1.19 %.
+    assert_eq!(
+        row(&before, "efi")["sample_fees"],
+        serde_json::json!([{"method": "pix", "amount": 10000, "currency": "BRL",
+            "fee": {"amount": 119, "currency": "BRL", "source": "estimated"}}])
+    );
+
+    let set = run(
+        &env,
+        &[
+            "gateway", "strategy", "cheapest", "--reason", "fees", "-o", "json",
+        ],
+    )
+    .json();
+    assert_eq!(set["changed"], true);
+    assert_eq!(set["strategy"], "cheapest");
+    assert_eq!(set["after"]["strategy"], "cheapest");
+
+    let after = list(&env);
+    assert_eq!(after["routing"]["strategy"], "cheapest");
+    assert_eq!(after["routing"]["source"], "stored");
+    let table = run(&env, &["gateway", "list"]);
+    table.ok();
+    assert!(
+        table
+            .stderr()
+            .contains("on a R$ 100,00 charge: stripe card 4.38, pix 1.19; efi pix 1.19"),
+        "{}",
+        table.stderr()
+    );
+    assert!(
+        table.stderr().contains("routing strategy: cheapest"),
+        "{}",
+        table.stderr()
+    );
+
+    let audit = env.run(&["audit", "list", "-o", "json"]).json();
+    let entry = &audit["entries"][0];
+    assert_eq!(entry["action"], "gateway.strategy");
+    assert_eq!(entry["target"], "cheapest");
+    assert_eq!(entry["reason"], "fees");
+    assert_eq!(
+        entry["detail"],
+        serde_json::json!({"from": "ordered", "to": "cheapest"})
+    );
+
+    // A switch keeps the strategy; the same strategy again writes and audits nothing.
+    run(&env, &["gateway", "switch", "asaas"]).ok();
+    assert_eq!(list(&env)["routing"]["strategy"], "cheapest");
+    let again = run(&env, &["gateway", "strategy", "cheapest", "-o", "json"]).json();
+    assert_eq!(again["changed"], false);
+    let audit = env.run(&["audit", "list", "-o", "json"]).json();
+    assert_eq!(audit["entries"].as_array().unwrap().len(), 2, "{audit}");
+
+    // A bad value exits 2 naming it, and changes nothing.
+    let err = run(&env, &["gateway", "strategy", "fastest"]).fails(2);
+    assert!(err.contains("fastest"), "{err}");
+    assert!(err.contains("ordered or cheapest"), "{err}");
+    run(&env, &["gateway", "strategy", "ordered"]).ok();
+    assert_eq!(list(&env)["routing"]["strategy"], "ordered");
+}

@@ -16,9 +16,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::{RoutingTable, TableError};
+use super::{RoutingTable, Strategy, TableError};
 use crate::clock::{Clock, Timestamp};
-use crate::model::{GatewayId, TenantId, ValidationError};
+use crate::model::{FeeSchedule, GatewayId, TenantId, ValidationError};
 use crate::store::{
     AuditAction, AuditLog, Expect, StateDoc, StateKey, StateStore, Store, StoreError,
 };
@@ -88,6 +88,8 @@ struct Cached {
 pub struct RoutingDefaults {
     pub table: RoutingTable,
     pub enabled: BTreeSet<GatewayId>,
+    /// `[fees]`: what the `cheapest` strategy orders by.
+    pub fees: FeeSchedule,
 }
 
 impl From<Infallible> for RoutingError {
@@ -103,6 +105,7 @@ pub struct Routing {
     clock: Arc<dyn Clock>,
     defaults: RoutingTable,
     enabled: BTreeSet<GatewayId>,
+    fees: FeeSchedule,
     max_age: Duration,
     cache: Mutex<HashMap<TenantId, Cached>>,
 }
@@ -133,13 +136,18 @@ impl Routing {
         D: TryInto<RoutingDefaults>,
         RoutingError: From<D::Error>,
     {
-        let RoutingDefaults { table, enabled } = defaults.try_into()?;
+        let RoutingDefaults {
+            table,
+            enabled,
+            fees,
+        } = defaults.try_into()?;
         Ok(Routing {
             state,
             audit,
             clock,
             defaults: table,
             enabled,
+            fees,
             max_age: MAX_AGE,
             cache: Mutex::new(HashMap::new()),
         })
@@ -170,6 +178,11 @@ impl Routing {
             },
             Err(e) => Err(e),
         }
+    }
+
+    /// The fee schedule the `cheapest` strategy orders by.
+    pub fn fees(&self) -> &FeeSchedule {
+        &self.fees
     }
 
     /// The table as stored now (no cache), or the config's default.
@@ -230,7 +243,8 @@ impl Routing {
     ) -> Result<Change, RoutingError> {
         self.require_enabled(&fallbacks)?;
         self.update(tenant, actor, reason, |before| {
-            let after = RoutingTable::new(before.primary(), fallbacks.clone())?;
+            let after = RoutingTable::new(before.primary(), fallbacks.clone())?
+                .with_strategy(before.strategy());
             let detail = serde_json::json!({"from": before.fallbacks(), "to": after.fallbacks()});
             Ok((
                 after,
@@ -239,6 +253,27 @@ impl Routing {
                     "fallbacks".to_string(),
                     detail,
                 ),
+            ))
+        })
+        .await
+    }
+
+    /// Sets how charges order the table's gateways ([`Strategy`]). Audited as
+    /// `gateway.strategy` `{"from","to"}`; setting the current strategy changes nothing and
+    /// is not audited. Reaches every process within [`MAX_AGE`], like a switch.
+    pub async fn set_strategy(
+        &self,
+        tenant: &TenantId,
+        strategy: Strategy,
+        actor: &Actor,
+        reason: Option<&str>,
+    ) -> Result<Change, RoutingError> {
+        self.update(tenant, actor, reason, |before| {
+            let after = before.clone().with_strategy(strategy);
+            let detail = serde_json::json!({"from": before.strategy(), "to": strategy});
+            Ok((
+                after,
+                (AuditAction::GatewayStrategy, strategy.to_string(), detail),
             ))
         })
         .await

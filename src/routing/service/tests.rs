@@ -30,6 +30,7 @@ impl Fixture {
             defaults: RoutingDefaults {
                 table: table(Stripe, &[Efi, Asaas]),
                 enabled: GatewayId::ALL.into_iter().collect(),
+                fees: crate::model::FeeSchedule::builtin(),
             },
             _dir: dir,
         }
@@ -338,4 +339,73 @@ async fn a_tampered_document_is_reported_not_routed_on() {
     let err = fx.routing().table(&tenant()).await.unwrap_err();
     assert!(matches!(err, RoutingError::Corrupt { .. }), "{err}");
     assert!(err.to_string().contains("acme"), "{err}");
+}
+
+#[tokio::test]
+async fn a_strategy_reaches_another_instance_like_a_switch_and_survives_other_changes() {
+    use crate::routing::Strategy;
+    let fx = Fixture::new();
+    let (cli, serve) = (fx.routing(), fx.routing());
+    assert_eq!(
+        serve.table(&tenant()).await.unwrap().strategy(),
+        Strategy::Ordered,
+        "the config's default table is ordered"
+    );
+    let change = cli
+        .set_strategy(&tenant(), Strategy::Cheapest, &actor(), Some("fees"))
+        .await
+        .unwrap();
+    assert!(change.changed());
+    let cheapest = table(Stripe, &[Efi, Asaas]).with_strategy(Strategy::Cheapest);
+    assert_eq!(change.after, cheapest);
+
+    // The same bound as a switch: the cache's MAX_AGE.
+    fx.clock.advance(MAX_AGE - Duration::from_millis(1));
+    assert_eq!(
+        serve.table(&tenant()).await.unwrap().strategy(),
+        Strategy::Ordered
+    );
+    fx.clock.advance(Duration::from_millis(1));
+    assert_eq!(serve.table(&tenant()).await.unwrap(), cheapest);
+
+    // A switch and new fallbacks keep the strategy.
+    cli.switch(&tenant(), Asaas, &actor(), None).await.unwrap();
+    cli.set_fallbacks(&tenant(), vec![Stripe], &actor(), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        cli.current(&tenant()).await.unwrap().table,
+        table(Asaas, &[Stripe]).with_strategy(Strategy::Cheapest)
+    );
+    // The same strategy again: nothing written, nothing audited.
+    let same = cli
+        .set_strategy(&tenant(), Strategy::Cheapest, &actor(), None)
+        .await
+        .unwrap();
+    assert!(!same.changed());
+
+    let entries = fx.audit().await;
+    assert_eq!(entries.len(), 3, "{entries:?}");
+    let strategy = &entries[2];
+    assert_eq!(strategy.action.as_str(), "gateway.strategy");
+    assert_eq!(strategy.target, "cheapest");
+    assert_eq!(strategy.reason.as_deref(), Some("fees"));
+    assert_eq!(
+        strategy.detail,
+        serde_json::json!({"from": "ordered", "to": "cheapest"})
+    );
+}
+
+#[tokio::test]
+async fn a_table_stored_before_strategies_reads_as_ordered() {
+    use crate::routing::Strategy;
+    let fx = Fixture::new();
+    let value = serde_json::json!({"primary": "efi", "fallbacks": ["stripe"]});
+    fx.store
+        .put_state(&super::key(&tenant()), &value, Expect::Absent)
+        .await
+        .unwrap();
+    let current = fx.routing().current(&tenant()).await.unwrap();
+    assert_eq!(current.table, table(Efi, &[Stripe]));
+    assert_eq!(current.table.strategy(), Strategy::Ordered);
 }
