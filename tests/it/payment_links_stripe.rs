@@ -249,6 +249,52 @@ async fn sandbox_pay_settles_a_stripe_link_and_an_expired_session_is_canceled() 
     let types = stack.event_types(id);
     assert_eq!(count(&types, "charge.succeeded"), 1, "{types:?}");
 
+    // A refund goes to the payment the session made (its payment intent), and Stripe's
+    // charge.refunded for it, naming the charge by id only, is late news, not a second refund.
+    let (status, refunded) = stack
+        .api()
+        .post(
+            &format!("/v1/charges/{id}/refunds"),
+            &format!("plr-{id}"),
+            &json!({"amount": 500}),
+            BOUND,
+        )
+        .await
+        .expect("POST refund");
+    assert_eq!(status, 200, "{refunded}");
+    let partial = stack.charge_when(id, "partially_refunded", BOUND).await;
+    assert_eq!(partial["amount_refunded"], 500, "{partial}");
+    let intents: Value =
+        serde_json::from_str(&stack.sandbox(&["charges", "stripe", "-o", "json"])).expect("JSON");
+    let refunded_at_stripe: Vec<&Value> = intents
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter(|o| o["object"] == "payment_intent" && o["metadata"]["payorch_charge_id"] == id)
+        .collect();
+    assert_eq!(refunded_at_stripe.len(), 1, "{intents}");
+    let events = wait_for("charge.refunded recorded", BOUND, || async {
+        let seen = stripe_inbound(&stack).await;
+        let refunded: Vec<_> = seen
+            .into_iter()
+            .filter(|(k, s, _)| k == "charge.refunded" && *s != InboundStatus::Received)
+            .collect();
+        if refunded.is_empty() {
+            Err("not yet".to_string())
+        } else {
+            Ok(refunded)
+        }
+    })
+    .await;
+    assert!(
+        events
+            .iter()
+            .all(|(_, s, _)| matches!(s, InboundStatus::Applied | InboundStatus::Ignored)),
+        "{events:?}"
+    );
+    let types = stack.event_types(id);
+    assert_eq!(count(&types, "charge.partially_refunded"), 1, "{types:?}");
+
     // A session nobody paid, expired (Stripe sends checkout.session.expired): canceled, as an
     // expired Pix is, and its page stops taking payments.
     let (_, v) = create(&stack, &link(2500)).await;
