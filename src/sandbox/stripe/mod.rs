@@ -1,5 +1,5 @@
 //! The sandbox's Stripe: an in-memory, wire-compatible fake of the PaymentIntents, Charges,
-//! Refunds, Events and (minimal) Customers endpoints, in test mode, with Stripe's test cards,
+//! Refunds, Events, Checkout Sessions and (minimal) Customers endpoints, in test mode, with Stripe's test cards,
 //! validation errors, idempotency, manual capture, minimum charge amounts and signed webhooks,
 //! good enough for Stripe's official client libraries (`tests/sdk/stripe_sdk.py` drives it with
 //! the Python one). Not a full Stripe: no disputes, payouts, PaymentMethods or SetupIntents;
