@@ -498,7 +498,7 @@ fn text(v: &Value) -> String {
 }
 
 /// GATEWAY, ID, STATUS, AMOUNT of a charge in its gateway's own shape (Stripe `id`/`amount`,
-/// Efí `txid`/`valor.original`, Asaas `id`/`value`).
+/// or `amount_total` for a Checkout Session, Efí `txid`/`valor.original`, Asaas `id`/`value`).
 fn charge_row(gateway: &str, c: &Value) -> Vec<String> {
     let first = |keys: &[&str]| {
         keys.iter()
@@ -518,7 +518,7 @@ fn charge_row(gateway: &str, c: &Value) -> Vec<String> {
 /// people, from each gateway's shape: Stripe's minor units and `currency`, Efí's decimal
 /// string and Asaas's decimal number (both BRL only). `None` when it is none of these.
 fn amount_cell(c: &Value) -> Option<String> {
-    if let Some(minor) = c["amount"].as_i64() {
+    if let Some(minor) = c["amount"].as_i64().or(c["amount_total"].as_i64()) {
         let currency = Currency::parse(c["currency"].as_str()?).ok()?;
         return Some(super::amount::major(minor, currency));
     }

@@ -57,6 +57,12 @@ fn charges_of_every_shape_make_rows_with_amounts_in_major_units() {
         charge_row("asaas", &asaas),
         ["asaas", "pay_1", "PENDING", "19.90 BRL"]
     );
+    let session = serde_json::json!({"id":"cs_test_1","object":"checkout.session",
+        "status":"open","amount_total":4590,"currency":"brl"});
+    assert_eq!(
+        charge_row("stripe", &session),
+        ["stripe", "cs_test_1", "open", "45.90 BRL"]
+    );
     // A shape it does not know: the raw value rather than nothing.
     let odd = serde_json::json!({"id":"x","status":"?","amount":1990});
     assert_eq!(charge_row("stripe", &odd)[3], "1990");

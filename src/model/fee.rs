@@ -212,6 +212,9 @@ impl FeeSchedule {
             BTreeMap::from([
                 (PaymentMethod::Card, brl(39_900, 39)),
                 (PaymentMethod::Pix, brl(11_900, 0)),
+                // A Checkout Session costs what the payer's method costs; the card's rate is
+                // the most it can (see payorch.toml's [fees]).
+                (PaymentMethod::Link, brl(39_900, 39)),
             ]),
         );
         s.insert(

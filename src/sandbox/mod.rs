@@ -122,6 +122,43 @@ pub trait FakeGateway: Send + Sync + 'static {
     }
 }
 
+/// Text for HTML: a merchant's description on a fake's hosted page (Asaas's invoice, Stripe's
+/// Checkout).
+pub(crate) fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A small HTML page of a fake's (Asaas's invoice, Stripe's Checkout): `title` as its heading,
+/// `body` (already escaped) under it.
+pub(crate) fn html_page(
+    status: axum::http::StatusCode,
+    lang: &str,
+    title: &str,
+    body: &str,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let page = format!(
+        "<!doctype html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\n<body>\n<h1>{title}</h1>\n{body}\n</body></html>\n"
+    );
+    (
+        status,
+        [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        page,
+    )
+        .into_response()
+}
+
 /// The host the client reached the sandbox on, for absolute URLs (Stripe's QR image, Asaas's
 /// invoice page).
 pub(crate) fn host_of(headers: &axum::http::HeaderMap) -> String {

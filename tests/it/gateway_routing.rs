@@ -278,7 +278,7 @@ fn strategy_is_set_listed_with_sample_fees_and_audited() {
     assert!(
         table
             .stderr()
-            .contains("on a R$ 100,00 charge: stripe card 4.38, pix 1.19; efi pix 1.19"),
+            .contains("on a R$ 100,00 charge: stripe card 4.38, pix 1.19, link 4.38; efi pix 1.19"),
         "{}",
         table.stderr()
     );

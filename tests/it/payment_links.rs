@@ -1,6 +1,6 @@
-//! Payment links (`"method": "link"`) through the real `payorch serve --sandbox` in front of the
-//! real `payorch sandbox`: routed to the one gateway that makes them (Asaas, `billingType:
-//! UNDEFINED`; Stripe and Efí cannot take this method), the hosted page fetched and paid like a
+//! Payment links (`"method": "link"`) at Asaas through the real `payorch serve --sandbox` in
+//! front of the real `payorch sandbox`: pinned to Asaas (`billingType: UNDEFINED`; Stripe, the
+//! primary, makes links too: `payment_links_stripe.rs`), the hosted page fetched and paid like a
 //! payer would, the charge `succeeded` with one `charge.succeeded` the merchant verifies;
 //! `sandbox pay` works too; an expired link ends `canceled`, like an expired Pix; a link with
 //! card tokens is refused naming `card`; a link made just before a crash is adopted by the
@@ -14,7 +14,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use common::scripted::Scripted;
-use common::stack::{ServeStack, count, wait_for};
+use common::stack::{ServeStack, count, delivered};
 use payorch::clock::{Clock, SystemClock};
 use payorch::secret::Secret;
 
@@ -34,7 +34,7 @@ fn start(env: common::Env) -> ServeStack {
 }
 
 fn link(amount: i64) -> Value {
-    json!({"amount": amount, "currency": "BRL", "method": "link",
+    json!({"amount": amount, "currency": "BRL", "method": "link", "gateway": "asaas",
         "description": "Pedido <42> & cia",
         "customer": {"name": "Maria Silva", "document": "529.982.247-25", "email": "maria@example.com"}})
 }
@@ -48,16 +48,13 @@ async fn create(stack: &ServeStack, body: &Value) -> (u16, Value) {
         .expect("POST /v1/charges")
 }
 
-/// A created link charge: at Asaas (Stripe and Efí were not tried), awaiting the payer, with the
-/// link's URL and expiry.
+/// A created link charge: at Asaas (pinned, so no other gateway was tried), awaiting the payer,
+/// with the link's URL and expiry.
 #[track_caller]
 fn assert_open_link(stack: &ServeStack, v: &Value) -> String {
     assert_eq!(v["method"], "link", "{v}");
     assert_eq!(v["status"], "requires_action", "{v}");
-    assert_eq!(
-        v["gateway"], "asaas",
-        "Stripe (the primary) and Efí cannot take links: {v}"
-    );
+    assert_eq!(v["gateway"], "asaas", "pinned: {v}");
     assert!(v.get("pix").is_none() && v.get("boleto").is_none(), "{v}");
     let tried: Vec<&Value> = v["attempts"].as_array().expect("attempts").iter().collect();
     assert!(
@@ -128,19 +125,7 @@ async fn a_link_paid_on_the_hosted_page_succeeds_with_one_verified_event() {
     assert_eq!(again.status().as_u16(), 409);
 
     // Exactly one charge.succeeded, delivered to the merchant and signed.
-    let delivery = wait_for("charge.succeeded at the merchant", BOUND, || {
-        let seen = merchant.seen();
-        let id = id.clone();
-        async move {
-            seen.into_iter()
-                .find(|r| {
-                    let event: Value = serde_json::from_str(&r.body).unwrap_or_default();
-                    event["type"] == "charge.succeeded" && event["data"]["charge"]["id"] == id
-                })
-                .ok_or_else(|| "not yet".to_string())
-        }
-    })
-    .await;
+    let delivery = delivered(&merchant, &id, "charge.succeeded", BOUND).await;
     common::verify_delivery(
         &[&secret],
         &delivery.headers,
@@ -207,7 +192,7 @@ async fn a_link_with_card_tokens_is_refused_naming_the_field() {
     assert_eq!(v["error"]["param"], "customer.document", "{v}");
 }
 
-/// `payorch charge create --method link …` against `sandbox_url` (without `-o`).
+/// `payorch charge create --method link …` at Asaas against `sandbox_url` (without `-o`).
 fn link_args(sandbox_url: &str) -> Vec<&str> {
     vec![
         "charge",
@@ -220,6 +205,8 @@ fn link_args(sandbox_url: &str) -> Vec<&str> {
         "Maria Silva",
         "--customer-document",
         "529.982.247-25",
+        "--gateway",
+        "asaas",
         "--sandbox",
         sandbox_url,
     ]
@@ -293,7 +280,7 @@ fn charge_create_prints_the_link_and_its_qr_code() {
     assert_eq!(json["method"], "link", "{json}");
     assert!(json["link"]["url"].as_str().is_some(), "{json}");
 
-    // `gateway list` shows who takes links: Asaas only.
+    // `gateway list` shows who takes links: Asaas and Stripe (Checkout Sessions), not Efí.
     let listed = env
         .run(&["gateway", "list", "--sandbox", &sandbox.url, "-o", "json"])
         .json();
@@ -301,7 +288,7 @@ fn charge_create_prints_the_link_and_its_qr_code() {
         let methods = g["capabilities"]["methods"].as_array().expect("methods");
         assert_eq!(
             methods.contains(&json!("link")),
-            g["gateway"] == "asaas",
+            g["gateway"] != "efi",
             "{listed:#}"
         );
     }

@@ -17,6 +17,7 @@ import threading
 import time
 import traceback
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 
@@ -382,6 +383,47 @@ def events():
     assert all(e.type.startswith("payment_intent.") for e in prefixed.data)
     walked = list(stripe.Event.list(limit=3, types=["payment_intent.created"]).auto_paging_iter())
     assert len(walked) >= 4 and len({e.id for e in walked}) == len(walked)
+
+
+@check
+def checkout_sessions():
+    line = {"price_data": {"currency": "brl", "unit_amount": 4590,
+                           "product_data": {"name": "Pedido 42"}}, "quantity": 1}
+    expires = int(time.time()) + 3600
+    session = stripe.checkout.Session.create(
+        mode="payment", line_items=[line], payment_method_types=["card", "pix"],
+        expires_at=expires, client_reference_id="order-42", metadata={"order": "42"},
+        payment_intent_data={"metadata": {"order": "42"}},
+    )
+    assert session.object == "checkout.session" and session.status == "open", session
+    assert session.payment_status == "unpaid" and session.amount_total == 4590, session
+    assert session.expires_at == expires and session.payment_intent is None, session
+    got = stripe.checkout.Session.retrieve(session.id)
+    assert got.id == session.id and got.url == session.url, got
+    listed = stripe.checkout.Session.list(limit=1)
+    assert listed.data[0].id == session.id, listed
+    # The payer pays on the hosted page; the library verifies Stripe's webhook for it.
+    form = urllib.parse.urlencode({"payment_method": "card"}).encode()
+    with urllib.request.urlopen(urllib.request.Request(session.url, data=form)) as page:
+        assert page.status == 200
+    _, _, event = webhook_for(session.id, "checkout.session.completed")
+    assert event.data.object.payment_status == "paid", event
+    done = stripe.checkout.Session.retrieve(session.id, expand=["payment_intent"])
+    assert done.status == "complete" and done.payment_intent.status == "succeeded", done
+    assert done.payment_intent.metadata["order"] == "42", done
+    expect_error(
+        stripe.InvalidRequestError,
+        lambda: stripe.checkout.Session.expire(session.id),
+        status=400,
+    )
+    other = stripe.checkout.Session.create(mode="payment", line_items=[line])
+    assert stripe.checkout.Session.expire(other.id).status == "expired"
+    expect_error(
+        stripe.InvalidRequestError,
+        lambda: stripe.checkout.Session.create(mode="payment", line_items=[line], expires_at=1),
+        param="expires_at",
+        status=400,
+    )
 
 
 @check

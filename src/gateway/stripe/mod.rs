@@ -11,10 +11,9 @@
 //!   so adding a currency forces the question.
 //! - **Capabilities.** Card in every payorch currency, Pix in BRL (refused here, before any
 //!   call, in another currency: [`Capabilities`] cannot say "Pix only in BRL"). No boleto: Stripe
-//!   needs the payer's full address for it, which payorch's `Customer` does not carry. No
-//!   payment links yet: they would be Checkout Sessions (`cs_…`, their own reads, expiry and
-//!   `checkout.session.*` webhooks), which this adapter does not speak, so `Link` is left out
-//!   of the capabilities and routing skips Stripe for links.
+//!   needs the payer's full address for it, which payorch's `Customer` does not carry. Payment
+//!   links in every payorch currency, as Checkout Sessions (`checkout.rs`): a link charge's
+//!   reference is the session's `cs_…`, which reads, cancels (expires) and refunds accept.
 //! - **3-D Secure.** Cards are confirmed with `error_on_requires_action=true`: payorch's charge
 //!   API has no way to hand the payer a challenge, so a card that needs one is declined by Stripe
 //!   (`authentication_required`) rather than left waiting for an action nobody can take.
@@ -38,13 +37,17 @@
 //!   Pix settles later by webhook, whose intent names its charge by id only: its fee is the
 //!   schedule's estimate (a background read to replace it is left for later).
 
+mod checkout;
 mod webhook;
 mod wire;
 
+pub use checkout::LINK_METADATA;
+use checkout::*;
 pub use webhook::webhook_signature;
 use webhook::*;
 use wire::*;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -58,11 +61,11 @@ use super::{
     Capabilities, CreateCharge, CreateRefund, Gateway, GatewayCharge, GatewayError, GatewayEvent,
     GatewayRefund, WebhookError, WebhookRequest,
 };
-use crate::clock::Timestamp;
+use crate::clock::{Clock, SystemClock, Timestamp};
 use crate::id::ChargeId;
 use crate::model::{
-    AttemptOutcome, ChargeFailure, ChargeStatus, Currency, Fee, GatewayId, Money, PaymentMethod,
-    PixDetails, RefundStatus,
+    AttemptOutcome, ChargeFailure, ChargeStatus, Currency, Fee, GatewayId, LinkDetails, Money,
+    PaymentMethod, PixDetails, RefundStatus,
 };
 use crate::secret::Secret;
 
@@ -95,12 +98,13 @@ pub struct StripeCredentials {
 }
 
 /// The Stripe gateway: one pooled client, one base URL, one account's keys.
-#[derive(Debug)]
 pub struct StripeGateway {
     http: HttpClient,
     /// Without a trailing `/`.
     base_url: String,
     credentials: StripeCredentials,
+    /// Where a Checkout Session's `expires_at` is counted from.
+    clock: Arc<dyn Clock>,
 }
 
 fn error(outcome: AttemptOutcome, message: impl Into<String>) -> GatewayError {
@@ -184,6 +188,15 @@ impl RefundState {
     }
 }
 
+impl std::fmt::Debug for StripeGateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StripeGateway")
+            .field("base_url", &self.base_url)
+            .field("credentials", &self.credentials)
+            .finish_non_exhaustive()
+    }
+}
+
 impl StripeGateway {
     pub fn new(
         settings: &StripeSettings,
@@ -215,7 +228,14 @@ impl StripeGateway {
             http,
             base_url,
             credentials,
+            clock: Arc::new(SystemClock),
         })
+    }
+
+    /// Replaces the clock a Checkout Session's expiry is computed from (tests).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     fn authed(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
@@ -356,7 +376,7 @@ impl StripeGateway {
             }
             PaymentMethod::Link => {
                 return Err(invalid(
-                    "method: payorch does not take payment links at Stripe yet (no Checkout Session support)",
+                    "method: a payment link at Stripe is a Checkout Session, not a PaymentIntent",
                 ));
             }
         }
@@ -390,7 +410,7 @@ impl Gateway for StripeGateway {
 
     fn capabilities(&self) -> Capabilities {
         Capabilities {
-            methods: vec![PaymentMethod::Card, PaymentMethod::Pix],
+            methods: vec![PaymentMethod::Card, PaymentMethod::Pix, PaymentMethod::Link],
             currencies: Currency::ALL.to_vec(),
             partial_refunds: true,
             // Stripe's Pix charges Brazilian reais only.
@@ -400,6 +420,9 @@ impl Gateway for StripeGateway {
     }
 
     async fn create_charge(&self, req: &CreateCharge) -> Result<GatewayCharge, GatewayError> {
+        if req.method == PaymentMethod::Link {
+            return self.create_session(req).await;
+        }
         let form = self.create_form(req)?;
         let intent: PaymentIntent = self
             .post("/v1/payment_intents", form, &req.idempotency_key)
@@ -411,6 +434,9 @@ impl Gateway for StripeGateway {
     }
 
     async fn get_charge(&self, reference: &str) -> Result<GatewayCharge, GatewayError> {
+        if is_session_reference(reference) {
+            return Ok(self.get_session(reference).await?.to_gateway_charge());
+        }
         let id = checked_reference(reference)?;
         // The latest Charge carries the refunded amount, its balance transaction the fee.
         let path = format!(
@@ -421,6 +447,9 @@ impl Gateway for StripeGateway {
     }
 
     async fn find_charge(&self, req: &CreateCharge) -> Result<Option<GatewayCharge>, GatewayError> {
+        if req.method == PaymentMethod::Link {
+            return self.find_session(req).await;
+        }
         // Charge ids are `ch_` and base32: nothing in them needs escaping in Stripe's query
         // language, and the URL encoding below covers the rest.
         let query = format!("metadata['{CHARGE_ID_METADATA}']:'{}'", req.charge_id);
@@ -438,6 +467,9 @@ impl Gateway for StripeGateway {
     }
 
     async fn cancel(&self, reference: &str) -> Result<GatewayCharge, GatewayError> {
+        if is_session_reference(reference) {
+            return self.expire_session(reference).await;
+        }
         let id = checked_reference(reference)?;
         // A key derived from the intent makes a retried cancel replay the first answer instead
         // of failing with "already canceled".
@@ -453,7 +485,13 @@ impl Gateway for StripeGateway {
     }
 
     async fn refund(&self, req: &CreateRefund) -> Result<GatewayRefund, GatewayError> {
-        let id = checked_reference(&req.charge_reference)?;
+        // A link's payment is the intent its Checkout Session made when the payer paid.
+        let intent = if is_session_reference(&req.charge_reference) {
+            self.session_payment_intent(&req.charge_reference).await?
+        } else {
+            req.charge_reference.clone()
+        };
+        let id = checked_reference(&intent)?;
         let mut form = Form::new();
         form.add("payment_intent", id)
             .add("amount", &stripe_amount(req.money)?.to_string())
@@ -515,6 +553,10 @@ impl Gateway for StripeGateway {
             | "payment_intent.canceled"
             | "payment_intent.processing"
             | "payment_intent.requires_action" => event_from_payment_intent(&event)?,
+            "checkout.session.completed"
+            | "checkout.session.async_payment_succeeded"
+            | "checkout.session.async_payment_failed"
+            | "checkout.session.expired" => event_from_session(&event)?,
             "charge.refunded" => event_from_charge_refunded(&event)?,
             "refund.updated" | "refund.failed" | "charge.refund.updated" => {
                 event_from_refund(&event)?

@@ -69,12 +69,15 @@ pub(super) fn event_from_payment_intent(event: &Event) -> Result<GatewayEvent, W
             event.kind
         ))
     })?;
+    // A link's payment intent: its Checkout Session's events are the charge's news (and the
+    // charge knows the session, not this intent), so this one is kept and changes nothing.
+    let status = (!is_link_payment(&intent.metadata)).then(|| intent.status());
     Ok(GatewayEvent {
         event_id: event.id.clone(),
         kind: event.kind.clone(),
         reference: intent.id.clone(),
         charge_id: charge_id_in(&intent.metadata),
-        status: Some(intent.status()),
+        status,
         amount_refunded: None,
         payment_reference: None,
         occurred_at: occurred_at(event),
@@ -87,9 +90,16 @@ pub(super) fn event_from_charge_refunded(event: &Event) -> Result<GatewayEvent, 
     let charge: StripeCharge = serde_json::from_value(event.data.object.clone()).map_err(|e| {
         WebhookError::Malformed(format!("{}: data.object is not a Charge: {e}", event.kind))
     })?;
-    let reference = charge.payment_intent.clone().ok_or_else(|| {
+    let intent = charge.payment_intent.clone().ok_or_else(|| {
         WebhookError::Malformed(format!("{}: the Charge has no payment_intent", event.kind))
     })?;
+    // A link's charge is known by its Checkout Session, which this Charge does not name: the
+    // charge id in its metadata names it alone (an empty reference is not compared).
+    let reference = if is_link_payment(&charge.metadata) {
+        String::new()
+    } else {
+        intent
+    };
     let status = match RefundState::of(charge.amount_refunded, charge.refunded) {
         RefundState::Full => ChargeStatus::Refunded,
         _ => ChargeStatus::PartiallyRefunded,

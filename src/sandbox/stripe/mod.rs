@@ -1,5 +1,5 @@
 //! The sandbox's Stripe: an in-memory, wire-compatible fake of the PaymentIntents, Charges,
-//! Refunds, Events and (minimal) Customers endpoints, in test mode, with Stripe's test cards,
+//! Refunds, Events, Checkout Sessions and (minimal) Customers endpoints, in test mode, with Stripe's test cards,
 //! validation errors, idempotency, manual capture, minimum charge amounts and signed webhooks,
 //! good enough for Stripe's official client libraries (`tests/sdk/stripe_sdk.py` drives it with
 //! the Python one). Not a full Stripe: no disputes, payouts, PaymentMethods or SetupIntents;
@@ -23,7 +23,9 @@
 //!
 //! Pix intents carry a dynamic BR Code (amount and txid set) and a PNG served by the fake at
 //! `/stripe/_qr/{pi_id}.png`. A Pix not paid by `expires_at` fails when next looked at.
+//! Checkout Sessions (payorch's payment links) and their hosted page are `checkout.rs`'s.
 
+mod checkout;
 mod form;
 mod intent;
 mod list;
@@ -31,6 +33,7 @@ mod reads;
 mod version;
 mod wire;
 
+use checkout::*;
 use form::*;
 use intent::*;
 use list::*;
@@ -138,6 +141,8 @@ struct Ledger {
     /// Oldest first.
     refunds: Bounded<String, Value>,
     customers: Bounded<String, Value>,
+    /// Checkout Sessions, oldest first.
+    sessions: Bounded<String, Session>,
     /// The newest [`EVENT_CAPACITY`] events, oldest first.
     events: VecDeque<Item>,
     /// (API key, Idempotency-Key) → the first answer.
@@ -152,6 +157,7 @@ impl Ledger {
             charges: HashMap::new(),
             refunds: Bounded::new(max_objects, |_| true),
             customers: Bounded::new(max_objects, |_| true),
+            sessions: Bounded::new(max_objects, Session::is_settled),
             events: VecDeque::new(),
             idempotency: Bounded::new(max_objects, |_| true),
         }
@@ -762,6 +768,16 @@ impl FakeGateway for StripeFake {
             .route("/v1/customers", post_at!(create_customer))
             .route("/v1/customers/{id}", get_on!(get_customer))
             .route(
+                "/v1/checkout/sessions",
+                post_at!(create_session).merge(get_at!(list_sessions)),
+            )
+            .route("/v1/checkout/sessions/{id}", get_on!(retrieve_session))
+            .route(
+                "/v1/checkout/sessions/{id}/expire",
+                post_on!(expire_session),
+            )
+            .merge(page_router())
+            .route(
                 "/_qr/{file}",
                 get(|State(f): Fake, Path(file): Path<String>| async move { f.qr_png(&file) }),
             )
@@ -779,6 +795,15 @@ impl FakeGateway for StripeFake {
     }
 
     fn pay(&self, id: &str) -> Result<Value, SandboxError> {
+        if id.starts_with("cs_") {
+            // A payment link: paid as the payer's Pix where the session takes it.
+            let pix = self
+                .ledger()
+                .sessions
+                .get(id)
+                .is_some_and(|s| s.takes("pix"));
+            return self.pay_session(id, if pix { "pix" } else { "card" });
+        }
         let now = self.now();
         let (result, events) = {
             let mut ledger = self.ledger();
@@ -811,8 +836,12 @@ impl FakeGateway for StripeFake {
     }
 
     fn charges(&self) -> Vec<Value> {
-        let ledger = self.ledger();
-        ledger.intents.values().map(Intent::event_json).collect()
+        let mut all: Vec<Value> = {
+            let ledger = self.ledger();
+            ledger.intents.values().map(Intent::event_json).collect()
+        };
+        all.extend(self.session_list());
+        all
     }
 }
 

@@ -26,7 +26,7 @@ pub(super) fn expansions(params: &Params, allowed: &[&str]) -> Result<Vec<String
 }
 
 /// A list's `expand[]` paths (`data.PATH`, PATH one of `allowed`), as paths of each item.
-fn list_expansions(params: &Params, allowed: &[&str]) -> Result<Vec<String>, ApiError> {
+pub(super) fn list_expansions(params: &Params, allowed: &[&str]) -> Result<Vec<String>, ApiError> {
     let listed: Vec<String> = allowed.iter().map(|a| format!("data.{a}")).collect();
     let listed: Vec<&str> = listed.iter().map(String::as_str).collect();
     Ok(expansions(params, &listed)?
@@ -220,7 +220,7 @@ impl Ledger {
 
 impl StripeFake {
     /// A GET answered from the ledger.
-    fn read(
+    pub(super) fn read(
         &self,
         headers: &HeaderMap,
         query: Option<&str>,

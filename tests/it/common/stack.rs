@@ -270,3 +270,25 @@ where
         }
     }
 }
+
+/// The first delivery `merchant` received of a `kind` event (`charge.succeeded`) about charge
+/// `id`, verified by the caller; panics after `bound` (a hang guard).
+pub async fn delivered(
+    merchant: &super::scripted::Scripted,
+    id: &str,
+    kind: &str,
+    bound: Duration,
+) -> super::scripted::Seen {
+    wait_for(&format!("{kind} of {id} at the merchant"), bound, || {
+        let seen = merchant.seen();
+        async move {
+            seen.into_iter()
+                .find(|r| {
+                    let event: Value = serde_json::from_str(&r.body).unwrap_or_default();
+                    event["type"] == kind && event["data"]["charge"]["id"] == id
+                })
+                .ok_or_else(|| "not yet".to_string())
+        }
+    })
+    .await
+}
