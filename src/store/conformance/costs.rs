@@ -16,15 +16,21 @@ use crate::store::{CostGroup, CostKey, CostQuery, CostRow, FailoverCost, Store, 
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
 
-/// The fixtures' price list: Stripe card 3.99 % + R$ 0.39, Stripe Pix 1 %, Efí Pix 1.19 %;
-/// nothing for links.
+/// The fixtures' price list, as a config's `[fees]` tables: Stripe card 3.99 % + R$ 0.39
+/// (the built-in rate), Stripe Pix 1 % (the built-in is 1.19 %), Efí Pix 1.19 %; nothing for
+/// links.
+pub const COST_FIXTURE_FEES: &str = "[fees.stripe.card]\npercent = \"3.99\"\nfixed = 39\ncurrency = \"BRL\"\n\
+     [fees.stripe.pix]\npercent = \"1\"\ncurrency = \"BRL\"\n\
+     [fees.efi.pix]\npercent = \"1.19\"\ncurrency = \"BRL\"\n";
+
 fn schedule() -> FeeSchedule {
-    toml::from_str(
-        "[stripe.card]\npercent = \"3.99\"\nfixed = 39\ncurrency = \"BRL\"\n\
-         [stripe.pix]\npercent = \"1\"\ncurrency = \"BRL\"\n\
-         [efi.pix]\npercent = \"1.19\"\ncurrency = \"BRL\"\n",
-    )
-    .expect("the fixtures' schedule parses")
+    #[derive(serde::Deserialize)]
+    struct Config {
+        fees: FeeSchedule,
+    }
+    toml::from_str::<Config>(COST_FIXTURE_FEES)
+        .expect("the fixtures' schedule parses")
+        .fees
 }
 
 /// How one fixture ends.
@@ -299,8 +305,11 @@ fn fixtures() -> Vec<Fixture> {
     ]
 }
 
-async fn seed<S: Store + 'static>(store: &Arc<S>) {
-    for (id, name) in [("acme", "Acme"), ("other", "Other")] {
+/// Stores the fixtures: tenants `acme` and `other` (listed; `ghost` is not) and their charges
+/// (`c1`..`c11` of acme in `[at(0), at(DAY))`, with the sums the cases below spell out), for
+/// the CLI's tests too.
+pub async fn seed_cost_fixtures<S: Store + ?Sized>(store: &S) {
+    for (id, name) in [("acme", "Acme"), ("other", "Other, \"O\" Ltda")] {
         let t = Tenant {
             id: tenant(id),
             name: name.into(),
@@ -369,7 +378,7 @@ async fn costs<S: Store + 'static>(store: &Arc<S>, q: &CostQuery) -> Vec<CostRow
 }
 
 pub async fn charge_costs_by_gateway_match_hand_sums<S: Store + 'static>(store: Arc<S>) {
-    seed(&store).await;
+    seed_cost_fixtures(store.as_ref()).await;
     let rows = costs(&store, &query(Some("acme"), CostGroup::Gateway)).await;
     let expected = vec![
         // c10.
@@ -430,7 +439,7 @@ pub async fn charge_costs_by_gateway_match_hand_sums<S: Store + 'static>(store: 
 }
 
 pub async fn charge_costs_by_method_and_tenant_match_hand_sums<S: Store + 'static>(store: Arc<S>) {
-    seed(&store).await;
+    seed_cost_fixtures(store.as_ref()).await;
     let rows = costs(&store, &query(Some("acme"), CostGroup::Method)).await;
     let expected = vec![
         // c2, c4, c6, c10.
@@ -525,7 +534,7 @@ pub async fn charge_costs_by_method_and_tenant_match_hand_sums<S: Store + 'stati
 pub async fn charge_costs_by_day_cut_at_the_offset_and_respect_range_edges<S: Store + 'static>(
     store: Arc<S>,
 ) {
-    seed(&store).await;
+    seed_cost_fixtures(store.as_ref()).await;
     // T0 is 2027-01-15T08:00Z; São Paulo's (UTC−03:00) next day starts at T0 + 19 h, UTC's at
     // T0 + 16 h: c2 (T0 + 17 h) is on the 15th there, on the 16th here.
     let day = |offset: i32, ms: i64| CostKey::Day(day_of(at(ms), offset));
