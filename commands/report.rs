@@ -17,6 +17,7 @@ use time::{Date, Month, OffsetDateTime, Time, UtcOffset};
 
 use payorch::clock::{Clock, Timestamp};
 use payorch::model::{ChargeStatus, Currency, TenantId};
+use payorch::store::costs::start_of_month;
 use payorch::store::{CostGroup, CostQuery, CostRow, Store};
 
 use super::amount::major;
@@ -142,8 +143,7 @@ fn usage(flag: &str, s: &str) -> CliError {
 
 /// The first instant of the month `at` falls in, at `offset`.
 fn month_start(at: Timestamp, offset: UtcOffset) -> Timestamp {
-    let local = at.to_offset_date_time().to_offset(offset);
-    start_of(local.date().replace_day(1).unwrap_or(local.date()), offset)
+    start_of_month(at, offset.whole_minutes().into())
 }
 
 /// The first and the next month's first instant of `(year, month)` at `offset`.

@@ -130,11 +130,42 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
+/// Days since 1970-01-01 of a proleptic Gregorian date (the inverse of [`civil_from_days`]).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = i64::from((m + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 const DAY_MS: i64 = 86_400_000;
+
+/// The UTC offset of America/Sao_Paulo in minutes (−03:00; no daylight saving time since
+/// 2019): where payorch's reports cut days and months unless told otherwise.
+pub const SAO_PAULO_UTC_OFFSET_MINUTES: i32 = -180;
 
 /// The day `at` falls on, `utc_offset_minutes` east of UTC, as days since 1970-01-01.
 pub fn day_of(at: Timestamp, utc_offset_minutes: i32) -> i64 {
     (at.unix_millis() + i64::from(utc_offset_minutes) * 60_000).div_euclid(DAY_MS)
+}
+
+/// The first instant of a day (days since 1970-01-01) at the offset.
+fn day_start(day: i64, utc_offset_minutes: i32) -> Timestamp {
+    Timestamp::from_unix_millis(day * DAY_MS - i64::from(utc_offset_minutes) * 60_000)
+}
+
+/// The first instant of the day `at` falls on, at the offset: "today" for the dashboard.
+pub fn start_of_day(at: Timestamp, utc_offset_minutes: i32) -> Timestamp {
+    day_start(day_of(at, utc_offset_minutes), utc_offset_minutes)
+}
+
+/// The first instant of the month `at` falls in, at the offset: "this month".
+pub fn start_of_month(at: Timestamp, utc_offset_minutes: i32) -> Timestamp {
+    let (y, m, _) = civil_from_days(day_of(at, utc_offset_minutes));
+    day_start(days_from_civil(y, m, 1), utc_offset_minutes)
 }
 
 /// What failing over cost in one group (see the module doc).
@@ -360,6 +391,31 @@ mod tests {
             CostKey::Day(day_of(t("2026-12-05T02:59:59.999Z"), 0)).to_string(),
             "2026-12-05"
         );
+    }
+
+    #[test]
+    fn days_and_months_start_at_the_offset() {
+        let t = |s: &str| Timestamp::parse_rfc3339(s).unwrap();
+        let sp = SAO_PAULO_UTC_OFFSET_MINUTES;
+        // 01:00 UTC on Dec 1 is 22:00 on Nov 30 in São Paulo.
+        let at = t("2026-12-01T01:00:00Z");
+        assert_eq!(start_of_day(at, sp), t("2026-11-30T03:00:00Z"));
+        assert_eq!(start_of_month(at, sp), t("2026-11-01T03:00:00Z"));
+        assert_eq!(start_of_day(at, 0), t("2026-12-01T00:00:00Z"));
+        assert_eq!(start_of_month(at, 0), t("2026-12-01T00:00:00Z"));
+        // A month's first instant is its own start; a leap day's month is February.
+        assert_eq!(
+            start_of_month(t("2028-02-29T12:00:00Z"), sp),
+            t("2028-02-01T03:00:00Z")
+        );
+        assert_eq!(
+            start_of_month(t("2027-01-01T03:00:00Z"), sp),
+            t("2027-01-01T03:00:00Z")
+        );
+        for days in [-800_000, -1, 0, 1, 11_016, 20_454, 2_932_896] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days, "{y}-{m}-{d}");
+        }
     }
 
     #[test]
