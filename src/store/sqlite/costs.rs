@@ -2,7 +2,8 @@
 //! `charges_by_tenant_created (tenant, created_at)` index, the few fields the sums need taken
 //! from each row's JSON body with `json_extract` (SQLite parses a body once for all of them),
 //! each row handed to [`CostSums`] as it is read. No column or index of its own: a charge's
-//! write path is exactly what it was (measured in `docs/PERFORMANCE.md`, "Reports").
+//! write path is exactly what it was (measured in `docs/PERFORMANCE.md`, "Reports on a
+//! million charges": a month of 82,000 charges in 0.3 s, all 1,000,000 in 3.3 s).
 
 use rusqlite::types::Value;
 use rusqlite::{Connection, Row, params_from_iter};
