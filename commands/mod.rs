@@ -15,6 +15,7 @@ mod dlq;
 mod events;
 mod gateway;
 mod output;
+mod report;
 mod sandbox;
 mod serve;
 mod setup;
@@ -120,6 +121,10 @@ pub enum Command {
     /// Read the audit log of operator actions
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Reports: what charges cost (by gateway, method, tenant or day) and a month's billing
+    /// per tenant, as tables, JSON or CSV
+    #[command(subcommand)]
+    Report(report::ReportCommand),
     /// Gateways: the routing table (list, switch, fallback) and credentials in the OS keyring
     #[command(subcommand)]
     Gateway(gateway::GatewayCommand),
@@ -258,6 +263,9 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli, out: Output) -> anyhow::Result<()> {
+    if out.format == Format::Csv && !matches!(cli.command, Command::Report(_)) {
+        return Err(output::csv_unsupported().into());
+    }
     // Completions need no configuration: they must work on a machine with none.
     if let Command::Completions { shell } = cli.command {
         let mut cmd = Cli::command();
@@ -306,6 +314,7 @@ fn run(cli: Cli, out: Output) -> anyhow::Result<()> {
             Command::Aws(cmd) => aws::run(&ctx, cmd).await,
             Command::ApiKey(cmd) => apikey::run(&ctx, cmd).await,
             Command::Audit(cmd) => audit::run(&ctx, cmd).await,
+            Command::Report(cmd) => report::run(&ctx, cli.global.tenant.clone(), cmd).await,
             Command::Gateway(cmd) => gateway::run(&ctx, cmd).await,
             Command::Breaker(cmd) => breaker::run(&ctx, cmd).await,
             Command::Dashboard(args) => dashboard::run(&ctx, cli.global.no_color, args).await,

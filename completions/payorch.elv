@@ -42,6 +42,7 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand charge 'Create, show, list and refund charges (in-process, same core as `serve`)'
             cand reconcile 'Resolve unknown charges and cancel orphans once, by asking the gateways'
             cand audit 'Read the audit log of operator actions'
+            cand report 'Reports: what charges cost (by gateway, method, tenant or day) and a month''s billing per tenant, as tables, JSON or CSV'
             cand gateway 'Gateways: the routing table (list, switch, fallback) and credentials in the OS keyring'
             cand breaker 'Circuit breakers per gateway: status, and forcing them open, closed or back to automatic'
             cand dashboard 'Live gateway health of the tenant (fleet-wide), with keys to switch, force and replay'
@@ -650,6 +651,74 @@ set edit:completion:arg-completer[payorch] = {|@words|
         &'payorch;audit;help;list'= {
         }
         &'payorch;audit;help;help'= {
+        }
+        &'payorch;report'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand costs 'What charges cost: volume, refunds, fees, net and failover, by gateway, method, tenant or day'
+            cand billing 'A month''s statement per tenant: counts by status, volume, refunds, fees paid, net'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'payorch;report;costs'= {
+            cand --from 'Start, included: a date YYYY-MM-DD (from its first instant at --utc-offset) or an RFC 3339 time [default: the first day of --to''s month]'
+            cand --to 'End: a date YYYY-MM-DD (included, to its last instant at --utc-offset) or an RFC 3339 time (excluded) [default: now]'
+            cand --by 'One row per gateway, payment method, tenant or day (and per currency)'
+            cand --utc-offset 'The UTC offset days and months are cut at, ±HH:MM [default: -03:00, America/Sao_Paulo]'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;report;billing'= {
+            cand --month 'The month, YYYY-MM (from its first day to its last at --utc-offset)'
+            cand --utc-offset 'The UTC offset days and months are cut at, ±HH:MM [default: -03:00, America/Sao_Paulo]'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
+            cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
+            cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'
+            cand -o 'Output format'
+            cand --output 'Output format'
+            cand --no-color 'No ANSI colours (also: the NO_COLOR environment variable)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'payorch;report;help'= {
+            cand costs 'What charges cost: volume, refunds, fees, net and failover, by gateway, method, tenant or day'
+            cand billing 'A month''s statement per tenant: counts by status, volume, refunds, fees paid, net'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'payorch;report;help;costs'= {
+        }
+        &'payorch;report;help;billing'= {
+        }
+        &'payorch;report;help;help'= {
         }
         &'payorch;gateway'= {
             cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
@@ -1673,6 +1742,7 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand charge 'Create, show, list and refund charges (in-process, same core as `serve`)'
             cand reconcile 'Resolve unknown charges and cancel orphans once, by asking the gateways'
             cand audit 'Read the audit log of operator actions'
+            cand report 'Reports: what charges cost (by gateway, method, tenant or day) and a month''s billing per tenant, as tables, JSON or CSV'
             cand gateway 'Gateways: the routing table (list, switch, fallback) and credentials in the OS keyring'
             cand breaker 'Circuit breakers per gateway: status, and forcing them open, closed or back to automatic'
             cand dashboard 'Live gateway health of the tenant (fleet-wide), with keys to switch, force and replay'
@@ -1759,6 +1829,14 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand list 'List audit entries, newest first'
         }
         &'payorch;help;audit;list'= {
+        }
+        &'payorch;help;report'= {
+            cand costs 'What charges cost: volume, refunds, fees, net and failover, by gateway, method, tenant or day'
+            cand billing 'A month''s statement per tenant: counts by status, volume, refunds, fees paid, net'
+        }
+        &'payorch;help;report;costs'= {
+        }
+        &'payorch;help;report;billing'= {
         }
         &'payorch;help;gateway'= {
             cand list 'Every gateway: its role in the tenant''s routing, whether it is available, what it takes'

@@ -28,7 +28,8 @@ complete -c payorch -n "__fish_payorch_needs_command" -l config -d 'Config file 
 complete -c payorch -n "__fish_payorch_needs_command" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_needs_command" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_needs_command" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_needs_command" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_needs_command" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_needs_command" -s q -l quiet -d 'Only errors on stderr'
@@ -44,6 +45,7 @@ complete -c payorch -n "__fish_payorch_needs_command" -f -a "serve" -d 'Run the 
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "charge" -d 'Create, show, list and refund charges (in-process, same core as `serve`)'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "reconcile" -d 'Resolve unknown charges and cancel orphans once, by asking the gateways'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "audit" -d 'Read the audit log of operator actions'
+complete -c payorch -n "__fish_payorch_needs_command" -f -a "report" -d 'Reports: what charges cost (by gateway, method, tenant or day) and a month\'s billing per tenant, as tables, JSON or CSV'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "gateway" -d 'Gateways: the routing table (list, switch, fallback) and credentials in the OS keyring'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "breaker" -d 'Circuit breakers per gateway: status, and forcing them open, closed or back to automatic'
 complete -c payorch -n "__fish_payorch_needs_command" -f -a "dashboard" -d 'Live gateway health of the tenant (fleet-wide), with keys to switch, force and replay'
@@ -60,7 +62,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand init" -l config -d 'Conf
 complete -c payorch -n "__fish_payorch_using_subcommand init" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand init" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand init" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand init" -l force -d 'Overwrite an existing config file with the commented defaults'
 complete -c payorch -n "__fish_payorch_using_subcommand init" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand init" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
@@ -71,7 +74,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand config; and not __fish_s
 complete -c payorch -n "__fish_payorch_using_subcommand config; and not __fish_seen_subcommand_from show help" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand config; and not __fish_seen_subcommand_from show help" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand config; and not __fish_seen_subcommand_from show help" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand config; and not __fish_seen_subcommand_from show help" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand config; and not __fish_seen_subcommand_from show help" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand config; and not __fish_seen_subcommand_from show help" -s q -l quiet -d 'Only errors on stderr'
@@ -83,7 +87,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand config; and __fish_seen_
 complete -c payorch -n "__fish_payorch_using_subcommand config; and __fish_seen_subcommand_from show" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand config; and __fish_seen_subcommand_from show" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand config; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand config; and __fish_seen_subcommand_from show" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand config; and __fish_seen_subcommand_from show" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand config; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Only errors on stderr'
@@ -95,7 +100,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand tenant; and not __fish_s
 complete -c payorch -n "__fish_payorch_using_subcommand tenant; and not __fish_seen_subcommand_from create list help" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand tenant; and not __fish_seen_subcommand_from create list help" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand tenant; and not __fish_seen_subcommand_from create list help" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand tenant; and not __fish_seen_subcommand_from create list help" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand tenant; and not __fish_seen_subcommand_from create list help" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand tenant; and not __fish_seen_subcommand_from create list help" -s q -l quiet -d 'Only errors on stderr'
@@ -109,7 +115,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand tenant; and __fish_seen_
 complete -c payorch -n "__fish_payorch_using_subcommand tenant; and __fish_seen_subcommand_from create" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand tenant; and __fish_seen_subcommand_from create" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand tenant; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand tenant; and __fish_seen_subcommand_from create" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand tenant; and __fish_seen_subcommand_from create" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand tenant; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Only errors on stderr'
@@ -119,7 +126,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand tenant; and __fish_seen_
 complete -c payorch -n "__fish_payorch_using_subcommand tenant; and __fish_seen_subcommand_from list" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand tenant; and __fish_seen_subcommand_from list" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand tenant; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand tenant; and __fish_seen_subcommand_from list" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand tenant; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand tenant; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only errors on stderr'
@@ -132,7 +140,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand aws; and not __fish_seen
 complete -c payorch -n "__fish_payorch_using_subcommand aws; and not __fish_seen_subcommand_from init status help" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand aws; and not __fish_seen_subcommand_from init status help" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand aws; and not __fish_seen_subcommand_from init status help" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand aws; and not __fish_seen_subcommand_from init status help" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand aws; and not __fish_seen_subcommand_from init status help" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand aws; and not __fish_seen_subcommand_from init status help" -s q -l quiet -d 'Only errors on stderr'
@@ -145,7 +154,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand aws; and __fish_seen_sub
 complete -c payorch -n "__fish_payorch_using_subcommand aws; and __fish_seen_subcommand_from init" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand aws; and __fish_seen_subcommand_from init" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand aws; and __fish_seen_subcommand_from init" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand aws; and __fish_seen_subcommand_from init" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand aws; and __fish_seen_subcommand_from init" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand aws; and __fish_seen_subcommand_from init" -s q -l quiet -d 'Only errors on stderr'
@@ -155,7 +165,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand aws; and __fish_seen_sub
 complete -c payorch -n "__fish_payorch_using_subcommand aws; and __fish_seen_subcommand_from status" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand aws; and __fish_seen_subcommand_from status" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand aws; and __fish_seen_subcommand_from status" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand aws; and __fish_seen_subcommand_from status" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand aws; and __fish_seen_subcommand_from status" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand aws; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Only errors on stderr'
@@ -168,7 +179,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand datakey; and not __fish_
 complete -c payorch -n "__fish_payorch_using_subcommand datakey; and not __fish_seen_subcommand_from show rotate generate import help" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand datakey; and not __fish_seen_subcommand_from show rotate generate import help" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand datakey; and not __fish_seen_subcommand_from show rotate generate import help" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand datakey; and not __fish_seen_subcommand_from show rotate generate import help" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand datakey; and not __fish_seen_subcommand_from show rotate generate import help" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand datakey; and not __fish_seen_subcommand_from show rotate generate import help" -s q -l quiet -d 'Only errors on stderr'
@@ -183,7 +195,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand datakey; and __fish_seen
 complete -c payorch -n "__fish_payorch_using_subcommand datakey; and __fish_seen_subcommand_from show" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand datakey; and __fish_seen_subcommand_from show" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand datakey; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand datakey; and __fish_seen_subcommand_from show" -l reveal -d 'Also print the keys themselves (base64), to back them up somewhere safe'
 complete -c payorch -n "__fish_payorch_using_subcommand datakey; and __fish_seen_subcommand_from show" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand datakey; and __fish_seen_subcommand_from show" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
@@ -194,7 +207,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand datakey; and __fish_seen
 complete -c payorch -n "__fish_payorch_using_subcommand datakey; and __fish_seen_subcommand_from rotate" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand datakey; and __fish_seen_subcommand_from rotate" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand datakey; and __fish_seen_subcommand_from rotate" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand datakey; and __fish_seen_subcommand_from rotate" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand datakey; and __fish_seen_subcommand_from rotate" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand datakey; and __fish_seen_subcommand_from rotate" -s q -l quiet -d 'Only errors on stderr'
@@ -204,7 +218,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand datakey; and __fish_seen
 complete -c payorch -n "__fish_payorch_using_subcommand datakey; and __fish_seen_subcommand_from generate" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand datakey; and __fish_seen_subcommand_from generate" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand datakey; and __fish_seen_subcommand_from generate" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand datakey; and __fish_seen_subcommand_from generate" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand datakey; and __fish_seen_subcommand_from generate" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand datakey; and __fish_seen_subcommand_from generate" -s q -l quiet -d 'Only errors on stderr'
@@ -214,7 +229,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand datakey; and __fish_seen
 complete -c payorch -n "__fish_payorch_using_subcommand datakey; and __fish_seen_subcommand_from import" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand datakey; and __fish_seen_subcommand_from import" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand datakey; and __fish_seen_subcommand_from import" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand datakey; and __fish_seen_subcommand_from import" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand datakey; and __fish_seen_subcommand_from import" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand datakey; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Only errors on stderr'
@@ -229,7 +245,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand apikey; and not __fish_s
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and not __fish_seen_subcommand_from create list update revoke help" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and not __fish_seen_subcommand_from create list update revoke help" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and not __fish_seen_subcommand_from create list update revoke help" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and not __fish_seen_subcommand_from create list update revoke help" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and not __fish_seen_subcommand_from create list update revoke help" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and not __fish_seen_subcommand_from create list update revoke help" -s q -l quiet -d 'Only errors on stderr'
@@ -246,7 +263,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from create" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from create" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from create" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from create" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Only errors on stderr'
@@ -256,7 +274,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from list" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from list" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from list" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only errors on stderr'
@@ -267,7 +286,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from update" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from update" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from update" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from update" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from update" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from update" -s q -l quiet -d 'Only errors on stderr'
@@ -277,7 +297,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from revoke" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from revoke" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from revoke" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from revoke" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from revoke" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand apikey; and __fish_seen_subcommand_from revoke" -s q -l quiet -d 'Only errors on stderr'
@@ -296,7 +317,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand serve" -l config -d 'Con
 complete -c payorch -n "__fish_payorch_using_subcommand serve" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand serve" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand serve" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand serve" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand serve" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand serve" -s q -l quiet -d 'Only errors on stderr'
@@ -306,7 +328,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand charge; and not __fish_s
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and not __fish_seen_subcommand_from create get list refund help" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and not __fish_seen_subcommand_from create get list refund help" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and not __fish_seen_subcommand_from create get list refund help" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and not __fish_seen_subcommand_from create get list refund help" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and not __fish_seen_subcommand_from create get list refund help" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and not __fish_seen_subcommand_from create get list refund help" -s q -l quiet -d 'Only errors on stderr'
@@ -333,7 +356,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l minor -d '--amount is in minor units (cents)'
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from create" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
@@ -344,7 +368,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from get" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from get" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from get" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from get" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from get" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from get" -s q -l quiet -d 'Only errors on stderr'
@@ -357,7 +382,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from list" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from list" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from list" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only errors on stderr'
@@ -371,7 +397,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from refund" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from refund" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from refund" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from refund" -l minor -d '--amount is in minor units (cents)'
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from refund" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand charge; and __fish_seen_subcommand_from refund" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
@@ -388,7 +415,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand reconcile" -l config -d 
 complete -c payorch -n "__fish_payorch_using_subcommand reconcile" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand reconcile" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand reconcile" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand reconcile" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand reconcile" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand reconcile" -s q -l quiet -d 'Only errors on stderr'
@@ -398,7 +426,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand audit; and not __fish_se
 complete -c payorch -n "__fish_payorch_using_subcommand audit; and not __fish_seen_subcommand_from list help" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand audit; and not __fish_seen_subcommand_from list help" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand audit; and not __fish_seen_subcommand_from list help" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand audit; and not __fish_seen_subcommand_from list help" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand audit; and not __fish_seen_subcommand_from list help" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand audit; and not __fish_seen_subcommand_from list help" -s q -l quiet -d 'Only errors on stderr'
@@ -412,7 +441,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand audit; and __fish_seen_s
 complete -c payorch -n "__fish_payorch_using_subcommand audit; and __fish_seen_subcommand_from list" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand audit; and __fish_seen_subcommand_from list" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand audit; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand audit; and __fish_seen_subcommand_from list" -l all-tenants -d 'Every tenant\'s entries, not only --tenant\'s'
 complete -c payorch -n "__fish_payorch_using_subcommand audit; and __fish_seen_subcommand_from list" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand audit; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
@@ -421,11 +451,60 @@ complete -c payorch -n "__fish_payorch_using_subcommand audit; and __fish_seen_s
 complete -c payorch -n "__fish_payorch_using_subcommand audit; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c payorch -n "__fish_payorch_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "list" -d 'List audit entries, newest first'
 complete -c payorch -n "__fish_payorch_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c payorch -n "__fish_payorch_using_subcommand report; and not __fish_seen_subcommand_from costs billing help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand report; and not __fish_seen_subcommand_from costs billing help" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand report; and not __fish_seen_subcommand_from costs billing help" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand report; and not __fish_seen_subcommand_from costs billing help" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
+complete -c payorch -n "__fish_payorch_using_subcommand report; and not __fish_seen_subcommand_from costs billing help" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand report; and not __fish_seen_subcommand_from costs billing help" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand report; and not __fish_seen_subcommand_from costs billing help" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand report; and not __fish_seen_subcommand_from costs billing help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand report; and not __fish_seen_subcommand_from costs billing help" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand report; and not __fish_seen_subcommand_from costs billing help" -f -a "costs" -d 'What charges cost: volume, refunds, fees, net and failover, by gateway, method, tenant or day'
+complete -c payorch -n "__fish_payorch_using_subcommand report; and not __fish_seen_subcommand_from costs billing help" -f -a "billing" -d 'A month\'s statement per tenant: counts by status, volume, refunds, fees paid, net'
+complete -c payorch -n "__fish_payorch_using_subcommand report; and not __fish_seen_subcommand_from costs billing help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c payorch -n "__fish_payorch_using_subcommand report; and __fish_seen_subcommand_from costs" -l from -d 'Start, included: a date YYYY-MM-DD (from its first instant at --utc-offset) or an RFC 3339 time [default: the first day of --to\'s month]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand report; and __fish_seen_subcommand_from costs" -l to -d 'End: a date YYYY-MM-DD (included, to its last instant at --utc-offset) or an RFC 3339 time (excluded) [default: now]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand report; and __fish_seen_subcommand_from costs" -l by -d 'One row per gateway, payment method, tenant or day (and per currency)' -r -f -a "gateway\t''
+method\t''
+tenant\t''
+day\t''"
+complete -c payorch -n "__fish_payorch_using_subcommand report; and __fish_seen_subcommand_from costs" -l utc-offset -d 'The UTC offset days and months are cut at, ±HH:MM [default: -03:00, America/Sao_Paulo]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand report; and __fish_seen_subcommand_from costs" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand report; and __fish_seen_subcommand_from costs" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand report; and __fish_seen_subcommand_from costs" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand report; and __fish_seen_subcommand_from costs" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
+complete -c payorch -n "__fish_payorch_using_subcommand report; and __fish_seen_subcommand_from costs" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand report; and __fish_seen_subcommand_from costs" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand report; and __fish_seen_subcommand_from costs" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand report; and __fish_seen_subcommand_from costs" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand report; and __fish_seen_subcommand_from costs" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand report; and __fish_seen_subcommand_from billing" -l month -d 'The month, YYYY-MM (from its first day to its last at --utc-offset)' -r
+complete -c payorch -n "__fish_payorch_using_subcommand report; and __fish_seen_subcommand_from billing" -l utc-offset -d 'The UTC offset days and months are cut at, ±HH:MM [default: -03:00, America/Sao_Paulo]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand report; and __fish_seen_subcommand_from billing" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand report; and __fish_seen_subcommand_from billing" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
+complete -c payorch -n "__fish_payorch_using_subcommand report; and __fish_seen_subcommand_from billing" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
+complete -c payorch -n "__fish_payorch_using_subcommand report; and __fish_seen_subcommand_from billing" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
+complete -c payorch -n "__fish_payorch_using_subcommand report; and __fish_seen_subcommand_from billing" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
+complete -c payorch -n "__fish_payorch_using_subcommand report; and __fish_seen_subcommand_from billing" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
+complete -c payorch -n "__fish_payorch_using_subcommand report; and __fish_seen_subcommand_from billing" -s q -l quiet -d 'Only errors on stderr'
+complete -c payorch -n "__fish_payorch_using_subcommand report; and __fish_seen_subcommand_from billing" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c payorch -n "__fish_payorch_using_subcommand report; and __fish_seen_subcommand_from billing" -s V -l version -d 'Print version'
+complete -c payorch -n "__fish_payorch_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "costs" -d 'What charges cost: volume, refunds, fees, net and failover, by gateway, method, tenant or day'
+complete -c payorch -n "__fish_payorch_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "billing" -d 'A month\'s statement per tenant: counts by status, volume, refunds, fees paid, net'
+complete -c payorch -n "__fish_payorch_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback strategy credentials help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback strategy credentials help" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback strategy credentials help" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback strategy credentials help" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback strategy credentials help" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback strategy credentials help" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and not __fish_seen_subcommand_from list switch fallback strategy credentials help" -s q -l quiet -d 'Only errors on stderr'
@@ -442,7 +521,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from list" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from list" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from list" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only errors on stderr'
@@ -453,7 +533,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from switch" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from switch" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from switch" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from switch" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from switch" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from switch" -s q -l quiet -d 'Only errors on stderr'
@@ -464,7 +545,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from fallback" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from fallback" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from fallback" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from fallback" -l none -d 'No fallbacks: charges go to the primary only'
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from fallback" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from fallback" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
@@ -476,7 +558,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from strategy" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from strategy" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from strategy" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from strategy" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from strategy" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from strategy" -s q -l quiet -d 'Only errors on stderr'
@@ -486,7 +569,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from credentials" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from credentials" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from credentials" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from credentials" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from credentials" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand gateway; and __fish_seen_subcommand_from credentials" -s q -l quiet -d 'Only errors on stderr'
@@ -506,7 +590,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand breaker; and not __fish_
 complete -c payorch -n "__fish_payorch_using_subcommand breaker; and not __fish_seen_subcommand_from status open close auto help" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand breaker; and not __fish_seen_subcommand_from status open close auto help" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand breaker; and not __fish_seen_subcommand_from status open close auto help" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand breaker; and not __fish_seen_subcommand_from status open close auto help" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand breaker; and not __fish_seen_subcommand_from status open close auto help" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand breaker; and not __fish_seen_subcommand_from status open close auto help" -s q -l quiet -d 'Only errors on stderr'
@@ -521,7 +606,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen
 complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from status" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from status" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from status" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from status" -l all-tenants -d 'Every tenant\'s breakers, not only --tenant\'s'
 complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from status" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from status" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
@@ -534,7 +620,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen
 complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from open" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from open" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from open" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from open" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from open" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from open" -s q -l quiet -d 'Only errors on stderr'
@@ -545,7 +632,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen
 complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from close" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from close" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from close" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from close" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from close" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from close" -s q -l quiet -d 'Only errors on stderr'
@@ -556,7 +644,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen
 complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from auto" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from auto" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from auto" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from auto" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from auto" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from auto" -s q -l quiet -d 'Only errors on stderr'
@@ -572,7 +661,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand dashboard" -l config -d 
 complete -c payorch -n "__fish_payorch_using_subcommand dashboard" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand dashboard" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand dashboard" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand dashboard" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand dashboard" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand dashboard" -s q -l quiet -d 'Only errors on stderr'
@@ -582,7 +672,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand webhook; and not __fish_
 complete -c payorch -n "__fish_payorch_using_subcommand webhook; and not __fish_seen_subcommand_from endpoint secret help" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand webhook; and not __fish_seen_subcommand_from endpoint secret help" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand webhook; and not __fish_seen_subcommand_from endpoint secret help" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand webhook; and not __fish_seen_subcommand_from endpoint secret help" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand webhook; and not __fish_seen_subcommand_from endpoint secret help" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand webhook; and not __fish_seen_subcommand_from endpoint secret help" -s q -l quiet -d 'Only errors on stderr'
@@ -595,7 +686,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen
 complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from endpoint" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from endpoint" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from endpoint" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from endpoint" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from endpoint" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from endpoint" -s q -l quiet -d 'Only errors on stderr'
@@ -610,7 +702,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen
 complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from secret" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from secret" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from secret" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from secret" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from secret" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand webhook; and __fish_seen_subcommand_from secret" -s q -l quiet -d 'Only errors on stderr'
@@ -625,7 +718,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand dlq; and not __fish_seen
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and not __fish_seen_subcommand_from list show replay purge help" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and not __fish_seen_subcommand_from list show replay purge help" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and not __fish_seen_subcommand_from list show replay purge help" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and not __fish_seen_subcommand_from list show replay purge help" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and not __fish_seen_subcommand_from list show replay purge help" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and not __fish_seen_subcommand_from list show replay purge help" -s q -l quiet -d 'Only errors on stderr'
@@ -642,7 +736,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_sub
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from list" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from list" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from list" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only errors on stderr'
@@ -652,7 +747,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_sub
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from show" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from show" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from show" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from show" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Only errors on stderr'
@@ -663,7 +759,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_sub
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from replay" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from replay" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from replay" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from replay" -l all -d 'Every dead letter of the tenant'
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from replay" -l dry-run -d 'Only say what would be replayed'
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from replay" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
@@ -676,7 +773,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_sub
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from purge" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l all -d 'Every dead letter of the tenant'
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from purge" -s y -l yes -d 'Do not ask for confirmation (needed without a terminal)'
 complete -c payorch -n "__fish_payorch_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
@@ -693,7 +791,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand events; and not __fish_s
 complete -c payorch -n "__fish_payorch_using_subcommand events; and not __fish_seen_subcommand_from list show resend help" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand events; and not __fish_seen_subcommand_from list show resend help" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand events; and not __fish_seen_subcommand_from list show resend help" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand events; and not __fish_seen_subcommand_from list show resend help" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand events; and not __fish_seen_subcommand_from list show resend help" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand events; and not __fish_seen_subcommand_from list show resend help" -s q -l quiet -d 'Only errors on stderr'
@@ -711,7 +810,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_
 complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from list" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from list" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from list" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only errors on stderr'
@@ -721,7 +821,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_
 complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from show" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from show" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from show" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from show" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Only errors on stderr'
@@ -731,7 +832,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_
 complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from resend" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from resend" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from resend" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from resend" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from resend" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand events; and __fish_seen_subcommand_from resend" -s q -l quiet -d 'Only errors on stderr'
@@ -746,7 +848,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand amount" -l config -d 'Co
 complete -c payorch -n "__fish_payorch_using_subcommand amount" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand amount" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand amount" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand amount" -l minor -d 'AMOUNT is already in minor units (cents)'
 complete -c payorch -n "__fish_payorch_using_subcommand amount" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand amount" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
@@ -761,7 +864,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -s q -l quiet -d 'Only errors on stderr'
@@ -782,7 +886,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from mode" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from mode" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from mode" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from mode" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from mode" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from mode" -s q -l quiet -d 'Only errors on stderr'
@@ -794,7 +899,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from pay" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from pay" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from pay" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from pay" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from pay" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from pay" -s q -l quiet -d 'Only errors on stderr'
@@ -805,7 +911,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from charges" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from charges" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from charges" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from charges" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from charges" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from charges" -s q -l quiet -d 'Only errors on stderr'
@@ -816,7 +923,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from webhook" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from webhook" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from webhook" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from webhook" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from webhook" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from webhook" -s q -l quiet -d 'Only errors on stderr'
@@ -827,7 +935,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from webhooks" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from webhooks" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from webhooks" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from webhooks" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from webhooks" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from webhooks" -s q -l quiet -d 'Only errors on stderr'
@@ -838,7 +947,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from info" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from info" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from info" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from info" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from info" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from info" -s q -l quiet -d 'Only errors on stderr'
@@ -862,7 +972,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand demo" -l config -d 'Conf
 complete -c payorch -n "__fish_payorch_using_subcommand demo" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand demo" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand demo" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand demo" -l headless -d 'No dashboard: apply the --outage schedule, then print the summary (for scripts, tests)'
 complete -c payorch -n "__fish_payorch_using_subcommand demo" -l no-outage -d 'Headless: no outage at all (all gateways up the whole run)'
 complete -c payorch -n "__fish_payorch_using_subcommand demo" -l keep -d 'Keep the temporary data dir at the end and print its path'
@@ -875,7 +986,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand bench; and not __fish_se
 complete -c payorch -n "__fish_payorch_using_subcommand bench; and not __fish_seen_subcommand_from charges webhooks help" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand bench; and not __fish_seen_subcommand_from charges webhooks help" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand bench; and not __fish_seen_subcommand_from charges webhooks help" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand bench; and not __fish_seen_subcommand_from charges webhooks help" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand bench; and not __fish_seen_subcommand_from charges webhooks help" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand bench; and not __fish_seen_subcommand_from charges webhooks help" -s q -l quiet -d 'Only errors on stderr'
@@ -899,7 +1011,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand bench; and __fish_seen_s
 complete -c payorch -n "__fish_payorch_using_subcommand bench; and __fish_seen_subcommand_from charges" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand bench; and __fish_seen_subcommand_from charges" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand bench; and __fish_seen_subcommand_from charges" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand bench; and __fish_seen_subcommand_from charges" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand bench; and __fish_seen_subcommand_from charges" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand bench; and __fish_seen_subcommand_from charges" -s q -l quiet -d 'Only errors on stderr'
@@ -915,7 +1028,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand bench; and __fish_seen_s
 complete -c payorch -n "__fish_payorch_using_subcommand bench; and __fish_seen_subcommand_from webhooks" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand bench; and __fish_seen_subcommand_from webhooks" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand bench; and __fish_seen_subcommand_from webhooks" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand bench; and __fish_seen_subcommand_from webhooks" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand bench; and __fish_seen_subcommand_from webhooks" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand bench; and __fish_seen_subcommand_from webhooks" -s q -l quiet -d 'Only errors on stderr'
@@ -928,34 +1042,36 @@ complete -c payorch -n "__fish_payorch_using_subcommand completions" -l config -
 complete -c payorch -n "__fish_payorch_using_subcommand completions" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand completions" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand completions" -s o -l output -d 'Output format' -r -f -a "table\t'Aligned tables for people'
-json\t'Stable JSON for scripts'"
+json\t'Stable JSON for scripts'
+csv\t'CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only)'"
 complete -c payorch -n "__fish_payorch_using_subcommand completions" -l no-color -d 'No ANSI colours (also: the NO_COLOR environment variable)'
 complete -c payorch -n "__fish_payorch_using_subcommand completions" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace)'
 complete -c payorch -n "__fish_payorch_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr'
 complete -c payorch -n "__fish_payorch_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c payorch -n "__fish_payorch_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "init" -d 'Write a commented default config file and create the data dir and database'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "config" -d 'Inspect the effective configuration'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "tenant" -d 'Create and list tenants (merchants)'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "aws" -d 'The fleet backend\'s DynamoDB table and SQS queues: create them, show their status'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "datakey" -d 'The data key that encrypts webhook signing secrets at rest: show, back up, rotate, import'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "apikey" -d 'Create, list and revoke API keys'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "serve" -d 'Run the HTTP core: merchant API, health, metrics, breaker sync, reconciler'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "charge" -d 'Create, show, list and refund charges (in-process, same core as `serve`)'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "reconcile" -d 'Resolve unknown charges and cancel orphans once, by asking the gateways'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "audit" -d 'Read the audit log of operator actions'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "gateway" -d 'Gateways: the routing table (list, switch, fallback) and credentials in the OS keyring'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "breaker" -d 'Circuit breakers per gateway: status, and forcing them open, closed or back to automatic'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "dashboard" -d 'Live gateway health of the tenant (fleet-wide), with keys to switch, force and replay'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "webhook" -d 'Outbound webhooks: the tenant\'s endpoint and its signing secret'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "dlq" -d 'The dead-letter queue of undeliverable webhooks: list, show, replay, purge'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "events" -d 'The tenant\'s outbound events: list, show, and resend one to the merchant'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "amount" -d 'Convert an amount as people write it (10,50) to the API\'s minor units (1050)'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "sandbox" -d 'Run local fakes of Stripe, Efí and Asaas with fault injection, or steer a running one'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "demo" -d 'The tour: sandbox, core, merchant and traffic in one process; take a gateway down and watch failover'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "bench" -d 'Load a running serve with charges or gateway webhooks: throughput, latency, statuses'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit report gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "init" -d 'Write a commented default config file and create the data dir and database'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit report gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "config" -d 'Inspect the effective configuration'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit report gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "tenant" -d 'Create and list tenants (merchants)'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit report gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "aws" -d 'The fleet backend\'s DynamoDB table and SQS queues: create them, show their status'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit report gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "datakey" -d 'The data key that encrypts webhook signing secrets at rest: show, back up, rotate, import'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit report gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "apikey" -d 'Create, list and revoke API keys'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit report gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "serve" -d 'Run the HTTP core: merchant API, health, metrics, breaker sync, reconciler'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit report gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "charge" -d 'Create, show, list and refund charges (in-process, same core as `serve`)'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit report gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "reconcile" -d 'Resolve unknown charges and cancel orphans once, by asking the gateways'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit report gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "audit" -d 'Read the audit log of operator actions'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit report gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "report" -d 'Reports: what charges cost (by gateway, method, tenant or day) and a month\'s billing per tenant, as tables, JSON or CSV'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit report gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "gateway" -d 'Gateways: the routing table (list, switch, fallback) and credentials in the OS keyring'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit report gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "breaker" -d 'Circuit breakers per gateway: status, and forcing them open, closed or back to automatic'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit report gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "dashboard" -d 'Live gateway health of the tenant (fleet-wide), with keys to switch, force and replay'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit report gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "webhook" -d 'Outbound webhooks: the tenant\'s endpoint and its signing secret'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit report gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "dlq" -d 'The dead-letter queue of undeliverable webhooks: list, show, replay, purge'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit report gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "events" -d 'The tenant\'s outbound events: list, show, and resend one to the merchant'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit report gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "amount" -d 'Convert an amount as people write it (10,50) to the API\'s minor units (1050)'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit report gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "sandbox" -d 'Run local fakes of Stripe, Efí and Asaas with fault injection, or steer a running one'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit report gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "demo" -d 'The tour: sandbox, core, merchant and traffic in one process; take a gateway down and watch failover'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit report gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "bench" -d 'Load a running serve with charges or gateway webhooks: throughput, latency, statuses'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit report gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and not __fish_seen_subcommand_from init config tenant aws datakey apikey serve charge reconcile audit report gateway breaker dashboard webhook dlq events amount sandbox demo bench completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print the effective configuration (defaults, file, environment and flags merged; secrets masked)'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from tenant" -f -a "create" -d 'Create a tenant'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from tenant" -f -a "list" -d 'List tenants'
@@ -974,6 +1090,8 @@ complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_su
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from charge" -f -a "list" -d 'List charges, newest first'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from charge" -f -a "refund" -d 'Refund a charge, fully or in part, at the gateway that holds it'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "list" -d 'List audit entries, newest first'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "costs" -d 'What charges cost: volume, refunds, fees, net and failover, by gateway, method, tenant or day'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "billing" -d 'A month\'s statement per tenant: counts by status, volume, refunds, fees paid, net'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "list" -d 'Every gateway: its role in the tenant\'s routing, whether it is available, what it takes'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "switch" -d 'Make a gateway the tenant\'s primary; the old primary becomes the first fallback'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "fallback" -d 'Set the tenant\'s fallbacks, tried in order after the primary'

@@ -21,13 +21,15 @@ use payorch::tenancy::TenancyError;
 
 mod fit;
 
-/// `-o table|json`.
+/// `-o table|json|csv`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// Aligned tables for people.
     Table,
     /// Stable JSON for scripts.
     Json,
+    /// CSV for spreadsheets: a header row, RFC 4180 quoting (`payorch report` only).
+    Csv,
 }
 
 /// Process exit codes for failures (success is 0), documented in the README.
@@ -178,6 +180,19 @@ impl Output {
         self.line(&lines.join("\n"))
     }
 
+    /// Prints `headers` and `rows` as CSV on stdout: a header row, then one line per row,
+    /// each field quoted when RFC 4180 says so (a comma, a double quote or a line break in
+    /// it; quotes doubled). Lines end with `\n`, as Unix tools expect.
+    pub fn csv(&self, headers: &[&str], rows: Vec<Vec<String>>) -> anyhow::Result<()> {
+        stdout(|out| {
+            writeln!(out, "{}", csv_line(headers.iter().copied()))?;
+            for row in &rows {
+                writeln!(out, "{}", csv_line(row.iter().map(String::as_str)))?;
+            }
+            Ok(())
+        })
+    }
+
     /// Prints `key  value` lines, aligned, for a single object.
     pub fn fields(&self, fields: &[(&str, String)]) -> anyhow::Result<()> {
         let width = fields.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
@@ -292,7 +307,45 @@ pub fn bind_error(addr: SocketAddr, err: &io::Error, choose: &str, from_config: 
     CliError::new(exit, format!("cannot listen on {addr}: {why}"))
 }
 
+/// One CSV record: fields joined by commas, each quoted if it holds a comma, a double quote,
+/// CR or LF (RFC 4180, section 2), its quotes doubled.
+fn csv_line<'a>(fields: impl Iterator<Item = &'a str>) -> String {
+    fields
+        .map(|f| {
+            if f.contains([',', '"', '\r', '\n']) {
+                format!("\"{}\"", f.replace('"', "\"\""))
+            } else {
+                f.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// `-o csv` on a command that does not write CSV: a usage error naming the flag.
+pub fn csv_unsupported() -> CliError {
+    CliError::new(
+        Exit::Usage,
+        "-o csv: only `payorch report costs|billing` write CSV; use -o table or -o json here",
+    )
+}
+
 /// `-` for a missing value in a table cell.
 pub fn or_dash(v: Option<impl ToString>) -> String {
     v.map(|v| v.to_string()).unwrap_or_else(|| "-".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_line;
+
+    #[test]
+    fn csv_fields_are_quoted_as_rfc_4180_says() {
+        let line = |f: &[&str]| csv_line(f.iter().copied());
+        assert_eq!(line(&["acme", "BRL", "1990"]), "acme,BRL,1990");
+        assert_eq!(line(&["Acme, Ltda", "x"]), "\"Acme, Ltda\",x");
+        assert_eq!(line(&["say \"hi\""]), "\"say \"\"hi\"\"\"");
+        assert_eq!(line(&["two\nlines", "cr\r"]), "\"two\nlines\",\"cr\r\"");
+        assert_eq!(line(&["", "-"]), ",-");
+    }
 }

@@ -18,12 +18,14 @@
 mod audit;
 #[cfg(any(test, feature = "testing"))]
 pub mod conformance;
+pub mod costs;
 pub mod dynamo;
 pub mod sqlite;
 mod state_key;
 mod text_enum;
 
 pub use audit::{AuditAction, UnknownAuditAction};
+pub use costs::{CostGroup, CostKey, CostQuery, CostRow, FailoverCost};
 pub use state_key::{BadStateName, StateDoc, StateKind};
 
 use std::collections::BTreeMap;
@@ -35,7 +37,8 @@ use serde::{Deserialize, Serialize};
 use crate::clock::Timestamp;
 use crate::id::{ApiKeyId, AuditId, ChargeId, EventId, InboundId, MessageId};
 use crate::model::{
-    ApiKey, Charge, ChargeStatus, Event, EventType, GatewayId, RateLimit, Tenant, TenantId,
+    ApiKey, Charge, ChargeStatus, Event, EventType, FeeSchedule, GatewayId, RateLimit, Tenant,
+    TenantId,
 };
 
 /// Why a store operation failed.
@@ -208,6 +211,16 @@ pub trait ChargeStore: Send + Sync {
         message: &QueueMessage,
         webhook: &InboundWebhook,
     ) -> StoreResult<u64>;
+    /// What the charges `query` selects cost, one row per group and currency, ordered by key
+    /// then currency (the sums are defined in [`costs`]); `schedule` prices what a failed-over
+    /// charge would have paid at its first gateway. One pass over the range: SQLite reads the
+    /// `(tenant, created_at)` index, DynamoDB each tenant's charge index. An empty range, or a
+    /// tenant without charges, is no rows.
+    async fn charge_costs(
+        &self,
+        query: &CostQuery,
+        schedule: &FeeSchedule,
+    ) -> StoreResult<Vec<CostRow>>;
 }
 
 /// The entity [`StoreError`]s name for an idempotency key.

@@ -17,7 +17,7 @@ use common::stack::ServeStack;
 const BOUND: Duration = Duration::from_secs(60);
 
 /// Serve running, every gateway's webhooks going to it.
-fn start(config: &str) -> ServeStack {
+pub(crate) fn start(config: &str) -> ServeStack {
     let mut stack = ServeStack::new(config);
     stack.start_serve();
     for gateway in ["stripe", "efi", "asaas"] {
@@ -31,7 +31,7 @@ fn start(config: &str) -> ServeStack {
 }
 
 /// `POST /v1/charges` of `amount` centavos by `method` at `gateway`: the answer.
-async fn create(stack: &ServeStack, gateway: &str, method: &str, amount: i64) -> Value {
+pub(crate) async fn create(stack: &ServeStack, gateway: &str, method: &str, amount: i64) -> Value {
     let mut body = json!({"amount": amount, "currency": "BRL", "method": method,
         "customer": {"name": "Maria Silva", "document": "529.982.247-25", "email": "maria@example.com"},
         "gateway": gateway});
@@ -49,7 +49,7 @@ async fn create(stack: &ServeStack, gateway: &str, method: &str, amount: i64) ->
 }
 
 /// Pays a Pix charge at its gateway (`payorch sandbox pay`) and waits for it to succeed.
-async fn pay(stack: &ServeStack, charge: &Value) -> Value {
+pub(crate) async fn pay(stack: &ServeStack, charge: &Value) -> Value {
     let gateway = charge["gateway"].as_str().expect("gateway");
     let reference = charge["gateway_reference"].as_str().expect("reference");
     stack.sandbox(&["pay", reference, "--gateway", gateway]);

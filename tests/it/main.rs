@@ -50,6 +50,7 @@ mod public_json;
 mod rate_limits;
 mod readiness;
 mod recovery;
+mod reports;
 mod routing_strategy;
 mod sandbox;
 mod sandbox_bounded;

@@ -396,3 +396,70 @@ async fn charge_rows_written_before_the_private_fields_load_and_write_back_uncha
         assert_eq!(raw(&conn), body, "the row written back is the same bytes");
     }
 }
+
+/// The cost query reads rows written before fees existed (issue 18), and before
+/// `amount_refunded` and `attempts` were always written: no fee is `unpriced`, a missing
+/// amount refunded is 0, missing attempts are no failover.
+#[tokio::test]
+async fn costs_sum_rows_written_before_fees() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = db_path(&dir);
+    let acme = tenant("acme");
+    let store = SqliteStore::open(&path).expect("open");
+    let conn = rusqlite::Connection::open(&path).expect("open with rusqlite");
+    let mut bodies: Vec<String> = STORED_BEFORE_ISSUE_13
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut older: serde_json::Value =
+        serde_json::from_str(STORED_BEFORE_ISSUE_13[1]).expect("json");
+    for key in ["amount_refunded", "attempts", "refunds"] {
+        older.as_object_mut().expect("an object").remove(key);
+    }
+    bodies.push(older.to_string());
+    for literal in &bodies {
+        let charge = sample_charge(&acme, T0);
+        store.create_charge(&charge).await.expect("create");
+        let body = literal.replace("<id>", charge.id.as_str());
+        conn.execute(
+            "UPDATE charges SET body = ?1, status = json_extract(?1, '$.status'),
+                gateway = json_extract(?1, '$.gateway') WHERE id = ?2",
+            [body.as_str(), charge.id.as_str()],
+        )
+        .expect("write the old body");
+    }
+    let query = payorch::store::CostQuery {
+        tenant: Some(acme),
+        from: T0,
+        to: at(1),
+        group: payorch::store::CostGroup::Gateway,
+        utc_offset_minutes: 0,
+    };
+    let rows = store
+        .charge_costs(&query, &payorch::model::FeeSchedule::builtin())
+        .await
+        .expect("old rows sum");
+    let sums: Vec<(String, u64, i64, i64, i64, u64, u64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.key.to_string(),
+                r.charges,
+                r.volume,
+                r.refunded,
+                r.fees,
+                r.unpriced,
+                r.failover.charges,
+            )
+        })
+        .collect();
+    assert_eq!(
+        sums,
+        vec![
+            // efi: the partially refunded Pix, twice (once without amount_refunded).
+            ("efi".to_string(), 2, 3_980, 500, 0, 2, 0),
+            // asaas: the declined card after a refused Stripe call: not paid, no failover.
+            ("asaas".to_string(), 1, 0, 0, 0, 0, 0),
+        ]
+    );
+}

@@ -26,6 +26,7 @@
 mod accounts;
 mod charges;
 mod concurrency;
+mod costs;
 mod events;
 mod queue;
 mod queue_batch;
@@ -36,6 +37,7 @@ mod webhooks;
 pub use accounts::*;
 pub use charges::*;
 pub use concurrency::*;
+pub use costs::*;
 pub use events::*;
 pub use queue::*;
 pub use queue_batch::*;
@@ -98,6 +100,9 @@ macro_rules! store_conformance_tests {
             charge_list_newest_first_with_cursor,
             charge_list_filters,
             charge_list_limit_default_and_cap,
+            charge_costs_by_gateway_match_hand_sums,
+            charge_costs_by_method_and_tenant_match_hand_sums,
+            charge_costs_by_day_cut_at_the_offset_and_respect_range_edges,
             idempotency_claim_then_existing,
             idempotency_keys_are_scoped_by_tenant,
             idempotency_expired_record_is_replaced,

@@ -22,6 +22,7 @@
 //! | `create_charge_keyed` | 1 `TransactWriteItems` (charge, idempotency key) |
 //! | `update_charge_emitting_keyed` | as `update_charge_emitting`, the key in the same transaction; + the transaction again without the key when only the key's condition failed |
 //! | `list_charges` | 1 `Query` per index page: one when no filter is given, more while filters leave pages short |
+//! | `charge_costs` | 1 `Query` per 1 MB page of each tenant's whole gsi1 partition (the created range is a filter; read capacity is paid for every charge of the tenant, in range or not); + 1 `Query` for the tenant list when every tenant is asked |
 //! | `record_event`, `get_event` | 1 `PutItem`, 1 `GetItem` |
 //! | `list_events` | as `list_charges` |
 //! | `append_audit` | 1 `PutItem` |
@@ -39,10 +40,11 @@ use super::item::{Item, ItemExt, decode, encode, n, s};
 use super::query::{Filter, Listing, in_transaction};
 use super::{DynamoStore, GSI1};
 use crate::id::ChargeId;
-use crate::model::{Charge, Event, TenantId};
+use crate::model::{Charge, Event, FeeSchedule, TenantId};
+use crate::store::costs::{ChargeCost, CostSums};
 use crate::store::{
-    ChargeQuery, ChargeStore, InboundWebhook, KeyWrite, Page, QueueMessage, StoreError,
-    StoreResult, Versioned,
+    ChargeQuery, ChargeStore, CostQuery, CostRow, InboundWebhook, KeyWrite, Page, QueueMessage,
+    StoreError, StoreResult, TenantStore, Versioned,
 };
 
 const CHARGE_SK: &str = "CHARGE";
@@ -325,5 +327,51 @@ impl ChargeStore for DynamoStore {
         };
         self.list_newest(listing, decode_charge, |c: &Charge| c.id.to_string())
             .await
+    }
+
+    /// Each tenant's gsi1 partition, page by page, the created range as a filter expression
+    /// (ids are generated times but `created_at` is the caller's, so no key condition can
+    /// bound it); each page added up as it arrives, nothing kept. Reads the whole partition:
+    /// see the table above.
+    async fn charge_costs(
+        &self,
+        query: &CostQuery,
+        schedule: &FeeSchedule,
+    ) -> StoreResult<Vec<CostRow>> {
+        let tenants = match &query.tenant {
+            Some(t) => vec![t.clone()],
+            None => self
+                .list_tenants()
+                .await?
+                .into_iter()
+                .map(|t| t.id)
+                .collect(),
+        };
+        let mut sums = CostSums::new(query, schedule);
+        for tenant in &tenants {
+            let request = self
+                .ddb
+                .query()
+                .table_name(&self.settings.table)
+                .index_name(GSI1)
+                .key_condition_expression("#pk = :pk")
+                .filter_expression("#created >= :from AND #created < :to")
+                .projection_expression("#pk0, #body")
+                .expression_attribute_names("#pk", "gsi1pk")
+                .expression_attribute_names("#created", "created")
+                .expression_attribute_names("#pk0", "pk")
+                .expression_attribute_names("#body", "body")
+                .expression_attribute_values(":pk", s(format!("CHARGES#{tenant}")))
+                .expression_attribute_values(":from", n(query.from.unix_millis()))
+                .expression_attribute_values(":to", n(query.to.unix_millis()));
+            self.each_page(request, |page| {
+                for item in &page {
+                    sums.add(&ChargeCost::of(&decode_charge(item)?));
+                }
+                Ok(())
+            })
+            .await?;
+        }
+        Ok(sums.finish())
     }
 }

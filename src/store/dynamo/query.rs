@@ -226,6 +226,21 @@ impl DynamoStore {
     /// Every item `query` matches, following `LastEvaluatedKey` page by page.
     pub(super) async fn collect_query(&self, query: QueryFluentBuilder) -> StoreResult<Vec<Item>> {
         let mut items = Vec::new();
+        self.each_page(query, |page| {
+            items.extend(page);
+            Ok(())
+        })
+        .await?;
+        Ok(items)
+    }
+
+    /// Hands each page of what `query` matches to `each` as it arrives, following
+    /// `LastEvaluatedKey`: for a reader that keeps sums, not items.
+    pub(super) async fn each_page(
+        &self,
+        query: QueryFluentBuilder,
+        mut each: impl FnMut(Vec<Item>) -> StoreResult<()>,
+    ) -> StoreResult<()> {
         let mut start: Option<Item> = None;
         loop {
             let out = query
@@ -234,10 +249,10 @@ impl DynamoStore {
                 .send()
                 .await
                 .map_err(|e| self.ddb_error("Query", e))?;
-            items.extend(out.items.unwrap_or_default());
+            each(out.items.unwrap_or_default())?;
             match out.last_evaluated_key {
                 Some(key) if !key.is_empty() => start = Some(key),
-                _ => return Ok(items),
+                _ => return Ok(()),
             }
         }
     }

@@ -16,10 +16,10 @@ use super::{
 };
 use crate::clock::Timestamp;
 use crate::id::ChargeId;
-use crate::model::{Charge, Event, GatewayId, TenantId};
+use crate::model::{Charge, Event, FeeSchedule, GatewayId, TenantId};
 use crate::store::{
-    ChargeQuery, ChargeStore, Claim, IdempotencyRecord, IdempotencyStore, InboundWebhook,
-    KEY_ENTITY, KeyWrite, Page, QueueMessage, StoreError, StoreResult, Versioned,
+    ChargeQuery, ChargeStore, Claim, CostQuery, CostRow, IdempotencyRecord, IdempotencyStore,
+    InboundWebhook, KEY_ENTITY, KeyWrite, Page, QueueMessage, StoreError, StoreResult, Versioned,
 };
 
 #[async_trait]
@@ -168,6 +168,15 @@ impl ChargeStore for SqliteStore {
             Ok(into_page(charges, limit, |ch: &Charge| ch.id.to_string()))
         })
         .await
+    }
+
+    /// One statement over the `(tenant, created_at)` index: see `costs.rs`.
+    async fn charge_costs(
+        &self,
+        query: &CostQuery,
+        schedule: &FeeSchedule,
+    ) -> StoreResult<Vec<CostRow>> {
+        self.sum_charge_costs(query, schedule).await
     }
 }
 

@@ -17,6 +17,7 @@
 
 mod accounts;
 mod charges;
+mod costs;
 mod events;
 pub mod private;
 mod queue;
