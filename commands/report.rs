@@ -58,6 +58,9 @@ pub struct BillingArgs {
     pub zone: Zone,
 }
 
+/// America/Sao_Paulo (no daylight saving time since 2019): `--utc-offset`'s default.
+pub const DEFAULT_UTC_OFFSET: UtcOffset = time::macros::offset!(-3);
+
 #[derive(Debug, Args)]
 pub struct Zone {
     /// The UTC offset days and months are cut at, ±HH:MM [default: -03:00, America/Sao_Paulo]
@@ -112,7 +115,7 @@ fn parse_month(s: &str) -> Result<(i32, Month), String> {
 }
 
 /// The instant `date` starts at `offset`.
-fn start_of(date: Date, offset: UtcOffset) -> Timestamp {
+pub(crate) fn start_of(date: Date, offset: UtcOffset) -> Timestamp {
     Timestamp::from_offset_date_time(OffsetDateTime::new_in_offset(date, Time::MIDNIGHT, offset))
 }
 
@@ -141,7 +144,7 @@ fn usage(flag: &str, s: &str) -> CliError {
 }
 
 /// The first instant of the month `at` falls in, at `offset`.
-fn month_start(at: Timestamp, offset: UtcOffset) -> Timestamp {
+pub(crate) fn month_start(at: Timestamp, offset: UtcOffset) -> Timestamp {
     let local = at.to_offset_date_time().to_offset(offset);
     start_of(local.date().replace_day(1).unwrap_or(local.date()), offset)
 }
@@ -176,7 +179,7 @@ fn at_offset(t: Timestamp, offset: UtcOffset) -> String {
 }
 
 /// `-03:00`.
-fn offset_text(offset: UtcOffset) -> String {
+pub(crate) fn offset_text(offset: UtcOffset) -> String {
     let (h, m, _) = offset.as_hms();
     let sign = if offset.is_negative() { '-' } else { '+' };
     format!("{sign}{:02}:{:02}", h.unsigned_abs(), m.unsigned_abs())
@@ -375,7 +378,7 @@ fn failover_cells(r: &CostRow) -> Vec<String> {
 }
 
 /// Fees over volume as a percent with two decimals (`4.38%`), `-` without volume.
-fn rate(r: &CostRow) -> String {
+pub(crate) fn rate(r: &CostRow) -> String {
     match r.effective_rate_ppm() {
         // Hundredths of a percent, rounded half up: ppm / 100.
         Some(ppm) => {
