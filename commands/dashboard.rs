@@ -16,6 +16,9 @@ pub struct DashboardArgs {
     /// How often to re-read the store, from 200ms to 1h
     #[arg(long, default_value = "1s", value_name = "DURATION", value_parser = parse_refresh)]
     pub refresh: HumanDuration,
+    /// Where the costs panel (`$`) starts its days and months
+    #[command(flatten)]
+    pub zone: super::report::Zone,
 }
 
 fn parse_refresh(s: &str) -> Result<HumanDuration, String> {
@@ -40,6 +43,7 @@ pub async fn run(ctx: &Ctx, no_color: bool, args: DashboardArgs) -> anyhow::Resu
         refresh: args.refresh.0,
         color: wants_color(no_color),
         demo: None,
+        utc_offset: args.zone.utc_offset,
     };
     tui::run(store, ctx.config().clone(), ctx.actor(), options).await
 }

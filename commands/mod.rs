@@ -1,7 +1,7 @@
 //! The operator CLI: the command tree, global flags, and dispatch to one module per noun.
 //! Commands use only the library's public API; output conventions live in `output/`.
 
-mod amount;
+pub mod amount;
 mod apikey;
 mod audit;
 mod aws;
@@ -15,7 +15,7 @@ mod dlq;
 mod events;
 mod gateway;
 mod output;
-mod report;
+pub mod report;
 mod sandbox;
 mod serve;
 mod setup;

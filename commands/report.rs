@@ -59,6 +59,9 @@ pub struct BillingArgs {
     pub zone: Zone,
 }
 
+/// America/Sao_Paulo (no daylight saving time since 2019): `--utc-offset`'s default.
+pub const DEFAULT_UTC_OFFSET: UtcOffset = time::macros::offset!(-3);
+
 #[derive(Debug, Args)]
 pub struct Zone {
     /// The UTC offset days and months are cut at, ±HH:MM [default: -03:00, America/Sao_Paulo]
@@ -176,7 +179,7 @@ fn at_offset(t: Timestamp, offset: UtcOffset) -> String {
 }
 
 /// `-03:00`.
-fn offset_text(offset: UtcOffset) -> String {
+pub(crate) fn offset_text(offset: UtcOffset) -> String {
     let (h, m, _) = offset.as_hms();
     let sign = if offset.is_negative() { '-' } else { '+' };
     format!("{sign}{:02}:{:02}", h.unsigned_abs(), m.unsigned_abs())
@@ -375,7 +378,7 @@ fn failover_cells(r: &CostRow) -> Vec<String> {
 }
 
 /// Fees over volume as a percent with two decimals (`4.38%`), `-` without volume.
-fn rate(r: &CostRow) -> String {
+pub(crate) fn rate(r: &CostRow) -> String {
     match r.effective_rate_ppm() {
         // Hundredths of a percent, rounded half up: ppm / 100.
         Some(ppm) => {

@@ -1139,6 +1139,7 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
         }
         'payorch;dashboard' {
             [CompletionResult]::new('--refresh', '--refresh', [CompletionResultType]::ParameterName, 'How often to re-read the store, from 200ms to 1h')
+            [CompletionResult]::new('--utc-offset', '--utc-offset', [CompletionResultType]::ParameterName, 'The UTC offset days and months are cut at, ±HH:MM [default: -03:00, America/Sao_Paulo]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]')
             [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Data directory [default: $XDG_DATA_HOME/payorch]')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant to act on [default: the config''s `tenant`, else "default"]')

@@ -2363,13 +2363,17 @@ _payorch() {
             return 0
             ;;
         payorch__subcmd__dashboard)
-            opts="-o -v -q -h -V --refresh --config --data-dir --tenant --output --no-color --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --refresh --utc-offset --config --data-dir --tenant --output --no-color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --refresh)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --utc-offset)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1033,6 +1033,7 @@ set edit:completion:arg-completer[payorch] = {|@words|
         }
         &'payorch;dashboard'= {
             cand --refresh 'How often to re-read the store, from 200ms to 1h'
+            cand --utc-offset 'The UTC offset days and months are cut at, ±HH:MM [default: -03:00, America/Sao_Paulo]'
             cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
             cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
             cand --tenant 'Tenant to act on [default: the config''s `tenant`, else "default"]'

@@ -657,6 +657,7 @@ complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen
 complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from help" -f -a "auto" -d 'Return a gateway\'s breaker to automatic: closed, with a fresh window'
 complete -c payorch -n "__fish_payorch_using_subcommand breaker; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c payorch -n "__fish_payorch_using_subcommand dashboard" -l refresh -d 'How often to re-read the store, from 200ms to 1h' -r
+complete -c payorch -n "__fish_payorch_using_subcommand dashboard" -l utc-offset -d 'The UTC offset days and months are cut at, ±HH:MM [default: -03:00, America/Sao_Paulo]' -r
 complete -c payorch -n "__fish_payorch_using_subcommand dashboard" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand dashboard" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand dashboard" -l tenant -d 'Tenant to act on [default: the config\'s `tenant`, else "default"]' -r

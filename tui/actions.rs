@@ -9,14 +9,15 @@ use payorch::clock::Clock;
 use payorch::config::Config;
 use payorch::fleet::{Breakers, OperatorCommand};
 use payorch::health::HealthReader;
-use payorch::model::{GatewayId, TenantId};
+use payorch::model::{FeeSchedule, GatewayId, TenantId};
 use payorch::routing::Routing;
-use payorch::store::{ChargeQuery, Store};
+use payorch::store::costs::{start_of_day, start_of_month};
+use payorch::store::{ChargeQuery, CostGroup, CostQuery, Store};
 use payorch::tenancy::Actor;
 use payorch::webhook::dlq;
 
 use super::DemoControl;
-use super::state::{Action, Snapshot};
+use super::state::{Action, Costs, Snapshot};
 
 /// The reason audit entries of dashboard actions carry.
 pub const REASON: &str = "from the dashboard";
@@ -31,6 +32,8 @@ pub struct Operator {
     health: HealthReader,
     routing: Routing,
     breakers: Breakers,
+    /// Prices what a failed-over charge would have paid at its first gateway (costs panel).
+    fees: FeeSchedule,
     demo: Option<Arc<dyn DemoControl>>,
 }
 
@@ -46,6 +49,7 @@ impl Operator {
             health: HealthReader::new(store.clone(), clock.clone(), config)?,
             routing: Routing::new(store.clone(), clock.clone(), config)?,
             breakers: Breakers::new(store.clone(), clock.clone(), config.breaker.clone()),
+            fees: config.fees.schedule(),
             store,
             clock,
             actor,
@@ -88,6 +92,47 @@ impl Operator {
             health,
             charges,
             audit,
+        })
+    }
+
+    /// Now, by the dashboard's clock.
+    pub fn now(&self) -> payorch::clock::Timestamp {
+        self.clock.now()
+    }
+
+    /// The costs panel: `tenant`'s charges created today and this month so far (days and
+    /// months starting at `offset`), summed per gateway. Two range reads of the store, the same
+    /// `report costs --by gateway` does.
+    pub async fn costs(&self, tenant: &TenantId, offset: time::UtcOffset) -> anyhow::Result<Costs> {
+        let at = self.clock.now();
+        let minutes = offset.whole_minutes().into();
+        let today_from = start_of_day(at, minutes);
+        let month_from = start_of_month(at, minutes);
+        // `to` is exclusive: a charge created in this very millisecond is in.
+        let to = payorch::clock::Timestamp::from_unix_millis(at.unix_millis() + 1);
+        let query = |from| CostQuery {
+            tenant: Some(tenant.clone()),
+            from,
+            to,
+            group: CostGroup::Gateway,
+            utc_offset_minutes: minutes,
+        };
+        let month = self
+            .store
+            .charge_costs(&query(month_from), &self.fees)
+            .await?;
+        let today = self
+            .store
+            .charge_costs(&query(today_from), &self.fees)
+            .await?;
+        Ok(Costs {
+            tenant: tenant.clone(),
+            at,
+            offset,
+            today_from,
+            month_from,
+            today,
+            month,
         })
     }
 

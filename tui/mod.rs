@@ -42,6 +42,8 @@ pub struct Options {
     pub color: bool,
     /// Present in `payorch demo`: the `x` key takes the selected gateway down / brings it back.
     pub demo: Option<std::sync::Arc<dyn DemoControl>>,
+    /// Where the costs panel's days and months start (`--utc-offset`).
+    pub utc_offset: time::UtcOffset,
 }
 
 /// What `payorch demo` lets the dashboard do to its embedded gateways.
@@ -82,6 +84,7 @@ pub async fn run(
         options.color,
         options.demo.is_some(),
     );
+    app.utc_offset = options.utc_offset;
     app.tenants = operator.tenants().await?;
     app.snapshot = Some(operator.snapshot(&app.tenant).await?);
     app.down = operator.down();
@@ -130,10 +133,21 @@ async fn event_loop(operator: &Operator, app: &mut App) -> anyhow::Result<()> {
     }
 }
 
-/// Re-reads the store; on failure keeps the last snapshot and says why on the status line.
+/// Re-reads the store (and the costs panel's sums, while it is shown and due); on failure
+/// keeps the last read and says why on the status line.
 async fn refresh(operator: &Operator, app: &mut App) {
     let result = operator.snapshot(&app.tenant).await;
     app.refreshed(result.map_err(|e| format!("{e:#}")));
+    if app.costs_due(operator.now()) {
+        match operator.costs(&app.tenant, app.utc_offset).await {
+            Ok(costs) => app.costs = Some(costs),
+            Err(e) => {
+                app.status = Some(state::StatusLine::RefreshFailed {
+                    error: format!("{e:#}"),
+                })
+            }
+        }
+    }
     if let Ok(tenants) = operator.tenants().await {
         app.tenants = tenants;
     }

@@ -206,6 +206,7 @@ async fn run_interactive(demo: &Demo, color: bool) -> anyhow::Result<()> {
             refresh: DASHBOARD_REFRESH,
             color,
             demo: Some(std::sync::Arc::new(demo.handle())),
+            utc_offset: crate::commands::report::DEFAULT_UTC_OFFSET,
         },
     )
     .await

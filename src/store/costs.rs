@@ -240,6 +240,33 @@ impl CostRow {
     pub fn count(&self, status: ChargeStatus) -> u64 {
         self.by_status.get(&status).copied().unwrap_or(0)
     }
+
+    /// Adds `other`'s sums to this row's (a total over groups; the key stays this row's). Both
+    /// must be in the same currency: that is the caller's to check, as money is never added
+    /// across currencies.
+    pub fn absorb(&mut self, other: &CostRow) {
+        debug_assert_eq!(self.currency, other.currency);
+        self.charges += other.charges;
+        for (status, n) in &other.by_status {
+            *self.by_status.entry(*status).or_insert(0) += n;
+        }
+        for (mine, theirs) in [
+            (&mut self.volume, other.volume),
+            (&mut self.refunded, other.refunded),
+            (&mut self.fees, other.fees),
+            (&mut self.fees_gateway, other.fees_gateway),
+            (&mut self.fees_estimated, other.fees_estimated),
+            (&mut self.net, other.net),
+            (&mut self.failover.fees, other.failover.fees),
+            (&mut self.failover.primary_fees, other.failover.primary_fees),
+            (&mut self.failover.extra, other.failover.extra),
+        ] {
+            *mine = mine.saturating_add(theirs);
+        }
+        self.unpriced += other.unpriced;
+        self.failover.charges += other.failover.charges;
+        self.failover.unpriced += other.failover.unpriced;
+    }
 }
 
 /// What a backend reads of one charge for the sums: its stored fields, nothing decoded twice.

@@ -16,9 +16,11 @@ use payorch::health::{Quantile, TenantHealth};
 use payorch::model::{AttemptOutcome, Charge, GatewayId};
 use payorch::store::AuditEntry;
 
-use super::state::{App, Mode, Snapshot};
+use super::state::{App, Mode, Snapshot, View};
 
+mod costs;
 mod gateways;
+use costs::draw_costs;
 use gateways::{detail_line, draw_gateways};
 
 /// Width from which the table shows every column and the feeds show whole charge ids.
@@ -105,7 +107,10 @@ pub fn draw(frame: &mut Frame, app: &App) {
             }
             draw_traffic(frame, traffic, &s.health, theme);
             frame.render_widget(Paragraph::new(dlq_line(&s.health, theme)), dlq);
-            draw_feeds(frame, feeds, app, s, theme, area.width);
+            match app.view {
+                View::Feeds => draw_feeds(frame, feeds, app, s, theme, area.width),
+                View::Costs => draw_costs(frame, feeds, app, theme),
+            }
         }
         None => {
             let text = format!("Reading tenant `{}`…", app.tenant);
@@ -357,14 +362,14 @@ fn footer_line(app: &App, theme: Theme, width: u16) -> Line<'static> {
     }
     let x = if app.demo { "  x down/up" } else { "" };
     let wide = format!(
-        " ? help  q quit  ↑↓ select  s primary  o open  c close  a auto  r replay{x}  t tenant  / filter"
+        " ? help  q quit  ↑↓ select  s primary  o open  c close  a auto  r replay{x}  t tenant  / filter  $ costs"
     );
     // On a narrow terminal the keys in short, so none is cut off.
     let text = if wide.chars().count() <= usize::from(width) {
         wide
     } else {
         let x = if app.demo { " x down/up" } else { "" };
-        format!(" ?help q quit s primary o/c/a breaker r replay{x} t tenant /filter")
+        format!(" ?help q quit s primary o/c/a breaker r replay{x} t tenant /filter $costs")
     };
     Line::from(Span::styled(text, theme.dim()))
 }
@@ -384,6 +389,7 @@ fn help_lines(app: &App) -> Vec<Line<'static>> {
     keys.extend([
         ("t", "switch tenant"),
         ("/", "filter charges by id, status, gateway"),
+        ("$", "costs per gateway, today and this month"),
         ("?", "this help"),
         ("q", "quit"),
     ]);

@@ -36,6 +36,9 @@ use GatewayId::{Asaas, Efi, Stripe};
 /// What an operator reads: declines in the feed, an open breaker's row.
 mod operator;
 
+/// The costs panel against hand-computed sums.
+mod costs;
+
 /// 2027-01-15T08:00:05Z: 5 s into a counter bucket.
 const NOW_MS: i64 = 1_800_000_005_000;
 
