@@ -297,7 +297,7 @@ async fn boleto_charge_creates_a_missing_customer() {
     assert_request(&seen[2], "POST", "/v3/customers", None);
     assert_eq!(
         seen[2].json(),
-        json!({"name": "Maria Silva", "cpfCnpj": "52998224725"})
+        json!({"name": "Maria Silva", "cpfCnpj": "52998224725", "notificationDisabled": true})
     );
     assert_request(&seen[3], "POST", "/v3/payments", None);
     assert_eq!(

@@ -15,7 +15,10 @@
 //!   text too. No float ever holds money. BRL only.
 //! - **Customers** are found by `cpfCnpj` (`GET /v3/customers?cpfCnpj=`) and created when
 //!   absent. No customer `externalReference`: payorch has no customer id of its own (a charge
-//!   carries its payer inline), and the document is already the stable key at Asaas.
+//!   carries its payer inline), and the document is already the stable key at Asaas. Created
+//!   with `notificationDisabled: true`, so Asaas never mails the payer a payment, an orphan
+//!   included ("Dúvidas frequentes: notificações", docs.asaas.com); a customer the merchant made
+//!   before keeps its own settings (payorch does not change them).
 //! - **Idempotency.** Asaas takes no idempotency key. Each payment carries
 //!   `externalReference` = payorch's charge id, and `create_charge` first looks that up
 //!   (`GET /v3/payments?externalReference=`), so calling it again after an ambiguous outcome
@@ -228,6 +231,7 @@ impl AsaasGateway {
             name: &customer.name,
             cpf_cnpj,
             email: customer.email.as_deref(),
+            notification_disabled: true,
         };
         let created: CustomerRef = self
             .post("/v3/customers", &body, "create the customer")

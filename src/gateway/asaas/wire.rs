@@ -99,6 +99,11 @@ pub(super) struct NewCustomer<'a> {
     pub(super) cpf_cnpj: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) email: Option<&'a str>,
+    /// Always `true`: Asaas mails (or texts) a customer every payment made for them unless
+    /// this is set, and an orphan (a payment left by an ambiguous create, until the reconciler
+    /// deletes it) must never reach the payer. The merchant gives the payer the QR code, line
+    /// or link payorch returned.
+    pub(super) notification_disabled: bool,
 }
 
 #[derive(Serialize)]
