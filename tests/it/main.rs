@@ -42,6 +42,7 @@ mod inbound_apply;
 mod merchant_api;
 mod money_guards;
 mod operator_cli;
+mod orphans;
 mod payment_links;
 mod pix_qr;
 mod public_json;

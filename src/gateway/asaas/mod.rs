@@ -506,6 +506,7 @@ impl Gateway for AsaasGateway {
             partial_refunds: true,
             method_currencies: Vec::new(),
             refund_resend_is_idempotent: true,
+            create_resend_is_idempotent: false,
         }
     }
 

@@ -274,6 +274,7 @@ impl Gateway for EfiGateway {
             partial_refunds: true,
             method_currencies: Vec::new(),
             refund_resend_is_idempotent: true,
+            create_resend_is_idempotent: true,
         }
     }
 

@@ -396,6 +396,7 @@ impl Gateway for StripeGateway {
             // Stripe's Pix charges Brazilian reais only.
             method_currencies: vec![(PaymentMethod::Pix, vec![Currency::Brl])],
             refund_resend_is_idempotent: false,
+            create_resend_is_idempotent: true,
         }
     }
 
