@@ -171,6 +171,25 @@ async fn a_payment_applies_once_and_enqueues_its_event() {
 }
 
 impl Fixture {
+    /// Records `event`'s webhook `received`, as a process that died before applying it left it.
+    async fn left_received(&self, event: &GatewayEvent) {
+        let recorded = self
+            .store
+            .record_inbound(&InboundWebhook {
+                id: payorch::id::InboundId::generate(),
+                tenant: self.tenant.clone(),
+                gateway: GatewayId::Stripe,
+                gateway_event_id: event.event_id.clone(),
+                received_at: self.clock.now(),
+                body: "{}".into(),
+                status: InboundStatus::Received,
+                note: None,
+            })
+            .await
+            .expect("record");
+        assert!(recorded);
+    }
+
     async fn fee(&self, id: &ChargeId) -> Option<Fee> {
         let v = self.store.get_charge(&self.tenant, id).await.expect("read");
         v.expect("exists").value.fee
@@ -225,6 +244,92 @@ async fn a_reported_fee_is_recorded_as_the_gateways() {
     again.fee = Fee::reported(30, Currency::Brl);
     f.apply(&again).await;
     assert_eq!(f.fee(&other).await, Fee::reported(30, Currency::Brl));
+}
+
+/// News that does not move a paid charge (Asaas's `PAYMENT_RECEIVED` after
+/// `PAYMENT_CONFIRMED`, a repeated report) still brings the gateway's fee when the charge has
+/// none yet or only the estimate: recorded on the charge with no event (the merchant's news is
+/// the status, told once), the webhook recorded `applied`. A gateway figure already there is
+/// kept (no write), and news before payment records nothing.
+#[tokio::test]
+async fn news_that_moves_nothing_still_brings_the_gateways_fee() {
+    let f = fixture().await;
+    let id = f
+        .charge(Some(GatewayId::Stripe), ChargeStatus::RequiresAction)
+        .await;
+    // Before payment a fee is nothing to record.
+    let mut early = event(&id, Some(ChargeStatus::RequiresAction));
+    early.fee = Fee::reported(199, Currency::Brl);
+    assert!(matches!(f.receive(&early).await, Applied::Ignored(_)));
+    assert_eq!(f.fee(&id).await, None);
+
+    // Paid without a figure: the estimate (1.19 % of R$ 19.90 -> 24).
+    f.receive(&event(&id, Some(ChargeStatus::Succeeded))).await;
+    assert_eq!(f.fee(&id).await.unwrap().source, FeeSource::Estimated);
+    let (_, _, version) = f.status(&id).await;
+    let queued = f.queued().await;
+    let events = logged(&f, &id).await.len();
+
+    // A later report of the same status with the gateway's figure replaces the estimate.
+    let mut received = event(&id, Some(ChargeStatus::Succeeded));
+    received.fee = Fee::reported(199, Currency::Brl);
+    let a = f.receive(&received).await;
+    assert!(matches!(a, Applied::FeeRecorded(_)), "{a:?}");
+    assert!(a.note().unwrap().contains("199"), "{a:?}");
+    assert_eq!(f.fee(&id).await, Fee::reported(199, Currency::Brl));
+    assert_eq!(f.inbound(&received).await, InboundStatus::Applied);
+    let (status, _, after) = f.status(&id).await;
+    assert_eq!(status, ChargeStatus::Succeeded);
+    assert_eq!(after, version + 1, "one write of the charge");
+    assert_eq!(f.queued().await, queued, "no event for a fee");
+    assert_eq!(logged(&f, &id).await.len(), events);
+    // Its redelivery is a duplicate.
+    assert_eq!(f.receive(&received).await, Applied::Duplicate);
+
+    // Another figure later, or news without one: the gateway's first figure stays, unwritten.
+    let mut other = event(&id, Some(ChargeStatus::Succeeded));
+    other.fee = Fee::reported(250, Currency::Brl);
+    assert!(matches!(f.receive(&other).await, Applied::Ignored(_)));
+    assert!(matches!(
+        f.receive(&event(&id, Some(ChargeStatus::Succeeded))).await,
+        Applied::Ignored(_)
+    ));
+    assert_eq!(f.fee(&id).await, Fee::reported(199, Currency::Brl));
+    assert_eq!(f.status(&id).await.2, after);
+
+    // A charge paid with no fee at all (stored before fees existed) takes the figure too.
+    let old = f
+        .charge(Some(GatewayId::Stripe), ChargeStatus::Succeeded)
+        .await;
+    assert_eq!(f.fee(&old).await, None);
+    let mut late = event(&old, Some(ChargeStatus::Succeeded));
+    late.fee = Fee::reported(77, Currency::Brl);
+    assert!(matches!(f.receive(&late).await, Applied::FeeRecorded(_)));
+    assert_eq!(f.fee(&old).await, Fee::reported(77, Currency::Brl));
+}
+
+/// The fee-only write is the record, then the charge, then the record's status (like news
+/// that only settles a refund): a crash after the record leaves it `received`, and the
+/// redelivery after the grace records the fee.
+#[tokio::test]
+async fn a_fee_only_record_a_crash_left_behind_is_processed_on_redelivery() {
+    let f = fixture().await;
+    let id = f
+        .charge(Some(GatewayId::Stripe), ChargeStatus::RequiresAction)
+        .await;
+    f.receive(&event(&id, Some(ChargeStatus::Succeeded))).await;
+    let mut received = event(&id, Some(ChargeStatus::Succeeded));
+    received.fee = Fee::reported(199, Currency::Brl);
+    f.left_received(&received).await;
+    assert_eq!(f.receive(&received).await, Applied::InFlight);
+    assert_eq!(f.fee(&id).await.unwrap().source, FeeSource::Estimated);
+    f.clock.advance(Duration::from_secs(31));
+    assert!(matches!(
+        f.receive(&received).await,
+        Applied::FeeRecorded(_)
+    ));
+    assert_eq!(f.fee(&id).await, Fee::reported(199, Currency::Brl));
+    assert_eq!(f.inbound(&received).await, InboundStatus::Applied);
 }
 
 #[tokio::test]
@@ -491,21 +596,7 @@ async fn a_record_a_crash_left_behind_is_processed_on_redelivery() {
         .await;
     let paid = event(&id, Some(ChargeStatus::Succeeded));
     // A process recorded the webhook and died before applying it.
-    let recorded = f
-        .store
-        .record_inbound(&InboundWebhook {
-            id: payorch::id::InboundId::generate(),
-            tenant: f.tenant.clone(),
-            gateway: GatewayId::Stripe,
-            gateway_event_id: paid.event_id.clone(),
-            received_at: f.clock.now(),
-            body: "{}".into(),
-            status: InboundStatus::Received,
-            note: None,
-        })
-        .await
-        .expect("record");
-    assert!(recorded);
+    f.left_received(&paid).await;
     // Soon after, it looks like a delivery still at work: retry later, nothing changes.
     assert_eq!(f.receive(&paid).await, Applied::InFlight);
     assert_eq!(f.status(&id).await.0, ChargeStatus::RequiresAction);
