@@ -46,6 +46,11 @@ pub struct Capabilities {
     /// twice, a link payable twice). After an ambiguous create at such a gateway the flow only
     /// asks (rule 4: "for Asaas look the payment up by externalReference").
     pub create_resend_is_idempotent: bool,
+    /// A read of a paid charge (`get_charge`) carries the gateway's own fee: Stripe (the
+    /// latest charge's balance transaction, expanded), Asaas (`value - netValue`); not Efí,
+    /// whose Pix API reports none. The reconciler reads it for a paid charge that got only
+    /// the estimate (`orchestrator/fees.rs`).
+    pub fee_on_read: bool,
 }
 
 impl Capabilities {

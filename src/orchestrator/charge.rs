@@ -561,6 +561,7 @@ impl ChargeRun<'_> {
         }
         self.store_outcome().await?;
         self.o.failpoints.hit(failpoint::CHARGE_FINAL_STORED).await;
+        self.o.mark_fee_to_read(&self.charge).await;
         Ok(self.charge.clone())
     }
 

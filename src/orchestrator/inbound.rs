@@ -323,7 +323,10 @@ impl Orchestrator {
             .update_charge_emitting_inbound(&charge, read.version, &news, &message, &record)
             .await
         {
-            Ok(_) => Ok(AtOnce::Done(applied)),
+            Ok(_) => {
+                self.mark_fee_to_read(&charge).await;
+                Ok(AtOnce::Done(applied))
+            }
             Err(StoreError::AlreadyExists { entity, .. }) if entity == INBOUND_ENTITY => {
                 Ok(AtOnce::Recorded)
             }
@@ -386,7 +389,12 @@ impl Orchestrator {
                         charge.status()
                     )));
                 }
-                Ok(_) => return Ok(Applied::Applied(charge.status())),
+                Ok(_) => {
+                    if change == Change::Moved {
+                        self.mark_fee_to_read(&charge).await;
+                    }
+                    return Ok(Applied::Applied(charge.status()));
+                }
                 Err(StoreError::Conflict { .. }) => continue,
                 Err(e) => return Err(e),
             }

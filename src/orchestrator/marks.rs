@@ -1,11 +1,13 @@
 //! The reconciler's work lists, as typed state documents: possible orphans (money a charge may
-//! have left at a gateway it moved on from) and refunds recorded in flight. Each is named
-//! `<charge>:<gateway>` or `<charge>:<refund>` under its kind; the stored JSON is
-//! `{"charge", "gateway" | "refund", "state", ["reference"]}`.
+//! have left at a gateway it moved on from), refunds recorded in flight, and paid charges whose
+//! gateway's own fee is still to be read. Each is named `<charge>:<gateway>`,
+//! `<charge>:<refund>` or `<charge>` under its kind; the stored JSON is
+//! `{"charge", "gateway" | "refund", "state", ["reference"], ["tries", "next_at"]}`.
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::clock::Timestamp;
 use crate::id::{ChargeId, RefundId};
 use crate::model::{GatewayId, TenantId};
 use crate::store::{StateDoc, StateKey, StateKind};
@@ -16,6 +18,10 @@ pub const ORPHAN_KIND: StateKind = StateKind::Orphan;
 
 /// State-document kind naming a refund that was recorded in flight: the reconciler's work list.
 pub const REFUND_KIND: StateKind = StateKind::Refund;
+
+/// State-document kind naming a paid charge that has only payorch's estimate (or no fee) while
+/// its gateway can tell its own on a read: the reconciler reads it (`reconcile.rs`).
+pub const FEE_KIND: StateKind = StateKind::Fee;
 
 /// A marker's document to and from its stored JSON.
 pub(super) trait Marker: Serialize + DeserializeOwned {
@@ -31,6 +37,7 @@ pub(super) trait Marker: Serialize + DeserializeOwned {
 
 impl Marker for Orphan {}
 impl Marker for RefundMark {}
+impl Marker for FeeMark {}
 
 /// What became of a possible orphan.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,6 +96,33 @@ impl RefundMark {
     }
 }
 
+/// Where reading a charge's fee stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub(super) enum FeeMarkState {
+    /// To be read at `next_at` or later; `tries` reads have failed so far.
+    Pending { tries: u32, next_at: Timestamp },
+    /// The gateway's figure is on the charge (or the charge no longer needs one).
+    Done,
+    /// Every try failed: the estimate stays.
+    GaveUp,
+}
+
+/// A charge whose gateway fee is to be read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct FeeMark {
+    pub charge: ChargeId,
+    pub gateway: GatewayId,
+    #[serde(flatten)]
+    pub state: FeeMarkState,
+}
+
+impl FeeMark {
+    pub(super) fn key(tenant: &TenantId, charge: &ChargeId) -> StateKey {
+        StateDoc::Fee(charge.clone()).key(tenant)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,5 +155,20 @@ mod tests {
             serde_json::json!({"charge": charge, "refund": refund, "state": "in_flight"})
         );
         assert_eq!(RefundMark::parse(&mark.to_value()), Some(mark));
+        let at = Timestamp::from_unix_millis(1_764_900_000_000);
+        let fee = FeeMark {
+            charge: charge.clone(),
+            gateway: GatewayId::Stripe,
+            state: FeeMarkState::Pending {
+                tries: 2,
+                next_at: at,
+            },
+        };
+        let value = fee.to_value();
+        assert_eq!(value["state"], "pending");
+        assert_eq!(value["tries"], 2);
+        assert_eq!(FeeMark::parse(&value), Some(fee));
+        let done = serde_json::json!({"charge": charge, "gateway": "stripe", "state": "gave_up"});
+        assert_eq!(FeeMark::parse(&done).unwrap().state, FeeMarkState::GaveUp);
     }
 }

@@ -29,6 +29,10 @@ pub struct ReconcileReport {
     pub orphans_paid: Vec<(ChargeId, GatewayId, String)>,
     /// Charges or orphans left for a later pass (the gateway did not answer).
     pub deferred: usize,
+    /// Paid charges whose gateway's own fee was read and recorded (it replaced the estimate).
+    pub fees_recorded: Vec<ChargeId>,
+    /// Paid charges whose fee could not be read after every try: the estimate stays.
+    pub fees_given_up: Vec<ChargeId>,
 }
 
 /// How long after the last attempt a lookup that finds nothing is believed by default: some
@@ -52,8 +56,9 @@ impl Orchestrator {
     }
 
     /// One pass of the reconciler: finishes abandoned charges and refunds, resolves
-    /// `unknown` charges by asking their gateway, and cancels Pix/boleto orphans left at
-    /// gateways a charge failed over from.
+    /// `unknown` charges by asking their gateway, cancels Pix/boleto orphans left at
+    /// gateways a charge failed over from, and reads the gateway's fee of paid charges that
+    /// got only the estimate (`fees.rs`).
     pub async fn reconcile_once(&self) -> Result<ReconcileReport, StoreError> {
         let mut report = ReconcileReport::default();
         for tenant in self.store.list_tenants().await? {
@@ -63,6 +68,7 @@ impl Orchestrator {
             report.deferred += deferred;
             self.reconcile_unknown(&tenant.id, &mut report).await?;
             self.reconcile_orphans(&tenant.id, &mut report).await?;
+            self.reconcile_fees(&tenant.id, &mut report).await;
         }
         Ok(report)
     }
@@ -192,7 +198,10 @@ impl Orchestrator {
             }
             current.updated_at = now;
             match self.store_with_news(&current, versioned.version).await {
-                Ok(_) => report.resolved.push((current.id.clone(), current.status())),
+                Ok(_) => {
+                    report.resolved.push((current.id.clone(), current.status()));
+                    self.mark_fee_to_read(&current).await;
+                }
                 // Someone else (a webhook, another reconciler) moved it: theirs stands.
                 Err(StoreError::Conflict { .. }) => report.deferred += 1,
                 Err(e) => return Err(e),

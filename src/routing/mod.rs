@@ -473,6 +473,7 @@ mod tests {
             method_currencies: Vec::new(),
             refund_resend_is_idempotent: true,
             create_resend_is_idempotent: true,
+            fee_on_read: false,
         }
     }
 

@@ -32,6 +32,27 @@ async fn fixture() -> Fixture {
     fixture_with(Gateways::default()).await
 }
 
+/// The gateways of a fixture whose only one is a Stripe adapter at `base` (a scripted server).
+fn stripe_at(base: &str) -> Gateways {
+    use payorch::config::StripeSettings;
+    use payorch::gateway::stripe::{StripeCredentials, StripeGateway};
+    let settings = StripeSettings {
+        base_url: base.to_string(),
+        ..StripeSettings::default()
+    };
+    let credentials = StripeCredentials {
+        secret_key: payorch::secret::Secret::new("sk_test_inboundApply0123456789"),
+        webhook_secret: None,
+    };
+    let adapter = StripeGateway::new(&settings, credentials).expect("adapter");
+    let mut gateways = Gateways::default();
+    gateways.available.insert(
+        GatewayId::Stripe,
+        Arc::new(adapter) as Arc<dyn payorch::gateway::Gateway>,
+    );
+    gateways
+}
+
 async fn fixture_with(gateways: Gateways) -> Fixture {
     let dir = tempfile::tempdir().expect("tempdir");
     let store: Arc<dyn Store> =
@@ -704,9 +725,6 @@ async fn a_redelivery_after_not_yet_still_enqueues_an_event_a_crash_lost() {
 #[tokio::test]
 async fn the_reconciler_never_resends_a_pending_stripe_refund() {
     use crate::common::scripted::{Reply, Scripted};
-    use payorch::config::StripeSettings;
-    use payorch::gateway::stripe::{StripeCredentials, StripeGateway};
-    use payorch::secret::Secret;
 
     let stripe = Scripted::answering(|seen| {
         Some(if seen.method == axum::http::Method::POST {
@@ -724,21 +742,7 @@ async fn the_reconciler_never_resends_a_pending_stripe_refund() {
         })
     })
     .await;
-    let settings = StripeSettings {
-        base_url: stripe.base.clone(),
-        ..StripeSettings::default()
-    };
-    let credentials = StripeCredentials {
-        secret_key: Secret::new("sk_test_pendingRefunds0123456789"),
-        webhook_secret: None,
-    };
-    let adapter = StripeGateway::new(&settings, credentials).expect("adapter");
-    let mut gateways = Gateways::default();
-    gateways.available.insert(
-        GatewayId::Stripe,
-        Arc::new(adapter) as Arc<dyn payorch::gateway::Gateway>,
-    );
-    let f = fixture_with(gateways).await;
+    let f = fixture_with(stripe_at(&stripe.base)).await;
     let id = f
         .charge(Some(GatewayId::Stripe), ChargeStatus::Succeeded)
         .await;
@@ -850,4 +854,122 @@ async fn news_that_moves_its_charge_is_one_commit_with_its_record() {
     assert_eq!(f.receive(&paid).await, Applied::Duplicate);
     assert_eq!(f.queued().await, before + 1, "nothing more");
     assert_eq!(logged(&f, &id).await.len(), 1);
+}
+
+/// Stripe's Pix is paid by a webhook that carries no fee: the estimate, and a mark for the
+/// reconciler, which reads the intent at Stripe (its balance transaction expanded). A Stripe
+/// that fails the read leaves the estimate; the read is tried again only after a doubling wait,
+/// and given up after `FEE_READ_TRIES` failures with the estimate in place. A good read records
+/// Stripe's figure with one write and no event.
+#[tokio::test]
+async fn the_reconciler_reads_stripes_fee_with_backoff_and_gives_up_leaving_the_estimate() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use crate::common::scripted::{Reply, Scripted};
+    use payorch::orchestrator::FEE_READ_TRIES;
+
+    let healthy = Arc::new(AtomicBool::new(false));
+    let up = Arc::clone(&healthy);
+    let stripe = Scripted::answering(move |seen| {
+        let id = seen
+            .path
+            .trim_start_matches("/v1/payment_intents/")
+            .to_string();
+        Some(if up.load(Ordering::SeqCst) {
+            Reply::json(
+                200,
+                serde_json::json!({"id": id, "object": "payment_intent", "amount": 1990,
+                    "currency": "brl", "status": "succeeded", "metadata": {},
+                    "latest_charge": {"id": "ch_3F", "object": "charge", "amount": 1990,
+                        "amount_refunded": 0, "refunded": false, "payment_intent": id,
+                        "balance_transaction": {"id": "txn_3F", "object": "balance_transaction",
+                            "amount": 1990, "currency": "brl", "fee": 31, "net": 1959,
+                            "type": "charge"}}}),
+            )
+        } else {
+            Reply::json(
+                500,
+                serde_json::json!({"error": {"type": "api_error", "message": "try again"}}),
+            )
+        })
+    })
+    .await;
+    let f = fixture_with(stripe_at(&stripe.base)).await;
+    let orchestrator = &f.core.orchestrator;
+
+    // A Stripe Pix awaiting its payer, then its webhook (no fee in it).
+    let paid_by_webhook = |reference: &'static str| {
+        let f = &f;
+        async move {
+            let id = f
+                .charge(Some(GatewayId::Stripe), ChargeStatus::RequiresAction)
+                .await;
+            let stored = f.store.get_charge(&f.tenant, &id).await.unwrap().unwrap();
+            let mut held = stored.value;
+            held.gateway_reference = Some(reference.into());
+            f.store.update_charge(&held, stored.version).await.unwrap();
+            let mut paid = event(&id, Some(ChargeStatus::Succeeded));
+            paid.reference = reference.into();
+            assert_eq!(
+                f.receive(&paid).await,
+                Applied::Applied(ChargeStatus::Succeeded)
+            );
+            assert_eq!(f.fee(&id).await.unwrap().source, FeeSource::Estimated);
+            id
+        }
+    };
+    let id = paid_by_webhook("pi_3Down").await;
+    let version = f.status(&id).await.2;
+
+    // Every read fails: one per due pass, none between, then given up.
+    let mut reads = 0;
+    for tries in 1..=FEE_READ_TRIES {
+        let report = orchestrator.reconcile_once().await.expect("pass");
+        reads += 1;
+        assert_eq!(stripe.seen().len(), reads, "one read on try {tries}");
+        assert!(report.fees_recorded.is_empty(), "{report:?}");
+        let gave_up = tries == FEE_READ_TRIES;
+        assert_eq!(
+            report.fees_given_up == vec![id.clone()],
+            gave_up,
+            "{report:?}"
+        );
+        // Not due again yet: no request.
+        orchestrator.reconcile_once().await.expect("pass");
+        assert_eq!(stripe.seen().len(), reads, "waits after try {tries}");
+        // The wait doubles from a minute; past an hour covers every one of them.
+        f.clock.advance(Duration::from_secs(60 << (tries - 1)));
+    }
+    f.clock.advance(Duration::from_secs(3 * 3600));
+    orchestrator.reconcile_once().await.expect("pass");
+    assert_eq!(stripe.seen().len(), reads, "given up: never read again");
+    assert_eq!(f.fee(&id).await.unwrap().source, FeeSource::Estimated);
+    assert_eq!(
+        f.status(&id).await.2,
+        version,
+        "the charge was never written"
+    );
+    let read = &stripe.seen()[0];
+    assert_eq!(read.method, axum::http::Method::GET);
+    assert_eq!(read.path, "/v1/payment_intents/pi_3Down");
+    assert_eq!(
+        read.query.as_deref(),
+        Some("expand%5B%5D=latest_charge&expand%5B%5D=latest_charge.balance_transaction")
+    );
+
+    // Stripe answers: Stripe's figure replaces the estimate, with no event.
+    healthy.store(true, Ordering::SeqCst);
+    let id = paid_by_webhook("pi_3Up").await;
+    let (_, _, version) = f.status(&id).await;
+    let queued = f.queued().await;
+    let report = orchestrator.reconcile_once().await.expect("pass");
+    assert_eq!(report.fees_recorded, vec![id.clone()], "{report:?}");
+    assert_eq!(f.fee(&id).await, Fee::reported(31, Currency::Brl));
+    assert_eq!(f.status(&id).await.2, version + 1);
+    assert_eq!(f.queued().await, queued, "no event for a fee");
+    // Done: the next pass reads nothing.
+    let seen = stripe.seen().len();
+    f.clock.advance(Duration::from_secs(3600));
+    orchestrator.reconcile_once().await.expect("pass");
+    assert_eq!(stripe.seen().len(), seen);
 }

@@ -507,6 +507,7 @@ impl Gateway for AsaasGateway {
             method_currencies: Vec::new(),
             refund_resend_is_idempotent: true,
             create_resend_is_idempotent: false,
+            fee_on_read: true,
         }
     }
 

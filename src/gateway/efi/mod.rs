@@ -275,6 +275,7 @@ impl Gateway for EfiGateway {
             method_currencies: Vec::new(),
             refund_resend_is_idempotent: true,
             create_resend_is_idempotent: true,
+            fee_on_read: false,
         }
     }
 
