@@ -5,8 +5,9 @@
 //! document) after its commit, best effort; the reconciler reads the charge at its gateway
 //! (`Gateway::get_charge`, which expands the fee where the gateway has one), records the
 //! figure with a conditional write and no event, and on failure tries again with a doubling
-//! wait, giving up after [`FEE_READ_TRIES`] with the estimate left in place. Marks live in the
-//! store, so a restart loses none; a crash between a charge's commit and its mark leaves the
+//! wait, giving up after [`FEE_READ_TRIES`] with the estimate left in place; a mark is deleted
+//! once read or given up (`StateStore::delete_state`, conditional on its version), so a pass
+//! lists only the work left. Marks live in the store, so a restart loses none; a crash between a charge's commit and its mark leaves the
 //! estimate (the fee is a report's figure, never money moved).
 
 use std::time::Duration;
@@ -15,7 +16,7 @@ use crate::id::ChargeId;
 use crate::model::{Charge, FeeSource, GatewayId, TenantId};
 use crate::store::{Expect, StoreError};
 
-use super::marks::{FEE_KIND, FeeMark, FeeMarkState, Marker};
+use super::marks::{FEE_KIND, FeeMark, Marker};
 use super::{Orchestrator, ReconcileReport, WEBHOOK_UPDATE_TRIES};
 
 /// How many reads of a charge's fee fail before the estimate is left for good.
@@ -67,10 +68,8 @@ impl Orchestrator {
         let mark = FeeMark {
             charge: charge.id.clone(),
             gateway: g,
-            state: FeeMarkState::Pending {
-                tries: 0,
-                next_at: self.clock.now(),
-            },
+            tries: 0,
+            next_at: self.clock.now(),
         };
         let key = FeeMark::key(&charge.tenant, &charge.id);
         match self
@@ -97,50 +96,46 @@ impl Orchestrator {
         };
         let now = self.clock.now();
         for (_, doc) in marks {
-            let Some(FeeMark {
-                charge,
-                gateway,
-                state: FeeMarkState::Pending { tries, next_at },
-            }) = FeeMark::parse(&doc.value)
-            else {
+            let Some(mark) = FeeMark::parse(&doc.value) else {
                 continue;
             };
-            if next_at > now {
+            if mark.next_at > now {
                 continue;
             }
-            let state = match self.read_fee(tenant, &charge, gateway).await {
+            let (charge, gateway) = (mark.charge.clone(), mark.gateway);
+            // `None`: finished (read, needless or given up): the mark is deleted.
+            let next = match self.read_fee(tenant, &charge, gateway).await {
                 Ok(Read::Recorded) => {
                     report.fees_recorded.push(charge.clone());
-                    FeeMarkState::Done
+                    None
                 }
-                Ok(Read::Needless) => FeeMarkState::Done,
-                Err(why) if tries + 1 >= FEE_READ_TRIES => {
+                Ok(Read::Needless) => None,
+                Err(why) if mark.tries + 1 >= FEE_READ_TRIES => {
                     tracing::warn!(%charge, %gateway, error = %why, "reconcile: gave up reading the gateway's fee; the estimate stays");
                     report.fees_given_up.push(charge.clone());
-                    FeeMarkState::GaveUp
+                    None
                 }
                 Err(why) => {
                     tracing::info!(%charge, %gateway, error = %why, "reconcile: the gateway's fee not read yet; will retry");
-                    FeeMarkState::Pending {
-                        tries: tries + 1,
-                        next_at: now.plus(wait_after(tries + 1)),
-                    }
+                    Some(FeeMark {
+                        tries: mark.tries + 1,
+                        next_at: now.plus(wait_after(mark.tries + 1)),
+                        ..mark
+                    })
                 }
             };
-            let value = FeeMark {
-                charge: charge.clone(),
-                gateway,
-                state,
-            }
-            .to_value();
             let key = FeeMark::key(tenant, &charge);
-            match self
-                .store
-                .put_state(&key, &value, Expect::Version(doc.version))
-                .await
-            {
-                // Another reconciler settled it meanwhile: theirs stands.
-                Ok(_) | Err(StoreError::Conflict { .. }) => {}
+            let written = match next {
+                Some(next) => self
+                    .store
+                    .put_state(&key, &next.to_value(), Expect::Version(doc.version))
+                    .await
+                    .map(|_| ()),
+                None => self.store.delete_state(&key, doc.version).await,
+            };
+            match written {
+                // Another reconciler got there first: theirs stands.
+                Ok(()) | Err(StoreError::Conflict { .. } | StoreError::NotFound { .. }) => {}
                 Err(e) => {
                     tracing::warn!(%charge, error = %e, "reconcile: fee mark not updated; next pass");
                 }

@@ -2,7 +2,8 @@
 //! have left at a gateway it moved on from), refunds recorded in flight, and paid charges whose
 //! gateway's own fee is still to be read. Each is named `<charge>:<gateway>`,
 //! `<charge>:<refund>` or `<charge>` under its kind; the stored JSON is
-//! `{"charge", "gateway" | "refund", "state", ["reference"], ["tries", "next_at"]}`.
+//! `{"charge", "gateway" | "refund", "state", ["reference"]}`, or for a fee
+//! `{"charge", "gateway", "tries", "next_at"}`.
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -96,25 +97,14 @@ impl RefundMark {
     }
 }
 
-/// Where reading a charge's fee stands.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub(super) enum FeeMarkState {
-    /// To be read at `next_at` or later; `tries` reads have failed so far.
-    Pending { tries: u32, next_at: Timestamp },
-    /// The gateway's figure is on the charge (or the charge no longer needs one).
-    Done,
-    /// Every try failed: the estimate stays.
-    GaveUp,
-}
-
-/// A charge whose gateway fee is to be read.
+/// A charge whose gateway fee is to be read at `next_at` or later; `tries` reads have failed
+/// so far. Deleted once read or given up, so the list holds only the work left.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct FeeMark {
     pub charge: ChargeId,
     pub gateway: GatewayId,
-    #[serde(flatten)]
-    pub state: FeeMarkState,
+    pub tries: u32,
+    pub next_at: Timestamp,
 }
 
 impl FeeMark {
@@ -159,16 +149,14 @@ mod tests {
         let fee = FeeMark {
             charge: charge.clone(),
             gateway: GatewayId::Stripe,
-            state: FeeMarkState::Pending {
-                tries: 2,
-                next_at: at,
-            },
+            tries: 2,
+            next_at: at,
         };
-        let value = fee.to_value();
-        assert_eq!(value["state"], "pending");
-        assert_eq!(value["tries"], 2);
-        assert_eq!(FeeMark::parse(&value), Some(fee));
-        let done = serde_json::json!({"charge": charge, "gateway": "stripe", "state": "gave_up"});
-        assert_eq!(FeeMark::parse(&done).unwrap().state, FeeMarkState::GaveUp);
+        assert_eq!(
+            fee.to_value(),
+            serde_json::json!({"charge": charge, "gateway": "stripe", "tries": 2,
+                               "next_at": "2025-12-05T02:00:00Z"})
+        );
+        assert_eq!(FeeMark::parse(&fee.to_value()), Some(fee));
     }
 }

@@ -192,6 +192,14 @@ async fn a_payment_applies_once_and_enqueues_its_event() {
 }
 
 impl Fixture {
+    /// The tenant's fee marks: the reconciler's fee reads still to do.
+    async fn fee_marks(&self) -> Vec<(String, payorch::store::Versioned<serde_json::Value>)> {
+        self.store
+            .list_state(&self.tenant, payorch::orchestrator::FEE_KIND)
+            .await
+            .expect("list")
+    }
+
     /// Records `event`'s webhook `received`, as a process that died before applying it left it.
     async fn left_received(&self, event: &GatewayEvent) {
         let recorded = self
@@ -943,6 +951,8 @@ async fn the_reconciler_reads_stripes_fee_with_backoff_and_gives_up_leaving_the_
     f.clock.advance(Duration::from_secs(3 * 3600));
     orchestrator.reconcile_once().await.expect("pass");
     assert_eq!(stripe.seen().len(), reads, "given up: never read again");
+    let marks = f.fee_marks().await;
+    assert!(marks.is_empty(), "a mark given up is deleted: {marks:?}");
     assert_eq!(f.fee(&id).await.unwrap().source, FeeSource::Estimated);
     assert_eq!(
         f.status(&id).await.2,
@@ -967,7 +977,9 @@ async fn the_reconciler_reads_stripes_fee_with_backoff_and_gives_up_leaving_the_
     assert_eq!(f.fee(&id).await, Fee::reported(31, Currency::Brl));
     assert_eq!(f.status(&id).await.2, version + 1);
     assert_eq!(f.queued().await, queued, "no event for a fee");
-    // Done: the next pass reads nothing.
+    // Done: the mark is deleted and the next pass reads nothing.
+    let marks = f.fee_marks().await;
+    assert!(marks.is_empty(), "{marks:?}");
     let seen = stripe.seen().len();
     f.clock.advance(Duration::from_secs(3600));
     orchestrator.reconcile_once().await.expect("pass");
