@@ -309,3 +309,66 @@ async fn a_pix_fails_over_from_a_late_efi_cob_and_the_cob_is_removed() {
     assert_eq!(payments[0]["id"], v["gateway_reference"]);
     assert!(payable(&payments[0]));
 }
+
+/// An orphan with a twin at Asaas (two payments under one `externalReference`, as an older
+/// payorch's resend of the create made): the reconciler looks again after each delete and
+/// deletes both, so neither stays payable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_orphan_and_its_twin_are_both_deleted() {
+    // serve's own reconciler waits an hour: the twin is added before any pass runs.
+    let stack = start("[recovery]\nevery = \"1h\"\n");
+    fault_on(&stack, "asaas", "slow", 5000, "POST /v3/payments");
+    let (status, _) = create(&stack, &link()).await;
+    let charge = the_charge(&stack).await;
+    if charge["status"] != "failed" {
+        // A machine so loaded that the lookup found the payment: nothing orphaned here.
+        assert_eq!(status, 201);
+        return;
+    }
+    let id = charge["id"].as_str().expect("id").to_string();
+    until_asaas_holds(&stack, &id).await;
+    let late = asaas_payments(&stack, &id).remove(0);
+
+    // The twin, made through Asaas's own API as payorch's create makes it.
+    let info: Value =
+        serde_json::from_str(&stack.sandbox(&["info", "-o", "json"])).expect("info JSON");
+    let asaas = &info["gateways"]["asaas"];
+    let made = stack
+        .http
+        .post(format!(
+            "{}/v3/payments",
+            asaas["base_url"].as_str().unwrap()
+        ))
+        .header(
+            "access_token",
+            asaas["credentials"]["api_key"].as_str().unwrap(),
+        )
+        .header("user-agent", "payorch-tests")
+        .header("content-type", "application/json")
+        .body(
+            json!({"customer": late["customer"], "billingType": "UNDEFINED",
+                "value": late["value"], "dueDate": late["dueDate"], "externalReference": id})
+            .to_string(),
+        )
+        .send()
+        .await
+        .expect("POST /v3/payments");
+    assert!(made.status().is_success(), "{:?}", made.text().await);
+    assert_eq!(
+        asaas_payments(&stack, &id)
+            .iter()
+            .filter(|p| payable(p))
+            .count(),
+        2
+    );
+
+    let report = reconcile(&stack);
+    let cancelled = report["orphans_cancelled"].as_array().expect("a list");
+    assert_eq!(cancelled.len(), 2, "{report}");
+    let payments = asaas_payments(&stack, &id);
+    assert_eq!(payments.len(), 2, "{payments:?}");
+    assert!(
+        payments.iter().all(|p| p["deleted"] == true),
+        "{payments:?}"
+    );
+}
