@@ -684,6 +684,8 @@ pub async fn reconcile(ctx: &Ctx, args: ReconcileArgs) -> anyhow::Result<()> {
             report.orphans_cancelled.len().to_string(),
         ),
         ("orphans paid", report.orphans_paid.len().to_string()),
+        ("fees read", report.fees_recorded.len().to_string()),
+        ("fees given up", report.fees_given_up.len().to_string()),
         ("deferred", report.deferred.to_string()),
     ])?;
     for (id, status) in &report.resolved {

@@ -1630,7 +1630,7 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('mode', 'mode', [CompletionResultType]::ParameterValue, 'Make a gateway fail: up, down (refused, or --status), slow (--latency), flaky (--error-rate)')
+            [CompletionResult]::new('mode', 'mode', [CompletionResultType]::ParameterValue, 'Make a gateway fail: up, down (refused, or --status), slow (--latency), flaky (--error-rate), lost (--latency: done at once, the answer held); --only limits it to one kind of request')
             [CompletionResult]::new('pay', 'pay', [CompletionResultType]::ParameterValue, 'Mark a pending charge paid; the fake sends its gateway''s webhook')
             [CompletionResult]::new('charges', 'charges', [CompletionResultType]::ParameterValue, 'List the charges the fakes hold')
             [CompletionResult]::new('webhook', 'webhook', [CompletionResultType]::ParameterValue, 'Register the URL a gateway''s webhooks are sent to')
@@ -1640,9 +1640,10 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
             break
         }
         'payorch;sandbox;mode' {
-            [CompletionResult]::new('--latency', '--latency', [CompletionResultType]::ParameterName, 'Added latency in milliseconds (slow)')
+            [CompletionResult]::new('--latency', '--latency', [CompletionResultType]::ParameterName, 'Added latency in milliseconds (slow: before the request is processed; lost: after, before its answer)')
             [CompletionResult]::new('--error-rate', '--error-rate', [CompletionResultType]::ParameterName, 'Share of requests that fail, 0 to 1 (flaky)')
             [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'Status to answer with (down: instead of refusing connections; flaky: default 503)')
+            [CompletionResult]::new('--only', '--only', [CompletionResultType]::ParameterName, 'Only requests with this method and path (the gateway''s own; a trailing * makes it a prefix), e.g. ''POST /v3/payments''; the others are answered normally')
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'The running sandbox''s address')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]')
             [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Data directory [default: $XDG_DATA_HOME/payorch]')
@@ -1752,7 +1753,7 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
             break
         }
         'payorch;sandbox;help' {
-            [CompletionResult]::new('mode', 'mode', [CompletionResultType]::ParameterValue, 'Make a gateway fail: up, down (refused, or --status), slow (--latency), flaky (--error-rate)')
+            [CompletionResult]::new('mode', 'mode', [CompletionResultType]::ParameterValue, 'Make a gateway fail: up, down (refused, or --status), slow (--latency), flaky (--error-rate), lost (--latency: done at once, the answer held); --only limits it to one kind of request')
             [CompletionResult]::new('pay', 'pay', [CompletionResultType]::ParameterValue, 'Mark a pending charge paid; the fake sends its gateway''s webhook')
             [CompletionResult]::new('charges', 'charges', [CompletionResultType]::ParameterValue, 'List the charges the fakes hold')
             [CompletionResult]::new('webhook', 'webhook', [CompletionResultType]::ParameterValue, 'Register the URL a gateway''s webhooks are sent to')
@@ -2175,7 +2176,7 @@ Register-ArgumentCompleter -Native -CommandName 'payorch' -ScriptBlock {
             break
         }
         'payorch;help;sandbox' {
-            [CompletionResult]::new('mode', 'mode', [CompletionResultType]::ParameterValue, 'Make a gateway fail: up, down (refused, or --status), slow (--latency), flaky (--error-rate)')
+            [CompletionResult]::new('mode', 'mode', [CompletionResultType]::ParameterValue, 'Make a gateway fail: up, down (refused, or --status), slow (--latency), flaky (--error-rate), lost (--latency: done at once, the answer held); --only limits it to one kind of request')
             [CompletionResult]::new('pay', 'pay', [CompletionResultType]::ParameterValue, 'Mark a pending charge paid; the fake sends its gateway''s webhook')
             [CompletionResult]::new('charges', 'charges', [CompletionResultType]::ParameterValue, 'List the charges the fakes hold')
             [CompletionResult]::new('webhook', 'webhook', [CompletionResultType]::ParameterValue, 'Register the URL a gateway''s webhooks are sent to')

@@ -5333,7 +5333,7 @@ _payorch() {
             return 0
             ;;
         payorch__subcmd__sandbox__subcmd__mode)
-            opts="-o -v -q -h -V --latency --error-rate --status --url --config --data-dir --tenant --output --no-color --verbose --quiet --help --version up down slow flaky"
+            opts="-o -v -q -h -V --latency --error-rate --status --only --url --config --data-dir --tenant --output --no-color --verbose --quiet --help --version up down slow flaky lost"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5348,6 +5348,10 @@ _payorch() {
                     return 0
                     ;;
                 --status)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --only)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

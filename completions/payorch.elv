@@ -1476,7 +1476,7 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
-            cand mode 'Make a gateway fail: up, down (refused, or --status), slow (--latency), flaky (--error-rate)'
+            cand mode 'Make a gateway fail: up, down (refused, or --status), slow (--latency), flaky (--error-rate), lost (--latency: done at once, the answer held); --only limits it to one kind of request'
             cand pay 'Mark a pending charge paid; the fake sends its gateway''s webhook'
             cand charges 'List the charges the fakes hold'
             cand webhook 'Register the URL a gateway''s webhooks are sent to'
@@ -1485,9 +1485,10 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'payorch;sandbox;mode'= {
-            cand --latency 'Added latency in milliseconds (slow)'
+            cand --latency 'Added latency in milliseconds (slow: before the request is processed; lost: after, before its answer)'
             cand --error-rate 'Share of requests that fail, 0 to 1 (flaky)'
             cand --status 'Status to answer with (down: instead of refusing connections; flaky: default 503)'
+            cand --only 'Only requests with this method and path (the gateway''s own; a trailing * makes it a prefix), e.g. ''POST /v3/payments''; the others are answered normally'
             cand --url 'The running sandbox''s address'
             cand --config 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]'
             cand --data-dir 'Data directory [default: $XDG_DATA_HOME/payorch]'
@@ -1591,7 +1592,7 @@ set edit:completion:arg-completer[payorch] = {|@words|
             cand --version 'Print version'
         }
         &'payorch;sandbox;help'= {
-            cand mode 'Make a gateway fail: up, down (refused, or --status), slow (--latency), flaky (--error-rate)'
+            cand mode 'Make a gateway fail: up, down (refused, or --status), slow (--latency), flaky (--error-rate), lost (--latency: done at once, the answer held); --only limits it to one kind of request'
             cand pay 'Mark a pending charge paid; the fake sends its gateway''s webhook'
             cand charges 'List the charges the fakes hold'
             cand webhook 'Register the URL a gateway''s webhooks are sent to'
@@ -1932,7 +1933,7 @@ set edit:completion:arg-completer[payorch] = {|@words|
         &'payorch;help;amount'= {
         }
         &'payorch;help;sandbox'= {
-            cand mode 'Make a gateway fail: up, down (refused, or --status), slow (--latency), flaky (--error-rate)'
+            cand mode 'Make a gateway fail: up, down (refused, or --status), slow (--latency), flaky (--error-rate), lost (--latency: done at once, the answer held); --only limits it to one kind of request'
             cand pay 'Mark a pending charge paid; the fake sends its gateway''s webhook'
             cand charges 'List the charges the fakes hold'
             cand webhook 'Register the URL a gateway''s webhooks are sent to'

@@ -872,16 +872,17 @@ complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -s q -l quiet -d 'Only errors on stderr'
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -s V -l version -d 'Print version'
-complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -f -a "mode" -d 'Make a gateway fail: up, down (refused, or --status), slow (--latency), flaky (--error-rate)'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -f -a "mode" -d 'Make a gateway fail: up, down (refused, or --status), slow (--latency), flaky (--error-rate), lost (--latency: done at once, the answer held); --only limits it to one kind of request'
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -f -a "pay" -d 'Mark a pending charge paid; the fake sends its gateway\'s webhook'
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -f -a "charges" -d 'List the charges the fakes hold'
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -f -a "webhook" -d 'Register the URL a gateway\'s webhooks are sent to'
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -f -a "webhooks" -d 'Show the webhook delivery log'
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -f -a "info" -d 'Show the gateways: base URLs, test credentials, modes, webhook URLs'
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and not __fish_seen_subcommand_from mode pay charges webhook webhooks info help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from mode" -l latency -d 'Added latency in milliseconds (slow)' -r
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from mode" -l latency -d 'Added latency in milliseconds (slow: before the request is processed; lost: after, before its answer)' -r
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from mode" -l error-rate -d 'Share of requests that fail, 0 to 1 (flaky)' -r
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from mode" -l status -d 'Status to answer with (down: instead of refusing connections; flaky: default 503)' -r
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from mode" -l only -d 'Only requests with this method and path (the gateway\'s own; a trailing * makes it a prefix), e.g. \'POST /v3/payments\'; the others are answered normally' -r
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from mode" -l url -d 'The running sandbox\'s address' -r
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from mode" -l config -d 'Config file [default: $XDG_CONFIG_HOME/payorch/payorch.toml]' -r -F
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from mode" -l data-dir -d 'Data directory [default: $XDG_DATA_HOME/payorch]' -r -F
@@ -955,7 +956,7 @@ complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from info" -s q -l quiet -d 'Only errors on stderr'
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from info" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from info" -s V -l version -d 'Print version'
-complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from help" -f -a "mode" -d 'Make a gateway fail: up, down (refused, or --status), slow (--latency), flaky (--error-rate)'
+complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from help" -f -a "mode" -d 'Make a gateway fail: up, down (refused, or --status), slow (--latency), flaky (--error-rate), lost (--latency: done at once, the answer held); --only limits it to one kind of request'
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from help" -f -a "pay" -d 'Mark a pending charge paid; the fake sends its gateway\'s webhook'
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from help" -f -a "charges" -d 'List the charges the fakes hold'
 complete -c payorch -n "__fish_payorch_using_subcommand sandbox; and __fish_seen_subcommand_from help" -f -a "webhook" -d 'Register the URL a gateway\'s webhooks are sent to'
@@ -1111,7 +1112,7 @@ complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_su
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from events" -f -a "list" -d 'The tenant\'s events, newest first'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from events" -f -a "show" -d 'One event\'s JSON, exactly as it is delivered'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from events" -f -a "resend" -d 'Deliver an event again: the same body and event id, queued now'
-complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from sandbox" -f -a "mode" -d 'Make a gateway fail: up, down (refused, or --status), slow (--latency), flaky (--error-rate)'
+complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from sandbox" -f -a "mode" -d 'Make a gateway fail: up, down (refused, or --status), slow (--latency), flaky (--error-rate), lost (--latency: done at once, the answer held); --only limits it to one kind of request'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from sandbox" -f -a "pay" -d 'Mark a pending charge paid; the fake sends its gateway\'s webhook'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from sandbox" -f -a "charges" -d 'List the charges the fakes hold'
 complete -c payorch -n "__fish_payorch_using_subcommand help; and __fish_seen_subcommand_from sandbox" -f -a "webhook" -d 'Register the URL a gateway\'s webhooks are sent to'

@@ -19,7 +19,7 @@ use payorch::sandbox::bounded::DEFAULT_MAX_OBJECTS;
 use payorch::sandbox::server::{
     self, Delivery, GatewayInfo, SandboxInfo, SandboxOptions, SandboxServer, ServerError,
 };
-use payorch::sandbox::{FaultMode, SandboxContext};
+use payorch::sandbox::{FaultMode, RequestScope, SandboxContext};
 
 use super::output::bind_error;
 use super::{CliError, Exit, Output};
@@ -72,14 +72,17 @@ pub struct Remote {
 
 #[derive(Debug, Subcommand)]
 pub enum SandboxCommand {
-    /// Make a gateway fail: up, down (refused, or --status), slow (--latency), flaky (--error-rate)
+    /// Make a gateway fail: up, down (refused, or --status), slow (--latency), flaky
+    /// (--error-rate), lost (--latency: done at once, the answer held); --only limits it to one
+    /// kind of request
     Mode {
         /// The fake to steer: stripe, efi or asaas
         #[arg(value_parser = parse_gateway)]
         gateway: GatewayId,
         /// How it behaves from now on
         mode: ModeName,
-        /// Added latency in milliseconds (slow)
+        /// Added latency in milliseconds (slow: before the request is processed; lost: after,
+        /// before its answer)
         #[arg(long, value_name = "MS")]
         latency: Option<u64>,
         /// Share of requests that fail, 0 to 1 (flaky)
@@ -88,6 +91,10 @@ pub enum SandboxCommand {
         /// Status to answer with (down: instead of refusing connections; flaky: default 503)
         #[arg(long, value_name = "CODE")]
         status: Option<u16>,
+        /// Only requests with this method and path (the gateway's own; a trailing * makes it a
+        /// prefix), e.g. 'POST /v3/payments'; the others are answered normally
+        #[arg(long, value_name = "'METHOD PATH'", value_parser = parse_scope)]
+        only: Option<RequestScope>,
         #[command(flatten)]
         remote: Remote,
     },
@@ -138,11 +145,16 @@ pub enum ModeName {
     Down,
     Slow,
     Flaky,
+    Lost,
 }
 
 fn parse_gateway(s: &str) -> Result<GatewayId, String> {
     s.parse()
         .map_err(|e: payorch::model::gateway::UnknownGateway| e.to_string())
+}
+
+fn parse_scope(s: &str) -> Result<RequestScope, String> {
+    s.parse()
 }
 
 fn parse_gateway_url(s: &str) -> Result<(GatewayId, reqwest::Url), String> {
@@ -168,10 +180,12 @@ pub async fn run(out: Output, args: SandboxArgs) -> anyhow::Result<()> {
             latency,
             error_rate,
             status,
+            only,
             remote,
         } => {
             let mode = build_mode(mode, latency, error_rate, status)?;
-            set_mode(out, &remote, gateway, &mode).await
+            server::validate_scope(&mode, only.as_ref()).map_err(usage)?;
+            set_mode(out, &remote, gateway, mode, only).await
         }
         SandboxCommand::Pay {
             id,
@@ -194,9 +208,10 @@ async fn set_mode(
     out: Output,
     remote: &Remote,
     gateway: GatewayId,
-    mode: &FaultMode,
+    mode: FaultMode,
+    only: Option<RequestScope>,
 ) -> anyhow::Result<()> {
-    let body = serde_json::to_value(mode)?;
+    let body = serde_json::to_value(server::ModeSetting { mode, only })?;
     let path = format!("/_sandbox/{gateway}/mode");
     let answer = Control::new(remote)?.send("PUT", &path, Some(body)).await?;
     let info: GatewayInfo = serde_json::from_value(answer.clone())?;
@@ -205,7 +220,7 @@ async fn set_mode(
     } else {
         out.fields(&[
             ("gateway", gateway.to_string()),
-            ("mode", describe(&info.mode)),
+            ("mode", describe(&info.mode, info.only.as_ref())),
             ("base_url", info.base_url),
         ])?;
     }
@@ -408,7 +423,7 @@ fn print_info(out: Output, info: &SandboxInfo) -> anyhow::Result<()> {
             vec![
                 g.to_string(),
                 i.base_url.clone(),
-                describe(&i.mode),
+                describe(&i.mode, i.only.as_ref()),
                 i.webhook_url.clone().unwrap_or_else(|| "-".into()),
             ]
         })
@@ -435,9 +450,10 @@ fn print_info(out: Output, info: &SandboxInfo) -> anyhow::Result<()> {
     out.fields(&[("control", info.control_url.clone())])
 }
 
-/// A mode for people: `up`, `down (refusing connections)`, `slow (250 ms)`, …
-fn describe(mode: &FaultMode) -> String {
-    match mode {
+/// A mode for people: `up`, `down (refusing connections)`, `slow (250 ms)`, …, and the
+/// requests it is limited to.
+fn describe(mode: &FaultMode, only: Option<&RequestScope>) -> String {
+    let text = match mode {
         FaultMode::Up => "up".into(),
         FaultMode::Down { status: None } => "down (refusing connections)".into(),
         FaultMode::Down { status: Some(s) } => format!("down (answers {s})"),
@@ -445,6 +461,11 @@ fn describe(mode: &FaultMode) -> String {
         FaultMode::Flaky { error_rate, status } => {
             format!("flaky ({}% answer {status})", error_rate * 100.0)
         }
+        FaultMode::Lost { latency_ms } => format!("lost (done, answered +{latency_ms} ms)"),
+    };
+    match only {
+        Some(scope) => format!("{text} for {scope} only"),
+        None => text,
     }
 }
 
@@ -459,7 +480,7 @@ fn build_mode(
     let allowed: &[&str] = match name {
         ModeName::Up => &[],
         ModeName::Down => &["--status"],
-        ModeName::Slow => &["--latency"],
+        ModeName::Slow | ModeName::Lost => &["--latency"],
         ModeName::Flaky => &["--error-rate", "--status"],
     };
     for (flag, given) in [
@@ -477,6 +498,10 @@ fn build_mode(
         ModeName::Slow => FaultMode::Slow {
             latency_ms: latency
                 .ok_or_else(|| usage("mode slow needs --latency MS (e.g. --latency 2000)"))?,
+        },
+        ModeName::Lost => FaultMode::Lost {
+            latency_ms: latency
+                .ok_or_else(|| usage("mode lost needs --latency MS (e.g. --latency 30000)"))?,
         },
         ModeName::Flaky => FaultMode::Flaky {
             error_rate: error_rate

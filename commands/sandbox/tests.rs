@@ -29,6 +29,14 @@ fn flags_must_fit_the_mode() {
         ),
         (ModeName::Down, Some(5), None, None, "--latency"),
         (ModeName::Slow, None, None, None, "needs --latency"),
+        (ModeName::Lost, None, None, None, "needs --latency"),
+        (
+            ModeName::Lost,
+            Some(5),
+            None,
+            Some(500),
+            "--status does not apply",
+        ),
         (ModeName::Flaky, None, None, Some(500), "needs --error-rate"),
         (ModeName::Flaky, None, Some(2.0), None, "between 0 and 1"),
         (ModeName::Down, None, None, Some(42), "status 42"),
@@ -37,6 +45,16 @@ fn flags_must_fit_the_mode() {
         assert_eq!(err.exit, Exit::Usage);
         assert!(err.message.contains(wants), "{}", err.message);
     }
+}
+
+#[test]
+fn a_scoped_mode_says_so() {
+    let only: RequestScope = "POST /v3/payments".parse().unwrap();
+    assert_eq!(
+        describe(&FaultMode::Lost { latency_ms: 30_000 }, Some(&only)),
+        "lost (done, answered +30000 ms) for POST /v3/payments only"
+    );
+    assert_eq!(describe(&FaultMode::Up, None), "up");
 }
 
 #[test]

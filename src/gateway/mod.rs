@@ -38,6 +38,19 @@ pub struct Capabilities {
     /// is PUT under payorch's id). Not Stripe, whose idempotency keys expire after 24 hours:
     /// a refund still pending there is settled by its webhook only, never resent.
     pub refund_resend_is_idempotent: bool,
+    /// The same create sent again makes no second charge, even while the first is still being
+    /// processed at the gateway: Stripe (the same `Idempotency-Key`), Efí (`PUT` under the
+    /// same txid). Not Asaas, which takes no idempotency key: its adapter looks the
+    /// `externalReference` up before creating, but a first request still in flight there is
+    /// not visible yet, and a second `POST` would make a second payment (a card captured
+    /// twice, a link payable twice). After an ambiguous create at such a gateway the flow only
+    /// asks (rule 4: "for Asaas look the payment up by externalReference").
+    pub create_resend_is_idempotent: bool,
+    /// A read of a paid charge (`get_charge`) carries the gateway's own fee: Stripe (the
+    /// latest charge's balance transaction, expanded), Asaas (`value - netValue`); not Efí,
+    /// whose Pix API reports none. The reconciler reads it for a paid charge that got only
+    /// the estimate (`orchestrator/fees.rs`).
+    pub fee_on_read: bool,
 }
 
 impl Capabilities {

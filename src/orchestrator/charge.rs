@@ -457,8 +457,9 @@ impl ChargeRun<'_> {
     }
 
     /// Rule 4 after an ambiguous outcome at `gateway` (of a call made at `since`): with the
-    /// merchant's request, retry the same gateway with the same key; then ask the gateway what
-    /// it holds under payorch's keys. Only a charge found or a definitive answer (declined,
+    /// merchant's request, retry the same gateway with the same key, if sending it again can
+    /// make no second charge (`Capabilities::create_resend_is_idempotent`; not Asaas); then ask
+    /// the gateway what it holds under payorch's keys. Only a charge found or a definitive answer (declined,
     /// invalid) settles it, or a lookup that finds nothing once the grace has passed;
     /// anything else stays undecided, whatever class the retry's own failure had, because the
     /// first call may have created the charge.
@@ -470,7 +471,7 @@ impl ChargeRun<'_> {
         first: GatewayError,
     ) -> Result<Resolution, Stop> {
         let mut why = first;
-        if self.request.is_some() {
+        if self.request.is_some() && gateway.capabilities().create_resend_is_idempotent {
             match self.call(gateway, req).await? {
                 Ok(c) => return Ok(Resolution::Found(Box::new(c))),
                 Err(e)
@@ -560,6 +561,7 @@ impl ChargeRun<'_> {
         }
         self.store_outcome().await?;
         self.o.failpoints.hit(failpoint::CHARGE_FINAL_STORED).await;
+        self.o.mark_fee_to_read(&self.charge).await;
         Ok(self.charge.clone())
     }
 

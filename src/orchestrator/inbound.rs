@@ -29,6 +29,10 @@ pub enum Applied {
     Ignored(String),
     /// Contradicts what payorch knows (e.g. failed after succeeded): recorded for an operator.
     Rejected(String),
+    /// News that does not move the charge brought the gateway's fee for it, which the charge
+    /// lacked (it had none, or only the estimate): recorded on the charge, with no event (the
+    /// merchant's news is the status; the fee is on the charge and in the reports).
+    FeeRecorded(String),
     /// No charge of this tenant matches it: recorded for an operator.
     UnknownCharge(String),
     /// The charge's create flow is still running: nothing changed; the gateway should deliver
@@ -46,7 +50,7 @@ impl Applied {
     /// The inbound record's status for this result (`None`: leave it as it is).
     pub fn inbound_status(&self) -> Option<InboundStatus> {
         match self {
-            Applied::Applied(_) => Some(InboundStatus::Applied),
+            Applied::Applied(_) | Applied::FeeRecorded(_) => Some(InboundStatus::Applied),
             Applied::Ignored(_) => Some(InboundStatus::Ignored),
             Applied::Rejected(_) => Some(InboundStatus::Rejected),
             Applied::UnknownCharge(_) => Some(InboundStatus::UnknownCharge),
@@ -62,6 +66,7 @@ impl Applied {
             Applied::Applied(status) => Some(format!("charge moved to {status}")),
             Applied::Ignored(n)
             | Applied::Rejected(n)
+            | Applied::FeeRecorded(n)
             | Applied::UnknownCharge(n)
             | Applied::NotYet(n) => Some(n.clone()),
             Applied::InFlight | Applied::Duplicate => None,
@@ -302,7 +307,7 @@ impl Orchestrator {
         }
         let mut charge = read.value.clone();
         let now = self.clock.now();
-        if decide(&mut charge, gateway, event, now, &self.settings.fees) != Ok(true) {
+        if decide(&mut charge, gateway, event, now, &self.settings.fees) != Ok(Change::Moved) {
             return Ok(AtOnce::NotSo(Some(Box::new(read))));
         }
         charge.updated_at = now;
@@ -318,7 +323,10 @@ impl Orchestrator {
             .update_charge_emitting_inbound(&charge, read.version, &news, &message, &record)
             .await
         {
-            Ok(_) => Ok(AtOnce::Done(applied)),
+            Ok(_) => {
+                self.mark_fee_to_read(&charge).await;
+                Ok(AtOnce::Done(applied))
+            }
             Err(StoreError::AlreadyExists { entity, .. }) if entity == INBOUND_ENTITY => {
                 Ok(AtOnce::Recorded)
             }
@@ -362,19 +370,31 @@ impl Orchestrator {
             }
             let mut charge = versioned.value;
             let now = self.clock.now();
-            let moved = match decide(&mut charge, gateway, event, now, &self.settings.fees) {
-                Ok(moved) => moved,
+            let change = match decide(&mut charge, gateway, event, now, &self.settings.fees) {
+                Ok(change) => change,
                 Err(unchanged) => return Ok(unchanged),
             };
             charge.updated_at = now;
-            let written = if moved {
+            let written = if change == Change::Moved {
                 self.store_with_news(&charge, versioned.version).await
             } else {
-                // Only a refund's state changed (a denied refund released): no news.
+                // Only a refund's state (a denied refund released) or the fee changed: no news.
                 self.store.update_charge(&charge, versioned.version).await
             };
             match written {
-                Ok(_) => return Ok(Applied::Applied(charge.status())),
+                Ok(_) if change == Change::Fee => {
+                    let fee = charge.fee.map_or(0, |f| f.amount);
+                    return Ok(Applied::FeeRecorded(format!(
+                        "recorded {gateway}'s fee of {fee} (minor units) on the {} charge; no event",
+                        charge.status()
+                    )));
+                }
+                Ok(_) => {
+                    if change == Change::Moved {
+                        self.mark_fee_to_read(&charge).await;
+                    }
+                    return Ok(Applied::Applied(charge.status()));
+                }
                 Err(StoreError::Conflict { .. }) => continue,
                 Err(e) => return Err(e),
             }
@@ -396,17 +416,30 @@ enum AtOnce {
     NotSo(Option<Box<Versioned<Charge>>>),
 }
 
-/// What `event` does to `charge`, in place: `Ok(moved)` when it changed it (`moved`: its
-/// status or refunded amount, which is news for the merchant; otherwise only a pending refund
-/// settled), `Err` with why when it changes nothing (`charge` then is as it was). A charge it
-/// changes takes the fee the event reports, or the schedule's estimate, once paid.
+/// What [`decide`] changed on a charge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Change {
+    /// Its status or refunded amount: news for the merchant (an event).
+    Moved,
+    /// Only a pending refund settled (a failed one released): no news.
+    RefundSettled,
+    /// Only the gateway's fee, which the paid charge lacked: no news.
+    Fee,
+}
+
+/// What `event` does to `charge`, in place: `Ok` with what it changed, `Err` with why when it
+/// changes nothing (`charge` then is as it was). A charge it changes takes the fee the event
+/// reports, or the schedule's estimate, once paid. News that changes nothing else still brings
+/// the gateway's fee to a paid charge that has no gateway figure yet (Asaas's
+/// `PAYMENT_RECEIVED` after `PAYMENT_CONFIRMED`, a redelivery): an estimate is replaced by the
+/// gateway's figure, never the reverse, and a gateway figure already recorded stays.
 fn decide(
     charge: &mut Charge,
     gateway: GatewayId,
     event: &GatewayEvent,
     now: Timestamp,
     fees: &FeeSchedule,
-) -> Result<bool, Applied> {
+) -> Result<Change, Applied> {
     if let Some(refusal) = refuse_news(charge, gateway, event) {
         return Err(refusal);
     }
@@ -424,12 +457,32 @@ fn decide(
     let settled = settle_refunds(charge, &event.refunds, now);
     let moved = (charge.status(), charge.amount_refunded()) != before;
     match unchanged {
+        Some(_) if !settled && !moved && brings_gateway_fee(charge, event) => {
+            charge.settle_fee(event.fee, fees);
+            Ok(Change::Fee)
+        }
         Some(unchanged) if !settled && !moved => Err(unchanged),
         _ => {
             charge.settle_fee(event.fee, fees);
-            Ok(moved)
+            Ok(if moved {
+                Change::Moved
+            } else {
+                Change::RefundSettled
+            })
         }
     }
+}
+
+/// `event` reports the gateway's own fee and `charge` is paid without one: no fee yet, or
+/// only payorch's estimate.
+fn brings_gateway_fee(charge: &Charge, event: &GatewayEvent) -> bool {
+    charge.status().is_paid()
+        && event
+            .fee
+            .is_some_and(|f| f.source == crate::model::FeeSource::Gateway)
+        && charge
+            .fee
+            .is_none_or(|f| f.source != crate::model::FeeSource::Gateway)
 }
 
 /// `Ignored` when `event` reports nothing a charge takes: no status and no refund settled.

@@ -1,11 +1,14 @@
 //! The reconciler's work lists, as typed state documents: possible orphans (money a charge may
-//! have left at a gateway it moved on from) and refunds recorded in flight. Each is named
-//! `<charge>:<gateway>` or `<charge>:<refund>` under its kind; the stored JSON is
-//! `{"charge", "gateway" | "refund", "state", ["reference"]}`.
+//! have left at a gateway it moved on from), refunds recorded in flight, and paid charges whose
+//! gateway's own fee is still to be read. Each is named `<charge>:<gateway>`,
+//! `<charge>:<refund>` or `<charge>` under its kind; the stored JSON is
+//! `{"charge", "gateway" | "refund", "state", ["reference"]}`, or for a fee
+//! `{"charge", "gateway", "tries", "next_at"}`.
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::clock::Timestamp;
 use crate::id::{ChargeId, RefundId};
 use crate::model::{GatewayId, TenantId};
 use crate::store::{StateDoc, StateKey, StateKind};
@@ -16,6 +19,10 @@ pub const ORPHAN_KIND: StateKind = StateKind::Orphan;
 
 /// State-document kind naming a refund that was recorded in flight: the reconciler's work list.
 pub const REFUND_KIND: StateKind = StateKind::Refund;
+
+/// State-document kind naming a paid charge that has only payorch's estimate (or no fee) while
+/// its gateway can tell its own on a read: the reconciler reads it (`reconcile.rs`).
+pub const FEE_KIND: StateKind = StateKind::Fee;
 
 /// A marker's document to and from its stored JSON.
 pub(super) trait Marker: Serialize + DeserializeOwned {
@@ -31,6 +38,7 @@ pub(super) trait Marker: Serialize + DeserializeOwned {
 
 impl Marker for Orphan {}
 impl Marker for RefundMark {}
+impl Marker for FeeMark {}
 
 /// What became of a possible orphan.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,6 +97,22 @@ impl RefundMark {
     }
 }
 
+/// A charge whose gateway fee is to be read at `next_at` or later; `tries` reads have failed
+/// so far. Deleted once read or given up, so the list holds only the work left.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct FeeMark {
+    pub charge: ChargeId,
+    pub gateway: GatewayId,
+    pub tries: u32,
+    pub next_at: Timestamp,
+}
+
+impl FeeMark {
+    pub(super) fn key(tenant: &TenantId, charge: &ChargeId) -> StateKey {
+        StateDoc::Fee(charge.clone()).key(tenant)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,5 +145,18 @@ mod tests {
             serde_json::json!({"charge": charge, "refund": refund, "state": "in_flight"})
         );
         assert_eq!(RefundMark::parse(&mark.to_value()), Some(mark));
+        let at = Timestamp::from_unix_millis(1_764_900_000_000);
+        let fee = FeeMark {
+            charge: charge.clone(),
+            gateway: GatewayId::Stripe,
+            tries: 2,
+            next_at: at,
+        };
+        assert_eq!(
+            fee.to_value(),
+            serde_json::json!({"charge": charge, "gateway": "stripe", "tries": 2,
+                               "next_at": "2025-12-05T02:00:00Z"})
+        );
+        assert_eq!(FeeMark::parse(&fee.to_value()), Some(fee));
     }
 }

@@ -21,6 +21,7 @@
 
 mod charge;
 mod error;
+mod fees;
 mod inbound;
 mod marks;
 mod reconcile;
@@ -29,8 +30,9 @@ mod refund;
 
 pub use charge::KeyHook;
 pub use error::FlowError;
+pub use fees::FEE_READ_TRIES;
 pub use inbound::{Applied, INBOUND_IN_FLIGHT_GRACE};
-pub use marks::{ORPHAN_KIND, REFUND_KIND};
+pub use marks::{FEE_KIND, ORPHAN_KIND, REFUND_KIND};
 pub use reconcile::{LOOKUP_GRACE, ReconcileReport};
 
 use std::sync::Arc;

@@ -29,7 +29,15 @@ pub struct ReconcileReport {
     pub orphans_paid: Vec<(ChargeId, GatewayId, String)>,
     /// Charges or orphans left for a later pass (the gateway did not answer).
     pub deferred: usize,
+    /// Paid charges whose gateway's own fee was read and recorded (it replaced the estimate).
+    pub fees_recorded: Vec<ChargeId>,
+    /// Paid charges whose fee could not be read after every try: the estimate stays.
+    pub fees_given_up: Vec<ChargeId>,
 }
+
+/// The most payments the reconciler cancels for one orphan in one pass (a bound on a lookup
+/// that keeps answering open payments).
+const MAX_ORPHANS_PER_GATEWAY: usize = 10;
 
 /// How long after the last attempt a lookup that finds nothing is believed by default: some
 /// gateways' searches (Stripe's) lag behind writes. `recovery.lookup_grace` sets it.
@@ -52,8 +60,9 @@ impl Orchestrator {
     }
 
     /// One pass of the reconciler: finishes abandoned charges and refunds, resolves
-    /// `unknown` charges by asking their gateway, and cancels Pix/boleto orphans left at
-    /// gateways a charge failed over from.
+    /// `unknown` charges by asking their gateway, cancels Pix/boleto orphans left at
+    /// gateways a charge failed over from, and reads the gateway's fee of paid charges that
+    /// got only the estimate (`fees.rs`).
     pub async fn reconcile_once(&self) -> Result<ReconcileReport, StoreError> {
         let mut report = ReconcileReport::default();
         for tenant in self.store.list_tenants().await? {
@@ -63,6 +72,7 @@ impl Orchestrator {
             report.deferred += deferred;
             self.reconcile_unknown(&tenant.id, &mut report).await?;
             self.reconcile_orphans(&tenant.id, &mut report).await?;
+            self.reconcile_fees(&tenant.id, &mut report).await;
         }
         Ok(report)
     }
@@ -192,7 +202,10 @@ impl Orchestrator {
             }
             current.updated_at = now;
             match self.store_with_news(&current, versioned.version).await {
-                Ok(_) => report.resolved.push((current.id.clone(), current.status())),
+                Ok(_) => {
+                    report.resolved.push((current.id.clone(), current.status()));
+                    self.mark_fee_to_read(&current).await;
+                }
                 // Someone else (a webhook, another reconciler) moved it: theirs stands.
                 Err(StoreError::Conflict { .. }) => report.deferred += 1,
                 Err(e) => return Err(e),
@@ -238,47 +251,72 @@ impl Orchestrator {
             let Some(req) = self.lookup_request(&charge.value, g) else {
                 continue;
             };
-            let outcome = match gateway.find_charge(&req).await {
-                Ok(Some(found)) if found.status.is_paid() => {
-                    tracing::warn!(charge = %charge_id, %g, reference = %found.reference, "orphan was paid: the payer must be refunded by an operator");
-                    report
-                        .orphans_paid
-                        .push((charge_id.clone(), g, found.reference.clone()));
-                    OrphanState::Paid {
-                        reference: found.reference,
-                    }
-                }
-                Ok(Some(found)) if found.status.is_final() => OrphanState::Closed {
-                    reference: found.reference,
-                },
-                Ok(Some(found)) => match gateway.cancel(&found.reference).await {
-                    Ok(_) => {
-                        report.orphans_cancelled.push((
-                            charge_id.clone(),
-                            g,
-                            found.reference.clone(),
-                        ));
-                        OrphanState::Cancelled {
+            // Looked up again after each cancel: a gateway without idempotency keys (Asaas) may
+            // hold more than one payment under the charge's keys (made by an older payorch's
+            // resend of the create, or by a create retried after the lookup grace), and its
+            // lookup prefers a live one. A reference cancelled in this pass and found open again
+            // is a lagging search (Stripe's), not another payment.
+            let mut cancelled: Vec<String> = Vec::new();
+            let outcome = loop {
+                match gateway.find_charge(&req).await {
+                    Ok(Some(found)) if found.status.is_paid() => {
+                        tracing::warn!(charge = %charge_id, %g, reference = %found.reference, "orphan was paid: the payer must be refunded by an operator");
+                        report
+                            .orphans_paid
+                            .push((charge_id.clone(), g, found.reference.clone()));
+                        break OrphanState::Paid {
                             reference: found.reference,
+                        };
+                    }
+                    Ok(Some(found))
+                        if found.status.is_final()
+                            || cancelled.contains(&found.reference)
+                            || cancelled.len() >= MAX_ORPHANS_PER_GATEWAY =>
+                    {
+                        break match cancelled.first().cloned() {
+                            Some(reference) => OrphanState::Cancelled { reference },
+                            None => OrphanState::Closed {
+                                reference: found.reference,
+                            },
+                        };
+                    }
+                    Ok(Some(found)) => match gateway.cancel(&found.reference).await {
+                        Ok(_) => {
+                            report.orphans_cancelled.push((
+                                charge_id.clone(),
+                                g,
+                                found.reference.clone(),
+                            ));
+                            cancelled.push(found.reference);
                         }
+                        Err(e) => {
+                            tracing::warn!(charge = %charge_id, %g, error = %e, "reconcile: orphan cancel failed; will retry");
+                            report.deferred += 1;
+                            break OrphanState::Pending;
+                        }
+                    },
+                    Ok(None) | Err(_) if !cancelled.is_empty() => {
+                        break OrphanState::Cancelled {
+                            reference: cancelled[0].clone(),
+                        };
                     }
-                    Err(e) => {
-                        tracing::warn!(charge = %charge_id, %g, error = %e, "reconcile: orphan cancel failed; will retry");
+                    Ok(None)
+                        if self.clock.now().since(charge.value.created_at)
+                            >= self.settings.lookup_grace =>
+                    {
+                        break OrphanState::None;
+                    }
+                    Ok(None) | Err(_) => {
                         report.deferred += 1;
-                        continue;
+                        break OrphanState::Pending;
                     }
-                },
-                Ok(None)
-                    if self.clock.now().since(charge.value.created_at)
-                        >= self.settings.lookup_grace =>
-                {
-                    OrphanState::None
-                }
-                Ok(None) | Err(_) => {
-                    report.deferred += 1;
-                    continue;
                 }
             };
+            if outcome == OrphanState::Pending {
+                // Deferred (a cancel that failed after others succeeded included): the mark
+                // stays pending, and the next pass looks again.
+                continue;
+            }
             self.settle_orphan(tenant, doc.version, outcome, &charge_id, g)
                 .await?;
         }

@@ -472,6 +472,8 @@ mod tests {
             partial_refunds: true,
             method_currencies: Vec::new(),
             refund_resend_is_idempotent: true,
+            create_resend_is_idempotent: true,
+            fee_on_read: false,
         }
     }
 

@@ -33,6 +33,90 @@ pub enum FaultMode {
     Slow { latency_ms: u64 },
     /// A share (`error_rate`, 0.0–1.0) of requests is answered with `status`.
     Flaky { error_rate: f64, status: u16 },
+    /// Processes each request at once, then holds its answer for `latency_ms`: a client that
+    /// gives up first never learns what the gateway did (the request took effect; `slow`, by
+    /// contrast, lets it take effect only after the delay).
+    Lost { latency_ms: u64 },
+}
+
+/// The requests a fault applies to: one method and a path, exact or, ending in `*`, a prefix
+/// (`POST /v3/payments`, `PUT /v2/cob/*`). Paths are the gateway's own, without the sandbox's
+/// `/{gateway}` prefix. Requests outside it are answered normally, so a test can make only the
+/// create ambiguous while the lookup and the cancel that follow it still work.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestScope {
+    method: String,
+    path: String,
+    prefix: bool,
+}
+
+impl RequestScope {
+    /// Whether a request with `method` and `path` is in scope.
+    pub fn covers(&self, method: &str, path: &str) -> bool {
+        method.eq_ignore_ascii_case(&self.method)
+            && if self.prefix {
+                path.starts_with(&self.path)
+            } else {
+                path == self.path
+            }
+    }
+}
+
+impl std::str::FromStr for RequestScope {
+    type Err = String;
+    fn from_str(s: &str) -> Result<RequestScope, String> {
+        let bad = |why: &str| {
+            format!(
+                "`{s}` is not a request scope: {why} (e.g. \"POST /v3/payments\" or \"PUT /v2/cob/*\")"
+            )
+        };
+        let (method, path) = s
+            .trim()
+            .split_once(' ')
+            .ok_or_else(|| bad("expected METHOD PATH"))?;
+        let path = path.trim();
+        if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphabetic()) {
+            return Err(bad("the method is not an HTTP method"));
+        }
+        if !path.starts_with('/') || path.contains(char::is_whitespace) || path.contains('?') {
+            return Err(bad(
+                "the path must start with / and hold no spaces or query",
+            ));
+        }
+        let (path, prefix) = match path.strip_suffix('*') {
+            Some(p) => (p, true),
+            None => (path, false),
+        };
+        if path.contains('*') {
+            return Err(bad("`*` may only end the path"));
+        }
+        Ok(RequestScope {
+            method: method.to_ascii_uppercase(),
+            path: path.to_string(),
+            prefix,
+        })
+    }
+}
+
+impl std::fmt::Display for RequestScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let star = if self.prefix { "*" } else { "" };
+        write!(f, "{} {}{star}", self.method, self.path)
+    }
+}
+
+impl Serialize for RequestScope {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for RequestScope {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<RequestScope, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 /// A webhook a fake wants sent to the URL registered for its gateway, already signed or

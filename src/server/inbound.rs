@@ -207,6 +207,7 @@ fn result_label(applied: &Applied) -> &'static str {
         Applied::NotYet(_) => "not_yet",
         Applied::InFlight => "in_flight",
         Applied::Duplicate => "duplicate",
+        Applied::FeeRecorded(_) => "fee_recorded",
     }
 }
 

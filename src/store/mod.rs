@@ -367,6 +367,10 @@ pub trait StateStore: Send + Sync {
         tenant: &TenantId,
         kind: StateKind,
     ) -> StoreResult<Vec<(String, Versioned<serde_json::Value>)>>;
+    /// Deletes a document if it is still at `expected` (a work list's finished entry, so
+    /// listings stay as long as the work left): [`StoreError::Conflict`] when it moved on,
+    /// [`StoreError::NotFound`] when it is gone.
+    async fn delete_state(&self, key: &StateKey, expected: u64) -> StoreResult<()>;
 }
 
 /// Names a counter bucket: a series (e.g. `gw:stripe`) of a tenant, at a bucket start time.

@@ -26,6 +26,8 @@ text_enum! {
         Orphan => "orphan",
         /// A refund recorded in flight, for the reconciler; name: `<charge>:<refund>`.
         Refund => "refund",
+        /// A paid charge whose gateway's own fee is still to be read; name: `<charge>`.
+        Fee => "fee",
     }
 }
 
@@ -58,6 +60,7 @@ pub enum StateDoc {
         charge: ChargeId,
         refund: RefundId,
     },
+    Fee(ChargeId),
 }
 
 /// A stored kind or name that is not one payorch writes.
@@ -74,6 +77,7 @@ impl StateDoc {
             StateDoc::WebhookEndpoint => StateKind::WebhookEndpoint,
             StateDoc::Orphan { .. } => StateKind::Orphan,
             StateDoc::Refund { .. } => StateKind::Refund,
+            StateDoc::Fee(_) => StateKind::Fee,
         }
     }
 
@@ -85,6 +89,7 @@ impl StateDoc {
             StateDoc::WebhookEndpoint => WEBHOOK_ENDPOINT.to_string(),
             StateDoc::Orphan { charge, gateway } => format!("{charge}:{gateway}"),
             StateDoc::Refund { charge, refund } => format!("{charge}:{refund}"),
+            StateDoc::Fee(charge) => charge.to_string(),
         }
     }
 
@@ -121,6 +126,7 @@ impl StateDoc {
                     refund: refund.parse().map_err(|_| bad())?,
                 }
             }
+            StateKind::Fee => StateDoc::Fee(name.parse().map_err(|_| bad())?),
         })
     }
 }
@@ -152,7 +158,8 @@ mod tests {
                 "routing",
                 "webhook_endpoint",
                 "orphan",
-                "refund"
+                "refund",
+                "fee"
             ]
         );
         for kind in StateKind::ALL {
@@ -199,6 +206,7 @@ mod tests {
                 "refund",
                 format!("{charge}:{refund}"),
             ),
+            (StateDoc::Fee(charge.clone()), "fee", charge.to_string()),
         ];
         for (doc, kind, name) in cases {
             let key = doc.key(&tenant);

@@ -135,10 +135,11 @@ async fn a_reconciler_that_dies_after_asking_leaves_the_work_to_the_next() {
     let charge = world.only_charge().await.unwrap();
     assert_eq!(charge.status(), ChargeStatus::Succeeded, "{charge:?}");
     assert_eq!(charge.gateway, Some(GatewayId::Stripe));
-    // The reconciler's resolution records a fee too (the search answer carries none: the
-    // schedule's estimate for a Stripe card).
+    // The reconciler's resolution records a fee too: the search answer carries none (the
+    // schedule's estimate for a Stripe card), so it leaves a mark and its fee pass reads the
+    // intent with its balance transaction: Stripe's own figure.
     let fee = charge.fee.expect("a fee once the reconciler resolved it");
-    assert_eq!(fee.source, payorch::model::FeeSource::Estimated, "{fee:?}");
+    assert_eq!(fee.source, payorch::model::FeeSource::Gateway, "{fee:?}");
     let events = world.events(&charge).await;
     assert_eq!(
         events.iter().filter(|k| *k == "charge.succeeded").count(),

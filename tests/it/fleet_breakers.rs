@@ -71,6 +71,10 @@ impl StateStore for Flaky {
         self.check()?;
         self.inner.list_state(tenant, kind).await
     }
+    async fn delete_state(&self, key: &StateKey, expected: u64) -> StoreResult<()> {
+        self.check()?;
+        self.inner.delete_state(key, expected).await
+    }
 }
 
 #[async_trait]

@@ -211,6 +211,30 @@ async fn card_success_reads_stripes_fee_from_the_expanded_balance_transaction() 
     assert_eq!((charge.status, charge.fee), (ChargeStatus::Succeeded, None));
 }
 
+/// A charge in one currency on an account that settles in another: Stripe's balance
+/// transaction, and so its `fee`, is in the settlement currency. payorch converts nothing: the
+/// fee is kept in the currency Stripe gives (here a USD charge, a BRL fee), and `fee.currency`
+/// says which (README, "Costs"). This is the read the reconciler makes for a fee the payment's
+/// answer or webhook lacked (Stripe's Pix).
+#[tokio::test]
+async fn a_fee_in_the_settlement_currency_is_kept_in_that_currency() {
+    let server = Scripted::start().await;
+    let mut pi = intent("pi_3Fx", "succeeded", 1990);
+    pi["latest_charge"] = json!({"id": "ch_3Fx", "object": "charge", "amount": 1990,
+        "amount_refunded": 0, "refunded": false, "payment_intent": "pi_3Fx",
+        "balance_transaction": {"id": "txn_3Fx", "object": "balance_transaction",
+            "amount": 10351, "currency": "brl", "exchange_rate": 5.2018, "fee": 452,
+            "net": 9899, "type": "charge"}});
+    server.then(reply(200, pi));
+    let charge = server.gateway().get_charge("pi_3Fx").await.unwrap();
+    server.only().assert_get(
+        "/v1/payment_intents/pi_3Fx?expand%5B%5D=latest_charge\
+&expand%5B%5D=latest_charge.balance_transaction",
+    );
+    assert_eq!(charge.amount, 1990, "the charge stays in USD cents");
+    assert_eq!(charge.fee, Fee::reported(452, Currency::Brl));
+}
+
 #[tokio::test]
 async fn zero_decimal_currencies_are_sent_as_whole_units() {
     let server = Scripted::start().await;

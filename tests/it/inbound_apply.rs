@@ -32,6 +32,27 @@ async fn fixture() -> Fixture {
     fixture_with(Gateways::default()).await
 }
 
+/// The gateways of a fixture whose only one is a Stripe adapter at `base` (a scripted server).
+fn stripe_at(base: &str) -> Gateways {
+    use payorch::config::StripeSettings;
+    use payorch::gateway::stripe::{StripeCredentials, StripeGateway};
+    let settings = StripeSettings {
+        base_url: base.to_string(),
+        ..StripeSettings::default()
+    };
+    let credentials = StripeCredentials {
+        secret_key: payorch::secret::Secret::new("sk_test_inboundApply0123456789"),
+        webhook_secret: None,
+    };
+    let adapter = StripeGateway::new(&settings, credentials).expect("adapter");
+    let mut gateways = Gateways::default();
+    gateways.available.insert(
+        GatewayId::Stripe,
+        Arc::new(adapter) as Arc<dyn payorch::gateway::Gateway>,
+    );
+    gateways
+}
+
 async fn fixture_with(gateways: Gateways) -> Fixture {
     let dir = tempfile::tempdir().expect("tempdir");
     let store: Arc<dyn Store> =
@@ -171,6 +192,33 @@ async fn a_payment_applies_once_and_enqueues_its_event() {
 }
 
 impl Fixture {
+    /// The tenant's fee marks: the reconciler's fee reads still to do.
+    async fn fee_marks(&self) -> Vec<(String, payorch::store::Versioned<serde_json::Value>)> {
+        self.store
+            .list_state(&self.tenant, payorch::orchestrator::FEE_KIND)
+            .await
+            .expect("list")
+    }
+
+    /// Records `event`'s webhook `received`, as a process that died before applying it left it.
+    async fn left_received(&self, event: &GatewayEvent) {
+        let recorded = self
+            .store
+            .record_inbound(&InboundWebhook {
+                id: payorch::id::InboundId::generate(),
+                tenant: self.tenant.clone(),
+                gateway: GatewayId::Stripe,
+                gateway_event_id: event.event_id.clone(),
+                received_at: self.clock.now(),
+                body: "{}".into(),
+                status: InboundStatus::Received,
+                note: None,
+            })
+            .await
+            .expect("record");
+        assert!(recorded);
+    }
+
     async fn fee(&self, id: &ChargeId) -> Option<Fee> {
         let v = self.store.get_charge(&self.tenant, id).await.expect("read");
         v.expect("exists").value.fee
@@ -225,6 +273,92 @@ async fn a_reported_fee_is_recorded_as_the_gateways() {
     again.fee = Fee::reported(30, Currency::Brl);
     f.apply(&again).await;
     assert_eq!(f.fee(&other).await, Fee::reported(30, Currency::Brl));
+}
+
+/// News that does not move a paid charge (Asaas's `PAYMENT_RECEIVED` after
+/// `PAYMENT_CONFIRMED`, a repeated report) still brings the gateway's fee when the charge has
+/// none yet or only the estimate: recorded on the charge with no event (the merchant's news is
+/// the status, told once), the webhook recorded `applied`. A gateway figure already there is
+/// kept (no write), and news before payment records nothing.
+#[tokio::test]
+async fn news_that_moves_nothing_still_brings_the_gateways_fee() {
+    let f = fixture().await;
+    let id = f
+        .charge(Some(GatewayId::Stripe), ChargeStatus::RequiresAction)
+        .await;
+    // Before payment a fee is nothing to record.
+    let mut early = event(&id, Some(ChargeStatus::RequiresAction));
+    early.fee = Fee::reported(199, Currency::Brl);
+    assert!(matches!(f.receive(&early).await, Applied::Ignored(_)));
+    assert_eq!(f.fee(&id).await, None);
+
+    // Paid without a figure: the estimate (1.19 % of R$ 19.90 -> 24).
+    f.receive(&event(&id, Some(ChargeStatus::Succeeded))).await;
+    assert_eq!(f.fee(&id).await.unwrap().source, FeeSource::Estimated);
+    let (_, _, version) = f.status(&id).await;
+    let queued = f.queued().await;
+    let events = logged(&f, &id).await.len();
+
+    // A later report of the same status with the gateway's figure replaces the estimate.
+    let mut received = event(&id, Some(ChargeStatus::Succeeded));
+    received.fee = Fee::reported(199, Currency::Brl);
+    let a = f.receive(&received).await;
+    assert!(matches!(a, Applied::FeeRecorded(_)), "{a:?}");
+    assert!(a.note().unwrap().contains("199"), "{a:?}");
+    assert_eq!(f.fee(&id).await, Fee::reported(199, Currency::Brl));
+    assert_eq!(f.inbound(&received).await, InboundStatus::Applied);
+    let (status, _, after) = f.status(&id).await;
+    assert_eq!(status, ChargeStatus::Succeeded);
+    assert_eq!(after, version + 1, "one write of the charge");
+    assert_eq!(f.queued().await, queued, "no event for a fee");
+    assert_eq!(logged(&f, &id).await.len(), events);
+    // Its redelivery is a duplicate.
+    assert_eq!(f.receive(&received).await, Applied::Duplicate);
+
+    // Another figure later, or news without one: the gateway's first figure stays, unwritten.
+    let mut other = event(&id, Some(ChargeStatus::Succeeded));
+    other.fee = Fee::reported(250, Currency::Brl);
+    assert!(matches!(f.receive(&other).await, Applied::Ignored(_)));
+    assert!(matches!(
+        f.receive(&event(&id, Some(ChargeStatus::Succeeded))).await,
+        Applied::Ignored(_)
+    ));
+    assert_eq!(f.fee(&id).await, Fee::reported(199, Currency::Brl));
+    assert_eq!(f.status(&id).await.2, after);
+
+    // A charge paid with no fee at all (stored before fees existed) takes the figure too.
+    let old = f
+        .charge(Some(GatewayId::Stripe), ChargeStatus::Succeeded)
+        .await;
+    assert_eq!(f.fee(&old).await, None);
+    let mut late = event(&old, Some(ChargeStatus::Succeeded));
+    late.fee = Fee::reported(77, Currency::Brl);
+    assert!(matches!(f.receive(&late).await, Applied::FeeRecorded(_)));
+    assert_eq!(f.fee(&old).await, Fee::reported(77, Currency::Brl));
+}
+
+/// The fee-only write is the record, then the charge, then the record's status (like news
+/// that only settles a refund): a crash after the record leaves it `received`, and the
+/// redelivery after the grace records the fee.
+#[tokio::test]
+async fn a_fee_only_record_a_crash_left_behind_is_processed_on_redelivery() {
+    let f = fixture().await;
+    let id = f
+        .charge(Some(GatewayId::Stripe), ChargeStatus::RequiresAction)
+        .await;
+    f.receive(&event(&id, Some(ChargeStatus::Succeeded))).await;
+    let mut received = event(&id, Some(ChargeStatus::Succeeded));
+    received.fee = Fee::reported(199, Currency::Brl);
+    f.left_received(&received).await;
+    assert_eq!(f.receive(&received).await, Applied::InFlight);
+    assert_eq!(f.fee(&id).await.unwrap().source, FeeSource::Estimated);
+    f.clock.advance(Duration::from_secs(31));
+    assert!(matches!(
+        f.receive(&received).await,
+        Applied::FeeRecorded(_)
+    ));
+    assert_eq!(f.fee(&id).await, Fee::reported(199, Currency::Brl));
+    assert_eq!(f.inbound(&received).await, InboundStatus::Applied);
 }
 
 #[tokio::test]
@@ -491,21 +625,7 @@ async fn a_record_a_crash_left_behind_is_processed_on_redelivery() {
         .await;
     let paid = event(&id, Some(ChargeStatus::Succeeded));
     // A process recorded the webhook and died before applying it.
-    let recorded = f
-        .store
-        .record_inbound(&InboundWebhook {
-            id: payorch::id::InboundId::generate(),
-            tenant: f.tenant.clone(),
-            gateway: GatewayId::Stripe,
-            gateway_event_id: paid.event_id.clone(),
-            received_at: f.clock.now(),
-            body: "{}".into(),
-            status: InboundStatus::Received,
-            note: None,
-        })
-        .await
-        .expect("record");
-    assert!(recorded);
+    f.left_received(&paid).await;
     // Soon after, it looks like a delivery still at work: retry later, nothing changes.
     assert_eq!(f.receive(&paid).await, Applied::InFlight);
     assert_eq!(f.status(&id).await.0, ChargeStatus::RequiresAction);
@@ -613,9 +733,6 @@ async fn a_redelivery_after_not_yet_still_enqueues_an_event_a_crash_lost() {
 #[tokio::test]
 async fn the_reconciler_never_resends_a_pending_stripe_refund() {
     use crate::common::scripted::{Reply, Scripted};
-    use payorch::config::StripeSettings;
-    use payorch::gateway::stripe::{StripeCredentials, StripeGateway};
-    use payorch::secret::Secret;
 
     let stripe = Scripted::answering(|seen| {
         Some(if seen.method == axum::http::Method::POST {
@@ -633,21 +750,7 @@ async fn the_reconciler_never_resends_a_pending_stripe_refund() {
         })
     })
     .await;
-    let settings = StripeSettings {
-        base_url: stripe.base.clone(),
-        ..StripeSettings::default()
-    };
-    let credentials = StripeCredentials {
-        secret_key: Secret::new("sk_test_pendingRefunds0123456789"),
-        webhook_secret: None,
-    };
-    let adapter = StripeGateway::new(&settings, credentials).expect("adapter");
-    let mut gateways = Gateways::default();
-    gateways.available.insert(
-        GatewayId::Stripe,
-        Arc::new(adapter) as Arc<dyn payorch::gateway::Gateway>,
-    );
-    let f = fixture_with(gateways).await;
+    let f = fixture_with(stripe_at(&stripe.base)).await;
     let id = f
         .charge(Some(GatewayId::Stripe), ChargeStatus::Succeeded)
         .await;
@@ -759,4 +862,126 @@ async fn news_that_moves_its_charge_is_one_commit_with_its_record() {
     assert_eq!(f.receive(&paid).await, Applied::Duplicate);
     assert_eq!(f.queued().await, before + 1, "nothing more");
     assert_eq!(logged(&f, &id).await.len(), 1);
+}
+
+/// Stripe's Pix is paid by a webhook that carries no fee: the estimate, and a mark for the
+/// reconciler, which reads the intent at Stripe (its balance transaction expanded). A Stripe
+/// that fails the read leaves the estimate; the read is tried again only after a doubling wait,
+/// and given up after `FEE_READ_TRIES` failures with the estimate in place. A good read records
+/// Stripe's figure with one write and no event.
+#[tokio::test]
+async fn the_reconciler_reads_stripes_fee_with_backoff_and_gives_up_leaving_the_estimate() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use crate::common::scripted::{Reply, Scripted};
+    use payorch::orchestrator::FEE_READ_TRIES;
+
+    let healthy = Arc::new(AtomicBool::new(false));
+    let up = Arc::clone(&healthy);
+    let stripe = Scripted::answering(move |seen| {
+        let id = seen
+            .path
+            .trim_start_matches("/v1/payment_intents/")
+            .to_string();
+        Some(if up.load(Ordering::SeqCst) {
+            Reply::json(
+                200,
+                serde_json::json!({"id": id, "object": "payment_intent", "amount": 1990,
+                    "currency": "brl", "status": "succeeded", "metadata": {},
+                    "latest_charge": {"id": "ch_3F", "object": "charge", "amount": 1990,
+                        "amount_refunded": 0, "refunded": false, "payment_intent": id,
+                        "balance_transaction": {"id": "txn_3F", "object": "balance_transaction",
+                            "amount": 1990, "currency": "brl", "fee": 31, "net": 1959,
+                            "type": "charge"}}}),
+            )
+        } else {
+            Reply::json(
+                500,
+                serde_json::json!({"error": {"type": "api_error", "message": "try again"}}),
+            )
+        })
+    })
+    .await;
+    let f = fixture_with(stripe_at(&stripe.base)).await;
+    let orchestrator = &f.core.orchestrator;
+
+    // A Stripe Pix awaiting its payer, then its webhook (no fee in it).
+    let paid_by_webhook = |reference: &'static str| {
+        let f = &f;
+        async move {
+            let id = f
+                .charge(Some(GatewayId::Stripe), ChargeStatus::RequiresAction)
+                .await;
+            let stored = f.store.get_charge(&f.tenant, &id).await.unwrap().unwrap();
+            let mut held = stored.value;
+            held.gateway_reference = Some(reference.into());
+            f.store.update_charge(&held, stored.version).await.unwrap();
+            let mut paid = event(&id, Some(ChargeStatus::Succeeded));
+            paid.reference = reference.into();
+            assert_eq!(
+                f.receive(&paid).await,
+                Applied::Applied(ChargeStatus::Succeeded)
+            );
+            assert_eq!(f.fee(&id).await.unwrap().source, FeeSource::Estimated);
+            id
+        }
+    };
+    let id = paid_by_webhook("pi_3Down").await;
+    let version = f.status(&id).await.2;
+
+    // Every read fails: one per due pass, none between, then given up.
+    let mut reads = 0;
+    for tries in 1..=FEE_READ_TRIES {
+        let report = orchestrator.reconcile_once().await.expect("pass");
+        reads += 1;
+        assert_eq!(stripe.seen().len(), reads, "one read on try {tries}");
+        assert!(report.fees_recorded.is_empty(), "{report:?}");
+        let gave_up = tries == FEE_READ_TRIES;
+        assert_eq!(
+            report.fees_given_up == vec![id.clone()],
+            gave_up,
+            "{report:?}"
+        );
+        // Not due again yet: no request.
+        orchestrator.reconcile_once().await.expect("pass");
+        assert_eq!(stripe.seen().len(), reads, "waits after try {tries}");
+        // The wait doubles from a minute; past an hour covers every one of them.
+        f.clock.advance(Duration::from_secs(60 << (tries - 1)));
+    }
+    f.clock.advance(Duration::from_secs(3 * 3600));
+    orchestrator.reconcile_once().await.expect("pass");
+    assert_eq!(stripe.seen().len(), reads, "given up: never read again");
+    let marks = f.fee_marks().await;
+    assert!(marks.is_empty(), "a mark given up is deleted: {marks:?}");
+    assert_eq!(f.fee(&id).await.unwrap().source, FeeSource::Estimated);
+    assert_eq!(
+        f.status(&id).await.2,
+        version,
+        "the charge was never written"
+    );
+    let read = &stripe.seen()[0];
+    assert_eq!(read.method, axum::http::Method::GET);
+    assert_eq!(read.path, "/v1/payment_intents/pi_3Down");
+    assert_eq!(
+        read.query.as_deref(),
+        Some("expand%5B%5D=latest_charge&expand%5B%5D=latest_charge.balance_transaction")
+    );
+
+    // Stripe answers: Stripe's figure replaces the estimate, with no event.
+    healthy.store(true, Ordering::SeqCst);
+    let id = paid_by_webhook("pi_3Up").await;
+    let (_, _, version) = f.status(&id).await;
+    let queued = f.queued().await;
+    let report = orchestrator.reconcile_once().await.expect("pass");
+    assert_eq!(report.fees_recorded, vec![id.clone()], "{report:?}");
+    assert_eq!(f.fee(&id).await, Fee::reported(31, Currency::Brl));
+    assert_eq!(f.status(&id).await.2, version + 1);
+    assert_eq!(f.queued().await, queued, "no event for a fee");
+    // Done: the mark is deleted and the next pass reads nothing.
+    let marks = f.fee_marks().await;
+    assert!(marks.is_empty(), "{marks:?}");
+    let seen = stripe.seen().len();
+    f.clock.advance(Duration::from_secs(3600));
+    orchestrator.reconcile_once().await.expect("pass");
+    assert_eq!(stripe.seen().len(), seen);
 }

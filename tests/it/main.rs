@@ -43,6 +43,7 @@ mod inbound_apply;
 mod merchant_api;
 mod money_guards;
 mod operator_cli;
+mod orphans;
 mod payment_links;
 mod payment_links_stripe;
 mod pix_qr;

@@ -28,8 +28,10 @@ use payorch::store::{InboundStatus, InboundWebhookStore};
 /// A hang guard for what the sandbox does within a second or two, never a timing assertion.
 const BOUND: Duration = Duration::from_secs(60);
 
-/// Stripe gives up after 2 s, so a 3 s slow Stripe is an ambiguous create.
-const CONFIG: &str = "[gateways.stripe]\ntimeout = \"2s\"\n";
+/// Stripe gives up after 2 s, so a 3 s slow Stripe is an ambiguous create. Serve's own
+/// reconciler runs hourly: the tests run `payorch reconcile` themselves, so a fee the tests see
+/// estimated is not read behind their back.
+const CONFIG: &str = "[gateways.stripe]\ntimeout = \"2s\"\n\n[recovery]\nevery = \"1h\"\n";
 
 fn start(env: common::Env) -> ServeStack {
     let mut stack = ServeStack::in_env(env, CONFIG);
@@ -231,6 +233,25 @@ async fn a_stripe_link_paid_on_the_checkout_page_succeeds_with_one_verified_even
             "payment_intent.succeeded"
         ]
     );
+
+    // The session's webhook carried no fee; the reconciler reads the session, expanded down to
+    // its payment's balance transaction, and records Stripe's own figure, with no event.
+    let report: Value = serde_json::from_str(&stack.cli(&[
+        "reconcile",
+        "--sandbox",
+        &stack.sandbox.url,
+        "-o",
+        "json",
+    ]))
+    .expect("a JSON report");
+    assert_eq!(report["fees_recorded"], json!([id]), "{report}");
+    let (_, read) = stack.api().get_charge(&id).await.expect("GET");
+    assert_eq!(
+        read["fee"],
+        json!({"amount": 222, "currency": "BRL", "source": "gateway"}),
+        "{read}"
+    );
+    assert_eq!(stack.event_types(&id), types, "no event for a fee");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

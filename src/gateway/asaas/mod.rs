@@ -510,6 +510,8 @@ impl Gateway for AsaasGateway {
             partial_refunds: true,
             method_currencies: Vec::new(),
             refund_resend_is_idempotent: true,
+            create_resend_is_idempotent: false,
+            fee_on_read: true,
         }
     }
 

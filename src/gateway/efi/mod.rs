@@ -274,6 +274,8 @@ impl Gateway for EfiGateway {
             partial_refunds: true,
             method_currencies: Vec::new(),
             refund_resend_is_idempotent: true,
+            create_resend_is_idempotent: true,
+            fee_on_read: false,
         }
     }
 

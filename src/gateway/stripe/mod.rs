@@ -35,7 +35,8 @@
 //!   transaction just means no fee). `get_charge` expands it too; `find_charge` (search) does
 //!   not, so a charge resolved that way gets the schedule's estimate. A
 //!   Pix settles later by webhook, whose intent names its charge by id only: its fee is the
-//!   schedule's estimate (a background read to replace it is left for later).
+//!   schedule's estimate until the reconciler reads the intent with `get_charge`
+//!   (`orchestrator/fees.rs`; `Capabilities::fee_on_read`).
 
 mod checkout;
 mod webhook;
@@ -416,6 +417,8 @@ impl Gateway for StripeGateway {
             // Stripe's Pix charges Brazilian reais only.
             method_currencies: vec![(PaymentMethod::Pix, vec![Currency::Brl])],
             refund_resend_is_idempotent: false,
+            create_resend_is_idempotent: true,
+            fee_on_read: true,
         }
     }
 

@@ -123,6 +123,10 @@ impl StateStore for Steered {
         self.inner.put_state(key, value, expect).await
     }
 
+    async fn delete_state(&self, key: &StateKey, expected: u64) -> StoreResult<()> {
+        self.inner.delete_state(key, expected).await
+    }
+
     async fn list_state(
         &self,
         tenant: &TenantId,

@@ -75,17 +75,24 @@ pub(super) async fn set_mode(
     body: Bytes,
 ) -> Api<GatewayInfo> {
     let slot = shared.slot(&gateway)?;
-    let mode: FaultMode = parse_json(&body, r#"{"mode":"slow","latency_ms":200}"#)?;
-    validate_mode(&mode)?;
-    slot.set_mode(mode).await?;
+    let setting: ModeSetting = parse_json(
+        &body,
+        r#"{"mode":"slow","latency_ms":200} or {"mode":"lost","latency_ms":30000,"only":"POST /v3/payments"}"#,
+    )?;
+    validate_mode(&setting.mode)?;
+    slot.set_mode(setting.mode, setting.only).await?;
     Ok(axum::Json(slot.info()))
 }
 
 pub(super) async fn get_mode(
     State(shared): State<Arc<Shared>>,
     Path(gateway): Path<String>,
-) -> Api<FaultMode> {
-    Ok(axum::Json(shared.slot(&gateway)?.fault.mode()))
+) -> Api<ModeSetting> {
+    let slot = shared.slot(&gateway)?;
+    Ok(axum::Json(ModeSetting {
+        mode: slot.fault.mode(),
+        only: slot.fault.only(),
+    }))
 }
 
 #[derive(Deserialize)]

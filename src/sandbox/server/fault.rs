@@ -1,4 +1,5 @@
-//! Fault injection: the per-gateway mode, decided per request by a middleware.
+//! Fault injection: the per-gateway mode, decided per request by a middleware, for every
+//! request or only those in the mode's [`RequestScope`].
 
 use super::*;
 
@@ -8,7 +9,9 @@ pub(super) struct Fault(Mutex<FaultState>);
 #[derive(Debug)]
 pub(super) struct FaultState {
     pub(super) mode: FaultMode,
-    /// Requests seen since the mode was set (for flaky mode).
+    /// The requests the mode applies to (`None`: all).
+    pub(super) only: Option<RequestScope>,
+    /// Requests in scope seen since the mode was set (for flaky mode).
     pub(super) seen: u64,
 }
 
@@ -16,6 +19,7 @@ impl Default for Fault {
     fn default() -> Self {
         Fault(Mutex::new(FaultState {
             mode: FaultMode::Up,
+            only: None,
             seen: 0,
         }))
     }
@@ -24,6 +28,8 @@ impl Default for Fault {
 pub(super) enum Action {
     Pass,
     Delay(Duration),
+    /// Process now, answer after the delay.
+    Hold(Duration),
     Fail(u16, &'static str),
 }
 
@@ -32,16 +38,31 @@ impl Fault {
         lock(&self.0).mode.clone()
     }
 
-    pub(super) fn set(&self, mode: FaultMode) {
-        *lock(&self.0) = FaultState { mode, seen: 0 };
+    /// The requests the mode applies to (`None`: all).
+    pub(super) fn only(&self) -> Option<RequestScope> {
+        lock(&self.0).only.clone()
     }
 
-    /// What to do with the next request. Synchronous: the lock never spans an await.
-    pub(super) fn decide(&self) -> Action {
+    /// Sets the mode, for every request (`only: None`) or those in scope.
+    pub(super) fn set(&self, mode: FaultMode, only: Option<RequestScope>) {
+        *lock(&self.0) = FaultState {
+            mode,
+            only,
+            seen: 0,
+        };
+    }
+
+    /// What to do with the next request, `method path` (the gateway's own path). Synchronous:
+    /// the lock never spans an await.
+    pub(super) fn decide(&self, method: &str, path: &str) -> Action {
         let mut state = lock(&self.0);
+        if state.only.as_ref().is_some_and(|s| !s.covers(method, path)) {
+            return Action::Pass;
+        }
         match state.mode {
             FaultMode::Up => Action::Pass,
             FaultMode::Slow { latency_ms } => Action::Delay(Duration::from_millis(latency_ms)),
+            FaultMode::Lost { latency_ms } => Action::Hold(Duration::from_millis(latency_ms)),
             FaultMode::Down { status: Some(s) } => Action::Fail(s, "down"),
             // Only reached on the shared port (or by a request racing the close): it cannot
             // refuse connections for one gateway, so it answers 503.
@@ -64,22 +85,31 @@ pub(super) async fn inject(
     request: Request,
     next: Next,
 ) -> Response {
-    match fault.decide() {
+    let action = fault.decide(request.method().as_str(), request.uri().path());
+    match action {
         Action::Pass => next.run(request).await,
-        Action::Delay(latency) => {
+        Action::Delay(latency) | Action::Hold(latency) => {
             // Like a real gateway, a slow request is processed even when the client gives up
             // waiting: a timeout after sending must be able to leave a charge behind (the
             // ambiguous case rule 4 is about). So read the body now and finish in a task of
-            // its own, which a dropped connection does not cancel.
+            // its own, which a dropped connection does not cancel. `Delay` processes it after
+            // the wait, `Hold` before (the answer is what is late).
             let (parts, body) = request.into_parts();
             let bytes = match axum::body::to_bytes(body, 1 << 20).await {
                 Ok(b) => b,
                 Err(_) => return StatusCode::BAD_REQUEST.into_response(),
             };
             let request = Request::from_parts(parts, axum::body::Body::from(bytes));
+            let hold = matches!(action, Action::Hold(_));
             let task = tokio::spawn(async move {
-                tokio::time::sleep(latency).await;
-                next.run(request).await
+                if hold {
+                    let response = next.run(request).await;
+                    tokio::time::sleep(latency).await;
+                    response
+                } else {
+                    tokio::time::sleep(latency).await;
+                    next.run(request).await
+                }
             });
             task.await
                 .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())

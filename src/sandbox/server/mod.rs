@@ -57,7 +57,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
-use super::{FakeGateway, FaultMode, OutboundWebhook, SandboxContext, SandboxError};
+use super::{FakeGateway, FaultMode, OutboundWebhook, RequestScope, SandboxContext, SandboxError};
 use crate::clock::Clock;
 use crate::gateway::http::install_crypto_provider;
 use crate::model::GatewayId;
@@ -161,6 +161,12 @@ pub fn validate_mode(mode: &FaultMode) -> Result<(), ServerError> {
             )))
         }
         FaultMode::Slow { .. } => Ok(()),
+        FaultMode::Lost { latency_ms } if *latency_ms > MAX_LATENCY_MS => {
+            Err(ServerError::Invalid(format!(
+                "latency {latency_ms} ms is too long (at most {MAX_LATENCY_MS} ms, 10 minutes)"
+            )))
+        }
+        FaultMode::Lost { .. } => Ok(()),
         FaultMode::Flaky { error_rate, status } => {
             if !(0.0..=1.0).contains(error_rate) {
                 return Err(ServerError::Invalid(format!(
@@ -170,6 +176,30 @@ pub fn validate_mode(mode: &FaultMode) -> Result<(), ServerError> {
             status_ok(*status)
         }
     }
+}
+
+/// Checks that a mode can be scoped to `only`: refusing connections cannot pick requests (they
+/// are refused before one is read), and `up` has nothing to scope.
+pub fn validate_scope(mode: &FaultMode, only: Option<&RequestScope>) -> Result<(), ServerError> {
+    match (mode, only) {
+        (FaultMode::Down { status: None }, Some(scope)) => Err(ServerError::Invalid(format!(
+            "down without a status refuses connections, which cannot be limited to `{scope}`: give it a status (e.g. 503)"
+        ))),
+        (FaultMode::Up, Some(scope)) => Err(ServerError::Invalid(format!(
+            "up applies to every request: `{scope}` does not fit it"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// What `PUT /_sandbox/{gateway}/mode` takes and `GET` answers: a mode, and the requests it
+/// applies to (`only`, absent: all).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModeSetting {
+    #[serde(flatten)]
+    pub mode: FaultMode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only: Option<RequestScope>,
 }
 
 /// Parses a webhook URL: absolute, `http` or `https`, with a host.
@@ -223,6 +253,9 @@ pub struct GatewayInfo {
     /// The test credentials the fake accepts.
     pub credentials: BTreeMap<String, String>,
     pub mode: FaultMode,
+    /// The requests `mode` applies to, when not all (`POST /v3/payments`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only: Option<RequestScope>,
     pub webhook_url: Option<String>,
 }
 
@@ -556,17 +589,23 @@ impl Slot {
                 .map(|(k, v)| (k.to_string(), v))
                 .collect(),
             mode: self.fault.mode(),
+            only: self.fault.only(),
             webhook_url: lock(&self.webhook_url).as_ref().map(|u| u.to_string()),
         }
     }
 
     /// Sets the mode, closing or re-opening the gateway's own listener as it requires. When
     /// re-binding fails the mode is left as it was.
-    async fn set_mode(&self, mode: FaultMode) -> Result<(), ServerError> {
+    async fn set_mode(
+        &self,
+        mode: FaultMode,
+        only: Option<RequestScope>,
+    ) -> Result<(), ServerError> {
+        validate_scope(&mode, only.as_ref())?;
         let mut serving = self.serving.lock().await;
         if mode == (FaultMode::Down { status: None }) {
             // The mode first, so the shared port answers 503 from now on.
-            self.fault.set(mode);
+            self.fault.set(mode, None);
             if let Some(s) = serving.take() {
                 s.close().await;
                 *lock(&self.reserved) = reserve(self.addr).ok();
@@ -580,7 +619,7 @@ impl Slot {
                 };
                 *serving = Some(spawn_serving(listener, self.app.clone()));
             }
-            self.fault.set(mode);
+            self.fault.set(mode, only);
         }
         Ok(())
     }

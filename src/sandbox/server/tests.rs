@@ -4,16 +4,19 @@ use super::*;
 
 fn flaky(rate: f64) -> Fault {
     let fault = Fault::default();
-    fault.set(FaultMode::Flaky {
-        error_rate: rate,
-        status: 500,
-    });
+    fault.set(
+        FaultMode::Flaky {
+            error_rate: rate,
+            status: 500,
+        },
+        None,
+    );
     fault
 }
 
 fn failures(fault: &Fault, n: usize) -> usize {
     (0..n)
-        .filter(|_| matches!(fault.decide(), Action::Fail(500, _)))
+        .filter(|_| matches!(fault.decide("GET", "/"), Action::Fail(500, _)))
         .count()
 }
 
@@ -28,9 +31,83 @@ fn flaky_fails_exactly_its_share() {
     // Every second request, starting with the second.
     let half = flaky(0.5);
     let pattern: Vec<bool> = (0..4)
-        .map(|_| matches!(half.decide(), Action::Fail(..)))
+        .map(|_| matches!(half.decide("GET", "/"), Action::Fail(..)))
         .collect();
     assert_eq!(pattern, [false, true, false, true]);
+}
+
+#[test]
+fn a_scoped_fault_hits_only_its_requests() {
+    let fault = Fault::default();
+    let only: RequestScope = "POST /v3/payments".parse().unwrap();
+    fault.set(FaultMode::Lost { latency_ms: 5 }, Some(only));
+    assert!(matches!(
+        fault.decide("POST", "/v3/payments"),
+        Action::Hold(_)
+    ));
+    for (method, path) in [
+        ("GET", "/v3/payments"),
+        ("DELETE", "/v3/payments/pay_1"),
+        ("POST", "/v3/payments/pay_1/refund"),
+        ("POST", "/v3/customers"),
+    ] {
+        assert!(
+            matches!(fault.decide(method, path), Action::Pass),
+            "{method} {path}"
+        );
+    }
+    // A prefix; flaky counts only the requests in scope.
+    let cob: RequestScope = "put /v2/cob/*".parse().unwrap();
+    assert_eq!(cob.to_string(), "PUT /v2/cob/*");
+    fault.set(
+        FaultMode::Flaky {
+            error_rate: 0.5,
+            status: 500,
+        },
+        Some(cob),
+    );
+    let seen: Vec<bool> = [
+        ("PUT", "/v2/cob/a"),
+        ("GET", "/v2/cob/a"),
+        ("PUT", "/v2/cob/b"),
+        ("PATCH", "/v2/cob/b"),
+    ]
+    .iter()
+    .map(|(m, p)| matches!(fault.decide(m, p), Action::Fail(500, _)))
+    .collect();
+    assert_eq!(seen, [false, false, true, false]);
+    // Setting a mode again replaces the scope.
+    fault.set(FaultMode::Slow { latency_ms: 5 }, None);
+    assert!(matches!(fault.decide("GET", "/v3/x"), Action::Delay(_)));
+}
+
+#[test]
+fn scopes_parse_strictly() {
+    for bad in [
+        "",
+        "POST",
+        "/v3/payments",
+        "POST v3/payments",
+        "P0ST /v3/payments",
+        "POST /v3/*/refund",
+        "POST /v3/payments?x=1",
+        "POST /v3/pay ments",
+    ] {
+        let err = bad.parse::<RequestScope>().unwrap_err();
+        assert!(err.contains("request scope"), "{bad}: {err}");
+    }
+    let s: ModeSetting =
+        serde_json::from_str(r#"{"mode":"lost","latency_ms":10,"only":"POST /v3/payments"}"#)
+            .unwrap();
+    assert_eq!(s.mode, FaultMode::Lost { latency_ms: 10 });
+    assert_eq!(s.only.unwrap().to_string(), "POST /v3/payments");
+    // Without a scope it reads and writes as the bare mode did.
+    let s: ModeSetting = serde_json::from_str(r#"{"mode":"up"}"#).unwrap();
+    assert_eq!(serde_json::to_string(&s).unwrap(), r#"{"mode":"up"}"#);
+    let scope = Some("POST /x".parse::<RequestScope>().unwrap());
+    assert!(validate_scope(&FaultMode::Down { status: None }, scope.as_ref()).is_err());
+    assert!(validate_scope(&FaultMode::Up, scope.as_ref()).is_err());
+    assert!(validate_scope(&FaultMode::Down { status: Some(503) }, scope.as_ref()).is_ok());
 }
 
 #[test]
@@ -41,6 +118,9 @@ fn modes_are_validated() {
         FaultMode::Down { status: Some(500) },
         FaultMode::Slow { latency_ms: 0 },
         FaultMode::Slow {
+            latency_ms: MAX_LATENCY_MS,
+        },
+        FaultMode::Lost {
             latency_ms: MAX_LATENCY_MS,
         },
         FaultMode::Flaky {
@@ -59,6 +139,9 @@ fn modes_are_validated() {
         FaultMode::Down { status: Some(42) },
         FaultMode::Down { status: Some(600) },
         FaultMode::Slow {
+            latency_ms: MAX_LATENCY_MS + 1,
+        },
+        FaultMode::Lost {
             latency_ms: MAX_LATENCY_MS + 1,
         },
         FaultMode::Flaky {
@@ -142,6 +225,7 @@ fn the_info_document_reads_as_the_registrys_contract() {
                 shared_base_url: "http://127.0.0.1:4010/asaas".into(),
                 credentials: credentials.clone(),
                 mode: FaultMode::Down { status: None },
+                only: None,
                 webhook_url: Some("http://127.0.0.1:8080/webhooks/default/asaas".into()),
             },
         )]

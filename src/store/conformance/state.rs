@@ -70,6 +70,30 @@ pub async fn state_put_get_list<S: Store + 'static>(store: Arc<S>) {
         "one tenant and kind, by name"
     );
     assert_eq!(listed[1].1.value, open);
+
+    // Deleted only at the version it is at; then gone from reads and listings, and free to
+    // be created again.
+    let r = store.delete_state(&stripe, 1).await;
+    assert!(
+        matches!(r, Err(StoreError::Conflict { expected: 1, .. })),
+        "{r:?}"
+    );
+    ok(store.delete_state(&stripe, 2).await, "delete");
+    assert_eq!(ok(store.get_state(&stripe).await, "get deleted"), None);
+    let r = store.delete_state(&stripe, 2).await;
+    assert!(matches!(r, Err(StoreError::NotFound { .. })), "{r:?}");
+    let listed = ok(
+        store.list_state(&tenant("acme"), StateKind::Breaker).await,
+        "list after delete",
+    );
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(
+        ok(
+            store.put_state(&stripe, &closed, Expect::Absent).await,
+            "create again"
+        ),
+        1
+    );
 }
 
 pub async fn counters_add_and_read_ranges<S: Store + 'static>(store: Arc<S>) {

@@ -212,23 +212,8 @@ impl IdempotencyStore for DynamoStore {
         expected_version: u64,
     ) -> StoreResult<()> {
         let pk = partition(tenant, key);
-        let deleted = self
-            .delete_at(&pk, SORT)
-            .condition_expression("#v = :expected")
-            .expression_attribute_names("#v", "version")
-            .expression_attribute_values(":expected", n(expected_version))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match deleted {
-            Ok(_) => Ok(()),
-            Err(err) => match lost_condition(&err) {
-                None => Err(self.ddb_error("DeleteItem", err)),
-                Some(old) => Err(self
-                    .version_lost(old, (&pk, SORT), ENTITY, key, expected_version)
-                    .await),
-            },
-        }
+        self.delete_at_version((&pk, SORT), ENTITY, key, expected_version)
+            .await
     }
 
     /// Queries each gsi2 shard for keys with `expires_at <= now` and deletes each one with

@@ -73,6 +73,32 @@ impl DynamoStore {
             .key("sk", s(sk))
     }
 
+    /// One `DeleteItem` of the item at (`pk`, `sk`), conditional on its `version` being
+    /// `expected`; a lost condition is told apart by [`Self::version_lost`].
+    pub(super) async fn delete_at_version(
+        &self,
+        (pk, sk): (&str, &str),
+        entity: &'static str,
+        id: &str,
+        expected: u64,
+    ) -> StoreResult<()> {
+        let deleted = self
+            .delete_at(pk, sk)
+            .condition_expression("#v = :expected")
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(":expected", n(expected))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match deleted {
+            Ok(_) => Ok(()),
+            Err(err) => match lost_condition(&err) {
+                None => Err(self.ddb_error("DeleteItem", err)),
+                Some(old) => Err(self.version_lost(old, (pk, sk), entity, id, expected).await),
+            },
+        }
+    }
+
     /// Sweeps a sparse gsi2 "due list" (`<prefix><0-9>` shards, see [`super::item::SHARDS`]):
     /// for every item whose `gsi2sk` is `below` (`<` or `<=`) `bound`, calls `write` with its
     /// `pk`; `write` answers whether it changed the item (a conditional write that lost,
@@ -168,6 +194,13 @@ impl StateStore for DynamoStore {
                 .version_lost(old, (&pk, &key.name), "state", &id, v)
                 .await),
         }
+    }
+
+    /// One `DeleteItem`, conditional on the version.
+    async fn delete_state(&self, key: &StateKey, expected: u64) -> StoreResult<()> {
+        let (pk, id) = (partition(&key.tenant, key.kind), label(key));
+        self.delete_at_version((&pk, &key.name), "state", &id, expected)
+            .await
     }
 
     /// One consistent `Query` on the partition, page by page.

@@ -16,15 +16,31 @@ use crate::store::{
     CounterKey, CounterStore, Expect, StateKey, StateKind, StateStore, StoreResult, Versioned,
 };
 
+/// A state key's columns (tenant, kind, name) and its label for messages.
+fn parts(key: &StateKey) -> (String, String, String, String) {
+    let (tenant, kind, name) = (
+        key.tenant.to_string(),
+        key.kind.to_string(),
+        key.name.clone(),
+    );
+    let label = format!("{tenant}/{kind}/{name}");
+    (tenant, kind, name, label)
+}
+
+/// The state row a conditional write targets (`key`: tenant, kind, name).
+fn state_row<'a>(label: &'a str, key: &'a [&'a str; 3]) -> Target<'a> {
+    Target {
+        entity: "state",
+        id: label,
+        exists_sql: "SELECT 1 FROM state WHERE tenant = ?1 AND kind = ?2 AND name = ?3",
+        key,
+    }
+}
+
 #[async_trait]
 impl StateStore for SqliteStore {
     async fn get_state(&self, key: &StateKey) -> StoreResult<Option<Versioned<serde_json::Value>>> {
-        let (tenant, kind, name) = (
-            key.tenant.to_string(),
-            key.kind.to_string(),
-            key.name.clone(),
-        );
-        let label = format!("{tenant}/{kind}/{name}");
+        let (tenant, kind, name, label) = parts(key);
         self.read(move |c| {
             let sql =
                 "SELECT body, version FROM state WHERE tenant = ?1 AND kind = ?2 AND name = ?3";
@@ -39,12 +55,7 @@ impl StateStore for SqliteStore {
         value: &serde_json::Value,
         expect: Expect,
     ) -> StoreResult<u64> {
-        let (tenant, kind, name) = (
-            key.tenant.to_string(),
-            key.kind.to_string(),
-            key.name.clone(),
-        );
-        let label = format!("{tenant}/{kind}/{name}");
+        let (tenant, kind, name, label) = parts(key);
         let body = encode("state", &label, value)?;
         self.write(move |c| match expect {
             Expect::Absent => insert_new(
@@ -56,12 +67,8 @@ impl StateStore for SqliteStore {
             )
             .map(|()| 1),
             Expect::Version(expected) => {
-                let target = Target {
-                    entity: "state",
-                    id: &label,
-                    exists_sql: "SELECT 1 FROM state WHERE tenant = ?1 AND kind = ?2 AND name = ?3",
-                    key: &[&tenant, &kind, &name],
-                };
+                let key = [tenant.as_str(), kind.as_str(), name.as_str()];
+                let target = state_row(&label, &key);
                 write_at_version(
                     c,
                     "UPDATE state SET version = version + 1, body = ?1
@@ -72,6 +79,22 @@ impl StateStore for SqliteStore {
                 )?;
                 Ok(expected + 1)
             }
+        })
+        .await
+    }
+
+    async fn delete_state(&self, key: &StateKey, expected: u64) -> StoreResult<()> {
+        let (tenant, kind, name, label) = parts(key);
+        self.write(move |c| {
+            let key = [tenant.as_str(), kind.as_str(), name.as_str()];
+            let target = state_row(&label, &key);
+            write_at_version(
+                c,
+                "DELETE FROM state WHERE tenant = ?1 AND kind = ?2 AND name = ?3 AND version = ?4",
+                params![tenant, kind, name, version_param(expected)],
+                &target,
+                expected,
+            )
         })
         .await
     }
