@@ -51,6 +51,10 @@ pub(crate) struct ChargeV1<'a> {
     boleto: Option<BoletoV1<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     link: Option<LinkV1<'a>>,
+    /// A payable link's page, `link.url` again at the top level (the issue's `payment_url`):
+    /// the one field a client redirects the payer to, whatever gateway made the link.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payment_url: Option<&'a str>,
     attempts: Vec<AttemptV1<'a>>,
     refunds: Vec<RefundV1<'a>>,
     customer: CustomerV1<'a>,
@@ -95,6 +99,7 @@ impl<'a> ChargeV1<'a> {
             pix: c.pix.as_ref().map(PixV1::new),
             boleto: c.boleto.as_ref().map(BoletoV1::new),
             link: c.link.as_ref().map(LinkV1::new),
+            payment_url: c.link.as_ref().map(|l| l.url.as_str()),
             attempts: c.attempts.iter().map(AttemptV1::new).collect(),
             refunds: c.refunds.iter().map(RefundV1::new).collect(),
             customer,
@@ -231,7 +236,7 @@ impl<'a> BoletoV1<'a> {
 
 /// What the payer needs to pay through a payment link, version 1: the gateway's hosted page
 /// and when it stops taking payments. Shaped like `pix` and `boleto` (one object per method's
-/// details), so there is no top-level `payment_url` repeating `link.url`.
+/// details); the charge repeats the URL as its top-level `payment_url`.
 #[derive(Serialize)]
 pub(crate) struct LinkV1<'a> {
     url: &'a str,

@@ -73,6 +73,8 @@ fn assert_open_at_stripe(v: &Value) -> (String, String) {
         url.starts_with("http://127.0.0.1:") && url.ends_with(&format!("/stripe/c/pay/{session}")),
         "{url}"
     );
+    // The same page at the top level, the field a client redirects the payer to.
+    assert_eq!(v["payment_url"], url.as_str(), "{v}");
     // payorch's `payable_for` (1 h) is inside Stripe's 30 min – 24 h.
     let expires = payorch::clock::Timestamp::parse_rfc3339(
         v["link"]["expires_at"].as_str().expect("link.expires_at"),

@@ -180,6 +180,7 @@ class Charge(_ChargeRequired, total=False):
     pix: Pix
     boleto: Boleto
     link: Link
+    payment_url: str
     description: str
     failure: Failure
     decline_code: str
