@@ -243,6 +243,13 @@ pub struct RefundNews {
 pub trait Gateway: Send + Sync {
     fn id(&self) -> GatewayId;
     fn capabilities(&self) -> Capabilities;
+    /// Whether sending the same create of `method` again makes no second charge: the
+    /// capability, unless a gateway's methods differ (Efí: a Pix txid is idempotent, a
+    /// payment link at its API Cobranças is not).
+    fn create_resend_is_idempotent_for(&self, method: PaymentMethod) -> bool {
+        let _ = method;
+        self.capabilities().create_resend_is_idempotent
+    }
     /// Creates the charge. Safe to call again with the same request after an ambiguous
     /// outcome: the gateway idempotency key (or the derived txid) makes the retry idempotent.
     async fn create_charge(&self, req: &CreateCharge) -> Result<GatewayCharge, GatewayError>;

@@ -115,7 +115,7 @@ fn build_one(
                 webhook_hmac: optional("webhook_hmac"),
             },
         )
-        .map(|g| Arc::new(g) as Arc<dyn Gateway>),
+        .map(|g| Arc::new(g.for_tenant(&creds.tenant)) as Arc<dyn Gateway>),
         GatewayId::Asaas => AsaasGateway::new(
             &config.asaas,
             AsaasCredentials {

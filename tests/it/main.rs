@@ -34,6 +34,7 @@ mod fleet_breakers;
 mod fuzz_properties;
 mod gateway_asaas;
 mod gateway_efi;
+mod gateway_efi_links;
 mod gateway_routing;
 mod gateway_stripe;
 mod gateway_stripe_checkout;

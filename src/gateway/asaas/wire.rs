@@ -24,7 +24,7 @@ pub(super) fn brasilia_time(text: &str) -> Option<Timestamp> {
 
 /// The last second of a `YYYY-MM-DD` due date, in Brasília time: until then Asaas takes the
 /// payment; the next day it is `OVERDUE`.
-pub(super) fn end_of_brasilia_day(date: &str) -> Option<Timestamp> {
+pub fn end_of_brasilia_day(date: &str) -> Option<Timestamp> {
     brasilia_time(&format!("{} 23:59:59", date.trim()))
 }
 
