@@ -14,7 +14,7 @@ use crate::id::RefundId;
 use crate::model::{Currency, Fee};
 
 /// Parses Asaas's `YYYY-MM-DD HH:MM:SS` (Brasília time).
-pub(super) fn brasilia_time(text: &str) -> Option<Timestamp> {
+pub fn brasilia_time(text: &str) -> Option<Timestamp> {
     let format = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
     let local = PrimitiveDateTime::parse(text.trim(), format).ok()?;
     Some(Timestamp::from_offset_date_time(

@@ -42,9 +42,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::{Clock, Timestamp};
-use crate::gateway::asaas::{brasilia_date, end_of_brasilia_day};
+use crate::gateway::asaas::{brasilia_date, brasilia_time, end_of_brasilia_day};
 use crate::gateway::http::{HttpClient, HttpReply};
-use crate::gateway::{CreateCharge, GatewayCharge, GatewayError};
+use crate::gateway::{CreateCharge, GatewayCharge, GatewayError, GatewayEvent};
+use crate::id::ChargeId;
 use crate::model::{
     AttemptOutcome, ChargeFailure, ChargeStatus, Currency, GatewayId, LinkDetails, PaymentMethod,
     TenantId,
@@ -171,6 +172,32 @@ pub struct NotificationStatus {
 pub struct Identifiers {
     #[serde(default)]
     pub charge_id: Option<u64>,
+}
+
+/// The events of a notification's history, oldest first as Efí lists them: one per status
+/// change of a charge, deduped by Efí's id of the change (`efi-link:{id}`), so a history
+/// delivered again applies nothing twice. Changes of anything but a charge (a subscription,
+/// a carnê) are kept with no status: payorch makes none of those.
+pub fn events_of(entries: &[NotificationEntry]) -> Vec<GatewayEvent> {
+    entries
+        .iter()
+        .filter_map(|e| {
+            let reference = e.identifiers.charge_id?.to_string();
+            let status = (e.kind == "charge").then(|| link_status(&e.status.current));
+            Some(GatewayEvent {
+                event_id: format!("efi-link:{}", e.id),
+                kind: format!("{}:{}", e.kind, e.status.current),
+                reference,
+                charge_id: e.custom_id.as_deref().and_then(|c| ChargeId::parse(c).ok()),
+                status,
+                amount_refunded: None,
+                payment_reference: None,
+                occurred_at: e.created_at.as_deref().and_then(brasilia_time),
+                refunds: Vec::new(),
+                fee: None,
+            })
+        })
+        .collect()
 }
 
 /// Efí's Cobranças status to payorch's (see the module comment).
@@ -500,6 +527,35 @@ mod tests {
         assert_eq!(link_status("canceled"), ChargeStatus::Canceled);
         assert_eq!(link_status("refunded"), ChargeStatus::Refunded);
         assert_eq!(link_status("whatever"), ChargeStatus::Unknown);
+    }
+
+    #[test]
+    fn a_notification_history_is_one_event_per_change() {
+        let id = ChargeId::generate();
+        let entries: Vec<NotificationEntry> = serde_json::from_value(serde_json::json!([
+            {"id": 1, "type": "charge", "custom_id": id.as_str(), "status": {"current": "new", "previous": null},
+             "identifiers": {"charge_id": 42}, "created_at": "2026-11-24 00:00:01"},
+            {"id": 2, "type": "charge", "custom_id": id.as_str(), "status": {"current": "paid", "previous": "link"},
+             "identifiers": {"charge_id": 42}, "value": 4590, "created_at": "2026-11-24 00:10:00"},
+            {"id": 3, "type": "subscription", "custom_id": null, "status": {"current": "active", "previous": "new"},
+             "identifiers": {"subscription_id": 9, "charge_id": 43}},
+            {"id": 4, "type": "carnet", "status": {"current": "up_to_date"}, "identifiers": {"carnet_id": 5}}
+        ]))
+        .unwrap();
+        let events = events_of(&entries);
+        assert_eq!(events.len(), 3, "{events:?}");
+        assert_eq!(events[0].event_id, "efi-link:1");
+        assert_eq!(events[0].status, Some(ChargeStatus::RequiresAction));
+        assert_eq!(events[1].reference, "42");
+        assert_eq!(events[1].kind, "charge:paid");
+        assert_eq!(events[1].status, Some(ChargeStatus::Succeeded));
+        assert_eq!(events[1].charge_id.as_ref(), Some(&id));
+        assert_eq!(
+            events[1].occurred_at,
+            Some(Timestamp::parse_rfc3339("2026-11-24T03:10:00Z").unwrap())
+        );
+        assert_eq!(events[2].status, None);
+        assert_eq!(events[2].charge_id, None);
     }
 
     #[test]

@@ -525,6 +525,14 @@ impl Gateway for EfiGateway {
         })
     }
 
+    async fn read_notification(
+        &self,
+        token: &str,
+    ) -> Result<Option<Vec<GatewayEvent>>, GatewayError> {
+        let entries = self.links.notification(token).await?;
+        Ok(Some(links::events_of(&entries)))
+    }
+
     fn verify_webhook(&self, req: &WebhookRequest<'_>) -> Result<(), WebhookError> {
         webhook::verify(self.webhook_hmac.as_ref(), req)
     }
