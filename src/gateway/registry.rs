@@ -143,7 +143,11 @@ pub fn for_sandbox(config: &GatewaysConfig, info: &SandboxInfo, tenant: &TenantI
         }
         match id {
             GatewayId::Stripe => config.stripe.base_url = gw.base_url.clone(),
-            GatewayId::Efi => config.efi.base_url = gw.base_url.clone(),
+            GatewayId::Efi => {
+                // The fake serves the API Cobranças (payment links) on the same listener.
+                config.efi.base_url = gw.base_url.clone();
+                config.efi.cobrancas_base_url = gw.base_url.clone();
+            }
             GatewayId::Asaas => config.asaas.base_url = gw.base_url.clone(),
         }
     }

@@ -46,6 +46,7 @@ mod money_guards;
 mod operator_cli;
 mod orphans;
 mod payment_links;
+mod payment_links_efi;
 mod payment_links_stripe;
 mod pix_qr;
 mod public_json;

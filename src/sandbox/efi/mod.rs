@@ -46,6 +46,7 @@
 //!   digits: 32 characters, the BCB's `[a-zA-Z0-9]{32}`.
 
 mod ledger;
+mod links;
 mod validate;
 
 use std::collections::HashMap;
@@ -93,6 +94,8 @@ const AUTO_PAY_MAX_CENTS: i64 = 1000;
 pub struct EfiFake {
     ctx: SandboxContext,
     ledger: Mutex<Ledger>,
+    /// The API Cobranças' payment links (`links.rs`).
+    links: Mutex<links::LinkBook>,
 }
 
 fn cob_not_found() -> Response {
@@ -298,9 +301,11 @@ impl FromRequest<Arc<EfiFake>> for AuthorizedJson {
 impl EfiFake {
     pub fn new(ctx: SandboxContext) -> Self {
         let ledger = Ledger::new(ctx.max_objects);
+        let links = links::LinkBook::new(ctx.max_objects);
         EfiFake {
             ctx,
             ledger: Mutex::new(ledger),
+            links: Mutex::new(links),
         }
     }
 
@@ -323,6 +328,7 @@ impl EfiFake {
                 headers: vec![("Content-Type".into(), "application/json".into())],
                 body: json!({ "pix": [element] }).to_string().into_bytes(),
                 query: Some(query),
+                url: None,
             },
         );
     }
@@ -868,6 +874,7 @@ impl FakeGateway for EfiFake {
                     .get(Self::get_webhook)
                     .delete(Self::delete_webhook),
             )
+            .merge(links::router())
             .fallback(Self::unknown_route)
             .method_not_allowed_fallback(Self::unknown_route)
             .with_state(self)
@@ -881,8 +888,15 @@ impl FakeGateway for EfiFake {
         ]
     }
 
-    /// `id` is the txid. The Pix arrives for the full amount.
+    /// `id` is the txid (the Pix arrives for the full amount), or a payment link's charge id
+    /// (digits: paid by boleto, as its page does, with its notification).
     fn pay(&self, id: &str) -> Result<Value, SandboxError> {
+        if let Some(number) = crate::gateway::efi::links::is_link_reference(id)
+            .then(|| id.parse::<u64>().ok())
+            .flatten()
+        {
+            return self.pay_link(number, "billet").map(|c| c.json());
+        }
         let now = self.now();
         let (cob, element) = {
             let mut ledger = self.ledger();
@@ -916,7 +930,9 @@ impl FakeGateway for EfiFake {
     }
 
     fn charges(&self) -> Vec<Value> {
-        self.ledger().cobs.values().map(cob_json).collect()
+        let mut all: Vec<Value> = self.ledger().cobs.values().map(cob_json).collect();
+        all.extend(self.link_json());
+        all
     }
 
     /// The URL configured with `PUT /v2/webhook/{chave}` (the latest), else the one registered
