@@ -2,11 +2,11 @@
 //! different API from the Pix one the rest of this adapter speaks: its own host, its own OAuth
 //! route, integer centavos instead of decimal strings, numeric charge ids, and no mTLS (Efí's
 //! official SDKs send the client certificate only to the Pix and the other newer APIs, never to
-//! Cobranças; see efipay/sdk-node-apis-efi `src/lib/endpoints.js`). The same application
+//! Cobranças; see the endpoints file of efipay/sdk-node-apis-efi). The same application
 //! credentials (client_id / client_secret) serve both when the application has "API de
 //! Cobranças" enabled at Efí.
 //!
-//! Endpoints (efipay/sdk-node-apis-efi `src/lib/constants.js`, Efí's "Link de pagamento" docs):
+//! Endpoints (the constants file of efipay/sdk-node-apis-efi, Efí's "Link de pagamento" docs):
 //! - `POST /v1/authorize` (HTTP Basic `client_id:client_secret`,
 //!   `{"grant_type":"client_credentials"}`): the bearer token, cached like the Pix one.
 //! - `POST /v1/charge/one-step/link`: create. One item named after the charge's description,

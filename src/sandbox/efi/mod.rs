@@ -1,7 +1,8 @@
 //! The Efí fake: a wire-compatible Efí Pix API in memory (OAuth2 token, cob, loc, received
 //! Pix, devolução, webhook configuration) that sends Efí's `{"pix":[…]}` webhooks with the
 //! `hmac` query secret. It serves the routes Efí's official SDK (`efipay` on PyPI) calls for
-//! these: `tests/it/efi_sdk.rs` drives it with that SDK.
+//! these: `tests/it/efi_sdk.rs` drives it with that SDK. Payment links, from Efí's other API
+//! (Cobranças), are served on the same listener by `links.rs`, with their hosted page.
 //!
 //! Sources: the BCB's Pix API (`specs/bcb-pix-api-v2.9.0.yaml`) for paths, bodies and
 //! schemas; Efí's API reference (dev.efipay.com.br, "API Pix") for what Efí does where it
