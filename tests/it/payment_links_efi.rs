@@ -101,6 +101,18 @@ async fn an_efi_link_paid_on_its_page_succeeds_with_one_verified_event() {
 
     let done = stack.charge_when(&id, "succeeded", BOUND).await;
     assert_eq!(done["gateway"], "efi", "{done}");
+    // It was Efí's notification that moved it: the fake posted the token to the link's own
+    // notification_url, and serve took it.
+    let log = common::get_text(&format!("{}/_sandbox/webhooks", stack.sandbox.url)).await;
+    let log: Value = serde_json::from_str(&log).expect("the delivery log");
+    let links_url = format!("{}/webhooks/default/efi/links", stack.url());
+    assert!(
+        log.as_array()
+            .expect("deliveries")
+            .iter()
+            .any(|d| d["gateway"] == "efi" && d["url"] == json!(links_url) && d["status"] == 200),
+        "{log}"
+    );
 
     // The page takes one payment.
     let again = stack
