@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use common::scripted::Scripted;
-use common::stack::{ServeStack, count, delivered};
+use common::stack::{ServeStack, count, delivered, wait_for};
 use payorch::clock::{Clock, SystemClock};
 use payorch::secret::Secret;
 
@@ -21,11 +21,16 @@ const BOUND: Duration = Duration::from_secs(60);
 /// A stack whose serve listens where `gateways.efi.public_url` says, so the fake's
 /// notifications reach it.
 fn start(env: common::Env) -> ServeStack {
+    start_with(env, "")
+}
+
+/// [`start`] with more `[gateways.efi]` keys.
+fn start_with(env: common::Env, efi: &str) -> ServeStack {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port();
-    let config = format!("[gateways.efi]\npublic_url = \"http://127.0.0.1:{port}\"\n");
+    let config = format!("[gateways.efi]\npublic_url = \"http://127.0.0.1:{port}\"\n{efi}\n");
     let mut stack = ServeStack::in_env(env, &config);
     stack.start_serve_on(&format!("127.0.0.1:{port}"));
     stack
@@ -197,4 +202,130 @@ async fn a_forged_notification_changes_nothing() {
     assert_eq!(now["status"], "requires_action", "{now}");
     let types = stack.event_types(id);
     assert_eq!(count(&types, "charge.succeeded"), 0, "{types:?}");
+}
+
+/// The link charges Efí's fake holds for payorch charge `id` (their `custom_id`).
+fn efi_links(stack: &ServeStack, id: &str) -> Vec<Value> {
+    let all: Value =
+        serde_json::from_str(&stack.sandbox(&["charges", "efi", "-o", "json"])).expect("JSON");
+    all.as_array()
+        .expect("a list")
+        .iter()
+        .filter(|c| c["custom_id"] == id)
+        .cloned()
+        .collect()
+}
+
+fn payable(c: &Value) -> bool {
+    c["status"] == "link"
+}
+
+/// `payorch sandbox mode efi MODE --latency MS --only "POST /v1/charge/one-step/link"`.
+fn fault_on_create(stack: &ServeStack, mode: &str, latency_ms: u64) {
+    let latency = latency_ms.to_string();
+    stack.sandbox(&[
+        "mode",
+        "efi",
+        mode,
+        "--latency",
+        &latency,
+        "--only",
+        "POST /v1/charge/one-step/link",
+    ]);
+}
+
+fn reconcile(stack: &ServeStack) -> Value {
+    serde_json::from_str(&stack.cli(&["reconcile", "--sandbox", &stack.sandbox.url, "-o", "json"]))
+        .expect("a JSON report")
+}
+
+/// Rule 4 at Efí's API Cobranças, which takes no idempotency key: the create's answer is lost,
+/// payorch does not POST it again but finds the link by `custom_id` and adopts it, so Efí
+/// holds one link, the one the merchant got.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_efi_link_whose_answer_is_lost_is_adopted_and_made_once() {
+    let stack = start_with(common::Env::new(), "timeout = \"1s\"");
+    fault_on_create(&stack, "lost", 60000);
+    let (status, v) = create(&stack, &link(4590)).await;
+    assert_eq!(status, 201, "{v}");
+    let (reference, url) = assert_open_link(&v);
+    assert_eq!(
+        v["attempts"].as_array().unwrap().last().unwrap()["outcome"],
+        "success",
+        "{v}"
+    );
+    let id = v["id"].as_str().unwrap();
+    let links = efi_links(&stack, id);
+    assert_eq!(links.len(), 1, "one link for one charge: {links:?}");
+    assert_eq!(links[0]["charge_id"].to_string(), reference, "{links:?}");
+    assert_eq!(links[0]["link"]["payment_url"], json!(url), "{links:?}");
+
+    stack.sandbox(&["pay", &reference]);
+    stack.charge_when(id, "succeeded", BOUND).await;
+    assert_eq!(efi_links(&stack, id).len(), 1);
+}
+
+/// The link lands at Efí after payorch stopped looking: the charge (pinned to Efí) fails, and
+/// the reconciler finds the late link by `custom_id` and cancels it, so nobody can pay it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_efi_link_made_after_payorch_gave_up_is_cancelled() {
+    let stack = start_with(common::Env::new(), "timeout = \"1s\"");
+    fault_on_create(&stack, "slow", 5000);
+    let (status, v) = create(&stack, &link(4590)).await;
+    let listed: Value =
+        serde_json::from_str(&stack.cli(&["charge", "list", "-o", "json"])).expect("JSON");
+    let id = listed["data"][0]["id"]
+        .as_str()
+        .expect("a charge")
+        .to_string();
+    let charge = stack.api().get_charge(&id).await.expect("GET").1;
+    if charge["status"] != "requires_action" {
+        // Pinned to Efí: no other gateway may take it.
+        assert!(status >= 400, "{status} {v}");
+        assert_eq!(charge["status"], "failed", "{charge}");
+    }
+    wait_for("the late link at Efí", BOUND, || {
+        let n = efi_links(&stack, &id).len();
+        async move { if n >= 1 { Ok(()) } else { Err(format!("{n}")) } }
+    })
+    .await;
+    if charge["status"] == "failed" {
+        wait_for("the orphan cancelled", BOUND, || {
+            let report = reconcile(&stack);
+            let links = efi_links(&stack, &id);
+            async move {
+                if links.iter().any(payable) {
+                    Err(format!("{links:?} after {report}"))
+                } else {
+                    Ok(())
+                }
+            }
+        })
+        .await;
+    }
+    reconcile(&stack);
+    let links = efi_links(&stack, &id);
+    assert_eq!(links.len(), 1, "one link for one charge: {links:?}");
+    let now = stack.api().get_charge(&id).await.expect("GET").1;
+    for l in &links {
+        assert!(
+            !payable(l)
+                || (now["gateway_reference"] == json!(l["charge_id"].to_string())
+                    && now["status"] == "requires_action"),
+            "{l} is payable, and payorch's charge is {now}"
+        );
+    }
+    if now["status"] == "failed" {
+        let url = links[0]["link"]["payment_url"]
+            .as_str()
+            .expect("payment_url");
+        let paid = stack
+            .http
+            .post(url)
+            .body("payment_method=credit_card")
+            .send()
+            .await
+            .expect("POST the page");
+        assert!(paid.status().is_client_error(), "{:?}", paid.status());
+    }
 }
