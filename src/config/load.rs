@@ -109,6 +109,16 @@ const ENV_KEYS: &[(&str, &str, EnvKind)] = &[
     ),
     ("PAYORCH_EFI_PIX_KEY", "gateways.efi.pix_key", EnvKind::Str),
     (
+        "PAYORCH_EFI_COBRANCAS_BASE_URL",
+        "gateways.efi.cobrancas_base_url",
+        EnvKind::Str,
+    ),
+    (
+        "PAYORCH_EFI_PUBLIC_URL",
+        "gateways.efi.public_url",
+        EnvKind::Str,
+    ),
+    (
         "PAYORCH_ASAAS_BASE_URL",
         "gateways.asaas.base_url",
         EnvKind::Str,
@@ -465,13 +475,17 @@ impl Config {
 
     /// `[gateways.*] base_url`: the outbound URL policy.
     fn validate_gateways(&self, invalid: Invalid<'_>) -> Result<(), ConfigError> {
-        for (name, url) in [
-            ("stripe", &self.gateways.stripe.base_url),
-            ("efi", &self.gateways.efi.base_url),
-            ("asaas", &self.gateways.asaas.base_url),
+        for (key, url) in [
+            ("stripe.base_url", &self.gateways.stripe.base_url),
+            ("efi.base_url", &self.gateways.efi.base_url),
+            (
+                "efi.cobrancas_base_url",
+                &self.gateways.efi.cobrancas_base_url,
+            ),
+            ("asaas.base_url", &self.gateways.asaas.base_url),
         ] {
             crate::egress::check_base_url(url, self.webhooks.allow_private_targets)
-                .map_err(|message| invalid(&format!("gateways.{name}.base_url"), message))?;
+                .map_err(|message| invalid(&format!("gateways.{key}"), message))?;
         }
         Ok(())
     }

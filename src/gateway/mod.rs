@@ -243,6 +243,13 @@ pub struct RefundNews {
 pub trait Gateway: Send + Sync {
     fn id(&self) -> GatewayId;
     fn capabilities(&self) -> Capabilities;
+    /// Whether sending the same create of `method` again makes no second charge: the
+    /// capability, unless a gateway's methods differ (Efí: a Pix txid is idempotent, a
+    /// payment link at its API Cobranças is not).
+    fn create_resend_is_idempotent_for(&self, method: PaymentMethod) -> bool {
+        let _ = method;
+        self.capabilities().create_resend_is_idempotent
+    }
     /// Creates the charge. Safe to call again with the same request after an ambiguous
     /// outcome: the gateway idempotency key (or the derived txid) makes the retry idempotent.
     async fn create_charge(&self, req: &CreateCharge) -> Result<GatewayCharge, GatewayError>;
@@ -257,6 +264,17 @@ pub trait Gateway: Send + Sync {
     async fn refund(&self, req: &CreateRefund) -> Result<GatewayRefund, GatewayError>;
     /// Checks authenticity with the gateway's own scheme. Never reads the body's claims first.
     fn verify_webhook(&self, req: &WebhookRequest<'_>) -> Result<(), WebhookError>;
+    /// Reads back from the gateway, with payorch's own credentials, the news a notification
+    /// token stands for: the authentication of notifications that carry only a token (Efí's
+    /// payment links POST `notification=<token>`, unsigned). `Ok(None)`: this gateway sends
+    /// no such notifications. An `Invalid` error: the gateway does not know the token.
+    async fn read_notification(
+        &self,
+        token: &str,
+    ) -> Result<Option<Vec<GatewayEvent>>, GatewayError> {
+        let _ = token;
+        Ok(None)
+    }
     /// Parses an authentic webhook into events (one Efí POST can carry several payments).
     /// Event types the gateway sends but payorch does not map come back with `status: None`.
     fn parse_webhook(&self, req: &WebhookRequest<'_>) -> Result<Vec<GatewayEvent>, WebhookError>;

@@ -115,7 +115,7 @@ fn build_one(
                 webhook_hmac: optional("webhook_hmac"),
             },
         )
-        .map(|g| Arc::new(g) as Arc<dyn Gateway>),
+        .map(|g| Arc::new(g.for_tenant(&creds.tenant)) as Arc<dyn Gateway>),
         GatewayId::Asaas => AsaasGateway::new(
             &config.asaas,
             AsaasCredentials {
@@ -143,7 +143,11 @@ pub fn for_sandbox(config: &GatewaysConfig, info: &SandboxInfo, tenant: &TenantI
         }
         match id {
             GatewayId::Stripe => config.stripe.base_url = gw.base_url.clone(),
-            GatewayId::Efi => config.efi.base_url = gw.base_url.clone(),
+            GatewayId::Efi => {
+                // The fake serves the API Cobranças (payment links) on the same listener.
+                config.efi.base_url = gw.base_url.clone();
+                config.efi.cobrancas_base_url = gw.base_url.clone();
+            }
             GatewayId::Asaas => config.asaas.base_url = gw.base_url.clone(),
         }
     }

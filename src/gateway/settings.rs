@@ -64,6 +64,12 @@ gateway_settings!(
         /// The receiving Pix key (chave) registered at Efí.
         #[serde(skip_serializing_if = "Option::is_none")]
         pix_key: Option<String> = None,
+        /// Efí's API Cobranças, where payment links are made (no client certificate).
+        cobrancas_base_url: String = super::efi::links::COBRANCAS_BASE_URL.into(),
+        /// payorch's own public base URL, where Efí notifies it of payment links
+        /// (`{public_url}/webhooks/{tenant}/efi/links`); links go to Efí only when it is set.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        public_url: Option<String> = None,
     }
 );
 gateway_settings!(

@@ -458,7 +458,7 @@ impl ChargeRun<'_> {
 
     /// Rule 4 after an ambiguous outcome at `gateway` (of a call made at `since`): with the
     /// merchant's request, retry the same gateway with the same key, if sending it again can
-    /// make no second charge (`Capabilities::create_resend_is_idempotent`; not Asaas); then ask
+    /// make no second charge (`Gateway::create_resend_is_idempotent_for`; not Asaas, not an Efí link); then ask
     /// the gateway what it holds under payorch's keys. Only a charge found or a definitive answer (declined,
     /// invalid) settles it, or a lookup that finds nothing once the grace has passed;
     /// anything else stays undecided, whatever class the retry's own failure had, because the
@@ -471,7 +471,7 @@ impl ChargeRun<'_> {
         first: GatewayError,
     ) -> Result<Resolution, Stop> {
         let mut why = first;
-        if self.request.is_some() && gateway.capabilities().create_resend_is_idempotent {
+        if self.request.is_some() && gateway.create_resend_is_idempotent_for(req.method) {
             match self.call(gateway, req).await? {
                 Ok(c) => return Ok(Resolution::Found(Box::new(c))),
                 Err(e)

@@ -127,6 +127,9 @@ pub struct OutboundWebhook {
     pub body: Vec<u8>,
     /// Query parameters appended to the registered URL (Efí's `hmac=…`), without `?`.
     pub query: Option<String>,
+    /// Where to send it instead of the registered URL: a charge's own notification URL (Efí's
+    /// payment links, `metadata.notification_url`).
+    pub url: Option<reqwest::Url>,
 }
 
 /// Why a control request failed.

@@ -1,6 +1,9 @@
 //! Gateway webhooks into payorch: `POST /webhooks/{tenant}/{gateway}` (and `…/pix`, where Efí
 //! posts). Checks the tenant, the gateway and the size, then authenticity with the tenant's own
 //! adapter before anything is stored; the orchestrator records, dedupes and applies each event.
+//! `POST /webhooks/{tenant}/{gateway}/links` takes Efí's payment-link notifications: an
+//! unsigned form with only `notification=<token>`, whose news the adapter reads back from Efí
+//! with the tenant's credentials (a token Efí does not know is a 401, and nothing is stored).
 //! No business logic here: only HTTP in and out.
 
 use std::sync::Arc;
@@ -84,6 +87,94 @@ async fn handle(
         }
     };
     let text = String::from_utf8_lossy(&bytes);
+    let (results, too_early) = apply_events(state, &tenant_id, gateway_id, &events, &text).await?;
+    let mut r = answer(results, too_early);
+    super::limits::set_headers(r.headers_mut(), &standings);
+    Ok(r)
+}
+
+/// `POST /webhooks/{tenant}/{gateway}/links`: a notification that carries only a token.
+pub(crate) async fn receive_notification(
+    State(state): State<AppState>,
+    Path((tenant, gateway)): Path<(String, String)>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    match handle_notification(&state, &tenant, &gateway, body).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn handle_notification(
+    state: &AppState,
+    tenant: &str,
+    gateway: &str,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let (tenant_id, gateway_id, adapter) = addressee(state, tenant, gateway).await?;
+    let bytes = super::body_bytes(body, WEBHOOK_BODY_LIMIT)?;
+    // The token is all payorch takes from the POST; the news comes from the gateway.
+    let token = form_urlencoded::parse(&bytes)
+        .find(|(k, _)| k == "notification")
+        .map(|(_, v)| v.into_owned())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            ApiError::new(
+                400,
+                ErrorType::InvalidRequestError,
+                "webhook_malformed",
+                "the notification has no `notification` token (a form field)",
+            )
+        })?;
+    let events = match adapter.read_notification(&token).await {
+        Ok(Some(events)) => events,
+        Ok(None) => {
+            return Err(not_found(format!(
+                "{gateway_id} sends no notifications to read back"
+            )));
+        }
+        Err(e) if e.outcome == crate::model::AttemptOutcome::Invalid => {
+            return Err(ApiError::new(
+                401,
+                ErrorType::AuthenticationError,
+                "webhook_unauthenticated",
+                format!(
+                    "{gateway_id} does not know this notification token: {}",
+                    e.message
+                ),
+            ));
+        }
+        Err(e) => {
+            // Efí could not be asked: it delivers the notification again later.
+            let mut r = ApiError::new(
+                503,
+                ErrorType::ApiError,
+                "gateway_unavailable",
+                format!(
+                    "cannot read the notification back from {gateway_id}: {}",
+                    e.message
+                ),
+            )
+            .into_response();
+            r.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECONDS),
+            );
+            return Ok(r);
+        }
+    };
+    let standings = match state.rate_limits.check_inbound(&tenant_id, gateway_id) {
+        Ok(s) => s,
+        Err(refused) => {
+            return Ok(super::limits::refuse(
+                state,
+                &refused,
+                &tenant_id,
+                Some(gateway_id),
+            ));
+        }
+    };
+    let text = format!("notification={token}");
     let (results, too_early) = apply_events(state, &tenant_id, gateway_id, &events, &text).await?;
     let mut r = answer(results, too_early);
     super::limits::set_headers(r.headers_mut(), &standings);

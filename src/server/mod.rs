@@ -178,6 +178,11 @@ pub fn router(state: AppState) -> Router {
             "/webhooks/{tenant}/{gateway}/pix",
             post(inbound::receive).layer(DefaultBodyLimit::max(inbound::WEBHOOK_BODY_LIMIT)),
         )
+        .route(
+            "/webhooks/{tenant}/{gateway}/links",
+            post(inbound::receive_notification)
+                .layer(DefaultBodyLimit::max(inbound::WEBHOOK_BODY_LIMIT)),
+        )
         .route("/v1/openapi.json", get(openapi::openapi_json))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))

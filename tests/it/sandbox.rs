@@ -97,6 +97,7 @@ impl FakeGateway for TestFake {
                 ],
                 body: serde_json::to_vec(&json!({"paid": id})).unwrap(),
                 query: Some("hmac=s3cret".into()),
+                url: None,
             },
         );
         Ok(charge.clone())

@@ -75,9 +75,12 @@ use crate::model::{
 use crate::secret::Secret;
 use wire::{
     CustomerRef, Deleted, ErrorBody, IdentificationField, List, NewCustomer, NewPayment, NewRefund,
-    Payment, PixQrCode, brasilia_time, end_of_brasilia_day,
+    Payment, PixQrCode,
 };
-pub use wire::{brasilia_date, de_decimal, de_opt_decimal, decimal_json, parse_decimal};
+pub use wire::{
+    brasilia_date, brasilia_time, de_decimal, de_opt_decimal, decimal_json, end_of_brasilia_day,
+    parse_decimal,
+};
 
 /// The header that carries the API key.
 pub const ACCESS_TOKEN_HEADER: &str = "access_token";

@@ -14,7 +14,7 @@ use crate::id::RefundId;
 use crate::model::{Currency, Fee};
 
 /// Parses Asaas's `YYYY-MM-DD HH:MM:SS` (Brasília time).
-pub(super) fn brasilia_time(text: &str) -> Option<Timestamp> {
+pub fn brasilia_time(text: &str) -> Option<Timestamp> {
     let format = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
     let local = PrimitiveDateTime::parse(text.trim(), format).ok()?;
     Some(Timestamp::from_offset_date_time(
@@ -24,7 +24,7 @@ pub(super) fn brasilia_time(text: &str) -> Option<Timestamp> {
 
 /// The last second of a `YYYY-MM-DD` due date, in Brasília time: until then Asaas takes the
 /// payment; the next day it is `OVERDUE`.
-pub(super) fn end_of_brasilia_day(date: &str) -> Option<Timestamp> {
+pub fn end_of_brasilia_day(date: &str) -> Option<Timestamp> {
     brasilia_time(&format!("{} 23:59:59", date.trim()))
 }
 

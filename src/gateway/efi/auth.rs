@@ -133,14 +133,16 @@ pub(super) struct TokenSource {
 }
 
 impl TokenSource {
+    /// A token source for the token route at `url` (the Pix API's `/oauth/token`, the API
+    /// Cobranças' `/v1/authorize`).
     pub(super) fn new(
-        base_url: &str,
+        url: String,
         client_id: Secret,
         client_secret: Secret,
         clock: Arc<dyn Clock>,
     ) -> Self {
         TokenSource {
-            url: format!("{base_url}/oauth/token"),
+            url,
             client_id,
             client_secret,
             clock,

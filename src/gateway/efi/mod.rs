@@ -22,16 +22,17 @@
 //!   devolução. EM_PROCESSAMENTO →
 //!   pending, DEVOLVIDO → succeeded, NAO_REALIZADO → failed.
 //!
-//! No payment links (`link`): Efí's payment link (`POST /v1/charge/one-step/link`) belongs to
-//! its Cobranças API (`cobrancas.api.efipay.com.br`, token at `/v1/authorize`), not to the Pix
-//! API this adapter speaks with its certificate and `/oauth/token`; so Efí leaves `Link` out of
-//! its capabilities and routing skips it for links.
+//! Payment links (`link`) go to Efí's other API, Cobranças (`links.rs`): its own host
+//! (`gateways.efi.cobrancas_base_url`), token route and numeric charge ids, which is how
+//! `get_charge`, `cancel` and `refund` tell a link's reference from a txid. Links are offered
+//! only when `gateways.efi.public_url` says where Efí can notify payorch.
 //!
 //! mTLS is required when `base_url` is `https://` (Efí refuses calls without the client
 //! certificate); a plain `http://` base URL, which only the local sandbox on loopback uses,
 //! needs no certificate.
 
 mod auth;
+pub mod links;
 mod transport;
 mod webhook;
 pub mod wire;
@@ -48,10 +49,11 @@ use crate::gateway::{
     Capabilities, CreateCharge, CreateRefund, Gateway, GatewayCharge, GatewayError, GatewayEvent,
     GatewayRefund, WebhookError, WebhookRequest,
 };
-use crate::model::{AttemptOutcome, Currency, GatewayId, PaymentMethod};
+use crate::model::{AttemptOutcome, Currency, GatewayId, PaymentMethod, TenantId};
 use crate::secret::Secret;
 
 use auth::TokenSource;
+use links::{Cobrancas, is_link_reference};
 use wire::{
     Calendario, Cob, CobRequest, Devolucao, MAX_PAYER_REQUEST_CHARS, QrCode, TXID_DUPLICATE, Valor,
     devedor_for, devolucao_id_for, error_from_reply, parse_valor, refund_status, txid_for,
@@ -93,6 +95,8 @@ pub struct EfiGateway {
     pix_key: Option<String>,
     tokens: TokenSource,
     webhook_hmac: Option<Secret>,
+    /// Payment links, through the API Cobranças.
+    links: Cobrancas,
 }
 
 fn err(outcome: AttemptOutcome, message: impl Into<String>) -> GatewayError {
@@ -136,6 +140,41 @@ impl EfiGateway {
             }
             (None, false) => None,
         };
+        let cobrancas_base_url = settings.cobrancas_base_url.trim().trim_end_matches('/');
+        if !cobrancas_base_url.starts_with("https://") && !cobrancas_base_url.starts_with("http://")
+        {
+            return Err(err(
+                AttemptOutcome::Invalid,
+                format!(
+                    "gateways.efi.cobrancas_base_url `{cobrancas_base_url}` must start with https:// (or http:// for the local sandbox)"
+                ),
+            ));
+        }
+        if let Some(url) = settings.public_url.as_deref().map(str::trim)
+            && !url.is_empty()
+            && !url.starts_with("https://")
+            && !url.starts_with("http://")
+        {
+            return Err(err(
+                AttemptOutcome::Invalid,
+                format!("gateways.efi.public_url `{url}` must start with https:// (or http://)"),
+            ));
+        }
+        // The API Cobranças takes no client certificate (Efí's SDKs send it none).
+        let links_http = HttpClient::new(
+            GatewayId::Efi,
+            settings.timeouts(),
+            None,
+            options.extra_roots.clone(),
+        )?;
+        let links = Cobrancas::new(
+            links_http,
+            cobrancas_base_url,
+            credentials.client_id.clone(),
+            credentials.client_secret.clone(),
+            settings.public_url.clone(),
+            options.clock.clone(),
+        );
         let http = HttpClient::new(
             GatewayId::Efi,
             settings.timeouts(),
@@ -143,7 +182,7 @@ impl EfiGateway {
             options.extra_roots,
         )?;
         let tokens = TokenSource::new(
-            &base_url,
+            format!("{base_url}/oauth/token"),
             credentials.client_id,
             credentials.client_secret,
             options.clock,
@@ -154,7 +193,29 @@ impl EfiGateway {
             pix_key: settings.pix_key.clone().filter(|k| !k.trim().is_empty()),
             tokens,
             webhook_hmac: credentials.webhook_hmac,
+            links,
         })
+    }
+
+    /// The tenant these credentials belong to: its links' notifications come back to
+    /// `/webhooks/{tenant}/efi/links`.
+    pub fn for_tenant(mut self, tenant: &TenantId) -> Self {
+        self.links.set_tenant(tenant);
+        self
+    }
+
+    /// Where Efí notifies payorch of this tenant's links; `None` when links are not offered.
+    pub fn link_notification_url(&self) -> Option<String> {
+        self.links.notification_url()
+    }
+
+    /// The status changes an Efí link notification's token stands for, read from Efí with this
+    /// application's credentials (the notification itself is not signed).
+    pub async fn link_notification(
+        &self,
+        token: &str,
+    ) -> Result<Vec<links::NotificationEntry>, GatewayError> {
+        self.links.notification(token).await
     }
 
     /// One authenticated call; a 401 refreshes the token once and retries once. Any other
@@ -268,8 +329,12 @@ impl Gateway for EfiGateway {
     }
 
     fn capabilities(&self) -> Capabilities {
+        let mut methods = vec![PaymentMethod::Pix];
+        if self.links.offered() {
+            methods.push(PaymentMethod::Link);
+        }
         Capabilities {
-            methods: vec![PaymentMethod::Pix],
+            methods,
             currencies: vec![Currency::Brl],
             partial_refunds: true,
             method_currencies: Vec::new(),
@@ -279,7 +344,15 @@ impl Gateway for EfiGateway {
         }
     }
 
+    fn create_resend_is_idempotent_for(&self, method: PaymentMethod) -> bool {
+        // A txid makes a Pix create idempotent; a link's POST at Cobranças is not.
+        method != PaymentMethod::Link
+    }
+
     async fn create_charge(&self, req: &CreateCharge) -> Result<GatewayCharge, GatewayError> {
+        if req.method == PaymentMethod::Link {
+            return self.links.create(req).await;
+        }
         if req.method != PaymentMethod::Pix || req.money.currency() != Currency::Brl {
             return Err(err(
                 AttemptOutcome::Invalid,
@@ -358,6 +431,9 @@ impl Gateway for EfiGateway {
     }
 
     async fn get_charge(&self, reference: &str) -> Result<GatewayCharge, GatewayError> {
+        if is_link_reference(reference) {
+            return self.links.get(reference).await;
+        }
         check_txid(reference)?;
         let reply = self
             .call(&format!("/v2/cob/{reference}"), Call::Get)
@@ -369,6 +445,9 @@ impl Gateway for EfiGateway {
     }
 
     async fn find_charge(&self, req: &CreateCharge) -> Result<Option<GatewayCharge>, GatewayError> {
+        if req.method == PaymentMethod::Link {
+            return self.links.find(req).await;
+        }
         match self.read_cob(&txid_for(&req.charge_id)).await? {
             Some(cob) => charge_of(&cob, 200).map(Some),
             None => Ok(None),
@@ -376,6 +455,9 @@ impl Gateway for EfiGateway {
     }
 
     async fn cancel(&self, reference: &str) -> Result<GatewayCharge, GatewayError> {
+        if is_link_reference(reference) {
+            return self.links.cancel(reference).await;
+        }
         check_txid(reference)?;
         let body = serde_json::json!({ "status": "REMOVIDA_PELO_USUARIO_RECEBEDOR" });
         let reply = self
@@ -389,6 +471,12 @@ impl Gateway for EfiGateway {
 
     async fn refund(&self, req: &CreateRefund) -> Result<GatewayRefund, GatewayError> {
         const WHAT: &str = "Efí devolução";
+        if is_link_reference(&req.charge_reference) {
+            return Err(err(
+                AttemptOutcome::Invalid,
+                "payorch does not refund Efí payment links yet: refund it in Efí's dashboard",
+            ));
+        }
         if req.money.currency() != Currency::Brl {
             return Err(err(AttemptOutcome::Invalid, "Efí refunds BRL only"));
         }
@@ -435,6 +523,14 @@ impl Gateway for EfiGateway {
             gateway_status: devolucao.status,
             amount,
         })
+    }
+
+    async fn read_notification(
+        &self,
+        token: &str,
+    ) -> Result<Option<Vec<GatewayEvent>>, GatewayError> {
+        let entries = self.links.notification(token).await?;
+        Ok(Some(links::events_of(&entries)))
     }
 
     fn verify_webhook(&self, req: &WebhookRequest<'_>) -> Result<(), WebhookError> {

@@ -493,6 +493,7 @@ impl AsaasFake {
             ],
             body: serde_json::to_vec(&body).unwrap_or_default(),
             query: None,
+            url: None,
         }
     }
 

@@ -1,7 +1,8 @@
 //! The Efí fake: a wire-compatible Efí Pix API in memory (OAuth2 token, cob, loc, received
 //! Pix, devolução, webhook configuration) that sends Efí's `{"pix":[…]}` webhooks with the
 //! `hmac` query secret. It serves the routes Efí's official SDK (`efipay` on PyPI) calls for
-//! these: `tests/it/efi_sdk.rs` drives it with that SDK.
+//! these: `tests/it/efi_sdk.rs` drives it with that SDK. Payment links, from Efí's other API
+//! (Cobranças), are served on the same listener by `links.rs`, with their hosted page.
 //!
 //! Sources: the BCB's Pix API (`specs/bcb-pix-api-v2.9.0.yaml`) for paths, bodies and
 //! schemas; Efí's API reference (dev.efipay.com.br, "API Pix") for what Efí does where it
@@ -46,6 +47,7 @@
 //!   digits: 32 characters, the BCB's `[a-zA-Z0-9]{32}`.
 
 mod ledger;
+mod links;
 mod validate;
 
 use std::collections::HashMap;
@@ -93,6 +95,8 @@ const AUTO_PAY_MAX_CENTS: i64 = 1000;
 pub struct EfiFake {
     ctx: SandboxContext,
     ledger: Mutex<Ledger>,
+    /// The API Cobranças' payment links (`links.rs`).
+    links: Mutex<links::LinkBook>,
 }
 
 fn cob_not_found() -> Response {
@@ -298,9 +302,11 @@ impl FromRequest<Arc<EfiFake>> for AuthorizedJson {
 impl EfiFake {
     pub fn new(ctx: SandboxContext) -> Self {
         let ledger = Ledger::new(ctx.max_objects);
+        let links = links::LinkBook::new(ctx.max_objects);
         EfiFake {
             ctx,
             ledger: Mutex::new(ledger),
+            links: Mutex::new(links),
         }
     }
 
@@ -323,6 +329,7 @@ impl EfiFake {
                 headers: vec![("Content-Type".into(), "application/json".into())],
                 body: json!({ "pix": [element] }).to_string().into_bytes(),
                 query: Some(query),
+                url: None,
             },
         );
     }
@@ -868,6 +875,7 @@ impl FakeGateway for EfiFake {
                     .get(Self::get_webhook)
                     .delete(Self::delete_webhook),
             )
+            .merge(links::router())
             .fallback(Self::unknown_route)
             .method_not_allowed_fallback(Self::unknown_route)
             .with_state(self)
@@ -881,8 +889,15 @@ impl FakeGateway for EfiFake {
         ]
     }
 
-    /// `id` is the txid. The Pix arrives for the full amount.
+    /// `id` is the txid (the Pix arrives for the full amount), or a payment link's charge id
+    /// (digits: paid by boleto, as its page does, with its notification).
     fn pay(&self, id: &str) -> Result<Value, SandboxError> {
+        if let Some(number) = crate::gateway::efi::links::is_link_reference(id)
+            .then(|| id.parse::<u64>().ok())
+            .flatten()
+        {
+            return self.pay_link(number, "billet").map(|c| c.json());
+        }
         let now = self.now();
         let (cob, element) = {
             let mut ledger = self.ledger();
@@ -916,7 +931,9 @@ impl FakeGateway for EfiFake {
     }
 
     fn charges(&self) -> Vec<Value> {
-        self.ledger().cobs.values().map(cob_json).collect()
+        let mut all: Vec<Value> = self.ledger().cobs.values().map(cob_json).collect();
+        all.extend(self.link_json());
+        all
     }
 
     /// The URL configured with `PUT /v2/webhook/{chave}` (the latest), else the one registered

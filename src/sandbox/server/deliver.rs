@@ -64,9 +64,12 @@ pub(super) async fn deliver(
     webhook: OutboundWebhook,
 ) {
     let seq = shared.next_webhook();
-    let registered = shared
-        .slot_by_id(gateway)
-        .and_then(|s| s.fake.webhook_url(lock(&s.webhook_url).clone()));
+    let registered = match &webhook.url {
+        Some(own) => Some(own.clone()),
+        None => shared
+            .slot_by_id(gateway)
+            .and_then(|s| s.fake.webhook_url(lock(&s.webhook_url).clone())),
+    };
     let entry = |url: Option<String>, attempt, status, error, outcome| Delivery {
         seq: 0,
         webhook: seq,

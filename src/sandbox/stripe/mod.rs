@@ -239,6 +239,7 @@ impl StripeFake {
                     ],
                     body,
                     query: None,
+                    url: None,
                 },
             );
         }

@@ -373,6 +373,12 @@ impl Env {
     /// env's data dir and waits for its `listening on` line. Its logs are appended to
     /// `serve.log` in the env's dir, so the logs of every restart stay together.
     pub fn start_serve_with(&self, config: &str, sandbox_url: &str) -> ServeProcess {
+        self.start_serve_bound(config, sandbox_url, "127.0.0.1:0")
+    }
+
+    /// [`Env::start_serve_with`] on `bind` (`127.0.0.1:PORT`), for a config that must name
+    /// serve's own URL before it starts (Efí's `gateways.efi.public_url`).
+    pub fn start_serve_bound(&self, config: &str, sandbox_url: &str, bind: &str) -> ServeProcess {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -380,7 +386,7 @@ impl Env {
             .expect("serve.log");
         let mut child = self
             .cmd()
-            .args(["--config", config, "serve", "--bind", "127.0.0.1:0"])
+            .args(["--config", config, "serve", "--bind", bind])
             .args(["--sandbox", sandbox_url])
             .stdout(std::process::Stdio::piped())
             .stderr(log)

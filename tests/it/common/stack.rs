@@ -63,6 +63,15 @@ impl ServeStack {
         self.serve = Some(self.env.start_serve_with(&self.config, &self.sandbox.url));
     }
 
+    /// [`ServeStack::start_serve`] on `bind` (`127.0.0.1:PORT`).
+    pub fn start_serve_on(&mut self, bind: &str) {
+        assert!(self.serve.is_none(), "serve is already running");
+        self.serve = Some(
+            self.env
+                .start_serve_bound(&self.config, &self.sandbox.url, bind),
+        );
+    }
+
     /// The running serve's base URL, `http://127.0.0.1:PORT`.
     pub fn url(&self) -> &str {
         &self.serve.as_ref().expect("serve is running").url
