@@ -59,12 +59,7 @@ fn link() -> Value {
 }
 
 async fn create(stack: &ServeStack, body: &Value) -> (u16, Value) {
-    let key = format!("orphan-{}", payorch::id::new_ulid());
-    stack
-        .api()
-        .post_charge(&key, body, BOUND)
-        .await
-        .expect("POST /v1/charges")
+    stack.create_charge(body, BOUND).await
 }
 
 /// The newest charge payorch holds (each test makes one), as the API shows it.
@@ -212,14 +207,7 @@ async fn a_link_made_after_payorch_gave_up_is_deleted_never_left_payable() {
     if now["status"] == "failed" {
         // The payer who somehow has the deleted link cannot pay it.
         let url = payments[0]["invoiceUrl"].as_str().expect("invoiceUrl");
-        let paid = stack
-            .http
-            .post(url)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body("billingType=PIX")
-            .send()
-            .await
-            .expect("POST the page's form");
+        let paid = stack.post_page(url, "billingType=PIX").await;
         assert!(paid.status().is_client_error(), "{:?}", paid.status());
     }
 }

@@ -40,12 +40,7 @@ fn link(amount: i64) -> Value {
 }
 
 async fn create(stack: &ServeStack, body: &Value) -> (u16, Value) {
-    let key = format!("pl-{}", payorch::id::new_ulid());
-    stack
-        .api()
-        .post_charge(&key, body, BOUND)
-        .await
-        .expect("POST /v1/charges")
+    stack.create_charge(body, BOUND).await
 }
 
 /// A created link charge: at Asaas (pinned, so no other gateway was tried), awaiting the payer,
@@ -99,14 +94,7 @@ async fn a_link_paid_on_the_hosted_page_succeeds_with_one_verified_event() {
     assert!(page.contains("<form method=\"post\">"), "{page}");
 
     // … and pays it by card.
-    let paid = stack
-        .http
-        .post(&url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("billingType=CREDIT_CARD")
-        .send()
-        .await
-        .expect("POST the page's form");
+    let paid = stack.post_page(&url, "billingType=CREDIT_CARD").await;
     assert_eq!(paid.status().as_u16(), 200);
     let text = paid.text().await.expect("a page");
     assert!(text.contains("CREDIT_CARD"), "{text}");
@@ -115,24 +103,12 @@ async fn a_link_paid_on_the_hosted_page_succeeds_with_one_verified_event() {
     assert_eq!(done["gateway"], "asaas", "{done}");
 
     // Paying again is refused: the page takes one payment.
-    let again = stack
-        .http
-        .post(&url)
-        .body("billingType=PIX")
-        .send()
-        .await
-        .expect("POST again");
-    assert_eq!(again.status().as_u16(), 409);
+    stack
+        .page_refuses_a_second_payment(&url, "billingType=PIX")
+        .await;
 
     // Exactly one charge.succeeded, delivered to the merchant and signed.
-    let delivery = delivered(&merchant, &id, "charge.succeeded", BOUND).await;
-    common::verify_delivery(
-        &[&secret],
-        &delivery.headers,
-        delivery.body.as_bytes(),
-        SystemClock.now(),
-    )
-    .expect("the merchant verifies the signature");
+    let delivery = stack.succeeded_once(&merchant, &secret, &id, BOUND).await;
     let event: Value = serde_json::from_str(&delivery.body).expect("JSON");
     assert_eq!(event["data"]["charge"]["method"], "link", "{event}");
     let types = stack.event_types(&id);

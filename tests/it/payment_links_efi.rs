@@ -43,12 +43,7 @@ fn link(amount: i64) -> Value {
 }
 
 async fn create(stack: &ServeStack, body: &Value) -> (u16, Value) {
-    let key = format!("pe-{}", payorch::id::new_ulid());
-    stack
-        .api()
-        .post_charge(&key, body, BOUND)
-        .await
-        .expect("POST /v1/charges")
+    stack.create_charge(body, BOUND).await
 }
 
 /// An open link at Efí: its charge id, the fake's page, the end of its day in Brasília.
@@ -94,14 +89,7 @@ async fn an_efi_link_paid_on_its_page_succeeds_with_one_verified_event() {
     assert!(page.contains("Pedido &lt;42&gt; &amp; cia"), "{page}");
     assert!(page.contains("<form method=\"post\">"), "{page}");
 
-    let paid = stack
-        .http
-        .post(&url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("payment_method=credit_card")
-        .send()
-        .await
-        .expect("POST the page's form");
+    let paid = stack.post_page(&url, "payment_method=credit_card").await;
     assert_eq!(paid.status().as_u16(), 200);
 
     let done = stack.charge_when(&id, "succeeded", BOUND).await;
@@ -120,25 +108,11 @@ async fn an_efi_link_paid_on_its_page_succeeds_with_one_verified_event() {
     );
 
     // The page takes one payment.
-    let again = stack
-        .http
-        .post(&url)
-        .body("payment_method=banking_billet")
-        .send()
-        .await
-        .expect("POST again");
-    assert_eq!(again.status().as_u16(), 409);
+    stack
+        .page_refuses_a_second_payment(&url, "payment_method=banking_billet")
+        .await;
 
-    let delivery = delivered(&merchant, &id, "charge.succeeded", BOUND).await;
-    common::verify_delivery(
-        &[&secret],
-        &delivery.headers,
-        delivery.body.as_bytes(),
-        SystemClock.now(),
-    )
-    .expect("the merchant verifies the signature");
-    let types = stack.event_types(&id);
-    assert_eq!(count(&types, "charge.succeeded"), 1, "{types:?}");
+    stack.succeeded_once(&merchant, &secret, &id, BOUND).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

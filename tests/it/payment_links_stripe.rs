@@ -46,12 +46,7 @@ fn link(amount: i64) -> Value {
 }
 
 async fn create(stack: &ServeStack, body: &Value) -> (u16, Value) {
-    let key = format!("pls-{}", payorch::id::new_ulid());
-    stack
-        .api()
-        .post_charge(&key, body, BOUND)
-        .await
-        .expect("POST /v1/charges")
+    stack.create_charge(body, BOUND).await
 }
 
 /// A link charge open at Stripe: a Checkout Session whose page is on the sandbox's Stripe.
@@ -165,14 +160,7 @@ async fn a_stripe_link_paid_on_the_checkout_page_succeeds_with_one_verified_even
     );
 
     // … and pays by card.
-    let paid = stack
-        .http
-        .post(&url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("payment_method=card")
-        .send()
-        .await
-        .expect("POST the page's form");
+    let paid = stack.post_page(&url, "payment_method=card").await;
     assert_eq!(paid.status().as_u16(), 200);
     let done = stack.charge_when(&id, "succeeded", BOUND).await;
     assert_eq!(done["gateway_reference"], session.as_str(), "{done}");
@@ -185,26 +173,13 @@ async fn a_stripe_link_paid_on_the_checkout_page_succeeds_with_one_verified_even
     );
 
     // The page takes one payment.
-    let again = stack
-        .http
-        .post(&url)
-        .body("payment_method=pix")
-        .send()
-        .await
-        .expect("POST");
-    assert_eq!(again.status().as_u16(), 409);
+    stack
+        .page_refuses_a_second_payment(&url, "payment_method=pix")
+        .await;
 
     // Exactly one charge.succeeded, delivered to the merchant and signed.
-    let delivery = delivered(&merchant, &id, "charge.succeeded", BOUND).await;
-    common::verify_delivery(
-        &[&secret],
-        &delivery.headers,
-        delivery.body.as_bytes(),
-        SystemClock.now(),
-    )
-    .expect("the merchant verifies the signature");
+    stack.succeeded_once(&merchant, &secret, &id, BOUND).await;
     let types = stack.event_types(&id);
-    assert_eq!(count(&types, "charge.succeeded"), 1, "{types:?}");
 
     // Stripe's three webhooks for the payment: the session's moved the charge; the payment
     // intent's and its Charge's name the charge and were kept as ignored, not "unknown".

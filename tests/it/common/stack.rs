@@ -165,6 +165,58 @@ impl ServeStack {
         super::json_of(r).await
     }
 
+    /// `POST /v1/charges` with `body` under a fresh idempotency key; panics when no answer came
+    /// within `bound` (a hang guard).
+    pub async fn create_charge(&self, body: &Value, bound: Duration) -> (u16, Value) {
+        let key = format!("it-{}", payorch::id::new_ulid());
+        self.api()
+            .post_charge(&key, body, bound)
+            .await
+            .expect("POST /v1/charges")
+    }
+
+    /// The payer submits a sandbox's hosted payment page (a link's) with `form`, the page's own
+    /// fields (`billingType=PIX`, `payment_method=card`, …).
+    pub async fn post_page(&self, url: &str, form: &str) -> reqwest::Response {
+        self.http
+            .post(url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.to_string())
+            .send()
+            .await
+            .expect("POST the page's form")
+    }
+
+    /// A hosted payment page asked to take a second payment refuses it with 409: a link is
+    /// paid once.
+    pub async fn page_refuses_a_second_payment(&self, url: &str, form: &str) {
+        let again = self.post_page(url, form).await;
+        assert_eq!(again.status().as_u16(), 409, "{url} took a second payment");
+    }
+
+    /// Charge `id` told the merchant it succeeded exactly once: the `charge.succeeded`
+    /// delivery `merchant` received, verified with `secret`, and the only one written.
+    pub async fn succeeded_once(
+        &self,
+        merchant: &super::scripted::Scripted,
+        secret: &payorch::secret::Secret,
+        id: &str,
+        bound: Duration,
+    ) -> super::scripted::Seen {
+        use payorch::clock::{Clock, SystemClock};
+        let delivery = delivered(merchant, id, "charge.succeeded", bound).await;
+        super::verify_delivery(
+            &[secret],
+            &delivery.headers,
+            delivery.body.as_bytes(),
+            SystemClock.now(),
+        )
+        .expect("the merchant verifies the signature");
+        let types = self.event_types(id);
+        assert_eq!(count(&types, "charge.succeeded"), 1, "{types:?}");
+        delivery
+    }
+
     /// The types of the events written for charge `id` (what the merchant is sent).
     pub fn event_types(&self, id: &str) -> Vec<String> {
         let out = self.cli(&["events", "list", "--charge", id, "-o", "json"]);
