@@ -14,8 +14,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use common::scripted::Scripted;
-use common::stack::{ServeStack, count, delivered};
-use payorch::clock::{Clock, SystemClock};
+use common::stack::{ServeStack, count};
 use payorch::secret::Secret;
 
 /// A hang guard for what the sandbox does within a second or two, never a timing assertion.
@@ -168,9 +167,10 @@ async fn a_link_with_card_tokens_is_refused_naming_the_field() {
     assert_eq!(v["error"]["param"], "customer.document", "{v}");
 }
 
-/// `payorch charge create --method link …` at Asaas against `sandbox_url` (without `-o`).
-fn link_args(sandbox_url: &str) -> Vec<&str> {
-    vec![
+/// `payorch charge create --method link …` against `sandbox_url` (without `-o`), pinned to
+/// `gateway` if one is named.
+pub(crate) fn link_args<'a>(sandbox_url: &'a str, gateway: Option<&'a str>) -> Vec<&'a str> {
+    let mut args = vec![
         "charge",
         "create",
         "--amount",
@@ -181,24 +181,28 @@ fn link_args(sandbox_url: &str) -> Vec<&str> {
         "Maria Silva",
         "--customer-document",
         "529.982.247-25",
-        "--gateway",
-        "asaas",
         "--sandbox",
         sandbox_url,
-    ]
+    ];
+    if let Some(g) = gateway {
+        args.extend(["--gateway", g]);
+    }
+    args
 }
 
-/// Rule 5 for links: the process dies after Asaas made the link and before payorch stored it;
-/// the reconciler finds the payment by `externalReference` and adopts it, link and all, so
-/// the payer gets the one link Asaas holds (no second payment is made).
-#[test]
-fn a_link_made_before_a_crash_is_adopted_with_its_url() {
-    let env = common::Env::new();
-    env.run(&["init"]).ok();
-    let sandbox = env.start_sandbox();
+/// Rule 5 for a link: `payorch charge create ARGS` dies after the gateway answered and before
+/// the answer was stored, leaving the charge `pending`; once its holder counts as dead (a 1 s
+/// lease), `payorch reconcile` asks the gateway. Returns the charge as the CLI then shows it
+/// (which must be adopted at `gateway`, link and all) and what the sandbox's `gateway` holds.
+pub(crate) fn crash_after_the_gateway_answered_then_reconcile(
+    env: &common::Env,
+    sandbox_url: &str,
+    args: &[&str],
+    gateway: &str,
+) -> (Value, Vec<Value>) {
     let out = env
         .cmd()
-        .args(link_args(&sandbox.url))
+        .args(args)
         .env("PAYORCH_FAILPOINTS", "charge.gateway_answered")
         .output()
         .expect("run payorch");
@@ -209,40 +213,55 @@ fn a_link_made_before_a_crash_is_adopted_with_its_url() {
         .expect("the pending charge");
     assert_eq!(listed["data"][0]["status"], "pending", "{listed}");
 
-    // Once its holder counts as dead (a 1 s lease), the reconciler asks Asaas.
-    std::thread::sleep(std::time::Duration::from_millis(1200));
+    std::thread::sleep(Duration::from_millis(1200));
     let r = env
         .cmd()
-        .args(["reconcile", "--sandbox", &sandbox.url, "-o", "json"])
+        .args(["reconcile", "--sandbox", sandbox_url, "-o", "json"])
         .env("PAYORCH_IDEMPOTENCY_LEASE", "1s")
         .output()
         .expect("run payorch reconcile");
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     let got = env.run(&["charge", "get", id, "-o", "json"]).json();
     assert_eq!(got["status"], "requires_action", "{got}");
-    assert_eq!(got["gateway"], "asaas", "{got}");
-    let url = got["link"]["url"].as_str().expect("the adopted link");
-    let payments = env
+    assert_eq!(got["gateway"], gateway, "{got}");
+    assert!(got["link"]["url"].is_string(), "the adopted link: {got}");
+    let held = env
         .run(&[
             "sandbox",
             "charges",
-            "asaas",
+            gateway,
             "--url",
-            &sandbox.url,
+            sandbox_url,
             "-o",
             "json",
         ])
         .json();
-    let payments = payments.as_array().expect("payments");
+    (got, held.as_array().expect("a list").clone())
+}
+
+/// Rule 5 for links: the process dies after Asaas made the link and before payorch stored it;
+/// the reconciler finds the payment by `externalReference` and adopts it, link and all, so
+/// the payer gets the one link Asaas holds (no second payment is made).
+#[test]
+fn a_link_made_before_a_crash_is_adopted_with_its_url() {
+    let env = common::Env::new();
+    env.run(&["init"]).ok();
+    let sandbox = env.start_sandbox();
+    let (got, payments) = crash_after_the_gateway_answered_then_reconcile(
+        &env,
+        &sandbox.url,
+        &link_args(&sandbox.url, Some("asaas")),
+        "asaas",
+    );
     assert_eq!(payments.len(), 1, "one payment at Asaas: {payments:?}");
-    assert_eq!(payments[0]["invoiceUrl"], url);
+    assert_eq!(payments[0]["invoiceUrl"], got["link"]["url"]);
 }
 
 #[test]
 fn charge_create_prints_the_link_and_its_qr_code() {
     let env = common::Env::new();
     let sandbox = env.start_sandbox();
-    let args = link_args(&sandbox.url);
+    let args = link_args(&sandbox.url, Some("asaas"));
     let out = env.run(&args).ok();
     let url = out
         .lines()

@@ -11,8 +11,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use common::scripted::Scripted;
-use common::stack::{ServeStack, count, delivered, wait_for};
-use payorch::clock::{Clock, SystemClock};
+use common::stack::{ServeStack, count, wait_for};
 use payorch::secret::Secret;
 
 /// A hang guard for what the sandbox does within a second or two, never a timing assertion.

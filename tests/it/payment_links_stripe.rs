@@ -18,8 +18,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use common::scripted::Scripted;
-use common::stack::{ServeStack, count, delivered, wait_for};
-use payorch::clock::{Clock, SystemClock};
+use common::stack::{ServeStack, count, wait_for};
 use payorch::model::TenantId;
 use payorch::secret::Secret;
 use payorch::store::sqlite::SqliteStore;
@@ -476,64 +475,20 @@ fn a_session_made_before_a_crash_is_adopted_with_its_url() {
     let env = common::Env::new();
     env.run(&["init"]).ok();
     let sandbox = env.start_sandbox();
-    let out = env
-        .cmd()
-        .args([
-            "charge",
-            "create",
-            "--amount",
-            "19,90",
-            "--method",
-            "link",
-            "--customer-name",
-            "Maria Silva",
-            "--customer-document",
-            "529.982.247-25",
-            "--sandbox",
-            &sandbox.url,
-        ])
-        .env("PAYORCH_FAILPOINTS", "charge.gateway_answered")
-        .output()
-        .expect("run payorch");
-    assert!(!out.status.success(), "it should have aborted");
-    let listed = env.run(&["charge", "list", "-o", "json"]).json();
-    let id = listed["data"][0]["id"]
-        .as_str()
-        .expect("the pending charge");
-    assert_eq!(listed["data"][0]["status"], "pending", "{listed}");
-
-    // Once its holder counts as dead (a 1 s lease), the reconciler asks Stripe.
-    std::thread::sleep(Duration::from_millis(1200));
-    let r = env
-        .cmd()
-        .args(["reconcile", "--sandbox", &sandbox.url, "-o", "json"])
-        .env("PAYORCH_IDEMPOTENCY_LEASE", "1s")
-        .output()
-        .expect("run payorch reconcile");
-    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
-    let got = env.run(&["charge", "get", id, "-o", "json"]).json();
-    assert_eq!(got["status"], "requires_action", "{got}");
-    assert_eq!(got["gateway"], "stripe", "{got}");
-    let url = got["link"]["url"].as_str().expect("the adopted link");
-    let held = env
-        .run(&[
-            "sandbox",
-            "charges",
-            "stripe",
-            "--url",
-            &sandbox.url,
-            "-o",
-            "json",
-        ])
-        .json();
+    // Not pinned: Stripe is the first gateway for links.
+    let args = crate::payment_links::link_args(&sandbox.url, None);
+    let (got, held) = crate::payment_links::crash_after_the_gateway_answered_then_reconcile(
+        &env,
+        &sandbox.url,
+        &args,
+        "stripe",
+    );
     let sessions: Vec<&Value> = held
-        .as_array()
-        .expect("a list")
         .iter()
         .filter(|o| o["object"] == "checkout.session")
         .collect();
     assert_eq!(sessions.len(), 1, "one session at Stripe: {sessions:?}");
-    assert_eq!(sessions[0]["url"], url);
+    assert_eq!(sessions[0]["url"], got["link"]["url"]);
     assert_eq!(sessions[0]["id"], got["gateway_reference"]);
-    assert_eq!(sessions[0]["client_reference_id"], id);
+    assert_eq!(sessions[0]["client_reference_id"], got["id"]);
 }
