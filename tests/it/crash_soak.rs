@@ -133,7 +133,7 @@ struct Counts {
     switches: AtomicU64,
     /// Requests that got no answer: serve killed, or the client gave up and hung up.
     no_answer: AtomicU64,
-    /// Requests answered with something to retry (409, 5xx).
+    /// Requests answered with something to retry (409, 429, 5xx).
     retried: AtomicU64,
 }
 
@@ -257,8 +257,10 @@ impl Soak {
     }
 
     /// One merchant order: POSTs `key` until a final answer, as a merchant would (retrying on no
-    /// answer, 409 and 5xx with the same body; a 201 with a charge still `unknown` is followed
-    /// with GETs). `None` when there was none by `deadline`.
+    /// answer, 409, 429 and 5xx with the same body; a 201 with a charge still `unknown` is
+    /// followed with GETs). `None` when there was none by `deadline`. A 429 is payorch's rate
+    /// limit (100/s per key): when gateways misbehave, hundreds of orders are retrying or polling
+    /// at once on one key, and a merchant waits out `Retry-After` (1 s) and tries again.
     async fn merchant(
         self: Arc<Self>,
         key: String,
@@ -283,6 +285,10 @@ impl Soak {
                     return Some(Answer::NoGateway(v));
                 }
                 Ok((409, _)) => Counts::add(&self.counts.retried),
+                Ok((429, _)) => {
+                    Counts::add(&self.counts.retried);
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
                 Ok((s, _)) if s >= 500 => Counts::add(&self.counts.retried),
                 Ok((s, v)) => return Some(Answer::Unexpected(s, v)),
             }
@@ -464,7 +470,7 @@ async fn crash_soak_never_charges_twice_and_settles_everything() {
         "crash soak summary (seed {seed}, {:.0?}):\n  \
          keys {}, charges {} (succeeded {}, failed {}), captures at gateways {}\n  \
          kills {}, fault phases {}, primary switches {}, failovers {}\n  \
-         requests without an answer {}, answered 409/5xx and retried {}\n  \
+         requests without an answer {}, answered 409/429/5xx and retried {}\n  \
          violations {} ({})",
         started.elapsed(),
         answers.len(),
