@@ -113,6 +113,28 @@ fn reconcile(stack: &ServeStack) -> Value {
         .expect("a JSON report")
 }
 
+/// Runs `payorch reconcile` until none of `held()` (what a fake holds for one charge) is
+/// `payable`: the orphan is deleted or cancelled at its gateway. Panics after `BOUND`.
+pub(crate) async fn reconcile_until_none_payable(
+    stack: &ServeStack,
+    what: &str,
+    held: impl Fn() -> Vec<Value>,
+    payable: fn(&Value) -> bool,
+) {
+    wait_for(what, BOUND, || {
+        let report = reconcile(stack);
+        let objects = held();
+        async move {
+            if objects.iter().any(payable) {
+                Err(format!("{objects:?} after {report}"))
+            } else {
+                Ok(())
+            }
+        }
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_link_whose_answer_is_lost_is_adopted_and_made_once() {
     let stack = start("");
@@ -173,17 +195,12 @@ async fn a_link_made_after_payorch_gave_up_is_deleted_never_left_payable() {
     // lookup and the DELETE are not affected) deletes it.
     until_asaas_holds(&stack, &id).await;
     if charge["status"] == "failed" {
-        wait_for("the orphan deleted", BOUND, || {
-            let report = reconcile(&stack);
-            let payments = asaas_payments(&stack, &id);
-            async move {
-                if payments.iter().any(payable) {
-                    Err(format!("{payments:?} after {report}"))
-                } else {
-                    Ok(())
-                }
-            }
-        })
+        reconcile_until_none_payable(
+            &stack,
+            "the orphan deleted",
+            || asaas_payments(&stack, &id),
+            payable,
+        )
         .await;
     }
     // However it went: one payment was ever made for the charge, and it is payable only if it
@@ -263,17 +280,12 @@ async fn a_link_fails_over_from_an_ambiguous_asaas_to_stripe_and_the_orphan_is_d
 
     // Asaas's payment lands; the reconciler deletes it (the fault is on the create alone).
     until_asaas_holds(&stack, &id).await;
-    wait_for("Asaas's orphan deleted", BOUND, || {
-        let report = reconcile(&stack);
-        let payments = asaas_payments(&stack, &id);
-        async move {
-            if payments.iter().any(payable) {
-                Err(format!("{payments:?} after {report}"))
-            } else {
-                Ok(())
-            }
-        }
-    })
+    reconcile_until_none_payable(
+        &stack,
+        "Asaas's orphan deleted",
+        || asaas_payments(&stack, &id),
+        payable,
+    )
     .await;
     let payments = asaas_payments(&stack, &id);
     assert_eq!(payments.len(), 1, "one payment at Asaas: {payments:?}");

@@ -263,17 +263,12 @@ async fn an_efi_link_made_after_payorch_gave_up_is_cancelled() {
     })
     .await;
     if charge["status"] == "failed" {
-        wait_for("the orphan cancelled", BOUND, || {
-            let report = reconcile(&stack);
-            let links = efi_links(&stack, &id);
-            async move {
-                if links.iter().any(payable) {
-                    Err(format!("{links:?} after {report}"))
-                } else {
-                    Ok(())
-                }
-            }
-        })
+        crate::orphans::reconcile_until_none_payable(
+            &stack,
+            "the orphan cancelled",
+            || efi_links(&stack, &id),
+            payable,
+        )
         .await;
     }
     reconcile(&stack);
